@@ -1,0 +1,23 @@
+//! The actor runtime: one actix actor per active user, grouped in shards.
+//!
+//! - [`Router`] is the front door: it picks a user's shard, takes a permit
+//!   from that shard's budget of in-flight updates (backpressure), and hands
+//!   the update to the shard's supervisor.
+//! - `ShardSupervisor` owns the users of its shard: it activates a user's
+//!   actor on first message, forwards in arrival order, passivates idle
+//!   actors and counts crashes (bounded restarts).
+//! - `UserActor` owns one [`dianabot_game::UserState`]: it decides, applies,
+//!   renders the reply and hands the write to the persistence flusher.
+//!
+//! **Architecture Invariant:** a user's state is only ever touched by that
+//! user's actor, one message at a time; everyone else sends messages.
+
+mod config;
+mod router;
+mod shard;
+mod stats;
+mod user;
+
+pub use config::ActorConfig;
+pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
+pub use stats::ActorStats;

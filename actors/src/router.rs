@@ -1,0 +1,227 @@
+//! The front door of the actor runtime.
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use actix::{Actor, Addr, Arbiter};
+use dianabot_game::{Command, Event, RuleError, Rules, UpdateId, UserId, UserState};
+use dianabot_persistence::{FlushError, Flusher, Store};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+
+use crate::shard::{Deliver, ShardSupervisor};
+use crate::{ActorConfig, ActorStats};
+
+/// One update for one user, as the game understands it.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    pub user_id: UserId,
+    /// Idempotency key; `None` for work that does not come from Telegram.
+    pub update_id: Option<UpdateId>,
+    pub command: Command,
+}
+
+/// What became of an envelope, as seen by the renderer of the reply.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    Applied(&'a [Event]),
+    Refused(&'a RuleError),
+    /// The update was applied before (a re-delivery); nothing changed.
+    Duplicate,
+    /// Nothing was asked but a look at the state.
+    Viewed,
+}
+
+/// What a delivery asks of the actor.
+pub(crate) enum Work {
+    Apply(Envelope),
+    View,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DispatchError {
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("the user's actor crashed while handling the update")]
+    ActorCrashed,
+    #[error("the user is quarantined after repeated crashes")]
+    Quarantined,
+    #[error("the update was handled but its effects could not be made durable")]
+    NotDurable,
+}
+
+impl From<FlushError> for DispatchError {
+    fn from(_: FlushError) -> DispatchError {
+        DispatchError::NotDurable
+    }
+}
+
+/// The reply to an update, available as soon as the actor handled it, and
+/// the promise that its effects are durable.
+pub struct Dispatched<T> {
+    pub reply: T,
+    pub durable: Durable,
+}
+
+/// Resolves once the update's effects are committed. Holds the shard permit
+/// until then, so unacknowledged work is what backpressure counts.
+pub struct Durable {
+    done: oneshot::Receiver<Result<(), FlushError>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Durable {
+    pub async fn wait(self) -> Result<(), DispatchError> {
+        match self.done.await {
+            Ok(result) => Ok(result?),
+            Err(_) => Err(DispatchError::NotDurable),
+        }
+    }
+}
+
+/// What an actor needs besides its state; one per runtime, shared.
+pub(crate) struct Env {
+    pub store: Store,
+    pub flusher: Flusher,
+    pub rules: Arc<Rules>,
+    pub config: ActorConfig,
+    pub stats: Arc<ActorStats>,
+    /// The multi-threaded runtime store queries run on; actors live on
+    /// single-threaded arbiters and must not own database sockets.
+    pub io: tokio::runtime::Handle,
+}
+
+struct Shard {
+    supervisor: Addr<ShardSupervisor>,
+    in_flight: Arc<Semaphore>,
+    arbiter: Arbiter,
+}
+
+/// Routes envelopes to user actors. Cheap to clone.
+#[derive(Clone)]
+pub struct Router {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shards: Vec<Shard>,
+    closing: AtomicBool,
+    stats: Arc<ActorStats>,
+    flusher: Flusher,
+    max_in_flight: usize,
+}
+
+impl Router {
+    /// Starts the shards, each on its own arbiter thread. Must be called
+    /// from within an actix `System` running on a tokio runtime.
+    pub fn start(config: ActorConfig, store: Store, flusher: Flusher, rules: Arc<Rules>) -> Router {
+        let stats = Arc::new(ActorStats::default());
+        let max_in_flight = config.max_in_flight_per_shard.max(1);
+        let env = Arc::new(Env {
+            store,
+            flusher: flusher.clone(),
+            rules,
+            config: config.clone(),
+            stats: stats.clone(),
+            io: tokio::runtime::Handle::current(),
+        });
+        let shards = (0..config.shards.max(1))
+            .map(|index| {
+                let arbiter = Arbiter::new();
+                let env = env.clone();
+                let supervisor =
+                    ShardSupervisor::start_in_arbiter(&arbiter.handle(), move |_| ShardSupervisor::new(index, env));
+                Shard { supervisor, in_flight: Arc::new(Semaphore::new(max_in_flight)), arbiter }
+            })
+            .collect();
+        Router { inner: Arc::new(Inner { shards, closing: AtomicBool::new(false), stats, flusher, max_in_flight }) }
+    }
+
+    /// Hands `envelope` to its user's actor and returns the reply `render`
+    /// makes from the user's state, with the durability promise.
+    ///
+    /// Waits (backpressure) while the user's shard has its maximum of
+    /// unacknowledged updates. Updates of one user dispatched one after the
+    /// other are applied in that order.
+    pub async fn dispatch<T, F>(&self, envelope: Envelope, render: F) -> Result<Dispatched<T>, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
+    {
+        self.dispatch_work(envelope.user_id, Work::Apply(envelope), render).await
+    }
+
+    async fn dispatch_work<T, F>(&self, user_id: UserId, work: Work, render: F) -> Result<Dispatched<T>, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
+    {
+        if self.inner.closing.load(Ordering::Acquire) {
+            return Err(DispatchError::ShuttingDown);
+        }
+        let shard = &self.inner.shards[shard_of(user_id, self.inner.shards.len())];
+        let permit = shard.in_flight.clone().acquire_owned().await.map_err(|_| DispatchError::ShuttingDown)?;
+        let (reply_sender, reply) = oneshot::channel();
+        let (ack, done) = oneshot::channel();
+        let respond = Box::new(move |result: Result<(&UserState, Outcome<'_>), DispatchError>| {
+            let _ = reply_sender.send(result.map(|(state, outcome)| render(state, outcome)));
+        });
+        shard.supervisor.do_send(Deliver { user_id, work, respond, ack });
+        let reply = reply.await.map_err(|_| DispatchError::ActorCrashed)??;
+        Ok(Dispatched { reply, durable: Durable { done, _permit: permit } })
+    }
+
+    /// Renders from a user's current state without changing it (screens
+    /// such as the profile). Activates the user like any update.
+    pub async fn view<T, F>(&self, user_id: UserId, render: F) -> Result<T, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState) -> T + Send + 'static,
+    {
+        let dispatched = self.dispatch_work(user_id, Work::View, move |state, _| render(state)).await?;
+        Ok(dispatched.reply)
+    }
+
+    pub fn stats(&self) -> &ActorStats {
+        &self.inner.stats
+    }
+
+    /// The shard a user belongs to.
+    pub fn shard_of(&self, user: UserId) -> usize {
+        shard_of(user, self.inner.shards.len())
+    }
+
+    /// Unacknowledged updates held by one shard; never above
+    /// `max_in_flight_per_shard`.
+    pub fn in_flight(&self, shard: usize) -> usize {
+        self.inner.max_in_flight - self.inner.shards[shard].in_flight.available_permits()
+    }
+
+    /// Stops taking updates, waits until every accepted one is durable,
+    /// flushes, and stops the shard threads.
+    pub async fn shutdown(&self) {
+        self.inner.closing.store(true, Ordering::Release);
+        let all = u32::try_from(self.inner.max_in_flight).unwrap_or(u32::MAX);
+        for shard in &self.inner.shards {
+            // Every permit back means every accepted update is acknowledged.
+            if let Ok(permits) = shard.in_flight.acquire_many(all).await {
+                permits.forget();
+            }
+            shard.in_flight.close();
+        }
+        self.inner.flusher.shutdown().await;
+        for shard in &self.inner.shards {
+            shard.arbiter.stop();
+        }
+    }
+}
+
+/// A user's shard. Stable for a given shard count, so a user always lands
+/// on the same supervisor and thread.
+fn shard_of(user: UserId, shards: usize) -> usize {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    user.hash(&mut hasher);
+    (hasher.finish() % shards as u64) as usize
+}
+
+pub(crate) type Respond = Box<dyn FnOnce(Result<(&UserState, Outcome<'_>), DispatchError>) + Send>;

@@ -1,0 +1,155 @@
+//! The user actor: the only owner of one user's state.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture};
+use dianabot_game::{Ctx, UserId, UserState, decide};
+use dianabot_persistence::UserWrite;
+
+use crate::router::{Env, Outcome, Work};
+use crate::shard::{Crashed, Deliver, Passivated, ShardSupervisor};
+
+/// Asks an idle actor to make sure its writes are durable, tell its
+/// supervisor, and stop.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub(crate) struct Passivate;
+
+pub(crate) struct UserActor {
+    id: UserId,
+    /// `None` while (re)loading; the mailbox is paused meanwhile.
+    state: Option<UserState>,
+    env: Arc<Env>,
+    supervisor: Addr<ShardSupervisor>,
+    /// Wait for this actor's earlier writes before loading: set on restart,
+    /// when writes of the previous incarnation may still be in flight.
+    reload_after_flush: bool,
+}
+
+impl UserActor {
+    pub fn new(id: UserId, env: Arc<Env>, supervisor: Addr<ShardSupervisor>, restart: bool) -> UserActor {
+        UserActor { id, state: None, env, supervisor, reload_after_flush: restart }
+    }
+
+    /// Loads the durable state, pausing the mailbox until it is here. A
+    /// store failure is retried with backoff: updates wait, nothing is lost.
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        let (id, env, after_flush) = (self.id, self.env.clone(), self.reload_after_flush);
+        let loading = async move {
+            if after_flush {
+                let _ = env.flusher.flushed().await;
+            }
+            let mut backoff = Duration::from_millis(10);
+            loop {
+                let store = env.store.clone();
+                match env.io.spawn(async move { store.load_user(id).await }).await {
+                    Ok(Ok(state)) => return state.unwrap_or_else(|| UserState::new(id)),
+                    Ok(Err(err)) => tracing::error!(user_id = %id, error = %err, "loading user failed; retrying"),
+                    Err(err) => tracing::error!(user_id = %id, error = %err, "loading task failed; retrying"),
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+        };
+        ctx.wait(loading.into_actor(self).map(|state, actor, _| {
+            actor.state = Some(state);
+            actor.reload_after_flush = false;
+        }));
+    }
+
+    fn handle_deliver(&mut self, deliver: Deliver) {
+        let Deliver { work, respond, ack, .. } = deliver;
+        let state = self.state.as_mut().expect("the mailbox is paused until the state is loaded");
+        let envelope = match work {
+            Work::View => {
+                respond(Ok((state, Outcome::Viewed)));
+                let _ = ack.send(Ok(()));
+                return;
+            }
+            Work::Apply(envelope) => envelope,
+        };
+        let _span = tracing::info_span!("update", user_id = %envelope.user_id, update_id = ?envelope.update_id.map(|u| u.0), command = envelope.command.kind()).entered();
+
+        if let Some(update) = envelope.update_id
+            && state.applied.contains(update)
+        {
+            // A re-delivery: answer once the original is durable.
+            respond(Ok((state, Outcome::Duplicate)));
+            self.env.flusher.barrier(ack);
+            return;
+        }
+        let ctx = Ctx { now: unix_now(), rules: &self.env.rules, update_id: envelope.update_id };
+        match decide(state, &envelope.command, ctx) {
+            Err(refusal) => {
+                // Nothing changed, so nothing needs to become durable.
+                respond(Ok((state, Outcome::Refused(&refusal))));
+                let _ = ack.send(Ok(()));
+            }
+            Ok(events) if events.is_empty() => {
+                respond(Ok((state, Outcome::Applied(&events))));
+                let _ = ack.send(Ok(()));
+            }
+            Ok(events) => {
+                for event in &events {
+                    state.apply(event);
+                }
+                if let Some(update) = envelope.update_id {
+                    state.applied.record(update);
+                }
+                state.version += 1;
+                self.env.flusher.submit(UserWrite::from_events(state, &events), Some(ack));
+                respond(Ok((state, Outcome::Applied(&events))));
+            }
+        }
+    }
+
+    /// After a panic the in-memory state may be half-changed: drop it and
+    /// reload the durable one, keeping the mailbox.
+    fn restart(&mut self, ctx: &mut Context<Self>) {
+        tracing::error!(user_id = %self.id, "user actor panicked; restarting from durable state");
+        self.state = None;
+        self.reload_after_flush = true;
+        self.supervisor.do_send(Crashed(self.id));
+        self.load(ctx);
+    }
+}
+
+fn unix_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |elapsed| elapsed.as_secs() as i64)
+}
+
+impl Actor for UserActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        self.load(ctx);
+    }
+}
+
+impl Handler<Deliver> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, deliver: Deliver, ctx: &mut Context<Self>) {
+        // The reply and the acknowledgement of the update that panicked are
+        // dropped: its caller sees `ActorCrashed` and nothing is acknowledged.
+        if catch_unwind(AssertUnwindSafe(|| self.handle_deliver(deliver))).is_err() {
+            self.restart(ctx);
+        }
+    }
+}
+
+impl Handler<Passivate> for UserActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Passivate, ctx: &mut Context<Self>) {
+        let flusher = self.env.flusher.clone();
+        let flushed = async move { flusher.flushed().await };
+        ctx.wait(flushed.into_actor(self).map(|_, actor, ctx| {
+            actor.supervisor.do_send(Passivated(actor.id));
+            ctx.stop();
+        }));
+    }
+}

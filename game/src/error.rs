@@ -1,0 +1,20 @@
+use crate::ids::ItemId;
+
+/// Why a command was refused. A refused command changes nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    #[error("user is not registered; send /start first")]
+    UnknownUser,
+    #[error("amount must be positive, got {0}")]
+    NonPositiveAmount(i64),
+    #[error("amount {0} exceeds the per-operation limit of {1}")]
+    AmountTooLarge(i64, i64),
+    #[error("insufficient besitos: balance {balance}, needed {needed}")]
+    InsufficientFunds { balance: i64, needed: i64 },
+    #[error("not enough of item {item}: have {have}, needed {needed}")]
+    InsufficientItems { item: ItemId, have: u32, needed: u32 },
+    #[error("cannot hold that many of item {item}")]
+    TooManyItems { item: ItemId },
+    #[error("reaction already rewarded")]
+    AlreadyRewarded,
+}

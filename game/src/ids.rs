@@ -1,0 +1,104 @@
+//! Domain newtypes: a value of these types is valid by construction.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::RuleError;
+
+/// A Telegram user id; the identity of a user actor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UserId(pub i64);
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A Telegram update_id: the idempotency key of everything that arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct UpdateId(pub i64);
+
+impl fmt::Display for UpdateId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A strictly positive amount of besitos, at most [`Besitos::MAX_PER_OPERATION`].
+///
+/// Balances are plain `i64` sums of ledger entries; this type is for the
+/// amount a single operation moves, so "negative" and "absurdly large" are
+/// refused at the edge rather than checked in every rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Besitos(i64);
+
+impl Besitos {
+    /// Large enough for any legitimate grant, small enough that sums of
+    /// millions of operations cannot overflow an `i64`.
+    pub const MAX_PER_OPERATION: i64 = 1_000_000_000;
+
+    pub fn new(amount: i64) -> Result<Besitos, RuleError> {
+        if amount <= 0 {
+            return Err(RuleError::NonPositiveAmount(amount));
+        }
+        if amount > Self::MAX_PER_OPERATION {
+            return Err(RuleError::AmountTooLarge(amount, Self::MAX_PER_OPERATION));
+        }
+        Ok(Besitos(amount))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Besitos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// An item of the catalogue, by its content id (e.g. `"rosa_negra"`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ItemId(pub String);
+
+impl fmt::Display for ItemId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The languages the bot speaks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Language {
+    #[default]
+    Es,
+    En,
+}
+
+impl Language {
+    /// Maps a Telegram `language_code` (IETF tag such as `en-US`) to the
+    /// closest language we speak; Spanish is the house default.
+    pub fn from_code(code: Option<&str>) -> Language {
+        match code {
+            Some(code) if code.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("en")) => Language::En,
+            _ => Language::Es,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Es => "es",
+            Language::En => "en",
+        }
+    }
+}
+
+/// A post in a channel: (chat id, message id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PostRef {
+    pub chat_id: i64,
+    pub message_id: i32,
+}

@@ -1,0 +1,27 @@
+//! Pure game rules of DianaBot: a user's state and the operations on it.
+//!
+//! Nothing here does I/O, spawns, sleeps or reads a clock: every operation is
+//! a function of the state, the command and a [`Ctx`] (time and tunables)
+//! handed in by the caller. That is what lets the actor own the state, the
+//! persistence layer store it, and property tests hammer it.
+//!
+//! Every operation is split in two steps, in the manner of event-sourced
+//! aggregates:
+//! - [`decide`] validates a [`Command`] against the state and returns the
+//!   [`Event`]s it produces, or a [`RuleError`] — it never mutates;
+//! - [`UserState::apply`] folds an event into the state and cannot fail.
+//!
+//! Because all validation happens before the first mutation, a command's
+//! effects land all together or not at all.
+
+mod error;
+mod ids;
+mod ledger;
+mod rules;
+mod state;
+
+pub use error::RuleError;
+pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
+pub use ledger::{Account, LedgerEntry, Reason};
+pub use rules::{Command, Ctx, Event, Rules, decide};
+pub use state::{AppliedUpdates, Profile, Progress, StoryProgress, UserState, Wallet};

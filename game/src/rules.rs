@@ -1,0 +1,196 @@
+//! Commands, events and the decision function.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::RuleError;
+use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId};
+use crate::ledger::{Account, LedgerEntry, Reason};
+use crate::state::{Profile, UserState};
+
+/// What a user (or an operator acting on a user) asks of the game.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// /start: registers the user (once) and pays the welcome bonus.
+    Register {
+        first_name: String,
+        username: Option<String>,
+        language: Language,
+    },
+    SetLanguage(Language),
+    /// Reactions newly set on a post; each emoji pays once per post, ever.
+    React { post: PostRef, emojis: Vec<String> },
+    AdminGrant(Besitos),
+    AdminDeduct(Besitos),
+    GrantItem { item: ItemId, quantity: u32 },
+    ConsumeItem { item: ItemId, quantity: u32 },
+}
+
+impl Command {
+    /// Short stable name for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Command::Register { .. } => "register",
+            Command::SetLanguage(_) => "set_language",
+            Command::React { .. } => "react",
+            Command::AdminGrant(_) => "admin_grant",
+            Command::AdminDeduct(_) => "admin_deduct",
+            Command::GrantItem { .. } => "grant_item",
+            Command::ConsumeItem { .. } => "consume_item",
+        }
+    }
+}
+
+/// A fact that happened to a user's state. Events are what persistence writes
+/// (ledger rows, inventory rows) and what analytics will collect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Registered { profile: Profile },
+    LanguageChanged { language: Language },
+    Ledger(LedgerEntry),
+    ItemsGranted { item: ItemId, quantity: u32 },
+    ItemsConsumed { item: ItemId, quantity: u32 },
+    ReactionRewarded { post: PostRef, emoji: String },
+    CounterIncremented { counter: String, by: u64 },
+}
+
+/// Economy tunables. Operators will set them from content; these defaults
+/// make the embedded server playable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
+    pub welcome_bonus: i64,
+    /// Besitos per reaction emoji; emojis not listed pay `default_reaction_reward`.
+    pub reaction_rewards: BTreeMap<String, i64>,
+    pub default_reaction_reward: i64,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        let reaction_rewards = [("❤", 3), ("🔥", 2), ("👍", 1)]
+            .into_iter()
+            .map(|(emoji, reward)| (emoji.to_owned(), reward))
+            .collect();
+        Rules { welcome_bonus: 10, reaction_rewards, default_reaction_reward: 1 }
+    }
+}
+
+/// What a decision may read besides the state: the time and the tunables.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// Unix seconds.
+    pub now: i64,
+    pub rules: &'a Rules,
+    /// The update being handled, recorded on ledger entries.
+    pub update_id: Option<UpdateId>,
+}
+
+/// Validates `command` against `state` and returns the events it produces.
+/// Never mutates: apply the events with [`UserState::apply`].
+pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
+    if !state.is_registered() && !matches!(command, Command::Register { .. }) {
+        return Err(RuleError::UnknownUser);
+    }
+    let mut journal = Journal { next_seq: state.wallet.next_seq, ctx };
+    match command {
+        Command::Register { first_name, username, language } => {
+            if state.is_registered() {
+                return Ok(Vec::new());
+            }
+            let profile = Profile {
+                first_name: first_name.clone(),
+                username: username.clone(),
+                language: *language,
+                registered_at: ctx.now,
+            };
+            let mut events = vec![Event::Registered { profile }];
+            if ctx.rules.welcome_bonus > 0 {
+                events.push(journal.credit(ctx.rules.welcome_bonus, Reason::WelcomeBonus));
+            }
+            Ok(events)
+        }
+        Command::SetLanguage(language) => Ok(vec![Event::LanguageChanged { language: *language }]),
+        Command::React { post, emojis } => {
+            let mut fresh: Vec<&String> = Vec::new();
+            for emoji in emojis {
+                let paid = state.progress.rewarded_reactions.contains(&(*post, emoji.clone()));
+                if !paid && !fresh.contains(&emoji) {
+                    fresh.push(emoji);
+                }
+            }
+            if fresh.is_empty() {
+                return Err(RuleError::AlreadyRewarded);
+            }
+            let mut events = Vec::with_capacity(fresh.len() * 2 + 1);
+            for emoji in &fresh {
+                events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone() });
+                let reward = ctx.rules.reaction_rewards.get(*emoji).copied();
+                let reward = reward.unwrap_or(ctx.rules.default_reaction_reward);
+                if reward > 0 {
+                    events.push(journal.credit(reward, Reason::Reaction));
+                }
+            }
+            events.push(Event::CounterIncremented { counter: "reactions".to_owned(), by: fresh.len() as u64 });
+            Ok(events)
+        }
+        Command::AdminGrant(amount) => Ok(vec![journal.credit(amount.get(), Reason::AdminGrant)]),
+        Command::AdminDeduct(amount) => {
+            let needed = amount.get();
+            if state.wallet.balance < needed {
+                return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed });
+            }
+            Ok(vec![journal.debit(needed, Reason::AdminDeduction)])
+        }
+        Command::GrantItem { item, quantity } => {
+            positive_quantity(*quantity)?;
+            if state.item_count(item).checked_add(*quantity).is_none() {
+                return Err(RuleError::TooManyItems { item: item.clone() });
+            }
+            Ok(vec![Event::ItemsGranted { item: item.clone(), quantity: *quantity }])
+        }
+        Command::ConsumeItem { item, quantity } => {
+            positive_quantity(*quantity)?;
+            let have = state.item_count(item);
+            if have < *quantity {
+                return Err(RuleError::InsufficientItems { item: item.clone(), have, needed: *quantity });
+            }
+            Ok(vec![Event::ItemsConsumed { item: item.clone(), quantity: *quantity }])
+        }
+    }
+}
+
+fn positive_quantity(quantity: u32) -> Result<(), RuleError> {
+    if quantity == 0 {
+        return Err(RuleError::NonPositiveAmount(0));
+    }
+    Ok(())
+}
+
+/// Hands out consecutive ledger sequence numbers within one decision.
+struct Journal<'a> {
+    next_seq: u64,
+    ctx: Ctx<'a>,
+}
+
+impl Journal<'_> {
+    fn credit(&mut self, amount: i64, reason: Reason) -> Event {
+        self.entry(amount, reason)
+    }
+
+    fn debit(&mut self, amount: i64, reason: Reason) -> Event {
+        self.entry(-amount, reason)
+    }
+
+    fn entry(&mut self, amount: i64, reason: Reason) -> Event {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        Event::Ledger(LedgerEntry {
+            seq,
+            amount,
+            counter_account: Account::System(reason),
+            reason,
+            update_id: self.ctx.update_id,
+            at: self.ctx.now,
+        })
+    }
+}

@@ -1,0 +1,159 @@
+//! The state a user actor owns.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ItemId, Language, PostRef, UpdateId, UserId};
+use crate::ledger::LedgerEntry;
+use crate::rules::Event;
+
+/// Everything the game knows about one user. Only that user's actor mutates
+/// it, and only through [`UserState::apply`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserState {
+    pub id: UserId,
+    /// `None` until the user sends /start.
+    pub profile: Option<Profile>,
+    pub wallet: Wallet,
+    /// Item id -> quantity held; never holds a zero.
+    pub inventory: BTreeMap<ItemId, u32>,
+    /// Everything else the game tracks; persisted as one opaque snapshot
+    /// because operators never query it field by field.
+    pub progress: Progress,
+    /// Idempotency: the updates whose outcome is part of this state.
+    pub applied: AppliedUpdates,
+    /// Bumped by every applied command; the persisted snapshot carries it.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub first_name: String,
+    pub username: Option<String>,
+    pub language: Language,
+    /// Unix seconds.
+    pub registered_at: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wallet {
+    /// Always equal to the sum of this user's ledger amounts, never negative.
+    pub balance: i64,
+    /// The `seq` the next ledger entry gets.
+    pub next_seq: u64,
+}
+
+/// Story position, missions, achievements, experiences, VIP and counters.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub story: StoryProgress,
+    /// Mission id -> progress count.
+    pub missions: BTreeMap<String, u32>,
+    pub achievements: BTreeSet<String>,
+    /// Experience id -> completed component count.
+    pub experiences: BTreeMap<String, u32>,
+    /// Unix seconds until which the user is VIP.
+    pub vip_until: Option<i64>,
+    /// Named activity counters (reactions, decisions, …) that achievements
+    /// and analytics read.
+    pub counters: BTreeMap<String, u64>,
+    /// Reactions already paid, so a removed and re-added reaction pays once.
+    pub rewarded_reactions: BTreeSet<(PostRef, String)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoryProgress {
+    pub fragment: Option<String>,
+    pub flags: BTreeSet<String>,
+}
+
+/// The most recent update ids a user's state has absorbed.
+///
+/// Telegram re-delivers an update that was not acknowledged; the actor checks
+/// here before applying one. The window is small because Telegram delivers a
+/// user's updates nearly in order; an update older than everything remembered
+/// is taken as already seen, which errs on the side of never paying twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedUpdates {
+    ids: VecDeque<i64>,
+}
+
+impl AppliedUpdates {
+    pub const WINDOW: usize = 32;
+
+    pub fn contains(&self, id: UpdateId) -> bool {
+        let full = self.ids.len() == Self::WINDOW;
+        self.ids.contains(&id.0) || (full && self.ids.iter().all(|&seen| id.0 < seen))
+    }
+
+    pub fn record(&mut self, id: UpdateId) {
+        if self.ids.len() == Self::WINDOW {
+            self.ids.pop_front();
+        }
+        self.ids.push_back(id.0);
+    }
+}
+
+impl UserState {
+    /// The state of a user we have never seen: not registered, empty wallet.
+    pub fn new(id: UserId) -> UserState {
+        UserState {
+            id,
+            profile: None,
+            wallet: Wallet { balance: 0, next_seq: 1 },
+            inventory: BTreeMap::new(),
+            progress: Progress::default(),
+            applied: AppliedUpdates::default(),
+            version: 0,
+        }
+    }
+
+    pub fn is_registered(&self) -> bool {
+        self.profile.is_some()
+    }
+
+    pub fn language(&self) -> Language {
+        self.profile.as_ref().map_or(Language::default(), |profile| profile.language)
+    }
+
+    pub fn item_count(&self, item: &ItemId) -> u32 {
+        self.inventory.get(item).copied().unwrap_or(0)
+    }
+
+    /// Folds one event into the state. Infallible: [`crate::decide`] has
+    /// already checked everything, so this only records.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::Registered { profile } => self.profile = Some(profile.clone()),
+            Event::LanguageChanged { language } => {
+                if let Some(profile) = &mut self.profile {
+                    profile.language = *language;
+                }
+            }
+            Event::Ledger(entry) => self.post(entry),
+            Event::ItemsGranted { item, quantity } => {
+                *self.inventory.entry(item.clone()).or_insert(0) += quantity;
+            }
+            Event::ItemsConsumed { item, quantity } => {
+                if let Some(held) = self.inventory.get_mut(item) {
+                    *held -= quantity;
+                    if *held == 0 {
+                        self.inventory.remove(item);
+                    }
+                }
+            }
+            Event::ReactionRewarded { post, emoji } => {
+                self.progress.rewarded_reactions.insert((*post, emoji.clone()));
+            }
+            Event::CounterIncremented { counter, by } => {
+                *self.progress.counters.entry(counter.clone()).or_insert(0) += by;
+            }
+        }
+    }
+
+    fn post(&mut self, entry: &LedgerEntry) {
+        self.wallet.balance += entry.amount;
+        self.wallet.next_seq = entry.seq + 1;
+    }
+}

@@ -1,0 +1,105 @@
+//! Properties of the pure rules over random command sequences.
+
+use dianabot_game::{Besitos, Command, Ctx, Event, ItemId, Language, PostRef, RuleError, Rules, UserId, UserState, decide};
+use proptest::prelude::*;
+
+fn command() -> impl Strategy<Value = Command> {
+    let item = prop::sample::select(vec!["rosa", "llave", "carta"]).prop_map(|id| ItemId(id.to_owned()));
+    let emoji = prop::sample::select(vec!["❤", "🔥", "👍", "🎉"]).prop_map(str::to_owned);
+    prop_oneof![
+        Just(Command::Register { first_name: "Ana".into(), username: None, language: Language::Es }),
+        prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
+        (0..4i32, prop::collection::vec(emoji, 1..3))
+            .prop_map(|(message_id, emojis)| Command::React { post: PostRef { chat_id: -100, message_id }, emojis }),
+        (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
+        (1..500i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
+        (item.clone(), 0..5u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
+        (item, 0..5u32).prop_map(|(item, quantity)| Command::ConsumeItem { item, quantity }),
+    ]
+}
+
+fn ctx(rules: &Rules) -> Ctx<'_> {
+    Ctx { now: 1_700_000_000, rules, update_id: None }
+}
+
+proptest! {
+    /// Whatever happens, the wallet is the sum of its journal, never
+    /// negative, and journal sequence numbers have no gaps.
+    #[test]
+    fn wallet_always_equals_its_ledger(commands in prop::collection::vec(command(), 0..60)) {
+        let rules = Rules::default();
+        let mut state = UserState::new(UserId(7));
+        let mut journal = Vec::new();
+        for command in &commands {
+            if let Ok(events) = decide(&state, command, ctx(&rules)) {
+                for event in &events {
+                    state.apply(event);
+                    if let Event::Ledger(entry) = event {
+                        journal.push(entry.clone());
+                    }
+                }
+            }
+            prop_assert!(state.wallet.balance >= 0);
+            prop_assert_eq!(state.wallet.balance, journal.iter().map(|e| e.amount).sum::<i64>());
+            prop_assert!(state.inventory.values().all(|&quantity| quantity > 0));
+        }
+        let seqs: Vec<u64> = journal.iter().map(|e| e.seq).collect();
+        prop_assert_eq!(seqs, (1..=journal.len() as u64).collect::<Vec<_>>());
+    }
+
+    /// A refused command produces nothing; `decide` itself never mutates.
+    #[test]
+    fn decide_never_mutates(commands in prop::collection::vec(command(), 1..40)) {
+        let rules = Rules::default();
+        let mut state = UserState::new(UserId(7));
+        for command in &commands {
+            let before = state.clone();
+            let decided = decide(&state, command, ctx(&rules));
+            prop_assert_eq!(&before, &state);
+            if let Ok(events) = decided {
+                events.iter().for_each(|event| state.apply(event));
+            }
+        }
+    }
+}
+
+#[test]
+fn unregistered_users_can_only_register() {
+    let rules = Rules::default();
+    let state = UserState::new(UserId(1));
+    let react = Command::React { post: PostRef { chat_id: -1, message_id: 1 }, emojis: vec!["❤".into()] };
+    assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::UnknownUser));
+}
+
+#[test]
+fn overdraft_is_refused() {
+    let rules = Rules::default();
+    let mut state = UserState::new(UserId(1));
+    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+    let too_much = Command::AdminDeduct(Besitos::new(rules.welcome_bonus + 1).unwrap());
+    assert_eq!(
+        decide(&state, &too_much, ctx(&rules)),
+        Err(RuleError::InsufficientFunds { balance: rules.welcome_bonus, needed: rules.welcome_bonus + 1 })
+    );
+}
+
+#[test]
+fn amounts_must_be_positive_and_bounded() {
+    assert_eq!(Besitos::new(0), Err(RuleError::NonPositiveAmount(0)));
+    assert_eq!(Besitos::new(-5), Err(RuleError::NonPositiveAmount(-5)));
+    assert!(matches!(Besitos::new(i64::MAX), Err(RuleError::AmountTooLarge(..))));
+}
+
+#[test]
+fn a_reaction_pays_once_even_when_removed_and_added_again() {
+    let rules = Rules::default();
+    let mut state = UserState::new(UserId(1));
+    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::En };
+    decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+    let react = Command::React { post: PostRef { chat_id: -1, message_id: 9 }, emojis: vec!["❤".into()] };
+    decide(&state, &react, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+    let paid = state.wallet.balance;
+    assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::AlreadyRewarded));
+    assert_eq!(state.wallet.balance, paid);
+}

@@ -1,0 +1,248 @@
+//! Write-behind with group commit.
+//!
+//! Actors submit a [`UserWrite`] with an acknowledgement and go on serving.
+//! One task collects submissions, coalesces them per user, and commits them
+//! in one transaction when the batch is full or the linger interval passes;
+//! while a batch commits the next one fills, so under load batches grow and
+//! the cost per update falls. Only after the commit does it complete the
+//! acknowledgements of every submission in the batch: that is the moment an
+//! update becomes durable, and the only moment intake may tell Telegram so.
+//!
+//! A failed commit is retried with backoff, keeping (and growing) the batch:
+//! nothing is acknowledged until it is stored. Memory stays bounded because
+//! intake holds a permit per in-flight update until its acknowledgement.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use dianabot_game::UserId;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::{Store, UserWrite};
+
+#[derive(Debug, Clone)]
+pub struct FlushConfig {
+    /// How long a batch waits for company after its first write.
+    pub linger: Duration,
+    /// A batch is committed as soon as it holds this many users.
+    pub max_batch_users: usize,
+    /// Upper bound of the retry backoff while the store fails.
+    pub max_backoff: Duration,
+}
+
+impl Default for FlushConfig {
+    fn default() -> FlushConfig {
+        FlushConfig { linger: Duration::from_millis(2), max_batch_users: 4096, max_backoff: Duration::from_secs(2) }
+    }
+}
+
+/// Why an acknowledgement completed without the write being durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FlushError {
+    #[error("the flusher stopped before the write was committed")]
+    Stopped,
+}
+
+/// Completes when the submission's batch is committed.
+pub type Ack = oneshot::Sender<Result<(), FlushError>>;
+
+/// Counters for ops and benchmarks, updated by the flusher task.
+#[derive(Debug, Default)]
+pub struct FlushStats {
+    /// Users waiting in the batch being filled (the "dirty" count).
+    pub dirty_users: AtomicU64,
+    pub batches: AtomicU64,
+    pub users_written: AtomicU64,
+    pub ledger_rows_written: AtomicU64,
+    pub acks_completed: AtomicU64,
+    pub last_batch_users: AtomicU64,
+    pub last_commit_micros: AtomicU64,
+    /// Age of the oldest write in the last committed batch when it committed:
+    /// how far durability trails memory.
+    pub last_lag_micros: AtomicU64,
+    pub failed_commits: AtomicU64,
+}
+
+enum Message {
+    Submit { write: Option<UserWrite>, ack: Option<Ack> },
+    Shutdown(oneshot::Sender<()>),
+}
+
+/// Handle to the flusher task. Cheap to clone.
+#[derive(Clone)]
+pub struct Flusher {
+    sender: mpsc::UnboundedSender<Message>,
+    stats: Arc<FlushStats>,
+}
+
+impl Flusher {
+    /// Spawns the flusher task on the current tokio runtime.
+    pub fn spawn(store: Store, config: FlushConfig) -> (Flusher, JoinHandle<()>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let stats = Arc::new(FlushStats::default());
+        let task = FlushTask { store, config, receiver, stats: stats.clone(), batch: Batch::default() };
+        let handle = tokio::spawn(task.run());
+        (Flusher { sender, stats }, handle)
+    }
+
+    /// Hands a write to the flusher; `ack` completes once it is durable.
+    /// Writes of one user must be submitted in the order they happened.
+    pub fn submit(&self, write: UserWrite, ack: Option<Ack>) {
+        self.send(Message::Submit { write: Some(write), ack });
+    }
+
+    /// Completes `ack` once everything submitted before it is durable.
+    pub fn barrier(&self, ack: Ack) {
+        self.send(Message::Submit { write: None, ack: Some(ack) });
+    }
+
+    /// Waits until everything submitted so far is durable.
+    pub async fn flushed(&self) -> Result<(), FlushError> {
+        let (ack, done) = oneshot::channel();
+        self.barrier(ack);
+        done.await.unwrap_or(Err(FlushError::Stopped))
+    }
+
+    /// Commits everything submitted so far and stops the task.
+    pub async fn shutdown(&self) {
+        let (done, stopped) = oneshot::channel();
+        self.send(Message::Shutdown(done));
+        let _ = stopped.await;
+    }
+
+    pub fn stats(&self) -> &FlushStats {
+        &self.stats
+    }
+
+    fn send(&self, message: Message) {
+        // A send fails only once the task has stopped; the acks inside are
+        // dropped, which their receivers see as `FlushError::Stopped`.
+        let _ = self.sender.send(message);
+    }
+}
+
+/// Writes coalesced per user, with the acknowledgements they owe.
+#[derive(Default)]
+struct Batch {
+    writes: HashMap<UserId, UserWrite>,
+    /// Users in first-submission order, so rows go out deterministically.
+    order: Vec<UserId>,
+    acks: Vec<Ack>,
+    oldest: Option<Instant>,
+}
+
+impl Batch {
+    fn add(&mut self, write: Option<UserWrite>, ack: Option<Ack>) {
+        self.oldest.get_or_insert_with(Instant::now);
+        if let Some(write) = write {
+            match self.writes.get_mut(&write.user_id) {
+                Some(pending) => pending.merge(write),
+                None => {
+                    self.order.push(write.user_id);
+                    self.writes.insert(write.user_id, write);
+                }
+            }
+        }
+        self.acks.extend(ack);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.oldest.is_none()
+    }
+
+    fn take_writes(&mut self) -> Vec<UserWrite> {
+        let mut writes = std::mem::take(&mut self.writes);
+        self.order.drain(..).filter_map(|user| writes.remove(&user)).collect()
+    }
+}
+
+struct FlushTask {
+    store: Store,
+    config: FlushConfig,
+    receiver: mpsc::UnboundedReceiver<Message>,
+    stats: Arc<FlushStats>,
+    batch: Batch,
+}
+
+impl FlushTask {
+    async fn run(mut self) {
+        let mut shutdown = None;
+        while shutdown.is_none() {
+            // Wait for the first write of a batch, then linger for company.
+            match self.receiver.recv().await {
+                Some(message) => shutdown = self.absorb(message),
+                None => break,
+            }
+            let deadline = tokio::time::Instant::now() + self.config.linger;
+            while shutdown.is_none() && self.batch.writes.len() < self.config.max_batch_users {
+                match tokio::time::timeout_at(deadline, self.receiver.recv()).await {
+                    Ok(Some(message)) => shutdown = self.absorb(message),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            self.commit().await;
+        }
+        // Everything sent before the shutdown request is in the batch; commit it.
+        self.commit().await;
+        if let Some(done) = shutdown {
+            let _ = done.send(());
+        }
+    }
+
+    fn absorb(&mut self, message: Message) -> Option<oneshot::Sender<()>> {
+        match message {
+            Message::Submit { write, ack } => {
+                self.batch.add(write, ack);
+                self.stats.dirty_users.store(self.batch.writes.len() as u64, Ordering::Relaxed);
+                None
+            }
+            Message::Shutdown(done) => Some(done),
+        }
+    }
+
+    /// Commits the batch, retrying until the store takes it.
+    async fn commit(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
+        let writes = self.batch.take_writes();
+        let acks = std::mem::take(&mut self.batch.acks);
+        let mut backoff = Duration::from_millis(10);
+        loop {
+            let started = Instant::now();
+            match self.store.write_batch(&writes).await {
+                Ok(()) => {
+                    self.record(&writes, started, oldest, acks.len());
+                    break;
+                }
+                Err(err) => {
+                    self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %err, users = writes.len(), retry_in = ?backoff, "batch commit failed");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                }
+            }
+        }
+        for ack in acks {
+            let _ = ack.send(Ok(()));
+        }
+    }
+
+    fn record(&self, writes: &[UserWrite], started: Instant, oldest: Instant, acks: usize) {
+        let stats = &self.stats;
+        let ledger_rows: usize = writes.iter().map(|w| w.ledger.len()).sum();
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.users_written.fetch_add(writes.len() as u64, Ordering::Relaxed);
+        stats.ledger_rows_written.fetch_add(ledger_rows as u64, Ordering::Relaxed);
+        stats.acks_completed.fetch_add(acks as u64, Ordering::Relaxed);
+        stats.last_batch_users.store(writes.len() as u64, Ordering::Relaxed);
+        stats.last_commit_micros.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        stats.last_lag_micros.store(oldest.elapsed().as_micros() as u64, Ordering::Relaxed);
+        stats.dirty_users.store(self.batch.writes.len() as u64, Ordering::Relaxed);
+        tracing::debug!(users = writes.len(), ledger_rows, acks, "batch committed");
+    }
+}

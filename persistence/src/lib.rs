@@ -1,0 +1,24 @@
+//! Where user state lives when it is not in an actor's memory.
+//!
+//! - [`Store`]: Postgres (production) or SQLite (the embedded default), both
+//!   through sqlx with versioned migrations, behind one API.
+//! - [`UserWrite`]: what one user's change means for the tables, derived from
+//!   the game events; many writes of one user coalesce into one.
+//! - [`Flusher`]: the write-behind task. Actors hand it writes and carry on;
+//!   it commits them in batches (group commit) and only then completes each
+//!   write's acknowledgement.
+//!
+//! **Architecture Invariant:** this crate knows nothing of Telegram or actors;
+//! it stores `dianabot_game` values and nothing else.
+
+mod error;
+mod flusher;
+mod postgres;
+mod sqlite;
+mod store;
+mod write;
+
+pub use error::StoreError;
+pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
+pub use store::Store;
+pub use write::UserWrite;

@@ -1,0 +1,136 @@
+//! Postgres: each table of a batch is written by one statement over arrays
+//! (`UNNEST`), so a batch of thousands of users costs a handful of round trips.
+
+use dianabot_game::{Language, Profile};
+use sqlx::{PgPool, Row};
+
+use crate::write::{SNAPSHOT_FORMAT, StoredUser};
+use crate::{StoreError, UserWrite};
+
+pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<StoredUser>, StoreError> {
+    let row = sqlx::query(
+        "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at,
+                COALESCE((SELECT array_agg(i.item_id) FROM inventory i WHERE i.user_id = s.user_id), '{}') AS items,
+                COALESCE((SELECT array_agg(i.quantity) FROM inventory i WHERE i.user_id = s.user_id), '{}') AS quantities
+         FROM user_snapshots s
+         JOIN users u ON u.user_id = s.user_id
+         JOIN balances b ON b.user_id = s.user_id
+         WHERE s.user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let items: Vec<String> = row.try_get("items")?;
+    let quantities: Vec<i32> = row.try_get("quantities")?;
+    Ok(Some(StoredUser {
+        user_id,
+        version: row.try_get("version")?,
+        format: row.try_get("format")?,
+        state: row.try_get("state")?,
+        balance: row.try_get("besitos")?,
+        profile: Profile {
+            first_name: row.try_get("first_name")?,
+            username: row.try_get("username")?,
+            language: Language::from_code(Some(row.try_get::<&str, _>("language")?)),
+            registered_at: row.try_get("registered_at")?,
+        },
+        inventory: items.into_iter().zip(quantities).collect(),
+    }))
+}
+
+pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+
+    let profiles: Vec<_> = writes.iter().filter_map(|w| w.profile.as_ref().map(|p| (w.user_id.0, p))).collect();
+    if !profiles.is_empty() {
+        sqlx::query(
+            "INSERT INTO users (user_id, first_name, username, language, registered_at)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+             ON CONFLICT (user_id) DO UPDATE SET first_name = EXCLUDED.first_name,
+                 username = EXCLUDED.username, language = EXCLUDED.language",
+        )
+        .bind(profiles.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(profiles.iter().map(|(_, p)| p.first_name.as_str()).collect::<Vec<_>>())
+        .bind(profiles.iter().map(|(_, p)| p.username.as_deref()).collect::<Vec<_>>())
+        .bind(profiles.iter().map(|(_, p)| p.language.code()).collect::<Vec<_>>())
+        .bind(profiles.iter().map(|(_, p)| p.registered_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let balances: Vec<_> = writes.iter().filter_map(|w| w.balance.map(|b| (w.user_id.0, b))).collect();
+    if !balances.is_empty() {
+        sqlx::query(
+            "INSERT INTO balances (user_id, besitos) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])
+             ON CONFLICT (user_id) DO UPDATE SET besitos = EXCLUDED.besitos",
+        )
+        .bind(balances.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(balances.iter().map(|(_, b)| *b).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let entries: Vec<_> = writes.iter().flat_map(|w| w.ledger.iter().map(move |e| (w.user_id.0, e))).collect();
+    if !entries.is_empty() {
+        sqlx::query(
+            "INSERT INTO ledger (user_id, seq, amount, counter_account, reason, update_id, created_at)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bigint[])",
+        )
+        .bind(entries.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.seq as i64).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.amount).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.counter_account.to_db()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.reason.as_str()).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.update_id.map(|u| u.0)).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let items: Vec<_> = writes
+        .iter()
+        .flat_map(|w| w.inventory.iter().map(move |(item, qty)| (w.user_id.0, item.0.as_str(), *qty)))
+        .collect();
+    let (held, gone): (Vec<_>, Vec<_>) = items.into_iter().partition(|(_, _, qty)| *qty > 0);
+    if !gone.is_empty() {
+        sqlx::query(
+            "DELETE FROM inventory i USING UNNEST($1::bigint[], $2::text[]) AS g(user_id, item_id)
+             WHERE i.user_id = g.user_id AND i.item_id = g.item_id",
+        )
+        .bind(gone.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(gone.iter().map(|(_, item, _)| *item).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !held.is_empty() {
+        sqlx::query(
+            "INSERT INTO inventory (user_id, item_id, quantity)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::int[])
+             ON CONFLICT (user_id, item_id) DO UPDATE SET quantity = EXCLUDED.quantity",
+        )
+        .bind(held.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(held.iter().map(|(_, item, _)| *item).collect::<Vec<_>>())
+        .bind(held.iter().map(|(_, _, qty)| *qty as i32).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    if !writes.is_empty() {
+        sqlx::query(
+            "INSERT INTO user_snapshots (user_id, version, format, state)
+             SELECT u.user_id, u.version, $3, u.state FROM UNNEST($1::bigint[], $2::bigint[], $4::bytea[]) AS u(user_id, version, state)
+             ON CONFLICT (user_id) DO UPDATE SET version = EXCLUDED.version, format = EXCLUDED.format, state = EXCLUDED.state
+             WHERE user_snapshots.version <= EXCLUDED.version",
+        )
+        .bind(writes.iter().map(|w| w.user_id.0).collect::<Vec<_>>())
+        .bind(writes.iter().map(|w| w.snapshot.version as i64).collect::<Vec<_>>())
+        .bind(SNAPSHOT_FORMAT)
+        .bind(writes.iter().map(|w| w.snapshot.bytes.as_slice()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! SQLite: the embedded default. One prepared statement per row inside one
+//! transaction; SQLite is in-process, so rows cost no round trips.
+
+use dianabot_game::{Language, Profile};
+use sqlx::{Row, SqlitePool};
+
+use crate::write::{SNAPSHOT_FORMAT, StoredUser};
+use crate::{StoreError, UserWrite};
+
+pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<StoredUser>, StoreError> {
+    let mut conn = pool.acquire().await?;
+    let row = sqlx::query(
+        "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at
+         FROM user_snapshots s
+         JOIN users u ON u.user_id = s.user_id
+         JOIN balances b ON b.user_id = s.user_id
+         WHERE s.user_id = ?",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let inventory = sqlx::query_as::<_, (String, i32)>("SELECT item_id, quantity FROM inventory WHERE user_id = ?")
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(Some(StoredUser {
+        user_id,
+        version: row.try_get("version")?,
+        format: row.try_get("format")?,
+        state: row.try_get("state")?,
+        balance: row.try_get("besitos")?,
+        profile: Profile {
+            first_name: row.try_get("first_name")?,
+            username: row.try_get("username")?,
+            language: Language::from_code(Some(row.try_get::<&str, _>("language")?)),
+            registered_at: row.try_get("registered_at")?,
+        },
+        inventory,
+    }))
+}
+
+pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    for write in writes {
+        let user_id = write.user_id.0;
+        if let Some(profile) = &write.profile {
+            sqlx::query(
+                "INSERT INTO users (user_id, first_name, username, language, registered_at) VALUES (?, ?, ?, ?, ?)
+                 ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,
+                     username = excluded.username, language = excluded.language",
+            )
+            .bind(user_id)
+            .bind(&profile.first_name)
+            .bind(&profile.username)
+            .bind(profile.language.code())
+            .bind(profile.registered_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(balance) = write.balance {
+            sqlx::query(
+                "INSERT INTO balances (user_id, besitos) VALUES (?, ?)
+                 ON CONFLICT (user_id) DO UPDATE SET besitos = excluded.besitos",
+            )
+            .bind(user_id)
+            .bind(balance)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for entry in &write.ledger {
+            sqlx::query(
+                "INSERT INTO ledger (user_id, seq, amount, counter_account, reason, update_id, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(user_id)
+            .bind(entry.seq as i64)
+            .bind(entry.amount)
+            .bind(entry.counter_account.to_db())
+            .bind(entry.reason.as_str())
+            .bind(entry.update_id.map(|u| u.0))
+            .bind(entry.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (item, quantity) in &write.inventory {
+            let statement = if *quantity == 0 {
+                sqlx::query("DELETE FROM inventory WHERE user_id = ? AND item_id = ?").bind(user_id).bind(&item.0)
+            } else {
+                sqlx::query(
+                    "INSERT INTO inventory (user_id, item_id, quantity) VALUES (?, ?, ?)
+                     ON CONFLICT (user_id, item_id) DO UPDATE SET quantity = excluded.quantity",
+                )
+                .bind(user_id)
+                .bind(&item.0)
+                .bind(*quantity as i32)
+            };
+            statement.execute(&mut *tx).await?;
+        }
+        sqlx::query(
+            "INSERT INTO user_snapshots (user_id, version, format, state) VALUES (?, ?, ?, ?)
+             ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, format = excluded.format,
+                 state = excluded.state
+             WHERE user_snapshots.version <= excluded.version",
+        )
+        .bind(user_id)
+        .bind(write.snapshot.version as i64)
+        .bind(SNAPSHOT_FORMAT)
+        .bind(&write.snapshot.bytes)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

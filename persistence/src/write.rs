@@ -1,0 +1,146 @@
+//! The write model: what a user's change means for the tables.
+
+use std::collections::BTreeMap;
+
+use dianabot_game::{AppliedUpdates, Event, ItemId, LedgerEntry, Profile, Progress, UserId, UserState};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+/// The rows one user's change touches. Built from the state after the change
+/// and the events that made it; merged with later writes of the same user
+/// while waiting for a flush, so a burst of N updates costs one row write per
+/// table, plus the N ledger rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserWrite {
+    pub user_id: UserId,
+    /// Set when the profile changed (registration, language).
+    pub profile: Option<Profile>,
+    /// Set when the balance changed.
+    pub balance: Option<i64>,
+    /// Item -> new quantity; zero means the row goes away.
+    pub inventory: BTreeMap<ItemId, u32>,
+    pub ledger: Vec<LedgerEntry>,
+    pub snapshot: Snapshot,
+}
+
+/// The encoded part of the state nobody queries, with its version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    pub version: u64,
+    pub bytes: Vec<u8>,
+}
+
+/// Current encoding of `user_snapshots.state`: bincode (standard config) of
+/// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
+/// for every format still stored.
+pub(crate) const SNAPSHOT_FORMAT: i16 = 1;
+
+/// What the snapshot column holds. Balance, profile and inventory live in
+/// their own tables and are not repeated here.
+#[derive(Serialize, Deserialize)]
+struct SnapshotBody<P, A> {
+    next_ledger_seq: u64,
+    progress: P,
+    applied: A,
+}
+
+impl UserWrite {
+    /// The write for `state` just after `events` were applied to it.
+    pub fn from_events(state: &UserState, events: &[Event]) -> UserWrite {
+        let mut write = UserWrite {
+            user_id: state.id,
+            profile: None,
+            balance: None,
+            inventory: BTreeMap::new(),
+            ledger: Vec::new(),
+            snapshot: encode_snapshot(state),
+        };
+        for event in events {
+            match event {
+                Event::Registered { .. } => {
+                    write.profile = state.profile.clone();
+                    write.balance = Some(state.wallet.balance);
+                }
+                Event::LanguageChanged { .. } => write.profile = state.profile.clone(),
+                Event::Ledger(entry) => {
+                    write.balance = Some(state.wallet.balance);
+                    write.ledger.push(entry.clone());
+                }
+                Event::ItemsGranted { item, .. } | Event::ItemsConsumed { item, .. } => {
+                    write.inventory.insert(item.clone(), state.item_count(item));
+                }
+                Event::ReactionRewarded { .. } | Event::CounterIncremented { .. } => {}
+            }
+        }
+        write
+    }
+
+    /// The write of a state whose only change is bookkeeping (an update
+    /// recorded as seen, say): just the snapshot.
+    pub fn snapshot_only(state: &UserState) -> UserWrite {
+        UserWrite::from_events(state, &[])
+    }
+
+    /// Folds a later write of the same user into this one.
+    pub fn merge(&mut self, later: UserWrite) {
+        debug_assert_eq!(self.user_id, later.user_id);
+        if later.profile.is_some() {
+            self.profile = later.profile;
+        }
+        if later.balance.is_some() {
+            self.balance = later.balance;
+        }
+        self.inventory.extend(later.inventory);
+        self.ledger.extend(later.ledger);
+        if later.snapshot.version >= self.snapshot.version {
+            self.snapshot = later.snapshot;
+        }
+    }
+}
+
+fn encode_snapshot(state: &UserState) -> Snapshot {
+    let body = SnapshotBody {
+        next_ledger_seq: state.wallet.next_seq,
+        progress: &state.progress,
+        applied: &state.applied,
+    };
+    let bytes = bincode::serde::encode_to_vec(&body, bincode::config::standard())
+        .expect("encoding plain data into a Vec cannot fail");
+    Snapshot { version: state.version, bytes }
+}
+
+/// The columns of one stored user, as loaded; turned into a [`UserState`].
+pub(crate) struct StoredUser {
+    pub user_id: i64,
+    pub version: i64,
+    pub format: i16,
+    pub state: Vec<u8>,
+    pub balance: i64,
+    pub profile: Profile,
+    pub inventory: Vec<(String, i32)>,
+}
+
+impl StoredUser {
+    pub fn into_state(self) -> Result<UserState, StoreError> {
+        let corrupt = |reason: String| StoreError::CorruptSnapshot { user: self.user_id, format: self.format, reason };
+        if self.format != SNAPSHOT_FORMAT {
+            return Err(corrupt("unknown format".to_owned()));
+        }
+        let (body, _): (SnapshotBody<Progress, AppliedUpdates>, usize) =
+            bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
+                .map_err(|err| corrupt(err.to_string()))?;
+        let mut state = UserState::new(UserId(self.user_id));
+        state.profile = Some(self.profile);
+        state.wallet.balance = self.balance;
+        state.wallet.next_seq = body.next_ledger_seq;
+        state.progress = body.progress;
+        state.applied = body.applied;
+        state.version = u64::try_from(self.version).map_err(|_| corrupt("negative version".to_owned()))?;
+        for (item, quantity) in self.inventory {
+            let quantity = u32::try_from(quantity).map_err(|_| corrupt(format!("negative quantity of {item}")))?;
+            state.inventory.insert(ItemId(item), quantity);
+        }
+        Ok(state)
+    }
+}

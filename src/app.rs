@@ -1,0 +1,190 @@
+//! Building and running the whole server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use dianabot_actors::Router;
+use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
+use dianabot_game::Rules;
+use dianabot_persistence::{Flusher, Store};
+use teloxide_core::Bot;
+use teloxide_core::prelude::Requester;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::config::{Config, Intake as IntakeMode};
+use crate::http::{self, Http, HttpState};
+use crate::telegram::webhook::WebhookState;
+use crate::telegram::{Intake, Outbound, polling};
+
+/// A running server.
+pub struct App {
+    router: Router,
+    flusher: Flusher,
+    flusher_task: JoinHandle<()>,
+    store: Store,
+    http: Http,
+    polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    emulator: Option<EmulatorHandle>,
+}
+
+impl App {
+    /// Opens the store, starts the actors, the flusher, the HTTP server and
+    /// the intake — and the emulator when no real Telegram is configured.
+    /// Must run inside [`run_actix`].
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let store = Store::open(&config.database_url)
+            .await
+            .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
+        let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
+        let router = Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(Rules::default()));
+
+        let (emulator, bot) = connect_telegram(&config).await?;
+        let outbound = Outbound::spawn(bot.clone());
+        let intake = Intake::new(router.clone(), outbound);
+
+        let webhook = match &config.intake {
+            IntakeMode::Webhook { .. } => Some(WebhookState {
+                intake: intake.clone(),
+                secret: config.webhook_secret.clone().context("webhook intake needs WEBHOOK_SECRET")?,
+            }),
+            IntakeMode::Polling => None,
+        };
+        let http = http::start(config.http_bind, HttpState { store: store.clone() }, webhook)
+            .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
+        tracing::info!(addr = %http.addr, "HTTP listening");
+
+        let polling = match &config.intake {
+            IntakeMode::Polling => {
+                bot.delete_webhook().await.context("deleteWebhook before polling")?;
+                let (stop, stopped) = watch::channel(false);
+                let task = tokio::spawn(polling::run(bot.clone(), intake.clone(), stopped));
+                Some((stop, task))
+            }
+            IntakeMode::Webhook { register_url: Some(url) } => {
+                let url = url.parse().with_context(|| format!("WEBHOOK_URL {url:?}"))?;
+                let secret = config.webhook_secret.clone().unwrap_or_default();
+                use teloxide_core::payloads::SetWebhookSetters;
+                bot.set_webhook(url)
+                    .secret_token(secret)
+                    .allowed_updates(polling::ALLOWED_UPDATES)
+                    .await
+                    .context("setWebhook")?;
+                None
+            }
+            IntakeMode::Webhook { register_url: None } => None,
+        };
+        if let Some(emulator) = &emulator {
+            println!("DianaBot is running. Open the playground: {}", emulator.playground_url());
+        }
+        Ok(App { router, flusher, flusher_task, store, http, polling, emulator })
+    }
+
+    pub fn http_addr(&self) -> SocketAddr {
+        self.http.addr
+    }
+
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    pub fn flusher(&self) -> &Flusher {
+        &self.flusher
+    }
+
+    pub fn emulator(&self) -> Option<&EmulatorHandle> {
+        self.emulator.as_ref()
+    }
+
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        wait_for_signal().await?;
+        tracing::info!("signal received; shutting down");
+        self.shutdown().await;
+        Ok(())
+    }
+
+    /// Stops intake, lets every accepted update become durable, flushes,
+    /// and stops. Nothing acknowledged is lost; nothing unacknowledged is
+    /// acknowledged.
+    pub async fn shutdown(self) {
+        if let Some((stop, task)) = self.polling {
+            let _ = stop.send(true);
+            let _ = task.await;
+        }
+        // In-flight webhook requests finish (durably) before this returns.
+        self.http.handle.stop(true).await;
+        self.router.shutdown().await;
+        let _ = self.flusher_task.await;
+        self.store.close().await;
+        if let Some(emulator) = self.emulator {
+            emulator.stop().await;
+        }
+        tracing::info!("shutdown complete");
+    }
+}
+
+/// The bot client, and the emulator when we run our own Telegram.
+async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHandle>, Bot)> {
+    let (emulator, token, api_url) = match (&config.bot_token, &config.api_url) {
+        (None, None) => {
+            let emulator_config = EmulatorConfig { bind: config.emulator_bind, ..EmulatorConfig::default() };
+            let emulator = dianabot_emulator::start(emulator_config)
+                .await
+                .with_context(|| format!("starting the emulator on {}", config.emulator_bind))?;
+            let (token, url) = (emulator.token().to_owned(), emulator.api_url());
+            (Some(emulator), token, Some(url))
+        }
+        (token, url) => (None, token.clone().unwrap_or_else(|| EmulatorConfig::default().token), url.clone()),
+    };
+    let mut bot = Bot::new(token);
+    if let Some(url) = api_url {
+        bot = bot.set_api_url(url.parse().with_context(|| format!("TELEGRAM_API_URL {url:?}"))?);
+    }
+    Ok((emulator, bot))
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    tokio::select! {
+        result = tokio::signal::ctrl_c() => result?,
+        _ = terminate.recv() => {}
+    }
+    Ok(())
+}
+
+/// Hides a password in a database URL before it reaches a log.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://…@{}", &url[..scheme], &url[at + 1..]),
+        _ => url.to_owned(),
+    }
+}
+
+/// Runs `future` inside an actix system on a multi-threaded tokio runtime:
+/// actors get their arbiters, everything else work-stealing threads.
+pub fn run_actix<F: Future>(future: F) -> F::Output {
+    actix_rt::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("building the tokio runtime")
+    })
+    .block_on(future)
+}
+
+/// `dianabot emulator`: the emulator alone, until a signal.
+pub async fn run_emulator(port: u16) -> anyhow::Result<()> {
+    let bind = SocketAddr::from(([127, 0, 0, 1], port));
+    let emulator = dianabot_emulator::start(EmulatorConfig { bind, ..EmulatorConfig::default() })
+        .await
+        .with_context(|| format!("starting the emulator on {bind}"))?;
+    println!("Telegram Bot API emulator on {} (token {})", emulator.api_url(), emulator.token());
+    println!("Playground: {}", emulator.playground_url());
+    wait_for_signal().await?;
+    emulator.stop().await;
+    Ok(())
+}

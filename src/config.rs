@@ -1,0 +1,102 @@
+//! Every setting, its environment variable and its default, in one place.
+//! The defaults run the embedded server: SQLite, built-in emulator,
+//! playground.
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use dianabot_actors::ActorConfig;
+use dianabot_persistence::FlushConfig;
+
+/// How updates reach the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intake {
+    /// getUpdates, advancing the offset only past durable updates.
+    Polling,
+    /// Telegram POSTs to `/telegram/webhook`; answered once durable.
+    /// `register_url`, when set, is given to setWebhook at start.
+    Webhook { register_url: Option<String> },
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: `postgres://…` or `sqlite:…`. Default `sqlite:dianabot.db`.
+    pub database_url: String,
+    /// `HTTP_BIND`: webhook, health and metrics. Default `127.0.0.1:8080`.
+    pub http_bind: SocketAddr,
+    /// `TELEGRAM_BOT_TOKEN`. Unset: the built-in emulator plays Telegram.
+    pub bot_token: Option<String>,
+    /// `TELEGRAM_API_URL`: the Bot API server. Default: Telegram's, or the
+    /// built-in emulator when no token is set.
+    pub api_url: Option<String>,
+    /// `TELEGRAM_INTAKE` = `polling` | `webhook`; `WEBHOOK_URL` set implies
+    /// webhook and is registered with setWebhook.
+    pub intake: Intake,
+    /// `WEBHOOK_SECRET`: checked against `X-Telegram-Bot-Api-Secret-Token`.
+    /// Required for webhook intake.
+    pub webhook_secret: Option<String>,
+    /// `EMULATOR_BIND`: where the built-in emulator listens. Default `127.0.0.1:8081`.
+    pub emulator_bind: SocketAddr,
+    /// `SHARDS`, `MAX_IN_FLIGHT_PER_SHARD`, `IDLE_TIMEOUT_SECS`.
+    pub actors: ActorConfig,
+    /// `FLUSH_LINGER_MS`, `FLUSH_MAX_BATCH`.
+    pub flush: FlushConfig,
+}
+
+impl Config {
+    pub fn from_env() -> anyhow::Result<Config> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> anyhow::Result<Config> {
+        let get = |name: &str| lookup(name).filter(|value| !value.is_empty());
+        let webhook_url = get("WEBHOOK_URL");
+        let intake = match (get("TELEGRAM_INTAKE").as_deref(), webhook_url) {
+            (_, Some(url)) => Intake::Webhook { register_url: Some(url) },
+            (Some("webhook"), None) => Intake::Webhook { register_url: None },
+            (Some("polling") | None, None) => Intake::Polling,
+            (Some(other), None) => anyhow::bail!("TELEGRAM_INTAKE must be polling or webhook, got {other:?}"),
+        };
+        let webhook_secret = get("WEBHOOK_SECRET");
+        if matches!(intake, Intake::Webhook { .. }) && webhook_secret.is_none() {
+            anyhow::bail!("webhook intake needs WEBHOOK_SECRET (Telegram's secret_token)");
+        }
+        let defaults = ActorConfig::default();
+        let actors = ActorConfig {
+            shards: parse(&get, "SHARDS")?.unwrap_or(defaults.shards),
+            max_in_flight_per_shard: parse(&get, "MAX_IN_FLIGHT_PER_SHARD")?
+                .unwrap_or(defaults.max_in_flight_per_shard),
+            idle_timeout: parse(&get, "IDLE_TIMEOUT_SECS")?.map(Duration::from_secs).unwrap_or(defaults.idle_timeout),
+            ..defaults
+        };
+        let flush_defaults = FlushConfig::default();
+        let flush = FlushConfig {
+            linger: parse(&get, "FLUSH_LINGER_MS")?.map(Duration::from_millis).unwrap_or(flush_defaults.linger),
+            max_batch_users: parse(&get, "FLUSH_MAX_BATCH")?.unwrap_or(flush_defaults.max_batch_users),
+            ..flush_defaults
+        };
+        Ok(Config {
+            database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:dianabot.db".to_owned()),
+            http_bind: parse(&get, "HTTP_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            bot_token: get("TELEGRAM_BOT_TOKEN"),
+            api_url: get("TELEGRAM_API_URL"),
+            intake,
+            webhook_secret,
+            emulator_bind: parse(&get, "EMULATOR_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081))),
+            actors,
+            flush,
+        })
+    }
+}
+
+fn parse<T>(get: &impl Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    get(name).map(|value| value.parse::<T>().with_context(|| format!("{name}={value:?} is not valid"))).transpose()
+}

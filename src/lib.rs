@@ -1,0 +1,13 @@
+//! The DianaBot server: configuration, wiring, Telegram surface and HTTP.
+//!
+//! [`App::build`] assembles the server from a [`Config`]; `main` and every
+//! integration test start from it.
+
+mod app;
+mod config;
+pub mod http;
+pub mod telegram;
+pub mod telemetry;
+
+pub use app::{App, run_actix, run_emulator};
+pub use config::{Config, Intake};

@@ -1,0 +1,17 @@
+//! The Telegram surface: what comes in (intake), what goes out (outbound),
+//! and the words in between (texts).
+//!
+//! **Architecture Invariant:** intake acknowledges an update to Telegram —
+//! webhook answered 200, polling offset advanced — only after the update's
+//! effects are durable, and the bot's reply is sent only after that too, so
+//! a user is never told of an effect a crash could lose.
+
+pub mod intake;
+pub mod outbound;
+pub mod polling;
+pub mod texts;
+pub mod translate;
+pub mod webhook;
+
+pub use intake::{Handled, Intake, IntakeError};
+pub use outbound::{Outbound, OutboundMessage};

@@ -1,0 +1,70 @@
+//! Long polling with an offset that only moves past durable updates.
+//!
+//! teloxide's own polling confirms updates as soon as it has fetched them,
+//! before handlers finish; a crash then loses them. Here a batch is
+//! confirmed (by asking for the next offset) only once every update in it
+//! is durable, so after a crash Telegram hands out the unconfirmed ones
+//! again and idempotency by update_id absorbs what was already applied.
+
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use teloxide_core::Bot;
+use teloxide_core::payloads::GetUpdatesSetters;
+use teloxide_core::prelude::Requester;
+use teloxide_core::types::AllowedUpdate;
+use tokio::sync::watch;
+
+use crate::telegram::Intake;
+
+pub const ALLOWED_UPDATES: [AllowedUpdate; 6] = [
+    AllowedUpdate::Message,
+    AllowedUpdate::CallbackQuery,
+    AllowedUpdate::MessageReaction,
+    AllowedUpdate::MessageReactionCount,
+    AllowedUpdate::ChatMember,
+    AllowedUpdate::PreCheckoutQuery,
+];
+
+/// Polls until `stop` turns true, then confirms what is durable and returns.
+pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
+    let mut offset: Option<i32> = None;
+    let mut backoff = Duration::from_millis(100);
+    while !*stop.borrow() {
+        let mut request = bot.get_updates().timeout(25).limit(100).allowed_updates(ALLOWED_UPDATES);
+        if let Some(offset) = offset {
+            request = request.offset(offset);
+        }
+        let updates = tokio::select! {
+            updates = request => updates,
+            _ = stop.changed() => break,
+        };
+        let updates = match updates {
+            Ok(updates) => {
+                backoff = Duration::from_millis(100);
+                updates
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, retry_in = ?backoff, "getUpdates failed");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(10));
+                continue;
+            }
+        };
+        let Some(last) = updates.iter().map(|update| update.id.0).max() else { continue };
+        // Dispatch in arrival order (per-user order), handle concurrently.
+        let results = join_all(updates.into_iter().map(|update| intake.handle(update))).await;
+        if let Some(err) = results.into_iter().find_map(Result::err) {
+            // Leave the offset where it was: the whole batch comes again and
+            // idempotency drops what was already applied.
+            tracing::warn!(error = %err, "batch not durable; it will be fetched again");
+            tokio::time::sleep(backoff).await;
+            continue;
+        }
+        offset = Some(last as i32 + 1);
+    }
+    if let Some(offset) = offset {
+        // Confirm the last durable batch; what this returns stays unconfirmed.
+        let _ = bot.get_updates().offset(offset).limit(1).timeout(0).await;
+    }
+}

@@ -1,0 +1,114 @@
+//! Helpers every integration test starts from: isolated databases and a
+//! running actor runtime.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use dianabot_actors::{ActorConfig, Router};
+use dianabot_game::Rules;
+use dianabot_persistence::{FlushConfig, Flusher, Store};
+use sqlx::Connection;
+
+/// The Postgres server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database of its own for one test, dropped by [`TestDb::drop_db`].
+pub struct TestDb {
+    pub url: String,
+    name: Option<String>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    pub async fn postgres() -> TestDb {
+        let admin = postgres_admin_url();
+        let name = format!(
+            "dianabot_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            fastrand::u32(..)
+        );
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|err| {
+            panic!("Postgres is needed at {admin} (set TEST_DATABASE_URL): {err}; run the tests with scripts/test.sh")
+        });
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+        let (base, _) = admin.rsplit_once('/').expect("database url has a path");
+        TestDb { url: format!("{base}/{name}"), name: Some(name) }
+    }
+
+    pub async fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Postgres => TestDb::postgres().await,
+            Backend::Sqlite => TestDb::sqlite(),
+        }
+    }
+
+    pub fn sqlite() -> TestDb {
+        let path = std::env::temp_dir().join(format!(
+            "dianabot-test-{}-{}-{}.db",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            fastrand::u32(..)
+        ));
+        TestDb { url: format!("sqlite:{}", path.display()), name: None }
+    }
+
+    pub async fn store(&self) -> Store {
+        Store::open(&self.url).await.expect("open store")
+    }
+
+    pub async fn drop_db(self) {
+        match self.name {
+            Some(name) => {
+                let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.expect("connect");
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite:");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+        }
+    }
+}
+
+/// Actors, flusher and store, without any Telegram.
+pub struct Runtime {
+    pub router: Router,
+    pub flusher: Flusher,
+    pub store: Store,
+}
+
+pub async fn start_runtime(store: Store, actors: ActorConfig) -> Runtime {
+    let (flusher, _task) = Flusher::spawn(store.clone(), FlushConfig::default());
+    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()));
+    Runtime { router, flusher, store }
+}
+
+/// (user, stored balance, sum of that user's ledger amounts), from SQL.
+pub async fn balances_and_ledger_sums(store: &Store) -> Vec<(i64, i64, i64)> {
+    let sql = "SELECT b.user_id, b.besitos,
+                      CAST(COALESCE((SELECT SUM(l.amount) FROM ledger l WHERE l.user_id = b.user_id), 0) AS BIGINT)
+               FROM balances b ORDER BY b.user_id";
+    let rows = match store {
+        Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+        Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await,
+    };
+    rows.expect("query balances")
+}
+
+/// Runs an async test body inside the same runtime the server uses.
+pub fn run<F: std::future::Future>(future: F) -> F::Output {
+    dianabot::run_actix(future)
+}
