@@ -1,4 +1,19 @@
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::Envelope;
+
+/// A hook called by a user actor before it decides an envelope, so tests
+/// can make it panic at a chosen update. `None` in production.
+#[derive(Clone)]
+pub struct FaultInjector(pub Arc<dyn Fn(&Envelope) + Send + Sync>);
+
+impl fmt::Debug for FaultInjector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FaultInjector")
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ActorConfig {
@@ -15,6 +30,7 @@ pub struct ActorConfig {
     pub restart_window: Duration,
     /// How long a quarantined user's updates are refused.
     pub quarantine: Duration,
+    pub fault_injector: Option<FaultInjector>,
 }
 
 impl Default for ActorConfig {
@@ -26,6 +42,7 @@ impl Default for ActorConfig {
             max_restarts: 3,
             restart_window: Duration::from_secs(60),
             quarantine: Duration::from_secs(60),
+            fault_injector: None,
         }
     }
 }

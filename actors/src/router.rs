@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use actix::{Actor, Addr, Arbiter};
 use dianabot_game::{Command, Event, RuleError, Rules, UpdateId, UserId, UserState};
 use dianabot_persistence::{FlushError, Flusher, Store};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::shard::{Deliver, ShardSupervisor};
 use crate::{ActorConfig, ActorStats};
@@ -94,6 +94,12 @@ pub(crate) struct Env {
 struct Shard {
     supervisor: Addr<ShardSupervisor>,
     in_flight: Arc<Semaphore>,
+    /// Held from taking a permit until the envelope is sent. Waiters are
+    /// served first come, first served, so envelopes reach the supervisor
+    /// in the order they were dispatched — per-user order. (The semaphore
+    /// alone is not enough: a permit handed to a waiter that has not run
+    /// yet lets a later dispatch that finds spare permits send first.)
+    sending: Mutex<()>,
     arbiter: Arbiter,
 }
 
@@ -131,7 +137,8 @@ impl Router {
                 let env = env.clone();
                 let supervisor =
                     ShardSupervisor::start_in_arbiter(&arbiter.handle(), move |_| ShardSupervisor::new(index, env));
-                Shard { supervisor, in_flight: Arc::new(Semaphore::new(max_in_flight)), arbiter }
+                let in_flight = Arc::new(Semaphore::new(max_in_flight));
+                Shard { supervisor, in_flight, sending: Mutex::new(()), arbiter }
             })
             .collect();
         Router { inner: Arc::new(Inner { shards, closing: AtomicBool::new(false), stats, flusher, max_in_flight }) }
@@ -160,13 +167,17 @@ impl Router {
             return Err(DispatchError::ShuttingDown);
         }
         let shard = &self.inner.shards[shard_of(user_id, self.inner.shards.len())];
-        let permit = shard.in_flight.clone().acquire_owned().await.map_err(|_| DispatchError::ShuttingDown)?;
         let (reply_sender, reply) = oneshot::channel();
         let (ack, done) = oneshot::channel();
         let respond = Box::new(move |result: Result<(&UserState, Outcome<'_>), DispatchError>| {
             let _ = reply_sender.send(result.map(|(state, outcome)| render(state, outcome)));
         });
-        shard.supervisor.do_send(Deliver { user_id, work, respond, ack });
+        let permit = {
+            let _turn = shard.sending.lock().await;
+            let permit = shard.in_flight.clone().acquire_owned().await.map_err(|_| DispatchError::ShuttingDown)?;
+            shard.supervisor.do_send(Deliver { user_id, work, respond, ack });
+            permit
+        };
         let reply = reply.await.map_err(|_| DispatchError::ActorCrashed)??;
         Ok(Dispatched { reply, durable: Durable { done, _permit: permit } })
     }

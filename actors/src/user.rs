@@ -80,6 +80,9 @@ impl UserActor {
             self.env.flusher.barrier(ack);
             return;
         }
+        if let Some(inject) = &self.env.config.fault_injector {
+            (inject.0)(&envelope);
+        }
         let ctx = Ctx { now: unix_now(), rules: &self.env.rules, update_id: envelope.update_id };
         match decide(state, &envelope.command, ctx) {
             Err(refusal) => {

@@ -415,6 +415,8 @@ impl World {
     pub fn reset(&mut self, config: &EmulatorConfig) {
         let mut fresh = World::new(config);
         fresh.next_update_id = self.next_update_id;
+        // New users must not reuse ids the bot may have stored state for.
+        fresh.next_user_id = self.next_user_id;
         fresh.allowed_updates = std::mem::take(&mut self.allowed_updates);
         fresh.webhook = self.webhook.take().map(|mut w| {
             w.last_error_date = None;
