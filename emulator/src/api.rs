@@ -271,10 +271,10 @@ fn validate_button(button: &Value) -> Result<(), ApiError> {
             return Err(ApiError::bad("BUTTON_DATA_INVALID"));
         }
     }
-    if let Some(url) = obj.get("url") {
-        if url.as_str().is_none_or(|u| !u.contains(':')) {
-            return Err(ApiError::bad("BUTTON_URL_INVALID"));
-        }
+    if let Some(url) = obj.get("url")
+        && url.as_str().is_none_or(|u| !u.contains(':'))
+    {
+        return Err(ApiError::bad("BUTTON_URL_INVALID"));
     }
     Ok(())
 }

@@ -180,12 +180,14 @@ mod tests {
 
     #[test]
     fn forced_429s_apply_to_the_next_k_calls_only() {
-        let mut rl = RateLimiter::default();
-        rl.forced = Some(Forced429 {
-            count: 2,
-            retry_after: 3,
-            methods: vec![],
-        });
+        let mut rl = RateLimiter {
+            forced: Some(Forced429 {
+                count: 2,
+                retry_after: 3,
+                methods: vec![],
+            }),
+            ..RateLimiter::default()
+        };
         assert_eq!(rl.check("getupdates", None), Ok(()));
         assert_eq!(rl.check("sendmessage", Some(1)), Err(3));
         assert_eq!(rl.check("sendmessage", Some(1)), Err(3));

@@ -14,7 +14,10 @@ async fn get_updates(emu: &Emu, body: Value) -> Vec<Value> {
 }
 
 fn ids(updates: &[Value]) -> Vec<u64> {
-    updates.iter().filter_map(|u| u["update_id"].as_u64()).collect()
+    updates
+        .iter()
+        .filter_map(|u| u["update_id"].as_u64())
+        .collect()
 }
 
 #[tokio::test]
@@ -70,7 +73,11 @@ async fn offset_confirms_and_drops_earlier_updates() {
     assert_eq!(rest, all[1..].to_vec());
     let limited = ids(&get_updates(&emu, json!({"offset": all[1], "limit": 1})).await);
     assert_eq!(limited, vec![all[1]]);
-    assert!(get_updates(&emu, json!({"offset": all[2] + 1})).await.is_empty());
+    assert!(
+        get_updates(&emu, json!({"offset": all[2] + 1}))
+            .await
+            .is_empty()
+    );
     let (_, info) = emu.bot_call("getWebhookInfo", json!({})).await;
     assert_eq!(info["result"]["pending_update_count"], 0);
     emu.handle.stop().await;
@@ -89,7 +96,10 @@ async fn a_newer_get_updates_terminates_the_waiting_one_with_409() {
                 .send()
                 .await
                 .expect("poll");
-            (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or_default())
+            (
+                resp.status().as_u16(),
+                resp.json::<Value>().await.unwrap_or_default(),
+            )
         })
     };
     // Keep issuing short polls until the first one has been superseded.
@@ -101,10 +111,12 @@ async fn a_newer_get_updates_terminates_the_waiting_one_with_409() {
     }
     let (status, body) = first.await.expect("first poll");
     assert_eq!(status, 409);
-    assert!(body["description"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with("Conflict: terminated by other getUpdates request"));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Conflict: terminated by other getUpdates request")
+    );
     emu.handle.stop().await;
 }
 
@@ -123,7 +135,11 @@ async fn allowed_updates_filter_what_is_created() {
         )
         .await;
     assert!(reacted["update_id"].is_null());
-    get_updates(&emu, json!({"timeout": 0, "allowed_updates": ["message_reaction"]})).await;
+    get_updates(
+        &emu,
+        json!({"timeout": 0, "allowed_updates": ["message_reaction"]}),
+    )
+    .await;
     let reacted = emu
         .post(
             &format!("/control/users/{user}/reactions"),
@@ -142,13 +158,21 @@ async fn redelivered_updates_come_again_with_the_same_id() {
     let sent = emu.say(user, "/daily").await;
     let id = sent["update_id"].as_u64().unwrap_or_default();
     get_updates(&emu, json!({})).await;
-    assert!(get_updates(&emu, json!({"offset": id + 1})).await.is_empty());
+    assert!(
+        get_updates(&emu, json!({"offset": id + 1}))
+            .await
+            .is_empty()
+    );
     emu.post(&format!("/control/updates/{id}/redeliver"), json!({}))
         .await;
     let again = get_updates(&emu, json!({"offset": id + 1})).await;
     assert_eq!(ids(&again), vec![id]);
     assert_eq!(again[0]["message"]["text"], "/daily");
-    assert!(get_updates(&emu, json!({"offset": id + 1})).await.is_empty());
+    assert!(
+        get_updates(&emu, json!({"offset": id + 1}))
+            .await
+            .is_empty()
+    );
     emu.handle.stop().await;
 }
 
@@ -170,7 +194,9 @@ async fn message_ids_grow_per_chat_and_update_ids_survive_reset() {
     let before = a2["update_id"].as_u64().unwrap_or_default();
     emu.post("/control/reset", json!({})).await;
     let cleo = emu.user("Cleo").await;
-    let after = emu.say(cleo, "c").await["update_id"].as_u64().unwrap_or_default();
+    let after = emu.say(cleo, "c").await["update_id"]
+        .as_u64()
+        .unwrap_or_default();
     assert!(after > before);
     let (status, _) = emu.get_raw(&format!("/control/users/{ana}")).await;
     assert_eq!(status, 404);
@@ -181,9 +207,7 @@ async fn message_ids_grow_per_chat_and_update_ids_survive_reset() {
 async fn bad_input_gets_telegrams_errors() {
     let emu = Emu::start().await;
     let user = emu.user("Ana").await;
-    let (status, body) = emu
-        .post_raw("/bot999:WRONG/getMe", json!({}))
-        .await;
+    let (status, body) = emu.post_raw("/bot999:WRONG/getMe", json!({})).await;
     assert_eq!(status, 401);
     assert_eq!(
         body,
@@ -199,7 +223,10 @@ async fn bad_input_gets_telegrams_errors() {
     assert_eq!(status, 400);
     assert_eq!(body["description"], "Bad Request: chat_id is empty");
     let (status, body) = emu.bot_call("sendMessage", json!({"chat_id": user})).await;
-    assert_eq!((status.as_u16(), body["description"].clone()), (400, json!("Bad Request: message text is empty")));
+    assert_eq!(
+        (status.as_u16(), body["description"].clone()),
+        (400, json!("Bad Request: message text is empty"))
+    );
     let (_, body) = emu
         .bot_call("sendMessage", json!({"chat_id": 42, "text": "hi"}))
         .await;
@@ -210,10 +237,12 @@ async fn bad_input_gets_telegrams_errors() {
             json!({"chat_id": user, "text": "1 < 2", "parse_mode": "HTML"}),
         )
         .await;
-    assert!(body["description"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with("Bad Request: can't parse entities"));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Bad Request: can't parse entities")
+    );
     let long = "x".repeat(65);
     let (_, body) = emu
         .bot_call(
@@ -244,10 +273,12 @@ async fn bad_input_gets_telegrams_errors() {
         )
         .await;
     assert_eq!(status, 400);
-    assert!(body["description"]
-        .as_str()
-        .unwrap_or_default()
-        .starts_with("Bad Request: message is not modified"));
+    assert!(
+        body["description"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Bad Request: message is not modified")
+    );
     emu.handle.stop().await;
 }
 
@@ -260,7 +291,11 @@ async fn form_and_query_string_parameters_work_too() {
     let resp: Value = emu
         .http
         .post(&url)
-        .form(&[("chat_id", user.to_string().as_str()), ("text", "form"), ("reply_markup", markup)])
+        .form(&[
+            ("chat_id", user.to_string().as_str()),
+            ("text", "form"),
+            ("reply_markup", markup),
+        ])
         .send()
         .await
         .expect("form")
@@ -268,7 +303,10 @@ async fn form_and_query_string_parameters_work_too() {
         .await
         .expect("json");
     assert_eq!(resp["result"]["text"], "form");
-    assert_eq!(resp["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"], "a");
+    assert_eq!(
+        resp["result"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
+        "a"
+    );
     let resp: Value = emu
         .http
         .get(format!("{url}?chat_id={user}&text=query"))
@@ -369,7 +407,10 @@ async fn control_api_answers_404_for_unknown_things() {
         .await;
     assert_eq!(status, 404);
     let (status, body) = emu
-        .post_raw(&format!("/control/users/{user}/messages"), json!({"txt": 1}))
+        .post_raw(
+            &format!("/control/users/{user}/messages"),
+            json!({"txt": 1}),
+        )
         .await;
     assert_eq!(status, 400);
     assert!(body["error"].is_string());

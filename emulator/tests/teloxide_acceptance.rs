@@ -73,14 +73,20 @@ async fn a_user_message_arrives_as_a_message_update() {
     let mut offset = 0;
     let updates = poll(&bot, &mut offset).await;
     assert_eq!(updates.len(), 1);
-    assert_eq!(updates[0].id.0 as u64, sent["update_id"].as_u64().unwrap_or(0));
+    assert_eq!(
+        updates[0].id.0 as u64,
+        sent["update_id"].as_u64().unwrap_or(0)
+    );
     let UpdateKind::Message(msg) = &updates[0].kind else {
         panic!("expected a message, got {:?}", updates[0].kind);
     };
     assert_eq!(msg.text(), Some("/start"));
     assert_eq!(msg.chat.id.0, user as i64);
     assert_eq!(msg.from.as_ref().map(|u| u.id.0), Some(user));
-    assert_eq!(msg.from.as_ref().and_then(|u| u.language_code.as_deref()), Some("es"));
+    assert_eq!(
+        msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
+        Some("es")
+    );
     emu.handle.stop().await;
 }
 
@@ -136,7 +142,9 @@ async fn keyboards_callbacks_and_edits_round_trip() {
         .expect("editMessageText");
     assert_eq!(edited.text(), Some("Entraste."));
     assert!(edited.edit_date().is_some());
-    let listing = emu.get(&format!("/control/chats/{user}/messages?from=bot")).await;
+    let listing = emu
+        .get(&format!("/control/chats/{user}/messages?from=bot"))
+        .await;
     assert_eq!(listing["messages"][0]["text"], "Entraste.");
     assert!(listing["messages"][0].get("reply_markup").is_none());
 
@@ -146,8 +154,12 @@ async fn keyboards_callbacks_and_edits_round_trip() {
         .await
         .expect("editMessageReplyMarkup");
     assert_eq!(remarked.reply_markup(), Some(&keyboard));
-    bot.delete_message(chat, sent.id).await.expect("deleteMessage");
-    let listing = emu.get(&format!("/control/chats/{user}/messages?from=bot")).await;
+    bot.delete_message(chat, sent.id)
+        .await
+        .expect("deleteMessage");
+    let listing = emu
+        .get(&format!("/control/chats/{user}/messages?from=bot"))
+        .await;
     assert_eq!(listing["messages"].as_array().map(Vec::len), Some(0));
     emu.handle.stop().await;
 }
@@ -159,10 +171,16 @@ async fn channel_posts_reactions_and_joins_parse() {
     subscribe(&bot).await;
     let user = emu.user("Ana").await;
     let post = emu
-        .post("/control/channels/free/posts", json!({"text": "Nuevo capítulo"}))
+        .post(
+            "/control/channels/free/posts",
+            json!({"text": "Nuevo capítulo"}),
+        )
         .await;
     let joined = emu
-        .post(&format!("/control/users/{user}/join"), json!({"chat_id": "free"}))
+        .post(
+            &format!("/control/users/{user}/join"),
+            json!({"chat_id": "free"}),
+        )
         .await;
     assert!(joined["update_id"].is_u64());
     let reacted = emu
@@ -300,7 +318,13 @@ async fn a_rejected_pre_checkout_fails_the_payment_with_the_reason() {
     let bot = emu.bot();
     let user = emu.user("Ana").await;
     let link = bot
-        .create_invoice_link("Rosa", "Una rosa", "item:rose", "XTR", vec![LabeledPrice::new("Rosa", 5)])
+        .create_invoice_link(
+            "Rosa",
+            "Una rosa",
+            "item:rose",
+            "XTR",
+            vec![LabeledPrice::new("Rosa", 5)],
+        )
         .await
         .expect("createInvoiceLink");
     assert!(link.starts_with("https://t.me/$"));
@@ -340,7 +364,14 @@ async fn an_unanswered_pre_checkout_times_out() {
     let bot = emu.bot();
     let user = emu.user("Ana").await;
     let invoice = bot
-        .send_invoice(ChatId(user as i64), "Rosa", "Una rosa", "item:rose", "XTR", vec![LabeledPrice::new("Rosa", 5)])
+        .send_invoice(
+            ChatId(user as i64),
+            "Rosa",
+            "Una rosa",
+            "item:rose",
+            "XTR",
+            vec![LabeledPrice::new("Rosa", 5)],
+        )
         .await
         .expect("sendInvoice");
     let result = emu
@@ -350,7 +381,10 @@ async fn an_unanswered_pre_checkout_times_out() {
         )
         .await;
     assert_eq!(result["status"], "timeout");
-    let id = result["pre_checkout_query_id"].as_str().unwrap_or_default().to_owned();
+    let id = result["pre_checkout_query_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let late = bot.answer_pre_checkout_query(id.into(), true).await;
     assert!(late.is_err(), "a late answer is refused");
     emu.handle.stop().await;
@@ -373,7 +407,10 @@ async fn invite_links_bans_and_chat_members() {
     assert_eq!(link.member_limit, Some(1));
 
     let (status, _) = emu
-        .post_raw(&format!("/control/users/{user}/join"), json!({"chat_id": "vip"}))
+        .post_raw(
+            &format!("/control/users/{user}/join"),
+            json!({"chat_id": "vip"}),
+        )
         .await;
     assert_eq!(status, 403, "private channels need an invite link");
     emu.post(
@@ -381,18 +418,40 @@ async fn invite_links_bans_and_chat_members() {
         json!({"invite_link": link.invite_link}),
     )
     .await;
-    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
+    let member = bot
+        .get_chat_member(vip, UserId(user))
+        .await
+        .expect("getChatMember");
     assert!(member.kind.is_member());
-    let bot_member = bot.get_chat_member(vip, UserId(123_456)).await.expect("getChatMember");
+    let bot_member = bot
+        .get_chat_member(vip, UserId(123_456))
+        .await
+        .expect("getChatMember");
     assert!(bot_member.kind.is_administrator());
-    let owner = bot.get_chat_member(vip, UserId(1_000_000)).await.expect("getChatMember");
+    let owner = bot
+        .get_chat_member(vip, UserId(1_000_000))
+        .await
+        .expect("getChatMember");
     assert!(owner.kind.is_owner());
 
-    bot.ban_chat_member(vip, UserId(user)).await.expect("banChatMember");
-    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
-    assert!(matches!(member.kind, ChatMemberKind::Banned(_)), "{member:?}");
-    bot.unban_chat_member(vip, UserId(user)).await.expect("unbanChatMember");
-    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
+    bot.ban_chat_member(vip, UserId(user))
+        .await
+        .expect("banChatMember");
+    let member = bot
+        .get_chat_member(vip, UserId(user))
+        .await
+        .expect("getChatMember");
+    assert!(
+        matches!(member.kind, ChatMemberKind::Banned(_)),
+        "{member:?}"
+    );
+    bot.unban_chat_member(vip, UserId(user))
+        .await
+        .expect("unbanChatMember");
+    let member = bot
+        .get_chat_member(vip, UserId(user))
+        .await
+        .expect("getChatMember");
     assert!(member.kind.is_left());
 
     let mut offset = 0;
@@ -400,7 +459,10 @@ async fn invite_links_bans_and_chat_members() {
     let kinds: Vec<_> = updates
         .iter()
         .map(|u| match &u.kind {
-            UpdateKind::ChatMember(m) => (m.old_chat_member.kind.status(), m.new_chat_member.kind.status()),
+            UpdateKind::ChatMember(m) => (
+                m.old_chat_member.kind.status(),
+                m.new_chat_member.kind.status(),
+            ),
             other => panic!("expected chat_member, got {other:?}"),
         })
         .collect();
@@ -441,13 +503,18 @@ async fn commands_and_chat_actions_are_accepted() {
     let emu = Emu::start().await;
     let bot = emu.bot();
     let user = emu.user("Ana").await;
-    bot.set_my_commands(vec![teloxide_core::types::BotCommand::new("start", "Empezar")])
-        .await
-        .expect("setMyCommands");
+    bot.set_my_commands(vec![teloxide_core::types::BotCommand::new(
+        "start", "Empezar",
+    )])
+    .await
+    .expect("setMyCommands");
     let commands = bot.get_my_commands().await.expect("getMyCommands");
     assert_eq!(commands[0].command, "start");
-    bot.send_chat_action(ChatId(user as i64), teloxide_core::types::ChatAction::Typing)
-        .await
-        .expect("sendChatAction");
+    bot.send_chat_action(
+        ChatId(user as i64),
+        teloxide_core::types::ChatAction::Typing,
+    )
+    .await
+    .expect("sendChatAction");
     emu.handle.stop().await;
 }

@@ -130,8 +130,7 @@ async fn updates_are_posted_with_the_secret_and_retried_until_2xx() {
 async fn a_users_updates_arrive_in_order_even_after_failures() {
     let emu = Emu::start().await;
     let mut hook = receiver(1).await;
-    emu.bot_call("setWebhook", json!({"url": hook.url}))
-        .await;
+    emu.bot_call("setWebhook", json!({"url": hook.url})).await;
     let user = emu.user("Ana").await;
     let mut expected = Vec::new();
     for text in ["uno", "dos", "tres"] {

@@ -82,3 +82,55 @@ fn is_command(text: &str, name: &str) -> bool {
     let command = word.split('@').next().unwrap_or("");
     command.eq_ignore_ascii_case(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Update {
+        serde_json::from_str(json).expect("valid update")
+    }
+
+    #[test]
+    fn start_registers_with_the_users_language() {
+        let update = parse(
+            r#"{"update_id":10,"message":{"message_id":1,"date":1700000000,
+                "chat":{"id":42,"type":"private","first_name":"Ana"},
+                "from":{"id":42,"is_bot":false,"first_name":"Ana","language_code":"en-GB"},
+                "text":"/start@DianaBot ref"}}"#,
+        );
+        let Translation::Command { envelope, reply_to, screen } = translate(&update) else { panic!("not a command") };
+        assert_eq!(envelope.user_id, UserId(42));
+        assert_eq!(envelope.update_id, Some(UpdateId(10)));
+        assert_eq!(
+            envelope.command,
+            Command::Register { first_name: "Ana".into(), username: None, language: Language::En }
+        );
+        assert_eq!((reply_to, screen), (Some(42), Screen::Welcome));
+    }
+
+    #[test]
+    fn only_newly_added_emojis_count() {
+        let update = parse(
+            r#"{"update_id":11,"message_reaction":{"chat":{"id":-1001,"type":"channel","title":"Diana"},
+                "message_id":7,"user":{"id":42,"is_bot":false,"first_name":"Ana"},"date":1700000000,
+                "old_reaction":[{"type":"emoji","emoji":"👍"}],
+                "new_reaction":[{"type":"emoji","emoji":"👍"},{"type":"emoji","emoji":"🔥"}]}}"#,
+        );
+        let Translation::Command { envelope, .. } = translate(&update) else { panic!("not a command") };
+        let post = PostRef { chat_id: -1001, message_id: 7 };
+        assert_eq!(envelope.command, Command::React { post, emojis: vec!["🔥".into()] });
+    }
+
+    #[test]
+    fn removed_reactions_and_unknown_kinds_are_ignored() {
+        let removed = parse(
+            r#"{"update_id":12,"message_reaction":{"chat":{"id":-1001,"type":"channel","title":"Diana"},
+                "message_id":7,"user":{"id":42,"is_bot":false,"first_name":"Ana"},"date":1700000000,
+                "old_reaction":[{"type":"emoji","emoji":"👍"}],"new_reaction":[]}}"#,
+        );
+        assert!(matches!(translate(&removed), Translation::Ignore(_)));
+        let unknown = parse(r#"{"update_id":13,"brand_new_kind":{"x":1}}"#);
+        assert!(matches!(translate(&unknown), Translation::Ignore(_)));
+    }
+}

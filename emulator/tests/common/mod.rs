@@ -95,8 +95,11 @@ impl Emu {
 
     /// The user sends text; answers the control response.
     pub async fn say(&self, user: u64, text: &str) -> Value {
-        self.post(&format!("/control/users/{user}/messages"), json!({"text": text}))
-            .await
+        self.post(
+            &format!("/control/users/{user}/messages"),
+            json!({"text": text}),
+        )
+        .await
     }
 
     /// Waits for the first bot message after `after` in a chat.

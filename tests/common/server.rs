@@ -1,0 +1,114 @@
+//! The server as a separate process, for tests that kill it.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const WEBHOOK_SECRET: &str = "test-secret-token";
+
+pub struct ServerProcess {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub log: PathBuf,
+}
+
+pub fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr")
+}
+
+impl ServerProcess {
+    /// Starts `dianabot` with webhook intake on `database_url`, plus `extra`
+    /// environment, and waits until it is ready.
+    pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+        let addr = free_addr();
+        let log = std::env::temp_dir().join(format!("dianabot-server-{}-{}.log", std::process::id(), addr.port()));
+        let log_file = std::fs::File::create(&log).expect("create server log");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_dianabot"));
+        command
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", database_url)
+            .env("HTTP_BIND", addr.to_string())
+            .env("TELEGRAM_INTAKE", "webhook")
+            .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
+            .env("TELEGRAM_BOT_TOKEN", "123456:TEST")
+            // Nobody listens there: replies fail fast and are logged.
+            .env("TELEGRAM_API_URL", "http://127.0.0.1:9/")
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .stderr(log_file);
+        for (name, value) in extra {
+            command.env(name, value);
+        }
+        let child = command.spawn().expect("spawn dianabot");
+        let server = ServerProcess { child, addr, log };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        let client = reqwest::Client::new();
+        let url = format!("http://{}/readyz", self.addr);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(response) = client.get(&url).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "server not ready; log:\n{}", self.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn webhook_url(&self) -> String {
+        format!("http://{}/telegram/webhook", self.addr)
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// `kill -9`: no chance to flush or drain.
+    pub fn kill_hard(&mut self) {
+        self.child.kill().expect("kill -9");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A /start from `user`.
+pub fn start_update(update_id: i64, user: i64) -> serde_json::Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id, "date": 1_700_000_000,
+            "chat": {"id": user, "type": "private", "first_name": format!("u{user}")},
+            "from": {"id": user, "is_bot": false, "first_name": format!("u{user}"), "language_code": "es"},
+            "text": "/start"
+        }
+    })
+}
+
+/// `user` reacts with ❤ to channel post `message_id`.
+pub fn reaction_update(update_id: i64, user: i64, message_id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "message_reaction": {
+            "chat": {"id": -1_001_000_000_001i64, "type": "channel", "title": "Diana"},
+            "message_id": message_id,
+            "user": {"id": user, "is_bot": false, "first_name": format!("u{user}")},
+            "date": 1_700_000_000,
+            "old_reaction": [],
+            "new_reaction": [{"type": "emoji", "emoji": "❤"}]
+        }
+    })
+}

@@ -1,0 +1,156 @@
+//! Crash safety through the real binary: `kill -9` at a random moment,
+//! restart, re-deliver what was not acknowledged (as Telegram does), and
+//! check that every acknowledged update's effect is there exactly once.
+
+mod common;
+
+#[path = "common/server.rs"]
+mod server;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{TestDb, balances_and_ledger_sums, run};
+use dianabot_persistence::Store;
+use server::{ServerProcess, WEBHOOK_SECRET, reaction_update, start_update};
+
+const USERS: i64 = 200;
+const REACTIONS_PER_USER: i64 = 20;
+
+/// Every update of the run, per user, in the order Telegram would send them.
+fn updates_by_user() -> BTreeMap<i64, Vec<(i64, serde_json::Value)>> {
+    let mut next_id = 1;
+    let mut id = || {
+        next_id += 1;
+        next_id
+    };
+    (1..=USERS)
+        .map(|user| {
+            let start = id();
+            let mut updates = vec![(start, start_update(start, user))];
+            for post in 1..=REACTIONS_PER_USER {
+                let update_id = id();
+                updates.push((update_id, reaction_update(update_id, user, post)));
+            }
+            (user, updates)
+        })
+        .collect()
+}
+
+/// Delivers each user's updates in order, skipping acknowledged ones,
+/// until done or the server goes away. Returns nothing: `acked` is the record.
+async fn deliver(
+    url: String,
+    updates: BTreeMap<i64, Vec<(i64, serde_json::Value)>>,
+    acked: Arc<Mutex<BTreeSet<i64>>>,
+) {
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+    let tasks: Vec<_> = updates
+        .into_values()
+        .map(|updates| {
+            let (client, url, acked) = (client.clone(), url.clone(), acked.clone());
+            tokio::spawn(async move {
+                for (update_id, body) in updates {
+                    if acked.lock().unwrap().contains(&update_id) {
+                        continue;
+                    }
+                    let response =
+                        client.post(&url).header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET).json(&body).send().await;
+                    match response {
+                        Ok(response) if response.status().is_success() => {
+                            acked.lock().unwrap().insert(update_id);
+                        }
+                        // Not acknowledged: Telegram would deliver it again later,
+                        // and the user's later updates queue behind it.
+                        _ => return,
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        let _ = task.await;
+    }
+}
+
+async fn ledger_rows_per_update(store: &Store) -> BTreeMap<i64, i64> {
+    let sql = "SELECT update_id, COUNT(*) FROM ledger WHERE update_id IS NOT NULL GROUP BY update_id";
+    let Store::Postgres(pool) = store else { unreachable!("crash test runs on Postgres") };
+    sqlx::query_as::<_, (i64, i64)>(sql).fetch_all(pool).await.unwrap().into_iter().collect()
+}
+
+#[test]
+fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let updates = updates_by_user();
+        let total: usize = updates.values().map(Vec::len).sum();
+        let acked = Arc::new(Mutex::new(BTreeSet::new()));
+
+        let mut server = ServerProcess::start(&db.url, &[]).await;
+        let delivery = tokio::spawn(deliver(server.webhook_url(), updates.clone(), acked.clone()));
+        // Kill at a random point between 10% and 90% of the acknowledgements.
+        let kill_at = fastrand::usize(total / 10..total * 9 / 10);
+        while acked.lock().unwrap().len() < kill_at {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        server.kill_hard();
+        let _ = delivery.await;
+        let acked_before_crash = acked.lock().unwrap().clone();
+        assert!(acked_before_crash.len() < total, "the kill came too late to test anything");
+
+        // With the server dead: every acknowledged update is durable.
+        let store = db.store().await;
+        let rows = ledger_rows_per_update(&store).await;
+        for update_id in &acked_before_crash {
+            assert_eq!(rows.get(update_id), Some(&1), "acknowledged update {update_id} not durable exactly once");
+        }
+
+        // Restart and re-deliver everything not acknowledged.
+        let server = ServerProcess::start(&db.url, &[]).await;
+        deliver(server.webhook_url(), updates, acked.clone()).await;
+        assert_eq!(acked.lock().unwrap().len(), total, "log:\n{}", server.log_text());
+
+        let rows = ledger_rows_per_update(&store).await;
+        assert_eq!(rows.len(), total, "every update has its effect");
+        assert!(rows.values().all(|&count| count == 1), "no update applied twice");
+        let sums = balances_and_ledger_sums(&store).await;
+        assert_eq!(sums.len() as i64, USERS);
+        for (user, balance, ledger_sum) in sums {
+            assert_eq!(balance, ledger_sum, "user {user}");
+        }
+        drop(server);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn sigterm_drains_flushes_and_exits_zero() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let mut server = ServerProcess::start(&db.url, &[]).await;
+        let updates: BTreeMap<_, _> = updates_by_user().into_iter().take(20).collect();
+        let total: usize = updates.values().map(Vec::len).sum();
+        let acked = Arc::new(Mutex::new(BTreeSet::new()));
+        let delivery = tokio::spawn(deliver(server.webhook_url(), updates, acked.clone()));
+        while acked.lock().unwrap().len() < total / 2 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let pid = server.child.id().to_string();
+        let killed = std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let status = server.child.wait().unwrap();
+        assert_eq!(status.code(), Some(0), "log:\n{}", server.log_text());
+        let _ = delivery.await;
+
+        let store = db.store().await;
+        let rows = ledger_rows_per_update(&store).await;
+        for update_id in acked.lock().unwrap().iter() {
+            assert_eq!(rows.get(update_id), Some(&1), "acknowledged update {update_id} lost at shutdown");
+        }
+        store.close().await;
+        db.drop_db().await;
+    });
+}
