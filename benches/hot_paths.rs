@@ -1,0 +1,62 @@
+//! Criterion micro-benchmarks of the hot paths: deciding and applying a
+//! command, building a write (snapshot encoding), and the actor round trip.
+
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use dianabot_actors::{ActorConfig, Router};
+use dianabot_game::{Besitos, Command, Ctx, Language, PostRef, Rules, UserId, UserState, decide};
+use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
+
+fn registered_user() -> UserState {
+    let rules = Rules::default();
+    let mut state = UserState::new(UserId(1));
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    decide(&state, &register, ctx).unwrap().iter().for_each(|event| state.apply(event));
+    for message_id in 0..20 {
+        let react = Command::React { post: PostRef { chat_id: -100, message_id }, emojis: vec!["❤".into()] };
+        decide(&state, &react, ctx).unwrap().iter().for_each(|event| state.apply(event));
+    }
+    state
+}
+
+fn rules(c: &mut Criterion) {
+    let rules = Rules::default();
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let state = registered_user();
+    let grant = Command::AdminGrant(Besitos::new(5).unwrap());
+    c.bench_function("decide+apply grant", |b| {
+        b.iter(|| {
+            let mut state = state.clone();
+            let events = decide(&state, &grant, ctx).unwrap();
+            events.iter().for_each(|event| state.apply(event));
+            state
+        })
+    });
+    let react = Command::React { post: PostRef { chat_id: -100, message_id: 999 }, emojis: vec!["🔥".into()] };
+    c.bench_function("decide reaction", |b| b.iter(|| decide(&state, &react, ctx).unwrap()));
+    let events = decide(&state, &grant, ctx).unwrap();
+    c.bench_function("UserWrite::from_events (snapshot encoding)", |b| {
+        b.iter(|| UserWrite::from_events(&state, &events))
+    });
+}
+
+fn actor_round_trip(c: &mut Criterion) {
+    let system = actix_rt::System::new();
+    let path = std::env::temp_dir().join("dianabot-criterion.db");
+    let _ = std::fs::remove_file(&path);
+    let router = system.block_on(async {
+        let store = Store::open(&format!("sqlite:{}", path.display())).await.unwrap();
+        let (flusher, _) = Flusher::spawn(store.clone(), FlushConfig::default());
+        let router = Router::start(ActorConfig::default(), store, flusher, Arc::new(Rules::default()));
+        router.view(UserId(1), |_| ()).await.unwrap();
+        router
+    });
+    c.bench_function("actor round trip (view, resident)", |b| {
+        b.iter(|| system.block_on(router.view(UserId(1), |state| state.wallet.balance)).unwrap())
+    });
+}
+
+criterion_group!(benches, rules, actor_round_trip);
+criterion_main!(benches);
