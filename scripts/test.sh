@@ -20,5 +20,26 @@ if ! pg_up; then
   fi
 fi
 
+# The playground browser test (tests/playground_browser.rs) drives headless
+# Chromium through chromedriver.
+missing=()
+command -v chromium >/dev/null || missing+=("chromium (Debian package chromium)")
+command -v chromedriver >/dev/null || missing+=("chromedriver (Debian package chromium-driver)")
+if ((${#missing[@]})); then
+  if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Chromium and chromedriver for the browser test…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
+    for cmd in chromium chromedriver; do
+      command -v "$cmd" >/dev/null || { echo "error: $cmd is still missing after apt-get install" >&2; exit 1; }
+    done
+  else
+    echo "error: the browser test needs what is missing here:" >&2
+    printf '         %s\n' "${missing[@]}" >&2
+    echo "       install it (Debian: sudo apt-get install chromium chromium-driver) or run this script as root." >&2
+    exit 1
+  fi
+fi
+
 export TEST_DATABASE_URL="$PGURL"
 exec cargo test --workspace --locked "$@"

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use dianabot_actors::Router;
@@ -17,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Intake as IntakeMode};
 use crate::http::{self, Http, HttpState};
 use crate::telegram::webhook::WebhookState;
+use crate::telegram::callback::CallbackCodec;
 use crate::telegram::{Intake, Outbound, polling};
 
 /// A running server.
@@ -27,6 +29,7 @@ pub struct App {
     store: Store,
     http: Http,
     polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    outbound: Outbound,
     emulator: Option<EmulatorHandle>,
 }
 
@@ -41,9 +44,13 @@ impl App {
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         let router = Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(Rules::default()));
 
-        let (emulator, bot) = connect_telegram(&config).await?;
-        let outbound = Outbound::spawn(bot.clone());
-        let intake = Intake::new(router.clone(), outbound);
+        let (emulator, bot, token) = connect_telegram(&config).await?;
+        let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());
+        let secret = match &config.callback_secret {
+            Some(secret) => secret.clone().into_bytes(),
+            None => format!("dianabot-callback:{token}").into_bytes(),
+        };
+        let intake = Intake::new(router.clone(), outbound.clone(), CallbackCodec::new(&secret));
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -79,7 +86,7 @@ impl App {
         if let Some(emulator) = &emulator {
             println!("DianaBot is running. Open the playground: {}", emulator.playground_url());
         }
-        Ok(App { router, flusher, flusher_task, store, http, polling, emulator })
+        Ok(App { router, flusher, flusher_task, store, http, polling, outbound, emulator })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -118,6 +125,8 @@ impl App {
         self.http.handle.stop(true).await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
+        // Replies to what was acknowledged go out before we leave.
+        self.outbound.drain(Duration::from_secs(5)).await;
         self.store.close().await;
         if let Some(emulator) = self.emulator {
             emulator.stop().await;
@@ -127,7 +136,7 @@ impl App {
 }
 
 /// The bot client, and the emulator when we run our own Telegram.
-async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHandle>, Bot)> {
+async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHandle>, Bot, String)> {
     let (emulator, token, api_url) = match (&config.bot_token, &config.api_url) {
         (None, None) => {
             let emulator_config = EmulatorConfig { bind: config.emulator_bind, ..EmulatorConfig::default() };
@@ -139,11 +148,11 @@ async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHan
         }
         (token, url) => (None, token.clone().unwrap_or_else(|| EmulatorConfig::default().token), url.clone()),
     };
-    let mut bot = Bot::new(token);
+    let mut bot = Bot::new(token.clone());
     if let Some(url) = api_url {
         bot = bot.set_api_url(url.parse().with_context(|| format!("TELEGRAM_API_URL {url:?}"))?);
     }
-    Ok((emulator, bot))
+    Ok((emulator, bot, token))
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

@@ -10,6 +10,8 @@ use anyhow::Context;
 use dianabot_actors::ActorConfig;
 use dianabot_persistence::FlushConfig;
 
+use crate::telegram::OutboundLimits;
+
 /// How updates reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intake {
@@ -43,6 +45,12 @@ pub struct Config {
     pub actors: ActorConfig,
     /// `FLUSH_LINGER_MS`, `FLUSH_MAX_BATCH`.
     pub flush: FlushConfig,
+    /// `OUTBOUND_PER_CHAT_MS` (default 1000) and `OUTBOUND_GLOBAL_PER_SEC`
+    /// (default 30): Telegram's limits; 0 disables either (benchmarks).
+    pub outbound: OutboundLimits,
+    /// `CALLBACK_SECRET`: key that signs inline-button data. Default: derived
+    /// from the bot token, so buttons survive restarts.
+    pub callback_secret: Option<String>,
 }
 
 impl Config {
@@ -79,7 +87,16 @@ impl Config {
             max_batch_users: parse(&get, "FLUSH_MAX_BATCH")?.unwrap_or(flush_defaults.max_batch_users),
             ..flush_defaults
         };
+        let outbound_defaults = OutboundLimits::default();
+        let outbound = OutboundLimits {
+            per_chat_interval: parse(&get, "OUTBOUND_PER_CHAT_MS")?
+                .map(Duration::from_millis)
+                .unwrap_or(outbound_defaults.per_chat_interval),
+            global_per_second: parse(&get, "OUTBOUND_GLOBAL_PER_SEC")?.unwrap_or(outbound_defaults.global_per_second),
+        };
         Ok(Config {
+            outbound,
+            callback_secret: get("CALLBACK_SECRET"),
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:dianabot.db".to_owned()),
             http_bind: parse(&get, "HTTP_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             bot_token: get("TELEGRAM_BOT_TOKEN"),

@@ -88,7 +88,7 @@ fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
         let total: usize = updates.values().map(Vec::len).sum();
         let acked = Arc::new(Mutex::new(BTreeSet::new()));
 
-        let mut server = ServerProcess::start(&db.url, &[]).await;
+        let mut server = ServerProcess::webhook(&db.url).await;
         let delivery = tokio::spawn(deliver(server.webhook_url(), updates.clone(), acked.clone()));
         // Kill at a random point between 10% and 90% of the acknowledgements.
         let kill_at = fastrand::usize(total / 10..total * 9 / 10);
@@ -108,7 +108,7 @@ fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
         }
 
         // Restart and re-deliver everything not acknowledged.
-        let server = ServerProcess::start(&db.url, &[]).await;
+        let server = ServerProcess::webhook(&db.url).await;
         deliver(server.webhook_url(), updates, acked.clone()).await;
         assert_eq!(acked.lock().unwrap().len(), total, "log:\n{}", server.log_text());
 
@@ -130,7 +130,7 @@ fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
 fn sigterm_drains_flushes_and_exits_zero() {
     run(async {
         let db = TestDb::postgres().await;
-        let mut server = ServerProcess::start(&db.url, &[]).await;
+        let mut server = ServerProcess::webhook(&db.url).await;
         let updates: BTreeMap<_, _> = updates_by_user().into_iter().take(20).collect();
         let total: usize = updates.values().map(Vec::len).sum();
         let acked = Arc::new(Mutex::new(BTreeSet::new()));

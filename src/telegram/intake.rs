@@ -1,19 +1,23 @@
-//! One update in: translate, dispatch to the user's actor, wait until
-//! durable, then reply.
+//! One update in: translate, hand it to the user's actor, wait until
+//! durable, then answer.
 
-use dianabot_actors::{DispatchError, Router};
+use dianabot_actors::{DispatchError, Outcome, Router};
+use dianabot_game::UserState;
 use teloxide_core::types::Update;
 use tracing::Instrument;
 
-use crate::telegram::outbound::{Outbound, OutboundMessage};
-use crate::telegram::texts;
-use crate::telegram::translate::{Translation, translate};
+use crate::telegram::callback::CallbackCodec;
+use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
+use crate::telegram::screens::{self, Rendered};
+use crate::telegram::translate::{ReplyTo, Translation, translate};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
     /// Applied (or refused, or a re-delivery) and durable.
     Durable,
-    /// Nothing for the game to do.
+    /// Answered from the state; nothing changed.
+    Viewed,
+    /// Nothing for the game to do (or a refused button).
     Ignored,
     /// The update crashed its user's actor. It is acknowledged anyway so
     /// that one poisonous update cannot stall the bot by being re-delivered
@@ -33,11 +37,12 @@ pub enum IntakeError {
 pub struct Intake {
     router: Router,
     outbound: Outbound,
+    codec: CallbackCodec,
 }
 
 impl Intake {
-    pub fn new(router: Router, outbound: Outbound) -> Intake {
-        Intake { router, outbound }
+    pub fn new(router: Router, outbound: Outbound, codec: CallbackCodec) -> Intake {
+        Intake { router, outbound, codec }
     }
 
     pub fn router(&self) -> &Router {
@@ -46,32 +51,74 @@ impl Intake {
 
     /// Returns once the update may be acknowledged to Telegram.
     pub async fn handle(&self, update: Update) -> Result<Handled, IntakeError> {
-        let update_id = update.id.0;
-        let user_id = update.from().map(|user| user.id.0);
-        let span = tracing::info_span!("intake", update_id, user_id);
-        self.handle_translated(translate(&update)).instrument(span).await
+        let span = tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
+        let translation = translate(&update, &self.codec);
+        self.handle_translated(translation).instrument(span).await
     }
 
     async fn handle_translated(&self, translation: Translation) -> Result<Handled, IntakeError> {
-        let (envelope, reply_to, screen) = match translation {
+        match translation {
             Translation::Ignore(reason) => {
                 tracing::debug!(reason, "update ignored");
-                return Ok(Handled::Ignored);
+                Ok(Handled::Ignored)
             }
-            Translation::Command { envelope, reply_to, screen } => (envelope, reply_to, screen),
-        };
-        let dispatched = match self.router.dispatch(envelope, move |state, outcome| texts::reply(screen, state, outcome)).await {
-            Ok(dispatched) => dispatched,
-            Err(DispatchError::ActorCrashed) => {
-                tracing::error!("update crashed its actor; dead-lettered");
-                return Ok(Handled::DeadLettered);
+            Translation::RefuseButton { callback_query_id, language, error } => {
+                let text = screens::button_refusal(language, error);
+                self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: Some(text), show_alert: true });
+                Ok(Handled::Ignored)
             }
-            Err(err) => return Err(err.into()),
-        };
-        dispatched.durable.wait().await?;
-        if let (Some(chat_id), Some(text)) = (reply_to, dispatched.reply) {
-            self.outbound.send(OutboundMessage { chat_id, text });
+            Translation::View { user_id, screen, reply } => {
+                let codec = self.codec.clone();
+                let rendered = self.router.view(user_id, move |state| screens::render(screen, state, &[], &codec)).await;
+                match rendered {
+                    Ok(rendered) => {
+                        self.answer(reply, Some(rendered));
+                        Ok(Handled::Viewed)
+                    }
+                    Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Translation::Command { envelope, screen, reply } => {
+                let codec = self.codec.clone();
+                let render = move |state: &UserState, outcome: Outcome<'_>| -> Option<Rendered> {
+                    match outcome {
+                        Outcome::Applied(events) => screen.map(|screen| screens::render(screen, state, events, &codec)),
+                        Outcome::Refused(refusal) => screen.map(|_| screens::refusal(state.language(), refusal)),
+                        Outcome::Duplicate | Outcome::Viewed => None,
+                    }
+                };
+                let dispatched = match self.router.dispatch(envelope, render).await {
+                    Ok(dispatched) => dispatched,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                dispatched.durable.wait().await?;
+                // Only now may the user hear of it: it survives a crash.
+                self.answer(reply, dispatched.reply);
+                Ok(Handled::Durable)
+            }
         }
-        Ok(Handled::Durable)
     }
+
+    fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {
+        match (reply, rendered) {
+            (ReplyTo::NewMessage { chat_id }, Some(Rendered { text, keyboard })) => {
+                self.outbound.submit(OutboundRequest::Send { chat_id, text, keyboard, priority: Priority::Interactive });
+            }
+            (ReplyTo::Edit { chat_id, message_id, callback_query_id }, rendered) => {
+                // Answer the press first: Telegram shows a spinner until then.
+                self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: None, show_alert: false });
+                if let Some(Rendered { text, keyboard }) = rendered {
+                    self.outbound.submit(OutboundRequest::Edit { chat_id, message_id, text, keyboard });
+                }
+            }
+            (ReplyTo::Nothing, _) | (ReplyTo::NewMessage { .. }, None) => {}
+        }
+    }
+}
+
+fn dead_letter() -> Handled {
+    tracing::error!("update crashed its actor; dead-lettered");
+    Handled::DeadLettered
 }

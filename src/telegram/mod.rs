@@ -6,12 +6,13 @@
 //! effects are durable, and the bot's reply is sent only after that too, so
 //! a user is never told of an effect a crash could lose.
 
+pub mod callback;
 pub mod intake;
 pub mod outbound;
 pub mod polling;
-pub mod texts;
+pub mod screens;
 pub mod translate;
 pub mod webhook;
 
 pub use intake::{Handled, Intake, IntakeError};
-pub use outbound::{Outbound, OutboundMessage};
+pub use outbound::{Outbound, OutboundLimits, OutboundRequest, Priority};

@@ -1,36 +1,942 @@
-//! Everything the bot sends goes through here.
+//! Everything the bot sends goes through here: one scheduler that keeps the
+//! bot inside Telegram's flood limits without reordering what a user sees.
+//!
+//! Telegram allows about one message per second into one chat (short bursts
+//! tolerated) and about thirty per second overall; beyond that it answers
+//! `429 Too Many Requests` with a `retry_after`, and that penalty is for the
+//! whole bot, not one chat. Sending straight from the intake would hit those
+//! limits under load, and independent tasks would reorder one chat's
+//! messages. So every request is [submitted](Outbound::submit) to one
+//! scheduler task, which applies these rules:
+//!
+//! 1. **Per-chat FIFO.** A chat's requests go out in submission order, one at
+//!    a time: order in a chat is what the user sees, so nothing overtakes an
+//!    earlier request to the same chat, not even an interactive one.
+//! 2. **Per-chat pacing.** The next request to a chat starts no sooner than
+//!    [`OutboundLimits::per_chat_interval`] after the *answer* to the previous
+//!    one. Counting from the answer rather than the start costs one round trip
+//!    per queued message, and in exchange the spacing holds as Telegram sees
+//!    it, whatever the network delays.
+//! 3. **Global rate.** At most [`OutboundLimits::global_per_second`] requests
+//!    in any one-second window: a request counts from its start until one
+//!    second after its answer, for the same reason.
+//! 4. **Priority.** Callback answers first (the user's client shows a spinner
+//!    until one arrives), then chats with an interactive request queued, then
+//!    chats with only notifications. Within a class chats take turns in the
+//!    order they became ready. A flood of interactive traffic can therefore
+//!    delay notifications indefinitely; that is the intended trade-off.
+//! 5. **Flood control.** A 429 pauses the whole scheduler for `retry_after`
+//!    and the refused request is retried first when it ends.
+//! 6. **Edit coalescing.** An edit to a message that already has an edit
+//!    queued replaces it: the user only ever sees the latest screen, and the
+//!    replacement takes the newer edit's place in the queue so no state the
+//!    bot never meant to show appears.
+//! 7. **Concurrency.** Up to [`MAX_IN_FLIGHT`] requests are in flight at
+//!    once, to different chats, so one slow request does not stall everyone.
+//!
+//! Failures: network errors are retried a bounded number of times (the
+//! request may then arrive twice, if only its answer was lost); API errors
+//! such as 400 or 403 are logged and dropped at once, since repeating them
+//! cannot help; an edit refused as `message is not modified` already shows
+//! what we wanted and counts as sent.
+//!
+//! **Memory:** the queues are bounded only by what is submitted. That is
+//! deliberate — [`Outbound::submit`] must never block or drop a reply the
+//! game already committed to — and safe because what feeds it is bounded
+//! upstream (the intake holds a bounded number of unacknowledged updates,
+//! each producing a few requests). A chat's record is forgotten once its
+//! queue is empty and its pacing interval has passed.
 
-use teloxide_core::Bot;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use teloxide_core::payloads::{
+    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters,
+};
 use teloxide_core::prelude::Requester;
-use teloxide_core::types::ChatId;
-use tokio::sync::mpsc;
+use teloxide_core::types::{CallbackQueryId, ChatId, InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide_core::{ApiError, Bot, RequestError};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::{Id as TaskId, JoinError, JoinSet};
+use tokio::time::{Instant, sleep_until};
+use tracing::Instrument;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboundMessage {
-    pub chat_id: i64,
-    pub text: String,
+/// Most requests in flight at once (each to a different chat, or a callback
+/// answer). Enough to hide a slow round trip at 30 requests per second.
+pub const MAX_IN_FLIGHT: usize = 8;
+
+/// Attempts a request gets against network errors before it is dropped.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// Pause before retrying a chat's request after a network error; doubles
+/// with each attempt. Long enough for a blip to pass, short enough that the
+/// reply is still relevant.
+const RETRY_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The window [`OutboundLimits::global_per_second`] is counted over.
+const GLOBAL_WINDOW: Duration = Duration::from_secs(1);
+
+/// Submissions taken from the channel before the scheduler dispatches again,
+/// so a burst is seen whole (and its edits coalesced) without starving the
+/// sends.
+const RECEIVE_BATCH: usize = 256;
+
+/// Which requests a chat is served ahead of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Priority {
+    /// A reply to something the user just did.
+    Interactive,
+    /// Anything the user did not just ask for (reminders, auction results…).
+    Notification,
 }
 
-/// Handle to the sending task. Cheap to clone.
+/// One request to the Bot API.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboundRequest {
+    /// sendMessage (parse_mode HTML).
+    Send {
+        chat_id: i64,
+        text: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+        priority: Priority,
+    },
+    /// editMessageText (parse_mode HTML) with the keyboard (None removes it). A burst of edits
+    /// to the same (chat_id, message_id) still queued coalesces into the last one. Edits
+    /// answer a button press, so they are interactive.
+    Edit {
+        chat_id: i64,
+        message_id: i32,
+        text: String,
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
+    /// answerCallbackQuery: not subject to per-chat pacing (Telegram expects it fast); it still
+    /// counts toward the global rate.
+    AnswerCallback {
+        callback_query_id: String,
+        text: Option<String>,
+        show_alert: bool,
+    },
+}
+
+impl OutboundRequest {
+    /// The chat the request writes to; `None` for callback answers.
+    pub fn chat_id(&self) -> Option<i64> {
+        match self {
+            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => {
+                Some(*chat_id)
+            }
+            OutboundRequest::AnswerCallback { .. } => None,
+        }
+    }
+
+    /// The Bot API method, for logs.
+    pub fn method(&self) -> &'static str {
+        match self {
+            OutboundRequest::Send { .. } => "sendMessage",
+            OutboundRequest::Edit { .. } => "editMessageText",
+            OutboundRequest::AnswerCallback { .. } => "answerCallbackQuery",
+        }
+    }
+
+    /// Whether the request is a reply to the user's own action.
+    pub fn is_interactive(&self) -> bool {
+        match self {
+            OutboundRequest::Send { priority, .. } => *priority == Priority::Interactive,
+            OutboundRequest::Edit { .. } | OutboundRequest::AnswerCallback { .. } => true,
+        }
+    }
+
+    fn edited_message(&self) -> Option<i32> {
+        match self {
+            OutboundRequest::Edit { message_id, .. } => Some(*message_id),
+            _ => None,
+        }
+    }
+}
+
+/// The pacing the scheduler keeps; see the module docs for how each limit is counted.
+#[derive(Debug, Clone)]
+pub struct OutboundLimits {
+    /// Minimum spacing between two requests to the same chat (from the answer to one to the
+    /// start of the next); Duration::ZERO = unlimited. Telegram: about one per second.
+    pub per_chat_interval: Duration,
+    /// Requests per second across all chats; 0 = unlimited. Telegram: about 30.
+    pub global_per_second: u32,
+}
+
+impl Default for OutboundLimits {
+    fn default() -> Self {
+        OutboundLimits {
+            per_chat_interval: Duration::from_secs(1),
+            global_per_second: 30,
+        }
+    }
+}
+
+impl OutboundLimits {
+    /// No pacing at all, for benchmarks against the emulator.
+    pub fn unlimited() -> Self {
+        OutboundLimits {
+            per_chat_interval: Duration::ZERO,
+            global_per_second: 0,
+        }
+    }
+}
+
+/// What the scheduler has done, for metrics. Every submitted request ends as
+/// exactly one of `sent`, `failed` or `coalesced_edits`; until then it counts
+/// in `queued`.
+#[derive(Debug, Default)]
+pub struct OutboundStats {
+    /// Submitted and not yet finished (including those in flight).
+    pub queued: AtomicU64,
+    /// Requests on the wire right now.
+    pub in_flight: AtomicU64,
+    /// Delivered (an edit answered `message is not modified` counts too).
+    pub sent: AtomicU64,
+    /// Given up on: API errors, exhausted retries, or unsent at shutdown.
+    pub failed: AtomicU64,
+    /// 429 answers received; each paused the scheduler.
+    pub retry_after_429s: AtomicU64,
+    /// Retries after network errors.
+    pub network_retries: AtomicU64,
+    /// Edits replaced by a later edit to the same message before being sent.
+    pub coalesced_edits: AtomicU64,
+    /// Sum over finished (sent or failed) requests of the time from submission
+    /// to their last dispatch (or to being given up): the scheduler's delay.
+    pub total_wait_micros: AtomicU64,
+    /// The longest such wait.
+    pub max_wait_micros: AtomicU64,
+}
+
+impl OutboundStats {
+    /// Mean time a finished request waited in the scheduler.
+    pub fn mean_wait(&self) -> Duration {
+        let finished = self.sent.load(Ordering::Relaxed) + self.failed.load(Ordering::Relaxed);
+        let total = self.total_wait_micros.load(Ordering::Relaxed);
+        Duration::from_micros(total.checked_div(finished).unwrap_or(0))
+    }
+
+    /// Longest time a finished request waited in the scheduler.
+    pub fn max_wait(&self) -> Duration {
+        Duration::from_micros(self.max_wait_micros.load(Ordering::Relaxed))
+    }
+
+    fn record_wait(&self, wait: Duration) {
+        let micros = u64::try_from(wait.as_micros()).unwrap_or(u64::MAX);
+        self.total_wait_micros.fetch_add(micros, Ordering::Relaxed);
+        self.max_wait_micros.fetch_max(micros, Ordering::Relaxed);
+    }
+
+    fn finish(&self, outcome: &AtomicU64, wait: Duration) {
+        self.record_wait(wait);
+        outcome.fetch_add(1, Ordering::Relaxed);
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Handle to the scheduler task. Cheap to clone.
 #[derive(Clone)]
 pub struct Outbound {
-    sender: mpsc::UnboundedSender<OutboundMessage>,
+    commands: mpsc::UnboundedSender<Command>,
+    stats: Arc<OutboundStats>,
 }
 
 impl Outbound {
-    pub fn spawn(bot: Bot) -> Outbound {
-        let (sender, mut receiver) = mpsc::unbounded_channel::<OutboundMessage>();
-        tokio::spawn(async move {
-            while let Some(message) = receiver.recv().await {
-                if let Err(err) = bot.send_message(ChatId(message.chat_id), message.text).await {
-                    tracing::warn!(chat_id = message.chat_id, error = %err, "sendMessage failed");
-                }
-            }
-        });
-        Outbound { sender }
+    /// Starts the scheduler on the current tokio runtime.
+    pub fn spawn(bot: Bot, limits: OutboundLimits) -> Outbound {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let stats = Arc::new(OutboundStats::default());
+        tokio::spawn(Scheduler::new(bot, limits, stats.clone()).run(receiver));
+        Outbound { commands, stats }
     }
 
-    pub fn send(&self, message: OutboundMessage) {
-        let _ = self.sender.send(message);
+    /// Queues a request; never blocks. After [`Outbound::drain`] has finished
+    /// the request is dropped (and counted as failed).
+    pub fn submit(&self, request: OutboundRequest) {
+        self.stats.queued.fetch_add(1, Ordering::Relaxed);
+        let queued = Queued {
+            request,
+            submitted: Instant::now(),
+            attempts: 0,
+        };
+        if let Err(mpsc::error::SendError(Command::Submit(queued))) =
+            self.commands.send(Command::Submit(queued))
+        {
+            tracing::warn!(
+                chat_id = queued.request.chat_id(),
+                method = queued.request.method(),
+                "outbound scheduler stopped; request dropped"
+            );
+            self.stats.finish(&self.stats.failed, Duration::ZERO);
+        }
+    }
+
+    pub fn stats(&self) -> &OutboundStats {
+        &self.stats
+    }
+
+    /// Sends what is queued (respecting limits) and stops; for graceful shutdown, bounded by
+    /// `deadline`. Requests still unsent at the deadline are counted as failed and logged.
+    /// Requests submitted while draining are still sent if the deadline allows; once a drain
+    /// has returned, [`Outbound::submit`] drops requests (counting them as failed).
+    pub async fn drain(&self, deadline: Duration) {
+        let (done, finished) = oneshot::channel();
+        let deadline = Instant::now() + deadline;
+        if self
+            .commands
+            .send(Command::Drain { deadline, done })
+            .is_ok()
+        {
+            // An error means the scheduler already stopped: nothing left to wait for.
+            let _ = finished.await;
+        }
+    }
+}
+
+enum Command {
+    Submit(Queued),
+    Drain {
+        deadline: Instant,
+        done: oneshot::Sender<()>,
+    },
+}
+
+#[derive(Debug)]
+struct Queued {
+    request: OutboundRequest,
+    submitted: Instant,
+    /// Attempts that failed with a network error.
+    attempts: u32,
+}
+
+/// Where a request waits: its chat's queue, or the callback answers'.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lane {
+    Chat(i64),
+    Callbacks,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ChatState {
+    /// May be dispatched now; listed in a ready list under this generation.
+    /// Generations make stale ready-list entries recognisable.
+    Ready(u64),
+    /// Its request is on the wire.
+    InFlight,
+    /// Paced: listed in the timer heap under this instant.
+    Cooling(Instant),
+}
+
+#[derive(Debug)]
+struct Chat {
+    queue: VecDeque<Queued>,
+    /// Interactive requests in `queue`; decides the chat's ready list.
+    interactive: usize,
+    state: ChatState,
+}
+
+/// The global window of rule 3, and the pause of rule 5.
+#[derive(Debug)]
+struct GlobalLimit {
+    /// 0 = unlimited.
+    per_second: usize,
+    /// When answered requests stop counting (answer + 1 s), oldest first.
+    releases: VecDeque<Instant>,
+    paused_until: Option<Instant>,
+}
+
+impl GlobalLimit {
+    /// `Ok` if a request may start now; otherwise when to look again
+    /// (`None`: when a request in flight is answered).
+    fn check(&mut self, now: Instant, in_flight: usize) -> Result<(), Option<Instant>> {
+        if let Some(until) = self.paused_until {
+            if until > now {
+                return Err(Some(until));
+            }
+            self.paused_until = None;
+        }
+        if self.per_second == 0 {
+            return Ok(());
+        }
+        while self.releases.front().is_some_and(|&release| release <= now) {
+            self.releases.pop_front();
+        }
+        let counted = in_flight + self.releases.len();
+        if counted < self.per_second {
+            return Ok(());
+        }
+        // Requests in flight release later than every answered one, so the
+        // window opens when enough of the answered ones have aged out.
+        Err(self.releases.get(counted - self.per_second).copied())
+    }
+
+    fn answered(&mut self, now: Instant) {
+        if self.per_second > 0 {
+            self.releases.push_back(now + GLOBAL_WINDOW);
+        }
+    }
+
+    fn pause(&mut self, until: Instant) {
+        self.paused_until = Some(
+            self.paused_until
+                .map_or(until, |current| current.max(until)),
+        );
+    }
+}
+
+/// What a request task returns: the request (to retry it) and Telegram's answer.
+type Answer = (OutboundRequest, Result<(), RequestError>);
+
+/// A request on the wire.
+#[derive(Debug)]
+struct Flight {
+    lane: Lane,
+    submitted: Instant,
+    dispatched: Instant,
+    attempts: u32,
+}
+
+/// What an answer means for the request.
+enum Verdict {
+    Sent,
+    RetryAfter(Duration),
+    Transient(RequestError),
+    Permanent(RequestError),
+}
+
+fn judge(result: Result<(), RequestError>) -> Verdict {
+    match result {
+        Ok(()) => Verdict::Sent,
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Verdict::Sent,
+        Err(RequestError::Api(ApiError::Unknown(description)))
+            if description.contains("message is not modified") =>
+        {
+            Verdict::Sent
+        }
+        Err(RequestError::RetryAfter(seconds)) => Verdict::RetryAfter(seconds.duration()),
+        Err(err @ (RequestError::Network(_) | RequestError::Io(_))) => Verdict::Transient(err),
+        // API errors will not change by repeating; an unreadable answer may
+        // hide a delivered message, so repeating could duplicate it.
+        Err(
+            err @ (RequestError::Api(_)
+            | RequestError::MigrateToChatId(_)
+            | RequestError::InvalidJson { .. }),
+        ) => Verdict::Permanent(err),
+    }
+}
+
+struct Scheduler {
+    bot: Bot,
+    per_chat_interval: Duration,
+    global: GlobalLimit,
+    stats: Arc<OutboundStats>,
+    chats: HashMap<i64, Chat>,
+    callbacks: VecDeque<Queued>,
+    /// Chats with an interactive request queued, ready now.
+    ready_interactive: VecDeque<(i64, u64)>,
+    /// Chats with only notifications queued, ready now.
+    ready_notifications: VecDeque<(i64, u64)>,
+    /// Paced chats by the instant they may send again.
+    cooling: BinaryHeap<Reverse<(Instant, i64)>>,
+    next_generation: u64,
+    /// Requests waiting in lanes (not in flight).
+    waiting: usize,
+    in_flight: JoinSet<Answer>,
+    flights: HashMap<TaskId, Flight>,
+    /// Set by the first drain request: stop once empty, or at the deadline.
+    draining: Option<Instant>,
+    drained: Vec<oneshot::Sender<()>>,
+}
+
+impl Scheduler {
+    fn new(bot: Bot, limits: OutboundLimits, stats: Arc<OutboundStats>) -> Scheduler {
+        Scheduler {
+            bot,
+            per_chat_interval: limits.per_chat_interval,
+            global: GlobalLimit {
+                per_second: usize::try_from(limits.global_per_second).unwrap_or(usize::MAX),
+                releases: VecDeque::new(),
+                paused_until: None,
+            },
+            stats,
+            chats: HashMap::new(),
+            callbacks: VecDeque::new(),
+            ready_interactive: VecDeque::new(),
+            ready_notifications: VecDeque::new(),
+            cooling: BinaryHeap::new(),
+            next_generation: 0,
+            waiting: 0,
+            in_flight: JoinSet::new(),
+            flights: HashMap::new(),
+            draining: None,
+            drained: Vec::new(),
+        }
+    }
+
+    /// The scheduler's life: dispatch what may go now, then sleep until a
+    /// submission, an answer, or the next instant something may go.
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut open = true;
+        loop {
+            let wake = self.dispatch(Instant::now());
+            let idle = self.waiting == 0 && self.in_flight.is_empty();
+            // Every handle gone counts as a drain without deadline.
+            if idle && (self.draining.is_some() || !open) {
+                // Refuse new submissions from here on, but serve those
+                // already in the channel: they were submitted before the end.
+                commands.close();
+                open = false;
+                match commands.try_recv() {
+                    Ok(command) => {
+                        self.command(command);
+                        continue;
+                    }
+                    Err(_) => break,
+                }
+            }
+            tokio::select! {
+                biased;
+                Some(answered) = self.in_flight.join_next_with_id(), if !self.in_flight.is_empty() => {
+                    self.answered(answered);
+                }
+                command = commands.recv(), if open => match command {
+                    Some(command) => {
+                        self.command(command);
+                        for _ in 1..RECEIVE_BATCH {
+                            match commands.try_recv() {
+                                Ok(command) => self.command(command),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    None => open = false,
+                },
+                () = sleep_until_some(wake) => {}
+                () = sleep_until_some(self.draining) => {
+                    commands.close();
+                    while let Ok(command) = commands.try_recv() {
+                        self.command(command);
+                    }
+                    self.abandon();
+                    break;
+                }
+            }
+        }
+        for done in self.drained.drain(..) {
+            let _ = done.send(());
+        }
+        tracing::debug!("outbound scheduler stopped");
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Submit(queued) => self.accept(queued),
+            Command::Drain { deadline, done } => {
+                self.draining = Some(
+                    self.draining
+                        .map_or(deadline, |current| current.min(deadline)),
+                );
+                self.drained.push(done);
+            }
+        }
+    }
+
+    /// Queues a submission in its lane, coalescing edits.
+    fn accept(&mut self, queued: Queued) {
+        let chat_id = match &queued.request {
+            OutboundRequest::AnswerCallback { .. } => {
+                self.callbacks.push_back(queued);
+                self.waiting += 1;
+                return;
+            }
+            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => {
+                *chat_id
+            }
+        };
+        let interactive = queued.request.is_interactive();
+        // No record means nothing queued, nothing in flight and no pacing
+        // pending: the chat may send at once.
+        let fresh = !self.chats.contains_key(&chat_id);
+        let chat = self.chats.entry(chat_id).or_insert_with(|| Chat {
+            queue: VecDeque::new(),
+            interactive: 0,
+            state: ChatState::InFlight, // replaced by make_ready below
+        });
+        if let Some(message_id) = queued.request.edited_message()
+            && let Some(position) = chat
+                .queue
+                .iter()
+                .position(|q| q.request.edited_message() == Some(message_id))
+        {
+            chat.queue.remove(position);
+            chat.interactive -= 1;
+            self.waiting -= 1;
+            self.stats.coalesced_edits.fetch_add(1, Ordering::Relaxed);
+            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+            tracing::trace!(chat_id, message_id, "edit coalesced");
+        }
+        chat.queue.push_back(queued);
+        self.waiting += 1;
+        if interactive {
+            chat.interactive += 1;
+        }
+        let (state, first_interactive) = (chat.state, interactive && chat.interactive == 1);
+        if fresh {
+            self.make_ready(chat_id);
+        } else if let ChatState::Ready(generation) = state
+            && first_interactive
+        {
+            // Now holds an interactive request: list it with those too. The
+            // entry it already has becomes stale once either is used.
+            self.ready_interactive.push_back((chat_id, generation));
+        }
+    }
+
+    fn make_ready(&mut self, chat_id: i64) {
+        let Some(chat) = self.chats.get_mut(&chat_id) else {
+            return;
+        };
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        chat.state = ChatState::Ready(generation);
+        let list = if chat.interactive > 0 {
+            &mut self.ready_interactive
+        } else {
+            &mut self.ready_notifications
+        };
+        list.push_back((chat_id, generation));
+    }
+
+    /// Starts every request that may start now; returns when to look again
+    /// (`None`: on the next submission or answer). The instant returned is
+    /// always in the future, so the loop never spins.
+    fn dispatch(&mut self, now: Instant) -> Option<Instant> {
+        self.promote_cooled(now);
+        loop {
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
+                return None;
+            }
+            let Some(lane) = self.peek_ready() else {
+                return self.cooling.peek().map(|Reverse((at, _))| *at);
+            };
+            if let Err(wake) = self.global.check(now, self.in_flight.len()) {
+                return wake;
+            }
+            let queued = match lane {
+                Lane::Callbacks => self.callbacks.pop_front(),
+                Lane::Chat(chat_id) => self.take_from_chat(chat_id),
+            };
+            let Some(queued) = queued else { continue };
+            self.waiting -= 1;
+            self.launch(lane, queued, now);
+        }
+    }
+
+    /// Moves chats whose pacing interval has passed to a ready list, and
+    /// forgets those with nothing queued.
+    fn promote_cooled(&mut self, now: Instant) {
+        while let Some(&Reverse((at, chat_id))) = self.cooling.peek() {
+            if at > now {
+                break;
+            }
+            self.cooling.pop();
+            let Some(chat) = self.chats.get(&chat_id) else {
+                continue;
+            };
+            if chat.state != ChatState::Cooling(at) {
+                continue;
+            }
+            if chat.queue.is_empty() {
+                self.chats.remove(&chat_id);
+            } else {
+                self.make_ready(chat_id);
+            }
+        }
+    }
+
+    /// The lane to serve next, by priority; drops stale ready-list entries.
+    fn peek_ready(&mut self) -> Option<Lane> {
+        if !self.callbacks.is_empty() {
+            return Some(Lane::Callbacks);
+        }
+        for list in [&mut self.ready_interactive, &mut self.ready_notifications] {
+            while let Some(&(chat_id, generation)) = list.front() {
+                let current = self
+                    .chats
+                    .get(&chat_id)
+                    .is_some_and(|chat| chat.state == ChatState::Ready(generation));
+                if current {
+                    return Some(Lane::Chat(chat_id));
+                }
+                list.pop_front();
+            }
+        }
+        None
+    }
+
+    fn take_from_chat(&mut self, chat_id: i64) -> Option<Queued> {
+        let chat = self.chats.get_mut(&chat_id)?;
+        let Some(queued) = chat.queue.pop_front() else {
+            // Unreachable (a ready chat has a request queued); forgetting the
+            // chat keeps it from being stuck if that ever changes.
+            self.chats.remove(&chat_id);
+            return None;
+        };
+        // The ready-list entry that named this chat is now stale, so it needs
+        // no removal.
+        chat.state = ChatState::InFlight;
+        if queued.request.is_interactive() {
+            chat.interactive -= 1;
+        }
+        Some(queued)
+    }
+
+    fn launch(&mut self, lane: Lane, queued: Queued, now: Instant) {
+        let Queued {
+            request,
+            submitted,
+            attempts,
+        } = queued;
+        let span = tracing::debug_span!(
+            "outbound",
+            chat_id = request.chat_id(),
+            method = request.method()
+        );
+        let bot = self.bot.clone();
+        let handle = self.in_flight.spawn(
+            async move {
+                let result = perform(&bot, &request).await;
+                (request, result)
+            }
+            .instrument(span),
+        );
+        self.flights.insert(
+            handle.id(),
+            Flight {
+                lane,
+                submitted,
+                dispatched: now,
+                attempts,
+            },
+        );
+        self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn answered(&mut self, answered: Result<(TaskId, Answer), JoinError>) {
+        let now = Instant::now();
+        self.global.answered(now);
+        self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+        let (id, outcome) = match answered {
+            Ok((id, outcome)) => (id, Ok(outcome)),
+            Err(err) => (err.id(), Err(err)),
+        };
+        let Some(flight) = self.flights.remove(&id) else {
+            return;
+        };
+        let wait = flight
+            .dispatched
+            .saturating_duration_since(flight.submitted);
+        let mut pace = self.per_chat_interval;
+        match outcome {
+            Err(err) => {
+                tracing::error!(lane = ?flight.lane, error = %err, "outbound request task failed; request dropped");
+                self.stats.finish(&self.stats.failed, wait);
+            }
+            Ok((request, result)) => match judge(result) {
+                Verdict::Sent => self.stats.finish(&self.stats.sent, wait),
+                Verdict::RetryAfter(retry_after) => {
+                    self.stats.retry_after_429s.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        chat_id = request.chat_id(),
+                        method = request.method(),
+                        retry_after_secs = retry_after.as_secs(),
+                        "Telegram flood control: pausing all sends"
+                    );
+                    self.global.pause(now + retry_after);
+                    self.requeue(
+                        flight.lane,
+                        Queued {
+                            request,
+                            submitted: flight.submitted,
+                            attempts: flight.attempts,
+                        },
+                    );
+                }
+                Verdict::Transient(err) if flight.attempts + 1 < MAX_ATTEMPTS => {
+                    let attempts = flight.attempts + 1;
+                    tracing::warn!(
+                        chat_id = request.chat_id(),
+                        method = request.method(),
+                        attempts,
+                        error = %err,
+                        "outbound request failed; will retry"
+                    );
+                    self.stats.network_retries.fetch_add(1, Ordering::Relaxed);
+                    pace = pace.max(RETRY_BACKOFF * 2u32.pow(flight.attempts));
+                    self.requeue(
+                        flight.lane,
+                        Queued {
+                            request,
+                            submitted: flight.submitted,
+                            attempts,
+                        },
+                    );
+                }
+                Verdict::Transient(err) | Verdict::Permanent(err) => {
+                    tracing::warn!(
+                        chat_id = request.chat_id(),
+                        method = request.method(),
+                        attempts = flight.attempts + 1,
+                        error = %err,
+                        "outbound request dropped"
+                    );
+                    self.stats.finish(&self.stats.failed, wait);
+                }
+            },
+        }
+        if let Lane::Chat(chat_id) = flight.lane {
+            self.pace(chat_id, now, pace);
+        }
+    }
+
+    /// Puts a refused request back at the head of its lane, unless a newer
+    /// edit of the same message has been queued meanwhile.
+    fn requeue(&mut self, lane: Lane, queued: Queued) {
+        match lane {
+            Lane::Callbacks => self.callbacks.push_front(queued),
+            Lane::Chat(chat_id) => {
+                let Some(chat) = self.chats.get_mut(&chat_id) else {
+                    return;
+                };
+                if let Some(message_id) = queued.request.edited_message()
+                    && chat
+                        .queue
+                        .iter()
+                        .any(|q| q.request.edited_message() == Some(message_id))
+                {
+                    self.stats.coalesced_edits.fetch_add(1, Ordering::Relaxed);
+                    self.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                    return;
+                }
+                if queued.request.is_interactive() {
+                    chat.interactive += 1;
+                }
+                chat.queue.push_front(queued);
+            }
+        }
+        self.waiting += 1;
+    }
+
+    /// After an answer to `chat_id`: its next request may start `pace` from now.
+    fn pace(&mut self, chat_id: i64, now: Instant, pace: Duration) {
+        let Some(chat) = self.chats.get_mut(&chat_id) else {
+            return;
+        };
+        if pace.is_zero() {
+            if chat.queue.is_empty() {
+                self.chats.remove(&chat_id);
+            } else {
+                self.make_ready(chat_id);
+            }
+        } else {
+            let at = now + pace;
+            chat.state = ChatState::Cooling(at);
+            self.cooling.push(Reverse((at, chat_id)));
+        }
+    }
+
+    /// The drain deadline passed: what is still queued or in flight is given up.
+    fn abandon(&mut self) {
+        let now = Instant::now();
+        let mut unsent = 0u64;
+        for queued in self
+            .callbacks
+            .drain(..)
+            .chain(self.chats.drain().flat_map(|(_, chat)| chat.queue))
+        {
+            self.stats.finish(
+                &self.stats.failed,
+                now.saturating_duration_since(queued.submitted),
+            );
+            unsent += 1;
+        }
+        let unconfirmed = self.flights.len() as u64;
+        for (_, flight) in self.flights.drain() {
+            self.stats.finish(
+                &self.stats.failed,
+                flight
+                    .dispatched
+                    .saturating_duration_since(flight.submitted),
+            );
+        }
+        self.in_flight.abort_all();
+        self.stats.in_flight.store(0, Ordering::Relaxed);
+        self.waiting = 0;
+        if unsent + unconfirmed > 0 {
+            tracing::warn!(
+                unsent,
+                unconfirmed,
+                "outbound drain deadline reached; requests dropped"
+            );
+        }
+    }
+}
+
+/// Sleeps until `at`, or forever when there is nothing to wake for.
+async fn sleep_until_some(at: Option<Instant>) {
+    match at {
+        Some(at) => sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One Bot API call.
+async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestError> {
+    match request {
+        OutboundRequest::Send {
+            chat_id,
+            text,
+            keyboard,
+            ..
+        } => {
+            let mut call = bot
+                .send_message(ChatId(*chat_id), text.as_str())
+                .parse_mode(ParseMode::Html);
+            if let Some(keyboard) = keyboard {
+                call = call.reply_markup(keyboard.clone());
+            }
+            call.await.map(drop)
+        }
+        OutboundRequest::Edit {
+            chat_id,
+            message_id,
+            text,
+            keyboard,
+        } => {
+            let mut call = bot
+                .edit_message_text(ChatId(*chat_id), MessageId(*message_id), text.as_str())
+                .parse_mode(ParseMode::Html);
+            if let Some(keyboard) = keyboard {
+                call = call.reply_markup(keyboard.clone());
+            }
+            call.await.map(drop)
+        }
+        OutboundRequest::AnswerCallback {
+            callback_query_id,
+            text,
+            show_alert,
+        } => {
+            let mut call = bot
+                .answer_callback_query(CallbackQueryId(callback_query_id.clone()))
+                .show_alert(*show_alert);
+            if let Some(text) = text {
+                call = call.text(text.as_str());
+            }
+            call.await.map(drop)
+        }
     }
 }

@@ -2,26 +2,35 @@
 
 use dianabot_actors::Envelope;
 use dianabot_game::{Command, Language, PostRef, UpdateId, UserId};
-use teloxide_core::types::{MaybeAnonymousUser, ReactionType, Update, UpdateKind};
+use teloxide_core::types::{MaybeAnonymousUser, ReactionType, Update, UpdateKind, User};
+
+use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
+use crate::telegram::screens::Screen;
 
 /// What an update asks for.
 #[derive(Debug)]
 pub enum Translation {
-    /// A game command for a user, and where to answer.
-    Command { envelope: Envelope, reply_to: Option<i64>, screen: Screen },
+    /// A game command for a user; then `screen` (if any) goes to `reply`.
+    Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
+    /// A look at the user's state, nothing changes.
+    View { user_id: UserId, screen: Screen, reply: ReplyTo },
+    /// A button that cannot be honoured: answered with an alert, nothing changes.
+    RefuseButton { callback_query_id: String, language: Language, error: CallbackError },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
 }
 
-/// Which reply an applied command deserves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Screen {
-    Welcome,
-    /// Reactions are paid silently: answering every reaction would spam.
-    Silent,
+/// Where the answer goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyTo {
+    Nothing,
+    NewMessage { chat_id: i64 },
+    /// A button was pressed: edit its message in place (no new message
+    /// spam) and answer the callback query.
+    Edit { chat_id: i64, message_id: i32, callback_query_id: String },
 }
 
-pub fn translate(update: &Update) -> Translation {
+pub fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
     let update_id = Some(UpdateId(i64::from(update.id.0)));
     match &update.kind {
         UpdateKind::Message(message) => {
@@ -29,9 +38,11 @@ pub fn translate(update: &Update) -> Translation {
             if user.is_bot {
                 return Translation::Ignore("message from a bot");
             }
-            let user_id = UserId(user.id.0 as i64);
-            match message.text().map(str::trim) {
-                Some(text) if is_command(text, "start") => Translation::Command {
+            let Some(text) = message.text() else { return Translation::Ignore("message without text") };
+            let (user_id, reply) = (user_id(user), ReplyTo::NewMessage { chat_id: message.chat.id.0 });
+            let view = |screen| Translation::View { user_id, screen, reply: reply.clone() };
+            match command_name(text).as_deref() {
+                Some("start") => Translation::Command {
                     envelope: Envelope {
                         user_id,
                         update_id,
@@ -41,11 +52,52 @@ pub fn translate(update: &Update) -> Translation {
                             language: Language::from_code(user.language_code.as_deref()),
                         },
                     },
-                    reply_to: Some(message.chat.id.0),
-                    screen: Screen::Welcome,
+                    screen: Some(Screen::Welcome),
+                    reply,
                 },
-                _ => Translation::Ignore("message the bot does not act on"),
+                Some("menu") => view(Screen::Menu),
+                Some("help" | "ayuda") => view(Screen::Help),
+                Some("profile" | "perfil" | "balance" | "saldo") => view(Screen::Profile),
+                Some("inventory" | "inventario") => view(Screen::Inventory),
+                Some("language" | "idioma") => view(Screen::LanguagePicker),
+                Some("story" | "historia") => view(Screen::Story),
+                _ => view(Screen::NotUnderstood),
             }
+        }
+        UpdateKind::CallbackQuery(query) => {
+            let Some(message) = query.message.as_ref() else { return Translation::Ignore("button on an inline message") };
+            let user_id = user_id(&query.from);
+            let data = query.data.as_deref().unwrap_or_default();
+            let action = match codec.decode(user_id, data) {
+                Ok(action) => action,
+                Err(error) => {
+                    tracing::warn!(user_id = %user_id, %error, data, "button refused");
+                    return Translation::RefuseButton {
+                        callback_query_id: query.id.0.clone(),
+                        language: Language::from_code(query.from.language_code.as_deref()),
+                        error,
+                    };
+                }
+            };
+            let reply = ReplyTo::Edit {
+                chat_id: message.chat().id.0,
+                message_id: message.id().0,
+                callback_query_id: query.id.0.clone(),
+            };
+            let screen = match action {
+                Action::SetLanguage(language) => {
+                    let envelope = Envelope { user_id, update_id, command: Command::SetLanguage(language) };
+                    return Translation::Command { envelope, screen: Some(Screen::Menu), reply };
+                }
+                Action::OnboardingNext => Screen::Onboarding,
+                Action::Menu => Screen::Menu,
+                Action::Story => Screen::Story,
+                Action::Profile => Screen::Profile,
+                Action::Inventory => Screen::Inventory,
+                Action::Help => Screen::Help,
+                Action::LanguagePicker => Screen::LanguagePicker,
+            };
+            Translation::View { user_id, screen, reply }
         }
         UpdateKind::MessageReaction(reaction) => {
             let MaybeAnonymousUser::User(user) = &reaction.actor else {
@@ -65,9 +117,10 @@ pub fn translate(update: &Update) -> Translation {
             }
             let post = PostRef { chat_id: reaction.chat.id.0, message_id: reaction.message_id.0 };
             Translation::Command {
-                envelope: Envelope { user_id: UserId(user.id.0 as i64), update_id, command: Command::React { post, emojis } },
-                reply_to: None,
-                screen: Screen::Silent,
+                envelope: Envelope { user_id: user_id(user), update_id, command: Command::React { post, emojis } },
+                // Reactions are paid silently: answering each one would spam.
+                screen: None,
+                reply: ReplyTo::Nothing,
             }
         }
         UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
@@ -75,17 +128,25 @@ pub fn translate(update: &Update) -> Translation {
     }
 }
 
-/// `/start`, `/start payload` and `/start@BotName` all count as /start.
-fn is_command(text: &str, name: &str) -> bool {
-    let Some(rest) = text.strip_prefix('/') else { return false };
+fn user_id(user: &User) -> UserId {
+    UserId(user.id.0 as i64)
+}
+
+/// `/Start`, `/start payload` and `/start@BotName` all name `start`.
+fn command_name(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix('/')?;
     let word = rest.split_whitespace().next().unwrap_or("");
-    let command = word.split('@').next().unwrap_or("");
-    command.eq_ignore_ascii_case(name)
+    let name = word.split('@').next().unwrap_or("");
+    Some(name.to_lowercase())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn codec() -> CallbackCodec {
+        CallbackCodec::new(b"secret")
+    }
 
     fn parse(json: &str) -> Update {
         serde_json::from_str(json).expect("valid update")
@@ -99,14 +160,16 @@ mod tests {
                 "from":{"id":42,"is_bot":false,"first_name":"Ana","language_code":"en-GB"},
                 "text":"/start@DianaBot ref"}}"#,
         );
-        let Translation::Command { envelope, reply_to, screen } = translate(&update) else { panic!("not a command") };
+        let Translation::Command { envelope, reply, screen } = translate(&update, &codec()) else {
+            panic!("not a command")
+        };
         assert_eq!(envelope.user_id, UserId(42));
         assert_eq!(envelope.update_id, Some(UpdateId(10)));
         assert_eq!(
             envelope.command,
             Command::Register { first_name: "Ana".into(), username: None, language: Language::En }
         );
-        assert_eq!((reply_to, screen), (Some(42), Screen::Welcome));
+        assert_eq!((reply, screen), (ReplyTo::NewMessage { chat_id: 42 }, Some(Screen::Welcome)));
     }
 
     #[test]
@@ -117,7 +180,7 @@ mod tests {
                 "old_reaction":[{"type":"emoji","emoji":"👍"}],
                 "new_reaction":[{"type":"emoji","emoji":"👍"},{"type":"emoji","emoji":"🔥"}]}}"#,
         );
-        let Translation::Command { envelope, .. } = translate(&update) else { panic!("not a command") };
+        let Translation::Command { envelope, .. } = translate(&update, &codec()) else { panic!("not a command") };
         let post = PostRef { chat_id: -1001, message_id: 7 };
         assert_eq!(envelope.command, Command::React { post, emojis: vec!["🔥".into()] });
     }
@@ -129,8 +192,25 @@ mod tests {
                 "message_id":7,"user":{"id":42,"is_bot":false,"first_name":"Ana"},"date":1700000000,
                 "old_reaction":[{"type":"emoji","emoji":"👍"}],"new_reaction":[]}}"#,
         );
-        assert!(matches!(translate(&removed), Translation::Ignore(_)));
+        assert!(matches!(translate(&removed, &codec()), Translation::Ignore(_)));
         let unknown = parse(r#"{"update_id":13,"brand_new_kind":{"x":1}}"#);
-        assert!(matches!(translate(&unknown), Translation::Ignore(_)));
+        assert!(matches!(translate(&unknown, &codec()), Translation::Ignore(_)));
+    }
+
+    #[test]
+    fn a_button_of_another_user_is_refused_before_the_game() {
+        let data = codec().encode(UserId(7), Action::SetLanguage(Language::En));
+        let update = parse(&format!(
+            r#"{{"update_id":14,"callback_query":{{"id":"cb1","chat_instance":"x","data":"{data}",
+                "from":{{"id":42,"is_bot":false,"first_name":"Eve","language_code":"en"}},
+                "message":{{"message_id":3,"date":1700000000,"chat":{{"id":42,"type":"private","first_name":"Eve"}},
+                "text":"menu"}}}}}}"#
+        ));
+        match translate(&update, &codec()) {
+            Translation::RefuseButton { callback_query_id, language, error } => {
+                assert_eq!((callback_query_id.as_str(), language, error), ("cb1", Language::En, CallbackError::Forged));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
     }
 }

@@ -1,4 +1,5 @@
 //! The server as a separate process, for tests that kill it.
+#![allow(dead_code)] // each test binary uses a different subset
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
@@ -19,8 +20,27 @@ pub fn free_addr() -> SocketAddr {
 }
 
 impl ServerProcess {
-    /// Starts `dianabot` with webhook intake on `database_url`, plus `extra`
-    /// environment, and waits until it is ready.
+    /// `dianabot` with webhook intake on `database_url`; replies go nowhere.
+    pub async fn webhook(database_url: &str) -> ServerProcess {
+        let env = [
+            ("TELEGRAM_INTAKE", "webhook"),
+            ("WEBHOOK_SECRET", WEBHOOK_SECRET),
+            ("TELEGRAM_BOT_TOKEN", "123456:TEST"),
+            // Nobody listens there: replies fail fast and are logged.
+            ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
+        ];
+        ServerProcess::start(database_url, &env).await
+    }
+
+    /// `dianabot` polling the emulator at `api_url` (a separate process, so
+    /// it outlives a killed server, as Telegram does).
+    pub async fn polling(database_url: &str, api_url: &str) -> ServerProcess {
+        let env = [("TELEGRAM_BOT_TOKEN", "123456:TEST"), ("TELEGRAM_API_URL", api_url)];
+        ServerProcess::start(database_url, &env).await
+    }
+
+    /// Starts `dianabot serve` on `database_url` with `extra` environment
+    /// and waits until it is ready.
     pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
         let addr = free_addr();
         let log = std::env::temp_dir().join(format!("dianabot-server-{}-{}.log", std::process::id(), addr.port()));
@@ -31,11 +51,8 @@ impl ServerProcess {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", database_url)
             .env("HTTP_BIND", addr.to_string())
-            .env("TELEGRAM_INTAKE", "webhook")
-            .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
-            .env("TELEGRAM_BOT_TOKEN", "123456:TEST")
-            // Nobody listens there: replies fail fast and are logged.
-            .env("TELEGRAM_API_URL", "http://127.0.0.1:9/")
+            .env("OUTBOUND_PER_CHAT_MS", "0")
+            .env("OUTBOUND_GLOBAL_PER_SEC", "0")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(log_file);
@@ -75,6 +92,43 @@ impl ServerProcess {
     pub fn kill_hard(&mut self) {
         self.child.kill().expect("kill -9");
         self.child.wait().expect("reap");
+    }
+}
+
+/// `dianabot emulator` as its own process.
+pub struct EmulatorProcess {
+    child: Child,
+    pub addr: SocketAddr,
+}
+
+impl EmulatorProcess {
+    pub async fn start() -> EmulatorProcess {
+        let addr = free_addr();
+        let child = Command::new(env!("CARGO_BIN_EXE_dianabot"))
+            .args(["emulator", "--port", &addr.port().to_string()])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("spawn dianabot emulator");
+        let emulator = EmulatorProcess { child, addr };
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while client.get(format!("{}/control/info", emulator.url())).send().await.is_err() {
+            assert!(Instant::now() < deadline, "emulator did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        emulator
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for EmulatorProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

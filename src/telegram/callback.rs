@@ -1,0 +1,223 @@
+//! Inline-button payloads: at most 64 bytes, signed, bound to one user.
+//!
+//! Telegram gives callback data back verbatim, and anyone can craft a
+//! callback query with any data for any message they can see. So the data
+//! carries the user it was rendered for, when it was issued, and an HMAC of
+//! both with the action: a press by another user, an edited payload or a
+//! button older than [`CallbackCodec::MAX_AGE_HOURS`] is refused before it
+//! reaches the game.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dianabot_game::{Language, UserId};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+/// What a button asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Onboarding: the page after the welcome.
+    OnboardingNext,
+    Menu,
+    Story,
+    Profile,
+    Inventory,
+    Help,
+    LanguagePicker,
+    SetLanguage(Language),
+}
+
+impl Action {
+    fn encode(self) -> &'static str {
+        match self {
+            Action::OnboardingNext => "o1",
+            Action::Menu => "m",
+            Action::Story => "s",
+            Action::Profile => "p",
+            Action::Inventory => "i",
+            Action::Help => "h",
+            Action::LanguagePicker => "l",
+            Action::SetLanguage(Language::Es) => "l:es",
+            Action::SetLanguage(Language::En) => "l:en",
+        }
+    }
+
+    fn decode(text: &str) -> Option<Action> {
+        Some(match text {
+            "o1" => Action::OnboardingNext,
+            "m" => Action::Menu,
+            "s" => Action::Story,
+            "p" => Action::Profile,
+            "i" => Action::Inventory,
+            "h" => Action::Help,
+            "l" => Action::LanguagePicker,
+            "l:es" => Action::SetLanguage(Language::Es),
+            "l:en" => Action::SetLanguage(Language::En),
+            _ => return None,
+        })
+    }
+}
+
+/// Why a press was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("malformed callback data")]
+    Malformed,
+    #[error("callback data signed for another user or tampered with")]
+    Forged,
+    #[error("button expired")]
+    Expired,
+}
+
+/// Signs and verifies callback data with a server secret.
+#[derive(Clone)]
+pub struct CallbackCodec {
+    key: Vec<u8>,
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+const TAG_BYTES: usize = 8;
+
+impl CallbackCodec {
+    /// Buttons older than this (30 days) are refused as stale.
+    pub const MAX_AGE_HOURS: u64 = 24 * 30;
+
+    pub fn new(secret: &[u8]) -> CallbackCodec {
+        CallbackCodec { key: secret.to_vec() }
+    }
+
+    /// `action|user|issued|tag`, with user and issue hour in base 36 and a
+    /// 64-bit tag in hex: 56 bytes at most.
+    pub fn encode(&self, user: UserId, action: Action) -> String {
+        self.encode_at(user, action, current_hour())
+    }
+
+    pub fn decode(&self, user: UserId, data: &str) -> Result<Action, CallbackError> {
+        self.decode_at(user, data, current_hour())
+    }
+
+    fn encode_at(&self, user: UserId, action: Action, hour: u64) -> String {
+        let body = format!("{}|{}|{}", action.encode(), base36(user.0 as u64), base36(hour));
+        let tag = self.tag(&body);
+        let data = format!("{body}|{}", hex(&tag));
+        debug_assert!(data.len() <= 64, "callback data over Telegram's 64 bytes: {data}");
+        data
+    }
+
+    fn decode_at(&self, user: UserId, data: &str, now_hour: u64) -> Result<Action, CallbackError> {
+        let (body, tag) = data.rsplit_once('|').ok_or(CallbackError::Malformed)?;
+        let mut parts = body.split('|');
+        let (Some(action), Some(owner), Some(issued), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CallbackError::Malformed);
+        };
+        let tag = unhex(tag).ok_or(CallbackError::Malformed)?;
+        let mut mac = HmacSha256::new_from_slice(&self.key).map_err(|_| CallbackError::Malformed)?;
+        mac.update(body.as_bytes());
+        mac.verify_truncated_left(&tag).map_err(|_| CallbackError::Forged)?;
+        // Authentic: now the fields are ours, but still check whose they are.
+        let owner = u64::from_str_radix(owner, 36).map_err(|_| CallbackError::Malformed)?;
+        if owner as i64 != user.0 {
+            return Err(CallbackError::Forged);
+        }
+        let issued = u64::from_str_radix(issued, 36).map_err(|_| CallbackError::Malformed)?;
+        if now_hour.saturating_sub(issued) > Self::MAX_AGE_HOURS {
+            return Err(CallbackError::Expired);
+        }
+        Action::decode(action).ok_or(CallbackError::Malformed)
+    }
+
+    fn tag(&self, body: &str) -> [u8; TAG_BYTES] {
+        let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
+        mac.update(body.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut tag = [0; TAG_BYTES];
+        tag.copy_from_slice(&full[..TAG_BYTES]);
+        tag
+    }
+}
+
+fn current_hour() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() / 3600)
+}
+
+fn base36(mut value: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(value % 36) as usize]);
+        value /= 36;
+        if value == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).expect("ASCII digits")
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != TAG_BYTES * 2 || !text.is_ascii() {
+        return None;
+    }
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).ok()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codec() -> CallbackCodec {
+        CallbackCodec::new(b"test secret")
+    }
+
+    #[test]
+    fn round_trips_every_action_within_64_bytes() {
+        let user = UserId(i64::MAX);
+        for action in [
+            Action::OnboardingNext,
+            Action::Menu,
+            Action::Story,
+            Action::Profile,
+            Action::Inventory,
+            Action::Help,
+            Action::LanguagePicker,
+            Action::SetLanguage(Language::Es),
+            Action::SetLanguage(Language::En),
+        ] {
+            let data = codec().encode(user, action);
+            assert!(data.len() <= 64, "{data}");
+            assert_eq!(codec().decode(user, &data), Ok(action));
+        }
+    }
+
+    #[test]
+    fn another_users_button_is_forged() {
+        let data = codec().encode(UserId(1), Action::Menu);
+        assert_eq!(codec().decode(UserId(2), &data), Err(CallbackError::Forged));
+    }
+
+    #[test]
+    fn tampered_or_foreign_data_is_refused() {
+        let data = codec().encode(UserId(1), Action::SetLanguage(Language::Es));
+        let tampered = data.replacen("l:es", "l:en", 1);
+        assert_eq!(codec().decode(UserId(1), &tampered), Err(CallbackError::Forged));
+        let other_secret = CallbackCodec::new(b"another").encode(UserId(1), Action::Menu);
+        assert_eq!(codec().decode(UserId(1), &other_secret), Err(CallbackError::Forged));
+        for junk in ["", "m", "m|1|2", "m|1|2|zz", "m|1|2|3|0000000000000000", "💥|💥|💥|💥"] {
+            assert!(codec().decode(UserId(1), junk).is_err(), "{junk:?}");
+        }
+    }
+
+    #[test]
+    fn old_buttons_expire() {
+        let data = codec().encode_at(UserId(1), Action::Menu, 1000);
+        assert_eq!(codec().decode_at(UserId(1), &data, 1000 + CallbackCodec::MAX_AGE_HOURS), Ok(Action::Menu));
+        let later = 1001 + CallbackCodec::MAX_AGE_HOURS;
+        assert_eq!(codec().decode_at(UserId(1), &data, later), Err(CallbackError::Expired));
+    }
+}

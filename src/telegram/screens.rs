@@ -1,0 +1,197 @@
+//! What the bot shows, in Spanish and English. Pure: state in, message out.
+//!
+//! Every screen is a text (Telegram HTML) and an inline keyboard whose
+//! buttons carry signed callback data for the user it was rendered for.
+
+use dianabot_game::{Event, Language, RuleError, UserState};
+use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
+
+/// A message ready to send or to edit into place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub text: String,
+    pub keyboard: Option<InlineKeyboardMarkup>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    /// After /start: the welcome for a new player, the menu for a known one.
+    Welcome,
+    Onboarding,
+    Menu,
+    Story,
+    Profile,
+    Inventory,
+    Help,
+    LanguagePicker,
+    NotUnderstood,
+}
+
+/// Renders `screen` for `state`; `events` are what the update just did.
+pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &CallbackCodec) -> Rendered {
+    let language = state.language();
+    let Some(profile) = &state.profile else { return plain(t(language, NOT_REGISTERED)) };
+    let name = escape(&profile.first_name);
+    let button = |action: Action, label: &str| InlineKeyboardButton::callback(label, codec.encode(state.id, action));
+    let back = || vec![vec![button(Action::Menu, t(language, BACK))]];
+    let balance = state.wallet.balance;
+    match screen {
+        Screen::Welcome if events.iter().any(|event| matches!(event, Event::Registered { .. })) => Rendered {
+            text: t(language, WELCOME).replace("{name}", &name).replace("{balance}", &balance.to_string()),
+            keyboard: Some(InlineKeyboardMarkup::new([[button(Action::OnboardingNext, t(language, FOLLOW_LUCIEN))]])),
+        },
+        Screen::Welcome => menu(language, state, &button, Some(&t(language, WELCOME_BACK).replace("{name}", &name))),
+        Screen::Onboarding => Rendered {
+            text: t(language, ONBOARDING).to_owned(),
+            keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, t(language, OPEN_MENU))]])),
+        },
+        Screen::Menu => menu(language, state, &button, None),
+        Screen::Story => Rendered { text: t(language, PROLOGUE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) },
+        Screen::Profile => {
+            let reactions = state.progress.counters.get("reactions").copied().unwrap_or(0);
+            let items: u32 = state.inventory.values().sum();
+            let text = t(language, PROFILE)
+                .replace("{name}", &name)
+                .replace("{language}", t(language, LANGUAGE_NAME))
+                .replace("{balance}", &balance.to_string())
+                .replace("{reactions}", &reactions.to_string())
+                .replace("{items}", &items.to_string());
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+        }
+        Screen::Inventory => {
+            let mut text = t(language, INVENTORY).to_owned();
+            if state.inventory.is_empty() {
+                text.push_str(t(language, INVENTORY_EMPTY));
+            }
+            for (item, quantity) in &state.inventory {
+                text.push_str(&format!("\n• {} × {quantity}", escape(&item.0)));
+            }
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+        }
+        Screen::Help => Rendered { text: t(language, HELP).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) },
+        Screen::LanguagePicker => {
+            let choices = vec![
+                button(Action::SetLanguage(Language::Es), "🇪🇸 Español"),
+                button(Action::SetLanguage(Language::En), "🇬🇧 English"),
+            ];
+            let mut rows = vec![choices];
+            rows.extend(back());
+            Rendered { text: t(language, PICK_LANGUAGE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+        }
+        Screen::NotUnderstood => plain(t(language, NOT_UNDERSTOOD)),
+    }
+}
+
+fn menu(
+    language: Language,
+    state: &UserState,
+    button: &dyn Fn(Action, &str) -> InlineKeyboardButton,
+    greeting: Option<&str>,
+) -> Rendered {
+    let mut text = greeting.map(|greeting| format!("{greeting}\n\n")).unwrap_or_default();
+    text.push_str(&t(language, MENU).replace("{balance}", &state.wallet.balance.to_string()));
+    let rows = vec![
+        vec![button(Action::Story, t(language, STORY)), button(Action::Profile, t(language, PROFILE_BUTTON))],
+        vec![button(Action::Inventory, t(language, INVENTORY_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
+        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+    ];
+    Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+}
+
+/// The refusal of a command, for a user who asked for it by text.
+pub fn refusal(language: Language, refusal: &RuleError) -> Rendered {
+    match refusal {
+        RuleError::UnknownUser => plain(t(language, NOT_REGISTERED)),
+        other => plain(format!("{} ({other})", t(language, REFUSED))),
+    }
+}
+
+/// The alert shown for a button that cannot be honoured.
+pub fn button_refusal(language: Language, error: CallbackError) -> String {
+    match error {
+        CallbackError::Expired => t(language, BUTTON_EXPIRED).to_owned(),
+        CallbackError::Malformed | CallbackError::Forged => t(language, BUTTON_FORGED).to_owned(),
+    }
+}
+
+fn plain(text: impl Into<String>) -> Rendered {
+    Rendered { text: text.into(), keyboard: None }
+}
+
+/// Telegram HTML needs `<`, `>` and `&` escaped in user-supplied text.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A text in both languages.
+type Text = (&'static str, &'static str);
+
+fn t(language: Language, text: Text) -> &'static str {
+    match language {
+        Language::Es => text.0,
+        Language::En => text.1,
+    }
+}
+
+const WELCOME: Text = (
+    "🎩 <b>Lucien</b>: Bienvenido, {name}. Soy Lucien, mayordomo de esta casa.\n\n\
+     Diana le espera… pero antes, permítame un obsequio: <b>{balance} besitos</b> para el camino.",
+    "🎩 <b>Lucien</b>: Welcome, {name}. I am Lucien, butler of this house.\n\n\
+     Diana is expecting you… but first, allow me a gift: <b>{balance} besitos</b> for the road.",
+);
+const WELCOME_BACK: Text =
+    ("🎩 <b>Lucien</b>: Qué alegría verle de nuevo, {name}.", "🎩 <b>Lucien</b>: How good to see you again, {name}.");
+const FOLLOW_LUCIEN: Text = ("Seguir a Lucien →", "Follow Lucien →");
+const ONBOARDING: Text = (
+    "🎩 <b>Lucien</b>: En esta casa cada gesto cuenta. Los <b>besitos</b> son su moneda: se ganan \
+     reaccionando a las publicaciones del canal, leyendo la historia y cumpliendo misiones, y se gastan \
+     en la tienda.\n\nCuando guste, abra el menú.",
+    "🎩 <b>Lucien</b>: In this house every gesture counts. <b>Besitos</b> are its currency: you earn them \
+     by reacting to the channel's posts, reading the story and completing missions, and you spend them \
+     in the shop.\n\nWhenever you wish, open the menu.",
+);
+const OPEN_MENU: Text = ("Abrir el menú", "Open the menu");
+const MENU: Text = ("🏛 <b>Menú principal</b>\nSaldo: {balance} besitos", "🏛 <b>Main menu</b>\nBalance: {balance} besitos");
+const STORY: Text = ("📖 Historia", "📖 Story");
+const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
+const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
+const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
+const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
+const BACK: Text = ("« Menú", "« Menu");
+const PROLOGUE: Text = (
+    "📖 <b>Prólogo</b>\n\nLa casa duerme. Una vela tiembla al final del pasillo y Lucien se detiene ante \
+     una puerta entornada.\n\n«Diana no recibe a cualquiera», murmura. «Pero usted ha llegado hasta aquí, \
+     y eso ya dice algo.»",
+    "📖 <b>Prologue</b>\n\nThe house is asleep. A candle trembles at the end of the corridor and Lucien \
+     stops before a door left ajar.\n\n“Diana does not receive just anyone,” he murmurs. “But you have come \
+     this far, and that already says something.”",
+);
+const PROFILE: Text = (
+    "👤 <b>Perfil</b>\nNombre: {name}\nIdioma: {language}\nBesitos: {balance}\nReacciones: {reactions}\nObjetos: {items}",
+    "👤 <b>Profile</b>\nName: {name}\nLanguage: {language}\nBesitos: {balance}\nReactions: {reactions}\nItems: {items}",
+);
+const LANGUAGE_NAME: Text = ("Español", "English");
+const INVENTORY: Text = ("🎒 <b>Inventario</b>\n", "🎒 <b>Inventory</b>\n");
+const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.");
+const HELP: Text = (
+    "❓ <b>Ayuda</b>\n/menu — menú principal\n/perfil — su perfil y saldo\n/inventario — sus objetos\n\
+     /idioma — cambiar de idioma\n/ayuda — esta ayuda",
+    "❓ <b>Help</b>\n/menu — main menu\n/profile — your profile and balance\n/inventory — your items\n\
+     /language — change language\n/help — this help",
+);
+const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
+const NOT_UNDERSTOOD: Text = (
+    "🎩 Lucien arquea una ceja: no he entendido. Escriba /menu o /ayuda.",
+    "🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.",
+);
+const NOT_REGISTERED: Text =
+    ("🎩 Lucien aún no le conoce. Escriba /start para comenzar.", "🎩 Lucien does not know you yet. Type /start to begin.");
+const REFUSED: Text = ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
+const BUTTON_FORGED: Text = (
+    "Lucien examina el botón y frunce el ceño: no es válido.",
+    "Lucien examines the button and frowns: it is not valid.",
+);
+const BUTTON_EXPIRED: Text =
+    ("Este botón ha caducado. Escriba /menu para abrir uno nuevo.", "This button has expired. Type /menu to open a fresh one.");

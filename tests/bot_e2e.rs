@@ -1,0 +1,133 @@
+//! The bot as a user meets it: the running binary with its built-in
+//! emulator, driven through the emulator's control API. The texts are
+//! checked exactly (the emulator has already turned the HTML into plain
+//! text and entities, as Telegram does).
+
+mod common;
+
+#[path = "common/control.rs"]
+mod control;
+#[path = "common/server.rs"]
+mod server;
+
+use common::{TestDb, run};
+use control::{Control, button, buttons, text};
+use server::{ServerProcess, free_addr};
+
+fn labels(message: &serde_json::Value) -> Vec<String> {
+    buttons(message).into_iter().map(|(label, _)| label).collect()
+}
+
+#[test]
+fn onboarding_menu_navigation_and_language_switch() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = free_addr();
+        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
+        let control = Control::new(&format!("http://{emulator}"));
+
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        let messages = control.wait_for(ana, "the welcome", |m| !m.is_empty()).await;
+        let welcome = &messages[0];
+        assert_eq!(
+            text(welcome),
+            "🎩 Lucien: Bienvenido, Ana. Soy Lucien, mayordomo de esta casa.\n\n\
+             Diana le espera… pero antes, permítame un obsequio: 10 besitos para el camino."
+        );
+        assert_eq!(labels(welcome), ["Seguir a Lucien →"]);
+        let message_id = welcome["message_id"].as_i64().unwrap();
+
+        // Every press edits the same message in place.
+        let press = |label: &'static str, messages: Vec<serde_json::Value>| {
+            let control = &control;
+            async move {
+                let data = button(&messages[0], label);
+                assert!(data.len() <= 64, "callback data over 64 bytes: {data}");
+                let pressed = control.press(ana, message_id, &data, false).await;
+                assert!(pressed["answer"].is_object(), "callback not answered: {pressed}");
+                let before = text(&messages[0]).to_owned();
+                control.wait_for(ana, label, move |now| now.len() == 1 && text(&now[0]) != before).await
+            }
+        };
+        let messages = press("Seguir a Lucien →", messages).await;
+        assert!(text(&messages[0]).starts_with("🎩 Lucien: En esta casa cada gesto cuenta."));
+        assert_eq!(labels(&messages[0]), ["Abrir el menú"]);
+
+        let messages = press("Abrir el menú", messages).await;
+        assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
+        assert_eq!(labels(&messages[0]), ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "🌐 Idioma"]);
+
+        let messages = press("📖 Historia", messages).await;
+        assert!(text(&messages[0]).starts_with("📖 Prólogo\n\nLa casa duerme."));
+        let messages = press("« Menú", messages).await;
+
+        let messages = press("🌐 Idioma", messages).await;
+        assert_eq!(text(&messages[0]), "🌐 Elija su idioma:");
+        assert_eq!(labels(&messages[0]), ["🇪🇸 Español", "🇬🇧 English", "« Menú"]);
+        let messages = press("🇬🇧 English", messages).await;
+        assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
+        assert_eq!(labels(&messages[0]), ["📖 Story", "👤 Profile", "🎒 Inventory", "❓ Help", "🌐 Language"]);
+
+        let messages = press("👤 Profile", messages).await;
+        assert_eq!(
+            text(&messages[0]),
+            "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0"
+        );
+
+        // A command sends a new message; the language choice stuck.
+        control.send_text(ana, "/help").await;
+        let messages = control.wait_for(ana, "help", |m| m.len() == 2).await;
+        assert!(text(&messages[1]).starts_with("❓ Help\n/menu — main menu"));
+        control.send_text(ana, "hola").await;
+        let messages = control.wait_for(ana, "not understood", |m| m.len() == 3).await;
+        assert_eq!(text(&messages[2]), "🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.");
+
+        // An English speaker is greeted in English; /start again is a welcome back.
+        let bob = control.create_user("Bob <b>", "en-US").await;
+        control.send_text(bob, "/start").await;
+        let messages = control.wait_for(bob, "bob's welcome", |m| !m.is_empty()).await;
+        assert!(text(&messages[0]).starts_with("🎩 Lucien: Welcome, Bob <b>. I am Lucien"));
+        control.send_text(bob, "/start").await;
+        let messages = control.wait_for(bob, "welcome back", |m| m.len() == 2).await;
+        assert_eq!(text(&messages[1]), "🎩 Lucien: How good to see you again, Bob <b>.\n\n🏛 Main menu\nBalance: 10 besitos");
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn forged_and_foreign_buttons_are_refused_politely_and_change_nothing() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = free_addr();
+        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
+        let control = Control::new(&format!("http://{emulator}"));
+        let eve = control.create_user("Eve", "es").await;
+        control.send_text(eve, "/start").await;
+        let messages = control.wait_for(eve, "welcome", |m| !m.is_empty()).await;
+        let message_id = messages[0]["message_id"].as_i64().unwrap();
+        let genuine = button(&messages[0], "Seguir a Lucien →");
+
+        // Tampered data, junk, and a genuine button of another user.
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        let anas = control.wait_for(ana, "ana's welcome", |m| !m.is_empty()).await;
+        let foreign = button(&anas[0], "Seguir a Lucien →");
+        let tampered = genuine.replacen("o1|", "l:en|", 1);
+        for data in [tampered.as_str(), "l:en", "💥", foreign.as_str()] {
+            let pressed = control.press(eve, message_id, data, true).await;
+            let answer = &pressed["answer"];
+            assert_eq!(answer["show_alert"], true, "{data}: {pressed}");
+            assert_eq!(answer["text"], "Lucien examina el botón y frunce el ceño: no es válido.");
+        }
+        let after = control.bot_messages(eve).await;
+        assert_eq!(after.len(), 1);
+        assert_eq!(text(&after[0]), text(&messages[0]), "a refused button changed the message");
+        // And the genuine button still works.
+        control.press(eve, message_id, &genuine, false).await;
+        control.wait_for(eve, "onboarding", |m| text(&m[0]).starts_with("🎩 Lucien: En esta casa")).await;
+        drop(server);
+        db.drop_db().await;
+    });
+}
