@@ -1,13 +1,14 @@
 //! Postgres: each table of a batch is written by one statement over arrays
 //! (`UNNEST`), so a batch of thousands of users costs a handful of round trips.
 
-use dianabot_game::{Language, Profile};
-use sqlx::{PgPool, Row};
+use dianabot_game::UserState;
+use sqlx::{FromRow, PgPool, Row};
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::{StoreError, UserWrite};
 
-pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<StoredUser>, StoreError> {
+pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {
+    // One round trip: the row and the inventory aggregated into two arrays.
     let row = sqlx::query(
         "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at,
                 COALESCE((SELECT array_agg(i.item_id) FROM inventory i WHERE i.user_id = s.user_id), '{}') AS items,
@@ -23,20 +24,8 @@ pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<Stor
     let Some(row) = row else { return Ok(None) };
     let items: Vec<String> = row.try_get("items")?;
     let quantities: Vec<i32> = row.try_get("quantities")?;
-    Ok(Some(StoredUser {
-        user_id,
-        version: row.try_get("version")?,
-        format: row.try_get("format")?,
-        state: row.try_get("state")?,
-        balance: row.try_get("besitos")?,
-        profile: Profile {
-            first_name: row.try_get("first_name")?,
-            username: row.try_get("username")?,
-            language: Language::from_code(Some(row.try_get::<&str, _>("language")?)),
-            registered_at: row.try_get("registered_at")?,
-        },
-        inventory: items.into_iter().zip(quantities).collect(),
-    }))
+    let stored = StoredUser::from_row(&row)?;
+    stored.into_state(user_id, items.into_iter().zip(quantities).collect()).map(Some)
 }
 
 pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(), StoreError> {

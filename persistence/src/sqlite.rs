@@ -1,15 +1,15 @@
 //! SQLite: the embedded default. One prepared statement per row inside one
 //! transaction; SQLite is in-process, so rows cost no round trips.
 
-use dianabot_game::{Language, Profile};
-use sqlx::{Row, SqlitePool};
+use dianabot_game::UserState;
+use sqlx::SqlitePool;
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::{StoreError, UserWrite};
 
-pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<StoredUser>, StoreError> {
+pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     let mut conn = pool.acquire().await?;
-    let row = sqlx::query(
+    let stored: Option<StoredUser> = sqlx::query_as(
         "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at
          FROM user_snapshots s
          JOIN users u ON u.user_id = s.user_id
@@ -19,25 +19,12 @@ pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let inventory = sqlx::query_as::<_, (String, i32)>("SELECT item_id, quantity FROM inventory WHERE user_id = ?")
+    let Some(stored) = stored else { return Ok(None) };
+    let inventory = sqlx::query_as("SELECT item_id, quantity FROM inventory WHERE user_id = ?")
         .bind(user_id)
         .fetch_all(&mut *conn)
         .await?;
-    Ok(Some(StoredUser {
-        user_id,
-        version: row.try_get("version")?,
-        format: row.try_get("format")?,
-        state: row.try_get("state")?,
-        balance: row.try_get("besitos")?,
-        profile: Profile {
-            first_name: row.try_get("first_name")?,
-            username: row.try_get("username")?,
-            language: Language::from_code(Some(row.try_get::<&str, _>("language")?)),
-            registered_at: row.try_get("registered_at")?,
-        },
-        inventory,
-    }))
+    stored.into_state(user_id, inventory).map(Some)
 }
 
 pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {

@@ -57,11 +57,10 @@ impl Store {
 
     /// Loads a user's last durable state; `None` for a user never stored.
     pub async fn load_user(&self, user: UserId) -> Result<Option<UserState>, StoreError> {
-        let stored = match self {
-            Store::Postgres(pool) => postgres::load_user(pool, user.0).await?,
-            Store::Sqlite(pool) => sqlite::load_user(pool, user.0).await?,
-        };
-        stored.map(|stored| stored.into_state()).transpose()
+        match self {
+            Store::Postgres(pool) => postgres::load_user(pool, user.0).await,
+            Store::Sqlite(pool) => sqlite::load_user(pool, user.0).await,
+        }
     }
 
     /// Writes a batch of users' changes in one transaction: all or nothing.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use dianabot_game::{AppliedUpdates, Event, ItemId, LedgerEntry, Profile, Progress, UserId, UserState};
+use dianabot_game::{AppliedUpdates, Event, ItemId, Language, LedgerEntry, Profile, Progress, UserId, UserState};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -110,34 +110,43 @@ fn encode_snapshot(state: &UserState) -> Snapshot {
     Snapshot { version: state.version, bytes }
 }
 
-/// The columns of one stored user, as loaded; turned into a [`UserState`].
+/// The columns of one stored user (snapshot, balance, profile), as both
+/// backends load them.
+#[derive(sqlx::FromRow)]
 pub(crate) struct StoredUser {
-    pub user_id: i64,
     pub version: i64,
     pub format: i16,
     pub state: Vec<u8>,
-    pub balance: i64,
-    pub profile: Profile,
-    pub inventory: Vec<(String, i32)>,
+    pub besitos: i64,
+    pub first_name: String,
+    pub username: Option<String>,
+    pub language: String,
+    pub registered_at: i64,
 }
 
 impl StoredUser {
-    pub fn into_state(self) -> Result<UserState, StoreError> {
-        let corrupt = |reason: String| StoreError::CorruptSnapshot { user: self.user_id, format: self.format, reason };
+    /// The state of `user_id` from its stored columns and inventory rows.
+    pub fn into_state(self, user_id: i64, inventory: Vec<(String, i32)>) -> Result<UserState, StoreError> {
+        let corrupt = |reason: String| StoreError::CorruptSnapshot { user: user_id, format: self.format, reason };
         if self.format != SNAPSHOT_FORMAT {
             return Err(corrupt("unknown format".to_owned()));
         }
         let (body, _): (SnapshotBody<Progress, AppliedUpdates>, usize) =
             bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
                 .map_err(|err| corrupt(err.to_string()))?;
-        let mut state = UserState::new(UserId(self.user_id));
-        state.profile = Some(self.profile);
-        state.wallet.balance = self.balance;
+        let mut state = UserState::new(UserId(user_id));
+        state.profile = Some(Profile {
+            first_name: self.first_name,
+            username: self.username,
+            language: Language::from_code(Some(&self.language)),
+            registered_at: self.registered_at,
+        });
+        state.wallet.balance = self.besitos;
         state.wallet.next_seq = body.next_ledger_seq;
         state.progress = body.progress;
         state.applied = body.applied;
         state.version = u64::try_from(self.version).map_err(|_| corrupt("negative version".to_owned()))?;
-        for (item, quantity) in self.inventory {
+        for (item, quantity) in inventory {
             let quantity = u32::try_from(quantity).map_err(|_| corrupt(format!("negative quantity of {item}")))?;
             state.inventory.insert(ItemId(item), quantity);
         }
