@@ -185,7 +185,10 @@ impl Browser {
         if let Some(session) = self.session.take() {
             self.command(reqwest::Method::DELETE, &format!("/session/{session}"), None).await?;
         }
-        Ok(())
+        // Letting the driver exit on its own lets it reap the browser.
+        let _ = self.client.get(self.url("/shutdown")).send().await;
+        let driver = &mut self.driver;
+        wait_until("chromedriver to exit", Duration::from_secs(10), async || Ok(driver.try_wait()?.map(|_| ()))).await
     }
 
     fn url(&self, path: &str) -> String {
