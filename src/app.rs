@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
-use crate::http::{self, Http, HttpState};
+use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::webhook::WebhookState;
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::{Intake, Outbound, polling};
@@ -59,7 +59,13 @@ impl App {
             }),
             IntakeMode::Polling => None,
         };
-        let http = http::start(config.http_bind, HttpState { store: store.clone() }, webhook)
+        let metrics = metrics::Sources {
+            router: router.clone(),
+            flusher: flusher.clone(),
+            outbound: outbound.clone(),
+            intake: intake.stats().clone(),
+        };
+        let http = http::start(config.http_bind, HttpState { store: store.clone(), metrics }, webhook)
             .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");
 

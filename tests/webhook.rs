@@ -41,6 +41,17 @@ fn bad_webhook_calls_are_refused_and_change_nothing() {
         // Still serving: the genuine update goes through.
         assert_eq!(post(Some(WEBHOOK_SECRET), start).await.unwrap().status(), 200);
         assert!(store.load_user(UserId(77)).await.unwrap().is_some());
+
+        // The server's own metrics count exactly what happened.
+        let metrics = client.get(format!("http://{}/metrics", server.addr)).send().await.unwrap().text().await.unwrap();
+        for line in [
+            "dianabot_intake_updates_total{outcome=\"durable\"} 1",
+            "dianabot_intake_updates_total{outcome=\"ignored\"} 1",
+            "dianabot_actors_live 1",
+            "dianabot_flush_ledger_rows_total 1",
+        ] {
+            assert!(metrics.lines().any(|l| l == line), "missing {line:?} in:\n{metrics}");
+        }
         store.close().await;
         drop(server);
         db.drop_db().await;

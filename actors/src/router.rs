@@ -197,6 +197,10 @@ impl Router {
         &self.inner.stats
     }
 
+    pub fn shards(&self) -> usize {
+        self.inner.shards.len()
+    }
+
     /// The shard a user belongs to.
     pub fn shard_of(&self, user: UserId) -> usize {
         shard_of(user, self.inner.shards.len())

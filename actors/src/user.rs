@@ -8,6 +8,7 @@ use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Ha
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
 
+use crate::ActorStats;
 use crate::router::{Env, Outcome, Work};
 use crate::shard::{Crashed, Deliver, Passivated, ShardSupervisor};
 
@@ -136,6 +137,7 @@ impl Handler<Deliver> for UserActor {
     type Result = ();
 
     fn handle(&mut self, deliver: Deliver, ctx: &mut Context<Self>) {
+        ActorStats::bump(&self.env.stats.messages);
         // The reply and the acknowledgement of the update that panicked are
         // dropped: its caller sees `ActorCrashed` and nothing is acknowledged.
         if catch_unwind(AssertUnwindSafe(|| self.handle_deliver(deliver))).is_err() {

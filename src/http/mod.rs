@@ -1,4 +1,5 @@
-//! The server's own HTTP endpoints: Telegram webhook, health, readiness.
+//! The server's own HTTP endpoints: Telegram webhook, health, readiness,
+//! Prometheus metrics.
 
 use std::net::SocketAddr;
 
@@ -8,8 +9,11 @@ use dianabot_persistence::Store;
 
 use crate::telegram::webhook::{self, WebhookState};
 
+pub mod metrics;
+
 pub struct HttpState {
     pub store: Store,
+    pub metrics: metrics::Sources,
 }
 
 /// A running HTTP server.
@@ -26,7 +30,8 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
         let mut app = App::new()
             .app_data(state.clone())
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz));
+            .route("/readyz", web::get().to(readyz))
+            .route("/metrics", web::get().to(prometheus));
         if let Some(webhook) = &webhook {
             app = app.app_data(webhook.clone()).route("/telegram/webhook", web::post().to(webhook::receive));
         }
@@ -44,6 +49,10 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
 
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().body("ok")
+}
+
+async fn prometheus(state: web::Data<HttpState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&state.metrics))
 }
 
 /// Ready when the store answers.

@@ -1,6 +1,9 @@
 //! One update in: translate, hand it to the user's actor, wait until
 //! durable, then answer.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use dianabot_actors::{DispatchError, Outcome, Router};
 use dianabot_game::UserState;
 use teloxide_core::types::Update;
@@ -32,17 +35,32 @@ pub enum IntakeError {
     NotDurable(#[from] DispatchError),
 }
 
+/// What became of the updates received, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct IntakeStats {
+    pub durable: AtomicU64,
+    pub viewed: AtomicU64,
+    pub ignored: AtomicU64,
+    pub dead_lettered: AtomicU64,
+    pub not_durable: AtomicU64,
+}
+
 /// Cheap to clone; shared by the webhook handlers and the polling loop.
 #[derive(Clone)]
 pub struct Intake {
     router: Router,
     outbound: Outbound,
     codec: CallbackCodec,
+    stats: Arc<IntakeStats>,
 }
 
 impl Intake {
     pub fn new(router: Router, outbound: Outbound, codec: CallbackCodec) -> Intake {
-        Intake { router, outbound, codec }
+        Intake { router, outbound, codec, stats: Arc::default() }
+    }
+
+    pub fn stats(&self) -> &Arc<IntakeStats> {
+        &self.stats
     }
 
     pub fn router(&self) -> &Router {
@@ -53,7 +71,16 @@ impl Intake {
     pub async fn handle(&self, update: Update) -> Result<Handled, IntakeError> {
         let span = tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
         let translation = translate(&update, &self.codec);
-        self.handle_translated(translation).instrument(span).await
+        let handled = self.handle_translated(translation).instrument(span).await;
+        let counter = match &handled {
+            Ok(Handled::Durable) => &self.stats.durable,
+            Ok(Handled::Viewed) => &self.stats.viewed,
+            Ok(Handled::Ignored) => &self.stats.ignored,
+            Ok(Handled::DeadLettered) => &self.stats.dead_lettered,
+            Err(_) => &self.stats.not_durable,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        handled
     }
 
     async fn handle_translated(&self, translation: Translation) -> Result<Handled, IntakeError> {

@@ -14,5 +14,5 @@ pub mod screens;
 pub mod translate;
 pub mod webhook;
 
-pub use intake::{Handled, Intake, IntakeError};
+pub use intake::{Handled, Intake, IntakeError, IntakeStats};
 pub use outbound::{Outbound, OutboundLimits, OutboundRequest, Priority};

@@ -76,6 +76,11 @@ const MAX_ATTEMPTS: u32 = 3;
 /// reply is still relevant.
 const RETRY_BACKOFF: Duration = Duration::from_millis(500);
 
+/// The shortest flood-control pause. Telegram's `retry_after` is in whole
+/// seconds and never zero; should one be, repeating at once would only
+/// provoke it further.
+const MIN_RETRY_AFTER: Duration = Duration::from_secs(1);
+
 /// The window [`OutboundLimits::global_per_second`] is counted over.
 const GLOBAL_WINDOW: Duration = Duration::from_secs(1);
 
@@ -239,7 +244,7 @@ impl OutboundStats {
 }
 
 /// Handle to the scheduler task. Cheap to clone.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct Outbound {
     commands: mpsc::UnboundedSender<Command>,
     stats: Arc<OutboundStats>,
@@ -337,6 +342,10 @@ struct Chat {
     /// Interactive requests in `queue`; decides the chat's ready list.
     interactive: usize,
     state: ChatState,
+    /// The head of `queue` was refused and put back: when the chat is ready
+    /// again it goes to the front of its ready list, ahead of chats that
+    /// were queued while it waited.
+    retrying: bool,
 }
 
 /// The global window of rule 3, and the pause of rule 5.
@@ -408,6 +417,7 @@ enum Verdict {
     Permanent(RequestError),
 }
 
+/// Sorts an answer by what to do next.
 fn judge(result: Result<(), RequestError>) -> Verdict {
     match result {
         Ok(()) => Verdict::Sent,
@@ -565,6 +575,7 @@ impl Scheduler {
             queue: VecDeque::new(),
             interactive: 0,
             state: ChatState::InFlight, // replaced by make_ready below
+            retrying: false,
         });
         if let Some(message_id) = queued.request.edited_message()
             && let Some(position) = chat
@@ -608,7 +619,11 @@ impl Scheduler {
         } else {
             &mut self.ready_notifications
         };
-        list.push_back((chat_id, generation));
+        if std::mem::take(&mut chat.retrying) {
+            list.push_front((chat_id, generation));
+        } else {
+            list.push_back((chat_id, generation));
+        }
     }
 
     /// Starts every request that may start now; returns when to look again
@@ -695,6 +710,8 @@ impl Scheduler {
         Some(queued)
     }
 
+    /// Puts the request on the wire as a task of its own, so a slow answer
+    /// holds up only its own chat.
     fn launch(&mut self, lane: Lane, queued: Queued, now: Instant) {
         let Queued {
             request,
@@ -726,6 +743,8 @@ impl Scheduler {
         self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Telegram answered (or the task died): count it, retry or give up, and
+    /// pace the chat.
     fn answered(&mut self, answered: Result<(TaskId, Answer), JoinError>) {
         let now = Instant::now();
         self.global.answered(now);
@@ -756,7 +775,7 @@ impl Scheduler {
                         retry_after_secs = retry_after.as_secs(),
                         "Telegram flood control: pausing all sends"
                     );
-                    self.global.pause(now + retry_after);
+                    self.global.pause(now + retry_after.max(MIN_RETRY_AFTER));
                     self.requeue(
                         flight.lane,
                         Queued {
@@ -826,6 +845,7 @@ impl Scheduler {
                     chat.interactive += 1;
                 }
                 chat.queue.push_front(queued);
+                chat.retrying = true;
             }
         }
         self.waiting += 1;
