@@ -290,7 +290,7 @@ impl Outbound {
     /// has returned, [`Outbound::submit`] drops requests (counting them as failed).
     pub async fn drain(&self, deadline: Duration) {
         let (done, finished) = oneshot::channel();
-        let deadline = Instant::now() + deadline;
+        let deadline = later(Instant::now(), deadline);
         if self
             .commands
             .send(Command::Drain { deadline, done })
@@ -775,7 +775,8 @@ impl Scheduler {
                         retry_after_secs = retry_after.as_secs(),
                         "Telegram flood control: pausing all sends"
                     );
-                    self.global.pause(now + retry_after.max(MIN_RETRY_AFTER));
+                    self.global
+                        .pause(later(now, retry_after.max(MIN_RETRY_AFTER)));
                     self.requeue(
                         flight.lane,
                         Queued {
@@ -863,7 +864,7 @@ impl Scheduler {
                 self.make_ready(chat_id);
             }
         } else {
-            let at = now + pace;
+            let at = later(now, pace);
             chat.state = ChatState::Cooling(at);
             self.cooling.push(Reverse((at, chat_id)));
         }
@@ -904,6 +905,13 @@ impl Scheduler {
             );
         }
     }
+}
+
+/// `now + by`, saturating: a limit configured absurdly large must not
+/// panic the scheduler.
+fn later(now: Instant, by: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(by.min(CENTURY)).unwrap_or(now)
 }
 
 /// Sleeps until `at`, or forever when there is nothing to wake for.
