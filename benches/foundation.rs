@@ -69,7 +69,10 @@ async fn fresh_postgres(name: &str) -> String {
     let admin = admin_url();
     let mut conn = sqlx::PgConnection::connect(&admin).await.expect("Postgres for benchmarks");
     let db = format!("dianabot_bench_{name}");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))).execute(&mut conn).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {db}"))).execute(&mut conn).await.unwrap();
     format!("{}/{db}", admin.rsplit_once('/').unwrap().0)
 }

@@ -17,8 +17,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
 use crate::http::{self, Http, HttpState, metrics};
-use crate::telegram::webhook::WebhookState;
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::webhook::WebhookState;
 use crate::telegram::{Intake, Outbound, polling};
 
 /// A running server.

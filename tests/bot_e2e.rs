@@ -70,10 +70,7 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(labels(&messages[0]), ["📖 Story", "👤 Profile", "🎒 Inventory", "❓ Help", "🌐 Language"]);
 
         let messages = press("👤 Profile", messages).await;
-        assert_eq!(
-            text(&messages[0]),
-            "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0"
-        );
+        assert_eq!(text(&messages[0]), "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0");
 
         // A command sends a new message; the language choice stuck.
         control.send_text(ana, "/help").await;
@@ -90,7 +87,10 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert!(text(&messages[0]).starts_with("🎩 Lucien: Welcome, Bob <b>. I am Lucien"));
         control.send_text(bob, "/start").await;
         let messages = control.wait_for(bob, "welcome back", |m| m.len() == 2).await;
-        assert_eq!(text(&messages[1]), "🎩 Lucien: How good to see you again, Bob <b>.\n\n🏛 Main menu\nBalance: 10 besitos");
+        assert_eq!(
+            text(&messages[1]),
+            "🎩 Lucien: How good to see you again, Bob <b>.\n\n🏛 Main menu\nBalance: 10 besitos"
+        );
         drop(server);
         db.drop_db().await;
     });

@@ -40,11 +40,7 @@ fn updates_by_user() -> BTreeMap<i64, Vec<(i64, serde_json::Value)>> {
 
 /// Delivers each user's updates in order, skipping acknowledged ones,
 /// until done or the server goes away. Returns nothing: `acked` is the record.
-async fn deliver(
-    url: String,
-    updates: BTreeMap<i64, Vec<(i64, serde_json::Value)>>,
-    acked: Arc<Mutex<BTreeSet<i64>>>,
-) {
+async fn deliver(url: String, updates: BTreeMap<i64, Vec<(i64, serde_json::Value)>>, acked: Arc<Mutex<BTreeSet<i64>>>) {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     let tasks: Vec<_> = updates
         .into_values()
@@ -55,8 +51,12 @@ async fn deliver(
                     if acked.lock().unwrap().contains(&update_id) {
                         continue;
                     }
-                    let response =
-                        client.post(&url).header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET).json(&body).send().await;
+                    let response = client
+                        .post(&url)
+                        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+                        .json(&body)
+                        .send()
+                        .await;
                     match response {
                         Ok(response) if response.status().is_success() => {
                             acked.lock().unwrap().insert(update_id);

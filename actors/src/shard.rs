@@ -41,11 +41,18 @@ pub(crate) struct Passivated(pub UserId);
 pub(crate) struct Crashed(pub UserId);
 
 enum Slot {
-    Active { actor: Addr<UserActor>, last_seen: Tick },
+    Active {
+        actor: Addr<UserActor>,
+        last_seen: Tick,
+    },
     /// Told to passivate; updates wait here until it confirms, so the next
     /// activation loads a state that includes everything before them.
-    Passivating { waiting: Vec<Deliver> },
-    Quarantined { until: Instant },
+    Passivating {
+        waiting: Vec<Deliver>,
+    },
+    Quarantined {
+        until: Instant,
+    },
 }
 
 /// Seconds since the shard started; 4 bytes per user instead of an Instant's 16.

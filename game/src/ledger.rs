@@ -25,12 +25,7 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [
-        Reason::WelcomeBonus,
-        Reason::Reaction,
-        Reason::AdminGrant,
-        Reason::AdminDeduction,
-    ];
+    pub const ALL: [Reason; 4] = [Reason::WelcomeBonus, Reason::Reaction, Reason::AdminGrant, Reason::AdminDeduction];
 
     /// Stable name used in the database and in metrics.
     pub fn as_str(self) -> &'static str {

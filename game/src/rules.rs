@@ -20,11 +20,20 @@ pub enum Command {
     },
     SetLanguage(Language),
     /// Reactions newly set on a post; each emoji pays once per post, ever.
-    React { post: PostRef, emojis: Vec<String> },
+    React {
+        post: PostRef,
+        emojis: Vec<String>,
+    },
     AdminGrant(Besitos),
     AdminDeduct(Besitos),
-    GrantItem { item: ItemId, quantity: u32 },
-    ConsumeItem { item: ItemId, quantity: u32 },
+    GrantItem {
+        item: ItemId,
+        quantity: u32,
+    },
+    ConsumeItem {
+        item: ItemId,
+        quantity: u32,
+    },
 }
 
 impl Command {
@@ -67,10 +76,8 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Rules {
-        let reaction_rewards = [("❤", 3), ("🔥", 2), ("👍", 1)]
-            .into_iter()
-            .map(|(emoji, reward)| (emoji.to_owned(), reward))
-            .collect();
+        let reaction_rewards =
+            [("❤", 3), ("🔥", 2), ("👍", 1)].into_iter().map(|(emoji, reward)| (emoji.to_owned(), reward)).collect();
         Rules { welcome_bonus: 10, reaction_rewards, default_reaction_reward: 1 }
     }
 }

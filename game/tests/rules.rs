@@ -1,6 +1,8 @@
 //! Properties of the pure rules over random command sequences.
 
-use dianabot_game::{Besitos, Command, Ctx, Event, ItemId, Language, PostRef, RuleError, Rules, UserId, UserState, decide};
+use dianabot_game::{
+    Besitos, Command, Ctx, Event, ItemId, Language, PostRef, RuleError, Rules, UserId, UserState, decide,
+};
 use proptest::prelude::*;
 
 fn command() -> impl Strategy<Value = Command> {

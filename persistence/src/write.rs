@@ -100,11 +100,8 @@ impl UserWrite {
 }
 
 fn encode_snapshot(state: &UserState) -> Snapshot {
-    let body = SnapshotBody {
-        next_ledger_seq: state.wallet.next_seq,
-        progress: &state.progress,
-        applied: &state.applied,
-    };
+    let body =
+        SnapshotBody { next_ledger_seq: state.wallet.next_seq, progress: &state.progress, applied: &state.applied };
     let bytes = bincode::serde::encode_to_vec(&body, bincode::config::standard())
         .expect("encoding plain data into a Vec cannot fail");
     Snapshot { version: state.version, bytes }

@@ -69,7 +69,11 @@ pub fn render(sources: &Sources) -> String {
     out.counter("dianabot_flush_users_written_total", "User rows written (after coalescing).", &flush.users_written);
     out.counter("dianabot_flush_ledger_rows_total", "Ledger rows written.", &flush.ledger_rows_written);
     out.counter("dianabot_flush_acks_total", "Acknowledgements completed by commits.", &flush.acks_completed);
-    out.counter("dianabot_flush_failed_commits_total", "Batch commits that failed and were retried.", &flush.failed_commits);
+    out.counter(
+        "dianabot_flush_failed_commits_total",
+        "Batch commits that failed and were retried.",
+        &flush.failed_commits,
+    );
     out.gauge("dianabot_flush_last_batch_users", "Users in the last committed batch.", load(&flush.last_batch_users));
     out.gauge(
         "dianabot_flush_last_commit_seconds",
@@ -87,8 +91,16 @@ pub fn render(sources: &Sources) -> String {
     out.counter("dianabot_telegram_requests_total", "Bot API requests delivered.", &outbound.sent);
     out.counter("dianabot_telegram_errors_total", "Bot API requests given up on.", &outbound.failed);
     out.counter("dianabot_telegram_429_total", "Flood-control answers (429) received.", &outbound.retry_after_429s);
-    out.counter("dianabot_telegram_coalesced_edits_total", "Edits superseded before sending.", &outbound.coalesced_edits);
-    out.gauge("dianabot_telegram_outbound_wait_seconds_max", "Longest scheduler wait.", outbound.max_wait().as_secs_f64());
+    out.counter(
+        "dianabot_telegram_coalesced_edits_total",
+        "Edits superseded before sending.",
+        &outbound.coalesced_edits,
+    );
+    out.gauge(
+        "dianabot_telegram_outbound_wait_seconds_max",
+        "Longest scheduler wait.",
+        outbound.max_wait().as_secs_f64(),
+    );
     out.gauge(
         "dianabot_telegram_outbound_wait_seconds_mean",
         "Mean scheduler wait.",

@@ -53,9 +53,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use teloxide_core::payloads::{
-    AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters,
-};
+use teloxide_core::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{CallbackQueryId, ChatId, InlineKeyboardMarkup, MessageId, ParseMode};
 use teloxide_core::{ApiError, Bot, RequestError};
@@ -102,37 +100,21 @@ pub enum Priority {
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutboundRequest {
     /// sendMessage (parse_mode HTML).
-    Send {
-        chat_id: i64,
-        text: String,
-        keyboard: Option<InlineKeyboardMarkup>,
-        priority: Priority,
-    },
+    Send { chat_id: i64, text: String, keyboard: Option<InlineKeyboardMarkup>, priority: Priority },
     /// editMessageText (parse_mode HTML) with the keyboard (None removes it). A burst of edits
     /// to the same (chat_id, message_id) still queued coalesces into the last one. Edits
     /// answer a button press, so they are interactive.
-    Edit {
-        chat_id: i64,
-        message_id: i32,
-        text: String,
-        keyboard: Option<InlineKeyboardMarkup>,
-    },
+    Edit { chat_id: i64, message_id: i32, text: String, keyboard: Option<InlineKeyboardMarkup> },
     /// answerCallbackQuery: not subject to per-chat pacing (Telegram expects it fast); it still
     /// counts toward the global rate.
-    AnswerCallback {
-        callback_query_id: String,
-        text: Option<String>,
-        show_alert: bool,
-    },
+    AnswerCallback { callback_query_id: String, text: Option<String>, show_alert: bool },
 }
 
 impl OutboundRequest {
     /// The chat the request writes to; `None` for callback answers.
     pub fn chat_id(&self) -> Option<i64> {
         match self {
-            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => {
-                Some(*chat_id)
-            }
+            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => Some(*chat_id),
             OutboundRequest::AnswerCallback { .. } => None,
         }
     }
@@ -174,20 +156,14 @@ pub struct OutboundLimits {
 
 impl Default for OutboundLimits {
     fn default() -> Self {
-        OutboundLimits {
-            per_chat_interval: Duration::from_secs(1),
-            global_per_second: 30,
-        }
+        OutboundLimits { per_chat_interval: Duration::from_secs(1), global_per_second: 30 }
     }
 }
 
 impl OutboundLimits {
     /// No pacing at all, for benchmarks against the emulator.
     pub fn unlimited() -> Self {
-        OutboundLimits {
-            per_chat_interval: Duration::ZERO,
-            global_per_second: 0,
-        }
+        OutboundLimits { per_chat_interval: Duration::ZERO, global_per_second: 0 }
     }
 }
 
@@ -263,14 +239,8 @@ impl Outbound {
     /// the request is dropped (and counted as failed).
     pub fn submit(&self, request: OutboundRequest) {
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
-        let queued = Queued {
-            request,
-            submitted: Instant::now(),
-            attempts: 0,
-        };
-        if let Err(mpsc::error::SendError(Command::Submit(queued))) =
-            self.commands.send(Command::Submit(queued))
-        {
+        let queued = Queued { request, submitted: Instant::now(), attempts: 0 };
+        if let Err(mpsc::error::SendError(Command::Submit(queued))) = self.commands.send(Command::Submit(queued)) {
             tracing::warn!(
                 chat_id = queued.request.chat_id(),
                 method = queued.request.method(),
@@ -291,11 +261,7 @@ impl Outbound {
     pub async fn drain(&self, deadline: Duration) {
         let (done, finished) = oneshot::channel();
         let deadline = later(Instant::now(), deadline);
-        if self
-            .commands
-            .send(Command::Drain { deadline, done })
-            .is_ok()
-        {
+        if self.commands.send(Command::Drain { deadline, done }).is_ok() {
             // An error means the scheduler already stopped: nothing left to wait for.
             let _ = finished.await;
         }
@@ -304,10 +270,7 @@ impl Outbound {
 
 enum Command {
     Submit(Queued),
-    Drain {
-        deadline: Instant,
-        done: oneshot::Sender<()>,
-    },
+    Drain { deadline: Instant, done: oneshot::Sender<()> },
 }
 
 #[derive(Debug)]
@@ -390,10 +353,7 @@ impl GlobalLimit {
     }
 
     fn pause(&mut self, until: Instant) {
-        self.paused_until = Some(
-            self.paused_until
-                .map_or(until, |current| current.max(until)),
-        );
+        self.paused_until = Some(self.paused_until.map_or(until, |current| current.max(until)));
     }
 }
 
@@ -422,20 +382,16 @@ fn judge(result: Result<(), RequestError>) -> Verdict {
     match result {
         Ok(()) => Verdict::Sent,
         Err(RequestError::Api(ApiError::MessageNotModified)) => Verdict::Sent,
-        Err(RequestError::Api(ApiError::Unknown(description)))
-            if description.contains("message is not modified") =>
-        {
+        Err(RequestError::Api(ApiError::Unknown(description))) if description.contains("message is not modified") => {
             Verdict::Sent
         }
         Err(RequestError::RetryAfter(seconds)) => Verdict::RetryAfter(seconds.duration()),
         Err(err @ (RequestError::Network(_) | RequestError::Io(_))) => Verdict::Transient(err),
         // API errors will not change by repeating; an unreadable answer may
         // hide a delivered message, so repeating could duplicate it.
-        Err(
-            err @ (RequestError::Api(_)
-            | RequestError::MigrateToChatId(_)
-            | RequestError::InvalidJson { .. }),
-        ) => Verdict::Permanent(err),
+        Err(err @ (RequestError::Api(_) | RequestError::MigrateToChatId(_) | RequestError::InvalidJson { .. })) => {
+            Verdict::Permanent(err)
+        }
     }
 }
 
@@ -546,10 +502,7 @@ impl Scheduler {
         match command {
             Command::Submit(queued) => self.accept(queued),
             Command::Drain { deadline, done } => {
-                self.draining = Some(
-                    self.draining
-                        .map_or(deadline, |current| current.min(deadline)),
-                );
+                self.draining = Some(self.draining.map_or(deadline, |current| current.min(deadline)));
                 self.drained.push(done);
             }
         }
@@ -563,9 +516,7 @@ impl Scheduler {
                 self.waiting += 1;
                 return;
             }
-            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => {
-                *chat_id
-            }
+            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => *chat_id,
         };
         let interactive = queued.request.is_interactive();
         // No record means nothing queued, nothing in flight and no pacing
@@ -578,10 +529,7 @@ impl Scheduler {
             retrying: false,
         });
         if let Some(message_id) = queued.request.edited_message()
-            && let Some(position) = chat
-                .queue
-                .iter()
-                .position(|q| q.request.edited_message() == Some(message_id))
+            && let Some(position) = chat.queue.iter().position(|q| q.request.edited_message() == Some(message_id))
         {
             chat.queue.remove(position);
             chat.interactive -= 1;
@@ -614,11 +562,7 @@ impl Scheduler {
         let generation = self.next_generation;
         self.next_generation += 1;
         chat.state = ChatState::Ready(generation);
-        let list = if chat.interactive > 0 {
-            &mut self.ready_interactive
-        } else {
-            &mut self.ready_notifications
-        };
+        let list = if chat.interactive > 0 { &mut self.ready_interactive } else { &mut self.ready_notifications };
         if std::mem::take(&mut chat.retrying) {
             list.push_front((chat_id, generation));
         } else {
@@ -680,10 +624,7 @@ impl Scheduler {
         }
         for list in [&mut self.ready_interactive, &mut self.ready_notifications] {
             while let Some(&(chat_id, generation)) = list.front() {
-                let current = self
-                    .chats
-                    .get(&chat_id)
-                    .is_some_and(|chat| chat.state == ChatState::Ready(generation));
+                let current = self.chats.get(&chat_id).is_some_and(|chat| chat.state == ChatState::Ready(generation));
                 if current {
                     return Some(Lane::Chat(chat_id));
                 }
@@ -713,16 +654,8 @@ impl Scheduler {
     /// Puts the request on the wire as a task of its own, so a slow answer
     /// holds up only its own chat.
     fn launch(&mut self, lane: Lane, queued: Queued, now: Instant) {
-        let Queued {
-            request,
-            submitted,
-            attempts,
-        } = queued;
-        let span = tracing::debug_span!(
-            "outbound",
-            chat_id = request.chat_id(),
-            method = request.method()
-        );
+        let Queued { request, submitted, attempts } = queued;
+        let span = tracing::debug_span!("outbound", chat_id = request.chat_id(), method = request.method());
         let bot = self.bot.clone();
         let handle = self.in_flight.spawn(
             async move {
@@ -731,15 +664,7 @@ impl Scheduler {
             }
             .instrument(span),
         );
-        self.flights.insert(
-            handle.id(),
-            Flight {
-                lane,
-                submitted,
-                dispatched: now,
-                attempts,
-            },
-        );
+        self.flights.insert(handle.id(), Flight { lane, submitted, dispatched: now, attempts });
         self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -756,9 +681,7 @@ impl Scheduler {
         let Some(flight) = self.flights.remove(&id) else {
             return;
         };
-        let wait = flight
-            .dispatched
-            .saturating_duration_since(flight.submitted);
+        let wait = flight.dispatched.saturating_duration_since(flight.submitted);
         let mut pace = self.per_chat_interval;
         match outcome {
             Err(err) => {
@@ -775,15 +698,10 @@ impl Scheduler {
                         retry_after_secs = retry_after.as_secs(),
                         "Telegram flood control: pausing all sends"
                     );
-                    self.global
-                        .pause(later(now, retry_after.max(MIN_RETRY_AFTER)));
+                    self.global.pause(later(now, retry_after.max(MIN_RETRY_AFTER)));
                     self.requeue(
                         flight.lane,
-                        Queued {
-                            request,
-                            submitted: flight.submitted,
-                            attempts: flight.attempts,
-                        },
+                        Queued { request, submitted: flight.submitted, attempts: flight.attempts },
                     );
                 }
                 Verdict::Transient(err) if flight.attempts + 1 < MAX_ATTEMPTS => {
@@ -797,14 +715,7 @@ impl Scheduler {
                     );
                     self.stats.network_retries.fetch_add(1, Ordering::Relaxed);
                     pace = pace.max(RETRY_BACKOFF * 2u32.pow(flight.attempts));
-                    self.requeue(
-                        flight.lane,
-                        Queued {
-                            request,
-                            submitted: flight.submitted,
-                            attempts,
-                        },
-                    );
+                    self.requeue(flight.lane, Queued { request, submitted: flight.submitted, attempts });
                 }
                 Verdict::Transient(err) | Verdict::Permanent(err) => {
                     tracing::warn!(
@@ -833,10 +744,7 @@ impl Scheduler {
                     return;
                 };
                 if let Some(message_id) = queued.request.edited_message()
-                    && chat
-                        .queue
-                        .iter()
-                        .any(|q| q.request.edited_message() == Some(message_id))
+                    && chat.queue.iter().any(|q| q.request.edited_message() == Some(message_id))
                 {
                     self.stats.coalesced_edits.fetch_add(1, Ordering::Relaxed);
                     self.stats.queued.fetch_sub(1, Ordering::Relaxed);
@@ -874,35 +782,19 @@ impl Scheduler {
     fn abandon(&mut self) {
         let now = Instant::now();
         let mut unsent = 0u64;
-        for queued in self
-            .callbacks
-            .drain(..)
-            .chain(self.chats.drain().flat_map(|(_, chat)| chat.queue))
-        {
-            self.stats.finish(
-                &self.stats.failed,
-                now.saturating_duration_since(queued.submitted),
-            );
+        for queued in self.callbacks.drain(..).chain(self.chats.drain().flat_map(|(_, chat)| chat.queue)) {
+            self.stats.finish(&self.stats.failed, now.saturating_duration_since(queued.submitted));
             unsent += 1;
         }
         let unconfirmed = self.flights.len() as u64;
         for (_, flight) in self.flights.drain() {
-            self.stats.finish(
-                &self.stats.failed,
-                flight
-                    .dispatched
-                    .saturating_duration_since(flight.submitted),
-            );
+            self.stats.finish(&self.stats.failed, flight.dispatched.saturating_duration_since(flight.submitted));
         }
         self.in_flight.abort_all();
         self.stats.in_flight.store(0, Ordering::Relaxed);
         self.waiting = 0;
         if unsent + unconfirmed > 0 {
-            tracing::warn!(
-                unsent,
-                unconfirmed,
-                "outbound drain deadline reached; requests dropped"
-            );
+            tracing::warn!(unsent, unconfirmed, "outbound drain deadline reached; requests dropped");
         }
     }
 }
@@ -925,26 +817,14 @@ async fn sleep_until_some(at: Option<Instant>) {
 /// One Bot API call.
 async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestError> {
     match request {
-        OutboundRequest::Send {
-            chat_id,
-            text,
-            keyboard,
-            ..
-        } => {
-            let mut call = bot
-                .send_message(ChatId(*chat_id), text.as_str())
-                .parse_mode(ParseMode::Html);
+        OutboundRequest::Send { chat_id, text, keyboard, .. } => {
+            let mut call = bot.send_message(ChatId(*chat_id), text.as_str()).parse_mode(ParseMode::Html);
             if let Some(keyboard) = keyboard {
                 call = call.reply_markup(keyboard.clone());
             }
             call.await.map(drop)
         }
-        OutboundRequest::Edit {
-            chat_id,
-            message_id,
-            text,
-            keyboard,
-        } => {
+        OutboundRequest::Edit { chat_id, message_id, text, keyboard } => {
             let mut call = bot
                 .edit_message_text(ChatId(*chat_id), MessageId(*message_id), text.as_str())
                 .parse_mode(ParseMode::Html);
@@ -953,14 +833,9 @@ async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestErro
             }
             call.await.map(drop)
         }
-        OutboundRequest::AnswerCallback {
-            callback_query_id,
-            text,
-            show_alert,
-        } => {
-            let mut call = bot
-                .answer_callback_query(CallbackQueryId(callback_query_id.clone()))
-                .show_alert(*show_alert);
+        OutboundRequest::AnswerCallback { callback_query_id, text, show_alert } => {
+            let mut call =
+                bot.answer_callback_query(CallbackQueryId(callback_query_id.clone())).show_alert(*show_alert);
             if let Some(text) = text {
                 call = call.text(text.as_str());
             }

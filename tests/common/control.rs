@@ -58,8 +58,11 @@ impl Control {
     }
 
     pub async fn react(&self, user: i64, message_id: i64, emoji: Option<&str>) -> Value {
-        self.post(&format!("/users/{user}/reactions"), json!({"chat_id": "free", "message_id": message_id, "emoji": emoji}))
-            .await
+        self.post(
+            &format!("/users/{user}/reactions"),
+            json!({"chat_id": "free", "message_id": message_id, "emoji": emoji}),
+        )
+        .await
     }
 
     /// The bot's messages in a chat, as they are now (after edits).

@@ -41,7 +41,10 @@ impl TestDb {
         let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|err| {
             panic!("Postgres is needed at {admin} (set TEST_DATABASE_URL): {err}; run the tests with scripts/test.sh")
         });
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create test database");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
         let (base, _) = admin.rsplit_once('/').expect("database url has a path");
         TestDb { url: format!("{base}/{name}"), name: Some(name) }
     }
@@ -71,7 +74,9 @@ impl TestDb {
         match self.name {
             Some(name) => {
                 let mut conn = sqlx::PgConnection::connect(&postgres_admin_url()).await.expect("connect");
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await;
+                let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                    .execute(&mut conn)
+                    .await;
             }
             None => {
                 let path = self.url.trim_start_matches("sqlite:");
