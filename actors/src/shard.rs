@@ -63,9 +63,19 @@ struct CrashRecord {
     since: Instant,
 }
 
+/// What every user actor of a shard shares. One allocation per shard
+/// instead of a supervisor address per actor: actix allocates twice for
+/// each address clone, and at a million actors that is ~100 MB.
+pub(crate) struct ShardEnv {
+    pub env: Arc<Env>,
+    pub supervisor: Addr<ShardSupervisor>,
+}
+
 pub(crate) struct ShardSupervisor {
     index: usize,
     env: Arc<Env>,
+    /// Made on first activation, once the supervisor has an address.
+    shared: Option<Arc<ShardEnv>>,
     users: HashMap<UserId, Slot>,
     crashes: HashMap<UserId, CrashRecord>,
     started: Instant,
@@ -73,7 +83,14 @@ pub(crate) struct ShardSupervisor {
 
 impl ShardSupervisor {
     pub fn new(index: usize, env: Arc<Env>) -> ShardSupervisor {
-        ShardSupervisor { index, env, users: HashMap::new(), crashes: HashMap::new(), started: Instant::now() }
+        ShardSupervisor {
+            index,
+            env,
+            shared: None,
+            users: HashMap::new(),
+            crashes: HashMap::new(),
+            started: Instant::now(),
+        }
     }
 
     fn now(&self) -> Tick {
@@ -81,7 +98,9 @@ impl ShardSupervisor {
     }
 
     fn activate(&mut self, user: UserId, ctx: &mut Context<Self>, restart: bool) -> Addr<UserActor> {
-        let actor = UserActor::new(user, self.env.clone(), ctx.address(), restart).start();
+        let env = &self.env;
+        let shared = self.shared.get_or_insert_with(|| Arc::new(ShardEnv { env: env.clone(), supervisor: ctx.address() }));
+        let actor = UserActor::new(user, shared.clone(), restart).start();
         ActorStats::bump(&self.env.stats.activated);
         self.env.stats.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.users.insert(user, Slot::Active { actor: actor.clone(), last_seen: self.now() });

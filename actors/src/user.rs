@@ -4,13 +4,13 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::{Actor, ActorContext, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
 
 use crate::ActorStats;
-use crate::router::{Env, Outcome, Work};
-use crate::shard::{Crashed, Deliver, Passivated, ShardSupervisor};
+use crate::router::{Outcome, Work};
+use crate::shard::{Crashed, Deliver, Passivated, ShardEnv};
 
 /// Asks an idle actor to make sure its writes are durable, tell its
 /// supervisor, and stop.
@@ -22,22 +22,21 @@ pub(crate) struct UserActor {
     id: UserId,
     /// `None` while (re)loading; the mailbox is paused meanwhile.
     state: Option<UserState>,
-    env: Arc<Env>,
-    supervisor: Addr<ShardSupervisor>,
+    shard: Arc<ShardEnv>,
     /// Wait for this actor's earlier writes before loading: set on restart,
     /// when writes of the previous incarnation may still be in flight.
     reload_after_flush: bool,
 }
 
 impl UserActor {
-    pub fn new(id: UserId, env: Arc<Env>, supervisor: Addr<ShardSupervisor>, restart: bool) -> UserActor {
-        UserActor { id, state: None, env, supervisor, reload_after_flush: restart }
+    pub fn new(id: UserId, shard: Arc<ShardEnv>, restart: bool) -> UserActor {
+        UserActor { id, state: None, shard, reload_after_flush: restart }
     }
 
     /// Loads the durable state, pausing the mailbox until it is here. A
     /// store failure is retried with backoff: updates wait, nothing is lost.
     fn load(&mut self, ctx: &mut Context<Self>) {
-        let (id, env, after_flush) = (self.id, self.env.clone(), self.reload_after_flush);
+        let (id, env, after_flush) = (self.id, self.shard.env.clone(), self.reload_after_flush);
         let loading = async move {
             if after_flush {
                 let _ = env.flusher.flushed().await;
@@ -78,13 +77,13 @@ impl UserActor {
         {
             // A re-delivery: answer once the original is durable.
             respond(Ok((state, Outcome::Duplicate)));
-            self.env.flusher.barrier(ack);
+            self.shard.env.flusher.barrier(ack);
             return;
         }
-        if let Some(inject) = &self.env.config.fault_injector {
+        if let Some(inject) = &self.shard.env.config.fault_injector {
             (inject.0)(&envelope);
         }
-        let ctx = Ctx { now: unix_now(), rules: &self.env.rules, update_id: envelope.update_id };
+        let ctx = Ctx { now: unix_now(), rules: &self.shard.env.rules, update_id: envelope.update_id };
         match decide(state, &envelope.command, ctx) {
             Err(refusal) => {
                 // Nothing changed, so nothing needs to become durable.
@@ -103,7 +102,7 @@ impl UserActor {
                     state.applied.record(update);
                 }
                 state.version += 1;
-                self.env.flusher.submit(UserWrite::from_events(state, &events), Some(ack));
+                self.shard.env.flusher.submit(UserWrite::from_events(state, &events), Some(ack));
                 respond(Ok((state, Outcome::Applied(&events))));
             }
         }
@@ -115,7 +114,7 @@ impl UserActor {
         tracing::error!(user_id = %self.id, "user actor panicked; restarting from durable state");
         self.state = None;
         self.reload_after_flush = true;
-        self.supervisor.do_send(Crashed(self.id));
+        self.shard.supervisor.do_send(Crashed(self.id));
         self.load(ctx);
     }
 }
@@ -137,7 +136,7 @@ impl Handler<Deliver> for UserActor {
     type Result = ();
 
     fn handle(&mut self, deliver: Deliver, ctx: &mut Context<Self>) {
-        ActorStats::bump(&self.env.stats.messages);
+        ActorStats::bump(&self.shard.env.stats.messages);
         // The reply and the acknowledgement of the update that panicked are
         // dropped: its caller sees `ActorCrashed` and nothing is acknowledged.
         if catch_unwind(AssertUnwindSafe(|| self.handle_deliver(deliver))).is_err() {
@@ -150,10 +149,10 @@ impl Handler<Passivate> for UserActor {
     type Result = ();
 
     fn handle(&mut self, _: Passivate, ctx: &mut Context<Self>) {
-        let flusher = self.env.flusher.clone();
+        let flusher = self.shard.env.flusher.clone();
         let flushed = async move { flusher.flushed().await };
         ctx.wait(flushed.into_actor(self).map(|_, actor, ctx| {
-            actor.supervisor.do_send(Passivated(actor.id));
+            actor.shard.supervisor.do_send(Passivated(actor.id));
             ctx.stop();
         }));
     }
