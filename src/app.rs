@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Intake as IntakeMode};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::translate::Translator;
 use crate::telegram::webhook::WebhookState;
 use crate::telegram::{Intake, Outbound, polling};
 
@@ -50,7 +51,8 @@ impl App {
             Some(secret) => secret.clone().into_bytes(),
             None => format!("dianabot-callback:{token}").into_bytes(),
         };
-        let intake = Intake::new(router.clone(), outbound.clone(), CallbackCodec::new(&secret));
+        let translator = Translator { codec: CallbackCodec::new(&secret), admins: config.admins.clone() };
+        let intake = Intake::new(router.clone(), outbound.clone(), translator);
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {

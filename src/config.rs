@@ -2,6 +2,7 @@
 //! The defaults run the embedded server: SQLite, built-in emulator,
 //! playground.
 
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -51,6 +52,8 @@ pub struct Config {
     /// `CALLBACK_SECRET`: key that signs inline-button data. Default: derived
     /// from the bot token, so buttons survive restarts.
     pub callback_secret: Option<String>,
+    /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
+    pub admins: BTreeSet<i64>,
 }
 
 impl Config {
@@ -97,6 +100,14 @@ impl Config {
         Ok(Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
+            admins: get("ADMIN_IDS")
+                .map(|ids| {
+                    ids.split(',')
+                        .map(|id| id.trim().parse().with_context(|| format!("ADMIN_IDS: {id:?} is not a user id")))
+                        .collect()
+                })
+                .transpose()?
+                .unwrap_or_default(),
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:dianabot.db".to_owned()),
             http_bind: parse(&get, "HTTP_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
             bot_token: get("TELEGRAM_BOT_TOKEN"),

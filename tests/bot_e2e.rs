@@ -131,3 +131,50 @@ fn forged_and_foreign_buttons_are_refused_politely_and_change_nothing() {
         db.drop_db().await;
     });
 }
+
+#[test]
+fn operators_grant_and_deduct_besitos_and_bad_amounts_change_nothing() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = free_addr();
+        let env = [("EMULATOR_BIND", emulator.to_string()), ("ADMIN_IDS", "900, 901".to_owned())];
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let server = ServerProcess::start(&db.url, &env).await;
+        let control = Control::new(&format!("http://{emulator}"));
+        let operator = control.create_user_with_id(900, "Op", "es").await;
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "welcome", |m| !m.is_empty()).await;
+
+        let said = |count: usize| {
+            let control = &control;
+            async move { control.wait_for(operator, "operator reply", move |m| m.len() == count).await }
+        };
+        control.send_text(operator, &format!("/grant {ana} 25")).await;
+        assert_eq!(text(&said(1).await[0]), format!("✅ Hecho. Usuario {ana}: saldo 35 besitos."));
+        control.send_text(operator, &format!("/grant {ana} -5")).await;
+        assert_eq!(
+            text(&said(2).await[1]),
+            "🎩 Lucien inclina la cabeza: no es posible (amount must be positive, got -5)"
+        );
+        control.send_text(operator, &format!("/deduct {ana} 1000")).await;
+        assert_eq!(
+            text(&said(3).await[2]),
+            "🎩 Lucien inclina la cabeza: no es posible (insufficient besitos: balance 35, needed 1000)"
+        );
+        control.send_text(operator, "/grant 123456789 5").await;
+        assert_eq!(text(&said(4).await[3]), "🎩 Lucien aún no le conoce. Escriba /start para comenzar.");
+        control.send_text(operator, &format!("/deduct {ana} 5")).await;
+        assert_eq!(text(&said(5).await[4]), format!("✅ Hecho. Usuario {ana}: saldo 30 besitos."));
+
+        // Players cannot.
+        control.send_text(ana, &format!("/grant {ana} 1000")).await;
+        let messages = control.wait_for(ana, "not understood", |m| m.len() == 2).await;
+        assert!(text(&messages[1]).contains("no he entendido"));
+        control.send_text(ana, "/perfil").await;
+        let messages = control.wait_for(ana, "profile", |m| m.len() == 3).await;
+        assert!(text(&messages[2]).contains("Besitos: 30"), "{}", text(&messages[2]));
+        drop(server);
+        db.drop_db().await;
+    });
+}

@@ -15,6 +15,8 @@ pub enum RuleError {
     InsufficientItems { item: ItemId, have: u32, needed: u32 },
     #[error("cannot hold that many of item {item}")]
     TooManyItems { item: ItemId },
+    #[error("malformed request: {0}")]
+    Malformed(String),
     #[error("reaction already rewarded")]
     AlreadyRewarded,
 }

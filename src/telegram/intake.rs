@@ -9,10 +9,9 @@ use dianabot_game::UserState;
 use teloxide_core::types::Update;
 use tracing::Instrument;
 
-use crate::telegram::callback::CallbackCodec;
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Rendered};
-use crate::telegram::translate::{ReplyTo, Translation, translate};
+use crate::telegram::translate::{ReplyTo, Translation, Translator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
@@ -50,13 +49,13 @@ pub struct IntakeStats {
 pub struct Intake {
     router: Router,
     outbound: Outbound,
-    codec: CallbackCodec,
+    translator: Translator,
     stats: Arc<IntakeStats>,
 }
 
 impl Intake {
-    pub fn new(router: Router, outbound: Outbound, codec: CallbackCodec) -> Intake {
-        Intake { router, outbound, codec, stats: Arc::default() }
+    pub fn new(router: Router, outbound: Outbound, translator: Translator) -> Intake {
+        Intake { router, outbound, translator, stats: Arc::default() }
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -69,8 +68,9 @@ impl Intake {
 
     /// Returns once the update may be acknowledged to Telegram.
     pub async fn handle(&self, update: Update) -> Result<Handled, IntakeError> {
-        let span = tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
-        let translation = translate(&update, &self.codec);
+        let span =
+            tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
+        let translation = self.translator.translate(&update);
         let handled = self.handle_translated(translation).instrument(span).await;
         let counter = match &handled {
             Ok(Handled::Durable) => &self.stats.durable,
@@ -89,14 +89,23 @@ impl Intake {
                 tracing::debug!(reason, "update ignored");
                 Ok(Handled::Ignored)
             }
+            Translation::Refuse { chat_id, language, refusal } => {
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                Ok(Handled::Ignored)
+            }
             Translation::RefuseButton { callback_query_id, language, error } => {
                 let text = screens::button_refusal(language, error);
-                self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: Some(text), show_alert: true });
+                self.outbound.submit(OutboundRequest::AnswerCallback {
+                    callback_query_id,
+                    text: Some(text),
+                    show_alert: true,
+                });
                 Ok(Handled::Ignored)
             }
             Translation::View { user_id, screen, reply } => {
-                let codec = self.codec.clone();
-                let rendered = self.router.view(user_id, move |state| screens::render(screen, state, &[], &codec)).await;
+                let codec = self.translator.codec.clone();
+                let rendered =
+                    self.router.view(user_id, move |state| screens::render(screen, state, &[], &codec)).await;
                 match rendered {
                     Ok(rendered) => {
                         self.answer(reply, Some(rendered));
@@ -107,14 +116,9 @@ impl Intake {
                 }
             }
             Translation::Command { envelope, screen, reply } => {
-                let codec = self.codec.clone();
-                let render = move |state: &UserState, outcome: Outcome<'_>| -> Option<Rendered> {
-                    match outcome {
-                        Outcome::Applied(events) => screen.map(|screen| screens::render(screen, state, events, &codec)),
-                        Outcome::Refused(refusal) => screen.map(|_| screens::refusal(state.language(), refusal)),
-                        Outcome::Duplicate | Outcome::Viewed => None,
-                    }
-                };
+                let codec = self.translator.codec.clone();
+                let render =
+                    move |state: &UserState, outcome: Outcome<'_>| screens::reply(screen, state, outcome, &codec);
                 let dispatched = match self.router.dispatch(envelope, render).await {
                     Ok(dispatched) => dispatched,
                     Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
@@ -131,11 +135,20 @@ impl Intake {
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {
         match (reply, rendered) {
             (ReplyTo::NewMessage { chat_id }, Some(Rendered { text, keyboard })) => {
-                self.outbound.submit(OutboundRequest::Send { chat_id, text, keyboard, priority: Priority::Interactive });
+                self.outbound.submit(OutboundRequest::Send {
+                    chat_id,
+                    text,
+                    keyboard,
+                    priority: Priority::Interactive,
+                });
             }
             (ReplyTo::Edit { chat_id, message_id, callback_query_id }, rendered) => {
                 // Answer the press first: Telegram shows a spinner until then.
-                self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: None, show_alert: false });
+                self.outbound.submit(OutboundRequest::AnswerCallback {
+                    callback_query_id,
+                    text: None,
+                    show_alert: false,
+                });
                 if let Some(Rendered { text, keyboard }) = rendered {
                     self.outbound.submit(OutboundRequest::Edit { chat_id, message_id, text, keyboard });
                 }

@@ -3,6 +3,7 @@
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
 
+use dianabot_actors::Outcome;
 use dianabot_game::{Event, Language, RuleError, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -27,10 +28,38 @@ pub enum Screen {
     Help,
     LanguagePicker,
     NotUnderstood,
+    /// The result of an operator's command on a user, in the operator's
+    /// language (the state rendered is the target's).
+    OperatorReport(Language),
+}
+
+/// The answer to a command's outcome, if it deserves one.
+pub fn reply(
+    screen: Option<Screen>,
+    state: &UserState,
+    outcome: Outcome<'_>,
+    codec: &CallbackCodec,
+) -> Option<Rendered> {
+    let screen = screen?;
+    let language = match screen {
+        Screen::OperatorReport(language) => language,
+        _ => state.language(),
+    };
+    match outcome {
+        Outcome::Applied(events) => Some(render(screen, state, events, codec)),
+        Outcome::Refused(refused) => Some(refusal(language, refused)),
+        Outcome::Duplicate | Outcome::Viewed => None,
+    }
 }
 
 /// Renders `screen` for `state`; `events` are what the update just did.
 pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &CallbackCodec) -> Rendered {
+    if let Screen::OperatorReport(language) = screen {
+        let report = t(language, OPERATOR_REPORT);
+        return plain(
+            report.replace("{user}", &state.id.to_string()).replace("{balance}", &state.wallet.balance.to_string()),
+        );
+    }
     let language = state.language();
     let Some(profile) = &state.profile else { return plain(t(language, NOT_REGISTERED)) };
     let name = escape(&profile.first_name);
@@ -48,7 +77,9 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
             keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, t(language, OPEN_MENU))]])),
         },
         Screen::Menu => menu(language, state, &button, None),
-        Screen::Story => Rendered { text: t(language, PROLOGUE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) },
+        Screen::Story => {
+            Rendered { text: t(language, PROLOGUE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) }
+        }
         Screen::Profile => {
             let reactions = state.progress.counters.get("reactions").copied().unwrap_or(0);
             let items: u32 = state.inventory.values().sum();
@@ -70,7 +101,9 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
             }
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
-        Screen::Help => Rendered { text: t(language, HELP).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) },
+        Screen::Help => {
+            Rendered { text: t(language, HELP).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) }
+        }
         Screen::LanguagePicker => {
             let choices = vec![
                 button(Action::SetLanguage(Language::Es), "🇪🇸 Español"),
@@ -81,6 +114,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
             Rendered { text: t(language, PICK_LANGUAGE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::NotUnderstood => plain(t(language, NOT_UNDERSTOOD)),
+        Screen::OperatorReport(_) => unreachable!("rendered above"),
     }
 }
 
@@ -153,7 +187,8 @@ const ONBOARDING: Text = (
      in the shop.\n\nWhenever you wish, open the menu.",
 );
 const OPEN_MENU: Text = ("Abrir el menú", "Open the menu");
-const MENU: Text = ("🏛 <b>Menú principal</b>\nSaldo: {balance} besitos", "🏛 <b>Main menu</b>\nBalance: {balance} besitos");
+const MENU: Text =
+    ("🏛 <b>Menú principal</b>\nSaldo: {balance} besitos", "🏛 <b>Main menu</b>\nBalance: {balance} besitos");
 const STORY: Text = ("📖 Historia", "📖 Story");
 const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
 const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
@@ -186,12 +221,18 @@ const NOT_UNDERSTOOD: Text = (
     "🎩 Lucien arquea una ceja: no he entendido. Escriba /menu o /ayuda.",
     "🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.",
 );
-const NOT_REGISTERED: Text =
-    ("🎩 Lucien aún no le conoce. Escriba /start para comenzar.", "🎩 Lucien does not know you yet. Type /start to begin.");
+const NOT_REGISTERED: Text = (
+    "🎩 Lucien aún no le conoce. Escriba /start para comenzar.",
+    "🎩 Lucien does not know you yet. Type /start to begin.",
+);
 const REFUSED: Text = ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
+const OPERATOR_REPORT: Text =
+    ("✅ Hecho. Usuario {user}: saldo {balance} besitos.", "✅ Done. User {user}: balance {balance} besitos.");
 const BUTTON_FORGED: Text = (
     "Lucien examina el botón y frunce el ceño: no es válido.",
     "Lucien examines the button and frowns: it is not valid.",
 );
-const BUTTON_EXPIRED: Text =
-    ("Este botón ha caducado. Escriba /menu para abrir uno nuevo.", "This button has expired. Type /menu to open a fresh one.");
+const BUTTON_EXPIRED: Text = (
+    "Este botón ha caducado. Escriba /menu para abrir uno nuevo.",
+    "This button has expired. Type /menu to open a fresh one.",
+);

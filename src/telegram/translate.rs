@@ -1,7 +1,9 @@
 //! From a Telegram update to what the game understands.
 
+use std::collections::BTreeSet;
+
 use dianabot_actors::Envelope;
-use dianabot_game::{Command, Language, PostRef, UpdateId, UserId};
+use dianabot_game::{Besitos, Command, Language, PostRef, RuleError, UpdateId, UserId};
 use teloxide_core::types::{MaybeAnonymousUser, ReactionType, Update, UpdateKind, User};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
@@ -14,6 +16,9 @@ pub enum Translation {
     Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
     /// A look at the user's state, nothing changes.
     View { user_id: UserId, screen: Screen, reply: ReplyTo },
+    /// Input refused before reaching the game (an operator's malformed
+    /// command): answered with `text`, nothing changes.
+    Refuse { chat_id: i64, language: Language, refusal: RuleError },
     /// A button that cannot be honoured: answered with an alert, nothing changes.
     RefuseButton { callback_query_id: String, language: Language, error: CallbackError },
     /// Nothing for the game; acknowledged as is.
@@ -24,13 +29,34 @@ pub enum Translation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReplyTo {
     Nothing,
-    NewMessage { chat_id: i64 },
+    NewMessage {
+        chat_id: i64,
+    },
     /// A button was pressed: edit its message in place (no new message
     /// spam) and answer the callback query.
-    Edit { chat_id: i64, message_id: i32, callback_query_id: String },
+    Edit {
+        chat_id: i64,
+        message_id: i32,
+        callback_query_id: String,
+    },
 }
 
-pub fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
+/// Translates updates; knows the button key and who the operators are.
+#[derive(Clone)]
+pub struct Translator {
+    pub codec: CallbackCodec,
+    /// Telegram user ids allowed to run operator commands.
+    pub admins: BTreeSet<i64>,
+}
+
+impl Translator {
+    pub fn translate(&self, update: &Update) -> Translation {
+        translate(update, self)
+    }
+}
+
+fn translate(update: &Update, translator: &Translator) -> Translation {
+    let codec = &translator.codec;
     let update_id = Some(UpdateId(i64::from(update.id.0)));
     match &update.kind {
         UpdateKind::Message(message) => {
@@ -61,11 +87,33 @@ pub fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
                 Some("inventory" | "inventario") => view(Screen::Inventory),
                 Some("language" | "idioma") => view(Screen::LanguagePicker),
                 Some("story" | "historia") => view(Screen::Story),
+                Some(command @ ("grant" | "deduct")) if translator.admins.contains(&user_id.0) => {
+                    let language = Language::from_code(user.language_code.as_deref());
+                    let chat_id = message.chat.id.0;
+                    match parse_admin_amount(text) {
+                        Ok((target, amount)) => Translation::Command {
+                            envelope: Envelope {
+                                user_id: target,
+                                update_id,
+                                command: if command == "grant" {
+                                    Command::AdminGrant(amount)
+                                } else {
+                                    Command::AdminDeduct(amount)
+                                },
+                            },
+                            screen: Some(Screen::OperatorReport(language)),
+                            reply,
+                        },
+                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
+                    }
+                }
                 _ => view(Screen::NotUnderstood),
             }
         }
         UpdateKind::CallbackQuery(query) => {
-            let Some(message) = query.message.as_ref() else { return Translation::Ignore("button on an inline message") };
+            let Some(message) = query.message.as_ref() else {
+                return Translation::Ignore("button on an inline message");
+            };
             let user_id = user_id(&query.from);
             let data = query.data.as_deref().unwrap_or_default();
             let action = match codec.decode(user_id, data) {
@@ -128,6 +176,18 @@ pub fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
     }
 }
 
+/// `/grant <user id> <amount>`: the target and a valid amount, or why not.
+fn parse_admin_amount(text: &str) -> Result<(UserId, Besitos), RuleError> {
+    let mut words = text.split_whitespace().skip(1);
+    let usage = || RuleError::Malformed("usage: /grant <user id> <amount>".to_owned());
+    let target = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    if words.next().is_some() {
+        return Err(usage());
+    }
+    Ok((UserId(target), Besitos::new(amount)?))
+}
+
 fn user_id(user: &User) -> UserId {
     UserId(user.id.0 as i64)
 }
@@ -146,6 +206,40 @@ mod tests {
 
     fn codec() -> CallbackCodec {
         CallbackCodec::new(b"secret")
+    }
+
+    fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
+        Translator { codec: codec.clone(), admins: BTreeSet::from([1]) }.translate(update)
+    }
+
+    fn admin_text(text: &str) -> Update {
+        parse(&format!(
+            r#"{{"update_id":20,"message":{{"message_id":1,"date":1700000000,
+                "chat":{{"id":1,"type":"private","first_name":"Op"}},
+                "from":{{"id":1,"is_bot":false,"first_name":"Op","language_code":"en"}},"text":"{text}"}}}}"#
+        ))
+    }
+
+    #[test]
+    fn operators_grant_besitos_with_a_valid_amount_only() {
+        let Translation::Command { envelope, .. } = translate(&admin_text("/grant 42 15"), &codec()) else {
+            panic!("not a command")
+        };
+        assert_eq!((envelope.user_id, envelope.command), (UserId(42), Command::AdminGrant(Besitos::new(15).unwrap())));
+        for bad in ["/grant 42 -5", "/grant 42 0", "/deduct x 5", "/grant 42", "/grant 42 5 6", "/grant 42 99999999999"]
+        {
+            assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn non_operators_cannot_grant() {
+        let update = parse(
+            r#"{"update_id":21,"message":{"message_id":1,"date":1700000000,
+                "chat":{"id":5,"type":"private","first_name":"Eve"},
+                "from":{"id":5,"is_bot":false,"first_name":"Eve"},"text":"/grant 5 1000"}}"#,
+        );
+        assert!(matches!(translate(&update, &codec()), Translation::View { screen: Screen::NotUnderstood, .. }));
     }
 
     fn parse(json: &str) -> Update {

@@ -38,6 +38,11 @@ impl Control {
         user["id"].as_i64().expect("user id")
     }
 
+    pub async fn create_user_with_id(&self, id: i64, first_name: &str, language_code: &str) -> i64 {
+        let body = json!({"id": id, "first_name": first_name, "language_code": language_code});
+        self.post("/users", body).await["id"].as_i64().expect("user id")
+    }
+
     /// The user writes `text` to the bot; returns the update id.
     pub async fn send_text(&self, user: i64, text: &str) -> i64 {
         let sent = self.post(&format!("/users/{user}/messages"), json!({"text": text})).await;

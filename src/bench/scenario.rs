@@ -1,0 +1,270 @@
+//! What a simulated user does, one step at a time.
+//!
+//! A scenario turns a user's current view of the bot (the last message the
+//! bot sent them and its buttons) into the next update, and says what
+//! answers it: the bot's reply (a new or edited message) or only the
+//! acknowledgement (webhook 200 / polling offset). New game features add a
+//! variant here and a `build` arm; until a feature exists its scenario is
+//! listed as unavailable instead of being faked.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde_json::{Value, json};
+
+/// Reaction emojis the harness cycles through (Telegram's standard set).
+pub const EMOJIS: [&str; 10] = ["👍", "❤", "🔥", "🥰", "👏", "😁", "🤩", "🎉", "🙏", "👌"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scenario {
+    /// `/start`: registration (setup phase only).
+    Start,
+    /// A reaction on a free-channel post.
+    Reaction,
+    /// An interactive story step: a button press answered by an edit.
+    Story,
+    /// A story decision (issue 4).
+    Decision,
+    Purchase,
+    Gift,
+    AuctionBid,
+    DailyGift,
+}
+
+/// What completes a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Only the acknowledgement: reactions are paid silently.
+    Ack,
+    /// A new message from the bot in the user's chat.
+    NewMessage,
+    /// An edit of the pressed message.
+    Edit,
+}
+
+/// What the server's intake counts the update as (`/metrics`
+/// `dianabot_intake_updates_total{outcome}`), for the consistency check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Durable,
+    Viewed,
+}
+
+impl Scenario {
+    /// Scenarios a `--mix` may name, in help order.
+    pub const MIXABLE: [Scenario; 7] = [
+        Scenario::Reaction,
+        Scenario::Story,
+        Scenario::Decision,
+        Scenario::Purchase,
+        Scenario::Gift,
+        Scenario::AuctionBid,
+        Scenario::DailyGift,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scenario::Start => "start",
+            Scenario::Reaction => "reaction",
+            Scenario::Story => "story",
+            Scenario::Decision => "decision",
+            Scenario::Purchase => "purchase",
+            Scenario::Gift => "gift",
+            Scenario::AuctionBid => "bid",
+            Scenario::DailyGift => "daily",
+        }
+    }
+
+    /// `Err(why)` while the feature it exercises is not built.
+    pub fn availability(self) -> Result<(), &'static str> {
+        match self {
+            Scenario::Start | Scenario::Reaction | Scenario::Story => Ok(()),
+            Scenario::Decision => Err("story decisions are not built yet (issue 4); `story` presses menu buttons"),
+            Scenario::Purchase => Err("the shop is not built yet"),
+            Scenario::Gift => Err("gifts between users are not built yet"),
+            Scenario::AuctionBid => Err("auctions are not built yet"),
+            Scenario::DailyGift => Err("the daily gift is not built yet"),
+        }
+    }
+
+    pub fn answer(self) -> Answer {
+        match self {
+            Scenario::Reaction => Answer::Ack,
+            Scenario::Start => Answer::NewMessage,
+            _ => Answer::Edit,
+        }
+    }
+
+    pub fn outcome(self) -> Outcome {
+        match self {
+            // Menu navigation is a view: nothing to make durable.
+            Scenario::Story => Outcome::Viewed,
+            _ => Outcome::Durable,
+        }
+    }
+}
+
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Scenario, String> {
+        Scenario::MIXABLE
+            .into_iter()
+            .find(|scenario| scenario.name() == name)
+            .ok_or_else(|| format!("unknown scenario {name:?}; known: {}", names(&Scenario::MIXABLE)))
+    }
+}
+
+fn names(scenarios: &[Scenario]) -> String {
+    scenarios.iter().map(|scenario| scenario.name()).collect::<Vec<_>>().join(", ")
+}
+
+/// `--help` text listing the scenarios.
+pub fn help() -> String {
+    let mut text = String::from("Scenarios for --mix NAME=WEIGHT,...:\n");
+    text.push_str("  reaction  a new reaction on a free-channel post; paid silently, answered by the ack\n");
+    text.push_str("  story     an interactive story step: press the story or back button (callback query,\n");
+    text.push_str("            answered by answerCallbackQuery + editMessageText). Until story decisions land\n");
+    text.push_str("            this is menu navigation (\"📖 Historia\" / \"« Menú\").\n");
+    text.push_str("Not available yet (their features are not built):\n");
+    for scenario in Scenario::MIXABLE {
+        if let Err(why) = scenario.availability() {
+            text.push_str(&format!("  {:<9} {why}\n", scenario.name()));
+        }
+    }
+    text
+}
+
+/// `reaction=70,story=30` → weights, checked: known, available, positive.
+pub fn parse_mix(text: &str) -> Result<Vec<(Scenario, u32)>, String> {
+    let mut mix = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+        let (name, weight) = part.split_once('=').unwrap_or((part, "1"));
+        let scenario: Scenario = name.trim().parse()?;
+        scenario.availability().map_err(|why| format!("scenario {name} is not available: {why}"))?;
+        let weight: u32 = weight.trim().parse().map_err(|_| format!("weight of {name} is not a whole number"))?;
+        if mix.iter().any(|(known, _)| *known == scenario) {
+            return Err(format!("scenario {name} named twice"));
+        }
+        if weight > 0 {
+            mix.push((scenario, weight));
+        }
+    }
+    if mix.is_empty() {
+        return Err("the mix is empty".to_owned());
+    }
+    Ok(mix)
+}
+
+/// Picks scenarios by weight.
+#[derive(Debug, Clone)]
+pub struct Mix {
+    cumulative: Vec<(u32, Scenario)>,
+    total: u32,
+}
+
+impl Mix {
+    pub fn new(weights: &[(Scenario, u32)]) -> Mix {
+        let mut total = 0;
+        let cumulative = weights
+            .iter()
+            .map(|&(scenario, weight)| {
+                total += weight;
+                (total, scenario)
+            })
+            .collect();
+        Mix { cumulative, total }
+    }
+
+    pub fn pick(&self, rng: &mut fastrand::Rng) -> Scenario {
+        let roll = rng.u32(0..self.total.max(1));
+        self.cumulative.iter().find(|(upto, _)| roll < *upto).map_or(Scenario::Reaction, |(_, scenario)| *scenario)
+    }
+}
+
+/// Which reaction a user's `k`-th reaction is: post `k % posts`, emoji
+/// `k / posts`, replacing the user's previous emoji on that post, so every
+/// one pays until `posts × EMOJIS.len()` (then they repeat and the game
+/// refuses them as already rewarded; the report counts those).
+pub fn reaction_step(k: u64, posts: usize) -> (usize, Option<&'static str>, &'static str, bool) {
+    let posts = posts.max(1) as u64;
+    let round = k / posts;
+    let emoji = EMOJIS[(round % EMOJIS.len() as u64) as usize];
+    let old = (round > 0).then(|| EMOJIS[((round - 1) % EMOJIS.len() as u64) as usize]);
+    let fresh = round < EMOJIS.len() as u64;
+    ((k % posts) as usize, old, emoji, fresh)
+}
+
+/// The `message_reaction` payload (the update's body under its kind).
+pub fn reaction_payload(channel: &Value, user: &Value, post: i32, old: Option<&str>, new: &str, date: i64) -> Value {
+    let emoji = |emoji: &str| json!({"type": "emoji", "emoji": emoji});
+    json!({
+        "chat": channel,
+        "message_id": post,
+        "user": user,
+        "date": date,
+        "old_reaction": old.map(emoji).into_iter().collect::<Vec<_>>(),
+        "new_reaction": [emoji(new)],
+    })
+}
+
+/// The story step's button: forward into the story when the menu offers
+/// it, else back to the menu, else on through onboarding. Buttons are read
+/// from the bot's own message: the data is signed for the user, so the
+/// harness can only press what it was shown. It looks at the action code
+/// before the first `|` (see `telegram::callback`), not at the label, so
+/// translations and wording can change freely.
+pub fn story_button(buttons: &[(String, String)]) -> Option<&str> {
+    const PRIORITY: [&str; 3] = ["s", "m", "o1"];
+    PRIORITY.iter().find_map(|code| {
+        buttons.iter().find(|(_, data)| data.split('|').next() == Some(code)).map(|(_, data)| data.as_str())
+    })
+}
+
+/// Whether the user is on the main menu (set-up is done).
+pub fn on_menu(buttons: &[(String, String)]) -> bool {
+    buttons.iter().any(|(_, data)| data.split('|').next() == Some("s"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mix_parses_weights_and_refuses_unbuilt_scenarios() {
+        assert_eq!(parse_mix("reaction=70, story=30").unwrap(), vec![(Scenario::Reaction, 70), (Scenario::Story, 30)]);
+        assert!(parse_mix("purchase=10").unwrap_err().contains("not available"));
+        assert!(parse_mix("dance=1").unwrap_err().contains("unknown scenario"));
+        assert!(parse_mix("reaction=1,reaction=2").is_err());
+        assert!(parse_mix("reaction=0").is_err());
+    }
+
+    #[test]
+    fn picks_follow_the_weights() {
+        let mix = Mix::new(&[(Scenario::Reaction, 70), (Scenario::Story, 30)]);
+        let mut rng = fastrand::Rng::with_seed(7);
+        let reactions = (0..10_000).filter(|_| mix.pick(&mut rng) == Scenario::Reaction).count();
+        assert!((6_700..7_300).contains(&reactions), "{reactions}");
+    }
+
+    #[test]
+    fn reactions_are_fresh_until_every_post_and_emoji_is_used() {
+        assert_eq!(reaction_step(0, 3), (0, None, "👍", true));
+        assert_eq!(reaction_step(4, 3), (1, Some("👍"), "❤", true));
+        assert!(!reaction_step(30, 3).3);
+    }
+
+    #[test]
+    fn story_presses_forward_then_back() {
+        let menu = vec![("📖".to_owned(), "s|a|b|c".to_owned()), ("👤".to_owned(), "p|a|b|c".to_owned())];
+        assert_eq!(story_button(&menu), Some("s|a|b|c"));
+        assert_eq!(story_button(&[("«".to_owned(), "m|a|b|c".to_owned())]), Some("m|a|b|c"));
+        assert_eq!(story_button(&[]), None);
+    }
+}
