@@ -4,7 +4,9 @@
 //! integration test start from it.
 
 mod app;
+pub mod bench;
 mod config;
+pub mod content;
 pub mod http;
 pub mod telegram;
 pub mod telemetry;

@@ -1,5 +1,7 @@
 //! The `dianabot` command: the server, and the tools around it.
 
+use std::process::ExitCode;
+
 use clap::{Parser, Subcommand};
 use dianabot::{App, Config, telemetry};
 
@@ -20,11 +22,34 @@ enum Command {
         #[arg(long, default_value_t = 8081)]
         port: u16,
     },
+    /// Plays simulated users against a server through its real intake and
+    /// reports throughput, latency, errors, persistence lag and memory.
+    Bench(Box<dianabot::bench::BenchArgs>),
+    /// Operator content tools.
+    Content {
+        #[command(subcommand)]
+        command: ContentCommand,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum ContentCommand {
+    /// Validates a content folder; prints every problem and exits non-zero on any.
+    Check {
+        #[arg(default_value = dianabot::content::DEFAULT_DIR)]
+        dir: std::path::PathBuf,
+    },
+}
+
+fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    telemetry::init();
+    if let Some(Command::Content { command: ContentCommand::Check { dir } }) = &cli.command {
+        return Ok(dianabot::content::check(dir));
+    }
+    match cli.command {
+        Some(Command::Bench(_)) => telemetry::init_with_default("warn"),
+        _ => telemetry::init(),
+    }
     dianabot::run_actix(async move {
         match cli.command.unwrap_or(Command::Serve) {
             Command::Serve => {
@@ -32,6 +57,9 @@ fn main() -> anyhow::Result<()> {
                 App::build(config).await?.run_until_stopped().await
             }
             Command::Emulator { port } => dianabot::run_emulator(port).await,
+            Command::Bench(args) => dianabot::bench::run(*args).await,
+            Command::Content { .. } => unreachable!("handled before the runtime starts"),
         }
-    })
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

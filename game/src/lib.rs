@@ -13,7 +13,12 @@
 //!
 //! Because all validation happens before the first mutation, a command's
 //! effects land all together or not at all.
+//!
+//! [`content`] holds the operator-written story and economy (fragments,
+//! decisions, items, missions, shop…), read from TOML text and validated as a
+//! whole, and evaluates composite requirements against a [`UserState`].
 
+pub mod content;
 mod error;
 mod ids;
 mod ledger;

@@ -60,6 +60,11 @@ pub struct Progress {
     pub counters: BTreeMap<String, u64>,
     /// Reactions already paid, so a removed and re-added reaction pays once.
     pub rewarded_reactions: BTreeSet<(PostRef, String)>,
+    /// Experience points; the player's level follows from them through the
+    /// thresholds of `content/levels.toml` (`Content::level_for_xp`).
+    /// Added after the first snapshots were written: it changes the bincode
+    /// encoding of `Progress`, acceptable while nothing is deployed.
+    pub experience_points: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,0 +1,223 @@
+//! Story and game content, as operators write it: TOML files in a
+//! `content/` folder, one concern per file.
+//!
+//! ```text
+//! content/
+//!   levels.toml          levels 1-6: experience points, VIP or free, title
+//!   story/level-1.toml   the fragments of level 1 and their decisions
+//!   …                    (one or more files per level, any name)
+//!   items.toml  achievements.toml  missions.toml  shop.toml
+//!   reactions.toml       besitos per emoji and content type
+//!   experiences.toml     experiences and their components
+//! ```
+//!
+//! This module is pure: it takes file paths and texts, never reads a disk.
+//! [`Content::parse`] reads them ([`read`](self::read)), then [`validate`]s
+//! everything that spans files (references, the story graph, experiences,
+//! whether every requirement can be met) and returns either a [`Content`]
+//! that is valid throughout or *every* problem found, each with file, key
+//! path and line. A server holding a `Content` can therefore follow any id
+//! it contains without handling "not found".
+//!
+//! Requirements are evaluated against a user's state by [`evaluate`], which
+//! says what is missing and, from the content, how to get it.
+
+mod ids;
+mod model;
+mod problem;
+mod read;
+mod requirement;
+mod validate;
+
+use std::collections::BTreeMap;
+
+pub use ids::{
+    AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MAX_ID_LEN, MissionId, ShopItemId,
+    is_valid_id,
+};
+pub use model::{
+    Achievement, COUNTERS, Component, ComponentKind, Condition, Cost, Decision, Experience, Fragment, Goal, Item,
+    Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward,
+    ShopItem, Text,
+};
+pub use problem::{ContentProblem, Entity, ProblemKind};
+pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
+pub use validate::validate;
+
+use crate::ids::ItemId;
+use crate::state::UserState;
+use read::SourceMap;
+use requirement::Sources;
+
+/// A complete, valid content set. Immutable: reloading builds a new one.
+#[derive(Debug, Clone)]
+pub struct Content {
+    levels: BTreeMap<u8, Level>,
+    start: FragmentId,
+    fragments: BTreeMap<FragmentId, Fragment>,
+    fragment_order: Vec<FragmentId>,
+    items: BTreeMap<ItemId, Item>,
+    achievements: BTreeMap<AchievementId, Achievement>,
+    missions: BTreeMap<MissionId, Mission>,
+    shop: BTreeMap<ShopItemId, ShopItem>,
+    experiences: BTreeMap<ExperienceId, Experience>,
+    reactions: ReactionRewards,
+    /// Where each value was read; kept for problems found after reading.
+    source: SourceMap,
+    /// Where each flag, item, achievement… can be obtained, for hints.
+    sources: Sources,
+}
+
+impl Content {
+    /// Reads and validates a content set given as `(path, text)` pairs;
+    /// paths are relative to the content folder (`story/level-1.toml`,
+    /// `items.toml`…) and only their names matter. Returns every problem
+    /// found, sorted by file and line, or the content if there is none.
+    ///
+    /// When a file is not valid TOML or lacks a required key, only the
+    /// problems found while reading are returned: cross-file checks on an
+    /// incomplete model would mostly report echoes of the same mistake.
+    pub fn parse<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Result<Content, Vec<ContentProblem>> {
+        let draft = read::read(files);
+        let mut problems = draft.problems;
+        let (false, Some(start)) = (draft.damaged, draft.start) else {
+            return Err(sorted(problems));
+        };
+        let mut content = Content {
+            levels: draft.levels,
+            start,
+            fragments: draft.fragments,
+            fragment_order: draft.fragment_order,
+            items: draft.items,
+            achievements: draft.achievements,
+            missions: draft.missions,
+            shop: draft.shop,
+            experiences: draft.experiences,
+            reactions: draft.reactions,
+            source: draft.source,
+            sources: Sources::default(),
+        };
+        problems.extend(validate(&content));
+        if !problems.is_empty() {
+            return Err(sorted(problems));
+        }
+        content.sources = Sources::build(&content);
+        Ok(content)
+    }
+
+    /// Where every new player begins: the `start` of level 1 (always a
+    /// fragment of this content).
+    pub fn start(&self) -> &FragmentId {
+        &self.start
+    }
+
+    pub fn fragment(&self, id: &str) -> Option<&Fragment> {
+        self.fragments.get(id)
+    }
+
+    /// Fragments in file order (files by path).
+    pub fn fragments(&self) -> impl Iterator<Item = &Fragment> {
+        self.fragment_order.iter().filter_map(|id| self.fragments.get(id))
+    }
+
+    pub fn decision(&self, fragment: &str, decision: &str) -> Option<&Decision> {
+        self.fragment(fragment)?.decisions.iter().find(|d| d.id.as_str() == decision)
+    }
+
+    pub fn level(&self, number: u8) -> Option<&Level> {
+        self.levels.get(&number)
+    }
+
+    pub fn levels(&self) -> impl Iterator<Item = &Level> {
+        self.levels.values()
+    }
+
+    /// Whether the fragment's story level is for VIP members only.
+    pub fn is_vip_fragment(&self, fragment: &Fragment) -> bool {
+        self.level(fragment.level).is_some_and(|level| level.vip)
+    }
+
+    /// The player level for an amount of experience points: the highest
+    /// level whose threshold it reaches (at least 1).
+    pub fn level_for_xp(&self, experience_points: u64) -> u8 {
+        self.levels
+            .values()
+            .filter(|level| level.experience_points <= experience_points)
+            .map(|l| l.number)
+            .max()
+            .unwrap_or(1)
+    }
+
+    /// The one definition of VIP the requirements use: membership (or trial)
+    /// running at `now`.
+    pub fn is_vip(&self, state: &UserState, now: i64) -> bool {
+        state.progress.vip_until.is_some_and(|until| until > now)
+    }
+
+    /// The one definition of a completed experience: the user's count of
+    /// completed components (`Progress::experiences`) has reached the
+    /// experience's number of components. An experience never started is
+    /// not completed, even one without components.
+    pub fn experience_completed(&self, state: &UserState, id: &ExperienceId) -> bool {
+        let Some(experience) = self.experiences.get(id) else {
+            return false;
+        };
+        state.progress.experiences.get(id.as_str()).is_some_and(|&done| done as usize >= experience.components.len())
+    }
+
+    pub fn item(&self, id: &str) -> Option<&Item> {
+        self.items.get(id)
+    }
+
+    pub fn items(&self) -> impl Iterator<Item = &Item> {
+        self.items.values()
+    }
+
+    pub fn achievement(&self, id: &str) -> Option<&Achievement> {
+        self.achievements.get(id)
+    }
+
+    pub fn achievements(&self) -> impl Iterator<Item = &Achievement> {
+        self.achievements.values()
+    }
+
+    pub fn mission(&self, id: &str) -> Option<&Mission> {
+        self.missions.get(id)
+    }
+
+    pub fn missions(&self) -> impl Iterator<Item = &Mission> {
+        self.missions.values()
+    }
+
+    pub fn shop_item(&self, id: &str) -> Option<&ShopItem> {
+        self.shop.get(id)
+    }
+
+    pub fn shop_items(&self) -> impl Iterator<Item = &ShopItem> {
+        self.shop.values()
+    }
+
+    pub fn experience(&self, id: &str) -> Option<&Experience> {
+        self.experiences.get(id)
+    }
+
+    pub fn experiences(&self) -> impl Iterator<Item = &Experience> {
+        self.experiences.values()
+    }
+
+    pub fn reactions(&self) -> &ReactionRewards {
+        &self.reactions
+    }
+
+    /// Evaluates what `decision` of `fragment` requires (including what it
+    /// costs) for this user; `None` if there is no such decision.
+    pub fn evaluate_decision(&self, fragment: &str, decision: &str, state: &UserState, now: i64) -> Option<Evaluation> {
+        let decision = self.decision(fragment, decision)?;
+        Some(evaluate(&decision.requirement(), state, self, now))
+    }
+}
+
+fn sorted(mut problems: Vec<ContentProblem>) -> Vec<ContentProblem> {
+    problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+    problems
+}

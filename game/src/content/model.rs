@@ -1,0 +1,343 @@
+//! The content model: what the reader builds from the TOML files.
+//!
+//! Values of these types are data, not behaviour. A [`super::Content`] that
+//! exists has passed every check, so code that holds one can follow any
+//! reference it contains without handling "not found".
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::ids::{AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId};
+use crate::ids::{ItemId, Language};
+
+/// The number of story levels; levels `1..=MAX_LEVEL` must all be defined.
+pub const MAX_LEVEL: u8 = 6;
+
+/// The activity counters a mission or achievement goal may count. These are
+/// the names the game increments in `Progress::counters`; a goal naming any
+/// other counter could never progress, so the reader refuses it.
+pub const COUNTERS: [&str; 6] = ["reactions", "decisions", "fragments_read", "purchases", "daily_gifts", "gifts_sent"];
+
+/// A text the bot shows, in every language it speaks. Both are required:
+/// a player must never see an empty message because a translation is absent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    pub es: String,
+    pub en: String,
+}
+
+impl Text {
+    pub fn get(&self, language: Language) -> &str {
+        match language {
+            Language::Es => &self.es,
+            Language::En => &self.en,
+        }
+    }
+}
+
+/// A level of progression: the player's level follows their experience
+/// points, and the story level of the same number may be reserved to VIP.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Level {
+    /// 1 to [`MAX_LEVEL`].
+    pub number: u8,
+    /// Experience points needed to reach this level; 0 for level 1.
+    pub experience_points: u64,
+    /// Whether the story fragments of this level are for VIP members only.
+    pub vip: bool,
+    pub title: Text,
+}
+
+/// A piece of the story: a text and the decisions that lead on from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fragment {
+    pub id: FragmentId,
+    /// The story level it belongs to (the level of its file).
+    pub level: u8,
+    pub text: Text,
+    /// An ending closes a path of the story; it may still offer decisions
+    /// (e.g. "begin again").
+    pub ending: bool,
+    /// A secret is reached only through a decision with requirements.
+    pub secret: bool,
+    /// In the order the file lists them, which is the order of the buttons.
+    pub decisions: Vec<Decision>,
+}
+
+/// A choice offered under a fragment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub id: DecisionId,
+    pub label: Text,
+    pub to: FragmentId,
+    /// What the player must have to take it.
+    pub requires: Requirement,
+    /// What taking it spends (besitos and items leave the player).
+    pub costs: Cost,
+    pub rewards: Reward,
+    pub sets_flags: Vec<FlagName>,
+}
+
+impl Decision {
+    /// The full requirement to take this decision: its `requires` plus
+    /// holding what it costs. This is what the bot evaluates, so a player
+    /// who cannot pay is told so (and how to earn it) before choosing.
+    pub fn requirement(&self) -> Requirement {
+        let mut requirement = self.requires.clone();
+        if self.costs.besitos > 0 {
+            requirement.all.push(Condition::MinBesitos(self.costs.besitos));
+        }
+        for (item, &quantity) in &self.costs.items {
+            requirement.all.push(Condition::Item { item: item.clone(), quantity });
+        }
+        requirement
+    }
+}
+
+/// One atomic condition on a user's state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Condition {
+    /// The story flag is set.
+    Flag(FlagName),
+    /// The story flag is not set (a path closed by an earlier choice).
+    NotFlag(FlagName),
+    /// An active VIP membership (including a trial).
+    Vip,
+    /// At least `quantity` of the item in the inventory.
+    Item {
+        item: ItemId,
+        quantity: u32,
+    },
+    Achievement(AchievementId),
+    ExperienceCompleted(ExperienceId),
+    /// A balance of at least this many besitos.
+    MinBesitos(u64),
+    /// A player level (from experience points) of at least this.
+    MinLevel(u8),
+}
+
+/// A composite requirement: every condition of `all` holds, and when `any`
+/// is not empty, at least one of its alternatives holds. Alternatives nest,
+/// so any and/or combination can be written. The empty requirement always
+/// holds.
+///
+/// In TOML: `requires = { flags = ["carta_leida"], items = { llave_plata = 1 },
+/// any = [ { vip = true }, { besitos = 50 } ] }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Requirement {
+    pub all: Vec<Condition>,
+    pub any: Vec<Requirement>,
+}
+
+impl Requirement {
+    pub fn is_empty(&self) -> bool {
+        self.all.is_empty() && self.any.is_empty()
+    }
+
+    /// Whether no state without VIP can meet this requirement. Used to check
+    /// that every way into a VIP level asks for VIP.
+    pub fn implies_vip(&self) -> bool {
+        self.all.contains(&Condition::Vip) || (!self.any.is_empty() && self.any.iter().all(Requirement::implies_vip))
+    }
+
+    /// Every condition, however deeply nested.
+    pub fn conditions(&self) -> Vec<&Condition> {
+        let mut out: Vec<&Condition> = self.all.iter().collect();
+        for alternative in &self.any {
+            out.extend(alternative.conditions());
+        }
+        out
+    }
+}
+
+/// What a decision spends when taken.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cost {
+    pub besitos: u64,
+    pub items: BTreeMap<ItemId, u32>,
+}
+
+/// What a player receives: the extended rewards of a decision, mission,
+/// achievement, shop item or experience. Applying them is the coordinator's
+/// job; the reader only guarantees every reference exists.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reward {
+    pub besitos: u64,
+    pub experience_points: u64,
+    pub items: BTreeMap<ItemId, u32>,
+    pub achievements: Vec<AchievementId>,
+    /// Fragments made available outside the decision graph (e.g. a memory
+    /// the player can reread from the story menu).
+    pub unlock_fragments: Vec<FragmentId>,
+    pub unlock_experiences: Vec<ExperienceId>,
+    /// Hidden shop items that become visible to this player.
+    pub unlock_shop_items: Vec<ShopItemId>,
+    /// Days of VIP trial granted.
+    pub vip_trial_days: u32,
+}
+
+impl Reward {
+    pub fn is_empty(&self) -> bool {
+        *self == Reward::default()
+    }
+}
+
+/// What a mission or achievement counts towards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Goal {
+    /// One of [`COUNTERS`] reaching `target`.
+    Counter { counter: String, target: u32 },
+    /// Reaching a story fragment.
+    Fragment(FragmentId),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rarity {
+    Common,
+    Rare,
+    Epic,
+    Legendary,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ItemId,
+    pub name: Text,
+    pub description: Text,
+    pub rarity: Rarity,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Achievement {
+    pub id: AchievementId,
+    pub name: Text,
+    /// Also tells the player how to earn it.
+    pub description: Text,
+    /// Earned automatically when met; without a goal, an achievement is
+    /// earned only as another entity's reward.
+    pub goal: Option<Goal>,
+    pub rewards: Reward,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MissionKind {
+    Daily,
+    Weekly,
+    OneOff,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mission {
+    pub id: MissionId,
+    pub kind: MissionKind,
+    pub name: Text,
+    pub description: Text,
+    pub goal: Goal,
+    /// Who may take the mission.
+    pub requires: Requirement,
+    pub rewards: Reward,
+}
+
+/// The price of a shop item; at least one currency is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Price {
+    pub besitos: Option<u64>,
+    /// Telegram Stars (XTR).
+    pub stars: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShopItem {
+    pub id: ShopItemId,
+    pub name: Text,
+    pub description: Text,
+    pub price: Price,
+    /// What the buyer receives.
+    pub rewards: Reward,
+    /// Who may buy it.
+    pub requires: Requirement,
+    /// Units available in total; `None` is unlimited.
+    pub stock: Option<u32>,
+    /// Shown only to players a reward has unlocked it for.
+    pub hidden: bool,
+}
+
+/// The kinds of content a reaction can be on, each with its own pay table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ReactionTarget {
+    FreePost,
+    VipPost,
+    Fragment,
+}
+
+impl ReactionTarget {
+    pub const ALL: [ReactionTarget; 3] = [ReactionTarget::FreePost, ReactionTarget::VipPost, ReactionTarget::Fragment];
+
+    /// The table name in `reactions.toml`.
+    pub fn key(self) -> &'static str {
+        match self {
+            ReactionTarget::FreePost => "free_post",
+            ReactionTarget::VipPost => "vip_post",
+            ReactionTarget::Fragment => "fragment",
+        }
+    }
+}
+
+/// Besitos paid per reaction, by content type and emoji.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionRewards {
+    /// Paid for an emoji not listed for its content type.
+    pub default_besitos: u64,
+    /// Reactions paid per user per day; `None` is unlimited.
+    pub daily_limit: Option<u32>,
+    pub besitos: BTreeMap<ReactionTarget, BTreeMap<String, u64>>,
+}
+
+impl ReactionRewards {
+    pub fn besitos_for(&self, target: ReactionTarget, emoji: &str) -> u64 {
+        self.besitos.get(&target).and_then(|table| table.get(emoji)).copied().unwrap_or(self.default_besitos)
+    }
+}
+
+/// The kinds of steps an experience is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ComponentKind {
+    /// Reading a fragment.
+    Fragment(FragmentId),
+    /// Taking a decision of a fragment (`ref = "fragment/decision"`).
+    Decision(FragmentId, DecisionId),
+    Mission(MissionId),
+    /// Buying a shop item.
+    Purchase(ShopItemId),
+    Achievement(AchievementId),
+    /// Reacting to `count` channel posts.
+    Reaction {
+        count: u32,
+    },
+}
+
+/// One step of an experience. Its dependencies (`after`) form a DAG.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Component {
+    pub id: ComponentId,
+    pub kind: ComponentKind,
+    pub after: Vec<ComponentId>,
+    pub rewards: Reward,
+}
+
+/// A journey across systems (story, missions, shop…). The engine that runs
+/// experiences comes later; the format already holds their components,
+/// requirements and rewards so content written now keeps working.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Experience {
+    pub id: ExperienceId,
+    pub name: Text,
+    pub description: Text,
+    pub vip: bool,
+    /// Who may start it.
+    pub requires: Requirement,
+    /// Granted on completion.
+    pub rewards: Reward,
+    pub components: Vec<Component>,
+}

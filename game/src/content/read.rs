@@ -1,0 +1,1183 @@
+//! Reading content files: TOML text to the model, with every problem found.
+//!
+//! The reader walks toml's span-carrying document tree (`DeTable`) by hand
+//! instead of deriving serde impls. That costs some code, but it is what lets
+//! `content check` report *every* problem of a file (serde stops at the
+//! first) with the key path an operator recognises and the line of the
+//! offending key, and lets the rules of the format (allowed languages,
+//! requirement kinds, id syntax) produce messages written for operators.
+//!
+//! References between entities cannot be checked while reading (they may
+//! point into files not read yet), so the reader records them with their
+//! location in a [`SourceMap`] and `validate` checks them afterwards.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use toml::Spanned;
+use toml::de::{DeArray, DeTable, DeValue};
+
+use super::ids::{
+    AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId, is_valid_id,
+};
+use super::model::{
+    Achievement, COUNTERS, Component, ComponentKind, Condition, Cost, Decision, Experience, Fragment, Goal, Item,
+    Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward,
+    ShopItem, Text,
+};
+use super::problem::{ContentProblem, Entity, ProblemKind};
+use crate::ids::ItemId;
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// A place in the content: file (index into [`SourceMap::files`]), line and
+/// key path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Site {
+    pub file: usize,
+    pub line: usize,
+    pub path: String,
+}
+
+/// Something a requirement asks a player to hold, which some reward or
+/// decision must be able to give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Need {
+    Flag(FlagName),
+    Item(ItemId),
+    Achievement(AchievementId),
+}
+
+/// Where everything was read, so problems found after reading (references,
+/// the story graph) still point at a file, key path and line.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SourceMap {
+    pub files: Vec<String>,
+    /// Key path -> (file, line) of its first occurrence. Entity key paths
+    /// use ids (`fragment.l1_umbral.decision.entrar.to`), which are unique
+    /// once duplicates are refused, so the path alone locates a value.
+    at: BTreeMap<String, (usize, usize)>,
+    /// Every reference to an entity, checked once all files are read.
+    pub refs: Vec<(Entity, String, Site)>,
+    /// Every flag, item and achievement some requirement needs.
+    pub needs: Vec<(Need, Site)>,
+    /// Each story file's `start`: (level, fragment, site).
+    pub starts: Vec<(u8, FragmentId, Site)>,
+}
+
+impl SourceMap {
+    /// A problem located at `path`, or at its nearest recorded ancestor.
+    pub fn problem(&self, kind: ProblemKind, path: &str, message: String) -> ContentProblem {
+        let mut probe = path;
+        let found = loop {
+            if let Some(&found) = self.at.get(probe) {
+                break Some(found);
+            }
+            match probe.rfind(['.', '[']) {
+                Some(cut) => probe = &probe[..cut],
+                None => break None,
+            }
+        };
+        let (file, line) = match found {
+            Some((file, line)) => (self.files.get(file).cloned().unwrap_or_default(), Some(line)),
+            None => (String::new(), None),
+        };
+        ContentProblem { kind, file, key_path: path.to_owned(), line, message }
+    }
+
+    pub fn problem_at(&self, kind: ProblemKind, site: &Site, message: String) -> ContentProblem {
+        ContentProblem {
+            kind,
+            file: self.files.get(site.file).cloned().unwrap_or_default(),
+            key_path: site.path.clone(),
+            line: Some(site.line),
+            message,
+        }
+    }
+}
+
+/// Everything read from a content set, before cross-file validation.
+#[derive(Debug, Default)]
+pub(super) struct Draft {
+    pub levels: BTreeMap<u8, Level>,
+    pub start: Option<FragmentId>,
+    pub fragments: BTreeMap<FragmentId, Fragment>,
+    /// Fragment ids in reading order (files sorted by path, then file order).
+    pub fragment_order: Vec<FragmentId>,
+    pub items: BTreeMap<ItemId, Item>,
+    pub achievements: BTreeMap<AchievementId, Achievement>,
+    pub missions: BTreeMap<MissionId, Mission>,
+    pub shop: BTreeMap<ShopItemId, ShopItem>,
+    pub experiences: BTreeMap<ExperienceId, Experience>,
+    pub reactions: ReactionRewards,
+    pub source: SourceMap,
+    pub problems: Vec<ContentProblem>,
+    /// A problem that leaves the model incomplete (bad syntax, a missing or
+    /// mistyped key) was found: cross-file validation is skipped, because it
+    /// would mostly report consequences of the same mistake.
+    pub damaged: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    Story,
+    Levels,
+    Items,
+    Achievements,
+    Missions,
+    Shop,
+    Reactions,
+    Experiences,
+}
+
+/// What a file holds, from its path: `story/<anything>.toml` or one of the
+/// fixed names. The name decides, so a misplaced file is reported rather
+/// than silently read as something else.
+fn classify(path: &str) -> Option<FileKind> {
+    let normalized = path.replace('\\', "/");
+    let mut parts: Vec<&str> = normalized.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
+    let name = parts.pop()?;
+    if parts.last() == Some(&"story") {
+        return name.ends_with(".toml").then_some(FileKind::Story);
+    }
+    Some(match name {
+        "levels.toml" => FileKind::Levels,
+        "items.toml" => FileKind::Items,
+        "achievements.toml" => FileKind::Achievements,
+        "missions.toml" => FileKind::Missions,
+        "shop.toml" => FileKind::Shop,
+        "reactions.toml" => FileKind::Reactions,
+        "experiences.toml" => FileKind::Experiences,
+        _ => return None,
+    })
+}
+
+/// Reads every file. Files are taken in path order so problems and the
+/// fragment order do not depend on how the caller listed the directory.
+pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
+    let mut draft = Draft::default();
+    let mut sorted: Vec<(&str, &str)> = files.iter().map(|(path, text)| (path.as_ref(), text.as_ref())).collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let mut seen = Vec::new();
+    for (path, text) in sorted {
+        let file = draft.source.files.len();
+        draft.source.files.push(path.to_owned());
+        let mut cx = Cx { draft: &mut draft, file, lines: line_starts(text) };
+        let Some(kind) = classify(path) else {
+            cx.problem(
+                ProblemKind::UnknownFile,
+                "",
+                None,
+                "unknown content file; expected story/<name>.toml, levels.toml, items.toml, achievements.toml, \
+                 missions.toml, shop.toml, reactions.toml or experiences.toml"
+                    .to_owned(),
+            );
+            continue;
+        };
+        if kind != FileKind::Story && seen.contains(&kind) {
+            cx.problem(ProblemKind::DuplicateId, "", None, "a second file of this kind; keep one".to_owned());
+            continue;
+        }
+        seen.push(kind);
+        let root = match DeTable::parse(text) {
+            Ok(root) => root,
+            Err(error) => {
+                let line = error.span().map(|span| cx.line(&span));
+                let message = error.message().lines().next().unwrap_or("invalid TOML").trim().to_owned();
+                cx.problem(ProblemKind::Syntax, "", line, format!("invalid TOML: {message}"));
+                continue;
+            }
+        };
+        let root = Tbl { t: root.get_ref(), path: String::new(), span: root.span() };
+        match kind {
+            FileKind::Story => cx.story(&root),
+            FileKind::Levels => cx.levels(&root),
+            FileKind::Items => cx.items(&root),
+            FileKind::Achievements => cx.achievements(&root),
+            FileKind::Missions => cx.missions(&root),
+            FileKind::Shop => cx.shop(&root),
+            FileKind::Reactions => cx.reactions(&root),
+            FileKind::Experiences => cx.experiences(&root),
+        }
+    }
+    if !seen.contains(&FileKind::Levels) {
+        draft.damaged = true;
+        draft.problems.push(missing_file("levels.toml", "levels.toml is missing; it defines levels 1 to 6"));
+    }
+    let level_one_start = draft.source.starts.iter().find(|(level, _, _)| *level == 1).map(|(_, id, _)| id.clone());
+    match level_one_start {
+        Some(start) => draft.start = Some(start),
+        None if draft.damaged => {}
+        None => {
+            draft.damaged = true;
+            draft.problems.push(missing_file(
+                "story/level-1.toml",
+                "no story file with `level = 1` names a `start` fragment; every player begins there",
+            ));
+            if let Some(last) = draft.problems.last_mut() {
+                last.kind = ProblemKind::MissingStart;
+                last.key_path = "start".to_owned();
+            }
+        }
+    }
+    draft
+}
+
+fn missing_file(file: &str, message: &str) -> ContentProblem {
+    ContentProblem {
+        kind: ProblemKind::MissingFile,
+        file: file.to_owned(),
+        key_path: String::new(),
+        line: None,
+        message: message.to_owned(),
+    }
+}
+
+fn line_starts(text: &str) -> Vec<usize> {
+    std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect()
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() { key.to_owned() } else { format!("{path}.{key}") }
+}
+
+fn to_i64(value: &DeValue<'_>) -> Option<i64> {
+    match value {
+        DeValue::Integer(int) => i64::from_str_radix(int.as_str(), int.radix()).ok(),
+        _ => None,
+    }
+}
+
+/// A table being read, with the key path and span it was found at.
+#[derive(Clone)]
+struct Tbl<'a, 'i> {
+    t: &'a DeTable<'i>,
+    path: String,
+    span: Range<usize>,
+}
+
+impl<'a, 'i> Tbl<'a, 'i> {
+    fn get(&self, key: &str) -> Option<&'a Value<'i>> {
+        self.t.get(key)
+    }
+
+    fn child(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+}
+
+/// The reading context of one file.
+struct Cx<'d> {
+    draft: &'d mut Draft,
+    file: usize,
+    lines: Vec<usize>,
+}
+
+impl Cx<'_> {
+    /// The 1-based line of a byte offset.
+    fn line(&self, span: &Range<usize>) -> usize {
+        self.lines.partition_point(|&start| start <= span.start).max(1)
+    }
+
+    fn problem(&mut self, kind: ProblemKind, path: &str, line: Option<usize>, message: String) {
+        if matches!(kind, ProblemKind::Syntax | ProblemKind::MissingKey | ProblemKind::WrongType) {
+            self.draft.damaged = true;
+        }
+        let file = self.draft.source.files[self.file].clone();
+        self.draft.problems.push(ContentProblem { kind, file, key_path: path.to_owned(), line, message });
+    }
+
+    fn report(&mut self, kind: ProblemKind, path: &str, span: &Range<usize>, message: String) {
+        let line = self.line(span);
+        self.problem(kind, path, Some(line), message);
+    }
+
+    /// Reports at the line `path` was read from in this file, or at `span`
+    /// when it was not (a key that is absent).
+    fn report_path(&mut self, kind: ProblemKind, path: &str, span: &Range<usize>, message: String) {
+        let line = match self.draft.source.at.get(path) {
+            Some(&(file, line)) if file == self.file => line,
+            _ => self.line(span),
+        };
+        self.problem(kind, path, Some(line), message);
+    }
+
+    fn site(&self, path: &str, span: &Range<usize>) -> Site {
+        Site { file: self.file, line: self.line(span), path: path.to_owned() }
+    }
+
+    /// Records where `path` was read; the first occurrence wins.
+    fn mark(&mut self, path: &str, span: &Range<usize>) {
+        let line = self.line(span);
+        self.draft.source.at.entry(path.to_owned()).or_insert((self.file, line));
+    }
+
+    fn reference(&mut self, entity: Entity, id: &str, path: &str, span: &Range<usize>) {
+        let site = self.site(path, span);
+        self.draft.source.refs.push((entity, id.to_owned(), site));
+    }
+
+    fn need(&mut self, need: Need, path: &str, span: &Range<usize>) {
+        let site = self.site(path, span);
+        self.draft.source.needs.push((need, site));
+    }
+
+    // ----- typed access -------------------------------------------------
+
+    /// Reports keys of `tbl` that are not in `allowed`.
+    fn keys(&mut self, tbl: &Tbl<'_, '_>, allowed: &[&str], kind: ProblemKind) {
+        for key in tbl.t.keys() {
+            let name: &str = key.get_ref();
+            let path = tbl.child(name);
+            self.mark(&path, &key.span());
+            if !allowed.contains(&name) {
+                let expected = allowed.join(", ");
+                self.report(kind, &path, &key.span(), format!("unknown key `{name}`; expected one of: {expected}"));
+            }
+        }
+    }
+
+    /// A key the format requires; its absence leaves the model incomplete.
+    fn required<'a, 'i>(&mut self, tbl: &Tbl<'a, 'i>, key: &str) -> Option<&'a Value<'i>> {
+        let value = tbl.get(key);
+        if value.is_none() {
+            let what = if tbl.path.is_empty() { "the file".to_owned() } else { format!("`{}`", tbl.path) };
+            self.report(ProblemKind::MissingKey, &tbl.child(key), &tbl.span, format!("{what} needs `{key}`"));
+        }
+        value
+    }
+
+    fn wrong_type(&mut self, kind: ProblemKind, value: &Value<'_>, path: &str, expected: &str) {
+        let found = value.get_ref().type_str();
+        self.report(kind, path, &value.span(), format!("expected {expected}, found {found}"));
+    }
+
+    fn table_at<'a, 'i>(&mut self, value: &'a Value<'i>, path: &str, kind: ProblemKind) -> Option<Tbl<'a, 'i>> {
+        self.mark(path, &value.span());
+        match value.get_ref() {
+            DeValue::Table(t) => Some(Tbl { t, path: path.to_owned(), span: value.span() }),
+            _ => {
+                self.wrong_type(kind, value, path, "a table");
+                None
+            }
+        }
+    }
+
+    fn array_at<'a, 'i>(&mut self, value: &'a Value<'i>, path: &str, kind: ProblemKind) -> Option<&'a DeArray<'i>> {
+        self.mark(path, &value.span());
+        match value.get_ref() {
+            DeValue::Array(array) => Some(array),
+            _ => {
+                self.wrong_type(kind, value, path, "an array");
+                None
+            }
+        }
+    }
+
+    fn str_at(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Option<String> {
+        self.mark(path, &value.span());
+        match value.get_ref().as_str() {
+            Some(text) => Some(text.to_owned()),
+            None => {
+                self.wrong_type(kind, value, path, "a string");
+                None
+            }
+        }
+    }
+
+    fn int_at(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Option<i64> {
+        self.mark(path, &value.span());
+        let int = to_i64(value.get_ref());
+        if int.is_none() {
+            self.wrong_type(kind, value, path, "an integer");
+        }
+        int
+    }
+
+    fn bool_at(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Option<bool> {
+        self.mark(path, &value.span());
+        let flag = value.get_ref().as_bool();
+        if flag.is_none() {
+            self.wrong_type(kind, value, path, "true or false");
+        }
+        flag
+    }
+
+    /// An integer in `min..=max`, reported with `kind` when out of range.
+    fn bounded_at(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind, min: i64, max: i64) -> Option<i64> {
+        let wrong_type_kind = if kind == ProblemKind::InvalidValue { ProblemKind::WrongType } else { kind };
+        let int = self.int_at(value, path, wrong_type_kind)?;
+        if int < min || int > max {
+            let name = path.rsplit('.').next().unwrap_or(path);
+            let range = if max == i64::from(u32::MAX) || max == i64::MAX {
+                format!("at least {min}")
+            } else {
+                format!("between {min} and {max}")
+            };
+            self.report(kind, path, &value.span(), format!("`{name}` must be {range}, got {int}"));
+            return None;
+        }
+        Some(int)
+    }
+
+    /// An optional boolean key, `false` when absent.
+    fn flag(&mut self, tbl: &Tbl<'_, '_>, key: &str) -> bool {
+        match tbl.get(key) {
+            Some(value) => self.bool_at(value, &tbl.child(key), ProblemKind::WrongType).unwrap_or(false),
+            None => false,
+        }
+    }
+
+    /// A content id: reported (but kept) when malformed, so references to it
+    /// still resolve and only the id itself is flagged.
+    fn id_at(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Option<String> {
+        let id = self.str_at(value, path, kind)?;
+        if !is_valid_id(&id) {
+            self.report(
+                ProblemKind::InvalidId,
+                path,
+                &value.span(),
+                format!("invalid id `{id}`: use 1 to 32 characters among a-z, 0-9, `_` and `-`"),
+            );
+        }
+        Some(id)
+    }
+
+    /// An array of ids, each with its span.
+    fn id_list(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Vec<(String, Range<usize>)> {
+        let Some(array) = self.array_at(value, path, kind) else {
+            return Vec::new();
+        };
+        let mut ids = Vec::new();
+        for (index, element) in array.iter().enumerate() {
+            if let Some(id) = self.id_at(element, &format!("{path}[{index}]"), kind) {
+                ids.push((id, element.span()));
+            }
+        }
+        ids
+    }
+
+    /// A localized text: `key.es` and `key.en`, both non-empty.
+    fn text(&mut self, tbl: &Tbl<'_, '_>, key: &str) -> Text {
+        let path = tbl.child(key);
+        let mut text = Text::default();
+        let Some(value) = tbl.get(key) else {
+            let message = format!("missing `{key}`: write `{key}.es` and `{key}.en`");
+            self.report(ProblemKind::MissingTranslation, &path, &tbl.span, message);
+            return text;
+        };
+        self.mark(&path, &value.span());
+        let DeValue::Table(languages) = value.get_ref() else {
+            let message = format!("`{key}` must give each language: `{key}.es = \"…\"` and `{key}.en = \"…\"`");
+            self.report(ProblemKind::MissingTranslation, &path, &value.span(), message);
+            return text;
+        };
+        for (language, translation) in languages.iter() {
+            let code: &str = language.get_ref();
+            let lang_path = join(&path, code);
+            self.mark(&lang_path, &language.span());
+            let slot = match code {
+                "es" => &mut text.es,
+                "en" => &mut text.en,
+                other => {
+                    let message = format!("unsupported language `{other}`; texts are written in `es` and `en`");
+                    self.report(ProblemKind::UnknownKey, &lang_path, &language.span(), message);
+                    continue;
+                }
+            };
+            match translation.get_ref().as_str() {
+                Some(words) => *slot = words.trim().to_owned(),
+                None => {
+                    let found = translation.get_ref().type_str();
+                    let message = format!("the `{code}` text must be a string, found {found}");
+                    self.report(ProblemKind::MissingTranslation, &lang_path, &translation.span(), message);
+                }
+            }
+        }
+        for (code, words) in [("es", &text.es), ("en", &text.en)] {
+            if words.is_empty() {
+                let name = if code == "es" { "Spanish" } else { "English" };
+                let message = format!("missing the {name} text `{key}.{code}`");
+                self.report(ProblemKind::MissingTranslation, &join(&path, code), &value.span(), message);
+            }
+        }
+        text
+    }
+
+    /// The entries of an array of tables keyed by `id` (`[[item]]`), each
+    /// returned with its key path rewritten to `<key>.<id>`.
+    fn entities<'a, 'i>(&mut self, parent: &Tbl<'a, 'i>, key: &str) -> Vec<(String, Range<usize>, Tbl<'a, 'i>)> {
+        let list_path = parent.child(key);
+        let Some(value) = parent.get(key) else {
+            return Vec::new();
+        };
+        let Some(array) = self.array_at(value, &list_path, ProblemKind::WrongType) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (index, element) in array.iter().enumerate() {
+            let fallback = format!("{list_path}[{index}]");
+            let Some(mut tbl) = self.table_at(element, &fallback, ProblemKind::WrongType) else {
+                continue;
+            };
+            let Some(id_value) = self.required(&tbl, "id") else {
+                continue;
+            };
+            let Some(id) = self.id_at(id_value, &format!("{fallback}.id"), ProblemKind::WrongType) else {
+                continue;
+            };
+            tbl.path = join(&list_path, &id);
+            self.mark(&tbl.path, &id_value.span());
+            out.push((id, id_value.span(), tbl));
+        }
+        out
+    }
+
+    /// Inserts into `map` unless the id is taken, which is reported.
+    fn insert<K: Ord + From<String>, V>(
+        &mut self,
+        map: &mut BTreeMap<K, V>,
+        id: String,
+        span: &Range<usize>,
+        path: &str,
+        value: V,
+    ) -> bool {
+        let key = K::from(id.clone());
+        if map.contains_key(&key) {
+            let message = format!("duplicate id `{id}`; ids must be unique");
+            self.report(ProblemKind::DuplicateId, path, span, message);
+            return false;
+        }
+        map.insert(key, value);
+        true
+    }
+
+    // ----- requirements, costs, rewards ------------------------------------
+
+    /// `{ item_id = quantity, … }` with positive quantities.
+    fn quantities(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> BTreeMap<ItemId, u32> {
+        let mut out = BTreeMap::new();
+        let Some(tbl) = self.table_at(value, path, kind) else {
+            return out;
+        };
+        for (key, quantity) in tbl.t.iter() {
+            let id: &str = key.get_ref();
+            let item_path = join(path, id);
+            self.mark(&item_path, &key.span());
+            if !is_valid_id(id) {
+                let message = format!("invalid item id `{id}`");
+                self.report(ProblemKind::InvalidId, &item_path, &key.span(), message);
+            }
+            self.reference(Entity::Item, id, &item_path, &key.span());
+            if let Some(quantity) = self.bounded_at(quantity, &item_path, kind, 1, i64::from(u32::MAX)) {
+                out.insert(ItemId(id.to_owned()), quantity as u32);
+            }
+        }
+        out
+    }
+
+    fn requirement(&mut self, value: &Value<'_>, path: &str) -> Requirement {
+        const KIND: ProblemKind = ProblemKind::InvalidRequirement;
+        let mut requirement = Requirement::default();
+        let Some(tbl) = self.table_at(value, path, KIND) else {
+            return requirement;
+        };
+        for (key, value) in tbl.t.iter() {
+            let name: &str = key.get_ref();
+            let key_path = join(path, name);
+            self.mark(&key_path, &key.span());
+            match name {
+                "flags" | "not_flags" => {
+                    for (flag, span) in self.id_list(value, &key_path, KIND) {
+                        let flag = FlagName(flag);
+                        if name == "flags" {
+                            self.need(Need::Flag(flag.clone()), &key_path, &span);
+                            requirement.all.push(Condition::Flag(flag));
+                        } else {
+                            requirement.all.push(Condition::NotFlag(flag));
+                        }
+                    }
+                }
+                "vip" => match self.bool_at(value, &key_path, KIND) {
+                    Some(true) => requirement.all.push(Condition::Vip),
+                    Some(false) => {
+                        let message = "`vip = false` is not a requirement; remove the key".to_owned();
+                        self.report(KIND, &key_path, &value.span(), message);
+                    }
+                    None => {}
+                },
+                "items" => {
+                    for (item, quantity) in self.quantities(value, &key_path, KIND) {
+                        self.need(Need::Item(item.clone()), &join(&key_path, &item.0), &value.span());
+                        requirement.all.push(Condition::Item { item, quantity });
+                    }
+                }
+                "achievements" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::Achievement, &id, &key_path, &span);
+                        let id = AchievementId(id);
+                        self.need(Need::Achievement(id.clone()), &key_path, &span);
+                        requirement.all.push(Condition::Achievement(id));
+                    }
+                }
+                "experiences" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::Experience, &id, &key_path, &span);
+                        requirement.all.push(Condition::ExperienceCompleted(ExperienceId(id)));
+                    }
+                }
+                "besitos" => {
+                    if let Some(besitos) = self.bounded_at(value, &key_path, KIND, 1, i64::MAX) {
+                        requirement.all.push(Condition::MinBesitos(besitos as u64));
+                    }
+                }
+                "level" => {
+                    if let Some(level) = self.bounded_at(value, &key_path, KIND, 1, i64::from(MAX_LEVEL)) {
+                        requirement.all.push(Condition::MinLevel(level as u8));
+                    }
+                }
+                "any" => {
+                    let Some(alternatives) = self.array_at(value, &key_path, KIND) else {
+                        continue;
+                    };
+                    if alternatives.is_empty() {
+                        let message = "`any` needs at least one alternative".to_owned();
+                        self.report(KIND, &key_path, &value.span(), message);
+                    }
+                    for (index, alternative) in alternatives.iter().enumerate() {
+                        let alternative_path = format!("{key_path}[{index}]");
+                        if alternative.get_ref().as_table().is_some_and(|t| t.is_empty()) {
+                            let message = "an empty alternative always holds, which makes `any` pointless".to_owned();
+                            self.report(KIND, &alternative_path, &alternative.span(), message);
+                        }
+                        let alternative = self.requirement(alternative, &alternative_path);
+                        requirement.any.push(alternative);
+                    }
+                }
+                other => {
+                    let message = format!(
+                        "unknown requirement `{other}`; expected flags, not_flags, vip, items, achievements, \
+                         experiences, besitos, level or any"
+                    );
+                    self.report(KIND, &key_path, &key.span(), message);
+                }
+            }
+        }
+        for condition in &requirement.all {
+            if let Condition::Flag(flag) = condition
+                && requirement.all.contains(&Condition::NotFlag(flag.clone()))
+            {
+                let message = format!("requires both `{flag}` and not `{flag}`; no player can meet it");
+                self.report(KIND, path, &tbl.span, message);
+            }
+        }
+        requirement
+    }
+
+    fn cost(&mut self, value: &Value<'_>, path: &str) -> Cost {
+        const KIND: ProblemKind = ProblemKind::InvalidRequirement;
+        let mut cost = Cost::default();
+        let Some(tbl) = self.table_at(value, path, KIND) else {
+            return cost;
+        };
+        self.keys(&tbl, &["besitos", "items"], KIND);
+        if let Some(besitos) = tbl.get("besitos") {
+            cost.besitos = self.bounded_at(besitos, &tbl.child("besitos"), KIND, 1, i64::MAX).unwrap_or(0) as u64;
+        }
+        if let Some(items) = tbl.get("items") {
+            let items_path = tbl.child("items");
+            cost.items = self.quantities(items, &items_path, KIND);
+            for item in cost.items.keys() {
+                self.need(Need::Item(item.clone()), &join(&items_path, &item.0), &items.span());
+            }
+        }
+        cost
+    }
+
+    fn reward(&mut self, value: &Value<'_>, path: &str) -> Reward {
+        const KIND: ProblemKind = ProblemKind::InvalidReward;
+        let mut reward = Reward::default();
+        let Some(tbl) = self.table_at(value, path, KIND) else {
+            return reward;
+        };
+        for (key, value) in tbl.t.iter() {
+            let name: &str = key.get_ref();
+            let key_path = join(path, name);
+            self.mark(&key_path, &key.span());
+            match name {
+                "besitos" => {
+                    reward.besitos = self.bounded_at(value, &key_path, KIND, 1, i64::MAX).unwrap_or(0) as u64;
+                }
+                "xp" => {
+                    reward.experience_points = self.bounded_at(value, &key_path, KIND, 1, i64::MAX).unwrap_or(0) as u64;
+                }
+                "vip_trial_days" => {
+                    reward.vip_trial_days = self.bounded_at(value, &key_path, KIND, 1, 366).unwrap_or(0) as u32;
+                }
+                "items" => reward.items = self.quantities(value, &key_path, KIND),
+                "achievements" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::Achievement, &id, &key_path, &span);
+                        reward.achievements.push(AchievementId(id));
+                    }
+                }
+                "unlock_fragments" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::Fragment, &id, &key_path, &span);
+                        reward.unlock_fragments.push(FragmentId(id));
+                    }
+                }
+                "unlock_experiences" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::Experience, &id, &key_path, &span);
+                        reward.unlock_experiences.push(ExperienceId(id));
+                    }
+                }
+                "unlock_shop_items" => {
+                    for (id, span) in self.id_list(value, &key_path, KIND) {
+                        self.reference(Entity::ShopItem, &id, &key_path, &span);
+                        reward.unlock_shop_items.push(ShopItemId(id));
+                    }
+                }
+                other => {
+                    let message = format!(
+                        "unknown reward `{other}`; expected besitos, xp, items, achievements, unlock_fragments, \
+                         unlock_experiences, unlock_shop_items or vip_trial_days"
+                    );
+                    self.report(KIND, &key_path, &key.span(), message);
+                }
+            }
+        }
+        reward
+    }
+
+    fn optional_requirement(&mut self, tbl: &Tbl<'_, '_>, key: &str) -> Requirement {
+        match tbl.get(key) {
+            Some(value) => self.requirement(value, &tbl.child(key)),
+            None => Requirement::default(),
+        }
+    }
+
+    fn optional_reward(&mut self, tbl: &Tbl<'_, '_>, key: &str) -> Reward {
+        match tbl.get(key) {
+            Some(value) => self.reward(value, &tbl.child(key)),
+            None => Reward::default(),
+        }
+    }
+
+    fn goal(&mut self, value: &Value<'_>, path: &str) -> Option<Goal> {
+        let tbl = self.table_at(value, path, ProblemKind::WrongType)?;
+        if let Some(fragment) = tbl.get("fragment") {
+            self.keys(&tbl, &["fragment"], ProblemKind::UnknownKey);
+            let fragment_path = tbl.child("fragment");
+            let id = self.id_at(fragment, &fragment_path, ProblemKind::WrongType)?;
+            self.reference(Entity::Fragment, &id, &fragment_path, &fragment.span());
+            return Some(Goal::Fragment(FragmentId(id)));
+        }
+        self.keys(&tbl, &["counter", "target", "fragment"], ProblemKind::UnknownKey);
+        let counter_value = self.required(&tbl, "counter")?;
+        let counter_path = tbl.child("counter");
+        let counter = self.str_at(counter_value, &counter_path, ProblemKind::WrongType)?;
+        if !COUNTERS.contains(&counter.as_str()) {
+            let message = format!("unknown counter `{counter}`; expected one of: {}", COUNTERS.join(", "));
+            self.report(ProblemKind::InvalidValue, &counter_path, &counter_value.span(), message);
+        }
+        let target = self.required(&tbl, "target")?;
+        let target =
+            self.bounded_at(target, &tbl.child("target"), ProblemKind::InvalidValue, 1, i64::from(u32::MAX))?;
+        Some(Goal::Counter { counter, target: target as u32 })
+    }
+
+    /// A word among `choices`, reported when it is not one.
+    fn choice<T: Copy>(&mut self, value: &Value<'_>, path: &str, choices: &[(&str, T)]) -> Option<T> {
+        let word = self.str_at(value, path, ProblemKind::WrongType)?;
+        let found = choices.iter().find(|(name, _)| *name == word).map(|(_, choice)| *choice);
+        if found.is_none() {
+            let expected: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+            let message = format!("unknown value `{word}`; expected one of: {}", expected.join(", "));
+            self.report(ProblemKind::InvalidValue, path, &value.span(), message);
+        }
+        found
+    }
+
+    // ----- files ---------------------------------------------------------
+
+    fn levels(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["level"], ProblemKind::UnknownKey);
+        let Some(list) = self.required(root, "level") else {
+            return;
+        };
+        let Some(array) = self.array_at(list, "level", ProblemKind::WrongType) else {
+            return;
+        };
+        for (index, element) in array.iter().enumerate() {
+            let fallback = format!("level[{index}]");
+            let Some(mut tbl) = self.table_at(element, &fallback, ProblemKind::WrongType) else {
+                continue;
+            };
+            let Some(number_value) = self.required(&tbl, "number") else {
+                continue;
+            };
+            let number_path = format!("{fallback}.number");
+            let max = i64::from(MAX_LEVEL);
+            let Some(number) = self.bounded_at(number_value, &number_path, ProblemKind::InvalidLevels, 1, max) else {
+                continue;
+            };
+            tbl.path = format!("level.{number}");
+            self.mark(&tbl.path, &number_value.span());
+            self.keys(&tbl, &["number", "xp", "vip", "title"], ProblemKind::UnknownKey);
+            let experience_points = match self.required(&tbl, "xp") {
+                Some(xp) => self.bounded_at(xp, &tbl.child("xp"), ProblemKind::InvalidLevels, 0, i64::MAX),
+                None => None,
+            };
+            let vip = self.flag(&tbl, "vip");
+            let title = self.text(&tbl, "title");
+            let level =
+                Level { number: number as u8, experience_points: experience_points.unwrap_or(0) as u64, vip, title };
+            if self.draft.levels.contains_key(&level.number) {
+                let message = format!("level {number} is defined twice");
+                self.report(ProblemKind::DuplicateId, &tbl.path, &number_value.span(), message);
+                continue;
+            }
+            self.draft.levels.insert(level.number, level);
+        }
+        let span = list.span();
+        for number in 1..=MAX_LEVEL {
+            if !self.draft.levels.contains_key(&number) {
+                let message = format!("level {number} is not defined; levels 1 to {MAX_LEVEL} are required");
+                self.report(ProblemKind::InvalidLevels, "level", &span, message);
+            }
+        }
+        if let Some(first) = self.draft.levels.get(&1).cloned() {
+            if first.experience_points != 0 {
+                let message = "level 1 must start at 0 xp: every player has it".to_owned();
+                self.report_path(ProblemKind::InvalidLevels, "level.1.xp", &span, message);
+            }
+            if first.vip {
+                let message = "level 1 cannot be VIP: every player starts there".to_owned();
+                self.report_path(ProblemKind::InvalidLevels, "level.1.vip", &span, message);
+            }
+        }
+        let thresholds: Vec<(u8, u64)> = self.draft.levels.values().map(|l| (l.number, l.experience_points)).collect();
+        for pair in thresholds.windows(2) {
+            if pair[1].1 <= pair[0].1 {
+                let path = format!("level.{}.xp", pair[1].0);
+                let message = format!("xp must rise with the level: level {} needs more than {}", pair[1].0, pair[0].1);
+                self.report_path(ProblemKind::InvalidLevels, &path, &span, message);
+            }
+        }
+    }
+
+    fn story(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["level", "start", "fragment"], ProblemKind::UnknownKey);
+        let Some(level_value) = self.required(root, "level") else {
+            return;
+        };
+        let Some(level) = self.bounded_at(level_value, "level", ProblemKind::InvalidValue, 1, i64::from(MAX_LEVEL))
+        else {
+            self.draft.damaged = true;
+            return;
+        };
+        let level = level as u8;
+        if let Some(start) = root.get("start")
+            && let Some(id) = self.id_at(start, "start", ProblemKind::WrongType)
+        {
+            let site = self.site("start", &start.span());
+            if self.draft.source.starts.iter().any(|(other, _, _)| *other == level) {
+                let message = format!("level {level} already has a start in another file");
+                self.report(ProblemKind::InvalidValue, "start", &start.span(), message);
+            } else {
+                self.draft.source.starts.push((level, FragmentId(id), site));
+            }
+        }
+        for (id, span, tbl) in self.entities(root, "fragment") {
+            let Some(fragment) = self.fragment(&tbl, FragmentId(id.clone()), level) else {
+                continue;
+            };
+            let mut fragments = std::mem::take(&mut self.draft.fragments);
+            if self.insert(&mut fragments, id.clone(), &span, &tbl.path, fragment) {
+                self.draft.fragment_order.push(FragmentId(id));
+            }
+            self.draft.fragments = fragments;
+        }
+    }
+
+    fn fragment(&mut self, tbl: &Tbl<'_, '_>, id: FragmentId, level: u8) -> Option<Fragment> {
+        self.keys(tbl, &["id", "text", "ending", "secret", "decision"], ProblemKind::UnknownKey);
+        let text = self.text(tbl, "text");
+        let ending = self.flag(tbl, "ending");
+        let secret = self.flag(tbl, "secret");
+        let mut decisions: Vec<Decision> = Vec::new();
+        for (decision_id, span, decision_tbl) in self.entities(tbl, "decision") {
+            let Some(decision) = self.decision(&decision_tbl, DecisionId(decision_id.clone())) else {
+                continue;
+            };
+            if decisions.iter().any(|other| other.id == decision.id) {
+                let message = format!("duplicate decision id `{decision_id}` in this fragment");
+                self.report(ProblemKind::DuplicateId, &decision_tbl.path, &span, message);
+                continue;
+            }
+            decisions.push(decision);
+        }
+        Some(Fragment { id, level, text, ending, secret, decisions })
+    }
+
+    fn decision(&mut self, tbl: &Tbl<'_, '_>, id: DecisionId) -> Option<Decision> {
+        let allowed = ["id", "label", "to", "requires", "costs", "rewards", "sets_flags"];
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
+        let label = self.text(tbl, "label");
+        let to_value = self.required(tbl, "to")?;
+        let to = FragmentId(self.id_at(to_value, &tbl.child("to"), ProblemKind::WrongType)?);
+        let requires = self.optional_requirement(tbl, "requires");
+        let costs = match tbl.get("costs") {
+            Some(value) => self.cost(value, &tbl.child("costs")),
+            None => Cost::default(),
+        };
+        let rewards = self.optional_reward(tbl, "rewards");
+        let sets_flags = match tbl.get("sets_flags") {
+            Some(value) => self
+                .id_list(value, &tbl.child("sets_flags"), ProblemKind::WrongType)
+                .into_iter()
+                .map(|(flag, _)| FlagName(flag))
+                .collect(),
+            None => Vec::new(),
+        };
+        Some(Decision { id, label, to, requires, costs, rewards, sets_flags })
+    }
+
+    fn items(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["item"], ProblemKind::UnknownKey);
+        let rarities = [
+            ("common", Rarity::Common),
+            ("rare", Rarity::Rare),
+            ("epic", Rarity::Epic),
+            ("legendary", Rarity::Legendary),
+        ];
+        for (id, span, tbl) in self.entities(root, "item") {
+            self.keys(&tbl, &["id", "name", "description", "rarity"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let description = self.text(&tbl, "description");
+            let rarity = match tbl.get("rarity") {
+                Some(value) => self.choice(value, &tbl.child("rarity"), &rarities).unwrap_or(Rarity::Common),
+                None => Rarity::Common,
+            };
+            let item = Item { id: ItemId(id.clone()), name, description, rarity };
+            let mut items = std::mem::take(&mut self.draft.items);
+            self.insert(&mut items, id, &span, &tbl.path, item);
+            self.draft.items = items;
+        }
+    }
+
+    fn achievements(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["achievement"], ProblemKind::UnknownKey);
+        for (id, span, tbl) in self.entities(root, "achievement") {
+            self.keys(&tbl, &["id", "name", "description", "goal", "rewards"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let description = self.text(&tbl, "description");
+            let goal = match tbl.get("goal") {
+                Some(value) => self.goal(value, &tbl.child("goal")),
+                None => None,
+            };
+            let rewards = self.optional_reward(&tbl, "rewards");
+            let achievement = Achievement { id: AchievementId(id.clone()), name, description, goal, rewards };
+            let mut achievements = std::mem::take(&mut self.draft.achievements);
+            self.insert(&mut achievements, id, &span, &tbl.path, achievement);
+            self.draft.achievements = achievements;
+        }
+    }
+
+    fn missions(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["mission"], ProblemKind::UnknownKey);
+        let kinds = [("daily", MissionKind::Daily), ("weekly", MissionKind::Weekly), ("one_off", MissionKind::OneOff)];
+        for (id, span, tbl) in self.entities(root, "mission") {
+            let allowed = ["id", "kind", "name", "description", "goal", "requires", "rewards"];
+            self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
+            let kind = match self.required(&tbl, "kind") {
+                Some(value) => self.choice(value, &tbl.child("kind"), &kinds),
+                None => None,
+            };
+            let name = self.text(&tbl, "name");
+            let description = self.text(&tbl, "description");
+            let goal = match self.required(&tbl, "goal") {
+                Some(value) => self.goal(value, &tbl.child("goal")),
+                None => None,
+            };
+            let requires = self.optional_requirement(&tbl, "requires");
+            let rewards = self.optional_reward(&tbl, "rewards");
+            let (Some(kind), Some(goal)) = (kind, goal) else {
+                continue;
+            };
+            let mission = Mission { id: MissionId(id.clone()), kind, name, description, goal, requires, rewards };
+            let mut missions = std::mem::take(&mut self.draft.missions);
+            self.insert(&mut missions, id, &span, &tbl.path, mission);
+            self.draft.missions = missions;
+        }
+    }
+
+    fn shop(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["shop_item"], ProblemKind::UnknownKey);
+        for (id, span, tbl) in self.entities(root, "shop_item") {
+            let allowed = ["id", "name", "description", "price", "rewards", "requires", "stock", "hidden"];
+            self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let description = self.text(&tbl, "description");
+            let mut price = Price::default();
+            if let Some(value) = self.required(&tbl, "price")
+                && let Some(price_tbl) = self.table_at(value, &tbl.child("price"), ProblemKind::WrongType)
+            {
+                self.keys(&price_tbl, &["besitos", "stars"], ProblemKind::UnknownKey);
+                if let Some(besitos) = price_tbl.get("besitos") {
+                    let path = price_tbl.child("besitos");
+                    price.besitos =
+                        self.bounded_at(besitos, &path, ProblemKind::InvalidValue, 1, i64::MAX).map(|b| b as u64);
+                }
+                if let Some(stars) = price_tbl.get("stars") {
+                    let path = price_tbl.child("stars");
+                    let max = i64::from(u32::MAX);
+                    price.stars = self.bounded_at(stars, &path, ProblemKind::InvalidValue, 1, max).map(|s| s as u32);
+                }
+                if price_tbl.get("besitos").is_none() && price_tbl.get("stars").is_none() {
+                    let message = "a price needs `besitos`, `stars` or both".to_owned();
+                    self.report(ProblemKind::InvalidValue, &price_tbl.path, &value.span(), message);
+                }
+            }
+            let rewards = self.optional_reward(&tbl, "rewards");
+            let written =
+                tbl.get("rewards").is_some_and(|value| value.get_ref().as_table().is_none_or(|t| !t.is_empty()));
+            if rewards.is_empty() && !written {
+                let message = "a shop item must grant something: add `rewards`".to_owned();
+                self.report(ProblemKind::InvalidReward, &tbl.child("rewards"), &tbl.span, message);
+            }
+            let requires = self.optional_requirement(&tbl, "requires");
+            let stock = match tbl.get("stock") {
+                Some(value) => {
+                    let max = i64::from(u32::MAX);
+                    self.bounded_at(value, &tbl.child("stock"), ProblemKind::InvalidValue, 0, max).map(|s| s as u32)
+                }
+                None => None,
+            };
+            let hidden = self.flag(&tbl, "hidden");
+            let item =
+                ShopItem { id: ShopItemId(id.clone()), name, description, price, rewards, requires, stock, hidden };
+            let mut shop = std::mem::take(&mut self.draft.shop);
+            self.insert(&mut shop, id, &span, &tbl.path, item);
+            self.draft.shop = shop;
+        }
+    }
+
+    fn reactions(&mut self, root: &Tbl<'_, '_>) {
+        let mut allowed = vec!["default", "daily_limit"];
+        allowed.extend(ReactionTarget::ALL.map(ReactionTarget::key));
+        self.keys(root, &allowed, ProblemKind::UnknownKey);
+        let mut rewards = ReactionRewards::default();
+        if let Some(value) = root.get("default") {
+            rewards.default_besitos =
+                self.bounded_at(value, "default", ProblemKind::InvalidValue, 0, i64::MAX).unwrap_or(0) as u64;
+        }
+        if let Some(value) = root.get("daily_limit") {
+            let max = i64::from(u32::MAX);
+            rewards.daily_limit =
+                self.bounded_at(value, "daily_limit", ProblemKind::InvalidValue, 1, max).map(|l| l as u32);
+        }
+        for target in ReactionTarget::ALL {
+            let Some(value) = root.get(target.key()) else {
+                continue;
+            };
+            let Some(tbl) = self.table_at(value, target.key(), ProblemKind::WrongType) else {
+                continue;
+            };
+            let mut table = BTreeMap::new();
+            for (emoji, besitos) in tbl.t.iter() {
+                let emoji: &str = emoji.get_ref();
+                let path = tbl.child(emoji);
+                if let Some(besitos) = self.bounded_at(besitos, &path, ProblemKind::InvalidValue, 0, i64::MAX) {
+                    table.insert(emoji.to_owned(), besitos as u64);
+                }
+            }
+            rewards.besitos.insert(target, table);
+        }
+        self.draft.reactions = rewards;
+    }
+
+    fn experiences(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["experience"], ProblemKind::UnknownKey);
+        for (id, span, tbl) in self.entities(root, "experience") {
+            let allowed = ["id", "name", "description", "vip", "requires", "rewards", "component"];
+            self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let description = self.text(&tbl, "description");
+            let vip = self.flag(&tbl, "vip");
+            let requires = self.optional_requirement(&tbl, "requires");
+            let rewards = self.optional_reward(&tbl, "rewards");
+            let mut components: Vec<Component> = Vec::new();
+            for (component_id, component_span, component_tbl) in self.entities(&tbl, "component") {
+                let Some(component) = self.component(&component_tbl, ComponentId(component_id.clone())) else {
+                    continue;
+                };
+                if components.iter().any(|other| other.id == component.id) {
+                    let message = format!("duplicate component id `{component_id}` in this experience");
+                    self.report(ProblemKind::DuplicateId, &component_tbl.path, &component_span, message);
+                    continue;
+                }
+                components.push(component);
+            }
+            let experience =
+                Experience { id: ExperienceId(id.clone()), name, description, vip, requires, rewards, components };
+            let mut experiences = std::mem::take(&mut self.draft.experiences);
+            self.insert(&mut experiences, id, &span, &tbl.path, experience);
+            self.draft.experiences = experiences;
+        }
+    }
+
+    fn component(&mut self, tbl: &Tbl<'_, '_>, id: ComponentId) -> Option<Component> {
+        self.keys(tbl, &["id", "kind", "ref", "count", "after", "rewards"], ProblemKind::UnknownKey);
+        let kinds = [
+            ("fragment", Some(Entity::Fragment)),
+            ("decision", Some(Entity::Decision)),
+            ("mission", Some(Entity::Mission)),
+            ("purchase", Some(Entity::ShopItem)),
+            ("achievement", Some(Entity::Achievement)),
+            ("reaction", None),
+        ];
+        let kind_value = self.required(tbl, "kind")?;
+        let entity = self.choice(kind_value, &tbl.child("kind"), &kinds)?;
+        let kind = match entity {
+            None => {
+                let count = match tbl.get("count") {
+                    Some(value) => {
+                        let max = i64::from(u32::MAX);
+                        self.bounded_at(value, &tbl.child("count"), ProblemKind::InvalidValue, 1, max).unwrap_or(1)
+                    }
+                    None => 1,
+                };
+                ComponentKind::Reaction { count: count as u32 }
+            }
+            Some(entity) => {
+                let ref_path = tbl.child("ref");
+                let ref_value = self.required(tbl, "ref")?;
+                let target = self.str_at(ref_value, &ref_path, ProblemKind::WrongType)?;
+                self.reference(entity, &target, &ref_path, &ref_value.span());
+                match entity {
+                    Entity::Fragment => ComponentKind::Fragment(FragmentId(target)),
+                    Entity::Decision => {
+                        let (fragment, decision) = target.split_once('/').unwrap_or((&target, ""));
+                        ComponentKind::Decision(FragmentId(fragment.to_owned()), DecisionId(decision.to_owned()))
+                    }
+                    Entity::Mission => ComponentKind::Mission(MissionId(target)),
+                    Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
+                    _ => ComponentKind::Achievement(AchievementId(target)),
+                }
+            }
+        };
+        let after = match tbl.get("after") {
+            Some(value) => self
+                .id_list(value, &tbl.child("after"), ProblemKind::WrongType)
+                .into_iter()
+                .map(|(after, _)| ComponentId(after))
+                .collect(),
+            None => Vec::new(),
+        };
+        let rewards = self.optional_reward(tbl, "rewards");
+        Some(Component { id, kind, after, rewards })
+    }
+}

@@ -1,0 +1,314 @@
+//! Checks across files: references, the story graph, experiences and
+//! whether every requirement can be met.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use super::Content;
+use super::ids::{AchievementId, ComponentId, FlagName, FragmentId};
+use super::model::{Experience, Reward};
+use super::problem::{ContentProblem, Entity, ProblemKind};
+use super::read::Need;
+use crate::ids::ItemId;
+
+/// Every problem of `content` that reading alone cannot see. Returns all of
+/// them, in a stable order (by kind of check, then file order).
+pub fn validate(content: &Content) -> Vec<ContentProblem> {
+    let mut problems = Vec::new();
+    references(content, &mut problems);
+    let start_ok = starts(content, &mut problems);
+    story(content, start_ok, &mut problems);
+    for experience in content.experiences.values() {
+        components(content, experience, &mut problems);
+    }
+    obtainable(content, &mut problems);
+    problems
+}
+
+fn references(content: &Content, problems: &mut Vec<ContentProblem>) {
+    for (entity, id, site) in &content.source.refs {
+        let exists = match entity {
+            Entity::Fragment => content.fragments.contains_key(id.as_str()),
+            Entity::Decision => match id.split_once('/') {
+                Some((fragment, decision)) => content
+                    .fragments
+                    .get(fragment)
+                    .is_some_and(|fragment| fragment.decisions.iter().any(|d| d.id.as_str() == decision)),
+                None => false,
+            },
+            Entity::Item => content.items.contains_key(id.as_str()),
+            Entity::Achievement => content.achievements.contains_key(id.as_str()),
+            Entity::Mission => content.missions.contains_key(id.as_str()),
+            Entity::ShopItem => content.shop.contains_key(id.as_str()),
+            Entity::Experience => content.experiences.contains_key(id.as_str()),
+            Entity::Component => true,
+        };
+        if !exists {
+            let mut message = format!("unknown {entity} `{id}`");
+            if *entity == Entity::Decision {
+                message.push_str("; write `fragment_id/decision_id` of an existing decision");
+            }
+            problems.push(content.source.problem_at(ProblemKind::UnknownReference(*entity), site, message));
+        }
+    }
+}
+
+/// Checks each story file's `start`; true when the level-1 start exists.
+fn starts(content: &Content, problems: &mut Vec<ContentProblem>) -> bool {
+    let mut start_ok = false;
+    for (level, id, site) in &content.source.starts {
+        match content.fragments.get(id) {
+            None => {
+                let message = format!("unknown fragment `{id}`");
+                problems.push(content.source.problem_at(
+                    ProblemKind::UnknownReference(Entity::Fragment),
+                    site,
+                    message,
+                ));
+            }
+            Some(fragment) if fragment.level != *level => {
+                let message = format!("start `{id}` belongs to level {}, not to level {level}", fragment.level);
+                problems.push(content.source.problem_at(ProblemKind::InvalidValue, site, message));
+            }
+            Some(_) => start_ok |= *level == 1,
+        }
+    }
+    start_ok
+}
+
+fn story(content: &Content, start_ok: bool, problems: &mut Vec<ContentProblem>) {
+    let source = &content.source;
+    let is_vip = |level: u8| content.levels.get(&level).is_some_and(|l| l.vip);
+    // Edges whose target exists, by fragment.
+    let mut edges: BTreeMap<&FragmentId, Vec<&FragmentId>> = BTreeMap::new();
+    for id in &content.fragment_order {
+        let Some(fragment) = content.fragments.get(id) else { continue };
+        let out = edges.entry(id).or_default();
+        if fragment.decisions.is_empty() && !fragment.ending {
+            let message = "no decisions and not an ending: the player is stuck here; add a decision or \
+                           `ending = true`"
+                .to_owned();
+            problems.push(source.problem(ProblemKind::DeadEnd, &format!("fragment.{id}"), message));
+        }
+        for decision in &fragment.decisions {
+            let path = format!("fragment.{id}.decision.{}.to", decision.id);
+            let Some(target) = content.fragments.get(&decision.to) else {
+                let message = format!("unknown fragment `{}`", decision.to);
+                problems.push(source.problem(ProblemKind::UnknownReference(Entity::Fragment), &path, message));
+                continue;
+            };
+            out.push(&target.id);
+            let requirement = decision.requirement();
+            if target.secret && requirement.is_empty() {
+                let message = format!(
+                    "leads to the secret fragment `{}` without requirements; a secret must be earned \
+                     (add `requires` or `costs`)",
+                    target.id
+                );
+                problems.push(source.problem(ProblemKind::UngatedSecret, &path, message));
+            }
+            if !is_vip(fragment.level) && is_vip(target.level) && !requirement.implies_vip() {
+                let message = format!(
+                    "leads from free level {} into VIP level {} without requiring VIP; add `vip = true` to \
+                     `requires`",
+                    fragment.level, target.level
+                );
+                problems.push(source.problem(ProblemKind::VipLeak, &path, message));
+            }
+        }
+    }
+
+    if start_ok {
+        let start = &content.start;
+        let mut reached: BTreeSet<&FragmentId> = BTreeSet::new();
+        let mut queue = VecDeque::from([start]);
+        reached.insert(start);
+        while let Some(id) = queue.pop_front() {
+            for &next in edges.get(id).into_iter().flatten() {
+                if reached.insert(next) {
+                    queue.push_back(next);
+                }
+            }
+        }
+        for id in &content.fragment_order {
+            if !reached.contains(id) {
+                let secret = content.fragments.get(id).is_some_and(|f| f.secret);
+                let mut message = format!("no path of decisions leads here from the start `{start}`");
+                if secret {
+                    message.push_str("; a secret is reached through a decision with requirements");
+                }
+                problems.push(source.problem(ProblemKind::Unreachable, &format!("fragment.{id}"), message));
+            }
+        }
+    }
+
+    for component in strongly_connected(&content.fragment_order, &edges) {
+        let members: BTreeSet<&FragmentId> = component.iter().copied().collect();
+        let loops = component.len() > 1 || edges.get(component[0]).is_some_and(|out| out.contains(&component[0]));
+        let has_ending = component.iter().any(|id| content.fragments.get(*id).is_some_and(|f| f.ending));
+        let leaves = component.iter().any(|id| edges.get(id).into_iter().flatten().any(|next| !members.contains(next)));
+        if loops && !has_ending && !leaves {
+            let first = content.fragment_order.iter().find(|id| members.contains(id)).unwrap_or(component[0]);
+            let names: Vec<String> =
+                content.fragment_order.iter().filter(|id| members.contains(id)).map(|id| format!("`{id}`")).collect();
+            let message = format!(
+                "{} form a loop with no way out and no ending: a player who enters is trapped",
+                names.join(", ")
+            );
+            problems.push(source.problem(ProblemKind::TrapCycle, &format!("fragment.{first}"), message));
+        }
+    }
+}
+
+/// Tarjan's algorithm, iterative so a long story cannot overflow the stack.
+/// Returns the strongly connected components, each as a list of fragments.
+fn strongly_connected<'a>(
+    order: &'a [FragmentId],
+    edges: &BTreeMap<&'a FragmentId, Vec<&'a FragmentId>>,
+) -> Vec<Vec<&'a FragmentId>> {
+    let mut index: BTreeMap<&FragmentId, usize> = BTreeMap::new();
+    let mut low: BTreeMap<&FragmentId, usize> = BTreeMap::new();
+    let mut on_stack: BTreeSet<&FragmentId> = BTreeSet::new();
+    let mut stack: Vec<&FragmentId> = Vec::new();
+    let mut components = Vec::new();
+    let mut counter = 0;
+    for root in order {
+        if index.contains_key(root) {
+            continue;
+        }
+        // Each frame: a node and how many of its edges were explored.
+        let mut frames: Vec<(&FragmentId, usize)> = vec![(root, 0)];
+        index.insert(root, counter);
+        low.insert(root, counter);
+        counter += 1;
+        stack.push(root);
+        on_stack.insert(root);
+        while let Some(&mut (node, ref mut next_edge)) = frames.last_mut() {
+            let out = edges.get(node).map(Vec::as_slice).unwrap_or_default();
+            if let Some(&next) = out.get(*next_edge) {
+                *next_edge += 1;
+                if !index.contains_key(next) {
+                    index.insert(next, counter);
+                    low.insert(next, counter);
+                    counter += 1;
+                    stack.push(next);
+                    on_stack.insert(next);
+                    frames.push((next, 0));
+                } else if on_stack.contains(next) {
+                    let candidate = index[next];
+                    let entry = low.entry(node).or_default();
+                    *entry = (*entry).min(candidate);
+                }
+                continue;
+            }
+            frames.pop();
+            if let Some(&(parent, _)) = frames.last() {
+                let candidate = low[node];
+                let entry = low.entry(parent).or_default();
+                *entry = (*entry).min(candidate);
+            }
+            if low[node] == index[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack.remove(member);
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                components.push(component);
+            }
+        }
+    }
+    components
+}
+
+/// Component dependencies must name components of the same experience and
+/// form a DAG, or the experience could never be completed.
+fn components(content: &Content, experience: &Experience, problems: &mut Vec<ContentProblem>) {
+    let ids: BTreeSet<&ComponentId> = experience.components.iter().map(|c| &c.id).collect();
+    let base = format!("experience.{}.component", experience.id);
+    for component in &experience.components {
+        for after in &component.after {
+            if !ids.contains(after) {
+                let path = format!("{base}.{}.after", component.id);
+                let message = format!("unknown component `{after}` in experience `{}`", experience.id);
+                problems.push(content.source.problem(ProblemKind::UnknownReference(Entity::Component), &path, message));
+            }
+        }
+    }
+    // Kahn's algorithm: whatever cannot be ordered is on or behind a cycle.
+    let mut pending: BTreeMap<&ComponentId, usize> = experience
+        .components
+        .iter()
+        .map(|c| (&c.id, c.after.iter().filter(|after| ids.contains(after)).count()))
+        .collect();
+    let mut ready: Vec<&ComponentId> = pending.iter().filter(|(_, n)| **n == 0).map(|(id, _)| *id).collect();
+    while let Some(done) = ready.pop() {
+        pending.remove(done);
+        for component in &experience.components {
+            if component.after.contains(done)
+                && let Some(count) = pending.get_mut(&component.id)
+            {
+                *count -= 1;
+                if *count == 0 {
+                    ready.push(&component.id);
+                }
+            }
+        }
+    }
+    if let Some(first) = experience.components.iter().find(|c| pending.contains_key(&c.id)) {
+        let names: Vec<String> = experience
+            .components
+            .iter()
+            .filter(|c| pending.contains_key(&c.id))
+            .map(|c| format!("`{}`", c.id))
+            .collect();
+        let message = format!("components {} depend on each other in a cycle", names.join(", "));
+        let path = format!("{base}.{}.after", first.id);
+        problems.push(content.source.problem(ProblemKind::ExperienceCycle, &path, message));
+    }
+}
+
+/// Every reward the content can hand out, wherever it is written.
+pub(super) fn all_rewards(content: &Content) -> Vec<&Reward> {
+    let mut rewards: Vec<&Reward> = Vec::new();
+    for fragment in content.fragments.values() {
+        rewards.extend(fragment.decisions.iter().map(|d| &d.rewards));
+    }
+    rewards.extend(content.missions.values().map(|m| &m.rewards));
+    rewards.extend(content.achievements.values().map(|a| &a.rewards));
+    rewards.extend(content.shop.values().map(|s| &s.rewards));
+    for experience in content.experiences.values() {
+        rewards.push(&experience.rewards);
+        rewards.extend(experience.components.iter().map(|c| &c.rewards));
+    }
+    rewards
+}
+
+/// A requirement nobody can meet traps players as surely as a missing
+/// fragment: each flag, item and achievement asked for must be given
+/// somewhere.
+fn obtainable(content: &Content, problems: &mut Vec<ContentProblem>) {
+    let flags: BTreeSet<&FlagName> =
+        content.fragments.values().flat_map(|f| &f.decisions).flat_map(|d| &d.sets_flags).collect();
+    let rewards = all_rewards(content);
+    let items: BTreeSet<&ItemId> = rewards.iter().flat_map(|r| r.items.keys()).collect();
+    let mut achievements: BTreeSet<&AchievementId> = rewards.iter().flat_map(|r| &r.achievements).collect();
+    achievements.extend(content.achievements.values().filter(|a| a.goal.is_some()).map(|a| &a.id));
+    for (need, site) in &content.source.needs {
+        let message = match need {
+            Need::Flag(flag) if !flags.contains(flag) => {
+                format!("flag `{flag}` is never set: no decision has it in `sets_flags`")
+            }
+            Need::Item(item) if content.items.contains_key(item) && !items.contains(item) => format!(
+                "item `{item}` is given by nothing: no decision, mission, achievement, shop item or \
+                 experience rewards it"
+            ),
+            Need::Achievement(id) if content.achievements.contains_key(id) && !achievements.contains(id) => {
+                format!("achievement `{id}` cannot be earned: it has no `goal` and no reward grants it")
+            }
+            _ => continue,
+        };
+        problems.push(content.source.problem_at(ProblemKind::Unobtainable, site, message));
+    }
+}

@@ -1,0 +1,122 @@
+//! Content files on disk: loading a content folder, and the
+//! `dianabot content check [DIR]` command.
+//!
+//! Parsing and validation are pure and live in `dianabot_game::content`;
+//! this module only finds and reads the files, and formats problems the way
+//! editors and CI logs link to: `path:line: key: message`.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use dianabot_game::content::{Content, ContentProblem};
+
+/// The content folder used when none is configured.
+pub const DEFAULT_DIR: &str = "content";
+
+/// A content folder that failed validation: every problem, not just the
+/// first, so the operator can fix them in one pass.
+#[derive(Debug, thiserror::Error)]
+pub struct InvalidContent {
+    pub dir: PathBuf,
+    pub problems: Vec<ContentProblem>,
+}
+
+impl fmt::Display for InvalidContent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        let noun = if count == 1 { "problem" } else { "problems" };
+        write!(f, "invalid content in {} ({count} {noun}):", self.dir.display())?;
+        for problem in &self.problems {
+            write!(f, "\n  {}", located(&self.dir, problem))?;
+        }
+        Ok(())
+    }
+}
+
+/// The problem with its file shown relative to the current directory
+/// (`content/story/level-1.toml:12: …`) rather than to the content folder.
+fn located(dir: &Path, problem: &ContentProblem) -> String {
+    let mut problem = problem.clone();
+    if !problem.file.is_empty() {
+        problem.file = dir.join(&problem.file).display().to_string();
+    }
+    problem.to_string()
+}
+
+/// Reads every `.toml` file under `dir` (recursively, skipping hidden
+/// entries) as `(path relative to dir with '/' separators, text)`, sorted.
+pub fn read_files(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) -> anyhow::Result<()> {
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("cannot read content folder {}", dir.display()))?;
+        for entry in entries {
+            let path = entry.with_context(|| format!("cannot list {}", dir.display()))?.path();
+            let hidden = path.file_name().and_then(|name| name.to_str()).is_none_or(|name| name.starts_with('.'));
+            if hidden {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out)?;
+            } else if path.extension().is_some_and(|ext| ext == "toml") {
+                let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+                let relative = path.strip_prefix(root).unwrap_or(&path);
+                let relative: Vec<String> =
+                    relative.components().map(|part| part.as_os_str().to_string_lossy().into_owned()).collect();
+                out.push((relative.join("/"), text));
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+/// Loads and validates the content folder `dir`. On invalid content the
+/// error is an [`InvalidContent`] listing every problem, which is what the
+/// server prints when it refuses to start.
+pub fn load_dir(dir: &Path) -> anyhow::Result<Content> {
+    let files = read_files(dir)?;
+    Content::parse(&files).map_err(|problems| InvalidContent { dir: dir.to_owned(), problems }.into())
+}
+
+/// `dianabot content check [DIR]`: prints every problem (or a summary of
+/// valid content) and exits non-zero when the content is invalid or
+/// unreadable.
+pub fn check(dir: &Path) -> ExitCode {
+    match load_dir(dir) {
+        Ok(content) => {
+            let fragments = content.fragments().count();
+            let endings = content.fragments().filter(|fragment| fragment.ending).count();
+            let secrets = content.fragments().filter(|fragment| fragment.secret).count();
+            println!(
+                "{}: content is valid: {fragments} fragments ({endings} endings, {secrets} secrets), {} items, {} \
+                 achievements, {} missions, {} shop items, {} experiences",
+                dir.display(),
+                content.items().count(),
+                content.achievements().count(),
+                content.missions().count(),
+                content.shop_items().count(),
+                content.experiences().count(),
+            );
+            ExitCode::SUCCESS
+        }
+        Err(error) => match error.downcast_ref::<InvalidContent>() {
+            Some(invalid) => {
+                for problem in &invalid.problems {
+                    eprintln!("{}", located(&invalid.dir, problem));
+                }
+                let count = invalid.problems.len();
+                eprintln!("{}: {count} content problem{}", dir.display(), if count == 1 { "" } else { "s" });
+                ExitCode::FAILURE
+            }
+            None => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
