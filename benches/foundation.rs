@@ -80,7 +80,7 @@ async fn fresh_postgres(name: &str) -> String {
 async fn runtime(url: &str, actors: ActorConfig) -> (Router, Flusher, Store) {
     let store = Store::open(url).await.expect("open store");
     let (flusher, _) = Flusher::spawn(store.clone(), FlushConfig::default());
-    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()));
+    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()), Arc::new(dianabot::content::load_demo().unwrap()));
     (router, flusher, store)
 }
 
@@ -296,7 +296,8 @@ async fn activation(users: usize) {
     // One real snapshot, replicated: every stored user is valid.
     let mut template = UserState::new(UserId(0));
     let rules = Rules::default();
-    let ctx = dianabot_game::Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let content = dianabot::content::load_demo().unwrap();
+    let ctx = dianabot_game::Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let command = Command::Register { first_name: "b".into(), username: None, language: Language::Es };
     let events = dianabot_game::decide(&template, &command, ctx).unwrap();
     events.iter().for_each(|event| template.apply(event));

@@ -10,8 +10,9 @@ use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
 
 fn registered_user() -> UserState {
     let rules = Rules::default();
+    let content = dianabot::content::load_demo().unwrap();
     let mut state = UserState::new(UserId(1));
-    let ctx = Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
     decide(&state, &register, ctx).unwrap().iter().for_each(|event| state.apply(event));
     for message_id in 0..20 {
@@ -23,7 +24,8 @@ fn registered_user() -> UserState {
 
 fn rules(c: &mut Criterion) {
     let rules = Rules::default();
-    let ctx = Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let content = dianabot::content::load_demo().unwrap();
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let state = registered_user();
     let grant = Command::AdminGrant(Besitos::new(5).unwrap());
     c.bench_function("decide+apply grant", |b| {
@@ -49,7 +51,7 @@ fn actor_round_trip(c: &mut Criterion) {
     let router = system.block_on(async {
         let store = Store::open(&format!("sqlite:{}", path.display())).await.unwrap();
         let (flusher, _) = Flusher::spawn(store.clone(), FlushConfig::default());
-        let router = Router::start(ActorConfig::default(), store, flusher, Arc::new(Rules::default()));
+        let router = Router::start(ActorConfig::default(), store, flusher, Arc::new(Rules::default()), Arc::new(dianabot::content::load_demo().unwrap()));
         router.view(UserId(1), |_| ()).await.unwrap();
         router
     });

@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
+use crate::content;
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::translate::Translator;
@@ -39,11 +40,19 @@ impl App {
     /// the intake — and the emulator when no real Telegram is configured.
     /// Must run inside [`run_actix`].
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        // Invalid content stops the server here, with every problem listed.
+        let content = Arc::new(content::load_dir(&config.content_dir)?);
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
-        let router = Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(Rules::default()));
+        let router = Router::start(
+            config.actors.clone(),
+            store.clone(),
+            flusher.clone(),
+            Arc::new(Rules::default()),
+            content,
+        );
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());

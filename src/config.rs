@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -52,6 +53,9 @@ pub struct Config {
     /// `CALLBACK_SECRET`: key that signs inline-button data. Default: derived
     /// from the bot token, so buttons survive restarts.
     pub callback_secret: Option<String>,
+    /// `CONTENT_DIR`: the story and economy files. Default `content` in the
+    /// working directory, else the demo content of the source tree.
+    pub content_dir: PathBuf,
     /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
     pub admins: BTreeSet<i64>,
 }
@@ -100,6 +104,7 @@ impl Config {
         Ok(Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
+            content_dir: get("CONTENT_DIR").map(PathBuf::from).unwrap_or_else(default_content_dir),
             admins: get("ADMIN_IDS")
                 .map(|ids| {
                     ids.split(',')
@@ -119,6 +124,11 @@ impl Config {
             flush,
         })
     }
+}
+
+fn default_content_dir() -> PathBuf {
+    let here = PathBuf::from(crate::content::DEFAULT_DIR);
+    if here.is_dir() { here } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/content")) }
 }
 
 fn parse<T>(get: &impl Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<T>>

@@ -83,6 +83,11 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Content> {
     Content::parse(&files).map_err(|problems| InvalidContent { dir: dir.to_owned(), problems }.into())
 }
 
+/// The demo content shipped in the source tree (tests and benchmarks).
+pub fn load_demo() -> anyhow::Result<Content> {
+    load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")))
+}
+
 /// `dianabot content check [DIR]`: prints every problem (or a summary of
 /// valid content) and exits non-zero when the content is invalid or
 /// unreadable.

@@ -29,7 +29,8 @@ fn command() -> impl Strategy<Value = Command> {
 /// write each applied command produced.
 fn play(user: UserId, commands: &[Command]) -> (UserState, Vec<UserWrite>) {
     let rules = Rules::default();
-    let ctx = Ctx { now: 1_700_000_000, rules: &rules, update_id: None };
+    let content = dianabot::content::load_demo().expect("demo content");
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let mut state = UserState::new(user);
     let mut writes = Vec::new();
     let register = Command::Register { first_name: "Ana".into(), username: Some("ana".into()), language: Language::Es };

@@ -1,10 +1,11 @@
 //! The front door of the actor runtime.
 
 use std::hash::{Hash, Hasher};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use actix::{Actor, Addr, Arbiter};
+use dianabot_game::content::Content;
 use dianabot_game::{Command, Event, RuleError, Rules, UpdateId, UserId, UserState};
 use dianabot_persistence::{FlushError, Flusher, Store};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, oneshot};
@@ -84,11 +85,19 @@ pub(crate) struct Env {
     pub store: Store,
     pub flusher: Flusher,
     pub rules: Arc<Rules>,
+    /// Replaced whole on reload; an actor takes the current one per message.
+    pub content: RwLock<Arc<Content>>,
     pub config: ActorConfig,
     pub stats: Arc<ActorStats>,
     /// The multi-threaded runtime store queries run on; actors live on
     /// single-threaded arbiters and must not own database sockets.
     pub io: tokio::runtime::Handle,
+}
+
+impl Env {
+    pub fn content(&self) -> Arc<Content> {
+        self.content.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
 }
 
 struct Shard {
@@ -115,18 +124,20 @@ struct Inner {
     stats: Arc<ActorStats>,
     flusher: Flusher,
     max_in_flight: usize,
+    env: Arc<Env>,
 }
 
 impl Router {
     /// Starts the shards, each on its own arbiter thread. Must be called
     /// from within an actix `System` running on a tokio runtime.
-    pub fn start(config: ActorConfig, store: Store, flusher: Flusher, rules: Arc<Rules>) -> Router {
+    pub fn start(config: ActorConfig, store: Store, flusher: Flusher, rules: Arc<Rules>, content: Arc<Content>) -> Router {
         let stats = Arc::new(ActorStats::default());
         let max_in_flight = config.max_in_flight_per_shard.max(1);
         let env = Arc::new(Env {
             store,
             flusher: flusher.clone(),
             rules,
+            content: RwLock::new(content),
             config: config.clone(),
             stats: stats.clone(),
             io: tokio::runtime::Handle::current(),
@@ -141,7 +152,8 @@ impl Router {
                 Shard { supervisor, in_flight, sending: Mutex::new(()), arbiter }
             })
             .collect();
-        Router { inner: Arc::new(Inner { shards, closing: AtomicBool::new(false), stats, flusher, max_in_flight }) }
+        let inner = Inner { shards, closing: AtomicBool::new(false), stats, flusher, max_in_flight, env };
+        Router { inner: Arc::new(inner) }
     }
 
     /// Hands `envelope` to its user's actor and returns the reply `render`
@@ -191,6 +203,17 @@ impl Router {
     {
         let dispatched = self.dispatch_work(user_id, Work::View, move |state, _| render(state)).await?;
         Ok(dispatched.reply)
+    }
+
+    /// The content actors decide with now.
+    pub fn content(&self) -> Arc<Content> {
+        self.inner.env.content()
+    }
+
+    /// Hot reload: messages handled from now on see `content`; a message
+    /// being handled finishes with the content it started with.
+    pub fn replace_content(&self, content: Arc<Content>) {
+        *self.inner.env.content.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = content;
     }
 
     pub fn stats(&self) -> &ActorStats {

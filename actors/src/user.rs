@@ -83,7 +83,8 @@ impl UserActor {
         if let Some(inject) = &self.shard.env.config.fault_injector {
             (inject.0)(&envelope);
         }
-        let ctx = Ctx { now: unix_now(), rules: &self.shard.env.rules, update_id: envelope.update_id };
+        let content = self.shard.env.content();
+        let ctx = Ctx { now: unix_now(), rules: &self.shard.env.rules, content: &content, update_id: envelope.update_id };
         match decide(state, &envelope.command, ctx) {
             Err(refusal) => {
                 // Nothing changed, so nothing needs to become durable.

@@ -1,3 +1,4 @@
+use crate::content::Missing;
 use crate::ids::ItemId;
 
 /// Why a command was refused. A refused command changes nothing.
@@ -17,6 +18,12 @@ pub enum RuleError {
     TooManyItems { item: ItemId },
     #[error("malformed request: {0}")]
     Malformed(String),
+    #[error("that button belongs to an earlier page of the story")]
+    StaleChoice,
+    #[error("that choice is not offered here")]
+    UnknownChoice,
+    #[error("requirements not met")]
+    RequirementsNotMet { missing: Vec<Missing> },
     #[error("reaction already rewarded")]
     AlreadyRewarded,
 }

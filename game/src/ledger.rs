@@ -22,6 +22,10 @@ pub enum Reason {
     AdminGrant,
     /// Taken by an operator.
     AdminDeduction,
+    /// Paid by a story decision's rewards.
+    StoryReward,
+    /// Spent by a story decision's costs.
+    StoryCost,
 }
 
 impl Reason {
@@ -34,6 +38,8 @@ impl Reason {
             Reason::Reaction => "reaction",
             Reason::AdminGrant => "admin_grant",
             Reason::AdminDeduction => "admin_deduction",
+            Reason::StoryReward => "story_reward",
+            Reason::StoryCost => "story_cost",
         }
     }
 

@@ -24,9 +24,10 @@ mod ids;
 mod ledger;
 mod rules;
 mod state;
+pub mod story;
 
 pub use error::RuleError;
 pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
-pub use rules::{Command, Ctx, Event, Rules, decide};
+pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
 pub use state::{AppliedUpdates, Profile, Progress, StoryProgress, UserState, Wallet};

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::Content;
 use crate::error::RuleError;
+use crate::story;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
@@ -34,6 +36,16 @@ pub enum Command {
         item: ItemId,
         quantity: u32,
     },
+    /// An operator grants VIP for some days (from now, or extending).
+    GrantVip { days: u32 },
+    /// Opens the story: enters the first fragment the first time.
+    OpenStory,
+    /// TOMAR_DECISION: takes the `choice`-th decision of the fragment the
+    /// button was rendered for (`fragment` is its [`crate::story::fragment_tag`]),
+    /// so a button from an older fragment is recognised as stale.
+    Decide { fragment: u32, choice: u8 },
+    /// Back to the first fragment after an ending; keeps everything earned.
+    RestartStory,
 }
 
 impl Command {
@@ -47,6 +59,10 @@ impl Command {
             Command::AdminDeduct(_) => "admin_deduct",
             Command::GrantItem { .. } => "grant_item",
             Command::ConsumeItem { .. } => "consume_item",
+            Command::GrantVip { .. } => "grant_vip",
+            Command::OpenStory => "open_story",
+            Command::Decide { .. } => "decide",
+            Command::RestartStory => "restart_story",
         }
     }
 }
@@ -62,6 +78,24 @@ pub enum Event {
     ItemsConsumed { item: ItemId, quantity: u32 },
     ReactionRewarded { post: PostRef, emoji: String },
     CounterIncremented { counter: String, by: u64 },
+    FragmentEntered { fragment: String, secret: bool },
+    FlagSet { flag: String },
+    AchievementUnlocked { achievement: String },
+    ExperienceGained { points: u64 },
+    Unlocked(Unlock),
+    /// VIP membership now lasts until this unix second.
+    VipExtended { until: i64 },
+    /// ACCEDER_NARRATIVA_VIP refused a free player: a conversion
+    /// opportunity, recorded for analytics; the bot shows a preview.
+    VipDenied { fragment: String },
+}
+
+/// Something a reward makes available to one player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unlock {
+    Fragment(String),
+    Experience(String),
+    ShopItem(String),
 }
 
 /// Economy tunables. Operators will set them from content; these defaults
@@ -82,12 +116,14 @@ impl Default for Rules {
     }
 }
 
-/// What a decision may read besides the state: the time and the tunables.
+/// What a decision may read besides the state: the time, the tunables and
+/// the content.
 #[derive(Debug, Clone, Copy)]
 pub struct Ctx<'a> {
     /// Unix seconds.
     pub now: i64,
     pub rules: &'a Rules,
+    pub content: &'a Content,
     /// The update being handled, recorded on ledger entries.
     pub update_id: Option<UpdateId>,
 }
@@ -98,7 +134,7 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
     if !state.is_registered() && !matches!(command, Command::Register { .. }) {
         return Err(RuleError::UnknownUser);
     }
-    let mut journal = Journal { next_seq: state.wallet.next_seq, ctx };
+    let mut journal = Journal::new(state, ctx);
     match command {
         Command::Register { first_name, username, language } => {
             if state.is_registered() {
@@ -163,6 +199,13 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
             }
             Ok(vec![Event::ItemsConsumed { item: item.clone(), quantity: *quantity }])
         }
+        Command::GrantVip { days } => {
+            if *days == 0 {
+                return Err(RuleError::NonPositiveAmount(0));
+            }
+            Ok(vec![story::extend_vip(state, ctx.now, *days)])
+        }
+        Command::OpenStory | Command::Decide { .. } | Command::RestartStory => story::decide(state, command, ctx, journal),
     }
 }
 
@@ -174,17 +217,21 @@ fn positive_quantity(quantity: u32) -> Result<(), RuleError> {
 }
 
 /// Hands out consecutive ledger sequence numbers within one decision.
-struct Journal<'a> {
+pub(crate) struct Journal<'a> {
     next_seq: u64,
     ctx: Ctx<'a>,
 }
 
-impl Journal<'_> {
-    fn credit(&mut self, amount: i64, reason: Reason) -> Event {
+impl<'a> Journal<'a> {
+    fn new(state: &UserState, ctx: Ctx<'a>) -> Journal<'a> {
+        Journal { next_seq: state.wallet.next_seq, ctx }
+    }
+
+    pub(crate) fn credit(&mut self, amount: i64, reason: Reason) -> Event {
         self.entry(amount, reason)
     }
 
-    fn debit(&mut self, amount: i64, reason: Reason) -> Event {
+    pub(crate) fn debit(&mut self, amount: i64, reason: Reason) -> Event {
         self.entry(-amount, reason)
     }
 

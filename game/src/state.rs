@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::LedgerEntry;
-use crate::rules::Event;
+use crate::rules::{Event, Unlock};
 
 /// Everything the game knows about one user. Only that user's actor mutates
 /// it, and only through [`UserState::apply`].
@@ -65,12 +65,21 @@ pub struct Progress {
     /// Added after the first snapshots were written: it changes the bincode
     /// encoding of `Progress`, acceptable while nothing is deployed.
     pub experience_points: u64,
+    pub unlocked_experiences: BTreeSet<String>,
+    /// Hidden shop items a reward made visible to this player.
+    pub unlocked_shop_items: BTreeSet<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoryProgress {
+    /// Where the player stands; `None` before they open the story.
     pub fragment: Option<String>,
     pub flags: BTreeSet<String>,
+    /// Every fragment entered, in order: the path taken.
+    pub path: Vec<String>,
+    pub secrets_found: BTreeSet<String>,
+    /// Fragments a reward made rereadable outside the decision graph.
+    pub unlocked: BTreeSet<String>,
 }
 
 /// The most recent update ids a user's state has absorbed.
@@ -153,6 +162,33 @@ impl UserState {
             }
             Event::CounterIncremented { counter, by } => {
                 *self.progress.counters.entry(counter.clone()).or_insert(0) += by;
+            }
+            Event::FragmentEntered { fragment, secret } => {
+                let story = &mut self.progress.story;
+                story.fragment = Some(fragment.clone());
+                story.path.push(fragment.clone());
+                if *secret {
+                    story.secrets_found.insert(fragment.clone());
+                }
+            }
+            Event::FlagSet { flag } => {
+                self.progress.story.flags.insert(flag.clone());
+            }
+            Event::AchievementUnlocked { achievement } => {
+                self.progress.achievements.insert(achievement.clone());
+            }
+            Event::ExperienceGained { points } => self.progress.experience_points += points,
+            Event::Unlocked(unlock) => {
+                let (set, id) = match unlock {
+                    Unlock::Fragment(id) => (&mut self.progress.story.unlocked, id),
+                    Unlock::Experience(id) => (&mut self.progress.unlocked_experiences, id),
+                    Unlock::ShopItem(id) => (&mut self.progress.unlocked_shop_items, id),
+                };
+                set.insert(id.clone());
+            }
+            Event::VipExtended { until } => self.progress.vip_until = Some(*until),
+            Event::VipDenied { .. } => {
+                *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;
             }
         }
     }

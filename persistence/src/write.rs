@@ -70,7 +70,16 @@ impl UserWrite {
                 Event::ItemsGranted { item, .. } | Event::ItemsConsumed { item, .. } => {
                     write.inventory.insert(item.clone(), state.item_count(item));
                 }
-                Event::ReactionRewarded { .. } | Event::CounterIncremented { .. } => {}
+                // Everything else lives in the snapshot, written every time.
+                Event::ReactionRewarded { .. }
+                | Event::CounterIncremented { .. }
+                | Event::FragmentEntered { .. }
+                | Event::FlagSet { .. }
+                | Event::AchievementUnlocked { .. }
+                | Event::ExperienceGained { .. }
+                | Event::Unlocked(_)
+                | Event::VipExtended { .. }
+                | Event::VipDenied { .. } => {}
             }
         }
         write

@@ -97,7 +97,8 @@ pub struct Runtime {
 
 pub async fn start_runtime(store: Store, actors: ActorConfig) -> Runtime {
     let (flusher, _task) = Flusher::spawn(store.clone(), FlushConfig::default());
-    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()));
+    let content = Arc::new(dianabot::content::load_demo().expect("demo content"));
+    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()), content);
     Runtime { router, flusher, store }
 }
 

@@ -1,0 +1,151 @@
+//! The story engine's rules: opening the story, TOMAR_DECISION (take a
+//! decision) and ACCEDER_NARRATIVA_VIP (enter a VIP fragment).
+//!
+//! A decision is validated whole before any event is produced: the button
+//! must belong to the fragment the player stands on, the target's level must
+//! be open to them (VIP), the composite requirement must hold, every cost
+//! must be payable and every reward must fit. Only then come the events —
+//! costs, rewards, flags, the move — so its effects land all together or not
+//! at all.
+
+use crate::content::{Content, Decision, Fragment, evaluate};
+use crate::error::RuleError;
+use crate::ids::ItemId;
+use crate::ledger::Reason;
+use crate::rules::{Command, Ctx, Event, Journal, Unlock};
+use crate::state::UserState;
+
+const DAY: i64 = 24 * 60 * 60;
+
+/// A short, stable tag of a fragment id (FNV-1a), carried by decision
+/// buttons so a press on an older fragment's button is recognised.
+pub fn fragment_tag(fragment: &str) -> u32 {
+    fragment.bytes().fold(0x811c_9dc5u32, |hash, byte| (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193))
+}
+
+/// The fragment the player stands on, if they opened the story and the
+/// content still has it.
+pub fn current<'c>(state: &UserState, content: &'c Content) -> Option<&'c Fragment> {
+    state.progress.story.fragment.as_deref().and_then(|id| content.fragment(id))
+}
+
+/// VIP from now (or from the end of the current membership) for `days`.
+pub(crate) fn extend_vip(state: &UserState, now: i64, days: u32) -> Event {
+    let from = state.progress.vip_until.filter(|&until| until > now).unwrap_or(now);
+    Event::VipExtended { until: from + i64::from(days) * DAY }
+}
+
+pub(crate) fn decide(
+    state: &UserState,
+    command: &Command,
+    ctx: Ctx<'_>,
+    mut journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let content = ctx.content;
+    match command {
+        Command::OpenStory => match current(state, content) {
+            Some(_) => Ok(Vec::new()),
+            None => Ok(enter(content.start().as_str(), content, Vec::new())),
+        },
+        Command::RestartStory => {
+            let at_ending = current(state, content).is_some_and(|fragment| fragment.ending);
+            if !at_ending {
+                return Err(RuleError::StaleChoice);
+            }
+            Ok(enter(content.start().as_str(), content, Vec::new()))
+        }
+        Command::Decide { fragment, choice } => {
+            let here = current(state, content).ok_or(RuleError::StaleChoice)?;
+            if fragment_tag(here.id.as_str()) != *fragment {
+                return Err(RuleError::StaleChoice);
+            }
+            let decision = here.decisions.get(usize::from(*choice)).ok_or(RuleError::UnknownChoice)?;
+            let target = content.fragment(decision.to.as_str()).ok_or(RuleError::UnknownChoice)?;
+            // ACCEDER_NARRATIVA_VIP: a free player is shown the door, and the
+            // refusal is itself an event (a conversion opportunity).
+            if content.is_vip_fragment(target) && !content.is_vip(state, ctx.now) {
+                return Ok(vec![Event::VipDenied { fragment: target.id.as_str().to_owned() }]);
+            }
+            let evaluation = evaluate(&decision.requirement(), state, content, ctx.now);
+            if !evaluation.allowed {
+                return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
+            }
+            let mut events = settle(state, decision, ctx, &mut journal)?;
+            events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
+            Ok(enter(target.id.as_str(), content, events))
+        }
+        _ => unreachable!("story::decide is only called with story commands"),
+    }
+}
+
+/// The events of entering `fragment`, after `events`.
+fn enter(fragment: &str, content: &Content, mut events: Vec<Event>) -> Vec<Event> {
+    let secret = content.fragment(fragment).is_some_and(|fragment| fragment.secret);
+    events.push(Event::FragmentEntered { fragment: fragment.to_owned(), secret });
+    events.push(Event::CounterIncremented { counter: "fragments_read".to_owned(), by: 1 });
+    events
+}
+
+/// Costs, rewards and flags of a decision, all checked before any is
+/// produced: a reward that cannot be given refuses the whole decision.
+fn settle(
+    state: &UserState,
+    decision: &Decision,
+    ctx: Ctx<'_>,
+    journal: &mut Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let (costs, rewards) = (&decision.costs, &decision.rewards);
+    let mut events = Vec::new();
+    let cost = i64::try_from(costs.besitos).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+    let reward = i64::try_from(rewards.besitos).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+    let balance = state.wallet.balance;
+    if balance < cost {
+        return Err(RuleError::InsufficientFunds { balance, needed: cost });
+    }
+    if (balance - cost).checked_add(reward).is_none() {
+        return Err(RuleError::AmountTooLarge(reward, i64::MAX - (balance - cost)));
+    }
+    if cost > 0 {
+        events.push(journal.debit(cost, Reason::StoryCost));
+    }
+    if reward > 0 {
+        events.push(journal.credit(reward, Reason::StoryReward));
+    }
+    for (item, &quantity) in &costs.items {
+        let have = state.item_count(item);
+        if have < quantity {
+            return Err(RuleError::InsufficientItems { item: item.clone(), have, needed: quantity });
+        }
+        events.push(Event::ItemsConsumed { item: item.clone(), quantity });
+    }
+    for (item, &quantity) in &rewards.items {
+        let after_costs = state.item_count(item) - costs.items.get(item).copied().unwrap_or(0);
+        if after_costs.checked_add(quantity).is_none() {
+            return Err(RuleError::TooManyItems { item: ItemId(item.0.clone()) });
+        }
+        events.push(Event::ItemsGranted { item: item.clone(), quantity });
+    }
+    if rewards.experience_points > 0 {
+        let points = state.progress.experience_points.checked_add(rewards.experience_points);
+        points.ok_or_else(|| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+        events.push(Event::ExperienceGained { points: rewards.experience_points });
+    }
+    for achievement in &rewards.achievements {
+        if !state.progress.achievements.contains(achievement.as_str()) {
+            events.push(Event::AchievementUnlocked { achievement: achievement.as_str().to_owned() });
+        }
+    }
+    let unlocks = rewards.unlock_fragments.iter().map(|id| Unlock::Fragment(id.as_str().to_owned()));
+    let unlocks = unlocks.chain(rewards.unlock_experiences.iter().map(|id| Unlock::Experience(id.as_str().to_owned())));
+    let unlocks = unlocks.chain(rewards.unlock_shop_items.iter().map(|id| Unlock::ShopItem(id.as_str().to_owned())));
+    events.extend(unlocks.map(Event::Unlocked));
+    if rewards.vip_trial_days > 0 {
+        events.push(extend_vip(state, ctx.now, rewards.vip_trial_days));
+    }
+    for flag in &decision.sets_flags {
+        if !state.progress.story.flags.contains(flag.as_str()) {
+            events.push(Event::FlagSet { flag: flag.as_str().to_owned() });
+        }
+    }
+    Ok(events)
+}
