@@ -46,13 +46,8 @@ impl App {
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
-        let router = Router::start(
-            config.actors.clone(),
-            store.clone(),
-            flusher.clone(),
-            Arc::new(Rules::default()),
-            content,
-        );
+        let router =
+            Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(Rules::default()), content);
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());

@@ -56,10 +56,13 @@ fn onboarding_menu_navigation_and_language_switch() {
 
         let messages = press("Abrir el menú", messages).await;
         assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
-        assert_eq!(labels(&messages[0]), ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "🌐 Idioma"]);
+        assert_eq!(
+            labels(&messages[0]),
+            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "💎 VIP", "🌐 Idioma"]
+        );
 
         let messages = press("📖 Historia", messages).await;
-        assert!(text(&messages[0]).starts_with("📖 Prólogo\n\nLa casa duerme."));
+        assert!(text(&messages[0]).starts_with("📖 La antecámara\n\nLa puerta se abre antes de que usted llame."));
         let messages = press("« Menú", messages).await;
 
         let messages = press("🌐 Idioma", messages).await;
@@ -67,7 +70,10 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(labels(&messages[0]), ["🇪🇸 Español", "🇬🇧 English", "« Menú"]);
         let messages = press("🇬🇧 English", messages).await;
         assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
-        assert_eq!(labels(&messages[0]), ["📖 Story", "👤 Profile", "🎒 Inventory", "❓ Help", "🌐 Language"]);
+        assert_eq!(
+            labels(&messages[0]),
+            ["📖 Story", "👤 Profile", "🎒 Inventory", "❓ Help", "💎 VIP", "🌐 Language"]
+        );
 
         let messages = press("👤 Profile", messages).await;
         assert_eq!(text(&messages[0]), "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0");
@@ -155,12 +161,12 @@ fn operators_grant_and_deduct_besitos_and_bad_amounts_change_nothing() {
         control.send_text(operator, &format!("/grant {ana} -5")).await;
         assert_eq!(
             text(&said(2).await[1]),
-            "🎩 Lucien inclina la cabeza: no es posible (amount must be positive, got -5)"
+            "🎩 Lucien inclina la cabeza: no es posible (la cantidad debe ser positiva, no -5)"
         );
         control.send_text(operator, &format!("/deduct {ana} 1000")).await;
         assert_eq!(
             text(&said(3).await[2]),
-            "🎩 Lucien inclina la cabeza: no es posible (insufficient besitos: balance 35, needed 1000)"
+            "🎩 Lucien inclina la cabeza: no es posible (no hay besitos suficientes: saldo 35, necesita 1000)"
         );
         control.send_text(operator, "/grant 123456789 5").await;
         assert_eq!(text(&said(4).await[3]), "🎩 Lucien aún no le conoce. Escriba /start para comenzar.");

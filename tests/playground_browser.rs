@@ -131,18 +131,28 @@ async fn click_through(browser: &Browser, playground: &str) -> anyhow::Result<()
     same_message(&welcome, &menu)?;
     ensure!(menu.text.contains("Saldo:"), "the menu should show the balance: {menu:?}");
     ensure!(
-        menu.labels() == ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "🌐 Idioma"],
+        menu.labels() == ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "💎 VIP", "🌐 Idioma"],
         "the menu's buttons: {menu:?}"
     );
-    ensure!(menu.rows() == [2, 2, 1], "the menu's layout: {menu:?}");
+    ensure!(menu.rows() == [2, 2, 2], "the menu's layout: {menu:?}");
 
-    // One story button: the prologue, with a way back.
+    // The story opens at the door of the house, with its first decisions.
     click_button(browser, uid, "📖 Historia").await?;
-    let story = wait_for_bot(browser, uid, "the prologue", |message| message.text != menu.text).await?;
-    ensure!(story.text.contains("Prólogo"), "the story should open with the prologue: {story:?}");
+    let story = wait_for_bot(browser, uid, "the first fragment", |message| message.text != menu.text).await?;
+    ensure!(story.text.contains("La antecámara"), "the story should open in the antechamber: {story:?}");
     same_message(&welcome, &story)?;
-    ensure!(story.text.contains("Lucien"), "the prologue should tell of Lucien: {story:?}");
-    ensure!(story.labels() == ["« Menú"], "the prologue should lead back to the menu: {story:?}");
+    ensure!(story.text.contains("Lucien"), "the first fragment should introduce Lucien: {story:?}");
+    ensure!(
+        story.labels() == ["Entrar", "¿Quién es usted, exactamente?", "📜 Recorrido", "« Menú"],
+        "the first fragment's choices: {story:?}"
+    );
+
+    // One story button: a decision moves the story on, in the same message.
+    click_button(browser, uid, "Entrar").await?;
+    let next = wait_for_bot(browser, uid, "the next fragment", |message| message.text != story.text).await?;
+    same_message(&welcome, &next)?;
+    ensure!(next.text.contains("La antecámara"), "still in the antechamber: {next:?}");
+    ensure!(!next.labels().contains(&"Entrar"), "the door is behind us: {next:?}");
 
     let view = chat_view(browser, uid).await?;
     ensure!(view.mine == ["/start"], "taps send no messages on the user's side: {view:?}");

@@ -1,8 +1,8 @@
 //! The front door of the actor runtime.
 
 use std::hash::{Hash, Hasher};
-use std::sync::{Arc, RwLock};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Arbiter};
 use dianabot_game::content::Content;
@@ -130,7 +130,13 @@ struct Inner {
 impl Router {
     /// Starts the shards, each on its own arbiter thread. Must be called
     /// from within an actix `System` running on a tokio runtime.
-    pub fn start(config: ActorConfig, store: Store, flusher: Flusher, rules: Arc<Rules>, content: Arc<Content>) -> Router {
+    pub fn start(
+        config: ActorConfig,
+        store: Store,
+        flusher: Flusher,
+        rules: Arc<Rules>,
+        content: Arc<Content>,
+    ) -> Router {
         let stats = Arc::new(ActorStats::default());
         let max_in_flight = config.max_in_flight_per_shard.max(1);
         let env = Arc::new(Env {

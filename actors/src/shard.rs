@@ -99,7 +99,8 @@ impl ShardSupervisor {
 
     fn activate(&mut self, user: UserId, ctx: &mut Context<Self>, restart: bool) -> Addr<UserActor> {
         let env = &self.env;
-        let shared = self.shared.get_or_insert_with(|| Arc::new(ShardEnv { env: env.clone(), supervisor: ctx.address() }));
+        let shared =
+            self.shared.get_or_insert_with(|| Arc::new(ShardEnv { env: env.clone(), supervisor: ctx.address() }));
         let actor = UserActor::new(user, shared.clone(), restart).start();
         ActorStats::bump(&self.env.stats.activated);
         self.env.stats.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

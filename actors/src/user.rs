@@ -84,7 +84,8 @@ impl UserActor {
             (inject.0)(&envelope);
         }
         let content = self.shard.env.content();
-        let ctx = Ctx { now: unix_now(), rules: &self.shard.env.rules, content: &content, update_id: envelope.update_id };
+        let ctx =
+            Ctx { now: unix_now(), rules: &self.shard.env.rules, content: &content, update_id: envelope.update_id };
         match decide(state, &envelope.command, ctx) {
             Err(refusal) => {
                 // Nothing changed, so nothing needs to become durable.

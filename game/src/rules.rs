@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
 use crate::error::RuleError;
-use crate::story;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
+use crate::story;
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,13 +37,18 @@ pub enum Command {
         quantity: u32,
     },
     /// An operator grants VIP for some days (from now, or extending).
-    GrantVip { days: u32 },
+    GrantVip {
+        days: u32,
+    },
     /// Opens the story: enters the first fragment the first time.
     OpenStory,
     /// TOMAR_DECISION: takes the `choice`-th decision of the fragment the
     /// button was rendered for (`fragment` is its [`crate::story::fragment_tag`]),
     /// so a button from an older fragment is recognised as stale.
-    Decide { fragment: u32, choice: u8 },
+    Decide {
+        fragment: u32,
+        choice: u8,
+    },
     /// Back to the first fragment after an ending; keeps everything earned.
     RestartStory,
 }
@@ -71,23 +76,52 @@ impl Command {
 /// (ledger rows, inventory rows) and what analytics will collect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
-    Registered { profile: Profile },
-    LanguageChanged { language: Language },
+    Registered {
+        profile: Profile,
+    },
+    LanguageChanged {
+        language: Language,
+    },
     Ledger(LedgerEntry),
-    ItemsGranted { item: ItemId, quantity: u32 },
-    ItemsConsumed { item: ItemId, quantity: u32 },
-    ReactionRewarded { post: PostRef, emoji: String },
-    CounterIncremented { counter: String, by: u64 },
-    FragmentEntered { fragment: String, secret: bool },
-    FlagSet { flag: String },
-    AchievementUnlocked { achievement: String },
-    ExperienceGained { points: u64 },
+    ItemsGranted {
+        item: ItemId,
+        quantity: u32,
+    },
+    ItemsConsumed {
+        item: ItemId,
+        quantity: u32,
+    },
+    ReactionRewarded {
+        post: PostRef,
+        emoji: String,
+    },
+    CounterIncremented {
+        counter: String,
+        by: u64,
+    },
+    FragmentEntered {
+        fragment: String,
+        secret: bool,
+    },
+    FlagSet {
+        flag: String,
+    },
+    AchievementUnlocked {
+        achievement: String,
+    },
+    ExperienceGained {
+        points: u64,
+    },
     Unlocked(Unlock),
     /// VIP membership now lasts until this unix second.
-    VipExtended { until: i64 },
+    VipExtended {
+        until: i64,
+    },
     /// ACCEDER_NARRATIVA_VIP refused a free player: a conversion
     /// opportunity, recorded for analytics; the bot shows a preview.
-    VipDenied { fragment: String },
+    VipDenied {
+        fragment: String,
+    },
 }
 
 /// Something a reward makes available to one player.
@@ -205,7 +239,9 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
             }
             Ok(vec![story::extend_vip(state, ctx.now, *days)])
         }
-        Command::OpenStory | Command::Decide { .. } | Command::RestartStory => story::decide(state, command, ctx, journal),
+        Command::OpenStory | Command::Decide { .. } | Command::RestartStory => {
+            story::decide(state, command, ctx, journal)
+        }
     }
 }
 

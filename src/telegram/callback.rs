@@ -25,11 +25,20 @@ pub enum Action {
     Help,
     LanguagePicker,
     SetLanguage(Language),
+    /// The `choice`-th decision of the fragment tagged `fragment`.
+    Decide {
+        fragment: u32,
+        choice: u8,
+    },
+    History,
+    RestartStory,
+    Vip,
 }
 
 impl Action {
-    fn encode(self) -> &'static str {
-        match self {
+    fn encode(self) -> String {
+        let fixed = match self {
+            Action::Decide { fragment, choice } => return format!("d:{fragment:08x}:{choice}"),
             Action::OnboardingNext => "o1",
             Action::Menu => "m",
             Action::Story => "s",
@@ -39,10 +48,22 @@ impl Action {
             Action::LanguagePicker => "l",
             Action::SetLanguage(Language::Es) => "l:es",
             Action::SetLanguage(Language::En) => "l:en",
-        }
+            Action::History => "y",
+            Action::RestartStory => "r",
+            Action::Vip => "v",
+        };
+        fixed.to_owned()
     }
 
     fn decode(text: &str) -> Option<Action> {
+        if let Some(rest) = text.strip_prefix("d:") {
+            let (fragment, choice) = rest.split_once(':')?;
+            if fragment.len() != 8 {
+                return None;
+            }
+            let fragment = u32::from_str_radix(fragment, 16).ok()?;
+            return Some(Action::Decide { fragment, choice: choice.parse().ok()? });
+        }
         Some(match text {
             "o1" => Action::OnboardingNext,
             "m" => Action::Menu,
@@ -53,6 +74,9 @@ impl Action {
             "l" => Action::LanguagePicker,
             "l:es" => Action::SetLanguage(Language::Es),
             "l:en" => Action::SetLanguage(Language::En),
+            "y" => Action::History,
+            "r" => Action::RestartStory,
+            "v" => Action::Vip,
             _ => return None,
         })
     }
@@ -188,6 +212,11 @@ mod tests {
             Action::LanguagePicker,
             Action::SetLanguage(Language::Es),
             Action::SetLanguage(Language::En),
+            Action::Decide { fragment: u32::MAX, choice: u8::MAX },
+            Action::Decide { fragment: 0, choice: 0 },
+            Action::History,
+            Action::RestartStory,
+            Action::Vip,
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

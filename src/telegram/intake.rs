@@ -10,7 +10,7 @@ use teloxide_core::types::Update;
 use tracing::Instrument;
 
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
-use crate::telegram::screens::{self, Rendered};
+use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::{ReplyTo, Translation, Translator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,9 +103,11 @@ impl Intake {
                 Ok(Handled::Ignored)
             }
             Translation::View { user_id, screen, reply } => {
-                let codec = self.translator.codec.clone();
-                let rendered =
-                    self.router.view(user_id, move |state| screens::render(screen, state, &[], &codec)).await;
+                let (codec, content) = (self.translator.codec.clone(), self.router.content());
+                let render = move |state: &UserState| {
+                    screens::render(screen, state, &[], Ui { codec: &codec, content: &content })
+                };
+                let rendered = self.router.view(user_id, render).await;
                 match rendered {
                     Ok(rendered) => {
                         self.answer(reply, Some(rendered));
@@ -116,9 +118,10 @@ impl Intake {
                 }
             }
             Translation::Command { envelope, screen, reply } => {
-                let codec = self.translator.codec.clone();
-                let render =
-                    move |state: &UserState, outcome: Outcome<'_>| screens::reply(screen, state, outcome, &codec);
+                let (codec, content) = (self.translator.codec.clone(), self.router.content());
+                let render = move |state: &UserState, outcome: Outcome<'_>| {
+                    screens::reply(screen, state, outcome, Ui { codec: &codec, content: &content })
+                };
                 let dispatched = match self.router.dispatch(envelope, render).await {
                     Ok(dispatched) => dispatched,
                     Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),

@@ -86,21 +86,18 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Some("profile" | "perfil" | "balance" | "saldo") => view(Screen::Profile),
                 Some("inventory" | "inventario") => view(Screen::Inventory),
                 Some("language" | "idioma") => view(Screen::LanguagePicker),
-                Some("story" | "historia") => view(Screen::Story),
-                Some(command @ ("grant" | "deduct")) if translator.admins.contains(&user_id.0) => {
+                Some("story" | "historia") => Translation::Command {
+                    envelope: Envelope { user_id, update_id, command: Command::OpenStory },
+                    screen: Some(Screen::Story),
+                    reply,
+                },
+                Some("vip") => view(Screen::Vip),
+                Some(command @ ("grant" | "deduct" | "grantvip")) if translator.admins.contains(&user_id.0) => {
                     let language = Language::from_code(user.language_code.as_deref());
                     let chat_id = message.chat.id.0;
-                    match parse_admin_amount(text) {
-                        Ok((target, amount)) => Translation::Command {
-                            envelope: Envelope {
-                                user_id: target,
-                                update_id,
-                                command: if command == "grant" {
-                                    Command::AdminGrant(amount)
-                                } else {
-                                    Command::AdminDeduct(amount)
-                                },
-                            },
+                    match parse_operator_command(command, text) {
+                        Ok((target, command)) => Translation::Command {
+                            envelope: Envelope { user_id: target, update_id, command },
                             screen: Some(Screen::OperatorReport(language)),
                             reply,
                         },
@@ -132,14 +129,22 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 message_id: message.id().0,
                 callback_query_id: query.id.0.clone(),
             };
+            let command = |command, screen| Translation::Command {
+                envelope: Envelope { user_id, update_id, command },
+                screen: Some(screen),
+                reply: reply.clone(),
+            };
             let screen = match action {
-                Action::SetLanguage(language) => {
-                    let envelope = Envelope { user_id, update_id, command: Command::SetLanguage(language) };
-                    return Translation::Command { envelope, screen: Some(Screen::Menu), reply };
+                Action::SetLanguage(language) => return command(Command::SetLanguage(language), Screen::Menu),
+                Action::Story => return command(Command::OpenStory, Screen::Story),
+                Action::Decide { fragment, choice } => {
+                    return command(Command::Decide { fragment, choice }, Screen::Story);
                 }
+                Action::RestartStory => return command(Command::RestartStory, Screen::Story),
+                Action::History => Screen::History,
+                Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,
                 Action::Menu => Screen::Menu,
-                Action::Story => Screen::Story,
                 Action::Profile => Screen::Profile,
                 Action::Inventory => Screen::Inventory,
                 Action::Help => Screen::Help,
@@ -176,16 +181,22 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
     }
 }
 
-/// `/grant <user id> <amount>`: the target and a valid amount, or why not.
-fn parse_admin_amount(text: &str) -> Result<(UserId, Besitos), RuleError> {
+/// `/grant <user id> <amount>`, `/deduct <user id> <amount>`,
+/// `/grantvip <user id> <days>`: the target and the command, or why not.
+fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("usage: /grant <user id> <amount>".to_owned());
+    let usage = || RuleError::Malformed(format!("usage: /{name} <user id> <number>"));
     let target = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    let number: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
         return Err(usage());
     }
-    Ok((UserId(target), Besitos::new(amount)?))
+    let command = match name {
+        "grant" => Command::AdminGrant(Besitos::new(number)?),
+        "deduct" => Command::AdminDeduct(Besitos::new(number)?),
+        _ => Command::GrantVip { days: u32::try_from(number).map_err(|_| RuleError::NonPositiveAmount(number))? },
+    };
+    Ok((UserId(target), command))
 }
 
 fn user_id(user: &User) -> UserId {

@@ -3,11 +3,28 @@
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
 
+mod story;
+
 use dianabot_actors::Outcome;
+use dianabot_game::content::Content;
 use dianabot_game::{Event, Language, RuleError, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
+
+/// What rendering needs besides the state: the key that signs buttons and
+/// the content the texts come from.
+#[derive(Clone, Copy)]
+pub struct Ui<'a> {
+    pub codec: &'a CallbackCodec,
+    pub content: &'a Content,
+}
+
+impl Ui<'_> {
+    fn button(&self, state: &UserState, action: Action, label: &str) -> InlineKeyboardButton {
+        InlineKeyboardButton::callback(label, self.codec.encode(state.id, action))
+    }
+}
 
 /// A message ready to send or to edit into place.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +39,12 @@ pub enum Screen {
     Welcome,
     Onboarding,
     Menu,
+    /// The fragment the player stands on, with its decisions.
     Story,
+    /// The path taken, secrets and endings found.
+    History,
+    /// VIP status and what it opens.
+    Vip,
     Profile,
     Inventory,
     Help,
@@ -34,26 +56,25 @@ pub enum Screen {
 }
 
 /// The answer to a command's outcome, if it deserves one.
-pub fn reply(
-    screen: Option<Screen>,
-    state: &UserState,
-    outcome: Outcome<'_>,
-    codec: &CallbackCodec,
-) -> Option<Rendered> {
+pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui: Ui<'_>) -> Option<Rendered> {
     let screen = screen?;
     let language = match screen {
         Screen::OperatorReport(language) => language,
         _ => state.language(),
     };
     match outcome {
-        Outcome::Applied(events) => Some(render(screen, state, events, codec)),
+        Outcome::Applied(events) => Some(render(screen, state, events, ui)),
+        // A refused choice is explained on the story page itself.
+        Outcome::Refused(refused) if screen == Screen::Story && state.is_registered() => {
+            Some(story::page(state, ui, Some(refused)))
+        }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
     }
 }
 
 /// Renders `screen` for `state`; `events` are what the update just did.
-pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &CallbackCodec) -> Rendered {
+pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -> Rendered {
     if let Screen::OperatorReport(language) = screen {
         let report = t(language, OPERATOR_REPORT);
         return plain(
@@ -63,7 +84,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
     let language = state.language();
     let Some(profile) = &state.profile else { return plain(t(language, NOT_REGISTERED)) };
     let name = escape(&profile.first_name);
-    let button = |action: Action, label: &str| InlineKeyboardButton::callback(label, codec.encode(state.id, action));
+    let button = |action: Action, label: &str| ui.button(state, action, label);
     let back = || vec![vec![button(Action::Menu, t(language, BACK))]];
     let balance = state.wallet.balance;
     match screen {
@@ -77,9 +98,9 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
             keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, t(language, OPEN_MENU))]])),
         },
         Screen::Menu => menu(language, state, &button, None),
-        Screen::Story => {
-            Rendered { text: t(language, PROLOGUE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) }
-        }
+        Screen::Story => story::after(state, events, ui),
+        Screen::History => story::history(state, ui),
+        Screen::Vip => story::vip(state, ui),
         Screen::Profile => {
             let reactions = state.progress.counters.get("reactions").copied().unwrap_or(0);
             let items: u32 = state.inventory.values().sum();
@@ -97,7 +118,8 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], codec: &Callb
                 text.push_str(t(language, INVENTORY_EMPTY));
             }
             for (item, quantity) in &state.inventory {
-                text.push_str(&format!("\n• {} × {quantity}", escape(&item.0)));
+                let name = ui.content.item(&item.0).map_or(item.0.as_str(), |item| item.name.get(language));
+                text.push_str(&format!("\n• {} × {quantity}", escape(name)));
             }
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
@@ -129,16 +151,54 @@ fn menu(
     let rows = vec![
         vec![button(Action::Story, t(language, STORY)), button(Action::Profile, t(language, PROFILE_BUTTON))],
         vec![button(Action::Inventory, t(language, INVENTORY_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
-        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+        vec![
+            button(Action::Vip, t(language, VIP_BUTTON)),
+            button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON)),
+        ],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
 /// The refusal of a command, for a user who asked for it by text.
 pub fn refusal(language: Language, refusal: &RuleError) -> Rendered {
+    if *refusal == RuleError::UnknownUser {
+        return plain(t(language, NOT_REGISTERED));
+    }
+    plain(format!("{} ({})", t(language, REFUSED), escape(&reason(language, refusal))))
+}
+
+/// Why a command was refused, in the player's language.
+fn reason(language: Language, refusal: &RuleError) -> String {
+    let es = language == Language::Es;
     match refusal {
-        RuleError::UnknownUser => plain(t(language, NOT_REGISTERED)),
-        other => plain(format!("{} ({other})", t(language, REFUSED))),
+        RuleError::UnknownUser => t(language, NOT_REGISTERED).to_owned(),
+        RuleError::NonPositiveAmount(amount) if es => format!("la cantidad debe ser positiva, no {amount}"),
+        RuleError::NonPositiveAmount(amount) => format!("the amount must be positive, not {amount}"),
+        RuleError::AmountTooLarge(amount, max) if es => format!("{amount} supera el máximo de {max}"),
+        RuleError::AmountTooLarge(amount, max) => format!("{amount} is over the maximum of {max}"),
+        RuleError::InsufficientFunds { balance, needed } if es => {
+            format!("no hay besitos suficientes: saldo {balance}, necesita {needed}")
+        }
+        RuleError::InsufficientFunds { balance, needed } => {
+            format!("not enough besitos: balance {balance}, needed {needed}")
+        }
+        RuleError::InsufficientItems { item, have, needed } if es => {
+            format!("no tiene suficiente {item}: tiene {have}, necesita {needed}")
+        }
+        RuleError::InsufficientItems { item, have, needed } => {
+            format!("not enough {item}: you have {have}, need {needed}")
+        }
+        RuleError::TooManyItems { item } if es => format!("no puede tener tantos {item}"),
+        RuleError::TooManyItems { item } => format!("you cannot hold that many {item}"),
+        RuleError::Malformed(usage) => usage.clone(),
+        RuleError::StaleChoice if es => "ese botón es de una página anterior de la historia".to_owned(),
+        RuleError::StaleChoice => "that button is from an earlier page of the story".to_owned(),
+        RuleError::UnknownChoice if es => "esa opción no existe aquí".to_owned(),
+        RuleError::UnknownChoice => "that choice is not offered here".to_owned(),
+        RuleError::RequirementsNotMet { .. } if es => "aún no cumple lo necesario".to_owned(),
+        RuleError::RequirementsNotMet { .. } => "you do not meet the requirements yet".to_owned(),
+        RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
+        RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
     }
 }
 
@@ -150,7 +210,7 @@ pub fn button_refusal(language: Language, error: CallbackError) -> String {
     }
 }
 
-fn plain(text: impl Into<String>) -> Rendered {
+pub(crate) fn plain(text: impl Into<String>) -> Rendered {
     Rendered { text: text.into(), keyboard: None }
 }
 
@@ -160,9 +220,9 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A text in both languages.
-type Text = (&'static str, &'static str);
+pub(crate) type Text = (&'static str, &'static str);
 
-fn t(language: Language, text: Text) -> &'static str {
+pub(crate) fn t(language: Language, text: Text) -> &'static str {
     match language {
         Language::Es => text.0,
         Language::En => text.1,
@@ -194,15 +254,8 @@ const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
 const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
-const BACK: Text = ("« Menú", "« Menu");
-const PROLOGUE: Text = (
-    "📖 <b>Prólogo</b>\n\nLa casa duerme. Una vela tiembla al final del pasillo y Lucien se detiene ante \
-     una puerta entornada.\n\n«Diana no recibe a cualquiera», murmura. «Pero usted ha llegado hasta aquí, \
-     y eso ya dice algo.»",
-    "📖 <b>Prologue</b>\n\nThe house is asleep. A candle trembles at the end of the corridor and Lucien \
-     stops before a door left ajar.\n\n“Diana does not receive just anyone,” he murmurs. “But you have come \
-     this far, and that already says something.”",
-);
+const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+pub(crate) const BACK: Text = ("« Menú", "« Menu");
 const PROFILE: Text = (
     "👤 <b>Perfil</b>\nNombre: {name}\nIdioma: {language}\nBesitos: {balance}\nReacciones: {reactions}\nObjetos: {items}",
     "👤 <b>Profile</b>\nName: {name}\nLanguage: {language}\nBesitos: {balance}\nReactions: {reactions}\nItems: {items}",
