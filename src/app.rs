@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
-use crate::content;
+use crate::content::{self, Reloader};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::translate::Translator;
@@ -32,6 +32,7 @@ pub struct App {
     http: Http,
     polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     outbound: Outbound,
+    reloader: Reloader,
     emulator: Option<EmulatorHandle>,
 }
 
@@ -56,7 +57,8 @@ impl App {
             None => format!("dianabot-callback:{token}").into_bytes(),
         };
         let translator = Translator { codec: CallbackCodec::new(&secret), admins: config.admins.clone() };
-        let intake = Intake::new(router.clone(), outbound.clone(), translator);
+        let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
+        let intake = Intake::new(router.clone(), outbound.clone(), translator, reloader.clone());
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -98,7 +100,7 @@ impl App {
         if let Some(emulator) = &emulator {
             println!("DianaBot is running. Open the playground: {}", emulator.playground_url());
         }
-        Ok(App { router, flusher, flusher_task, store, http, polling, outbound, emulator })
+        Ok(App { router, flusher, flusher_task, store, http, polling, outbound, reloader, emulator })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
@@ -119,7 +121,16 @@ impl App {
 
     /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
-        wait_for_signal().await?;
+        let mut reload = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+        let stop = wait_for_signal();
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                result = &mut stop => break result?,
+                // SIGHUP: reload the content; a failed reload keeps the old.
+                _ = reload.recv() => { let _ = self.reloader.reload().await; }
+            }
+        }
         tracing::info!("signal received; shutting down");
         self.shutdown().await;
         Ok(())

@@ -83,6 +83,34 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Content> {
     Content::parse(&files).map_err(|problems| InvalidContent { dir: dir.to_owned(), problems }.into())
 }
 
+/// Hot reload: where the live content comes from and where it goes.
+#[derive(Clone)]
+pub struct Reloader {
+    pub dir: PathBuf,
+    pub router: dianabot_actors::Router,
+}
+
+impl Reloader {
+    /// Reads and validates the folder again; only valid content replaces
+    /// the live one. Returns the new content, or every problem found.
+    pub async fn reload(&self) -> anyhow::Result<std::sync::Arc<Content>> {
+        let dir = self.dir.clone();
+        let loaded = tokio::task::spawn_blocking(move || load_dir(&dir)).await.context("content reload task")?;
+        match loaded {
+            Ok(content) => {
+                let content = std::sync::Arc::new(content);
+                self.router.replace_content(content.clone());
+                tracing::info!(dir = %self.dir.display(), fragments = content.fragments().count(), "content reloaded");
+                Ok(content)
+            }
+            Err(error) => {
+                tracing::error!(dir = %self.dir.display(), %error, "content reload refused; the previous content stays");
+                Err(error)
+            }
+        }
+    }
+}
+
 /// The demo content shipped in the source tree (tests and benchmarks).
 pub fn load_demo() -> anyhow::Result<Content> {
     load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")))

@@ -9,6 +9,7 @@ use dianabot_game::UserState;
 use teloxide_core::types::Update;
 use tracing::Instrument;
 
+use crate::content::Reloader;
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::{ReplyTo, Translation, Translator};
@@ -50,12 +51,13 @@ pub struct Intake {
     router: Router,
     outbound: Outbound,
     translator: Translator,
+    reloader: Reloader,
     stats: Arc<IntakeStats>,
 }
 
 impl Intake {
-    pub fn new(router: Router, outbound: Outbound, translator: Translator) -> Intake {
-        Intake { router, outbound, translator, stats: Arc::default() }
+    pub fn new(router: Router, outbound: Outbound, translator: Translator, reloader: Reloader) -> Intake {
+        Intake { router, outbound, translator, reloader, stats: Arc::default() }
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -87,6 +89,14 @@ impl Intake {
         match translation {
             Translation::Ignore(reason) => {
                 tracing::debug!(reason, "update ignored");
+                Ok(Handled::Ignored)
+            }
+            Translation::ReloadContent { chat_id, language } => {
+                let report = match self.reloader.reload().await {
+                    Ok(content) => screens::reload_report(language, Ok(content.fragments().count())),
+                    Err(error) => screens::reload_report(language, Err(format!("{error:#}"))),
+                };
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Ignored)
             }
             Translation::Refuse { chat_id, language, refusal } => {

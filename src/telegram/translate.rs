@@ -16,6 +16,8 @@ pub enum Translation {
     Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
     /// A look at the user's state, nothing changes.
     View { user_id: UserId, screen: Screen, reply: ReplyTo },
+    /// An operator asks to reload the content files.
+    ReloadContent { chat_id: i64, language: Language },
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse { chat_id: i64, language: Language, refusal: RuleError },
@@ -92,6 +94,10 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     reply,
                 },
                 Some("vip") => view(Screen::Vip),
+                Some("reload") if translator.admins.contains(&user_id.0) => Translation::ReloadContent {
+                    chat_id: message.chat.id.0,
+                    language: Language::from_code(user.language_code.as_deref()),
+                },
                 Some(command @ ("grant" | "deduct" | "grantvip")) if translator.admins.contains(&user_id.0) => {
                     let language = Language::from_code(user.language_code.as_deref());
                     let chat_id = message.chat.id.0;

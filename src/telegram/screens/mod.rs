@@ -202,6 +202,19 @@ fn reason(language: Language, refusal: &RuleError) -> String {
     }
 }
 
+/// The answer to an operator's /reload: how much content is live now, or
+/// why the files were refused (the previous content stays).
+pub fn reload_report(language: Language, result: Result<usize, String>) -> Rendered {
+    match result {
+        Ok(fragments) => plain(t(language, RELOADED).replace("{fragments}", &fragments.to_string())),
+        Err(problems) => {
+            // Telegram caps a message at 4096 characters.
+            let problems: String = problems.chars().take(3500).collect();
+            plain(format!("{}\n<pre>{}</pre>", t(language, RELOAD_REFUSED), escape(&problems)))
+        }
+    }
+}
+
 /// The alert shown for a button that cannot be honoured.
 pub fn button_refusal(language: Language, error: CallbackError) -> String {
     match error {
@@ -281,6 +294,10 @@ const NOT_REGISTERED: Text = (
 const REFUSED: Text = ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
 const OPERATOR_REPORT: Text =
     ("✅ Hecho. Usuario {user}: saldo {balance} besitos.", "✅ Done. User {user}: balance {balance} besitos.");
+const RELOADED: Text =
+    ("✅ Contenido recargado: {fragments} fragmentos en vigor.", "✅ Content reloaded: {fragments} fragments live.");
+const RELOAD_REFUSED: Text =
+    ("❌ Contenido rechazado; sigue en vigor el anterior.", "❌ Content refused; the previous content stays live.");
 const BUTTON_FORGED: Text = (
     "Lucien examina el botón y frunce el ceño: no es válido.",
     "Lucien examines the button and frowns: it is not valid.",
