@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use common::{TestDb, balances_and_ledger_sums, run, start_runtime};
-use dianabot_actors::{ActorConfig, DispatchError, Envelope, FaultInjector, Outcome, Router};
+use dianabot_actors::{ActorConfig, DispatchError, Envelope, FaultInjector, FaultPoint, Outcome, Router};
 use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::Store;
 use futures_util::FutureExt;
@@ -275,7 +275,7 @@ fn a_redelivered_update_is_applied_once() {
 fn a_panicking_actor_restarts_from_durable_state_and_is_quarantined_when_it_keeps_failing() {
     run(async {
         let db = TestDb::postgres().await;
-        let poison = |envelope: &Envelope| {
+        let poison = |_: FaultPoint, envelope: &Envelope| {
             if envelope.update_id == Some(UpdateId(666)) {
                 panic!("injected fault");
             }
@@ -306,6 +306,45 @@ fn a_panicking_actor_restarts_from_durable_state_and_is_quarantined_when_it_keep
         assert_eq!(apply(router, grant(1, 1)).await, Err(DispatchError::Quarantined));
         apply(router, register(2)).await.unwrap();
         assert_eq!(apply(router, grant(2, 1)).await.unwrap(), "applied 1");
+        runtime.router.shutdown().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_crash_halfway_through_a_decision_leaves_none_of_its_effects() {
+    run(async {
+        let db = TestDb::postgres().await;
+        // Panics after the first event of update 777 is applied in memory.
+        let fault = |point: FaultPoint, envelope: &Envelope| {
+            if point == FaultPoint::MidApply && envelope.update_id == Some(UpdateId(777)) {
+                panic!("injected fault halfway through a decision");
+            }
+        };
+        let config = ActorConfig { fault_injector: Some(FaultInjector(Arc::new(fault))), ..ActorConfig::default() };
+        let runtime = start_runtime(db.store().await, config).await;
+        let router = &runtime.router;
+        apply(router, register(1)).await.unwrap();
+        let open = Envelope { user_id: UserId(1), update_id: None, command: Command::OpenStory };
+        apply(router, open).await.unwrap();
+        let before = view(router, 1).await;
+        let here = before.progress.story.fragment.clone().expect("in the story");
+        let decide = |update| Envelope {
+            user_id: UserId(1),
+            update_id: Some(UpdateId(update)),
+            command: Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0 },
+        };
+
+        assert_eq!(apply(router, decide(777)).await, Err(DispatchError::ActorCrashed));
+        assert_eq!(view(router, 1).await, before, "memory holds part of a crashed decision");
+        runtime.flusher.flushed().await.unwrap();
+        assert_eq!(runtime.store.load_user(UserId(1)).await.unwrap().as_ref(), Some(&before));
+
+        // The same decision, delivered again, applies whole.
+        assert!(apply(router, decide(778)).await.unwrap().starts_with("applied"));
+        let after = view(router, 1).await;
+        assert_ne!(after.progress.story.fragment, before.progress.story.fragment);
+        assert!(after.progress.experience_points > before.progress.experience_points);
         runtime.router.shutdown().await;
         db.drop_db().await;
     });

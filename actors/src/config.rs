@@ -4,10 +4,21 @@ use std::time::Duration;
 
 use crate::Envelope;
 
-/// A hook called by a user actor before it decides an envelope, so tests
-/// can make it panic at a chosen update. `None` in production.
+/// A hook a user actor calls at each [`FaultPoint`] of handling an
+/// envelope, so tests can make it panic at a chosen update and step.
+/// `None` in production.
 #[derive(Clone)]
-pub struct FaultInjector(pub Arc<dyn Fn(&Envelope) + Send + Sync>);
+pub struct FaultInjector(pub Arc<dyn Fn(FaultPoint, &Envelope) + Send + Sync>);
+
+/// Where in handling an envelope a fault can be injected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultPoint {
+    /// Before the command is decided: nothing has happened yet.
+    BeforeDecide,
+    /// After the first of several events was applied to the state in
+    /// memory: the state is half-changed.
+    MidApply,
+}
 
 impl fmt::Debug for FaultInjector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

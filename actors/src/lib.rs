@@ -18,6 +18,6 @@ mod shard;
 mod stats;
 mod user;
 
-pub use config::{ActorConfig, FaultInjector};
+pub use config::{ActorConfig, FaultInjector, FaultPoint};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use stats::ActorStats;

@@ -8,9 +8,9 @@ use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler,
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
 
-use crate::ActorStats;
 use crate::router::{Outcome, Work};
 use crate::shard::{Crashed, Deliver, Passivated, ShardEnv};
+use crate::{ActorStats, FaultPoint};
 
 /// Asks an idle actor to make sure its writes are durable, tell its
 /// supervisor, and stop.
@@ -80,9 +80,12 @@ impl UserActor {
             self.shard.env.flusher.barrier(ack);
             return;
         }
-        if let Some(inject) = &self.shard.env.config.fault_injector {
-            (inject.0)(&envelope);
-        }
+        let inject = |point| {
+            if let Some(injector) = &self.shard.env.config.fault_injector {
+                (injector.0)(point, &envelope);
+            }
+        };
+        inject(FaultPoint::BeforeDecide);
         let content = self.shard.env.content();
         let ctx =
             Ctx { now: unix_now(), rules: &self.shard.env.rules, content: &content, update_id: envelope.update_id };
@@ -97,8 +100,11 @@ impl UserActor {
                 let _ = ack.send(Ok(()));
             }
             Ok(events) => {
-                for event in &events {
+                for (index, event) in events.iter().enumerate() {
                     state.apply(event);
+                    if index == 0 && events.len() > 1 {
+                        inject(FaultPoint::MidApply);
+                    }
                 }
                 if let Some(update) = envelope.update_id {
                     state.applied.record(update);
