@@ -1,14 +1,15 @@
 //! The demo content shipped in `content/` is valid, has the promised shape,
 //! and is playable end to end: a scripted player walks from the first door
-//! to the secret ending, every requirement evaluated by the real evaluator
-//! and every refusal explaining what is missing and where to get it.
+//! to the secret ending through the real rules, and every refusal explains
+//! what is missing and where to get it.
 
 mod support;
 
 use std::collections::BTreeSet;
 
 use dianabot_game::content::{Content, Hint, Lack, MAX_LEVEL, ShopItemId, evaluate};
-use dianabot_game::{ItemId, Language, Profile, UserId, UserState};
+use dianabot_game::story::fragment_tag;
+use dianabot_game::{Command, Ctx, ItemId, Language, Profile, Rules, UserId, UserState, decide};
 
 const NOW: i64 = 1_750_000_000;
 const DAY: i64 = 86_400;
@@ -32,8 +33,7 @@ fn new_player() -> UserState {
     state
 }
 
-/// A player reading the story, with just enough of the coordinator's future
-/// job (spend costs, grant rewards, set flags) to walk the graph.
+/// A player reading the story through the real rules (`decide` + `apply`).
 struct Player<'c> {
     content: &'c Content,
     state: UserState,
@@ -42,7 +42,9 @@ struct Player<'c> {
 
 impl<'c> Player<'c> {
     fn new(content: &'c Content) -> Player<'c> {
-        Player { content, state: new_player(), at: content.start().to_string() }
+        let mut state = new_player();
+        state.progress.story.fragment = Some(content.start().to_string());
+        Player { content, state, at: content.start().to_string() }
     }
 
     fn evaluate(&self, decision: &str) -> dianabot_game::content::Evaluation {
@@ -54,25 +56,14 @@ impl<'c> Player<'c> {
     fn take(&mut self, decision: &str) {
         let evaluation = self.evaluate(decision);
         assert!(evaluation.allowed, "`{}/{decision}` refused: {:?}", self.at, evaluation.missing);
-        let decision = self.content.decision(&self.at, decision).expect("decision exists").clone();
-        let state = &mut self.state;
-        state.wallet.balance -= decision.costs.besitos as i64;
-        for (item, quantity) in &decision.costs.items {
-            let held = state.inventory.entry(item.clone()).or_insert(0);
-            *held -= quantity;
-            if *held == 0 {
-                state.inventory.remove(item);
-            }
-        }
-        let rewards = &decision.rewards;
-        state.wallet.balance += rewards.besitos as i64;
-        state.progress.experience_points += rewards.experience_points;
-        for (item, quantity) in &rewards.items {
-            *state.inventory.entry(item.clone()).or_insert(0) += quantity;
-        }
-        state.progress.achievements.extend(rewards.achievements.iter().map(|a| a.to_string()));
-        state.progress.story.flags.extend(decision.sets_flags.iter().map(|f| f.to_string()));
-        self.at = decision.to.to_string();
+        let fragment = self.content.fragment(&self.at).expect("fragment");
+        let choice = fragment.decisions.iter().position(|d| d.id.as_str() == decision).expect("decision offered");
+        let rules = Rules::default();
+        let ctx = Ctx { now: NOW, rules: &rules, content: self.content, update_id: None };
+        let command = Command::Decide { fragment: fragment_tag(&self.at), choice: choice as u8 };
+        let events = decide(&self.state, &command, ctx).unwrap_or_else(|err| panic!("`{}/{decision}`: {err}", self.at));
+        events.iter().for_each(|event| self.state.apply(event));
+        self.at = self.state.progress.story.fragment.clone().expect("in the story");
     }
 
     fn walk(&mut self, decisions: &[&str]) {
