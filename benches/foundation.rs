@@ -80,7 +80,13 @@ async fn fresh_postgres(name: &str) -> String {
 async fn runtime(url: &str, actors: ActorConfig) -> (Router, Flusher, Store) {
     let store = Store::open(url).await.expect("open store");
     let (flusher, _) = Flusher::spawn(store.clone(), FlushConfig::default());
-    let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()), Arc::new(dianabot::content::load_demo().unwrap()));
+    let router = Router::start(
+        actors,
+        store.clone(),
+        flusher.clone(),
+        Arc::new(Rules::default()),
+        Arc::new(dianabot::content::load_demo().unwrap()),
+    );
     (router, flusher, store)
 }
 
@@ -302,7 +308,7 @@ async fn activation(users: usize) {
     let events = dianabot_game::decide(&template, &command, ctx).unwrap();
     events.iter().for_each(|event| template.apply(event));
     template.version = 1;
-    let bytes = UserWrite::from_events(&template, &events).snapshot.bytes;
+    let bytes = UserWrite::from_events(&template, &events, 1_700_000_000).snapshot.bytes;
     let started = Instant::now();
     let n = users as i64;
     for statement in [

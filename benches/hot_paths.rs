@@ -40,7 +40,7 @@ fn rules(c: &mut Criterion) {
     c.bench_function("decide reaction", |b| b.iter(|| decide(&state, &react, ctx).unwrap()));
     let events = decide(&state, &grant, ctx).unwrap();
     c.bench_function("UserWrite::from_events (snapshot encoding)", |b| {
-        b.iter(|| UserWrite::from_events(&state, &events))
+        b.iter(|| UserWrite::from_events(&state, &events, 1_700_000_000))
     });
 }
 
@@ -51,7 +51,13 @@ fn actor_round_trip(c: &mut Criterion) {
     let router = system.block_on(async {
         let store = Store::open(&format!("sqlite:{}", path.display())).await.unwrap();
         let (flusher, _) = Flusher::spawn(store.clone(), FlushConfig::default());
-        let router = Router::start(ActorConfig::default(), store, flusher, Arc::new(Rules::default()), Arc::new(dianabot::content::load_demo().unwrap()));
+        let router = Router::start(
+            ActorConfig::default(),
+            store,
+            flusher,
+            Arc::new(Rules::default()),
+            Arc::new(dianabot::content::load_demo().unwrap()),
+        );
         router.view(UserId(1), |_| ()).await.unwrap();
         router
     });

@@ -38,7 +38,7 @@ fn play(user: UserId, commands: &[Command]) -> (UserState, Vec<UserWrite>) {
         if let Ok(events) = decide(&state, command, ctx) {
             events.iter().for_each(|event| state.apply(event));
             state.version += 1;
-            writes.push(UserWrite::from_events(&state, &events));
+            writes.push(UserWrite::from_events(&state, &events, 1_700_000_000));
         }
     }
     (state, writes)

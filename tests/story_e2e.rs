@@ -127,6 +127,18 @@ fn the_demo_story_plays_from_start_to_an_ending_through_the_bot() {
         assert!(ana.shows("Los capítulos 4 a 6 son para miembros VIP."));
         ana.press("« Volver a la historia").await;
         assert!(ana.shows("📖 El jardín"), "{}", text(&ana.page));
+        // The refusal was recorded as a conversion opportunity.
+        let store = db.store().await;
+        let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
+        let opportunities: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, subject FROM analytics_events WHERE user_id = $1")
+                .bind(ana.user)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let salon = content.decision("l3_confidencia", "audiencia").expect("decision").to.to_string();
+        assert_eq!(opportunities, [("vip_denied".to_owned(), salon)]);
+        store.close().await;
 
         // An operator grants VIP; the same door now opens onto level 4.
         let operator = control.create_user_with_id(900, "Op", "es").await;

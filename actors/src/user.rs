@@ -110,7 +110,7 @@ impl UserActor {
                     state.applied.record(update);
                 }
                 state.version += 1;
-                self.shard.env.flusher.submit(UserWrite::from_events(state, &events), Some(ack));
+                self.shard.env.flusher.submit(UserWrite::from_events(state, &events, ctx.now), Some(ack));
                 respond(Ok((state, Outcome::Applied(&events))));
             }
         }

@@ -84,6 +84,15 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             };
             statement.execute(&mut *tx).await?;
         }
+        for event in &write.analytics {
+            sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, at) VALUES (?, ?, ?, ?)")
+                .bind(user_id)
+                .bind(event.kind)
+                .bind(&event.subject)
+                .bind(event.at)
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "INSERT INTO user_snapshots (user_id, version, format, state) VALUES (?, ?, ?, ?)
              ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, format = excluded.format,

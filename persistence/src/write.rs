@@ -21,7 +21,20 @@ pub struct UserWrite {
     /// Item -> new quantity; zero means the row goes away.
     pub inventory: BTreeMap<ItemId, u32>,
     pub ledger: Vec<LedgerEntry>,
+    /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
+    pub analytics: Vec<AnalyticsEvent>,
     pub snapshot: Snapshot,
+}
+
+/// A domain event kept for analytics: what happened, to what, when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnalyticsEvent {
+    /// Stable name, e.g. `vip_denied` (a conversion opportunity).
+    pub kind: &'static str,
+    /// What it happened to, e.g. the fragment id.
+    pub subject: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 /// The encoded part of the state nobody queries, with its version.
@@ -46,14 +59,16 @@ struct SnapshotBody<P, A> {
 }
 
 impl UserWrite {
-    /// The write for `state` just after `events` were applied to it.
-    pub fn from_events(state: &UserState, events: &[Event]) -> UserWrite {
+    /// The write for `state` just after `events` were applied to it at `now`
+    /// (unix seconds, stamped on analytics rows).
+    pub fn from_events(state: &UserState, events: &[Event], now: i64) -> UserWrite {
         let mut write = UserWrite {
             user_id: state.id,
             profile: None,
             balance: None,
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
+            analytics: Vec::new(),
             snapshot: encode_snapshot(state),
         };
         for event in events {
@@ -78,8 +93,10 @@ impl UserWrite {
                 | Event::AchievementUnlocked { .. }
                 | Event::ExperienceGained { .. }
                 | Event::Unlocked(_)
-                | Event::VipExtended { .. }
-                | Event::VipDenied { .. } => {}
+                | Event::VipExtended { .. } => {}
+                Event::VipDenied { fragment } => {
+                    write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
+                }
             }
         }
         write
@@ -88,7 +105,7 @@ impl UserWrite {
     /// The write of a state whose only change is bookkeeping (an update
     /// recorded as seen, say): just the snapshot.
     pub fn snapshot_only(state: &UserState) -> UserWrite {
-        UserWrite::from_events(state, &[])
+        UserWrite::from_events(state, &[], 0)
     }
 
     /// Folds a later write of the same user into this one.
@@ -102,6 +119,7 @@ impl UserWrite {
         }
         self.inventory.extend(later.inventory);
         self.ledger.extend(later.ledger);
+        self.analytics.extend(later.analytics);
         if later.snapshot.version >= self.snapshot.version {
             self.snapshot = later.snapshot;
         }
