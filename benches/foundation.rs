@@ -20,6 +20,10 @@ use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
 use sqlx::Connection;
 
+/// The server's allocator, so memory figures are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 struct Args {
     sections: Vec<String>,
     users: usize,
