@@ -14,10 +14,12 @@
 
 mod config;
 mod router;
+mod saga;
 mod shard;
 mod stats;
 mod user;
 
 pub use config::{ActorConfig, FaultInjector, FaultPoint};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
+pub use saga::{Coordinator, GiftOutcome};
 pub use stats::ActorStats;

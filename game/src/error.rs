@@ -24,6 +24,14 @@ pub enum RuleError {
     UnknownChoice,
     #[error("requirements not met")]
     RequirementsNotMet { missing: Vec<Missing> },
+    #[error("the daily gift was already claimed today")]
+    AlreadyClaimedToday,
+    #[error("a gift needs another player")]
+    GiftToSelf,
+    #[error("gifts are limited to {max} besitos")]
+    GiftTooLarge { max: i64 },
+    #[error("at most {max} gifts a day")]
+    TooManyGiftsToday { max: u32 },
     #[error("reaction already rewarded")]
     AlreadyRewarded,
 }

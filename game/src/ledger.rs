@@ -10,41 +10,56 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{UpdateId, UserId};
 
-/// Why besitos moved. This enum is the whitelist: there is no other way to
-/// create or destroy besitos.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Reason {
+/// Declares [`Reason`] with its stable names from one list, so the
+/// whitelist, its names and [`Reason::ALL`] cannot drift apart.
+macro_rules! reasons {
+    ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
+        /// Why besitos moved. This enum is the whitelist: there is no other
+        /// way to create, destroy or move besitos.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Reason {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl Reason {
+            pub const ALL: &'static [Reason] = &[$(Reason::$variant),*];
+
+            /// Stable name used in the database and in metrics.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Reason::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+reasons! {
     /// Granted once, at registration.
-    WelcomeBonus,
+    WelcomeBonus => "welcome_bonus",
     /// A reaction to a channel post or story fragment.
-    Reaction,
+    Reaction => "reaction",
     /// Granted by an operator.
-    AdminGrant,
+    AdminGrant => "admin_grant",
     /// Taken by an operator.
-    AdminDeduction,
+    AdminDeduction => "admin_deduction",
     /// Paid by a story decision's rewards.
-    StoryReward,
+    StoryReward => "story_reward",
     /// Spent by a story decision's costs.
-    StoryCost,
+    StoryCost => "story_cost",
+    /// The daily gift, grown by the streak.
+    DailyGift => "daily_gift",
+    /// Besitos leaving the giver for a transfer in flight.
+    GiftSent => "gift_sent",
+    /// Besitos reaching the receiver of a transfer.
+    GiftReceived => "gift_received",
+    /// A transfer the receiver could not take, returned to the giver.
+    GiftRefund => "gift_refund",
 }
 
 impl Reason {
-    pub const ALL: [Reason; 4] = [Reason::WelcomeBonus, Reason::Reaction, Reason::AdminGrant, Reason::AdminDeduction];
-
-    /// Stable name used in the database and in metrics.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::WelcomeBonus => "welcome_bonus",
-            Reason::Reaction => "reaction",
-            Reason::AdminGrant => "admin_grant",
-            Reason::AdminDeduction => "admin_deduction",
-            Reason::StoryReward => "story_reward",
-            Reason::StoryCost => "story_cost",
-        }
-    }
-
     pub fn parse(name: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|reason| reason.as_str() == name)
+        Reason::ALL.iter().copied().find(|reason| reason.as_str() == name)
     }
 }
 
@@ -53,8 +68,12 @@ impl Reason {
 pub enum Account {
     /// The system account where besitos of this reason come from or go to.
     System(Reason),
-    /// Another user's wallet (gifts, auctions).
+    /// Another user's wallet.
     User(UserId),
+    /// A transfer between users while it is in flight: the giver's debit
+    /// and the receiver's credit (or the refund) both post against it, so it
+    /// holds exactly the besitos not yet delivered.
+    Transfer(i64),
 }
 
 impl Account {
@@ -64,6 +83,7 @@ impl Account {
         match self {
             Account::System(reason) => format!("system:{}", reason.as_str()),
             Account::User(user) => format!("user:{}", user.0),
+            Account::Transfer(id) => format!("transfer:{id}"),
         }
     }
 
@@ -72,6 +92,7 @@ impl Account {
         match kind {
             "system" => Reason::parse(rest).map(Account::System),
             "user" => rest.parse().ok().map(|id| Account::User(UserId(id))),
+            "transfer" => rest.parse().ok().map(Account::Transfer),
             _ => None,
         }
     }
@@ -91,4 +112,19 @@ pub struct LedgerEntry {
     pub update_id: Option<UpdateId>,
     /// Unix seconds.
     pub at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_round_trip_through_their_database_names() {
+        let mut accounts: Vec<Account> = Reason::ALL.iter().copied().map(Account::System).collect();
+        accounts.extend([Account::User(UserId(-42)), Account::Transfer(7)]);
+        for account in accounts {
+            assert_eq!(Account::from_db(&account.to_db()), Some(account));
+        }
+        assert_eq!(Account::from_db("system:free_money"), None);
+    }
 }

@@ -19,6 +19,7 @@
 //! whole, and evaluates composite requirements against a [`UserState`].
 
 pub mod content;
+mod economy;
 mod error;
 mod ids;
 mod ledger;
@@ -30,4 +31,6 @@ pub use error::RuleError;
 pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
-pub use state::{AppliedUpdates, Profile, Progress, StoryProgress, UserState, Wallet};
+pub use state::{
+    AppliedUpdates, DailyGiftStreak, PendingTransfer, Profile, Progress, StoryProgress, UserState, Wallet,
+};

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Content;
 use crate::error::RuleError;
-use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId};
+use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
-use crate::story;
+use crate::{economy, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,16 @@ pub enum Command {
     },
     /// Back to the first fragment after an ending; keeps everything earned.
     RestartStory,
+    /// The daily gift: once per UTC day, more with every day of the streak.
+    ClaimDailyGift,
+    /// Saga step 1 (giver): besitos leave for transfer `transfer`.
+    SendGift { to: UserId, amount: Besitos, transfer: i64 },
+    /// Saga step 2 (receiver): takes transfer `transfer`; idempotent.
+    ReceiveGift { from: UserId, amount: Besitos, transfer: i64 },
+    /// Saga step 3 (giver): the transfer arrived; idempotent.
+    SettleTransfer { transfer: i64 },
+    /// Compensation (giver): the receiver refused; besitos come back; idempotent.
+    RefundTransfer { transfer: i64 },
 }
 
 impl Command {
@@ -68,6 +78,11 @@ impl Command {
             Command::OpenStory => "open_story",
             Command::Decide { .. } => "decide",
             Command::RestartStory => "restart_story",
+            Command::ClaimDailyGift => "claim_daily_gift",
+            Command::SendGift { .. } => "send_gift",
+            Command::ReceiveGift { .. } => "receive_gift",
+            Command::SettleTransfer { .. } => "settle_transfer",
+            Command::RefundTransfer { .. } => "refund_transfer",
         }
     }
 }
@@ -122,6 +137,11 @@ pub enum Event {
     VipDenied {
         fragment: String,
     },
+    /// `day` is days since the Unix epoch (UTC).
+    DailyGiftClaimed { day: i64, streak: u32 },
+    TransferOpened { transfer: i64, to: UserId, amount: i64, day: i64 },
+    TransferReceived { transfer: i64 },
+    TransferClosed { transfer: i64 },
 }
 
 /// Something a reward makes available to one player.
@@ -137,6 +157,15 @@ pub enum Unlock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rules {
     pub welcome_bonus: i64,
+    /// The daily gift on the first day of a streak.
+    pub daily_gift: i64,
+    /// Multiplier of the daily gift by streak day (1st, 2nd, …); the last
+    /// one holds for every longer streak.
+    pub streak_multipliers: Vec<i64>,
+    /// Largest gift between players, in besitos.
+    pub max_gift: i64,
+    /// Gifts a player may send per UTC day.
+    pub max_gifts_per_day: u32,
     /// Besitos per reaction emoji; emojis not listed pay `default_reaction_reward`.
     pub reaction_rewards: BTreeMap<String, i64>,
     pub default_reaction_reward: i64,
@@ -146,7 +175,15 @@ impl Default for Rules {
     fn default() -> Rules {
         let reaction_rewards =
             [("❤", 3), ("🔥", 2), ("👍", 1)].into_iter().map(|(emoji, reward)| (emoji.to_owned(), reward)).collect();
-        Rules { welcome_bonus: 10, reaction_rewards, default_reaction_reward: 1 }
+        Rules {
+            welcome_bonus: 10,
+            daily_gift: 5,
+            streak_multipliers: vec![1, 1, 2, 2, 3, 3, 5],
+            max_gift: 1_000,
+            max_gifts_per_day: 10,
+            reaction_rewards,
+            default_reaction_reward: 1,
+        }
     }
 }
 
@@ -242,6 +279,11 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         Command::OpenStory | Command::Decide { .. } | Command::RestartStory => {
             story::decide(state, command, ctx, journal)
         }
+        Command::ClaimDailyGift
+        | Command::SendGift { .. }
+        | Command::ReceiveGift { .. }
+        | Command::SettleTransfer { .. }
+        | Command::RefundTransfer { .. } => economy::decide(state, command, ctx, journal),
     }
 }
 
@@ -272,12 +314,17 @@ impl<'a> Journal<'a> {
     }
 
     fn entry(&mut self, amount: i64, reason: Reason) -> Event {
+        self.post(amount, reason, Account::System(reason))
+    }
+
+    /// An entry against an explicit counter-account (a transfer).
+    pub(crate) fn post(&mut self, amount: i64, reason: Reason, counter_account: Account) -> Event {
         let seq = self.next_seq;
         self.next_seq += 1;
         Event::Ledger(LedgerEntry {
             seq,
             amount,
-            counter_account: Account::System(reason),
+            counter_account,
             reason,
             update_id: self.ctx.update_id,
             at: self.ctx.now,

@@ -66,8 +66,28 @@ pub struct Progress {
     /// encoding of `Progress`, acceptable while nothing is deployed.
     pub experience_points: u64,
     pub unlocked_experiences: BTreeSet<String>,
+    pub daily_gift: DailyGiftStreak,
+    /// Gifts sent and not yet known to have arrived (saga in flight).
+    pub transfers_out: BTreeMap<i64, PendingTransfer>,
+    /// Transfers received, so a re-delivered step 2 pays once.
+    pub transfers_in: BTreeSet<i64>,
+    /// (UTC day, gifts sent that day), for the daily limit.
+    pub gifts_sent_today: (i64, u32),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyGiftStreak {
+    /// UTC day (days since the epoch) of the last claim.
+    pub last_day: Option<i64>,
+    pub streak: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingTransfer {
+    pub to: UserId,
+    pub amount: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +207,24 @@ impl UserState {
                 set.insert(id.clone());
             }
             Event::VipExtended { until } => self.progress.vip_until = Some(*until),
+            Event::DailyGiftClaimed { day, streak } => {
+                self.progress.daily_gift = DailyGiftStreak { last_day: Some(*day), streak: *streak };
+            }
+            Event::TransferOpened { transfer, to, amount, day } => {
+                self.progress.transfers_out.insert(*transfer, PendingTransfer { to: *to, amount: *amount });
+                let (counted_day, count) = &mut self.progress.gifts_sent_today;
+                if *counted_day == *day {
+                    *count += 1;
+                } else {
+                    self.progress.gifts_sent_today = (*day, 1);
+                }
+            }
+            Event::TransferReceived { transfer } => {
+                self.progress.transfers_in.insert(*transfer);
+            }
+            Event::TransferClosed { transfer } => {
+                self.progress.transfers_out.remove(transfer);
+            }
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;
             }

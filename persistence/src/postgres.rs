@@ -5,7 +5,8 @@ use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
-use crate::{StoreError, UserWrite};
+use crate::write::open_transfer;
+use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     // One round trip: the row and the inventory aggregated into two arrays.
@@ -105,6 +106,27 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .await?;
     }
 
+    // Opened before closed: a transfer opened and finished within one batch
+    // leaves no row.
+    let opened: Vec<_> = writes.iter().flat_map(|w| w.transfers_opened.iter()).collect();
+    if !opened.is_empty() {
+        sqlx::query(
+            "INSERT INTO pending_transfers (transfer_id, from_user, to_user, amount, opened_at)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
+        )
+        .bind(opened.iter().map(|t| t.transfer).collect::<Vec<_>>())
+        .bind(opened.iter().map(|t| t.from.0).collect::<Vec<_>>())
+        .bind(opened.iter().map(|t| t.to.0).collect::<Vec<_>>())
+        .bind(opened.iter().map(|t| t.amount).collect::<Vec<_>>())
+        .bind(opened.iter().map(|t| t.opened_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let closed: Vec<i64> = writes.iter().flat_map(|w| w.transfers_closed.iter().copied()).collect();
+    if !closed.is_empty() {
+        sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ANY($1)").bind(closed).execute(&mut *tx).await?;
+    }
+
     let events: Vec<_> = writes.iter().flat_map(|w| w.analytics.iter().map(move |e| (w.user_id.0, e))).collect();
     if !events.is_empty() {
         sqlx::query(
@@ -136,4 +158,13 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
 
     tx.commit().await?;
     Ok(())
+}
+
+pub(crate) async fn pending_transfers(pool: &PgPool) -> Result<Vec<OpenTransfer>, StoreError> {
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT transfer_id, from_user, to_user, amount, opened_at FROM pending_transfers ORDER BY transfer_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(open_transfer).collect())
 }

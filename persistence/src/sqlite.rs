@@ -5,7 +5,8 @@ use dianabot_game::UserState;
 use sqlx::SqlitePool;
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
-use crate::{StoreError, UserWrite};
+use crate::write::open_transfer;
+use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     let mut conn = pool.acquire().await?;
@@ -84,6 +85,21 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             };
             statement.execute(&mut *tx).await?;
         }
+        for transfer in &write.transfers_opened {
+            sqlx::query(
+                "INSERT INTO pending_transfers (transfer_id, from_user, to_user, amount, opened_at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(transfer.transfer)
+            .bind(transfer.from.0)
+            .bind(transfer.to.0)
+            .bind(transfer.amount)
+            .bind(transfer.opened_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for transfer in &write.transfers_closed {
+            sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ?").bind(transfer).execute(&mut *tx).await?;
+        }
         for event in &write.analytics {
             sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, at) VALUES (?, ?, ?, ?)")
                 .bind(user_id)
@@ -108,4 +124,13 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
     }
     tx.commit().await?;
     Ok(())
+}
+
+pub(crate) async fn pending_transfers(pool: &SqlitePool) -> Result<Vec<OpenTransfer>, StoreError> {
+    let rows: Vec<(i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT transfer_id, from_user, to_user, amount, opened_at FROM pending_transfers ORDER BY transfer_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(open_transfer).collect())
 }

@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{StoreError, UserWrite, postgres, sqlite};
+use crate::{OpenTransfer, StoreError, UserWrite, postgres, sqlite};
 
 /// The database. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
@@ -70,6 +70,25 @@ impl Store {
             Store::Postgres(pool) => postgres::write_batch(pool, writes).await,
             Store::Sqlite(pool) => sqlite::write_batch(pool, writes).await,
         }
+    }
+
+    /// Gifts in flight: the sagas a coordinator must finish after a restart.
+    pub async fn pending_transfers(&self) -> Result<Vec<OpenTransfer>, StoreError> {
+        match self {
+            Store::Postgres(pool) => postgres::pending_transfers(pool).await,
+            Store::Sqlite(pool) => sqlite::pending_transfers(pool).await,
+        }
+    }
+
+    /// The id of the registered user with this Telegram username, if any
+    /// (case-insensitive, as Telegram usernames are).
+    pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserId>, StoreError> {
+        let sql = "SELECT user_id FROM users WHERE lower(username) = lower($1)";
+        let found: Option<(i64,)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(username).fetch_optional(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(username).fetch_optional(pool).await?,
+        };
+        Ok(found.map(|(id,)| UserId(id)))
     }
 
     /// Whether the database answers; for readiness probes.

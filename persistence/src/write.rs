@@ -23,7 +23,21 @@ pub struct UserWrite {
     pub ledger: Vec<LedgerEntry>,
     /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
     pub analytics: Vec<AnalyticsEvent>,
+    /// Gifts this user sent that are now in flight (saga log rows to add).
+    pub transfers_opened: Vec<OpenTransfer>,
+    /// Transfers of this user that finished (saga log rows to remove).
+    pub transfers_closed: Vec<i64>,
     pub snapshot: Snapshot,
+}
+
+/// A gift in flight, as the saga log stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpenTransfer {
+    pub transfer: i64,
+    pub from: UserId,
+    pub to: UserId,
+    pub amount: i64,
+    pub opened_at: i64,
 }
 
 /// A domain event kept for analytics: what happened, to what, when.
@@ -69,6 +83,8 @@ impl UserWrite {
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
             analytics: Vec::new(),
+            transfers_opened: Vec::new(),
+            transfers_closed: Vec::new(),
             snapshot: encode_snapshot(state),
         };
         for event in events {
@@ -93,7 +109,17 @@ impl UserWrite {
                 | Event::AchievementUnlocked { .. }
                 | Event::ExperienceGained { .. }
                 | Event::Unlocked(_)
-                | Event::VipExtended { .. } => {}
+                | Event::VipExtended { .. }
+                | Event::DailyGiftClaimed { .. }
+                | Event::TransferReceived { .. } => {}
+                Event::TransferOpened { transfer, to, amount, .. } => write.transfers_opened.push(OpenTransfer {
+                    transfer: *transfer,
+                    from: state.id,
+                    to: *to,
+                    amount: *amount,
+                    opened_at: now,
+                }),
+                Event::TransferClosed { transfer } => write.transfers_closed.push(*transfer),
                 Event::VipDenied { fragment } => {
                     write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
                 }
@@ -120,6 +146,8 @@ impl UserWrite {
         self.inventory.extend(later.inventory);
         self.ledger.extend(later.ledger);
         self.analytics.extend(later.analytics);
+        self.transfers_opened.extend(later.transfers_opened);
+        self.transfers_closed.extend(later.transfers_closed);
         if later.snapshot.version >= self.snapshot.version {
             self.snapshot = later.snapshot;
         }
@@ -176,4 +204,9 @@ impl StoredUser {
         }
         Ok(state)
     }
+}
+
+/// A saga log row `(transfer_id, from_user, to_user, amount, opened_at)`.
+pub(crate) fn open_transfer((transfer, from, to, amount, opened_at): (i64, i64, i64, i64, i64)) -> OpenTransfer {
+    OpenTransfer { transfer, from: UserId(from), to: UserId(to), amount, opened_at }
 }

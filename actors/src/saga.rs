@@ -1,0 +1,136 @@
+//! Coordinator operations that span several users: sagas of messages
+//! between user actors — each step durable before the next, compensation
+//! when a step is refused, and recovery from the saga log after a crash.
+//!
+//! There is no global lock: each step is an ordinary message to one user's
+//! actor, interleaved with everything else that user does. What makes the
+//! whole safe is that every step is idempotent by transfer id and that the
+//! giver's first step writes the saga log row in the same transaction as its
+//! debit, so a crash at any point leaves either nothing or a row to finish.
+
+use std::time::Duration;
+
+use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
+use dianabot_persistence::{Store, StoreError};
+
+use crate::{DispatchError, Envelope, Outcome, Router};
+
+/// How often steps 2 and 3 are retried before the transfer is left to
+/// [`Coordinator::recover`].
+const ATTEMPTS: u32 = 5;
+
+/// What became of a gift.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GiftOutcome {
+    /// The receiver has it, the giver's transfer is closed.
+    Delivered,
+    /// The giver could not send it (funds, limits, …); nothing moved.
+    Refused(RuleError),
+    /// The receiver refused it; the giver got it back.
+    Refunded(RuleError),
+    /// Sent and durable, but not yet delivered (the receiver's actor keeps
+    /// failing); the saga log holds it and recovery will finish it.
+    InFlight,
+}
+
+/// Runs sagas over the router. Cheap to clone.
+#[derive(Clone)]
+pub struct Coordinator {
+    router: Router,
+    store: Store,
+}
+
+impl Coordinator {
+    pub fn new(router: Router, store: Store) -> Coordinator {
+        Coordinator { router, store }
+    }
+
+    /// Gives `amount` besitos from `from` to `to` as transfer `transfer`
+    /// (unique; the giver's update id when it comes from Telegram).
+    pub async fn gift(
+        &self,
+        from: UserId,
+        to: UserId,
+        amount: Besitos,
+        transfer: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<GiftOutcome, DispatchError> {
+        let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
+        let _entered = span.enter();
+        if let Err(refusal) = self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
+            return Ok(GiftOutcome::Refused(refusal));
+        }
+        Ok(self.finish(from, to, amount, transfer).await)
+    }
+
+    /// Steps 2 and 3, or the compensation. A step that crashed or is not
+    /// known durable is retried: the receiver may or may not have applied
+    /// it, and step 2 is idempotent, so only an explicit refusal refunds.
+    async fn finish(&self, from: UserId, to: UserId, amount: Besitos, transfer: i64) -> GiftOutcome {
+        let mut backoff = Duration::from_millis(20);
+        for _ in 0..ATTEMPTS {
+            let received = self.step(to, None, Command::ReceiveGift { from, amount, transfer }).await;
+            let closing = match received {
+                Ok(Ok(())) => Command::SettleTransfer { transfer },
+                Ok(Err(_)) => Command::RefundTransfer { transfer },
+                Err(err) => {
+                    tracing::warn!(error = %err, transfer, "gift step 2 failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    continue;
+                }
+            };
+            match self.step(from, None, closing.clone()).await {
+                Ok(_) => {
+                    return match (received, closing) {
+                        (Ok(Err(refusal)), Command::RefundTransfer { .. }) => GiftOutcome::Refunded(refusal),
+                        _ => GiftOutcome::Delivered,
+                    };
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, transfer, "gift step 3 failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                }
+            }
+        }
+        tracing::error!(transfer, "gift left in flight; recovery will finish it");
+        GiftOutcome::InFlight
+    }
+
+    /// One step: a command to one user, waited on until durable. The inner
+    /// result is the game's answer.
+    async fn step(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+    ) -> Result<Result<(), RuleError>, DispatchError> {
+        let envelope = Envelope { user_id, update_id, command };
+        let dispatched = self
+            .router
+            .dispatch(envelope, |_, outcome| match outcome {
+                Outcome::Refused(refusal) => Err(refusal.clone()),
+                _ => Ok(()),
+            })
+            .await?;
+        dispatched.durable.wait().await?;
+        Ok(dispatched.reply)
+    }
+
+    /// Finishes every transfer a crash left in flight; returns how many.
+    pub async fn recover(&self) -> Result<usize, StoreError> {
+        let pending = self.store.pending_transfers().await?;
+        for transfer in &pending {
+            let Ok(amount) = Besitos::new(transfer.amount) else { continue };
+            let outcome = self.finish(transfer.from, transfer.to, amount, transfer.transfer).await;
+            tracing::info!(transfer = transfer.transfer, ?outcome, "recovered gift");
+        }
+        Ok(pending.len())
+    }
+
+    /// A registered user by Telegram username (without `@`).
+    pub async fn find_user(&self, username: &str) -> Result<Option<UserId>, StoreError> {
+        self.store.find_user_by_username(username).await
+    }
+}

@@ -1,0 +1,80 @@
+//! The daily gift's streak and the gift steps' idempotency, as pure rules.
+
+mod support;
+
+use std::sync::OnceLock;
+
+use dianabot_game::content::Content;
+use dianabot_game::{Besitos, Command, Ctx, Event, Language, RuleError, Rules, UserId, UserState, decide};
+
+const DAY: i64 = 86_400;
+const MONDAY: i64 = 1_700_006_400; // midnight UTC
+
+fn content() -> &'static Content {
+    static CONTENT: OnceLock<Content> = OnceLock::new();
+    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
+}
+
+fn run(state: &mut UserState, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
+    let rules = Rules::default();
+    let events = decide(state, command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
+    events.iter().for_each(|event| state.apply(event));
+    Ok(events)
+}
+
+fn player(id: i64) -> UserState {
+    let mut state = UserState::new(UserId(id));
+    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    run(&mut state, &register, MONDAY).unwrap();
+    state
+}
+
+fn claim(state: &mut UserState, now: i64) -> Result<i64, RuleError> {
+    let before = state.wallet.balance;
+    run(state, &Command::ClaimDailyGift, now)?;
+    Ok(state.wallet.balance - before)
+}
+
+#[test]
+fn the_daily_gift_grows_with_the_streak_and_a_missed_day_resets_it() {
+    let mut state = player(1);
+    let rules = Rules::default();
+    let paid: Vec<i64> = (0..8).map(|day| claim(&mut state, MONDAY + day * DAY + 3_600).unwrap()).collect();
+    let expected: Vec<i64> = [1, 1, 2, 2, 3, 3, 5, 5].iter().map(|m| m * rules.daily_gift).collect();
+    assert_eq!(paid, expected);
+    assert_eq!(claim(&mut state, MONDAY + 7 * DAY + 7_200), Err(RuleError::AlreadyClaimedToday));
+    // Day 8 skipped: day 9 starts over.
+    assert_eq!(claim(&mut state, MONDAY + 9 * DAY), Ok(rules.daily_gift));
+    assert_eq!(state.progress.daily_gift.streak, 1);
+}
+
+#[test]
+fn gift_steps_are_idempotent_by_transfer() {
+    let (mut giver, mut receiver) = (player(1), player(2));
+    let send = Command::SendGift { to: UserId(2), amount: Besitos::new(4).unwrap(), transfer: 9 };
+    run(&mut giver, &send, MONDAY).unwrap();
+    assert_eq!(giver.wallet.balance, 6);
+    assert!(run(&mut giver, &send, MONDAY).unwrap().is_empty(), "a repeated step 1 sends once");
+    let receive = Command::ReceiveGift { from: UserId(1), amount: Besitos::new(4).unwrap(), transfer: 9 };
+    run(&mut receiver, &receive, MONDAY).unwrap();
+    assert!(run(&mut receiver, &receive, MONDAY).unwrap().is_empty(), "a repeated step 2 pays once");
+    assert_eq!(receiver.wallet.balance, 14);
+    run(&mut giver, &Command::SettleTransfer { transfer: 9 }, MONDAY).unwrap();
+    // Settled: a late compensation finds nothing to refund.
+    assert!(run(&mut giver, &Command::RefundTransfer { transfer: 9 }, MONDAY).unwrap().is_empty());
+    assert_eq!(giver.wallet.balance, 6);
+}
+
+#[test]
+fn gifts_are_limited_per_day() {
+    let mut giver = player(1);
+    giver.wallet.balance = 1_000;
+    let rules = Rules::default();
+    for transfer in 0..i64::from(rules.max_gifts_per_day) {
+        let send = Command::SendGift { to: UserId(2), amount: Besitos::new(1).unwrap(), transfer };
+        run(&mut giver, &send, MONDAY).unwrap();
+    }
+    let one_more = Command::SendGift { to: UserId(2), amount: Besitos::new(1).unwrap(), transfer: 99 };
+    assert_eq!(run(&mut giver, &one_more, MONDAY), Err(RuleError::TooManyGiftsToday { max: rules.max_gifts_per_day }));
+    assert!(run(&mut giver, &one_more, MONDAY + DAY).is_ok(), "a new day, a new allowance");
+}
