@@ -11,6 +11,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
+use crate::hooks::BotCall;
 use crate::html;
 use crate::params::Params;
 use crate::types::{self, MemberStatus};
@@ -58,9 +59,20 @@ async fn call(shared: &Shared, method: &str, params: Params) -> Result<Value, Ap
     let chat_id = shared.with(|w| resolve_chat(w, &params).ok());
     let gate = shared.with(|w| w.rate.check(method, chat_id));
     let outcome = match gate {
-        Err(retry_after) => Err(ApiError::TooManyRequests(retry_after)),
-        Ok(()) if method == "getupdates" => get_updates(shared, &params).await,
-        Ok(()) => shared.with(|w| dispatch(w, method, &params)),
+        Err(retry_after) => {
+            let outcome = Err(ApiError::TooManyRequests(retry_after));
+            shared.report_call(|| BotCall::answered(method, chat_id, &params, &outcome));
+            outcome
+        }
+        Ok(()) if method == "getupdates" => {
+            shared.report_call(|| BotCall::poll(&params));
+            get_updates(shared, &params).await
+        }
+        Ok(()) => {
+            let outcome = shared.with(|w| dispatch(w, method, &params));
+            shared.report_call(|| BotCall::answered(method, chat_id, &params, &outcome));
+            outcome
+        }
     };
     let (status, description) = match &outcome {
         Ok(_) => (200, None),

@@ -11,11 +11,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ControlError;
+use crate::hooks::Delivery;
 use crate::html;
 use crate::ratelimit::{Forced429, RateLimitConfig};
 use crate::types::{self, MemberStatus};
 use crate::world::{
-    CallbackRec, ChargeRec, ChatKind, MessageRec, PreCheckoutRec, Sender, Shared, UserRec, World,
+    ChargeRec, ChatKind, MessageRec, PreCheckoutRec, Sender, Shared, UserRec, World,
     random_token, reaction_counts, reaction_summary, unix_now,
 };
 
@@ -280,29 +281,12 @@ async fn user_message(shared: Data, path: web::Path<String>, body: web::Json<Use
     let uid = parse_user(&path)?;
     let body = body.into_inner();
     ok(shared.with(|w| {
-        w.user(uid)?;
-        if body.text.trim().is_empty() {
-            return Err(ControlError::BadRequest("text is empty".into()));
-        }
-        let chat_id = uid as i64;
-        if let Some(reply) = body.reply_to_message_id
-            && !w.chat(chat_id)?.messages.contains_key(&reply)
-        {
-            return Err(ControlError::not_found(format!("unknown message {reply}")));
-        }
-        if let Some(user) = w.users.get_mut(&uid) {
-            user.started = true;
-        }
-        let mut msg = MessageRec::new(Sender::User(uid));
-        msg.entities = html::auto_entities(&body.text);
-        msg.text = Some(body.text);
-        msg.reply_to = body.reply_to_message_id;
-        let message_id = w
-            .add_message(chat_id, msg)
-            .map_err(|e| ControlError::BadRequest(e.to_string()))?;
-        let message = w.message_value(chat_id, message_id).unwrap_or_default();
-        let update_id = w.push_update("message", message.clone(), uid as i64);
-        Ok(json!({"update_id": update_id, "message_id": message_id, "message": message}))
+        let sent = w.user_message(uid, body.text, body.reply_to_message_id, Delivery::Queue)?;
+        let message = sent
+            .message_id
+            .and_then(|id| w.message_value(uid as i64, id))
+            .unwrap_or_default();
+        Ok::<_, ControlError>(json!({"update_id": sent.update_id, "message_id": sent.message_id, "message": message}))
     })?)
 }
 
@@ -323,52 +307,9 @@ async fn press_button(shared: Data, path: web::Path<String>, body: web::Json<Pre
     let uid = parse_user(&path)?;
     let body = body.into_inner();
     let (id, update_id) = shared.with(|w| {
-        let user = w.user(uid)?.to_user();
         let chat_id = body_chat(w, &body.chat_id, uid as i64)?;
-        let msg = w
-            .chat(chat_id)?
-            .messages
-            .get(&body.message_id)
-            .ok_or_else(|| ControlError::not_found(format!("unknown message {}", body.message_id)))?;
-        if !body.force {
-            let has_button = msg.inline_markup.as_ref().is_some_and(|m| {
-                m["inline_keyboard"].as_array().is_some_and(|rows| {
-                    rows.iter()
-                        .filter_map(Value::as_array)
-                        .flatten()
-                        .any(|b| b["callback_data"].as_str() == Some(body.data.as_str()))
-                })
-            });
-            if !has_button {
-                return Err(ControlError::BadRequest(format!(
-                    "message {} has no button with callback_data {:?}",
-                    body.message_id, body.data
-                )));
-            }
-        }
-        let message = w.message_value(chat_id, body.message_id).unwrap_or_default();
-        let id = fastrand::u64(1_000_000_000_000_000..u64::MAX / 2).to_string();
-        let payload = json!({
-            "id": id,
-            "from": user,
-            "message": message,
-            "chat_instance": format!("{}", (chat_id.unsigned_abs() ^ 0x5f3759df) % 10_000_000_000_000),
-            "data": body.data,
-        });
-        let update_id = w.push_update("callback_query", payload, uid as i64);
-        w.callbacks.insert(
-            id.clone(),
-            CallbackRec {
-                id: id.clone(),
-                user_id: uid,
-                chat_id,
-                message_id: body.message_id,
-                data: body.data.clone(),
-                update_id,
-                answer: None,
-            },
-        );
-        Ok::<_, ControlError>((id, update_id))
+        let pressed = w.press_button(uid, chat_id, body.message_id, &body.data, body.force, Delivery::Queue)?;
+        Ok::<_, ControlError>((pressed.callback_query_id.unwrap_or_default(), pressed.update_id))
     })?;
     let answer = match body.wait_answer_ms {
         Some(ms) => wait_callback_answer(&shared, &id, Duration::from_millis(ms)).await,

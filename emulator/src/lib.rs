@@ -93,6 +93,14 @@
 //! | POST | `/control/rate-limits/force` | `{count, retry_after, methods?}` | the next `count` calls answer 429 |
 //! | GET | `/control/payments`, `/control/invoices`, `/control/invite-links` | | lists |
 //!
+//! # In-process hooks
+//!
+//! A load harness that starts the emulator in its own process observes every
+//! Bot API call on a broadcast channel ([`EmulatorHandle::subscribe_bot_calls`])
+//! and creates updates without HTTP, queued for the bot or handed back to POST
+//! to its webhook ([`EmulatorHandle::inject_button_press`] and friends). See
+//! the `hooks` module's [`BotCall`] and [`Delivery`].
+//!
 //! # Playground
 //!
 //! `GET /` or `/playground`: a self-contained page (no external assets) where a
@@ -106,6 +114,7 @@
 mod api;
 mod control;
 mod error;
+mod hooks;
 mod html;
 mod params;
 mod ratelimit;
@@ -120,6 +129,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 pub use error::{ApiError, ControlError};
+pub use hooks::{BOT_CALL_CAPACITY, BotCall, Delivery, InlineButton, Injected};
 pub use ratelimit::{Forced429, RateLimitConfig};
 
 use world::Shared;
@@ -200,6 +210,7 @@ pub struct EmulatorHandle {
     server: actix_web::dev::ServerHandle,
     server_task: tokio::task::JoinHandle<std::io::Result<()>>,
     webhook_task: tokio::task::JoinHandle<()>,
+    shared: Arc<Shared>,
 }
 
 impl EmulatorHandle {
@@ -254,6 +265,7 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
     let token = config.token.clone();
     let shared = Arc::new(Shared::new(config, addr));
     let data = web::Data::from(shared.clone());
+    let hooks = shared.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
@@ -284,6 +296,7 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
         server: server_handle,
         server_task,
         webhook_task,
+        shared: hooks,
     })
 }
 

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::EmulatorConfig;
+use crate::hooks::{BOT_CALL_CAPACITY, BotCall, Delivery};
 use crate::error::{ApiError, ControlError};
+use crate::html;
 use crate::ratelimit::RateLimiter;
 use crate::types::{self, MemberStatus};
 
@@ -27,6 +29,8 @@ pub const OWNER_ID: u64 = 1_000_000;
 const HISTORY_LIMIT: usize = 100_000;
 /// How many bot calls the call log keeps.
 const CALL_LOG_LIMIT: usize = 50_000;
+/// Pressed buttons kept before answered ones are forgotten.
+const CALLBACK_LIMIT: usize = 200_000;
 /// How many change records the playground's event feed keeps.
 const CHANGE_LOG_LIMIT: usize = 4_096;
 /// The update types Telegram sends when `allowed_updates` is empty or unset.
@@ -294,6 +298,27 @@ pub struct CallRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     pub params: Value,
+}
+
+/// What a simulated user's action created.
+#[derive(Debug, Clone)]
+pub struct UserAction {
+    /// `None` when the bot's `allowed_updates` excludes the update's kind.
+    pub update_id: Option<u32>,
+    /// The update as created (`Value::Null` when none was).
+    pub update: Arc<Value>,
+    pub message_id: Option<i32>,
+    pub callback_query_id: Option<String>,
+}
+
+impl UserAction {
+    fn new(created: Option<(u32, Arc<Value>)>, message_id: Option<i32>, callback: Option<String>) -> Self {
+        let (update_id, update) = match created {
+            Some((id, body)) => (Some(id), body),
+            None => (None, Arc::new(Value::Null)),
+        };
+        UserAction { update_id, update, message_id, callback_query_id: callback }
+    }
 }
 
 /// The whole emulated world. See the module docs for the locking story.
@@ -683,6 +708,104 @@ impl World {
         Ok(self.push_update("chat_member", payload, user_id as i64))
     }
 
+    // ---- users acting ------------------------------------------------------------
+
+    /// The user writes `text` to the bot: a `message` update.
+    pub fn user_message(
+        &mut self,
+        uid: u64,
+        text: String,
+        reply_to_message_id: Option<i32>,
+        delivery: Delivery,
+    ) -> Result<UserAction, ControlError> {
+        self.user(uid)?;
+        if text.trim().is_empty() {
+            return Err(ControlError::BadRequest("text is empty".into()));
+        }
+        let chat_id = uid as i64;
+        if let Some(reply) = reply_to_message_id
+            && !self.chat(chat_id)?.messages.contains_key(&reply)
+        {
+            return Err(ControlError::not_found(format!("unknown message {reply}")));
+        }
+        if let Some(user) = self.users.get_mut(&uid) {
+            user.started = true;
+        }
+        let mut msg = MessageRec::new(Sender::User(uid));
+        msg.entities = html::auto_entities(&text);
+        msg.text = Some(text);
+        msg.reply_to = reply_to_message_id;
+        let message_id = self
+            .add_message(chat_id, msg)
+            .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let message = self.message_value(chat_id, message_id).unwrap_or_default();
+        let created = self.emit_update("message", message, uid as i64, delivery);
+        Ok(UserAction::new(created, Some(message_id), None))
+    }
+
+    /// The user presses an inline button on a message: a `callback_query`
+    /// update. Refused unless the message has a button with `data` (`force`
+    /// skips that check, for forged-data tests).
+    pub fn press_button(
+        &mut self,
+        uid: u64,
+        chat_id: i64,
+        message_id: i32,
+        data: &str,
+        force: bool,
+        delivery: Delivery,
+    ) -> Result<UserAction, ControlError> {
+        let user = self.user(uid)?.to_user();
+        let msg = self
+            .chat(chat_id)?
+            .messages
+            .get(&message_id)
+            .ok_or_else(|| ControlError::not_found(format!("unknown message {message_id}")))?;
+        if !force {
+            let has_button = msg.inline_markup.as_ref().is_some_and(|m| {
+                m["inline_keyboard"].as_array().is_some_and(|rows| {
+                    rows.iter()
+                        .filter_map(Value::as_array)
+                        .flatten()
+                        .any(|b| b["callback_data"].as_str() == Some(data))
+                })
+            });
+            if !has_button {
+                return Err(ControlError::BadRequest(format!(
+                    "message {message_id} has no button with callback_data {data:?}"
+                )));
+            }
+        }
+        let message = self.message_value(chat_id, message_id).unwrap_or_default();
+        let id = fastrand::u64(1_000_000_000_000_000..u64::MAX / 2).to_string();
+        let payload = json!({
+            "id": id,
+            "from": user,
+            "message": message,
+            "chat_instance": format!("{}", (chat_id.unsigned_abs() ^ 0x5f3759df) % 10_000_000_000_000),
+            "data": data,
+        });
+        let created = self.emit_update("callback_query", payload, uid as i64, delivery);
+        if self.callbacks.len() >= CALLBACK_LIMIT {
+            // Answered presses are only kept for the control API to show; a
+            // long load run must not grow without bound.
+            self.callbacks.retain(|_, c| c.answer.is_none());
+        }
+        self.callbacks.insert(
+            id.clone(),
+            CallbackRec {
+                id: id.clone(),
+                user_id: uid,
+                chat_id,
+                message_id,
+                data: data.to_owned(),
+                update_id: created.as_ref().map(|(update_id, _)| *update_id),
+                answer: None,
+            },
+        );
+        Ok(UserAction::new(created, Some(message_id), Some(id)))
+    }
+
     // ---- updates -------------------------------------------------------------
 
     /// Whether the bot's `allowed_updates` lets this kind through.
@@ -697,7 +820,22 @@ impl World {
     /// Queues an update for the bot. Like Telegram, an update the bot did not
     /// ask for (`allowed_updates`) is never created: the answer is `None`.
     pub fn push_update(&mut self, kind: &'static str, payload: Value, key: i64) -> Option<u32> {
-        if !self.allows(kind) {
+        self.emit_update(kind, payload, key, Delivery::Queue)
+            .map(|(id, _)| id)
+    }
+
+    /// Creates an update with the next update id. [`Delivery::Queue`] is
+    /// [`World::push_update`]; [`Delivery::Return`] only hands the update back
+    /// (the caller delivers it, as Telegram would to a webhook), so it is
+    /// neither filtered by `allowed_updates` nor kept for redelivery.
+    pub fn emit_update(
+        &mut self,
+        kind: &'static str,
+        payload: Value,
+        key: i64,
+        delivery: Delivery,
+    ) -> Option<(u32, Arc<Value>)> {
+        if delivery == Delivery::Queue && !self.allows(kind) {
             return None;
         }
         let id = self.next_update_id;
@@ -705,6 +843,9 @@ impl World {
         let mut body = json!({ "update_id": id });
         body[kind] = payload;
         let body = Arc::new(body);
+        if delivery == Delivery::Return {
+            return Some((id, body));
+        }
         self.history.insert(id, body.clone());
         while self.history.len() > HISTORY_LIMIT {
             self.history.pop_first();
@@ -713,14 +854,14 @@ impl World {
             id,
             kind,
             key,
-            body,
+            body: body.clone(),
             attempts: 0,
             next_attempt: None,
             in_flight: false,
             replay: false,
         });
         self.touch(None);
-        Some(id)
+        Some((id, body))
     }
 
     /// Queues an already created update to be delivered once more.
@@ -833,6 +974,11 @@ pub fn ordering_key(update: &Value) -> i64 {
     else {
         return 0;
     };
+    payload_key(payload)
+}
+
+/// [`ordering_key`] of an update's payload (the object under its kind).
+pub fn payload_key(payload: &Value) -> i64 {
     for path in [["from", "id"], ["user", "id"], ["chat", "id"]] {
         if let Some(id) = payload[path[0]][path[1]].as_i64() {
             return id;
@@ -848,6 +994,9 @@ pub struct Shared {
     pub addr: SocketAddr,
     world: Mutex<World>,
     changed: watch::Sender<u64>,
+    /// Every Bot API call answered, for in-process subscribers (the bench
+    /// harness); see [`crate::BotCall`].
+    pub bot_calls: broadcast::Sender<BotCall>,
 }
 
 impl Shared {
@@ -858,6 +1007,15 @@ impl Shared {
             addr,
             world: Mutex::new(world),
             changed: watch::channel(0).0,
+            bot_calls: broadcast::channel(BOT_CALL_CAPACITY).0,
+        }
+    }
+
+    /// Publishes a Bot API call to subscribers; `call` is only built when
+    /// someone listens, so an emulator nobody subscribed to pays nothing.
+    pub fn report_call(&self, call: impl FnOnce() -> BotCall) {
+        if self.bot_calls.receiver_count() > 0 {
+            let _ = self.bot_calls.send(call());
         }
     }
 

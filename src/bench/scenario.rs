@@ -21,9 +21,10 @@ pub enum Scenario {
     Start,
     /// A reaction on a free-channel post.
     Reaction,
-    /// An interactive story step: a button press answered by an edit.
+    /// An interactive story step: a decision (or, where none is open, the
+    /// navigation to one) pressed, answered by an edit.
     Story,
-    /// A story decision (issue 4).
+    /// A story decision on its own (today part of `Story`).
     Decision,
     Purchase,
     Gift,
@@ -40,14 +41,6 @@ pub enum Answer {
     NewMessage,
     /// An edit of the pressed message.
     Edit,
-}
-
-/// What the server's intake counts the update as (`/metrics`
-/// `dianabot_intake_updates_total{outcome}`), for the consistency check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Durable,
-    Viewed,
 }
 
 impl Scenario {
@@ -79,7 +72,9 @@ impl Scenario {
     pub fn availability(self) -> Result<(), &'static str> {
         match self {
             Scenario::Start | Scenario::Reaction | Scenario::Story => Ok(()),
-            Scenario::Decision => Err("story decisions are not built yet (issue 4); `story` presses menu buttons"),
+            Scenario::Decision => {
+                Err("story decisions are part of `story` (a step takes an open decision when offered)")
+            }
             Scenario::Purchase => Err("the shop is not built yet"),
             Scenario::Gift => Err("gifts between users are not built yet"),
             Scenario::AuctionBid => Err("auctions are not built yet"),
@@ -92,14 +87,6 @@ impl Scenario {
             Scenario::Reaction => Answer::Ack,
             Scenario::Start => Answer::NewMessage,
             _ => Answer::Edit,
-        }
-    }
-
-    pub fn outcome(self) -> Outcome {
-        match self {
-            // Menu navigation is a view: nothing to make durable.
-            Scenario::Story => Outcome::Viewed,
-            _ => Outcome::Durable,
         }
     }
 }
@@ -128,11 +115,13 @@ fn names(scenarios: &[Scenario]) -> String {
 /// `--help` text listing the scenarios.
 pub fn help() -> String {
     let mut text = String::from("Scenarios for --mix NAME=WEIGHT,...:\n");
-    text.push_str("  reaction  a new reaction on a free-channel post; paid silently, answered by the ack\n");
-    text.push_str("  story     an interactive story step: press the story or back button (callback query,\n");
-    text.push_str("            answered by answerCallbackQuery + editMessageText). Until story decisions land\n");
-    text.push_str("            this is menu navigation (\"📖 Historia\" / \"« Menú\").\n");
-    text.push_str("Not available yet (their features are not built):\n");
+    text.push_str("  reaction  a new reaction on a free-channel post; paid silently, so it is answered by the\n");
+    text.push_str("            acknowledgement (webhook 200 / polling offset), given once it is durable\n");
+    text.push_str("  story     an interactive story step (callback query, answered by answerCallbackQuery +\n");
+    text.push_str("            editMessageText): take an open decision of the page, chosen by the seed; at an\n");
+    text.push_str("            ending restart; where none is open (locked, VIP) go back to the menu and reopen\n");
+    text.push_str("            the story\n");
+    text.push_str("Not available as scenarios of their own:\n");
     for scenario in Scenario::MIXABLE {
         if let Err(why) = scenario.availability() {
             text.push_str(&format!("  {:<9} {why}\n", scenario.name()));
@@ -214,17 +203,27 @@ pub fn reaction_payload(channel: &Value, user: &Value, post: i32, old: Option<&s
     })
 }
 
-/// The story step's button: forward into the story when the menu offers
-/// it, else back to the menu, else on through onboarding. Buttons are read
-/// from the bot's own message: the data is signed for the user, so the
-/// harness can only press what it was shown. It looks at the action code
-/// before the first `|` (see `telegram::callback`), not at the label, so
-/// translations and wording can change freely.
-pub fn story_button(buttons: &[(String, String)]) -> Option<&str> {
-    const PRIORITY: [&str; 3] = ["s", "m", "o1"];
-    PRIORITY.iter().find_map(|code| {
-        buttons.iter().find(|(_, data)| data.split('|').next() == Some(code)).map(|(_, data)| data.as_str())
-    })
+/// The story step's button, read from the bot's own message (button data
+/// is signed for the user, so the harness can only press what it was
+/// shown): an open decision of the page (one not marked 🔒 locked or 💎 VIP,
+/// chosen by `pick`), else restart at an ending, else open the story, else
+/// back to the menu, else on through onboarding. It looks at the action
+/// code before the first `|` of the data (see `telegram::callback`), and at
+/// labels only for the lock markers a player sees.
+pub fn story_button(buttons: &[(String, String)], pick: impl FnOnce(usize) -> usize) -> Option<&str> {
+    let action = |data: &str| data.split('|').next().unwrap_or_default().to_owned();
+    let open: Vec<&str> = buttons
+        .iter()
+        .filter(|(label, data)| action(data).starts_with("d:") && !label.starts_with('🔒') && !label.starts_with('💎'))
+        .map(|(_, data)| data.as_str())
+        .collect();
+    if !open.is_empty() {
+        return open.get(pick(open.len()) % open.len()).copied();
+    }
+    const NAVIGATION: [&str; 4] = ["r", "s", "m", "o1"];
+    NAVIGATION
+        .iter()
+        .find_map(|code| buttons.iter().find(|(_, data)| action(data) == *code).map(|(_, data)| data.as_str()))
 }
 
 /// Whether the user is on the main menu (set-up is done).
@@ -260,11 +259,21 @@ mod tests {
         assert!(!reaction_step(30, 3).3);
     }
 
+    fn buttons(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(label, data)| ((*label).to_owned(), format!("{data}|a|b|c"))).collect()
+    }
+
     #[test]
-    fn story_presses_forward_then_back() {
-        let menu = vec![("📖".to_owned(), "s|a|b|c".to_owned()), ("👤".to_owned(), "p|a|b|c".to_owned())];
-        assert_eq!(story_button(&menu), Some("s|a|b|c"));
-        assert_eq!(story_button(&[("«".to_owned(), "m|a|b|c".to_owned())]), Some("m|a|b|c"));
-        assert_eq!(story_button(&[]), None);
+    fn story_steps_take_open_decisions_else_navigate() {
+        let page = buttons(&[("🔒 Locked", "d:0000002a:0"), ("Go on", "d:0000002a:1"), ("💎 VIP", "d:0000002a:2")]);
+        assert_eq!(story_button(&page, |n| n - 1), Some("d:0000002a:1|a|b|c"), "only the open decision");
+        let page = buttons(&[("A", "d:0000002a:0"), ("B", "d:0000002a:1"), ("«", "m")]);
+        assert_eq!(story_button(&page, |_| 1), Some("d:0000002a:1|a|b|c"), "the picked one");
+        let menu = buttons(&[("📖", "s"), ("👤", "p")]);
+        assert_eq!(story_button(&menu, |_| 0), Some("s|a|b|c"));
+        let gate = buttons(&[("💎 VIP", "d:0000002a:0"), ("History", "y"), ("«", "m")]);
+        assert_eq!(story_button(&gate, |_| 0), Some("m|a|b|c"), "nothing open: back to the menu");
+        assert_eq!(story_button(&buttons(&[("Again", "r"), ("«", "m")]), |_| 0), Some("r|a|b|c"));
+        assert_eq!(story_button(&[], |_| 0), None);
     }
 }

@@ -107,6 +107,10 @@ pub fn render(sources: &Sources) -> String {
         outbound.mean_wait().as_secs_f64(),
     );
 
+    if let Some(bytes) = resident_memory_bytes() {
+        out.gauge("dianabot_process_resident_memory_bytes", "Resident memory of the server process.", bytes);
+    }
+
     let intake = &sources.intake;
     out.metric(
         "dianabot_intake_updates_total",
@@ -121,4 +125,12 @@ pub fn render(sources: &Sources) -> String {
         ],
     );
     out.0
+}
+
+/// RSS from `/proc/self/statm` (Linux); `None` elsewhere.
+fn resident_memory_bytes() -> Option<f64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: f64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    // 4 KiB pages on every platform this runs on; statm has no unit.
+    Some(pages * 4096.0)
 }

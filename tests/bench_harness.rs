@@ -1,0 +1,158 @@
+//! `dianabot bench` runs a short benchmark end to end and its report is
+//! complete, error-free and agrees with the server's own /metrics. No
+//! timing assertions: CI machines are too noisy for them.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use common::{TestDb, run};
+use serde_json::Value;
+
+struct Output {
+    report: Value,
+    chart: String,
+}
+
+/// Runs a ~3-second bench with the binary and returns its report.
+fn bench(extra: &[&str]) -> Output {
+    let stamp = format!("{}-{}", std::process::id(), fastrand::u32(..));
+    let json: PathBuf = std::env::temp_dir().join(format!("dianabot-bench-test-{stamp}.json"));
+    let chart: PathBuf = std::env::temp_dir().join(format!("dianabot-bench-test-{stamp}.svg"));
+    let output = Command::new(env!("CARGO_BIN_EXE_dianabot"))
+        .args(["bench", "--users", "40", "--warmup", "0.5", "--duration", "2"])
+        .args(["--baseline", "0.5", "--posts", "5", "--quiet"])
+        .arg("--json")
+        .arg(&json)
+        .arg("--chart")
+        .arg(&chart)
+        .args(extra)
+        .output()
+        .expect("run dianabot bench");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "bench failed: {}\nstdout:\n{stdout}\nstderr:\n{stderr}", output.status);
+    assert!(stdout.contains("consistency:"), "no table on stdout:\n{stdout}");
+    let report =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("report written")).expect("report is JSON");
+    let chart_text = std::fs::read_to_string(&chart).expect("chart written");
+    let _ = std::fs::remove_file(&json);
+    let _ = std::fs::remove_file(&chart);
+    Output { report, chart: chart_text }
+}
+
+fn number(value: &Value, path: &str) -> f64 {
+    let mut node = value;
+    for key in path.split('.') {
+        node = node.get(key).unwrap_or_else(|| panic!("report lacks {path}: {value:#}"));
+    }
+    node.as_f64().unwrap_or_else(|| panic!("{path} is not a number: {node}"))
+}
+
+fn check_latency(latency: &Value, what: &str) {
+    for key in ["p50", "p90", "p99", "p999", "max", "mean"] {
+        assert!(number(latency, key) >= 0.0, "{what}.{key}");
+    }
+    assert!(number(latency, "p50") <= number(latency, "p99"), "{what}: p50 above p99");
+    assert!(number(latency, "p99") <= number(latency, "max"), "{what}: p99 above max");
+}
+
+/// Every field of the documented schema, error-free, counts matching.
+fn check_report(output: &Output, intake: &str) {
+    let report = &output.report;
+    assert_eq!(report["schema"], "dianabot-bench/1");
+    for key in [
+        "command",
+        "machine",
+        "config",
+        "setup",
+        "baseline",
+        "throughput",
+        "latency_ms",
+        "scenarios",
+        "errors",
+        "persistence_lag_s",
+        "memory",
+        "consistency",
+        "server_metrics",
+        "timeline",
+    ] {
+        assert!(report.get(key).is_some_and(|value| !value.is_null()), "report lacks {key}");
+    }
+    assert_eq!(report["config"]["intake"], intake);
+    assert_eq!(number(report, "setup.errors"), 0.0);
+    assert!(number(report, "setup.updates") >= 3.0 * 40.0, "every user registers and reaches the menu");
+    assert!(number(report, "baseline.requests") > 0.0);
+    assert!(number(report, "throughput.ratio_to_baseline") > 0.0);
+
+    let scenarios = report["scenarios"].as_object().expect("scenarios");
+    let mut updates = 0.0;
+    for name in ["reaction", "story"] {
+        let scenario = &scenarios[name];
+        assert!(number(scenario, "updates") > 0.0, "{name} ran");
+        assert_eq!(number(scenario, "errors"), 0.0, "{name} errors");
+        check_latency(&scenario["latency_ms"], name);
+        updates += number(scenario, "updates");
+    }
+    assert_eq!(scenarios["reaction"]["answered_by"], "ack");
+    assert_eq!(scenarios["story"]["answered_by"], "reply");
+    assert_eq!(number(report, "throughput.updates"), updates);
+    check_latency(&report["latency_ms"], "all");
+
+    assert_eq!(number(report, "errors.total"), 0.0, "errors: {:#}", report["errors"]);
+    let consistency = &report["consistency"];
+    assert_eq!(consistency["matches"], true, "counts disagree with /metrics: {consistency:#}");
+    assert!(number(consistency, "harness.total") > updates, "set-up and warm-up are counted too");
+    assert_eq!(number(consistency, "harness.total"), number(consistency, "server.total"));
+    assert_eq!(
+        number(consistency, "harness.by_scenario.start"),
+        40.0,
+        "one /start per user; durable registrations at least that many"
+    );
+    assert!(number(consistency, "server.durable") >= number(consistency, "harness.by_scenario.reaction") + 40.0);
+    for outcome in ["ignored", "dead_lettered", "not_durable"] {
+        assert_eq!(number(consistency, &format!("server.{outcome}")), 0.0, "{outcome}");
+    }
+
+    assert!(number(report, "persistence_lag_s.samples") >= 1.0);
+    assert_eq!(report["memory"]["source"], "proc");
+    assert!(number(report, "memory.rss_max_bytes") > 0.0);
+    assert!(report["server_metrics"]["after"]["dianabot_flush_batches_total"].as_f64().is_some_and(|n| n > 0.0));
+
+    let timeline = report["timeline"].as_array().expect("timeline");
+    assert!(!timeline.is_empty());
+    for point in timeline {
+        for key in ["t", "phase", "updates", "by_scenario", "errors", "p50_ms", "p99_ms", "flush_lag_s", "rss_bytes"] {
+            assert!(point.get(key).is_some(), "timeline point lacks {key}: {point}");
+        }
+    }
+    assert!(output.chart.starts_with("<svg") && output.chart.contains("polyline"), "chart is an SVG with lines");
+}
+
+#[test]
+fn a_short_webhook_bench_on_the_embedded_default_is_complete_and_matches_metrics() {
+    let output = bench(&["--concurrency", "8"]);
+    check_report(&output, "webhook");
+    assert!(output.report["config"]["database"].as_str().is_some_and(|db| db.starts_with("sqlite:")));
+}
+
+#[test]
+fn a_short_webhook_bench_on_postgres_is_complete_and_matches_metrics() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let output = bench(&["--database-url", &db.url, "--concurrency", "8"]);
+        check_report(&output, "webhook");
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_short_polling_bench_on_postgres_is_complete_and_matches_metrics() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let output = bench(&["--database-url", &db.url, "--intake", "polling", "--rate", "300"]);
+        check_report(&output, "polling");
+        db.drop_db().await;
+    });
+}
