@@ -8,7 +8,10 @@ use crate::Envelope;
 /// envelope, so tests can make it panic at a chosen update and step.
 /// `None` in production.
 #[derive(Clone)]
-pub struct FaultInjector(pub Arc<dyn Fn(FaultPoint, &Envelope) + Send + Sync>);
+pub struct FaultInjector(pub Arc<FaultHook>);
+
+/// The function a [`FaultInjector`] calls; it panics to inject a fault.
+pub type FaultHook = dyn Fn(FaultPoint, &Envelope) + Send + Sync;
 
 /// Where in handling an envelope a fault can be injected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

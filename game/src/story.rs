@@ -127,7 +127,7 @@ fn settle(
     }
     if rewards.experience_points > 0 {
         let points = state.progress.experience_points.checked_add(rewards.experience_points);
-        points.ok_or_else(|| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+        points.ok_or(RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
         events.push(Event::ExperienceGained { points: rewards.experience_points });
     }
     for achievement in &rewards.achievements {
