@@ -113,7 +113,8 @@ fn besitos_are_conserved_when_saga_steps_crash() {
                 _ => false,
             };
             // Crash on the first attempt only, so retries get through.
-            if point == FaultPoint::BeforeDecide && unlucky && counter.fetch_add(1, Ordering::Relaxed).is_multiple_of(2) {
+            if point == FaultPoint::BeforeDecide && unlucky && counter.fetch_add(1, Ordering::Relaxed).is_multiple_of(2)
+            {
                 panic!("injected saga fault");
             }
         };

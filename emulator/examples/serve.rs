@@ -6,20 +6,10 @@ use dianabot_emulator::{EmulatorConfig, start};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let port = std::env::args()
-        .nth(1)
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(8081);
-    let config = EmulatorConfig {
-        bind: ([127, 0, 0, 1], port).into(),
-        ..EmulatorConfig::default()
-    };
+    let port = std::env::args().nth(1).and_then(|p| p.parse().ok()).unwrap_or(8081);
+    let config = EmulatorConfig { bind: ([127, 0, 0, 1], port).into(), ..EmulatorConfig::default() };
     let emulator = start(config).await?;
-    println!(
-        "Bot API:    {}/bot{}/getMe",
-        emulator.api_url(),
-        emulator.token()
-    );
+    println!("Bot API:    {}/bot{}/getMe", emulator.api_url(), emulator.token());
     println!("Playground: {}", emulator.playground_url());
     tokio::signal::ctrl_c().await?;
     emulator.stop().await;

@@ -16,8 +16,8 @@ use crate::html;
 use crate::params::Params;
 use crate::types::{self, MemberStatus};
 use crate::world::{
-    CallRecord, ChatKind, InviteLinkRec, InvoiceRec, MessageRec, Sender, Shared, World,
-    random_token, unix_now, unix_now_ms,
+    CallRecord, ChatKind, InviteLinkRec, InvoiceRec, MessageRec, Sender, Shared, World, random_token, unix_now,
+    unix_now_ms,
 };
 
 /// Longest long poll accepted, in seconds (Telegram caps it similarly).
@@ -27,16 +27,9 @@ const QUERY_INVALID: &str = "query is too old and response timeout expired or qu
 /// Entry point for every Bot API request.
 pub async fn handle(req: HttpRequest, body: web::Bytes, shared: web::Data<Shared>) -> HttpResponse {
     let token = req.match_info().get("token").unwrap_or_default().to_owned();
-    let method = req
-        .match_info()
-        .get("method")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
+    let method = req.match_info().get("method").unwrap_or_default().to_ascii_lowercase();
+    let content_type =
+        req.headers().get(actix_web::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let outcome = if token != shared.config.token {
         Err(ApiError::Unauthorized)
     } else {
@@ -134,23 +127,15 @@ fn resolve_chat(w: &World, p: &Params) -> Result<i64, ApiError> {
         w.chats
             .values()
             .find(|c| match &c.kind {
-                ChatKind::Channel { username, .. } => username
-                    .as_deref()
-                    .is_some_and(|u| u.eq_ignore_ascii_case(name)),
+                ChatKind::Channel { username, .. } => username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(name)),
                 ChatKind::Private { .. } => false,
             })
             .map(|c| c.id)
             .ok_or_else(|| ApiError::bad("chat not found"))?
     } else {
-        raw.trim()
-            .parse::<i64>()
-            .map_err(|_| ApiError::bad("chat not found"))?
+        raw.trim().parse::<i64>().map_err(|_| ApiError::bad("chat not found"))?
     };
-    if w.chats.contains_key(&id) {
-        Ok(id)
-    } else {
-        Err(ApiError::bad("chat not found"))
-    }
+    if w.chats.contains_key(&id) { Ok(id) } else { Err(ApiError::bad("chat not found")) }
 }
 
 fn user_id(p: &Params) -> Result<u64, ApiError> {
@@ -165,24 +150,17 @@ fn message_id(p: &Params) -> Result<i32, ApiError> {
 
 /// Telegram refuses to start conversations: the user must have written first.
 fn check_can_send(w: &World, chat_id: i64) -> Result<(), ApiError> {
-    let chat = w
-        .chats
-        .get(&chat_id)
-        .ok_or_else(|| ApiError::bad("chat not found"))?;
+    let chat = w.chats.get(&chat_id).ok_or_else(|| ApiError::bad("chat not found"))?;
     match chat.kind {
         ChatKind::Private { user_id } => match w.users.get(&user_id) {
             Some(user) if user.started => Ok(()),
-            _ => Err(ApiError::Forbidden(
-                "bot can't initiate conversation with a user".into(),
-            )),
+            _ => Err(ApiError::Forbidden("bot can't initiate conversation with a user".into())),
         },
         ChatKind::Channel { .. } => {
             if w.member_status(chat_id, w.bot.id).is_present() {
                 Ok(())
             } else {
-                Err(ApiError::Forbidden(
-                    "bot is not a member of the channel chat".into(),
-                ))
+                Err(ApiError::Forbidden("bot is not a member of the channel chat".into()))
             }
         }
     }
@@ -243,10 +221,7 @@ fn parse_markup(p: &Params) -> Result<(Option<Value>, Option<Value>), ApiError> 
             return Ok((None, None));
         }
         Ok((Some(markup), None))
-    } else if obj.contains_key("keyboard")
-        || obj.contains_key("remove_keyboard")
-        || obj.contains_key("force_reply")
-    {
+    } else if obj.contains_key("keyboard") || obj.contains_key("remove_keyboard") || obj.contains_key("force_reply") {
         Ok((None, Some(markup)))
     } else {
         Err(invalid())
@@ -254,9 +229,7 @@ fn parse_markup(p: &Params) -> Result<(Option<Value>, Option<Value>), ApiError> 
 }
 
 fn validate_button(button: &Value) -> Result<(), ApiError> {
-    let obj = button
-        .as_object()
-        .ok_or_else(|| ApiError::bad("can't parse inline keyboard button"))?;
+    let obj = button.as_object().ok_or_else(|| ApiError::bad("can't parse inline keyboard button"))?;
     match obj.get("text").and_then(Value::as_str) {
         Some(t) if !t.is_empty() => {}
         _ => return Err(ApiError::bad("BUTTON_TEXT_EMPTY")),
@@ -294,23 +267,14 @@ fn validate_button(button: &Value) -> Result<(), ApiError> {
 /// `reply_parameters` or the older `reply_to_message_id`.
 fn reply_to(w: &World, chat_id: i64, p: &Params) -> Result<Option<i32>, ApiError> {
     let (target, allow_missing) = match p.opt_json("reply_parameters")? {
-        Some(rp) => (
-            rp["message_id"].as_i64(),
-            rp["allow_sending_without_reply"].as_bool().unwrap_or(false),
-        ),
-        None => (
-            p.opt_i64("reply_to_message_id")?,
-            p.flag("allow_sending_without_reply")?,
-        ),
+        Some(rp) => (rp["message_id"].as_i64(), rp["allow_sending_without_reply"].as_bool().unwrap_or(false)),
+        None => (p.opt_i64("reply_to_message_id")?, p.flag("allow_sending_without_reply")?),
     };
     let Some(target) = target else {
         return Ok(None);
     };
-    let exists = i32::try_from(target).ok().filter(|id| {
-        w.chats
-            .get(&chat_id)
-            .is_some_and(|c| c.messages.contains_key(id))
-    });
+    let exists =
+        i32::try_from(target).ok().filter(|id| w.chats.get(&chat_id).is_some_and(|c| c.messages.contains_key(id)));
     match exists {
         Some(id) => Ok(Some(id)),
         None if allow_missing => Ok(None),
@@ -319,8 +283,7 @@ fn reply_to(w: &World, chat_id: i64, p: &Params) -> Result<Option<i32>, ApiError
 }
 
 fn message_result(w: &World, chat_id: i64, id: i32) -> Result<Value, ApiError> {
-    w.message_value(chat_id, id)
-        .ok_or_else(|| ApiError::bad("message not found"))
+    w.message_value(chat_id, id).ok_or_else(|| ApiError::bad("message not found"))
 }
 
 // ---- getMe, updates, webhooks ----------------------------------------------------
@@ -337,8 +300,7 @@ fn get_me(w: &World) -> Value {
 
 fn webhook_conflict() -> ApiError {
     ApiError::Conflict(
-        "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
-            .into(),
+        "can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first".into(),
     )
 }
 
@@ -361,10 +323,7 @@ fn parse_allowed(p: &Params) -> Result<Option<Vec<String>>, ApiError> {
 async fn get_updates(shared: &Shared, p: &Params) -> Result<Value, ApiError> {
     let offset = p.opt_i64("offset")?.unwrap_or(0);
     let limit = p.opt_i64("limit")?.unwrap_or(100).clamp(1, 100) as usize;
-    let timeout = p
-        .opt_i64("timeout")?
-        .unwrap_or(0)
-        .clamp(0, MAX_POLL_TIMEOUT);
+    let timeout = p.opt_i64("timeout")?.unwrap_or(0).clamp(0, MAX_POLL_TIMEOUT);
     let allowed = parse_allowed(p)?;
     let generation = shared.with(|w| {
         if w.webhook.is_some() {
@@ -390,8 +349,7 @@ async fn get_updates(shared: &Shared, p: &Params) -> Result<Value, ApiError> {
         .wait_for(Duration::from_secs(timeout as u64), |w| {
             if w.poll_generation != generation {
                 return Some(Err(ApiError::Conflict(
-                    "terminated by other getUpdates request; make sure that only one bot instance is running"
-                        .into(),
+                    "terminated by other getUpdates request; make sure that only one bot instance is running".into(),
                 )));
             }
             if w.webhook.is_some() {
@@ -428,16 +386,11 @@ fn set_webhook(w: &mut World, p: &Params) -> Result<Value, ApiError> {
         return Ok(json!(true));
     }
     if !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(ApiError::bad(
-            "bad webhook: An HTTPS URL must be provided for webhook",
-        ));
+        return Err(ApiError::bad("bad webhook: An HTTPS URL must be provided for webhook"));
     }
     let secret = p.opt_str("secret_token").filter(|s| !s.is_empty());
     if let Some(secret) = &secret {
-        let valid = secret.len() <= 256
-            && secret
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let valid = secret.len() <= 256 && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
             return Err(ApiError::bad("secret token contains unallowed characters"));
         }
@@ -496,9 +449,7 @@ fn webhook_info(w: &World) -> Value {
 fn send_message(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = resolve_chat(w, p)?;
     check_can_send(w, chat_id)?;
-    let text = p
-        .opt_str("text")
-        .ok_or_else(|| ApiError::bad("message text is empty"))?;
+    let text = p.opt_str("text").ok_or_else(|| ApiError::bad("message text is empty"))?;
     let (text, entities) = format_text(p, text, "message text")?;
     let (inline, other) = parse_markup(p)?;
     let reply = reply_to(w, chat_id, p)?;
@@ -535,9 +486,7 @@ const NOT_MODIFIED: &str = "message is not modified: specified new message conte
 
 fn edit_message_text(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let (chat_id, id) = edit_target(w, p)?;
-    let text = p
-        .opt_str("text")
-        .ok_or_else(|| ApiError::bad("text is empty"))?;
+    let text = p.opt_str("text").ok_or_else(|| ApiError::bad("text is empty"))?;
     let (text, entities) = format_text(p, text, "text")?;
     let (inline, other) = parse_markup(p)?;
     if other.is_some() {
@@ -551,10 +500,7 @@ fn edit_message_text(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     if msg.text.is_none() {
         return Err(ApiError::bad("there is no text in the message to edit"));
     }
-    if msg.text.as_deref() == Some(text.as_str())
-        && msg.entities == entities
-        && msg.inline_markup == inline
-    {
+    if msg.text.as_deref() == Some(text.as_str()) && msg.entities == entities && msg.inline_markup == inline {
         return Err(ApiError::bad(NOT_MODIFIED));
     }
     msg.text = Some(text);
@@ -589,10 +535,7 @@ fn edit_message_reply_markup(w: &mut World, p: &Params) -> Result<Value, ApiErro
 fn delete_message(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = resolve_chat(w, p)?;
     let id = message_id(p)?;
-    let removed = w
-        .chats
-        .get_mut(&chat_id)
-        .and_then(|c| c.messages.remove(&id));
+    let removed = w.chats.get_mut(&chat_id).and_then(|c| c.messages.remove(&id));
     if removed.is_none() {
         return Err(ApiError::bad("message to delete not found"));
     }
@@ -655,11 +598,8 @@ fn answer_callback_query(w: &mut World, p: &Params) -> Result<Value, ApiError> {
         "url": p.opt_str("url"),
         "cache_time": p.opt_i64("cache_time")?.unwrap_or(0),
     });
-    let callback = w
-        .callbacks
-        .get_mut(&id)
-        .filter(|c| c.answer.is_none())
-        .ok_or_else(|| ApiError::bad(QUERY_INVALID))?;
+    let callback =
+        w.callbacks.get_mut(&id).filter(|c| c.answer.is_none()).ok_or_else(|| ApiError::bad(QUERY_INVALID))?;
     callback.answer = Some(answer);
     let chat_id = callback.chat_id;
     w.touch(Some(chat_id));
@@ -685,9 +625,7 @@ fn invoice_params(p: &Params) -> Result<InvoiceRec, ApiError> {
     }
     if currency != "XTR" {
         // Only Telegram Stars need no payment provider; that is all DianaBot sells.
-        return Err(ApiError::bad(
-            "PAYMENT_PROVIDER_INVALID (the emulator only supports XTR invoices)",
-        ));
+        return Err(ApiError::bad("PAYMENT_PROVIDER_INVALID (the emulator only supports XTR invoices)"));
     }
     if p.opt_str("provider_token").is_some_and(|t| !t.is_empty()) {
         return Err(ApiError::bad("PAYMENT_PROVIDER_INVALID"));
@@ -697,16 +635,13 @@ fn invoice_params(p: &Params) -> Result<InvoiceRec, ApiError> {
         _ => return Err(ApiError::bad("prices is empty")),
     };
     if prices.len() != 1 {
-        return Err(ApiError::bad(
-            "STARS_INVOICE_INVALID: exactly one price is required",
-        ));
+        return Err(ApiError::bad("STARS_INVOICE_INVALID: exactly one price is required"));
     }
     let amount = prices[0]["amount"].as_i64().unwrap_or(0);
     if prices[0]["label"].as_str().is_none_or(str::is_empty) || amount <= 0 {
         return Err(ApiError::bad("CURRENCY_TOTAL_AMOUNT_INVALID"));
     }
-    let total_amount =
-        u32::try_from(amount).map_err(|_| ApiError::bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
+    let total_amount = u32::try_from(amount).map_err(|_| ApiError::bad("CURRENCY_TOTAL_AMOUNT_INVALID"))?;
     Ok(InvoiceRec {
         id: 0,
         title,
@@ -749,9 +684,7 @@ fn create_invoice_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
 
 fn answer_pre_checkout_query(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let id = p.str("pre_checkout_query_id")?;
-    let ok = p
-        .opt_bool("ok")?
-        .ok_or_else(|| ApiError::bad("ok is empty"))?;
+    let ok = p.opt_bool("ok")?.ok_or_else(|| ApiError::bad("ok is empty"))?;
     let error_message = p.opt_str("error_message").filter(|s| !s.is_empty());
     if !ok && error_message.is_none() {
         return Err(ApiError::bad("error_message is empty"));
@@ -761,11 +694,7 @@ fn answer_pre_checkout_query(w: &mut World, p: &Params) -> Result<Value, ApiErro
         .get_mut(&id)
         .filter(|q| q.answer.is_none() && !q.expired)
         .ok_or_else(|| ApiError::bad(QUERY_INVALID))?;
-    query.answer = Some(if ok {
-        Ok(())
-    } else {
-        Err(error_message.unwrap_or_default())
-    });
+    query.answer = Some(if ok { Ok(()) } else { Err(error_message.unwrap_or_default()) });
     w.touch(None);
     Ok(json!(true))
 }
@@ -773,11 +702,8 @@ fn answer_pre_checkout_query(w: &mut World, p: &Params) -> Result<Value, ApiErro
 fn refund_star_payment(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let user = user_id(p)?;
     let charge_id = p.str("telegram_payment_charge_id")?;
-    let charge = w
-        .charges
-        .get_mut(&charge_id)
-        .filter(|c| c.user_id == user)
-        .ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
+    let charge =
+        w.charges.get_mut(&charge_id).filter(|c| c.user_id == user).ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
     if charge.refunded {
         return Err(ApiError::bad("CHARGE_ALREADY_REFUNDED"));
     }
@@ -806,9 +732,7 @@ fn channel_id(w: &World, p: &Params) -> Result<i64, ApiError> {
     let chat_id = resolve_chat(w, p)?;
     match w.chats.get(&chat_id).map(|c| c.is_channel()) {
         Some(true) => Ok(chat_id),
-        _ => Err(ApiError::bad(
-            "method is available for supergroup and channel chats only",
-        )),
+        _ => Err(ApiError::bad("method is available for supergroup and channel chats only")),
     }
 }
 
@@ -839,9 +763,7 @@ fn create_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError>
     };
     let creates_join_request = p.flag("creates_join_request")?;
     if creates_join_request && member_limit.is_some() {
-        return Err(ApiError::bad(
-            "member_limit can't be specified for links requiring administrator approval",
-        ));
+        return Err(ApiError::bad("member_limit can't be specified for links requiring administrator approval"));
     }
     let link = InviteLinkRec {
         invite_link: format!("https://t.me/+{}", random_token(16)),
@@ -901,11 +823,7 @@ fn export_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError>
 }
 
 fn known_user(w: &World, user: u64) -> Result<(), ApiError> {
-    if w.any_user(user).is_some() {
-        Ok(())
-    } else {
-        Err(ApiError::bad("user not found"))
-    }
+    if w.any_user(user).is_some() { Ok(()) } else { Err(ApiError::bad("user not found")) }
 }
 
 fn ban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
@@ -924,14 +842,9 @@ fn ban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let until = p.opt_i64("until_date")?.unwrap_or(0);
     // Telegram treats bans shorter than 30 s or longer than 366 days as forever.
     let now = unix_now();
-    let until = if until < now + 30 || until > now + 366 * 86_400 {
-        0
-    } else {
-        until
-    };
+    let until = if until < now + 30 || until > now + 366 * 86_400 { 0 } else { until };
     let bot = w.bot.id;
-    w.set_member(chat_id, user, MemberStatus::Kicked { until }, bot, None)
-        .map_err(|e| ApiError::bad(e.to_string()))?;
+    w.set_member(chat_id, user, MemberStatus::Kicked { until }, bot, None).map_err(|e| ApiError::bad(e.to_string()))?;
     Ok(json!(true))
 }
 
@@ -952,8 +865,7 @@ fn unban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     };
     if change {
         let bot = w.bot.id;
-        w.set_member(chat_id, user, MemberStatus::Left, bot, None)
-            .map_err(|e| ApiError::bad(e.to_string()))?;
+        w.set_member(chat_id, user, MemberStatus::Left, bot, None).map_err(|e| ApiError::bad(e.to_string()))?;
     }
     Ok(json!(true))
 }
@@ -961,9 +873,7 @@ fn unban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
 fn get_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = resolve_chat(w, p)?;
     let user = user_id(p)?;
-    let account = w
-        .any_user(user)
-        .ok_or_else(|| ApiError::bad("user not found"))?;
+    let account = w.any_user(user).ok_or_else(|| ApiError::bad("user not found"))?;
     let status = w.member_status(chat_id, user);
     let channel = w.chats.get(&chat_id).is_some_and(|c| c.is_channel());
     Ok(types::chat_member(&account, status, channel))
@@ -981,10 +891,8 @@ fn get_chat_member_count(w: &mut World, p: &Params) -> Result<Value, ApiError> {
 // ---- commands --------------------------------------------------------------------
 
 fn commands_key(p: &Params) -> Result<String, ApiError> {
-    let scope = p
-        .opt_json("scope")?
-        .and_then(|s| s["type"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| "default".into());
+    let scope =
+        p.opt_json("scope")?.and_then(|s| s["type"].as_str().map(str::to_owned)).unwrap_or_else(|| "default".into());
     let lang = p.opt_str("language_code").unwrap_or_default();
     Ok(format!("{scope}|{lang}"))
 }
@@ -1000,9 +908,7 @@ fn set_my_commands(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     for c in &commands {
         let command = c["command"].as_str().unwrap_or_default();
         let valid = (1..=32).contains(&command.len())
-            && command
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && command.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !valid {
             return Err(ApiError::bad("BOT_COMMAND_INVALID"));
         }

@@ -16,8 +16,8 @@ use crate::html;
 use crate::ratelimit::{Forced429, RateLimitConfig};
 use crate::types::{self, MemberStatus};
 use crate::world::{
-    ChargeRec, ChatKind, MessageRec, PreCheckoutRec, Sender, Shared, UserRec, World,
-    random_token, reaction_counts, reaction_summary, unix_now,
+    ChargeRec, ChatKind, MessageRec, PreCheckoutRec, Sender, Shared, UserRec, World, random_token, reaction_counts,
+    reaction_summary, unix_now,
 };
 
 type Data = web::Data<Shared>;
@@ -31,10 +31,7 @@ fn ok(value: Value) -> Reply {
 }
 
 fn wait_time(timeout_ms: Option<u64>, default: Duration) -> Duration {
-    timeout_ms
-        .map(Duration::from_millis)
-        .unwrap_or(default)
-        .min(MAX_WAIT)
+    timeout_ms.map(Duration::from_millis).unwrap_or(default).min(MAX_WAIT)
 }
 
 /// Registers every control route under `/control`.
@@ -58,10 +55,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/chats", web::get().to(list_chats))
             .route("/chats/{chat}", web::get().to(get_chat))
             .route("/chats/{chat}/messages", web::get().to(chat_messages))
-            .route(
-                "/chats/{chat}/messages/next",
-                web::get().to(next_bot_message),
-            )
+            .route("/chats/{chat}/messages/next", web::get().to(next_bot_message))
             .route("/calls", web::get().to(calls))
             .route("/updates", web::get().to(pending_updates))
             .route("/updates/{id}", web::get().to(get_update))
@@ -87,9 +81,9 @@ fn chat_ref(w: &World, raw: &str) -> Result<i64, ControlError> {
                 .chats
                 .values()
                 .find(|c| match &c.kind {
-                    ChatKind::Channel { username, .. } => username
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(name)),
+                    ChatKind::Channel { username, .. } => {
+                        username.as_deref().is_some_and(|u| u.eq_ignore_ascii_case(name))
+                    }
                     ChatKind::Private { user_id } => w
                         .users
                         .get(user_id)
@@ -98,9 +92,7 @@ fn chat_ref(w: &World, raw: &str) -> Result<i64, ControlError> {
                 })
                 .map(|c| c.id)
                 .ok_or_else(|| ControlError::not_found(format!("unknown chat {raw}")))?,
-            None => raw
-                .parse()
-                .map_err(|_| ControlError::BadRequest(format!("invalid chat reference {raw}")))?,
+            None => raw.parse().map_err(|_| ControlError::BadRequest(format!("invalid chat reference {raw}")))?,
         },
     };
     w.chat(id).map(|c| c.id)
@@ -117,8 +109,7 @@ fn body_chat(w: &World, value: &Option<Value>, default: i64) -> Result<i64, Cont
 }
 
 fn parse_user(raw: &str) -> Result<u64, ControlError> {
-    raw.parse()
-        .map_err(|_| ControlError::BadRequest(format!("invalid user id {raw}")))
+    raw.parse().map_err(|_| ControlError::BadRequest(format!("invalid user id {raw}")))
 }
 
 /// A message as the control API lists it: the Bot API `Message` plus
@@ -151,11 +142,8 @@ fn chat_view(w: &World, chat_id: i64) -> Result<Value, ControlError> {
         view["last_action"] = json!({"action": action, "date": at});
     }
     if chat.is_channel() {
-        let mut members: Vec<Value> = chat
-            .members
-            .iter()
-            .map(|(id, status)| json!({"user_id": id, "status": status.as_str()}))
-            .collect();
+        let mut members: Vec<Value> =
+            chat.members.iter().map(|(id, status)| json!({"user_id": id, "status": status.as_str()})).collect();
         members.sort_by_key(|m| m["user_id"].as_u64());
         view["members"] = json!(members);
         view["is_vip"] = json!(chat_id == w.vip_channel);
@@ -167,16 +155,8 @@ fn chat_view(w: &World, chat_id: i64) -> Result<Value, ControlError> {
 
 async fn info(shared: Data) -> Reply {
     let base = format!("http://{}", shared.addr);
-    let (bot, owner, free, vip, pending, webhook) = shared.with(|w| {
-        (
-            w.bot.clone(),
-            w.owner_id,
-            w.free_channel,
-            w.vip_channel,
-            w.pending_count(),
-            w.webhook.clone(),
-        )
-    });
+    let (bot, owner, free, vip, pending, webhook) = shared
+        .with(|w| (w.bot.clone(), w.owner_id, w.free_channel, w.vip_channel, w.pending_count(), w.webhook.clone()));
     ok(json!({
         "bot": bot,
         "owner_id": owner,
@@ -205,16 +185,12 @@ struct EventsQuery {
 async fn events(shared: Data, q: web::Query<EventsQuery>) -> Reply {
     let since = q.since;
     let found = shared
-        .wait_for(
-            wait_time(q.timeout_ms, Duration::from_secs(25)),
-            |w| match w.changes_since(since) {
-                Some(chats) if chats.is_empty() => None,
-                changed => Some((w.version, changed)),
-            },
-        )
+        .wait_for(wait_time(q.timeout_ms, Duration::from_secs(25)), |w| match w.changes_since(since) {
+            Some(chats) if chats.is_empty() => None,
+            changed => Some((w.version, changed)),
+        })
         .await;
-    let (pending, version, webhook) =
-        shared.with(|w| (w.pending_count(), w.version, w.webhook.is_some()));
+    let (pending, version, webhook) = shared.with(|w| (w.pending_count(), w.version, w.webhook.is_some()));
     let (version, chats, reload) = match found {
         Some((v, Some(chats))) => (v, chats, false),
         Some((v, None)) => (v, Vec::new(), true),
@@ -282,10 +258,7 @@ async fn user_message(shared: Data, path: web::Path<String>, body: web::Json<Use
     let body = body.into_inner();
     ok(shared.with(|w| {
         let sent = w.user_message(uid, body.text, body.reply_to_message_id, Delivery::Queue)?;
-        let message = sent
-            .message_id
-            .and_then(|id| w.message_value(uid as i64, id))
-            .unwrap_or_default();
+        let message = sent.message_id.and_then(|id| w.message_value(uid as i64, id)).unwrap_or_default();
         Ok::<_, ControlError>(json!({"update_id": sent.update_id, "message_id": sent.message_id, "message": message}))
     })?)
 }
@@ -319,11 +292,7 @@ async fn press_button(shared: Data, path: web::Path<String>, body: web::Json<Pre
 }
 
 async fn wait_callback_answer(shared: &Shared, id: &str, timeout: Duration) -> Option<Value> {
-    shared
-        .wait_for(timeout.min(MAX_WAIT), |w| {
-            w.callbacks.get(id).and_then(|c| c.answer.clone())
-        })
-        .await
+    shared.wait_for(timeout.min(MAX_WAIT), |w| w.callbacks.get(id).and_then(|c| c.answer.clone())).await
 }
 
 #[derive(Deserialize)]
@@ -364,23 +333,17 @@ async fn react(shared: Data, path: web::Path<String>, body: web::Json<Reaction>)
         let chat = w.chat(chat_id)?;
         let may_see = match &chat.kind {
             ChatKind::Private { user_id } => *user_id == uid,
-            ChatKind::Channel { username, .. } => {
-                username.is_some() || w.member_status(chat_id, uid).is_present()
-            }
+            ChatKind::Channel { username, .. } => username.is_some() || w.member_status(chat_id, uid).is_present(),
         };
         if !may_see {
-            return Err(ControlError::Forbidden(format!(
-                "user {uid} is not a member of chat {chat_id}"
-            )));
+            return Err(ControlError::Forbidden(format!("user {uid} is not a member of chat {chat_id}")));
         }
         let new: Vec<String> = body.emoji.into_iter().filter(|e| !e.is_empty()).collect();
         let msg = w
             .chats
             .get_mut(&chat_id)
             .and_then(|c| c.messages.get_mut(&body.message_id))
-            .ok_or_else(|| {
-                ControlError::not_found(format!("unknown message {}", body.message_id))
-            })?;
+            .ok_or_else(|| ControlError::not_found(format!("unknown message {}", body.message_id)))?;
         let old = msg.reactions.get(&uid).cloned().unwrap_or_default();
         if old == new {
             return Ok(json!({"update_id": null, "count_update_id": null, "changed": false}));
@@ -444,14 +407,10 @@ async fn join(shared: Data, path: web::Path<String>, body: web::Json<Join>) -> R
                     return Err(ControlError::Forbidden("invite link expired".into()));
                 }
                 if link.member_limit.is_some_and(|l| link.uses >= l) {
-                    return Err(ControlError::Forbidden(
-                        "invite link reached its member limit".into(),
-                    ));
+                    return Err(ControlError::Forbidden("invite link reached its member limit".into()));
                 }
                 if link.creates_join_request {
-                    return Err(ControlError::Forbidden(
-                        "join requests are not emulated".into(),
-                    ));
+                    return Err(ControlError::Forbidden("join requests are not emulated".into()));
                 }
                 (link.chat_id, Some(link.invite_link.clone()))
             }
@@ -462,25 +421,17 @@ async fn join(shared: Data, path: web::Path<String>, body: web::Json<Join>) -> R
         };
         let chat = w.chat(chat_id)?;
         let ChatKind::Channel { username, .. } = &chat.kind else {
-            return Err(ControlError::BadRequest(format!(
-                "chat {chat_id} is not a channel"
-            )));
+            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
         };
         if username.is_none() && link.is_none() && !body.force {
-            return Err(ControlError::Forbidden(
-                "private channel: join with an invite link (or force: true)".into(),
-            ));
+            return Err(ControlError::Forbidden("private channel: join with an invite link (or force: true)".into()));
         }
         match w.member_status(chat_id, uid) {
             MemberStatus::Kicked { .. } => {
-                return Err(ControlError::Forbidden(format!(
-                    "user {uid} is banned from chat {chat_id}"
-                )));
+                return Err(ControlError::Forbidden(format!("user {uid} is banned from chat {chat_id}")));
             }
             s if s.is_present() => {
-                return Err(ControlError::Conflict(format!(
-                    "user {uid} is already a member of chat {chat_id}"
-                )));
+                return Err(ControlError::Conflict(format!("user {uid} is already a member of chat {chat_id}")));
             }
             _ => {}
         }
@@ -517,9 +468,7 @@ async fn leave(shared: Data, path: web::Path<String>, body: web::Json<Leave>) ->
         w.user(uid)?;
         let chat_id = body_chat(w, &Some(body.chat_id), 0)?;
         if !w.member_status(chat_id, uid).is_present() || !w.chat(chat_id)?.is_channel() {
-            return Err(ControlError::Conflict(format!(
-                "user {uid} is not a member of chat {chat_id}"
-            )));
+            return Err(ControlError::Conflict(format!("user {uid} is not a member of chat {chat_id}")));
         }
         let update_id = w.set_member(chat_id, uid, MemberStatus::Left, uid, None)?;
         Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "left"}))
@@ -551,27 +500,24 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
                 .ok_or_else(|| ControlError::not_found(format!("unknown invoice link {link}")))?,
             (None, Some(message_id)) => {
                 let chat_id = body_chat(w, &body.chat_id, uid as i64)?;
-                let msg = w.chat(chat_id)?.messages.get(&message_id).ok_or_else(|| {
-                    ControlError::not_found(format!("unknown message {message_id}"))
-                })?;
-                let id = msg.invoice_id.ok_or_else(|| {
-                    ControlError::BadRequest(format!("message {message_id} is not an invoice"))
-                })?;
+                let msg = w
+                    .chat(chat_id)?
+                    .messages
+                    .get(&message_id)
+                    .ok_or_else(|| ControlError::not_found(format!("unknown message {message_id}")))?;
+                let id = msg
+                    .invoice_id
+                    .ok_or_else(|| ControlError::BadRequest(format!("message {message_id} is not an invoice")))?;
                 if w.invoices.get(&id).is_some_and(|i| !i.charges.is_empty()) {
                     return Err(ControlError::Conflict("invoice already paid".into()));
                 }
                 id
             }
             (None, None) => {
-                return Err(ControlError::BadRequest(
-                    "give message_id (invoice message) or invoice_link".into(),
-                ));
+                return Err(ControlError::BadRequest("give message_id (invoice message) or invoice_link".into()));
             }
         };
-        let invoice = w
-            .invoices
-            .get(&invoice_id)
-            .ok_or_else(|| ControlError::not_found("unknown invoice"))?;
+        let invoice = w.invoices.get(&invoice_id).ok_or_else(|| ControlError::not_found("unknown invoice"))?;
         let query_id = fastrand::u64(1_000_000_000_000_000..u64::MAX / 2).to_string();
         let payload = json!({
             "id": query_id,
@@ -581,25 +527,12 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
             "invoice_payload": invoice.payload,
         });
         let update_id = w.push_update("pre_checkout_query", payload, uid as i64);
-        w.pre_checkouts.insert(
-            query_id.clone(),
-            PreCheckoutRec {
-                user_id: uid,
-                invoice_id,
-                answer: None,
-                expired: false,
-            },
-        );
+        w.pre_checkouts
+            .insert(query_id.clone(), PreCheckoutRec { user_id: uid, invoice_id, answer: None, expired: false });
         Ok::<_, ControlError>((query_id, update_id, w.pre_checkout_timeout))
     })?;
     let timeout = wait_time(body.timeout_ms, default_timeout);
-    let answer = shared
-        .wait_for(timeout, |w| {
-            w.pre_checkouts
-                .get(&query_id)
-                .and_then(|q| q.answer.clone())
-        })
-        .await;
+    let answer = shared.wait_for(timeout, |w| w.pre_checkouts.get(&query_id).and_then(|q| q.answer.clone())).await;
     // An answer may have landed just as the wait ended: decide under the lock.
     let answer = answer.or_else(|| {
         shared.with(|w| {
@@ -619,10 +552,8 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
         None => {
             out["paid"] = json!(false);
             out["status"] = json!("timeout");
-            out["reason"] = json!(format!(
-                "the bot did not answer the pre-checkout query within {} ms",
-                timeout.as_millis()
-            ));
+            out["reason"] =
+                json!(format!("the bot did not answer the pre-checkout query within {} ms", timeout.as_millis()));
         }
         Some(Err(message)) => {
             out["paid"] = json!(false);
@@ -643,16 +574,10 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
 
 /// After an ok pre-checkout: the charge and the successful_payment message.
 fn complete_payment(w: &mut World, query_id: &str) -> Result<Value, ControlError> {
-    let query = w
-        .pre_checkouts
-        .get(query_id)
-        .cloned()
-        .ok_or_else(|| ControlError::not_found("pre-checkout query vanished"))?;
-    let invoice = w
-        .invoices
-        .get(&query.invoice_id)
-        .cloned()
-        .ok_or_else(|| ControlError::not_found("invoice vanished"))?;
+    let query =
+        w.pre_checkouts.get(query_id).cloned().ok_or_else(|| ControlError::not_found("pre-checkout query vanished"))?;
+    let invoice =
+        w.invoices.get(&query.invoice_id).cloned().ok_or_else(|| ControlError::not_found("invoice vanished"))?;
     let charge_id = format!("stx{}", random_token(40));
     let provider_id = format!("{}_{}", query.user_id, w.charges.len() + 1);
     let payment = types::Payment {
@@ -685,9 +610,7 @@ fn complete_payment(w: &mut World, query_id: &str) -> Result<Value, ControlError
     let chat_id = query.user_id as i64;
     let mut msg = MessageRec::new(Sender::User(query.user_id));
     msg.successful_payment = Some(payment);
-    let message_id = w
-        .add_message(chat_id, msg)
-        .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+    let message_id = w.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
     let message = w.message_value(chat_id, message_id).unwrap_or_default();
     let update_id = w.push_update("message", message, chat_id);
     Ok(json!({
@@ -711,9 +634,7 @@ async fn channel_post(shared: Data, path: web::Path<String>, body: web::Json<Pos
     ok(shared.with(|w| {
         let chat_id = chat_ref(w, &path)?;
         if !w.chat(chat_id)?.is_channel() {
-            return Err(ControlError::BadRequest(format!(
-                "chat {chat_id} is not a channel"
-            )));
+            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
         }
         let (text, entities) = match body.parse_mode.as_deref().map(str::to_ascii_lowercase) {
             Some(mode) if mode == "html" => {
@@ -729,9 +650,7 @@ async fn channel_post(shared: Data, path: web::Path<String>, body: web::Json<Pos
         msg.by_bot = false;
         msg.text = Some(text);
         msg.entities = entities;
-        let message_id = w
-            .add_message(chat_id, msg)
-            .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let message_id = w.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
         let message = w.message_value(chat_id, message_id).unwrap_or_default();
         let update_id = w.push_update("channel_post", message.clone(), chat_id);
         Ok(json!({"update_id": update_id, "message_id": message_id, "message": message}))
@@ -740,11 +659,7 @@ async fn channel_post(shared: Data, path: web::Path<String>, body: web::Json<Pos
 
 async fn list_chats(shared: Data) -> Reply {
     ok(shared.with(|w| {
-        let chats: Vec<Value> = w
-            .chats
-            .keys()
-            .filter_map(|id| chat_view(w, *id).ok())
-            .collect();
+        let chats: Vec<Value> = w.chats.keys().filter_map(|id| chat_view(w, *id).ok()).collect();
         json!(chats)
     }))
 }
@@ -766,31 +681,20 @@ struct MessagesQuery {
 }
 
 /// The chat's messages in their current state (after edits and deletes).
-async fn chat_messages(
-    shared: Data,
-    path: web::Path<String>,
-    q: web::Query<MessagesQuery>,
-) -> Reply {
+async fn chat_messages(shared: Data, path: web::Path<String>, q: web::Query<MessagesQuery>) -> Reply {
     let chat_id = shared.with(|w| chat_ref(w, &path))?;
     if let Some(since) = q.since_version {
         shared
             .wait_for(wait_time(q.timeout_ms, Duration::from_secs(25)), |w| {
-                w.chats
-                    .get(&chat_id)
-                    .filter(|c| c.version > since)
-                    .map(|_| ())
+                w.chats.get(&chat_id).filter(|c| c.version > since).map(|_| ())
             })
             .await;
     }
     let only_bot = q.from.as_deref() == Some("bot");
     ok(shared.with(|w| {
         let chat = w.chat(chat_id)?;
-        let messages: Vec<Value> = chat
-            .messages
-            .values()
-            .filter(|m| !only_bot || m.by_bot)
-            .map(|m| message_view(w, chat_id, m))
-            .collect();
+        let messages: Vec<Value> =
+            chat.messages.values().filter(|m| !only_bot || m.by_bot).map(|m| message_view(w, chat_id, m)).collect();
         Ok::<_, ControlError>(json!({
             "chat": chat_view(w, chat_id)?,
             "version": chat.version,
@@ -808,21 +712,14 @@ struct NextQuery {
 }
 
 /// Waits for the first bot message after `after` in a chat.
-async fn next_bot_message(
-    shared: Data,
-    path: web::Path<String>,
-    q: web::Query<NextQuery>,
-) -> Reply {
+async fn next_bot_message(shared: Data, path: web::Path<String>, q: web::Query<NextQuery>) -> Reply {
     let chat_id = shared.with(|w| chat_ref(w, &path))?;
     let timeout = wait_time(q.timeout_ms, Duration::from_secs(10));
     let after = q.after;
     shared
         .wait_for(timeout, |w| {
             let chat = w.chats.get(&chat_id)?;
-            let (_, msg) = chat
-                .messages
-                .range(after.saturating_add(1)..)
-                .find(|(_, m)| m.by_bot)?;
+            let (_, msg) = chat.messages.range(after.saturating_add(1)..).find(|(_, m)| m.by_bot)?;
             Some(message_view(w, chat_id, msg))
         })
         .await
@@ -852,11 +749,7 @@ async fn calls(shared: Data, q: web::Query<CallsQuery>) -> Reply {
             .calls
             .iter()
             .filter(|c| c.seq > q.since_seq)
-            .filter(|c| {
-                q.method
-                    .as_ref()
-                    .is_none_or(|m| m.eq_ignore_ascii_case(&c.method))
-            })
+            .filter(|c| q.method.as_ref().is_none_or(|m| m.eq_ignore_ascii_case(&c.method)))
             .filter(|c| q.chat_id.is_none_or(|id| c.chat_id == Some(id)))
             .map(|c| json!(c))
             .collect();
@@ -887,17 +780,13 @@ async fn pending_updates(shared: Data) -> Reply {
 }
 
 fn parse_update_id(raw: &str) -> Result<u32, ControlError> {
-    raw.parse()
-        .map_err(|_| ControlError::BadRequest(format!("invalid update id {raw}")))
+    raw.parse().map_err(|_| ControlError::BadRequest(format!("invalid update id {raw}")))
 }
 
 async fn get_update(shared: Data, path: web::Path<String>) -> Reply {
     let id = parse_update_id(&path)?;
     ok(shared.with(|w| {
-        w.history
-            .get(&id)
-            .map(|u| (**u).clone())
-            .ok_or_else(|| ControlError::not_found(format!("unknown update {id}")))
+        w.history.get(&id).map(|u| (**u).clone()).ok_or_else(|| ControlError::not_found(format!("unknown update {id}")))
     })?)
 }
 

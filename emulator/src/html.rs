@@ -86,9 +86,7 @@ fn decode_entities(s: &str) -> String {
                 "apos" => Some('\''),
                 "nbsp" => Some('\u{a0}'),
                 _ => {
-                    let code = if let Some(hex) =
-                        name.strip_prefix("#x").or_else(|| name.strip_prefix("#X"))
-                    {
+                    let code = if let Some(hex) = name.strip_prefix("#x").or_else(|| name.strip_prefix("#X")) {
                         u32::from_str_radix(hex, 16).ok()
                     } else {
                         name.strip_prefix('#').and_then(|d| d.parse().ok())
@@ -137,9 +135,7 @@ pub fn parse_html(input: &str) -> Result<Parsed, String> {
             text.push_str(&chunk);
         }
         let Some(gt) = input[lt..].find('>').map(|i| i + lt) else {
-            return Err(cant_parse(format!(
-                "Unclosed start tag at byte offset {lt}"
-            )));
+            return Err(cant_parse(format!("Unclosed start tag at byte offset {lt}")));
         };
         let inner = &input[lt + 1..gt];
         if let Some(name) = inner.strip_prefix('/') {
@@ -148,8 +144,7 @@ pub fn parse_html(input: &str) -> Result<Parsed, String> {
                 Some(open) if open.tag == name => {
                     let length = utf16_pos - open.start;
                     if length > 0 && !open.kind.is_empty() {
-                        let mut entity =
-                            json!({"type": open.kind, "offset": open.start, "length": length});
+                        let mut entity = json!({"type": open.kind, "offset": open.start, "length": length});
                         if let Some((key, value)) = open.extra {
                             entity[key] = Value::String(value);
                         }
@@ -157,15 +152,10 @@ pub fn parse_html(input: &str) -> Result<Parsed, String> {
                     }
                 }
                 Some(open) => {
-                    return Err(cant_parse(format!(
-                        "Can't find end tag corresponding to start tag \"{}\"",
-                        open.tag
-                    )));
+                    return Err(cant_parse(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag)));
                 }
                 None => {
-                    return Err(cant_parse(format!(
-                        "Unexpected end tag at byte offset {lt}"
-                    )));
+                    return Err(cant_parse(format!("Unexpected end tag at byte offset {lt}")));
                 }
             }
         } else {
@@ -176,17 +166,13 @@ pub fn parse_html(input: &str) -> Result<Parsed, String> {
             };
             let name = name.to_ascii_lowercase();
             let Some(kind) = entity_kind(&name, attrs) else {
-                return Err(cant_parse(format!(
-                    "Unsupported start tag \"{name}\" at byte offset {lt}"
-                )));
+                return Err(cant_parse(format!("Unsupported start tag \"{name}\" at byte offset {lt}")));
             };
             let extra = match kind {
                 "text_link" => match attr(attrs, "href") {
                     Some(url) => Some(("url", url)),
                     None => {
-                        return Err(cant_parse(format!(
-                            "Can't find href attribute of tag \"a\" at byte offset {lt}"
-                        )));
+                        return Err(cant_parse(format!("Can't find href attribute of tag \"a\" at byte offset {lt}")));
                     }
                 },
                 "custom_emoji" => attr(attrs, "emoji-id").map(|id| ("custom_emoji_id", id)),
@@ -205,28 +191,17 @@ pub fn parse_html(input: &str) -> Result<Parsed, String> {
                     parent.extra = Some(("language", lang.to_owned()));
                 }
             }
-            stack.push(Open {
-                tag: name,
-                kind,
-                start: utf16_pos,
-                extra,
-            });
+            stack.push(Open { tag: name, kind, start: utf16_pos, extra });
         }
         pos = gt + 1;
         debug_assert!(pos <= bytes.len());
     }
     if let Some(open) = stack.pop() {
-        return Err(cant_parse(format!(
-            "Can't find end tag corresponding to start tag \"{}\"",
-            open.tag
-        )));
+        return Err(cant_parse(format!("Can't find end tag corresponding to start tag \"{}\"", open.tag)));
     }
     // Telegram lists entities by offset, the outer (longer) one first.
     entities.sort_by_key(|(start, e)| (*start, std::cmp::Reverse(e["length"].as_u64())));
-    Ok(Parsed {
-        text,
-        entities: entities.into_iter().map(|(_, e)| e).collect(),
-    })
+    Ok(Parsed { text, entities: entities.into_iter().map(|(_, e)| e).collect() })
 }
 
 /// Entities Telegram adds to a user's message on its own: a leading `/command`.
@@ -271,10 +246,8 @@ mod tests {
 
     #[test]
     fn links_and_pre_with_language_keep_their_attributes() {
-        let parsed = parse_html(
-            "<a href=\"https://t.me/x\">go</a><pre><code class=\"language-rust\">fn</code></pre>",
-        )
-        .unwrap_or_default();
+        let parsed = parse_html("<a href=\"https://t.me/x\">go</a><pre><code class=\"language-rust\">fn</code></pre>")
+            .unwrap_or_default();
         assert_eq!(parsed.text, "gofn");
         assert_eq!(parsed.entities[0]["url"], "https://t.me/x");
         assert_eq!(parsed.entities.len(), 2);
@@ -284,10 +257,7 @@ mod tests {
 
     #[test]
     fn commands_get_a_bot_command_entity() {
-        assert_eq!(
-            auto_entities("/start ref_1"),
-            vec![json!({"type": "bot_command", "offset": 0, "length": 6})]
-        );
+        assert_eq!(auto_entities("/start ref_1"), vec![json!({"type": "bot_command", "offset": 0, "length": 6})]);
         assert!(auto_entities("hola").is_empty());
     }
 }

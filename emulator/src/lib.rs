@@ -129,7 +129,7 @@ use std::time::Duration;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 pub use error::{ApiError, ControlError};
-pub use hooks::{BOT_CALL_CAPACITY, BotCall, Delivery, InlineButton, Injected};
+pub use hooks::{BOT_CALL_CAPACITY, BotCall, Delivery, Injected, InlineButton};
 pub use ratelimit::{Forced429, RateLimitConfig};
 
 use world::Shared;
@@ -186,11 +186,7 @@ impl Default for EmulatorConfig {
                 title: "Diana · Free".into(),
                 username: Some("DianaFree".into()),
             },
-            vip_channel: ChannelConfig {
-                id: -1_001_000_000_002,
-                title: "Diana · VIP".into(),
-                username: None,
-            },
+            vip_channel: ChannelConfig { id: -1_001_000_000_002, title: "Diana · VIP".into(), username: None },
             rate_limits: RateLimitConfig::default(),
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_timeout: webhook::DEFAULT_TIMEOUT,
@@ -257,10 +253,7 @@ impl EmulatorHandle {
 pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
     let listener = std::net::TcpListener::bind(config.bind)?;
     let addr = listener.local_addr()?;
-    let client = reqwest::Client::builder()
-        .timeout(config.webhook_timeout)
-        .build()
-        .map_err(std::io::Error::other)?;
+    let client = reqwest::Client::builder().timeout(config.webhook_timeout).build().map_err(std::io::Error::other)?;
     let workers = config.workers.max(1);
     let token = config.token.clone();
     let shared = Arc::new(Shared::new(config, addr));
@@ -270,12 +263,14 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
         App::new()
             .app_data(data.clone())
             .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
-            .app_data(web::JsonConfig::default().error_handler(|err, _req| {
-                ControlError::BadRequest(format!("invalid JSON body: {err}")).into()
-            }))
-            .app_data(web::QueryConfig::default().error_handler(|err, _req| {
-                ControlError::BadRequest(format!("invalid query: {err}")).into()
-            }))
+            .app_data(
+                web::JsonConfig::default()
+                    .error_handler(|err, _req| ControlError::BadRequest(format!("invalid JSON body: {err}")).into()),
+            )
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|err, _req| ControlError::BadRequest(format!("invalid query: {err}")).into()),
+            )
             .configure(control::routes)
             .route("/", web::get().to(playground))
             .route("/playground", web::get().to(playground))
@@ -290,18 +285,9 @@ pub async fn start(config: EmulatorConfig) -> std::io::Result<EmulatorHandle> {
     let server_task = tokio::spawn(server);
     let webhook_task = tokio::spawn(webhook::run(shared, client));
     tracing::info!(%addr, "telegram emulator listening");
-    Ok(EmulatorHandle {
-        addr,
-        token,
-        server: server_handle,
-        server_task,
-        webhook_task,
-        shared: hooks,
-    })
+    Ok(EmulatorHandle { addr, token, server: server_handle, server_task, webhook_task, shared: hooks })
 }
 
 async fn playground() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(PLAYGROUND)
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(PLAYGROUND)
 }

@@ -20,8 +20,8 @@ impl Params {
     pub fn parse(query: &str, content_type: &str, body: &[u8]) -> Result<Params, ApiError> {
         let mut map = Map::new();
         if !query.is_empty() {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-                .map_err(|_| ApiError::bad("can't parse query string"))?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_str(query).map_err(|_| ApiError::bad("can't parse query string"))?;
             for (k, v) in pairs {
                 map.insert(k, Value::String(v));
             }
@@ -31,15 +31,15 @@ impl Params {
         if body.iter().all(u8::is_ascii_whitespace) {
             // No body: query parameters only.
         } else if content_type.starts_with("application/json") || content_type.is_empty() {
-            let value: Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::bad(format!("can't parse JSON body: {e}")))?;
+            let value: Value =
+                serde_json::from_slice(body).map_err(|e| ApiError::bad(format!("can't parse JSON body: {e}")))?;
             match value {
                 Value::Object(obj) => map.extend(obj),
                 _ => return Err(ApiError::bad("JSON body must be an object")),
             }
         } else if content_type.starts_with("application/x-www-form-urlencoded") {
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
-                .map_err(|_| ApiError::bad("can't parse form body"))?;
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(body).map_err(|_| ApiError::bad("can't parse form body"))?;
             for (k, v) in pairs {
                 map.insert(k, Value::String(v));
             }
@@ -50,9 +50,7 @@ impl Params {
                 map.insert(k, Value::String(v));
             }
         } else {
-            return Err(ApiError::bad(format!(
-                "unsupported content type {content_type}"
-            )));
+            return Err(ApiError::bad(format!("unsupported content type {content_type}")));
         }
         Ok(Params(map))
     }
@@ -74,33 +72,23 @@ impl Params {
 
     /// A required, non-empty string; missing answers `{key} is empty` like Telegram.
     pub fn str(&self, key: &str) -> Result<String, ApiError> {
-        self.opt_str(key)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| ApiError::bad(format!("{key} is empty")))
+        self.opt_str(key).filter(|s| !s.is_empty()).ok_or_else(|| ApiError::bad(format!("{key} is empty")))
     }
 
     /// An optional integer (JSON number or decimal string).
     pub fn opt_i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
         match self.raw(key) {
             None => Ok(None),
-            Some(Value::Number(n)) => n
-                .as_i64()
-                .map(Some)
-                .ok_or_else(|| ApiError::bad(format!("invalid {key}"))),
+            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| ApiError::bad(format!("invalid {key}"))),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::bad(format!("invalid {key}"))),
+            Some(Value::String(s)) => s.trim().parse().map(Some).map_err(|_| ApiError::bad(format!("invalid {key}"))),
             Some(_) => Err(ApiError::bad(format!("invalid {key}"))),
         }
     }
 
     /// A required integer.
     pub fn i64(&self, key: &str) -> Result<i64, ApiError> {
-        self.opt_i64(key)?
-            .ok_or_else(|| ApiError::bad(format!("{key} is empty")))
+        self.opt_i64(key)?.ok_or_else(|| ApiError::bad(format!("{key} is empty")))
     }
 
     /// An optional boolean (`true`/`false`, `1`/`0`, as JSON or string).
@@ -129,9 +117,9 @@ impl Params {
         match self.raw(key) {
             None => Ok(None),
             Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(Value::String(s)) => serde_json::from_str(s)
-                .map(Some)
-                .map_err(|_| ApiError::bad(format!("can't parse {key} JSON object"))),
+            Some(Value::String(s)) => {
+                serde_json::from_str(s).map(Some).map_err(|_| ApiError::bad(format!("can't parse {key} JSON object")))
+            }
             Some(v) => Ok(Some(v.clone())),
         }
     }
@@ -141,8 +129,7 @@ fn content_type_boundary(content_type: &str) -> Option<String> {
     content_type.split(';').find_map(|part| {
         let part = part.trim();
         let (key, value) = part.split_once('=')?;
-        key.eq_ignore_ascii_case("boundary")
-            .then(|| value.trim_matches('"').to_owned())
+        key.eq_ignore_ascii_case("boundary").then(|| value.trim_matches('"').to_owned())
     })
 }
 
@@ -161,18 +148,13 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<(String, String)>,
             return Err(ApiError::bad("malformed multipart body"));
         };
         let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let disposition = headers
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
-            .unwrap_or("");
+        let disposition =
+            headers.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or("");
         if disposition.contains("filename=") {
             continue;
         }
-        let name = disposition.split(';').find_map(|p| {
-            p.trim()
-                .strip_prefix("name=")
-                .map(|n| n.trim_matches('"').to_owned())
-        });
+        let name =
+            disposition.split(';').find_map(|p| p.trim().strip_prefix("name=").map(|n| n.trim_matches('"').to_owned()));
         if let Some(name) = name {
             fields.push((name, value.to_owned()));
         }
@@ -186,14 +168,8 @@ mod tests {
 
     #[test]
     fn json_form_and_query_parameters_read_the_same() {
-        let json = Params::parse("", "application/json", br#"{"chat_id":5,"flag":true}"#)
-            .unwrap_or_default();
-        let form = Params::parse(
-            "",
-            "application/x-www-form-urlencoded",
-            b"chat_id=5&flag=true",
-        )
-        .unwrap_or_default();
+        let json = Params::parse("", "application/json", br#"{"chat_id":5,"flag":true}"#).unwrap_or_default();
+        let form = Params::parse("", "application/x-www-form-urlencoded", b"chat_id=5&flag=true").unwrap_or_default();
         let query = Params::parse("chat_id=5&flag=1", "", b"").unwrap_or_default();
         for p in [json, form, query] {
             assert_eq!(p.i64("chat_id"), Ok(5));
@@ -206,14 +182,10 @@ mod tests {
         let body = "--XyZ\r\nContent-Disposition: form-data; name=\"url\"\r\n\r\nhttp://a/b\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"certificate\"; filename=\"c\"\r\n\r\nBIN\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"allowed_updates\"\r\n\r\n[\"message\"]\r\n--XyZ--\r\n";
-        let p = Params::parse("", "multipart/form-data; boundary=XyZ", body.as_bytes())
-            .unwrap_or_default();
+        let p = Params::parse("", "multipart/form-data; boundary=XyZ", body.as_bytes()).unwrap_or_default();
         assert_eq!(p.opt_str("url").as_deref(), Some("http://a/b"));
         assert!(p.raw("certificate").is_none());
-        assert_eq!(
-            p.opt_json("allowed_updates"),
-            Ok(Some(serde_json::json!(["message"])))
-        );
+        assert_eq!(p.opt_json("allowed_updates"), Ok(Some(serde_json::json!(["message"]))));
     }
 
     #[test]

@@ -89,13 +89,7 @@ pub struct RateLimiter {
 }
 
 /// Methods that never count against limits nor get forced 429s unless named.
-const BOOKKEEPING: &[&str] = &[
-    "getupdates",
-    "getme",
-    "setwebhook",
-    "deletewebhook",
-    "getwebhookinfo",
-];
+const BOOKKEEPING: &[&str] = &["getupdates", "getme", "setwebhook", "deletewebhook", "getwebhookinfo"];
 
 /// Methods that send or change messages: the ones Telegram's limits are about.
 fn is_send(method: &str) -> bool {
@@ -107,10 +101,7 @@ fn is_send(method: &str) -> bool {
 
 impl RateLimiter {
     pub fn new(config: RateLimitConfig) -> Self {
-        RateLimiter {
-            config,
-            ..RateLimiter::default()
-        }
+        RateLimiter { config, ..RateLimiter::default() }
     }
 
     /// Decides whether a call may go ahead; `Err(retry_after)` if not.
@@ -120,10 +111,7 @@ impl RateLimiter {
             let applies = if forced.methods.is_empty() {
                 !BOOKKEEPING.contains(&method)
             } else {
-                forced
-                    .methods
-                    .iter()
-                    .any(|m| m.eq_ignore_ascii_case(method))
+                forced.methods.iter().any(|m| m.eq_ignore_ascii_case(method))
             };
             if applies && forced.count > 0 {
                 forced.count -= 1;
@@ -139,22 +127,12 @@ impl RateLimiter {
         }
         let now = Instant::now();
         let cfg = &self.config;
-        let fresh = |burst: f64| Bucket {
-            tokens: burst,
-            at: now,
-        };
+        let fresh = |burst: f64| Bucket { tokens: burst, at: now };
         // Check both buckets before taking from either, so a refused call costs nothing.
         let mut global = self.global.unwrap_or_else(|| fresh(cfg.global_burst));
-        let mut chat = chat_id.map(|id| {
-            self.chats
-                .get(&id)
-                .copied()
-                .unwrap_or_else(|| fresh(cfg.per_chat_burst))
-        });
+        let mut chat = chat_id.map(|id| self.chats.get(&id).copied().unwrap_or_else(|| fresh(cfg.per_chat_burst)));
         let global_wait = global.take(now, cfg.global_per_sec, cfg.global_burst).err();
-        let chat_wait = chat
-            .as_mut()
-            .and_then(|b| b.take(now, cfg.per_chat_per_sec, cfg.per_chat_burst).err());
+        let chat_wait = chat.as_mut().and_then(|b| b.take(now, cfg.per_chat_per_sec, cfg.per_chat_burst).err());
         let wait = global_wait.into_iter().chain(chat_wait).fold(0.0, f64::max);
         if wait > 0.0 {
             return Err((wait.ceil() as u32).max(1));
@@ -181,11 +159,7 @@ mod tests {
     #[test]
     fn forced_429s_apply_to_the_next_k_calls_only() {
         let mut rl = RateLimiter {
-            forced: Some(Forced429 {
-                count: 2,
-                retry_after: 3,
-                methods: vec![],
-            }),
+            forced: Some(Forced429 { count: 2, retry_after: 3, methods: vec![] }),
             ..RateLimiter::default()
         };
         assert_eq!(rl.check("getupdates", None), Ok(()));
@@ -196,10 +170,7 @@ mod tests {
 
     #[test]
     fn a_chat_gets_its_burst_then_is_limited() {
-        let mut rl = RateLimiter::new(RateLimitConfig {
-            enabled: true,
-            ..RateLimitConfig::default()
-        });
+        let mut rl = RateLimiter::new(RateLimitConfig { enabled: true, ..RateLimitConfig::default() });
         for _ in 0..3 {
             assert_eq!(rl.check("sendmessage", Some(7)), Ok(()));
         }

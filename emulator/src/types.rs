@@ -121,10 +121,7 @@ impl MemberStatus {
 
     /// Whether the user is in the chat.
     pub fn is_present(self) -> bool {
-        matches!(
-            self,
-            MemberStatus::Creator | MemberStatus::Administrator | MemberStatus::Member
-        )
+        matches!(self, MemberStatus::Creator | MemberStatus::Administrator | MemberStatus::Member)
     }
 }
 

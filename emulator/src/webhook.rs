@@ -63,19 +63,10 @@ fn pick(w: &mut World, inflight: usize) -> (Vec<Job>, Option<Instant>) {
     let Some(hook) = &w.webhook else {
         return (Vec::new(), None);
     };
-    let (url, secret, max) = (
-        hook.url.clone(),
-        hook.secret_token.clone(),
-        hook.max_connections as usize,
-    );
+    let (url, secret, max) = (hook.url.clone(), hook.secret_token.clone(), hook.max_connections as usize);
     let now = Instant::now();
-    let mut blocked: HashSet<i64> = w
-        .replays
-        .iter()
-        .chain(w.pending.iter())
-        .filter(|u| u.in_flight)
-        .map(|u| u.key)
-        .collect();
+    let mut blocked: HashSet<i64> =
+        w.replays.iter().chain(w.pending.iter()).filter(|u| u.in_flight).map(|u| u.key).collect();
     let mut jobs = Vec::new();
     let mut wake_at: Option<Instant> = None;
     for u in w.replays.iter_mut().chain(w.pending.iter_mut()) {
@@ -93,32 +84,20 @@ fn pick(w: &mut World, inflight: usize) -> (Vec<Job>, Option<Instant>) {
         }
         u.in_flight = true;
         u.attempts += 1;
-        jobs.push(Job {
-            id: u.id,
-            replay: u.replay,
-            body: u.body.clone(),
-            url: url.clone(),
-            secret: secret.clone(),
-        });
+        jobs.push(Job { id: u.id, replay: u.replay, body: u.body.clone(), url: url.clone(), secret: secret.clone() });
     }
     (jobs, wake_at)
 }
 
 async fn deliver(client: reqwest::Client, job: Job) -> (u32, bool, Result<(), String>) {
     let body = serde_json::to_vec(&*job.body).unwrap_or_default();
-    let mut request = client
-        .post(&job.url)
-        .header("content-type", "application/json")
-        .body(body);
+    let mut request = client.post(&job.url).header("content-type", "application/json").body(body);
     if let Some(secret) = &job.secret {
         request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
     }
     let result = match request.send().await {
         Ok(response) if response.status().is_success() => Ok(()),
-        Ok(response) => Err(format!(
-            "Wrong response from the webhook: {}",
-            response.status()
-        )),
+        Ok(response) => Err(format!("Wrong response from the webhook: {}", response.status())),
         Err(e) if e.is_timeout() => Err("Read timeout expired".to_owned()),
         Err(e) if e.is_connect() => Err("Connection refused".to_owned()),
         Err(e) => Err(format!("Failed to deliver: {e}")),
@@ -133,11 +112,7 @@ fn finish(shared: &Shared, id: u32, replay: bool, result: Result<(), String>) {
         Ok(()) => w.acknowledge(id, replay),
         Err(message) => {
             tracing::debug!(update_id = id, %message, "webhook delivery failed");
-            let queue = if replay {
-                &mut w.replays
-            } else {
-                &mut w.pending
-            };
+            let queue = if replay { &mut w.replays } else { &mut w.pending };
             if let Some(u) = queue.iter_mut().find(|u| u.id == id && u.in_flight) {
                 u.in_flight = false;
                 let exp = u.attempts.saturating_sub(1).min(16);

@@ -17,8 +17,8 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
 use crate::EmulatorConfig;
-use crate::hooks::{BOT_CALL_CAPACITY, BotCall, Delivery};
 use crate::error::{ApiError, ControlError};
+use crate::hooks::{BOT_CALL_CAPACITY, BotCall, Delivery};
 use crate::html;
 use crate::ratelimit::RateLimiter;
 use crate::types::{self, MemberStatus};
@@ -38,26 +38,18 @@ const OPT_IN_UPDATES: &[&str] = &["chat_member", "message_reaction", "message_re
 
 /// Seconds since the Unix epoch.
 pub fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Milliseconds since the Unix epoch.
 pub fn unix_now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
 /// A random string of letters and digits, for ids Telegram makes opaque.
 pub fn random_token(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    (0..len)
-        .map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char)
-        .collect()
+    (0..len).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
 }
 
 /// A simulated Telegram user.
@@ -95,10 +87,7 @@ pub enum ChatKind {
     /// The private chat between the bot and a user (chat id = user id).
     Private { user_id: u64 },
     /// A channel; public when it has a username, private (invite-only) otherwise.
-    Channel {
-        title: String,
-        username: Option<String>,
-    },
+    Channel { title: String, username: Option<String> },
 }
 
 /// Who sent a message.
@@ -364,12 +353,7 @@ pub struct World {
 
 impl World {
     pub fn new(config: &EmulatorConfig) -> Self {
-        let bot_id = config
-            .token
-            .split(':')
-            .next()
-            .and_then(|id| id.parse().ok())
-            .unwrap_or(123_456);
+        let bot_id = config.token.split(':').next().and_then(|id| id.parse().ok()).unwrap_or(123_456);
         let bot = types::User {
             id: bot_id,
             is_bot: true,
@@ -411,13 +395,9 @@ impl World {
         for channel in [&config.free_channel, &config.vip_channel] {
             let mut chat = ChatRec::new(
                 channel.id,
-                ChatKind::Channel {
-                    title: channel.title.clone(),
-                    username: channel.username.clone(),
-                },
+                ChatKind::Channel { title: channel.title.clone(), username: channel.username.clone() },
             );
-            chat.members
-                .insert(world.bot.id, MemberStatus::Administrator);
+            chat.members.insert(world.bot.id, MemberStatus::Administrator);
             chat.members.insert(OWNER_ID, MemberStatus::Creator);
             world.chats.insert(channel.id, chat);
         }
@@ -515,42 +495,27 @@ impl World {
             user.id = self.next_user_id;
             self.next_user_id += 1;
         } else if self.users.contains_key(&user.id) {
-            return Err(ControlError::Conflict(format!(
-                "user {} already exists",
-                user.id
-            )));
+            return Err(ControlError::Conflict(format!("user {} already exists", user.id)));
         } else if user.id > i64::MAX as u64 || user.id == self.bot.id {
-            return Err(ControlError::BadRequest(format!(
-                "invalid user id {}",
-                user.id
-            )));
+            return Err(ControlError::BadRequest(format!("invalid user id {}", user.id)));
         }
         if user.first_name.trim().is_empty() {
             return Err(ControlError::BadRequest("first_name is empty".into()));
         }
         let id = user.id;
         let chat_id = id as i64;
-        self.chats.insert(
-            chat_id,
-            ChatRec::new(chat_id, ChatKind::Private { user_id: id }),
-        );
+        self.chats.insert(chat_id, ChatRec::new(chat_id, ChatKind::Private { user_id: id }));
         self.users.insert(id, user);
         self.touch(Some(chat_id));
-        self.users
-            .get(&id)
-            .ok_or_else(|| ControlError::not_found("user vanished"))
+        self.users.get(&id).ok_or_else(|| ControlError::not_found("user vanished"))
     }
 
     pub fn user(&self, id: u64) -> Result<&UserRec, ControlError> {
-        self.users
-            .get(&id)
-            .ok_or_else(|| ControlError::not_found(format!("unknown user {id}")))
+        self.users.get(&id).ok_or_else(|| ControlError::not_found(format!("unknown user {id}")))
     }
 
     pub fn chat(&self, id: i64) -> Result<&ChatRec, ControlError> {
-        self.chats
-            .get(&id)
-            .ok_or_else(|| ControlError::not_found(format!("unknown chat {id}")))
+        self.chats.get(&id).ok_or_else(|| ControlError::not_found(format!("unknown chat {id}")))
     }
 
     /// The Bot API `Chat` of a chat.
@@ -580,26 +545,20 @@ impl World {
 
     /// The Bot API `Message` for a stored message (with its reply, one level deep).
     pub fn message_json(&self, chat: &ChatRec, msg: &MessageRec, depth: u8) -> types::Message {
-        let invoice = msg
-            .invoice_id
-            .and_then(|id| self.invoices.get(&id))
-            .map(|inv| types::Invoice {
-                title: inv.title.clone(),
-                description: inv.description.clone(),
-                start_parameter: String::new(),
-                currency: inv.currency.clone(),
-                total_amount: inv.total_amount,
-            });
+        let invoice = msg.invoice_id.and_then(|id| self.invoices.get(&id)).map(|inv| types::Invoice {
+            title: inv.title.clone(),
+            description: inv.description.clone(),
+            start_parameter: String::new(),
+            currency: inv.currency.clone(),
+            total_amount: inv.total_amount,
+        });
         let (from, sender_chat) = match msg.sender {
             Sender::Bot => (Some(self.bot.clone()), None),
             Sender::User(id) => (self.users.get(&id).map(UserRec::to_user), None),
             Sender::Channel => (None, Some(self.chat_json(chat))),
         };
         let reply_to_message = match msg.reply_to {
-            Some(id) if depth == 0 => chat
-                .messages
-                .get(&id)
-                .map(|m| Box::new(self.message_json(chat, m, depth + 1))),
+            Some(id) if depth == 0 => chat.messages.get(&id).map(|m| Box::new(self.message_json(chat, m, depth + 1))),
             _ => None,
         };
         types::Message {
@@ -628,10 +587,7 @@ impl World {
 
     /// Stores a new message in a chat, giving it the chat's next id.
     pub fn add_message(&mut self, chat_id: i64, mut msg: MessageRec) -> Result<i32, ApiError> {
-        let chat = self
-            .chats
-            .get_mut(&chat_id)
-            .ok_or_else(|| ApiError::bad("chat not found"))?;
+        let chat = self.chats.get_mut(&chat_id).ok_or_else(|| ApiError::bad("chat not found"))?;
         msg.id = chat.next_message_id;
         chat.next_message_id += 1;
         let id = msg.id;
@@ -653,21 +609,13 @@ impl World {
                     MemberStatus::Left
                 }
             }
-            ChatKind::Channel { .. } => chat
-                .members
-                .get(&user_id)
-                .copied()
-                .unwrap_or(MemberStatus::Left),
+            ChatKind::Channel { .. } => chat.members.get(&user_id).copied().unwrap_or(MemberStatus::Left),
         }
     }
 
     /// The Bot API `User` for a user id (the bot included).
     pub fn any_user(&self, id: u64) -> Option<types::User> {
-        if id == self.bot.id {
-            Some(self.bot.clone())
-        } else {
-            self.users.get(&id).map(UserRec::to_user)
-        }
+        if id == self.bot.id { Some(self.bot.clone()) } else { self.users.get(&id).map(UserRec::to_user) }
     }
 
     /// Changes a member's status and emits the `chat_member` update.
@@ -680,18 +628,14 @@ impl World {
         invite_link: Option<Value>,
     ) -> Result<Option<u32>, ControlError> {
         let old = self.member_status(chat_id, user_id);
-        let chat = self
-            .chats
-            .get_mut(&chat_id)
-            .ok_or_else(|| ControlError::not_found(format!("unknown chat {chat_id}")))?;
+        let chat =
+            self.chats.get_mut(&chat_id).ok_or_else(|| ControlError::not_found(format!("unknown chat {chat_id}")))?;
         chat.members.insert(user_id, status);
         self.touch(Some(chat_id));
         if old == status {
             return Ok(None);
         }
-        let user = self
-            .any_user(user_id)
-            .ok_or_else(|| ControlError::not_found(format!("unknown user {user_id}")))?;
+        let user = self.any_user(user_id).ok_or_else(|| ControlError::not_found(format!("unknown user {user_id}")))?;
         let from = self.any_user(actor).unwrap_or_else(|| user.clone());
         let chat = self.chat(chat_id)?;
         let is_channel = chat.is_channel();
@@ -735,9 +679,7 @@ impl World {
         msg.entities = html::auto_entities(&text);
         msg.text = Some(text);
         msg.reply_to = reply_to_message_id;
-        let message_id = self
-            .add_message(chat_id, msg)
-            .map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let message_id = self.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
         let message = self.message_value(chat_id, message_id).unwrap_or_default();
         let created = self.emit_update("message", message, uid as i64, delivery);
         Ok(UserAction::new(created, Some(message_id), None))
@@ -764,10 +706,7 @@ impl World {
         if !force {
             let has_button = msg.inline_markup.as_ref().is_some_and(|m| {
                 m["inline_keyboard"].as_array().is_some_and(|rows| {
-                    rows.iter()
-                        .filter_map(Value::as_array)
-                        .flatten()
-                        .any(|b| b["callback_data"].as_str() == Some(data))
+                    rows.iter().filter_map(Value::as_array).flatten().any(|b| b["callback_data"].as_str() == Some(data))
                 })
             });
             if !has_button {
@@ -820,8 +759,7 @@ impl World {
     /// Queues an update for the bot. Like Telegram, an update the bot did not
     /// ask for (`allowed_updates`) is never created: the answer is `None`.
     pub fn push_update(&mut self, kind: &'static str, payload: Value, key: i64) -> Option<u32> {
-        self.emit_update(kind, payload, key, Delivery::Queue)
-            .map(|(id, _)| id)
+        self.emit_update(kind, payload, key, Delivery::Queue).map(|(id, _)| id)
     }
 
     /// Creates an update with the next update id. [`Delivery::Queue`] is
@@ -910,11 +848,7 @@ impl World {
 
     /// Removes an update after the webhook acknowledged it.
     pub fn acknowledge(&mut self, update_id: u32, replay: bool) {
-        let queue = if replay {
-            &mut self.replays
-        } else {
-            &mut self.pending
-        };
+        let queue = if replay { &mut self.replays } else { &mut self.pending };
         if let Some(pos) = queue.iter().position(|u| u.id == update_id && u.in_flight) {
             queue.remove(pos);
         }
@@ -967,11 +901,7 @@ pub fn ordering_key(update: &Value) -> i64 {
     let Some(obj) = update.as_object() else {
         return 0;
     };
-    let Some(payload) = obj
-        .iter()
-        .find(|(k, _)| k.as_str() != "update_id")
-        .map(|(_, v)| v)
-    else {
+    let Some(payload) = obj.iter().find(|(k, _)| k.as_str() != "update_id").map(|(_, v)| v) else {
         return 0;
     };
     payload_key(payload)
@@ -1034,11 +964,7 @@ impl Shared {
 
     /// Waits until `f` returns `Some` (re-checked after every change), or the
     /// timeout passes. `f` runs with the world locked and may change it.
-    pub async fn wait_for<T>(
-        &self,
-        timeout: Duration,
-        mut f: impl FnMut(&mut World) -> Option<T>,
-    ) -> Option<T> {
+    pub async fn wait_for<T>(&self, timeout: Duration, mut f: impl FnMut(&mut World) -> Option<T>) -> Option<T> {
         let mut rx = self.changed.subscribe();
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -1066,10 +992,7 @@ pub fn reaction_summary(msg: &MessageRec) -> Vec<Value> {
             counts.entry(emoji.as_str()).or_default().push(*user);
         }
     }
-    counts
-        .into_iter()
-        .map(|(emoji, users)| json!({"emoji": emoji, "count": users.len(), "users": users}))
-        .collect()
+    counts.into_iter().map(|(emoji, users)| json!({"emoji": emoji, "count": users.len(), "users": users})).collect()
 }
 
 /// Bot API `ReactionCount` list for a message.

@@ -7,8 +7,8 @@ use common::Emu;
 use serde_json::json;
 use teloxide_core::prelude::*;
 use teloxide_core::types::{
-    AllowedUpdate, ChatMemberKind, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice,
-    MaybeInaccessibleMessage, ReactionType, Update, UpdateKind,
+    AllowedUpdate, ChatMemberKind, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, MaybeInaccessibleMessage,
+    ReactionType, Update, UpdateKind,
 };
 
 fn all_updates() -> Vec<AllowedUpdate> {
@@ -25,33 +25,20 @@ fn all_updates() -> Vec<AllowedUpdate> {
 
 /// Polls once (waiting up to 5 s) and confirms what it got.
 async fn poll(bot: &Bot, offset: &mut i32) -> Vec<Update> {
-    let updates = bot
-        .get_updates()
-        .offset(*offset)
-        .timeout(5)
-        .allowed_updates(all_updates())
-        .await
-        .expect("getUpdates");
+    let updates =
+        bot.get_updates().offset(*offset).timeout(5).allowed_updates(all_updates()).await.expect("getUpdates");
     if let Some(last) = updates.last() {
         *offset = last.id.0 as i32 + 1;
     }
     for u in &updates {
-        assert!(
-            !matches!(u.kind, UpdateKind::Error(_)),
-            "teloxide could not parse {:?}",
-            u.kind
-        );
+        assert!(!matches!(u.kind, UpdateKind::Error(_)), "teloxide could not parse {:?}", u.kind);
     }
     updates
 }
 
 /// Registers allowed_updates (Telegram filters updates when they are created).
 async fn subscribe(bot: &Bot) {
-    bot.get_updates()
-        .timeout(0)
-        .allowed_updates(all_updates())
-        .await
-        .expect("getUpdates");
+    bot.get_updates().timeout(0).allowed_updates(all_updates()).await.expect("getUpdates");
 }
 
 #[tokio::test]
@@ -73,20 +60,14 @@ async fn a_user_message_arrives_as_a_message_update() {
     let mut offset = 0;
     let updates = poll(&bot, &mut offset).await;
     assert_eq!(updates.len(), 1);
-    assert_eq!(
-        updates[0].id.0 as u64,
-        sent["update_id"].as_u64().unwrap_or(0)
-    );
+    assert_eq!(updates[0].id.0 as u64, sent["update_id"].as_u64().unwrap_or(0));
     let UpdateKind::Message(msg) = &updates[0].kind else {
         panic!("expected a message, got {:?}", updates[0].kind);
     };
     assert_eq!(msg.text(), Some("/start"));
     assert_eq!(msg.chat.id.0, user as i64);
     assert_eq!(msg.from.as_ref().map(|u| u.id.0), Some(user));
-    assert_eq!(
-        msg.from.as_ref().and_then(|u| u.language_code.as_deref()),
-        Some("es")
-    );
+    assert_eq!(msg.from.as_ref().and_then(|u| u.language_code.as_deref()), Some("es"));
     emu.handle.stop().await;
 }
 
@@ -111,10 +92,7 @@ async fn keyboards_callbacks_and_edits_round_trip() {
     assert_eq!(sent.from.as_ref().map(|u| u.is_bot), Some(true));
 
     let pressed = emu
-        .post(
-            &format!("/control/users/{user}/callbacks"),
-            json!({"message_id": sent.id.0, "data": "story:yes"}),
-        )
+        .post(&format!("/control/users/{user}/callbacks"), json!({"message_id": sent.id.0, "data": "story:yes"}))
         .await;
     let mut offset = 0;
     let updates = poll(&bot, &mut offset).await;
@@ -128,23 +106,15 @@ async fn keyboards_callbacks_and_edits_round_trip() {
     };
     assert_eq!(message.id, sent.id);
 
-    bot.answer_callback_query(query.id.clone())
-        .text("¡Bien!")
-        .await
-        .expect("answerCallbackQuery");
+    bot.answer_callback_query(query.id.clone()).text("¡Bien!").await.expect("answerCallbackQuery");
     let id = pressed["callback_query_id"].as_str().unwrap_or_default();
     let answer = emu.get(&format!("/control/callbacks/{id}")).await;
     assert_eq!(answer["answer"]["text"], "¡Bien!");
 
-    let edited = bot
-        .edit_message_text(chat, sent.id, "Entraste.")
-        .await
-        .expect("editMessageText");
+    let edited = bot.edit_message_text(chat, sent.id, "Entraste.").await.expect("editMessageText");
     assert_eq!(edited.text(), Some("Entraste."));
     assert!(edited.edit_date().is_some());
-    let listing = emu
-        .get(&format!("/control/chats/{user}/messages?from=bot"))
-        .await;
+    let listing = emu.get(&format!("/control/chats/{user}/messages?from=bot")).await;
     assert_eq!(listing["messages"][0]["text"], "Entraste.");
     assert!(listing["messages"][0].get("reply_markup").is_none());
 
@@ -154,12 +124,8 @@ async fn keyboards_callbacks_and_edits_round_trip() {
         .await
         .expect("editMessageReplyMarkup");
     assert_eq!(remarked.reply_markup(), Some(&keyboard));
-    bot.delete_message(chat, sent.id)
-        .await
-        .expect("deleteMessage");
-    let listing = emu
-        .get(&format!("/control/chats/{user}/messages?from=bot"))
-        .await;
+    bot.delete_message(chat, sent.id).await.expect("deleteMessage");
+    let listing = emu.get(&format!("/control/chats/{user}/messages?from=bot")).await;
     assert_eq!(listing["messages"].as_array().map(Vec::len), Some(0));
     emu.handle.stop().await;
 }
@@ -170,18 +136,8 @@ async fn channel_posts_reactions_and_joins_parse() {
     let bot = emu.bot();
     subscribe(&bot).await;
     let user = emu.user("Ana").await;
-    let post = emu
-        .post(
-            "/control/channels/free/posts",
-            json!({"text": "Nuevo capítulo"}),
-        )
-        .await;
-    let joined = emu
-        .post(
-            &format!("/control/users/{user}/join"),
-            json!({"chat_id": "free"}),
-        )
-        .await;
+    let post = emu.post("/control/channels/free/posts", json!({"text": "Nuevo capítulo"})).await;
+    let joined = emu.post(&format!("/control/users/{user}/join"), json!({"chat_id": "free"})).await;
     assert!(joined["update_id"].is_u64());
     let reacted = emu
         .post(
@@ -216,12 +172,7 @@ async fn channel_posts_reactions_and_joins_parse() {
     };
     assert_eq!(reaction.user().map(|u| u.id.0), Some(user));
     assert!(reaction.old_reaction.is_empty());
-    assert_eq!(
-        reaction.new_reaction,
-        vec![ReactionType::Emoji {
-            emoji: "❤".into()
-        }]
-    );
+    assert_eq!(reaction.new_reaction, vec![ReactionType::Emoji { emoji: "❤".into() }]);
     let UpdateKind::MessageReactionCount(count) = &updates[3].kind else {
         panic!("expected message_reaction_count, got {:?}", updates[3].kind);
     };
@@ -252,14 +203,7 @@ async fn stars_payment_pre_checkout_success_and_refund() {
         let url = emu.url(&format!("/control/users/{user}/pay"));
         let body = json!({"message_id": invoice.id.0});
         tokio::spawn(async move {
-            http.post(url)
-                .json(&body)
-                .send()
-                .await
-                .expect("pay")
-                .json::<serde_json::Value>()
-                .await
-                .expect("pay json")
+            http.post(url).json(&body).send().await.expect("pay").json::<serde_json::Value>().await.expect("pay json")
         })
     };
     let mut offset = 0;
@@ -270,15 +214,10 @@ async fn stars_payment_pre_checkout_success_and_refund() {
     assert_eq!(query.currency, "XTR");
     assert_eq!(query.total_amount, 50);
     assert_eq!(query.invoice_payload, "vip:monthly");
-    bot.answer_pre_checkout_query(query.id.clone(), true)
-        .await
-        .expect("answerPreCheckoutQuery");
+    bot.answer_pre_checkout_query(query.id.clone(), true).await.expect("answerPreCheckoutQuery");
     let paid = pay.await.expect("pay task");
     assert_eq!(paid["status"], "paid", "{paid}");
-    let charge = paid["telegram_payment_charge_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let charge = paid["telegram_payment_charge_id"].as_str().unwrap_or_default().to_owned();
 
     let updates = poll(&bot, &mut offset).await;
     let UpdateKind::Message(msg) = &updates[0].kind else {
@@ -288,27 +227,17 @@ async fn stars_payment_pre_checkout_success_and_refund() {
     assert_eq!(payment.telegram_payment_charge_id.0, charge);
     assert_eq!(payment.invoice_payload, "vip:monthly");
 
-    bot.refund_star_payment(UserId(user), charge.clone().into())
-        .await
-        .expect("refundStarPayment");
+    bot.refund_star_payment(UserId(user), charge.clone().into()).await.expect("refundStarPayment");
     let again = bot.refund_star_payment(UserId(user), charge.into()).await;
     let err = again.expect_err("second refund refused");
     assert!(err.to_string().contains("CHARGE_ALREADY_REFUNDED"), "{err}");
-    let unknown = bot
-        .refund_star_payment(UserId(user), "stxnope".to_owned().into())
-        .await;
+    let unknown = bot.refund_star_payment(UserId(user), "stxnope".to_owned().into()).await;
     assert!(unknown.is_err());
     let updates = poll(&bot, &mut offset).await;
     let UpdateKind::Message(refund) = &updates[0].kind else {
         panic!("expected the refund message, got {:?}", updates[0].kind);
     };
-    assert!(
-        matches!(
-            &refund.kind,
-            teloxide_core::types::MessageKind::RefundedPayment(_)
-        ),
-        "{refund:?}"
-    );
+    assert!(matches!(&refund.kind, teloxide_core::types::MessageKind::RefundedPayment(_)), "{refund:?}");
     emu.handle.stop().await;
 }
 
@@ -318,13 +247,7 @@ async fn a_rejected_pre_checkout_fails_the_payment_with_the_reason() {
     let bot = emu.bot();
     let user = emu.user("Ana").await;
     let link = bot
-        .create_invoice_link(
-            "Rosa",
-            "Una rosa",
-            "item:rose",
-            "XTR",
-            vec![LabeledPrice::new("Rosa", 5)],
-        )
+        .create_invoice_link("Rosa", "Una rosa", "item:rose", "XTR", vec![LabeledPrice::new("Rosa", 5)])
         .await
         .expect("createInvoiceLink");
     assert!(link.starts_with("https://t.me/$"));
@@ -364,27 +287,13 @@ async fn an_unanswered_pre_checkout_times_out() {
     let bot = emu.bot();
     let user = emu.user("Ana").await;
     let invoice = bot
-        .send_invoice(
-            ChatId(user as i64),
-            "Rosa",
-            "Una rosa",
-            "item:rose",
-            "XTR",
-            vec![LabeledPrice::new("Rosa", 5)],
-        )
+        .send_invoice(ChatId(user as i64), "Rosa", "Una rosa", "item:rose", "XTR", vec![LabeledPrice::new("Rosa", 5)])
         .await
         .expect("sendInvoice");
-    let result = emu
-        .post(
-            &format!("/control/users/{user}/pay"),
-            json!({"message_id": invoice.id.0, "timeout_ms": 200}),
-        )
-        .await;
+    let result =
+        emu.post(&format!("/control/users/{user}/pay"), json!({"message_id": invoice.id.0, "timeout_ms": 200})).await;
     assert_eq!(result["status"], "timeout");
-    let id = result["pre_checkout_query_id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let id = result["pre_checkout_query_id"].as_str().unwrap_or_default().to_owned();
     let late = bot.answer_pre_checkout_query(id.into(), true).await;
     assert!(late.is_err(), "a late answer is refused");
     emu.handle.stop().await;
@@ -397,61 +306,25 @@ async fn invite_links_bans_and_chat_members() {
     subscribe(&bot).await;
     let user = emu.user("Ana").await;
     let vip = ChatId(-1_001_000_000_002);
-    let link = bot
-        .create_chat_invite_link(vip)
-        .member_limit(1)
-        .name("VIP Ana")
-        .await
-        .expect("createChatInviteLink");
+    let link = bot.create_chat_invite_link(vip).member_limit(1).name("VIP Ana").await.expect("createChatInviteLink");
     assert!(link.invite_link.starts_with("https://t.me/+"));
     assert_eq!(link.member_limit, Some(1));
 
-    let (status, _) = emu
-        .post_raw(
-            &format!("/control/users/{user}/join"),
-            json!({"chat_id": "vip"}),
-        )
-        .await;
+    let (status, _) = emu.post_raw(&format!("/control/users/{user}/join"), json!({"chat_id": "vip"})).await;
     assert_eq!(status, 403, "private channels need an invite link");
-    emu.post(
-        &format!("/control/users/{user}/join"),
-        json!({"invite_link": link.invite_link}),
-    )
-    .await;
-    let member = bot
-        .get_chat_member(vip, UserId(user))
-        .await
-        .expect("getChatMember");
+    emu.post(&format!("/control/users/{user}/join"), json!({"invite_link": link.invite_link})).await;
+    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
     assert!(member.kind.is_member());
-    let bot_member = bot
-        .get_chat_member(vip, UserId(123_456))
-        .await
-        .expect("getChatMember");
+    let bot_member = bot.get_chat_member(vip, UserId(123_456)).await.expect("getChatMember");
     assert!(bot_member.kind.is_administrator());
-    let owner = bot
-        .get_chat_member(vip, UserId(1_000_000))
-        .await
-        .expect("getChatMember");
+    let owner = bot.get_chat_member(vip, UserId(1_000_000)).await.expect("getChatMember");
     assert!(owner.kind.is_owner());
 
-    bot.ban_chat_member(vip, UserId(user))
-        .await
-        .expect("banChatMember");
-    let member = bot
-        .get_chat_member(vip, UserId(user))
-        .await
-        .expect("getChatMember");
-    assert!(
-        matches!(member.kind, ChatMemberKind::Banned(_)),
-        "{member:?}"
-    );
-    bot.unban_chat_member(vip, UserId(user))
-        .await
-        .expect("unbanChatMember");
-    let member = bot
-        .get_chat_member(vip, UserId(user))
-        .await
-        .expect("getChatMember");
+    bot.ban_chat_member(vip, UserId(user)).await.expect("banChatMember");
+    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
+    assert!(matches!(member.kind, ChatMemberKind::Banned(_)), "{member:?}");
+    bot.unban_chat_member(vip, UserId(user)).await.expect("unbanChatMember");
+    let member = bot.get_chat_member(vip, UserId(user)).await.expect("getChatMember");
     assert!(member.kind.is_left());
 
     let mut offset = 0;
@@ -459,21 +332,13 @@ async fn invite_links_bans_and_chat_members() {
     let kinds: Vec<_> = updates
         .iter()
         .map(|u| match &u.kind {
-            UpdateKind::ChatMember(m) => (
-                m.old_chat_member.kind.status(),
-                m.new_chat_member.kind.status(),
-            ),
+            UpdateKind::ChatMember(m) => (m.old_chat_member.kind.status(), m.new_chat_member.kind.status()),
             other => panic!("expected chat_member, got {other:?}"),
         })
         .collect();
     assert_eq!(kinds.len(), 3, "join, ban, unban");
-    let UpdateKind::ChatMember(joined) = &updates[0].kind else {
-        unreachable!()
-    };
-    assert_eq!(
-        joined.invite_link.as_ref().map(|l| l.invite_link.as_str()),
-        Some(link.invite_link.as_str())
-    );
+    let UpdateKind::ChatMember(joined) = &updates[0].kind else { unreachable!() };
+    assert_eq!(joined.invite_link.as_ref().map(|l| l.invite_link.as_str()), Some(link.invite_link.as_str()));
     emu.handle.stop().await;
 }
 
@@ -482,11 +347,7 @@ async fn webhook_set_and_info_through_teloxide_multipart() {
     let emu = Emu::start().await;
     let bot = emu.bot();
     let url: reqwest::Url = "http://127.0.0.1:9/hook".parse().expect("url");
-    bot.set_webhook(url.clone())
-        .secret_token("s3cr3t")
-        .max_connections(5)
-        .await
-        .expect("setWebhook");
+    bot.set_webhook(url.clone()).secret_token("s3cr3t").max_connections(5).await.expect("setWebhook");
     let info = bot.get_webhook_info().await.expect("getWebhookInfo");
     assert_eq!(info.url, Some(url));
     assert_eq!(info.max_connections, Some(5));
@@ -503,18 +364,9 @@ async fn commands_and_chat_actions_are_accepted() {
     let emu = Emu::start().await;
     let bot = emu.bot();
     let user = emu.user("Ana").await;
-    bot.set_my_commands(vec![teloxide_core::types::BotCommand::new(
-        "start", "Empezar",
-    )])
-    .await
-    .expect("setMyCommands");
+    bot.set_my_commands(vec![teloxide_core::types::BotCommand::new("start", "Empezar")]).await.expect("setMyCommands");
     let commands = bot.get_my_commands().await.expect("getMyCommands");
     assert_eq!(commands[0].command, "start");
-    bot.send_chat_action(
-        ChatId(user as i64),
-        teloxide_core::types::ChatAction::Typing,
-    )
-    .await
-    .expect("sendChatAction");
+    bot.send_chat_action(ChatId(user as i64), teloxide_core::types::ChatAction::Typing).await.expect("sendChatAction");
     emu.handle.stop().await;
 }

@@ -62,11 +62,7 @@ async fn receiver(fail_first: usize) -> Receiver {
     .run();
     let handle = server.handle();
     tokio::spawn(server);
-    Receiver {
-        url: format!("http://{addr}/hook"),
-        rx,
-        server: handle,
-    }
+    Receiver { url: format!("http://{addr}/hook"), rx, server: handle }
 }
 
 async fn next(rx: &mut mpsc::UnboundedReceiver<Seen>) -> Seen {
@@ -92,12 +88,7 @@ async fn wait_drained(emu: &Emu) -> Value {
 async fn updates_are_posted_with_the_secret_and_retried_until_2xx() {
     let emu = Emu::start().await;
     let mut hook = receiver(2).await;
-    let (status, body) = emu
-        .bot_call(
-            "setWebhook",
-            json!({"url": hook.url, "secret_token": "diana_S3cret"}),
-        )
-        .await;
+    let (status, body) = emu.bot_call("setWebhook", json!({"url": hook.url, "secret_token": "diana_S3cret"})).await;
     assert_eq!(status, 200, "{body}");
     let user = emu.user("Ana").await;
     let sent = emu.say(user, "/start").await;
@@ -116,12 +107,7 @@ async fn updates_are_posted_with_the_secret_and_retried_until_2xx() {
     assert_eq!(statuses, vec![500, 500, 200]);
     let info = wait_drained(&emu).await;
     assert_eq!(info["pending_update_count"], 0);
-    assert!(
-        info["last_error_message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("500")
-    );
+    assert!(info["last_error_message"].as_str().unwrap_or_default().contains("500"));
     hook.server.stop(false).await;
     emu.handle.stop().await;
 }
@@ -169,8 +155,7 @@ async fn an_unacknowledged_update_stays_pending_and_can_be_redelivered() {
     let (_, first, _) = next(&mut hook.rx).await;
     assert_eq!(first["update_id"], id);
     wait_drained(&emu).await;
-    emu.post(&format!("/control/updates/{id}/redeliver"), json!({}))
-        .await;
+    emu.post(&format!("/control/updates/{id}/redeliver"), json!({})).await;
     let (_, again, _) = next(&mut hook.rx).await;
     assert_eq!(again, first);
     hook.server.stop(false).await;

@@ -54,13 +54,25 @@ pub enum Command {
     /// The daily gift: once per UTC day, more with every day of the streak.
     ClaimDailyGift,
     /// Saga step 1 (giver): besitos leave for transfer `transfer`.
-    SendGift { to: UserId, amount: Besitos, transfer: i64 },
+    SendGift {
+        to: UserId,
+        amount: Besitos,
+        transfer: i64,
+    },
     /// Saga step 2 (receiver): takes transfer `transfer`; idempotent.
-    ReceiveGift { from: UserId, amount: Besitos, transfer: i64 },
+    ReceiveGift {
+        from: UserId,
+        amount: Besitos,
+        transfer: i64,
+    },
     /// Saga step 3 (giver): the transfer arrived; idempotent.
-    SettleTransfer { transfer: i64 },
+    SettleTransfer {
+        transfer: i64,
+    },
     /// Compensation (giver): the receiver refused; besitos come back; idempotent.
-    RefundTransfer { transfer: i64 },
+    RefundTransfer {
+        transfer: i64,
+    },
 }
 
 impl Command {
@@ -138,10 +150,22 @@ pub enum Event {
         fragment: String,
     },
     /// `day` is days since the Unix epoch (UTC).
-    DailyGiftClaimed { day: i64, streak: u32 },
-    TransferOpened { transfer: i64, to: UserId, amount: i64, day: i64 },
-    TransferReceived { transfer: i64 },
-    TransferClosed { transfer: i64 },
+    DailyGiftClaimed {
+        day: i64,
+        streak: u32,
+    },
+    TransferOpened {
+        transfer: i64,
+        to: UserId,
+        amount: i64,
+        day: i64,
+    },
+    TransferReceived {
+        transfer: i64,
+    },
+    TransferClosed {
+        transfer: i64,
+    },
 }
 
 /// Something a reward makes available to one player.

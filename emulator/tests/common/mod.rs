@@ -16,28 +16,18 @@ pub struct Emu {
 impl Emu {
     /// Starts an emulator on a random port with test-friendly settings.
     pub async fn start() -> Emu {
-        Emu::start_with(EmulatorConfig {
-            workers: 1,
-            ..EmulatorConfig::default()
-        })
-        .await
+        Emu::start_with(EmulatorConfig { workers: 1, ..EmulatorConfig::default() }).await
     }
 
     pub async fn start_with(config: EmulatorConfig) -> Emu {
-        let handle = dianabot_emulator::start(config)
-            .await
-            .expect("emulator starts");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .expect("http client");
+        let handle = dianabot_emulator::start(config).await.expect("emulator starts");
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
         Emu { handle, http }
     }
 
     /// A teloxide bot pointed at the emulator.
     pub fn bot(&self) -> teloxide_core::Bot {
-        teloxide_core::Bot::new(self.handle.token())
-            .set_api_url(self.handle.api_url().parse().expect("api url"))
+        teloxide_core::Bot::new(self.handle.token()).set_api_url(self.handle.api_url().parse().expect("api url"))
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -46,13 +36,7 @@ impl Emu {
 
     /// POSTs JSON to a control path, answering (status, body).
     pub async fn post_raw(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
+        let resp = self.http.post(self.url(path)).json(&body).send().await.expect("request");
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
@@ -85,28 +69,18 @@ impl Emu {
     /// Creates a user who has already started the bot.
     pub async fn user(&self, first_name: &str) -> u64 {
         let user = self
-            .post(
-                "/control/users",
-                json!({"first_name": first_name, "language_code": "es", "started": true}),
-            )
+            .post("/control/users", json!({"first_name": first_name, "language_code": "es", "started": true}))
             .await;
         user["id"].as_u64().expect("user id")
     }
 
     /// The user sends text; answers the control response.
     pub async fn say(&self, user: u64, text: &str) -> Value {
-        self.post(
-            &format!("/control/users/{user}/messages"),
-            json!({"text": text}),
-        )
-        .await
+        self.post(&format!("/control/users/{user}/messages"), json!({"text": text})).await
     }
 
     /// Waits for the first bot message after `after` in a chat.
     pub async fn next_bot_message(&self, chat: i64, after: i64) -> Value {
-        self.get(&format!(
-            "/control/chats/{chat}/messages/next?after={after}&timeout_ms=5000"
-        ))
-        .await
+        self.get(&format!("/control/chats/{chat}/messages/next?after={after}&timeout_ms=5000")).await
     }
 }
