@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::Router;
+use dianabot_actors::{Coordinator, Router};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::Rules;
 use dianabot_persistence::{Flusher, Store};
@@ -58,7 +58,13 @@ impl App {
         };
         let translator = Translator { codec: CallbackCodec::new(&secret), admins: config.admins.clone() };
         let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
-        let intake = Intake::new(router.clone(), outbound.clone(), translator, reloader.clone());
+        let coordinator = Coordinator::new(router.clone(), store.clone());
+        // Gifts a crash left half-done are finished before anything else.
+        let recovered = coordinator.recover().await.context("recovering gifts in flight")?;
+        if recovered > 0 {
+            tracing::info!(recovered, "finished gifts left in flight");
+        }
+        let intake = Intake::new(router.clone(), outbound.clone(), translator, reloader.clone(), coordinator);
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {

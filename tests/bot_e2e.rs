@@ -58,7 +58,7 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "💎 VIP", "🌐 Idioma"]
+            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "💎 VIP", "❓ Ayuda", "🌐 Idioma"]
         );
 
         let messages = press("📖 Historia", messages).await;
@@ -72,7 +72,7 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Story", "👤 Profile", "🎒 Inventory", "❓ Help", "💎 VIP", "🌐 Language"]
+            ["📖 Story", "👤 Profile", "🎒 Inventory", "🎁 Daily gift", "💎 VIP", "❓ Help", "🌐 Language"]
         );
 
         let messages = press("👤 Profile", messages).await;
@@ -180,6 +180,54 @@ fn operators_grant_and_deduct_besitos_and_bad_amounts_change_nothing() {
         control.send_text(ana, "/perfil").await;
         let messages = control.wait_for(ana, "profile", |m| m.len() == 3).await;
         assert!(text(&messages[2]).contains("Besitos: 30"), "{}", text(&messages[2]));
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn daily_gift_and_gifts_between_players_through_the_bot() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = free_addr();
+        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
+        let control = Control::new(&format!("http://{emulator}"));
+        let ana = control.create_user("Ana", "es").await;
+        let bob = control.create_user("Bob", "en").await;
+        for user in [ana, bob] {
+            control.send_text(user, "/start").await;
+            control.wait_for(user, "welcome", |m| m.len() == 1).await;
+        }
+
+        control.send_text(ana, "/diario").await;
+        let said = control.wait_for(ana, "daily gift", |m| m.len() == 2).await;
+        assert_eq!(text(&said[1]), "🎁 Regalo del día\nLucien le entrega 5 besitos. Racha: 1 días.\nSaldo: 15 besitos");
+        control.send_text(ana, "/diario").await;
+        let said = control.wait_for(ana, "second claim", |m| m.len() == 3).await;
+        assert!(text(&said[2]).contains("ya recogió el regalo de hoy"), "{}", text(&said[2]));
+
+        // Gifts: by id; to an unknown username; too much; to oneself.
+        control.send_text(ana, &format!("/regalar {bob} 6")).await;
+        let said = control.wait_for(ana, "gift report", |m| m.len() == 4).await;
+        assert_eq!(text(&said[3]), format!("🎁 Ha regalado 6 besitos a {bob}."));
+        let bobs = control.wait_for(bob, "gift notice", |m| m.len() == 2).await;
+        assert_eq!(text(&bobs[1]), "🎁 Ana gave you 6 besitos.");
+        control.send_text(ana, "/regalar @nadie 1").await;
+        let said = control.wait_for(ana, "unknown", |m| m.len() == 5).await;
+        assert!(text(&said[4]).starts_with("🎩 Lucien no conoce a @nadie."), "{}", text(&said[4]));
+        control.send_text(ana, &format!("/regalar {bob} 500")).await;
+        let said = control.wait_for(ana, "too much", |m| m.len() == 6).await;
+        assert!(text(&said[5]).contains("no hay besitos suficientes: saldo 9, necesita 500"), "{}", text(&said[5]));
+        control.send_text(ana, &format!("/regalar {ana} 1")).await;
+        let said = control.wait_for(ana, "to self", |m| m.len() == 7).await;
+        assert!(text(&said[6]).contains("un regalo es para otra persona"), "{}", text(&said[6]));
+        control.send_text(ana, &format!("/regalar {bob} -3")).await;
+        let said = control.wait_for(ana, "negative", |m| m.len() == 8).await;
+        assert!(text(&said[7]).contains("la cantidad debe ser positiva"), "{}", text(&said[7]));
+
+        control.send_text(bob, "/profile").await;
+        let bobs = control.wait_for(bob, "bob's profile", |m| m.len() == 3).await;
+        assert!(text(&bobs[2]).contains("Besitos: 16"), "{}", text(&bobs[2]));
         drop(server);
         db.drop_db().await;
     });

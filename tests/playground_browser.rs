@@ -131,10 +131,11 @@ async fn click_through(browser: &Browser, playground: &str) -> anyhow::Result<()
     same_message(&welcome, &menu)?;
     ensure!(menu.text.contains("Saldo:"), "the menu should show the balance: {menu:?}");
     ensure!(
-        menu.labels() == ["📖 Historia", "👤 Perfil", "🎒 Inventario", "❓ Ayuda", "💎 VIP", "🌐 Idioma"],
+        menu.labels()
+            == ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "💎 VIP", "❓ Ayuda", "🌐 Idioma"],
         "the menu's buttons: {menu:?}"
     );
-    ensure!(menu.rows() == [2, 2, 2], "the menu's layout: {menu:?}");
+    ensure!(menu.rows() == [2, 2, 2, 1], "the menu's layout: {menu:?}");
 
     // The story opens at the door of the house, with its first decisions.
     click_button(browser, uid, "📖 Historia").await?;

@@ -33,6 +33,7 @@ pub enum Action {
     History,
     RestartStory,
     Vip,
+    DailyGift,
 }
 
 impl Action {
@@ -51,6 +52,7 @@ impl Action {
             Action::History => "y",
             Action::RestartStory => "r",
             Action::Vip => "v",
+            Action::DailyGift => "g",
         };
         fixed.to_owned()
     }
@@ -77,6 +79,7 @@ impl Action {
             "y" => Action::History,
             "r" => Action::RestartStory,
             "v" => Action::Vip,
+            "g" => Action::DailyGift,
             _ => return None,
         })
     }
@@ -217,6 +220,7 @@ mod tests {
             Action::History,
             Action::RestartStory,
             Action::Vip,
+            Action::DailyGift,
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dianabot_actors::{DispatchError, Outcome, Router};
+use dianabot_actors::{Coordinator, DispatchError, GiftOutcome, Outcome, Router};
 use dianabot_game::UserState;
 use teloxide_core::types::Update;
 use tracing::Instrument;
@@ -12,7 +12,7 @@ use tracing::Instrument;
 use crate::content::Reloader;
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Rendered, Ui};
-use crate::telegram::translate::{ReplyTo, Translation, Translator};
+use crate::telegram::translate::{Recipient, ReplyTo, Translation, Translator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
@@ -52,12 +52,19 @@ pub struct Intake {
     outbound: Outbound,
     translator: Translator,
     reloader: Reloader,
+    coordinator: Coordinator,
     stats: Arc<IntakeStats>,
 }
 
 impl Intake {
-    pub fn new(router: Router, outbound: Outbound, translator: Translator, reloader: Reloader) -> Intake {
-        Intake { router, outbound, translator, reloader, stats: Arc::default() }
+    pub fn new(
+        router: Router,
+        outbound: Outbound,
+        translator: Translator,
+        reloader: Reloader,
+        coordinator: Coordinator,
+    ) -> Intake {
+        Intake { router, outbound, translator, reloader, coordinator, stats: Arc::default() }
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -90,6 +97,46 @@ impl Intake {
             Translation::Ignore(reason) => {
                 tracing::debug!(reason, "update ignored");
                 Ok(Handled::Ignored)
+            }
+            Translation::Gift { from, to, amount, update_id, chat_id, giver, language } => {
+                let (to, name) = match to {
+                    Recipient::Id(id) => (Some(id), id.to_string()),
+                    Recipient::Username(username) => {
+                        let found = self.coordinator.find_user(&username).await.unwrap_or_else(|err| {
+                            tracing::error!(error = %err, "looking up a username failed");
+                            None
+                        });
+                        (found, format!("@{username}"))
+                    }
+                };
+                let Some(to) = to else {
+                    self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::unknown_recipient(language, &name)));
+                    return Ok(Handled::Ignored);
+                };
+                let outcome = match self.coordinator.gift(from, to, amount, update_id.0, Some(update_id)).await {
+                    Ok(outcome) => outcome,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                let report = screens::gift_report(language, &outcome, amount.get(), &name);
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
+                if outcome == GiftOutcome::Delivered {
+                    // The receiver hears of it in their own language; their
+                    // private chat with the bot has their user id.
+                    if let Ok(notice) = self
+                        .router
+                        .view(to, move |state| screens::gift_received(state.language(), amount.get(), &giver))
+                        .await
+                    {
+                        self.outbound.submit(OutboundRequest::Send {
+                            chat_id: to.0,
+                            text: notice.text,
+                            keyboard: None,
+                            priority: Priority::Notification,
+                        });
+                    }
+                }
+                Ok(Handled::Durable)
             }
             Translation::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {

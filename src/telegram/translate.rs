@@ -16,6 +16,16 @@ pub enum Translation {
     Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
     /// A look at the user's state, nothing changes.
     View { user_id: UserId, screen: Screen, reply: ReplyTo },
+    /// A player gives besitos to another (a saga across two actors).
+    Gift {
+        from: UserId,
+        to: Recipient,
+        amount: Besitos,
+        update_id: UpdateId,
+        chat_id: i64,
+        giver: String,
+        language: Language,
+    },
     /// An operator asks to reload the content files.
     ReloadContent { chat_id: i64, language: Language },
     /// Input refused before reaching the game (an operator's malformed
@@ -25,6 +35,14 @@ pub enum Translation {
     RefuseButton { callback_query_id: String, language: Language, error: CallbackError },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
+}
+
+/// Who a gift is for, as the player wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recipient {
+    Id(UserId),
+    /// A Telegram username, without the `@`.
+    Username(String),
 }
 
 /// Where the answer goes.
@@ -94,6 +112,27 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     reply,
                 },
                 Some("vip") => view(Screen::Vip),
+                Some("daily" | "diario") => Translation::Command {
+                    envelope: Envelope { user_id, update_id, command: Command::ClaimDailyGift },
+                    screen: Some(Screen::DailyGift),
+                    reply,
+                },
+                Some("gift" | "regalar") => {
+                    let language = Language::from_code(user.language_code.as_deref());
+                    let chat_id = message.chat.id.0;
+                    match parse_gift(text) {
+                        Ok((to, amount)) => Translation::Gift {
+                            from: user_id,
+                            to,
+                            amount,
+                            update_id: UpdateId(i64::from(update.id.0)),
+                            chat_id,
+                            giver: user.first_name.clone(),
+                            language,
+                        },
+                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
+                    }
+                }
                 Some("reload") if translator.admins.contains(&user_id.0) => Translation::ReloadContent {
                     chat_id: message.chat.id.0,
                     language: Language::from_code(user.language_code.as_deref()),
@@ -147,6 +186,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     return command(Command::Decide { fragment, choice }, Screen::Story);
                 }
                 Action::RestartStory => return command(Command::RestartStory, Screen::Story),
+                Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
                 Action::History => Screen::History,
                 Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,
@@ -185,6 +225,22 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
         UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
         _ => Translation::Ignore("update kind not handled"),
     }
+}
+
+/// `/regalar @usuario 10` or `/regalar 12345 10`.
+fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
+    let mut words = text.split_whitespace().skip(1);
+    let usage = || RuleError::Malformed("/regalar @usuario 10".to_owned());
+    let to = words.next().ok_or_else(usage)?;
+    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    if words.next().is_some() {
+        return Err(usage());
+    }
+    let to = match to.strip_prefix('@') {
+        Some(username) if !username.is_empty() => Recipient::Username(username.to_owned()),
+        _ => Recipient::Id(UserId(to.parse().map_err(|_| usage())?)),
+    };
+    Ok((to, Besitos::new(amount)?))
 }
 
 /// `/grant <user id> <amount>`, `/deduct <user id> <amount>`,

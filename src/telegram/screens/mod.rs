@@ -5,7 +5,7 @@
 
 mod story;
 
-use dianabot_actors::Outcome;
+use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::Content;
 use dianabot_game::{Event, Language, RuleError, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -45,6 +45,8 @@ pub enum Screen {
     History,
     /// VIP status and what it opens.
     Vip,
+    /// The daily gift just claimed.
+    DailyGift,
     Profile,
     Inventory,
     Help,
@@ -101,6 +103,20 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         Screen::Story => story::after(state, events, ui),
         Screen::History => story::history(state, ui),
         Screen::Vip => story::vip(state, ui),
+        Screen::DailyGift => {
+            let paid: i64 = events
+                .iter()
+                .filter_map(|event| match event {
+                    Event::Ledger(entry) => Some(entry.amount),
+                    _ => None,
+                })
+                .sum();
+            let text = t(language, DAILY_GIFT)
+                .replace("{paid}", &paid.to_string())
+                .replace("{streak}", &state.progress.daily_gift.streak.to_string())
+                .replace("{balance}", &balance.to_string());
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+        }
         Screen::Profile => {
             let reactions = state.progress.counters.get("reactions").copied().unwrap_or(0);
             let items: u32 = state.inventory.values().sum();
@@ -150,11 +166,12 @@ fn menu(
     text.push_str(&t(language, MENU).replace("{balance}", &state.wallet.balance.to_string()));
     let rows = vec![
         vec![button(Action::Story, t(language, STORY)), button(Action::Profile, t(language, PROFILE_BUTTON))],
-        vec![button(Action::Inventory, t(language, INVENTORY_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
         vec![
-            button(Action::Vip, t(language, VIP_BUTTON)),
-            button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON)),
+            button(Action::Inventory, t(language, INVENTORY_BUTTON)),
+            button(Action::DailyGift, t(language, DAILY_GIFT_BUTTON)),
         ],
+        vec![button(Action::Vip, t(language, VIP_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
+        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
@@ -223,6 +240,31 @@ pub fn reload_report(language: Language, result: Result<usize, String>) -> Rende
     }
 }
 
+/// What the giver of a gift is told.
+pub fn gift_report(language: Language, outcome: &GiftOutcome, amount: i64, to: &str) -> Rendered {
+    let to = escape(to);
+    match outcome {
+        GiftOutcome::Delivered => {
+            plain(t(language, GIFT_DELIVERED).replace("{amount}", &amount.to_string()).replace("{to}", &to))
+        }
+        GiftOutcome::InFlight => {
+            plain(t(language, GIFT_IN_FLIGHT).replace("{amount}", &amount.to_string()).replace("{to}", &to))
+        }
+        GiftOutcome::Refunded(_) => plain(t(language, GIFT_REFUNDED).replace("{to}", &to)),
+        GiftOutcome::Refused(refused) => refusal(language, refused),
+    }
+}
+
+/// What the receiver of a gift is told.
+pub fn gift_received(language: Language, amount: i64, from: &str) -> Rendered {
+    plain(t(language, GIFT_RECEIVED).replace("{amount}", &amount.to_string()).replace("{from}", &escape(from)))
+}
+
+/// An operator or player named someone the bot does not know.
+pub fn unknown_recipient(language: Language, name: &str) -> Rendered {
+    plain(t(language, UNKNOWN_RECIPIENT).replace("{name}", &escape(name)))
+}
+
 /// The alert shown for a button that cannot be honoured.
 pub fn button_refusal(language: Language, error: CallbackError) -> String {
     match error {
@@ -276,6 +318,11 @@ const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+const DAILY_GIFT_BUTTON: Text = ("🎁 Regalo diario", "🎁 Daily gift");
+const DAILY_GIFT: Text = (
+    "🎁 <b>Regalo del día</b>\nLucien le entrega {paid} besitos. Racha: {streak} días.\nSaldo: {balance} besitos",
+    "🎁 <b>Today's gift</b>\nLucien hands you {paid} besitos. Streak: {streak} days.\nBalance: {balance} besitos",
+);
 pub(crate) const BACK: Text = ("« Menú", "« Menu");
 const PROFILE: Text = (
     "👤 <b>Perfil</b>\nNombre: {name}\nIdioma: {language}\nBesitos: {balance}\nReacciones: {reactions}\nObjetos: {items}",
@@ -285,9 +332,11 @@ const LANGUAGE_NAME: Text = ("Español", "English");
 const INVENTORY: Text = ("🎒 <b>Inventario</b>\n", "🎒 <b>Inventory</b>\n");
 const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.");
 const HELP: Text = (
-    "❓ <b>Ayuda</b>\n/menu — menú principal\n/perfil — su perfil y saldo\n/inventario — sus objetos\n\
+    "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
+     /inventario — sus objetos\n/diario — el regalo del día\n/regalar @usuario 10 — regalar besitos\n\
      /idioma — cambiar de idioma\n/ayuda — esta ayuda",
-    "❓ <b>Help</b>\n/menu — main menu\n/profile — your profile and balance\n/inventory — your items\n\
+    "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
+     /inventory — your items\n/daily — today's gift\n/gift @username 10 — give besitos\n\
      /language — change language\n/help — this help",
 );
 const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
@@ -302,6 +351,20 @@ const NOT_REGISTERED: Text = (
 const REFUSED: Text = ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
 const OPERATOR_REPORT: Text =
     ("✅ Hecho. Usuario {user}: saldo {balance} besitos.", "✅ Done. User {user}: balance {balance} besitos.");
+const GIFT_DELIVERED: Text = ("🎁 Ha regalado {amount} besitos a {to}.", "🎁 You gave {amount} besitos to {to}.");
+const GIFT_IN_FLIGHT: Text = (
+    "🎁 Su regalo de {amount} besitos a {to} está en camino.",
+    "🎁 Your gift of {amount} besitos to {to} is on its way.",
+);
+const GIFT_REFUNDED: Text = (
+    "🎁 {to} no puede recibir regalos todavía; sus besitos han vuelto a usted.",
+    "🎁 {to} cannot receive gifts yet; your besitos came back to you.",
+);
+const GIFT_RECEIVED: Text = ("🎁 {from} le ha regalado {amount} besitos.", "🎁 {from} gave you {amount} besitos.");
+const UNKNOWN_RECIPIENT: Text = (
+    "🎩 Lucien no conoce a {name}. Use /regalar @usuario cantidad.",
+    "🎩 Lucien does not know {name}. Use /gift @username amount.",
+);
 const RELOADED: Text =
     ("✅ Contenido recargado: {fragments} fragmentos en vigor.", "✅ Content reloaded: {fragments} fragments live.");
 const RELOAD_REFUSED: Text =
