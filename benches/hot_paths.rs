@@ -66,5 +66,20 @@ fn actor_round_trip(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rules, actor_round_trip);
+/// Requirement evaluation against the demo content: the any-of gate of the
+/// last level (nested alternatives, hints) and a plain item gate.
+fn requirements(c: &mut Criterion) {
+    let content = dianabot::content::load_demo().unwrap();
+    let state = registered_user();
+    let any_of = content.decision("l6_decision", "escribir").expect("demo decision").requirement();
+    c.bench_function("evaluate any-of requirement (missing, with hints)", |b| {
+        b.iter(|| dianabot_game::content::evaluate(&any_of, &state, &content, 1_700_000_000))
+    });
+    let item_gate = content.decision("l2_biblioteca", "vitrina").expect("demo decision").requirement();
+    c.bench_function("evaluate item requirement (missing, with hints)", |b| {
+        b.iter(|| dianabot_game::content::evaluate(&item_gate, &state, &content, 1_700_000_000))
+    });
+}
+
+criterion_group!(benches, rules, requirements, actor_round_trip);
 criterion_main!(benches);

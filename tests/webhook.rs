@@ -49,6 +49,9 @@ fn bad_webhook_calls_are_refused_and_change_nothing() {
             "dianabot_intake_updates_total{outcome=\"ignored\"} 1",
             "dianabot_actors_live 1",
             "dianabot_flush_ledger_rows_total 1",
+            "dianabot_ledger_besitos_total{reason=\"welcome_bonus\",direction=\"in\"} 10",
+            "dianabot_actor_handling_seconds_count{command=\"register\"} 1",
+            "dianabot_actor_handling_seconds_bucket{command=\"register\",le=\"+Inf\"} 1",
         ] {
             assert!(metrics.lines().any(|l| l == line), "missing {line:?} in:\n{metrics}");
         }

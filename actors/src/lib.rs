@@ -22,4 +22,4 @@ mod user;
 pub use config::{ActorConfig, FaultInjector, FaultPoint};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};
-pub use stats::ActorStats;
+pub use stats::{ActorStats, Histogram};

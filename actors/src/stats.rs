@@ -1,6 +1,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
-/// Actor lifecycle counters, shared by all shards.
+use dashmap::DashMap;
+
+/// Actor lifecycle counters and handling times, shared by all shards.
 #[derive(Debug, Default)]
 pub struct ActorStats {
     pub live: AtomicU64,
@@ -8,10 +11,61 @@ pub struct ActorStats {
     pub passivated: AtomicU64,
     pub restarted: AtomicU64,
     pub messages: AtomicU64,
+    /// Time a user actor spends on one message, by command kind (`view` for
+    /// reads): decide, apply, hand the write over, render the reply.
+    pub handling: DashMap<&'static str, Histogram>,
 }
 
 impl ActorStats {
     pub(crate) fn bump(counter: &AtomicU64) {
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn handled(&self, kind: &'static str, took: Duration) {
+        self.handling.entry(kind).or_default().record(took);
+    }
+}
+
+/// A fixed-bucket latency histogram with atomic counters, in the shape
+/// Prometheus exposes (cumulative buckets, sum, count).
+#[derive(Debug, Default)]
+pub struct Histogram {
+    /// Non-cumulative counts per bucket of [`Histogram::BOUNDS`], then +Inf.
+    buckets: [AtomicU64; 9],
+    sum_nanos: AtomicU64,
+    count: AtomicU64,
+}
+
+impl Histogram {
+    /// Upper bounds of the buckets, in seconds.
+    pub const BOUNDS: [f64; 8] = [0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01];
+
+    pub fn record(&self, took: Duration) {
+        let seconds = took.as_secs_f64();
+        let bucket = Self::BOUNDS.iter().position(|&bound| seconds <= bound).unwrap_or(Self::BOUNDS.len());
+        self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(took.as_nanos() as u64, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `(upper bound, cumulative count)` per bucket, `f64::INFINITY` last.
+    pub fn cumulative(&self) -> Vec<(f64, u64)> {
+        let bounds = Self::BOUNDS.iter().copied().chain([f64::INFINITY]);
+        let mut total = 0;
+        bounds
+            .zip(&self.buckets)
+            .map(|(bound, count)| {
+                total += count.load(Ordering::Relaxed);
+                (bound, total)
+            })
+            .collect()
+    }
+
+    pub fn sum_seconds(&self) -> f64 {
+        self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9
+    }
+
+    pub fn count(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
     }
 }

@@ -2,7 +2,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
@@ -144,12 +144,19 @@ impl Handler<Deliver> for UserActor {
     type Result = ();
 
     fn handle(&mut self, deliver: Deliver, ctx: &mut Context<Self>) {
-        ActorStats::bump(&self.shard.env.stats.messages);
+        let stats = self.shard.env.stats.clone();
+        ActorStats::bump(&stats.messages);
+        let kind = match &deliver.work {
+            Work::View => "view",
+            Work::Apply(envelope) => envelope.command.kind(),
+        };
+        let started = Instant::now();
         // The reply and the acknowledgement of the update that panicked are
         // dropped: its caller sees `ActorCrashed` and nothing is acknowledged.
         if catch_unwind(AssertUnwindSafe(|| self.handle_deliver(deliver))).is_err() {
             self.restart(ctx);
         }
+        stats.handled(kind, started.elapsed());
     }
 }
 

@@ -14,9 +14,10 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use dashmap::DashMap;
 use dianabot_game::UserId;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -64,6 +65,10 @@ pub struct FlushStats {
     /// how far durability trails memory.
     pub last_lag_micros: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Committed besitos by ledger reason and direction: `(reason, true)`
+    /// for what came in (faucets and credits), `(reason, false)` for what
+    /// went out (sinks and debits).
+    pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
 }
 
 // Nearly every message is a `Submit`; boxing its write would add an
@@ -238,6 +243,10 @@ impl FlushTask {
     fn record(&self, writes: &[UserWrite], started: Instant, oldest: Instant, acks: usize) {
         let stats = &self.stats;
         let ledger_rows: usize = writes.iter().map(|w| w.ledger.len()).sum();
+        for entry in writes.iter().flat_map(|w| &w.ledger) {
+            let key = (entry.reason.as_str(), entry.amount > 0);
+            stats.ledger_totals.entry(key).or_default().fetch_add(entry.amount.abs(), Ordering::Relaxed);
+        }
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.users_written.fetch_add(writes.len() as u64, Ordering::Relaxed);
         stats.ledger_rows_written.fetch_add(ledger_rows as u64, Ordering::Relaxed);

@@ -31,6 +31,12 @@ impl Exposition {
         }
     }
 
+    /// A metric whose sample lines are already formatted (histograms).
+    fn raw(&mut self, name: &str, kind: &str, help: &str, lines: &str) {
+        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        self.0.push_str(lines);
+    }
+
     fn counter(&mut self, name: &str, help: &str, value: &AtomicU64) {
         self.metric(name, "counter", help, &[("", load(value))]);
     }
@@ -63,6 +69,31 @@ pub fn render(sources: &Sources) -> String {
         &samples,
     );
 
+    let mut handling = String::new();
+    for entry in actors.handling.iter() {
+        let (command, histogram) = (entry.key(), entry.value());
+        for (bound, count) in histogram.cumulative() {
+            let le = if bound.is_infinite() { "+Inf".to_owned() } else { bound.to_string() };
+            let _ = writeln!(
+                handling,
+                "dianabot_actor_handling_seconds_bucket{{command=\"{command}\",le=\"{le}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            handling,
+            "dianabot_actor_handling_seconds_sum{{command=\"{command}\"}} {}",
+            histogram.sum_seconds()
+        );
+        let _ =
+            writeln!(handling, "dianabot_actor_handling_seconds_count{{command=\"{command}\"}} {}", histogram.count());
+    }
+    out.raw(
+        "dianabot_actor_handling_seconds",
+        "histogram",
+        "Time a user actor spends on one message, by command (decide, apply, hand over the write, render).",
+        &handling,
+    );
+
     let flush = sources.flusher.stats();
     out.gauge("dianabot_flush_dirty_users", "Users with changes waiting for the next batch.", load(&flush.dirty_users));
     out.counter("dianabot_flush_batches_total", "Committed write batches.", &flush.batches);
@@ -84,6 +115,23 @@ pub fn render(sources: &Sources) -> String {
         "dianabot_flush_lag_seconds",
         "Age of the oldest write of the last batch when it committed (durability lag).",
         load(&flush.last_lag_micros) / 1e6,
+    );
+
+    let ledger: Vec<(String, f64)> = flush
+        .ledger_totals
+        .iter()
+        .map(|entry| {
+            let (reason, incoming) = *entry.key();
+            let direction = if incoming { "in" } else { "out" };
+            (format!("{{reason=\"{reason}\",direction=\"{direction}\"}}"), entry.value().load(Ordering::Relaxed) as f64)
+        })
+        .collect();
+    let samples: Vec<(&str, f64)> = ledger.iter().map(|(labels, value)| (labels.as_str(), *value)).collect();
+    out.metric(
+        "dianabot_ledger_besitos_total",
+        "counter",
+        "Committed besitos by ledger reason; direction in = credited to players (faucets), out = debited (sinks).",
+        &samples,
     );
 
     let outbound = sources.outbound.stats();
