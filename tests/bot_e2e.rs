@@ -12,7 +12,7 @@ mod server;
 
 use common::{TestDb, run};
 use control::{Control, button, buttons, text};
-use server::{ServerProcess, free_addr};
+use server::ServerProcess;
 
 fn labels(message: &serde_json::Value) -> Vec<String> {
     buttons(message).into_iter().map(|(label, _)| label).collect()
@@ -22,9 +22,8 @@ fn labels(message: &serde_json::Value) -> Vec<String> {
 fn onboarding_menu_navigation_and_language_switch() {
     run(async {
         let db = TestDb::postgres().await;
-        let emulator = free_addr();
-        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[]).await;
+        let control = Control::new(&emulator);
 
         let ana = control.create_user("Ana", "es").await;
         control.send_text(ana, "/start").await;
@@ -106,9 +105,8 @@ fn onboarding_menu_navigation_and_language_switch() {
 fn forged_and_foreign_buttons_are_refused_politely_and_change_nothing() {
     run(async {
         let db = TestDb::postgres().await;
-        let emulator = free_addr();
-        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[]).await;
+        let control = Control::new(&emulator);
         let eve = control.create_user("Eve", "es").await;
         control.send_text(eve, "/start").await;
         let messages = control.wait_for(eve, "welcome", |m| !m.is_empty()).await;
@@ -142,11 +140,8 @@ fn forged_and_foreign_buttons_are_refused_politely_and_change_nothing() {
 fn operators_grant_and_deduct_besitos_and_bad_amounts_change_nothing() {
     run(async {
         let db = TestDb::postgres().await;
-        let emulator = free_addr();
-        let env = [("EMULATOR_BIND", emulator.to_string()), ("ADMIN_IDS", "900, 901".to_owned())];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let server = ServerProcess::start(&db.url, &env).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900, 901")]).await;
+        let control = Control::new(&emulator);
         let operator = control.create_user_with_id(900, "Op", "es").await;
         let ana = control.create_user("Ana", "es").await;
         control.send_text(ana, "/start").await;
@@ -189,9 +184,8 @@ fn operators_grant_and_deduct_besitos_and_bad_amounts_change_nothing() {
 fn daily_gift_and_gifts_between_players_through_the_bot() {
     run(async {
         let db = TestDb::postgres().await;
-        let emulator = free_addr();
-        let server = ServerProcess::start(&db.url, &[("EMULATOR_BIND", &emulator.to_string())]).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[]).await;
+        let control = Control::new(&emulator);
         let ana = control.create_user("Ana", "es").await;
         let bob = control.create_user("Bob", "en").await;
         for user in [ana, bob] {

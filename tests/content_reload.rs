@@ -45,15 +45,10 @@ fn reload_puts_valid_content_live_and_keeps_the_old_on_errors() {
     run(async {
         let db = TestDb::postgres().await;
         let dir = demo_copy();
-        let emulator = free_addr();
-        let env = [
-            ("EMULATOR_BIND", emulator.to_string()),
-            ("ADMIN_IDS", "900".to_owned()),
-            ("CONTENT_DIR", dir.display().to_string()),
-        ];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let server = ServerProcess::start(&db.url, &env).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let content_dir = dir.display().to_string();
+        let env = [("ADMIN_IDS", "900"), ("CONTENT_DIR", content_dir.as_str())];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&emulator);
         let operator = control.create_user_with_id(900, "Op", "es").await;
         let ana = control.create_user("Ana", "es").await;
         control.send_text(ana, "/start").await;

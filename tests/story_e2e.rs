@@ -14,7 +14,7 @@ use common::{TestDb, run};
 use control::{Control, buttons, text};
 use dianabot_game::content::Content;
 use serde_json::Value;
-use server::{ServerProcess, free_addr};
+use server::ServerProcess;
 
 /// A player walking the story by decision ids; labels come from the content.
 struct Player<'a> {
@@ -94,11 +94,8 @@ fn the_demo_story_plays_from_start_to_an_ending_through_the_bot() {
     run(async {
         let db = TestDb::postgres().await;
         let content = dianabot::content::load_demo().expect("demo content");
-        let emulator = free_addr();
-        let env = [("EMULATOR_BIND", emulator.to_string()), ("ADMIN_IDS", "900".to_owned())];
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let server = ServerProcess::start(&db.url, &env).await;
-        let control = Control::new(&format!("http://{emulator}"));
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
+        let control = Control::new(&emulator);
 
         let mut ana = Player::start(&control, &content, "Ana").await;
         assert!(ana.shows("📖 La antecámara"), "{}", text(&ana.page));

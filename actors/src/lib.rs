@@ -23,3 +23,4 @@ pub use config::{ActorConfig, FaultInjector, FaultPoint};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
+pub use user::unix_now;

@@ -127,7 +127,8 @@ impl UserActor {
     }
 }
 
-fn unix_now() -> i64 {
+/// The wall clock in unix seconds: the `now` every decision is made with.
+pub fn unix_now() -> i64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.map_or(0, |elapsed| elapsed.as_secs() as i64)
 }

@@ -39,6 +39,16 @@ impl ServerProcess {
         ServerProcess::start(database_url, &env).await
     }
 
+    /// `dianabot` as `cargo run` starts it — with its built-in emulator and
+    /// long polling — plus `extra` environment. Returns the server and the
+    /// emulator's base URL.
+    pub async fn embedded(database_url: &str, extra: &[(&str, &str)]) -> (ServerProcess, String) {
+        let emulator = free_addr().to_string();
+        let mut env = vec![("EMULATOR_BIND", emulator.as_str())];
+        env.extend_from_slice(extra);
+        (ServerProcess::start(database_url, &env).await, format!("http://{emulator}"))
+    }
+
     /// Starts `dianabot serve` on `database_url` with `extra` environment
     /// and waits until it is ready.
     pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {

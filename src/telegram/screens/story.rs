@@ -1,6 +1,7 @@
 //! The story pages: the fragment the player stands on and its choices, what
 //! a locked choice lacks and how to get it, the VIP door, the path taken.
 
+use dianabot_actors::unix_now;
 use dianabot_game::content::{Content, Hint, Lack, Missing, evaluate};
 use dianabot_game::story::{self, fragment_tag};
 use dianabot_game::{Event, Language, RuleError, UserState};
@@ -50,7 +51,7 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
         None => {}
     }
     let tag = fragment_tag(fragment.id.as_str());
-    let is_vip = content.is_vip(state, now());
+    let is_vip = content.is_vip(state, unix_now());
     let mut rows: Vec<Vec<_>> = fragment
         .decisions
         .iter()
@@ -59,7 +60,7 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
             let to_vip = content.fragment(decision.to.as_str()).is_some_and(|to| content.is_vip_fragment(to));
             let marker = if to_vip && !is_vip {
                 "💎 "
-            } else if !evaluate(&decision.requirement(), state, content, now()).allowed {
+            } else if !evaluate(&decision.requirement(), state, content, unix_now()).allowed {
                 "🔒 "
             } else {
                 ""
@@ -122,8 +123,8 @@ pub(super) fn history(state: &UserState, ui: Ui<'_>) -> Rendered {
 /// VIP status and what it opens.
 pub(super) fn vip(state: &UserState, ui: Ui<'_>) -> Rendered {
     let language = state.language();
-    let text = match state.progress.vip_until.filter(|&until| until > now()) {
-        Some(until) => t(language, VIP_ACTIVE).replace("{days}", &((until - now()) / 86_400 + 1).to_string()),
+    let text = match state.progress.vip_until.filter(|&until| until > unix_now()) {
+        Some(until) => t(language, VIP_ACTIVE).replace("{days}", &((until - unix_now()) / 86_400 + 1).to_string()),
         None => t(language, VIP_INACTIVE).to_owned(),
     };
     let keyboard = InlineKeyboardMarkup::new([vec![ui.button(state, Action::Menu, t(language, BACK))]]);
@@ -188,11 +189,6 @@ fn hint_text(hint: &Hint, language: Language, content: &Content) -> String {
         Hint::React => t(language, HINT_REACT).to_owned(),
         Hint::SubscribeVip => t(language, HINT_VIP).to_owned(),
     }
-}
-
-fn now() -> i64 {
-    let elapsed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    elapsed.map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 const OPEN_STORY: Text = ("📖 Abrir la historia", "📖 Open the story");
