@@ -8,7 +8,7 @@
 //! costs, rewards, flags, the move — so its effects land all together or not
 //! at all.
 
-use crate::content::{Content, Decision, Fragment, evaluate};
+use crate::content::{Content, Decision, Fragment, Reward, evaluate};
 use crate::error::RuleError;
 use crate::ids::ItemId;
 use crate::ledger::Reason;
@@ -97,19 +97,12 @@ fn settle(
     let (costs, rewards) = (&decision.costs, &decision.rewards);
     let mut events = Vec::new();
     let cost = i64::try_from(costs.besitos).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
-    let reward = i64::try_from(rewards.besitos).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
     let balance = state.wallet.balance;
     if balance < cost {
         return Err(RuleError::InsufficientFunds { balance, needed: cost });
     }
-    if (balance - cost).checked_add(reward).is_none() {
-        return Err(RuleError::AmountTooLarge(reward, i64::MAX - (balance - cost)));
-    }
     if cost > 0 {
         events.push(journal.debit(cost, Reason::StoryCost));
-    }
-    if reward > 0 {
-        events.push(journal.credit(reward, Reason::StoryReward));
     }
     for (item, &quantity) in &costs.items {
         let have = state.item_count(item);
@@ -118,9 +111,45 @@ fn settle(
         }
         events.push(Event::ItemsConsumed { item: item.clone(), quantity });
     }
+    let after_costs = Holdings { balance: balance - cost, spent_items: &costs.items };
+    events.extend(grant(rewards, state, after_costs, Reason::StoryReward, ctx, journal)?);
+    for flag in &decision.sets_flags {
+        if !state.progress.story.flags.contains(flag.as_str()) {
+            events.push(Event::FlagSet { flag: flag.as_str().to_owned() });
+        }
+    }
+    Ok(events)
+}
+
+/// What a player holds when a reward is given, besides `state`: the balance
+/// and the items a cost of the same command already took.
+pub(crate) struct Holdings<'a> {
+    pub balance: i64,
+    pub spent_items: &'a std::collections::BTreeMap<ItemId, u32>,
+}
+
+/// The events of giving `rewards` — besitos (as `reason`), items,
+/// experience points, achievements, unlocks, VIP days — or why they cannot
+/// all be given. Shared by decisions, achievements and missions.
+pub(crate) fn grant(
+    rewards: &Reward,
+    state: &UserState,
+    holdings: Holdings<'_>,
+    reason: Reason,
+    ctx: Ctx<'_>,
+    journal: &mut Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let mut events = Vec::new();
+    let besitos = i64::try_from(rewards.besitos).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+    if holdings.balance.checked_add(besitos).is_none() {
+        return Err(RuleError::AmountTooLarge(besitos, i64::MAX - holdings.balance));
+    }
+    if besitos > 0 {
+        events.push(journal.credit(besitos, reason));
+    }
     for (item, &quantity) in &rewards.items {
-        let after_costs = state.item_count(item) - costs.items.get(item).copied().unwrap_or(0);
-        if after_costs.checked_add(quantity).is_none() {
+        let held = state.item_count(item) - holdings.spent_items.get(item).copied().unwrap_or(0);
+        if held.checked_add(quantity).is_none() {
             return Err(RuleError::TooManyItems { item: ItemId(item.0.clone()) });
         }
         events.push(Event::ItemsGranted { item: item.clone(), quantity });
@@ -141,11 +170,6 @@ fn settle(
     events.extend(unlocks.map(Event::Unlocked));
     if rewards.vip_trial_days > 0 {
         events.push(extend_vip(state, ctx.now, rewards.vip_trial_days));
-    }
-    for flag in &decision.sets_flags {
-        if !state.progress.story.flags.contains(flag.as_str()) {
-            events.push(Event::FlagSet { flag: flag.as_str().to_owned() });
-        }
     }
     Ok(events)
 }
