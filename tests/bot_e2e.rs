@@ -195,7 +195,10 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
 
         control.send_text(ana, "/diario").await;
         let said = control.wait_for(ana, "daily gift", |m| m.len() == 2).await;
-        assert_eq!(text(&said[1]), "🎁 Regalo del día\nLucien le entrega 5 besitos. Racha: 1 días.\nSaldo: 15 besitos");
+        assert_eq!(
+            text(&said[1]),
+            "🎁 Regalo del día\nLucien le entrega 5 besitos. Racha: 1 días.\nSaldo: 20 besitos\n\n🎯 Misión cumplida: La visita de cada día"
+        );
         control.send_text(ana, "/diario").await;
         let said = control.wait_for(ana, "second claim", |m| m.len() == 3).await;
         assert!(text(&said[2]).contains("ya recogió el regalo de hoy"), "{}", text(&said[2]));
@@ -211,7 +214,7 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
         assert!(text(&said[4]).starts_with("🎩 Lucien no conoce a @nadie."), "{}", text(&said[4]));
         control.send_text(ana, &format!("/regalar {bob} 500")).await;
         let said = control.wait_for(ana, "too much", |m| m.len() == 6).await;
-        assert!(text(&said[5]).contains("no hay besitos suficientes: saldo 9, necesita 500"), "{}", text(&said[5]));
+        assert!(text(&said[5]).contains("no hay besitos suficientes: saldo 14, necesita 500"), "{}", text(&said[5]));
         control.send_text(ana, &format!("/regalar {ana} 1")).await;
         let said = control.wait_for(ana, "to self", |m| m.len() == 7).await;
         assert!(text(&said[6]).contains("un regalo es para otra persona"), "{}", text(&said[6]));

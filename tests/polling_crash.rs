@@ -23,7 +23,8 @@ const USERS: usize = 30;
 const POSTS: usize = 20;
 
 async fn ledger_rows_per_update(store: &Store) -> BTreeMap<i64, i64> {
-    let sql = "SELECT update_id, COUNT(*) FROM ledger WHERE update_id IS NOT NULL GROUP BY update_id";
+    let sql = "SELECT update_id, COUNT(*) FROM ledger
+               WHERE update_id IS NOT NULL AND reason IN ('welcome_bonus', 'reaction') GROUP BY update_id";
     let Store::Postgres(pool) = store else { unreachable!("runs on Postgres") };
     sqlx::query_as::<_, (i64, i64)>(sql).fetch_all(pool).await.unwrap().into_iter().collect()
 }

@@ -55,6 +55,10 @@ reasons! {
     GiftReceived => "gift_received",
     /// A transfer the receiver could not take, returned to the giver.
     GiftRefund => "gift_refund",
+    /// An achievement's reward.
+    AchievementReward => "achievement_reward",
+    /// A completed mission's reward.
+    MissionReward => "mission_reward",
 }
 
 impl Reason {

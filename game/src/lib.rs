@@ -23,6 +23,7 @@ mod economy;
 mod error;
 mod ids;
 mod ledger;
+mod progression;
 mod rules;
 mod state;
 pub mod story;
@@ -32,5 +33,6 @@ pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
 pub use state::{
-    AppliedUpdates, DailyGiftStreak, PendingTransfer, Profile, Progress, StoryProgress, UserState, Wallet,
+    AppliedUpdates, DailyGiftStreak, MissionProgress, PendingTransfer, Profile, Progress, StoryProgress, UserState,
+    Wallet,
 };

@@ -9,7 +9,7 @@ use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
-use crate::{economy, story};
+use crate::{economy, progression, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +150,13 @@ pub enum Event {
         fragment: String,
     },
     /// `day` is days since the Unix epoch (UTC).
+    /// A mission counted towards its goal in `period`; `done` once reached.
+    MissionProgressed {
+        mission: String,
+        period: i64,
+        count: u32,
+        done: bool,
+    },
     DailyGiftClaimed {
         day: i64,
         streak: u32,
@@ -226,6 +233,17 @@ pub struct Ctx<'a> {
 /// Validates `command` against `state` and returns the events it produces.
 /// Never mutates: apply the events with [`UserState::apply`].
 pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
+    let mut events = decide_command(state, command, ctx)?;
+    if !events.is_empty() {
+        // Achievements and missions follow from what the command did; their
+        // rewards are part of the same all-or-nothing decision.
+        let follow_up = progression::follow(state, &events, ctx)?;
+        events.extend(follow_up);
+    }
+    Ok(events)
+}
+
+fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
     if !state.is_registered() && !matches!(command, Command::Register { .. }) {
         return Err(RuleError::UnknownUser);
     }
@@ -325,7 +343,7 @@ pub(crate) struct Journal<'a> {
 }
 
 impl<'a> Journal<'a> {
-    fn new(state: &UserState, ctx: Ctx<'a>) -> Journal<'a> {
+    pub(crate) fn new(state: &UserState, ctx: Ctx<'a>) -> Journal<'a> {
         Journal { next_seq: state.wallet.next_seq, ctx }
     }
 

@@ -48,8 +48,8 @@ pub struct Wallet {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {
     pub story: StoryProgress,
-    /// Mission id -> progress count.
-    pub missions: BTreeMap<String, u32>,
+    /// Mission id -> progress in its current period.
+    pub missions: BTreeMap<String, MissionProgress>,
     pub achievements: BTreeSet<String>,
     /// Experience id -> completed component count.
     pub experiences: BTreeMap<String, u32>,
@@ -75,6 +75,14 @@ pub struct Progress {
     pub gifts_sent_today: (i64, u32),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
+}
+
+/// How far a mission is in its current period (a day, a week, or forever).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MissionProgress {
+    pub period: i64,
+    pub count: u32,
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,6 +215,10 @@ impl UserState {
                 set.insert(id.clone());
             }
             Event::VipExtended { until } => self.progress.vip_until = Some(*until),
+            Event::MissionProgressed { mission, period, count, done } => {
+                let progress = MissionProgress { period: *period, count: *count, done: *done };
+                self.progress.missions.insert(mission.clone(), progress);
+            }
             Event::DailyGiftClaimed { day, streak } => {
                 self.progress.daily_gift = DailyGiftStreak { last_day: Some(*day), streak: *streak };
             }

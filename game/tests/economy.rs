@@ -5,7 +5,7 @@ mod support;
 use std::sync::OnceLock;
 
 use dianabot_game::content::Content;
-use dianabot_game::{Besitos, Command, Ctx, Event, Language, RuleError, Rules, UserId, UserState, decide};
+use dianabot_game::{Besitos, Command, Ctx, Event, Language, Reason, RuleError, Rules, UserId, UserState, decide};
 
 const DAY: i64 = 86_400;
 const MONDAY: i64 = 1_700_006_400; // midnight UTC
@@ -29,10 +29,17 @@ fn player(id: i64) -> UserState {
     state
 }
 
+/// Claims the daily gift; returns what the gift itself paid (a mission it
+/// completes pays on top, under its own reason).
 fn claim(state: &mut UserState, now: i64) -> Result<i64, RuleError> {
-    let before = state.wallet.balance;
-    run(state, &Command::ClaimDailyGift, now)?;
-    Ok(state.wallet.balance - before)
+    let events = run(state, &Command::ClaimDailyGift, now)?;
+    Ok(events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Ledger(entry) if entry.reason == Reason::DailyGift => Some(entry.amount),
+            _ => None,
+        })
+        .sum())
 }
 
 #[test]
@@ -77,4 +84,35 @@ fn gifts_are_limited_per_day() {
     let one_more = Command::SendGift { to: UserId(2), amount: Besitos::new(1).unwrap(), transfer: 99 };
     assert_eq!(run(&mut giver, &one_more, MONDAY), Err(RuleError::TooManyGiftsToday { max: rules.max_gifts_per_day }));
     assert!(run(&mut giver, &one_more, MONDAY + DAY).is_ok(), "a new day, a new allowance");
+}
+
+#[test]
+fn achievements_and_missions_follow_from_what_a_command_did() {
+    let mut state = player(1);
+    run(&mut state, &Command::OpenStory, MONDAY).unwrap();
+    let here = state.progress.story.fragment.clone().unwrap();
+    let events =
+        run(&mut state, &Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0 }, MONDAY)
+            .unwrap();
+    // The first decision earns "primer_paso" and its reward, in the same decision.
+    assert!(
+        events.iter().any(|e| matches!(e, Event::AchievementUnlocked { achievement } if achievement == "primer_paso"))
+    );
+    assert!(state.progress.achievements.contains("primer_paso"));
+    let paid: i64 = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Ledger(entry) if entry.reason == Reason::AchievementReward => Some(entry.amount),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(paid, 5);
+
+    // The daily mission pays once per day, and again the next day.
+    let first = claim(&mut state, MONDAY);
+    assert!(first.is_ok());
+    assert!(state.progress.missions.get("regalo_diario").is_some_and(|m| m.done));
+    let balance = state.wallet.balance;
+    run(&mut state, &Command::ClaimDailyGift, MONDAY + DAY).unwrap();
+    assert_eq!(state.wallet.balance, balance + 5 + 5, "the gift and the mission, again");
 }

@@ -111,6 +111,7 @@ impl UserWrite {
                 | Event::Unlocked(_)
                 | Event::VipExtended { .. }
                 | Event::DailyGiftClaimed { .. }
+                | Event::MissionProgressed { .. }
                 | Event::TransferReceived { .. } => {}
                 Event::TransferOpened { transfer, to, amount, .. } => write.transfers_opened.push(OpenTransfer {
                     transfer: *transfer,

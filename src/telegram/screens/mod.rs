@@ -7,7 +7,7 @@ mod story;
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::Content;
-use dianabot_game::{Event, Language, RuleError, UserState};
+use dianabot_game::{Event, Language, Reason, RuleError, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
@@ -65,7 +65,11 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
         _ => state.language(),
     };
     match outcome {
-        Outcome::Applied(events) => Some(render(screen, state, events, ui)),
+        Outcome::Applied(events) => {
+            let mut rendered = render(screen, state, events, ui);
+            rendered.text.push_str(&earned(language, events, ui.content));
+            Some(rendered)
+        }
         // A refused choice is explained on the story page itself.
         Outcome::Refused(refused) if screen == Screen::Story && state.is_registered() => {
             Some(story::page(state, ui, Some(refused)))
@@ -107,7 +111,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             let paid: i64 = events
                 .iter()
                 .filter_map(|event| match event {
-                    Event::Ledger(entry) => Some(entry.amount),
+                    Event::Ledger(entry) if entry.reason == Reason::DailyGift => Some(entry.amount),
                     _ => None,
                 })
                 .sum();
@@ -174,6 +178,26 @@ fn menu(
         vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+}
+
+/// Lines celebrating the achievements and missions a command completed.
+fn earned(language: Language, events: &[Event], content: &Content) -> String {
+    let mut lines = String::new();
+    for event in events {
+        let line = match event {
+            Event::AchievementUnlocked { achievement } => content
+                .achievement(achievement)
+                .map(|achievement| t(language, ACHIEVEMENT_UNLOCKED).replace("{name}", achievement.name.get(language))),
+            Event::MissionProgressed { mission, done: true, .. } => content
+                .mission(mission)
+                .map(|mission| t(language, MISSION_DONE).replace("{name}", mission.name.get(language))),
+            _ => None,
+        };
+        if let Some(line) = line {
+            lines.push_str(&format!("\n{}", escape(&line)));
+        }
+    }
+    if lines.is_empty() { lines } else { format!("\n{lines}") }
 }
 
 /// The refusal of a command, for a user who asked for it by text.
@@ -318,6 +342,8 @@ const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+const ACHIEVEMENT_UNLOCKED: Text = ("🏆 Logro: {name}", "🏆 Achievement: {name}");
+const MISSION_DONE: Text = ("🎯 Misión cumplida: {name}", "🎯 Mission complete: {name}");
 const DAILY_GIFT_BUTTON: Text = ("🎁 Regalo diario", "🎁 Daily gift");
 const DAILY_GIFT: Text = (
     "🎁 <b>Regalo del día</b>\nLucien le entrega {paid} besitos. Racha: {streak} días.\nSaldo: {balance} besitos",
