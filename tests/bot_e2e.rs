@@ -225,6 +225,16 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
         control.send_text(bob, "/profile").await;
         let bobs = control.wait_for(bob, "bob's profile", |m| m.len() == 3).await;
         assert!(text(&bobs[2]).contains("Besitos: 16"), "{}", text(&bobs[2]));
+
+        // Missions and achievements as the player sees them.
+        control.send_text(ana, "/misiones").await;
+        let said = control.wait_for(ana, "missions", |m| m.len() == 9).await;
+        assert!(text(&said[8]).starts_with("🎯 Misiones"), "{}", text(&said[8]));
+        assert!(text(&said[8]).contains("✅ La visita de cada día"), "{}", text(&said[8]));
+        assert!(text(&said[8]).contains("▫️ Aplausos discretos (0/3)"), "{}", text(&said[8]));
+        control.send_text(ana, "/logros").await;
+        let said = control.wait_for(ana, "achievements", |m| m.len() == 10).await;
+        assert!(text(&said[9]).starts_with("🏆 Logros (0 de 11)"), "{}", text(&said[9]));
         drop(server);
         db.drop_db().await;
     });

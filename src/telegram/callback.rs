@@ -34,6 +34,8 @@ pub enum Action {
     RestartStory,
     Vip,
     DailyGift,
+    Missions,
+    Achievements,
 }
 
 impl Action {
@@ -53,6 +55,8 @@ impl Action {
             Action::RestartStory => "r",
             Action::Vip => "v",
             Action::DailyGift => "g",
+            Action::Missions => "mi",
+            Action::Achievements => "lo",
         };
         fixed.to_owned()
     }
@@ -80,6 +84,8 @@ impl Action {
             "r" => Action::RestartStory,
             "v" => Action::Vip,
             "g" => Action::DailyGift,
+            "mi" => Action::Missions,
+            "lo" => Action::Achievements,
             _ => return None,
         })
     }
@@ -221,6 +227,8 @@ mod tests {
             Action::RestartStory,
             Action::Vip,
             Action::DailyGift,
+            Action::Missions,
+            Action::Achievements,
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -112,6 +112,8 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     reply,
                 },
                 Some("vip") => view(Screen::Vip),
+                Some("missions" | "misiones") => view(Screen::Missions),
+                Some("achievements" | "logros") => view(Screen::Achievements),
                 Some("daily" | "diario") => Translation::Command {
                     envelope: Envelope { user_id, update_id, command: Command::ClaimDailyGift },
                     screen: Some(Screen::DailyGift),
@@ -188,6 +190,8 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Action::RestartStory => return command(Command::RestartStory, Screen::Story),
                 Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
                 Action::History => Screen::History,
+                Action::Missions => Screen::Missions,
+                Action::Achievements => Screen::Achievements,
                 Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,
                 Action::Menu => Screen::Menu,

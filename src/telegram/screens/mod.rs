@@ -47,6 +47,10 @@ pub enum Screen {
     Vip,
     /// The daily gift just claimed.
     DailyGift,
+    /// Missions of the current periods and how far they are.
+    Missions,
+    /// Achievements earned, and how to earn the rest.
+    Achievements,
     Profile,
     Inventory,
     Help,
@@ -130,7 +134,53 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 .replace("{balance}", &balance.to_string())
                 .replace("{reactions}", &reactions.to_string())
                 .replace("{items}", &items.to_string());
-            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+            let rows = vec![
+                vec![
+                    button(Action::Missions, t(language, MISSIONS_BUTTON)),
+                    button(Action::Achievements, t(language, ACHIEVEMENTS_BUTTON)),
+                ],
+                vec![button(Action::Menu, t(language, BACK))],
+            ];
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+        }
+        Screen::Missions => {
+            let mut text = t(language, MISSIONS).to_owned();
+            for mission in ui.content.missions() {
+                let progress = state.progress.missions.get(mission.id.as_str());
+                let (count, done) = progress.map_or((0, false), |progress| (progress.count, progress.done));
+                let mark = if done { "✅" } else { "▫️" };
+                let goal = match &mission.goal {
+                    dianabot_game::content::Goal::Counter { target, .. } => {
+                        format!(" ({}/{target})", count.min(*target))
+                    }
+                    dianabot_game::content::Goal::Fragment(_) => String::new(),
+                };
+                let line = format!(
+                    "\n{mark} <b>{}</b>{goal} — {}",
+                    escape(mission.name.get(language)),
+                    escape(mission.description.get(language))
+                );
+                text.push_str(&line);
+            }
+            let rows = vec![vec![button(Action::Profile, t(language, BACK_TO_PROFILE))]];
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+        }
+        Screen::Achievements => {
+            let earned = state.progress.achievements.len();
+            let total = ui.content.achievements().count();
+            let mut text = t(language, ACHIEVEMENTS)
+                .replace("{earned}", &earned.to_string())
+                .replace("{total}", &total.to_string());
+            for achievement in ui.content.achievements() {
+                let line = if state.progress.achievements.contains(achievement.id.as_str()) {
+                    format!("\n🏆 <b>{}</b>", escape(achievement.name.get(language)))
+                } else {
+                    format!("\n🔒 {}", escape(achievement.description.get(language)))
+                };
+                text.push_str(&line);
+            }
+            let rows = vec![vec![button(Action::Profile, t(language, BACK_TO_PROFILE))]];
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Inventory => {
             let mut text = t(language, INVENTORY).to_owned();
@@ -342,6 +392,11 @@ const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+const MISSIONS_BUTTON: Text = ("🎯 Misiones", "🎯 Missions");
+const ACHIEVEMENTS_BUTTON: Text = ("🏆 Logros", "🏆 Achievements");
+const BACK_TO_PROFILE: Text = ("« Perfil", "« Profile");
+const MISSIONS: Text = ("🎯 <b>Misiones</b>", "🎯 <b>Missions</b>");
+const ACHIEVEMENTS: Text = ("🏆 <b>Logros</b> ({earned} de {total})", "🏆 <b>Achievements</b> ({earned} of {total})");
 const ACHIEVEMENT_UNLOCKED: Text = ("🏆 Logro: {name}", "🏆 Achievement: {name}");
 const MISSION_DONE: Text = ("🎯 Misión cumplida: {name}", "🎯 Mission complete: {name}");
 const DAILY_GIFT_BUTTON: Text = ("🎁 Regalo diario", "🎁 Daily gift");
@@ -359,10 +414,10 @@ const INVENTORY: Text = ("🎒 <b>Inventario</b>\n", "🎒 <b>Inventory</b>\n");
 const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.");
 const HELP: Text = (
     "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
-     /inventario — sus objetos\n/diario — el regalo del día\n/regalar @usuario 10 — regalar besitos\n\
+     /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros — su progreso\n/regalar @usuario 10 — regalar besitos\n\
      /idioma — cambiar de idioma\n/ayuda — esta ayuda",
     "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
-     /inventory — your items\n/daily — today's gift\n/gift @username 10 — give besitos\n\
+     /inventory — your items\n/daily — today's gift\n/missions, /achievements — your progress\n/gift @username 10 — give besitos\n\
      /language — change language\n/help — this help",
 );
 const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
