@@ -48,7 +48,7 @@ impl App {
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         let router =
-            Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(Rules::default()), content);
+            Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());
@@ -162,6 +162,14 @@ impl App {
         }
         tracing::info!("shutdown complete");
     }
+}
+
+/// The economy's tunables. Reactions in the VIP channel pay VIP rates; with
+/// the built-in emulator that is the emulator's VIP channel.
+fn rules(config: &Config) -> Rules {
+    let embedded = config.bot_token.is_none() && config.api_url.is_none();
+    let vip_channel = config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id));
+    Rules { vip_channel, ..Rules::default() }
 }
 
 /// The bot client, and the emulator when we run our own Telegram.

@@ -56,6 +56,9 @@ pub struct Config {
     /// `CONTENT_DIR`: the story and economy files. Default `content` in the
     /// working directory, else the demo content of the source tree.
     pub content_dir: PathBuf,
+    /// `VIP_CHANNEL_ID`: reactions there pay the VIP rates. Default: the
+    /// built-in emulator's VIP channel when it runs, else none.
+    pub vip_channel: Option<i64>,
     /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
     pub admins: BTreeSet<i64>,
 }
@@ -104,6 +107,7 @@ impl Config {
         Ok(Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
+            vip_channel: parse(&get, "VIP_CHANNEL_ID")?,
             content_dir: get("CONTENT_DIR").map(PathBuf::from).unwrap_or_else(default_content_dir),
             admins: get("ADMIN_IDS")
                 .map(|ids| {

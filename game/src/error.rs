@@ -32,6 +32,8 @@ pub enum RuleError {
     GiftTooLarge { max: i64 },
     #[error("at most {max} gifts a day")]
     TooManyGiftsToday { max: u32 },
+    #[error("at most {limit} paid reactions a day")]
+    DailyReactionLimit { limit: u32 },
     #[error("reaction already rewarded")]
     AlreadyRewarded,
 }

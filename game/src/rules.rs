@@ -1,10 +1,8 @@
 //! Commands, events and the decision function.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
-use crate::content::Content;
+use crate::content::{Content, ReactionTarget};
 use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
@@ -150,6 +148,11 @@ pub enum Event {
         fragment: String,
     },
     /// `day` is days since the Unix epoch (UTC).
+    /// Reactions paid on UTC `day` so far, for the daily limit.
+    ReactionsPaidToday {
+        day: i64,
+        count: u32,
+    },
     /// A mission counted towards its goal in `period`; `done` once reached.
     MissionProgressed {
         mission: String,
@@ -197,23 +200,20 @@ pub struct Rules {
     pub max_gift: i64,
     /// Gifts a player may send per UTC day.
     pub max_gifts_per_day: u32,
-    /// Besitos per reaction emoji; emojis not listed pay `default_reaction_reward`.
-    pub reaction_rewards: BTreeMap<String, i64>,
-    pub default_reaction_reward: i64,
+    /// The VIP channel: reactions there pay from the content's `vip_post`
+    /// table, everywhere else from `free_post`.
+    pub vip_channel: Option<i64>,
 }
 
 impl Default for Rules {
     fn default() -> Rules {
-        let reaction_rewards =
-            [("❤", 3), ("🔥", 2), ("👍", 1)].into_iter().map(|(emoji, reward)| (emoji.to_owned(), reward)).collect();
         Rules {
             welcome_bonus: 10,
             daily_gift: 5,
             streak_multipliers: vec![1, 1, 2, 2, 3, 3, 5],
             max_gift: 1_000,
             max_gifts_per_day: 10,
-            reaction_rewards,
-            default_reaction_reward: 1,
+            vip_channel: None,
         }
     }
 }
@@ -277,15 +277,30 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             if fresh.is_empty() {
                 return Err(RuleError::AlreadyRewarded);
             }
-            let mut events = Vec::with_capacity(fresh.len() * 2 + 1);
+            // The per-day cap counts paid reactions (content's `daily_limit`).
+            let table = ctx.content.reactions();
+            let today = crate::economy::day_of(ctx.now);
+            let (day, paid_today) = state.progress.reactions_paid_today;
+            let paid_today = if day == today { paid_today } else { 0 };
+            if let Some(limit) = table.daily_limit
+                && paid_today.saturating_add(fresh.len() as u32) > limit
+            {
+                return Err(RuleError::DailyReactionLimit { limit });
+            }
+            let target = if Some(post.chat_id) == ctx.rules.vip_channel {
+                ReactionTarget::VipPost
+            } else {
+                ReactionTarget::FreePost
+            };
+            let mut events = Vec::with_capacity(fresh.len() * 2 + 2);
             for emoji in &fresh {
                 events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone() });
-                let reward = ctx.rules.reaction_rewards.get(*emoji).copied();
-                let reward = reward.unwrap_or(ctx.rules.default_reaction_reward);
+                let reward = i64::try_from(table.besitos_for(target, emoji)).unwrap_or(i64::MAX);
                 if reward > 0 {
                     events.push(journal.credit(reward, Reason::Reaction));
                 }
             }
+            events.push(Event::ReactionsPaidToday { day: today, count: paid_today + fresh.len() as u32 });
             events.push(Event::CounterIncremented { counter: "reactions".to_owned(), by: fresh.len() as u64 });
             Ok(events)
         }

@@ -73,6 +73,8 @@ pub struct Progress {
     pub transfers_in: BTreeSet<i64>,
     /// (UTC day, gifts sent that day), for the daily limit.
     pub gifts_sent_today: (i64, u32),
+    /// (UTC day, reactions paid that day), for the daily limit.
+    pub reactions_paid_today: (i64, u32),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
 }
@@ -215,6 +217,7 @@ impl UserState {
                 set.insert(id.clone());
             }
             Event::VipExtended { until } => self.progress.vip_until = Some(*until),
+            Event::ReactionsPaidToday { day, count } => self.progress.reactions_paid_today = (*day, *count),
             Event::MissionProgressed { mission, period, count, done } => {
                 let progress = MissionProgress { period: *period, count: *count, done: *done };
                 self.progress.missions.insert(mission.clone(), progress);

@@ -2,7 +2,7 @@
 
 use dianabot_game::content::Content;
 use dianabot_game::{
-    Besitos, Command, Ctx, Event, ItemId, Language, PostRef, RuleError, Rules, UserId, UserState, decide,
+    Besitos, Command, Ctx, Event, ItemId, Language, PostRef, Reason, RuleError, Rules, UserId, UserState, decide,
 };
 use proptest::prelude::*;
 
@@ -112,4 +112,39 @@ fn a_reaction_pays_once_even_when_removed_and_added_again() {
     let paid = state.wallet.balance;
     assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::AlreadyRewarded));
     assert_eq!(state.wallet.balance, paid);
+}
+
+#[test]
+fn reactions_pay_per_content_type_up_to_a_daily_limit() {
+    let mut rules = Rules::default();
+    rules.vip_channel = Some(-200);
+    let limit = content().reactions().daily_limit.expect("the demo sets a daily limit");
+    let mut state = UserState::new(UserId(1));
+    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+    let react =
+        |chat_id, message_id| Command::React { post: PostRef { chat_id, message_id }, emojis: vec!["❤".into()] };
+    let paid = |events: &[Event]| -> i64 {
+        events
+            .iter()
+            .filter_map(|e| {
+                if let Event::Ledger(entry) = e {
+                    (entry.reason == Reason::Reaction).then_some(entry.amount)
+                } else {
+                    None
+                }
+            })
+            .sum()
+    };
+    let free = decide(&state, &react(-100, 1), ctx(&rules)).unwrap();
+    let vip = decide(&state, &react(-200, 1), ctx(&rules)).unwrap();
+    assert!(paid(&vip) > paid(&free), "VIP posts pay more: {} vs {}", paid(&vip), paid(&free));
+    for message_id in 0..limit as i32 {
+        decide(&state, &react(-100, message_id), ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+    }
+    let before = state.clone();
+    assert_eq!(decide(&state, &react(-100, 9_999), ctx(&rules)), Err(RuleError::DailyReactionLimit { limit }));
+    assert_eq!(state, before);
+    let tomorrow = Ctx { now: 1_700_000_000 + 86_400, ..ctx(&rules) };
+    assert!(decide(&state, &react(-100, 9_999), tomorrow).is_ok(), "a new day, a new allowance");
 }

@@ -112,6 +112,7 @@ impl UserWrite {
                 | Event::VipExtended { .. }
                 | Event::DailyGiftClaimed { .. }
                 | Event::MissionProgressed { .. }
+                | Event::ReactionsPaidToday { .. }
                 | Event::TransferReceived { .. } => {}
                 Event::TransferOpened { transfer, to, amount, .. } => write.transfers_opened.push(OpenTransfer {
                     transfer: *transfer,

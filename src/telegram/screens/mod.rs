@@ -296,6 +296,8 @@ fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::GiftTooLarge { max } => format!("a gift cannot exceed {max} besitos"),
         RuleError::TooManyGiftsToday { max } if es => format!("como mucho {max} regalos al día"),
         RuleError::TooManyGiftsToday { max } => format!("at most {max} gifts a day"),
+        RuleError::DailyReactionLimit { limit } if es => format!("hoy ya cobró sus {limit} reacciones"),
+        RuleError::DailyReactionLimit { limit } => format!("you were already paid for {limit} reactions today"),
         RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
         RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
     }
