@@ -116,8 +116,7 @@ fn a_reaction_pays_once_even_when_removed_and_added_again() {
 
 #[test]
 fn reactions_pay_per_content_type_up_to_a_daily_limit() {
-    let mut rules = Rules::default();
-    rules.vip_channel = Some(-200);
+    let rules = Rules { vip_channel: Some(-200), ..Rules::default() };
     let limit = content().reactions().daily_limit.expect("the demo sets a daily limit");
     let mut state = UserState::new(UserId(1));
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
