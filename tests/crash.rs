@@ -118,6 +118,17 @@ fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
         assert!(rows.values().all(|&count| count == 1), "no update applied twice");
         let sums = balances_and_ledger_sums(&store).await;
         assert_eq!(sums.len() as i64, USERS);
+        // Per-post engagement, from the same transactions as the besitos.
+        let Store::Postgres(pool) = &store else { unreachable!() };
+        let engagement: Vec<(i32, i64, i64, i64)> = sqlx::query_as(
+            "SELECT message_id, reactions, unique_reactors, CAST(besitos_paid AS BIGINT) FROM post_engagement ORDER BY message_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        let expected: Vec<(i32, i64, i64, i64)> =
+            (1..=REACTIONS_PER_USER as i32).map(|post| (post, USERS, USERS, USERS * 3)).collect();
+        assert_eq!(engagement, expected, "reactions, unique reactors and besitos per post");
         for (user, balance, ledger_sum) in sums {
             assert_eq!(balance, ledger_sum, "user {user}");
         }

@@ -116,9 +116,11 @@ pub enum Event {
         item: ItemId,
         quantity: u32,
     },
+    /// A reaction paid `besitos` (0 when its emoji pays nothing).
     ReactionRewarded {
         post: PostRef,
         emoji: String,
+        besitos: i64,
     },
     CounterIncremented {
         counter: String,
@@ -294,8 +296,8 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             };
             let mut events = Vec::with_capacity(fresh.len() * 2 + 2);
             for emoji in &fresh {
-                events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone() });
                 let reward = i64::try_from(table.besitos_for(target, emoji)).unwrap_or(i64::MAX);
+                events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone(), besitos: reward });
                 if reward > 0 {
                     events.push(journal.credit(reward, Reason::Reaction));
                 }

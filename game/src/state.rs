@@ -187,7 +187,7 @@ impl UserState {
                     }
                 }
             }
-            Event::ReactionRewarded { post, emoji } => {
+            Event::ReactionRewarded { post, emoji, .. } => {
                 self.progress.rewarded_reactions.insert((*post, emoji.clone()));
             }
             Event::CounterIncremented { counter, by } => {

@@ -127,6 +127,22 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ANY($1)").bind(closed).execute(&mut *tx).await?;
     }
 
+    let reactions: Vec<_> = writes.iter().flat_map(|w| w.reactions.iter().map(move |r| (w.user_id.0, r))).collect();
+    if !reactions.is_empty() {
+        sqlx::query(
+            "INSERT INTO reactions (user_id, chat_id, message_id, emoji, besitos, at)
+             SELECT * FROM UNNEST($1::bigint[], $2::bigint[], $3::int[], $4::text[], $5::bigint[], $6::bigint[])",
+        )
+        .bind(reactions.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(reactions.iter().map(|(_, r)| r.post.chat_id).collect::<Vec<_>>())
+        .bind(reactions.iter().map(|(_, r)| r.post.message_id).collect::<Vec<_>>())
+        .bind(reactions.iter().map(|(_, r)| r.emoji.as_str()).collect::<Vec<_>>())
+        .bind(reactions.iter().map(|(_, r)| r.besitos).collect::<Vec<_>>())
+        .bind(reactions.iter().map(|(_, r)| r.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
     let events: Vec<_> = writes.iter().flat_map(|w| w.analytics.iter().map(move |e| (w.user_id.0, e))).collect();
     if !events.is_empty() {
         sqlx::query(

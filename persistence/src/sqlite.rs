@@ -100,6 +100,19 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         for transfer in &write.transfers_closed {
             sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ?").bind(transfer).execute(&mut *tx).await?;
         }
+        for reaction in &write.reactions {
+            sqlx::query(
+                "INSERT INTO reactions (user_id, chat_id, message_id, emoji, besitos, at) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(user_id)
+            .bind(reaction.post.chat_id)
+            .bind(reaction.post.message_id)
+            .bind(&reaction.emoji)
+            .bind(reaction.besitos)
+            .bind(reaction.at)
+            .execute(&mut *tx)
+            .await?;
+        }
         for event in &write.analytics {
             sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, at) VALUES (?, ?, ?, ?)")
                 .bind(user_id)

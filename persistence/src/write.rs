@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use dianabot_game::{AppliedUpdates, Event, ItemId, Language, LedgerEntry, Profile, Progress, UserId, UserState};
+use dianabot_game::{
+    AppliedUpdates, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, UserId, UserState,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -23,11 +25,22 @@ pub struct UserWrite {
     pub ledger: Vec<LedgerEntry>,
     /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
     pub analytics: Vec<AnalyticsEvent>,
+    /// Paid reactions (rows of `reactions`).
+    pub reactions: Vec<PaidReaction>,
     /// Gifts this user sent that are now in flight (saga log rows to add).
     pub transfers_opened: Vec<OpenTransfer>,
     /// Transfers of this user that finished (saga log rows to remove).
     pub transfers_closed: Vec<i64>,
     pub snapshot: Snapshot,
+}
+
+/// A paid reaction, as the `reactions` table stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidReaction {
+    pub post: PostRef,
+    pub emoji: String,
+    pub besitos: i64,
+    pub at: i64,
 }
 
 /// A gift in flight, as the saga log stores it.
@@ -83,6 +96,7 @@ impl UserWrite {
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
             analytics: Vec::new(),
+            reactions: Vec::new(),
             transfers_opened: Vec::new(),
             transfers_closed: Vec::new(),
             snapshot: encode_snapshot(state),
@@ -102,8 +116,10 @@ impl UserWrite {
                     write.inventory.insert(item.clone(), state.item_count(item));
                 }
                 // Everything else lives in the snapshot, written every time.
-                Event::ReactionRewarded { .. }
-                | Event::CounterIncremented { .. }
+                Event::ReactionRewarded { post, emoji, besitos } => {
+                    write.reactions.push(PaidReaction { post: *post, emoji: emoji.clone(), besitos: *besitos, at: now })
+                }
+                Event::CounterIncremented { .. }
                 | Event::FragmentEntered { .. }
                 | Event::FlagSet { .. }
                 | Event::AchievementUnlocked { .. }
@@ -148,6 +164,7 @@ impl UserWrite {
         self.inventory.extend(later.inventory);
         self.ledger.extend(later.ledger);
         self.analytics.extend(later.analytics);
+        self.reactions.extend(later.reactions);
         self.transfers_opened.extend(later.transfers_opened);
         self.transfers_closed.extend(later.transfers_closed);
         if later.snapshot.version >= self.snapshot.version {
