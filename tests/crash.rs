@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{TestDb, balances_and_ledger_sums, run};
 use dianabot_persistence::Store;
-use server::{ServerProcess, WEBHOOK_SECRET, reaction_update, start_update};
+use server::{ServerProcess, WEBHOOK_SECRET, reaction_update, start_update, text_update};
 
 const USERS: i64 = 200;
 const REACTIONS_PER_USER: i64 = 20;
@@ -162,6 +162,104 @@ fn sigterm_drains_flushes_and_exits_zero() {
         for update_id in acked.lock().unwrap().iter() {
             assert_eq!(rows.get(update_id), Some(&1), "acknowledged update {update_id} lost at shutdown");
         }
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+/// Besitos are conserved across sagas: every transfer account holds what
+/// left its giver and has not reached its receiver — never less than zero,
+/// and never without a saga-log row to finish it — and Σ balances + what
+/// those accounts hold == Σ entries against system accounts (faucets − sinks).
+async fn assert_conserved(store: &Store) {
+    let Store::Postgres(pool) = store else { unreachable!() };
+    let transfers: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT counter_account, CAST(SUM(amount) AS BIGINT) FROM ledger
+         WHERE counter_account LIKE 'transfer:%' GROUP BY counter_account",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let pending: std::collections::BTreeSet<i64> =
+        store.pending_transfers().await.unwrap().iter().map(|transfer| transfer.transfer).collect();
+    let mut in_flight = 0;
+    for (account, sum) in transfers {
+        assert!(sum <= 0, "{account} paid out more than it took in ({sum})");
+        let id: i64 = account.trim_start_matches("transfer:").parse().unwrap();
+        if sum < 0 {
+            assert!(pending.contains(&id), "{account} holds {} besitos with no saga to finish it", -sum);
+        }
+        in_flight -= sum;
+    }
+    let balances: i64 = balances_and_ledger_sums(store).await.iter().map(|(_, balance, _)| balance).sum();
+    let (system,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE counter_account LIKE 'system:%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(balances + in_flight, system, "besitos created or destroyed");
+    for (user, balance, ledger) in balances_and_ledger_sums(store).await {
+        assert_eq!(balance, ledger, "user {user}");
+        assert!(balance >= 0, "user {user} went negative");
+    }
+}
+
+#[test]
+fn kill_9_in_the_middle_of_gifts_reactions_and_daily_gifts_conserves_besitos() {
+    const PLAYERS: i64 = 60;
+    run(async {
+        let db = TestDb::postgres().await;
+        // Each player: /start, the daily gift, reactions, and gifts to others.
+        let mut next_id = 100_000;
+        let mut id = || {
+            next_id += 1;
+            next_id
+        };
+        let updates: BTreeMap<i64, Vec<(i64, serde_json::Value)>> = (1..=PLAYERS)
+            .map(|user| {
+                let mut updates = vec![];
+                let start = id();
+                updates.push((start, start_update(start, user)));
+                let daily = id();
+                updates.push((daily, text_update(daily, user, "/diario")));
+                for round in 0..8 {
+                    let gift = id();
+                    let to = (user + round * 7) % PLAYERS + 1;
+                    updates.push((gift, text_update(gift, user, &format!("/regalar {to} {}", round + 1))));
+                    let reaction = id();
+                    updates.push((reaction, reaction_update(reaction, user, round + 1)));
+                }
+                (user, updates)
+            })
+            .collect();
+        let total: usize = updates.values().map(Vec::len).sum();
+        let acked = Arc::new(Mutex::new(BTreeSet::new()));
+        let mut server = ServerProcess::webhook(&db.url).await;
+        let delivery = tokio::spawn(deliver(server.webhook_url(), updates.clone(), acked.clone()));
+        let kill_at = fastrand::usize(total / 5..total * 4 / 5);
+        while acked.lock().unwrap().len() < kill_at {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        server.kill_hard();
+        let _ = delivery.await;
+
+        // Mid-saga, with the server dead: conserved already (in-flight
+        // transfers are in the saga log).
+        let store = db.store().await;
+        assert_conserved(&store).await;
+
+        // Restart (which finishes gifts left in flight) and re-deliver.
+        let server = ServerProcess::webhook(&db.url).await;
+        deliver(server.webhook_url(), updates, acked.clone()).await;
+        assert_eq!(acked.lock().unwrap().len(), total, "log:\n{}", server.log_text());
+        assert!(store.pending_transfers().await.unwrap().is_empty(), "gifts left in flight");
+        assert_conserved(&store).await;
+        let Store::Postgres(pool) = &store else { unreachable!() };
+        let (gifts,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM ledger WHERE reason = 'gift_received'").fetch_one(pool).await.unwrap();
+        assert!(gifts > 0, "no gift was delivered");
+        drop(server);
         store.close().await;
         db.drop_db().await;
     });

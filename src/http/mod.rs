@@ -38,6 +38,10 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
         app
     })
     .workers(2)
+    // Graceful stop waits for requests in flight (each ends once its update
+    // is durable, in milliseconds); idle keep-alive clients should not hold
+    // a shutdown for actix's default 30 s.
+    .shutdown_timeout(5)
     .disable_signals()
     .bind(bind)?;
     let addr = server.addrs()[0];

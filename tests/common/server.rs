@@ -151,13 +151,18 @@ impl Drop for ServerProcess {
 
 /// A /start from `user`.
 pub fn start_update(update_id: i64, user: i64) -> serde_json::Value {
+    text_update(update_id, user, "/start")
+}
+
+/// `user` writes `text` to the bot.
+pub fn text_update(update_id: i64, user: i64, text: &str) -> serde_json::Value {
     serde_json::json!({
         "update_id": update_id,
         "message": {
             "message_id": update_id, "date": 1_700_000_000,
             "chat": {"id": user, "type": "private", "first_name": format!("u{user}")},
             "from": {"id": user, "is_bot": false, "first_name": format!("u{user}"), "language_code": "es"},
-            "text": "/start"
+            "text": text
         }
     })
 }
