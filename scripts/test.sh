@@ -41,5 +41,9 @@ if ((${#missing[@]})); then
   fi
 fi
 
+# Databases a crashed earlier run left behind (each test drops its own).
+psql "$PGURL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'dianabot_test_%'" 2>/dev/null |
+  while read -r stale; do psql "$PGURL" -qc "DROP DATABASE IF EXISTS $stale WITH (FORCE)" >/dev/null 2>&1 || true; done
+
 export TEST_DATABASE_URL="$PGURL"
 exec cargo test --workspace --locked "$@"
