@@ -118,3 +118,41 @@ pub async fn balances_and_ledger_sums(store: &Store) -> Vec<(i64, i64, i64)> {
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
     dianabot::run_actix(future)
 }
+
+/// Besitos are conserved across sagas: every transfer account holds what
+/// left its giver and has not reached its receiver — never less than zero,
+/// and never without a saga-log row to finish it — and Σ balances + what
+/// those accounts hold == Σ entries against system accounts (faucets − sinks).
+pub async fn assert_conserved(store: &Store) {
+    let Store::Postgres(pool) = store else { unreachable!() };
+    let transfers: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT counter_account, CAST(SUM(amount) AS BIGINT) FROM ledger
+         WHERE counter_account LIKE 'transfer:%' GROUP BY counter_account",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let pending: std::collections::BTreeSet<i64> =
+        store.pending_transfers().await.unwrap().iter().map(|transfer| transfer.transfer).collect();
+    let mut in_flight = 0;
+    for (account, sum) in transfers {
+        assert!(sum <= 0, "{account} paid out more than it took in ({sum})");
+        let id: i64 = account.trim_start_matches("transfer:").parse().unwrap();
+        if sum < 0 {
+            assert!(pending.contains(&id), "{account} holds {} besitos with no saga to finish it", -sum);
+        }
+        in_flight -= sum;
+    }
+    let balances: i64 = balances_and_ledger_sums(store).await.iter().map(|(_, balance, _)| balance).sum();
+    let (system,): (i64,) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE counter_account LIKE 'system:%'",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(balances + in_flight, system, "besitos created or destroyed");
+    for (user, balance, ledger) in balances_and_ledger_sums(store).await {
+        assert_eq!(balance, ledger, "user {user}");
+        assert!(balance >= 0, "user {user} went negative");
+    }
+}
