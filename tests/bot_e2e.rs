@@ -235,6 +235,14 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
         control.send_text(ana, "/logros").await;
         let said = control.wait_for(ana, "achievements", |m| m.len() == 10).await;
         assert!(text(&said[9]).starts_with("🏆 Logros (0 de 11)"), "{}", text(&said[9]));
+
+        // The balance's history, newest first, from the ledger.
+        control.send_text(ana, "/movimientos").await;
+        let said = control.wait_for(ana, "ledger", |m| m.len() == 11).await;
+        assert_eq!(
+            text(&said[10]),
+            "💰 Últimos movimientos\n-6 · regalo enviado\n+5 · misión\n+5 · regalo diario\n+10 · bienvenida"
+        );
         drop(server);
         db.drop_db().await;
     });

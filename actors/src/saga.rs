@@ -129,6 +129,11 @@ impl Coordinator {
         Ok(pending.len())
     }
 
+    /// The store the sagas log to, for read-only screens.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// A registered user by Telegram username (without `@`).
     pub async fn find_user(&self, username: &str) -> Result<Option<UserId>, StoreError> {
         self.store.find_user_by_username(username).await

@@ -91,6 +91,18 @@ impl Store {
         Ok(found.map(|(id,)| UserId(id)))
     }
 
+    /// A user's last `limit` ledger entries, newest first: `(amount, reason,
+    /// unix seconds)`. Durable entries only, which trail memory by the
+    /// flush lag (milliseconds).
+    pub async fn recent_ledger(&self, user: UserId, limit: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let sql = "SELECT amount, reason, created_at FROM ledger WHERE user_id = $1 ORDER BY seq DESC LIMIT $2";
+        let rows = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?,
+        };
+        Ok(rows)
+    }
+
     /// Whether the database answers; for readiness probes.
     pub async fn ping(&self) -> bool {
         match self {

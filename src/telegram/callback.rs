@@ -36,6 +36,7 @@ pub enum Action {
     DailyGift,
     Missions,
     Achievements,
+    Ledger,
 }
 
 impl Action {
@@ -57,6 +58,7 @@ impl Action {
             Action::DailyGift => "g",
             Action::Missions => "mi",
             Action::Achievements => "lo",
+            Action::Ledger => "$",
         };
         fixed.to_owned()
     }
@@ -86,6 +88,7 @@ impl Action {
             "g" => Action::DailyGift,
             "mi" => Action::Missions,
             "lo" => Action::Achievements,
+            "$" => Action::Ledger,
             _ => return None,
         })
     }
@@ -229,6 +232,7 @@ mod tests {
             Action::DailyGift,
             Action::Missions,
             Action::Achievements,
+            Action::Ledger,
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -138,6 +138,16 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
+            Translation::Ledger { user_id, language, reply } => {
+                // The language the player chose, if they are known.
+                let language = self.router.view(user_id, |state| state.language()).await.unwrap_or(language);
+                let entries = self.coordinator.store().recent_ledger(user_id, 10).await.unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "reading the ledger failed");
+                    Vec::new()
+                });
+                self.answer(reply, Some(screens::ledger(language, &entries, &self.translator.codec, user_id)));
+                Ok(Handled::Viewed)
+            }
             Translation::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {
                     Ok(content) => screens::reload_report(language, Ok(content.fragments().count())),

@@ -26,6 +26,8 @@ pub enum Translation {
         giver: String,
         language: Language,
     },
+    /// The player's recent ledger entries (read from the store).
+    Ledger { user_id: UserId, language: Language, reply: ReplyTo },
     /// An operator asks to reload the content files.
     ReloadContent { chat_id: i64, language: Language },
     /// Input refused before reaching the game (an operator's malformed
@@ -113,6 +115,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 },
                 Some("vip") => view(Screen::Vip),
                 Some("missions" | "misiones") => view(Screen::Missions),
+                Some("ledger" | "movimientos") => {
+                    Translation::Ledger { user_id, language: Language::from_code(user.language_code.as_deref()), reply }
+                }
                 Some("achievements" | "logros") => view(Screen::Achievements),
                 Some("daily" | "diario") => Translation::Command {
                     envelope: Envelope { user_id, update_id, command: Command::ClaimDailyGift },
@@ -191,6 +196,10 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
                 Action::History => Screen::History,
                 Action::Missions => Screen::Missions,
+                Action::Ledger => {
+                    let language = Language::from_code(query.from.language_code.as_deref());
+                    return Translation::Ledger { user_id, language, reply };
+                }
                 Action::Achievements => Screen::Achievements,
                 Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,

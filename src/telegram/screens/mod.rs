@@ -7,7 +7,7 @@ mod story;
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::Content;
-use dianabot_game::{Event, Language, Reason, RuleError, UserState};
+use dianabot_game::{Event, Language, Reason, RuleError, UserId, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
@@ -139,6 +139,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                     button(Action::Missions, t(language, MISSIONS_BUTTON)),
                     button(Action::Achievements, t(language, ACHIEVEMENTS_BUTTON)),
                 ],
+                vec![button(Action::Ledger, t(language, LEDGER_BUTTON))],
                 vec![button(Action::Menu, t(language, BACK))],
             ];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
@@ -316,6 +317,39 @@ pub fn reload_report(language: Language, result: Result<usize, String>) -> Rende
     }
 }
 
+/// The player's recent besitos movements, newest first.
+pub fn ledger(language: Language, entries: &[(i64, String, i64)], codec: &CallbackCodec, user: UserId) -> Rendered {
+    let mut text = t(language, LEDGER).to_owned();
+    if entries.is_empty() {
+        text.push_str(t(language, LEDGER_EMPTY));
+    }
+    for (amount, reason, _) in entries {
+        let reason = Reason::parse(reason).map_or(reason.as_str(), |reason| reason_name(language, reason));
+        text.push_str(&format!("\n{amount:+} · {}", escape(reason)));
+    }
+    let back = InlineKeyboardButton::callback(t(language, BACK_TO_PROFILE), codec.encode(user, Action::Profile));
+    Rendered { text, keyboard: Some(InlineKeyboardMarkup::new([[back]])) }
+}
+
+/// Why besitos moved, as a player reads it.
+fn reason_name(language: Language, reason: Reason) -> &'static str {
+    let text: Text = match reason {
+        Reason::WelcomeBonus => ("bienvenida", "welcome"),
+        Reason::Reaction => ("reacción", "reaction"),
+        Reason::AdminGrant => ("regalo de la casa", "gift from the house"),
+        Reason::AdminDeduction => ("ajuste de la casa", "adjustment by the house"),
+        Reason::StoryReward => ("historia", "story"),
+        Reason::StoryCost => ("historia (coste)", "story (cost)"),
+        Reason::DailyGift => ("regalo diario", "daily gift"),
+        Reason::GiftSent => ("regalo enviado", "gift sent"),
+        Reason::GiftReceived => ("regalo recibido", "gift received"),
+        Reason::GiftRefund => ("regalo devuelto", "gift returned"),
+        Reason::AchievementReward => ("logro", "achievement"),
+        Reason::MissionReward => ("misión", "mission"),
+    };
+    t(language, text)
+}
+
 /// What the giver of a gift is told.
 pub fn gift_report(language: Language, outcome: &GiftOutcome, amount: i64, to: &str) -> Rendered {
     let to = escape(to);
@@ -394,6 +428,9 @@ const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+const LEDGER_BUTTON: Text = ("💰 Movimientos", "💰 Movements");
+const LEDGER: Text = ("💰 <b>Últimos movimientos</b>", "💰 <b>Latest movements</b>");
+const LEDGER_EMPTY: Text = ("\nAún no hay movimientos.", "\nNo movements yet.");
 const MISSIONS_BUTTON: Text = ("🎯 Misiones", "🎯 Missions");
 const ACHIEVEMENTS_BUTTON: Text = ("🏆 Logros", "🏆 Achievements");
 const BACK_TO_PROFILE: Text = ("« Perfil", "« Profile");
@@ -416,10 +453,10 @@ const INVENTORY: Text = ("🎒 <b>Inventario</b>\n", "🎒 <b>Inventory</b>\n");
 const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.");
 const HELP: Text = (
     "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
-     /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros — su progreso\n/regalar @usuario 10 — regalar besitos\n\
+     /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros, /movimientos — su progreso\n/regalar @usuario 10 — regalar besitos\n\
      /idioma — cambiar de idioma\n/ayuda — esta ayuda",
     "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
-     /inventory — your items\n/daily — today's gift\n/missions, /achievements — your progress\n/gift @username 10 — give besitos\n\
+     /inventory — your items\n/daily — today's gift\n/missions, /achievements, /ledger — your progress\n/gift @username 10 — give besitos\n\
      /language — change language\n/help — this help",
 );
 const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
