@@ -14,6 +14,13 @@ use crate::state::{MissionProgress, UserState};
 use crate::story::{Holdings, grant};
 
 pub(crate) fn follow(before: &UserState, events: &[Event], ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
+    // Goals count counters or fragments: a command that moved neither (a
+    // grant, a language change) cannot progress anything, and is spared
+    // the copy of the state below.
+    let moves = |event: &Event| matches!(event, Event::CounterIncremented { .. } | Event::FragmentEntered { .. });
+    if !events.iter().any(moves) {
+        return Ok(Vec::new());
+    }
     let mut state = before.clone();
     events.iter().for_each(|event| state.apply(event));
     let mut journal = Journal::new(&state, ctx);
