@@ -24,10 +24,11 @@ pub struct Sources {
 struct Exposition(String);
 
 impl Exposition {
-    fn metric(&mut self, name: &str, kind: &str, help: &str, samples: &[(&str, f64)]) {
+    /// Samples are `(labels, value)`, labels in Prometheus form (`{a="b"}`) or empty.
+    fn metric<L: AsRef<str>>(&mut self, name: &str, kind: &str, help: &str, samples: &[(L, f64)]) {
         let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
         for (labels, value) in samples {
-            let _ = writeln!(self.0, "{name}{labels} {value}");
+            let _ = writeln!(self.0, "{name}{} {value}", labels.as_ref());
         }
     }
 
@@ -61,12 +62,11 @@ pub fn render(sources: &Sources) -> String {
     let shards: Vec<(String, f64)> = (0..sources.router.shards())
         .map(|shard| (format!("{{shard=\"{shard}\"}}"), sources.router.in_flight(shard) as f64))
         .collect();
-    let samples: Vec<(&str, f64)> = shards.iter().map(|(labels, value)| (labels.as_str(), *value)).collect();
     out.metric(
         "dianabot_shard_in_flight",
         "gauge",
         "Updates accepted by a shard and not yet durable (the backpressure budget in use).",
-        &samples,
+        &shards,
     );
 
     let mut handling = String::new();
@@ -126,12 +126,11 @@ pub fn render(sources: &Sources) -> String {
             (format!("{{reason=\"{reason}\",direction=\"{direction}\"}}"), entry.value().load(Ordering::Relaxed) as f64)
         })
         .collect();
-    let samples: Vec<(&str, f64)> = ledger.iter().map(|(labels, value)| (labels.as_str(), *value)).collect();
     out.metric(
         "dianabot_ledger_besitos_total",
         "counter",
         "Committed besitos by ledger reason; direction in = credited to players (faucets), out = debited (sinks).",
-        &samples,
+        &ledger,
     );
 
     let outbound = sources.outbound.stats();
