@@ -64,7 +64,8 @@ impl App {
         if recovered > 0 {
             tracing::info!(recovered, "finished gifts left in flight");
         }
-        let intake = Intake::new(router.clone(), outbound.clone(), translator, reloader.clone(), coordinator);
+        let intake =
+            Intake::new(router.clone(), outbound.clone(), translator, reloader.clone(), coordinator, bot.clone());
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {

@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::Envelope;
+use crate::stock::StockFaultHook;
 
 /// A hook a user actor calls at each [`FaultPoint`] of handling an
 /// envelope, so tests can make it panic at a chosen update and step.
@@ -21,6 +22,16 @@ pub enum FaultPoint {
     /// After the first of several events was applied to the state in
     /// memory: the state is half-changed.
     MidApply,
+}
+
+/// Makes stock keeper steps fail in tests (see [`crate::StockFaultHook`]).
+#[derive(Clone)]
+pub struct StockFaultInjector(pub Arc<StockFaultHook>);
+
+impl fmt::Debug for StockFaultInjector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StockFaultInjector")
+    }
 }
 
 impl fmt::Debug for FaultInjector {
@@ -45,6 +56,7 @@ pub struct ActorConfig {
     /// How long a quarantined user's updates are refused.
     pub quarantine: Duration,
     pub fault_injector: Option<FaultInjector>,
+    pub stock_fault_injector: Option<StockFaultInjector>,
 }
 
 impl Default for ActorConfig {
@@ -57,6 +69,7 @@ impl Default for ActorConfig {
             restart_window: Duration::from_secs(60),
             quarantine: Duration::from_secs(60),
             fault_injector: None,
+            stock_fault_injector: None,
         }
     }
 }

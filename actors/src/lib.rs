@@ -13,14 +13,18 @@
 //! user's actor, one message at a time; everyone else sends messages.
 
 mod config;
+mod purchase;
 mod router;
 mod saga;
 mod shard;
 mod stats;
+mod stock;
 mod user;
 
-pub use config::{ActorConfig, FaultInjector, FaultPoint};
+pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
+pub use purchase::{PreCheckout, PurchaseOutcome};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};
+pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
 pub use stats::{ActorStats, Histogram};
 pub use user::unix_now;

@@ -211,6 +211,11 @@ impl Router {
         Ok(dispatched.reply)
     }
 
+    /// The economy's tunables.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.inner.env.rules.clone()
+    }
+
     /// The content actors decide with now.
     pub fn content(&self) -> Arc<Content> {
         self.inner.env.content()
@@ -220,6 +225,11 @@ impl Router {
     /// being handled finishes with the content it started with.
     pub fn replace_content(&self, content: Arc<Content>) {
         *self.inner.env.content.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = content;
+    }
+
+    /// The stock keepers' fault hook, from the configuration (tests only).
+    pub(crate) fn stock_faults(&self) -> Option<Arc<crate::StockFaultHook>> {
+        self.inner.env.config.stock_fault_injector.as_ref().map(|injector| injector.0.clone())
     }
 
     pub fn stats(&self) -> &ActorStats {

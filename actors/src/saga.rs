@@ -10,14 +10,15 @@
 
 use std::time::Duration;
 
-use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
+use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId};
 use dianabot_persistence::{Store, StoreError};
 
+use crate::stock::StockKeepers;
 use crate::{DispatchError, Envelope, Outcome, Router};
 
-/// How often steps 2 and 3 are retried before the transfer is left to
-/// [`Coordinator::recover`].
-const ATTEMPTS: u32 = 5;
+/// How often a step that crashed is retried before the saga is left to
+/// [`Coordinator::recover`] (gifts) or compensated (purchases).
+pub(crate) const ATTEMPTS: u32 = 5;
 
 /// What became of a gift.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,18 +32,23 @@ pub enum GiftOutcome {
     /// Sent and durable, but not yet delivered (the receiver's actor keeps
     /// failing); the saga log holds it and recovery will finish it.
     InFlight,
+    /// The same command was handled before (a re-delivered update) and its
+    /// transfer is over; nothing happened now.
+    Duplicate,
 }
 
-/// Runs sagas over the router. Cheap to clone.
+/// Runs sagas over the router and the shop's stock keepers. Cheap to clone.
 #[derive(Clone)]
 pub struct Coordinator {
-    router: Router,
-    store: Store,
+    pub(crate) router: Router,
+    pub(crate) store: Store,
+    pub(crate) stock: StockKeepers,
 }
 
 impl Coordinator {
     pub fn new(router: Router, store: Store) -> Coordinator {
-        Coordinator { router, store }
+        let stock = StockKeepers::new(store.clone(), router.stock_faults());
+        Coordinator { router, store, stock }
     }
 
     /// Gives `amount` besitos from `from` to `to` as transfer `transfer`
@@ -57,8 +63,18 @@ impl Coordinator {
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
         let _entered = span.enter();
-        if let Err(refusal) = self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
-            return Ok(GiftOutcome::Refused(refusal));
+        let opened = match self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
+            Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
+            Ok(events) => events.iter().any(|event| matches!(event, Event::TransferOpened { .. })),
+        };
+        // A re-delivered command opens nothing: finish the transfer only if
+        // the first delivery left it in flight (a crash mid-saga). Paying
+        // the receiver for a transfer never opened would mint besitos.
+        if !opened {
+            let pending = self.store.pending_transfer(transfer).await.map_err(|_| DispatchError::NotDurable)?;
+            if pending.is_none() {
+                return Ok(GiftOutcome::Duplicate);
+            }
         }
         Ok(self.finish(from, to, amount, transfer).await)
     }
@@ -71,7 +87,7 @@ impl Coordinator {
         for _ in 0..ATTEMPTS {
             let received = self.step(to, None, Command::ReceiveGift { from, amount, transfer }).await;
             let closing = match received {
-                Ok(Ok(())) => Command::SettleTransfer { transfer },
+                Ok(Ok(_)) => Command::SettleTransfer { transfer },
                 Ok(Err(_)) => Command::RefundTransfer { transfer },
                 Err(err) => {
                     tracing::warn!(error = %err, transfer, "gift step 2 failed; retrying");
@@ -99,26 +115,29 @@ impl Coordinator {
     }
 
     /// One step: a command to one user, waited on until durable. The inner
-    /// result is the game's answer.
-    async fn step(
+    /// result is the game's answer: the events it applied (none for a
+    /// repeated step), or the refusal.
+    pub(crate) async fn step(
         &self,
         user_id: UserId,
         update_id: Option<UpdateId>,
         command: Command,
-    ) -> Result<Result<(), RuleError>, DispatchError> {
+    ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
         let envelope = Envelope { user_id, update_id, command };
         let dispatched = self
             .router
             .dispatch(envelope, |_, outcome| match outcome {
                 Outcome::Refused(refusal) => Err(refusal.clone()),
-                _ => Ok(()),
+                Outcome::Applied(events) => Ok(events.to_vec()),
+                Outcome::Duplicate | Outcome::Viewed => Ok(Vec::new()),
             })
             .await?;
         dispatched.durable.wait().await?;
         Ok(dispatched.reply)
     }
 
-    /// Finishes every transfer a crash left in flight; returns how many.
+    /// Finishes every gift and purchase a crash left in flight; returns
+    /// how many.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let pending = self.store.pending_transfers().await?;
         for transfer in &pending {
@@ -126,7 +145,13 @@ impl Coordinator {
             let outcome = self.finish(transfer.from, transfer.to, amount, transfer.transfer).await;
             tracing::info!(transfer = transfer.transfer, ?outcome, "recovered gift");
         }
-        Ok(pending.len())
+        let purchases = self.store.pending_purchases().await?;
+        for (purchase, user, item) in &purchases {
+            let outcome = self.finish_purchase(*user, *purchase, item).await;
+            tracing::info!(purchase, ?outcome, "recovered purchase");
+        }
+        let units = self.settle_stale_reservations().await?;
+        Ok(pending.len() + purchases.len() + units)
     }
 
     /// The store the sagas log to, for read-only screens.

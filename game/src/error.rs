@@ -1,5 +1,6 @@
 use crate::content::Missing;
 use crate::ids::ItemId;
+use crate::shop::Currency;
 
 /// Why a command was refused. A refused command changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,4 +37,20 @@ pub enum RuleError {
     DailyReactionLimit { limit: u32 },
     #[error("reaction already rewarded")]
     AlreadyRewarded,
+    #[error("no such item in the shop: {0}")]
+    UnknownShopItem(String),
+    #[error("this item is not on sale now")]
+    NotOnSale,
+    #[error("this item is not sold for {0:?}")]
+    NotSoldFor(Currency),
+    #[error("this item can be bought only once")]
+    AlreadyOwned,
+    #[error("sold out")]
+    SoldOut,
+    #[error("the price has changed; it is now {price}")]
+    PriceChanged { price: u64 },
+    #[error("at most {max} purchase attempts an hour")]
+    TooManyPurchaseAttempts { max: u32 },
+    #[error("no such payment")]
+    UnknownCharge,
 }

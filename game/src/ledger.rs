@@ -59,6 +59,14 @@ reasons! {
     AchievementReward => "achievement_reward",
     /// A completed mission's reward.
     MissionReward => "mission_reward",
+    /// Paid for a shop item.
+    Purchase => "purchase",
+    /// A purchase that could not be completed, paid back.
+    PurchaseRefund => "purchase_refund",
+    /// Besitos a shop item gives.
+    ShopReward => "shop_reward",
+    /// Besitos a refunded Stars purchase had given, taken back.
+    RefundReversal => "refund_reversal",
 }
 
 impl Reason {

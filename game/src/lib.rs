@@ -25,6 +25,7 @@ mod ids;
 mod ledger;
 mod progression;
 mod rules;
+pub mod shop;
 mod state;
 pub mod story;
 
@@ -32,7 +33,8 @@ pub use error::RuleError;
 pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
+pub use shop::Currency;
 pub use state::{
-    AppliedUpdates, DailyGiftStreak, MissionProgress, PendingTransfer, Profile, Progress, StoryProgress, UserState,
-    Wallet,
+    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Profile, Progress, StarsCharge,
+    StoryProgress, UserState, Wallet,
 };

@@ -7,7 +7,7 @@ use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
-use crate::{economy, progression, story};
+use crate::{economy, progression, shop, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +71,39 @@ pub enum Command {
     RefundTransfer {
         transfer: i64,
     },
+    /// COMPRAR_ITEM step 1 (buyer): every check, then the price in besitos
+    /// is paid into the shop and purchase `purchase` stays open.
+    StartPurchase {
+        purchase: i64,
+        item: String,
+    },
+    /// Last step (buyer): the item and its unlocks; idempotent.
+    FulfilPurchase {
+        purchase: i64,
+    },
+    /// Compensation (buyer): a later step failed; the besitos come back;
+    /// idempotent, and a no-op once the purchase was fulfilled.
+    AbortPurchase {
+        purchase: i64,
+    },
+    /// The player asks to pay `item` in Telegram Stars: checked and counted
+    /// as an attempt before the bot sends the invoice.
+    RequestInvoice {
+        item: String,
+    },
+    /// Telegram took `stars` for `item` (charge `charge`): the item is
+    /// granted, once per charge.
+    PayWithStars {
+        charge: String,
+        purchase: i64,
+        item: String,
+        stars: u32,
+    },
+    /// The Stars of `charge` went back to the player: what the item gave is
+    /// taken back as far as possible; once per charge.
+    RefundStars {
+        charge: String,
+    },
 }
 
 impl Command {
@@ -93,6 +126,12 @@ impl Command {
             Command::ReceiveGift { .. } => "receive_gift",
             Command::SettleTransfer { .. } => "settle_transfer",
             Command::RefundTransfer { .. } => "refund_transfer",
+            Command::StartPurchase { .. } => "start_purchase",
+            Command::FulfilPurchase { .. } => "fulfil_purchase",
+            Command::AbortPurchase { .. } => "abort_purchase",
+            Command::RequestInvoice { .. } => "request_invoice",
+            Command::PayWithStars { .. } => "pay_with_stars",
+            Command::RefundStars { .. } => "refund_stars",
         }
     }
 }
@@ -178,6 +217,32 @@ pub enum Event {
     TransferClosed {
         transfer: i64,
     },
+    /// A purchase was attempted at this unix second (for the rate limit).
+    PurchaseAttempted {
+        at: i64,
+    },
+    /// The buyer paid `besitos` for `item`; the purchase is open.
+    PurchaseOpened {
+        purchase: i64,
+        item: String,
+        besitos: i64,
+    },
+    /// The purchase ended: the item delivered, or the besitos returned.
+    PurchaseClosed {
+        purchase: i64,
+        item: String,
+        besitos: i64,
+        completed: bool,
+    },
+    StarsPaid {
+        charge: String,
+        purchase: i64,
+        item: String,
+        stars: u32,
+    },
+    StarsRefunded {
+        charge: String,
+    },
 }
 
 /// Something a reward makes available to one player.
@@ -205,6 +270,8 @@ pub struct Rules {
     /// The VIP channel: reactions there pay from the content's `vip_post`
     /// table, everywhere else from `free_post`.
     pub vip_channel: Option<i64>,
+    /// Purchase attempts (in besitos or Stars) a player may make per hour.
+    pub max_purchase_attempts_per_hour: u32,
 }
 
 impl Default for Rules {
@@ -216,6 +283,7 @@ impl Default for Rules {
             max_gift: 1_000,
             max_gifts_per_day: 10,
             vip_channel: None,
+            max_purchase_attempts_per_hour: 5,
         }
     }
 }
@@ -343,6 +411,12 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         | Command::ReceiveGift { .. }
         | Command::SettleTransfer { .. }
         | Command::RefundTransfer { .. } => economy::decide(state, command, ctx, journal),
+        Command::StartPurchase { .. }
+        | Command::FulfilPurchase { .. }
+        | Command::AbortPurchase { .. }
+        | Command::RequestInvoice { .. }
+        | Command::PayWithStars { .. }
+        | Command::RefundStars { .. } => shop::decide(state, command, ctx, journal),
     }
 }
 

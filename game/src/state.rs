@@ -77,6 +77,30 @@ pub struct Progress {
     pub reactions_paid_today: (i64, u32),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
+    /// Purchases paid and not yet delivered or refunded (saga in flight).
+    pub purchases_open: BTreeMap<i64, OpenPurchase>,
+    /// Unix seconds of recent purchase attempts, for the hourly limit;
+    /// older ones are dropped as new ones come.
+    pub purchase_attempts: Vec<i64>,
+    /// Shop item id -> times bought (and not refunded).
+    pub bought: BTreeMap<String, u32>,
+    /// Telegram Stars payments applied, by `telegram_payment_charge_id`:
+    /// what makes a re-delivered `successful_payment` grant once.
+    pub stars_charges: BTreeMap<String, StarsCharge>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenPurchase {
+    pub item: String,
+    pub besitos: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StarsCharge {
+    pub purchase: i64,
+    pub item: String,
+    pub stars: u32,
+    pub refunded: bool,
 }
 
 /// How far a mission is in its current period (a day, a week, or forever).
@@ -239,6 +263,37 @@ impl UserState {
             }
             Event::TransferClosed { transfer } => {
                 self.progress.transfers_out.remove(transfer);
+            }
+            Event::PurchaseAttempted { at } => {
+                let attempts = &mut self.progress.purchase_attempts;
+                attempts.retain(|&earlier| earlier > at - 60 * 60);
+                attempts.push(*at);
+            }
+            Event::PurchaseOpened { purchase, item, besitos } => {
+                let open = OpenPurchase { item: item.clone(), besitos: *besitos };
+                self.progress.purchases_open.insert(*purchase, open);
+            }
+            Event::PurchaseClosed { purchase, item, completed, .. } => {
+                self.progress.purchases_open.remove(purchase);
+                if *completed {
+                    *self.progress.bought.entry(item.clone()).or_insert(0) += 1;
+                }
+            }
+            Event::StarsPaid { charge, purchase, item, stars } => {
+                *self.progress.bought.entry(item.clone()).or_insert(0) += 1;
+                let paid = StarsCharge { purchase: *purchase, item: item.clone(), stars: *stars, refunded: false };
+                self.progress.stars_charges.insert(charge.clone(), paid);
+            }
+            Event::StarsRefunded { charge } => {
+                if let Some(paid) = self.progress.stars_charges.get_mut(charge) {
+                    paid.refunded = true;
+                    if let Some(count) = self.progress.bought.get_mut(&paid.item) {
+                        *count -= 1;
+                        if *count == 0 {
+                            self.progress.bought.remove(&paid.item);
+                        }
+                    }
+                }
             }
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;

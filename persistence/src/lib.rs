@@ -20,5 +20,5 @@ mod write;
 
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
-pub use store::Store;
-pub use write::{AnalyticsEvent, OpenTransfer, PaidReaction, UserWrite};
+pub use store::{Reservation, ReservationStatus, Store};
+pub use write::{AnalyticsEvent, OpenTransfer, PaidReaction, PurchaseRow, PurchaseStatus, UserWrite};

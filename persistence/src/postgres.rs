@@ -4,7 +4,7 @@
 use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
-use crate::write::open_transfer;
+use crate::write::{currency_name, open_transfer};
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::{OpenTransfer, StoreError, UserWrite};
 
@@ -125,6 +125,34 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
     let closed: Vec<i64> = writes.iter().flat_map(|w| w.transfers_closed.iter().copied()).collect();
     if !closed.is_empty() {
         sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ANY($1)").bind(closed).execute(&mut *tx).await?;
+    }
+
+    // Postgres refuses to touch a row twice in one statement: the last
+    // status of each purchase in the batch is the one to write.
+    let mut purchases = std::collections::BTreeMap::new();
+    for row in writes.iter().flat_map(|w| w.purchases.iter()) {
+        purchases.insert(row.purchase, row);
+    }
+    if !purchases.is_empty() {
+        let rows: Vec<_> = purchases.into_values().collect();
+        sqlx::query(
+            "INSERT INTO purchases
+                 (purchase_id, user_id, item_id, currency, amount, status, charge_id, created_at, updated_at)
+             SELECT p.*, p.at FROM UNNEST($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+                 $6::text[], $7::text[], $8::bigint[]) AS p(id, user_id, item, currency, amount, status, charge, at)
+             ON CONFLICT (purchase_id) DO UPDATE SET status = EXCLUDED.status,
+                 charge_id = COALESCE(EXCLUDED.charge_id, purchases.charge_id), updated_at = EXCLUDED.updated_at",
+        )
+        .bind(rows.iter().map(|p| p.purchase).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.user.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.item.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| currency_name(p.currency)).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.amount).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.status.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.charge.as_deref()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|p| p.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
     }
 
     let reactions: Vec<_> = writes.iter().flat_map(|w| w.reactions.iter().map(move |r| (w.user_id.0, r))).collect();

@@ -4,7 +4,7 @@
 use dianabot_game::UserState;
 use sqlx::SqlitePool;
 
-use crate::write::open_transfer;
+use crate::write::{currency_name, open_transfer};
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::{OpenTransfer, StoreError, UserWrite};
 
@@ -27,6 +27,13 @@ pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<
         .await?;
     stored.into_state(user_id, inventory).map(Some)
 }
+
+/// One purchase row in, or its new status.
+const UPSERT_PURCHASE: &str = "INSERT INTO purchases
+        (purchase_id, user_id, item_id, currency, amount, status, charge_id, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+    ON CONFLICT (purchase_id) DO UPDATE SET status = excluded.status,
+        charge_id = COALESCE(excluded.charge_id, purchases.charge_id), updated_at = excluded.updated_at";
 
 pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
@@ -99,6 +106,19 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         }
         for transfer in &write.transfers_closed {
             sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ?").bind(transfer).execute(&mut *tx).await?;
+        }
+        for row in &write.purchases {
+            sqlx::query(UPSERT_PURCHASE)
+                .bind(row.purchase)
+                .bind(row.user.0)
+                .bind(&row.item)
+                .bind(currency_name(row.currency))
+                .bind(row.amount)
+                .bind(row.status.as_str())
+                .bind(&row.charge)
+                .bind(row.at)
+                .execute(&mut *tx)
+                .await?;
         }
         for reaction in &write.reactions {
             sqlx::query(

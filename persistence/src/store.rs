@@ -8,7 +8,40 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{OpenTransfer, StoreError, UserWrite, postgres, sqlite};
+use crate::{OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
+
+/// A unit of a limited item held for a purchase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reservation {
+    pub purchase: i64,
+    pub user: UserId,
+    /// Unix seconds after which it lapses unless sold; `None` while a saga
+    /// holds it (the saga or its recovery always sells or releases it).
+    pub expires_at: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReservationStatus {
+    Reserved,
+    Sold,
+    Released,
+}
+
+impl ReservationStatus {
+    fn parse(text: &str) -> Option<ReservationStatus> {
+        [ReservationStatus::Reserved, ReservationStatus::Sold, ReservationStatus::Released]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            ReservationStatus::Reserved => "reserved",
+            ReservationStatus::Sold => "sold",
+            ReservationStatus::Released => "released",
+        }
+    }
+}
 
 /// The database. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
@@ -80,6 +113,17 @@ impl Store {
         }
     }
 
+    /// Transfer `transfer`, if it is still in flight.
+    pub async fn pending_transfer(&self, transfer: i64) -> Result<Option<OpenTransfer>, StoreError> {
+        let sql = "SELECT transfer_id, from_user, to_user, amount, opened_at FROM pending_transfers
+                   WHERE transfer_id = $1";
+        let row: Option<(i64, i64, i64, i64, i64)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?,
+        };
+        Ok(row.map(crate::write::open_transfer))
+    }
+
     /// The id of the registered user with this Telegram username, if any
     /// (case-insensitive, as Telegram usernames are).
     pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserId>, StoreError> {
@@ -101,6 +145,105 @@ impl Store {
             Store::Sqlite(pool) => sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?,
         };
         Ok(rows)
+    }
+
+    /// Purchases in besitos a crash left between payment and delivery:
+    /// `(purchase, buyer, item)`, oldest first.
+    pub async fn pending_purchases(&self) -> Result<Vec<(i64, UserId, String)>, StoreError> {
+        let sql = "SELECT purchase_id, user_id, item_id FROM purchases WHERE status = 'pending' ORDER BY purchase_id";
+        let rows: Vec<(i64, i64, String)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
+        };
+        Ok(rows.into_iter().map(|(purchase, user, item)| (purchase, UserId(user), item)).collect())
+    }
+
+    /// The status of purchase `purchase`, if it was ever written.
+    pub async fn purchase_status(&self, purchase: i64) -> Result<Option<PurchaseStatus>, StoreError> {
+        let sql = "SELECT status FROM purchases WHERE purchase_id = $1";
+        let row: Option<(String,)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(purchase).fetch_optional(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(purchase).fetch_optional(pool).await?,
+        };
+        row.map(|(status,)| {
+            PurchaseStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("purchase {purchase} has status {status}")))
+        })
+        .transpose()
+    }
+
+    /// Units held by a saga (no expiry) whose purchase is over:
+    /// `(item, purchase, buyer, final status of the purchase)`.
+    pub async fn stale_reservations(&self) -> Result<Vec<(String, i64, UserId, PurchaseStatus)>, StoreError> {
+        let sql = "SELECT r.item_id, r.purchase_id, r.user_id, COALESCE(p.status, 'failed')
+                   FROM stock_reservations r LEFT JOIN purchases p ON p.purchase_id = r.purchase_id
+                   WHERE r.status = 'reserved' AND r.expires_at IS NULL
+                     AND (p.status IS NULL OR p.status <> 'pending')";
+        let rows: Vec<(String, i64, i64, String)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
+        };
+        rows.into_iter()
+            .map(|(item, purchase, user, status)| {
+                let status = PurchaseStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("purchase {purchase} has status {status}")))?;
+                Ok((item, purchase, UserId(user), status))
+            })
+            .collect()
+    }
+
+    /// The Stars purchase paid with Telegram charge `charge`: `(buyer,
+    /// purchase, item, status)`.
+    pub async fn purchase_by_charge(&self, charge: &str) -> Result<Option<(UserId, i64, String, String)>, StoreError> {
+        let sql = "SELECT user_id, purchase_id, item_id, status FROM purchases WHERE charge_id = $1";
+        let row: Option<(i64, i64, String, String)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(charge).fetch_optional(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(charge).fetch_optional(pool).await?,
+        };
+        Ok(row.map(|(user, purchase, item, status)| (UserId(user), purchase, item, status)))
+    }
+
+    /// Every unit of a limited item its keeper has handed out, with what
+    /// became of it.
+    pub async fn load_stock(&self, item: &str) -> Result<Vec<(Reservation, ReservationStatus)>, StoreError> {
+        let sql = "SELECT purchase_id, user_id, status, expires_at FROM stock_reservations WHERE item_id = $1";
+        let rows: Vec<(i64, i64, String, Option<i64>)> = match self {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(item).fetch_all(pool).await?,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(item).fetch_all(pool).await?,
+        };
+        rows.into_iter()
+            .map(|(purchase, user, status, expires_at)| {
+                let status = ReservationStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(format!("reservation {purchase} has status {status}")))?;
+                Ok((Reservation { purchase, user: UserId(user), expires_at }, status))
+            })
+            .collect()
+    }
+
+    /// Records what became of a unit of `item` for `purchase`.
+    pub async fn put_reservation(
+        &self,
+        item: &str,
+        reservation: &Reservation,
+        status: ReservationStatus,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO stock_reservations (purchase_id, item_id, user_id, status, expires_at, updated_at)
+                   VALUES ($1, $2, $3, $4, $5, $6)
+                   ON CONFLICT (purchase_id) DO UPDATE SET status = excluded.status,
+                       expires_at = excluded.expires_at, updated_at = excluded.updated_at";
+        let Reservation { purchase, user, expires_at } = *reservation;
+        match self {
+            Store::Postgres(pool) => {
+                let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
+                query.bind(expires_at).bind(now).execute(pool).await?;
+            }
+            Store::Sqlite(pool) => {
+                let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
+                query.bind(expires_at).bind(now).execute(pool).await?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether the database answers; for readiness probes.

@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::{
-    AppliedUpdates, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, UserId, UserState,
+    AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, UserId, UserState,
 };
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+
 
 /// The rows one user's change touches. Built from the state after the change
 /// and the events that made it; merged with later writes of the same user
@@ -31,7 +32,55 @@ pub struct UserWrite {
     pub transfers_opened: Vec<OpenTransfer>,
     /// Transfers of this user that finished (saga log rows to remove).
     pub transfers_closed: Vec<i64>,
+    /// Rows of `purchases` to insert or bring to a new status, in order.
+    pub purchases: Vec<PurchaseRow>,
     pub snapshot: Snapshot,
+}
+
+/// A purchase as the `purchases` table stores it; written again (same id)
+/// when its status changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseRow {
+    pub purchase: i64,
+    pub user: UserId,
+    pub item: String,
+    pub currency: Currency,
+    pub amount: i64,
+    pub status: PurchaseStatus,
+    pub charge: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurchaseStatus {
+    Pending,
+    Completed,
+    Failed,
+    Refunded,
+}
+
+impl PurchaseStatus {
+    pub fn parse(text: &str) -> Option<PurchaseStatus> {
+        [PurchaseStatus::Pending, PurchaseStatus::Completed, PurchaseStatus::Failed, PurchaseStatus::Refunded]
+            .into_iter()
+            .find(|status| status.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PurchaseStatus::Pending => "pending",
+            PurchaseStatus::Completed => "completed",
+            PurchaseStatus::Failed => "failed",
+            PurchaseStatus::Refunded => "refunded",
+        }
+    }
+}
+
+pub(crate) fn currency_name(currency: Currency) -> &'static str {
+    match currency {
+        Currency::Besitos => "besitos",
+        Currency::Stars => "stars",
+    }
 }
 
 /// A paid reaction, as the `reactions` table stores it.
@@ -99,6 +148,7 @@ impl UserWrite {
             reactions: Vec::new(),
             transfers_opened: Vec::new(),
             transfers_closed: Vec::new(),
+            purchases: Vec::new(),
             snapshot: encode_snapshot(state),
         };
         for event in events {
@@ -129,7 +179,58 @@ impl UserWrite {
                 | Event::DailyGiftClaimed { .. }
                 | Event::MissionProgressed { .. }
                 | Event::ReactionsPaidToday { .. }
+                | Event::PurchaseAttempted { .. }
                 | Event::TransferReceived { .. } => {}
+                Event::PurchaseOpened { purchase, item, besitos } => write.purchases.push(PurchaseRow {
+                    purchase: *purchase,
+                    user: state.id,
+                    item: item.clone(),
+                    currency: Currency::Besitos,
+                    amount: *besitos,
+                    status: PurchaseStatus::Pending,
+                    charge: None,
+                    at: now,
+                }),
+                Event::PurchaseClosed { purchase, item, besitos, completed } => {
+                    let status = if *completed { PurchaseStatus::Completed } else { PurchaseStatus::Failed };
+                    write.analytics.push(AnalyticsEvent { kind: status_event(status), subject: item.clone(), at: now });
+                    write.purchases.push(PurchaseRow {
+                        purchase: *purchase,
+                        user: state.id,
+                        item: item.clone(),
+                        currency: Currency::Besitos,
+                        amount: *besitos,
+                        status,
+                        charge: None,
+                        at: now,
+                    });
+                }
+                Event::StarsPaid { charge, purchase, item, stars } => {
+                    write.analytics.push(AnalyticsEvent { kind: "purchase_stars", subject: item.clone(), at: now });
+                    write.purchases.push(PurchaseRow {
+                        purchase: *purchase,
+                        user: state.id,
+                        item: item.clone(),
+                        currency: Currency::Stars,
+                        amount: i64::from(*stars),
+                        status: PurchaseStatus::Completed,
+                        charge: Some(charge.clone()),
+                        at: now,
+                    });
+                }
+                Event::StarsRefunded { charge } => {
+                    let paid = state.progress.stars_charges.get(charge);
+                    write.purchases.push(PurchaseRow {
+                        purchase: paid.map_or(0, |paid| paid.purchase),
+                        user: state.id,
+                        item: paid.map(|paid| paid.item.clone()).unwrap_or_default(),
+                        currency: Currency::Stars,
+                        amount: paid.map_or(0, |paid| i64::from(paid.stars)),
+                        status: PurchaseStatus::Refunded,
+                        charge: Some(charge.clone()),
+                        at: now,
+                    });
+                }
                 Event::TransferOpened { transfer, to, amount, .. } => write.transfers_opened.push(OpenTransfer {
                     transfer: *transfer,
                     from: state.id,
@@ -167,9 +268,17 @@ impl UserWrite {
         self.reactions.extend(later.reactions);
         self.transfers_opened.extend(later.transfers_opened);
         self.transfers_closed.extend(later.transfers_closed);
+        self.purchases.extend(later.purchases);
         if later.snapshot.version >= self.snapshot.version {
             self.snapshot = later.snapshot;
         }
+    }
+}
+
+fn status_event(status: PurchaseStatus) -> &'static str {
+    match status {
+        PurchaseStatus::Completed => "purchase_completed",
+        _ => "purchase_failed",
     }
 }
 

@@ -37,12 +37,39 @@ pub enum Action {
     Missions,
     Achievements,
     Ledger,
+    /// A shelf of the shop: `category` is a [`tag`] of its id (0 for every
+    /// shelf), `page` counts from 0.
+    Shop {
+        category: u32,
+        page: u8,
+    },
+    /// A shop item's details; `item` is a [`tag`] of its id.
+    ShopItem {
+        item: u32,
+    },
+    BuyWithBesitos {
+        item: u32,
+    },
+    BuyWithStars {
+        item: u32,
+    },
+}
+
+/// The short, stable tag of a content id that buttons carry (FNV-1a, as
+/// for story fragments): a button stays valid across reloads as long as
+/// its item exists, and never names another one.
+pub fn tag(id: &str) -> u32 {
+    dianabot_game::story::fragment_tag(id)
 }
 
 impl Action {
     fn encode(self) -> String {
         let fixed = match self {
             Action::Decide { fragment, choice } => return format!("d:{fragment:08x}:{choice}"),
+            Action::Shop { category, page } => return format!("sh:{category:08x}:{page}"),
+            Action::ShopItem { item } => return format!("si:{item:08x}"),
+            Action::BuyWithBesitos { item } => return format!("bb:{item:08x}"),
+            Action::BuyWithStars { item } => return format!("bs:{item:08x}"),
             Action::OnboardingNext => "o1",
             Action::Menu => "m",
             Action::Story => "s",
@@ -72,6 +99,19 @@ impl Action {
             let fragment = u32::from_str_radix(fragment, 16).ok()?;
             return Some(Action::Decide { fragment, choice: choice.parse().ok()? });
         }
+        if let Some(rest) = text.strip_prefix("sh:") {
+            let (category, page) = rest.split_once(':')?;
+            return Some(Action::Shop { category: hex_u32(category)?, page: page.parse().ok()? });
+        }
+        for (prefix, action) in [
+            ("si:", (|item| Action::ShopItem { item }) as fn(u32) -> Action),
+            ("bb:", |item| Action::BuyWithBesitos { item }),
+            ("bs:", |item| Action::BuyWithStars { item }),
+        ] {
+            if let Some(item) = text.strip_prefix(prefix) {
+                return Some(action(hex_u32(item)?));
+            }
+        }
         Some(match text {
             "o1" => Action::OnboardingNext,
             "m" => Action::Menu,
@@ -92,6 +132,25 @@ impl Action {
             _ => return None,
         })
     }
+}
+
+/// Exactly eight hex digits.
+fn hex_u32(text: &str) -> Option<u32> {
+    if text.len() != 8 {
+        return None;
+    }
+    u32::from_str_radix(text, 16).ok()
+}
+
+/// What a Stars invoice is for. Its payload (at most 128 bytes) carries
+/// these fields signed like buttons, so a payload edited or invented by a
+/// client is refused at pre-checkout and at payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoicePayload {
+    pub purchase: i64,
+    pub buyer: UserId,
+    pub item: String,
+    pub stars: u32,
 }
 
 /// Why a press was refused.
@@ -164,6 +223,36 @@ impl CallbackCodec {
         Action::decode(action).ok_or(CallbackError::Malformed)
     }
 
+    /// `i1|purchase|buyer|item|stars|tag`: at most 118 bytes for a 32-byte
+    /// item id.
+    pub fn sign_invoice(&self, payload: &InvoicePayload) -> String {
+        let body = format!(
+            "i1|{}|{}|{}|{}",
+            base36(payload.purchase as u64),
+            base36(payload.buyer.0 as u64),
+            payload.item,
+            payload.stars
+        );
+        format!("{body}|{}", hex(&self.tag(&body)))
+    }
+
+    pub fn verify_invoice(&self, data: &str) -> Result<InvoicePayload, CallbackError> {
+        let (body, tag) = data.rsplit_once('|').ok_or(CallbackError::Malformed)?;
+        let tag = unhex(tag).ok_or(CallbackError::Malformed)?;
+        let mut mac = HmacSha256::new_from_slice(&self.key).map_err(|_| CallbackError::Malformed)?;
+        mac.update(body.as_bytes());
+        mac.verify_truncated_left(&tag).map_err(|_| CallbackError::Forged)?;
+        let fields: Vec<&str> = body.split('|').collect();
+        let ["i1", purchase, buyer, item, stars] = fields[..] else { return Err(CallbackError::Malformed) };
+        let number = |text: &str| u64::from_str_radix(text, 36).map_err(|_| CallbackError::Malformed);
+        Ok(InvoicePayload {
+            purchase: number(purchase)? as i64,
+            buyer: UserId(number(buyer)? as i64),
+            item: item.to_owned(),
+            stars: stars.parse().map_err(|_| CallbackError::Malformed)?,
+        })
+    }
+
     fn tag(&self, body: &str) -> [u8; TAG_BYTES] {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(body.as_bytes());
@@ -233,6 +322,10 @@ mod tests {
             Action::Missions,
             Action::Achievements,
             Action::Ledger,
+            Action::Shop { category: u32::MAX, page: u8::MAX },
+            Action::ShopItem { item: u32::MAX },
+            Action::BuyWithBesitos { item: 0 },
+            Action::BuyWithStars { item: 7 },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");
@@ -256,6 +349,25 @@ mod tests {
         for junk in ["", "m", "m|1|2", "m|1|2|zz", "m|1|2|3|0000000000000000", "💥|💥|💥|💥"] {
             assert!(codec().decode(UserId(1), junk).is_err(), "{junk:?}");
         }
+    }
+
+    #[test]
+    fn invoice_payloads_fit_and_refuse_tampering() {
+        let payload =
+            InvoicePayload { purchase: i64::MAX, buyer: UserId(i64::MAX), item: "x".repeat(32), stars: 10_000 };
+        let signed = codec().sign_invoice(&payload);
+        assert!(signed.len() <= 128, "{signed}");
+        assert_eq!(codec().verify_invoice(&signed), Ok(payload));
+        let cheaper = codec().sign_invoice(&InvoicePayload {
+            purchase: 1,
+            buyer: UserId(2),
+            item: "rosa".into(),
+            stars: 50,
+        });
+        let tampered = cheaper.replacen("|50|", "|5|", 1);
+        assert_eq!(codec().verify_invoice(&tampered), Err(CallbackError::Forged));
+        assert!(codec().verify_invoice("i1|1|2|rosa|50").is_err());
+        assert!(CallbackCodec::new(b"another").verify_invoice(&cheaper).is_err());
     }
 
     #[test]

@@ -4,12 +4,18 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dianabot_actors::{Coordinator, DispatchError, GiftOutcome, Outcome, Router};
-use dianabot_game::UserState;
-use teloxide_core::types::Update;
+use dianabot_actors::{Coordinator, DispatchError, Envelope, GiftOutcome, Outcome, PurchaseOutcome, Router, unix_now};
+use dianabot_game::content::{Content, ShopItem};
+use dianabot_game::shop::price_at;
+use dianabot_game::{Command, Language, RuleError, UserState};
+use dianabot_persistence::PurchaseStatus;
+use teloxide_core::Bot;
+use teloxide_core::prelude::Requester;
+use teloxide_core::types::{TelegramTransactionId, Update, UserId as TelegramUserId};
 use tracing::Instrument;
 
 use crate::content::Reloader;
+use crate::telegram::callback::{InvoicePayload, tag};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::{Recipient, ReplyTo, Translation, Translator};
@@ -53,6 +59,9 @@ pub struct Intake {
     translator: Translator,
     reloader: Reloader,
     coordinator: Coordinator,
+    /// For the few calls whose answer decides what happens next (refunds);
+    /// everything else goes through `outbound`.
+    bot: Bot,
     stats: Arc<IntakeStats>,
 }
 
@@ -63,8 +72,9 @@ impl Intake {
         translator: Translator,
         reloader: Reloader,
         coordinator: Coordinator,
+        bot: Bot,
     ) -> Intake {
-        Intake { router, outbound, translator, reloader, coordinator, stats: Arc::default() }
+        Intake { router, outbound, translator, reloader, coordinator, bot, stats: Arc::default() }
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -138,6 +148,144 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
+            Translation::ShopItem { user_id, item, reply } => {
+                let content = self.router.content();
+                let Some(item) = shop_item(&content, item) else {
+                    return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
+                };
+                let left = self.coordinator.stock_left(item.id.as_str()).await;
+                let codec = self.translator.codec.clone();
+                let render = move |state: &UserState| {
+                    screens::item_details(state, Ui { codec: &codec, content: &content }, &item, left)
+                };
+                match self.router.view(user_id, render).await {
+                    Ok(rendered) => self.answer(reply, Some(rendered)),
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                }
+                Ok(Handled::Viewed)
+            }
+            Translation::Purchase { user_id, item, update_id, reply } => {
+                let content = self.router.content();
+                let Some(item) = shop_item(&content, item) else {
+                    return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
+                };
+                let outcome = self.coordinator.purchase(user_id, item.id.as_str(), update_id.0, Some(update_id)).await;
+                let outcome = match outcome {
+                    Ok(outcome) => outcome,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                let codec = self.translator.codec.clone();
+                let render = move |state: &UserState| {
+                    let ui = Ui { codec: &codec, content: &content };
+                    screens::purchase_report(state, ui, &item, &outcome)
+                };
+                if let Ok(rendered) = self.router.view(user_id, render).await {
+                    self.answer(reply, Some(rendered));
+                }
+                Ok(Handled::Durable)
+            }
+            Translation::RequestInvoice { user_id, item, update_id, chat_id, reply } => {
+                let content = self.router.content();
+                let Some(item) = shop_item(&content, item) else {
+                    return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
+                };
+                let command = Command::RequestInvoice { item: item.id.as_str().to_owned() };
+                let envelope = Envelope { user_id, update_id: Some(update_id), command };
+                let (codec, shown) = (self.translator.codec.clone(), content.clone());
+                let item_shown = item.clone();
+                let render = move |state: &UserState, outcome: Outcome<'_>| {
+                    let ui = Ui { codec: &codec, content: &shown };
+                    match outcome {
+                        Outcome::Applied(_) => Ok(state.language()),
+                        Outcome::Refused(refusal) => {
+                            let refused = PurchaseOutcome::Refused(refusal.clone());
+                            Err(Some(screens::purchase_report(state, ui, &item_shown, &refused)))
+                        }
+                        Outcome::Duplicate | Outcome::Viewed => Err(None),
+                    }
+                };
+                let dispatched = match self.router.dispatch(envelope, render).await {
+                    Ok(dispatched) => dispatched,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                dispatched.durable.wait().await?;
+                match dispatched.reply {
+                    Ok(language) => {
+                        let stars = price_at(&item, unix_now()).stars.unwrap_or_default();
+                        let invoice = InvoicePayload { purchase: update_id.0, buyer: user_id, item: item.id.as_str().to_owned(), stars };
+                        let (title, description) = screens::invoice_texts(language, &item);
+                        let payload = self.translator.codec.sign_invoice(&invoice);
+                        self.answer(reply, None);
+                        self.outbound.submit(OutboundRequest::SendInvoice { chat_id, title, description, payload, stars });
+                    }
+                    Err(rendered) => self.answer(reply, rendered),
+                }
+                Ok(Handled::Durable)
+            }
+            Translation::PreCheckout { query_id, checkout, language } => {
+                let verdict = match checkout {
+                    Ok(checkout) => match self.coordinator.pre_checkout(checkout).await {
+                        Ok(verdict) => verdict,
+                        Err(err) => {
+                            tracing::warn!(error = %err, "pre-checkout could not be checked");
+                            Err(RuleError::Malformed("the shop is busy; try again in a moment".to_owned()))
+                        }
+                    },
+                    Err(refusal) => Err(refusal),
+                };
+                if let Err(refusal) = &verdict {
+                    tracing::info!(%refusal, "pre-checkout declined");
+                }
+                let error = verdict.err().map(|refusal| screens::reason(language, &refusal));
+                self.outbound.submit(OutboundRequest::AnswerPreCheckout { query_id, error });
+                Ok(Handled::Durable)
+            }
+            Translation::StarsPaid { user_id, chat_id, update_id, payment, language } => {
+                let payment = match payment {
+                    Ok(payment) => payment,
+                    Err(refusal) => {
+                        tracing::error!(user_id = %user_id, %refusal, "a payment matches no invoice of ours");
+                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                        return Ok(Handled::Ignored);
+                    }
+                };
+                let Command::PayWithStars { item, .. } = &payment else { unreachable!("translated as a payment") };
+                let content = self.router.content();
+                let item = content.shop_item(item).cloned();
+                let applied = match self.coordinator.stars_paid(user_id, payment, Some(update_id)).await {
+                    Ok(applied) => applied,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                let codec = self.translator.codec.clone();
+                match (applied, item) {
+                    (Ok(events), Some(item)) if !events.is_empty() => {
+                        let render = move |state: &UserState| {
+                            screens::stars_paid(state, Ui { codec: &codec, content: &content }, &item)
+                        };
+                        if let Ok(rendered) = self.router.view(user_id, render).await {
+                            self.answer(ReplyTo::NewMessage { chat_id }, Some(rendered));
+                        }
+                    }
+                    (Ok(_), _) => tracing::info!(user_id = %user_id, "payment applied before; not granted again"),
+                    (Err(refusal), _) => {
+                        tracing::error!(user_id = %user_id, %refusal, "a paid item could not be granted; refund it");
+                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                    }
+                }
+                Ok(Handled::Durable)
+            }
+            Translation::RefundStars { charge, chat_id, language } => {
+                let result = self.refund(&charge).await;
+                if let Err(why) = &result {
+                    tracing::warn!(charge, why, "refund refused");
+                }
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refund_report(language, result)));
+                Ok(Handled::Ignored)
+            }
             Translation::Ledger { user_id, language, reply } => {
                 // The language the player chose, if they are known.
                 let language = self.router.view(user_id, |state| state.language()).await.unwrap_or(language);
@@ -202,6 +350,40 @@ impl Intake {
         }
     }
 
+    /// Gives back the Stars of `charge` (Telegram first: if it refuses,
+    /// nothing changes here), then takes back what the item gave. Returns
+    /// the buyer and the item, or why not.
+    async fn refund(&self, charge: &str) -> Result<(i64, String), String> {
+        let found = self.coordinator.store().purchase_by_charge(charge).await.map_err(|err| err.to_string())?;
+        let Some((buyer, purchase, item, status)) = found else {
+            return Err(format!("no payment with charge id {charge}"));
+        };
+        if status == PurchaseStatus::Refunded.as_str() {
+            return Err("already refunded".to_owned());
+        }
+        let charge_id = TelegramTransactionId(charge.to_owned());
+        if let Err(err) = self.bot.refund_star_payment(TelegramUserId(buyer.0 as u64), charge_id).await {
+            // Telegram refunded before a crash cut this short: finish here.
+            if !err.to_string().contains("CHARGE_ALREADY_REFUNDED") {
+                return Err(err.to_string());
+            }
+        }
+        match self.coordinator.refund_stars(buyer, charge, purchase, &item).await {
+            Ok(Ok(_)) => Ok((buyer.0, item)),
+            Ok(Err(refusal)) => Err(refusal.to_string()),
+            Err(err) => Err(err.to_string()),
+        }
+    }
+
+    /// A press that names nothing the shop has (a button from older content).
+    fn refuse_press(&self, reply: ReplyTo, refusal: RuleError) -> Handled {
+        if let ReplyTo::Edit { callback_query_id, .. } = reply {
+            let text = screens::reason(Language::default(), &refusal);
+            self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: Some(text), show_alert: true });
+        }
+        Handled::Ignored
+    }
+
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {
         match (reply, rendered) {
             (ReplyTo::NewMessage { chat_id }, Some(Rendered { text, keyboard })) => {
@@ -226,6 +408,11 @@ impl Intake {
             (ReplyTo::Nothing, _) | (ReplyTo::NewMessage { .. }, None) => {}
         }
     }
+}
+
+/// The shop item a button's tag names in `content`.
+fn shop_item(content: &Content, item: u32) -> Option<ShopItem> {
+    content.shop_items().find(|candidate| tag(candidate.id.as_str()) == item).cloned()
 }
 
 fn dead_letter() -> Handled {

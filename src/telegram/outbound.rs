@@ -53,9 +53,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use teloxide_core::payloads::{AnswerCallbackQuerySetters, EditMessageTextSetters, SendMessageSetters};
+use teloxide_core::payloads::{
+    AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, EditMessageTextSetters, SendMessageSetters,
+};
 use teloxide_core::prelude::Requester;
-use teloxide_core::types::{CallbackQueryId, ChatId, InlineKeyboardMarkup, MessageId, ParseMode};
+use teloxide_core::types::{
+    CallbackQueryId, ChatId, InlineKeyboardMarkup, LabeledPrice, MessageId, ParseMode, PreCheckoutQueryId,
+};
 use teloxide_core::{ApiError, Bot, RequestError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{Id as TaskId, JoinError, JoinSet};
@@ -108,14 +112,22 @@ pub enum OutboundRequest {
     /// answerCallbackQuery: not subject to per-chat pacing (Telegram expects it fast); it still
     /// counts toward the global rate.
     AnswerCallback { callback_query_id: String, text: Option<String>, show_alert: bool },
+    /// sendInvoice in Telegram Stars (XTR, one price, no provider): an
+    /// answer to the player's "pay with Stars", so interactive.
+    SendInvoice { chat_id: i64, title: String, description: String, payload: String, stars: u32 },
+    /// answerPreCheckoutQuery: ok when `error` is `None`. Telegram waits at
+    /// most 10 s for it, so it shares the callbacks' unpaced lane.
+    AnswerPreCheckout { query_id: String, error: Option<String> },
 }
 
 impl OutboundRequest {
     /// The chat the request writes to; `None` for callback answers.
     pub fn chat_id(&self) -> Option<i64> {
         match self {
-            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => Some(*chat_id),
-            OutboundRequest::AnswerCallback { .. } => None,
+            OutboundRequest::Send { chat_id, .. }
+            | OutboundRequest::Edit { chat_id, .. }
+            | OutboundRequest::SendInvoice { chat_id, .. } => Some(*chat_id),
+            OutboundRequest::AnswerCallback { .. } | OutboundRequest::AnswerPreCheckout { .. } => None,
         }
     }
 
@@ -125,6 +137,8 @@ impl OutboundRequest {
             OutboundRequest::Send { .. } => "sendMessage",
             OutboundRequest::Edit { .. } => "editMessageText",
             OutboundRequest::AnswerCallback { .. } => "answerCallbackQuery",
+            OutboundRequest::SendInvoice { .. } => "sendInvoice",
+            OutboundRequest::AnswerPreCheckout { .. } => "answerPreCheckoutQuery",
         }
     }
 
@@ -132,7 +146,10 @@ impl OutboundRequest {
     pub fn is_interactive(&self) -> bool {
         match self {
             OutboundRequest::Send { priority, .. } => *priority == Priority::Interactive,
-            OutboundRequest::Edit { .. } | OutboundRequest::AnswerCallback { .. } => true,
+            OutboundRequest::Edit { .. }
+            | OutboundRequest::AnswerCallback { .. }
+            | OutboundRequest::SendInvoice { .. }
+            | OutboundRequest::AnswerPreCheckout { .. } => true,
         }
     }
 
@@ -511,12 +528,14 @@ impl Scheduler {
     /// Queues a submission in its lane, coalescing edits.
     fn accept(&mut self, queued: Queued) {
         let chat_id = match &queued.request {
-            OutboundRequest::AnswerCallback { .. } => {
+            OutboundRequest::AnswerCallback { .. } | OutboundRequest::AnswerPreCheckout { .. } => {
                 self.callbacks.push_back(queued);
                 self.waiting += 1;
                 return;
             }
-            OutboundRequest::Send { chat_id, .. } | OutboundRequest::Edit { chat_id, .. } => *chat_id,
+            OutboundRequest::Send { chat_id, .. }
+            | OutboundRequest::Edit { chat_id, .. }
+            | OutboundRequest::SendInvoice { chat_id, .. } => *chat_id,
         };
         let interactive = queued.request.is_interactive();
         // No record means nothing queued, nothing in flight and no pacing
@@ -838,6 +857,19 @@ async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestErro
                 bot.answer_callback_query(CallbackQueryId(callback_query_id.clone())).show_alert(*show_alert);
             if let Some(text) = text {
                 call = call.text(text.as_str());
+            }
+            call.await.map(drop)
+        }
+        OutboundRequest::SendInvoice { chat_id, title, description, payload, stars } => {
+            let price = LabeledPrice { label: title.clone(), amount: *stars };
+            bot.send_invoice(ChatId(*chat_id), title.as_str(), description.as_str(), payload.as_str(), "XTR", [price])
+                .await
+                .map(drop)
+        }
+        OutboundRequest::AnswerPreCheckout { query_id, error } => {
+            let mut call = bot.answer_pre_checkout_query(PreCheckoutQueryId(query_id.clone()), error.is_none());
+            if let Some(error) = error {
+                call = call.error_message(error.as_str());
             }
             call.await.map(drop)
         }

@@ -2,9 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use dianabot_actors::Envelope;
+use dianabot_actors::{Envelope, PreCheckout};
 use dianabot_game::{Besitos, Command, Language, PostRef, RuleError, UpdateId, UserId};
-use teloxide_core::types::{MaybeAnonymousUser, ReactionType, Update, UpdateKind, User};
+use teloxide_core::types::{
+    MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
+};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
 use crate::telegram::screens::Screen;
@@ -26,6 +28,26 @@ pub enum Translation {
         giver: String,
         language: Language,
     },
+    /// A shop item's page; `item` is the tag its button carries.
+    ShopItem { user_id: UserId, item: u32, reply: ReplyTo },
+    /// COMPRAR_ITEM in besitos: a saga with the item's stock keeper.
+    Purchase { user_id: UserId, item: u32, update_id: UpdateId, reply: ReplyTo },
+    /// The player chose to pay in Stars: checked, then an invoice is sent.
+    RequestInvoice { user_id: UserId, item: u32, update_id: UpdateId, chat_id: i64, reply: ReplyTo },
+    /// A `pre_checkout_query`: what its signed payload asks, or why it is
+    /// declined before the game is asked.
+    PreCheckout { query_id: String, checkout: Result<PreCheckout, RuleError>, language: Language },
+    /// A `successful_payment`: the command that grants it, or why the
+    /// payment cannot be matched to an invoice of ours.
+    StarsPaid {
+        user_id: UserId,
+        chat_id: i64,
+        update_id: UpdateId,
+        payment: Result<Command, RuleError>,
+        language: Language,
+    },
+    /// An operator refunds a Stars payment: `/refund <charge id>`.
+    RefundStars { charge: String, chat_id: i64, language: Language },
     /// The player's recent ledger entries (read from the store).
     Ledger { user_id: UserId, language: Language, reply: ReplyTo },
     /// An operator asks to reload the content files.
@@ -86,6 +108,15 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
             if user.is_bot {
                 return Translation::Ignore("message from a bot");
             }
+            if let Some(payment) = message.successful_payment() {
+                return Translation::StarsPaid {
+                    user_id: user_id(user),
+                    chat_id: message.chat.id.0,
+                    update_id: UpdateId(i64::from(update.id.0)),
+                    payment: paid(codec, user_id(user), payment),
+                    language: Language::from_code(user.language_code.as_deref()),
+                };
+            }
             let Some(text) = message.text() else { return Translation::Ignore("message without text") };
             let (user_id, reply) = (user_id(user), ReplyTo::NewMessage { chat_id: message.chat.id.0 });
             let view = |screen| Translation::View { user_id, screen, reply: reply.clone() };
@@ -114,6 +145,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     reply,
                 },
                 Some("vip") => view(Screen::Vip),
+                Some("shop" | "tienda") => view(Screen::Shop { category: 0, page: 0 }),
                 Some("missions" | "misiones") => view(Screen::Missions),
                 Some("ledger" | "movimientos") => {
                     Translation::Ledger { user_id, language: Language::from_code(user.language_code.as_deref()), reply }
@@ -144,6 +176,19 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     chat_id: message.chat.id.0,
                     language: Language::from_code(user.language_code.as_deref()),
                 },
+                Some("refund") if translator.admins.contains(&user_id.0) => {
+                    let language = Language::from_code(user.language_code.as_deref());
+                    let chat_id = message.chat.id.0;
+                    let mut words = text.split_whitespace().skip(1);
+                    match (words.next(), words.next()) {
+                        (Some(charge), None) => Translation::RefundStars { charge: charge.to_owned(), chat_id, language },
+                        _ => Translation::Refuse {
+                            chat_id,
+                            language,
+                            refusal: RuleError::Malformed("usage: /refund <telegram_payment_charge_id>".to_owned()),
+                        },
+                    }
+                }
                 Some(command @ ("grant" | "deduct" | "grantvip")) if translator.admins.contains(&user_id.0) => {
                     let language = Language::from_code(user.language_code.as_deref());
                     let chat_id = message.chat.id.0;
@@ -201,6 +246,17 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     return Translation::Ledger { user_id, language, reply };
                 }
                 Action::Achievements => Screen::Achievements,
+                Action::Shop { category, page } => Screen::Shop { category, page },
+                Action::ShopItem { item } => return Translation::ShopItem { user_id, item, reply },
+                Action::BuyWithBesitos { item } => {
+                    let update_id = UpdateId(i64::from(update.id.0));
+                    return Translation::Purchase { user_id, item, update_id, reply };
+                }
+                Action::BuyWithStars { item } => {
+                    let update_id = UpdateId(i64::from(update.id.0));
+                    let chat_id = message.chat().id.0;
+                    return Translation::RequestInvoice { user_id, item, update_id, chat_id, reply };
+                }
                 Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,
                 Action::Menu => Screen::Menu,
@@ -235,9 +291,48 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 reply: ReplyTo::Nothing,
             }
         }
+        UpdateKind::PreCheckoutQuery(query) => Translation::PreCheckout {
+            query_id: query.id.0.clone(),
+            checkout: pre_checkout(codec, query),
+            language: Language::from_code(query.from.language_code.as_deref()),
+        },
         UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
         _ => Translation::Ignore("update kind not handled"),
     }
+}
+
+/// What a pre-checkout asks for, if it matches the signed invoice it pays:
+/// same buyer, Stars, the invoice's amount.
+fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCheckout, RuleError> {
+    let invoice = codec.verify_invoice(&query.invoice_payload).map_err(|_| invalid_invoice())?;
+    if invoice.buyer != user_id(&query.from) {
+        return Err(invalid_invoice());
+    }
+    if query.currency != "XTR" {
+        return Err(RuleError::Malformed(format!("the price is in Telegram Stars (XTR), not {}", query.currency)));
+    }
+    if query.total_amount != invoice.stars {
+        return Err(RuleError::PriceChanged { price: u64::from(invoice.stars) });
+    }
+    Ok(PreCheckout { buyer: invoice.buyer, purchase: invoice.purchase, item: invoice.item, stars: invoice.stars })
+}
+
+/// The grant a `successful_payment` is owed, if it pays an invoice of ours.
+fn paid(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Result<Command, RuleError> {
+    let invoice = codec.verify_invoice(&payment.invoice_payload).map_err(|_| invalid_invoice())?;
+    if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
+        return Err(invalid_invoice());
+    }
+    Ok(Command::PayWithStars {
+        charge: payment.telegram_payment_charge_id.0.clone(),
+        purchase: invoice.purchase,
+        item: invoice.item,
+        stars: invoice.stars,
+    })
+}
+
+fn invalid_invoice() -> RuleError {
+    RuleError::Malformed("this invoice is not valid; ask for a new one from the shop".to_owned())
 }
 
 /// `/regalar @usuario 10` or `/regalar 12345 10`.

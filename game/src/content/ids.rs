@@ -87,6 +87,10 @@ content_id!(
     ShopItemId
 );
 content_id!(
+    /// A shelf of the shop (`[[category]]` of `shop.toml`).
+    CategoryId
+);
+content_id!(
     /// An experience of `experiences.toml`.
     ExperienceId
 );

@@ -32,13 +32,13 @@ mod validate;
 use std::collections::BTreeMap;
 
 pub use ids::{
-    AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MAX_ID_LEN, MissionId, ShopItemId,
-    is_valid_id,
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MAX_ID_LEN, MissionId,
+    ShopItemId, is_valid_id,
 };
 pub use model::{
-    Achievement, COUNTERS, Component, ComponentKind, Condition, Cost, Decision, Experience, Fragment, Goal, Item,
-    Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward,
-    ShopItem, Text,
+    Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
+    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
+    ReactionTarget, Requirement, Reward, ShopItem, Text, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
@@ -60,6 +60,7 @@ pub struct Content {
     achievements: BTreeMap<AchievementId, Achievement>,
     missions: BTreeMap<MissionId, Mission>,
     shop: BTreeMap<ShopItemId, ShopItem>,
+    categories: BTreeMap<CategoryId, Category>,
     experiences: BTreeMap<ExperienceId, Experience>,
     reactions: ReactionRewards,
     /// Where each value was read; kept for problems found after reading.
@@ -92,6 +93,7 @@ impl Content {
             achievements: draft.achievements,
             missions: draft.missions,
             shop: draft.shop,
+            categories: draft.categories,
             experiences: draft.experiences,
             reactions: draft.reactions,
             source: draft.source,
@@ -195,6 +197,15 @@ impl Content {
 
     pub fn shop_items(&self) -> impl Iterator<Item = &ShopItem> {
         self.shop.values()
+    }
+
+    /// Shelves of the shop, in id order.
+    pub fn categories(&self) -> impl Iterator<Item = &Category> {
+        self.categories.values()
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.get(id)
     }
 
     pub fn experience(&self, id: &str) -> Option<&Experience> {

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId};
+use super::ids::{AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId};
 use crate::ids::{ItemId, Language};
 
 /// The number of story levels; levels `1..=MAX_LEVEL` must all be defined.
@@ -252,6 +252,9 @@ pub struct ShopItem {
     pub id: ShopItemId,
     pub name: Text,
     pub description: Text,
+    /// The shelf it is shown on (a `[[category]]` of `shop.toml`).
+    pub category: CategoryId,
+    pub rarity: Rarity,
     pub price: Price,
     /// What the buyer receives.
     pub rewards: Reward,
@@ -261,6 +264,49 @@ pub struct ShopItem {
     pub stock: Option<u32>,
     /// Shown only to players a reward has unlocked it for.
     pub hidden: bool,
+    /// Bought at most once per player.
+    pub unique: bool,
+    /// When it is on sale (unix seconds, either end open).
+    pub available: Window,
+    pub discount: Option<Discount>,
+    /// What the bot offers right after a purchase of this item.
+    pub follow_up: Option<FollowUp>,
+}
+
+/// A shelf of the shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    pub id: CategoryId,
+    pub name: Text,
+}
+
+/// A span of time, unix seconds; `None` leaves that end open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Window {
+    pub from: Option<i64>,
+    /// Exclusive.
+    pub until: Option<i64>,
+}
+
+impl Window {
+    pub fn contains(&self, now: i64) -> bool {
+        self.from.is_none_or(|from| now >= from) && self.until.is_none_or(|until| now < until)
+    }
+}
+
+/// A price cut in percent, until an instant (or for good).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discount {
+    /// 1 to 99.
+    pub percent: u8,
+    pub until: Option<i64>,
+}
+
+/// A contextual offer shown after a purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub item: ShopItemId,
+    pub text: Text,
 }
 
 /// The kinds of content a reaction can be on, each with its own pay table.

@@ -11,6 +11,8 @@ pub enum Entity {
     Achievement,
     Mission,
     ShopItem,
+    /// A shelf of the shop (`[[category]]`).
+    Category,
     Experience,
     /// A component inside the same experience (`after = [...]`).
     Component,
@@ -25,6 +27,7 @@ impl Entity {
             Entity::Achievement => "achievement",
             Entity::Mission => "mission",
             Entity::ShopItem => "shop item",
+            Entity::Category => "shop category",
             Entity::Experience => "experience",
             Entity::Component => "component",
         }

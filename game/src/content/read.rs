@@ -18,17 +18,56 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::ids::{
-    AchievementId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId, is_valid_id,
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId,
+    is_valid_id,
 };
 use super::model::{
-    Achievement, COUNTERS, Component, ComponentKind, Condition, Cost, Decision, Experience, Fragment, Goal, Item,
-    Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward,
-    ShopItem, Text,
+    Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
+    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
+    ReactionTarget, Requirement, Reward, ShopItem, Text, Window,
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
 
 type Value<'i> = Spanned<DeValue<'i>>;
+
+const RARITIES: [(&str, Rarity); 4] = [
+    ("common", Rarity::Common),
+    ("rare", Rarity::Rare),
+    ("epic", Rarity::Epic),
+    ("legendary", Rarity::Legendary),
+];
+
+/// Unix seconds of a TOML date or offset date-time; `None` for local
+/// date-times and bare times, which do not name one instant.
+fn unix_seconds(datetime: &toml_datetime::Datetime) -> Option<i64> {
+    let date = datetime.date?;
+    let (seconds_of_day, offset_minutes) = match (datetime.time, datetime.offset) {
+        (None, None) => (0, 0),
+        (Some(time), Some(offset)) => {
+            let offset = match offset {
+                toml_datetime::Offset::Z => 0,
+                toml_datetime::Offset::Custom { minutes } => i64::from(minutes),
+            };
+            let seconds = i64::from(time.hour) * 3600 + i64::from(time.minute) * 60;
+            (seconds + i64::from(time.second.unwrap_or(0)), offset)
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
+    Some(days * 86_400 + seconds_of_day - offset_minutes * 60)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
+/// `days_from_civil`).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let year = if month <= 2 { year - 1 } else { year };
+    let era = year.div_euclid(400);
+    let year_of_era = year - era * 400;
+    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
 
 /// A place in the content: file (index into [`SourceMap::files`]), line and
 /// key path.
@@ -108,6 +147,7 @@ pub(super) struct Draft {
     pub achievements: BTreeMap<AchievementId, Achievement>,
     pub missions: BTreeMap<MissionId, Mission>,
     pub shop: BTreeMap<ShopItemId, ShopItem>,
+    pub categories: BTreeMap<CategoryId, Category>,
     pub experiences: BTreeMap<ExperienceId, Experience>,
     pub reactions: ReactionRewards,
     pub source: SourceMap,
@@ -947,18 +987,12 @@ impl Cx<'_> {
 
     fn items(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["item"], ProblemKind::UnknownKey);
-        let rarities = [
-            ("common", Rarity::Common),
-            ("rare", Rarity::Rare),
-            ("epic", Rarity::Epic),
-            ("legendary", Rarity::Legendary),
-        ];
         for (id, span, tbl) in self.entities(root, "item") {
             self.keys(&tbl, &["id", "name", "description", "rarity"], ProblemKind::UnknownKey);
             let name = self.text(&tbl, "name");
             let description = self.text(&tbl, "description");
             let rarity = match tbl.get("rarity") {
-                Some(value) => self.choice(value, &tbl.child("rarity"), &rarities).unwrap_or(Rarity::Common),
+                Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
                 None => Rarity::Common,
             };
             let item = Item { id: ItemId(id.clone()), name, description, rarity };
@@ -1015,12 +1049,49 @@ impl Cx<'_> {
     }
 
     fn shop(&mut self, root: &Tbl<'_, '_>) {
-        self.keys(root, &["shop_item"], ProblemKind::UnknownKey);
+        self.keys(root, &["category", "shop_item"], ProblemKind::UnknownKey);
+        for (id, span, tbl) in self.entities(root, "category") {
+            self.keys(&tbl, &["id", "name"], ProblemKind::UnknownKey);
+            let category = Category { id: CategoryId(id.clone()), name: self.text(&tbl, "name") };
+            let mut categories = std::mem::take(&mut self.draft.categories);
+            self.insert(&mut categories, id, &span, &tbl.path, category);
+            self.draft.categories = categories;
+        }
         for (id, span, tbl) in self.entities(root, "shop_item") {
-            let allowed = ["id", "name", "description", "price", "rewards", "requires", "stock", "hidden"];
+            let allowed = [
+                "id",
+                "name",
+                "description",
+                "category",
+                "rarity",
+                "price",
+                "rewards",
+                "requires",
+                "stock",
+                "hidden",
+                "unique",
+                "available",
+                "discount",
+                "follow_up",
+            ];
             self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
             let name = self.text(&tbl, "name");
             let description = self.text(&tbl, "description");
+            let category = match self.required(&tbl, "category") {
+                Some(value) => {
+                    let path = tbl.child("category");
+                    let id = self.id_at(value, &path, ProblemKind::WrongType);
+                    if let Some(id) = &id {
+                        self.reference(Entity::Category, id, &path, &value.span());
+                    }
+                    id.map(CategoryId)
+                }
+                None => None,
+            };
+            let rarity = match tbl.get("rarity") {
+                Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
+                None => Rarity::Common,
+            };
             let mut price = Price::default();
             if let Some(value) = self.required(&tbl, "price")
                 && let Some(price_tbl) = self.table_at(value, &tbl.child("price"), ProblemKind::WrongType)
@@ -1033,8 +1104,8 @@ impl Cx<'_> {
                 }
                 if let Some(stars) = price_tbl.get("stars") {
                     let path = price_tbl.child("stars");
-                    let max = i64::from(u32::MAX);
-                    price.stars = self.bounded_at(stars, &path, ProblemKind::InvalidValue, 1, max).map(|s| s as u32);
+                    // Telegram's ceiling for one Stars invoice.
+                    price.stars = self.bounded_at(stars, &path, ProblemKind::InvalidValue, 1, 10_000).map(|s| s as u32);
                 }
                 if price_tbl.get("besitos").is_none() && price_tbl.get("stars").is_none() {
                     let message = "a price needs `besitos`, `stars` or both".to_owned();
@@ -1057,12 +1128,90 @@ impl Cx<'_> {
                 None => None,
             };
             let hidden = self.flag(&tbl, "hidden");
-            let item =
-                ShopItem { id: ShopItemId(id.clone()), name, description, price, rewards, requires, stock, hidden };
+            let unique = self.flag(&tbl, "unique");
+            let available = match tbl.get("available") {
+                Some(value) => self.window(value, &tbl.child("available")),
+                None => Window::default(),
+            };
+            let discount = tbl.get("discount").and_then(|value| self.discount(value, &tbl.child("discount")));
+            let follow_up = tbl.get("follow_up").and_then(|value| self.follow_up(value, &tbl.child("follow_up")));
+            let Some(category) = category else { continue };
+            let item = ShopItem {
+                id: ShopItemId(id.clone()),
+                name,
+                description,
+                category,
+                rarity,
+                price,
+                rewards,
+                requires,
+                stock,
+                hidden,
+                unique,
+                available,
+                discount,
+                follow_up,
+            };
             let mut shop = std::mem::take(&mut self.draft.shop);
             self.insert(&mut shop, id, &span, &tbl.path, item);
             self.draft.shop = shop;
         }
+    }
+
+    /// `{ from = <datetime>, until = <datetime> }`, either end optional.
+    fn window(&mut self, value: &Value<'_>, path: &str) -> Window {
+        let Some(tbl) = self.table_at(value, path, ProblemKind::WrongType) else {
+            return Window::default();
+        };
+        self.keys(&tbl, &["from", "until"], ProblemKind::UnknownKey);
+        let window = Window {
+            from: tbl.get("from").and_then(|v| self.instant_at(v, &tbl.child("from"))),
+            until: tbl.get("until").and_then(|v| self.instant_at(v, &tbl.child("until"))),
+        };
+        if let (Some(from), Some(until)) = (window.from, window.until)
+            && from >= until
+        {
+            let message = "`available.from` must come before `available.until`".to_owned();
+            self.report(ProblemKind::InvalidValue, path, &value.span(), message);
+        }
+        window
+    }
+
+    /// `{ percent = 1..=99, until = <datetime> }`.
+    fn discount(&mut self, value: &Value<'_>, path: &str) -> Option<Discount> {
+        let tbl = self.table_at(value, path, ProblemKind::WrongType)?;
+        self.keys(&tbl, &["percent", "until"], ProblemKind::UnknownKey);
+        let percent = self.required(&tbl, "percent")?;
+        let percent = self.bounded_at(percent, &tbl.child("percent"), ProblemKind::InvalidValue, 1, 99)? as u8;
+        let until = tbl.get("until").and_then(|v| self.instant_at(v, &tbl.child("until")));
+        Some(Discount { percent, until })
+    }
+
+    /// `{ item = "<shop item>", text.es = …, text.en = … }`.
+    fn follow_up(&mut self, value: &Value<'_>, path: &str) -> Option<FollowUp> {
+        let tbl = self.table_at(value, path, ProblemKind::WrongType)?;
+        self.keys(&tbl, &["item", "text"], ProblemKind::UnknownKey);
+        let text = self.text(&tbl, "text");
+        let item = self.required(&tbl, "item")?;
+        let item_path = tbl.child("item");
+        let id = self.id_at(item, &item_path, ProblemKind::WrongType)?;
+        self.reference(Entity::ShopItem, &id, &item_path, &item.span());
+        Some(FollowUp { item: ShopItemId(id), text })
+    }
+
+    /// A TOML date (`2026-12-01`, midnight UTC) or offset date-time
+    /// (`2026-12-01T18:00:00Z`) as unix seconds.
+    fn instant_at(&mut self, value: &Value<'_>, path: &str) -> Option<i64> {
+        self.mark(path, &value.span());
+        let instant = match value.get_ref() {
+            DeValue::Datetime(datetime) => unix_seconds(datetime),
+            _ => None,
+        };
+        if instant.is_none() {
+            let message = "expected a date (`2026-12-01`) or a date-time with offset (`2026-12-01T18:00:00Z`)";
+            self.report(ProblemKind::WrongType, path, &value.span(), message.to_owned());
+        }
+        instant
     }
 
     fn reactions(&mut self, root: &Tbl<'_, '_>) {

@@ -39,6 +39,7 @@ fn references(content: &Content, problems: &mut Vec<ContentProblem>) {
             Entity::Achievement => content.achievements.contains_key(id.as_str()),
             Entity::Mission => content.missions.contains_key(id.as_str()),
             Entity::ShopItem => content.shop.contains_key(id.as_str()),
+            Entity::Category => content.categories.contains_key(id.as_str()),
             Entity::Experience => content.experiences.contains_key(id.as_str()),
             Entity::Component => true,
         };

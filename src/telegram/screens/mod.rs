@@ -3,11 +3,14 @@
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
 
+mod shop;
 mod story;
+
+pub use shop::{invoice_texts, item_details, purchase_report, refund_report, stars_paid};
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::Content;
-use dianabot_game::{Event, Language, Reason, RuleError, UserId, UserState};
+use dianabot_game::{Currency, Event, Language, Reason, RuleError, UserId, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
@@ -53,6 +56,9 @@ pub enum Screen {
     Achievements,
     Profile,
     Inventory,
+    /// A shelf of the shop: `category` is the tag of a category id (0 for
+    /// all), `page` counts from 0.
+    Shop { category: u32, page: u8 },
     Help,
     LanguagePicker,
     NotUnderstood,
@@ -206,6 +212,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             rows.extend(back());
             Rendered { text: t(language, PICK_LANGUAGE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
+        Screen::Shop { category, page } => shop::shelf(state, ui, category, page),
         Screen::NotUnderstood => plain(t(language, NOT_UNDERSTOOD)),
         Screen::OperatorReport(_) => unreachable!("rendered above"),
     }
@@ -225,8 +232,8 @@ fn menu(
             button(Action::Inventory, t(language, INVENTORY_BUTTON)),
             button(Action::DailyGift, t(language, DAILY_GIFT_BUTTON)),
         ],
-        vec![button(Action::Vip, t(language, VIP_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
-        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+        vec![button(Action::Shop { category: 0, page: 0 }, t(language, SHOP_BUTTON)), button(Action::Vip, t(language, VIP_BUTTON))],
+        vec![button(Action::Help, t(language, HELP_BUTTON)), button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
@@ -260,7 +267,7 @@ pub fn refusal(language: Language, refusal: &RuleError) -> Rendered {
 }
 
 /// Why a command was refused, in the player's language.
-fn reason(language: Language, refusal: &RuleError) -> String {
+pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
     let es = language == Language::Es;
     match refusal {
         RuleError::UnknownUser => t(language, NOT_REGISTERED).to_owned(),
@@ -301,6 +308,24 @@ fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::DailyReactionLimit { limit } => format!("you were already paid for {limit} reactions today"),
         RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
         RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
+        RuleError::UnknownShopItem(_) if es => "ese artículo no está en la tienda".to_owned(),
+        RuleError::UnknownShopItem(_) => "that item is not in the shop".to_owned(),
+        RuleError::NotOnSale if es => "ese artículo no está a la venta ahora".to_owned(),
+        RuleError::NotOnSale => "that item is not on sale now".to_owned(),
+        RuleError::NotSoldFor(Currency::Besitos) if es => "ese artículo no se vende por besitos".to_owned(),
+        RuleError::NotSoldFor(Currency::Besitos) => "that item is not sold for besitos".to_owned(),
+        RuleError::NotSoldFor(Currency::Stars) if es => "ese artículo no se vende por Stars".to_owned(),
+        RuleError::NotSoldFor(Currency::Stars) => "that item is not sold for Stars".to_owned(),
+        RuleError::AlreadyOwned if es => "ya lo tiene; solo se puede comprar una vez".to_owned(),
+        RuleError::AlreadyOwned => "you already have it; it can be bought only once".to_owned(),
+        RuleError::SoldOut if es => "agotado".to_owned(),
+        RuleError::SoldOut => "sold out".to_owned(),
+        RuleError::PriceChanged { price } if es => format!("el precio ha cambiado; ahora es {price}"),
+        RuleError::PriceChanged { price } => format!("the price has changed; it is now {price}"),
+        RuleError::TooManyPurchaseAttempts { max } if es => format!("como mucho {max} intentos de compra por hora"),
+        RuleError::TooManyPurchaseAttempts { max } => format!("at most {max} purchase attempts an hour"),
+        RuleError::UnknownCharge if es => "no hay tal pago".to_owned(),
+        RuleError::UnknownCharge => "no such payment".to_owned(),
     }
 }
 
@@ -346,6 +371,10 @@ fn reason_name(language: Language, reason: Reason) -> &'static str {
         Reason::GiftRefund => ("regalo devuelto", "gift returned"),
         Reason::AchievementReward => ("logro", "achievement"),
         Reason::MissionReward => ("misión", "mission"),
+        Reason::Purchase => ("compra", "purchase"),
+        Reason::PurchaseRefund => ("compra devuelta", "purchase refunded"),
+        Reason::ShopReward => ("tienda", "shop"),
+        Reason::RefundReversal => ("reembolso de Stars", "Stars refund"),
     };
     t(language, text)
 }
@@ -362,6 +391,7 @@ pub fn gift_report(language: Language, outcome: &GiftOutcome, amount: i64, to: &
         }
         GiftOutcome::Refunded(_) => plain(t(language, GIFT_REFUNDED).replace("{to}", &to)),
         GiftOutcome::Refused(refused) => refusal(language, refused),
+        GiftOutcome::Duplicate => plain(t(language, ALREADY_HANDLED)),
     }
 }
 
@@ -428,6 +458,7 @@ const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
+const SHOP_BUTTON: Text = ("🛍️ Tienda", "🛍️ Shop");
 const LEDGER_BUTTON: Text = ("💰 Movimientos", "💰 Movements");
 const LEDGER: Text = ("💰 <b>Últimos movimientos</b>", "💰 <b>Latest movements</b>");
 const LEDGER_EMPTY: Text = ("\nAún no hay movimientos.", "\nNo movements yet.");
@@ -480,6 +511,8 @@ const GIFT_REFUNDED: Text = (
     "🎁 {to} no puede recibir regalos todavía; sus besitos han vuelto a usted.",
     "🎁 {to} cannot receive gifts yet; your besitos came back to you.",
 );
+const ALREADY_HANDLED: Text =
+    ("🎩 Lucien ya se ocupó de esto hace un momento.", "🎩 Lucien already took care of this a moment ago.");
 const GIFT_RECEIVED: Text = ("🎁 {from} le ha regalado {amount} besitos.", "🎁 {from} gave you {amount} besitos.");
 const UNKNOWN_RECIPIENT: Text = (
     "🎩 Lucien no conoce a {name}. Use /regalar @usuario cantidad.",

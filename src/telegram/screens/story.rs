@@ -132,7 +132,7 @@ pub(super) fn vip(state: &UserState, ui: Ui<'_>) -> Rendered {
 }
 
 /// One missing thing and how to get it, as a bullet (nested for any-of).
-fn describe(missing: &Missing, language: Language, content: &Content, depth: usize) -> String {
+pub(super) fn describe(missing: &Missing, language: Language, content: &Content, depth: usize) -> String {
     let indent = "  ".repeat(depth);
     let name =
         |text: Option<&dianabot_game::content::Text>, id: &str| escape(text.map_or(id, |text| text.get(language)));

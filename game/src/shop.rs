@@ -1,0 +1,205 @@
+//! COMPRAR_ITEM: the buyer's half of a purchase.
+//!
+//! A purchase in besitos is a saga across the buyer's actor and, for a
+//! limited item, the item's stock keeper: the buyer pays into the shop
+//! (`StartPurchase`: every check, then the debit), the stock keeper
+//! reserves a unit, the buyer receives the item (`FulfilPurchase`) — or,
+//! when a later step fails, gets the besitos back (`AbortPurchase`). The
+//! purchase stays *open* in the buyer's state between the first step and the
+//! last, so the closing steps are idempotent and exactly one of them wins.
+//!
+//! A purchase in Telegram Stars is checked when the invoice is asked for
+//! (`RequestInvoice`) and again at pre-checkout (by the coordinator, with
+//! [`check`]); Telegram takes the payment, and `PayWithStars` grants the
+//! item once per `telegram_payment_charge_id`. `RefundStars` reverses what
+//! can be reversed of a refunded payment.
+
+use crate::content::{Price, ShopItem, evaluate};
+use crate::error::RuleError;
+use crate::ledger::Reason;
+use crate::rules::{Command, Ctx, Event, Journal};
+use crate::state::UserState;
+use crate::story::{Holdings, grant};
+
+const HOUR: i64 = 60 * 60;
+
+/// How a purchase is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Currency {
+    Besitos,
+    /// Telegram Stars (XTR).
+    Stars,
+}
+
+/// The price of `item` at `now`: the listed one less any discount in force,
+/// rounded down but never below 1.
+pub fn price_at(item: &ShopItem, now: i64) -> Price {
+    let percent = item.discount.filter(|discount| discount.until.is_none_or(|until| now < until)).map(|d| d.percent);
+    let Some(percent) = percent else { return item.price.clone() };
+    let cut = |amount: u64| (amount * u64::from(100 - percent) / 100).max(1);
+    Price {
+        besitos: item.price.besitos.map(cut),
+        stars: item.price.stars.map(|stars| cut(u64::from(stars)) as u32),
+    }
+}
+
+/// Whether the player sees `item` on the shelves.
+pub fn is_visible(item: &ShopItem, state: &UserState) -> bool {
+    !item.hidden || state.progress.unlocked_shop_items.contains(item.id.as_str())
+}
+
+/// Whether the player already holds a unique item (bought, or being bought).
+pub fn owns(item: &ShopItem, state: &UserState) -> bool {
+    let id = item.id.as_str();
+    state.progress.bought.contains_key(id) || state.progress.purchases_open.values().any(|open| open.item == id)
+}
+
+/// Whether the player may buy `item` in `currency` now — seen, on sale,
+/// priced in that currency, not a unique item they hold, requirements met —
+/// and at what price. Checked when a purchase starts, when an invoice is
+/// asked for and at Stars pre-checkout.
+pub fn check(state: &UserState, item: &ShopItem, currency: Currency, ctx: Ctx<'_>) -> Result<u64, RuleError> {
+    if !is_visible(item, state) {
+        return Err(RuleError::UnknownShopItem(item.id.as_str().to_owned()));
+    }
+    if !item.available.contains(ctx.now) {
+        return Err(RuleError::NotOnSale);
+    }
+    let price = price_at(item, ctx.now);
+    let amount = match currency {
+        Currency::Besitos => price.besitos,
+        Currency::Stars => price.stars.map(u64::from),
+    };
+    let amount = amount.ok_or(RuleError::NotSoldFor(currency))?;
+    if item.unique && owns(item, state) {
+        return Err(RuleError::AlreadyOwned);
+    }
+    let evaluation = evaluate(&item.requires, state, ctx.content, ctx.now);
+    if !evaluation.allowed {
+        return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
+    }
+    Ok(amount)
+}
+
+/// A new attempt, if the hourly limit allows it.
+fn attempt(state: &UserState, ctx: Ctx<'_>) -> Result<Event, RuleError> {
+    let max = ctx.rules.max_purchase_attempts_per_hour;
+    if recent_attempts(state, ctx.now) >= max {
+        return Err(RuleError::TooManyPurchaseAttempts { max });
+    }
+    Ok(Event::PurchaseAttempted { at: ctx.now })
+}
+
+/// Purchase attempts within the last hour.
+fn recent_attempts(state: &UserState, now: i64) -> u32 {
+    state.progress.purchase_attempts.iter().filter(|&&at| at > now - HOUR).count() as u32
+}
+
+pub(crate) fn decide(
+    state: &UserState,
+    command: &Command,
+    ctx: Ctx<'_>,
+    mut journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let progress = &state.progress;
+    let shop_item = |id: &str| ctx.content.shop_item(id).ok_or_else(|| RuleError::UnknownShopItem(id.to_owned()));
+    match command {
+        Command::StartPurchase { purchase, item } => {
+            if progress.purchases_open.contains_key(purchase) {
+                return Ok(Vec::new());
+            }
+            let attempted = attempt(state, ctx)?;
+            let price = check(state, shop_item(item)?, Currency::Besitos, ctx)?;
+            let besitos = i64::try_from(price).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+            if state.wallet.balance < besitos {
+                return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed: besitos });
+            }
+            Ok(vec![
+                attempted,
+                journal.debit(besitos, Reason::Purchase),
+                Event::PurchaseOpened { purchase: *purchase, item: item.clone(), besitos },
+            ])
+        }
+        Command::FulfilPurchase { purchase } => {
+            let Some(open) = progress.purchases_open.get(purchase) else { return Ok(Vec::new()) };
+            let item = shop_item(&open.item)?;
+            let mut events = delivery(state, item, ctx, &mut journal)?;
+            let (item, besitos) = (open.item.clone(), open.besitos);
+            events.push(Event::PurchaseClosed { purchase: *purchase, item, besitos, completed: true });
+            Ok(events)
+        }
+        Command::AbortPurchase { purchase } => {
+            let Some(open) = progress.purchases_open.get(purchase) else { return Ok(Vec::new()) };
+            Ok(vec![
+                journal.credit(open.besitos, Reason::PurchaseRefund),
+                Event::PurchaseClosed {
+                    purchase: *purchase,
+                    item: open.item.clone(),
+                    besitos: open.besitos,
+                    completed: false,
+                },
+            ])
+        }
+        Command::RequestInvoice { item } => {
+            let attempted = attempt(state, ctx)?;
+            check(state, shop_item(item)?, Currency::Stars, ctx)?;
+            Ok(vec![attempted])
+        }
+        Command::PayWithStars { charge, purchase, item, stars } => {
+            if progress.stars_charges.contains_key(charge) {
+                return Ok(Vec::new());
+            }
+            // Telegram has taken the Stars: the item is owed whatever
+            // changed since pre-checkout, so nothing but the grant is checked.
+            let mut events = delivery(state, shop_item(item)?, ctx, &mut journal)?;
+            events.push(Event::StarsPaid { charge: charge.clone(), purchase: *purchase, item: item.clone(), stars: *stars });
+            Ok(events)
+        }
+        Command::RefundStars { charge } => {
+            let paid = progress.stars_charges.get(charge).ok_or(RuleError::UnknownCharge)?;
+            if paid.refunded {
+                return Ok(Vec::new());
+            }
+            let mut events = match ctx.content.shop_item(&paid.item) {
+                Some(item) => reversal(state, item, ctx, &mut journal),
+                None => Vec::new(),
+            };
+            events.push(Event::StarsRefunded { charge: charge.clone() });
+            Ok(events)
+        }
+        _ => unreachable!("shop::decide is only called with shop commands"),
+    }
+}
+
+/// What the buyer receives: the item's rewards and a purchase counted.
+fn delivery(state: &UserState, item: &ShopItem, ctx: Ctx<'_>, journal: &mut Journal<'_>) -> Result<Vec<Event>, RuleError> {
+    let holdings = Holdings { balance: state.wallet.balance, spent_items: &Default::default() };
+    let mut events = grant(&item.rewards, state, holdings, Reason::ShopReward, ctx, journal)?;
+    events.push(Event::CounterIncremented { counter: "purchases".to_owned(), by: 1 });
+    Ok(events)
+}
+
+/// Takes back what a refunded item gave, as far as the player still holds
+/// it: besitos and items up to what is left, VIP days not yet lived.
+/// Experience, achievements and unlocks stay: they record what happened.
+fn reversal(state: &UserState, item: &ShopItem, ctx: Ctx<'_>, journal: &mut Journal<'_>) -> Vec<Event> {
+    let rewards = &item.rewards;
+    let mut events = Vec::new();
+    let besitos = i64::try_from(rewards.besitos).unwrap_or(i64::MAX).min(state.wallet.balance);
+    if besitos > 0 {
+        events.push(journal.debit(besitos, Reason::RefundReversal));
+    }
+    for (id, &quantity) in &rewards.items {
+        let quantity = quantity.min(state.item_count(id));
+        if quantity > 0 {
+            events.push(Event::ItemsConsumed { item: id.clone(), quantity });
+        }
+    }
+    if rewards.vip_trial_days > 0
+        && let Some(until) = state.progress.vip_until
+    {
+        let shortened = (until - i64::from(rewards.vip_trial_days) * 24 * HOUR).max(ctx.now.min(until));
+        events.push(Event::VipExtended { until: shortened });
+    }
+    events
+}
