@@ -8,33 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::{TestDb, assert_conserved, run, start_runtime};
-use dianabot_actors::{
-    ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, GiftOutcome, Router,
-};
-use dianabot_game::{Besitos, Command, Language, RuleError, UserId, UserState};
-
-async fn apply(router: &Router, user: i64, command: Command) -> Result<(), DispatchError> {
-    let envelope = Envelope { user_id: UserId(user), update_id: None, command };
-    router.dispatch(envelope, |_, _| ()).await?.durable.wait().await
-}
-
-async fn register(router: &Router, user: i64) {
-    let command = Command::Register {
-        first_name: format!("u{user}"),
-        username: Some(format!("u{user}")),
-        language: Language::Es,
-    };
-    apply(router, user, command).await.unwrap();
-}
-
-async fn balance(router: &Router, user: i64) -> i64 {
-    router.view(UserId(user), |state: &UserState| state.wallet.balance).await.unwrap()
-}
-
-fn besitos(amount: i64) -> Besitos {
-    Besitos::new(amount).unwrap()
-}
+use common::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
+use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
+use dianabot_game::{Command, RuleError, UserId};
 
 #[test]
 fn a_gift_moves_besitos_between_two_actors() {

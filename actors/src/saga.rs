@@ -154,6 +154,10 @@ impl Coordinator {
         Ok(pending.len() + purchases.len() + units)
     }
 
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
     /// The store the sagas log to, for read-only screens.
     pub fn store(&self) -> &Store {
         &self.store

@@ -5,8 +5,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use dianabot_actors::{ActorConfig, Router};
-use dianabot_game::Rules;
+use dianabot_actors::{ActorConfig, DispatchError, Envelope, Router};
+use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store};
 use sqlx::Connection;
 
@@ -155,4 +155,25 @@ pub async fn assert_conserved(store: &Store) {
         assert_eq!(balance, ledger, "user {user}");
         assert!(balance >= 0, "user {user} went negative");
     }
+}
+
+/// Applies `command` to `user` (no update id) and waits until durable.
+pub async fn apply(router: &Router, user: i64, command: Command) -> Result<(), DispatchError> {
+    let envelope = Envelope { user_id: UserId(user), update_id: None, command };
+    router.dispatch(envelope, |_, _| ()).await?.durable.wait().await
+}
+
+/// Registers `user` as `u<user>` (username too), with the welcome bonus.
+pub async fn register(router: &Router, user: i64) {
+    let command =
+        Command::Register { first_name: format!("u{user}"), username: Some(format!("u{user}")), language: Language::Es };
+    apply(router, user, command).await.unwrap();
+}
+
+pub async fn balance(router: &Router, user: i64) -> i64 {
+    router.view(UserId(user), |state: &UserState| state.wallet.balance).await.unwrap()
+}
+
+pub fn besitos(amount: i64) -> Besitos {
+    Besitos::new(amount).unwrap()
 }
