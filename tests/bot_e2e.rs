@@ -57,7 +57,7 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "💎 VIP", "❓ Ayuda", "🌐 Idioma"]
+            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "🛍️ Tienda", "💎 VIP", "❓ Ayuda", "🌐 Idioma"]
         );
 
         let messages = press("📖 Historia", messages).await;
@@ -71,7 +71,7 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Story", "👤 Profile", "🎒 Inventory", "🎁 Daily gift", "💎 VIP", "❓ Help", "🌐 Language"]
+            ["📖 Story", "👤 Profile", "🎒 Inventory", "🎁 Daily gift", "🛍️ Shop", "💎 VIP", "❓ Help", "🌐 Language"]
         );
 
         let messages = press("👤 Profile", messages).await;

@@ -89,6 +89,22 @@ impl Control {
         }
     }
 
+    /// The user pays the invoice in message `message_id` of their chat:
+    /// pre-checkout, then (if the bot agrees) the payment.
+    pub async fn pay(&self, user: i64, message_id: i64) -> Value {
+        self.post(&format!("/users/{user}/pay"), json!({"message_id": message_id})).await
+    }
+
+    /// Delivers update `update_id` again, as Telegram does when unsure.
+    pub async fn redeliver(&self, update_id: i64) {
+        self.post(&format!("/updates/{update_id}/redeliver"), json!({})).await;
+    }
+
+    /// Every Stars charge, with whether it was refunded.
+    pub async fn payments(&self) -> Vec<Value> {
+        self.get("/payments").await.as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn pending_updates(&self) -> usize {
         self.get("/updates").await["count"].as_u64().unwrap_or(0) as usize
     }
