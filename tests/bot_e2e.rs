@@ -57,7 +57,16 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "🛍️ Tienda", "💎 VIP", "❓ Ayuda", "🌐 Idioma"]
+            [
+                "📖 Historia",
+                "👤 Perfil",
+                "🎒 Inventario",
+                "🎁 Regalo diario",
+                "🛍️ Tienda",
+                "💎 VIP",
+                "❓ Ayuda",
+                "🌐 Idioma"
+            ]
         );
 
         let messages = press("📖 Historia", messages).await;

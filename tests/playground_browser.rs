@@ -132,7 +132,16 @@ async fn click_through(browser: &Browser, playground: &str) -> anyhow::Result<()
     ensure!(menu.text.contains("Saldo:"), "the menu should show the balance: {menu:?}");
     ensure!(
         menu.labels()
-            == ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "🛍️ Tienda", "💎 VIP", "❓ Ayuda", "🌐 Idioma"],
+            == [
+                "📖 Historia",
+                "👤 Perfil",
+                "🎒 Inventario",
+                "🎁 Regalo diario",
+                "🛍️ Tienda",
+                "💎 VIP",
+                "❓ Ayuda",
+                "🌐 Idioma"
+            ],
         "the menu's buttons: {menu:?}"
     );
     ensure!(menu.rows() == [2, 2, 2, 1], "the menu's layout: {menu:?}");

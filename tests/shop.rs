@@ -127,9 +127,9 @@ fn a_fault_in_any_step_leaves_wallet_stock_and_inventory_as_before() {
                     panic!("injected fault in {kind}");
                 }
             }))),
-            stock_fault_injector: Some(StockFaultInjector(Arc::new(move |step, point, _| {
-                matches!(*keeper_fault.lock().unwrap(), Some(Fault::Keeper(s, p)) if s == step && p == point)
-            }))),
+            stock_fault_injector: Some(StockFaultInjector(Arc::new(
+                move |step, point, _| matches!(*keeper_fault.lock().unwrap(), Some(Fault::Keeper(s, p)) if s == step && p == point),
+            ))),
             max_restarts: 1_000,
             ..ActorConfig::default()
         };
@@ -248,7 +248,8 @@ fn stars_checkout_holds_a_unit_grants_once_per_charge_and_refunds() {
         for user in 1..=6 {
             register(&runtime.router, user).await;
         }
-        let checkout = |buyer, purchase, stars| PreCheckout { buyer: UserId(buyer), purchase, item: STAR_MAP.into(), stars };
+        let checkout =
+            |buyer, purchase, stars| PreCheckout { buyer: UserId(buyer), purchase, item: STAR_MAP.into(), stars };
         // The discounted price is 12 Stars: any other amount is refused.
         let stale = coordinator.pre_checkout(checkout(1, 1, 15)).await.unwrap();
         assert_eq!(stale, Err(RuleError::PriceChanged { price: 12 }));

@@ -49,7 +49,9 @@ impl<'a> Player<'a> {
         let before = text(&self.page).to_owned();
         let messages = self
             .control
-            .wait_for(self.user, label, |m| m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && text(m) != before))
+            .wait_for(self.user, label, |m| {
+                m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && text(m) != before)
+            })
             .await;
         self.page = messages.into_iter().find(|m| m["message_id"].as_i64() == Some(message_id)).expect("page");
     }

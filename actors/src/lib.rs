@@ -25,6 +25,6 @@ pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
 pub use purchase::{PreCheckout, PurchaseOutcome};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};
-pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
 pub use stats::{ActorStats, Histogram};
+pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
 pub use user::unix_now;

@@ -37,10 +37,7 @@ pub fn price_at(item: &ShopItem, now: i64) -> Price {
     let percent = item.discount.filter(|discount| discount.until.is_none_or(|until| now < until)).map(|d| d.percent);
     let Some(percent) = percent else { return item.price.clone() };
     let cut = |amount: u64| (amount * u64::from(100 - percent) / 100).max(1);
-    Price {
-        besitos: item.price.besitos.map(cut),
-        stars: item.price.stars.map(|stars| cut(u64::from(stars)) as u32),
-    }
+    Price { besitos: item.price.besitos.map(cut), stars: item.price.stars.map(|stars| cut(u64::from(stars)) as u32) }
 }
 
 /// Whether the player sees `item` on the shelves.
@@ -152,7 +149,12 @@ pub(crate) fn decide(
             // Telegram has taken the Stars: the item is owed whatever
             // changed since pre-checkout, so nothing but the grant is checked.
             let mut events = delivery(state, shop_item(item)?, ctx, &mut journal)?;
-            events.push(Event::StarsPaid { charge: charge.clone(), purchase: *purchase, item: item.clone(), stars: *stars });
+            events.push(Event::StarsPaid {
+                charge: charge.clone(),
+                purchase: *purchase,
+                item: item.clone(),
+                stars: *stars,
+            });
             Ok(events)
         }
         Command::RefundStars { charge } => {
@@ -172,7 +174,12 @@ pub(crate) fn decide(
 }
 
 /// What the buyer receives: the item's rewards and a purchase counted.
-fn delivery(state: &UserState, item: &ShopItem, ctx: Ctx<'_>, journal: &mut Journal<'_>) -> Result<Vec<Event>, RuleError> {
+fn delivery(
+    state: &UserState,
+    item: &ShopItem,
+    ctx: Ctx<'_>,
+    journal: &mut Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
     let holdings = Holdings { balance: state.wallet.balance, spent_items: &Default::default() };
     let mut events = grant(&item.rewards, state, holdings, Reason::ShopReward, ctx, journal)?;
     events.push(Event::CounterIncremented { counter: "purchases".to_owned(), by: 1 });

@@ -4,8 +4,8 @@
 use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
-use crate::write::{currency_name, open_transfer};
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
+use crate::write::{currency_name, open_transfer};
 use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 
-
 /// The rows one user's change touches. Built from the state after the change
 /// and the events that made it; merged with later writes of the same user
 /// while waiting for a flush, so a burst of N updates costs one row write per

@@ -358,12 +358,8 @@ mod tests {
         let signed = codec().sign_invoice(&payload);
         assert!(signed.len() <= 128, "{signed}");
         assert_eq!(codec().verify_invoice(&signed), Ok(payload));
-        let cheaper = codec().sign_invoice(&InvoicePayload {
-            purchase: 1,
-            buyer: UserId(2),
-            item: "rosa".into(),
-            stars: 50,
-        });
+        let cheaper =
+            codec().sign_invoice(&InvoicePayload { purchase: 1, buyer: UserId(2), item: "rosa".into(), stars: 50 });
         let tampered = cheaper.replacen("|50|", "|5|", 1);
         assert_eq!(codec().verify_invoice(&tampered), Err(CallbackError::Forged));
         assert!(codec().verify_invoice("i1|1|2|rosa|50").is_err());

@@ -215,11 +215,22 @@ impl Intake {
                 match dispatched.reply {
                     Ok(language) => {
                         let stars = price_at(&item, unix_now()).stars.unwrap_or_default();
-                        let invoice = InvoicePayload { purchase: update_id.0, buyer: user_id, item: item.id.as_str().to_owned(), stars };
+                        let invoice = InvoicePayload {
+                            purchase: update_id.0,
+                            buyer: user_id,
+                            item: item.id.as_str().to_owned(),
+                            stars,
+                        };
                         let (title, description) = screens::invoice_texts(language, &item);
                         let payload = self.translator.codec.sign_invoice(&invoice);
                         self.answer(reply, None);
-                        self.outbound.submit(OutboundRequest::SendInvoice { chat_id, title, description, payload, stars });
+                        self.outbound.submit(OutboundRequest::SendInvoice {
+                            chat_id,
+                            title,
+                            description,
+                            payload,
+                            stars,
+                        });
                     }
                     Err(rendered) => self.answer(reply, rendered),
                 }
@@ -379,7 +390,11 @@ impl Intake {
     fn refuse_press(&self, reply: ReplyTo, refusal: RuleError) -> Handled {
         if let ReplyTo::Edit { callback_query_id, .. } = reply {
             let text = screens::reason(Language::default(), &refusal);
-            self.outbound.submit(OutboundRequest::AnswerCallback { callback_query_id, text: Some(text), show_alert: true });
+            self.outbound.submit(OutboundRequest::AnswerCallback {
+                callback_query_id,
+                text: Some(text),
+                show_alert: true,
+            });
         }
         Handled::Ignored
     }

@@ -181,7 +181,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     let chat_id = message.chat.id.0;
                     let mut words = text.split_whitespace().skip(1);
                     match (words.next(), words.next()) {
-                        (Some(charge), None) => Translation::RefundStars { charge: charge.to_owned(), chat_id, language },
+                        (Some(charge), None) => {
+                            Translation::RefundStars { charge: charge.to_owned(), chat_id, language }
+                        }
                         _ => Translation::Refuse {
                             chat_id,
                             language,
@@ -384,6 +386,7 @@ fn command_name(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telegram::callback::InvoicePayload;
 
     fn codec() -> CallbackCodec {
         CallbackCodec::new(b"secret")
@@ -470,6 +473,34 @@ mod tests {
         assert!(matches!(translate(&removed, &codec()), Translation::Ignore(_)));
         let unknown = parse(r#"{"update_id":13,"brand_new_kind":{"x":1}}"#);
         assert!(matches!(translate(&unknown, &codec()), Translation::Ignore(_)));
+    }
+
+    fn pre_checkout_update(payload: &str, from: i64, currency: &str, amount: u32) -> Update {
+        parse(&format!(
+            r#"{{"update_id":30,"pre_checkout_query":{{"id":"q1","currency":"{currency}","total_amount":{amount},
+                "invoice_payload":"{payload}","from":{{"id":{from},"is_bot":false,"first_name":"Ana"}}}}}}"#
+        ))
+    }
+
+    #[test]
+    fn pre_checkouts_that_do_not_match_their_signed_invoice_are_declined() {
+        let invoice = InvoicePayload { purchase: 77, buyer: UserId(42), item: "mapa".into(), stars: 12 };
+        let signed = codec().sign_invoice(&invoice);
+        let checkout = |update: Update| match translate(&update, &codec()) {
+            Translation::PreCheckout { query_id, checkout, .. } => {
+                assert_eq!(query_id, "q1");
+                checkout
+            }
+            other => panic!("not a pre-checkout: {other:?}"),
+        };
+        let expected = PreCheckout { buyer: UserId(42), purchase: 77, item: "mapa".into(), stars: 12 };
+        assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 12)), Ok(expected));
+        let tampered = signed.replacen("|12|", "|1|", 1);
+        assert_eq!(checkout(pre_checkout_update(&tampered, 42, "XTR", 1)), Err(invalid_invoice()));
+        assert_eq!(checkout(pre_checkout_update(&signed, 43, "XTR", 12)), Err(invalid_invoice()));
+        assert!(matches!(checkout(pre_checkout_update(&signed, 42, "EUR", 12)), Err(RuleError::Malformed(_))));
+        assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 11)), Err(RuleError::PriceChanged { price: 12 }));
+        assert_eq!(checkout(pre_checkout_update("garbage", 42, "XTR", 12)), Err(invalid_invoice()));
     }
 
     #[test]

@@ -165,8 +165,11 @@ pub async fn apply(router: &Router, user: i64, command: Command) -> Result<(), D
 
 /// Registers `user` as `u<user>` (username too), with the welcome bonus.
 pub async fn register(router: &Router, user: i64) {
-    let command =
-        Command::Register { first_name: format!("u{user}"), username: Some(format!("u{user}")), language: Language::Es };
+    let command = Command::Register {
+        first_name: format!("u{user}"),
+        username: Some(format!("u{user}")),
+        language: Language::Es,
+    };
     apply(router, user, command).await.unwrap();
 }
 

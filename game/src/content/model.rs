@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::ids::{AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId};
+use super::ids::{
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId,
+};
 use crate::ids::{ItemId, Language};
 
 /// The number of story levels; levels `1..=MAX_LEVEL` must all be defined.

@@ -31,12 +31,8 @@ use crate::ids::ItemId;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
-const RARITIES: [(&str, Rarity); 4] = [
-    ("common", Rarity::Common),
-    ("rare", Rarity::Rare),
-    ("epic", Rarity::Epic),
-    ("legendary", Rarity::Legendary),
-];
+const RARITIES: [(&str, Rarity); 4] =
+    [("common", Rarity::Common), ("rare", Rarity::Rare), ("epic", Rarity::Epic), ("legendary", Rarity::Legendary)];
 
 /// Unix seconds of a TOML date or offset date-time; `None` for local
 /// date-times and bare times, which do not name one instant.

@@ -58,7 +58,10 @@ pub enum Screen {
     Inventory,
     /// A shelf of the shop: `category` is the tag of a category id (0 for
     /// all), `page` counts from 0.
-    Shop { category: u32, page: u8 },
+    Shop {
+        category: u32,
+        page: u8,
+    },
     Help,
     LanguagePicker,
     NotUnderstood,
@@ -232,8 +235,14 @@ fn menu(
             button(Action::Inventory, t(language, INVENTORY_BUTTON)),
             button(Action::DailyGift, t(language, DAILY_GIFT_BUTTON)),
         ],
-        vec![button(Action::Shop { category: 0, page: 0 }, t(language, SHOP_BUTTON)), button(Action::Vip, t(language, VIP_BUTTON))],
-        vec![button(Action::Help, t(language, HELP_BUTTON)), button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+        vec![
+            button(Action::Shop { category: 0, page: 0 }, t(language, SHOP_BUTTON)),
+            button(Action::Vip, t(language, VIP_BUTTON)),
+        ],
+        vec![
+            button(Action::Help, t(language, HELP_BUTTON)),
+            button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON)),
+        ],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }

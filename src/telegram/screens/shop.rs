@@ -82,7 +82,9 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
     );
     if let Some(discount) = item.discount.filter(|d| d.until.is_none_or(|until| now < until)) {
         let listed = listed_price(item);
-        text.push_str(&t(language, DISCOUNT).replace("{percent}", &discount.percent.to_string()).replace("{was}", &listed));
+        text.push_str(
+            &t(language, DISCOUNT).replace("{percent}", &discount.percent.to_string()).replace("{was}", &listed),
+        );
     }
     if let Some(left) = left {
         text.push_str(&t(language, LEFT).replace("{left}", &left.to_string()));
@@ -145,7 +147,9 @@ pub fn invoice_texts(language: Language, item: &ShopItem) -> (String, String) {
 /// The operator's answer to /refund.
 pub fn refund_report(language: Language, result: Result<(i64, String), String>) -> Rendered {
     match result {
-        Ok((user, item)) => plain(t(language, REFUNDED).replace("{user}", &user.to_string()).replace("{item}", &escape(&item))),
+        Ok((user, item)) => {
+            plain(t(language, REFUNDED).replace("{user}", &user.to_string()).replace("{item}", &escape(&item)))
+        }
         Err(why) => plain(t(language, REFUND_FAILED).replace("{why}", &escape(&why))),
     }
 }
@@ -270,7 +274,10 @@ const LACKS: Text = ("\n\n🔒 Para comprarlo le falta:", "\n\n🔒 To buy it yo
 const BUY_BESITOS: Text = ("Comprar por {price} besitos", "Buy for {price} besitos");
 const BUY_STARS: Text = ("Pagar {price} ⭐", "Pay {price} ⭐");
 const BACK_TO_SHOP: Text = ("« Tienda", "« Shop");
-const BOUGHT: Text = ("🛍️ <b>{name}</b> es suyo. Lucien lo envuelve con cuidado.", "🛍️ <b>{name}</b> is yours. Lucien wraps it with care.");
+const BOUGHT: Text = (
+    "🛍️ <b>{name}</b> es suyo. Lucien lo envuelve con cuidado.",
+    "🛍️ <b>{name}</b> is yours. Lucien wraps it with care.",
+);
 const STARS_PAID: Text = ("⭐ Pago recibido: <b>{name}</b> es suyo.", "⭐ Payment received: <b>{name}</b> is yours.");
 const BALANCE: Text = ("\n\nSaldo: {balance} besitos", "\n\nBalance: {balance} besitos");
 const IN_FLIGHT: Text = (
