@@ -170,7 +170,7 @@ impl App {
 fn rules(config: &Config) -> Rules {
     let embedded = config.bot_token.is_none() && config.api_url.is_none();
     let vip_channel = config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id));
-    Rules { vip_channel, ..Rules::default() }
+    Rules { vip_channel, max_purchase_attempts_per_hour: config.max_purchases_per_hour, ..Rules::default() }
 }
 
 /// The bot client, and the emulator when we run our own Telegram.

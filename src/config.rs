@@ -61,6 +61,9 @@ pub struct Config {
     pub vip_channel: Option<i64>,
     /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
     pub admins: BTreeSet<i64>,
+    /// `MAX_PURCHASES_PER_HOUR`: purchase attempts (besitos or Stars) a
+    /// player may make per hour. Default 5.
+    pub max_purchases_per_hour: u32,
 }
 
 impl Config {
@@ -108,6 +111,8 @@ impl Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,
+            max_purchases_per_hour: parse(&get, "MAX_PURCHASES_PER_HOUR")?
+                .unwrap_or(dianabot_game::Rules::default().max_purchase_attempts_per_hour),
             content_dir: get("CONTENT_DIR").map(PathBuf::from).unwrap_or_else(default_content_dir),
             admins: get("ADMIN_IDS")
                 .map(|ids| {
