@@ -10,13 +10,12 @@
 
 use std::time::Duration;
 
-use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
+use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 
 use crate::{DispatchError, Envelope, Outcome, Router};
 
-/// How often steps 2 and 3 are retried before the transfer is left to
-/// [`Coordinator::recover`].
+/// How often a step is retried before the saga is left to recovery.
 const ATTEMPTS: u32 = 5;
 
 /// What became of a gift.
@@ -67,35 +66,59 @@ impl Coordinator {
     /// known durable is retried: the receiver may or may not have applied
     /// it, and step 2 is idempotent, so only an explicit refusal refunds.
     async fn finish(&self, from: UserId, to: UserId, amount: Besitos, transfer: i64) -> GiftOutcome {
+        let receive = Command::ReceiveGift { from, amount, transfer };
+        let Ok(received) = self.step_retried(to, receive).await else {
+            tracing::error!(transfer, "gift left in flight; recovery will finish it");
+            return GiftOutcome::InFlight;
+        };
+        let closing = match received {
+            Ok(()) => Command::SettleTransfer { transfer },
+            Err(_) => Command::RefundTransfer { transfer },
+        };
+        if self.step_retried(from, closing).await.is_err() {
+            tracing::error!(transfer, "gift left in flight; recovery will finish it");
+            return GiftOutcome::InFlight;
+        }
+        match received {
+            Ok(()) => GiftOutcome::Delivered,
+            Err(refusal) => GiftOutcome::Refunded(refusal),
+        }
+    }
+
+    /// A step that is idempotent, retried with backoff while its actor
+    /// crashes or its effects are not known durable, giving up with the last
+    /// failure after [`ATTEMPTS`] tries. Only the game's answer (applied or
+    /// refused) ends it early, so callers compensate only on a refusal.
+    pub(crate) async fn step_retried(
+        &self,
+        user_id: UserId,
+        command: Command,
+    ) -> Result<Result<(), RuleError>, DispatchError> {
+        self.retried(|| self.step(user_id, None, command.clone())).await
+    }
+
+    /// Runs `attempt` until it answers, with backoff, at most [`ATTEMPTS`]
+    /// times; a shutdown is not retried.
+    pub(crate) async fn retried<T, F, Fut>(&self, attempt: F) -> Result<T, DispatchError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, DispatchError>>,
+    {
         let mut backoff = Duration::from_millis(20);
+        let mut last = DispatchError::ActorCrashed;
         for _ in 0..ATTEMPTS {
-            let received = self.step(to, None, Command::ReceiveGift { from, amount, transfer }).await;
-            let closing = match received {
-                Ok(Ok(())) => Command::SettleTransfer { transfer },
-                Ok(Err(_)) => Command::RefundTransfer { transfer },
+            match attempt().await {
+                Ok(answer) => return Ok(answer),
+                Err(DispatchError::ShuttingDown) => return Err(DispatchError::ShuttingDown),
                 Err(err) => {
-                    tracing::warn!(error = %err, transfer, "gift step 2 failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    continue;
-                }
-            };
-            match self.step(from, None, closing.clone()).await {
-                Ok(_) => {
-                    return match (received, closing) {
-                        (Ok(Err(refusal)), Command::RefundTransfer { .. }) => GiftOutcome::Refunded(refusal),
-                        _ => GiftOutcome::Delivered,
-                    };
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, transfer, "gift step 3 failed; retrying");
+                    tracing::warn!(error = %err, "saga step failed; retrying");
+                    last = err;
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
                 }
             }
         }
-        tracing::error!(transfer, "gift left in flight; recovery will finish it");
-        GiftOutcome::InFlight
+        Err(last)
     }
 
     /// One step: a command to one user, waited on until durable. The inner
@@ -106,14 +129,28 @@ impl Coordinator {
         update_id: Option<UpdateId>,
         command: Command,
     ) -> Result<Result<(), RuleError>, DispatchError> {
+        let answer = |_: &UserState, outcome: Outcome<'_>| match outcome {
+            Outcome::Refused(refusal) => Err(refusal.clone()),
+            _ => Ok(()),
+        };
+        self.step_with(user_id, update_id, command, answer).await
+    }
+
+    /// One step whose answer `render` reads from the user's state as the
+    /// command left it, waited on until durable.
+    pub(crate) async fn step_with<T, F>(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+        render: F,
+    ) -> Result<T, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
+    {
         let envelope = Envelope { user_id, update_id, command };
-        let dispatched = self
-            .router
-            .dispatch(envelope, |_, outcome| match outcome {
-                Outcome::Refused(refusal) => Err(refusal.clone()),
-                _ => Ok(()),
-            })
-            .await?;
+        let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
         Ok(dispatched.reply)
     }
@@ -127,6 +164,11 @@ impl Coordinator {
             tracing::info!(transfer = transfer.transfer, ?outcome, "recovered gift");
         }
         Ok(pending.len())
+    }
+
+    /// The router steps go through, for the content actors decide with.
+    pub(crate) fn router(&self) -> &Router {
+        &self.router
     }
 
     /// The store the sagas log to, for read-only screens.

@@ -7,7 +7,7 @@ use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
-use crate::{economy, progression, story};
+use crate::{auction, economy, progression, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +71,27 @@ pub enum Command {
     RefundTransfer {
         transfer: i64,
     },
+    /// Bid step 1 (bidder): `amount` goes into auction `auction`'s escrow
+    /// under bid id `bid`; idempotent.
+    HoldBid {
+        auction: i64,
+        bid: i64,
+        amount: Besitos,
+    },
+    /// The bid was outbid or refused, or the auction cancelled: the held
+    /// besitos come back; idempotent.
+    ReleaseHold {
+        auction: i64,
+        bid: i64,
+    },
+    /// The bid won: the held besitos are spent and the item arrives;
+    /// idempotent.
+    ConsumeHold {
+        auction: i64,
+        bid: i64,
+        item: ItemId,
+        quantity: u32,
+    },
 }
 
 impl Command {
@@ -93,6 +114,9 @@ impl Command {
             Command::ReceiveGift { .. } => "receive_gift",
             Command::SettleTransfer { .. } => "settle_transfer",
             Command::RefundTransfer { .. } => "refund_transfer",
+            Command::HoldBid { .. } => "hold_bid",
+            Command::ReleaseHold { .. } => "release_hold",
+            Command::ConsumeHold { .. } => "consume_hold",
         }
     }
 }
@@ -177,6 +201,22 @@ pub enum Event {
     },
     TransferClosed {
         transfer: i64,
+    },
+    /// A bid's besitos went into escrow (the ledger entry is beside it).
+    BidHeld {
+        auction: i64,
+        bid: i64,
+        amount: i64,
+    },
+    HoldReleased {
+        auction: i64,
+        bid: i64,
+    },
+    /// A winning bid's besitos left escrow for good.
+    HoldConsumed {
+        auction: i64,
+        bid: i64,
+        amount: i64,
     },
 }
 
@@ -343,6 +383,9 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         | Command::ReceiveGift { .. }
         | Command::SettleTransfer { .. }
         | Command::RefundTransfer { .. } => economy::decide(state, command, ctx, journal),
+        Command::HoldBid { .. } | Command::ReleaseHold { .. } | Command::ConsumeHold { .. } => {
+            auction::decide(state, command, ctx, journal)
+        }
     }
 }
 

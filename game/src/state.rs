@@ -77,6 +77,12 @@ pub struct Progress {
     pub reactions_paid_today: (i64, u32),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
+    /// (auction, bid id) -> besitos of this player's bids held in escrow:
+    /// debited from the wallet, not yet released or spent.
+    pub holds: BTreeMap<(i64, i64), i64>,
+    /// Auctions this player won and paid for, so a repeated settlement
+    /// charges and grants once.
+    pub auctions_won: BTreeSet<i64>,
 }
 
 /// How far a mission is in its current period (a day, a week, or forever).
@@ -239,6 +245,16 @@ impl UserState {
             }
             Event::TransferClosed { transfer } => {
                 self.progress.transfers_out.remove(transfer);
+            }
+            Event::BidHeld { auction, bid, amount } => {
+                self.progress.holds.insert((*auction, *bid), *amount);
+            }
+            Event::HoldReleased { auction, bid } => {
+                self.progress.holds.remove(&(*auction, *bid));
+            }
+            Event::HoldConsumed { auction, bid, .. } => {
+                self.progress.holds.remove(&(*auction, *bid));
+                self.progress.auctions_won.insert(*auction);
             }
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;

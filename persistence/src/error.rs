@@ -8,6 +8,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("snapshot of user {user} (format {format}) cannot be decoded: {reason}")]
     CorruptSnapshot { user: i64, format: i16, reason: String },
+    #[error("auction {auction} is stored inconsistently: {reason}")]
+    CorruptAuction { auction: i64, reason: String },
     #[error("unsupported database url {0:?}: expected postgres://… or sqlite:…")]
     UnsupportedUrl(String),
 }

@@ -21,4 +21,4 @@ mod write;
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::Store;
-pub use write::{AnalyticsEvent, OpenTransfer, PaidReaction, UserWrite};
+pub use write::{AnalyticsEvent, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidReaction, UserWrite};
