@@ -255,14 +255,17 @@ impl AuctionHouse {
             return Ok(Err(refusal));
         }
         let deps = self.inner.deps.clone();
-        let actor = AuctionActor::start_in_arbiter(&self.inner.arbiter.handle(), move |_| AuctionActor { auction, deps });
+        let actor =
+            AuctionActor::start_in_arbiter(&self.inner.arbiter.handle(), move |_| AuctionActor { auction, deps });
         actors.insert(id, actor.clone());
         Ok(Ok(actor))
     }
 
     async fn refusal_of_stopped(&self, id: i64) -> Result<RuleError, AuctionError> {
         let auction = self.deps().store.load_auction(id).await?;
-        Ok(auction.map_or(RuleError::UnknownAuction, |auction| refusal_of(&auction).err().unwrap_or(RuleError::AuctionClosed)))
+        Ok(auction.map_or(RuleError::UnknownAuction, |auction| {
+            refusal_of(&auction).err().unwrap_or(RuleError::AuctionClosed)
+        }))
     }
 }
 
@@ -316,8 +319,12 @@ impl Deps {
     /// The winner of closed `auction` pays from escrow and gets the item.
     async fn settle_winner(&self, auction: &Auction) {
         let Some(top) = auction.top else { return };
-        let consume =
-            Command::ConsumeHold { auction: auction.id, bid: top.bid, item: auction.item.clone(), quantity: auction.quantity };
+        let consume = Command::ConsumeHold {
+            auction: auction.id,
+            bid: top.bid,
+            item: auction.item.clone(),
+            quantity: auction.quantity,
+        };
         match self.coordinator.step_retried(top.bidder, consume).await {
             Ok(Ok(())) => (self.notify)(AuctionNotice::Won { user: top.bidder, auction: auction.clone() }),
             Ok(Err(refusal)) => {

@@ -151,7 +151,8 @@ impl Store {
 
     pub async fn load_auction(&self, id: i64) -> Result<Option<Auction>, StoreError> {
         let sql = select_auctions!("WHERE auction_id = $1");
-        let row: Option<StoredAuction> = on_both!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<StoredAuction> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
         row.map(StoredAuction::into_auction).transpose()
     }
 

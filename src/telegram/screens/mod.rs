@@ -301,6 +301,20 @@ fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::DailyReactionLimit { limit } => format!("you were already paid for {limit} reactions today"),
         RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
         RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
+        RuleError::UnknownItem(item) if es => format!("no existe el objeto {item}"),
+        RuleError::UnknownItem(item) => format!("there is no item {item}"),
+        RuleError::UnknownAuction if es => "esa subasta no existe".to_owned(),
+        RuleError::UnknownAuction => "there is no such auction".to_owned(),
+        RuleError::AuctionRunning { .. } if es => "la subasta sigue abierta".to_owned(),
+        RuleError::AuctionRunning { .. } => "the auction is still running".to_owned(),
+        RuleError::AuctionClosed if es => "la subasta ya ha cerrado".to_owned(),
+        RuleError::AuctionClosed => "the auction has closed".to_owned(),
+        RuleError::AuctionCancelled if es => "la subasta fue cancelada".to_owned(),
+        RuleError::AuctionCancelled => "the auction was cancelled".to_owned(),
+        RuleError::BidTooLow { minimum } if es => format!("la puja mínima ahora es {minimum} besitos"),
+        RuleError::BidTooLow { minimum } => format!("the minimum bid is now {minimum} besitos"),
+        RuleError::NoSuchHold if es => "esa puja ya no está en depósito".to_owned(),
+        RuleError::NoSuchHold => "that bid is no longer held".to_owned(),
     }
 }
 
@@ -346,6 +360,9 @@ fn reason_name(language: Language, reason: Reason) -> &'static str {
         Reason::GiftRefund => ("regalo devuelto", "gift returned"),
         Reason::AchievementReward => ("logro", "achievement"),
         Reason::MissionReward => ("misión", "mission"),
+        Reason::AuctionHold => ("puja en depósito", "bid held"),
+        Reason::AuctionRelease => ("puja devuelta", "bid returned"),
+        Reason::AuctionWon => ("subasta ganada", "auction won"),
     };
     t(language, text)
 }
