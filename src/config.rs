@@ -61,6 +61,23 @@ pub struct Config {
     pub vip_channel: Option<i64>,
     /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
     pub admins: BTreeSet<i64>,
+    /// `AUCTION_MIN_SECS` (default 60): the shortest auction an operator
+    /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
+    /// window and extension of new auctions.
+    pub auctions: AuctionLimits,
+}
+
+/// Operator-facing auction settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuctionLimits {
+    pub min_duration_secs: i64,
+    pub extension_secs: i64,
+}
+
+impl Default for AuctionLimits {
+    fn default() -> AuctionLimits {
+        AuctionLimits { min_duration_secs: 60, extension_secs: 60 }
+    }
 }
 
 impl Config {
@@ -104,7 +121,13 @@ impl Config {
                 .unwrap_or(outbound_defaults.per_chat_interval),
             global_per_second: parse(&get, "OUTBOUND_GLOBAL_PER_SEC")?.unwrap_or(outbound_defaults.global_per_second),
         };
+        let auction_defaults = AuctionLimits::default();
+        let auctions = AuctionLimits {
+            min_duration_secs: parse(&get, "AUCTION_MIN_SECS")?.unwrap_or(auction_defaults.min_duration_secs),
+            extension_secs: parse(&get, "AUCTION_EXTENSION_SECS")?.unwrap_or(auction_defaults.extension_secs),
+        };
         Ok(Config {
+            auctions,
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,

@@ -37,12 +37,28 @@ pub enum Action {
     Missions,
     Achievements,
     Ledger,
+    /// The live auctions.
+    Auctions,
+    /// One auction's page.
+    Auction(i64),
+    /// Bid `amount` on `auction`. The amount is absolute, not a step: a
+    /// button left behind by a newer bid offers too little and is refused
+    /// with the new minimum, never turned into a bigger bid than shown.
+    Bid {
+        auction: i64,
+        amount: i64,
+    },
 }
 
 impl Action {
     fn encode(self) -> String {
         let fixed = match self {
             Action::Decide { fragment, choice } => return format!("d:{fragment:08x}:{choice}"),
+            Action::Auction(auction) => return format!("a:{}", base36(auction as u64)),
+            Action::Bid { auction, amount } => {
+                return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
+            }
+            Action::Auctions => "a",
             Action::OnboardingNext => "o1",
             Action::Menu => "m",
             Action::Story => "s",
@@ -72,6 +88,13 @@ impl Action {
             let fragment = u32::from_str_radix(fragment, 16).ok()?;
             return Some(Action::Decide { fragment, choice: choice.parse().ok()? });
         }
+        if let Some(auction) = text.strip_prefix("a:") {
+            return Some(Action::Auction(id36(auction)?));
+        }
+        if let Some(rest) = text.strip_prefix("b:") {
+            let (auction, amount) = rest.split_once(':')?;
+            return Some(Action::Bid { auction: id36(auction)?, amount: id36(amount)? });
+        }
         Some(match text {
             "o1" => Action::OnboardingNext,
             "m" => Action::Menu,
@@ -89,6 +112,7 @@ impl Action {
             "mi" => Action::Missions,
             "lo" => Action::Achievements,
             "$" => Action::Ledger,
+            "a" => Action::Auctions,
             _ => return None,
         })
     }
@@ -192,6 +216,11 @@ fn base36(mut value: u64) -> String {
     String::from_utf8(out).expect("ASCII digits")
 }
 
+/// A non-negative id or amount written in base 36.
+fn id36(text: &str) -> Option<i64> {
+    i64::try_from(u64::from_str_radix(text, 36).ok()?).ok()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -233,6 +262,9 @@ mod tests {
             Action::Missions,
             Action::Achievements,
             Action::Ledger,
+            Action::Auctions,
+            Action::Auction(i64::MAX),
+            Action::Bid { auction: i64::MAX, amount: 1_000_000_000 },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -3,6 +3,7 @@
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
 
+pub mod auction;
 mod story;
 
 use dianabot_actors::{GiftOutcome, Outcome};
@@ -226,7 +227,10 @@ fn menu(
             button(Action::DailyGift, t(language, DAILY_GIFT_BUTTON)),
         ],
         vec![button(Action::Vip, t(language, VIP_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
-        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+        vec![
+            button(Action::Auctions, t(language, AUCTIONS_BUTTON)),
+            button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON)),
+        ],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
@@ -260,7 +264,7 @@ pub fn refusal(language: Language, refusal: &RuleError) -> Rendered {
 }
 
 /// Why a command was refused, in the player's language.
-fn reason(language: Language, refusal: &RuleError) -> String {
+pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
     let es = language == Language::Es;
     match refusal {
         RuleError::UnknownUser => t(language, NOT_REGISTERED).to_owned(),
@@ -444,6 +448,7 @@ const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
 const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
+const AUCTIONS_BUTTON: Text = ("🔨 Subastas", "🔨 Auctions");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
 const LEDGER_BUTTON: Text = ("💰 Movimientos", "💰 Movements");
 const LEDGER: Text = ("💰 <b>Últimos movimientos</b>", "💰 <b>Latest movements</b>");
@@ -471,9 +476,11 @@ const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.
 const HELP: Text = (
     "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
      /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros, /movimientos — su progreso\n/regalar @usuario 10 — regalar besitos\n\
+     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7\n\
      /idioma — cambiar de idioma\n/ayuda — esta ayuda",
     "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
      /inventory — your items\n/daily — today's gift\n/missions, /achievements, /ledger — your progress\n/gift @username 10 — give besitos\n\
+     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7\n\
      /language — change language\n/help — this help",
 );
 const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
