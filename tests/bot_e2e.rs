@@ -57,7 +57,16 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Menú principal\nSaldo: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Historia", "👤 Perfil", "🎒 Inventario", "🎁 Regalo diario", "💎 VIP", "❓ Ayuda", "🔨 Subastas", "🌐 Idioma"]
+            [
+                "📖 Historia",
+                "👤 Perfil",
+                "🎒 Inventario",
+                "🎁 Regalo diario",
+                "💎 VIP",
+                "❓ Ayuda",
+                "🔨 Subastas",
+                "🌐 Idioma"
+            ]
         );
 
         let messages = press("📖 Historia", messages).await;
@@ -71,7 +80,16 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Story", "👤 Profile", "🎒 Inventory", "🎁 Daily gift", "💎 VIP", "❓ Help", "🔨 Auctions", "🌐 Language"]
+            [
+                "📖 Story",
+                "👤 Profile",
+                "🎒 Inventory",
+                "🎁 Daily gift",
+                "💎 VIP",
+                "❓ Help",
+                "🔨 Auctions",
+                "🌐 Language"
+            ]
         );
 
         let messages = press("👤 Profile", messages).await;
