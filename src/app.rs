@@ -6,9 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::{Coordinator, Router};
+use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
-use dianabot_game::Rules;
+use dianabot_game::{Rules, UserState};
 use dianabot_persistence::{Flusher, Store};
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -19,9 +19,10 @@ use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
 use crate::telegram::webhook::WebhookState;
-use crate::telegram::{Intake, Outbound, polling};
+use crate::telegram::{Intake, Outbound, OutboundRequest, Priority, polling};
 
 /// A running server.
 pub struct App {
@@ -56,7 +57,8 @@ impl App {
             Some(secret) => secret.clone().into_bytes(),
             None => format!("dianabot-callback:{token}").into_bytes(),
         };
-        let translator = Translator { codec: CallbackCodec::new(&secret), admins: config.admins.clone() };
+        let codec = CallbackCodec::new(&secret);
+        let translator = Translator { codec: codec.clone(), admins: config.admins.clone(), auctions: config.auctions };
         let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
         let coordinator = Coordinator::new(router.clone(), store.clone());
         // Gifts a crash left half-done are finished before anything else.
@@ -64,8 +66,22 @@ impl App {
         if recovered > 0 {
             tracing::info!(recovered, "finished gifts left in flight");
         }
-        let intake =
-            Intake::new(router.clone(), outbound.clone(), translator, reloader.clone(), coordinator, bot.clone());
+        let auctions = AuctionHouse::start(coordinator.clone(), notifier(router.clone(), outbound.clone(), codec));
+        // Bids a crash left half-done are settled, and open auctions get
+        // their actors (and close if their time passed while we were down).
+        let settled = auctions.recover().await.context("recovering auctions")?;
+        if settled > 0 {
+            tracing::info!(settled, "settled bids left in flight");
+        }
+        let intake = Intake::new(
+            router.clone(),
+            outbound.clone(),
+            translator,
+            reloader.clone(),
+            coordinator,
+            auctions,
+            bot.clone(),
+        );
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -163,6 +179,35 @@ impl App {
         }
         tracing::info!("shutdown complete");
     }
+}
+
+/// Auction notices become messages to their players, in each player's
+/// language, sent once the change they tell of is durable.
+fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifier {
+    let io = tokio::runtime::Handle::current();
+    Arc::new(move |notice: AuctionNotice| {
+        let (router, outbound, codec) = (router.clone(), outbound.clone(), codec.clone());
+        io.spawn(async move {
+            let user = match &notice {
+                AuctionNotice::Outbid { user, .. }
+                | AuctionNotice::Won { user, .. }
+                | AuctionNotice::Refunded { user, .. } => *user,
+            };
+            let content = router.content();
+            let render = move |state: &UserState| {
+                screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content })
+            };
+            match router.view(user, render).await {
+                Ok(Rendered { text, keyboard }) => outbound.submit(OutboundRequest::Send {
+                    chat_id: user.0,
+                    text,
+                    keyboard,
+                    priority: Priority::Notification,
+                }),
+                Err(err) => tracing::warn!(user_id = %user, error = %err, "auction notice not sent"),
+            }
+        });
+    })
 }
 
 /// The economy's tunables. Reactions in the VIP channel pay VIP rates; with

@@ -64,6 +64,23 @@ pub struct Config {
     /// `MAX_PURCHASES_PER_HOUR`: purchase attempts (besitos or Stars) a
     /// player may make per hour. Default 5.
     pub max_purchases_per_hour: u32,
+    /// `AUCTION_MIN_SECS` (default 60): the shortest auction an operator
+    /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
+    /// window and extension of new auctions.
+    pub auctions: AuctionLimits,
+}
+
+/// Operator-facing auction settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuctionLimits {
+    pub min_duration_secs: i64,
+    pub extension_secs: i64,
+}
+
+impl Default for AuctionLimits {
+    fn default() -> AuctionLimits {
+        AuctionLimits { min_duration_secs: 60, extension_secs: 60 }
+    }
 }
 
 impl Config {
@@ -107,7 +124,13 @@ impl Config {
                 .unwrap_or(outbound_defaults.per_chat_interval),
             global_per_second: parse(&get, "OUTBOUND_GLOBAL_PER_SEC")?.unwrap_or(outbound_defaults.global_per_second),
         };
+        let auction_defaults = AuctionLimits::default();
+        let auctions = AuctionLimits {
+            min_duration_secs: parse(&get, "AUCTION_MIN_SECS")?.unwrap_or(auction_defaults.min_duration_secs),
+            extension_secs: parse(&get, "AUCTION_EXTENSION_SECS")?.unwrap_or(auction_defaults.extension_secs),
+        };
         Ok(Config {
+            auctions,
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,

@@ -12,4 +12,4 @@ pub mod telegram;
 pub mod telemetry;
 
 pub use app::{App, run_actix, run_emulator};
-pub use config::{Config, Intake};
+pub use config::{AuctionLimits, Config, Intake};

@@ -63,6 +63,7 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🎒 Inventario",
                 "🎁 Regalo diario",
                 "🛍️ Tienda",
+                "🔨 Subastas",
                 "💎 VIP",
                 "❓ Ayuda",
                 "🌐 Idioma"
@@ -80,7 +81,17 @@ fn onboarding_menu_navigation_and_language_switch() {
         assert_eq!(text(&messages[0]), "🏛 Main menu\nBalance: 10 besitos");
         assert_eq!(
             labels(&messages[0]),
-            ["📖 Story", "👤 Profile", "🎒 Inventory", "🎁 Daily gift", "🛍️ Shop", "💎 VIP", "❓ Help", "🌐 Language"]
+            [
+                "📖 Story",
+                "👤 Profile",
+                "🎒 Inventory",
+                "🎁 Daily gift",
+                "🛍️ Shop",
+                "🔨 Auctions",
+                "💎 VIP",
+                "❓ Help",
+                "🌐 Language"
+            ]
         );
 
         let messages = press("👤 Profile", messages).await;
@@ -252,6 +263,102 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
             text(&said[10]),
             "💰 Últimos movimientos\n-6 · regalo enviado\n+5 · misión\n+5 · regalo diario\n+10 · bienvenida"
         );
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn an_auction_from_two_players_outbid_notified_and_won() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let env = [("ADMIN_IDS", "900"), ("AUCTION_MIN_SECS", "1"), ("AUCTION_EXTENSION_SECS", "1")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&emulator);
+        let operator = control.create_user_with_id(900, "Op", "es").await;
+        let ana = control.create_user("Ana", "es").await;
+        let bob = control.create_user("Bob", "en").await;
+        for user in [ana, bob] {
+            control.send_text(user, "/start").await;
+            control.wait_for(user, "welcome", |m| m.len() == 1).await;
+        }
+
+        // Bad terms are refused; then an auction of eight seconds.
+        control.send_text(operator, "/subasta nada 5 8s 1").await;
+        let said = control.wait_for(operator, "unknown item", |m| m.len() == 1).await;
+        assert_eq!(text(&said[0]), "🎩 Lucien inclina la cabeza: no es posible (no existe el objeto nada)");
+        control.send_text(operator, "/subasta rosa_negra 5 8s 1").await;
+        let said = control.wait_for(operator, "auction opened", |m| m.len() == 2).await;
+        let report = text(&said[1]).to_owned();
+        assert!(report.starts_with("✅ Subasta #"), "{report}");
+        assert!(report.contains(": Rosa negra × 1, salida 5 besitos, incremento 1, cierra en "), "{report}");
+        let id: i64 = report["✅ Subasta #".len()..].split(' ').next().unwrap().parse().unwrap();
+
+        // Each player opens the auction from the list and bids with a button.
+        let open_page = |user: i64, list: &'static str, count: usize| {
+            let control = &control;
+            async move {
+                control.send_text(user, list).await;
+                let messages = control.wait_for(user, "auction list", move |m| m.len() == count).await;
+                let listing = &messages[count - 1];
+                let (label, data) = buttons(listing).into_iter().next().expect("one auction listed");
+                assert!(label.starts_with(&format!("#{id} ")), "{label}");
+                let message_id = listing["message_id"].as_i64().unwrap();
+                control.press(user, message_id, &data, false).await;
+                let page = control
+                    .wait_for(user, "auction page", move |m| text(&m[count - 1]).contains(&format!("#{id}\n")))
+                    .await;
+                (message_id, page[count - 1].clone())
+            }
+        };
+        let (anas_page, page) = open_page(ana, "/subastas", 2).await;
+        assert!(text(&page).starts_with(&format!("🔨 Subasta #{id}\nRosa negra × 1\n")), "{}", text(&page));
+        assert!(text(&page).contains("Sin pujas; salida: 5 besitos\nPuja mínima: 5 besitos"), "{}", text(&page));
+        assert_eq!(labels(&page), ["🔨 Pujar 5", "🔨 Pujar 9", "🔄 Actualizar", "« Subastas"]);
+        control.press(ana, anas_page, &button(&page, "🔨 Pujar 5"), false).await;
+        let page = control.wait_for(ana, "bid accepted", |m| text(&m[1]).contains("Puja aceptada")).await;
+        let anas = page[1].clone();
+        assert!(text(&anas).contains("Puja actual: 5 besitos\nPuja mínima: 6 besitos"), "{}", text(&anas));
+        assert!(text(&anas).contains("Su saldo: 5 besitos\n✅ Usted va ganando.\n\n✅ Puja aceptada: 5 besitos."));
+
+        let (bobs_page, page) = open_page(bob, "/auctions", 2).await;
+        assert!(text(&page).contains("Top bid: 5 besitos\nMinimum bid: 6 besitos"), "{}", text(&page));
+        control.press(bob, bobs_page, &button(&page, "🔨 Bid 6"), false).await;
+        control.wait_for(bob, "bob's bid", |m| text(&m[1]).contains("Bid accepted: 6 besitos")).await;
+
+        // Ana hears at once, with her besitos back.
+        let said = control.wait_for(ana, "outbid notice", |m| m.len() == 3).await;
+        assert_eq!(
+            text(&said[2]),
+            format!(
+                "🔨 Le han superado en la subasta #{id} (Rosa negra): la puja va por 6 besitos. \
+                 Sus 5 besitos han vuelto a su saldo."
+            )
+        );
+        // Her old page's button now offers too little: refused with the reason.
+        let pressed = control.press(ana, anas_page, &button(&anas, "🔨 Pujar 6"), false).await;
+        assert_eq!(pressed["answer"]["show_alert"], true, "{pressed}");
+        assert_eq!(pressed["answer"]["text"], "❌ Puja rechazada: la puja mínima ahora es 7 besitos");
+
+        // The auction closes; Bob wins and finds the rose in his inventory.
+        let said = control.wait_for(bob, "win notice", |m| m.len() == 3).await;
+        assert_eq!(
+            text(&said[2]),
+            format!("🏆 You won auction #{id}! Black rose × 1 is in your inventory, for 6 besitos.")
+        );
+        control.send_text(bob, "/inventory").await;
+        let said = control.wait_for(bob, "inventory", |m| m.len() == 4).await;
+        assert!(text(&said[3]).contains("• Black rose × 1"), "{}", text(&said[3]));
+        control.send_text(bob, "/profile").await;
+        let said = control.wait_for(bob, "profile", |m| m.len() == 5).await;
+        assert!(text(&said[4]).contains("Besitos: 4"), "{}", text(&said[4]));
+        control.send_text(ana, "/perfil").await;
+        let said = control.wait_for(ana, "ana's profile", |m| m.len() == 4).await;
+        assert!(text(&said[3]).contains("Besitos: 10"), "{}", text(&said[3]));
+        // Closed: the operator cannot cancel it any more.
+        control.send_text(operator, &format!("/cancelarsubasta {id}")).await;
+        let said = control.wait_for(operator, "cancel refused", |m| m.len() == 3).await;
+        assert_eq!(text(&said[2]), "🎩 Lucien inclina la cabeza: no es posible (la subasta ya ha cerrado)");
         drop(server);
         db.drop_db().await;
     });

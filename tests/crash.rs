@@ -168,11 +168,22 @@ fn sigterm_drains_flushes_and_exits_zero() {
 }
 
 #[test]
-fn kill_9_in_the_middle_of_gifts_reactions_and_daily_gifts_conserves_besitos() {
+fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_and_bids_conserves_besitos() {
     const PLAYERS: i64 = 60;
+    const OPERATOR: i64 = 9_000;
+    const AUCTION: i64 = 100_000;
     run(async {
         let db = TestDb::postgres().await;
-        // Each player: /start, the daily gift, reactions, and gifts to others.
+        let operator = [("ADMIN_IDS", "9000")];
+        let mut server = ServerProcess::webhook_with(&db.url, &operator).await;
+        // An auction open for the whole run; its id is the update's.
+        let opening =
+            BTreeMap::from([(OPERATOR, vec![(AUCTION, text_update(AUCTION, OPERATOR, "/subasta rosa_negra 2 60 1"))])]);
+        let acked = Arc::new(Mutex::new(BTreeSet::new()));
+        deliver(server.webhook_url(), opening, acked.clone()).await;
+        assert!(acked.lock().unwrap().contains(&AUCTION), "log:\n{}", server.log_text());
+        // Each player: /start, the daily gift, reactions, gifts to others
+        // and bids on the auction.
         let mut next_id = 100_000;
         let mut id = || {
             next_id += 1;
@@ -191,13 +202,16 @@ fn kill_9_in_the_middle_of_gifts_reactions_and_daily_gifts_conserves_besitos() {
                     updates.push((gift, text_update(gift, user, &format!("/regalar {to} {}", round + 1))));
                     let reaction = id();
                     updates.push((reaction, reaction_update(reaction, user, round + 1)));
+                    if round % 2 == 0 {
+                        let bid = id();
+                        let amount = 2 + round * 2 + user % 3;
+                        updates.push((bid, text_update(bid, user, &format!("/pujar {AUCTION} {amount}"))));
+                    }
                 }
                 (user, updates)
             })
             .collect();
-        let total: usize = updates.values().map(Vec::len).sum();
-        let acked = Arc::new(Mutex::new(BTreeSet::new()));
-        let mut server = ServerProcess::webhook(&db.url).await;
+        let total: usize = updates.values().map(Vec::len).sum::<usize>() + 1;
         let delivery = tokio::spawn(deliver(server.webhook_url(), updates.clone(), acked.clone()));
         let kill_at = fastrand::usize(total / 5..total * 4 / 5);
         while acked.lock().unwrap().len() < kill_at {
@@ -211,8 +225,8 @@ fn kill_9_in_the_middle_of_gifts_reactions_and_daily_gifts_conserves_besitos() {
         let store = db.store().await;
         assert_conserved(&store).await;
 
-        // Restart (which finishes gifts left in flight) and re-deliver.
-        let server = ServerProcess::webhook(&db.url).await;
+        // Restart (which finishes gifts and bids left in flight) and re-deliver.
+        let server = ServerProcess::webhook_with(&db.url, &operator).await;
         deliver(server.webhook_url(), updates, acked.clone()).await;
         assert_eq!(acked.lock().unwrap().len(), total, "log:\n{}", server.log_text());
         assert!(store.pending_transfers().await.unwrap().is_empty(), "gifts left in flight");
@@ -221,6 +235,21 @@ fn kill_9_in_the_middle_of_gifts_reactions_and_daily_gifts_conserves_besitos() {
         let (gifts,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM ledger WHERE reason = 'gift_received'").fetch_one(pool).await.unwrap();
         assert!(gifts > 0, "no gift was delivered");
+        // Only the auction's top bid is still held in escrow.
+        let auction = store.load_auction(AUCTION).await.unwrap().expect("the auction");
+        let held: Vec<i64> = store.held_bids(None).await.unwrap().iter().map(|held| held.bid).collect();
+        assert_eq!(held, auction.top.map(|top| top.bid).into_iter().collect::<Vec<_>>(), "holds besides the top bid");
+        assert!(auction.top.is_some(), "no bid was accepted");
+        // The operator cancels: every bid comes back.
+        let cancel = OPERATOR * 1_000;
+        let cancelling = BTreeMap::from([(
+            OPERATOR,
+            vec![(cancel, text_update(cancel, OPERATOR, &format!("/cancelarsubasta {AUCTION}")))],
+        )]);
+        deliver(server.webhook_url(), cancelling, acked.clone()).await;
+        assert!(acked.lock().unwrap().contains(&cancel), "log:\n{}", server.log_text());
+        assert!(store.held_bids(None).await.unwrap().is_empty(), "bids still held after the cancellation");
+        assert_conserved(&store).await;
         drop(server);
         store.close().await;
         db.drop_db().await;

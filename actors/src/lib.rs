@@ -6,12 +6,16 @@
 //! - `ShardSupervisor` owns the users of its shard: it activates a user's
 //!   actor on first message, forwards in arrival order, passivates idle
 //!   actors and counts crashes (bounded restarts).
+//! - [`AuctionHouse`] activates one actor per open auction, which
+//!   serialises its bids and writes its state through; bids are sagas
+//!   between it and the bidder's actor, with the besitos held in escrow.
 //! - `UserActor` owns one [`dianabot_game::UserState`]: it decides, applies,
 //!   renders the reply and hands the write to the persistence flusher.
 //!
 //! **Architecture Invariant:** a user's state is only ever touched by that
 //! user's actor, one message at a time; everyone else sends messages.
 
+mod auction;
 mod config;
 mod purchase;
 mod router;
@@ -21,6 +25,7 @@ mod stats;
 mod stock;
 mod user;
 
+pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
 pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
 pub use purchase::{PreCheckout, PurchaseOutcome};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};

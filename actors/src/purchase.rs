@@ -15,13 +15,10 @@
 //! same checks and reserves the unit for [`STARS_HOLD`]; the payment grants
 //! the item once per charge and sells the unit.
 
-use std::time::Duration;
-
 use dianabot_game::shop::{self, Currency};
 use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 
-use crate::saga::ATTEMPTS;
 use crate::stock::StockError;
 use crate::{Coordinator, DispatchError, unix_now};
 
@@ -93,56 +90,40 @@ impl Coordinator {
                 return self.compensate(buyer, purchase, item, err.refusal()).await;
             }
         }
-        let mut backoff = Duration::from_millis(20);
-        for _ in 0..ATTEMPTS {
-            match self.step(buyer, None, Command::FulfilPurchase { purchase }).await {
-                Ok(Ok(_)) => {
-                    self.settle_unit(item, purchase, buyer, PurchaseStatus::Completed).await;
-                    return PurchaseOutcome::Completed;
-                }
-                Ok(Err(refusal)) => return self.compensate(buyer, purchase, item, refusal).await,
-                Err(err) => {
-                    tracing::warn!(error = %err, purchase, "delivery failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
+        match self.step_retried(buyer, Command::FulfilPurchase { purchase }).await {
+            Ok(Ok(_)) => {
+                self.settle_unit(item, purchase, buyer, PurchaseStatus::Completed).await;
+                PurchaseOutcome::Completed
+            }
+            Ok(Err(refusal)) => self.compensate(buyer, purchase, item, refusal).await,
+            Err(err) => {
+                tracing::warn!(error = %err, purchase, "delivery kept failing; refunding");
+                let why = RuleError::Malformed("the purchase could not be delivered".to_owned());
+                self.compensate(buyer, purchase, item, why).await
             }
         }
-        let why = RuleError::Malformed("the purchase could not be delivered".to_owned());
-        self.compensate(buyer, purchase, item, why).await
     }
 
     /// Refunds the buyer unless the purchase was delivered after all (a
     /// delivery whose answer was lost), then settles the unit the way the
     /// durable purchase row says.
     async fn compensate(&self, buyer: UserId, purchase: i64, item: &str, why: RuleError) -> PurchaseOutcome {
-        let mut backoff = Duration::from_millis(20);
-        for _ in 0..ATTEMPTS {
-            match self.step(buyer, None, Command::AbortPurchase { purchase }).await {
-                Ok(_) => {
-                    let status = match self.store.purchase_status(purchase).await {
-                        Ok(status) => status,
-                        Err(err) => {
-                            tracing::error!(error = %err, purchase, "reading the purchase failed; recovery will settle it");
-                            return PurchaseOutcome::InFlight;
-                        }
-                    };
-                    let status = status.unwrap_or(PurchaseStatus::Failed);
-                    self.settle_unit(item, purchase, buyer, status).await;
-                    return match status {
-                        PurchaseStatus::Completed => PurchaseOutcome::Completed,
-                        _ => PurchaseOutcome::Compensated(why),
-                    };
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, purchase, "refund failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
-            }
+        if let Err(err) = self.step_retried(buyer, Command::AbortPurchase { purchase }).await {
+            tracing::error!(error = %err, purchase, "purchase left in flight; recovery will finish it");
+            return PurchaseOutcome::InFlight;
         }
-        tracing::error!(purchase, "purchase left in flight; recovery will finish it");
-        PurchaseOutcome::InFlight
+        let status = match self.store.purchase_status(purchase).await {
+            Ok(status) => status.unwrap_or(PurchaseStatus::Failed),
+            Err(err) => {
+                tracing::error!(error = %err, purchase, "reading the purchase failed; recovery will settle it");
+                return PurchaseOutcome::InFlight;
+            }
+        };
+        self.settle_unit(item, purchase, buyer, status).await;
+        match status {
+            PurchaseStatus::Completed => PurchaseOutcome::Completed,
+            _ => PurchaseOutcome::Compensated(why),
+        }
     }
 
     /// Sells or releases the purchase's unit of a limited item, following
@@ -150,29 +131,24 @@ impl Coordinator {
     /// settled by [`Coordinator::recover`].
     async fn settle_unit(&self, item: &str, purchase: i64, buyer: UserId, status: PurchaseStatus) {
         let Some(stock) = self.stock_of(item) else { return };
-        let mut backoff = Duration::from_millis(20);
-        for _ in 0..ATTEMPTS {
-            let settled = match status {
-                PurchaseStatus::Completed => self.stock.sell(item, stock, purchase, buyer).await,
-                _ => self.stock.release(item, purchase).await,
-            };
-            match settled {
-                Ok(()) => return,
-                Err(StockError::SoldOut) => {
-                    // Only a Stars payment whose reservation lapsed gets
-                    // here: Telegram took the Stars, the player keeps the
-                    // item, and operators hear of it.
-                    tracing::error!(item, purchase, "paid after the reservation lapsed and the stock ran out");
-                    return;
+        let settled = self
+            .retried(|| async {
+                match status {
+                    PurchaseStatus::Completed => self.stock.sell(item, stock, purchase, buyer).await,
+                    _ => self.stock.release(item, purchase).await,
                 }
-                Err(err) => {
-                    tracing::warn!(error = %err, item, purchase, "settling the unit failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
+            })
+            .await;
+        match settled {
+            Ok(()) => {}
+            // Only a Stars payment whose reservation lapsed gets here:
+            // Telegram took the Stars, the player keeps the item, and
+            // operators hear of it.
+            Err(StockError::SoldOut) => {
+                tracing::error!(item, purchase, "paid after the reservation lapsed and the stock ran out")
             }
+            Err(err) => tracing::error!(error = %err, item, purchase, "unit left reserved; recovery will settle it"),
         }
-        tracing::error!(item, purchase, "unit left reserved; recovery will settle it");
     }
 
     /// Units of a limited item in the current content.

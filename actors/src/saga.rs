@@ -10,15 +10,26 @@
 
 use std::time::Duration;
 
-use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId};
+use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 
 use crate::stock::StockKeepers;
 use crate::{DispatchError, Envelope, Outcome, Router};
 
-/// How often a step that crashed is retried before the saga is left to
-/// [`Coordinator::recover`] (gifts) or compensated (purchases).
-pub(crate) const ATTEMPTS: u32 = 5;
+/// How often a step is retried before the saga is left to recovery (gifts,
+/// bids) or compensated (purchases).
+const ATTEMPTS: u32 = 5;
+
+/// A failure worth trying again: the step may succeed next time.
+pub(crate) trait Transient: std::fmt::Display {
+    fn is_transient(&self) -> bool;
+}
+
+impl Transient for DispatchError {
+    fn is_transient(&self) -> bool {
+        *self != DispatchError::ShuttingDown
+    }
+}
 
 /// What became of a gift.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,35 +94,60 @@ impl Coordinator {
     /// known durable is retried: the receiver may or may not have applied
     /// it, and step 2 is idempotent, so only an explicit refusal refunds.
     async fn finish(&self, from: UserId, to: UserId, amount: Besitos, transfer: i64) -> GiftOutcome {
+        let receive = Command::ReceiveGift { from, amount, transfer };
+        let Ok(received) = self.step_retried(to, receive).await else {
+            tracing::error!(transfer, "gift left in flight; recovery will finish it");
+            return GiftOutcome::InFlight;
+        };
+        let closing = match received {
+            Ok(_) => Command::SettleTransfer { transfer },
+            Err(_) => Command::RefundTransfer { transfer },
+        };
+        if self.step_retried(from, closing).await.is_err() {
+            tracing::error!(transfer, "gift left in flight; recovery will finish it");
+            return GiftOutcome::InFlight;
+        }
+        match received {
+            Ok(_) => GiftOutcome::Delivered,
+            Err(refusal) => GiftOutcome::Refunded(refusal),
+        }
+    }
+
+    /// A step that is idempotent, retried with backoff while its actor
+    /// crashes or its effects are not known durable, giving up with the last
+    /// failure after [`ATTEMPTS`] tries. Only the game's answer (applied or
+    /// refused) ends it early, so callers compensate only on a refusal.
+    pub(crate) async fn step_retried(
+        &self,
+        user_id: UserId,
+        command: Command,
+    ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
+        self.retried(|| self.step(user_id, None, command.clone())).await
+    }
+
+    /// Runs `attempt` until it answers, with backoff, at most [`ATTEMPTS`]
+    /// times; an error that is not [`Transient`] (a shutdown, an answer) is
+    /// not retried.
+    pub(crate) async fn retried<T, E, F, Fut>(&self, attempt: F) -> Result<T, E>
+    where
+        E: Transient,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+    {
         let mut backoff = Duration::from_millis(20);
-        for _ in 0..ATTEMPTS {
-            let received = self.step(to, None, Command::ReceiveGift { from, amount, transfer }).await;
-            let closing = match received {
-                Ok(Ok(_)) => Command::SettleTransfer { transfer },
-                Ok(Err(_)) => Command::RefundTransfer { transfer },
-                Err(err) => {
-                    tracing::warn!(error = %err, transfer, "gift step 2 failed; retrying");
+        let mut tries = 1;
+        loop {
+            match attempt().await {
+                Ok(answer) => return Ok(answer),
+                Err(err) if err.is_transient() && tries < ATTEMPTS => {
+                    tracing::warn!(error = %err, "saga step failed; retrying");
                     tokio::time::sleep(backoff).await;
                     backoff *= 2;
-                    continue;
+                    tries += 1;
                 }
-            };
-            match self.step(from, None, closing.clone()).await {
-                Ok(_) => {
-                    return match (received, closing) {
-                        (Ok(Err(refusal)), Command::RefundTransfer { .. }) => GiftOutcome::Refunded(refusal),
-                        _ => GiftOutcome::Delivered,
-                    };
-                }
-                Err(err) => {
-                    tracing::warn!(error = %err, transfer, "gift step 3 failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                }
+                Err(err) => return Err(err),
             }
         }
-        tracing::error!(transfer, "gift left in flight; recovery will finish it");
-        GiftOutcome::InFlight
     }
 
     /// One step: a command to one user, waited on until durable. The inner
@@ -123,15 +159,29 @@ impl Coordinator {
         update_id: Option<UpdateId>,
         command: Command,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
+        let answer = |_: &UserState, outcome: Outcome<'_>| match outcome {
+            Outcome::Refused(refusal) => Err(refusal.clone()),
+            Outcome::Applied(events) => Ok(events.to_vec()),
+            Outcome::Duplicate | Outcome::Viewed => Ok(Vec::new()),
+        };
+        self.step_with(user_id, update_id, command, answer).await
+    }
+
+    /// One step whose answer `render` reads from the user's state as the
+    /// command left it, waited on until durable.
+    pub(crate) async fn step_with<T, F>(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+        render: F,
+    ) -> Result<T, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
+    {
         let envelope = Envelope { user_id, update_id, command };
-        let dispatched = self
-            .router
-            .dispatch(envelope, |_, outcome| match outcome {
-                Outcome::Refused(refusal) => Err(refusal.clone()),
-                Outcome::Applied(events) => Ok(events.to_vec()),
-                Outcome::Duplicate | Outcome::Viewed => Ok(Vec::new()),
-            })
-            .await?;
+        let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
         Ok(dispatched.reply)
     }
@@ -154,6 +204,7 @@ impl Coordinator {
         Ok(pending.len() + purchases.len() + units)
     }
 
+    /// The router steps go through, for the content actors decide with.
     pub fn router(&self) -> &Router {
         &self.router
     }

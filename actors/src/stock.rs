@@ -54,6 +54,14 @@ pub enum StockError {
     Stopped,
 }
 
+impl crate::saga::Transient for StockError {
+    /// The store or an injected fault may pass next time; an answer (sold
+    /// out, released) or a stopped keeper will not.
+    fn is_transient(&self) -> bool {
+        matches!(self, StockError::Store(_) | StockError::Injected)
+    }
+}
+
 impl StockError {
     /// What the buyer is told.
     pub fn refusal(&self) -> RuleError {

@@ -53,4 +53,18 @@ pub enum RuleError {
     TooManyPurchaseAttempts { max: u32 },
     #[error("no such payment")]
     UnknownCharge,
+    #[error("unknown item {0}")]
+    UnknownItem(ItemId),
+    #[error("no auction with that id")]
+    UnknownAuction,
+    #[error("the auction runs until {ends_at}")]
+    AuctionRunning { ends_at: i64 },
+    #[error("the auction has closed")]
+    AuctionClosed,
+    #[error("the auction was cancelled")]
+    AuctionCancelled,
+    #[error("the bid is below the minimum of {minimum}")]
+    BidTooLow { minimum: i64 },
+    #[error("no such bid is held in escrow")]
+    NoSuchHold,
 }

@@ -67,6 +67,12 @@ reasons! {
     ShopReward => "shop_reward",
     /// Besitos a refunded Stars purchase had given, taken back.
     RefundReversal => "refund_reversal",
+    /// Besitos leaving the bidder's wallet for an auction's escrow.
+    AuctionHold => "auction_hold",
+    /// An escrowed bid coming back: outbid, refused or cancelled.
+    AuctionRelease => "auction_release",
+    /// The winning bid leaving escrow for good (a sink).
+    AuctionWon => "auction_won",
 }
 
 impl Reason {
@@ -86,16 +92,21 @@ pub enum Account {
     /// and the receiver's credit (or the refund) both post against it, so it
     /// holds exactly the besitos not yet delivered.
     Transfer(i64),
+    /// An auction's escrow: bids post their holds against it and their
+    /// releases (or the winner's settlement) back, so it holds exactly the
+    /// besitos of the bids not yet released or consumed.
+    Escrow(i64),
 }
 
 impl Account {
-    /// Stable textual form stored in the ledger table: `system:<reason>` or
-    /// `user:<id>`.
+    /// Stable textual form stored in the ledger table: `system:<reason>`,
+    /// `user:<id>`, `transfer:<id>` or `escrow:<auction id>`.
     pub fn to_db(self) -> String {
         match self {
             Account::System(reason) => format!("system:{}", reason.as_str()),
             Account::User(user) => format!("user:{}", user.0),
             Account::Transfer(id) => format!("transfer:{id}"),
+            Account::Escrow(auction) => format!("escrow:{auction}"),
         }
     }
 
@@ -105,6 +116,7 @@ impl Account {
             "system" => Reason::parse(rest).map(Account::System),
             "user" => rest.parse().ok().map(|id| Account::User(UserId(id))),
             "transfer" => rest.parse().ok().map(Account::Transfer),
+            "escrow" => rest.parse().ok().map(Account::Escrow),
             _ => None,
         }
     }
@@ -133,7 +145,7 @@ mod tests {
     #[test]
     fn accounts_round_trip_through_their_database_names() {
         let mut accounts: Vec<Account> = Reason::ALL.iter().copied().map(Account::System).collect();
-        accounts.extend([Account::User(UserId(-42)), Account::Transfer(7)]);
+        accounts.extend([Account::User(UserId(-42)), Account::Transfer(7), Account::Escrow(9)]);
         for account in accounts {
             assert_eq!(Account::from_db(&account.to_db()), Some(account));
         }

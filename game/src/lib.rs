@@ -14,10 +14,13 @@
 //! Because all validation happens before the first mutation, a command's
 //! effects land all together or not at all.
 //!
+//! [`auction`] holds the auction's own rules and the bidder's escrow steps.
+//!
 //! [`content`] holds the operator-written story and economy (fragments,
 //! decisions, items, missions, shop…), read from TOML text and validated as a
 //! whole, and evaluates composite requirements against a [`UserState`].
 
+pub mod auction;
 pub mod content;
 mod economy;
 mod error;

@@ -7,7 +7,7 @@ use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
-use crate::{economy, progression, shop, story};
+use crate::{auction, economy, progression, shop, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +104,27 @@ pub enum Command {
     RefundStars {
         charge: String,
     },
+    /// Bid step 1 (bidder): `amount` goes into auction `auction`'s escrow
+    /// under bid id `bid`; idempotent.
+    HoldBid {
+        auction: i64,
+        bid: i64,
+        amount: Besitos,
+    },
+    /// The bid was outbid or refused, or the auction cancelled: the held
+    /// besitos come back; idempotent.
+    ReleaseHold {
+        auction: i64,
+        bid: i64,
+    },
+    /// The bid won: the held besitos are spent and the item arrives;
+    /// idempotent.
+    ConsumeHold {
+        auction: i64,
+        bid: i64,
+        item: ItemId,
+        quantity: u32,
+    },
 }
 
 impl Command {
@@ -132,6 +153,9 @@ impl Command {
             Command::RequestInvoice { .. } => "request_invoice",
             Command::PayWithStars { .. } => "pay_with_stars",
             Command::RefundStars { .. } => "refund_stars",
+            Command::HoldBid { .. } => "hold_bid",
+            Command::ReleaseHold { .. } => "release_hold",
+            Command::ConsumeHold { .. } => "consume_hold",
         }
     }
 }
@@ -242,6 +266,22 @@ pub enum Event {
     },
     StarsRefunded {
         charge: String,
+    },
+    /// A bid's besitos went into escrow (the ledger entry is beside it).
+    BidHeld {
+        auction: i64,
+        bid: i64,
+        amount: i64,
+    },
+    HoldReleased {
+        auction: i64,
+        bid: i64,
+    },
+    /// A winning bid's besitos left escrow for good.
+    HoldConsumed {
+        auction: i64,
+        bid: i64,
+        amount: i64,
     },
 }
 
@@ -417,6 +457,9 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         | Command::RequestInvoice { .. }
         | Command::PayWithStars { .. }
         | Command::RefundStars { .. } => shop::decide(state, command, ctx, journal),
+        Command::HoldBid { .. } | Command::ReleaseHold { .. } | Command::ConsumeHold { .. } => {
+            auction::decide(state, command, ctx, journal)
+        }
     }
 }
 

@@ -87,6 +87,12 @@ pub struct Progress {
     /// Telegram Stars payments applied, by `telegram_payment_charge_id`:
     /// what makes a re-delivered `successful_payment` grant once.
     pub stars_charges: BTreeMap<String, StarsCharge>,
+    /// (auction, bid id) -> besitos of this player's bids held in escrow:
+    /// debited from the wallet, not yet released or spent.
+    pub holds: BTreeMap<(i64, i64), i64>,
+    /// Auctions this player won and paid for, so a repeated settlement
+    /// charges and grants once.
+    pub auctions_won: BTreeSet<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -294,6 +300,16 @@ impl UserState {
                         }
                     }
                 }
+            }
+            Event::BidHeld { auction, bid, amount } => {
+                self.progress.holds.insert((*auction, *bid), *amount);
+            }
+            Event::HoldReleased { auction, bid } => {
+                self.progress.holds.remove(&(*auction, *bid));
+            }
+            Event::HoldConsumed { auction, bid, .. } => {
+                self.progress.holds.remove(&(*auction, *bid));
+                self.progress.auctions_won.insert(*auction);
             }
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;

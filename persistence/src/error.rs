@@ -10,6 +10,8 @@ pub enum StoreError {
     CorruptSnapshot { user: i64, format: i16, reason: String },
     #[error("unexpected stored value: {0}")]
     Corrupt(String),
+    #[error("auction {auction} is stored inconsistently: {reason}")]
+    CorruptAuction { auction: i64, reason: String },
     #[error("unsupported database url {0:?}: expected postgres://… or sqlite:…")]
     UnsupportedUrl(String),
 }

@@ -21,4 +21,6 @@ mod write;
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};
-pub use write::{AnalyticsEvent, OpenTransfer, PaidReaction, PurchaseRow, PurchaseStatus, UserWrite};
+pub use write::{
+    AnalyticsEvent, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidReaction, PurchaseRow, PurchaseStatus, UserWrite,
+};

@@ -155,6 +155,37 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .await?;
     }
 
+    // Held before ended: a hold placed and released within one batch ends
+    // up 'released'.
+    let held: Vec<_> = writes.iter().flat_map(|w| w.holds_opened.iter()).collect();
+    if !held.is_empty() {
+        sqlx::query(
+            "INSERT INTO auction_holds (auction_id, bid_id, user_id, amount, status, held_at)
+             SELECT a, b, u, m, 'held', t FROM UNNEST($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+                 AS h(a, b, u, m, t)",
+        )
+        .bind(held.iter().map(|h| h.auction).collect::<Vec<_>>())
+        .bind(held.iter().map(|h| h.bid).collect::<Vec<_>>())
+        .bind(held.iter().map(|h| h.user.0).collect::<Vec<_>>())
+        .bind(held.iter().map(|h| h.amount).collect::<Vec<_>>())
+        .bind(held.iter().map(|h| h.held_at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    let ended: Vec<_> = writes.iter().flat_map(|w| w.holds_closed.iter()).collect();
+    if !ended.is_empty() {
+        sqlx::query(
+            "UPDATE auction_holds h SET status = e.status
+             FROM UNNEST($1::bigint[], $2::bigint[], $3::text[]) AS e(auction_id, bid_id, status)
+             WHERE h.auction_id = e.auction_id AND h.bid_id = e.bid_id",
+        )
+        .bind(ended.iter().map(|h| h.auction).collect::<Vec<_>>())
+        .bind(ended.iter().map(|h| h.bid).collect::<Vec<_>>())
+        .bind(ended.iter().map(|h| h.end.as_str()).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
     let reactions: Vec<_> = writes.iter().flat_map(|w| w.reactions.iter().map(move |r| (w.user_id.0, r))).collect();
     if !reactions.is_empty() {
         sqlx::query(

@@ -120,6 +120,27 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
                 .execute(&mut *tx)
                 .await?;
         }
+        for held in &write.holds_opened {
+            sqlx::query(
+                "INSERT INTO auction_holds (auction_id, bid_id, user_id, amount, status, held_at)
+                 VALUES (?, ?, ?, ?, 'held', ?)",
+            )
+            .bind(held.auction)
+            .bind(held.bid)
+            .bind(held.user.0)
+            .bind(held.amount)
+            .bind(held.held_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for ended in &write.holds_closed {
+            sqlx::query("UPDATE auction_holds SET status = ? WHERE auction_id = ? AND bid_id = ?")
+                .bind(ended.end.as_str())
+                .bind(ended.auction)
+                .bind(ended.bid)
+                .execute(&mut *tx)
+                .await?;
+        }
         for reaction in &write.reactions {
             sqlx::query(
                 "INSERT INTO reactions (user_id, chat_id, message_id, emoji, besitos, at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -3,12 +3,14 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use dianabot_game::auction::{Auction, AuctionStatus};
 use dianabot_game::{UserId, UserState};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
-use crate::{OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
+use crate::write::{StoredAuction, held_bid};
+use crate::{HeldBid, OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
 
 /// A unit of a limited item held for a purchase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +43,27 @@ impl ReservationStatus {
             ReservationStatus::Released => "released",
         }
     }
+}
+
+/// Runs one query text on whichever backend (both accept `$n` parameters).
+macro_rules! on_both {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store {
+            Store::Postgres($pool) => $body,
+            Store::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// Selects every column of `auctions` (what [`StoredAuction`] reads).
+macro_rules! select_auctions {
+    ($where:literal) => {
+        concat!(
+            "SELECT auction_id, item_id, quantity, starting_bid, min_increment, extension_secs, ends_at, status,
+                    top_bidder, top_bid, top_amount, created_by, created_at FROM auctions ",
+            $where
+        )
+    };
 }
 
 /// The database. Cheap to clone (a pool handle).
@@ -122,6 +145,76 @@ impl Store {
             Store::Sqlite(pool) => sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?,
         };
         Ok(row.map(crate::write::open_transfer))
+    }
+
+    /// Stores a new auction; `false` if one with its id exists already (a
+    /// re-delivered creation), which is left as it is.
+    pub async fn insert_auction(&self, auction: &Auction) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO auctions (auction_id, item_id, quantity, starting_bid, min_increment, extension_secs,
+                       ends_at, status, top_bidder, top_bid, top_amount, created_by, created_at)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+                   ON CONFLICT (auction_id) DO NOTHING";
+        let top = auction.top;
+        let done = on_both!(self, |pool| sqlx::query(sql)
+            .bind(auction.id)
+            .bind(&auction.item.0)
+            .bind(i32::try_from(auction.quantity).unwrap_or(i32::MAX))
+            .bind(auction.starting_bid)
+            .bind(auction.min_increment)
+            .bind(auction.extension_secs)
+            .bind(auction.ends_at)
+            .bind(auction.status.as_str())
+            .bind(top.map(|top| top.bidder.0))
+            .bind(top.map(|top| top.bid))
+            .bind(top.map(|top| top.amount))
+            .bind(auction.created_by.0)
+            .bind(auction.created_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Writes what an auction's actor changed: status, end, top bid.
+    pub async fn save_auction(&self, auction: &Auction) -> Result<(), StoreError> {
+        let sql = "UPDATE auctions SET status = $2, ends_at = $3, top_bidder = $4, top_bid = $5, top_amount = $6
+                   WHERE auction_id = $1";
+        let top = auction.top;
+        on_both!(self, |pool| sqlx::query(sql)
+            .bind(auction.id)
+            .bind(auction.status.as_str())
+            .bind(auction.ends_at)
+            .bind(top.map(|top| top.bidder.0))
+            .bind(top.map(|top| top.bid))
+            .bind(top.map(|top| top.amount))
+            .execute(pool)
+            .await
+            .map(|_| ())?);
+        Ok(())
+    }
+
+    pub async fn load_auction(&self, id: i64) -> Result<Option<Auction>, StoreError> {
+        let sql = select_auctions!("WHERE auction_id = $1");
+        let row: Option<StoredAuction> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
+        row.map(StoredAuction::into_auction).transpose()
+    }
+
+    /// Auctions in `status`, oldest first.
+    pub async fn auctions(&self, status: AuctionStatus) -> Result<Vec<Auction>, StoreError> {
+        let sql = select_auctions!("WHERE status = $1 ORDER BY auction_id");
+        let rows: Vec<StoredAuction> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(status.as_str()).fetch_all(pool).await?);
+        rows.into_iter().map(StoredAuction::into_auction).collect()
+    }
+
+    /// Bids whose besitos are still in escrow, of one auction or of all.
+    pub async fn held_bids(&self, auction: Option<i64>) -> Result<Vec<HeldBid>, StoreError> {
+        let sql = "SELECT auction_id, bid_id, user_id, amount, held_at FROM auction_holds
+                   WHERE status = 'held' AND ($1 IS NULL OR auction_id = $1) ORDER BY auction_id, bid_id";
+        let rows: Vec<(i64, i64, i64, i64, i64)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(auction).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(held_bid).collect())
     }
 
     /// The id of the registered user with this Telegram username, if any

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, UserId, UserState,
 };
@@ -33,6 +34,10 @@ pub struct UserWrite {
     pub transfers_closed: Vec<i64>,
     /// Rows of `purchases` to insert or bring to a new status, in order.
     pub purchases: Vec<PurchaseRow>,
+    /// Bids whose besitos went into escrow (escrow saga log rows to add).
+    pub holds_opened: Vec<HeldBid>,
+    /// Holds released or consumed (escrow saga log rows to update).
+    pub holds_closed: Vec<ClosedHold>,
     pub snapshot: Snapshot,
 }
 
@@ -101,6 +106,44 @@ pub struct OpenTransfer {
     pub opened_at: i64,
 }
 
+/// A bid whose besitos sit in an auction's escrow, as the escrow saga log
+/// stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldBid {
+    pub auction: i64,
+    pub bid: i64,
+    pub user: UserId,
+    pub amount: i64,
+    pub held_at: i64,
+}
+
+/// How a hold ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HoldEnd {
+    /// The besitos went back to the bidder.
+    Released,
+    /// The bid won: the besitos were spent.
+    Consumed,
+}
+
+impl HoldEnd {
+    /// The `auction_holds.status` it leaves.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldEnd::Released => "released",
+            HoldEnd::Consumed => "consumed",
+        }
+    }
+}
+
+/// A hold that ended, as an update of its saga-log row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClosedHold {
+    pub auction: i64,
+    pub bid: i64,
+    pub end: HoldEnd,
+}
+
 /// A domain event kept for analytics: what happened, to what, when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnalyticsEvent {
@@ -148,6 +191,8 @@ impl UserWrite {
             transfers_opened: Vec::new(),
             transfers_closed: Vec::new(),
             purchases: Vec::new(),
+            holds_opened: Vec::new(),
+            holds_closed: Vec::new(),
             snapshot: encode_snapshot(state),
         };
         for event in events {
@@ -241,6 +286,18 @@ impl UserWrite {
                 Event::VipDenied { fragment } => {
                     write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
                 }
+                Event::BidHeld { auction, bid, amount } => {
+                    let held = HeldBid { auction: *auction, bid: *bid, user: state.id, amount: *amount, held_at: now };
+                    write.holds_opened.push(held);
+                    write.analytics.push(AnalyticsEvent { kind: "auction_bid", subject: auction.to_string(), at: now });
+                }
+                Event::HoldReleased { auction, bid } => {
+                    write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Released });
+                }
+                Event::HoldConsumed { auction, bid, .. } => {
+                    write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
+                    write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
+                }
             }
         }
         write
@@ -268,6 +325,8 @@ impl UserWrite {
         self.transfers_opened.extend(later.transfers_opened);
         self.transfers_closed.extend(later.transfers_closed);
         self.purchases.extend(later.purchases);
+        self.holds_opened.extend(later.holds_opened);
+        self.holds_closed.extend(later.holds_closed);
         if later.snapshot.version >= self.snapshot.version {
             self.snapshot = later.snapshot;
         }
@@ -331,6 +390,55 @@ impl StoredUser {
         }
         Ok(state)
     }
+}
+
+/// An `auctions` row, as both backends load it.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredAuction {
+    pub auction_id: i64,
+    pub item_id: String,
+    pub quantity: i32,
+    pub starting_bid: i64,
+    pub min_increment: i64,
+    pub extension_secs: i64,
+    pub ends_at: i64,
+    pub status: String,
+    pub top_bidder: Option<i64>,
+    pub top_bid: Option<i64>,
+    pub top_amount: Option<i64>,
+    pub created_by: i64,
+    pub created_at: i64,
+}
+
+impl StoredAuction {
+    pub fn into_auction(self) -> Result<Auction, StoreError> {
+        let corrupt = |reason: &str| StoreError::CorruptAuction { auction: self.auction_id, reason: reason.to_owned() };
+        let status = AuctionStatus::parse(&self.status).ok_or_else(|| corrupt("unknown status"))?;
+        let quantity = u32::try_from(self.quantity).map_err(|_| corrupt("negative quantity"))?;
+        let top = match (self.top_bidder, self.top_bid, self.top_amount) {
+            (Some(bidder), Some(bid), Some(amount)) => Some(TopBid { bidder: UserId(bidder), bid, amount }),
+            (None, None, None) => None,
+            _ => return Err(corrupt("partial top bid")),
+        };
+        Ok(Auction {
+            id: self.auction_id,
+            item: ItemId(self.item_id),
+            quantity,
+            starting_bid: self.starting_bid,
+            min_increment: self.min_increment,
+            extension_secs: self.extension_secs,
+            ends_at: self.ends_at,
+            status,
+            top,
+            created_by: UserId(self.created_by),
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// An escrow saga log row `(auction_id, bid_id, user_id, amount, held_at)`.
+pub(crate) fn held_bid((auction, bid, user, amount, held_at): (i64, i64, i64, i64, i64)) -> HeldBid {
+    HeldBid { auction, bid, user: UserId(user), amount, held_at }
 }
 
 /// A saga log row `(transfer_id, from_user, to_user, amount, opened_at)`.

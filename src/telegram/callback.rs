@@ -53,6 +53,17 @@ pub enum Action {
     BuyWithStars {
         item: u32,
     },
+    /// The live auctions.
+    Auctions,
+    /// One auction's page.
+    Auction(i64),
+    /// Bid `amount` on `auction`. The amount is absolute, not a step: a
+    /// button left behind by a newer bid offers too little and is refused
+    /// with the new minimum, never turned into a bigger bid than shown.
+    Bid {
+        auction: i64,
+        amount: i64,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -70,6 +81,11 @@ impl Action {
             Action::ShopItem { item } => return format!("si:{item:08x}"),
             Action::BuyWithBesitos { item } => return format!("bb:{item:08x}"),
             Action::BuyWithStars { item } => return format!("bs:{item:08x}"),
+            Action::Auction(auction) => return format!("a:{}", base36(auction as u64)),
+            Action::Bid { auction, amount } => {
+                return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
+            }
+            Action::Auctions => "a",
             Action::OnboardingNext => "o1",
             Action::Menu => "m",
             Action::Story => "s",
@@ -112,6 +128,13 @@ impl Action {
                 return Some(action(hex_u32(item)?));
             }
         }
+        if let Some(auction) = text.strip_prefix("a:") {
+            return Some(Action::Auction(id36(auction)?));
+        }
+        if let Some(rest) = text.strip_prefix("b:") {
+            let (auction, amount) = rest.split_once(':')?;
+            return Some(Action::Bid { auction: id36(auction)?, amount: id36(amount)? });
+        }
         Some(match text {
             "o1" => Action::OnboardingNext,
             "m" => Action::Menu,
@@ -129,6 +152,7 @@ impl Action {
             "mi" => Action::Missions,
             "lo" => Action::Achievements,
             "$" => Action::Ledger,
+            "a" => Action::Auctions,
             _ => return None,
         })
     }
@@ -281,6 +305,11 @@ fn base36(mut value: u64) -> String {
     String::from_utf8(out).expect("ASCII digits")
 }
 
+/// A non-negative id or amount written in base 36.
+fn id36(text: &str) -> Option<i64> {
+    i64::try_from(u64::from_str_radix(text, 36).ok()?).ok()
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
@@ -326,6 +355,9 @@ mod tests {
             Action::ShopItem { item: u32::MAX },
             Action::BuyWithBesitos { item: 0 },
             Action::BuyWithStars { item: 7 },
+            Action::Auctions,
+            Action::Auction(i64::MAX),
+            Action::Bid { auction: i64::MAX, amount: 1_000_000_000 },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -4,7 +4,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use dianabot_actors::{Coordinator, DispatchError, Envelope, GiftOutcome, Outcome, PurchaseOutcome, Router, unix_now};
+use dianabot_actors::{
+    AuctionError, AuctionHouse, BidOutcome, Coordinator, DispatchError, Envelope, GiftOutcome, Outcome,
+    PurchaseOutcome, Router, unix_now,
+};
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
 use dianabot_game::{Command, Language, RuleError, UserState};
@@ -62,6 +65,7 @@ pub struct Intake {
     /// For the few calls whose answer decides what happens next (refunds);
     /// everything else goes through `outbound`.
     bot: Bot,
+    auctions: AuctionHouse,
     stats: Arc<IntakeStats>,
 }
 
@@ -72,9 +76,10 @@ impl Intake {
         translator: Translator,
         reloader: Reloader,
         coordinator: Coordinator,
+        auctions: AuctionHouse,
         bot: Bot,
     ) -> Intake {
-        Intake { router, outbound, translator, reloader, coordinator, bot, stats: Arc::default() }
+        Intake { router, outbound, translator, reloader, coordinator, auctions, bot, stats: Arc::default() }
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -307,6 +312,105 @@ impl Intake {
                 self.answer(reply, Some(screens::ledger(language, &entries, &self.translator.codec, user_id)));
                 Ok(Handled::Viewed)
             }
+            Translation::Auctions { user_id, auction, reply } => {
+                let (codec, content) = (self.translator.codec.clone(), self.router.content());
+                let rendered = match auction {
+                    None => {
+                        let open = self.auctions.open_auctions().await.map_err(auction_unavailable)?;
+                        let render = move |state: &UserState| {
+                            screens::auction::list(state, &open, Ui { codec: &codec, content: &content })
+                        };
+                        self.router.view(user_id, render).await
+                    }
+                    Some(id) => {
+                        let found = self.auctions.auction(id).await.map_err(auction_unavailable)?;
+                        let render = move |state: &UserState| match found {
+                            Some(auction) => screens::auction::page(
+                                state,
+                                &auction,
+                                Ui { codec: &codec, content: &content },
+                                unix_now(),
+                                None,
+                            ),
+                            None => screens::refusal(state.language(), &RuleError::UnknownAuction),
+                        };
+                        self.router.view(user_id, render).await
+                    }
+                };
+                match rendered {
+                    Ok(rendered) => {
+                        self.answer(reply, Some(rendered));
+                        Ok(Handled::Viewed)
+                    }
+                    Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Translation::Bid { user_id, auction, amount, update_id, reply } => {
+                let outcome = match self.auctions.bid(user_id, auction, amount, update_id.0, Some(update_id)).await {
+                    Ok(outcome) => outcome,
+                    Err(AuctionError::Dispatch(DispatchError::ActorCrashed)) => return Ok(dead_letter()),
+                    Err(err) => return Err(auction_unavailable(err)),
+                };
+                // The page as it stands after the bid, with what the bid did.
+                let current = match &outcome {
+                    BidOutcome::Accepted { auction, .. } => Some(auction.clone()),
+                    BidOutcome::Refused(_) => self.auctions.auction(auction).await.map_err(auction_unavailable)?,
+                };
+                let (codec, content) = (self.translator.codec.clone(), self.router.content());
+                let refused = matches!(outcome, BidOutcome::Refused(_));
+                let render = move |state: &UserState| {
+                    let note = screens::auction::bid_note(state.language(), &outcome, amount.get());
+                    let ui = Ui { codec: &codec, content: &content };
+                    let page = match &current {
+                        Some(auction) => screens::auction::page(state, auction, ui, unix_now(), Some(&note)),
+                        None => screens::plain(note.clone()),
+                    };
+                    (page, note)
+                };
+                let (page, note) = match self.router.view(user_id, render).await {
+                    Ok(rendered) => rendered,
+                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
+                    Err(err) => return Err(err.into()),
+                };
+                match reply {
+                    // A refused press also gets an alert, so it cannot go unnoticed.
+                    ReplyTo::Edit { chat_id, message_id, callback_query_id } => {
+                        self.outbound.submit(OutboundRequest::AnswerCallback {
+                            callback_query_id,
+                            text: Some(note),
+                            show_alert: refused,
+                        });
+                        self.outbound.submit(OutboundRequest::Edit {
+                            chat_id,
+                            message_id,
+                            text: page.text,
+                            keyboard: page.keyboard,
+                        });
+                    }
+                    reply => self.answer(reply, Some(page)),
+                }
+                Ok(Handled::Durable)
+            }
+            Translation::CreateAuction { chat_id, language, id, spec } => {
+                let report = match self.auctions.create(id, spec).await.map_err(auction_unavailable)? {
+                    Ok(auction) => {
+                        let ui = Ui { codec: &self.translator.codec, content: &self.router.content() };
+                        screens::auction::created(language, &auction, ui, unix_now())
+                    }
+                    Err(refusal) => screens::refusal(language, &refusal),
+                };
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
+                Ok(Handled::Durable)
+            }
+            Translation::CancelAuction { chat_id, language, auction } => {
+                let report = match self.auctions.cancel(auction).await.map_err(auction_unavailable)? {
+                    Ok(refunded) => screens::auction::cancelled(language, auction, refunded),
+                    Err(refusal) => screens::refusal(language, &refusal),
+                };
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
+                Ok(Handled::Durable)
+            }
             Translation::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {
                     Ok(content) => screens::reload_report(language, Ok(content.fragments().count())),
@@ -428,6 +532,17 @@ impl Intake {
 /// The shop item a button's tag names in `content`.
 fn shop_item(content: &Content, item: u32) -> Option<ShopItem> {
     content.shop_items().find(|candidate| tag(candidate.id.as_str()) == item).cloned()
+}
+
+/// An auction operation that could not finish (the store or a step kept
+/// failing): not acknowledged, so Telegram delivers it again; every step
+/// is idempotent.
+fn auction_unavailable(err: AuctionError) -> IntakeError {
+    tracing::error!(error = %err, "auction operation failed");
+    match err {
+        AuctionError::Dispatch(err) => IntakeError::NotDurable(err),
+        AuctionError::Store(_) => IntakeError::NotDurable(DispatchError::NotDurable),
+    }
 }
 
 fn dead_letter() -> Handled {

@@ -3,11 +3,13 @@
 use std::collections::BTreeSet;
 
 use dianabot_actors::{Envelope, PreCheckout};
-use dianabot_game::{Besitos, Command, Language, PostRef, RuleError, UpdateId, UserId};
+use dianabot_game::auction::AuctionSpec;
+use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId};
 use teloxide_core::types::{
     MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
 };
 
+use crate::config::AuctionLimits;
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
 use crate::telegram::screens::Screen;
 
@@ -50,6 +52,16 @@ pub enum Translation {
     RefundStars { charge: String, chat_id: i64, language: Language },
     /// The player's recent ledger entries (read from the store).
     Ledger { user_id: UserId, language: Language, reply: ReplyTo },
+    /// The live auctions, or one of them.
+    Auctions { user_id: UserId, auction: Option<i64>, reply: ReplyTo },
+    /// A bid (a saga between the bidder's actor and the auction's); its id
+    /// is the update's.
+    Bid { user_id: UserId, auction: i64, amount: Besitos, update_id: UpdateId, reply: ReplyTo },
+    /// An operator opens an auction; its id is the update's, so a
+    /// re-delivered command opens nothing new.
+    CreateAuction { chat_id: i64, language: Language, id: i64, spec: AuctionSpec },
+    /// An operator cancels an auction: every bid held is refunded.
+    CancelAuction { chat_id: i64, language: Language, auction: i64 },
     /// An operator asks to reload the content files.
     ReloadContent { chat_id: i64, language: Language },
     /// Input refused before reaching the game (an operator's malformed
@@ -91,6 +103,8 @@ pub struct Translator {
     pub codec: CallbackCodec,
     /// Telegram user ids allowed to run operator commands.
     pub admins: BTreeSet<i64>,
+    /// What an operator's `/subasta` may ask for.
+    pub auctions: AuctionLimits,
 }
 
 impl Translator {
@@ -171,6 +185,38 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                         },
                         Err(refusal) => Translation::Refuse { chat_id, language, refusal },
                     }
+                }
+                Some("auctions" | "subastas") => Translation::Auctions { user_id, auction: None, reply },
+                Some("bid" | "pujar") => {
+                    let language = Language::from_code(user.language_code.as_deref());
+                    let chat_id = message.chat.id.0;
+                    match parse_bid(text) {
+                        Ok((auction, amount)) => Translation::Bid {
+                            user_id,
+                            auction,
+                            amount,
+                            update_id: UpdateId(i64::from(update.id.0)),
+                            reply,
+                        },
+                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
+                    }
+                }
+                Some(command @ ("subasta" | "auction" | "cancelarsubasta" | "cancelauction"))
+                    if translator.admins.contains(&user_id.0) =>
+                {
+                    let language = Language::from_code(user.language_code.as_deref());
+                    let chat_id = message.chat.id.0;
+                    let id = i64::from(update.id.0);
+                    let parsed = match command {
+                        "subasta" | "auction" => parse_auction(text, user_id, translator.auctions)
+                            .map(|spec| Translation::CreateAuction { chat_id, language, id, spec }),
+                        _ => parse_auction_id(text).map(|auction| Translation::CancelAuction {
+                            chat_id,
+                            language,
+                            auction,
+                        }),
+                    };
+                    parsed.unwrap_or_else(|refusal| Translation::Refuse { chat_id, language, refusal })
                 }
                 Some("reload") if translator.admins.contains(&user_id.0) => Translation::ReloadContent {
                     chat_id: message.chat.id.0,
@@ -258,6 +304,25 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     let update_id = UpdateId(i64::from(update.id.0));
                     let chat_id = message.chat().id.0;
                     return Translation::RequestInvoice { user_id, item, update_id, chat_id, reply };
+                }
+                Action::Auctions => return Translation::Auctions { user_id, auction: None, reply },
+                Action::Auction(auction) => return Translation::Auctions { user_id, auction: Some(auction), reply },
+                Action::Bid { auction, amount } => {
+                    return match Besitos::new(amount) {
+                        Ok(amount) => Translation::Bid {
+                            user_id,
+                            auction,
+                            amount,
+                            update_id: UpdateId(i64::from(update.id.0)),
+                            reply,
+                        },
+                        // Signed by us, so never; refused like a forgery if so.
+                        Err(_) => Translation::RefuseButton {
+                            callback_query_id: query.id.0.clone(),
+                            language: Language::from_code(query.from.language_code.as_deref()),
+                            error: CallbackError::Malformed,
+                        },
+                    };
                 }
                 Action::Vip => Screen::Vip,
                 Action::OnboardingNext => Screen::Onboarding,
@@ -353,6 +418,72 @@ fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
     Ok((to, Besitos::new(amount)?))
 }
 
+/// `/pujar <auction id> <amount>`.
+fn parse_bid(text: &str) -> Result<(i64, Besitos), RuleError> {
+    let mut words = text.split_whitespace().skip(1);
+    let usage = || RuleError::Malformed("/pujar <subasta> <besitos>".to_owned());
+    let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    if words.next().is_some() {
+        return Err(usage());
+    }
+    Ok((auction, Besitos::new(amount)?))
+}
+
+/// The longest auction an operator may open: 30 days.
+const MAX_AUCTION_SECS: i64 = 30 * 24 * 60 * 60;
+
+/// `/subasta <item id> <starting bid> <duration> [min increment]`, the
+/// duration in minutes (`30`) or seconds (`90s`), at least
+/// `limits.min_duration_secs`; the increment defaults to a tenth of the
+/// starting bid (at least 1).
+fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<AuctionSpec, RuleError> {
+    let words: Vec<&str> = text.split_whitespace().skip(1).collect();
+    let usage =
+        || RuleError::Malformed("/subasta <objeto> <puja inicial> <minutos | segundos s> [incremento]".to_owned());
+    let (item, starting, duration, increment) = match words.as_slice() {
+        [item, starting, duration] => (item, starting, duration, None),
+        [item, starting, duration, increment] => (item, starting, duration, Some(increment)),
+        _ => return Err(usage()),
+    };
+    let number = |word: &str| word.parse::<i64>().map_err(|_| usage());
+    let starting_bid = Besitos::new(number(starting)?)?;
+    let min_increment = match increment {
+        Some(increment) => Besitos::new(number(increment)?)?,
+        None => Besitos::new((starting_bid.get() / 10).max(1))?,
+    };
+    let duration_secs = match duration.strip_suffix('s') {
+        Some(seconds) => number(seconds)?,
+        None => number(duration)?.checked_mul(60).ok_or_else(usage)?,
+    };
+    if duration_secs < limits.min_duration_secs {
+        return Err(RuleError::Malformed(format!("la subasta debe durar al menos {} s", limits.min_duration_secs)));
+    }
+    if duration_secs > MAX_AUCTION_SECS {
+        return Err(RuleError::Malformed("una subasta dura como mucho 30 días".to_owned()));
+    }
+    Ok(AuctionSpec {
+        item: ItemId((*item).to_owned()),
+        quantity: 1,
+        starting_bid,
+        min_increment,
+        duration_secs,
+        extension_secs: limits.extension_secs,
+        created_by: operator,
+    })
+}
+
+/// `/cancelarsubasta <auction id>`.
+fn parse_auction_id(text: &str) -> Result<i64, RuleError> {
+    let mut words = text.split_whitespace().skip(1);
+    let usage = || RuleError::Malformed("/cancelarsubasta <subasta>".to_owned());
+    let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
+    if words.next().is_some() {
+        return Err(usage());
+    }
+    Ok(auction)
+}
+
 /// `/grant <user id> <amount>`, `/deduct <user id> <amount>`,
 /// `/grantvip <user id> <days>`: the target and the command, or why not.
 fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), RuleError> {
@@ -393,7 +524,8 @@ mod tests {
     }
 
     fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
-        Translator { codec: codec.clone(), admins: BTreeSet::from([1]) }.translate(update)
+        Translator { codec: codec.clone(), admins: BTreeSet::from([1]), auctions: AuctionLimits::default() }
+            .translate(update)
     }
 
     fn admin_text(text: &str) -> Update {
@@ -412,6 +544,33 @@ mod tests {
         assert_eq!((envelope.user_id, envelope.command), (UserId(42), Command::AdminGrant(Besitos::new(15).unwrap())));
         for bad in ["/grant 42 -5", "/grant 42 0", "/deduct x 5", "/grant 42", "/grant 42 5 6", "/grant 42 99999999999"]
         {
+            assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn operators_open_auctions_with_sane_terms_only() {
+        let Translation::CreateAuction { id, spec, .. } =
+            translate(&admin_text("/subasta rosa_negra 50 90s"), &codec())
+        else {
+            panic!("not an auction")
+        };
+        assert_eq!((id, spec.starting_bid.get(), spec.min_increment.get(), spec.duration_secs), (20, 50, 5, 90));
+        let Translation::CreateAuction { spec, .. } = translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())
+        else {
+            panic!("not an auction")
+        };
+        assert_eq!((spec.min_increment.get(), spec.duration_secs), (7, 120));
+        for bad in [
+            "/subasta rosa_negra 50 30s",
+            "/subasta rosa_negra -5 10",
+            "/subasta rosa_negra 50 10 0",
+            "/subasta rosa_negra 50",
+            "/subasta rosa_negra 9999999999 10",
+            "/subasta rosa_negra 50 99999999999999999",
+            "/cancelarsubasta",
+            "/cancelarsubasta x",
+        ] {
             assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
         }
     }

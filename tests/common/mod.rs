@@ -121,8 +121,10 @@ pub fn run<F: std::future::Future>(future: F) -> F::Output {
 
 /// Besitos are conserved across sagas: every transfer account holds what
 /// left its giver and has not reached its receiver — never less than zero,
-/// and never without a saga-log row to finish it — and Σ balances + what
-/// those accounts hold == Σ entries against system accounts (faucets − sinks).
+/// and never without a saga-log row to finish it — every auction's escrow
+/// account holds exactly its bids still `held` in the escrow saga log, and
+/// Σ balances + what those accounts hold == Σ entries against system
+/// accounts (faucets − sinks).
 pub async fn assert_conserved(store: &Store) {
     let Store::Postgres(pool) = store else { unreachable!() };
     let transfers: Vec<(String, i64)> = sqlx::query_as(
@@ -143,6 +145,7 @@ pub async fn assert_conserved(store: &Store) {
         }
         in_flight -= sum;
     }
+    let escrow = assert_escrow_matches_holds(store).await;
     let balances: i64 = balances_and_ledger_sums(store).await.iter().map(|(_, balance, _)| balance).sum();
     let (system,): (i64,) = sqlx::query_as(
         "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM ledger WHERE counter_account LIKE 'system:%'",
@@ -150,7 +153,7 @@ pub async fn assert_conserved(store: &Store) {
     .fetch_one(pool)
     .await
     .unwrap();
-    assert_eq!(balances + in_flight, system, "besitos created or destroyed");
+    assert_eq!(balances + in_flight + escrow, system, "besitos created or destroyed");
     for (user, balance, ledger) in balances_and_ledger_sums(store).await {
         assert_eq!(balance, ledger, "user {user}");
         assert!(balance >= 0, "user {user} went negative");
@@ -179,4 +182,31 @@ pub async fn balance(router: &Router, user: i64) -> i64 {
 
 pub fn besitos(amount: i64) -> Besitos {
     Besitos::new(amount).unwrap()
+}
+
+/// Each auction's escrow account (from the ledger) holds exactly the sum of
+/// its bids `held` in the saga log; returns what all escrow holds.
+pub async fn assert_escrow_matches_holds(store: &Store) -> i64 {
+    let Store::Postgres(pool) = store else { unreachable!() };
+    let escrow: std::collections::BTreeMap<i64, i64> = sqlx::query_as::<_, (String, i64)>(
+        "SELECT counter_account, CAST(-SUM(amount) AS BIGINT) FROM ledger
+         WHERE counter_account LIKE 'escrow:%' GROUP BY counter_account",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(account, held)| (account.trim_start_matches("escrow:").parse().unwrap(), held))
+    .filter(|(_, held)| *held != 0)
+    .collect();
+    let held: std::collections::BTreeMap<i64, i64> = sqlx::query_as(
+        "SELECT auction_id, CAST(SUM(amount) AS BIGINT) FROM auction_holds WHERE status = 'held' GROUP BY auction_id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    assert_eq!(escrow, held, "escrow accounts (ledger) against held bids (saga log)");
+    escrow.values().sum()
 }

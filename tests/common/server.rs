@@ -22,13 +22,19 @@ pub fn free_addr() -> SocketAddr {
 impl ServerProcess {
     /// `dianabot` with webhook intake on `database_url`; replies go nowhere.
     pub async fn webhook(database_url: &str) -> ServerProcess {
-        let env = [
+        ServerProcess::webhook_with(database_url, &[]).await
+    }
+
+    /// [`ServerProcess::webhook`] with `extra` environment.
+    pub async fn webhook_with(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+        let mut env = vec![
             ("TELEGRAM_INTAKE", "webhook"),
             ("WEBHOOK_SECRET", WEBHOOK_SECRET),
             ("TELEGRAM_BOT_TOKEN", "123456:TEST"),
             // Nobody listens there: replies fail fast and are logged.
             ("TELEGRAM_API_URL", "http://127.0.0.1:9/"),
         ];
+        env.extend_from_slice(extra);
         ServerProcess::start(database_url, &env).await
     }
 

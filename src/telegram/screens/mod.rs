@@ -3,6 +3,7 @@
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
 
+pub mod auction;
 mod shop;
 mod story;
 
@@ -237,12 +238,10 @@ fn menu(
         ],
         vec![
             button(Action::Shop { category: 0, page: 0 }, t(language, SHOP_BUTTON)),
-            button(Action::Vip, t(language, VIP_BUTTON)),
+            button(Action::Auctions, t(language, AUCTIONS_BUTTON)),
         ],
-        vec![
-            button(Action::Help, t(language, HELP_BUTTON)),
-            button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON)),
-        ],
+        vec![button(Action::Vip, t(language, VIP_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
+        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
@@ -335,6 +334,20 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::TooManyPurchaseAttempts { max } => format!("at most {max} purchase attempts an hour"),
         RuleError::UnknownCharge if es => "no hay tal pago".to_owned(),
         RuleError::UnknownCharge => "no such payment".to_owned(),
+        RuleError::UnknownItem(item) if es => format!("no existe el objeto {item}"),
+        RuleError::UnknownItem(item) => format!("there is no item {item}"),
+        RuleError::UnknownAuction if es => "esa subasta no existe".to_owned(),
+        RuleError::UnknownAuction => "there is no such auction".to_owned(),
+        RuleError::AuctionRunning { .. } if es => "la subasta sigue abierta".to_owned(),
+        RuleError::AuctionRunning { .. } => "the auction is still running".to_owned(),
+        RuleError::AuctionClosed if es => "la subasta ya ha cerrado".to_owned(),
+        RuleError::AuctionClosed => "the auction has closed".to_owned(),
+        RuleError::AuctionCancelled if es => "la subasta fue cancelada".to_owned(),
+        RuleError::AuctionCancelled => "the auction was cancelled".to_owned(),
+        RuleError::BidTooLow { minimum } if es => format!("la puja mínima ahora es {minimum} besitos"),
+        RuleError::BidTooLow { minimum } => format!("the minimum bid is now {minimum} besitos"),
+        RuleError::NoSuchHold if es => "esa puja ya no está en depósito".to_owned(),
+        RuleError::NoSuchHold => "that bid is no longer held".to_owned(),
     }
 }
 
@@ -384,6 +397,9 @@ fn reason_name(language: Language, reason: Reason) -> &'static str {
         Reason::PurchaseRefund => ("compra devuelta", "purchase refunded"),
         Reason::ShopReward => ("tienda", "shop"),
         Reason::RefundReversal => ("reembolso de Stars", "Stars refund"),
+        Reason::AuctionHold => ("puja en depósito", "bid held"),
+        Reason::AuctionRelease => ("puja devuelta", "bid returned"),
+        Reason::AuctionWon => ("subasta ganada", "auction won"),
     };
     t(language, text)
 }
@@ -466,6 +482,7 @@ const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
 const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
 const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
 const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
+const AUCTIONS_BUTTON: Text = ("🔨 Subastas", "🔨 Auctions");
 const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
 const SHOP_BUTTON: Text = ("🛍️ Tienda", "🛍️ Shop");
 const LEDGER_BUTTON: Text = ("💰 Movimientos", "💰 Movements");
@@ -494,9 +511,11 @@ const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.
 const HELP: Text = (
     "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
      /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros, /movimientos — su progreso\n/regalar @usuario 10 — regalar besitos\n\
+     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7\n\
      /idioma — cambiar de idioma\n/ayuda — esta ayuda",
     "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
      /inventory — your items\n/daily — today's gift\n/missions, /achievements, /ledger — your progress\n/gift @username 10 — give besitos\n\
+     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7\n\
      /language — change language\n/help — this help",
 );
 const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
