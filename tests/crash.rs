@@ -168,7 +168,7 @@ fn sigterm_drains_flushes_and_exits_zero() {
 }
 
 #[test]
-fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_and_bids_conserves_besitos() {
+fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conserves_besitos() {
     const PLAYERS: i64 = 60;
     const OPERATOR: i64 = 9_000;
     const AUCTION: i64 = 100_000;
@@ -182,8 +182,9 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_and_bids_conserves_besito
         let acked = Arc::new(Mutex::new(BTreeSet::new()));
         deliver(server.webhook_url(), opening, acked.clone()).await;
         assert!(acked.lock().unwrap().contains(&AUCTION), "log:\n{}", server.log_text());
-        // Each player: /start, the daily gift, reactions, gifts to others
-        // and bids on the auction.
+        // Each player: /start, the daily gift, reactions, gifts to others,
+        // bids on the auction, and purchases: of the star map (5 units for
+        // 60 players) and of roses (unlimited).
         let mut next_id = 100_000;
         let mut id = || {
             next_id += 1;
@@ -206,6 +207,11 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_and_bids_conserves_besito
                         let bid = id();
                         let amount = 2 + round * 2 + user % 3;
                         updates.push((bid, text_update(bid, user, &format!("/pujar {AUCTION} {amount}"))));
+                    }
+                    if round % 4 == 3 {
+                        let item = if (user + round) % 2 == 0 { "mapa_de_estrellas" } else { "rosa_negra" };
+                        let purchase = id();
+                        updates.push((purchase, text_update(purchase, user, &format!("/comprar {item}"))));
                     }
                 }
                 (user, updates)
@@ -235,6 +241,27 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_and_bids_conserves_besito
         let (gifts,): (i64,) =
             sqlx::query_as("SELECT COUNT(*) FROM ledger WHERE reason = 'gift_received'").fetch_one(pool).await.unwrap();
         assert!(gifts > 0, "no gift was delivered");
+        // Every purchase finished; a unit is sold exactly for each completed
+        // purchase of the map, and each buyer holds what they paid for.
+        assert!(store.pending_purchases().await.unwrap().is_empty(), "purchases left in flight");
+        assert!(store.stale_reservations().await.unwrap().is_empty(), "units left reserved");
+        let count = |sql: &'static str| async move {
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
+            n
+        };
+        let sold = count("SELECT COUNT(*) FROM stock_reservations WHERE status = 'sold'").await;
+        let maps_bought =
+            count("SELECT COUNT(*) FROM purchases WHERE item_id = 'mapa_de_estrellas' AND status = 'completed'").await;
+        let maps_held =
+            count("SELECT COALESCE(SUM(quantity), 0)::bigint FROM inventory WHERE item_id = 'mapa_estelar'").await;
+        assert_eq!((sold, maps_held), (maps_bought, maps_bought), "units sold, maps held, maps paid for");
+        assert!(sold <= 5, "{sold} units of a stock of 5 sold");
+        let roses_bought =
+            count("SELECT COUNT(*) FROM purchases WHERE item_id = 'rosa_negra' AND status = 'completed'").await;
+        let roses_paid = count("SELECT COUNT(*) FROM ledger WHERE reason = 'purchase' AND amount = -25").await
+            - count("SELECT COUNT(*) FROM ledger WHERE reason = 'purchase_refund' AND amount = 25").await;
+        assert_eq!(roses_bought, roses_paid, "roses delivered against roses paid for");
+        assert!(maps_bought + roses_bought > 0, "no purchase went through");
         // Only the auction's top bid is still held in escrow.
         let auction = store.load_auction(AUCTION).await.unwrap().expect("the auction");
         let held: Vec<i64> = store.held_bids(None).await.unwrap().iter().map(|held| held.bid).collect();

@@ -490,15 +490,19 @@ impl Intake {
         }
     }
 
-    /// A press that names nothing the shop has (a button from older content).
+    /// A request that names nothing the shop has (a button from older
+    /// content, a mistyped `/comprar`): an alert, or a message.
     fn refuse_press(&self, reply: ReplyTo, refusal: RuleError) -> Handled {
-        if let ReplyTo::Edit { callback_query_id, .. } = reply {
-            let text = screens::reason(Language::default(), &refusal);
-            self.outbound.submit(OutboundRequest::AnswerCallback {
-                callback_query_id,
-                text: Some(text),
-                show_alert: true,
-            });
+        match reply {
+            ReplyTo::Edit { callback_query_id, .. } => {
+                let text = screens::reason(Language::default(), &refusal);
+                self.outbound.submit(OutboundRequest::AnswerCallback {
+                    callback_query_id,
+                    text: Some(text),
+                    show_alert: true,
+                });
+            }
+            reply => self.answer(reply, Some(screens::refusal(Language::default(), &refusal))),
         }
         Handled::Ignored
     }

@@ -10,7 +10,7 @@ use teloxide_core::types::{
 };
 
 use crate::config::AuctionLimits;
-use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
+use crate::telegram::callback::{Action, CallbackCodec, CallbackError, tag};
 use crate::telegram::screens::Screen;
 
 /// What an update asks for.
@@ -159,6 +159,20 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     reply,
                 },
                 Some("vip") => view(Screen::Vip),
+                // The shop's buttons, typed: `/comprar <item id>` pays in besitos.
+                Some("buy" | "comprar") => match text.split_whitespace().nth(1) {
+                    Some(item) => Translation::Purchase {
+                        user_id,
+                        item: tag(item),
+                        update_id: UpdateId(i64::from(update.id.0)),
+                        reply,
+                    },
+                    None => Translation::Refuse {
+                        chat_id: message.chat.id.0,
+                        language: Language::from_code(user.language_code.as_deref()),
+                        refusal: RuleError::Malformed("/comprar <artículo>".to_owned()),
+                    },
+                },
                 Some("shop" | "tienda") => view(Screen::Shop { category: 0, page: 0 }),
                 Some("missions" | "misiones") => view(Screen::Missions),
                 Some("ledger" | "movimientos") => {
