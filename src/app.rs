@@ -215,7 +215,12 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
 fn rules(config: &Config) -> Rules {
     let embedded = config.bot_token.is_none() && config.api_url.is_none();
     let vip_channel = config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id));
-    Rules { vip_channel, max_purchase_attempts_per_hour: config.max_purchases_per_hour, ..Rules::default() }
+    Rules {
+        vip_channel,
+        max_purchase_attempts_per_hour: config.max_purchases_per_hour,
+        daily_caps: config.daily_caps.clone(),
+        ..Rules::default()
+    }
 }
 
 /// The bot client, and the emulator when we run our own Telegram.

@@ -2,7 +2,7 @@
 //! The defaults run the embedded server: SQLite, built-in emulator,
 //! playground.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use dianabot_actors::ActorConfig;
+use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 
 use crate::telegram::OutboundLimits;
@@ -64,6 +65,9 @@ pub struct Config {
     /// `MAX_PURCHASES_PER_HOUR`: purchase attempts (besitos or Stars) a
     /// player may make per hour. Default 5.
     pub max_purchases_per_hour: u32,
+    /// `DAILY_CAPS`: most besitos a player may receive per day by reason,
+    /// e.g. `reaction=60,daily_gift=100`. Default: none.
+    pub daily_caps: BTreeMap<Reason, i64>,
     /// `AUCTION_MIN_SECS` (default 60): the shortest auction an operator
     /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
     /// window and extension of new auctions.
@@ -134,6 +138,7 @@ impl Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,
+            daily_caps: get("DAILY_CAPS").map(|caps| daily_caps(&caps)).transpose()?.unwrap_or_default(),
             max_purchases_per_hour: parse(&get, "MAX_PURCHASES_PER_HOUR")?
                 .unwrap_or(dianabot_game::Rules::default().max_purchase_attempts_per_hour),
             content_dir: get("CONTENT_DIR").map(PathBuf::from).unwrap_or_else(default_content_dir),
@@ -163,10 +168,42 @@ fn default_content_dir() -> PathBuf {
     if here.is_dir() { here } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/content")) }
 }
 
+/// `reason=cap,…` with whitelisted reasons and positive caps.
+fn daily_caps(text: &str) -> anyhow::Result<BTreeMap<Reason, i64>> {
+    text.split(',')
+        .map(|pair| {
+            let (name, cap) =
+                pair.trim().split_once('=').with_context(|| format!("DAILY_CAPS: {pair:?} is not reason=cap"))?;
+            let reason = Reason::parse(name.trim()).with_context(|| {
+                let names: Vec<&str> = Reason::ALL.iter().map(|reason| reason.as_str()).collect();
+                format!("DAILY_CAPS: unknown reason {name:?}; one of {}", names.join(", "))
+            })?;
+            let cap: i64 = cap.trim().parse().ok().filter(|cap| *cap > 0).with_context(|| {
+                format!("DAILY_CAPS: the cap of {name} must be a positive number of besitos, not {cap:?}")
+            })?;
+            Ok((reason, cap))
+        })
+        .collect()
+}
+
 fn parse<T>(get: &impl Fn(&str) -> Option<String>, name: &str) -> anyhow::Result<Option<T>>
 where
     T: FromStr,
     T::Err: std::error::Error + Send + Sync + 'static,
 {
     get(name).map(|value| value.parse::<T>().with_context(|| format!("{name}={value:?} is not valid"))).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn daily_caps_take_whitelisted_reasons_and_positive_caps() {
+        let caps = daily_caps("reaction=60, daily_gift = 100").unwrap();
+        assert_eq!(caps, BTreeMap::from([(Reason::Reaction, 60), (Reason::DailyGift, 100)]));
+        for bad in ["free_money=5", "reaction=-1", "reaction=0", "reaction", "reaction=lots"] {
+            assert!(daily_caps(bad).is_err(), "{bad}");
+        }
+    }
 }

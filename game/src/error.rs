@@ -53,6 +53,8 @@ pub enum RuleError {
     TooManyPurchaseAttempts { max: u32 },
     #[error("no such payment")]
     UnknownCharge,
+    #[error("at most {cap} besitos a day from {reason:?}")]
+    DailyCapReached { reason: crate::Reason, cap: i64 },
     #[error("unknown item {0}")]
     UnknownItem(ItemId),
     #[error("no auction with that id")]

@@ -16,7 +16,7 @@ macro_rules! reasons {
     ($($(#[doc = $doc:literal])* $variant:ident => $name:literal,)*) => {
         /// Why besitos moved. This enum is the whitelist: there is no other
         /// way to create, destroy or move besitos.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum Reason {
             $($(#[doc = $doc])* $variant,)*
         }

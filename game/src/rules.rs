@@ -312,6 +312,9 @@ pub struct Rules {
     pub vip_channel: Option<i64>,
     /// Purchase attempts (in besitos or Stars) a player may make per hour.
     pub max_purchase_attempts_per_hour: u32,
+    /// Most besitos a player may receive per UTC day under a reason (a
+    /// faucet); reasons not listed are uncapped.
+    pub daily_caps: std::collections::BTreeMap<Reason, i64>,
 }
 
 impl Default for Rules {
@@ -324,6 +327,7 @@ impl Default for Rules {
             max_gifts_per_day: 10,
             vip_channel: None,
             max_purchase_attempts_per_hour: 5,
+            daily_caps: Default::default(),
         }
     }
 }
@@ -349,8 +353,31 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         // rewards are part of the same all-or-nothing decision.
         let follow_up = progression::follow(state, &events, ctx)?;
         events.extend(follow_up);
+        within_daily_caps(state, &events, ctx)?;
     }
     Ok(events)
+}
+
+/// Refuses a decision that would pay a player more besitos under one
+/// reason today than the reason's daily cap (`Rules::daily_caps`).
+fn within_daily_caps(state: &UserState, events: &[Event], ctx: Ctx<'_>) -> Result<(), RuleError> {
+    if ctx.rules.daily_caps.is_empty() {
+        return Ok(());
+    }
+    let today = economy::day_of(ctx.now);
+    for (&reason, &cap) in &ctx.rules.daily_caps {
+        let now: i64 = events
+            .iter()
+            .filter_map(|event| match event {
+                Event::Ledger(entry) if entry.reason == reason && entry.amount > 0 => Some(entry.amount),
+                _ => None,
+            })
+            .sum();
+        if now > 0 && state.earned_on(today, reason).saturating_add(now) > cap {
+            return Err(RuleError::DailyCapReached { reason, cap });
+        }
+    }
+    Ok(())
 }
 
 fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, Language, PostRef, UpdateId, UserId};
-use crate::ledger::LedgerEntry;
+use crate::ledger::{LedgerEntry, Reason};
 use crate::rules::{Event, Unlock};
 
 /// Everything the game knows about one user. Only that user's actor mutates
@@ -75,6 +75,8 @@ pub struct Progress {
     pub gifts_sent_today: (i64, u32),
     /// (UTC day, reactions paid that day), for the daily limit.
     pub reactions_paid_today: (i64, u32),
+    /// (UTC day, besitos received that day by reason), for the daily caps.
+    pub earned_today: (i64, BTreeMap<Reason, i64>),
     /// Hidden shop items a reward made visible to this player.
     pub unlocked_shop_items: BTreeSet<String>,
     /// Purchases paid and not yet delivered or refunded (saga in flight).
@@ -320,5 +322,20 @@ impl UserState {
     fn post(&mut self, entry: &LedgerEntry) {
         self.wallet.balance += entry.amount;
         self.wallet.next_seq = entry.seq + 1;
+        if entry.amount > 0 {
+            let day = crate::economy::day_of(entry.at);
+            let (counted_day, earned) = &mut self.progress.earned_today;
+            if *counted_day != day {
+                *counted_day = day;
+                earned.clear();
+            }
+            *earned.entry(entry.reason).or_insert(0) += entry.amount;
+        }
+    }
+
+    /// Besitos received on UTC `day` under `reason`.
+    pub fn earned_on(&self, day: i64, reason: Reason) -> i64 {
+        let (counted_day, earned) = &self.progress.earned_today;
+        if *counted_day == day { earned.get(&reason).copied().unwrap_or(0) } else { 0 }
     }
 }

@@ -116,3 +116,22 @@ fn achievements_and_missions_follow_from_what_a_command_did() {
     run(&mut state, &Command::ClaimDailyGift, MONDAY + DAY).unwrap();
     assert_eq!(state.wallet.balance, balance + 5 + 5, "the gift and the mission, again");
 }
+
+#[test]
+fn a_daily_cap_refuses_what_would_pay_past_it_and_resets_the_next_day() {
+    let rules = Rules { daily_caps: [(Reason::Reaction, 5)].into(), ..Rules::default() };
+    let mut state = player(1);
+    let react = |state: &mut UserState, message_id: i32, now: i64| {
+        let post = dianabot_game::PostRef { chat_id: -100, message_id };
+        let command = Command::React { post, emojis: vec!["❤".into()] };
+        let events = decide(state, &command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
+        events.iter().for_each(|event| state.apply(event));
+        Ok::<_, RuleError>(state.wallet.balance)
+    };
+    let start = state.wallet.balance;
+    // ❤ pays 3: the first fits under 5, the second would make 6.
+    assert_eq!(react(&mut state, 1, MONDAY), Ok(start + 3));
+    assert_eq!(react(&mut state, 2, MONDAY), Err(RuleError::DailyCapReached { reason: Reason::Reaction, cap: 5 }));
+    assert_eq!(state.wallet.balance, start + 3, "refused: nothing paid");
+    assert_eq!(react(&mut state, 2, MONDAY + DAY), Ok(start + 6), "a new day, a new cap");
+}

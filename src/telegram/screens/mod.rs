@@ -332,6 +332,12 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::PriceChanged { price } => format!("the price has changed; it is now {price}"),
         RuleError::TooManyPurchaseAttempts { max } if es => format!("como mucho {max} intentos de compra por hora"),
         RuleError::TooManyPurchaseAttempts { max } => format!("at most {max} purchase attempts an hour"),
+        RuleError::DailyCapReached { reason, cap } if es => {
+            format!("hoy ya recibió el máximo de {cap} besitos por {}", reason_name(language, *reason))
+        }
+        RuleError::DailyCapReached { reason, cap } => {
+            format!("you already received today's maximum of {cap} besitos for {}", reason_name(language, *reason))
+        }
         RuleError::UnknownCharge if es => "no hay tal pago".to_owned(),
         RuleError::UnknownCharge => "no such payment".to_owned(),
         RuleError::UnknownItem(item) if es => format!("no existe el objeto {item}"),
