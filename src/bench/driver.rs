@@ -193,13 +193,16 @@ impl Driver {
             "sendmessage" | "editmessagetext" => {
                 let Some(index) = call.chat_id.and_then(|chat| self.index_of(chat)) else { return };
                 let mut view = lock(&self.users[index]);
-                if call.error.is_none() {
+                let buttons: Vec<(String, String)> = call
+                    .buttons
+                    .iter()
+                    .filter_map(|button| Some((button.text.clone(), button.callback_data.clone()?)))
+                    .collect();
+                // The page story steps press on: a message that leads on in
+                // the story (not a refusal, not a shop receipt).
+                if call.error.is_none() && scenario::story_button(&buttons, |_| 0).is_some() {
                     view.message_id = call.message_id;
-                    view.buttons = call
-                        .buttons
-                        .iter()
-                        .filter_map(|button| Some((button.text.clone(), button.callback_data.clone()?)))
-                        .collect();
+                    view.buttons = buttons;
                 }
                 let expected = match view.waiter.as_ref().map(|waiter| waiter.answer) {
                     Some(Answer::NewMessage) => call.method == "sendmessage",
@@ -283,9 +286,10 @@ impl Driver {
                 let payload = scenario::reaction_payload(&self.channel, &self.user_json(index), post, old, new, date);
                 (None, self.emulator.inject_update("message_reaction", payload, delivery))
             }
-            Scenario::Start => {
+            Scenario::Start | Scenario::DailyGift | Scenario::Purchase => {
+                let text = scenario.command_text().unwrap_or("/start");
                 let reply = self.wait_reply(index, answer, None);
-                (Some(reply), self.emulator.inject_user_message(user_id, "/start", delivery))
+                (Some(reply), self.emulator.inject_user_message(user_id, text, delivery))
             }
             _ => {
                 let (message_id, data) = {

@@ -68,24 +68,34 @@ impl Scenario {
         }
     }
 
-    /// `Err(why)` while the feature it exercises is not built.
+    /// `Err(why)` while the harness cannot play it.
     pub fn availability(self) -> Result<(), &'static str> {
         match self {
-            Scenario::Start | Scenario::Reaction | Scenario::Story => Ok(()),
+            Scenario::Start | Scenario::Reaction | Scenario::Story | Scenario::Purchase | Scenario::DailyGift => Ok(()),
             Scenario::Decision => {
                 Err("story decisions are part of `story` (a step takes an open decision when offered)")
             }
-            Scenario::Purchase => Err("the shop is not built yet"),
-            Scenario::Gift => Err("gifts between users are not built yet"),
-            Scenario::AuctionBid => Err("auctions are not built yet"),
-            Scenario::DailyGift => Err("the daily gift is not built yet"),
+            Scenario::Gift | Scenario::AuctionBid => {
+                Err("in the game (/regalar, /pujar) but not in the harness yet: the notice the other player gets \
+                 would be taken for that player's own reply")
+            }
+        }
+    }
+
+    /// What the simulated user types, for the scenarios played as commands.
+    pub fn command_text(self) -> Option<&'static str> {
+        match self {
+            Scenario::Start => Some("/start"),
+            Scenario::DailyGift => Some("/diario"),
+            Scenario::Purchase => Some("/comprar rosa_negra"),
+            _ => None,
         }
     }
 
     pub fn answer(self) -> Answer {
         match self {
             Scenario::Reaction => Answer::Ack,
-            Scenario::Start => Answer::NewMessage,
+            Scenario::Start | Scenario::DailyGift | Scenario::Purchase => Answer::NewMessage,
             _ => Answer::Edit,
         }
     }
@@ -121,6 +131,9 @@ pub fn help() -> String {
     text.push_str("            editMessageText): take an open decision of the page, chosen by the seed; at an\n");
     text.push_str("            ending restart; where none is open (locked, VIP) go back to the menu and reopen\n");
     text.push_str("            the story\n");
+    text.push_str("  daily     /diario, the daily gift (answered by a message: the gift, or why not)\n");
+    text.push_str("  purchase  /comprar rosa_negra, COMPRAR_ITEM in besitos (answered by a message: the item,\n");
+    text.push_str("            or why not: funds, the hourly limit)\n");
     text.push_str("Not available as scenarios of their own:\n");
     for scenario in Scenario::MIXABLE {
         if let Err(why) = scenario.availability() {
@@ -238,7 +251,7 @@ mod tests {
     #[test]
     fn mix_parses_weights_and_refuses_unbuilt_scenarios() {
         assert_eq!(parse_mix("reaction=70, story=30").unwrap(), vec![(Scenario::Reaction, 70), (Scenario::Story, 30)]);
-        assert!(parse_mix("purchase=10").unwrap_err().contains("not available"));
+        assert!(parse_mix("gift=10").unwrap_err().contains("not available"));
         assert!(parse_mix("dance=1").unwrap_err().contains("unknown scenario"));
         assert!(parse_mix("reaction=1,reaction=2").is_err());
         assert!(parse_mix("reaction=0").is_err());

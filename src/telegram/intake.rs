@@ -163,12 +163,7 @@ impl Intake {
                 let render = move |state: &UserState| {
                     screens::item_details(state, Ui { codec: &codec, content: &content }, &item, left)
                 };
-                match self.router.view(user_id, render).await {
-                    Ok(rendered) => self.answer(reply, Some(rendered)),
-                    Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
-                    Err(err) => return Err(err.into()),
-                }
-                Ok(Handled::Viewed)
+                self.show(reply, self.router.view(user_id, render).await)
             }
             Translation::Purchase { user_id, item, update_id, reply } => {
                 let content = self.router.content();
@@ -337,14 +332,7 @@ impl Intake {
                         self.router.view(user_id, render).await
                     }
                 };
-                match rendered {
-                    Ok(rendered) => {
-                        self.answer(reply, Some(rendered));
-                        Ok(Handled::Viewed)
-                    }
-                    Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
-                    Err(err) => Err(err.into()),
-                }
+                self.show(reply, rendered)
             }
             Translation::Bid { user_id, auction, amount, update_id, reply } => {
                 let outcome = match self.auctions.bid(user_id, auction, amount, update_id.0, Some(update_id)).await {
@@ -438,14 +426,7 @@ impl Intake {
                     screens::render(screen, state, &[], Ui { codec: &codec, content: &content })
                 };
                 let rendered = self.router.view(user_id, render).await;
-                match rendered {
-                    Ok(rendered) => {
-                        self.answer(reply, Some(rendered));
-                        Ok(Handled::Viewed)
-                    }
-                    Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
-                    Err(err) => Err(err.into()),
-                }
+                self.show(reply, rendered)
             }
             Translation::Command { envelope, screen, reply } => {
                 let (codec, content) = (self.translator.codec.clone(), self.router.content());
@@ -505,6 +486,18 @@ impl Intake {
             reply => self.answer(reply, Some(screens::refusal(Language::default(), &refusal))),
         }
         Handled::Ignored
+    }
+
+    /// Answers with a screen rendered from the user's state (nothing changed).
+    fn show(&self, reply: ReplyTo, rendered: Result<Rendered, DispatchError>) -> Result<Handled, IntakeError> {
+        match rendered {
+            Ok(rendered) => {
+                self.answer(reply, Some(rendered));
+                Ok(Handled::Viewed)
+            }
+            Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
+            Err(err) => Err(err.into()),
+        }
     }
 
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {
