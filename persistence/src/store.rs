@@ -140,10 +140,8 @@ impl Store {
     pub async fn pending_transfer(&self, transfer: i64) -> Result<Option<OpenTransfer>, StoreError> {
         let sql = "SELECT transfer_id, from_user, to_user, amount, opened_at FROM pending_transfers
                    WHERE transfer_id = $1";
-        let row: Option<(i64, i64, i64, i64, i64)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?,
-        };
+        let row: Option<(i64, i64, i64, i64, i64)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(transfer).fetch_optional(pool).await?);
         Ok(row.map(crate::write::open_transfer))
     }
 
@@ -221,10 +219,8 @@ impl Store {
     /// (case-insensitive, as Telegram usernames are).
     pub async fn find_user_by_username(&self, username: &str) -> Result<Option<UserId>, StoreError> {
         let sql = "SELECT user_id FROM users WHERE lower(username) = lower($1)";
-        let found: Option<(i64,)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(username).fetch_optional(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(username).fetch_optional(pool).await?,
-        };
+        let found: Option<(i64,)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(username).fetch_optional(pool).await?);
         Ok(found.map(|(id,)| UserId(id)))
     }
 
@@ -233,10 +229,7 @@ impl Store {
     /// flush lag (milliseconds).
     pub async fn recent_ledger(&self, user: UserId, limit: i64) -> Result<Vec<(i64, String, i64)>, StoreError> {
         let sql = "SELECT amount, reason, created_at FROM ledger WHERE user_id = $1 ORDER BY seq DESC LIMIT $2";
-        let rows = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?,
-        };
+        let rows = on_both!(self, |pool| sqlx::query_as(sql).bind(user.0).bind(limit).fetch_all(pool).await?);
         Ok(rows)
     }
 
@@ -244,20 +237,15 @@ impl Store {
     /// `(purchase, buyer, item)`, oldest first.
     pub async fn pending_purchases(&self) -> Result<Vec<(i64, UserId, String)>, StoreError> {
         let sql = "SELECT purchase_id, user_id, item_id FROM purchases WHERE status = 'pending' ORDER BY purchase_id";
-        let rows: Vec<(i64, i64, String)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<(i64, i64, String)> = on_both!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|(purchase, user, item)| (purchase, UserId(user), item)).collect())
     }
 
     /// The status of purchase `purchase`, if it was ever written.
     pub async fn purchase_status(&self, purchase: i64) -> Result<Option<PurchaseStatus>, StoreError> {
         let sql = "SELECT status FROM purchases WHERE purchase_id = $1";
-        let row: Option<(String,)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(purchase).fetch_optional(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(purchase).fetch_optional(pool).await?,
-        };
+        let row: Option<(String,)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(purchase).fetch_optional(pool).await?);
         row.map(|(status,)| {
             PurchaseStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("purchase {purchase} has status {status}")))
@@ -272,10 +260,7 @@ impl Store {
                    FROM stock_reservations r LEFT JOIN purchases p ON p.purchase_id = r.purchase_id
                    WHERE r.status = 'reserved' AND r.expires_at IS NULL
                      AND (p.status IS NULL OR p.status <> 'pending')";
-        let rows: Vec<(String, i64, i64, String)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).fetch_all(pool).await?,
-        };
+        let rows: Vec<(String, i64, i64, String)> = on_both!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
         rows.into_iter()
             .map(|(item, purchase, user, status)| {
                 let status = PurchaseStatus::parse(&status)
@@ -289,10 +274,8 @@ impl Store {
     /// purchase, item, status)`.
     pub async fn purchase_by_charge(&self, charge: &str) -> Result<Option<(UserId, i64, String, String)>, StoreError> {
         let sql = "SELECT user_id, purchase_id, item_id, status FROM purchases WHERE charge_id = $1";
-        let row: Option<(i64, i64, String, String)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(charge).fetch_optional(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(charge).fetch_optional(pool).await?,
-        };
+        let row: Option<(i64, i64, String, String)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(charge).fetch_optional(pool).await?);
         Ok(row.map(|(user, purchase, item, status)| (UserId(user), purchase, item, status)))
     }
 
@@ -300,10 +283,8 @@ impl Store {
     /// became of it.
     pub async fn load_stock(&self, item: &str) -> Result<Vec<(Reservation, ReservationStatus)>, StoreError> {
         let sql = "SELECT purchase_id, user_id, status, expires_at FROM stock_reservations WHERE item_id = $1";
-        let rows: Vec<(i64, i64, String, Option<i64>)> = match self {
-            Store::Postgres(pool) => sqlx::query_as(sql).bind(item).fetch_all(pool).await?,
-            Store::Sqlite(pool) => sqlx::query_as(sql).bind(item).fetch_all(pool).await?,
-        };
+        let rows: Vec<(i64, i64, String, Option<i64>)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(item).fetch_all(pool).await?);
         rows.into_iter()
             .map(|(purchase, user, status, expires_at)| {
                 let status = ReservationStatus::parse(&status)
@@ -326,31 +307,19 @@ impl Store {
                    ON CONFLICT (purchase_id) DO UPDATE SET status = excluded.status,
                        expires_at = excluded.expires_at, updated_at = excluded.updated_at";
         let Reservation { purchase, user, expires_at } = *reservation;
-        match self {
-            Store::Postgres(pool) => {
-                let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
-                query.bind(expires_at).bind(now).execute(pool).await?;
-            }
-            Store::Sqlite(pool) => {
-                let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
-                query.bind(expires_at).bind(now).execute(pool).await?;
-            }
-        }
+        on_both!(self, |pool| {
+            let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
+            query.bind(expires_at).bind(now).execute(pool).await?;
+        });
         Ok(())
     }
 
     /// Whether the database answers; for readiness probes.
     pub async fn ping(&self) -> bool {
-        match self {
-            Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
-            Store::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.is_ok(),
-        }
+        on_both!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())
     }
 
     pub async fn close(&self) {
-        match self {
-            Store::Postgres(pool) => pool.close().await,
-            Store::Sqlite(pool) => pool.close().await,
-        }
+        on_both!(self, |pool| pool.close().await)
     }
 }

@@ -223,7 +223,8 @@ fn reward_lines(language: Language, content: &Content, reward: &Reward) -> Strin
 
 /// The price now, e.g. `24 💋 / 12 ⭐`.
 fn price(item: &ShopItem, now: i64) -> String {
-    format_price(price_at(item, now).besitos, price_at(item, now).stars)
+    let price = price_at(item, now);
+    format_price(price.besitos, price.stars)
 }
 
 fn listed_price(item: &ShopItem) -> String {
