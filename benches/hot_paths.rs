@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use dianabot_actors::{ActorConfig, Router};
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, Ctx, Language, PostRef, Rules, UserId, UserState, decide};
 use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
 
@@ -16,7 +17,11 @@ fn registered_user() -> UserState {
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
     decide(&state, &register, ctx).unwrap().iter().for_each(|event| state.apply(event));
     for message_id in 0..20 {
-        let react = Command::React { post: PostRef { chat_id: -100, message_id }, emojis: vec!["❤".into()] };
+        let react = Command::React {
+            post: PostRef { chat_id: -100, message_id },
+            target: ReactionTarget::FreePost,
+            emojis: vec!["❤".into()],
+        };
         decide(&state, &react, ctx).unwrap().iter().for_each(|event| state.apply(event));
     }
     state
@@ -36,7 +41,11 @@ fn rules(c: &mut Criterion) {
             state
         })
     });
-    let react = Command::React { post: PostRef { chat_id: -100, message_id: 999 }, emojis: vec!["🔥".into()] };
+    let react = Command::React {
+        post: PostRef { chat_id: -100, message_id: 999 },
+        target: ReactionTarget::FreePost,
+        emojis: vec!["🔥".into()],
+    };
     c.bench_function("decide reaction", |b| b.iter(|| decide(&state, &react, ctx).unwrap()));
     let events = decide(&state, &grant, ctx).unwrap();
     c.bench_function("UserWrite::from_events (snapshot encoding)", |b| {

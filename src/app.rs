@@ -58,7 +58,12 @@ impl App {
             None => format!("dianabot-callback:{token}").into_bytes(),
         };
         let codec = CallbackCodec::new(&secret);
-        let translator = Translator { codec: codec.clone(), admins: config.admins.clone(), auctions: config.auctions };
+        let translator = Translator {
+            codec: codec.clone(),
+            admins: config.admins.clone(),
+            auctions: config.auctions,
+            vip_channel: vip_channel(&config),
+        };
         let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
         let coordinator = Coordinator::new(router.clone(), store.clone());
         // Gifts a crash left half-done are finished before anything else.
@@ -210,13 +215,16 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
     })
 }
 
-/// The economy's tunables. Reactions in the VIP channel pay VIP rates; with
-/// the built-in emulator that is the emulator's VIP channel.
-fn rules(config: &Config) -> Rules {
+/// The channel whose posts pay VIP rates; with the built-in emulator, the
+/// emulator's VIP channel.
+fn vip_channel(config: &Config) -> Option<i64> {
     let embedded = config.bot_token.is_none() && config.api_url.is_none();
-    let vip_channel = config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id));
+    config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id))
+}
+
+/// The economy's tunables.
+fn rules(config: &Config) -> Rules {
     Rules {
-        vip_channel,
         max_purchase_attempts_per_hour: config.max_purchases_per_hour,
         daily_caps: config.daily_caps.clone(),
         ..Rules::default()

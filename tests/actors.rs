@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use common::{TestDb, balances_and_ledger_sums, run, start_runtime};
 use dianabot_actors::{ActorConfig, DispatchError, Envelope, FaultInjector, FaultPoint, Outcome, Router};
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::Store;
 use futures_util::FutureExt;
@@ -58,6 +59,7 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         (0..3i32).prop_map(|message_id| Command::React {
             post: PostRef { chat_id: -100, message_id },
+            target: ReactionTarget::FreePost,
             emojis: vec!["🔥".to_owned()]
         }),
         (1..100i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
@@ -225,7 +227,11 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         let router = &runtime.router;
 
         // An unknown user: refused, and not stored.
-        let react = Command::React { post: PostRef { chat_id: -1, message_id: 1 }, emojis: vec!["❤".into()] };
+        let react = Command::React {
+            post: PostRef { chat_id: -1, message_id: 1 },
+            target: ReactionTarget::FreePost,
+            emojis: vec!["❤".into()],
+        };
         let envelope = Envelope { user_id: UserId(999), update_id: Some(UpdateId(1)), command: react };
         let refusal = router.dispatch(envelope, |_, outcome| format!("{outcome:?}")).await.unwrap();
         assert_eq!(refusal.reply, format!("{:?}", Outcome::Refused(&RuleError::UnknownUser)));

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 use dianabot_persistence::Store;
-use server::{ServerProcess, WEBHOOK_SECRET, reaction_update, start_update, text_update};
+use server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
 
 const USERS: i64 = 200;
 const REACTIONS_PER_USER: i64 = 20;
@@ -90,6 +90,7 @@ fn kill_9_loses_no_acknowledged_update_and_applies_none_twice() {
         let acked = Arc::new(Mutex::new(BTreeSet::new()));
 
         let mut server = ServerProcess::webhook(&db.url).await;
+        publish_posts(&server, 1_000_000, REACTIONS_PER_USER).await;
         let delivery = tokio::spawn(deliver(server.webhook_url(), updates.clone(), acked.clone()));
         // Kill at a random point between 10% and 90% of the acknowledgements.
         let kill_at = fastrand::usize(total / 10..total * 9 / 10);
@@ -143,6 +144,7 @@ fn sigterm_drains_flushes_and_exits_zero() {
     run(async {
         let db = TestDb::postgres().await;
         let mut server = ServerProcess::webhook(&db.url).await;
+        publish_posts(&server, 1_000_000, REACTIONS_PER_USER).await;
         let updates: BTreeMap<_, _> = updates_by_user().into_iter().take(20).collect();
         let total: usize = updates.values().map(Vec::len).sum();
         let acked = Arc::new(Mutex::new(BTreeSet::new()));
@@ -176,6 +178,7 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
         let db = TestDb::postgres().await;
         let operator = [("ADMIN_IDS", "9000")];
         let mut server = ServerProcess::webhook_with(&db.url, &operator).await;
+        publish_posts(&server, 1_000_000, 8).await;
         // An auction open for the whole run; its id is the update's.
         let opening =
             BTreeMap::from([(OPERATOR, vec![(AUCTION, text_update(AUCTION, OPERATOR, "/subasta rosa_negra 2 60 1"))])]);

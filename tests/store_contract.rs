@@ -5,6 +5,7 @@
 mod common;
 
 use common::{Backend, TestDb, balances_and_ledger_sums, run};
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, Ctx, ItemId, Language, PostRef, Rules, UserId, UserState, decide};
 use dianabot_persistence::{Store, UserWrite};
 use proptest::prelude::*;
@@ -16,6 +17,7 @@ fn command() -> impl Strategy<Value = Command> {
         prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
         (0..4i32).prop_map(|message_id| Command::React {
             post: PostRef { chat_id: -100, message_id },
+            target: ReactionTarget::FreePost,
             emojis: vec!["❤".to_owned()]
         }),
         (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),

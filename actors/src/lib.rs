@@ -9,6 +9,9 @@
 //! - [`AuctionHouse`] activates one actor per open auction, which
 //!   serialises its bids and writes its state through; bids are sagas
 //!   between it and the bidder's actor, with the besitos held in escrow.
+//! - [`Posts`] knows the channel posts published and starts one actor per
+//!   post players react to, owning its engagement counters; a reaction is
+//!   an exchange between it and the player's actor.
 //! - `UserActor` owns one [`dianabot_game::UserState`]: it decides, applies,
 //!   renders the reply and hands the write to the persistence flusher.
 //!
@@ -17,6 +20,7 @@
 
 mod auction;
 mod config;
+mod post;
 mod purchase;
 mod router;
 mod saga;
@@ -27,6 +31,7 @@ mod user;
 
 pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
 pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
+pub use post::{PostError, Posts};
 pub use purchase::{PreCheckout, PurchaseOutcome};
 pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};

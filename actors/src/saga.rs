@@ -13,6 +13,7 @@ use std::time::Duration;
 use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 
+use crate::post::Posts;
 use crate::stock::StockKeepers;
 use crate::{DispatchError, Envelope, Outcome, Router};
 
@@ -48,18 +49,21 @@ pub enum GiftOutcome {
     Duplicate,
 }
 
-/// Runs sagas over the router and the shop's stock keepers. Cheap to clone.
+/// Runs sagas over the router, the shop's stock keepers and the channel
+/// posts' actors. Cheap to clone.
 #[derive(Clone)]
 pub struct Coordinator {
     pub(crate) router: Router,
     pub(crate) store: Store,
     pub(crate) stock: StockKeepers,
+    pub(crate) posts: Posts,
 }
 
 impl Coordinator {
     pub fn new(router: Router, store: Store) -> Coordinator {
         let stock = StockKeepers::new(store.clone(), router.stock_faults());
-        Coordinator { router, store, stock }
+        let posts = Posts::new(store.clone());
+        Coordinator { router, store, stock, posts }
     }
 
     /// Gives `amount` besitos from `from` to `to` as transfer `transfer`

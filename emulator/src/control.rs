@@ -12,7 +12,6 @@ use serde_json::{Value, json};
 
 use crate::error::ControlError;
 use crate::hooks::Delivery;
-use crate::html;
 use crate::ratelimit::{Forced429, RateLimitConfig};
 use crate::types::{self, MemberStatus};
 use crate::world::{
@@ -631,29 +630,11 @@ struct Post {
 /// An admin posts in a channel: a `channel_post` update.
 async fn channel_post(shared: Data, path: web::Path<String>, body: web::Json<Post>) -> Reply {
     let body = body.into_inner();
+    let html = body.parse_mode.is_some_and(|mode| mode.eq_ignore_ascii_case("html"));
     ok(shared.with(|w| {
         let chat_id = chat_ref(w, &path)?;
-        if !w.chat(chat_id)?.is_channel() {
-            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
-        }
-        let (text, entities) = match body.parse_mode.as_deref().map(str::to_ascii_lowercase) {
-            Some(mode) if mode == "html" => {
-                let parsed = html::parse_html(&body.text).map_err(ControlError::BadRequest)?;
-                (parsed.text, parsed.entities)
-            }
-            _ => (body.text, Vec::new()),
-        };
-        if text.trim().is_empty() {
-            return Err(ControlError::BadRequest("text is empty".into()));
-        }
-        let mut msg = MessageRec::new(Sender::Channel);
-        msg.by_bot = false;
-        msg.text = Some(text);
-        msg.entities = entities;
-        let message_id = w.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
-        let message = w.message_value(chat_id, message_id).unwrap_or_default();
-        let update_id = w.push_update("channel_post", message.clone(), chat_id);
-        Ok(json!({"update_id": update_id, "message_id": message_id, "message": message}))
+        let (action, message) = w.channel_post(chat_id, body.text, html, Delivery::Queue)?;
+        Ok(json!({"update_id": action.update_id, "message_id": action.message_id, "message": message}))
     })?)
 }
 

@@ -203,6 +203,18 @@ impl EmulatorHandle {
         injected(action, "callback_query")
     }
 
+    /// An admin posts `text` in channel `chat_id` (as `POST
+    /// /control/channels/{chat}/posts`); `message_id` is the post's.
+    pub fn inject_channel_post(&self, chat_id: i64, text: &str, delivery: Delivery) -> Result<Injected, ControlError> {
+        let (action, _) = self.shared.with(|w| w.channel_post(chat_id, text.to_owned(), false, delivery))?;
+        injected(action, "channel_post")
+    }
+
+    /// Updates not yet acknowledged by the bot (queued or being redelivered).
+    pub fn pending_updates(&self) -> usize {
+        self.shared.with(|w| w.pending_count())
+    }
+
     /// An update of `kind` with a payload the caller built (e.g. a
     /// `message_reaction`), given the next update id. The world is not
     /// otherwise changed: a reaction made this way is not listed on the post.

@@ -652,6 +652,40 @@ impl World {
         Ok(self.push_update("chat_member", payload, user_id as i64))
     }
 
+    // ---- channels --------------------------------------------------------------------
+
+    /// An admin posts `text` (plain, or HTML when `html`) in channel
+    /// `chat_id`: a `channel_post` update. Returns the update and the post's
+    /// message id.
+    pub fn channel_post(
+        &mut self,
+        chat_id: i64,
+        text: String,
+        html: bool,
+        delivery: Delivery,
+    ) -> Result<(UserAction, Value), ControlError> {
+        if !self.chat(chat_id)?.is_channel() {
+            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
+        }
+        let (text, entities) = if html {
+            let parsed = html::parse_html(&text).map_err(ControlError::BadRequest)?;
+            (parsed.text, parsed.entities)
+        } else {
+            (text, Vec::new())
+        };
+        if text.trim().is_empty() {
+            return Err(ControlError::BadRequest("text is empty".into()));
+        }
+        let mut msg = MessageRec::new(Sender::Channel);
+        msg.by_bot = false;
+        msg.text = Some(text);
+        msg.entities = entities;
+        let message_id = self.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let message = self.message_value(chat_id, message_id).unwrap_or_default();
+        let created = self.emit_update("channel_post", message.clone(), chat_id, delivery);
+        Ok((UserAction::new(created, Some(message_id), None), message))
+    }
+
     // ---- users acting ------------------------------------------------------------
 
     /// The user writes `text` to the bot: a `message` update.

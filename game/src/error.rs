@@ -37,6 +37,8 @@ pub enum RuleError {
     DailyReactionLimit { limit: u32 },
     #[error("reaction already rewarded")]
     AlreadyRewarded,
+    #[error("no such post in a channel of ours")]
+    UnknownPost,
     #[error("no such item in the shop: {0}")]
     UnknownShopItem(String),
     #[error("this item is not on sale now")]

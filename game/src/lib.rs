@@ -14,7 +14,8 @@
 //! Because all validation happens before the first mutation, a command's
 //! effects land all together or not at all.
 //!
-//! [`auction`] holds the auction's own rules and the bidder's escrow steps.
+//! [`auction`] holds the auction's own rules and the bidder's escrow steps;
+//! [`post`] a channel post's engagement counters.
 //!
 //! [`content`] holds the operator-written story and economy (fragments,
 //! decisions, items, missions, shop…), read from TOML text and validated as a
@@ -26,6 +27,7 @@ mod economy;
 mod error;
 mod ids;
 mod ledger;
+pub mod post;
 mod progression;
 mod rules;
 pub mod shop;

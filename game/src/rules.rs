@@ -19,9 +19,11 @@ pub enum Command {
         language: Language,
     },
     SetLanguage(Language),
-    /// Reactions newly set on a post; each emoji pays once per post, ever.
+    /// Reactions newly set on a post; each emoji pays once per post, ever,
+    /// at the rates of `target` (which the post's actor answered).
     React {
         post: PostRef,
+        target: ReactionTarget,
         emojis: Vec<String>,
     },
     AdminGrant(Besitos),
@@ -307,9 +309,6 @@ pub struct Rules {
     pub max_gift: i64,
     /// Gifts a player may send per UTC day.
     pub max_gifts_per_day: u32,
-    /// The VIP channel: reactions there pay from the content's `vip_post`
-    /// table, everywhere else from `free_post`.
-    pub vip_channel: Option<i64>,
     /// Purchase attempts (in besitos or Stars) a player may make per hour.
     pub max_purchase_attempts_per_hour: u32,
     /// Most besitos a player may receive per UTC day under a reason (a
@@ -325,7 +324,6 @@ impl Default for Rules {
             streak_multipliers: vec![1, 1, 2, 2, 3, 3, 5],
             max_gift: 1_000,
             max_gifts_per_day: 10,
-            vip_channel: None,
             max_purchase_attempts_per_hour: 5,
             daily_caps: Default::default(),
         }
@@ -403,7 +401,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             Ok(events)
         }
         Command::SetLanguage(language) => Ok(vec![Event::LanguageChanged { language: *language }]),
-        Command::React { post, emojis } => {
+        Command::React { post, target, emojis } => {
             let mut fresh: Vec<&String> = Vec::new();
             for emoji in emojis {
                 let paid = state.progress.rewarded_reactions.contains(&(*post, emoji.clone()));
@@ -424,14 +422,9 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             {
                 return Err(RuleError::DailyReactionLimit { limit });
             }
-            let target = if Some(post.chat_id) == ctx.rules.vip_channel {
-                ReactionTarget::VipPost
-            } else {
-                ReactionTarget::FreePost
-            };
             let mut events = Vec::with_capacity(fresh.len() * 2 + 2);
             for emoji in &fresh {
-                let reward = i64::try_from(table.besitos_for(target, emoji)).unwrap_or(i64::MAX);
+                let reward = i64::try_from(table.besitos_for(*target, emoji)).unwrap_or(i64::MAX);
                 events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone(), besitos: reward });
                 if reward > 0 {
                     events.push(journal.credit(reward, Reason::Reaction));

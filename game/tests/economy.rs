@@ -4,7 +4,7 @@ mod support;
 
 use std::sync::OnceLock;
 
-use dianabot_game::content::Content;
+use dianabot_game::content::{Content, ReactionTarget};
 use dianabot_game::{Besitos, Command, Ctx, Event, Language, Reason, RuleError, Rules, UserId, UserState, decide};
 
 const DAY: i64 = 86_400;
@@ -123,7 +123,7 @@ fn a_daily_cap_refuses_what_would_pay_past_it_and_resets_the_next_day() {
     let mut state = player(1);
     let react = |state: &mut UserState, message_id: i32, now: i64| {
         let post = dianabot_game::PostRef { chat_id: -100, message_id };
-        let command = Command::React { post, emojis: vec!["❤".into()] };
+        let command = Command::React { post, target: ReactionTarget::FreePost, emojis: vec!["❤".into()] };
         let events = decide(state, &command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
         events.iter().for_each(|event| state.apply(event));
         Ok::<_, RuleError>(state.wallet.balance)

@@ -1,6 +1,6 @@
 //! Properties of the pure rules over random command sequences.
 
-use dianabot_game::content::Content;
+use dianabot_game::content::{Content, ReactionTarget};
 use dianabot_game::{
     Besitos, Command, Ctx, Event, ItemId, Language, PostRef, Reason, RuleError, Rules, UserId, UserState, decide,
 };
@@ -12,8 +12,11 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         Just(Command::Register { first_name: "Ana".into(), username: None, language: Language::Es }),
         prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
-        (0..4i32, prop::collection::vec(emoji, 1..3))
-            .prop_map(|(message_id, emojis)| Command::React { post: PostRef { chat_id: -100, message_id }, emojis }),
+        (0..4i32, prop::collection::vec(emoji, 1..3)).prop_map(|(message_id, emojis)| Command::React {
+            post: PostRef { chat_id: -100, message_id },
+            target: ReactionTarget::FreePost,
+            emojis
+        }),
         (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
         (1..500i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
         (item.clone(), 0..5u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
@@ -77,7 +80,11 @@ proptest! {
 fn unregistered_users_can_only_register() {
     let rules = Rules::default();
     let state = UserState::new(UserId(1));
-    let react = Command::React { post: PostRef { chat_id: -1, message_id: 1 }, emojis: vec!["❤".into()] };
+    let react = Command::React {
+        post: PostRef { chat_id: -1, message_id: 1 },
+        target: ReactionTarget::FreePost,
+        emojis: vec!["❤".into()],
+    };
     assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::UnknownUser));
 }
 
@@ -107,7 +114,11 @@ fn a_reaction_pays_once_even_when_removed_and_added_again() {
     let mut state = UserState::new(UserId(1));
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::En };
     decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
-    let react = Command::React { post: PostRef { chat_id: -1, message_id: 9 }, emojis: vec!["❤".into()] };
+    let react = Command::React {
+        post: PostRef { chat_id: -1, message_id: 9 },
+        target: ReactionTarget::FreePost,
+        emojis: vec!["❤".into()],
+    };
     decide(&state, &react, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
     let paid = state.wallet.balance;
     assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::AlreadyRewarded));
@@ -116,13 +127,17 @@ fn a_reaction_pays_once_even_when_removed_and_added_again() {
 
 #[test]
 fn reactions_pay_per_content_type_up_to_a_daily_limit() {
-    let rules = Rules { vip_channel: Some(-200), ..Rules::default() };
+    let rules = Rules::default();
     let limit = content().reactions().daily_limit.expect("the demo sets a daily limit");
     let mut state = UserState::new(UserId(1));
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
     decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
-    let react =
-        |chat_id, message_id| Command::React { post: PostRef { chat_id, message_id }, emojis: vec!["❤".into()] };
+    let react = |target, chat_id, message_id| Command::React {
+        post: PostRef { chat_id, message_id },
+        target,
+        emojis: vec!["❤".into()],
+    };
+    let free = |message_id| react(ReactionTarget::FreePost, -100, message_id);
     let paid = |events: &[Event]| -> i64 {
         events
             .iter()
@@ -135,15 +150,15 @@ fn reactions_pay_per_content_type_up_to_a_daily_limit() {
             })
             .sum()
     };
-    let free = decide(&state, &react(-100, 1), ctx(&rules)).unwrap();
-    let vip = decide(&state, &react(-200, 1), ctx(&rules)).unwrap();
-    assert!(paid(&vip) > paid(&free), "VIP posts pay more: {} vs {}", paid(&vip), paid(&free));
+    let vip = decide(&state, &react(ReactionTarget::VipPost, -200, 1), ctx(&rules)).unwrap();
+    let free_pay = decide(&state, &free(1), ctx(&rules)).unwrap();
+    assert!(paid(&vip) > paid(&free_pay), "VIP posts pay more: {} vs {}", paid(&vip), paid(&free_pay));
     for message_id in 0..limit as i32 {
-        decide(&state, &react(-100, message_id), ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
+        decide(&state, &free(message_id), ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
     }
     let before = state.clone();
-    assert_eq!(decide(&state, &react(-100, 9_999), ctx(&rules)), Err(RuleError::DailyReactionLimit { limit }));
+    assert_eq!(decide(&state, &free(9_999), ctx(&rules)), Err(RuleError::DailyReactionLimit { limit }));
     assert_eq!(state, before);
     let tomorrow = Ctx { now: 1_700_000_000 + 86_400, ..ctx(&rules) };
-    assert!(decide(&state, &react(-100, 9_999), tomorrow).is_ok(), "a new day, a new allowance");
+    assert!(decide(&state, &free(9_999), tomorrow).is_ok(), "a new day, a new allowance");
 }

@@ -4,7 +4,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use dianabot_game::auction::{Auction, AuctionStatus};
-use dianabot_game::{UserId, UserState};
+use dianabot_game::content::ReactionTarget;
+use dianabot_game::post::Post;
+use dianabot_game::{PostRef, UserId, UserState};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -312,6 +314,46 @@ impl Store {
             query.bind(expires_at).bind(now).execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// Records a post published in a channel; `false` if it was known
+    /// already (a re-delivered `channel_post`), which is left as it is.
+    pub async fn insert_post(&self, post: &Post) -> Result<bool, StoreError> {
+        let sql = "INSERT INTO posts (chat_id, message_id, target, published_at, excerpt) VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (chat_id, message_id) DO NOTHING";
+        let done = on_both!(self, |pool| sqlx::query(sql)
+            .bind(post.post.chat_id)
+            .bind(post.post.message_id)
+            .bind(post.target.key())
+            .bind(post.published_at)
+            .bind(&post.excerpt)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Every post published, without counters.
+    pub async fn posts(&self) -> Result<Vec<Post>, StoreError> {
+        let sql = "SELECT chat_id, message_id, target, published_at, excerpt FROM posts";
+        let rows: Vec<(i64, i32, String, i64, String)> =
+            on_both!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(chat_id, message_id, target, published_at, excerpt)| {
+                let post = PostRef { chat_id, message_id };
+                let target = ReactionTarget::from_key(&target)
+                    .ok_or_else(|| StoreError::Corrupt(format!("post {chat_id}/{message_id} has target {target}")))?;
+                Ok(Post::new(post, target, published_at, &excerpt))
+            })
+            .collect()
+    }
+
+    /// The reactions paid on `post`: `(user, besitos)` each.
+    pub async fn post_reactions(&self, post: PostRef) -> Result<Vec<(UserId, i64)>, StoreError> {
+        let sql = "SELECT user_id, besitos FROM reactions WHERE chat_id = $1 AND message_id = $2";
+        let rows: Vec<(i64, i64)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(post.chat_id).bind(post.message_id).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(user, besitos)| (UserId(user), besitos)).collect())
     }
 
     /// Whether the database answers; for readiness probes.

@@ -24,6 +24,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
+use crate::bench::BenchError;
 use crate::bench::record::{Phase, Recorder};
 use crate::bench::scenario::{self, Answer, Mix, Scenario};
 use crate::bench::target::IntakeMode;
@@ -142,10 +143,39 @@ impl Driver {
         }
     }
 
-    /// Where reactions go: the channel's Bot API `Chat` and its post ids.
-    pub fn set_channel(&mut self, channel: Value, posts: Vec<i32>) {
+    /// Where reactions go: the channel's Bot API `Chat`.
+    pub fn set_channel(&mut self, channel: Value) {
         self.channel = channel;
-        self.posts = posts;
+    }
+
+    /// Publishes `count` posts in the channel, each delivered to the server
+    /// and acknowledged (set-up: counted, not timed).
+    pub async fn publish_posts(&mut self, count: usize) -> Result<(), BenchError> {
+        let delivery = match self.config.intake {
+            IntakeMode::Webhook => Delivery::Return,
+            IntakeMode::Polling => Delivery::Queue,
+        };
+        let chat_id = self.channel["id"].as_i64().ok_or_else(|| BenchError::Emulator("a channel without id".into()))?;
+        let fail = |what: String| BenchError::Emulator(format!("publishing a post: {what}"));
+        for post in 0..count {
+            let text = format!("Diana, post {post}");
+            let injected =
+                self.emulator.inject_channel_post(chat_id, &text, delivery).map_err(|err| fail(err.to_string()))?;
+            if self.config.intake == IntakeMode::Webhook {
+                self.deliver(&injected).await.map_err(|err| fail(err.to_string()))?;
+            }
+            self.posts.push(injected.message_id.ok_or_else(|| fail("no message id".into()))?);
+        }
+        // Long polling: the server confirms them by asking for the next offset.
+        let deadline = Instant::now() + self.config.reply_timeout;
+        while self.emulator.pending_updates() > 0 {
+            if Instant::now() > deadline {
+                return Err(fail("the server did not fetch the channel posts in time".into()));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        lock(&self.recorder).published += count as u64;
+        Ok(())
     }
 
     pub fn user_id(&self, index: usize) -> u64 {

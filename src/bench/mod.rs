@@ -343,7 +343,7 @@ async fn bench(
     }
     let control = format!("{}/control", emulator.base_url());
     create_users(&client, &control, settings.user_id_base, args.users).await?;
-    let (channel, posts) = create_posts(&client, &control, args.posts.max(1)).await?;
+    let channel = free_channel(&client, &control).await?;
 
     let config = DriverConfig {
         intake: args.intake,
@@ -355,7 +355,9 @@ async fn bench(
         seed: args.seed,
     };
     let mut driver = Driver::new(emulator, client.clone(), config, Recorder::default());
-    driver.set_channel(channel, posts);
+    driver.set_channel(channel);
+    // The server pays reactions only on posts it saw published.
+    driver.publish_posts(args.posts.max(1)).await?;
     let driver = Arc::new(driver);
     let stop_observing = Arc::new(AtomicBool::new(false));
     let observer = tokio::spawn(driver.clone().observe_calls(calls, stop_observing.clone()));
@@ -487,39 +489,23 @@ async fn create_users(client: &reqwest::Client, control: &str, base: u64, users:
     }
 }
 
-/// Posts in the free channel; returns the channel's Bot API `Chat` and the post ids.
-async fn create_posts(client: &reqwest::Client, control: &str, posts: usize) -> anyhow::Result<(Value, Vec<i32>)> {
-    let fail = |what: String| BenchError::Emulator(what);
+/// The free channel's Bot API `Chat`, where the harness posts.
+async fn free_channel(client: &reqwest::Client, control: &str) -> anyhow::Result<Value> {
+    let fail = |err: reqwest::Error| BenchError::Emulator(format!("reading the free channel: {err}"));
     let chat: Value = client
         .get(format!("{control}/chats/free"))
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
-        .map_err(|err| fail(format!("reading the free channel: {err}")))?
+        .map_err(fail)?
         .json()
         .await
-        .map_err(|err| fail(format!("reading the free channel: {err}")))?;
+        .map_err(fail)?;
     let mut channel = json!({"id": chat["id"], "type": "channel", "title": chat["title"]});
     if let Some(username) = chat.get("username") {
         channel["username"] = username.clone();
     }
-    let mut ids = Vec::with_capacity(posts);
-    for post in 0..posts {
-        let body = json!({"text": format!("Diana, post {post}")});
-        let posted: Value = client
-            .post(format!("{control}/channels/free/posts"))
-            .json(&body)
-            .send()
-            .await
-            .and_then(reqwest::Response::error_for_status)
-            .map_err(|err| fail(format!("posting in the free channel: {err}")))?
-            .json()
-            .await
-            .map_err(|err| fail(format!("posting in the free channel: {err}")))?;
-        let id = posted["message_id"].as_i64().and_then(|id| i32::try_from(id).ok());
-        ids.push(id.ok_or_else(|| fail(format!("a post without a message id: {posted}")))?);
-    }
-    Ok((channel, ids))
+    Ok(channel)
 }
 
 /// GET /healthz, closed loop, same client.

@@ -56,6 +56,8 @@ pub struct Recorder {
     pub telegram_errors: BTreeMap<String, u64>,
     /// Every acknowledged update of the run (set-up included), by scenario.
     pub acked: BTreeMap<Scenario, u64>,
+    /// Channel posts published and acknowledged in set-up.
+    pub published: u64,
     pub seconds: Vec<Second>,
 }
 

@@ -333,10 +333,10 @@ pub fn build(inputs: Inputs<'_>) -> Report {
     let memory = memory(&window, inputs.memory_source, inputs.measure_start);
 
     let server = ServerCounts::delta(&inputs.before, &inputs.after);
-    let harness = HarnessCounts {
-        total: recorder.acked.values().sum(),
-        by_scenario: recorder.acked.iter().map(|(scenario, n)| (scenario.name().to_owned(), *n)).collect(),
-    };
+    let mut by_scenario: BTreeMap<String, u64> =
+        recorder.acked.iter().map(|(scenario, n)| (scenario.name().to_owned(), *n)).collect();
+    by_scenario.insert("post".to_owned(), recorder.published);
+    let harness = HarnessCounts { total: by_scenario.values().sum(), by_scenario };
     let matches = harness.total == server.total && server.ignored + server.dead_lettered + server.not_durable == 0;
 
     // Whole seconds of the load; what was answered after its end (the

@@ -153,6 +153,39 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
+            Translation::React { user_id, update_id, post, emojis } => {
+                match self.coordinator.react(user_id, Some(update_id), post, emojis).await {
+                    Ok(Err(RuleError::UnknownPost)) => {
+                        tracing::debug!(?post, "reaction on a post the bot never saw published");
+                        Ok(Handled::Ignored)
+                    }
+                    // Paid or refused by the player's actor, durably.
+                    Ok(_) => Ok(Handled::Durable),
+                    Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Translation::Publish { post } => {
+                let reference = post.post;
+                match self.coordinator.posts().publish(post).await {
+                    Ok(new) => {
+                        tracing::info!(?reference, new, "channel post published");
+                        Ok(Handled::Durable)
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "recording a channel post failed");
+                        Err(IntakeError::NotDurable(DispatchError::NotDurable))
+                    }
+                }
+            }
+            Translation::Posts { chat_id, language } => {
+                let report = match self.coordinator.posts().recent(10).await {
+                    Ok(posts) => screens::posts_report(language, &posts),
+                    Err(err) => screens::refusal(language, &RuleError::Malformed(err.to_string())),
+                };
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
+                Ok(Handled::Viewed)
+            }
             Translation::ShopItem { user_id, item, reply } => {
                 let content = self.router.content();
                 let Some(item) = shop_item(&content, item) else {

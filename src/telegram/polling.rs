@@ -12,13 +12,14 @@ use futures_util::future::join_all;
 use teloxide_core::Bot;
 use teloxide_core::payloads::GetUpdatesSetters;
 use teloxide_core::prelude::Requester;
-use teloxide_core::types::AllowedUpdate;
+use teloxide_core::types::{AllowedUpdate, UpdateKind};
 use tokio::sync::watch;
 
 use crate::telegram::Intake;
 
-pub const ALLOWED_UPDATES: [AllowedUpdate; 6] = [
+pub const ALLOWED_UPDATES: [AllowedUpdate; 7] = [
     AllowedUpdate::Message,
+    AllowedUpdate::ChannelPost,
     AllowedUpdate::CallbackQuery,
     AllowedUpdate::MessageReaction,
     AllowedUpdate::MessageReactionCount,
@@ -52,8 +53,13 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
             }
         };
         let Some(last) = updates.iter().map(|update| update.id.0).max() else { continue };
-        // Dispatch in arrival order (per-user order), handle concurrently.
-        let results = join_all(updates.into_iter().map(|update| intake.handle(update))).await;
+        // Channel posts first: a reaction later in the batch may be on one.
+        // Then the rest, dispatched in arrival order (per-user order) and
+        // handled concurrently.
+        let (posts, rest): (Vec<_>, Vec<_>) =
+            updates.into_iter().partition(|update| matches!(update.kind, UpdateKind::ChannelPost(_)));
+        let mut results = join_all(posts.into_iter().map(|update| intake.handle(update))).await;
+        results.extend(join_all(rest.into_iter().map(|update| intake.handle(update))).await);
         if let Some(err) = results.into_iter().find_map(Result::err) {
             // Leave the offset where it was: the whole batch comes again and
             // idempotency drops what was already applied.

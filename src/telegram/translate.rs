@@ -4,6 +4,8 @@ use std::collections::BTreeSet;
 
 use dianabot_actors::{Envelope, PreCheckout};
 use dianabot_game::auction::AuctionSpec;
+use dianabot_game::content::ReactionTarget;
+use dianabot_game::post::Post;
 use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId};
 use teloxide_core::types::{
     MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
@@ -20,6 +22,13 @@ pub enum Translation {
     Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
     /// A look at the user's state, nothing changes.
     View { user_id: UserId, screen: Screen, reply: ReplyTo },
+    /// REACCIONAR_CONTENIDO: reactions newly set on a channel post (an
+    /// exchange with the post's actor); paid silently.
+    React { user_id: UserId, update_id: UpdateId, post: PostRef, emojis: Vec<String> },
+    /// A post published in one of the bot's channels: players may react to it.
+    Publish { post: Post },
+    /// An operator asks for the last posts' engagement.
+    Posts { chat_id: i64, language: Language },
     /// A player gives besitos to another (a saga across two actors).
     Gift {
         from: UserId,
@@ -105,6 +114,8 @@ pub struct Translator {
     pub admins: BTreeSet<i64>,
     /// What an operator's `/subasta` may ask for.
     pub auctions: AuctionLimits,
+    /// Reactions on this channel's posts pay the VIP rates.
+    pub vip_channel: Option<i64>,
 }
 
 impl Translator {
@@ -232,6 +243,10 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     };
                     parsed.unwrap_or_else(|refusal| Translation::Refuse { chat_id, language, refusal })
                 }
+                Some("posts" | "publicaciones") if translator.admins.contains(&user_id.0) => Translation::Posts {
+                    chat_id: message.chat.id.0,
+                    language: Language::from_code(user.language_code.as_deref()),
+                },
                 Some("reload") if translator.admins.contains(&user_id.0) => Translation::ReloadContent {
                     chat_id: message.chat.id.0,
                     language: Language::from_code(user.language_code.as_deref()),
@@ -365,12 +380,17 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 return Translation::Ignore("reaction removed or not an emoji");
             }
             let post = PostRef { chat_id: reaction.chat.id.0, message_id: reaction.message_id.0 };
-            Translation::Command {
-                envelope: Envelope { user_id: user_id(user), update_id, command: Command::React { post, emojis } },
-                // Reactions are paid silently: answering each one would spam.
-                screen: None,
-                reply: ReplyTo::Nothing,
-            }
+            Translation::React { user_id: user_id(user), update_id: UpdateId(i64::from(update.id.0)), post, emojis }
+        }
+        UpdateKind::ChannelPost(message) => {
+            let post = PostRef { chat_id: message.chat.id.0, message_id: message.id.0 };
+            let target = if translator.vip_channel == Some(post.chat_id) {
+                ReactionTarget::VipPost
+            } else {
+                ReactionTarget::FreePost
+            };
+            let text = message.text().or(message.caption()).unwrap_or_default();
+            Translation::Publish { post: Post::new(post, target, message.date.timestamp(), text) }
         }
         UpdateKind::PreCheckoutQuery(query) => Translation::PreCheckout {
             query_id: query.id.0.clone(),
@@ -538,8 +558,13 @@ mod tests {
     }
 
     fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
-        Translator { codec: codec.clone(), admins: BTreeSet::from([1]), auctions: AuctionLimits::default() }
-            .translate(update)
+        Translator {
+            codec: codec.clone(),
+            admins: BTreeSet::from([1]),
+            auctions: AuctionLimits::default(),
+            vip_channel: Some(-2002),
+        }
+        .translate(update)
     }
 
     fn admin_text(text: &str) -> Update {
@@ -631,9 +656,26 @@ mod tests {
                 "old_reaction":[{"type":"emoji","emoji":"👍"}],
                 "new_reaction":[{"type":"emoji","emoji":"👍"},{"type":"emoji","emoji":"🔥"}]}}"#,
         );
-        let Translation::Command { envelope, .. } = translate(&update, &codec()) else { panic!("not a command") };
-        let post = PostRef { chat_id: -1001, message_id: 7 };
-        assert_eq!(envelope.command, Command::React { post, emojis: vec!["🔥".into()] });
+        let Translation::React { user_id, post, emojis, .. } = translate(&update, &codec()) else {
+            panic!("not a reaction")
+        };
+        assert_eq!((user_id, post), (UserId(42), PostRef { chat_id: -1001, message_id: 7 }));
+        assert_eq!(emojis, vec!["🔥".to_owned()]);
+    }
+
+    #[test]
+    fn channel_posts_are_published_with_their_channels_rates() {
+        let post = |chat: i64| {
+            parse(&format!(
+                r#"{{"update_id":14,"channel_post":{{"message_id":9,"date":1700000000,
+                    "chat":{{"id":{chat},"type":"channel","title":"Diana"}},"text":"Hoy, en el diván…"}}}}"#
+            ))
+        };
+        let Translation::Publish { post: free } = translate(&post(-1001), &codec()) else { panic!("not published") };
+        assert_eq!((free.post, free.target), (PostRef { chat_id: -1001, message_id: 9 }, ReactionTarget::FreePost));
+        assert_eq!((free.published_at, free.excerpt.as_str()), (1_700_000_000, "Hoy, en el diván…"));
+        let Translation::Publish { post: vip } = translate(&post(-2002), &codec()) else { panic!("not published") };
+        assert_eq!(vip.target, ReactionTarget::VipPost);
     }
 
     #[test]

@@ -58,16 +58,31 @@ impl Control {
 
     /// Posts to the free channel; returns the post's message id.
     pub async fn channel_post(&self, text: &str) -> i64 {
-        let posted = self.post("/channels/free/posts", json!({"text": text})).await;
+        self.channel_post_in("free", text).await
+    }
+
+    /// Posts to `channel` (`free`, `vip` or an id); returns the post's message id.
+    pub async fn channel_post_in(&self, channel: &str, text: &str) -> i64 {
+        let posted = self.post(&format!("/channels/{channel}/posts"), json!({"text": text})).await;
         posted["message_id"].as_i64().expect("message id")
     }
 
+    /// The user sets `emoji` on a free-channel post (`None` removes it).
     pub async fn react(&self, user: i64, message_id: i64, emoji: Option<&str>) -> Value {
-        self.post(
-            &format!("/users/{user}/reactions"),
-            json!({"chat_id": "free", "message_id": message_id, "emoji": emoji}),
-        )
-        .await
+        self.react_in(user, json!("free"), message_id, emoji).await
+    }
+
+    /// The user sets `emoji` on message `message_id` of `chat` (`"free"`,
+    /// `"vip"` or a chat id); `None` removes it.
+    pub async fn react_in(&self, user: i64, chat: Value, message_id: i64, emoji: Option<&str>) -> Value {
+        let body = json!({"chat_id": chat, "message_id": message_id, "emoji": emoji});
+        self.post(&format!("/users/{user}/reactions"), body).await
+    }
+
+    /// The user joins `chat` (`"free"`, `"vip"`); `force` skips the invite
+    /// link a private channel asks for.
+    pub async fn join(&self, user: i64, chat: &str, force: bool) -> Value {
+        self.post(&format!("/users/{user}/join"), json!({"chat_id": chat, "force": force})).await
     }
 
     /// The bot's messages in a chat, as they are now (after edits).

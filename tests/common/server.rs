@@ -173,12 +173,44 @@ pub fn text_update(update_id: i64, user: i64, text: &str) -> serde_json::Value {
     })
 }
 
-/// `user` reacts with ❤ to channel post `message_id`.
+/// The channel test reactions are on.
+pub const CHANNEL: i64 = -1_001_000_000_001;
+
+/// Post `message_id` is published in [`CHANNEL`].
+pub fn channel_post_update(update_id: i64, message_id: i64) -> serde_json::Value {
+    serde_json::json!({
+        "update_id": update_id,
+        "channel_post": {
+            "message_id": message_id, "date": 1_700_000_000,
+            "chat": {"id": CHANNEL, "type": "channel", "title": "Diana"},
+            "text": format!("Diana, post {message_id}")
+        }
+    })
+}
+
+/// Publishes posts `1..=count` of [`CHANNEL`] through the server's webhook
+/// (update ids from `first_update_id`), each acknowledged: the server pays
+/// reactions only on posts it saw published.
+pub async fn publish_posts(server: &ServerProcess, first_update_id: i64, count: i64) {
+    let client = reqwest::Client::new();
+    for post in 1..=count {
+        let response = client
+            .post(server.webhook_url())
+            .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+            .json(&channel_post_update(first_update_id + post, post))
+            .send()
+            .await
+            .expect("the server answers");
+        assert!(response.status().is_success(), "post {post}: {}\nlog:\n{}", response.status(), server.log_text());
+    }
+}
+
+/// `user` reacts with ❤ to channel post `message_id` of [`CHANNEL`].
 pub fn reaction_update(update_id: i64, user: i64, message_id: i64) -> serde_json::Value {
     serde_json::json!({
         "update_id": update_id,
         "message_reaction": {
-            "chat": {"id": -1_001_000_000_001i64, "type": "channel", "title": "Diana"},
+            "chat": {"id": CHANNEL, "type": "channel", "title": "Diana"},
             "message_id": message_id,
             "user": {"id": user, "is_bot": false, "first_name": format!("u{user}")},
             "date": 1_700_000_000,

@@ -330,6 +330,10 @@ impl ReactionTarget {
             ReactionTarget::Fragment => "fragment",
         }
     }
+
+    pub fn from_key(key: &str) -> Option<ReactionTarget> {
+        ReactionTarget::ALL.into_iter().find(|target| target.key() == key)
+    }
 }
 
 /// Besitos paid per reaction, by content type and emoji.

@@ -10,7 +10,8 @@ mod story;
 pub use shop::{invoice_texts, item_details, purchase_report, refund_report, stars_paid};
 
 use dianabot_actors::{GiftOutcome, Outcome};
-use dianabot_game::content::Content;
+use dianabot_game::content::{Content, ReactionTarget};
+use dianabot_game::post::{Engagement, Post};
 use dianabot_game::{Currency, Event, Language, Reason, RuleError, UserId, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -316,6 +317,8 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::DailyReactionLimit { limit } => format!("you were already paid for {limit} reactions today"),
         RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
         RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
+        RuleError::UnknownPost if es => "esa publicación no es de nuestros canales".to_owned(),
+        RuleError::UnknownPost => "that post is not one of our channels'".to_owned(),
         RuleError::UnknownShopItem(_) if es => "ese artículo no está en la tienda".to_owned(),
         RuleError::UnknownShopItem(_) => "that item is not in the shop".to_owned(),
         RuleError::NotOnSale if es => "ese artículo no está a la venta ahora".to_owned(),
@@ -368,6 +371,28 @@ pub fn reload_report(language: Language, result: Result<usize, String>) -> Rende
             plain(format!("{}\n<pre>{}</pre>", t(language, RELOAD_REFUSED), escape(&problems)))
         }
     }
+}
+
+/// An operator's `/posts`: the last posts published and what players did
+/// with them.
+pub fn posts_report(language: Language, posts: &[(Post, Engagement)]) -> Rendered {
+    let mut text = t(language, POSTS).to_owned();
+    if posts.is_empty() {
+        text.push_str(t(language, POSTS_NONE));
+    }
+    for (post, engagement) in posts {
+        let vip = if post.target == ReactionTarget::VipPost { " 💎" } else { "" };
+        let line = t(language, POST_LINE)
+            .replace("{id}", &post.post.message_id.to_string())
+            .replace("{vip}", vip)
+            .replace("{excerpt}", &escape(&post.excerpt))
+            .replace("{reactions}", &engagement.reactions.to_string())
+            .replace("{reactors}", &engagement.unique_reactors.to_string())
+            .replace("{besitos}", &engagement.besitos_paid.to_string());
+        text.push('\n');
+        text.push_str(&line);
+    }
+    plain(text)
 }
 
 /// The player's recent besitos movements, newest first.
@@ -551,6 +576,12 @@ const GIFT_RECEIVED: Text = ("🎁 {from} le ha regalado {amount} besitos.", "�
 const UNKNOWN_RECIPIENT: Text = (
     "🎩 Lucien no conoce a {name}. Use /regalar @usuario cantidad.",
     "🎩 Lucien does not know {name}. Use /gift @username amount.",
+);
+const POSTS: Text = ("📊 Últimas publicaciones", "📊 Latest posts");
+const POSTS_NONE: Text = ("\nTodavía no hay publicaciones en los canales.", "\nNo posts in the channels yet.");
+const POST_LINE: Text = (
+    "#{id}{vip} «{excerpt}»\n   {reactions} reacciones · {reactors} personas · {besitos} besitos",
+    "#{id}{vip} “{excerpt}”\n   {reactions} reactions · {reactors} people · {besitos} besitos",
 );
 const RELOADED: Text =
     ("✅ Contenido recargado: {fragments} fragmentos en vigor.", "✅ Content reloaded: {fragments} fragments live.");
