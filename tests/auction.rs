@@ -8,13 +8,13 @@ mod common;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::{Runtime, TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
+use common::{Runtime, TestDb, apply, assert_conserved, balance, besitos, register, run, settled, start_runtime};
 use dianabot_actors::{
     ActorConfig, AuctionHouse, AuctionNotice, BidOutcome, Coordinator, Envelope, FaultInjector, FaultPoint, Router,
 };
-use dianabot_game::auction::{Auction, AuctionSpec, AuctionStatus};
+use dianabot_game::auction::{AuctionSpec, AuctionStatus};
 use dianabot_game::{Command, ItemId, RuleError, UserId, UserState};
 use dianabot_persistence::Store;
 
@@ -48,20 +48,6 @@ fn start_house(runtime: &Runtime) -> (AuctionHouse, Notices) {
     let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
     let house = AuctionHouse::start(coordinator, Arc::new(move |notice| sink.lock().unwrap().push(notice)));
     (house, notices)
-}
-
-/// Waits until `auction` is closed or cancelled and nothing of it is held
-/// but a closed auction's winning bid — already consumed by then.
-async fn settled(house: &AuctionHouse, store: &Store, auction: i64) -> Auction {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let state = house.auction(auction).await.unwrap().expect("auction exists");
-        if state.status != AuctionStatus::Open && store.held_bids(Some(auction)).await.unwrap().is_empty() {
-            return state;
-        }
-        assert!(Instant::now() < deadline, "auction {auction} not settled: {state:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 #[test]

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
+use common::{TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime};
 use dianabot_actors::{
     ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, PreCheckout, PurchaseOutcome,
     StockFaultInjector, StockFaultPoint, StockStep,
@@ -31,24 +31,6 @@ async fn purchase_counts(store: &Store) -> Vec<(String, i64)> {
         .fetch_all(pool)
         .await
         .unwrap()
-}
-
-/// Units sold of `item` per the stock keeper's table, and buyers holding it
-/// per the inventory table.
-async fn sold_and_held(store: &Store, shop_item: &str, item: &str) -> (i64, i64) {
-    let Store::Postgres(pool) = store else { unreachable!() };
-    let (sold,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM stock_reservations WHERE item_id = $1 AND status = 'sold'")
-            .bind(shop_item)
-            .fetch_one(pool)
-            .await
-            .unwrap();
-    let (held,): (i64,) = sqlx::query_as("SELECT COALESCE(SUM(quantity), 0)::bigint FROM inventory WHERE item_id = $1")
-        .bind(item)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    (sold, held)
 }
 
 #[test]

@@ -4,8 +4,10 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
-use dianabot_actors::{ActorConfig, DispatchError, Envelope, Router};
+use dianabot_actors::{ActorConfig, AuctionHouse, DispatchError, Envelope, Router};
+use dianabot_game::auction::{Auction, AuctionStatus};
 use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store};
 use sqlx::Connection;
@@ -209,4 +211,36 @@ pub async fn assert_escrow_matches_holds(store: &Store) -> i64 {
     .collect();
     assert_eq!(escrow, held, "escrow accounts (ledger) against held bids (saga log)");
     escrow.values().sum()
+}
+
+/// Units sold of `item` per the stock keeper's table, and buyers holding it
+/// per the inventory table.
+pub async fn sold_and_held(store: &Store, shop_item: &str, item: &str) -> (i64, i64) {
+    let Store::Postgres(pool) = store else { unreachable!() };
+    let (sold,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM stock_reservations WHERE item_id = $1 AND status = 'sold'")
+            .bind(shop_item)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    let (held,): (i64,) = sqlx::query_as("SELECT COALESCE(SUM(quantity), 0)::bigint FROM inventory WHERE item_id = $1")
+        .bind(item)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (sold, held)
+}
+
+/// Waits until `auction` is closed or cancelled and nothing of it is held
+/// but a closed auction's winning bid — already consumed by then.
+pub async fn settled(house: &AuctionHouse, store: &Store, auction: i64) -> Auction {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = house.auction(auction).await.unwrap().expect("auction exists");
+        if state.status != AuctionStatus::Open && store.held_bids(Some(auction)).await.unwrap().is_empty() {
+            return state;
+        }
+        assert!(Instant::now() < deadline, "auction {auction} not settled: {state:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
