@@ -58,8 +58,9 @@ fn check_latency(latency: &Value, what: &str) {
     assert!(number(latency, "p99") <= number(latency, "max"), "{what}: p99 above max");
 }
 
-/// Every field of the documented schema, error-free, counts matching.
-fn check_report(output: &Output, intake: &str) {
+/// Every field of the documented schema, error-free, counts matching;
+/// every scenario of `mix` ran.
+fn check_report(output: &Output, intake: &str, mix: &[&str]) {
     let report = &output.report;
     assert_eq!(report["schema"], "dianabot-bench/1");
     for key in [
@@ -88,7 +89,8 @@ fn check_report(output: &Output, intake: &str) {
 
     let scenarios = report["scenarios"].as_object().expect("scenarios");
     let mut updates = 0.0;
-    for name in ["reaction", "story"] {
+    assert_eq!(scenarios.len(), mix.len(), "one entry per scenario of the mix: {scenarios:?}");
+    for &name in mix {
         let scenario = &scenarios[name];
         assert!(number(scenario, "updates") > 0.0, "{name} ran");
         assert_eq!(number(scenario, "errors"), 0.0, "{name} errors");
@@ -133,7 +135,7 @@ fn check_report(output: &Output, intake: &str) {
 #[test]
 fn a_short_webhook_bench_on_the_embedded_default_is_complete_and_matches_metrics() {
     let output = bench(&["--concurrency", "8"]);
-    check_report(&output, "webhook");
+    check_report(&output, "webhook", &["reaction", "story"]);
     assert!(output.report["config"]["database"].as_str().is_some_and(|db| db.starts_with("sqlite:")));
 }
 
@@ -142,7 +144,7 @@ fn a_short_webhook_bench_on_postgres_is_complete_and_matches_metrics() {
     run(async {
         let db = TestDb::postgres().await;
         let output = bench(&["--database-url", &db.url, "--concurrency", "8"]);
-        check_report(&output, "webhook");
+        check_report(&output, "webhook", &["reaction", "story"]);
         db.drop_db().await;
     });
 }
@@ -152,7 +154,65 @@ fn a_short_polling_bench_on_postgres_is_complete_and_matches_metrics() {
     run(async {
         let db = TestDb::postgres().await;
         let output = bench(&["--database-url", &db.url, "--intake", "polling", "--rate", "300"]);
-        check_report(&output, "polling");
+        check_report(&output, "polling", &["reaction", "story"]);
+        db.drop_db().await;
+    });
+}
+
+/// Gifts and bids write to other players too (the receiver, the bidder
+/// outbid): those notices must neither answer nor swallow anyone's step, so
+/// the run is error-free, every gift and bid is reported as what the game
+/// made of it, and the counts still match the server's.
+fn check_gifts_and_bids(output: &Output) {
+    let mix = ["bid", "gift", "reaction", "story"];
+    check_report(output, "webhook", &mix);
+    let report = &output.report;
+    let gift = &report["scenarios"]["gift"];
+    assert_eq!(
+        number(gift, "delivered") + number(gift, "refused"),
+        number(gift, "updates"),
+        "every gift delivered or refused by the game: {gift:#}"
+    );
+    assert!(number(gift, "delivered") > 0.0, "gifts are delivered: {gift:#}");
+    assert!(number(gift, "notices") > 0.0, "receivers are told: {gift:#}");
+    let bid = &report["scenarios"]["bid"];
+    assert_eq!(
+        number(bid, "accepted") + number(bid, "refused"),
+        number(bid, "updates"),
+        "every bid accepted or refused by the game: {bid:#}"
+    );
+    assert!(number(bid, "accepted") > 0.0, "bids are accepted: {bid:#}");
+    assert!(number(bid, "notices") > 0.0, "outbid bidders are told: {bid:#}");
+
+    assert_eq!(number(report, "config.auctions"), 2.0);
+    let consistency = &report["consistency"];
+    assert_eq!(
+        number(consistency, "harness.by_scenario.operator"),
+        40.0 + 2.0 * 2.0,
+        "the operator grants each user besitos, opens two auctions and cancels them"
+    );
+    for name in mix {
+        assert!(
+            number(consistency, &format!("harness.by_scenario.{name}"))
+                >= number(&report["scenarios"][name], "updates")
+        );
+    }
+}
+
+#[test]
+fn a_short_bench_with_gifts_and_bids_reports_their_answers_and_notices_and_matches_metrics() {
+    let output = bench(&["--concurrency", "8", "--auctions", "2", "--mix", "reaction=40,story=20,gift=20,bid=20"]);
+    check_gifts_and_bids(&output);
+    assert!(output.report["config"]["database"].as_str().is_some_and(|db| db.starts_with("sqlite:")));
+}
+
+#[test]
+fn a_short_bench_with_gifts_and_bids_on_postgres_matches_metrics() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let mix = "reaction=40,story=20,gift=20,bid=20";
+        let output = bench(&["--database-url", &db.url, "--concurrency", "8", "--auctions", "2", "--mix", mix]);
+        check_gifts_and_bids(&output);
         db.drop_db().await;
     });
 }

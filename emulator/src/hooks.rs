@@ -48,7 +48,8 @@ pub struct BotCall {
     pub chat_id: Option<i64>,
     /// The message sent or edited (from the answer), else the parameter.
     pub message_id: Option<i32>,
-    /// The message's text as Telegram stores it (entities stripped).
+    /// The message's text as Telegram stores it (entities stripped); for a
+    /// refused call, the `text` asked for, as sent (markup included).
     pub text: Option<String>,
     /// The inline keyboard of the message sent or edited, row by row.
     pub buttons: Vec<InlineButton>,
@@ -124,7 +125,11 @@ impl BotCall {
             at: Instant::now(),
             chat_id,
             message_id,
-            text: message.and_then(|m| m["text"].as_str()).map(str::to_owned),
+            text: match message {
+                Some(message) => message["text"].as_str().map(str::to_owned),
+                None if outcome.is_err() => params.opt_str("text"),
+                None => None,
+            },
             buttons,
             callback_query_id: params.opt_str("callback_query_id"),
             offset: None,

@@ -8,26 +8,51 @@
 //! and buttons, which the next story step presses) and waking the step
 //! waiting for it. A user never has two steps in flight, which is both what
 //! a person does and what makes "the next edit of this message" an
-//! unambiguous reply.
+//! unambiguous reply. Gifts and bids also write to other players (the
+//! receiver, the bidder outbid) whenever they happen: those notices are set
+//! aside by their text before anything is matched ([`crate::bench::replies`]),
+//! so "the next new message in the chat" stays the reply of a typed command.
+//!
+//! Bids need auctions and besitos: the harness plays an operator too
+//! ([`OPERATOR_ID`], given to the server as `ADMIN_IDS`), who opens the
+//! auctions and grants every user besitos in set-up and cancels the
+//! auctions at the end, through the same intake.
 //!
 //! Acknowledgement is the webhook's 200 in webhook mode; in polling mode it
 //! is the server's next getUpdates whose offset passes the update (the
 //! offset only advances past durable updates).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use dianabot_emulator::{BotCall, Delivery, EmulatorHandle, Injected};
+use dianabot_emulator::{BotCall, ControlError, Delivery, EmulatorHandle, Injected};
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
 use crate::bench::BenchError;
 use crate::bench::record::{Phase, Recorder};
+use crate::bench::replies;
 use crate::bench::scenario::{self, Answer, Mix, Scenario};
 use crate::bench::target::IntakeMode;
+
+/// The Telegram id of the harness's operator: below every simulated user
+/// (ids from 10 000 000 000 up) and fixed, so a server started separately
+/// can be given it as `ADMIN_IDS` once for every run.
+pub const OPERATOR_ID: u64 = 9_999_999_999;
+
+/// Besitos set-up grants each user when the mix bids: more than a long run's
+/// auctions climb to, so bids are refused for losing a race, not for funds.
+pub const BID_FUNDS: i64 = 1_000_000;
+
+/// The item the operator auctions (any item of the demo content would do).
+const AUCTION_ITEM: &str = "reloj_bolsillo";
+/// Starting bid and minimum increment of the operator's auctions.
+const AUCTION_START: i64 = 1;
+const AUCTION_INCREMENT: i64 = 1;
 
 /// The harness's knowledge of one simulated user.
 #[derive(Default)]
@@ -39,6 +64,9 @@ struct UserView {
     reactions: u64,
     /// Story steps so far (with the seed, which open decision is taken).
     presses: u64,
+    /// Gifts and bids so far (with the seed, who receives, which auction).
+    gifts: u64,
+    bids: u64,
     waiter: Option<Waiter>,
 }
 
@@ -46,7 +74,29 @@ struct UserView {
 struct Waiter {
     answer: Answer,
     message_id: Option<i32>,
-    reply: oneshot::Sender<Result<Instant, String>>,
+    reply: oneshot::Sender<Result<Reply, String>>,
+}
+
+/// The bot's answer to a step: when it reached Telegram, and what it says.
+struct Reply {
+    at: Instant,
+    text: String,
+    buttons: Vec<(String, String)>,
+}
+
+/// An auction the operator opened, and the least it takes as far as the
+/// users have seen (the highest minimum any reply's bid button showed).
+struct AuctionBook {
+    id: i64,
+    minimum: AtomicI64,
+}
+
+/// Replies in the operator's chat that no step waited for: the reports of
+/// `/grant`, which set-up sends many at once and counts.
+#[derive(Default)]
+struct Grants {
+    done: u64,
+    refused: Vec<String>,
 }
 
 /// Polling mode: steps waiting for their update's offset confirmation.
@@ -73,6 +123,10 @@ pub enum StepError {
     ReplyTimeout,
     #[error("the bot's reply failed at Telegram: {0}")]
     ReplyFailed(String),
+    #[error("the bot's reply is not an answer to this step: {0:?}")]
+    UnexpectedReply(String),
+    #[error("no auction to bid on")]
+    NoAuction,
 }
 
 impl StepError {
@@ -85,6 +139,8 @@ impl StepError {
             StepError::AckTimeout => "ack_timeout".to_owned(),
             StepError::ReplyTimeout => "reply_timeout".to_owned(),
             StepError::ReplyFailed(_) => "reply_failed".to_owned(),
+            StepError::UnexpectedReply(_) => "unexpected_reply".to_owned(),
+            StepError::NoAuction => "no_auction".to_owned(),
         }
     }
 }
@@ -94,8 +150,9 @@ pub struct Done {
     /// Intended send → answer (reply, or acknowledgement when silent).
     pub latency: Duration,
     pub at: Instant,
-    /// Reactions: whether the game will pay it (not a repeat).
-    pub fresh: Option<bool>,
+    /// What the game made of it, where the report tells: a reaction paid
+    /// (not a repeat), a gift delivered, a bid accepted — or refused.
+    pub verdict: Option<bool>,
 }
 
 pub struct DriverConfig {
@@ -113,6 +170,11 @@ pub struct Driver {
     pub client: reqwest::Client,
     config: DriverConfig,
     users: Vec<Mutex<UserView>>,
+    /// The operator's chat ([`OPERATOR_ID`]).
+    operator: Mutex<UserView>,
+    grants: Mutex<Grants>,
+    /// Set once, by [`Driver::open_auctions`].
+    auctions: OnceLock<Vec<AuctionBook>>,
     channel: Value,
     posts: Vec<i32>,
     acks: Mutex<AckBook>,
@@ -136,6 +198,9 @@ impl Driver {
             client,
             config,
             users,
+            operator: Mutex::default(),
+            grants: Mutex::default(),
+            auctions: OnceLock::new(),
             channel: Value::Null,
             posts: Vec::new(),
             acks: Mutex::default(),
@@ -187,6 +252,14 @@ impl Driver {
         usize::try_from(offset).ok().filter(|index| *index < self.users.len())
     }
 
+    /// The chat's view: a simulated user's, or the operator's (`true`).
+    fn view_of(&self, chat_id: i64) -> Option<(&Mutex<UserView>, bool)> {
+        if chat_id == OPERATOR_ID as i64 {
+            return Some((&self.operator, true));
+        }
+        self.index_of(chat_id).map(|index| (&self.users[index], false))
+    }
+
     fn user_json(&self, index: usize) -> Value {
         json!({"id": self.user_id(index), "is_bot": false, "first_name": format!("Bench {index}"), "language_code": "es"})
     }
@@ -221,33 +294,46 @@ impl Driver {
                 }
             }
             "sendmessage" | "editmessagetext" => {
-                let Some(index) = call.chat_id.and_then(|chat| self.index_of(chat)) else { return };
-                let mut view = lock(&self.users[index]);
-                let buttons: Vec<(String, String)> = call
+                let Some((view, operator)) = call.chat_id.and_then(|chat| self.view_of(chat)) else { return };
+                // Someone else's gift or bid: counted, and never a reply.
+                let notice = replies::notice(&call.method, call.text.as_deref());
+                if let Some(notice) = notice
+                    && call.status != 429
+                {
+                    lock(&self.recorder).notice(notice);
+                }
+                let mut view = lock(view);
+                let mut buttons: Vec<(String, String)> = call
                     .buttons
                     .iter()
                     .filter_map(|button| Some((button.text.clone(), button.callback_data.clone()?)))
                     .collect();
+                let expected = view.waiter.as_ref().is_some_and(|waiter| {
+                    replies::answers(waiter.answer, waiter.message_id, &call.method, call.message_id, notice.is_some())
+                });
                 // The page story steps press on: a message that leads on in
-                // the story (not a refusal, not a shop receipt).
-                if call.error.is_none() && scenario::story_button(&buttons, |_| 0).is_some() {
+                // the story (not a refusal, not a shop receipt, not a notice).
+                if call.error.is_none() && notice.is_none() && scenario::story_button(&buttons, |_| 0).is_some() {
                     view.message_id = call.message_id;
-                    view.buttons = buttons;
+                    view.buttons = if expected { buttons.clone() } else { std::mem::take(&mut buttons) };
                 }
-                let expected = match view.waiter.as_ref().map(|waiter| waiter.answer) {
-                    Some(Answer::NewMessage) => call.method == "sendmessage",
-                    Some(Answer::Edit) => {
-                        call.method == "editmessagetext"
-                            && view.waiter.as_ref().is_some_and(|waiter| waiter.message_id == call.message_id)
-                    }
-                    Some(Answer::Ack) | None => false,
-                };
                 // A 429 is retried by the bot: the reply is late, not lost.
-                if expected
-                    && call.status != 429
-                    && let Some(waiter) = view.waiter.take()
-                {
-                    let _ = waiter.reply.send(call.error.map_or(Ok(call.at), Err));
+                if call.status == 429 {
+                    return;
+                }
+                if expected && let Some(waiter) = view.waiter.take() {
+                    let reply = Reply { at: call.at, text: call.text.unwrap_or_default(), buttons };
+                    let _ = waiter.reply.send(call.error.map_or(Ok(reply), Err));
+                } else if operator && call.method == "sendmessage" {
+                    // Nothing waits in the operator's chat while set-up
+                    // grants besitos: this is a grant's report.
+                    let text = call.text.unwrap_or_default();
+                    let mut grants = lock(&self.grants);
+                    if call.error.is_none() && replies::granted(&text) {
+                        grants.done += 1;
+                    } else {
+                        grants.refused.push(call.error.unwrap_or(text));
+                    }
                 }
             }
             _ => {}
@@ -295,35 +381,58 @@ impl Driver {
     }
 
     async fn run_step(&self, index: usize, scenario: Scenario) -> Result<Done, StepError> {
-        let delivery = match self.config.intake {
-            IntakeMode::Webhook => Delivery::Return,
-            IntakeMode::Polling => Delivery::Queue,
-        };
+        let delivery = self.delivery();
         let user_id = self.user_id(index);
+        let slot = &self.users[index];
         let answer = scenario.answer();
-        let mut fresh = None;
+        let mut verdict = None;
+        let mut bid_on = None;
         let (reply, injected) = match scenario {
             Scenario::Reaction => {
                 let k = {
-                    let mut view = lock(&self.users[index]);
+                    let mut view = lock(slot);
                     view.reactions += 1;
                     view.reactions - 1
                 };
-                let (post, old, new, is_fresh) = scenario::reaction_step(k, self.posts.len());
-                fresh = Some(is_fresh);
+                let (post, old, new, fresh) = scenario::reaction_step(k, self.posts.len());
+                verdict = Some(fresh);
                 let post = self.posts.get(post).copied().unwrap_or(1);
                 let date = chrono_now();
                 let payload = scenario::reaction_payload(&self.channel, &self.user_json(index), post, old, new, date);
                 (None, self.emulator.inject_update("message_reaction", payload, delivery))
             }
-            Scenario::Start | Scenario::DailyGift | Scenario::Purchase => {
-                let text = scenario.command_text().unwrap_or("/start");
-                let reply = self.wait_reply(index, answer, None);
-                (Some(reply), self.emulator.inject_user_message(user_id, text, delivery))
+            Scenario::Start | Scenario::DailyGift | Scenario::Purchase | Scenario::Gift | Scenario::AuctionBid => {
+                let text = match scenario {
+                    Scenario::Gift => {
+                        let k = {
+                            let mut view = lock(slot);
+                            view.gifts += 1;
+                            view.gifts - 1
+                        };
+                        let to = scenario::gift_receiver(self.config.seed, index, k, self.users.len());
+                        scenario::gift_text(self.user_id(to), 1)
+                    }
+                    Scenario::AuctionBid => {
+                        let k = {
+                            let mut view = lock(slot);
+                            view.bids += 1;
+                            view.bids - 1
+                        };
+                        let books = self.auctions.get().map_or(&[][..], Vec::as_slice);
+                        let (pick, above) = scenario::bid_choice(self.config.seed, index, k, books.len());
+                        let book = books.get(pick).ok_or(StepError::NoAuction)?;
+                        bid_on = Some(book);
+                        let amount = book.minimum.load(Ordering::Relaxed) + above * AUCTION_INCREMENT;
+                        scenario::bid_text(book.id, amount)
+                    }
+                    _ => scenario.command_text().unwrap_or("/start").to_owned(),
+                };
+                let reply = self.wait_reply(slot, answer, None);
+                (Some(reply), self.emulator.inject_user_message(user_id, &text, delivery))
             }
             _ => {
                 let (message_id, data) = {
-                    let mut view = lock(&self.users[index]);
+                    let mut view = lock(slot);
                     view.presses += 1;
                     let seed = self.config.seed ^ user_id.rotate_left(17) ^ view.presses;
                     let pick = |open: usize| fastrand::Rng::with_seed(seed).usize(..open.max(1));
@@ -331,52 +440,177 @@ impl Driver {
                     (view.message_id, data)
                 };
                 let (Some(message_id), Some(data)) = (message_id, data) else { return Err(StepError::NoButton) };
-                let reply = self.wait_reply(index, answer, Some(message_id));
+                let reply = self.wait_reply(slot, answer, Some(message_id));
                 let chat_id = user_id as i64;
                 (Some(reply), self.emulator.inject_button_press(user_id, chat_id, message_id, &data, delivery))
             }
         };
-        let injected = match injected {
-            Ok(injected) => injected,
-            Err(err) => {
-                lock(&self.users[index]).waiter = None;
-                return Err(StepError::Inject(err.to_string()));
-            }
-        };
-        let acked_at = match self.deliver(&injected).await {
-            Ok(at) => at,
-            Err(error) => {
-                lock(&self.users[index]).waiter = None;
-                return Err(error);
-            }
-        };
-        lock(&self.recorder).acked(scenario);
-        let at = match reply {
-            None => acked_at,
-            // The reply may even come before the acknowledgement; either
-            // way, its time is what the user sees.
-            Some(reply) => match tokio::time::timeout(self.config.reply_timeout, reply).await {
-                Ok(Ok(Ok(at))) => at,
-                Ok(Ok(Err(description))) => return Err(StepError::ReplyFailed(description)),
-                Ok(Err(_)) | Err(_) => {
-                    lock(&self.users[index]).waiter = None;
-                    return Err(StepError::ReplyTimeout);
+        let (acked_at, reply) = self.exchange(slot, scenario, injected, reply).await?;
+        let Some(reply) = reply else { return Ok(Done { latency: Duration::ZERO, at: acked_at, verdict }) };
+        let unexpected = || StepError::UnexpectedReply(reply.text.clone());
+        match scenario {
+            Scenario::Gift => verdict = Some(replies::gift_verdict(&reply.text).ok_or_else(unexpected)?),
+            Scenario::AuctionBid => {
+                if let Some(book) = bid_on
+                    && let Some(minimum) = replies::bid_minimum(&reply.buttons, book.id)
+                {
+                    book.minimum.fetch_max(minimum, Ordering::Relaxed);
                 }
-            },
-        };
-        Ok(Done { latency: Duration::ZERO, at, fresh })
+                verdict = Some(replies::bid_verdict(&reply.text).ok_or_else(unexpected)?);
+            }
+            _ => {}
+        }
+        Ok(Done { latency: Duration::ZERO, at: reply.at, verdict })
     }
 
-    /// Registers for the user's next reply (before the update can reach the server).
+    fn delivery(&self) -> Delivery {
+        match self.config.intake {
+            IntakeMode::Webhook => Delivery::Return,
+            IntakeMode::Polling => Delivery::Queue,
+        }
+    }
+
+    /// Delivers an update made for the chat of `slot` and waits for its
+    /// acknowledgement and, if `reply` is given, the bot's reply (which may
+    /// even come first; either way its time is what the user sees).
+    async fn exchange(
+        &self,
+        slot: &Mutex<UserView>,
+        scenario: Scenario,
+        injected: Result<Injected, ControlError>,
+        reply: Option<oneshot::Receiver<Result<Reply, String>>>,
+    ) -> Result<(Instant, Option<Reply>), StepError> {
+        let injected = injected.map_err(|err| {
+            lock(slot).waiter = None;
+            StepError::Inject(err.to_string())
+        })?;
+        let acked_at = self.deliver(&injected).await.inspect_err(|_| lock(slot).waiter = None)?;
+        lock(&self.recorder).acked(scenario);
+        let Some(reply) = reply else { return Ok((acked_at, None)) };
+        match tokio::time::timeout(self.config.reply_timeout, reply).await {
+            Ok(Ok(Ok(reply))) => Ok((acked_at, Some(reply))),
+            Ok(Ok(Err(description))) => Err(StepError::ReplyFailed(description)),
+            Ok(Err(_)) | Err(_) => {
+                lock(slot).waiter = None;
+                Err(StepError::ReplyTimeout)
+            }
+        }
+    }
+
+    /// Registers for the chat's next reply (before the update can reach the server).
     fn wait_reply(
         &self,
-        index: usize,
+        slot: &Mutex<UserView>,
         answer: Answer,
         message_id: Option<i32>,
-    ) -> oneshot::Receiver<Result<Instant, String>> {
+    ) -> oneshot::Receiver<Result<Reply, String>> {
         let (reply, receiver) = oneshot::channel();
-        lock(&self.users[index]).waiter = Some(Waiter { answer, message_id, reply });
+        lock(slot).waiter = Some(Waiter { answer, message_id, reply });
         receiver
+    }
+
+    /// One command typed by the operator, recorded as a set-up step; with
+    /// `reply`, waits for the answer in the operator's chat and returns its
+    /// text (when it `fits`, else the step fails with it).
+    async fn operate(&self, text: &str, reply: bool, fits: fn(&str) -> bool) -> Result<String, StepError> {
+        let slot = &self.operator;
+        let waiting = reply.then(|| self.wait_reply(slot, Answer::NewMessage, None));
+        let injected = self.emulator.inject_user_message(OPERATOR_ID, text, self.delivery());
+        let outcome =
+            self.exchange(slot, Scenario::Operator, injected, waiting).await.and_then(|(at, reply)| match reply {
+                Some(reply) if !fits(&reply.text) => Err(StepError::UnexpectedReply(reply.text)),
+                reply => Ok((at, reply.map(|reply| reply.text).unwrap_or_default())),
+            });
+        let mut recorder = lock(&self.recorder);
+        match outcome {
+            // Grants (no reply awaited) are counted done when their report arrives.
+            Ok((at, text)) => {
+                if reply {
+                    recorder.done(
+                        Phase::Setup,
+                        Scenario::Operator,
+                        &Done { latency: Duration::ZERO, at, verdict: None },
+                    );
+                }
+                Ok(text)
+            }
+            Err(error) => {
+                recorder.failed(Phase::Setup, Scenario::Operator, &error, Instant::now());
+                Err(error)
+            }
+        }
+    }
+
+    /// Set-up for bids, first part: the operator grants every user
+    /// [`BID_FUNDS`] besitos, `concurrency` at a time; grants refused (or
+    /// never reported) are set-up errors.
+    pub async fn fund_users(&self, concurrency: usize) {
+        let sent = AtomicU64::new(0);
+        futures_util::stream::iter(0..self.users.len())
+            .for_each_concurrent(concurrency.max(1), |index| {
+                let command = format!("/grant {} {BID_FUNDS}", self.user_id(index));
+                let sent = &sent;
+                async move {
+                    if self.operate(&command, false, |_| true).await.is_ok() {
+                        sent.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .await;
+        // Every acknowledged grant is durable and its report on its way.
+        let sent = sent.into_inner();
+        let deadline = Instant::now() + self.config.reply_timeout;
+        loop {
+            let reported = {
+                let grants = lock(&self.grants);
+                grants.done + grants.refused.len() as u64
+            };
+            if reported >= sent || Instant::now() >= deadline {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let grants = std::mem::take(&mut *lock(&self.grants));
+        let mut recorder = lock(&self.recorder);
+        let done = Done { latency: Duration::ZERO, at: Instant::now(), verdict: None };
+        for _ in 0..grants.done {
+            recorder.done(Phase::Setup, Scenario::Operator, &done);
+        }
+        let reported = grants.done + grants.refused.len() as u64;
+        for text in grants.refused {
+            recorder.failed(Phase::Setup, Scenario::Operator, &StepError::UnexpectedReply(text), Instant::now());
+        }
+        for _ in reported..sent {
+            recorder.failed(Phase::Setup, Scenario::Operator, &StepError::ReplyTimeout, Instant::now());
+        }
+    }
+
+    /// Set-up for bids, second part: the operator opens `count` auctions
+    /// lasting `seconds` (past the end of the run), one at a time. One that
+    /// does not open fails the set-up: most likely the server does not have
+    /// [`OPERATOR_ID`] in `ADMIN_IDS`.
+    pub async fn open_auctions(&self, count: usize, seconds: u64) -> Result<(), String> {
+        let mut books = Vec::with_capacity(count);
+        for _ in 0..count {
+            let command = format!("/subasta {AUCTION_ITEM} {AUCTION_START} {seconds}s {AUCTION_INCREMENT}");
+            let report = self.operate(&command, true, replies::auction_opened).await.map_err(|error| {
+                format!("the operator's {command:?} failed ({error}); is ADMIN_IDS={OPERATOR_ID} set on the server?")
+            })?;
+            // The auction's id is its update's; the report names it.
+            let id = auction_id(&report).ok_or_else(|| format!("no auction id in the report {report:?}"))?;
+            books.push(AuctionBook { id, minimum: AtomicI64::new(AUCTION_START) });
+        }
+        let _ = self.auctions.set(books);
+        Ok(())
+    }
+
+    /// Tear-down: the operator cancels the auctions, so none is left open
+    /// (with its top bids held) to close later under a server that no
+    /// longer knows these users. Failures are set-up errors.
+    pub async fn cancel_auctions(&self) {
+        for book in self.auctions.get().map_or(&[][..], Vec::as_slice) {
+            let _ = self.operate(&format!("/cancelarsubasta {}", book.id), true, replies::auction_cancelled).await;
+        }
     }
 
     /// Hands the update to the server; `Ok(when it was acknowledged)`.
@@ -527,6 +761,13 @@ impl Driver {
         }
         while tasks.join_next().await.is_some() {}
     }
+}
+
+/// The id in an auction's opening report (`… #<id> …`).
+fn auction_id(report: &str) -> Option<i64> {
+    let digits = report.split_once('#')?.1;
+    let end = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
+    digits[..end].parse().ok()
 }
 
 /// Unix seconds, for the `date` of a built update.

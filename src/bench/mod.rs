@@ -19,6 +19,12 @@
 //!   chats, posts and button presses the server sees are ones the emulator
 //!   knows, so the bot's sendMessage/editMessageText/answerCallbackQuery
 //!   calls are accepted as Telegram would accept them.
+//! - **Replies told from notices.** A gift writes to its receiver and a
+//!   bid to the bidder it outbids, at any moment — maybe while that player
+//!   waits for their own reply. The server sends such notices as plain new
+//!   messages, so the harness recognises them by their text (the server's
+//!   own templates, `replies.rs`), counts them, and never lets one answer
+//!   a step.
 //! - **Closed and open loop.** `--concurrency C` keeps C steps in flight
 //!   (what a server sustains); `--rate R` sends on a fixed schedule and
 //!   measures each latency from the step's *intended* send time, so a
@@ -35,11 +41,15 @@
 //!   `GET /healthz` with the same client and concurrency, so "updates/s" can
 //!   be read as a fraction of what this machine's HTTP stack serves at all.
 //!
-//! Phases: the emulator's users and channel posts are created; every user
-//! sends /start and walks through onboarding to the menu (set-up, not
-//! measured); the optional baseline; the warm-up (measured but reported
-//! apart, shaded in the chart); the measured window; then everything in
-//! flight is answered before the final scrape.
+//! Phases: the emulator's users are created and channel posts published
+//! (each acknowledged by the server, which pays reactions only on posts it
+//! saw published); every user sends /start and walks through onboarding to
+//! the menu; when the mix bids, the harness's operator (`ADMIN_IDS`,
+//! `driver::OPERATOR_ID`) grants every user besitos to bid with and opens `--auctions` auctions
+//! (all of this set-up, not measured); the optional baseline; the warm-up
+//! (measured but reported apart, shaded in the chart); the measured window;
+//! then everything in flight is answered and the operator cancels the
+//! auctions (counted with set-up) before the final scrape.
 //!
 //! # Report (`--json PATH`, `-` for stdout), schema `dianabot-bench/1`
 //!
@@ -50,7 +60,7 @@
 //! config        {intake, server, database, users, concurrency (closed loop: in flight;
 //!                open loop: the most in flight), rate|null,
 //!                warmup_s, duration_s, mix: {scenario: weight}, seed, posts,
-//!                reply_timeout_s, user_id_base}
+//!                auctions|null (bids only), reply_timeout_s, user_id_base}
 //! setup         {users, updates, errors, seconds}
 //! baseline      null | {endpoint: "/healthz", concurrency, seconds, requests,
 //!                errors, per_second}
@@ -59,13 +69,18 @@
 //! latency_ms    {p50, p90, p99, p999, max, mean}               (all scenarios)
 //! scenarios     {name: {updates, errors, updates_per_second,
 //!                answered_by: "reply"|"ack", latency_ms: {..},
-//!                fresh?, repeated?}}                           (reactions: paid / repeats)
+//!                fresh?, repeated?,                            (reaction: paid / repeats)
+//!                delivered?, accepted?, refused?,              (gift: delivered / refused,
+//!                                                               bid: accepted / refused)
+//!                notices?}}                                    (gift, bid: notices the other
+//!                                                               players got, whole run)
 //! errors        {total, by_kind: {kind: n} (measured window),
 //!                all_phases: {kind: n}, telegram: {"method: description": n}}
 //! persistence_lag_s  {samples, max, mean, last}   dianabot_flush_lag_seconds, 1/s
 //! memory        {source: "proc"|"metrics"|"none", rss_start_bytes, rss_end_bytes,
 //!                rss_max_bytes, growth_bytes_per_min}          (server RSS)
-//! consistency   {harness: {total, by_scenario: {start|reaction|story: n}},
+//! consistency   {harness: {total, by_scenario: {start|operator|post|reaction|story|daily|
+//!                                                purchase|gift|bid: n}},
 //!                server: {durable, viewed, ignored, dead_lettered, not_durable, total},
 //!                matches}     (whole run; matches: totals equal and nothing
 //!                              ignored, dead-lettered or left not durable)
@@ -77,7 +92,9 @@
 //!
 //! Latencies are in milliseconds, from a log-linear histogram (≤ 3 % error,
 //! exact max). Error kinds: `http_<status>`, `transport_<timeout|connect|
-//! other>`, `ack_timeout`, `reply_timeout`, `reply_failed`, `no_button`,
+//! other>`, `ack_timeout`, `reply_timeout`, `reply_failed`,
+//! `unexpected_reply` (a gift, bid or operator command answered with
+//! something else than its report), `no_button`, `no_auction`,
 //! `inject_refused`, `not_sent` (open loop: steps the harness could not send
 //! before the window ended because it fell behind schedule); Telegram-side: the Bot API method and description of
 //! any call the emulator refused, and `observations_lost` if the harness fell
@@ -87,6 +104,7 @@ mod chart;
 mod driver;
 mod histogram;
 mod record;
+mod replies;
 mod report;
 mod scenario;
 mod target;
@@ -124,6 +142,8 @@ pub enum BenchError {
     Emulator(String),
     #[error("scraping metrics: {0}")]
     Metrics(String),
+    #[error("set-up: {0}")]
+    Setup(String),
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -176,6 +196,10 @@ pub struct BenchArgs {
     /// Channel posts the users react to (each user pays posts × 10 reactions before repeating).
     #[arg(long, default_value_t = 100)]
     pub posts: usize,
+    /// Auctions the harness's operator opens for `bid` (bids of one auction are serialised by
+    /// its actor, so fewer auctions means more contention).
+    #[arg(long, default_value_t = 4)]
+    pub auctions: usize,
     /// Seconds to wait for an acknowledgement or a reply before counting an error.
     #[arg(long, default_value_t = 10.0)]
     pub reply_timeout: f64,
@@ -231,11 +255,21 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     {
         return Err(BenchError::Options("--rate must be positive".into()).into());
     }
+    if args.auctions == 0 && weights.iter().any(|(scenario, _)| *scenario == Scenario::AuctionBid) {
+        return Err(BenchError::Options("bids need --auctions of at least 1".into()).into());
+    }
     let concurrency = args.concurrency.unwrap_or(64).clamp(1, args.users);
     let user_id_base = args.user_id_base.unwrap_or_else(|| {
         let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         10_000_000_000 + (secs % 100_000) * 10_000_000
     });
+    if (user_id_base..user_id_base.saturating_add(args.users as u64)).contains(&driver::OPERATOR_ID) {
+        return Err(BenchError::Options(format!(
+            "--user-id-base: the users' ids would include the operator's, {}",
+            driver::OPERATOR_ID
+        ))
+        .into());
+    }
 
     let bind = match args.server {
         Some(_) => args.emulator_bind,
@@ -342,7 +376,8 @@ async fn bench(
         }
     }
     let control = format!("{}/control", emulator.base_url());
-    create_users(&client, &control, settings.user_id_base, args.users).await?;
+    let bids = weights.iter().any(|(scenario, _)| *scenario == Scenario::AuctionBid);
+    create_users(&client, &control, settings.user_id_base, args.users, bids).await?;
     let channel = free_channel(&client, &control).await?;
 
     let config = DriverConfig {
@@ -368,6 +403,14 @@ async fn bench(
             async move { driver.onboard(index).await }
         })
         .await;
+    if bids {
+        driver.fund_users(settings.concurrency).await;
+        // Open past the run's end (baseline, warm-up, measured window, the
+        // last replies) by a margin; cancelled at the end.
+        let run = args.baseline.unwrap_or(0.0) + settings.warmup.as_secs_f64() + settings.duration.as_secs_f64();
+        let seconds = (run + settings.reply_timeout.as_secs_f64()).ceil() as u64 + 120;
+        driver.open_auctions(args.auctions, seconds).await.map_err(BenchError::Setup)?;
+    }
     let setup_seconds = setup_start.elapsed().as_secs_f64();
 
     let baseline = match args.baseline {
@@ -406,6 +449,7 @@ async fn bench(
         Some(rate) => driver.open_loop(rate, args.max_in_flight, &mix, args.seed, measure_start, end).await,
         None => driver.closed_loop(settings.concurrency, &mix, args.seed, measure_start, end).await,
     }
+    driver.cancel_auctions().await;
     stop_scraping.store(true, Ordering::Relaxed);
     let _ = scraper.await;
     let after = target::scrape(&client, &server.base_url).await?;
@@ -424,6 +468,7 @@ async fn bench(
         mix: weights.iter().map(|(scenario, weight)| (scenario.name().to_owned(), *weight)).collect(),
         seed: args.seed,
         posts: args.posts.max(1),
+        auctions: bids.then_some(args.auctions),
         reply_timeout_s: settings.reply_timeout.as_secs_f64(),
         user_id_base: settings.user_id_base,
     };
@@ -450,15 +495,25 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The simulated users, in the emulator, as having started the bot.
-async fn create_users(client: &reqwest::Client, control: &str, base: u64, users: usize) -> anyhow::Result<()> {
+/// The simulated users (and the operator, when one is needed), in the
+/// emulator, as having started the bot.
+async fn create_users(
+    client: &reqwest::Client,
+    control: &str,
+    base: u64,
+    users: usize,
+    operator: bool,
+) -> anyhow::Result<()> {
     let failures = AtomicU64::new(0);
     let first_error = Mutex::new(None);
-    futures_util::stream::iter(0..users)
-        .for_each_concurrent(32, |index| {
+    let people = (0..users)
+        .map(|index| (base + index as u64, format!("Bench {index}")))
+        .chain(operator.then(|| (driver::OPERATOR_ID, "Bench operator".to_owned())));
+    futures_util::stream::iter(people)
+        .for_each_concurrent(32, |(id, name)| {
             let body = json!({
-                "id": base + index as u64,
-                "first_name": format!("Bench {index}"),
+                "id": id,
+                "first_name": name,
                 "language_code": "es",
                 "started": true,
             });

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::bench::driver::{Done, StepError};
 use crate::bench::histogram::Histogram;
+use crate::bench::replies::Notice;
 use crate::bench::scenario::Scenario;
 
 /// When a step was sent. Only `Measure` steps count towards the figures.
@@ -23,9 +24,11 @@ pub struct ScenarioStats {
     pub done: u64,
     pub failed: u64,
     pub latency: Histogram,
-    /// Reactions the game pays / repeats it refuses as already rewarded.
-    pub fresh: u64,
-    pub repeated: u64,
+    /// What the game made of the steps that say (see [`Done::verdict`]):
+    /// reactions paid / repeats refused as already rewarded, gifts
+    /// delivered / refused, bids accepted / refused.
+    pub effective: u64,
+    pub refused: u64,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -58,6 +61,9 @@ pub struct Recorder {
     pub acked: BTreeMap<Scenario, u64>,
     /// Channel posts published and acknowledged in set-up.
     pub published: u64,
+    /// Notices users got unasked (another's gift, being outbid…), over the
+    /// whole run.
+    pub notices: BTreeMap<Notice, u64>,
     pub seconds: Vec<Second>,
 }
 
@@ -84,9 +90,9 @@ impl Recorder {
                 let stats = self.scenarios.entry(scenario).or_default();
                 stats.done += 1;
                 stats.latency.record(micros);
-                match done.fresh {
-                    Some(true) => stats.fresh += 1,
-                    Some(false) => stats.repeated += 1,
+                match done.verdict {
+                    Some(true) => stats.effective += 1,
+                    Some(false) => stats.refused += 1,
                     None => {}
                 }
             }
@@ -133,6 +139,10 @@ impl Recorder {
 
     pub fn acked(&mut self, scenario: Scenario) {
         *self.acked.entry(scenario).or_default() += 1;
+    }
+
+    pub fn notice(&mut self, notice: Notice) {
+        *self.notices.entry(notice).or_default() += 1;
     }
 
     pub fn telegram_error(&mut self, kind: &str, count: u64) {

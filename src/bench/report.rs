@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::bench::histogram::Histogram;
 use crate::bench::record::Recorder;
+use crate::bench::scenario::{Answer, Scenario};
 use crate::bench::target::{self, Metrics};
 
 pub const SCHEMA: &str = "dianabot-bench/1";
@@ -66,6 +67,8 @@ pub struct ConfigReport {
     pub mix: BTreeMap<String, u32>,
     pub seed: u64,
     pub posts: usize,
+    /// Auctions the operator opened for `bid` (`null` without bids).
+    pub auctions: Option<usize>,
     pub reply_timeout_s: f64,
     pub user_id_base: u64,
 }
@@ -137,6 +140,19 @@ pub struct ScenarioReport {
     pub fresh: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub repeated: Option<u64>,
+    /// Gifts only: delivered to the receiver.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivered: Option<u64>,
+    /// Bids only: accepted by the auction (on top when placed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accepted: Option<u64>,
+    /// Gifts and bids: refused by the game (an answer, not an error).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refused: Option<u64>,
+    /// Gifts and bids: notices the other players got (gifts received;
+    /// outbid, won, refunded), over the whole run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notices: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -297,7 +313,9 @@ pub fn build(inputs: Inputs<'_>) -> Report {
         all.merge(&stats.latency);
         updates += stats.done;
         failed += stats.failed;
-        let reaction = *scenario == crate::bench::scenario::Scenario::Reaction;
+        let is = |kind: Scenario| *scenario == kind;
+        let (gift, bid) = (is(Scenario::Gift), is(Scenario::AuctionBid));
+        let notices = recorder.notices.iter().filter(|(notice, _)| notice.scenario() == *scenario).map(|(_, n)| n);
         scenarios.insert(
             scenario.name().to_owned(),
             ScenarioReport {
@@ -305,12 +323,16 @@ pub fn build(inputs: Inputs<'_>) -> Report {
                 errors: stats.failed,
                 updates_per_second: stats.done as f64 / seconds,
                 answered_by: match scenario.answer() {
-                    crate::bench::scenario::Answer::Ack => "ack",
+                    Answer::Ack => "ack",
                     _ => "reply",
                 },
                 latency_ms: Latency::of(&stats.latency),
-                fresh: reaction.then_some(stats.fresh),
-                repeated: reaction.then_some(stats.repeated),
+                fresh: is(Scenario::Reaction).then_some(stats.effective),
+                repeated: is(Scenario::Reaction).then_some(stats.refused),
+                delivered: gift.then_some(stats.effective),
+                accepted: bid.then_some(stats.effective),
+                refused: (gift || bid).then_some(stats.refused),
+                notices: (gift || bid).then(|| notices.sum()),
             },
         );
     }
@@ -514,6 +536,25 @@ pub fn table(report: &Report) -> String {
             "  (reactions: {} paid, {} repeats refused by the game)",
             reaction.fresh.unwrap_or(0),
             reaction.repeated.unwrap_or(0)
+        );
+    }
+    if let Some(gift) = report.scenarios.get("gift") {
+        let _ = writeln!(
+            out,
+            "  (gifts: {} delivered, {} refused by the game; {} notices to their receivers)",
+            thousands(gift.delivered.unwrap_or(0)),
+            thousands(gift.refused.unwrap_or(0)),
+            thousands(gift.notices.unwrap_or(0))
+        );
+    }
+    if let Some(bid) = report.scenarios.get("bid") {
+        let _ = writeln!(
+            out,
+            "  (bids on {} auctions: {} accepted, {} refused by the game; {} notices to bidders outbid or refunded)",
+            report.config.auctions.unwrap_or(0),
+            thousands(bid.accepted.unwrap_or(0)),
+            thousands(bid.refused.unwrap_or(0)),
+            thousands(bid.notices.unwrap_or(0))
         );
     }
     let lag = &report.persistence_lag_s;

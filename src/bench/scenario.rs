@@ -27,9 +27,14 @@ pub enum Scenario {
     /// A story decision on its own (today part of `Story`).
     Decision,
     Purchase,
+    /// `/regalar <user> 1`: a gift of one besito to another simulated user.
     Gift,
+    /// `/pujar <auction> <amount>` on one of the auctions set-up opened.
     AuctionBid,
     DailyGift,
+    /// The harness's operator (set-up and tear-down only): opening and
+    /// cancelling auctions, granting besitos to bid with.
+    Operator,
 }
 
 /// What completes a step.
@@ -65,24 +70,30 @@ impl Scenario {
             Scenario::Gift => "gift",
             Scenario::AuctionBid => "bid",
             Scenario::DailyGift => "daily",
+            Scenario::Operator => "operator",
         }
     }
 
     /// `Err(why)` while the harness cannot play it.
     pub fn availability(self) -> Result<(), &'static str> {
         match self {
-            Scenario::Start | Scenario::Reaction | Scenario::Story | Scenario::Purchase | Scenario::DailyGift => Ok(()),
+            Scenario::Start
+            | Scenario::Reaction
+            | Scenario::Story
+            | Scenario::Purchase
+            | Scenario::DailyGift
+            | Scenario::Gift
+            | Scenario::AuctionBid => Ok(()),
             Scenario::Decision => {
                 Err("story decisions are part of `story` (a step takes an open decision when offered)")
             }
-            Scenario::Gift | Scenario::AuctionBid => {
-                Err("in the game (/regalar, /pujar) but not in the harness yet: the notice the other player gets \
-                 would be taken for that player's own reply")
-            }
+            Scenario::Operator => Err("the harness's own set-up and tear-down"),
         }
     }
 
-    /// What the simulated user types, for the scenarios played as commands.
+    /// What the simulated user types, for the scenarios played as fixed
+    /// commands (gifts and bids name a receiver or an amount: [`gift_text`],
+    /// [`bid_text`]).
     pub fn command_text(self) -> Option<&'static str> {
         match self {
             Scenario::Start => Some("/start"),
@@ -95,8 +106,13 @@ impl Scenario {
     pub fn answer(self) -> Answer {
         match self {
             Scenario::Reaction => Answer::Ack,
-            Scenario::Start | Scenario::DailyGift | Scenario::Purchase => Answer::NewMessage,
-            _ => Answer::Edit,
+            Scenario::Start
+            | Scenario::DailyGift
+            | Scenario::Purchase
+            | Scenario::Gift
+            | Scenario::AuctionBid
+            | Scenario::Operator => Answer::NewMessage,
+            Scenario::Story | Scenario::Decision => Answer::Edit,
         }
     }
 }
@@ -134,6 +150,21 @@ pub fn help() -> String {
     text.push_str("  daily     /diario, the daily gift (answered by a message: the gift, or why not)\n");
     text.push_str("  purchase  /comprar rosa_negra, COMPRAR_ITEM in besitos (answered by a message: the item,\n");
     text.push_str("            or why not: funds, the hourly limit)\n");
+    text.push_str("  gift      /regalar <user> 1: one besito to another simulated user, picked by the seed (a\n");
+    text.push_str("            saga across two actors; answered by the giver's report; the report counts gifts\n");
+    text.push_str("            delivered and refused by the game — past 10 a day per user, or without funds — and\n");
+    text.push_str("            the notices the receivers get)\n");
+    text.push_str("  bid       /pujar <auction> <amount> on one of --auctions auctions the harness's operator opens\n");
+    text.push_str("            in set-up (and cancels at the end), 0-2 increments above the highest minimum the\n");
+    text.push_str("            replies have shown (a saga with the auction's actor; answered by the auction page;\n");
+    text.push_str("            the report counts bids accepted and refused — mostly races lost to a higher bid —\n");
+    text.push_str("            and the outbid notices). Set-up grants every user besitos to bid with (/grant, one\n");
+    text.push_str(&format!(
+        "            more update per user). The operator is ADMIN_IDS={} on the server\n",
+        crate::bench::driver::OPERATOR_ID
+    ));
+    text.push_str("Gift and bid notices arrive in the other player's chat at any time; the harness tells them\n");
+    text.push_str("from that player's own replies by their text, so they never answer a step.\n");
     text.push_str("Not available as scenarios of their own:\n");
     for scenario in Scenario::MIXABLE {
         if let Err(why) = scenario.availability() {
@@ -162,6 +193,35 @@ pub fn parse_mix(text: &str) -> Result<Vec<(Scenario, u32)>, String> {
         return Err("the mix is empty".to_owned());
     }
     Ok(mix)
+}
+
+/// `/regalar` of `amount` besitos to Telegram user `to`.
+pub fn gift_text(to: u64, amount: i64) -> String {
+    format!("/regalar {to} {amount}")
+}
+
+/// `/pujar` of `amount` besitos on auction `auction`.
+pub fn bid_text(auction: i64, amount: i64) -> String {
+    format!("/pujar {auction} {amount}")
+}
+
+/// Who user `index` (of `users`) gives their `k`-th gift to: another user,
+/// chosen by the seed (themselves only when they are alone, which the game
+/// refuses).
+pub fn gift_receiver(seed: u64, index: usize, k: u64, users: usize) -> usize {
+    if users < 2 {
+        return index;
+    }
+    let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64).rotate_left(29) ^ k.rotate_left(7));
+    (index + 1 + rng.usize(..users - 1)) % users
+}
+
+/// Which auction user `index`'s `k`-th bid goes to, and how many minimum
+/// increments above the minimum they last saw it bids (0–2: bids race, and
+/// a spread keeps most of them above one another).
+pub fn bid_choice(seed: u64, index: usize, k: u64, auctions: usize) -> (usize, i64) {
+    let mut rng = fastrand::Rng::with_seed(seed ^ (index as u64).rotate_left(41) ^ k.rotate_left(13) ^ 0xb1d);
+    (rng.usize(..auctions.max(1)), rng.i64(0..3))
 }
 
 /// Picks scenarios by weight.
@@ -251,7 +311,9 @@ mod tests {
     #[test]
     fn mix_parses_weights_and_refuses_unbuilt_scenarios() {
         assert_eq!(parse_mix("reaction=70, story=30").unwrap(), vec![(Scenario::Reaction, 70), (Scenario::Story, 30)]);
-        assert!(parse_mix("gift=10").unwrap_err().contains("not available"));
+        assert!(parse_mix("decision=10").unwrap_err().contains("not available"));
+        assert!(parse_mix("operator=10").unwrap_err().contains("unknown scenario"), "not mixable");
+        assert_eq!(parse_mix("gift=1,bid=2").unwrap(), vec![(Scenario::Gift, 1), (Scenario::AuctionBid, 2)]);
         assert!(parse_mix("dance=1").unwrap_err().contains("unknown scenario"));
         assert!(parse_mix("reaction=1,reaction=2").is_err());
         assert!(parse_mix("reaction=0").is_err());
@@ -263,6 +325,24 @@ mod tests {
         let mut rng = fastrand::Rng::with_seed(7);
         let reactions = (0..10_000).filter(|_| mix.pick(&mut rng) == Scenario::Reaction).count();
         assert!((6_700..7_300).contains(&reactions), "{reactions}");
+    }
+
+    #[test]
+    fn gifts_go_to_another_user_picked_by_the_seed() {
+        for index in 0..5 {
+            for k in 0..20 {
+                let to = gift_receiver(3, index, k, 5);
+                assert!(to < 5 && to != index, "{index} → {to}");
+                assert_eq!(to, gift_receiver(3, index, k, 5), "deterministic");
+            }
+        }
+        let receivers: std::collections::BTreeSet<usize> = (0..50).map(|k| gift_receiver(3, 0, k, 5)).collect();
+        assert_eq!(receivers.len(), 4, "every other user gets some");
+        assert_eq!(gift_receiver(3, 0, 0, 1), 0, "alone: to themselves (the game refuses)");
+        assert_eq!(gift_text(10_000_000_004, 1), "/regalar 10000000004 1");
+        assert_eq!(bid_text(17, 40), "/pujar 17 40");
+        let (auction, above) = bid_choice(1, 2, 3, 4);
+        assert!(auction < 4 && (0..3).contains(&above));
     }
 
     #[test]

@@ -61,7 +61,8 @@ pub struct Target {
 }
 
 /// The environment a benchmarked server needs: Telegram is the harness's
-/// emulator and Telegram's rate limits are off.
+/// emulator, Telegram's rate limits are off, and the harness's operator is
+/// an operator.
 pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -> Vec<(&'static str, String)> {
     let mut env = vec![
         ("TELEGRAM_BOT_TOKEN", emulator.token().to_owned()),
@@ -69,6 +70,8 @@ pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -
         ("TELEGRAM_INTAKE", intake.name().to_owned()),
         ("OUTBOUND_PER_CHAT_MS", "0".to_owned()),
         ("OUTBOUND_GLOBAL_PER_SEC", "0".to_owned()),
+        // The harness's operator opens auctions and grants besitos for `bid`.
+        ("ADMIN_IDS", crate::bench::driver::OPERATOR_ID.to_string()),
     ];
     if intake == IntakeMode::Webhook {
         env.push(("WEBHOOK_SECRET", secret.to_owned()));

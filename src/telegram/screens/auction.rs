@@ -178,30 +178,30 @@ const CANCELLED: Text = ("\nLa subasta fue cancelada.", "\nThe auction was cance
 const BID_BUTTON: Text = ("🔨 Pujar {amount}", "🔨 Bid {amount}");
 const REFRESH: Text = ("🔄 Actualizar", "🔄 Refresh");
 const BACK_TO_LIST: Text = ("« Subastas", "« Auctions");
-const ACCEPTED: Text = ("✅ Puja aceptada: {amount} besitos.", "✅ Bid accepted: {amount} besitos.");
+pub(crate) const ACCEPTED: Text = ("✅ Puja aceptada: {amount} besitos.", "✅ Bid accepted: {amount} besitos.");
 const EXTENDED: Text = (" La subasta se alarga {secs} s.", " The auction is extended by {secs} s.");
-const REFUSED: Text = ("❌ Puja rechazada:", "❌ Bid refused:");
-const OUTBID: Text = (
+pub(crate) const REFUSED: Text = ("❌ Puja rechazada:", "❌ Bid refused:");
+pub(crate) const OUTBID: Text = (
     "🔨 Le han superado en la subasta #{id} ({item}): la puja va por {top} besitos. \
      Sus {refunded} besitos han vuelto a su saldo.",
     "🔨 You were outbid in auction #{id} ({item}): the top bid is now {top} besitos. \
      Your {refunded} besitos are back in your balance.",
 );
-const WON: Text = (
+pub(crate) const WON: Text = (
     "🏆 ¡Ha ganado la subasta #{id}! {item} × {quantity} ya está en su inventario, por {amount} besitos.",
     "🏆 You won auction #{id}! {item} × {quantity} is in your inventory, for {amount} besitos.",
 );
-const REFUNDED: Text = (
+pub(crate) const REFUNDED: Text = (
     "🔨 La subasta #{id} ({item}) ha sido cancelada. Sus {amount} besitos han vuelto a su saldo.",
     "🔨 Auction #{id} ({item}) was cancelled. Your {amount} besitos are back in your balance.",
 );
 const BID_AGAIN: Text = ("🔨 Volver a pujar", "🔨 Bid again");
 const SEE_INVENTORY: Text = ("🎒 Ver inventario", "🎒 See inventory");
-const CREATED: Text = (
+pub(crate) const CREATED: Text = (
     "✅ Subasta #{id} abierta: {item} × {quantity}, salida {starting} besitos, incremento {increment}, cierra en {left}.",
     "✅ Auction #{id} open: {item} × {quantity}, starting at {starting} besitos, increment {increment}, closes in {left}.",
 );
-const CANCEL_REPORT: Text = (
+pub(crate) const CANCEL_REPORT: Text = (
     "✅ Subasta #{id} cancelada; pujas devueltas: {refunded}.",
     "✅ Auction #{id} cancelled; bids refunded: {refunded}.",
 );

@@ -2,6 +2,11 @@
 //!
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
+//!
+//! The texts a client must tell apart without a button to go by — notices a
+//! player gets unasked, and the replies to gifts, bids and operator commands
+//! — are `pub(crate)`: the bench harness recognises messages by them
+//! (`bench::replies`), so it follows any change made here.
 
 pub mod auction;
 mod shop;
@@ -554,25 +559,28 @@ const NOT_UNDERSTOOD: Text = (
     "🎩 Lucien arquea una ceja: no he entendido. Escriba /menu o /ayuda.",
     "🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.",
 );
-const NOT_REGISTERED: Text = (
+pub(crate) const NOT_REGISTERED: Text = (
     "🎩 Lucien aún no le conoce. Escriba /start para comenzar.",
     "🎩 Lucien does not know you yet. Type /start to begin.",
 );
-const REFUSED: Text = ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
-const OPERATOR_REPORT: Text =
+pub(crate) const REFUSED: Text =
+    ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
+pub(crate) const OPERATOR_REPORT: Text =
     ("✅ Hecho. Usuario {user}: saldo {balance} besitos.", "✅ Done. User {user}: balance {balance} besitos.");
-const GIFT_DELIVERED: Text = ("🎁 Ha regalado {amount} besitos a {to}.", "🎁 You gave {amount} besitos to {to}.");
+pub(crate) const GIFT_DELIVERED: Text =
+    ("🎁 Ha regalado {amount} besitos a {to}.", "🎁 You gave {amount} besitos to {to}.");
 const GIFT_IN_FLIGHT: Text = (
     "🎁 Su regalo de {amount} besitos a {to} está en camino.",
     "🎁 Your gift of {amount} besitos to {to} is on its way.",
 );
-const GIFT_REFUNDED: Text = (
+pub(crate) const GIFT_REFUNDED: Text = (
     "🎁 {to} no puede recibir regalos todavía; sus besitos han vuelto a usted.",
     "🎁 {to} cannot receive gifts yet; your besitos came back to you.",
 );
 const ALREADY_HANDLED: Text =
     ("🎩 Lucien ya se ocupó de esto hace un momento.", "🎩 Lucien already took care of this a moment ago.");
-const GIFT_RECEIVED: Text = ("🎁 {from} le ha regalado {amount} besitos.", "🎁 {from} gave you {amount} besitos.");
+pub(crate) const GIFT_RECEIVED: Text =
+    ("🎁 {from} le ha regalado {amount} besitos.", "🎁 {from} gave you {amount} besitos.");
 const UNKNOWN_RECIPIENT: Text = (
     "🎩 Lucien no conoce a {name}. Use /regalar @usuario cantidad.",
     "🎩 Lucien does not know {name}. Use /gift @username amount.",
