@@ -22,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use dianabot_game::content::ReactionTarget;
-use dianabot_game::post::{Engagement, Post};
+use dianabot_game::post::{Engagement, Post, rewarded};
 use dianabot_game::{Command, Event, PostRef, RuleError, UpdateId, UserId};
 use dianabot_persistence::{Store, StoreError};
 use tokio::sync::{OnceCell, mpsc, oneshot};
@@ -217,13 +217,7 @@ impl Coordinator {
             Ok(events) => events,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        let paid = events
-            .iter()
-            .filter_map(|event| match event {
-                Event::ReactionRewarded { besitos, .. } => Some(*besitos),
-                _ => None,
-            })
-            .sum();
+        let paid = rewarded(&events).map(|(_, besitos)| besitos).sum();
         if !events.is_empty()
             && let Err(err) = self.posts.count(post, user, events).await
         {

@@ -60,14 +60,16 @@ impl Post {
     /// `ReactionRewarded` events; anything else is not this post's).
     pub fn count_events(&mut self, user: UserId, events: &[Event]) {
         let post = self.post;
-        self.count(
-            user,
-            events.iter().filter_map(|event| match event {
-                Event::ReactionRewarded { post: on, besitos, .. } if *on == post => Some(*besitos),
-                _ => None,
-            }),
-        );
+        self.count(user, rewarded(events).filter(|(on, _)| *on == post).map(|(_, besitos)| besitos));
     }
+}
+
+/// The reactions a decision paid: `(post, besitos)` of each.
+pub fn rewarded(events: &[Event]) -> impl Iterator<Item = (PostRef, i64)> + '_ {
+    events.iter().filter_map(|event| match event {
+        Event::ReactionRewarded { post, besitos, .. } => Some((*post, *besitos)),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
