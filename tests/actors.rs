@@ -331,14 +331,14 @@ fn a_crash_halfway_through_a_decision_leaves_none_of_its_effects() {
         let runtime = start_runtime(db.store().await, config).await;
         let router = &runtime.router;
         apply(router, register(1)).await.unwrap();
-        let open = Envelope { user_id: UserId(1), update_id: None, command: Command::OpenStory };
+        let open = Envelope { user_id: UserId(1), update_id: None, command: Command::OpenStory { page: None } };
         apply(router, open).await.unwrap();
         let before = view(router, 1).await;
         let here = before.progress.story.fragment.clone().expect("in the story");
         let decide = |update| Envelope {
             user_id: UserId(1),
             update_id: Some(UpdateId(update)),
-            command: Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0 },
+            command: Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None },
         };
 
         assert_eq!(apply(router, decide(777)).await, Err(DispatchError::ActorCrashed));

@@ -39,6 +39,8 @@ pub enum RuleError {
     AlreadyRewarded,
     #[error("no such post in a channel of ours")]
     UnknownPost,
+    #[error("that message shows no story page")]
+    NotAStoryPage,
     #[error("no such item in the shop: {0}")]
     UnknownShopItem(String),
     #[error("this item is not on sale now")]

@@ -15,7 +15,8 @@
 //! effects land all together or not at all.
 //!
 //! [`auction`] holds the auction's own rules and the bidder's escrow steps;
-//! [`post`] a channel post's engagement counters.
+//! [`post`] a channel post's engagement counters; `reaction` the player's
+//! half of REACCIONAR_CONTENIDO, on posts and on story pages.
 //!
 //! [`content`] holds the operator-written story and economy (fragments,
 //! decisions, items, missions, shop…), read from TOML text and validated as a
@@ -29,6 +30,7 @@ mod ids;
 mod ledger;
 pub mod post;
 mod progression;
+mod reaction;
 mod rules;
 pub mod shop;
 mod state;
@@ -37,6 +39,7 @@ pub mod story;
 pub use error::RuleError;
 pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
+pub use reaction::Reacted;
 pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
 pub use shop::Currency;
 pub use state::{

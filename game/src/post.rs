@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use crate::content::ReactionTarget;
-use crate::{Event, PostRef, UserId};
+use crate::{Event, PostRef, Reacted, UserId};
 
 /// What players did with a post: reactions paid (each user, post and emoji
 /// once), how many players reacted, besitos paid for them.
@@ -64,10 +64,10 @@ impl Post {
     }
 }
 
-/// The reactions a decision paid: `(post, besitos)` of each.
+/// The reactions on posts a decision paid: `(post, besitos)` of each.
 pub fn rewarded(events: &[Event]) -> impl Iterator<Item = (PostRef, i64)> + '_ {
     events.iter().filter_map(|event| match event {
-        Event::ReactionRewarded { post, besitos, .. } => Some((*post, *besitos)),
+        Event::ReactionRewarded { on: Reacted::Post(post), besitos, .. } => Some((*post, *besitos)),
         _ => None,
     })
 }
@@ -82,7 +82,7 @@ mod tests {
 
     fn rewarded(message_id: i32, emoji: &str, besitos: i64) -> Event {
         let post = PostRef { chat_id: -100, message_id };
-        Event::ReactionRewarded { post, emoji: emoji.to_owned(), besitos }
+        Event::ReactionRewarded { on: Reacted::Post(post), emoji: emoji.to_owned(), besitos }
     }
 
     #[test]
@@ -92,6 +92,8 @@ mod tests {
         post.count_events(UserId(2), &[rewarded(7, "❤", 3)]);
         post.count_events(UserId(1), &[rewarded(7, "👍", 1)]);
         post.count_events(UserId(3), &[rewarded(8, "❤", 3)]);
+        let on_a_story_page = Event::ReactionRewarded { on: Reacted::Fragment("l1".into()), emoji: "❤".into(), besitos: 2 };
+        post.count_events(UserId(4), &[on_a_story_page]);
         assert_eq!(post.engagement(), Engagement { reactions: 4, unique_reactors: 2, besitos_paid: 9 });
     }
 

@@ -7,6 +7,7 @@ use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
 use crate::state::{Profile, UserState};
+use crate::reaction::{self, Reacted};
 use crate::{auction, economy, progression, shop, story};
 
 /// What a user (or an operator acting on a user) asks of the game.
@@ -26,6 +27,13 @@ pub enum Command {
         target: ReactionTarget,
         emojis: Vec<String>,
     },
+    /// Reactions newly set on message `page` of the player's private chat:
+    /// paid at the `fragment` rates if it shows a story page, each emoji
+    /// once per fragment, ever.
+    ReactToPage {
+        page: i32,
+        emojis: Vec<String>,
+    },
     AdminGrant(Besitos),
     AdminDeduct(Besitos),
     GrantItem {
@@ -41,16 +49,33 @@ pub enum Command {
         days: u32,
     },
     /// Opens the story: enters the first fragment the first time.
-    OpenStory,
+    ///
+    /// `page`, here and in the other story commands, is the message of the
+    /// player's chat the reply turns into the story page (a button press
+    /// edits its own message); `None` when the page is sent as a new
+    /// message, whose id [`Command::ShowStoryPage`] records once sent.
+    OpenStory {
+        page: Option<i32>,
+    },
     /// TOMAR_DECISION: takes the `choice`-th decision of the fragment the
     /// button was rendered for (`fragment` is its [`crate::story::fragment_tag`]),
     /// so a button from an older fragment is recognised as stale.
     Decide {
         fragment: u32,
         choice: u8,
+        page: Option<i32>,
     },
     /// Back to the first fragment after an ending; keeps everything earned.
-    RestartStory,
+    RestartStory {
+        page: Option<i32>,
+    },
+    /// The bot sent `fragment` as a new message, `page`: reactions on it pay
+    /// for that fragment. A message already known keeps what it shows (a
+    /// press on it may have been recorded first).
+    ShowStoryPage {
+        page: i32,
+        fragment: String,
+    },
     /// The daily gift: once per UTC day, more with every day of the streak.
     ClaimDailyGift,
     /// Saga step 1 (giver): besitos leave for transfer `transfer`.
@@ -136,14 +161,16 @@ impl Command {
             Command::Register { .. } => "register",
             Command::SetLanguage(_) => "set_language",
             Command::React { .. } => "react",
+            Command::ReactToPage { .. } => "react_to_page",
             Command::AdminGrant(_) => "admin_grant",
             Command::AdminDeduct(_) => "admin_deduct",
             Command::GrantItem { .. } => "grant_item",
             Command::ConsumeItem { .. } => "consume_item",
             Command::GrantVip { .. } => "grant_vip",
-            Command::OpenStory => "open_story",
+            Command::OpenStory { .. } => "open_story",
             Command::Decide { .. } => "decide",
-            Command::RestartStory => "restart_story",
+            Command::RestartStory { .. } => "restart_story",
+            Command::ShowStoryPage { .. } => "show_story_page",
             Command::ClaimDailyGift => "claim_daily_gift",
             Command::SendGift { .. } => "send_gift",
             Command::ReceiveGift { .. } => "receive_gift",
@@ -183,7 +210,7 @@ pub enum Event {
     },
     /// A reaction paid `besitos` (0 when its emoji pays nothing).
     ReactionRewarded {
-        post: PostRef,
+        on: Reacted,
         emoji: String,
         besitos: i64,
     },
@@ -197,6 +224,11 @@ pub enum Event {
     },
     FlagSet {
         flag: String,
+    },
+    /// Message `page` of the player's chat now shows `fragment`.
+    StoryPageShown {
+        page: i32,
+        fragment: String,
     },
     AchievementUnlocked {
         achievement: String,
@@ -402,37 +434,11 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         }
         Command::SetLanguage(language) => Ok(vec![Event::LanguageChanged { language: *language }]),
         Command::React { post, target, emojis } => {
-            let mut fresh: Vec<&String> = Vec::new();
-            for emoji in emojis {
-                let paid = state.progress.rewarded_reactions.contains(&(*post, emoji.clone()));
-                if !paid && !fresh.contains(&emoji) {
-                    fresh.push(emoji);
-                }
-            }
-            if fresh.is_empty() {
-                return Err(RuleError::AlreadyRewarded);
-            }
-            // The per-day cap counts paid reactions (content's `daily_limit`).
-            let table = ctx.content.reactions();
-            let today = crate::economy::day_of(ctx.now);
-            let (day, paid_today) = state.progress.reactions_paid_today;
-            let paid_today = if day == today { paid_today } else { 0 };
-            if let Some(limit) = table.daily_limit
-                && paid_today.saturating_add(fresh.len() as u32) > limit
-            {
-                return Err(RuleError::DailyReactionLimit { limit });
-            }
-            let mut events = Vec::with_capacity(fresh.len() * 2 + 2);
-            for emoji in &fresh {
-                let reward = i64::try_from(table.besitos_for(*target, emoji)).unwrap_or(i64::MAX);
-                events.push(Event::ReactionRewarded { post: *post, emoji: (*emoji).clone(), besitos: reward });
-                if reward > 0 {
-                    events.push(journal.credit(reward, Reason::Reaction));
-                }
-            }
-            events.push(Event::ReactionsPaidToday { day: today, count: paid_today + fresh.len() as u32 });
-            events.push(Event::CounterIncremented { counter: "reactions".to_owned(), by: fresh.len() as u64 });
-            Ok(events)
+            reaction::decide(state, Reacted::Post(*post), *target, emojis, ctx, &mut journal)
+        }
+        Command::ReactToPage { page, emojis } => {
+            let on = reaction::page_fragment(state, *page)?;
+            reaction::decide(state, on, ReactionTarget::Fragment, emojis, ctx, &mut journal)
         }
         Command::AdminGrant(amount) => Ok(vec![journal.credit(amount.get(), Reason::AdminGrant)]),
         Command::AdminDeduct(amount) => {
@@ -463,9 +469,10 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             }
             Ok(vec![story::extend_vip(state, ctx.now, *days)])
         }
-        Command::OpenStory | Command::Decide { .. } | Command::RestartStory => {
-            story::decide(state, command, ctx, journal)
-        }
+        Command::OpenStory { .. }
+        | Command::Decide { .. }
+        | Command::RestartStory { .. }
+        | Command::ShowStoryPage { .. } => story::decide(state, command, ctx, journal),
         Command::ClaimDailyGift
         | Command::SendGift { .. }
         | Command::ReceiveGift { .. }

@@ -4,7 +4,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ItemId, Language, PostRef, UpdateId, UserId};
+use crate::ids::{ItemId, Language, UpdateId, UserId};
+use crate::reaction::Reacted;
 use crate::ledger::{LedgerEntry, Reason};
 use crate::rules::{Event, Unlock};
 
@@ -59,7 +60,7 @@ pub struct Progress {
     /// and analytics read.
     pub counters: BTreeMap<String, u64>,
     /// Reactions already paid, so a removed and re-added reaction pays once.
-    pub rewarded_reactions: BTreeSet<(PostRef, String)>,
+    pub rewarded_reactions: BTreeSet<(Reacted, String)>,
     /// Experience points; the player's level follows from them through the
     /// thresholds of `content/levels.toml` (`Content::level_for_xp`).
     /// Added after the first snapshots were written: it changes the bincode
@@ -142,6 +143,17 @@ pub struct StoryProgress {
     pub secrets_found: BTreeSet<String>,
     /// Fragments a reward made rereadable outside the decision graph.
     pub unlocked: BTreeSet<String>,
+    /// Messages of the player's private chat that show a story page:
+    /// message id -> the fragment it last showed, so a reaction on one pays
+    /// for that fragment. The newest [`StoryProgress::PAGES_KEPT`] only
+    /// (message ids grow within a chat); a message later edited into
+    /// another screen keeps the fragment it showed.
+    pub pages: BTreeMap<i32, String>,
+}
+
+impl StoryProgress {
+    /// Story pages remembered; a reaction on an older one pays nothing.
+    pub const PAGES_KEPT: usize = 8;
 }
 
 /// The most recent update ids a user's state has absorbed.
@@ -219,8 +231,8 @@ impl UserState {
                     }
                 }
             }
-            Event::ReactionRewarded { post, emoji, .. } => {
-                self.progress.rewarded_reactions.insert((*post, emoji.clone()));
+            Event::ReactionRewarded { on, emoji, .. } => {
+                self.progress.rewarded_reactions.insert((on.clone(), emoji.clone()));
             }
             Event::CounterIncremented { counter, by } => {
                 *self.progress.counters.entry(counter.clone()).or_insert(0) += by;
@@ -235,6 +247,13 @@ impl UserState {
             }
             Event::FlagSet { flag } => {
                 self.progress.story.flags.insert(flag.clone());
+            }
+            Event::StoryPageShown { page, fragment } => {
+                let pages = &mut self.progress.story.pages;
+                pages.insert(*page, fragment.clone());
+                while pages.len() > StoryProgress::PAGES_KEPT {
+                    pages.pop_first();
+                }
             }
             Event::AchievementUnlocked { achievement } => {
                 self.progress.achievements.insert(achievement.clone());

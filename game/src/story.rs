@@ -7,6 +7,12 @@
 //! must be payable and every reward must fit. Only then come the events —
 //! costs, rewards, flags, the move — so its effects land all together or not
 //! at all.
+//!
+//! The player's state also remembers which message of their chat shows
+//! which fragment (a story page), so a reaction on the page pays for the
+//! fragment: a press edits its own message, so the story command that
+//! answers it records the page; a page sent as a new message is recorded
+//! by [`Command::ShowStoryPage`] once Telegram has given it an id.
 
 use crate::content::{Content, Decision, Fragment, Reward, evaluate};
 use crate::error::RuleError;
@@ -39,43 +45,85 @@ pub(crate) fn decide(
     state: &UserState,
     command: &Command,
     ctx: Ctx<'_>,
-    mut journal: Journal<'_>,
+    journal: Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let content = ctx.content;
-    match command {
-        Command::OpenStory => match current(state, content) {
-            Some(_) => Ok(Vec::new()),
-            None => Ok(enter(content.start().as_str(), content, Vec::new())),
+    let (events, page) = match command {
+        Command::OpenStory { page } => match current(state, content) {
+            Some(_) => (Vec::new(), page),
+            None => (enter(content.start().as_str(), content, Vec::new()), page),
         },
-        Command::RestartStory => {
+        Command::RestartStory { page } => {
             let at_ending = current(state, content).is_some_and(|fragment| fragment.ending);
             if !at_ending {
                 return Err(RuleError::StaleChoice);
             }
-            Ok(enter(content.start().as_str(), content, Vec::new()))
+            (enter(content.start().as_str(), content, Vec::new()), page)
         }
-        Command::Decide { fragment, choice } => {
-            let here = current(state, content).ok_or(RuleError::StaleChoice)?;
-            if fragment_tag(here.id.as_str()) != *fragment {
-                return Err(RuleError::StaleChoice);
+        Command::Decide { fragment, choice, page } => (decide_choice(state, *fragment, *choice, ctx, journal)?, page),
+        Command::ShowStoryPage { page, fragment } => {
+            if content.fragment(fragment).is_none() {
+                return Err(RuleError::Malformed(format!("no fragment {fragment}")));
             }
-            let decision = here.decisions.get(usize::from(*choice)).ok_or(RuleError::UnknownChoice)?;
-            let target = content.fragment(decision.to.as_str()).ok_or(RuleError::UnknownChoice)?;
-            // ACCEDER_NARRATIVA_VIP: a free player is shown the door, and the
-            // refusal is itself an event (a conversion opportunity).
-            if content.is_vip_fragment(target) && !content.is_vip(state, ctx.now) {
-                return Ok(vec![Event::VipDenied { fragment: target.id.as_str().to_owned() }]);
+            if state.progress.story.pages.contains_key(page) {
+                return Ok(Vec::new());
             }
-            let evaluation = evaluate(&decision.requirement(), state, content, ctx.now);
-            if !evaluation.allowed {
-                return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
-            }
-            let mut events = settle(state, decision, ctx, &mut journal)?;
-            events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
-            Ok(enter(target.id.as_str(), content, events))
+            return Ok(vec![Event::StoryPageShown { page: *page, fragment: fragment.clone() }]);
         }
         _ => unreachable!("story::decide is only called with story commands"),
+    };
+    Ok(match page {
+        Some(page) => with_page_shown(state, content, *page, events),
+        None => events,
+    })
+}
+
+/// TOMAR_DECISION on the fragment the player stands on.
+fn decide_choice(
+    state: &UserState,
+    fragment: u32,
+    choice: u8,
+    ctx: Ctx<'_>,
+    mut journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let content = ctx.content;
+    let here = current(state, content).ok_or(RuleError::StaleChoice)?;
+    if fragment_tag(here.id.as_str()) != fragment {
+        return Err(RuleError::StaleChoice);
     }
+    let decision = here.decisions.get(usize::from(choice)).ok_or(RuleError::UnknownChoice)?;
+    let target = content.fragment(decision.to.as_str()).ok_or(RuleError::UnknownChoice)?;
+    // ACCEDER_NARRATIVA_VIP: a free player is shown the door, and the
+    // refusal is itself an event (a conversion opportunity).
+    if content.is_vip_fragment(target) && !content.is_vip(state, ctx.now) {
+        return Ok(vec![Event::VipDenied { fragment: target.id.as_str().to_owned() }]);
+    }
+    let evaluation = evaluate(&decision.requirement(), state, content, ctx.now);
+    if !evaluation.allowed {
+        return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
+    }
+    let mut events = settle(state, decision, ctx, &mut journal)?;
+    events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
+    Ok(enter(target.id.as_str(), content, events))
+}
+
+/// `events`, then the page in message `page` showing where they leave the
+/// player, if that is news. The VIP door shows no fragment: the message
+/// keeps the one it showed.
+fn with_page_shown(state: &UserState, content: &Content, page: i32, mut events: Vec<Event>) -> Vec<Event> {
+    let mut shown = current(state, content).map(|fragment| fragment.id.as_str());
+    for event in &events {
+        match event {
+            Event::FragmentEntered { fragment, .. } => shown = Some(fragment),
+            Event::VipDenied { .. } => return events,
+            _ => {}
+        }
+    }
+    if let Some(fragment) = shown.filter(|&fragment| state.progress.story.pages.get(&page).map(String::as_str) != Some(fragment)) {
+        let fragment = fragment.to_owned();
+        events.push(Event::StoryPageShown { page, fragment });
+    }
+    events
 }
 
 /// The events of entering `fragment`, after `events`.

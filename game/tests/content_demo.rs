@@ -60,7 +60,7 @@ impl<'c> Player<'c> {
         let choice = fragment.decisions.iter().position(|d| d.id.as_str() == decision).expect("decision offered");
         let rules = Rules::default();
         let ctx = Ctx { now: NOW, rules: &rules, content: self.content, update_id: None };
-        let command = Command::Decide { fragment: fragment_tag(&self.at), choice: choice as u8 };
+        let command = Command::Decide { fragment: fragment_tag(&self.at), choice: choice as u8, page: None };
         let events = decide(&self.state, &command, ctx).unwrap_or_else(|err| panic!("`{}/{decision}`: {err}", self.at));
         events.iter().for_each(|event| self.state.apply(event));
         self.at = self.state.progress.story.fragment.clone().expect("in the story");

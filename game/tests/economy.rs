@@ -89,10 +89,10 @@ fn gifts_are_limited_per_day() {
 #[test]
 fn achievements_and_missions_follow_from_what_a_command_did() {
     let mut state = player(1);
-    run(&mut state, &Command::OpenStory, MONDAY).unwrap();
+    run(&mut state, &Command::OpenStory { page: None }, MONDAY).unwrap();
     let here = state.progress.story.fragment.clone().unwrap();
     let events =
-        run(&mut state, &Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0 }, MONDAY)
+        run(&mut state, &Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None }, MONDAY)
             .unwrap();
     // The first decision earns "primer_paso" and its reward, in the same decision.
     assert!(

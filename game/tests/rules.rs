@@ -12,11 +12,14 @@ fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         Just(Command::Register { first_name: "Ana".into(), username: None, language: Language::Es }),
         prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
-        (0..4i32, prop::collection::vec(emoji, 1..3)).prop_map(|(message_id, emojis)| Command::React {
+        (0..4i32, prop::collection::vec(emoji.clone(), 1..3)).prop_map(|(message_id, emojis)| Command::React {
             post: PostRef { chat_id: -100, message_id },
             target: ReactionTarget::FreePost,
             emojis
         }),
+        (0..4i32, prop::collection::vec(emoji.clone(), 1..3))
+            .prop_map(|(page, emojis)| Command::ReactToPage { page, emojis }),
+        prop::option::of(0..4i32).prop_map(|page| Command::OpenStory { page }),
         (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
         (1..500i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
         (item.clone(), 0..5u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
