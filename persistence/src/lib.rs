@@ -22,5 +22,5 @@ pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use write::{
-    AnalyticsEvent, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidReaction, PurchaseRow, PurchaseStatus, UserWrite,
+    AnalyticsEvent, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction, PurchaseRow, PurchaseStatus, UserWrite,
 };

@@ -202,6 +202,22 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .await?;
     }
 
+    let on_pages: Vec<_> =
+        writes.iter().flat_map(|w| w.fragment_reactions.iter().map(move |r| (w.user_id.0, r))).collect();
+    if !on_pages.is_empty() {
+        sqlx::query(
+            "INSERT INTO fragment_reactions (user_id, fragment_id, emoji, besitos, at)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])",
+        )
+        .bind(on_pages.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(on_pages.iter().map(|(_, r)| r.fragment.as_str()).collect::<Vec<_>>())
+        .bind(on_pages.iter().map(|(_, r)| r.emoji.as_str()).collect::<Vec<_>>())
+        .bind(on_pages.iter().map(|(_, r)| r.besitos).collect::<Vec<_>>())
+        .bind(on_pages.iter().map(|(_, r)| r.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
     let events: Vec<_> = writes.iter().flat_map(|w| w.analytics.iter().map(move |e| (w.user_id.0, e))).collect();
     if !events.is_empty() {
         sqlx::query(

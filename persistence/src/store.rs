@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use dianabot_game::auction::{Auction, AuctionStatus};
 use dianabot_game::content::ReactionTarget;
-use dianabot_game::post::Post;
+use dianabot_game::post::{Engagement, Post};
 use dianabot_game::{PostRef, UserId, UserState};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -354,6 +354,26 @@ impl Store {
         let rows: Vec<(i64, i64)> =
             on_both!(self, |pool| sqlx::query_as(sql).bind(post.chat_id).bind(post.message_id).fetch_all(pool).await?);
         Ok(rows.into_iter().map(|(user, besitos)| (UserId(user), besitos)).collect())
+    }
+
+    /// The `limit` story fragments with most paid reactions, with their
+    /// engagement (the `fragment_engagement` view), most first.
+    pub async fn fragment_engagement(&self, limit: u32) -> Result<Vec<(String, Engagement)>, StoreError> {
+        let sql = "SELECT fragment_id, reactions, unique_reactors, CAST(besitos_paid AS BIGINT) FROM fragment_engagement
+                   ORDER BY reactions DESC, fragment_id LIMIT $1";
+        let rows: Vec<(String, i64, i64, i64)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(i64::from(limit)).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(fragment, reactions, unique_reactors, besitos_paid)| {
+                let engagement = Engagement {
+                    reactions: u64::try_from(reactions).unwrap_or_default(),
+                    unique_reactors: u64::try_from(unique_reactors).unwrap_or_default(),
+                    besitos_paid,
+                };
+                (fragment, engagement)
+            })
+            .collect())
     }
 
     /// Whether the database answers; for readiness probes.

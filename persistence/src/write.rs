@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
 use dianabot_game::{
-    AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, UserId, UserState,
+    AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
+    UserState,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,8 +27,10 @@ pub struct UserWrite {
     pub ledger: Vec<LedgerEntry>,
     /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
     pub analytics: Vec<AnalyticsEvent>,
-    /// Paid reactions (rows of `reactions`).
+    /// Paid reactions on posts (rows of `reactions`).
     pub reactions: Vec<PaidReaction>,
+    /// Paid reactions on story pages (rows of `fragment_reactions`).
+    pub fragment_reactions: Vec<PaidFragmentReaction>,
     /// Gifts this user sent that are now in flight (saga log rows to add).
     pub transfers_opened: Vec<OpenTransfer>,
     /// Transfers of this user that finished (saga log rows to remove).
@@ -91,6 +94,15 @@ pub(crate) fn currency_name(currency: Currency) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PaidReaction {
     pub post: PostRef,
+    pub emoji: String,
+    pub besitos: i64,
+    pub at: i64,
+}
+
+/// A paid reaction on a story page, as `fragment_reactions` stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaidFragmentReaction {
+    pub fragment: String,
     pub emoji: String,
     pub besitos: i64,
     pub at: i64,
@@ -164,8 +176,10 @@ pub struct Snapshot {
 
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
-/// for every format still stored.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 1;
+/// for every format still stored. Format 2 added story pages and reactions
+/// on fragments; format 1 was never deployed, so it has no decoder and is
+/// refused as an unknown format rather than misread.
+pub(crate) const SNAPSHOT_FORMAT: i16 = 2;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
@@ -188,6 +202,7 @@ impl UserWrite {
             ledger: Vec::new(),
             analytics: Vec::new(),
             reactions: Vec::new(),
+            fragment_reactions: Vec::new(),
             transfers_opened: Vec::new(),
             transfers_closed: Vec::new(),
             purchases: Vec::new(),
@@ -209,13 +224,18 @@ impl UserWrite {
                 Event::ItemsGranted { item, .. } | Event::ItemsConsumed { item, .. } => {
                     write.inventory.insert(item.clone(), state.item_count(item));
                 }
-                // Everything else lives in the snapshot, written every time.
-                Event::ReactionRewarded { post, emoji, besitos } => {
+                Event::ReactionRewarded { on: Reacted::Post(post), emoji, besitos } => {
                     write.reactions.push(PaidReaction { post: *post, emoji: emoji.clone(), besitos: *besitos, at: now })
                 }
+                Event::ReactionRewarded { on: Reacted::Fragment(fragment), emoji, besitos } => {
+                    let (fragment, emoji, besitos) = (fragment.clone(), emoji.clone(), *besitos);
+                    write.fragment_reactions.push(PaidFragmentReaction { fragment, emoji, besitos, at: now })
+                }
+                // Everything else lives in the snapshot, written every time.
                 Event::CounterIncremented { .. }
                 | Event::FragmentEntered { .. }
                 | Event::FlagSet { .. }
+                | Event::StoryPageShown { .. }
                 | Event::AchievementUnlocked { .. }
                 | Event::ExperienceGained { .. }
                 | Event::Unlocked(_)
@@ -322,6 +342,7 @@ impl UserWrite {
         self.ledger.extend(later.ledger);
         self.analytics.extend(later.analytics);
         self.reactions.extend(later.reactions);
+        self.fragment_reactions.extend(later.fragment_reactions);
         self.transfers_opened.extend(later.transfers_opened);
         self.transfers_closed.extend(later.transfers_closed);
         self.purchases.extend(later.purchases);

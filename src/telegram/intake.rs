@@ -10,7 +10,7 @@ use dianabot_actors::{
 };
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
-use dianabot_game::{Command, Language, RuleError, UserState};
+use dianabot_game::{Command, Language, RuleError, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -179,9 +179,11 @@ impl Intake {
                 }
             }
             Translation::Posts { chat_id, language } => {
-                let report = match self.coordinator.posts().recent(10).await {
-                    Ok(posts) => screens::posts_report(language, &posts),
-                    Err(err) => screens::refusal(language, &RuleError::Malformed(err.to_string())),
+                let posts = self.coordinator.posts().recent(10).await.map_err(|err| err.to_string());
+                let fragments = self.coordinator.store().fragment_engagement(5).await.map_err(|err| err.to_string());
+                let report = match (posts, fragments) {
+                    (Ok(posts), Ok(fragments)) => screens::posts_report(language, &posts, &fragments),
+                    (Err(err), _) | (_, Err(err)) => screens::refusal(language, &RuleError::Malformed(err)),
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Viewed)
@@ -462,9 +464,11 @@ impl Intake {
                 self.show(reply, rendered)
             }
             Translation::Command { envelope, screen, reply } => {
+                let user_id = envelope.user_id;
                 let (codec, content) = (self.translator.codec.clone(), self.router.content());
                 let render = move |state: &UserState, outcome: Outcome<'_>| {
-                    screens::reply(screen, state, outcome, Ui { codec: &codec, content: &content })
+                    let page = screens::story_page(screen, state, outcome, &content);
+                    (screens::reply(screen, state, outcome, Ui { codec: &codec, content: &content }), page)
                 };
                 let dispatched = match self.router.dispatch(envelope, render).await {
                     Ok(dispatched) => dispatched,
@@ -473,7 +477,14 @@ impl Intake {
                 };
                 dispatched.durable.wait().await?;
                 // Only now may the user hear of it: it survives a crash.
-                self.answer(reply, dispatched.reply);
+                match (reply, dispatched.reply) {
+                    // A story page sent as a new message: the player's state
+                    // learns its id once Telegram has given it one.
+                    (ReplyTo::NewMessage { chat_id }, (Some(rendered), Some(fragment))) => {
+                        self.send_story_page(user_id, chat_id, rendered, fragment)
+                    }
+                    (reply, (rendered, _)) => self.answer(reply, rendered),
+                }
                 Ok(Handled::Durable)
             }
         }
@@ -531,6 +542,37 @@ impl Intake {
             Err(DispatchError::ActorCrashed) => Ok(dead_letter()),
             Err(err) => Err(err.into()),
         }
+    }
+
+    /// Sends a story page showing `fragment` as a new message, then tells
+    /// the player's actor which message it is (`ShowStoryPage`), so a
+    /// reaction on it pays for the fragment. Nothing waits for that: the
+    /// update that asked for the page is durable already, and a page whose
+    /// id is lost (a crash, a send that failed) only pays no reactions.
+    fn send_story_page(&self, user_id: UserId, chat_id: i64, rendered: Rendered, fragment: String) {
+        let Rendered { text, keyboard } = rendered;
+        let sent = self.outbound.submit_with_receipt(OutboundRequest::Send {
+            chat_id,
+            text,
+            keyboard,
+            priority: Priority::Interactive,
+        });
+        let router = self.router.clone();
+        let span = tracing::info_span!("story_page", user_id = user_id.0);
+        tokio::spawn(
+            async move {
+                let Ok(page) = sent.await else { return };
+                let command = Command::ShowStoryPage { page, fragment };
+                let recorded = match router.dispatch(Envelope { user_id, update_id: None, command }, |_, _| ()).await {
+                    Ok(dispatched) => dispatched.durable.wait().await,
+                    Err(err) => Err(err),
+                };
+                if let Err(err) = recorded {
+                    tracing::warn!(page, error = %err, "a story page's message id was not recorded");
+                }
+            }
+            .instrument(span),
+        );
     }
 
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {

@@ -255,8 +255,21 @@ impl Outbound {
     /// Queues a request; never blocks. After [`Outbound::drain`] has finished
     /// the request is dropped (and counted as failed).
     pub fn submit(&self, request: OutboundRequest) {
+        self.enqueue(request, None);
+    }
+
+    /// Queues a sendMessage like [`Outbound::submit`]; the receiver gets the
+    /// id Telegram gave the message once it is sent, and an error if it is
+    /// dropped instead.
+    pub fn submit_with_receipt(&self, request: OutboundRequest) -> oneshot::Receiver<i32> {
+        let (receipt, sent) = oneshot::channel();
+        self.enqueue(request, Some(receipt));
+        sent
+    }
+
+    fn enqueue(&self, request: OutboundRequest, receipt: Option<oneshot::Sender<i32>>) {
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
-        let queued = Queued { request, submitted: Instant::now(), attempts: 0 };
+        let queued = Queued { request, submitted: Instant::now(), attempts: 0, receipt };
         if let Err(mpsc::error::SendError(Command::Submit(queued))) = self.commands.send(Command::Submit(queued)) {
             tracing::warn!(
                 chat_id = queued.request.chat_id(),
@@ -296,6 +309,8 @@ struct Queued {
     submitted: Instant,
     /// Attempts that failed with a network error.
     attempts: u32,
+    /// Told the sent message's id.
+    receipt: Option<oneshot::Sender<i32>>,
 }
 
 /// Where a request waits: its chat's queue, or the callback answers'.
@@ -374,8 +389,9 @@ impl GlobalLimit {
     }
 }
 
-/// What a request task returns: the request (to retry it) and Telegram's answer.
-type Answer = (OutboundRequest, Result<(), RequestError>);
+/// What a request task returns: the request (to retry it) and Telegram's
+/// answer (the id of a message it sent).
+type Answer = (OutboundRequest, Result<Option<i32>, RequestError>);
 
 /// A request on the wire.
 #[derive(Debug)]
@@ -384,23 +400,25 @@ struct Flight {
     submitted: Instant,
     dispatched: Instant,
     attempts: u32,
+    receipt: Option<oneshot::Sender<i32>>,
 }
 
 /// What an answer means for the request.
 enum Verdict {
-    Sent,
+    /// With the id of the message sent, if the request sends one.
+    Sent(Option<i32>),
     RetryAfter(Duration),
     Transient(RequestError),
     Permanent(RequestError),
 }
 
 /// Sorts an answer by what to do next.
-fn judge(result: Result<(), RequestError>) -> Verdict {
+fn judge(result: Result<Option<i32>, RequestError>) -> Verdict {
     match result {
-        Ok(()) => Verdict::Sent,
-        Err(RequestError::Api(ApiError::MessageNotModified)) => Verdict::Sent,
+        Ok(sent) => Verdict::Sent(sent),
+        Err(RequestError::Api(ApiError::MessageNotModified)) => Verdict::Sent(None),
         Err(RequestError::Api(ApiError::Unknown(description))) if description.contains("message is not modified") => {
-            Verdict::Sent
+            Verdict::Sent(None)
         }
         Err(RequestError::RetryAfter(seconds)) => Verdict::RetryAfter(seconds.duration()),
         Err(err @ (RequestError::Network(_) | RequestError::Io(_))) => Verdict::Transient(err),
@@ -673,7 +691,7 @@ impl Scheduler {
     /// Puts the request on the wire as a task of its own, so a slow answer
     /// holds up only its own chat.
     fn launch(&mut self, lane: Lane, queued: Queued, now: Instant) {
-        let Queued { request, submitted, attempts } = queued;
+        let Queued { request, submitted, attempts, receipt } = queued;
         let span = tracing::debug_span!("outbound", chat_id = request.chat_id(), method = request.method());
         let bot = self.bot.clone();
         let handle = self.in_flight.spawn(
@@ -683,7 +701,7 @@ impl Scheduler {
             }
             .instrument(span),
         );
-        self.flights.insert(handle.id(), Flight { lane, submitted, dispatched: now, attempts });
+        self.flights.insert(handle.id(), Flight { lane, submitted, dispatched: now, attempts, receipt });
         self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -708,7 +726,12 @@ impl Scheduler {
                 self.stats.finish(&self.stats.failed, wait);
             }
             Ok((request, result)) => match judge(result) {
-                Verdict::Sent => self.stats.finish(&self.stats.sent, wait),
+                Verdict::Sent(sent) => {
+                    self.stats.finish(&self.stats.sent, wait);
+                    if let (Some(receipt), Some(message_id)) = (flight.receipt, sent) {
+                        let _ = receipt.send(message_id);
+                    }
+                }
                 Verdict::RetryAfter(retry_after) => {
                     self.stats.retry_after_429s.fetch_add(1, Ordering::Relaxed);
                     tracing::warn!(
@@ -720,7 +743,12 @@ impl Scheduler {
                     self.global.pause(later(now, retry_after.max(MIN_RETRY_AFTER)));
                     self.requeue(
                         flight.lane,
-                        Queued { request, submitted: flight.submitted, attempts: flight.attempts },
+                        Queued {
+                            request,
+                            submitted: flight.submitted,
+                            attempts: flight.attempts,
+                            receipt: flight.receipt,
+                        },
                     );
                 }
                 Verdict::Transient(err) if flight.attempts + 1 < MAX_ATTEMPTS => {
@@ -734,7 +762,8 @@ impl Scheduler {
                     );
                     self.stats.network_retries.fetch_add(1, Ordering::Relaxed);
                     pace = pace.max(RETRY_BACKOFF * 2u32.pow(flight.attempts));
-                    self.requeue(flight.lane, Queued { request, submitted: flight.submitted, attempts });
+                    let receipt = flight.receipt;
+                    self.requeue(flight.lane, Queued { request, submitted: flight.submitted, attempts, receipt });
                 }
                 Verdict::Transient(err) | Verdict::Permanent(err) => {
                     tracing::warn!(
@@ -834,14 +863,14 @@ async fn sleep_until_some(at: Option<Instant>) {
 }
 
 /// One Bot API call.
-async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestError> {
+async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<Option<i32>, RequestError> {
     match request {
         OutboundRequest::Send { chat_id, text, keyboard, .. } => {
             let mut call = bot.send_message(ChatId(*chat_id), text.as_str()).parse_mode(ParseMode::Html);
             if let Some(keyboard) = keyboard {
                 call = call.reply_markup(keyboard.clone());
             }
-            call.await.map(drop)
+            call.await.map(|sent| Some(sent.id.0))
         }
         OutboundRequest::Edit { chat_id, message_id, text, keyboard } => {
             let mut call = bot
@@ -850,7 +879,7 @@ async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestErro
             if let Some(keyboard) = keyboard {
                 call = call.reply_markup(keyboard.clone());
             }
-            call.await.map(drop)
+            call.await.map(|_| None)
         }
         OutboundRequest::AnswerCallback { callback_query_id, text, show_alert } => {
             let mut call =
@@ -858,20 +887,20 @@ async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<(), RequestErro
             if let Some(text) = text {
                 call = call.text(text.as_str());
             }
-            call.await.map(drop)
+            call.await.map(|_| None)
         }
         OutboundRequest::SendInvoice { chat_id, title, description, payload, stars } => {
             let price = LabeledPrice { label: title.clone(), amount: *stars };
             bot.send_invoice(ChatId(*chat_id), title.as_str(), description.as_str(), payload.as_str(), "XTR", [price])
                 .await
-                .map(drop)
+                .map(|_| None)
         }
         OutboundRequest::AnswerPreCheckout { query_id, error } => {
             let mut call = bot.answer_pre_checkout_query(PreCheckoutQueryId(query_id.clone()), error.is_none());
             if let Some(error) = error {
                 call = call.error_message(error.as_str());
             }
-            call.await.map(drop)
+            call.await.map(|_| None)
         }
     }
 }

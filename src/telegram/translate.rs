@@ -165,7 +165,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Some("inventory" | "inventario") => view(Screen::Inventory),
                 Some("language" | "idioma") => view(Screen::LanguagePicker),
                 Some("story" | "historia") => Translation::Command {
-                    envelope: Envelope { user_id, update_id, command: Command::OpenStory },
+                    envelope: Envelope { user_id, update_id, command: Command::OpenStory { page: None } },
                     screen: Some(Screen::Story),
                     reply,
                 },
@@ -303,6 +303,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 message_id: message.id().0,
                 callback_query_id: query.id.0.clone(),
             };
+            // A story command answering a press turns its message into the
+            // story page, if the message is in the player's private chat.
+            let page = (message.chat().id.0 == user_id.0).then_some(message.id().0);
             let command = |command, screen| Translation::Command {
                 envelope: Envelope { user_id, update_id, command },
                 screen: Some(screen),
@@ -310,11 +313,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
             };
             let screen = match action {
                 Action::SetLanguage(language) => return command(Command::SetLanguage(language), Screen::Menu),
-                Action::Story => return command(Command::OpenStory, Screen::Story),
+                Action::Story => return command(Command::OpenStory { page }, Screen::Story),
                 Action::Decide { fragment, choice } => {
-                    return command(Command::Decide { fragment, choice }, Screen::Story);
+                    return command(Command::Decide { fragment, choice, page }, Screen::Story);
                 }
-                Action::RestartStory => return command(Command::RestartStory, Screen::Story),
+                Action::RestartStory => return command(Command::RestartStory { page }, Screen::Story),
                 Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
                 Action::History => Screen::History,
                 Action::Missions => Screen::Missions,
@@ -379,8 +382,15 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
             if emojis.is_empty() {
                 return Translation::Ignore("reaction removed or not an emoji");
             }
-            let post = PostRef { chat_id: reaction.chat.id.0, message_id: reaction.message_id.0 };
-            Translation::React { user_id: user_id(user), update_id: UpdateId(i64::from(update.id.0)), post, emojis }
+            let (user_id, message_id) = (user_id(user), reaction.message_id.0);
+            if reaction.chat.id.0 == user_id.0 {
+                // In the player's private chat with the bot: a story page,
+                // if the player's state knows the message as one.
+                let envelope = Envelope { user_id, update_id, command: Command::ReactToPage { page: message_id, emojis } };
+                return Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing };
+            }
+            let post = PostRef { chat_id: reaction.chat.id.0, message_id };
+            Translation::React { user_id, update_id: UpdateId(i64::from(update.id.0)), post, emojis }
         }
         UpdateKind::ChannelPost(message) => {
             let post = PostRef { chat_id: message.chat.id.0, message_id: message.id.0 };

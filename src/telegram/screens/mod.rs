@@ -99,6 +99,22 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
     }
 }
 
+/// The story fragment that [`reply`] shows in full, when it is a story
+/// page: a reaction on that message pays for the fragment.
+pub fn story_page(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, content: &Content) -> Option<String> {
+    if screen != Some(Screen::Story) || !state.is_registered() {
+        return None;
+    }
+    match outcome {
+        // The VIP door shows a preview, not the fragment.
+        Outcome::Applied(events) if events.iter().any(|event| matches!(event, Event::VipDenied { .. })) => None,
+        Outcome::Applied(_) | Outcome::Refused(_) => {
+            dianabot_game::story::current(state, content).map(|fragment| fragment.id.as_str().to_owned())
+        }
+        Outcome::Duplicate | Outcome::Viewed => None,
+    }
+}
+
 /// Renders `screen` for `state`; `events` are what the update just did.
 pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -> Rendered {
     if let Screen::OperatorReport(language) = screen {
@@ -324,6 +340,8 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
         RuleError::UnknownPost if es => "esa publicación no es de nuestros canales".to_owned(),
         RuleError::UnknownPost => "that post is not one of our channels'".to_owned(),
+        RuleError::NotAStoryPage if es => "ese mensaje no muestra una página de la historia".to_owned(),
+        RuleError::NotAStoryPage => "that message shows no page of the story".to_owned(),
         RuleError::UnknownShopItem(_) if es => "ese artículo no está en la tienda".to_owned(),
         RuleError::UnknownShopItem(_) => "that item is not in the shop".to_owned(),
         RuleError::NotOnSale if es => "ese artículo no está a la venta ahora".to_owned(),
@@ -380,7 +398,13 @@ pub fn reload_report(language: Language, result: Result<usize, String>) -> Rende
 
 /// An operator's `/posts`: the last posts published and what players did
 /// with them.
-pub fn posts_report(language: Language, posts: &[(Post, Engagement)]) -> Rendered {
+pub fn posts_report(language: Language, posts: &[(Post, Engagement)], fragments: &[(String, Engagement)]) -> Rendered {
+    let counts = |engagement: &Engagement| {
+        t(language, ENGAGEMENT)
+            .replace("{reactions}", &engagement.reactions.to_string())
+            .replace("{reactors}", &engagement.unique_reactors.to_string())
+            .replace("{besitos}", &engagement.besitos_paid.to_string())
+    };
     let mut text = t(language, POSTS).to_owned();
     if posts.is_empty() {
         text.push_str(t(language, POSTS_NONE));
@@ -390,12 +414,14 @@ pub fn posts_report(language: Language, posts: &[(Post, Engagement)]) -> Rendere
         let line = t(language, POST_LINE)
             .replace("{id}", &post.post.message_id.to_string())
             .replace("{vip}", vip)
-            .replace("{excerpt}", &escape(&post.excerpt))
-            .replace("{reactions}", &engagement.reactions.to_string())
-            .replace("{reactors}", &engagement.unique_reactors.to_string())
-            .replace("{besitos}", &engagement.besitos_paid.to_string());
-        text.push('\n');
-        text.push_str(&line);
+            .replace("{excerpt}", &escape(&post.excerpt));
+        text.push_str(&format!("\n{line}\n   {}", counts(engagement)));
+    }
+    if !fragments.is_empty() {
+        text.push_str(t(language, STORY_PAGES));
+        for (fragment, engagement) in fragments {
+            text.push_str(&format!("\n{} · {}", escape(fragment), counts(engagement)));
+        }
     }
     plain(text)
 }
@@ -587,10 +613,12 @@ const UNKNOWN_RECIPIENT: Text = (
 );
 const POSTS: Text = ("📊 Últimas publicaciones", "📊 Latest posts");
 const POSTS_NONE: Text = ("\nTodavía no hay publicaciones en los canales.", "\nNo posts in the channels yet.");
-const POST_LINE: Text = (
-    "#{id}{vip} «{excerpt}»\n   {reactions} reacciones · {reactors} personas · {besitos} besitos",
-    "#{id}{vip} “{excerpt}”\n   {reactions} reactions · {reactors} people · {besitos} besitos",
+const POST_LINE: Text = ("#{id}{vip} «{excerpt}»", "#{id}{vip} “{excerpt}”");
+const ENGAGEMENT: Text = (
+    "{reactions} reacciones · {reactors} personas · {besitos} besitos",
+    "{reactions} reactions · {reactors} people · {besitos} besitos",
 );
+const STORY_PAGES: Text = ("\n\n📖 Páginas de la historia más reaccionadas", "\n\n📖 Story pages most reacted to");
 const RELOADED: Text =
     ("✅ Contenido recargado: {fragments} fragmentos en vigor.", "✅ Content reloaded: {fragments} fragments live.");
 const RELOAD_REFUSED: Text =
