@@ -1,12 +1,13 @@
 //! Jepsen's bank test, for the whole economy at once, in one process over
-//! real Postgres: thousands of concurrent gifts, auction bids, reactions,
-//! purchases and daily gifts across many players, with faults injected at
-//! random into the steps of every saga (player actors crash before deciding
-//! or with the state half-changed; stock keepers fail before or after their
-//! write). Then, once recovery has run: besitos are conserved (Σ balances =
+//! real Postgres: thousands of concurrent gifts, auction bids, reactions (on
+//! channel posts and story pages), purchases and daily gifts across many
+//! players, with faults injected at random into the steps of every saga
+//! (player actors crash before deciding or with the state half-changed;
+//! stock keepers fail before or after their write). Then, once recovery has run: besitos are conserved (Σ balances =
 //! Σ ledger = faucets − sinks), no balance is negative, every escrow is
 //! released or consumed, nothing is left in flight, no item is duplicated or
-//! lost, and each post's engagement agrees with the durable reaction rows.
+//! lost, and each post's and fragment's engagement agrees with the durable
+//! reaction rows.
 //! `tests/crash.rs` runs the same mix around a `kill -9`.
 
 mod common;
@@ -55,6 +56,7 @@ fn saga_step(command: &Command) -> Option<u64> {
         | Command::FulfilPurchase { purchase }
         | Command::AbortPurchase { purchase } => *purchase,
         Command::React { post, .. } => i64::from(post.message_id),
+        Command::ReactToPage { page, .. } => i64::from(*page),
         _ => return None,
     };
     Some(id as u64)
@@ -104,11 +106,13 @@ async fn completed_purchases(store: &Store) -> BTreeMap<String, i64> {
         .collect()
 }
 
-/// (Σ reaction besitos in the ledger, Σ besitos paid over every post's engagement).
+/// (Σ reaction besitos in the ledger, Σ besitos paid over every post's and
+/// every story fragment's engagement).
 async fn reaction_totals(store: &Store) -> (i64, i64) {
     let Store::Postgres(pool) = store else { unreachable!() };
     let sql = "SELECT CAST(COALESCE((SELECT SUM(amount) FROM ledger WHERE reason = 'reaction'), 0) AS BIGINT),
-                      CAST(COALESCE((SELECT SUM(besitos_paid) FROM post_engagement), 0) AS BIGINT)";
+                      CAST(COALESCE((SELECT SUM(besitos_paid) FROM post_engagement), 0)
+                         + COALESCE((SELECT SUM(besitos_paid) FROM fragment_engagement), 0) AS BIGINT)";
     sqlx::query_as(sql).fetch_one(pool).await.unwrap()
 }
 
@@ -137,6 +141,8 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
         for user in 1..=PLAYERS {
             register(&runtime.router, user).await;
             apply(&runtime.router, user, Command::AdminGrant(besitos(300))).await.unwrap();
+            // Message 1 of each player's chat shows the first story page.
+            apply(&runtime.router, user, Command::OpenStory { page: Some(1) }).await.unwrap();
         }
         for message_id in 1..=POSTS {
             let post = Post::new(PostRef { chat_id: -100, message_id }, ReactionTarget::FreePost, 0, "Diana");
@@ -173,11 +179,16 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
                                 .map(|outcome| format!("bid {outcome:?}"))
                                 .unwrap_or_else(|err| format!("{err}"));
                         }
-                        2 | 3 => {
+                        2 => {
                             let post = PostRef { chat_id: -100, message_id: (op / 6) as i32 % POSTS + 1 };
-                            let emoji = ["❤", "🔥", "👍"][(op / 2) as usize % 3].to_owned();
+                            let emoji = ["❤", "🔥", "👍"][(op / 7) as usize % 3].to_owned();
                             let reacted = coordinator.react(player, None, post, vec![emoji]).await;
                             reacted.map(|paid| format!("reaction {:?}", paid.map(|_| ())))
+                        }
+                        3 => {
+                            let emoji = ["❤", "🔥", "👍"][(op / 7) as usize % 3].to_owned();
+                            let react = Command::ReactToPage { page: 1, emojis: vec![emoji] };
+                            apply(&router, player.0, react).await.map(|()| "page reaction".to_owned())
                         }
                         4 => {
                             let item = if op % 12 == 4 { STAR_MAP } else { "rosa_negra" };
@@ -199,7 +210,7 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
         }
         println!("{OPERATIONS} operations, {} faults injected: {outcomes:#?}", injected.load(Ordering::Relaxed));
         assert!(injected.load(Ordering::Relaxed) > 100, "faults were injected");
-        for kind in ["gift Delivered", "bid Accepted", "reaction Ok", "purchase Completed", "daily"] {
+        for kind in ["gift Delivered", "bid Accepted", "reaction Ok", "page reaction", "purchase Completed", "daily"] {
             assert!(outcomes.contains_key(kind), "no {kind:?} among {outcomes:#?}");
         }
 
@@ -227,7 +238,7 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
         assert_eq!(roses_held, roses + winners, "roses held = roses bought + auctions won");
 
         let (ledger, engagement) = reaction_totals(store).await;
-        assert_eq!(ledger, engagement, "reaction besitos: ledger against post engagement");
+        assert_eq!(ledger, engagement, "reaction besitos: ledger against post and fragment engagement");
         for message_id in 1..=POSTS {
             let post = PostRef { chat_id: -100, message_id };
             let counted = coordinator.posts().engagement(post).await.unwrap();
