@@ -3,7 +3,7 @@
 //! long polling), creates a Spanish-speaking user, says /start and taps
 //! through onboarding into the story — checking what the page shows at each
 //! step, and that every tap edits the bot's one message instead of sending
-//! another.
+//! another — then reacts to the story page and finds it counted.
 //!
 //! Needs `chromium` and `chromedriver` (Debian: chromium, chromium-driver);
 //! `scripts/test.sh` installs them. Without them this test fails, it does not
@@ -168,8 +168,31 @@ async fn click_through(browser: &Browser, playground: &str) -> anyhow::Result<()
     let view = chat_view(browser, uid).await?;
     ensure!(view.mine == ["/start"], "taps send no messages on the user's side: {view:?}");
     ensure!(view.alert.is_none(), "no alert should be open: {view:?}");
+
+    // A ❤ on the story page is paid: the profile counts one reaction.
+    let heart = format!("[data-testid=\"react-u{uid}-{}-❤\"]", next.id);
+    browser.click(&browser.find(&heart).await?).await?;
+    wait_until("the ❤ to show as the user's", STEP, async || {
+        let class = browser.execute(CLASS_OF, vec![json!(heart)]).await?;
+        Ok((class.as_str() == Some("mine")).then_some(()))
+    })
+    .await?;
+    browser.send_keys(&browser.find(&format!("[data-testid=input-{uid}]")).await?, "/perfil").await?;
+    browser.click(&browser.find(&format!("[data-testid=send-{uid}]")).await?).await?;
+    let profile = wait_until("the profile", STEP, async || {
+        let view = chat_view(browser, uid).await?;
+        Ok(view.bot.get(1).map(|profile| profile.text.clone()))
+    })
+    .await?;
+    ensure!(profile.contains("Reacciones: 1"), "the reaction on the story page should count: {profile}");
     Ok(())
 }
+
+/// The class of the element `arguments[0]` selects.
+const CLASS_OF: &str = r#"
+const node = document.querySelector(arguments[0]);
+return node ? node.className : null;
+"#;
 
 /// What the user's chat column shows.
 #[derive(Debug, Deserialize)]
