@@ -92,7 +92,8 @@ mod tests {
         post.count_events(UserId(2), &[rewarded(7, "❤", 3)]);
         post.count_events(UserId(1), &[rewarded(7, "👍", 1)]);
         post.count_events(UserId(3), &[rewarded(8, "❤", 3)]);
-        let on_a_story_page = Event::ReactionRewarded { on: Reacted::Fragment("l1".into()), emoji: "❤".into(), besitos: 2 };
+        let on_a_story_page =
+            Event::ReactionRewarded { on: Reacted::Fragment("l1".into()), emoji: "❤".into(), besitos: 2 };
         post.count_events(UserId(4), &[on_a_story_page]);
         assert_eq!(post.engagement(), Engagement { reactions: 4, unique_reactors: 2, besitos_paid: 9 });
     }

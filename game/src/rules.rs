@@ -6,8 +6,8 @@ use crate::content::{Content, ReactionTarget};
 use crate::error::RuleError;
 use crate::ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 use crate::ledger::{Account, LedgerEntry, Reason};
-use crate::state::{Profile, UserState};
 use crate::reaction::{self, Reacted};
+use crate::state::{Profile, UserState};
 use crate::{auction, economy, progression, shop, story};
 
 /// What a user (or an operator acting on a user) asks of the game.

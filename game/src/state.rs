@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, Language, UpdateId, UserId};
-use crate::reaction::Reacted;
 use crate::ledger::{LedgerEntry, Reason};
+use crate::reaction::Reacted;
 use crate::rules::{Event, Unlock};
 
 /// Everything the game knows about one user. Only that user's actor mutates

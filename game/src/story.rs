@@ -119,7 +119,9 @@ fn with_page_shown(state: &UserState, content: &Content, page: i32, mut events: 
             _ => {}
         }
     }
-    if let Some(fragment) = shown.filter(|&fragment| state.progress.story.pages.get(&page).map(String::as_str) != Some(fragment)) {
+    if let Some(fragment) =
+        shown.filter(|&fragment| state.progress.story.pages.get(&page).map(String::as_str) != Some(fragment))
+    {
         let fragment = fragment.to_owned();
         events.push(Event::StoryPageShown { page, fragment });
     }

@@ -4,21 +4,13 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::content;
 
 use dianabot_game::auction::{Auction, AuctionSpec, AuctionStatus, TopBid};
-use dianabot_game::content::Content;
-use dianabot_game::{
-    Account, Besitos, Command, Ctx, Event, ItemId, Language, LedgerEntry, RuleError, Rules, UserId, UserState, decide,
-};
+use dianabot_game::{Account, Besitos, Command, Event, ItemId, Language, LedgerEntry, RuleError, UserId, UserState};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
-
-fn content() -> &'static Content {
-    static CONTENT: OnceLock<Content> = OnceLock::new();
-    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
-}
 
 fn besitos(amount: i64) -> Besitos {
     Besitos::new(amount).unwrap()
@@ -37,10 +29,7 @@ fn spec(starting: i64, increment: i64, duration: i64) -> AuctionSpec {
 }
 
 fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let events = decide(state, command, Ctx { now: NOW, rules: &rules, content: content(), update_id: None })?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
+    support::run_at(state, command, NOW)
 }
 
 fn player(id: i64, grant: i64) -> UserState {

@@ -6,25 +6,13 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::content;
 
-use dianabot_game::content::{
-    AchievementId, Condition, Content, ExperienceId, FlagName, Lack, Missing, Requirement, evaluate,
-};
+use dianabot_game::content::{AchievementId, Condition, ExperienceId, FlagName, Lack, Missing, Requirement, evaluate};
 use dianabot_game::{ItemId, UserId, UserState};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_750_000_000;
-
-fn content() -> &'static Content {
-    static CONTENT: OnceLock<Content> = OnceLock::new();
-    CONTENT.get_or_init(|| {
-        Content::parse(&support::read_dir(&support::demo_dir())).unwrap_or_else(|problems| {
-            let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
-            panic!("demo content invalid:\n{}", listed.join("\n"))
-        })
-    })
-}
 
 /// Flags a requirement asks to have, and (disjoint) flags it asks not to
 /// have, so a generated requirement is never self-contradictory and

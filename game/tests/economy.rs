@@ -2,37 +2,25 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::{content, run_at};
 
-use dianabot_game::content::{Content, ReactionTarget};
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, Ctx, Event, Language, Reason, RuleError, Rules, UserId, UserState, decide};
 
 const DAY: i64 = 86_400;
 const MONDAY: i64 = 1_700_006_400; // midnight UTC
 
-fn content() -> &'static Content {
-    static CONTENT: OnceLock<Content> = OnceLock::new();
-    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
-}
-
-fn run(state: &mut UserState, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let events = decide(state, command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
-}
-
 fn player(id: i64) -> UserState {
     let mut state = UserState::new(UserId(id));
     let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
-    run(&mut state, &register, MONDAY).unwrap();
+    run_at(&mut state, &register, MONDAY).unwrap();
     state
 }
 
 /// Claims the daily gift; returns what the gift itself paid (a mission it
 /// completes pays on top, under its own reason).
 fn claim(state: &mut UserState, now: i64) -> Result<i64, RuleError> {
-    let events = run(state, &Command::ClaimDailyGift, now)?;
+    let events = run_at(state, &Command::ClaimDailyGift, now)?;
     Ok(events
         .iter()
         .filter_map(|event| match event {
@@ -59,16 +47,16 @@ fn the_daily_gift_grows_with_the_streak_and_a_missed_day_resets_it() {
 fn gift_steps_are_idempotent_by_transfer() {
     let (mut giver, mut receiver) = (player(1), player(2));
     let send = Command::SendGift { to: UserId(2), amount: Besitos::new(4).unwrap(), transfer: 9 };
-    run(&mut giver, &send, MONDAY).unwrap();
+    run_at(&mut giver, &send, MONDAY).unwrap();
     assert_eq!(giver.wallet.balance, 6);
-    assert!(run(&mut giver, &send, MONDAY).unwrap().is_empty(), "a repeated step 1 sends once");
+    assert!(run_at(&mut giver, &send, MONDAY).unwrap().is_empty(), "a repeated step 1 sends once");
     let receive = Command::ReceiveGift { from: UserId(1), amount: Besitos::new(4).unwrap(), transfer: 9 };
-    run(&mut receiver, &receive, MONDAY).unwrap();
-    assert!(run(&mut receiver, &receive, MONDAY).unwrap().is_empty(), "a repeated step 2 pays once");
+    run_at(&mut receiver, &receive, MONDAY).unwrap();
+    assert!(run_at(&mut receiver, &receive, MONDAY).unwrap().is_empty(), "a repeated step 2 pays once");
     assert_eq!(receiver.wallet.balance, 14);
-    run(&mut giver, &Command::SettleTransfer { transfer: 9 }, MONDAY).unwrap();
+    run_at(&mut giver, &Command::SettleTransfer { transfer: 9 }, MONDAY).unwrap();
     // Settled: a late compensation finds nothing to refund.
-    assert!(run(&mut giver, &Command::RefundTransfer { transfer: 9 }, MONDAY).unwrap().is_empty());
+    assert!(run_at(&mut giver, &Command::RefundTransfer { transfer: 9 }, MONDAY).unwrap().is_empty());
     assert_eq!(giver.wallet.balance, 6);
 }
 
@@ -79,21 +67,27 @@ fn gifts_are_limited_per_day() {
     let rules = Rules::default();
     for transfer in 0..i64::from(rules.max_gifts_per_day) {
         let send = Command::SendGift { to: UserId(2), amount: Besitos::new(1).unwrap(), transfer };
-        run(&mut giver, &send, MONDAY).unwrap();
+        run_at(&mut giver, &send, MONDAY).unwrap();
     }
     let one_more = Command::SendGift { to: UserId(2), amount: Besitos::new(1).unwrap(), transfer: 99 };
-    assert_eq!(run(&mut giver, &one_more, MONDAY), Err(RuleError::TooManyGiftsToday { max: rules.max_gifts_per_day }));
-    assert!(run(&mut giver, &one_more, MONDAY + DAY).is_ok(), "a new day, a new allowance");
+    assert_eq!(
+        run_at(&mut giver, &one_more, MONDAY),
+        Err(RuleError::TooManyGiftsToday { max: rules.max_gifts_per_day })
+    );
+    assert!(run_at(&mut giver, &one_more, MONDAY + DAY).is_ok(), "a new day, a new allowance");
 }
 
 #[test]
 fn achievements_and_missions_follow_from_what_a_command_did() {
     let mut state = player(1);
-    run(&mut state, &Command::OpenStory { page: None }, MONDAY).unwrap();
+    run_at(&mut state, &Command::OpenStory { page: None }, MONDAY).unwrap();
     let here = state.progress.story.fragment.clone().unwrap();
-    let events =
-        run(&mut state, &Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None }, MONDAY)
-            .unwrap();
+    let events = run_at(
+        &mut state,
+        &Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None },
+        MONDAY,
+    )
+    .unwrap();
     // The first decision earns "primer_paso" and its reward, in the same decision.
     assert!(
         events.iter().any(|e| matches!(e, Event::AchievementUnlocked { achievement } if achievement == "primer_paso"))
@@ -113,7 +107,7 @@ fn achievements_and_missions_follow_from_what_a_command_did() {
     assert!(first.is_ok());
     assert!(state.progress.missions.get("regalo_diario").is_some_and(|m| m.done));
     let balance = state.wallet.balance;
-    run(&mut state, &Command::ClaimDailyGift, MONDAY + DAY).unwrap();
+    run_at(&mut state, &Command::ClaimDailyGift, MONDAY + DAY).unwrap();
     assert_eq!(state.wallet.balance, balance + 5 + 5, "the gift and the mission, again");
 }
 

@@ -1,6 +1,6 @@
 //! Properties of the pure rules over random command sequences.
 
-use dianabot_game::content::{Content, ReactionTarget};
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::{
     Besitos, Command, Ctx, Event, ItemId, Language, PostRef, Reason, RuleError, Rules, UserId, UserState, decide,
 };
@@ -29,10 +29,7 @@ fn command() -> impl Strategy<Value = Command> {
 
 mod support;
 
-fn content() -> &'static Content {
-    static CONTENT: std::sync::OnceLock<Content> = std::sync::OnceLock::new();
-    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
-}
+use support::content;
 
 fn ctx(rules: &Rules) -> Ctx<'_> {
     Ctx { now: 1_700_000_000, rules, content: content(), update_id: None }

@@ -3,26 +3,16 @@
 
 mod support;
 
-use std::sync::OnceLock;
+use support::content;
 
-use dianabot_game::content::Content;
 use dianabot_game::story::{current, fragment_tag};
-use dianabot_game::{Command, Ctx, Event, ItemId, Language, Reason, RuleError, Rules, UserId, UserState, decide};
+use dianabot_game::{Command, Event, ItemId, Language, Reason, RuleError, UserId, UserState};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
 
-fn content() -> &'static Content {
-    static CONTENT: OnceLock<Content> = OnceLock::new();
-    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
-}
-
 fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let ctx = Ctx { now: NOW, rules: &rules, content: content(), update_id: None };
-    let events = decide(state, command, ctx)?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
+    support::run_at(state, command, NOW)
 }
 
 fn player() -> UserState {

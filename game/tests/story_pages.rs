@@ -4,29 +4,19 @@
 
 mod support;
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
+use support::content;
 
-use dianabot_game::content::{Content, ReactionTarget};
+use std::collections::BTreeMap;
+
+use dianabot_game::content::ReactionTarget;
 use dianabot_game::story::fragment_tag;
-use dianabot_game::{
-    Command, Ctx, Event, Language, Reacted, Reason, RuleError, Rules, StoryProgress, UserId, UserState, decide,
-};
+use dianabot_game::{Command, Event, Language, Reacted, Reason, RuleError, StoryProgress, UserId, UserState};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
 
-fn content() -> &'static Content {
-    static CONTENT: OnceLock<Content> = OnceLock::new();
-    CONTENT.get_or_init(|| Content::parse(&support::read_dir(&support::demo_dir())).expect("demo content is valid"))
-}
-
 fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let ctx = Ctx { now: NOW, rules: &rules, content: content(), update_id: None };
-    let events = decide(state, command, ctx)?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
+    support::run_at(state, command, NOW)
 }
 
 fn registered() -> UserState {

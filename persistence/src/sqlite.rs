@@ -155,14 +155,16 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             .await?;
         }
         for reaction in &write.fragment_reactions {
-            sqlx::query("INSERT INTO fragment_reactions (user_id, fragment_id, emoji, besitos, at) VALUES (?, ?, ?, ?, ?)")
-                .bind(user_id)
-                .bind(&reaction.fragment)
-                .bind(&reaction.emoji)
-                .bind(reaction.besitos)
-                .bind(reaction.at)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO fragment_reactions (user_id, fragment_id, emoji, besitos, at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(user_id)
+            .bind(&reaction.fragment)
+            .bind(&reaction.emoji)
+            .bind(reaction.besitos)
+            .bind(reaction.at)
+            .execute(&mut *tx)
+            .await?;
         }
         for event in &write.analytics {
             sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, at) VALUES (?, ?, ?, ?)")

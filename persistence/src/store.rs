@@ -359,7 +359,8 @@ impl Store {
     /// The `limit` story fragments with most paid reactions, with their
     /// engagement (the `fragment_engagement` view), most first.
     pub async fn fragment_engagement(&self, limit: u32) -> Result<Vec<(String, Engagement)>, StoreError> {
-        let sql = "SELECT fragment_id, reactions, unique_reactors, CAST(besitos_paid AS BIGINT) FROM fragment_engagement
+        let sql =
+            "SELECT fragment_id, reactions, unique_reactors, CAST(besitos_paid AS BIGINT) FROM fragment_engagement
                    ORDER BY reactions DESC, fragment_id LIMIT $1";
         let rows: Vec<(String, i64, i64, i64)> =
             on_both!(self, |pool| sqlx::query_as(sql).bind(i64::from(limit)).fetch_all(pool).await?);

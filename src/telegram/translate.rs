@@ -386,7 +386,8 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
             if reaction.chat.id.0 == user_id.0 {
                 // In the player's private chat with the bot: a story page,
                 // if the player's state knows the message as one.
-                let envelope = Envelope { user_id, update_id, command: Command::ReactToPage { page: message_id, emojis } };
+                let envelope =
+                    Envelope { user_id, update_id, command: Command::ReactToPage { page: message_id, emojis } };
                 return Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing };
             }
             let post = PostRef { chat_id: reaction.chat.id.0, message_id };

@@ -1,9 +1,34 @@
-//! Helpers shared by the content tests: reading a content folder from disk
-//! (the game crate itself never does I/O).
+//! Helpers shared by the rules and content tests: reading a content folder
+//! from disk (the game crate itself never does I/O), the demo content, and
+//! running a command against a state.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use dianabot_game::content::Content;
+use dianabot_game::{Command, Ctx, Event, RuleError, Rules, UserState, decide};
+
+/// The demo content, read once per test binary.
+pub fn content() -> &'static Content {
+    static CONTENT: OnceLock<Content> = OnceLock::new();
+    CONTENT.get_or_init(|| {
+        Content::parse(&read_dir(&demo_dir())).unwrap_or_else(|problems| {
+            let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            panic!("demo content invalid:\n{}", listed.join("\n"))
+        })
+    })
+}
+
+/// Decides `command` at `now` with the default rules and the demo content,
+/// and applies what it produced.
+pub fn run_at(state: &mut UserState, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
+    let rules = Rules::default();
+    let events = decide(state, command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
+    events.iter().for_each(|event| state.apply(event));
+    Ok(events)
+}
 
 /// The demo content shipped with the project.
 pub fn demo_dir() -> PathBuf {

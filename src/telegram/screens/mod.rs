@@ -101,7 +101,12 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
 
 /// The story fragment that [`reply`] shows in full, when it is a story
 /// page: a reaction on that message pays for the fragment.
-pub fn story_page(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, content: &Content) -> Option<String> {
+pub fn story_page(
+    screen: Option<Screen>,
+    state: &UserState,
+    outcome: Outcome<'_>,
+    content: &Content,
+) -> Option<String> {
     if screen != Some(Screen::Story) || !state.is_registered() {
         return None;
     }
