@@ -40,6 +40,17 @@ async fn ask(control: &Control, user: i64, command: &str) -> String {
     text(&messages[before]).to_owned()
 }
 
+/// The server on `db`, with Ana registered and an operator.
+async fn ana_and_an_operator(db: &TestDb) -> (ServerProcess, Control, i64, i64) {
+    let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
+    let control = Control::new(&emulator);
+    let ana = control.create_user("Ana", "en").await;
+    let operator = control.create_user_with_id(OPERATOR, "Op", "en").await;
+    control.send_text(ana, "/start").await;
+    control.wait_for(ana, "the welcome", |messages| !messages.is_empty()).await;
+    (server, control, ana, operator)
+}
+
 /// Ana's besitos, as her profile shows them.
 async fn besitos(control: &Control, user: i64) -> i64 {
     let profile = ask(control, user, "/profile").await;
@@ -67,12 +78,7 @@ fn reacting_to_story_pages_pays_each_fragment_once_per_emoji() {
     run(async {
         let db = TestDb::postgres().await;
         let store = db.store().await;
-        let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
-        let control = Control::new(&emulator);
-        let ana = control.create_user("Ana", "en").await;
-        let operator = control.create_user_with_id(OPERATOR, "Op", "en").await;
-        control.send_text(ana, "/start").await;
-        control.wait_for(ana, "the welcome", |messages| !messages.is_empty()).await;
+        let (server, control, ana, operator) = ana_and_an_operator(&db).await;
         let react = |message: i64, emoji: Option<&'static str>| {
             let control = &control;
             async move {
@@ -139,12 +145,7 @@ fn reacting_to_story_pages_pays_each_fragment_once_per_emoji() {
 fn reacting_to_channel_posts_pays_besitos_once_and_operators_see_engagement() {
     run(async {
         let db = TestDb::postgres().await;
-        let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
-        let control = Control::new(&emulator);
-        let ana = control.create_user("Ana", "en").await;
-        let operator = control.create_user_with_id(OPERATOR, "Op", "en").await;
-        control.send_text(ana, "/start").await;
-        control.wait_for(ana, "the welcome", |messages| !messages.is_empty()).await;
+        let (server, control, ana, operator) = ana_and_an_operator(&db).await;
         let profile = |besitos: i64, reactions: i64| {
             format!("👤 Profile\nName: Ana\nLanguage: English\nBesitos: {besitos}\nReactions: {reactions}\nItems: 0")
         };
