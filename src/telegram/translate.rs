@@ -675,6 +675,21 @@ mod tests {
     }
 
     #[test]
+    fn a_reaction_in_the_players_own_chat_is_on_a_story_page() {
+        let update = parse(
+            r#"{"update_id":15,"message_reaction":{"chat":{"id":42,"type":"private","first_name":"Ana"},
+                "message_id":8,"user":{"id":42,"is_bot":false,"first_name":"Ana"},"date":1700000000,
+                "old_reaction":[],"new_reaction":[{"type":"emoji","emoji":"❤"}]}}"#,
+        );
+        let Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing } = translate(&update, &codec())
+        else {
+            panic!("not a silent command")
+        };
+        assert_eq!(envelope.user_id, UserId(42));
+        assert_eq!(envelope.command, Command::ReactToPage { page: 8, emojis: vec!["❤".to_owned()] });
+    }
+
+    #[test]
     fn channel_posts_are_published_with_their_channels_rates() {
         let post = |chat: i64| {
             parse(&format!(
@@ -727,6 +742,29 @@ mod tests {
         assert!(matches!(checkout(pre_checkout_update(&signed, 42, "EUR", 12)), Err(RuleError::Malformed(_))));
         assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 11)), Err(RuleError::PriceChanged { price: 12 }));
         assert_eq!(checkout(pre_checkout_update("garbage", 42, "XTR", 12)), Err(invalid_invoice()));
+    }
+
+    #[test]
+    fn a_story_press_in_the_players_chat_names_its_message_as_the_page() {
+        let press = |chat: i64| {
+            let data = codec().encode(UserId(42), Action::Decide { fragment: 5, choice: 1 });
+            parse(&format!(
+                r#"{{"update_id":16,"callback_query":{{"id":"cb2","chat_instance":"x","data":"{data}",
+                    "from":{{"id":42,"is_bot":false,"first_name":"Ana"}},
+                    "message":{{"message_id":3,"date":1700000000,"chat":{{"id":{chat},"type":"private","first_name":"Ana"}},
+                    "text":"story"}}}}}}"#
+            ))
+        };
+        let page = |update: Update| match translate(&update, &codec()) {
+            Translation::Command { envelope, .. } => match envelope.command {
+                Command::Decide { fragment: 5, choice: 1, page } => page,
+                other => panic!("not the decision: {other:?}"),
+            },
+            other => panic!("not a command: {other:?}"),
+        };
+        assert_eq!(page(press(42)), Some(3));
+        // A message elsewhere is not a page of this player's chat.
+        assert_eq!(page(press(77)), None);
     }
 
     #[test]
