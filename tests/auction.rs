@@ -50,16 +50,23 @@ fn start_house(runtime: &Runtime) -> (AuctionHouse, Notices) {
     (house, notices)
 }
 
+/// A runtime on `db` with its auction house, and players 2 and 3 holding
+/// 90 besitos each to bid with.
+async fn two_bidders(db: &TestDb) -> (Runtime, AuctionHouse, Notices) {
+    let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
+    let (house, notices) = start_house(&runtime);
+    for user in [2, 3] {
+        player(&runtime.router, user, 90).await;
+    }
+    (runtime, house, notices)
+}
+
 #[test]
 fn outbid_bidder_is_refunded_at_once_and_the_winner_pays_and_gets_the_item() {
     run(async {
         let db = TestDb::postgres().await;
-        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
-        let (house, notices) = start_house(&runtime);
+        let (runtime, house, notices) = two_bidders(&db).await;
         let router = &runtime.router;
-        for user in [2, 3] {
-            player(router, user, 90).await;
-        }
         let auction = house.create(500, spec(10, 5, 3, 0)).await.unwrap().unwrap();
         assert_eq!(auction.minimum_bid(), 10);
         // Re-delivered creation: the same auction, unchanged.
@@ -126,12 +133,8 @@ async fn analytics_recorded(store: &Store) {
 fn a_late_bid_extends_the_auction_and_a_cancellation_refunds_everyone() {
     run(async {
         let db = TestDb::postgres().await;
-        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
-        let (house, notices) = start_house(&runtime);
+        let (runtime, house, notices) = two_bidders(&db).await;
         let router = &runtime.router;
-        for user in [2, 3] {
-            player(router, user, 90).await;
-        }
         let created = house.create(600, spec(5, 1, 20, 60)).await.unwrap().unwrap();
         let BidOutcome::Accepted { auction, extended } = house.bid(UserId(2), 600, besitos(5), 1, None).await.unwrap()
         else {
@@ -176,12 +179,8 @@ fn a_late_bid_extends_the_auction_and_a_cancellation_refunds_everyone() {
 fn recovery_releases_stray_holds_and_settles_a_closed_auctions_winner() {
     run(async {
         let db = TestDb::postgres().await;
-        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
-        let (house, _) = start_house(&runtime);
+        let (runtime, house, _) = two_bidders(&db).await;
         let router = &runtime.router;
-        for user in [2, 3] {
-            player(router, user, 90).await;
-        }
         house.create(700, spec(5, 1, 600, 0)).await.unwrap().unwrap();
         assert!(matches!(house.bid(UserId(2), 700, besitos(20), 1, None).await.unwrap(), BidOutcome::Accepted { .. }));
         // A crash between a hold and its bid: held, but not the top bid.
