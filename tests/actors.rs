@@ -232,7 +232,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
             target: ReactionTarget::FreePost,
             emojis: vec!["❤".into()],
         };
-        let envelope = Envelope { user_id: UserId(999), update_id: Some(UpdateId(1)), command: react };
+        let envelope = Envelope { user_id: UserId(999), update_id: Some(UpdateId::new(1, 0)), command: react };
         let refusal = router.dispatch(envelope, |_, outcome| format!("{outcome:?}")).await.unwrap();
         assert_eq!(refusal.reply, format!("{:?}", Outcome::Refused(&RuleError::UnknownUser)));
         refusal.durable.wait().await.unwrap();
@@ -250,7 +250,7 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         let consume = Command::ConsumeItem { item: ItemId("rosa".into()), quantity: 1 };
         let nothing = Command::GrantItem { item: ItemId("rosa".into()), quantity: 0 };
         for command in [overdraft, consume, nothing] {
-            let envelope = Envelope { user_id: UserId(1), update_id: Some(UpdateId(7)), command };
+            let envelope = Envelope { user_id: UserId(1), update_id: Some(UpdateId::new(7, 0)), command };
             assert!(apply(router, envelope).await.unwrap().starts_with("refused"));
         }
         assert_eq!(view(router, 1).await, before);
@@ -267,7 +267,7 @@ fn a_redelivered_update_is_applied_once() {
         let db = TestDb::postgres().await;
         let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
         apply(&runtime.router, register(1)).await.unwrap();
-        let envelope = Envelope { update_id: Some(UpdateId(500)), ..grant(1, 40) };
+        let envelope = Envelope { update_id: Some(UpdateId::new(500, 0)), ..grant(1, 40) };
         assert_eq!(apply(&runtime.router, envelope.clone()).await.unwrap(), "applied 1");
         assert_eq!(apply(&runtime.router, envelope).await.unwrap(), "duplicate");
         let welcome = dianabot_game::Rules::default().welcome_bonus;
@@ -282,7 +282,7 @@ fn a_panicking_actor_restarts_from_durable_state_and_is_quarantined_when_it_keep
     run(async {
         let db = TestDb::postgres().await;
         let poison = |_: FaultPoint, envelope: &Envelope| {
-            if envelope.update_id == Some(UpdateId(666)) {
+            if envelope.update_id == Some(UpdateId::new(666, 0)) {
                 panic!("injected fault");
             }
         };
@@ -297,7 +297,7 @@ fn a_panicking_actor_restarts_from_durable_state_and_is_quarantined_when_it_keep
         apply(router, grant(1, 3)).await.unwrap();
         let before = view(router, 1).await;
 
-        let poisoned = Envelope { update_id: Some(UpdateId(666)), ..grant(1, 100) };
+        let poisoned = Envelope { update_id: Some(UpdateId::new(666, 0)), ..grant(1, 100) };
         assert_eq!(apply(router, poisoned.clone()).await, Err(DispatchError::ActorCrashed));
         // Restarted from durable state, with its mailbox: the next update works.
         assert_eq!(apply(router, grant(1, 2)).await.unwrap(), "applied 1");
@@ -323,7 +323,7 @@ fn a_crash_halfway_through_a_decision_leaves_none_of_its_effects() {
         let db = TestDb::postgres().await;
         // Panics after the first event of update 777 is applied in memory.
         let fault = |point: FaultPoint, envelope: &Envelope| {
-            if point == FaultPoint::MidApply && envelope.update_id == Some(UpdateId(777)) {
+            if point == FaultPoint::MidApply && envelope.update_id == Some(UpdateId::new(777, 0)) {
                 panic!("injected fault halfway through a decision");
             }
         };
@@ -337,7 +337,7 @@ fn a_crash_halfway_through_a_decision_leaves_none_of_its_effects() {
         let here = before.progress.story.fragment.clone().expect("in the story");
         let decide = |update| Envelope {
             user_id: UserId(1),
-            update_id: Some(UpdateId(update)),
+            update_id: Some(UpdateId::new(update, 0)),
             command: Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None },
         };
 

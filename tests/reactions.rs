@@ -133,7 +133,7 @@ fn engagement_counts_concurrent_reactors_and_survives_a_restart() {
             [0, 0].map(move |_| {
                 let coordinator = coordinator.clone();
                 async move {
-                    let update = Some(UpdateId(1_000 + user));
+                    let update = Some(UpdateId::new(1_000 + user, 0));
                     coordinator.react(UserId(user), update, hot, vec!["❤".to_owned(), "🔥".to_owned()]).await
                 }
             })

@@ -104,16 +104,45 @@ impl AuctionHouse {
         &self.inner.deps
     }
 
-    /// Opens auction `id` (the operator's update id, so a re-delivered
-    /// creation finds the auction it made and changes nothing).
+    /// Opens the auction an operator's update asks for, with an id of the
+    /// server's own. The auction row remembers the update, so a re-delivered
+    /// creation finds the auction it made and changes nothing.
+    pub async fn create_for_update(
+        &self,
+        update: UpdateId,
+        spec: AuctionSpec,
+    ) -> Result<Result<Auction, RuleError>, AuctionError> {
+        if let Some(made) = self.deps().store.auction_created_by(update.fingerprint()).await? {
+            return Ok(Ok(made));
+        }
+        let id = self.deps().coordinator.next_id().await?;
+        self.open(id, spec, Some(update)).await
+    }
+
+    /// Opens auction `id` (unique; a second creation with the same id finds
+    /// the auction it made and changes nothing).
     pub async fn create(&self, id: i64, spec: AuctionSpec) -> Result<Result<Auction, RuleError>, AuctionError> {
+        self.open(id, spec, None).await
+    }
+
+    async fn open(
+        &self,
+        id: i64,
+        spec: AuctionSpec,
+        update: Option<UpdateId>,
+    ) -> Result<Result<Auction, RuleError>, AuctionError> {
         let content = self.deps().coordinator.router().content();
         let auction = match Auction::open(id, spec, &content, unix_now()) {
             Ok(auction) => auction,
             Err(refusal) => return Ok(Err(refusal)),
         };
-        if !self.deps().store.insert_auction(&auction).await? {
-            return Ok(self.deps().store.load_auction(id).await?.ok_or(RuleError::UnknownAuction));
+        let store = &self.deps().store;
+        if !store.insert_auction_for(&auction, update.map(UpdateId::fingerprint)).await? {
+            let made = match update {
+                Some(update) => store.auction_created_by(update.fingerprint()).await?,
+                None => store.load_auction(id).await?,
+            };
+            return Ok(made.ok_or(RuleError::UnknownAuction));
         }
         tracing::info!(auction = id, item = %auction.item, ends_at = auction.ends_at, "auction opened");
         Ok(self.activate(id).await?.map(|_| auction))
@@ -130,7 +159,7 @@ impl AuctionHouse {
     }
 
     /// The bid saga: `bidder` offers `amount` on `auction` as bid `bid`
-    /// (unique; the update id when it comes from Telegram).
+    /// (unique: [`Coordinator::next_id`]).
     pub async fn bid(
         &self,
         bidder: UserId,
@@ -151,17 +180,26 @@ impl AuctionHouse {
         let held = coordinator
             .retried(|| {
                 // Held means held *now*: a re-delivered bid whose hold a
-                // recovery already released must not reach the auction.
+                // recovery already released must not reach the auction. A
+                // re-delivery (whose own id holds nothing) goes on with the
+                // hold of the same amount its first delivery made.
                 coordinator.step_with(bidder, update_id, hold.clone(), move |state, outcome| match outcome {
                     Outcome::Refused(refusal) => Err(refusal.clone()),
-                    _ if state.progress.holds.contains_key(&(auction, bid)) => Ok(()),
-                    _ => Err(RuleError::NoSuchHold),
+                    _ if state.progress.holds.contains_key(&(auction, bid)) => Ok(bid),
+                    _ => state
+                        .progress
+                        .holds
+                        .iter()
+                        .find(|((on, _), held)| *on == auction && **held == amount.get())
+                        .map(|(&(_, held_bid), _)| held_bid)
+                        .ok_or(RuleError::NoSuchHold),
                 })
             })
             .await?;
-        if let Err(refusal) = held {
-            return Ok(BidOutcome::Refused(refusal));
-        }
+        let bid = match held {
+            Ok(bid) => bid,
+            Err(refusal) => return Ok(BidOutcome::Refused(refusal)),
+        };
         let placed = match actor.send(PlaceBid { bidder, bid, amount }).await {
             Ok(placed) => placed,
             // The actor stopped between activation and now: it closed or

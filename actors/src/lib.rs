@@ -20,6 +20,7 @@
 
 mod auction;
 mod config;
+mod ids;
 mod post;
 mod purchase;
 mod router;

@@ -20,7 +20,7 @@ use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 
 use crate::stock::StockError;
-use crate::{Coordinator, DispatchError, unix_now};
+use crate::{Coordinator, DispatchError, Outcome, unix_now};
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.
@@ -54,8 +54,9 @@ pub struct PreCheckout {
 }
 
 impl Coordinator {
-    /// Buys `item` for `buyer` in besitos as purchase `purchase` (unique;
-    /// the update id of the press when it comes from Telegram).
+    /// Buys `item` for `buyer` in besitos as purchase `purchase` (unique:
+    /// [`Coordinator::next_id`]). A re-delivered `update_id` opens nothing;
+    /// it finishes the purchase of `item` its first delivery left open.
     pub async fn purchase(
         &self,
         buyer: UserId,
@@ -66,18 +67,21 @@ impl Coordinator {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
         let _entered = span.enter();
         let start = Command::StartPurchase { purchase, item: item.to_owned() };
-        let opened = match self.step(buyer, update_id, start).await? {
-            Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),
-            Ok(events) => events.iter().any(|event| matches!(event, Event::PurchaseOpened { .. })),
+        // The buyer's state binds the update to its purchase: the one this
+        // delivery opened, or (a re-delivery) an open purchase of the same
+        // item the first delivery left in flight. A purchase that is over
+        // left `purchases_open`.
+        let wanted = item.to_owned();
+        let in_flight = move |state: &dianabot_game::UserState, outcome: Outcome<'_>| match outcome {
+            Outcome::Refused(refusal) => Err(refusal.clone()),
+            _ if state.progress.purchases_open.contains_key(&purchase) => Ok(Some(purchase)),
+            _ => Ok(state.progress.purchases_open.iter().find(|(_, open)| open.item == wanted).map(|(&open, _)| open)),
         };
-        // A re-delivered press opens nothing: finish the purchase only if
-        // the first delivery left it open (a crash mid-saga).
-        if !opened {
-            let status = self.store.purchase_status(purchase).await.map_err(|_| DispatchError::NotDurable)?;
-            if status != Some(PurchaseStatus::Pending) {
-                return Ok(PurchaseOutcome::Duplicate);
-            }
-        }
+        let purchase = match self.step_with(buyer, update_id, start, in_flight).await? {
+            Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),
+            Ok(None) => return Ok(PurchaseOutcome::Duplicate),
+            Ok(Some(purchase)) => purchase,
+        };
         Ok(self.finish_purchase(buyer, purchase, item).await)
     }
 

@@ -8,11 +8,13 @@
 //! giver's first step writes the saga log row in the same transaction as its
 //! debit, so a crash at any point leaves either nothing or a row to finish.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 
+use crate::ids::IdAllocator;
 use crate::post::Posts;
 use crate::stock::StockKeepers;
 use crate::{DispatchError, Envelope, Outcome, Router};
@@ -57,17 +59,29 @@ pub struct Coordinator {
     pub(crate) store: Store,
     pub(crate) stock: StockKeepers,
     pub(crate) posts: Posts,
+    ids: Arc<IdAllocator>,
 }
 
 impl Coordinator {
     pub fn new(router: Router, store: Store) -> Coordinator {
         let stock = StockKeepers::new(store.clone(), router.stock_faults());
         let posts = Posts::new(store.clone());
-        Coordinator { router, store, stock, posts }
+        let ids = Arc::new(IdAllocator::new(store.clone()));
+        Coordinator { router, store, stock, posts, ids }
+    }
+
+    /// An id of the server's own for a purchase, transfer, auction or bid,
+    /// never handed out before (Telegram's update ids start again).
+    pub async fn next_id(&self) -> Result<i64, DispatchError> {
+        self.ids.next().await.map_err(|err| {
+            tracing::error!(error = %err, "allocating ids failed");
+            DispatchError::NotDurable
+        })
     }
 
     /// Gives `amount` besitos from `from` to `to` as transfer `transfer`
-    /// (unique; the giver's update id when it comes from Telegram).
+    /// (unique: [`Coordinator::next_id`]). A re-delivered `update_id` opens
+    /// nothing; it finishes the gift its first delivery left in flight.
     pub async fn gift(
         &self,
         from: UserId,
@@ -78,19 +92,28 @@ impl Coordinator {
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
         let _entered = span.enter();
-        let opened = match self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
-            Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
-            Ok(events) => events.iter().any(|event| matches!(event, Event::TransferOpened { .. })),
+        // The giver's state binds the update to its transfer: the one this
+        // delivery opened, or (a re-delivery, whose own id opens nothing) the
+        // transfer to the same receiver and amount the first delivery left
+        // in flight. Finished gifts leave `transfers_out`, so one that is
+        // over is a duplicate; paying a receiver for a transfer never opened
+        // would mint besitos.
+        let send = Command::SendGift { to, amount, transfer };
+        let in_flight = move |state: &UserState, outcome: Outcome<'_>| match outcome {
+            Outcome::Refused(refusal) => Err(refusal.clone()),
+            _ if state.progress.transfers_out.contains_key(&transfer) => Ok(Some(transfer)),
+            _ => Ok(state
+                .progress
+                .transfers_out
+                .iter()
+                .find(|(_, pending)| pending.to == to && pending.amount == amount.get())
+                .map(|(&open, _)| open)),
         };
-        // A re-delivered command opens nothing: finish the transfer only if
-        // the first delivery left it in flight (a crash mid-saga). Paying
-        // the receiver for a transfer never opened would mint besitos.
-        if !opened {
-            let pending = self.store.pending_transfer(transfer).await.map_err(|_| DispatchError::NotDurable)?;
-            if pending.is_none() {
-                return Ok(GiftOutcome::Duplicate);
-            }
-        }
+        let transfer = match self.step_with(from, update_id, send, in_flight).await? {
+            Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
+            Ok(None) => return Ok(GiftOutcome::Duplicate),
+            Ok(Some(transfer)) => transfer,
+        };
         Ok(self.finish(from, to, amount, transfer).await)
     }
 

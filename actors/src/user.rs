@@ -70,7 +70,7 @@ impl UserActor {
             }
             Work::Apply(envelope) => envelope,
         };
-        let _span = tracing::info_span!("update", user_id = %envelope.user_id, update_id = ?envelope.update_id.map(|u| u.0), command = envelope.command.kind()).entered();
+        let _span = tracing::info_span!("update", user_id = %envelope.user_id, update_id = ?envelope.update_id.map(|u| u.id), command = envelope.command.kind()).entered();
 
         if let Some(update) = envelope.update_id
             && state.applied.contains(update)

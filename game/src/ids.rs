@@ -16,13 +16,35 @@ impl fmt::Display for UserId {
     }
 }
 
-/// A Telegram update_id: the idempotency key of everything that arrives.
+/// A Telegram update as deduplication knows it: its `update_id` and a
+/// digest of what identifies its content (message id and date, callback
+/// query id, …).
+///
+/// The `update_id` alone is no identity: Telegram starts the sequence again
+/// (a new bot token, a week without updates, an emulator restarted against
+/// a kept database). A re-delivery is byte-identical, so it has the same
+/// digest; an update of a restarted sequence does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct UpdateId(pub i64);
+pub struct UpdateId {
+    pub id: i64,
+    pub digest: u32,
+}
+
+impl UpdateId {
+    pub fn new(id: i64, digest: u32) -> UpdateId {
+        UpdateId { id, digest }
+    }
+
+    /// The update in one word: exact for Telegram's ids, which fit in 32
+    /// bits, so two updates that differ in id or digest never share one.
+    pub fn fingerprint(self) -> u64 {
+        ((self.id as u64) << 32) | u64::from(self.digest)
+    }
+}
 
 impl fmt::Display for UpdateId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
+        write!(f, "{}#{:08x}", self.id, self.digest)
     }
 }
 

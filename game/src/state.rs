@@ -156,30 +156,36 @@ impl StoryProgress {
     pub const PAGES_KEPT: usize = 8;
 }
 
-/// The most recent update ids a user's state has absorbed.
+/// The updates a user's state has absorbed most recently, by fingerprint
+/// ([`UpdateId::fingerprint`]).
 ///
 /// Telegram re-delivers an update that was not acknowledged; the actor checks
-/// here before applying one. The window is small because Telegram delivers a
-/// user's updates nearly in order; an update older than everything remembered
-/// is taken as already seen, which errs on the side of never paying twice.
+/// here before applying one. It remembers what was applied, not a low-water
+/// mark: an update it was not told of is always new, whatever its id, so a
+/// restarted id sequence is applied rather than dropped. The price is that
+/// a re-delivery older than the last [`AppliedUpdates::WINDOW`] updates of
+/// the same user would apply again; Telegram re-delivers what was not
+/// acknowledged, and a user rarely has that many updates in flight.
+///
+/// Snapshots written before fingerprints held bare update ids: they load,
+/// and those entries match no fingerprint (the first upgrade forgets them).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppliedUpdates {
-    ids: VecDeque<i64>,
+    fingerprints: VecDeque<u64>,
 }
 
 impl AppliedUpdates {
     pub const WINDOW: usize = 32;
 
-    pub fn contains(&self, id: UpdateId) -> bool {
-        let full = self.ids.len() == Self::WINDOW;
-        self.ids.contains(&id.0) || (full && self.ids.iter().all(|&seen| id.0 < seen))
+    pub fn contains(&self, update: UpdateId) -> bool {
+        self.fingerprints.contains(&update.fingerprint())
     }
 
-    pub fn record(&mut self, id: UpdateId) {
-        if self.ids.len() == Self::WINDOW {
-            self.ids.pop_front();
+    pub fn record(&mut self, update: UpdateId) {
+        if self.fingerprints.len() == Self::WINDOW {
+            self.fingerprints.pop_front();
         }
-        self.ids.push_back(id.0);
+        self.fingerprints.push_back(update.fingerprint());
     }
 }
 

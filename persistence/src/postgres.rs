@@ -72,7 +72,7 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .bind(entries.iter().map(|(_, e)| e.amount).collect::<Vec<_>>())
         .bind(entries.iter().map(|(_, e)| e.counter_account.to_db()).collect::<Vec<_>>())
         .bind(entries.iter().map(|(_, e)| e.reason.as_str()).collect::<Vec<_>>())
-        .bind(entries.iter().map(|(_, e)| e.update_id.map(|u| u.0)).collect::<Vec<_>>())
+        .bind(entries.iter().map(|(_, e)| e.update_id.map(|u| u.id)).collect::<Vec<_>>())
         .bind(entries.iter().map(|(_, e)| e.at).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;

@@ -73,7 +73,7 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             .bind(entry.amount)
             .bind(entry.counter_account.to_db())
             .bind(entry.reason.as_str())
-            .bind(entry.update_id.map(|u| u.0))
+            .bind(entry.update_id.map(|u| u.id))
             .bind(entry.at)
             .execute(&mut *tx)
             .await?;

@@ -14,6 +14,9 @@ use sqlx::{PgPool, SqlitePool};
 use crate::write::{StoredAuction, held_bid};
 use crate::{HeldBid, OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
 
+/// Ids per [`Store::allocate_ids`]; the Postgres sequence's increment.
+pub const ID_BLOCK: i64 = 1_000;
+
 /// A unit of a limited item held for a purchase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reservation {
@@ -147,13 +150,40 @@ impl Store {
         Ok(row.map(crate::write::open_transfer))
     }
 
+    /// A block of ids nobody was given before, for purchases, transfers,
+    /// auctions and bids ([`ID_BLOCK`] of them). Allocated in the store, so
+    /// no restart or clock step can hand out one twice.
+    pub async fn allocate_ids(&self) -> Result<std::ops::Range<i64>, StoreError> {
+        let start: i64 = match self {
+            Store::Postgres(pool) => sqlx::query_scalar("SELECT nextval('business_ids')").fetch_one(pool).await?,
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar("UPDATE id_blocks SET next_id = next_id + $1 RETURNING next_id - $1")
+                    .bind(ID_BLOCK)
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(start..start + ID_BLOCK)
+    }
+
     /// Stores a new auction; `false` if one with its id exists already (a
     /// re-delivered creation), which is left as it is.
     pub async fn insert_auction(&self, auction: &Auction) -> Result<bool, StoreError> {
+        self.insert_auction_for(auction, None).await
+    }
+
+    /// Stores a new auction created by the update of fingerprint
+    /// `created_by_update`; `false` if that update or the id created one
+    /// already (a re-delivered creation), which is left as it is.
+    pub async fn insert_auction_for(
+        &self,
+        auction: &Auction,
+        created_by_update: Option<u64>,
+    ) -> Result<bool, StoreError> {
         let sql = "INSERT INTO auctions (auction_id, item_id, quantity, starting_bid, min_increment, extension_secs,
-                       ends_at, status, top_bidder, top_bid, top_amount, created_by, created_at)
-                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-                   ON CONFLICT (auction_id) DO NOTHING";
+                       ends_at, status, top_bidder, top_bid, top_amount, created_by, created_at, created_by_update)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                   ON CONFLICT DO NOTHING";
         let top = auction.top;
         let done = on_both!(self, |pool| sqlx::query(sql)
             .bind(auction.id)
@@ -169,10 +199,19 @@ impl Store {
             .bind(top.map(|top| top.amount))
             .bind(auction.created_by.0)
             .bind(auction.created_at)
+            .bind(created_by_update.map(|update| update as i64))
             .execute(pool)
             .await?
             .rows_affected());
         Ok(done == 1)
+    }
+
+    /// The auction the update of fingerprint `update` created, if any.
+    pub async fn auction_created_by(&self, update: u64) -> Result<Option<Auction>, StoreError> {
+        let sql = select_auctions!("WHERE created_by_update = $1");
+        let row: Option<StoredAuction> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(update as i64).fetch_optional(pool).await?);
+        row.map(StoredAuction::into_auction).transpose()
     }
 
     /// Writes what an auction's actor changed: status, end, top bid.

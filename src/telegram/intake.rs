@@ -128,7 +128,8 @@ impl Intake {
                     self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::unknown_recipient(language, &name)));
                     return Ok(Handled::Ignored);
                 };
-                let outcome = match self.coordinator.gift(from, to, amount, update_id.0, Some(update_id)).await {
+                let transfer = self.coordinator.next_id().await?;
+                let outcome = match self.coordinator.gift(from, to, amount, transfer, Some(update_id)).await {
                     Ok(outcome) => outcome,
                     Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
                     Err(err) => return Err(err.into()),
@@ -205,7 +206,8 @@ impl Intake {
                 let Some(item) = shop_item(&content, item) else {
                     return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
                 };
-                let outcome = self.coordinator.purchase(user_id, item.id.as_str(), update_id.0, Some(update_id)).await;
+                let purchase = self.coordinator.next_id().await?;
+                let outcome = self.coordinator.purchase(user_id, item.id.as_str(), purchase, Some(update_id)).await;
                 let outcome = match outcome {
                     Ok(outcome) => outcome,
                     Err(DispatchError::ActorCrashed) => return Ok(dead_letter()),
@@ -226,6 +228,7 @@ impl Intake {
                 let Some(item) = shop_item(&content, item) else {
                     return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
                 };
+                let purchase = self.coordinator.next_id().await?;
                 let command = Command::RequestInvoice { item: item.id.as_str().to_owned() };
                 let envelope = Envelope { user_id, update_id: Some(update_id), command };
                 let (codec, shown) = (self.translator.codec.clone(), content.clone());
@@ -250,12 +253,8 @@ impl Intake {
                 match dispatched.reply {
                     Ok(language) => {
                         let stars = price_at(&item, unix_now()).stars.unwrap_or_default();
-                        let invoice = InvoicePayload {
-                            purchase: update_id.0,
-                            buyer: user_id,
-                            item: item.id.as_str().to_owned(),
-                            stars,
-                        };
+                        let invoice =
+                            InvoicePayload { purchase, buyer: user_id, item: item.id.as_str().to_owned(), stars };
                         let (title, description) = screens::invoice_texts(language, &item);
                         let payload = self.translator.codec.sign_invoice(&invoice);
                         self.answer(reply, None);
@@ -370,7 +369,8 @@ impl Intake {
                 self.show(reply, rendered)
             }
             Translation::Bid { user_id, auction, amount, update_id, reply } => {
-                let outcome = match self.auctions.bid(user_id, auction, amount, update_id.0, Some(update_id)).await {
+                let bid = self.coordinator.next_id().await?;
+                let outcome = match self.auctions.bid(user_id, auction, amount, bid, Some(update_id)).await {
                     Ok(outcome) => outcome,
                     Err(AuctionError::Dispatch(DispatchError::ActorCrashed)) => return Ok(dead_letter()),
                     Err(err) => return Err(auction_unavailable(err)),
@@ -415,8 +415,9 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
-            Translation::CreateAuction { chat_id, language, id, spec } => {
-                let report = match self.auctions.create(id, spec).await.map_err(auction_unavailable)? {
+            Translation::CreateAuction { chat_id, language, update_id, spec } => {
+                let created = self.auctions.create_for_update(update_id, spec).await;
+                let report = match created.map_err(auction_unavailable)? {
                     Ok(auction) => {
                         let ui = Ui { codec: &self.translator.codec, content: &self.router.content() };
                         screens::auction::created(language, &auction, ui, unix_now())

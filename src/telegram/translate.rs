@@ -68,7 +68,7 @@ pub enum Translation {
     Bid { user_id: UserId, auction: i64, amount: Besitos, update_id: UpdateId, reply: ReplyTo },
     /// An operator opens an auction; its id is the update's, so a
     /// re-delivered command opens nothing new.
-    CreateAuction { chat_id: i64, language: Language, id: i64, spec: AuctionSpec },
+    CreateAuction { chat_id: i64, language: Language, update_id: UpdateId, spec: AuctionSpec },
     /// An operator cancels an auction: every bid held is refunded.
     CancelAuction { chat_id: i64, language: Language, auction: i64 },
     /// An operator asks to reload the content files.
@@ -126,7 +126,7 @@ impl Translator {
 
 fn translate(update: &Update, translator: &Translator) -> Translation {
     let codec = &translator.codec;
-    let update_id = Some(UpdateId(i64::from(update.id.0)));
+    let update_id = Some(update_key(update));
     match &update.kind {
         UpdateKind::Message(message) => {
             let Some(user) = message.from.as_ref() else { return Translation::Ignore("message without sender") };
@@ -137,7 +137,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 return Translation::StarsPaid {
                     user_id: user_id(user),
                     chat_id: message.chat.id.0,
-                    update_id: UpdateId(i64::from(update.id.0)),
+                    update_id: update_key(update),
                     payment: paid(codec, user_id(user), payment),
                     language: Language::from_code(user.language_code.as_deref()),
                 };
@@ -172,12 +172,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Some("vip") => view(Screen::Vip),
                 // The shop's buttons, typed: `/comprar <item id>` pays in besitos.
                 Some("buy" | "comprar") => match text.split_whitespace().nth(1) {
-                    Some(item) => Translation::Purchase {
-                        user_id,
-                        item: tag(item),
-                        update_id: UpdateId(i64::from(update.id.0)),
-                        reply,
-                    },
+                    Some(item) => {
+                        Translation::Purchase { user_id, item: tag(item), update_id: update_key(update), reply }
+                    }
                     None => Translation::Refuse {
                         chat_id: message.chat.id.0,
                         language: Language::from_code(user.language_code.as_deref()),
@@ -203,7 +200,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                             from: user_id,
                             to,
                             amount,
-                            update_id: UpdateId(i64::from(update.id.0)),
+                            update_id: update_key(update),
                             chat_id,
                             giver: user.first_name.clone(),
                             language,
@@ -216,13 +213,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     let language = Language::from_code(user.language_code.as_deref());
                     let chat_id = message.chat.id.0;
                     match parse_bid(text) {
-                        Ok((auction, amount)) => Translation::Bid {
-                            user_id,
-                            auction,
-                            amount,
-                            update_id: UpdateId(i64::from(update.id.0)),
-                            reply,
-                        },
+                        Ok((auction, amount)) => {
+                            Translation::Bid { user_id, auction, amount, update_id: update_key(update), reply }
+                        }
                         Err(refusal) => Translation::Refuse { chat_id, language, refusal },
                     }
                 }
@@ -231,10 +224,10 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 {
                     let language = Language::from_code(user.language_code.as_deref());
                     let chat_id = message.chat.id.0;
-                    let id = i64::from(update.id.0);
+                    let update_id = update_key(update);
                     let parsed = match command {
                         "subasta" | "auction" => parse_auction(text, user_id, translator.auctions)
-                            .map(|spec| Translation::CreateAuction { chat_id, language, id, spec }),
+                            .map(|spec| Translation::CreateAuction { chat_id, language, update_id, spec }),
                         _ => parse_auction_id(text).map(|auction| Translation::CancelAuction {
                             chat_id,
                             language,
@@ -329,11 +322,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Action::Shop { category, page } => Screen::Shop { category, page },
                 Action::ShopItem { item } => return Translation::ShopItem { user_id, item, reply },
                 Action::BuyWithBesitos { item } => {
-                    let update_id = UpdateId(i64::from(update.id.0));
+                    let update_id = update_key(update);
                     return Translation::Purchase { user_id, item, update_id, reply };
                 }
                 Action::BuyWithStars { item } => {
-                    let update_id = UpdateId(i64::from(update.id.0));
+                    let update_id = update_key(update);
                     let chat_id = message.chat().id.0;
                     return Translation::RequestInvoice { user_id, item, update_id, chat_id, reply };
                 }
@@ -341,13 +334,9 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Action::Auction(auction) => return Translation::Auctions { user_id, auction: Some(auction), reply },
                 Action::Bid { auction, amount } => {
                     return match Besitos::new(amount) {
-                        Ok(amount) => Translation::Bid {
-                            user_id,
-                            auction,
-                            amount,
-                            update_id: UpdateId(i64::from(update.id.0)),
-                            reply,
-                        },
+                        Ok(amount) => {
+                            Translation::Bid { user_id, auction, amount, update_id: update_key(update), reply }
+                        }
                         // Signed by us, so never; refused like a forgery if so.
                         Err(_) => Translation::RefuseButton {
                             callback_query_id: query.id.0.clone(),
@@ -391,7 +380,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 return Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing };
             }
             let post = PostRef { chat_id: reaction.chat.id.0, message_id };
-            Translation::React { user_id, update_id: UpdateId(i64::from(update.id.0)), post, emojis }
+            Translation::React { user_id, update_id: update_key(update), post, emojis }
         }
         UpdateKind::ChannelPost(message) => {
             let post = PostRef { chat_id: message.chat.id.0, message_id: message.id.0 };
@@ -547,6 +536,62 @@ fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), R
     Ok((UserId(target), command))
 }
 
+/// The update as deduplication knows it: its id and a digest of what
+/// identifies its content (chat, message id, date and text; a callback
+/// query's or pre-checkout's id), so an update of a restarted id sequence
+/// is not taken for a re-delivery, which is byte-identical. FNV-1a: stable
+/// across builds, because the digest is persisted in user snapshots.
+pub fn update_key(update: &Update) -> UpdateId {
+    let mut digest = Fnv1a::default();
+    match &update.kind {
+        UpdateKind::Message(message)
+        | UpdateKind::EditedMessage(message)
+        | UpdateKind::ChannelPost(message)
+        | UpdateKind::EditedChannelPost(message) => {
+            digest.write(&message.chat.id.0.to_le_bytes());
+            digest.write(&message.id.0.to_le_bytes());
+            digest.write(&message.date.timestamp().to_le_bytes());
+            digest.write(message.text().unwrap_or_default().as_bytes());
+            if let Some(payment) = message.successful_payment() {
+                digest.write(payment.telegram_payment_charge_id.0.as_bytes());
+            }
+        }
+        UpdateKind::CallbackQuery(query) => {
+            digest.write(query.id.0.as_bytes());
+            digest.write(query.data.as_deref().unwrap_or_default().as_bytes());
+        }
+        UpdateKind::PreCheckoutQuery(query) => digest.write(query.id.0.as_bytes()),
+        UpdateKind::MessageReaction(reaction) => {
+            digest.write(&reaction.chat.id.0.to_le_bytes());
+            digest.write(&reaction.message_id.0.to_le_bytes());
+            digest.write(&reaction.date.timestamp().to_le_bytes());
+        }
+        _ => {}
+    }
+    UpdateId::new(i64::from(update.id.0), digest.finish())
+}
+
+/// 32-bit FNV-1a.
+struct Fnv1a(u32);
+
+impl Default for Fnv1a {
+    fn default() -> Fnv1a {
+        Fnv1a(0x811c_9dc5)
+    }
+}
+
+impl Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 ^ u32::from(byte)).wrapping_mul(0x0100_0193);
+        }
+    }
+
+    fn finish(&self) -> u32 {
+        self.0
+    }
+}
+
 fn user_id(user: &User) -> UserId {
     UserId(user.id.0 as i64)
 }
@@ -600,12 +645,13 @@ mod tests {
 
     #[test]
     fn operators_open_auctions_with_sane_terms_only() {
-        let Translation::CreateAuction { id, spec, .. } =
+        let Translation::CreateAuction { update_id, spec, .. } =
             translate(&admin_text("/subasta rosa_negra 50 90s"), &codec())
         else {
             panic!("not an auction")
         };
-        assert_eq!((id, spec.starting_bid.get(), spec.min_increment.get(), spec.duration_secs), (20, 50, 5, 90));
+        let terms = (update_id.id, spec.starting_bid.get(), spec.min_increment.get(), spec.duration_secs);
+        assert_eq!(terms, (20, 50, 5, 90));
         let Translation::CreateAuction { spec, .. } = translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())
         else {
             panic!("not an auction")
@@ -651,7 +697,7 @@ mod tests {
             panic!("not a command")
         };
         assert_eq!(envelope.user_id, UserId(42));
-        assert_eq!(envelope.update_id, Some(UpdateId(10)));
+        assert_eq!(envelope.update_id.map(|update| update.id), Some(10));
         assert_eq!(
             envelope.command,
             Command::Register { first_name: "Ana".into(), username: None, language: Language::En }
