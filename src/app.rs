@@ -101,8 +101,12 @@ impl App {
             outbound: outbound.clone(),
             intake: intake.stats().clone(),
         };
-        let http = http::start(config.http_bind, HttpState { store: store.clone(), metrics }, webhook)
-            .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
+        let http = http::start(
+            config.http_bind,
+            HttpState { store: store.clone(), metrics, max_commit_stall: config.ready_max_commit_stall },
+            webhook,
+        )
+        .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");
 
         let polling = match &config.intake {

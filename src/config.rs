@@ -48,6 +48,10 @@ pub struct Config {
     pub actors: ActorConfig,
     /// `FLUSH_LINGER_MS`, `FLUSH_MAX_BATCH`.
     pub flush: FlushConfig,
+    /// `READY_MAX_COMMIT_STALL_SECS`: `/readyz` answers 503 once writes
+    /// have waited this long for a commit (a failing or blocked store).
+    /// Default 10.
+    pub ready_max_commit_stall: Duration,
     /// `OUTBOUND_PER_CHAT_MS` (default 1000) and `OUTBOUND_GLOBAL_PER_SEC`
     /// (default 30): Telegram's limits; 0 disables either (benchmarks).
     pub outbound: OutboundLimits,
@@ -159,6 +163,9 @@ impl Config {
             emulator_bind: parse(&get, "EMULATOR_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8081))),
             actors,
             flush,
+            ready_max_commit_stall: parse(&get, "READY_MAX_COMMIT_STALL_SECS")?
+                .map(Duration::from_secs)
+                .unwrap_or(Duration::from_secs(10)),
         })
     }
 }

@@ -49,11 +49,18 @@ pub enum DispatchError {
     Quarantined,
     #[error("the update was handled but its effects could not be made durable")]
     NotDurable,
+    /// The store refused the update's write for good (a value it cannot
+    /// hold); the rest of its batch committed. Trying again cannot help.
+    #[error("the store rejected the update's write; it is dead-lettered")]
+    Rejected,
 }
 
 impl From<FlushError> for DispatchError {
-    fn from(_: FlushError) -> DispatchError {
-        DispatchError::NotDurable
+    fn from(error: FlushError) -> DispatchError {
+        match error {
+            FlushError::Stopped => DispatchError::NotDurable,
+            FlushError::Rejected => DispatchError::Rejected,
+        }
     }
 }
 

@@ -30,7 +30,7 @@ pub(crate) trait Transient: std::fmt::Display {
 
 impl Transient for DispatchError {
     fn is_transient(&self) -> bool {
-        *self != DispatchError::ShuttingDown
+        !matches!(self, DispatchError::ShuttingDown | DispatchError::Rejected)
     }
 }
 

@@ -8,21 +8,28 @@
 //! acknowledgements of every submission in the batch: that is the moment an
 //! update becomes durable, and the only moment intake may tell Telegram so.
 //!
-//! A failed commit is retried with backoff, keeping (and growing) the batch:
-//! nothing is acknowledged until it is stored. Memory stays bounded because
-//! intake holds a permit per in-flight update until its acknowledgement.
+//! A commit that fails for a transient reason (connection, timeout) is
+//! retried with backoff: nothing is acknowledged until it is stored. One the
+//! store rejects for good (a value it cannot hold) is split in halves until
+//! the rejected user's write stands alone; everything else commits, and
+//! that write is dead-lettered: its acknowledgements complete with
+//! [`FlushError::Rejected`], a log line names the user, a counter counts
+//! it. So one bad value never stalls other users. Memory stays bounded
+//! because intake holds a permit per in-flight update until its
+//! acknowledgement.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dashmap::DashMap;
 use dianabot_game::UserId;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::{Store, UserWrite};
+use crate::{Store, StoreError, UserWrite};
 
 #[derive(Debug, Clone)]
 pub struct FlushConfig {
@@ -45,6 +52,8 @@ impl Default for FlushConfig {
 pub enum FlushError {
     #[error("the flusher stopped before the write was committed")]
     Stopped,
+    #[error("the store rejected the write for good; it is dead-lettered")]
+    Rejected,
 }
 
 /// Completes when the submission's batch is committed.
@@ -65,10 +74,30 @@ pub struct FlushStats {
     /// how far durability trails memory.
     pub last_lag_micros: AtomicU64,
     pub failed_commits: AtomicU64,
+    /// Users' writes the store rejected for good and the flusher dropped.
+    pub rejected_writes: AtomicU64,
+    /// Unix milliseconds since which a batch has waited to commit; 0 when
+    /// nothing waits.
+    pub commit_pending_since_ms: AtomicU64,
     /// Committed besitos by ledger reason and direction: `(reason, true)`
     /// for what came in (faucets and credits), `(reason, false)` for what
     /// went out (sinks and debits).
     pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
+}
+
+impl FlushStats {
+    /// How long writes have waited for a commit that has not happened
+    /// (retries of a failing or blocked store); zero when nothing waits.
+    pub fn commit_stalled_for(&self) -> Duration {
+        match self.commit_pending_since_ms.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            since => Duration::from_millis(unix_millis().saturating_sub(since)),
+        }
+    }
+}
+
+fn unix_millis() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 // Nearly every message is a `Submit`; boxing its write would add an
@@ -138,13 +167,16 @@ struct Batch {
     writes: HashMap<UserId, UserWrite>,
     /// Users in first-submission order, so rows go out deterministically.
     order: Vec<UserId>,
-    acks: Vec<Ack>,
+    /// Each acknowledgement with the user whose write it waits for (`None`
+    /// for a barrier).
+    acks: Vec<(Option<UserId>, Ack)>,
     oldest: Option<Instant>,
 }
 
 impl Batch {
     fn add(&mut self, write: Option<UserWrite>, ack: Option<Ack>) {
         self.oldest.get_or_insert_with(Instant::now);
+        let user = write.as_ref().map(|write| write.user_id);
         if let Some(write) = write {
             match self.writes.get_mut(&write.user_id) {
                 Some(pending) => pending.merge(write),
@@ -154,7 +186,7 @@ impl Batch {
                 }
             }
         }
-        self.acks.extend(ack);
+        self.acks.extend(ack.map(|ack| (user, ack)));
     }
 
     fn is_empty(&self) -> bool {
@@ -211,7 +243,8 @@ impl FlushTask {
         }
     }
 
-    /// Commits the batch, retrying until the store takes it.
+    /// Commits the batch: retried until the store takes it, except the
+    /// writes it rejects for good, which are dead-lettered.
     async fn commit(&mut self) {
         if self.batch.is_empty() {
             return;
@@ -219,13 +252,60 @@ impl FlushTask {
         let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
         let writes = self.batch.take_writes();
         let acks = std::mem::take(&mut self.batch.acks);
+        self.stats.commit_pending_since_ms.store(unix_millis(), Ordering::Relaxed);
+        let rejected = self.store_isolating(&writes, oldest).await;
+        self.stats.commit_pending_since_ms.store(0, Ordering::Relaxed);
+        self.stats.acks_completed.fetch_add(acks.len() as u64, Ordering::Relaxed);
+        for (user, ack) in acks {
+            let result = match user {
+                Some(user) if rejected.contains(&user) => Err(FlushError::Rejected),
+                _ => Ok(()),
+            };
+            let _ = ack.send(result);
+        }
+    }
+
+    /// Stores `writes`, bisecting a part the store rejects for good until
+    /// the rejected write stands alone. Returns the users whose write was
+    /// rejected (and not stored).
+    async fn store_isolating(&self, writes: &[UserWrite], oldest: Instant) -> HashSet<UserId> {
+        let mut rejected = HashSet::new();
+        // Parts still to store, as ranges of `writes`; the whole to begin with.
+        let mut parts: Vec<Range<usize>> = Vec::new();
+        parts.push(0..writes.len());
+        while let Some(part) = parts.pop() {
+            let part_writes = &writes[part.clone()];
+            let Err(err) = self.store_retrying(part_writes, oldest).await else { continue };
+            match part_writes {
+                [write] => {
+                    self.stats.rejected_writes.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(user_id = %write.user_id, error = %err, "the store rejected a user's write; dead-lettered");
+                    rejected.insert(write.user_id);
+                }
+                _ => {
+                    let middle = part.start + part.len() / 2;
+                    parts.push(middle..part.end);
+                    parts.push(part.start..middle);
+                }
+            }
+        }
+        rejected
+    }
+
+    /// Commits `writes` in one transaction, retrying while the failure may
+    /// pass; returns a failure that will not.
+    async fn store_retrying(&self, writes: &[UserWrite], oldest: Instant) -> Result<(), StoreError> {
         let mut backoff = Duration::from_millis(10);
         loop {
             let started = Instant::now();
-            match self.store.write_batch(&writes).await {
+            match self.store.write_batch(writes).await {
                 Ok(()) => {
-                    self.record(&writes, started, oldest, acks.len());
-                    break;
+                    self.record(writes, started, oldest);
+                    return Ok(());
+                }
+                Err(err) if err.is_permanent() => {
+                    tracing::warn!(error = %err, users = writes.len(), "batch rejected; isolating the bad write");
+                    return Err(err);
                 }
                 Err(err) => {
                     self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
@@ -235,12 +315,9 @@ impl FlushTask {
                 }
             }
         }
-        for ack in acks {
-            let _ = ack.send(Ok(()));
-        }
     }
 
-    fn record(&self, writes: &[UserWrite], started: Instant, oldest: Instant, acks: usize) {
+    fn record(&self, writes: &[UserWrite], started: Instant, oldest: Instant) {
         let stats = &self.stats;
         let ledger_rows: usize = writes.iter().map(|w| w.ledger.len()).sum();
         for entry in writes.iter().flat_map(|w| &w.ledger) {
@@ -250,11 +327,10 @@ impl FlushTask {
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.users_written.fetch_add(writes.len() as u64, Ordering::Relaxed);
         stats.ledger_rows_written.fetch_add(ledger_rows as u64, Ordering::Relaxed);
-        stats.acks_completed.fetch_add(acks as u64, Ordering::Relaxed);
         stats.last_batch_users.store(writes.len() as u64, Ordering::Relaxed);
         stats.last_commit_micros.store(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         stats.last_lag_micros.store(oldest.elapsed().as_micros() as u64, Ordering::Relaxed);
         stats.dirty_users.store(self.batch.writes.len() as u64, Ordering::Relaxed);
-        tracing::debug!(users = writes.len(), ledger_rows, acks, "batch committed");
+        tracing::debug!(users = writes.len(), ledger_rows, "batch committed");
     }
 }

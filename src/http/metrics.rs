@@ -105,6 +105,11 @@ pub fn render(sources: &Sources) -> String {
         "Batch commits that failed and were retried.",
         &flush.failed_commits,
     );
+    out.counter(
+        "dianabot_flush_rejected_writes_total",
+        "Users' writes the store rejected for good, dead-lettered.",
+        &flush.rejected_writes,
+    );
     out.gauge("dianabot_flush_last_batch_users", "Users in the last committed batch.", load(&flush.last_batch_users));
     out.gauge(
         "dianabot_flush_last_commit_seconds",

@@ -2,6 +2,7 @@
 //! Prometheus metrics.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -14,6 +15,8 @@ pub mod metrics;
 pub struct HttpState {
     pub store: Store,
     pub metrics: metrics::Sources,
+    /// Unready once writes have waited this long for a commit.
+    pub max_commit_stall: Duration,
 }
 
 /// A running HTTP server.
@@ -59,9 +62,12 @@ async fn prometheus(state: web::Data<HttpState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&state.metrics))
 }
 
-/// Ready when the store answers.
+/// Ready when the store answers and writes are not stuck waiting for a
+/// commit (a store that answers pings can still refuse or block writes).
 async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
-    if state.store.ping().await {
+    if state.metrics.flusher.stats().commit_stalled_for() > state.max_commit_stall {
+        HttpResponse::ServiceUnavailable().body("writes are not committing")
+    } else if state.store.ping().await {
         HttpResponse::Ok().body("ready")
     } else {
         HttpResponse::ServiceUnavailable().body("store unreachable")

@@ -95,7 +95,11 @@ impl Intake {
         let span =
             tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
         let translation = self.translator.translate(&update);
-        let handled = self.handle_translated(translation).instrument(span).await;
+        let handled = match self.handle_translated(translation).instrument(span).await {
+            // Re-delivering cannot help: acknowledge it, counted as a dead letter.
+            Err(IntakeError::NotDurable(DispatchError::Rejected)) => Ok(Handled::DeadLettered),
+            handled => handled,
+        };
         let counter = match &handled {
             Ok(Handled::Durable) => &self.stats.durable,
             Ok(Handled::Viewed) => &self.stats.viewed,
