@@ -181,3 +181,67 @@ fn browsing_buying_and_the_stars_flow_through_the_bot() {
         db.drop_db().await;
     });
 }
+
+#[test]
+fn a_second_payment_for_one_invoice_is_refunded_not_granted() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[]).await;
+        let control = Control::new(&emulator);
+        let mut ana = Player::start(&control, "Ana").await;
+        // A week's invitation: bought in Stars, and any number of times.
+        ana.command("/tienda").await;
+        let labels = buttons(&ana.page);
+        let (invitation, _) = labels.iter().find(|(label, _)| label.contains("Invitación")).expect("the invitation");
+        ana.press(invitation).await;
+        let invoice = ana.ask_for_invoice().await;
+        let message_id = invoice["message_id"].as_i64().unwrap();
+        let first = control.pay(ana.user, message_id).await;
+        assert_eq!(first["status"], "paid", "{first}");
+        let delivered = |m: &[Value]| m.iter().filter(|m| text(m).starts_with("⭐ Pago recibido")).count();
+        control.wait_for(ana.user, "the delivery", |m| delivered(m) == 1).await;
+
+        // Telegram charges the same invoice a second time.
+        let second = control.pay_again(ana.user, message_id).await;
+        assert_eq!(second["status"], "paid", "{second}");
+        assert_ne!(second["telegram_payment_charge_id"], first["telegram_payment_charge_id"]);
+        let refunded = |m: &[Value]| m.iter().any(|m| text(m).starts_with("↩️"));
+        let messages = control.wait_for(ana.user, "the second payment given back", refunded).await;
+        let notice = messages.iter().find(|m| text(m).starts_with("↩️")).unwrap();
+        assert!(text(notice).contains("50 ⭐"), "{}", text(notice));
+        assert_eq!(delivered(&messages), 1, "granted once");
+
+        // Telegram gave the second charge back; the first stays, as does its record.
+        let payments = control.payments().await;
+        let refunded_of = |charge: &Value| {
+            payments.iter().find(|p| p["telegram_payment_charge_id"] == *charge).unwrap()["refunded"].clone()
+        };
+        assert_eq!(refunded_of(&first["telegram_payment_charge_id"]), false);
+        assert_eq!(refunded_of(&second["telegram_payment_charge_id"]), true);
+        let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+        let purchase: (String, String) =
+            sqlx::query_as("SELECT status, charge_id FROM purchases WHERE currency = 'stars'")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            purchase,
+            ("completed".to_owned(), first["telegram_payment_charge_id"].as_str().unwrap().to_owned())
+        );
+        let charges: Vec<(String, String)> =
+            sqlx::query_as("SELECT charge_id, status FROM star_charges ORDER BY created_at, status")
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+        let expected = vec![
+            (first["telegram_payment_charge_id"].as_str().unwrap().to_owned(), "granted".to_owned()),
+            (second["telegram_payment_charge_id"].as_str().unwrap().to_owned(), "refunded".to_owned()),
+        ];
+        let mut charges = charges;
+        charges.sort_by_key(|(_, status)| status != "granted");
+        assert_eq!(charges, expected);
+        pool.close().await;
+        drop(server);
+        db.drop_db().await;
+    });
+}

@@ -481,6 +481,10 @@ struct Pay {
     invoice_link: Option<String>,
     /// How long to wait for answerPreCheckoutQuery (default: the configured 10 s).
     timeout_ms: Option<u64>,
+    /// Pay an invoice message that is paid already: a second charge for one
+    /// invoice, which a bot must not grant twice.
+    #[serde(default)]
+    again: bool,
 }
 
 /// The user pays an invoice: `pre_checkout_query`, then (if the bot says ok in
@@ -507,7 +511,7 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
                 let id = msg
                     .invoice_id
                     .ok_or_else(|| ControlError::BadRequest(format!("message {message_id} is not an invoice")))?;
-                if w.invoices.get(&id).is_some_and(|i| !i.charges.is_empty()) {
+                if !body.again && w.invoices.get(&id).is_some_and(|i| !i.charges.is_empty()) {
                     return Err(ControlError::Conflict("invoice already paid".into()));
                 }
                 id

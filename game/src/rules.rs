@@ -301,6 +301,13 @@ pub enum Event {
     StarsRefunded {
         charge: String,
     },
+    /// A second charge for a purchase already paid: nothing granted; the
+    /// Stars are owed back (refunded by the caller through Telegram).
+    StarsPaidTwice {
+        charge: String,
+        purchase: i64,
+        stars: u32,
+    },
     /// A bid's besitos went into escrow (the ledger entry is beside it).
     BidHeld {
         auction: i64,

@@ -146,6 +146,10 @@ pub(crate) fn decide(
             if progress.stars_charges.contains_key(charge) {
                 return Ok(Vec::new());
             }
+            // One grant per purchase: another charge for it is paid back.
+            if progress.stars_charges.values().any(|paid| paid.purchase == *purchase) {
+                return Ok(vec![Event::StarsPaidTwice { charge: charge.clone(), purchase: *purchase, stars: *stars }]);
+            }
             // Telegram has taken the Stars: the item is owed whatever
             // changed since pre-checkout, so nothing but the grant is checked.
             let mut events = delivery(state, shop_item(item)?, ctx, &mut journal)?;

@@ -328,6 +328,9 @@ impl UserState {
                     }
                 }
             }
+            // Recorded by the store (`star_charges`) for its refund; the
+            // player's state owes nothing for it.
+            Event::StarsPaidTwice { .. } => {}
             Event::BidHeld { auction, bid, amount } => {
                 self.progress.holds.insert((*auction, *bid), *amount);
             }

@@ -135,9 +135,10 @@ fn closing_steps_are_idempotent_and_exactly_one_of_them_applies() {
 fn stars_payments_grant_once_per_charge_and_refunds_take_back_what_is_left() {
     let content = demo();
     let mut state = player(&content, 0);
+    // Each charge pays its own invoice (purchase).
     let pay = |charge: &str, item: &str, stars| Command::PayWithStars {
         charge: charge.into(),
-        purchase: 9,
+        purchase: if charge == "c1" { 9 } else { 10 },
         item: item.into(),
         stars,
     };
@@ -161,6 +162,23 @@ fn stars_payments_grant_once_per_charge_and_refunds_take_back_what_is_left() {
     let events = run(&mut state, &content, &Command::RefundStars { charge: "c2".into() }, NOW).unwrap();
     assert!(!events.iter().any(|event| matches!(event, Event::ItemsConsumed { .. })));
     assert!(!state.progress.bought.contains_key("mapa_de_estrellas"), "may be bought again");
+}
+
+#[test]
+fn a_second_charge_for_one_purchase_grants_nothing_and_is_owed_back() {
+    let content = demo();
+    let mut state = player(&content, 0);
+    let pay = |charge: &str| Command::PayWithStars {
+        charge: charge.into(),
+        purchase: 9,
+        item: "pase_vip_prueba".into(),
+        stars: 50,
+    };
+    run(&mut state, &content, &pay("c1"), NOW).unwrap();
+    let again = run(&mut state, &content, &pay("c2"), NOW).unwrap();
+    assert_eq!(again, vec![Event::StarsPaidTwice { charge: "c2".into(), purchase: 9, stars: 50 }]);
+    assert_eq!(state.progress.vip_until, Some(NOW + 7 * DAY), "granted once");
+    assert_eq!(state.progress.stars_charges.keys().collect::<Vec<_>>(), ["c1"]);
 }
 
 #[test]

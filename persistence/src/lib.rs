@@ -22,6 +22,6 @@ pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use write::{
-    AnalyticsEvent, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction, PurchaseRow,
-    PurchaseStatus, UserWrite,
+    AnalyticsEvent, ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
+    PaidReaction, PurchaseRow, PurchaseStatus, UserWrite,
 };

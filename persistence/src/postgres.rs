@@ -155,6 +155,28 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .await?;
     }
 
+    let mut charges = std::collections::BTreeMap::new();
+    for row in writes.iter().flat_map(|w| w.charges.iter()) {
+        charges.insert(row.charge.as_str(), row);
+    }
+    if !charges.is_empty() {
+        let rows: Vec<_> = charges.into_values().collect();
+        sqlx::query(
+            "INSERT INTO star_charges (charge_id, purchase_id, user_id, stars, status, created_at, updated_at)
+             SELECT c.*, c.at FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[],
+                 $6::bigint[]) AS c(charge, purchase, user_id, stars, status, at)
+             ON CONFLICT (charge_id) DO UPDATE SET status = EXCLUDED.status, updated_at = EXCLUDED.updated_at",
+        )
+        .bind(rows.iter().map(|c| c.charge.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|c| c.purchase).collect::<Vec<_>>())
+        .bind(rows.iter().map(|c| c.user.0).collect::<Vec<_>>())
+        .bind(rows.iter().map(|c| c.stars).collect::<Vec<_>>())
+        .bind(rows.iter().map(|c| c.status.as_str()).collect::<Vec<_>>())
+        .bind(rows.iter().map(|c| c.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
     // Held before ended: a hold placed and released within one batch ends
     // up 'released'.
     let held: Vec<_> = writes.iter().flat_map(|w| w.holds_opened.iter()).collect();

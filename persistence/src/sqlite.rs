@@ -35,6 +35,11 @@ const UPSERT_PURCHASE: &str = "INSERT INTO purchases
     ON CONFLICT (purchase_id) DO UPDATE SET status = excluded.status,
         charge_id = COALESCE(excluded.charge_id, purchases.charge_id), updated_at = excluded.updated_at";
 
+const UPSERT_CHARGE: &str = "INSERT INTO star_charges
+        (charge_id, purchase_id, user_id, stars, status, created_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $6)
+    ON CONFLICT (charge_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at";
+
 pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await?;
     for write in writes {
@@ -106,6 +111,17 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         }
         for transfer in &write.transfers_closed {
             sqlx::query("DELETE FROM pending_transfers WHERE transfer_id = ?").bind(transfer).execute(&mut *tx).await?;
+        }
+        for row in &write.charges {
+            sqlx::query(UPSERT_CHARGE)
+                .bind(&row.charge)
+                .bind(row.purchase)
+                .bind(row.user.0)
+                .bind(row.stars)
+                .bind(row.status.as_str())
+                .bind(row.at)
+                .execute(&mut *tx)
+                .await?;
         }
         for row in &write.purchases {
             sqlx::query(UPSERT_PURCHASE)

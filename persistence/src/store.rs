@@ -206,6 +206,13 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Marks a Stars charge paid back (`refundStarPayment` succeeded).
+    pub async fn charge_refunded(&self, charge: &str) -> Result<(), StoreError> {
+        let sql = "UPDATE star_charges SET status = 'refunded' WHERE charge_id = $1";
+        on_both!(self, |pool| sqlx::query(sql).bind(charge).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
     /// The auction the update of fingerprint `update` created, if any.
     pub async fn auction_created_by(&self, update: u64) -> Result<Option<Auction>, StoreError> {
         let sql = select_auctions!("WHERE created_by_update = $1");

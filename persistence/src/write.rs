@@ -37,6 +37,8 @@ pub struct UserWrite {
     pub transfers_closed: Vec<i64>,
     /// Rows of `purchases` to insert or bring to a new status, in order.
     pub purchases: Vec<PurchaseRow>,
+    /// Rows of `star_charges` to insert or bring to a new status, in order.
+    pub charges: Vec<ChargeRow>,
     /// Bids whose besitos went into escrow (escrow saga log rows to add).
     pub holds_opened: Vec<HeldBid>,
     /// Holds released or consumed (escrow saga log rows to update).
@@ -56,6 +58,36 @@ pub struct PurchaseRow {
     pub status: PurchaseStatus,
     pub charge: Option<String>,
     pub at: i64,
+}
+
+/// A Telegram Stars charge as `star_charges` stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChargeRow {
+    pub charge: String,
+    pub purchase: i64,
+    pub user: UserId,
+    pub stars: i64,
+    pub status: ChargeStatus,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChargeStatus {
+    /// The charge that granted its purchase.
+    Granted,
+    /// A further charge for a purchase already granted: owed back.
+    RefundDue,
+    Refunded,
+}
+
+impl ChargeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargeStatus::Granted => "granted",
+            ChargeStatus::RefundDue => "refund_due",
+            ChargeStatus::Refunded => "refunded",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,6 +238,7 @@ impl UserWrite {
             transfers_opened: Vec::new(),
             transfers_closed: Vec::new(),
             purchases: Vec::new(),
+            charges: Vec::new(),
             holds_opened: Vec::new(),
             holds_closed: Vec::new(),
             snapshot: encode_snapshot(state),
@@ -271,6 +304,14 @@ impl UserWrite {
                 }
                 Event::StarsPaid { charge, purchase, item, stars } => {
                     write.analytics.push(AnalyticsEvent { kind: "purchase_stars", subject: item.clone(), at: now });
+                    write.charges.push(ChargeRow {
+                        charge: charge.clone(),
+                        purchase: *purchase,
+                        user: state.id,
+                        stars: i64::from(*stars),
+                        status: ChargeStatus::Granted,
+                        at: now,
+                    });
                     write.purchases.push(PurchaseRow {
                         purchase: *purchase,
                         user: state.id,
@@ -282,8 +323,26 @@ impl UserWrite {
                         at: now,
                     });
                 }
+                Event::StarsPaidTwice { charge, purchase, stars } => write.charges.push(ChargeRow {
+                    charge: charge.clone(),
+                    purchase: *purchase,
+                    user: state.id,
+                    stars: i64::from(*stars),
+                    status: ChargeStatus::RefundDue,
+                    at: now,
+                }),
                 Event::StarsRefunded { charge } => {
                     let paid = state.progress.stars_charges.get(charge);
+                    if let Some(paid) = paid {
+                        write.charges.push(ChargeRow {
+                            charge: charge.clone(),
+                            purchase: paid.purchase,
+                            user: state.id,
+                            stars: i64::from(paid.stars),
+                            status: ChargeStatus::Refunded,
+                            at: now,
+                        });
+                    }
                     write.purchases.push(PurchaseRow {
                         purchase: paid.map_or(0, |paid| paid.purchase),
                         user: state.id,
@@ -346,6 +405,7 @@ impl UserWrite {
         self.transfers_opened.extend(later.transfers_opened);
         self.transfers_closed.extend(later.transfers_closed);
         self.purchases.extend(later.purchases);
+        self.charges.extend(later.charges);
         self.holds_opened.extend(later.holds_opened);
         self.holds_closed.extend(later.holds_closed);
         if later.snapshot.version >= self.snapshot.version {

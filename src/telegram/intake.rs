@@ -10,7 +10,7 @@ use dianabot_actors::{
 };
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
-use dianabot_game::{Command, Language, RuleError, UserId, UserState};
+use dianabot_game::{Command, Event, Language, RuleError, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -310,6 +310,17 @@ impl Intake {
                     Err(err) => return Err(err.into()),
                 };
                 let codec = self.translator.codec.clone();
+                let paid_twice = applied.as_ref().ok().and_then(|events| {
+                    events.iter().find_map(|event| match event {
+                        Event::StarsPaidTwice { charge, stars, .. } => Some((charge.clone(), *stars)),
+                        _ => None,
+                    })
+                });
+                if let Some((charge, stars)) = paid_twice {
+                    let name = item.map_or_else(String::new, |item| item.name.get(language).to_owned());
+                    self.refund_extra_charge(user_id, &charge, language, &name, stars, chat_id).await;
+                    return Ok(Handled::Durable);
+                }
                 match (applied, item) {
                     (Ok(events), Some(item)) if !events.is_empty() => {
                         let render = move |state: &UserState| {
@@ -498,6 +509,32 @@ impl Intake {
     /// Gives back the Stars of `charge` (Telegram first: if it refuses,
     /// nothing changes here), then takes back what the item gave. Returns
     /// the buyer and the item, or why not.
+    /// Gives back a second charge for a purchase already granted (recorded
+    /// `refund_due` by the payment's write) and tells the buyer. A refund
+    /// Telegram refuses stays `refund_due` in `star_charges` for operators.
+    async fn refund_extra_charge(
+        &self,
+        buyer: UserId,
+        charge: &str,
+        language: Language,
+        item: &str,
+        stars: u32,
+        chat_id: i64,
+    ) {
+        let charge_id = TelegramTransactionId(charge.to_owned());
+        if let Err(err) = self.bot.refund_star_payment(TelegramUserId(buyer.0 as u64), charge_id).await
+            && !err.to_string().contains("CHARGE_ALREADY_REFUNDED")
+        {
+            tracing::error!(user_id = %buyer, charge, error = %err, "a second payment could not be refunded");
+            return;
+        }
+        tracing::warn!(user_id = %buyer, charge, "a second payment for one purchase was refunded");
+        if let Err(err) = self.coordinator.store().charge_refunded(charge).await {
+            tracing::error!(charge, error = %err, "recording a refunded charge failed");
+        }
+        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::paid_twice(language, item, stars)));
+    }
+
     async fn refund(&self, charge: &str) -> Result<(i64, String), String> {
         let found = self.coordinator.store().purchase_by_charge(charge).await.map_err(|err| err.to_string())?;
         let Some((buyer, purchase, item, status)) = found else {

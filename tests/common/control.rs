@@ -110,6 +110,12 @@ impl Control {
         self.post(&format!("/users/{user}/pay"), json!({"message_id": message_id})).await
     }
 
+    /// The user pays the invoice in message `message_id` once more, though
+    /// it is paid already (a second charge, with its own charge id).
+    pub async fn pay_again(&self, user: i64, message_id: i64) -> Value {
+        self.post(&format!("/users/{user}/pay"), json!({"message_id": message_id, "again": true})).await
+    }
+
     /// Delivers update `update_id` again, as Telegram does when unsure.
     pub async fn redeliver(&self, update_id: i64) {
         self.post(&format!("/updates/{update_id}/redeliver"), json!({})).await;

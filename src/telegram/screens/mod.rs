@@ -12,7 +12,7 @@ pub mod auction;
 mod shop;
 mod story;
 
-pub use shop::{invoice_texts, item_details, purchase_report, refund_report, stars_paid};
+pub use shop::{invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::{Content, ReactionTarget};

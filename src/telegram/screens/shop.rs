@@ -137,6 +137,12 @@ pub fn stars_paid(state: &UserState, ui: Ui<'_>, item: &ShopItem) -> Rendered {
     delivered(state, ui, item, t(state.language(), STARS_PAID))
 }
 
+/// What the buyer is told when a second payment for one purchase was
+/// given back: the item was granted once, by the first.
+pub fn paid_twice(language: Language, item: &str, stars: u32) -> Rendered {
+    plain(t(language, PAID_TWICE).replace("{name}", &escape(item)).replace("{stars}", &stars.to_string()))
+}
+
 /// Title and description of an item's Stars invoice.
 pub fn invoice_texts(language: Language, item: &ShopItem) -> (String, String) {
     let title: String = item.name.get(language).chars().take(32).collect();
@@ -278,6 +284,10 @@ const BACK_TO_SHOP: Text = ("« Tienda", "« Shop");
 const BOUGHT: Text = (
     "🛍️ <b>{name}</b> es suyo. Lucien lo envuelve con cuidado.",
     "🛍️ <b>{name}</b> is yours. Lucien wraps it with care.",
+);
+const PAID_TWICE: Text = (
+    "↩️ <b>{name}</b> ya estaba pagado: le hemos devuelto los {stars} ⭐ del segundo pago.",
+    "↩️ <b>{name}</b> was paid already: the {stars} ⭐ of the second payment are back with you.",
 );
 const STARS_PAID: Text = ("⭐ Pago recibido: <b>{name}</b> es suyo.", "⭐ Payment received: <b>{name}</b> is yours.");
 const BALANCE: Text = ("\n\nSaldo: {balance} besitos", "\n\nBalance: {balance} besitos");
