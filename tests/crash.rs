@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
+use dianabot_game::auction::AuctionStatus;
 use dianabot_persistence::Store;
 use server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
 
@@ -179,12 +180,15 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
         let operator = [("ADMIN_IDS", "9000")];
         let mut server = ServerProcess::webhook_with(&db.url, &operator).await;
         publish_posts(&server, 1_000_000, 8).await;
-        // An auction open for the whole run; its id is the update's.
+        // An auction open for the whole run, opened by update AUCTION.
         let opening =
             BTreeMap::from([(OPERATOR, vec![(AUCTION, text_update(AUCTION, OPERATOR, "/subasta rosa_negra 2 60 1"))])]);
         let acked = Arc::new(Mutex::new(BTreeSet::new()));
         deliver(server.webhook_url(), opening, acked.clone()).await;
         assert!(acked.lock().unwrap().contains(&AUCTION), "log:\n{}", server.log_text());
+        // Its id is the server's own.
+        let store = db.store().await;
+        let auction = store.auctions(AuctionStatus::Open).await.unwrap()[0].id;
         // Each player: /start, the daily gift, reactions, gifts to others,
         // bids on the auction, and purchases: of the star map (5 units for
         // 60 players) and of roses (unlimited).
@@ -209,7 +213,7 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
                     if round % 2 == 0 {
                         let bid = id();
                         let amount = 2 + round * 2 + user % 3;
-                        updates.push((bid, text_update(bid, user, &format!("/pujar {AUCTION} {amount}"))));
+                        updates.push((bid, text_update(bid, user, &format!("/pujar {auction} {amount}"))));
                     }
                     if round % 4 == 3 {
                         let item = if (user + round) % 2 == 0 { "mapa_de_estrellas" } else { "rosa_negra" };
@@ -231,7 +235,6 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
 
         // Mid-saga, with the server dead: conserved already (in-flight
         // transfers are in the saga log).
-        let store = db.store().await;
         assert_conserved(&store).await;
 
         // Restart (which finishes gifts and bids left in flight) and re-deliver.
@@ -266,7 +269,7 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
         assert_eq!(roses_bought, roses_paid, "roses delivered against roses paid for");
         assert!(maps_bought + roses_bought > 0, "no purchase went through");
         // Only the auction's top bid is still held in escrow.
-        let auction = store.load_auction(AUCTION).await.unwrap().expect("the auction");
+        let auction = store.load_auction(auction).await.unwrap().expect("the auction");
         let held: Vec<i64> = store.held_bids(None).await.unwrap().iter().map(|held| held.bid).collect();
         assert_eq!(held, auction.top.map(|top| top.bid).into_iter().collect::<Vec<_>>(), "holds besides the top bid");
         assert!(auction.top.is_some(), "no bid was accepted");
@@ -274,7 +277,7 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
         let cancel = OPERATOR * 1_000;
         let cancelling = BTreeMap::from([(
             OPERATOR,
-            vec![(cancel, text_update(cancel, OPERATOR, &format!("/cancelarsubasta {AUCTION}")))],
+            vec![(cancel, text_update(cancel, OPERATOR, &format!("/cancelarsubasta {}", auction.id)))],
         )]);
         deliver(server.webhook_url(), cancelling, acked.clone()).await;
         assert!(acked.lock().unwrap().contains(&cancel), "log:\n{}", server.log_text());

@@ -596,7 +596,7 @@ impl Driver {
             let report = self.operate(&command, true, replies::auction_opened).await.map_err(|error| {
                 format!("the operator's {command:?} failed ({error}); is ADMIN_IDS={OPERATOR_ID} set on the server?")
             })?;
-            // The auction's id is its update's; the report names it.
+            // The auction's id is the server's own; the report names it.
             let id = auction_id(&report).ok_or_else(|| format!("no auction id in the report {report:?}"))?;
             books.push(AuctionBook { id, minimum: AtomicI64::new(AUCTION_START) });
         }
