@@ -216,3 +216,36 @@ fn a_short_bench_with_gifts_and_bids_on_postgres_matches_metrics() {
         db.drop_db().await;
     });
 }
+
+/// Telegram's update ids start again (the emulator restarted against a
+/// kept database): the mix twice against one Postgres database, each run
+/// with a new emulator whose ids count from 1 (and users of its own, as
+/// the harness's set-up expects new players). Each run is
+/// complete and error-free (every update answered as the game decided, its
+/// counts matching the server's), and afterwards besitos are conserved and
+/// no purchase row was overwritten.
+#[test]
+fn the_mix_twice_with_restarted_update_ids_against_one_database_keeps_the_books() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let mix = "reaction=20,story=20,gift=20,bid=20,purchase=20";
+        let mut purchases = 0.0;
+        for base in ["7000000", "7100000"] {
+            let args = ["--database-url", &db.url, "--user-id-base", base, "--concurrency", "8"];
+            let output = bench(&[&args[..], &["--auctions", "2", "--mix", mix]].concat());
+            check_report(&output, "webhook", &["bid", "gift", "purchase", "reaction", "story"]);
+            let bid = &output.report["scenarios"]["bid"];
+            assert!(number(bid, "accepted") > 0.0, "bids are accepted in every run: {bid:#}");
+            purchases += number(&output.report["scenarios"]["purchase"], "updates");
+        }
+        let store = db.store().await;
+        common::assert_conserved(&store).await;
+        let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
+        let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM purchases").fetch_one(pool).await.unwrap();
+        assert!(rows as f64 >= purchases, "{rows} purchase rows for {purchases} purchases: some were overwritten");
+        let (auctions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM auctions").fetch_one(pool).await.unwrap();
+        assert_eq!(auctions, 4, "each run opened its own two auctions");
+        store.close().await;
+        db.drop_db().await;
+    });
+}
