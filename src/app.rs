@@ -198,17 +198,20 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
                 | AuctionNotice::Won { user, .. }
                 | AuctionNotice::Refunded { user, .. } => *user,
             };
+            // Winning and a bid given back are about the player's besitos:
+            // never dropped. Being outbid is stale once outbid again.
+            let priority = match &notice {
+                AuctionNotice::Outbid { .. } => Priority::Notification,
+                AuctionNotice::Won { .. } | AuctionNotice::Refunded { .. } => Priority::Receipt,
+            };
             let content = router.content();
             let render = move |state: &UserState| {
                 screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content })
             };
             match router.view(user, render).await {
-                Ok(Rendered { text, keyboard }) => outbound.submit(OutboundRequest::Send {
-                    chat_id: user.0,
-                    text,
-                    keyboard,
-                    priority: Priority::Notification,
-                }),
+                Ok(Rendered { text, keyboard }) => {
+                    outbound.submit(OutboundRequest::Send { chat_id: user.0, text, keyboard, priority })
+                }
                 Err(err) => tracing::warn!(user_id = %user, error = %err, "auction notice not sent"),
             }
         });

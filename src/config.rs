@@ -50,6 +50,9 @@ pub struct Config {
     pub flush: FlushConfig,
     /// `OUTBOUND_PER_CHAT_MS` (default 1000) and `OUTBOUND_GLOBAL_PER_SEC`
     /// (default 30): Telegram's limits; 0 disables either (benchmarks).
+    /// `OUTBOUND_MAX_PER_CHAT` (default 30) and `OUTBOUND_MAX_TOTAL`
+    /// (default 10000): most requests waiting in one chat and overall, beyond
+    /// which stale replies are dropped; 0 = unbounded.
     pub outbound: OutboundLimits,
     /// `CALLBACK_SECRET`: key that signs inline-button data. Default: derived
     /// from the bot token, so buttons survive restarts.
@@ -127,6 +130,8 @@ impl Config {
                 .map(Duration::from_millis)
                 .unwrap_or(outbound_defaults.per_chat_interval),
             global_per_second: parse(&get, "OUTBOUND_GLOBAL_PER_SEC")?.unwrap_or(outbound_defaults.global_per_second),
+            max_per_chat: parse(&get, "OUTBOUND_MAX_PER_CHAT")?.unwrap_or(outbound_defaults.max_per_chat),
+            max_total: parse(&get, "OUTBOUND_MAX_TOTAL")?.unwrap_or(outbound_defaults.max_total),
         };
         let auction_defaults = AuctionLimits::default();
         let auctions = AuctionLimits {

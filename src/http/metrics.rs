@@ -143,6 +143,17 @@ pub fn render(sources: &Sources) -> String {
         "Edits superseded before sending.",
         &outbound.coalesced_edits,
     );
+    out.metric(
+        "dianabot_telegram_outbound_dropped_total",
+        "counter",
+        "Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of \
+         the message queued last in the chat.",
+        &[
+            ("{reason=\"chat_bound\"}", load(&outbound.dropped_chat_bound)),
+            ("{reason=\"total_bound\"}", load(&outbound.dropped_total_bound)),
+            ("{reason=\"repeat\"}", load(&outbound.coalesced_repeats)),
+        ],
+    );
     out.gauge(
         "dianabot_telegram_outbound_wait_seconds_max",
         "Longest scheduler wait.",

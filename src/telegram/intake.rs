@@ -294,7 +294,7 @@ impl Intake {
                     Ok(payment) => payment,
                     Err(refusal) => {
                         tracing::error!(user_id = %user_id, %refusal, "a payment matches no invoice of ours");
-                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                        self.receipt(chat_id, screens::refusal(language, &refusal));
                         return Ok(Handled::Ignored);
                     }
                 };
@@ -313,13 +313,13 @@ impl Intake {
                             screens::stars_paid(state, Ui { codec: &codec, content: &content }, &item)
                         };
                         if let Ok(rendered) = self.router.view(user_id, render).await {
-                            self.answer(ReplyTo::NewMessage { chat_id }, Some(rendered));
+                            self.receipt(chat_id, rendered);
                         }
                     }
                     (Ok(_), _) => tracing::info!(user_id = %user_id, "payment applied before; not granted again"),
                     (Err(refusal), _) => {
                         tracing::error!(user_id = %user_id, %refusal, "a paid item could not be granted; refund it");
-                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                        self.receipt(chat_id, screens::refusal(language, &refusal));
                     }
                 }
                 Ok(Handled::Durable)
@@ -329,7 +329,7 @@ impl Intake {
                 if let Err(why) = &result {
                     tracing::warn!(charge, why, "refund refused");
                 }
-                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refund_report(language, result)));
+                self.receipt(chat_id, screens::refund_report(language, result));
                 Ok(Handled::Ignored)
             }
             Translation::Ledger { user_id, language, reply } => {
@@ -573,6 +573,11 @@ impl Intake {
             }
             .instrument(span),
         );
+    }
+
+    /// A message about a Stars payment or a refund: never dropped by the outbound bounds.
+    fn receipt(&self, chat_id: i64, Rendered { text, keyboard }: Rendered) {
+        self.outbound.submit(OutboundRequest::Send { chat_id, text, keyboard, priority: Priority::Receipt });
     }
 
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {
