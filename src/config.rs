@@ -14,6 +14,7 @@ use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 
 use crate::telegram::OutboundLimits;
+use crate::telegram::ratelimit::RateLimits;
 
 /// How updates reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +76,10 @@ pub struct Config {
     /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
     /// window and extension of new auctions.
     pub auctions: AuctionLimits,
+    /// `RATE_LIMITS`: updates a player may send per window, by action, e.g.
+    /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
+    /// defaults); `action=off` lifts one, `off` all.
+    pub rate_limits: RateLimits,
 }
 
 /// Operator-facing auction settings.
@@ -140,6 +145,7 @@ impl Config {
         };
         Ok(Config {
             auctions,
+            rate_limits: parse(&get, "RATE_LIMITS")?.unwrap_or_default(),
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::content::Reloader;
 use crate::telegram::callback::{InvoicePayload, tag};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
+use crate::telegram::ratelimit::{RateLimiter, RateLimits};
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::{Recipient, ReplyTo, Translation, Translator};
 
@@ -35,6 +36,8 @@ pub enum Handled {
     /// that one poisonous update cannot stall the bot by being re-delivered
     /// forever; it is logged for an operator.
     DeadLettered,
+    /// Over the user's rate limit for its kind: refused, nothing changed.
+    Limited,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,7 @@ pub struct IntakeStats {
     pub ignored: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub not_durable: AtomicU64,
+    pub limited: AtomicU64,
 }
 
 /// Cheap to clone; shared by the webhook handlers and the polling loop.
@@ -67,6 +71,7 @@ pub struct Intake {
     bot: Bot,
     auctions: AuctionHouse,
     stats: Arc<IntakeStats>,
+    rate_limiter: Arc<RateLimiter>,
 }
 
 impl Intake {
@@ -79,7 +84,24 @@ impl Intake {
         auctions: AuctionHouse,
         bot: Bot,
     ) -> Intake {
-        Intake { router, outbound, translator, reloader, coordinator, auctions, bot, stats: Arc::default() }
+        let rate_limiter = Arc::new(RateLimiter::new(RateLimits::off()));
+        Intake {
+            router,
+            outbound,
+            translator,
+            reloader,
+            coordinator,
+            auctions,
+            bot,
+            stats: Arc::default(),
+            rate_limiter,
+        }
+    }
+
+    /// Refuses updates over `limiter`'s per-user limits (none by default).
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Intake {
+        self.rate_limiter = limiter;
+        self
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -95,12 +117,19 @@ impl Intake {
         let span =
             tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
         let translation = self.translator.translate(&update);
-        let handled = self.handle_translated(translation).instrument(span).await;
+        let handled = match self.rate_limiter.check(&update, &translation) {
+            Some(limited) => {
+                limited.tell(&self.router, &self.outbound).instrument(span).await;
+                Ok(Handled::Limited)
+            }
+            None => self.handle_translated(translation).instrument(span).await,
+        };
         let counter = match &handled {
             Ok(Handled::Durable) => &self.stats.durable,
             Ok(Handled::Viewed) => &self.stats.viewed,
             Ok(Handled::Ignored) => &self.stats.ignored,
             Ok(Handled::DeadLettered) => &self.stats.dead_lettered,
+            Ok(Handled::Limited) => &self.stats.limited,
             Err(_) => &self.stats.not_durable,
         };
         counter.fetch_add(1, Ordering::Relaxed);
