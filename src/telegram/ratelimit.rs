@@ -400,7 +400,78 @@ impl Limited {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeSet;
+
     use super::*;
+    use crate::config::AuctionLimits;
+    use crate::telegram::callback::{Action as Button, CallbackCodec};
+    use crate::telegram::translate::Translator;
+
+    fn translator() -> Translator {
+        let codec = CallbackCodec::new(b"secret");
+        Translator { codec, admins: BTreeSet::from([1]), auctions: AuctionLimits::default(), vip_channel: None }
+    }
+
+    fn update(json: String) -> Update {
+        serde_json::from_str(&json).expect("valid update")
+    }
+
+    fn text_from(user: i64, text: &str) -> Update {
+        update(format!(
+            r#"{{"update_id":1,"message":{{"message_id":1,"date":1700000000,
+                "chat":{{"id":{user},"type":"private","first_name":"U"}},
+                "from":{{"id":{user},"is_bot":false,"first_name":"U","language_code":"en"}},"text":"{text}"}}}}"#
+        ))
+    }
+
+    fn press(user: i64, button: Button) -> Update {
+        let data = translator().codec.encode(UserId(user), button);
+        update(format!(
+            r#"{{"update_id":2,"callback_query":{{"id":"cb","chat_instance":"x","data":"{data}",
+                "from":{{"id":{user},"is_bot":false,"first_name":"U"}},
+                "message":{{"message_id":3,"date":1700000000,"chat":{{"id":{user},"type":"private","first_name":"U"}},
+                "text":"story"}}}}}}"#
+        ))
+    }
+
+    fn reaction(user: i64) -> Update {
+        update(format!(
+            r#"{{"update_id":3,"message_reaction":{{"chat":{{"id":-1001,"type":"channel","title":"Diana"}},
+                "message_id":7,"user":{{"id":{user},"is_bot":false,"first_name":"U"}},"date":1700000000,
+                "old_reaction":[],"new_reaction":[{{"type":"emoji","emoji":"❤"}}]}}}}"#
+        ))
+    }
+
+    #[test]
+    fn updates_are_classified_by_what_the_player_does() {
+        let action = |update: Update| Action::of(&translator().translate(&update));
+        assert_eq!(action(text_from(5, "/historia")), Some(Action::Message));
+        assert_eq!(action(text_from(5, "gibberish")), Some(Action::Message));
+        assert_eq!(action(press(5, Button::Decide { fragment: 1, choice: 0 })), Some(Action::Decision));
+        assert_eq!(action(press(5, Button::Menu)), Some(Action::Message));
+        assert_eq!(action(reaction(5)), Some(Action::Reaction));
+        assert_eq!(action(text_from(5, "/comprar rosa_negra")), Some(Action::Purchase));
+        assert_eq!(action(text_from(1, "/grant 42 5")), None, "operators are not limited");
+    }
+
+    #[test]
+    fn the_notice_goes_where_the_player_acted() {
+        let limiter = limiter("message=1/60s,decision=1/60s,reaction=1/60s");
+        let check = |update: Update| {
+            let translation = translator().translate(&update);
+            limiter.check(&update, &translation).map(|limited| limited.notice.map(|notice| notice.to))
+        };
+        for (update, to) in [
+            (text_from(5, "/perfil"), NoticeTo::Chat(5)),
+            (press(5, Button::Decide { fragment: 1, choice: 0 }), NoticeTo::Callback("cb".into())),
+            // On a channel post: told in the player's private chat.
+            (reaction(5), NoticeTo::Chat(5)),
+        ] {
+            assert_eq!(check(update.clone()), None, "the first is allowed");
+            assert_eq!(check(update.clone()), Some(Some(to)), "the second is refused, with the notice");
+            assert_eq!(check(update), Some(None), "the third is refused silently");
+        }
+    }
 
     fn limiter(spec: &str) -> RateLimiter {
         RateLimiter::new(spec.parse().expect("limits"))
