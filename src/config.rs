@@ -210,6 +210,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn flood_limits_have_defaults_and_read_their_variables() {
+        use crate::telegram::ratelimit::{Action, Limit};
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: BTreeMap<String, String> =
+                pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            Config::from_lookup(|name| pairs.get(name).cloned())
+        };
+        let defaults = config(&[]).unwrap();
+        assert_eq!((defaults.outbound.max_per_chat, defaults.outbound.max_total), (30, 10_000));
+        assert_eq!(defaults.rate_limits, RateLimits::default());
+        let set = config(&[
+            ("OUTBOUND_MAX_PER_CHAT", "5"),
+            ("OUTBOUND_MAX_TOTAL", "0"),
+            ("RATE_LIMITS", "message=3/2s,purchase=off"),
+        ])
+        .unwrap();
+        assert_eq!((set.outbound.max_per_chat, set.outbound.max_total), (5, 0));
+        assert_eq!(set.rate_limits.get(Action::Message), Some(Limit { max: 3, window: Duration::from_secs(2) }));
+        assert_eq!(set.rate_limits.get(Action::Purchase), None);
+        assert!(config(&[("RATE_LIMITS", "message=lots")]).is_err());
+        assert!(config(&[("OUTBOUND_MAX_TOTAL", "-1")]).is_err());
+    }
+
+    #[test]
     fn daily_caps_take_whitelisted_reasons_and_positive_caps() {
         let caps = daily_caps("reaction=60, daily_gift = 100").unwrap();
         assert_eq!(caps, BTreeMap::from([(Reason::Reaction, 60), (Reason::DailyGift, 100)]));

@@ -315,15 +315,19 @@ impl RateLimiter {
             return None;
         };
         tracing::debug!(user_id = user.id.0, action = action.as_str(), notice, "update over its rate limit");
+        if !notice {
+            return Some(Limited { action, notice: None });
+        }
+        let private_chat = i64::try_from(user.id.0).ok();
         let to = match &update.kind {
             UpdateKind::CallbackQuery(query) => Some(NoticeTo::Callback(query.id.0.clone())),
             UpdateKind::Message(message) => Some(NoticeTo::Chat(message.chat.id.0)),
             // A reaction's chat is a channel: the player's private chat with the bot.
-            _ => i64::try_from(user.id.0).ok().map(NoticeTo::Chat),
+            _ => private_chat.map(NoticeTo::Chat),
         };
-        let notice = notice.then_some(()).and(to).map(|to| Notice {
+        let notice = to.map(|to| Notice {
             to,
-            user: i64::try_from(user.id.0).ok().map(UserId),
+            user: private_chat.map(UserId),
             language: Language::from_code(user.language_code.as_deref()),
             retry_in,
         });
