@@ -414,3 +414,38 @@ fn a_flooding_player_is_told_to_slow_down_once_changes_nothing_more_and_others_a
         db.drop_db().await;
     });
 }
+
+#[test]
+fn a_flood_of_replies_to_one_chat_is_bounded_and_the_last_command_is_answered() {
+    run(async {
+        let db = TestDb::postgres().await;
+        // Telegram-like pacing (sped up), no inbound limits: what remains is the queue bound.
+        let settings = [("RATE_LIMITS", "off"), ("OUTBOUND_PER_CHAT_MS", "200"), ("OUTBOUND_MAX_PER_CHAT", "10")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &settings).await;
+        let control = Control::new(&emulator);
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "the welcome", |m| m.len() == 1).await;
+
+        // Unbounded, 300 replies at 5 a second would answer the last one a minute later.
+        for n in 0..300 {
+            control.send_text(ana, if n % 2 == 0 { "/perfil" } else { "/ayuda" }).await;
+        }
+        control.send_text(ana, "/inventario").await;
+        let said = control
+            .wait_for(ana, "the last command's answer", |m| {
+                m.last().is_some_and(|m| text(m).starts_with("🎒 Inventario"))
+            })
+            .await;
+        assert!(said.len() < 100, "{} replies were sent to a flood of 300", said.len());
+        let metrics = reqwest::get(format!("http://{}/metrics", server.addr)).await.unwrap().text().await.unwrap();
+        let dropped = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("dianabot_telegram_outbound_dropped_total{reason=\"chat_bound\"} "))
+            .and_then(|value| value.parse::<f64>().ok())
+            .expect("the dropped metric");
+        assert!(dropped >= 200.0, "only {dropped} replies dropped:\n{metrics}");
+        drop(server);
+        db.drop_db().await;
+    });
+}
