@@ -330,8 +330,10 @@ impl Outbound {
         Outbound { commands, stats }
     }
 
-    /// Queues a request; never blocks. After [`Outbound::drain`] has finished
-    /// the request is dropped (and counted as failed).
+    /// Queues a request; never blocks. It may be dropped unsent to keep the
+    /// queues within their bounds (rule 9 of the module docs). After
+    /// [`Outbound::drain`] has finished the request is dropped (and counted
+    /// as failed).
     pub fn submit(&self, request: OutboundRequest) {
         self.enqueue(request, None);
     }
