@@ -294,7 +294,7 @@ impl RateLimiter {
         } else {
             let notice = !window.noticed;
             window.noticed = true;
-            let retry_in = (window.start + limit.window).saturating_duration_since(now);
+            let retry_in = limit.window.saturating_sub(now.saturating_duration_since(window.start));
             Admission::Limited { notice, retry_in }
         };
         if let Admission::Limited { notice, .. } = admission {
@@ -490,6 +490,11 @@ mod tests {
         assert_eq!(limits.get(Action::Decision), RateLimits::default().get(Action::Decision));
         assert_eq!("off".parse::<RateLimits>().unwrap(), RateLimits::off());
         assert_eq!(RateLimits::default().to_string().parse::<RateLimits>().unwrap(), RateLimits::default());
+        let huge: RateLimits = "message=1/5000000000000h".parse().unwrap();
+        let limiter = RateLimiter::new(huge);
+        let now = Instant::now();
+        limiter.admit(1, Action::Message, now);
+        assert!(matches!(limiter.admit(1, Action::Message, now), Admission::Limited { .. }), "no overflow");
         for bad in ["message", "messages=1/1s", "message=0/1s", "message=1/0s", "message=1/1d", "message=-1/1s"] {
             assert!(bad.parse::<RateLimits>().is_err(), "{bad}");
         }
