@@ -19,6 +19,7 @@ use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
 use crate::telegram::webhook::WebhookState;
@@ -78,6 +79,7 @@ impl App {
         if settled > 0 {
             tracing::info!(settled, "settled bids left in flight");
         }
+        let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -86,7 +88,8 @@ impl App {
             coordinator,
             auctions,
             bot.clone(),
-        );
+        )
+        .with_rate_limiter(rate_limiter.clone());
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -100,6 +103,7 @@ impl App {
             flusher: flusher.clone(),
             outbound: outbound.clone(),
             intake: intake.stats().clone(),
+            rate_limiter,
         };
         let http = http::start(config.http_bind, HttpState { store: store.clone(), metrics }, webhook)
             .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
@@ -198,17 +202,20 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
                 | AuctionNotice::Won { user, .. }
                 | AuctionNotice::Refunded { user, .. } => *user,
             };
+            // Winning and a bid given back are about the player's besitos:
+            // never dropped. Being outbid is stale once outbid again.
+            let priority = match &notice {
+                AuctionNotice::Outbid { .. } => Priority::Notification,
+                AuctionNotice::Won { .. } | AuctionNotice::Refunded { .. } => Priority::Receipt,
+            };
             let content = router.content();
             let render = move |state: &UserState| {
                 screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content })
             };
             match router.view(user, render).await {
-                Ok(Rendered { text, keyboard }) => outbound.submit(OutboundRequest::Send {
-                    chat_id: user.0,
-                    text,
-                    keyboard,
-                    priority: Priority::Notification,
-                }),
+                Ok(Rendered { text, keyboard }) => {
+                    outbound.submit(OutboundRequest::Send { chat_id: user.0, text, keyboard, priority })
+                }
                 Err(err) => tracing::warn!(user_id = %user, error = %err, "auction notice not sent"),
             }
         });

@@ -363,3 +363,89 @@ fn an_auction_from_two_players_outbid_notified_and_won() {
         db.drop_db().await;
     });
 }
+
+#[test]
+fn a_flooding_player_is_told_to_slow_down_once_changes_nothing_more_and_others_are_served() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let window = std::time::Duration::from_secs(10);
+        let (server, emulator) = ServerProcess::embedded(&db.url, &[("RATE_LIMITS", "message=5/10s")]).await;
+        let control = Control::new(&emulator);
+        let ana = control.create_user("Ana", "es").await;
+        let bob = control.create_user("Bob", "en").await;
+        control.send_text(bob, "/start").await;
+        control.wait_for(bob, "bob's welcome", |m| m.len() == 1).await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "ana's welcome", |m| m.len() == 1).await;
+        // Ana's window opened with her /start, before this.
+        let window_ends = std::time::Instant::now() + window;
+
+        // Thirty gifts in a burst: the /start and four gifts fit her window.
+        for _ in 0..30 {
+            control.send_text(ana, &format!("/regalar {bob} 1")).await;
+        }
+        let slowed = |messages: &[serde_json::Value]| {
+            messages.iter().filter(|message| text(message).starts_with("🎩 Lucien: Despacio, se lo ruego.")).count()
+        };
+        control.wait_for(ana, "the slow-down notice", |m| slowed(m) == 1).await;
+        // Bob is served meanwhile.
+        control.send_text(bob, "/profile").await;
+        control.wait_for(bob, "bob's profile", |m| m.iter().any(|m| text(m).starts_with("👤 Profile"))).await;
+
+        // Once the window is over, Ana is served again.
+        tokio::time::sleep(window_ends.saturating_duration_since(std::time::Instant::now())).await;
+        control.send_text(ana, "/perfil").await;
+        let said = control.wait_for(ana, "ana's profile", |m| m.iter().any(|m| text(m).starts_with("👤 Perfil"))).await;
+        assert_eq!(slowed(&said), 1, "one notice for the window: {said:#?}");
+
+        let store = db.store().await;
+        let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
+        let (gifts,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM ledger WHERE user_id = $1 AND reason = 'gift_sent'")
+                .bind(ana)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert_eq!(gifts, 4, "the refused gifts moved nothing");
+        let metrics = reqwest::get(format!("http://{}/metrics", server.addr)).await.unwrap().text().await.unwrap();
+        assert!(metrics.contains("dianabot_intake_rate_limited_total{action=\"message\"} 26"), "{metrics}");
+        assert!(metrics.contains("dianabot_intake_rate_limit_notices_total 1"), "{metrics}");
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_flood_of_replies_to_one_chat_is_bounded_and_the_last_command_is_answered() {
+    run(async {
+        let db = TestDb::postgres().await;
+        // Telegram-like pacing (sped up), no inbound limits: what remains is the queue bound.
+        let settings = [("RATE_LIMITS", "off"), ("OUTBOUND_PER_CHAT_MS", "200"), ("OUTBOUND_MAX_PER_CHAT", "10")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &settings).await;
+        let control = Control::new(&emulator);
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "the welcome", |m| m.len() == 1).await;
+
+        // Unbounded, 300 replies at 5 a second would answer the last one a minute later.
+        for n in 0..300 {
+            control.send_text(ana, if n % 2 == 0 { "/perfil" } else { "/ayuda" }).await;
+        }
+        control.send_text(ana, "/inventario").await;
+        let said = control
+            .wait_for(ana, "the last command's answer", |m| {
+                m.last().is_some_and(|m| text(m).starts_with("🎒 Inventario"))
+            })
+            .await;
+        assert!(said.len() < 100, "{} replies were sent to a flood of 300", said.len());
+        let metrics = reqwest::get(format!("http://{}/metrics", server.addr)).await.unwrap().text().await.unwrap();
+        let dropped = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("dianabot_telegram_outbound_dropped_total{reason=\"chat_bound\"} "))
+            .and_then(|value| value.parse::<f64>().ok())
+            .expect("the dropped metric");
+        assert!(dropped >= 200.0, "only {dropped} replies dropped:\n{metrics}");
+        drop(server);
+        db.drop_db().await;
+    });
+}

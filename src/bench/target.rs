@@ -61,8 +61,8 @@ pub struct Target {
 }
 
 /// The environment a benchmarked server needs: Telegram is the harness's
-/// emulator, Telegram's rate limits are off, and the harness's operator is
-/// an operator.
+/// emulator, Telegram's rate limits and the players' are off (a simulated
+/// user acts many times a second), and the harness's operator is an operator.
 pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -> Vec<(&'static str, String)> {
     let mut env = vec![
         ("TELEGRAM_BOT_TOKEN", emulator.token().to_owned()),
@@ -70,6 +70,7 @@ pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -
         ("TELEGRAM_INTAKE", intake.name().to_owned()),
         ("OUTBOUND_PER_CHAT_MS", "0".to_owned()),
         ("OUTBOUND_GLOBAL_PER_SEC", "0".to_owned()),
+        ("RATE_LIMITS", "off".to_owned()),
         // The harness's operator opens auctions and grants besitos for `bid`.
         ("ADMIN_IDS", crate::bench::driver::OPERATOR_ID.to_string()),
     ];

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use dianabot_actors::Router;
 use dianabot_persistence::Flusher;
 
+use crate::telegram::ratelimit::{Action, RateLimiter};
 use crate::telegram::{IntakeStats, Outbound};
 
 /// What `/metrics` reads.
@@ -19,6 +20,7 @@ pub struct Sources {
     pub flusher: Flusher,
     pub outbound: Outbound,
     pub intake: std::sync::Arc<IntakeStats>,
+    pub rate_limiter: std::sync::Arc<RateLimiter>,
 }
 
 struct Exposition(String);
@@ -143,6 +145,17 @@ pub fn render(sources: &Sources) -> String {
         "Edits superseded before sending.",
         &outbound.coalesced_edits,
     );
+    out.metric(
+        "dianabot_telegram_outbound_dropped_total",
+        "counter",
+        "Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of \
+         the message queued last in the chat.",
+        &[
+            ("{reason=\"chat_bound\"}", load(&outbound.dropped_chat_bound)),
+            ("{reason=\"total_bound\"}", load(&outbound.dropped_total_bound)),
+            ("{reason=\"repeat\"}", load(&outbound.coalesced_repeats)),
+        ],
+    );
     out.gauge(
         "dianabot_telegram_outbound_wait_seconds_max",
         "Longest scheduler wait.",
@@ -169,7 +182,29 @@ pub fn render(sources: &Sources) -> String {
             ("{outcome=\"ignored\"}", load(&intake.ignored)),
             ("{outcome=\"dead_lettered\"}", load(&intake.dead_lettered)),
             ("{outcome=\"not_durable\"}", load(&intake.not_durable)),
+            ("{outcome=\"limited\"}", load(&intake.limited)),
         ],
+    );
+    let limiter = &sources.rate_limiter;
+    let limited: Vec<(String, f64)> = Action::ALL
+        .into_iter()
+        .map(|action| (format!("{{action=\"{}\"}}", action.as_str()), limiter.stats().limited(action) as f64))
+        .collect();
+    out.metric(
+        "dianabot_intake_rate_limited_total",
+        "counter",
+        "Updates refused for being over their user's rate limit (RATE_LIMITS), by action.",
+        &limited,
+    );
+    out.counter(
+        "dianabot_intake_rate_limit_notices_total",
+        "Slow-down notices sent (at most one per user, action and window).",
+        &limiter.stats().notices,
+    );
+    out.gauge(
+        "dianabot_intake_rate_limited_users",
+        "Users the rate limiter remembers (active within a window).",
+        limiter.tracked_users() as f64,
     );
     out.0
 }

@@ -20,6 +20,7 @@ use tracing::Instrument;
 use crate::content::Reloader;
 use crate::telegram::callback::{InvoicePayload, tag};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
+use crate::telegram::ratelimit::{RateLimiter, RateLimits};
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::{Recipient, ReplyTo, Translation, Translator};
 
@@ -35,6 +36,8 @@ pub enum Handled {
     /// that one poisonous update cannot stall the bot by being re-delivered
     /// forever; it is logged for an operator.
     DeadLettered,
+    /// Over the user's rate limit for its kind: refused, nothing changed.
+    Limited,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -52,6 +55,7 @@ pub struct IntakeStats {
     pub ignored: AtomicU64,
     pub dead_lettered: AtomicU64,
     pub not_durable: AtomicU64,
+    pub limited: AtomicU64,
 }
 
 /// Cheap to clone; shared by the webhook handlers and the polling loop.
@@ -67,6 +71,7 @@ pub struct Intake {
     bot: Bot,
     auctions: AuctionHouse,
     stats: Arc<IntakeStats>,
+    rate_limiter: Arc<RateLimiter>,
 }
 
 impl Intake {
@@ -79,7 +84,24 @@ impl Intake {
         auctions: AuctionHouse,
         bot: Bot,
     ) -> Intake {
-        Intake { router, outbound, translator, reloader, coordinator, auctions, bot, stats: Arc::default() }
+        let rate_limiter = Arc::new(RateLimiter::new(RateLimits::off()));
+        Intake {
+            router,
+            outbound,
+            translator,
+            reloader,
+            coordinator,
+            auctions,
+            bot,
+            stats: Arc::default(),
+            rate_limiter,
+        }
+    }
+
+    /// Refuses updates over `limiter`'s per-user limits (none by default).
+    pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Intake {
+        self.rate_limiter = limiter;
+        self
     }
 
     pub fn stats(&self) -> &Arc<IntakeStats> {
@@ -95,12 +117,19 @@ impl Intake {
         let span =
             tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
         let translation = self.translator.translate(&update);
-        let handled = self.handle_translated(translation).instrument(span).await;
+        let handled = match self.rate_limiter.check(&update, &translation) {
+            Some(limited) => {
+                limited.tell(&self.router, &self.outbound).instrument(span).await;
+                Ok(Handled::Limited)
+            }
+            None => self.handle_translated(translation).instrument(span).await,
+        };
         let counter = match &handled {
             Ok(Handled::Durable) => &self.stats.durable,
             Ok(Handled::Viewed) => &self.stats.viewed,
             Ok(Handled::Ignored) => &self.stats.ignored,
             Ok(Handled::DeadLettered) => &self.stats.dead_lettered,
+            Ok(Handled::Limited) => &self.stats.limited,
             Err(_) => &self.stats.not_durable,
         };
         counter.fetch_add(1, Ordering::Relaxed);
@@ -294,7 +323,7 @@ impl Intake {
                     Ok(payment) => payment,
                     Err(refusal) => {
                         tracing::error!(user_id = %user_id, %refusal, "a payment matches no invoice of ours");
-                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                        self.receipt(chat_id, screens::refusal(language, &refusal));
                         return Ok(Handled::Ignored);
                     }
                 };
@@ -313,13 +342,13 @@ impl Intake {
                             screens::stars_paid(state, Ui { codec: &codec, content: &content }, &item)
                         };
                         if let Ok(rendered) = self.router.view(user_id, render).await {
-                            self.answer(ReplyTo::NewMessage { chat_id }, Some(rendered));
+                            self.receipt(chat_id, rendered);
                         }
                     }
                     (Ok(_), _) => tracing::info!(user_id = %user_id, "payment applied before; not granted again"),
                     (Err(refusal), _) => {
                         tracing::error!(user_id = %user_id, %refusal, "a paid item could not be granted; refund it");
-                        self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
+                        self.receipt(chat_id, screens::refusal(language, &refusal));
                     }
                 }
                 Ok(Handled::Durable)
@@ -329,7 +358,7 @@ impl Intake {
                 if let Err(why) = &result {
                     tracing::warn!(charge, why, "refund refused");
                 }
-                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refund_report(language, result)));
+                self.receipt(chat_id, screens::refund_report(language, result));
                 Ok(Handled::Ignored)
             }
             Translation::Ledger { user_id, language, reply } => {
@@ -573,6 +602,11 @@ impl Intake {
             }
             .instrument(span),
         );
+    }
+
+    /// A message about a Stars payment or a refund: never dropped by the outbound bounds.
+    fn receipt(&self, chat_id: i64, Rendered { text, keyboard }: Rendered) {
+        self.outbound.submit(OutboundRequest::Send { chat_id, text, keyboard, priority: Priority::Receipt });
     }
 
     fn answer(&self, reply: ReplyTo, rendered: Option<Rendered>) {

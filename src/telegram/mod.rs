@@ -10,6 +10,7 @@ pub mod callback;
 pub mod intake;
 pub mod outbound;
 pub mod polling;
+pub mod ratelimit;
 pub mod screens;
 pub mod translate;
 pub mod webhook;

@@ -69,6 +69,8 @@ impl ServerProcess {
             .env("HTTP_BIND", addr.to_string())
             .env("OUTBOUND_PER_CHAT_MS", "0")
             .env("OUTBOUND_GLOBAL_PER_SEC", "0")
+            // Tests act at machine speed; the rate limits' own tests set them.
+            .env("RATE_LIMITS", "off")
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(log_file);

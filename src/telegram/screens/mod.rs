@@ -505,6 +505,13 @@ pub fn button_refusal(language: Language, error: CallbackError) -> String {
     }
 }
 
+/// A player over an inbound rate limit (`telegram::ratelimit`): plain text,
+/// as it may be a button's alert.
+pub fn slow_down(language: Language, reactions: bool, seconds: u64) -> String {
+    let text = if reactions { SLOW_DOWN_REACTIONS } else { SLOW_DOWN };
+    t(language, text).replace("{seconds}", &seconds.to_string())
+}
+
 pub(crate) fn plain(text: impl Into<String>) -> Rendered {
     Rendered { text: text.into(), keyboard: None }
 }
@@ -524,6 +531,16 @@ pub(crate) fn t(language: Language, text: Text) -> &'static str {
     }
 }
 
+const SLOW_DOWN: Text = (
+    "🎩 Lucien: Despacio, se lo ruego. Son demasiadas peticiones seguidas: las próximas no se atenderán. \
+     Vuelva a intentarlo en {seconds} s.",
+    "🎩 Lucien: Slowly, I beg you. That is too many requests in a row: the next ones will not be served. \
+     Try again in {seconds} s.",
+);
+const SLOW_DOWN_REACTIONS: Text = (
+    "🎩 Lucien: Sus reacciones van demasiado deprisa: las de los próximos {seconds} s no contarán.",
+    "🎩 Lucien: Your reactions are coming too fast: those of the next {seconds} s will not count.",
+);
 const WELCOME: Text = (
     "🎩 <b>Lucien</b>: Bienvenido, {name}. Soy Lucien, mayordomo de esta casa.\n\n\
      Diana le espera… pero antes, permítame un obsequio: <b>{balance} besitos</b> para el camino.",
