@@ -1,6 +1,10 @@
 //! `dianabot bench`: simulated users against a running server, through its
 //! real intake, with the emulator as Telegram.
 //!
+//! A crate of its own, which the server's binary calls into: it does not
+//! depend on the server's crate, which hands it the reply texts to recognise
+//! ([`ReplyTemplates`]).
+//!
 //! # Why it is built this way
 //!
 //! - **The real intake, end to end.** Updates enter the way Telegram's do —
@@ -121,12 +125,16 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub use histogram::Histogram;
+pub use replies::{Notice, ReplyTemplates, Template, bid_minimum};
 pub use target::IntakeMode;
 
 use driver::{Driver, DriverConfig};
 use record::Recorder;
 use report::{Baseline, ConfigReport, Sample};
 use scenario::{Mix, Scenario};
+
+/// The header Telegram sends a webhook's secret token in.
+pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
 /// Failures of the harness itself (not of the server under test, which the
 /// report counts).
@@ -239,9 +247,9 @@ fn positive(value: f64, name: &str) -> Result<Duration, BenchError> {
     }
 }
 
-/// Runs a whole benchmark as the CLI asks; the report goes to stdout and
-/// the files named.
-pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+/// Runs a whole benchmark as the CLI asks, recognising the server's
+/// `replies`; the report goes to stdout and the files named.
+pub async fn run(args: BenchArgs, replies: ReplyTemplates) -> anyhow::Result<()> {
     let weights = scenario::parse_mix(&args.mix).map_err(BenchError::Options)?;
     let mix = Mix::new(&weights);
     let duration = positive(args.duration, "duration")?;
@@ -295,7 +303,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         &mut probe,
         mix,
         &weights,
-        Settings { duration, warmup, reply_timeout, concurrency, user_id_base },
+        Settings { duration, warmup, reply_timeout, concurrency, user_id_base, replies },
     )
     .await;
     let log_tail = server.log_tail();
@@ -313,6 +321,7 @@ struct Settings {
     reply_timeout: Duration,
     concurrency: usize,
     user_id_base: u64,
+    replies: ReplyTemplates,
 }
 
 fn finish(args: &BenchArgs, report: &report::Report) -> anyhow::Result<()> {
@@ -388,6 +397,7 @@ async fn bench(
         users: args.users,
         reply_timeout: settings.reply_timeout,
         seed: args.seed,
+        replies: settings.replies,
     };
     let mut driver = Driver::new(emulator, client.clone(), config, Recorder::default());
     driver.set_channel(channel);
@@ -424,7 +434,7 @@ async fn bench(
     let load_start = Instant::now();
     let measure_start = load_start + settings.warmup;
     let end = measure_start + settings.duration;
-    crate::bench::lock(&driver.recorder).start_load(load_start);
+    crate::lock(&driver.recorder).start_load(load_start);
     let samples = Arc::new(Mutex::new(Vec::new()));
     let scrape_errors = Arc::new(AtomicU64::new(0));
     let stop_scraping = Arc::new(AtomicBool::new(false));

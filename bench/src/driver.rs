@@ -10,7 +10,7 @@
 //! a person does and what makes "the next edit of this message" an
 //! unambiguous reply. Gifts and bids also write to other players (the
 //! receiver, the bidder outbid) whenever they happen: those notices are set
-//! aside by their text before anything is matched ([`crate::bench::replies`]),
+//! aside by their text before anything is matched ([`crate::replies`]),
 //! so "the next new message in the chat" stays the reply of a typed command.
 //!
 //! Bids need auctions and besitos: the harness plays an operator too
@@ -33,11 +33,11 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinSet;
 
-use crate::bench::BenchError;
-use crate::bench::record::{Phase, Recorder};
-use crate::bench::replies;
-use crate::bench::scenario::{self, Answer, Mix, Scenario};
-use crate::bench::target::IntakeMode;
+use crate::record::{Phase, Recorder};
+use crate::replies::{self, ReplyTemplates};
+use crate::scenario::{self, Answer, Mix, Scenario};
+use crate::target::IntakeMode;
+use crate::{BenchError, SECRET_HEADER};
 
 /// The Telegram id of the harness's operator: below every simulated user
 /// (ids from 10 000 000 000 up) and fixed, so a server started separately
@@ -163,6 +163,8 @@ pub struct DriverConfig {
     pub users: usize,
     pub reply_timeout: Duration,
     pub seed: u64,
+    /// The server's texts, to tell notices, replies and verdicts apart.
+    pub replies: ReplyTemplates,
 }
 
 pub struct Driver {
@@ -296,7 +298,7 @@ impl Driver {
             "sendmessage" | "editmessagetext" => {
                 let Some((view, operator)) = call.chat_id.and_then(|chat| self.view_of(chat)) else { return };
                 // Someone else's gift or bid: counted, and never a reply.
-                let notice = replies::notice(&call.method, call.text.as_deref());
+                let notice = self.config.replies.notice(&call.method, call.text.as_deref());
                 if let Some(notice) = notice
                     && call.status != 429
                 {
@@ -329,7 +331,7 @@ impl Driver {
                     // grants besitos: this is a grant's report.
                     let text = call.text.unwrap_or_default();
                     let mut grants = lock(&self.grants);
-                    if call.error.is_none() && replies::granted(&text) {
+                    if call.error.is_none() && self.config.replies.granted(&text) {
                         grants.done += 1;
                     } else {
                         grants.refused.push(call.error.unwrap_or(text));
@@ -449,14 +451,14 @@ impl Driver {
         let Some(reply) = reply else { return Ok(Done { latency: Duration::ZERO, at: acked_at, verdict }) };
         let unexpected = || StepError::UnexpectedReply(reply.text.clone());
         match scenario {
-            Scenario::Gift => verdict = Some(replies::gift_verdict(&reply.text).ok_or_else(unexpected)?),
+            Scenario::Gift => verdict = Some(self.config.replies.gift_verdict(&reply.text).ok_or_else(unexpected)?),
             Scenario::AuctionBid => {
                 if let Some(book) = bid_on
                     && let Some(minimum) = replies::bid_minimum(&reply.buttons, book.id)
                 {
                     book.minimum.fetch_max(minimum, Ordering::Relaxed);
                 }
-                verdict = Some(replies::bid_verdict(&reply.text).ok_or_else(unexpected)?);
+                verdict = Some(self.config.replies.bid_verdict(&reply.text).ok_or_else(unexpected)?);
             }
             _ => {}
         }
@@ -512,13 +514,18 @@ impl Driver {
     /// One command typed by the operator, recorded as a set-up step; with
     /// `reply`, waits for the answer in the operator's chat and returns its
     /// text (when it `fits`, else the step fails with it).
-    async fn operate(&self, text: &str, reply: bool, fits: fn(&str) -> bool) -> Result<String, StepError> {
+    async fn operate(
+        &self,
+        text: &str,
+        reply: bool,
+        fits: fn(&ReplyTemplates, &str) -> bool,
+    ) -> Result<String, StepError> {
         let slot = &self.operator;
         let waiting = reply.then(|| self.wait_reply(slot, Answer::NewMessage, None));
         let injected = self.emulator.inject_user_message(OPERATOR_ID, text, self.delivery());
         let outcome =
             self.exchange(slot, Scenario::Operator, injected, waiting).await.and_then(|(at, reply)| match reply {
-                Some(reply) if !fits(&reply.text) => Err(StepError::UnexpectedReply(reply.text)),
+                Some(reply) if !fits(&self.config.replies, &reply.text) => Err(StepError::UnexpectedReply(reply.text)),
                 reply => Ok((at, reply.map(|reply| reply.text).unwrap_or_default())),
             });
         let mut recorder = lock(&self.recorder);
@@ -551,7 +558,7 @@ impl Driver {
                 let command = format!("/grant {} {BID_FUNDS}", self.user_id(index));
                 let sent = &sent;
                 async move {
-                    if self.operate(&command, false, |_| true).await.is_ok() {
+                    if self.operate(&command, false, |_, _| true).await.is_ok() {
                         sent.fetch_add(1, Ordering::Relaxed);
                     }
                 }
@@ -593,7 +600,7 @@ impl Driver {
         let mut books = Vec::with_capacity(count);
         for _ in 0..count {
             let command = format!("/subasta {AUCTION_ITEM} {AUCTION_START} {seconds}s {AUCTION_INCREMENT}");
-            let report = self.operate(&command, true, replies::auction_opened).await.map_err(|error| {
+            let report = self.operate(&command, true, ReplyTemplates::auction_opened).await.map_err(|error| {
                 format!("the operator's {command:?} failed ({error}); is ADMIN_IDS={OPERATOR_ID} set on the server?")
             })?;
             // The auction's id is its update's; the report names it.
@@ -609,7 +616,8 @@ impl Driver {
     /// longer knows these users. Failures are set-up errors.
     pub async fn cancel_auctions(&self) {
         for book in self.auctions.get().map_or(&[][..], Vec::as_slice) {
-            let _ = self.operate(&format!("/cancelarsubasta {}", book.id), true, replies::auction_cancelled).await;
+            let _ =
+                self.operate(&format!("/cancelarsubasta {}", book.id), true, ReplyTemplates::auction_cancelled).await;
         }
     }
 
@@ -622,7 +630,7 @@ impl Driver {
                     .client
                     .post(&self.config.webhook_url)
                     .header("content-type", "application/json")
-                    .header(crate::telegram::webhook::SECRET_HEADER, &self.config.secret)
+                    .header(SECRET_HEADER, &self.config.secret)
                     .body(body)
                     .send()
                     .await

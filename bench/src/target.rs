@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 
-use crate::bench::BenchError;
+use crate::BenchError;
 
 /// How updates reach the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -71,7 +71,7 @@ pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -
         ("OUTBOUND_PER_CHAT_MS", "0".to_owned()),
         ("OUTBOUND_GLOBAL_PER_SEC", "0".to_owned()),
         // The harness's operator opens auctions and grants besitos for `bid`.
-        ("ADMIN_IDS", crate::bench::driver::OPERATOR_ID.to_string()),
+        ("ADMIN_IDS", crate::driver::OPERATOR_ID.to_string()),
     ];
     if intake == IntakeMode::Webhook {
         env.push(("WEBHOOK_SECRET", secret.to_owned()));

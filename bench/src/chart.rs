@@ -8,7 +8,7 @@
 
 use std::fmt::Write;
 
-use crate::bench::report::Report;
+use crate::report::Report;
 
 const WIDTH: f64 = 960.0;
 const PANEL: f64 = 220.0;

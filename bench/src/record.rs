@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use crate::bench::driver::{Done, StepError};
-use crate::bench::histogram::Histogram;
-use crate::bench::replies::Notice;
-use crate::bench::scenario::Scenario;
+use crate::driver::{Done, StepError};
+use crate::histogram::Histogram;
+use crate::replies::Notice;
+use crate::scenario::Scenario;
 
 /// When a step was sent. Only `Measure` steps count towards the figures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The report: one serde model written as JSON (`--json`), printed as a
 //! table, and drawn as a chart (`--chart`). Its schema is documented in the
-//! module docs of [`crate::bench`].
+//! crate docs ([`crate`]).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -8,10 +8,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::bench::histogram::Histogram;
-use crate::bench::record::Recorder;
-use crate::bench::scenario::{Answer, Scenario};
-use crate::bench::target::{self, Metrics};
+use crate::histogram::Histogram;
+use crate::record::Recorder;
+use crate::scenario::{Answer, Scenario};
+use crate::target::{self, Metrics};
 
 pub const SCHEMA: &str = "dianabot-bench/1";
 

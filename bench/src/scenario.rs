@@ -161,7 +161,7 @@ pub fn help() -> String {
     text.push_str("            and the outbid notices). Set-up grants every user besitos to bid with (/grant, one\n");
     text.push_str(&format!(
         "            more update per user). The operator is ADMIN_IDS={} on the server\n",
-        crate::bench::driver::OPERATOR_ID
+        crate::driver::OPERATOR_ID
     ));
     text.push_str("Gift and bid notices arrive in the other player's chat at any time; the harness tells them\n");
     text.push_str("from that player's own replies by their text, so they never answer a step.\n");
