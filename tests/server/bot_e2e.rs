@@ -3,16 +3,9 @@
 //! checked exactly (the emulator has already turned the HTML into plain
 //! text and entities, as Telegram does).
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
-use common::{TestDb, run};
-use control::{Control, button, buttons, text};
-use server::ServerProcess;
+use crate::common::control::{Control, button, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
 
 fn labels(message: &serde_json::Value) -> Vec<String> {
     buttons(message).into_iter().map(|(label, _)| label).collect()

@@ -1,13 +1,8 @@
 //! The webhook refuses what is not Telegram's, and keeps serving.
 
-mod common;
-
-#[path = "common/server.rs"]
-mod server;
-
-use common::{TestDb, run};
+use crate::common::server::{ServerProcess, WEBHOOK_SECRET, start_update};
+use crate::common::{TestDb, run};
 use dianabot_game::UserId;
-use server::{ServerProcess, WEBHOOK_SECRET, start_update};
 
 #[test]
 fn bad_webhook_calls_are_refused_and_change_nothing() {

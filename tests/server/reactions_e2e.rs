@@ -5,21 +5,14 @@
 //! Ana also reacts to the story pages in her chat with the bot, which pay
 //! once per fragment and emoji.
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
 use std::time::{Duration, Instant};
 
-use common::{TestDb, run};
-use control::{Control, buttons, text};
+use crate::common::control::{Control, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
 use dianabot_game::UserId;
 use dianabot_persistence::Store;
 use serde_json::json;
-use server::ServerProcess;
 
 const OPERATOR: i64 = 900;
 

@@ -3,18 +3,11 @@
 //! choice, a stale button, the VIP door refused to a free player and opened
 //! once an operator grants VIP.
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
-use common::{TestDb, run};
-use control::{Control, buttons, text};
+use crate::common::control::{Control, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
 use dianabot_game::content::Content;
 use serde_json::Value;
-use server::ServerProcess;
 
 /// A player walking the story by decision ids; labels come from the content.
 struct Player<'a> {

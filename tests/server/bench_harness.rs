@@ -2,12 +2,10 @@
 //! complete, error-free and agrees with the server's own /metrics. No
 //! timing assertions: CI machines are too noisy for them.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{TestDb, run};
+use crate::common::{TestDb, run};
 use serde_json::Value;
 
 struct Output {

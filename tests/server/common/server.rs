@@ -1,5 +1,4 @@
 //! The server as a separate process, for tests that kill it.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;

@@ -3,17 +3,10 @@
 //! Stars flow — invoice, pre-checkout, payment, a re-delivered payment, a
 //! checkout declined because the item sold out meanwhile, and a refund.
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
-use common::{TestDb, run};
-use control::{Control, button, buttons, text};
+use crate::common::control::{Control, button, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
 use serde_json::Value;
-use server::ServerProcess;
 
 const OPERATOR: i64 = 900;
 

@@ -1,18 +1,16 @@
 //! The actor runtime against real Postgres: passivation round trips,
 //! ordering under concurrency, backpressure, restarts and bad input.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use common::{TestDb, balances_and_ledger_sums, run, start_runtime};
 use dianabot_actors::{ActorConfig, DispatchError, Envelope, FaultInjector, FaultPoint, Outcome, Router};
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::Store;
+use dianabot_test_support::{TestDb, balances_and_ledger_sums, run, start_runtime};
 use futures_util::FutureExt;
 use futures_util::future::join_all;
 use proptest::prelude::*;

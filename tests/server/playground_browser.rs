@@ -9,17 +9,14 @@
 //! `scripts/test.sh` installs them. Without them this test fails, it does not
 //! skip.
 
-#[path = "common/webdriver.rs"]
-mod webdriver;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::common::webdriver::{self, Browser, wait_until};
 use anyhow::{Context, bail, ensure};
 use serde::Deserialize;
 use serde_json::json;
-use webdriver::{Browser, wait_until};
 
 /// How long the page may take to show the effect of one action.
 const STEP: Duration = Duration::from_secs(20);

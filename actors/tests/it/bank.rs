@@ -8,15 +8,12 @@
 //! released or consumed, nothing is left in flight, no item is duplicated or
 //! lost, and each post's and fragment's engagement agrees with the durable
 //! reaction rows.
-//! `tests/crash.rs` runs the same mix around a `kill -9`.
-
-mod common;
+//! `tests/server/crash.rs` runs the same mix around a `kill -9`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use common::{TestDb, apply, assert_conserved, besitos, register, run, settled, sold_and_held, start_runtime};
 use dianabot_actors::{
     ActorConfig, AuctionHouse, Coordinator, Envelope, FaultInjector, FaultPoint, StockFaultInjector, StockFaultPoint,
     StockStep,
@@ -26,6 +23,9 @@ use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
 use dianabot_game::{Command, ItemId, PostRef, UserId};
 use dianabot_persistence::Store;
+use dianabot_test_support::{
+    TestDb, apply, assert_conserved, besitos, register, run, settled, sold_and_held, start_runtime,
+};
 
 const PLAYERS: i64 = 60;
 const OPERATIONS: i64 = 3_000;

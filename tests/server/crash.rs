@@ -2,18 +2,13 @@
 //! restart, re-deliver what was not acknowledged (as Telegram does), and
 //! check that every acknowledged update's effect is there exactly once.
 
-mod common;
-
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
+use crate::common::server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
+use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 use dianabot_persistence::Store;
-use server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
 
 const USERS: i64 = 200;
 const REACTIONS_PER_USER: i64 = 20;

@@ -1,6 +1,5 @@
 //! A client for the emulator's control API: tests act as Telegram users
 //! through it and read what the bot did.
-#![allow(dead_code)] // each test binary uses a different subset
 
 use std::time::{Duration, Instant};
 

@@ -4,20 +4,13 @@
 //! and must have applied every confirmed update exactly once — and, in the
 //! end, every update exactly once.
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::{TestDb, balances_and_ledger_sums, run};
-use control::Control;
+use crate::common::control::Control;
+use crate::common::server::{EmulatorProcess, ServerProcess};
+use crate::common::{TestDb, balances_and_ledger_sums, run};
 use dianabot_persistence::Store;
-use server::{EmulatorProcess, ServerProcess};
 
 const USERS: usize = 30;
 const POSTS: usize = 20;

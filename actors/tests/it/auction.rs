@@ -4,19 +4,19 @@
 //! everyone, bad bids change nothing — and besitos are conserved exactly
 //! when saga steps crash under many concurrent bids.
 
-mod common;
-
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use common::{Runtime, TestDb, apply, assert_conserved, balance, besitos, register, run, settled, start_runtime};
 use dianabot_actors::{
     ActorConfig, AuctionHouse, AuctionNotice, BidOutcome, Coordinator, Envelope, FaultInjector, FaultPoint, Router,
 };
 use dianabot_game::auction::{AuctionSpec, AuctionStatus};
 use dianabot_game::{Command, ItemId, RuleError, UserId, UserState};
 use dianabot_persistence::Store;
+use dianabot_test_support::{
+    Runtime, TestDb, apply, assert_conserved, balance, besitos, register, run, settled, start_runtime,
+};
 
 /// Registers `user` with `besitos` on top of the welcome bonus of 10.
 async fn player(router: &Router, user: i64, amount: i64) {

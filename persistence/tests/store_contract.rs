@@ -2,12 +2,10 @@
 //! written comes back equal, balances equal their ledger, coalesced writes
 //! store the same as one by one.
 
-mod common;
-
-use common::{Backend, TestDb, balances_and_ledger_sums, run};
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::{Besitos, Command, Ctx, ItemId, Language, PostRef, Rules, UserId, UserState, decide};
 use dianabot_persistence::{Store, UserWrite};
+use dianabot_test_support::{Backend, TestDb, balances_and_ledger_sums, run};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
@@ -31,7 +29,7 @@ fn command() -> impl Strategy<Value = Command> {
 /// write each applied command produced.
 fn play(user: UserId, commands: &[Command]) -> (UserState, Vec<UserWrite>) {
     let rules = Rules::default();
-    let content = dianabot::content::load_demo().expect("demo content");
+    let content = dianabot_test_support::load_demo().expect("demo content");
     let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let mut state = UserState::new(user);
     let mut writes = Vec::new();
@@ -147,7 +145,7 @@ fn auctions_and_holds_round_trip(backend: Backend) {
     run(async move {
         let db = TestDb::new(backend).await;
         let store = db.store().await;
-        let content = dianabot::content::load_demo().expect("demo content");
+        let content = dianabot_test_support::load_demo().expect("demo content");
         let spec = AuctionSpec {
             item: ItemId("rosa_negra".into()),
             quantity: 2,

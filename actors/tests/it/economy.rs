@@ -2,15 +2,13 @@
 //! Postgres: delivered, refunded when the receiver refuses, refused when the
 //! giver cannot, and besitos conserved exactly when saga steps crash.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use common::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
 use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
 use dianabot_game::{Command, RuleError, UserId};
+use dianabot_test_support::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
 
 #[test]
 fn a_gift_moves_besitos_between_two_actors() {

@@ -3,14 +3,12 @@
 //! emoji; a daily cap; unknown posts refused), and the post's engagement
 //! counters agreeing with the durable reaction rows, also after a restart.
 
-mod common;
-
-use common::{TestDb, balance, register, run, start_runtime};
 use dianabot_actors::{ActorConfig, Coordinator};
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::{Engagement, Post};
 use dianabot_game::{PostRef, RuleError, UpdateId, UserId};
 use dianabot_persistence::Store;
+use dianabot_test_support::{TestDb, balance, register, run, start_runtime};
 use futures_util::future::join_all;
 
 const FREE: i64 = -100;

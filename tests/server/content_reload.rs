@@ -2,19 +2,12 @@
 //! valid content live at once and refuses invalid content, keeping the old;
 //! a server never starts on invalid content.
 
-mod common;
-
-#[path = "common/control.rs"]
-mod control;
-#[path = "common/server.rs"]
-mod server;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{TestDb, run};
-use control::{Control, text};
-use server::{ServerProcess, free_addr};
+use crate::common::control::{Control, text};
+use crate::common::server::{ServerProcess, free_addr};
+use crate::common::{TestDb, run};
 
 const ORIGINAL: &str = "La puerta se abre antes de que usted llame.";
 const EDITED: &str = "La puerta, esta noche, ya estaba abierta.";

@@ -1,13 +1,15 @@
-//! Helpers every integration test starts from: isolated databases and a
-//! running actor runtime.
-#![allow(dead_code)] // each test binary uses a different subset
+//! Helpers the integration tests of several crates start from: isolated
+//! databases, the demo content and a running actor runtime, and the
+//! conservation checks run against the store. A dev-dependency only.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use dianabot_actors::{ActorConfig, AuctionHouse, DispatchError, Envelope, Router};
 use dianabot_game::auction::{Auction, AuctionStatus};
+use dianabot_game::content::{Content, ContentProblem};
 use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store};
 use sqlx::Connection;
@@ -99,7 +101,7 @@ pub struct Runtime {
 
 pub async fn start_runtime(store: Store, actors: ActorConfig) -> Runtime {
     let (flusher, _task) = Flusher::spawn(store.clone(), FlushConfig::default());
-    let content = Arc::new(dianabot::content::load_demo().expect("demo content"));
+    let content = Arc::new(load_demo().expect("demo content"));
     let router = Router::start(actors, store.clone(), flusher.clone(), Arc::new(Rules::default()), content);
     Runtime { router, flusher, store }
 }
@@ -116,9 +118,46 @@ pub async fn balances_and_ledger_sums(store: &Store) -> Vec<(i64, i64, i64)> {
     rows.expect("query balances")
 }
 
-/// Runs an async test body inside the same runtime the server uses.
+/// Runs an async test body inside the runtime the server uses
+/// (`dianabot::run_actix`, which this crate cannot depend on): an actix
+/// system on a two-worker tokio runtime.
 pub fn run<F: std::future::Future>(future: F) -> F::Output {
-    dianabot::run_actix(future)
+    actix_rt::System::with_tokio_rt(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("building the tokio runtime")
+    })
+    .block_on(future)
+}
+
+/// The demo content shipped in `content/`, read and validated as the server
+/// reads it (`dianabot::content::load_demo`).
+pub fn load_demo() -> Result<Content, Vec<ContentProblem>> {
+    let mut files = Vec::new();
+    read_toml_files(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content"), "", &mut files);
+    files.sort();
+    Content::parse(&files)
+}
+
+/// Every `.toml` file under `dir` (skipping hidden entries) as `(path under
+/// the content folder with '/' separators, text)`.
+fn read_toml_files(dir: &Path, prefix: &str, out: &mut Vec<(String, String)>) {
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|error| panic!("cannot read {}: {error}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("directory entry").path();
+        let name = path.file_name().and_then(|name| name.to_str()).unwrap_or(".").to_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        if path.is_dir() {
+            read_toml_files(&path, &format!("{prefix}{name}/"), out);
+        } else if path.extension().is_some_and(|ext| ext == "toml") {
+            let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("cannot read {name}: {error}"));
+            out.push((format!("{prefix}{name}"), text));
+        }
+    }
 }
 
 /// Besitos are conserved across sagas: every transfer account holds what

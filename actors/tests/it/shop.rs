@@ -2,17 +2,17 @@
 //! keeper, against real Postgres: races for the last units, a fault in
 //! every step, bad input, recovery, and the Stars steps.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
-use common::{TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime};
 use dianabot_actors::{
     ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, PreCheckout, PurchaseOutcome,
     StockFaultInjector, StockFaultPoint, StockStep,
 };
 use dianabot_game::{Command, Event, ItemId, RuleError, UserId, UserState};
 use dianabot_persistence::Store;
+use dianabot_test_support::{
+    TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime,
+};
 
 /// Demo content: 5 units, unique, 30 besitos less 20 % = 24, or 12 Stars.
 const STAR_MAP: &str = "mapa_de_estrellas";
