@@ -29,13 +29,11 @@ pub fn reply_templates() -> ReplyTemplates {
 /// The harness recognises what the real screens render, in both languages.
 #[cfg(test)]
 mod tests {
-
     use dianabot_actors::{AuctionNotice, BidOutcome, GiftOutcome};
+    use dianabot_bench::{Notice, bid_minimum};
     use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
     use dianabot_game::{ItemId, Language, RuleError, UserId, UserState};
     use teloxide_core::types::InlineKeyboardButtonKind;
-
-    use dianabot_bench::{Notice, bid_minimum};
 
     use super::*;
     use crate::telegram::callback::CallbackCodec;
