@@ -1,13 +1,17 @@
 //! `dianabot bench` runs a short benchmark end to end and its report is
 //! complete, error-free and agrees with the server's own /metrics. No
 //! timing assertions: CI machines are too noisy for them.
-
-mod common;
+//!
+//! A test binary of its own, not a module of `tests/server/`: its open-loop
+//! runs count updates the harness could not send on schedule as errors, so
+//! they must not share the CPU with the server tests that run beside each
+//! other in that binary.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{TestDb, run};
+use dianabot::run_actix as run;
+use dianabot_test_support::TestDb;
 use serde_json::Value;
 
 struct Output {
