@@ -10,7 +10,7 @@ use dianabot_actors::{
 };
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
-use dianabot_game::{Command, Language, RuleError, UserId, UserState};
+use dianabot_game::{Command, Language, RuleError, ShopCommand, StoryCommand, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -226,7 +226,7 @@ impl Intake {
                 let Some(item) = shop_item(&content, item) else {
                     return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
                 };
-                let command = Command::RequestInvoice { item: item.id.as_str().to_owned() };
+                let command = Command::Shop(ShopCommand::RequestInvoice { item: item.id.as_str().to_owned() });
                 let envelope = Envelope { user_id, update_id: Some(update_id), command };
                 let (codec, shown) = (self.translator.codec.clone(), content.clone());
                 let item_shown = item.clone();
@@ -298,7 +298,9 @@ impl Intake {
                         return Ok(Handled::Ignored);
                     }
                 };
-                let Command::PayWithStars { item, .. } = &payment else { unreachable!("translated as a payment") };
+                let Command::Shop(ShopCommand::PayWithStars { item, .. }) = &payment else {
+                    unreachable!("translated as a payment")
+                };
                 let content = self.router.content();
                 let item = content.shop_item(item).cloned();
                 let applied = match self.coordinator.stars_paid(user_id, payment, Some(update_id)).await {
@@ -562,7 +564,7 @@ impl Intake {
         tokio::spawn(
             async move {
                 let Ok(page) = sent.await else { return };
-                let command = Command::ShowStoryPage { page, fragment };
+                let command = Command::Story(StoryCommand::ShowStoryPage { page, fragment });
                 let recorded = match router.dispatch(Envelope { user_id, update_id: None, command }, |_, _| ()).await {
                     Ok(dispatched) => dispatched.durable.wait().await,
                     Err(err) => Err(err),

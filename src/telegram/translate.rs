@@ -6,7 +6,10 @@ use dianabot_actors::{Envelope, PreCheckout};
 use dianabot_game::auction::AuctionSpec;
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
-use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId};
+use dianabot_game::{
+    AdminCommand, Besitos, Command, EconomyCommand, ItemId, Language, PostRef, ProfileCommand, ReactionCommand,
+    RuleError, ShopCommand, StoryCommand, UpdateId, UserId,
+};
 use teloxide_core::types::{
     MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
 };
@@ -150,11 +153,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     envelope: Envelope {
                         user_id,
                         update_id,
-                        command: Command::Register {
+                        command: Command::Profile(ProfileCommand::Register {
                             first_name: user.first_name.clone(),
                             username: user.username.clone(),
                             language: Language::from_code(user.language_code.as_deref()),
-                        },
+                        }),
                     },
                     screen: Some(Screen::Welcome),
                     reply,
@@ -165,7 +168,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 Some("inventory" | "inventario") => view(Screen::Inventory),
                 Some("language" | "idioma") => view(Screen::LanguagePicker),
                 Some("story" | "historia") => Translation::Command {
-                    envelope: Envelope { user_id, update_id, command: Command::OpenStory { page: None } },
+                    envelope: Envelope {
+                        user_id,
+                        update_id,
+                        command: Command::Story(StoryCommand::OpenStory { page: None }),
+                    },
                     screen: Some(Screen::Story),
                     reply,
                 },
@@ -191,7 +198,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 }
                 Some("achievements" | "logros") => view(Screen::Achievements),
                 Some("daily" | "diario") => Translation::Command {
-                    envelope: Envelope { user_id, update_id, command: Command::ClaimDailyGift },
+                    envelope: Envelope {
+                        user_id,
+                        update_id,
+                        command: Command::Economy(EconomyCommand::ClaimDailyGift),
+                    },
                     screen: Some(Screen::DailyGift),
                     reply,
                 },
@@ -312,13 +323,19 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                 reply: reply.clone(),
             };
             let screen = match action {
-                Action::SetLanguage(language) => return command(Command::SetLanguage(language), Screen::Menu),
-                Action::Story => return command(Command::OpenStory { page }, Screen::Story),
-                Action::Decide { fragment, choice } => {
-                    return command(Command::Decide { fragment, choice, page }, Screen::Story);
+                Action::SetLanguage(language) => {
+                    return command(Command::Profile(ProfileCommand::SetLanguage(language)), Screen::Menu);
                 }
-                Action::RestartStory => return command(Command::RestartStory { page }, Screen::Story),
-                Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
+                Action::Story => return command(Command::Story(StoryCommand::OpenStory { page }), Screen::Story),
+                Action::Decide { fragment, choice } => {
+                    return command(Command::Story(StoryCommand::Decide { fragment, choice, page }), Screen::Story);
+                }
+                Action::RestartStory => {
+                    return command(Command::Story(StoryCommand::RestartStory { page }), Screen::Story);
+                }
+                Action::DailyGift => {
+                    return command(Command::Economy(EconomyCommand::ClaimDailyGift), Screen::DailyGift);
+                }
                 Action::History => Screen::History,
                 Action::Missions => Screen::Missions,
                 Action::Ledger => {
@@ -386,8 +403,11 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
             if reaction.chat.id.0 == user_id.0 {
                 // In the player's private chat with the bot: a story page,
                 // if the player's state knows the message as one.
-                let envelope =
-                    Envelope { user_id, update_id, command: Command::ReactToPage { page: message_id, emojis } };
+                let envelope = Envelope {
+                    user_id,
+                    update_id,
+                    command: Command::Reaction(ReactionCommand::ReactToPage { page: message_id, emojis }),
+                };
                 return Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing };
             }
             let post = PostRef { chat_id: reaction.chat.id.0, message_id };
@@ -435,12 +455,12 @@ fn paid(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Re
     if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
         return Err(invalid_invoice());
     }
-    Ok(Command::PayWithStars {
+    Ok(Command::Shop(ShopCommand::PayWithStars {
         charge: payment.telegram_payment_charge_id.0.clone(),
         purchase: invoice.purchase,
         item: invoice.item,
         stars: invoice.stars,
-    })
+    }))
 }
 
 fn invalid_invoice() -> RuleError {
@@ -540,9 +560,11 @@ fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), R
         return Err(usage());
     }
     let command = match name {
-        "grant" => Command::AdminGrant(Besitos::new(number)?),
-        "deduct" => Command::AdminDeduct(Besitos::new(number)?),
-        _ => Command::GrantVip { days: u32::try_from(number).map_err(|_| RuleError::NonPositiveAmount(number))? },
+        "grant" => Command::Admin(AdminCommand::AdminGrant(Besitos::new(number)?)),
+        "deduct" => Command::Admin(AdminCommand::AdminDeduct(Besitos::new(number)?)),
+        _ => Command::Admin(AdminCommand::GrantVip {
+            days: u32::try_from(number).map_err(|_| RuleError::NonPositiveAmount(number))?,
+        }),
     };
     Ok((UserId(target), command))
 }
@@ -591,7 +613,10 @@ mod tests {
         let Translation::Command { envelope, .. } = translate(&admin_text("/grant 42 15"), &codec()) else {
             panic!("not a command")
         };
-        assert_eq!((envelope.user_id, envelope.command), (UserId(42), Command::AdminGrant(Besitos::new(15).unwrap())));
+        assert_eq!(
+            (envelope.user_id, envelope.command),
+            (UserId(42), Command::Admin(AdminCommand::AdminGrant(Besitos::new(15).unwrap())))
+        );
         for bad in ["/grant 42 -5", "/grant 42 0", "/deduct x 5", "/grant 42", "/grant 42 5 6", "/grant 42 99999999999"]
         {
             assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
@@ -654,7 +679,11 @@ mod tests {
         assert_eq!(envelope.update_id, Some(UpdateId(10)));
         assert_eq!(
             envelope.command,
-            Command::Register { first_name: "Ana".into(), username: None, language: Language::En }
+            Command::Profile(ProfileCommand::Register {
+                first_name: "Ana".into(),
+                username: None,
+                language: Language::En
+            })
         );
         assert_eq!((reply, screen), (ReplyTo::NewMessage { chat_id: 42 }, Some(Screen::Welcome)));
     }
@@ -686,7 +715,10 @@ mod tests {
             panic!("not a silent command")
         };
         assert_eq!(envelope.user_id, UserId(42));
-        assert_eq!(envelope.command, Command::ReactToPage { page: 8, emojis: vec!["❤".to_owned()] });
+        assert_eq!(
+            envelope.command,
+            Command::Reaction(ReactionCommand::ReactToPage { page: 8, emojis: vec!["❤".to_owned()] })
+        );
     }
 
     #[test]
@@ -757,7 +789,7 @@ mod tests {
         };
         let page = |update: Update| match translate(&update, &codec()) {
             Translation::Command { envelope, .. } => match envelope.command {
-                Command::Decide { fragment: 5, choice: 1, page } => page,
+                Command::Story(StoryCommand::Decide { fragment: 5, choice: 1, page }) => page,
                 other => panic!("not the decision: {other:?}"),
             },
             other => panic!("not a command: {other:?}"),
