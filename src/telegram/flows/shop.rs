@@ -27,13 +27,13 @@ pub enum ShopRequest {
     /// A `pre_checkout_query`: what its signed payload asks, or why it is
     /// declined before the game is asked.
     PreCheckout { query_id: String, checkout: Result<PreCheckout, RuleError>, language: Language },
-    /// A `successful_payment`: the command that grants it, or why the
-    /// payment cannot be matched to an invoice of ours.
+    /// A `successful_payment`: the grant it is owed, or why the payment
+    /// cannot be matched to an invoice of ours.
     StarsPaid {
         user_id: UserId,
         chat_id: i64,
         update_id: UpdateId,
-        payment: Result<Command, RuleError>,
+        payment: Result<Grant, RuleError>,
         language: Language,
     },
     /// An operator refunds a Stars payment: `/refund <charge id>`.
@@ -118,17 +118,25 @@ fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCh
 }
 
 /// The grant a `successful_payment` is owed, if it pays an invoice of ours.
-fn grant_owed(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Result<Command, RuleError> {
+fn grant_owed(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Result<Grant, RuleError> {
     let invoice = codec.verify_invoice(&payment.invoice_payload).map_err(|_| invalid_invoice())?;
     if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
         return Err(invalid_invoice());
     }
-    Ok(Command::Shop(ShopCommand::PayWithStars {
+    let command = Command::Shop(ShopCommand::PayWithStars {
         charge: payment.telegram_payment_charge_id.0.clone(),
         purchase: invoice.purchase,
-        item: invoice.item,
+        item: invoice.item.clone(),
         stars: invoice.stars,
-    }))
+    });
+    Ok(Grant { item: invoice.item, command })
+}
+
+/// What a verified Stars payment is owed: `item`, by `command`.
+#[derive(Debug)]
+pub struct Grant {
+    pub item: String,
+    pub command: Command,
 }
 
 pub(crate) fn invalid_invoice() -> RuleError {
@@ -265,7 +273,7 @@ impl Intake {
         user_id: UserId,
         chat_id: i64,
         update_id: UpdateId,
-        payment: Result<Command, RuleError>,
+        payment: Result<Grant, RuleError>,
         language: Language,
     ) -> Result<Handled, Failure> {
         let reply = ReplyTo::NewMessage { chat_id };
@@ -277,12 +285,9 @@ impl Intake {
                 return Ok(Handled::Ignored);
             }
         };
-        let Command::Shop(ShopCommand::PayWithStars { item, .. }) = &payment else {
-            unreachable!("translated as a payment")
-        };
         let parts = self.ui_parts();
-        let item = parts.content.shop_item(item).cloned();
-        let applied = self.coordinator.stars_paid(user_id, payment, Some(update_id)).await?;
+        let item = parts.content.shop_item(&payment.item).cloned();
+        let applied = self.coordinator.stars_paid(user_id, payment.command, Some(update_id)).await?;
         match (applied, item) {
             (Ok(events), Some(item)) if !events.is_empty() => {
                 let render = move |state: &UserState| screens::stars_paid(state, parts.ui(), &item);
