@@ -26,11 +26,13 @@ use actix::{
     WrapFuture,
 };
 use dianabot_game::auction::{Accepted, Auction, AuctionSpec, AuctionStatus};
-use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
+use dianabot_game::{AuctionCommand, Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
 use tokio::sync::Mutex;
 
-use crate::{Coordinator, DispatchError, Outcome, unix_now};
+use crate::message::{DispatchError, Outcome};
+use crate::saga::Coordinator;
+use crate::unix_now;
 
 /// Something a player should hear about without having asked: sent to the
 /// [`Notifier`] once the change is durable.
@@ -147,7 +149,7 @@ impl AuctionHouse {
             Err(refusal) => return Ok(BidOutcome::Refused(refusal)),
         };
         let coordinator = &self.deps().coordinator;
-        let hold = Command::HoldBid { auction, bid, amount };
+        let hold = Command::Auction(AuctionCommand::HoldBid { auction, bid, amount });
         let held = coordinator
             .retried(|| {
                 // Held means held *now*: a re-delivered bid whose hold a
@@ -171,7 +173,8 @@ impl AuctionHouse {
         match placed {
             Ok((accepted, auction)) => {
                 if let Some(outbid) = accepted.outbid.filter(|outbid| outbid.bid != bid) {
-                    let release = Command::ReleaseHold { auction: auction.id, bid: outbid.bid };
+                    let release =
+                        Command::Auction(AuctionCommand::ReleaseHold { auction: auction.id, bid: outbid.bid });
                     match coordinator.step_retried(outbid.bidder, release).await {
                         Ok(_) => (self.deps().notify)(AuctionNotice::Outbid {
                             user: outbid.bidder,
@@ -184,7 +187,10 @@ impl AuctionHouse {
                 Ok(BidOutcome::Accepted { auction, extended: accepted.extended })
             }
             Err(refusal) => {
-                if let Err(err) = coordinator.step_retried(bidder, Command::ReleaseHold { auction, bid }).await {
+                if let Err(err) = coordinator
+                    .step_retried(bidder, Command::Auction(AuctionCommand::ReleaseHold { auction, bid }))
+                    .await
+                {
                     tracing::error!(error = %err, "refused bid left held; recovery will release it");
                 }
                 Ok(BidOutcome::Refused(refusal))
@@ -292,7 +298,7 @@ impl Deps {
 
     /// Gives a held bid back to its bidder.
     async fn release(&self, held: &HeldBid) {
-        let release = Command::ReleaseHold { auction: held.auction, bid: held.bid };
+        let release = Command::Auction(AuctionCommand::ReleaseHold { auction: held.auction, bid: held.bid });
         if let Err(err) = self.coordinator.step_retried(held.user, release).await {
             tracing::error!(auction = held.auction, bid = held.bid, error = %err, "hold not released; recovery will");
         }
@@ -319,12 +325,12 @@ impl Deps {
     /// The winner of closed `auction` pays from escrow and gets the item.
     async fn settle_winner(&self, auction: &Auction) {
         let Some(top) = auction.top else { return };
-        let consume = Command::ConsumeHold {
+        let consume = Command::Auction(AuctionCommand::ConsumeHold {
             auction: auction.id,
             bid: top.bid,
             item: auction.item.clone(),
             quantity: auction.quantity,
-        };
+        });
         match self.coordinator.step_retried(top.bidder, consume).await {
             Ok(Ok(_)) => (self.notify)(AuctionNotice::Won { user: top.bidder, auction: auction.clone() }),
             Ok(Err(refusal)) => {

@@ -20,8 +20,11 @@
 
 mod auction;
 mod config;
+mod env;
+mod message;
 mod post;
 mod purchase;
+mod reaction;
 mod router;
 mod saga;
 mod shard;
@@ -30,11 +33,14 @@ mod stock;
 mod user;
 
 pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
-pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
+pub use config::{
+    ActorConfig, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
+};
+pub use message::{DispatchError, Envelope, Outcome};
 pub use post::{PostError, Posts};
 pub use purchase::{PreCheckout, PurchaseOutcome};
-pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
+pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
-pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
+pub use stock::StockError;
 pub use user::unix_now;

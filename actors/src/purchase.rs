@@ -15,12 +15,14 @@
 //! same checks and reserves the unit for [`STARS_HOLD`]; the payment grants
 //! the item once per charge and sells the unit.
 
-use dianabot_game::shop::{self, Currency};
-use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
+use dianabot_game::shop;
+use dianabot_game::{Command, Ctx, Currency, Event, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 
+use crate::message::DispatchError;
+use crate::saga::Coordinator;
 use crate::stock::StockError;
-use crate::{Coordinator, DispatchError, unix_now};
+use crate::unix_now;
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.
@@ -65,7 +67,7 @@ impl Coordinator {
     ) -> Result<PurchaseOutcome, DispatchError> {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
         let _entered = span.enter();
-        let start = Command::StartPurchase { purchase, item: item.to_owned() };
+        let start = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
         let opened = match self.step(buyer, update_id, start).await? {
             Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),
             Ok(events) => events.iter().any(|event| matches!(event, Event::PurchaseOpened { .. })),
@@ -90,7 +92,7 @@ impl Coordinator {
                 return self.compensate(buyer, purchase, item, err.refusal()).await;
             }
         }
-        match self.step_retried(buyer, Command::FulfilPurchase { purchase }).await {
+        match self.step_retried(buyer, Command::Shop(ShopCommand::FulfilPurchase { purchase })).await {
             Ok(Ok(_)) => {
                 self.settle_unit(item, purchase, buyer, PurchaseStatus::Completed).await;
                 PurchaseOutcome::Completed
@@ -108,7 +110,7 @@ impl Coordinator {
     /// delivery whose answer was lost), then settles the unit the way the
     /// durable purchase row says.
     async fn compensate(&self, buyer: UserId, purchase: i64, item: &str, why: RuleError) -> PurchaseOutcome {
-        if let Err(err) = self.step_retried(buyer, Command::AbortPurchase { purchase }).await {
+        if let Err(err) = self.step_retried(buyer, Command::Shop(ShopCommand::AbortPurchase { purchase })).await {
             tracing::error!(error = %err, purchase, "purchase left in flight; recovery will finish it");
             return PurchaseOutcome::InFlight;
         }
@@ -205,7 +207,7 @@ impl Coordinator {
         payment: Command,
         update_id: Option<UpdateId>,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
-        let Command::PayWithStars { purchase, item, .. } = &payment else {
+        let Command::Shop(ShopCommand::PayWithStars { purchase, item, .. }) = &payment else {
             return Ok(Err(RuleError::Malformed("not a Stars payment".to_owned())));
         };
         let (purchase, item) = (*purchase, item.clone());
@@ -225,7 +227,8 @@ impl Coordinator {
         purchase: i64,
         item: &str,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
-        let refunded = self.step(buyer, None, Command::RefundStars { charge: charge.to_owned() }).await?;
+        let refunded =
+            self.step(buyer, None, Command::Shop(ShopCommand::RefundStars { charge: charge.to_owned() })).await?;
         if refunded.is_ok() {
             self.settle_unit(item, purchase, buyer, PurchaseStatus::Refunded).await;
         }

@@ -10,27 +10,17 @@
 
 use std::time::Duration;
 
-use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{Besitos, Command, EconomyCommand, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 
+use crate::message::{DispatchError, Envelope, Outcome, Transient};
 use crate::post::Posts;
+use crate::router::Router;
 use crate::stock::StockKeepers;
-use crate::{DispatchError, Envelope, Outcome, Router};
 
 /// How often a step is retried before the saga is left to recovery (gifts,
 /// bids) or compensated (purchases).
 const ATTEMPTS: u32 = 5;
-
-/// A failure worth trying again: the step may succeed next time.
-pub(crate) trait Transient: std::fmt::Display {
-    fn is_transient(&self) -> bool;
-}
-
-impl Transient for DispatchError {
-    fn is_transient(&self) -> bool {
-        *self != DispatchError::ShuttingDown
-    }
-}
 
 /// What became of a gift.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +68,10 @@ impl Coordinator {
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
         let _entered = span.enter();
-        let opened = match self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
+        let opened = match self
+            .step(from, update_id, Command::Economy(EconomyCommand::SendGift { to, amount, transfer }))
+            .await?
+        {
             Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
             Ok(events) => events.iter().any(|event| matches!(event, Event::TransferOpened { .. })),
         };
@@ -98,14 +91,14 @@ impl Coordinator {
     /// known durable is retried: the receiver may or may not have applied
     /// it, and step 2 is idempotent, so only an explicit refusal refunds.
     async fn finish(&self, from: UserId, to: UserId, amount: Besitos, transfer: i64) -> GiftOutcome {
-        let receive = Command::ReceiveGift { from, amount, transfer };
+        let receive = Command::Economy(EconomyCommand::ReceiveGift { from, amount, transfer });
         let Ok(received) = self.step_retried(to, receive).await else {
             tracing::error!(transfer, "gift left in flight; recovery will finish it");
             return GiftOutcome::InFlight;
         };
         let closing = match received {
-            Ok(_) => Command::SettleTransfer { transfer },
-            Err(_) => Command::RefundTransfer { transfer },
+            Ok(_) => Command::Economy(EconomyCommand::SettleTransfer { transfer }),
+            Err(_) => Command::Economy(EconomyCommand::RefundTransfer { transfer }),
         };
         if self.step_retried(from, closing).await.is_err() {
             tracing::error!(transfer, "gift left in flight; recovery will finish it");

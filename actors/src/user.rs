@@ -4,19 +4,30 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
 
-use crate::router::{Outcome, Work};
-use crate::shard::{Crashed, Deliver, Passivated, ShardEnv};
-use crate::{ActorStats, FaultPoint};
+use crate::config::FaultPoint;
+use crate::env::Env;
+use crate::message::{Crashed, Deliver, Outcome, Passivated, Work};
+use crate::stats::ActorStats;
 
 /// Asks an idle actor to make sure its writes are durable, tell its
 /// supervisor, and stop.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Passivate;
+
+/// What every user actor of a shard shares. One allocation per shard
+/// instead of a supervisor address per actor: actix allocates twice for
+/// each address clone, and at a million actors that is ~100 MB.
+pub(crate) struct ShardEnv {
+    pub env: Arc<Env>,
+    /// The shard's supervisor, as the two notices an actor sends it.
+    pub passivated: Recipient<Passivated>,
+    pub crashed: Recipient<Crashed>,
+}
 
 pub(crate) struct UserActor {
     id: UserId,
@@ -122,7 +133,7 @@ impl UserActor {
         tracing::error!(user_id = %self.id, "user actor panicked; restarting from durable state");
         self.state = None;
         self.reload_after_flush = true;
-        self.shard.supervisor.do_send(Crashed(self.id));
+        self.shard.crashed.do_send(Crashed(self.id));
         self.load(ctx);
     }
 }
@@ -168,7 +179,7 @@ impl Handler<Passivate> for UserActor {
         let flusher = self.shard.env.flusher.clone();
         let flushed = async move { flusher.flushed().await };
         ctx.wait(flushed.into_actor(self).map(|_, actor, ctx| {
-            actor.shard.supervisor.do_send(Passivated(actor.id));
+            actor.shard.passivated.do_send(Passivated(actor.id));
             ctx.stop();
         }));
     }

@@ -1,6 +1,5 @@
-use crate::content::Missing;
+use crate::content::{Currency, Missing};
 use crate::ids::ItemId;
-use crate::shop::Currency;
 
 /// Why a command was refused. A refused command changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

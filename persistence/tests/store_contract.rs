@@ -3,7 +3,10 @@
 //! store the same as one by one.
 
 use dianabot_game::content::ReactionTarget;
-use dianabot_game::{Besitos, Command, Ctx, ItemId, Language, PostRef, Rules, UserId, UserState, decide};
+use dianabot_game::{
+    AdminCommand, AuctionCommand, Besitos, Command, Ctx, ItemId, Language, PostRef, ProfileCommand, ReactionCommand,
+    Rules, UserId, UserState, decide,
+};
 use dianabot_persistence::{Store, UserWrite};
 use dianabot_test_support::{Backend, TestDb, balances_and_ledger_sums, run};
 use proptest::prelude::*;
@@ -12,16 +15,20 @@ use proptest::test_runner::{Config, TestRunner};
 fn command() -> impl Strategy<Value = Command> {
     let item = prop::sample::select(vec!["rosa", "llave", "carta"]).prop_map(|id| ItemId(id.to_owned()));
     prop_oneof![
-        prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
-        (0..4i32).prop_map(|message_id| Command::React {
+        prop::bool::ANY.prop_map(|en| Command::Profile(ProfileCommand::SetLanguage(if en {
+            Language::En
+        } else {
+            Language::Es
+        }))),
+        (0..4i32).prop_map(|message_id| Command::Reaction(ReactionCommand::React {
             post: PostRef { chat_id: -100, message_id },
             target: ReactionTarget::FreePost,
             emojis: vec!["❤".to_owned()]
-        }),
-        (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
-        (1..500i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
-        (item.clone(), 1..5u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
-        (item, 1..5u32).prop_map(|(item, quantity)| Command::ConsumeItem { item, quantity }),
+        })),
+        (1..500i64).prop_map(|amount| Command::Admin(AdminCommand::AdminGrant(Besitos::new(amount).unwrap()))),
+        (1..500i64).prop_map(|amount| Command::Admin(AdminCommand::AdminDeduct(Besitos::new(amount).unwrap()))),
+        (item.clone(), 1..5u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::GrantItem { item, quantity })),
+        (item, 1..5u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::ConsumeItem { item, quantity })),
     ]
 }
 
@@ -33,7 +40,11 @@ fn play(user: UserId, commands: &[Command]) -> (UserState, Vec<UserWrite>) {
     let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let mut state = UserState::new(user);
     let mut writes = Vec::new();
-    let register = Command::Register { first_name: "Ana".into(), username: Some("ana".into()), language: Language::Es };
+    let register = Command::Profile(ProfileCommand::Register {
+        first_name: "Ana".into(),
+        username: Some("ana".into()),
+        language: Language::Es,
+    });
     for command in std::iter::once(&register).chain(commands) {
         if let Ok(events) = decide(&state, command, ctx) {
             events.iter().for_each(|event| state.apply(event));
@@ -124,7 +135,7 @@ fn a_failed_batch_writes_nothing() {
     run(async {
         for db in [TestDb::sqlite(), TestDb::postgres().await] {
             let store = db.store().await;
-            let (_, writes) = play(UserId(1), &[Command::AdminGrant(Besitos::new(5).unwrap())]);
+            let (_, writes) = play(UserId(1), &[Command::Admin(AdminCommand::AdminGrant(Besitos::new(5).unwrap()))]);
             let first = coalesced(writes);
             store.write_batch(std::slice::from_ref(&first)).await.expect("first batch");
             // Re-writing the same ledger rows violates the journal's primary
@@ -165,9 +176,9 @@ fn auctions_and_holds_round_trip(backend: Backend) {
         assert_eq!(store.auctions(AuctionStatus::Open).await.unwrap(), [auction.clone()]);
         assert!(store.load_auction(43).await.unwrap().is_none());
 
-        let hold = Command::HoldBid { auction: 42, bid: 3, amount: Besitos::new(9).unwrap() };
-        let release = Command::ReleaseHold { auction: 42, bid: 3 };
-        let (_, writes) = play(UserId(7), &[Command::AdminGrant(Besitos::new(20).unwrap()), hold]);
+        let hold = Command::Auction(AuctionCommand::HoldBid { auction: 42, bid: 3, amount: Besitos::new(9).unwrap() });
+        let release = Command::Auction(AuctionCommand::ReleaseHold { auction: 42, bid: 3 });
+        let (_, writes) = play(UserId(7), &[Command::Admin(AdminCommand::AdminGrant(Besitos::new(20).unwrap())), hold]);
         store.write_batch(&[coalesced(writes)]).await.unwrap();
         let held = store.held_bids(Some(42)).await.unwrap();
         assert_eq!(held.iter().map(|held| (held.user, held.bid, held.amount)).collect::<Vec<_>>(), [(UserId(7), 3, 9)]);
@@ -178,8 +189,8 @@ fn auctions_and_holds_round_trip(backend: Backend) {
         let (state, writes) = play(
             UserId(7),
             &[
-                Command::AdminGrant(Besitos::new(20).unwrap()),
-                Command::HoldBid { auction: 42, bid: 3, amount: Besitos::new(9).unwrap() },
+                Command::Admin(AdminCommand::AdminGrant(Besitos::new(20).unwrap())),
+                Command::Auction(AuctionCommand::HoldBid { auction: 42, bid: 3, amount: Besitos::new(9).unwrap() }),
                 release,
             ],
         );

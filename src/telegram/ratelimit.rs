@@ -27,10 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dianabot_actors::Router;
-use dianabot_game::{Command, Language, UserId};
+use dianabot_game::{Command, Language, ReactionCommand, StoryCommand, UserId};
 use teloxide_core::types::{Update, UpdateKind};
 use tokio::time::Instant;
 
+use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Screen};
 use crate::telegram::translate::{ReplyTo, Translation};
@@ -70,35 +71,38 @@ impl Action {
             Translation::Command { envelope, screen, reply } => match (&envelope.command, screen, reply) {
                 // An operator's grant names its target as the envelope's user.
                 (_, Some(Screen::OperatorReport(_)), _) => None,
-                (Command::ReactToPage { .. }, _, _) => Some(Action::Reaction),
+                (Command::Reaction(ReactionCommand::ReactToPage { .. }), _, _) => Some(Action::Reaction),
                 (
-                    Command::Decide { .. } | Command::OpenStory { .. } | Command::RestartStory { .. },
+                    Command::Story(
+                        StoryCommand::Decide { .. }
+                        | StoryCommand::OpenStory { .. }
+                        | StoryCommand::RestartStory { .. },
+                    ),
                     _,
                     ReplyTo::Edit { .. },
                 ) => Some(Action::Decision),
                 _ => Some(Action::Message),
             },
-            Translation::React { .. } => Some(Action::Reaction),
-            Translation::Purchase { .. } | Translation::RequestInvoice { .. } => Some(Action::Purchase),
+            Translation::Reaction(ReactionRequest::React { .. }) => Some(Action::Reaction),
+            Translation::Shop(ShopRequest::Purchase { .. } | ShopRequest::RequestInvoice { .. }) => {
+                Some(Action::Purchase)
+            }
             Translation::View { .. }
-            | Translation::Gift { .. }
-            | Translation::ShopItem { .. }
-            | Translation::Ledger { .. }
-            | Translation::Auctions { .. }
-            | Translation::Bid { .. }
+            | Translation::Gift(_)
+            | Translation::Shop(ShopRequest::Item { .. })
+            | Translation::Profile(_)
+            | Translation::Auction(AuctionRequest::Show { .. } | AuctionRequest::Bid { .. })
             | Translation::Refuse { .. }
             | Translation::RefuseButton { .. } => Some(Action::Message),
             // Telegram holds or has taken the player's Stars: answered and
             // granted whatever the pace. Channel posts are no player's;
             // operators are trusted; an ignored update costs nothing.
-            Translation::PreCheckout { .. }
-            | Translation::StarsPaid { .. }
-            | Translation::Publish { .. }
-            | Translation::Posts { .. }
-            | Translation::RefundStars { .. }
-            | Translation::CreateAuction { .. }
-            | Translation::CancelAuction { .. }
-            | Translation::ReloadContent { .. }
+            Translation::Shop(
+                ShopRequest::PreCheckout { .. } | ShopRequest::StarsPaid { .. } | ShopRequest::RefundStars { .. },
+            )
+            | Translation::Reaction(ReactionRequest::Publish { .. } | ReactionRequest::Report { .. })
+            | Translation::Auction(AuctionRequest::Create { .. } | AuctionRequest::Cancel { .. })
+            | Translation::Operator(_)
             | Translation::Ignore(_) => None,
         }
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use dianabot_actors::{ActorConfig, AuctionHouse, DispatchError, Envelope, Router};
 use dianabot_game::auction::{Auction, AuctionStatus};
 use dianabot_game::content::{Content, ContentProblem};
-use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
+use dianabot_game::{Besitos, Command, Language, ProfileCommand, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store};
 use sqlx::Connection;
 
@@ -209,11 +209,11 @@ pub async fn apply(router: &Router, user: i64, command: Command) -> Result<(), D
 
 /// Registers `user` as `u<user>` (username too), with the welcome bonus.
 pub async fn register(router: &Router, user: i64) {
-    let command = Command::Register {
+    let command = Command::Profile(ProfileCommand::Register {
         first_name: format!("u{user}"),
         username: Some(format!("u{user}")),
         language: Language::Es,
-    };
+    });
     apply(router, user, command).await.unwrap();
 }
 

@@ -8,7 +8,10 @@ use std::time::{Duration, Instant};
 
 use dianabot_actors::{ActorConfig, DispatchError, Envelope, FaultInjector, FaultPoint, Outcome, Router};
 use dianabot_game::content::ReactionTarget;
-use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{
+    AdminCommand, Besitos, Command, ItemId, Language, PostRef, ProfileCommand, ReactionCommand, RuleError,
+    StoryCommand, UpdateId, UserId, UserState,
+};
 use dianabot_persistence::Store;
 use dianabot_test_support::{TestDb, balances_and_ledger_sums, run, start_runtime};
 use futures_util::FutureExt;
@@ -17,12 +20,20 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 fn register(user: i64) -> Envelope {
-    let command = Command::Register { first_name: format!("user{user}"), username: None, language: Language::Es };
+    let command = Command::Profile(ProfileCommand::Register {
+        first_name: format!("user{user}"),
+        username: None,
+        language: Language::Es,
+    });
     Envelope { user_id: UserId(user), update_id: None, command }
 }
 
 fn grant(user: i64, amount: i64) -> Envelope {
-    Envelope { user_id: UserId(user), update_id: None, command: Command::AdminGrant(Besitos::new(amount).unwrap()) }
+    Envelope {
+        user_id: UserId(user),
+        update_id: None,
+        command: Command::Admin(AdminCommand::AdminGrant(Besitos::new(amount).unwrap())),
+    }
 }
 
 /// Dispatches and waits until durable; returns a description of the outcome.
@@ -55,16 +66,16 @@ async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
 fn command() -> impl Strategy<Value = Command> {
     let item = prop::sample::select(vec!["rosa", "llave"]).prop_map(|id| ItemId(id.to_owned()));
     prop_oneof![
-        (0..3i32).prop_map(|message_id| Command::React {
+        (0..3i32).prop_map(|message_id| Command::Reaction(ReactionCommand::React {
             post: PostRef { chat_id: -100, message_id },
             target: ReactionTarget::FreePost,
             emojis: vec!["🔥".to_owned()]
-        }),
-        (1..100i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
-        (1..100i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
-        (item.clone(), 1..4u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
-        (item, 1..4u32).prop_map(|(item, quantity)| Command::ConsumeItem { item, quantity }),
-        Just(Command::SetLanguage(Language::En)),
+        })),
+        (1..100i64).prop_map(|amount| Command::Admin(AdminCommand::AdminGrant(Besitos::new(amount).unwrap()))),
+        (1..100i64).prop_map(|amount| Command::Admin(AdminCommand::AdminDeduct(Besitos::new(amount).unwrap()))),
+        (item.clone(), 1..4u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::GrantItem { item, quantity })),
+        (item, 1..4u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::ConsumeItem { item, quantity })),
+        Just(Command::Profile(ProfileCommand::SetLanguage(Language::En))),
     ]
 }
 
@@ -225,11 +236,11 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         let router = &runtime.router;
 
         // An unknown user: refused, and not stored.
-        let react = Command::React {
+        let react = Command::Reaction(ReactionCommand::React {
             post: PostRef { chat_id: -1, message_id: 1 },
             target: ReactionTarget::FreePost,
             emojis: vec!["❤".into()],
-        };
+        });
         let envelope = Envelope { user_id: UserId(999), update_id: Some(UpdateId(1)), command: react };
         let refusal = router.dispatch(envelope, |_, outcome| format!("{outcome:?}")).await.unwrap();
         assert_eq!(refusal.reply, format!("{:?}", Outcome::Refused(&RuleError::UnknownUser)));
@@ -244,9 +255,9 @@ fn bad_input_is_refused_with_a_typed_error_and_changes_nothing() {
         // Overdraft and over-consumption: refused, nothing changes, in memory or stored.
         apply(router, register(1)).await.unwrap();
         let before = view(router, 1).await;
-        let overdraft = Command::AdminDeduct(Besitos::new(before.wallet.balance + 1).unwrap());
-        let consume = Command::ConsumeItem { item: ItemId("rosa".into()), quantity: 1 };
-        let nothing = Command::GrantItem { item: ItemId("rosa".into()), quantity: 0 };
+        let overdraft = Command::Admin(AdminCommand::AdminDeduct(Besitos::new(before.wallet.balance + 1).unwrap()));
+        let consume = Command::Admin(AdminCommand::ConsumeItem { item: ItemId("rosa".into()), quantity: 1 });
+        let nothing = Command::Admin(AdminCommand::GrantItem { item: ItemId("rosa".into()), quantity: 0 });
         for command in [overdraft, consume, nothing] {
             let envelope = Envelope { user_id: UserId(1), update_id: Some(UpdateId(7)), command };
             assert!(apply(router, envelope).await.unwrap().starts_with("refused"));
@@ -329,14 +340,22 @@ fn a_crash_halfway_through_a_decision_leaves_none_of_its_effects() {
         let runtime = start_runtime(db.store().await, config).await;
         let router = &runtime.router;
         apply(router, register(1)).await.unwrap();
-        let open = Envelope { user_id: UserId(1), update_id: None, command: Command::OpenStory { page: None } };
+        let open = Envelope {
+            user_id: UserId(1),
+            update_id: None,
+            command: Command::Story(StoryCommand::OpenStory { page: None }),
+        };
         apply(router, open).await.unwrap();
         let before = view(router, 1).await;
         let here = before.progress.story.fragment.clone().expect("in the story");
         let decide = |update| Envelope {
             user_id: UserId(1),
             update_id: Some(UpdateId(update)),
-            command: Command::Decide { fragment: dianabot_game::story::fragment_tag(&here), choice: 0, page: None },
+            command: Command::Story(StoryCommand::Decide {
+                fragment: dianabot_game::story::fragment_tag(&here),
+                choice: 0,
+                page: None,
+            }),
         };
 
         assert_eq!(apply(router, decide(777)).await, Err(DispatchError::ActorCrashed));

@@ -12,7 +12,7 @@ use dianabot_actors::{
     ActorConfig, AuctionHouse, AuctionNotice, BidOutcome, Coordinator, Envelope, FaultInjector, FaultPoint, Router,
 };
 use dianabot_game::auction::{AuctionSpec, AuctionStatus};
-use dianabot_game::{Command, ItemId, RuleError, UserId, UserState};
+use dianabot_game::{AdminCommand, AuctionCommand, Command, ItemId, RuleError, UserId, UserState};
 use dianabot_persistence::Store;
 use dianabot_test_support::{
     Runtime, TestDb, apply, assert_conserved, balance, besitos, register, run, settled, start_runtime,
@@ -21,7 +21,7 @@ use dianabot_test_support::{
 /// Registers `user` with `besitos` on top of the welcome bonus of 10.
 async fn player(router: &Router, user: i64, amount: i64) {
     register(router, user).await;
-    apply(router, user, Command::AdminGrant(besitos(amount))).await.unwrap();
+    apply(router, user, Command::Admin(AdminCommand::AdminGrant(besitos(amount)))).await.unwrap();
 }
 
 async fn items(router: &Router, user: i64) -> u32 {
@@ -184,7 +184,9 @@ fn recovery_releases_stray_holds_and_settles_a_closed_auctions_winner() {
         house.create(700, spec(5, 1, 600, 0)).await.unwrap().unwrap();
         assert!(matches!(house.bid(UserId(2), 700, besitos(20), 1, None).await.unwrap(), BidOutcome::Accepted { .. }));
         // A crash between a hold and its bid: held, but not the top bid.
-        apply(router, 3, Command::HoldBid { auction: 700, bid: 2, amount: besitos(30) }).await.unwrap();
+        apply(router, 3, Command::Auction(AuctionCommand::HoldBid { auction: 700, bid: 2, amount: besitos(30) }))
+            .await
+            .unwrap();
         // A crash between the close and the winner's settlement.
         house.create(701, spec(5, 1, 600, 0)).await.unwrap().unwrap();
         assert!(matches!(house.bid(UserId(3), 701, besitos(9), 3, None).await.unwrap(), BidOutcome::Accepted { .. }));
@@ -223,17 +225,17 @@ fn besitos_are_conserved_when_bid_steps_crash_under_concurrent_bidding() {
         let seen = crashed.clone();
         let fault = move |point: FaultPoint, envelope: &Envelope| {
             let (unlucky, at) = match envelope.command {
-                Command::HoldBid { bid, .. } => {
+                Command::Auction(AuctionCommand::HoldBid { bid, .. }) => {
                     (bid % 5 == 0, if bid % 10 == 0 { FaultPoint::MidApply } else { FaultPoint::BeforeDecide })
                 }
-                Command::ReleaseHold { bid, .. } => (bid % 3 == 0, FaultPoint::MidApply),
-                Command::ConsumeHold { .. } => (true, FaultPoint::BeforeDecide),
+                Command::Auction(AuctionCommand::ReleaseHold { bid, .. }) => (bid % 3 == 0, FaultPoint::MidApply),
+                Command::Auction(AuctionCommand::ConsumeHold { .. }) => (true, FaultPoint::BeforeDecide),
                 _ => (false, FaultPoint::BeforeDecide),
             };
             let key = match envelope.command {
-                Command::HoldBid { bid, .. } | Command::ReleaseHold { bid, .. } | Command::ConsumeHold { bid, .. } => {
-                    (envelope.command.kind(), bid)
-                }
+                Command::Auction(AuctionCommand::HoldBid { bid, .. })
+                | Command::Auction(AuctionCommand::ReleaseHold { bid, .. })
+                | Command::Auction(AuctionCommand::ConsumeHold { bid, .. }) => (envelope.command.kind(), bid),
                 _ => ("", 0),
             };
             if unlucky && point == at && seen.lock().unwrap().insert(key) {

@@ -21,7 +21,10 @@ use dianabot_actors::{
 use dianabot_game::auction::AuctionSpec;
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
-use dianabot_game::{Command, ItemId, PostRef, UserId};
+use dianabot_game::{
+    AdminCommand, AuctionCommand, Command, EconomyCommand, ItemId, PostRef, ReactionCommand, ShopCommand, StoryCommand,
+    UserId,
+};
 use dianabot_persistence::Store;
 use dianabot_test_support::{
     TestDb, apply, assert_conserved, besitos, register, run, settled, sold_and_held, start_runtime,
@@ -47,16 +50,18 @@ fn unlucky(parts: &[u64]) -> bool {
 /// The id a saga step is known by, for the commands of every saga.
 fn saga_step(command: &Command) -> Option<u64> {
     let id = match command {
-        Command::SendGift { transfer, .. }
-        | Command::ReceiveGift { transfer, .. }
-        | Command::SettleTransfer { transfer }
-        | Command::RefundTransfer { transfer } => *transfer,
-        Command::HoldBid { bid, .. } | Command::ReleaseHold { bid, .. } | Command::ConsumeHold { bid, .. } => *bid,
-        Command::StartPurchase { purchase, .. }
-        | Command::FulfilPurchase { purchase }
-        | Command::AbortPurchase { purchase } => *purchase,
-        Command::React { post, .. } => i64::from(post.message_id),
-        Command::ReactToPage { page, .. } => i64::from(*page),
+        Command::Economy(EconomyCommand::SendGift { transfer, .. })
+        | Command::Economy(EconomyCommand::ReceiveGift { transfer, .. })
+        | Command::Economy(EconomyCommand::SettleTransfer { transfer })
+        | Command::Economy(EconomyCommand::RefundTransfer { transfer }) => *transfer,
+        Command::Auction(AuctionCommand::HoldBid { bid, .. })
+        | Command::Auction(AuctionCommand::ReleaseHold { bid, .. })
+        | Command::Auction(AuctionCommand::ConsumeHold { bid, .. }) => *bid,
+        Command::Shop(ShopCommand::StartPurchase { purchase, .. })
+        | Command::Shop(ShopCommand::FulfilPurchase { purchase })
+        | Command::Shop(ShopCommand::AbortPurchase { purchase }) => *purchase,
+        Command::Reaction(ReactionCommand::React { post, .. }) => i64::from(post.message_id),
+        Command::Reaction(ReactionCommand::ReactToPage { page, .. }) => i64::from(*page),
         _ => return None,
     };
     Some(id as u64)
@@ -140,9 +145,9 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
         let house = AuctionHouse::start(coordinator.clone(), Arc::new(|_| {}));
         for user in 1..=PLAYERS {
             register(&runtime.router, user).await;
-            apply(&runtime.router, user, Command::AdminGrant(besitos(300))).await.unwrap();
+            apply(&runtime.router, user, Command::Admin(AdminCommand::AdminGrant(besitos(300)))).await.unwrap();
             // Message 1 of each player's chat shows the first story page.
-            apply(&runtime.router, user, Command::OpenStory { page: Some(1) }).await.unwrap();
+            apply(&runtime.router, user, Command::Story(StoryCommand::OpenStory { page: Some(1) })).await.unwrap();
         }
         for message_id in 1..=POSTS {
             let post = Post::new(PostRef { chat_id: -100, message_id }, ReactionTarget::FreePost, 0, "Diana");
@@ -187,7 +192,8 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
                         }
                         3 => {
                             let emoji = ["❤", "🔥", "👍"][(op / 7) as usize % 3].to_owned();
-                            let react = Command::ReactToPage { page: 1, emojis: vec![emoji] };
+                            let react =
+                                Command::Reaction(ReactionCommand::ReactToPage { page: 1, emojis: vec![emoji] });
                             apply(&router, player.0, react).await.map(|()| "page reaction".to_owned())
                         }
                         4 => {
@@ -195,7 +201,9 @@ fn thousands_of_concurrent_economy_sagas_with_faults_conserve_besitos_and_items(
                             let bought = coordinator.purchase(player, item, op, None).await;
                             bought.map(|outcome| format!("purchase {outcome:?}"))
                         }
-                        _ => apply(&router, player.0, Command::ClaimDailyGift).await.map(|()| "daily".to_owned()),
+                        _ => apply(&router, player.0, Command::Economy(EconomyCommand::ClaimDailyGift))
+                            .await
+                            .map(|()| "daily".to_owned()),
                     };
                     kind.unwrap_or_else(|err| format!("{err}"))
                 })

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
-use dianabot_game::{Command, RuleError, UserId};
+use dianabot_game::{AdminCommand, Command, EconomyCommand, RuleError, UserId};
 use dianabot_test_support::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
 
 #[test]
@@ -59,8 +59,8 @@ fn besitos_are_conserved_when_saga_steps_crash() {
         let counter = crashes.clone();
         let fault = move |point: FaultPoint, envelope: &Envelope| {
             let unlucky = match envelope.command {
-                Command::ReceiveGift { transfer, .. } => transfer % 4 == 0,
-                Command::SettleTransfer { transfer } => transfer % 5 == 0,
+                Command::Economy(EconomyCommand::ReceiveGift { transfer, .. }) => transfer % 4 == 0,
+                Command::Economy(EconomyCommand::SettleTransfer { transfer }) => transfer % 5 == 0,
                 _ => false,
             };
             // Crash on the first attempt only, so retries get through.
@@ -78,7 +78,7 @@ fn besitos_are_conserved_when_saga_steps_crash() {
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
         for user in 1..=USERS {
             register(&runtime.router, user).await;
-            apply(&runtime.router, user, Command::AdminGrant(besitos(100))).await.unwrap();
+            apply(&runtime.router, user, Command::Admin(AdminCommand::AdminGrant(besitos(100)))).await.unwrap();
         }
         let gifts: Vec<_> = (0..GIFTS)
             .map(|transfer| {

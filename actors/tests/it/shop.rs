@@ -8,7 +8,7 @@ use dianabot_actors::{
     ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, PreCheckout, PurchaseOutcome,
     StockFaultInjector, StockFaultPoint, StockStep,
 };
-use dianabot_game::{Command, Event, ItemId, RuleError, UserId, UserState};
+use dianabot_game::{AdminCommand, Command, Event, ItemId, RuleError, ShopCommand, UserId, UserState};
 use dianabot_persistence::Store;
 use dianabot_test_support::{
     TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime,
@@ -42,7 +42,7 @@ fn many_buyers_race_for_the_last_units() {
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
         for user in 1..=BUYERS {
             register(&runtime.router, user).await;
-            apply(&runtime.router, user, Command::AdminGrant(besitos(100))).await.unwrap();
+            apply(&runtime.router, user, Command::Admin(AdminCommand::AdminGrant(besitos(100)))).await.unwrap();
         }
         // Two units go first; then everyone races for the last three.
         for (user, purchase) in [(1, 1), (2, 2)] {
@@ -118,7 +118,7 @@ fn a_fault_in_any_step_leaves_wallet_stock_and_inventory_as_before() {
         let runtime = start_runtime(db.store().await, config).await;
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
         register(&runtime.router, 1).await;
-        apply(&runtime.router, 1, Command::AdminGrant(besitos(90))).await.unwrap();
+        apply(&runtime.router, 1, Command::Admin(AdminCommand::AdminGrant(besitos(90)))).await.unwrap();
 
         let faults = [
             Fault::Buyer("start_purchase", FaultPoint::BeforeDecide),
@@ -178,7 +178,7 @@ fn bad_purchases_are_refused_and_change_nothing() {
         assert!(matches!(buy("poemario", 5).await, PurchaseOutcome::Refused(RuleError::RequirementsNotMet { .. })));
         assert_eq!(balance(&runtime.router, 1).await, 10);
 
-        apply(&runtime.router, 1, Command::AdminGrant(besitos(500))).await.unwrap();
+        apply(&runtime.router, 1, Command::Admin(AdminCommand::AdminGrant(besitos(500)))).await.unwrap();
         assert_eq!(buy(STAR_MAP, 10).await, PurchaseOutcome::Completed);
         assert_eq!(buy(STAR_MAP, 11).await, refused(RuleError::AlreadyOwned));
         // Four more attempts this hour are allowed (five in all), then none.
@@ -201,9 +201,9 @@ fn recovery_finishes_a_purchase_a_crash_left_paid_but_undelivered() {
         let db = TestDb::postgres().await;
         let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
         register(&runtime.router, 1).await;
-        apply(&runtime.router, 1, Command::AdminGrant(besitos(90))).await.unwrap();
+        apply(&runtime.router, 1, Command::Admin(AdminCommand::AdminGrant(besitos(90)))).await.unwrap();
         // Step 1 alone, as if the server died right after it.
-        let start = Command::StartPurchase { purchase: 7, item: STAR_MAP.to_owned() };
+        let start = Command::Shop(ShopCommand::StartPurchase { purchase: 7, item: STAR_MAP.to_owned() });
         apply(&runtime.router, 1, start).await.unwrap();
         assert_eq!(runtime.store.pending_purchases().await.unwrap().len(), 1);
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
@@ -243,7 +243,12 @@ fn stars_checkout_holds_a_unit_grants_once_per_charge_and_refunds() {
         }
         assert_eq!(coordinator.pre_checkout(checkout(6, 6, 12)).await.unwrap(), Err(RuleError::SoldOut));
 
-        let payment = Command::PayWithStars { charge: "stx-1".into(), purchase: 1, item: STAR_MAP.into(), stars: 12 };
+        let payment = Command::Shop(ShopCommand::PayWithStars {
+            charge: "stx-1".into(),
+            purchase: 1,
+            item: STAR_MAP.into(),
+            stars: 12,
+        });
         let first = coordinator.stars_paid(UserId(1), payment.clone(), None).await.unwrap().unwrap();
         assert!(first.iter().any(|event| matches!(event, Event::StarsPaid { .. })));
         let again = coordinator.stars_paid(UserId(1), payment, None).await.unwrap().unwrap();
