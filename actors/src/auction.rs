@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, AtomicResponse, Context, Handler, Message,
@@ -28,9 +28,10 @@ use actix::{
 use dianabot_game::auction::{Accepted, Auction, AuctionSpec, AuctionStatus};
 use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_forever, unix_now, unix_now_millis};
 use tokio::sync::Mutex;
 
-use crate::{Coordinator, DispatchError, Outcome, unix_now};
+use crate::{Coordinator, DispatchError, Outcome};
 
 /// Something a player should hear about without having asked: sent to the
 /// [`Notifier`] once the change is durable.
@@ -282,12 +283,12 @@ impl Deps {
     /// Writes the auction through, retrying until the store takes it: an
     /// auction never answers with a state that is not durable.
     async fn persist(&self, auction: &Auction) {
-        let mut backoff = Duration::from_millis(10);
-        while let Err(err) = self.store.save_auction(auction).await {
-            tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
+        retry_forever(
+            Backoff::STORE,
+            || self.store.save_auction(auction),
+            |err, _| tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying"),
+        )
+        .await;
     }
 
     /// Gives a held bid back to its bidder.
@@ -346,9 +347,9 @@ struct AuctionActor {
 impl AuctionActor {
     /// Wakes at `ends_at` (which bids may have pushed later since).
     fn schedule_close(&self, ctx: &mut Context<Self>) {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_millis());
-        let ends_ms = u128::try_from(self.auction.ends_at).unwrap_or(0) * 1000;
-        let delay = Duration::from_millis(u64::try_from(ends_ms.saturating_sub(now_ms)).unwrap_or(u64::MAX));
+        let now_ms = unix_now_millis();
+        let ends_ms = u64::try_from(self.auction.ends_at).unwrap_or(0).saturating_mul(1000);
+        let delay = Duration::from_millis(ends_ms.saturating_sub(now_ms));
         ctx.run_later(delay, |actor, ctx| actor.close_if_due(ctx));
     }
 

@@ -37,4 +37,3 @@ pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
 pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
-pub use user::unix_now;

@@ -20,7 +20,8 @@ use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 
 use crate::stock::StockError;
-use crate::{Coordinator, DispatchError, unix_now};
+use crate::{Coordinator, DispatchError};
+use dianabot_plumbing::unix_now;
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.

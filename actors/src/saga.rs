@@ -8,10 +8,9 @@
 //! giver's first step writes the saga log row in the same transaction as its
 //! debit, so a crash at any point leaves either nothing or a row to finish.
 
-use std::time::Duration;
-
 use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_while};
 
 use crate::post::Posts;
 use crate::stock::StockKeepers;
@@ -138,20 +137,14 @@ impl Coordinator {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        let mut backoff = Duration::from_millis(20);
-        let mut tries = 1;
-        loop {
-            match attempt().await {
-                Ok(answer) => return Ok(answer),
-                Err(err) if err.is_transient() && tries < ATTEMPTS => {
-                    tracing::warn!(error = %err, "saga step failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    tries += 1;
-                }
-                Err(err) => return Err(err),
+        retry_while(Backoff::STORE, ATTEMPTS, attempt, |err: &E| {
+            let transient = err.is_transient();
+            if transient {
+                tracing::warn!(error = %err, "saga step failed; retrying");
             }
-        }
+            transient
+        })
+        .await
     }
 
     /// One step: a command to one user, waited on until durable. The inner

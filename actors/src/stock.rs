@@ -18,7 +18,7 @@ use dianabot_game::{RuleError, UserId};
 use dianabot_persistence::{Reservation, ReservationStatus, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::unix_now;
+use dianabot_plumbing::unix_now;
 
 /// A step of the stock keeper a test can make fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

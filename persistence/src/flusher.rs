@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dianabot_game::UserId;
+use dianabot_plumbing::{Backoff, retry_forever};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -219,22 +220,20 @@ impl FlushTask {
         let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
         let writes = self.batch.take_writes();
         let acks = std::mem::take(&mut self.batch.acks);
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            let started = Instant::now();
-            match self.store.write_batch(&writes).await {
-                Ok(()) => {
-                    self.record(&writes, started, oldest, acks.len());
-                    break;
-                }
-                Err(err) => {
-                    self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %err, users = writes.len(), retry_in = ?backoff, "batch commit failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.max_backoff);
-                }
-            }
-        }
+        let (store, stats, users) = (&self.store, &self.stats, writes.len());
+        let started = retry_forever(
+            Backoff::STORE.capped(self.config.max_backoff),
+            || async {
+                let started = Instant::now();
+                store.write_batch(&writes).await.map(|()| started)
+            },
+            |err, retry_in| {
+                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %err, users, retry_in = ?retry_in, "batch commit failed");
+            },
+        )
+        .await;
+        self.record(&writes, started, oldest, acks.len());
         for ack in acks {
             let _ = ack.send(Ok(()));
         }

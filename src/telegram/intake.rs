@@ -6,12 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use dianabot_actors::{
     AuctionError, AuctionHouse, BidOutcome, Coordinator, DispatchError, Envelope, GiftOutcome, Outcome,
-    PurchaseOutcome, Router, unix_now,
+    PurchaseOutcome, Router,
 };
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
 use dianabot_game::{Command, Language, RuleError, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
+use dianabot_plumbing::unix_now;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{TelegramTransactionId, Update, UserId as TelegramUserId};

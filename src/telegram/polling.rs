@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use dianabot_plumbing::Backoff;
 use futures_util::future::join_all;
 use teloxide_core::Bot;
 use teloxide_core::payloads::GetUpdatesSetters;
@@ -30,7 +31,7 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 7] = [
 /// Polls until `stop` turns true, then confirms what is durable and returns.
 pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
     let mut offset: Option<i32> = None;
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     while !*stop.borrow() {
         let mut request = bot.get_updates().timeout(25).limit(100).allowed_updates(ALLOWED_UPDATES);
         if let Some(offset) = offset {
@@ -42,13 +43,12 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
         };
         let updates = match updates {
             Ok(updates) => {
-                backoff = Duration::from_millis(100);
+                backoff.reset();
                 updates
             }
             Err(err) => {
-                tracing::warn!(error = %err, retry_in = ?backoff, "getUpdates failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                tracing::warn!(error = %err, retry_in = ?backoff.delay(), "getUpdates failed");
+                backoff.wait().await;
                 continue;
             }
         };
@@ -64,7 +64,7 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
             // Leave the offset where it was: the whole batch comes again and
             // idempotency drops what was already applied.
             tracing::warn!(error = %err, "batch not durable; it will be fetched again");
-            tokio::time::sleep(backoff).await;
+            tokio::time::sleep(backoff.delay()).await;
             continue;
         }
         offset = Some(last as i32 + 1);
