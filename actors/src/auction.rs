@@ -30,6 +30,7 @@ use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
 use dianabot_plumbing::{Backoff, retry_forever, unix_now, unix_now_millis};
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 use crate::{Coordinator, DispatchError, Outcome};
 
@@ -141,7 +142,17 @@ impl AuctionHouse {
         update_id: Option<UpdateId>,
     ) -> Result<BidOutcome, AuctionError> {
         let span = tracing::info_span!("bid", bidder = %bidder, auction, bid, amount = amount.get());
-        let _entered = span.enter();
+        self.bid_saga(bidder, auction, amount, bid, update_id).instrument(span).await
+    }
+
+    async fn bid_saga(
+        &self,
+        bidder: UserId,
+        auction: i64,
+        amount: Besitos,
+        bid: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<BidOutcome, AuctionError> {
         // An auction that cannot take bids refuses before anything is held.
         let actor = match self.activate(auction).await? {
             Ok(actor) => actor,

@@ -18,10 +18,11 @@
 use dianabot_game::shop::{self, Currency};
 use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
+use dianabot_plumbing::unix_now;
+use tracing::Instrument;
 
 use crate::stock::StockError;
 use crate::{Coordinator, DispatchError};
-use dianabot_plumbing::unix_now;
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.
@@ -65,7 +66,16 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<PurchaseOutcome, DispatchError> {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
-        let _entered = span.enter();
+        self.purchase_saga(buyer, item, purchase, update_id).instrument(span).await
+    }
+
+    async fn purchase_saga(
+        &self,
+        buyer: UserId,
+        item: &str,
+        purchase: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<PurchaseOutcome, DispatchError> {
         let start = Command::StartPurchase { purchase, item: item.to_owned() };
         let opened = match self.step(buyer, update_id, start).await? {
             Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),

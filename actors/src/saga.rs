@@ -11,6 +11,7 @@
 use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
 use dianabot_plumbing::{Backoff, retry_while};
+use tracing::Instrument;
 
 use crate::post::Posts;
 use crate::stock::StockKeepers;
@@ -76,7 +77,17 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
-        let _entered = span.enter();
+        self.gift_saga(from, to, amount, transfer, update_id).instrument(span).await
+    }
+
+    async fn gift_saga(
+        &self,
+        from: UserId,
+        to: UserId,
+        amount: Besitos,
+        transfer: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<GiftOutcome, DispatchError> {
         let opened = match self.step(from, update_id, Command::SendGift { to, amount, transfer }).await? {
             Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
             Ok(events) => events.iter().any(|event| matches!(event, Event::TransferOpened { .. })),

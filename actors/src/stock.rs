@@ -16,9 +16,8 @@ use std::sync::{Arc, Mutex};
 
 use dianabot_game::{RuleError, UserId};
 use dianabot_persistence::{Reservation, ReservationStatus, Store, StoreError};
-use tokio::sync::{mpsc, oneshot};
-
 use dianabot_plumbing::unix_now;
+use tokio::sync::{mpsc, oneshot};
 
 /// A step of the stock keeper a test can make fail.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
