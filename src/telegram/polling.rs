@@ -74,3 +74,28 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
         let _ = bot.get_updates().offset(offset).limit(1).timeout(0).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use teloxide_core::types::{Update, UpdateKind};
+
+    /// getUpdates answers with a list; if one malformed update failed the
+    /// whole list, the offset could never move past it. teloxide parses an
+    /// update whose content it cannot read as `UpdateKind::Error` (intake
+    /// ignores it), so the batch parses and the offset moves on.
+    #[test]
+    fn a_malformed_update_does_not_fail_its_batch() {
+        let good = r#"{"update_id": 9, "message": {"message_id": 1, "date": 0,
+            "chat": {"id": 5, "type": "private", "first_name": "A"}, "from": {"id": 5, "is_bot": false, "first_name": "A"},
+            "text": "/start"}}"#;
+        let batch = format!(
+            r#"[{{"update_id": 7, "message": {{"message_id": "not a number"}}}}, {{"update_id": 8, "brand_new": 1}}, {good}]"#
+        );
+        let updates: Vec<Update> = serde_json::from_str(&batch).expect("the batch parses");
+        let ids: Vec<u32> = updates.iter().map(|update| update.id.0).collect();
+        assert_eq!(ids, [7, 8, 9]);
+        assert!(matches!(updates[0].kind, UpdateKind::Error(_)));
+        assert!(matches!(updates[1].kind, UpdateKind::Error(_)));
+        assert!(matches!(updates[2].kind, UpdateKind::Message(_)));
+    }
+}
