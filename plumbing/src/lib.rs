@@ -6,6 +6,7 @@
 //! Telegram. `game` does not depend on it: rules get time through `Ctx`.
 
 mod clock;
+pub mod metrics;
 mod retry;
 
 pub use clock::{unix_now, unix_now_millis};
