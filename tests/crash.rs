@@ -196,8 +196,9 @@ fn sigterm_with_the_database_down_exits_within_the_shutdown_deadline_acknowledgi
         ] {
             sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await.unwrap();
         }
-        // An update that can never become durable now.
-        let stuck = tokio::spawn(post(start_update(2, 502)));
+        // A write from a resident actor that can never become durable now:
+        // the flusher retries it, and the router's drain waits for it.
+        let stuck = tokio::spawn(post(text_update(2, 501, "/diario")));
         tokio::time::sleep(Duration::from_millis(300)).await;
 
         let pid = server.child.id().to_string();
