@@ -25,6 +25,9 @@ use crate::telegram::translate::Translator;
 use crate::telegram::webhook::WebhookState;
 use crate::telegram::{Intake, Outbound, OutboundRequest, Priority, polling};
 
+/// The exit code when shutdown gave up waiting for durability.
+const SHUTDOWN_TIMED_OUT: i32 = 3;
+
 /// A running server.
 pub struct App {
     router: Router,
@@ -32,6 +35,8 @@ pub struct App {
     flusher_task: JoinHandle<()>,
     store: Store,
     http: Http,
+    metrics_http: Http,
+    shutdown_timeout: Duration,
     polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     outbound: Outbound,
     reloader: Reloader,
@@ -105,9 +110,12 @@ impl App {
             intake: intake.stats().clone(),
             rate_limiter,
         };
-        let http = http::start(config.http_bind, HttpState { store: store.clone(), metrics }, webhook)
+        let http = http::start(config.http_bind, HttpState { store: store.clone() }, webhook)
             .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");
+        let metrics_http = http::start_metrics(config.metrics_bind, metrics)
+            .with_context(|| format!("binding METRICS_BIND on {}", config.metrics_bind))?;
+        tracing::info!(addr = %metrics_http.addr, "metrics listening");
 
         let polling = match &config.intake {
             IntakeMode::Polling => {
@@ -132,11 +140,28 @@ impl App {
         if let Some(emulator) = &emulator {
             println!("DianaBot is running. Open the playground: {}", emulator.playground_url());
         }
-        Ok(App { router, flusher, flusher_task, store, http, polling, outbound, reloader, emulator })
+        let shutdown_timeout = config.shutdown_timeout;
+        Ok(App {
+            router,
+            flusher,
+            flusher_task,
+            store,
+            http,
+            metrics_http,
+            shutdown_timeout,
+            polling,
+            outbound,
+            reloader,
+            emulator,
+        })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr
+    }
+
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_http.addr
     }
 
     pub fn router(&self) -> &Router {
@@ -151,7 +176,10 @@ impl App {
         self.emulator.as_ref()
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully — or, if
+    /// accepted updates cannot become durable within `SHUTDOWN_TIMEOUT_SECS`
+    /// (the database is down), exits at once: what is not durable was not
+    /// acknowledged, and Telegram delivers it again to the next start.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut reload = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let stop = wait_for_signal();
@@ -164,7 +192,13 @@ impl App {
             }
         }
         tracing::info!("signal received; shutting down");
-        self.shutdown().await;
+        let deadline = self.shutdown_timeout;
+        if tokio::time::timeout(deadline, self.shutdown()).await.is_err() {
+            tracing::error!(?deadline, "shutdown deadline passed with updates not durable; exiting unacknowledged");
+            // Returning would drop the runtime, which waits for the very
+            // tasks that are stuck on the store.
+            std::process::exit(SHUTDOWN_TIMED_OUT);
+        }
         Ok(())
     }
 
@@ -182,6 +216,7 @@ impl App {
         let _ = self.flusher_task.await;
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
+        self.metrics_http.handle.stop(true).await;
         self.store.close().await;
         if let Some(emulator) = self.emulator {
             emulator.stop().await;

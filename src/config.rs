@@ -30,8 +30,15 @@ pub enum Intake {
 pub struct Config {
     /// `DATABASE_URL`: `postgres://…` or `sqlite:…`. Default `sqlite:dianabot.db`.
     pub database_url: String,
-    /// `HTTP_BIND`: webhook, health and metrics. Default `127.0.0.1:8080`.
+    /// `HTTP_BIND`: webhook, health and readiness. Default `127.0.0.1:8080`.
     pub http_bind: SocketAddr,
+    /// `METRICS_BIND`: Prometheus `/metrics`, apart from the public port
+    /// because it shows ledger totals. Default `127.0.0.1:9090` (loopback).
+    pub metrics_bind: SocketAddr,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long a graceful shutdown may wait for
+    /// accepted updates to become durable before the process exits without
+    /// acknowledging them. Default 30.
+    pub shutdown_timeout: Duration,
     /// `TELEGRAM_BOT_TOKEN`. Unset: the built-in emulator plays Telegram.
     pub bot_token: Option<String>,
     /// `TELEGRAM_API_URL`: the Bot API server. Default: Telegram's, or the
@@ -163,6 +170,8 @@ impl Config {
                 .unwrap_or_default(),
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:dianabot.db".to_owned()),
             http_bind: parse(&get, "HTTP_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_bind: parse(&get, "METRICS_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9090))),
+            shutdown_timeout: Duration::from_secs(parse(&get, "SHUTDOWN_TIMEOUT_SECS")?.unwrap_or(30)),
             bot_token: get("TELEGRAM_BOT_TOKEN"),
             api_url: get("TELEGRAM_API_URL"),
             intake,

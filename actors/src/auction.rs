@@ -19,7 +19,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, AtomicResponse, Context, Handler, Message,
@@ -28,11 +28,12 @@ use actix::{
 use dianabot_game::auction::{Accepted, Auction, AuctionSpec, AuctionStatus};
 use dianabot_game::{AuctionCommand, Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_forever, unix_now, unix_now_millis};
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 use crate::message::{DispatchError, Outcome};
 use crate::saga::Coordinator;
-use crate::unix_now;
 
 /// Something a player should hear about without having asked: sent to the
 /// [`Notifier`] once the change is durable.
@@ -142,7 +143,17 @@ impl AuctionHouse {
         update_id: Option<UpdateId>,
     ) -> Result<BidOutcome, AuctionError> {
         let span = tracing::info_span!("bid", bidder = %bidder, auction, bid, amount = amount.get());
-        let _entered = span.enter();
+        self.bid_saga(bidder, auction, amount, bid, update_id).instrument(span).await
+    }
+
+    async fn bid_saga(
+        &self,
+        bidder: UserId,
+        auction: i64,
+        amount: Besitos,
+        bid: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<BidOutcome, AuctionError> {
         // An auction that cannot take bids refuses before anything is held.
         let actor = match self.activate(auction).await? {
             Ok(actor) => actor,
@@ -288,12 +299,12 @@ impl Deps {
     /// Writes the auction through, retrying until the store takes it: an
     /// auction never answers with a state that is not durable.
     async fn persist(&self, auction: &Auction) {
-        let mut backoff = Duration::from_millis(10);
-        while let Err(err) = self.store.save_auction(auction).await {
-            tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
+        retry_forever(
+            Backoff::STORE,
+            || self.store.save_auction(auction),
+            |err, _| tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying"),
+        )
+        .await;
     }
 
     /// Gives a held bid back to its bidder.
@@ -352,9 +363,9 @@ struct AuctionActor {
 impl AuctionActor {
     /// Wakes at `ends_at` (which bids may have pushed later since).
     fn schedule_close(&self, ctx: &mut Context<Self>) {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_millis());
-        let ends_ms = u128::try_from(self.auction.ends_at).unwrap_or(0) * 1000;
-        let delay = Duration::from_millis(u64::try_from(ends_ms.saturating_sub(now_ms)).unwrap_or(u64::MAX));
+        let now_ms = unix_now_millis();
+        let ends_ms = u64::try_from(self.auction.ends_at).unwrap_or(0).saturating_mul(1000);
+        let delay = Duration::from_millis(ends_ms.saturating_sub(now_ms));
         ctx.run_later(delay, |actor, ctx| actor.close_if_due(ctx));
     }
 

@@ -43,4 +43,3 @@ pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
 pub use stock::StockError;
-pub use user::unix_now;

@@ -18,11 +18,12 @@
 use dianabot_game::shop;
 use dianabot_game::{Command, Ctx, Currency, Event, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
+use dianabot_plumbing::unix_now;
+use tracing::Instrument;
 
 use crate::message::DispatchError;
 use crate::saga::Coordinator;
 use crate::stock::StockError;
-use crate::unix_now;
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.
@@ -66,7 +67,16 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<PurchaseOutcome, DispatchError> {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
-        let _entered = span.enter();
+        self.purchase_saga(buyer, item, purchase, update_id).instrument(span).await
+    }
+
+    async fn purchase_saga(
+        &self,
+        buyer: UserId,
+        item: &str,
+        purchase: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<PurchaseOutcome, DispatchError> {
         let start = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
         let opened = match self.step(buyer, update_id, start).await? {
             Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),

@@ -8,10 +8,10 @@
 //! giver's first step writes the saga log row in the same transaction as its
 //! debit, so a crash at any point leaves either nothing or a row to finish.
 
-use std::time::Duration;
-
 use dianabot_game::{Besitos, Command, EconomyCommand, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_while};
+use tracing::Instrument;
 
 use crate::message::{DispatchError, Envelope, Outcome, Transient};
 use crate::post::Posts;
@@ -67,7 +67,17 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
-        let _entered = span.enter();
+        self.gift_saga(from, to, amount, transfer, update_id).instrument(span).await
+    }
+
+    async fn gift_saga(
+        &self,
+        from: UserId,
+        to: UserId,
+        amount: Besitos,
+        transfer: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<GiftOutcome, DispatchError> {
         let opened = match self
             .step(from, update_id, Command::Economy(EconomyCommand::SendGift { to, amount, transfer }))
             .await?
@@ -131,20 +141,14 @@ impl Coordinator {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        let mut backoff = Duration::from_millis(20);
-        let mut tries = 1;
-        loop {
-            match attempt().await {
-                Ok(answer) => return Ok(answer),
-                Err(err) if err.is_transient() && tries < ATTEMPTS => {
-                    tracing::warn!(error = %err, "saga step failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    tries += 1;
-                }
-                Err(err) => return Err(err),
+        retry_while(Backoff::STORE, ATTEMPTS, attempt, |err: &E| {
+            let transient = err.is_transient();
+            if transient {
+                tracing::warn!(error = %err, "saga step failed; retrying");
             }
-        }
+            transient
+        })
+        .await
     }
 
     /// One step: a command to one user, waited on until durable. The inner

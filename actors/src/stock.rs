@@ -16,11 +16,11 @@ use std::sync::{Arc, Mutex};
 
 use dianabot_game::{RuleError, UserId};
 use dianabot_persistence::{Reservation, ReservationStatus, Store, StoreError};
+use dianabot_plumbing::unix_now;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{StockFaultHook, StockFaultPoint, StockStep};
 use crate::message::Transient;
-use crate::unix_now;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StockError {

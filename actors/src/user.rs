@@ -2,11 +2,12 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
+use dianabot_plumbing::{Backoff, retry_forever, unix_now};
 
 use crate::config::FaultPoint;
 use crate::env::Env;
@@ -52,17 +53,17 @@ impl UserActor {
             if after_flush {
                 let _ = env.flusher.flushed().await;
             }
-            let mut backoff = Duration::from_millis(10);
-            loop {
-                let store = env.store.clone();
-                match env.io.spawn(async move { store.load_user(id).await }).await {
-                    Ok(Ok(state)) => return state.unwrap_or_else(|| UserState::new(id)),
-                    Ok(Err(err)) => tracing::error!(user_id = %id, error = %err, "loading user failed; retrying"),
-                    Err(err) => tracing::error!(user_id = %id, error = %err, "loading task failed; retrying"),
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-            }
+            let state = retry_forever(
+                Backoff::STORE,
+                || {
+                    let store = env.store.clone();
+                    let loading = env.io.spawn(async move { store.load_user(id).await });
+                    async move { loading.await.map_err(|err| err.to_string())?.map_err(|err| err.to_string()) }
+                },
+                |err, _| tracing::error!(user_id = %id, error = %err, "loading user failed; retrying"),
+            )
+            .await;
+            state.unwrap_or_else(|| UserState::new(id))
         };
         ctx.wait(loading.into_actor(self).map(|state, actor, _| {
             actor.state = Some(state);
@@ -136,12 +137,6 @@ impl UserActor {
         self.shard.crashed.do_send(Crashed(self.id));
         self.load(ctx);
     }
-}
-
-/// The wall clock in unix seconds: the `now` every decision is made with.
-pub fn unix_now() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 impl Actor for UserActor {

@@ -161,6 +161,9 @@ pub struct BenchArgs {
     /// prints the command to start it with; without this flag it starts `dianabot serve` itself.
     #[arg(long, value_name = "URL")]
     pub server: Option<String>,
+    /// The separately started server's metrics base URL (its METRICS_BIND).
+    #[arg(long, value_name = "URL", requires = "server", default_value = "http://127.0.0.1:9090")]
+    pub metrics: String,
     /// Database of the server the harness starts (default: a fresh temporary SQLite file).
     #[arg(long, value_name = "URL", conflicts_with = "server")]
     pub database_url: Option<String>,
@@ -289,9 +292,9 @@ pub async fn run(args: BenchArgs, replies: ReplyTemplates) -> anyhow::Result<()>
     let env = target::server_env(&emulator, args.intake, &args.webhook_secret);
     let server = match &args.server {
         Some(url) => {
-            eprintln!("Start the server with:\n\n  {}\n", target::Target::command_line(&env, url));
+            eprintln!("Start the server with:\n\n  {}\n", target::Target::command_line(&env, url, &args.metrics));
             eprintln!("waiting for {url}/readyz …");
-            target::Target::external(url, positive(args.server_wait, "server-wait")?).await?
+            target::Target::external(url, &args.metrics, positive(args.server_wait, "server-wait")?).await?
         }
         None => target::Target::spawn(&env, args.database_url.as_deref()).await?,
     };
@@ -366,7 +369,7 @@ async fn bench(
         .timeout(settings.reply_timeout)
         .build()
         .context("building the HTTP client")?;
-    let before = target::scrape(&client, &server.base_url).await?;
+    let before = target::scrape(&client, &server.metrics_url).await?;
     let setup_start = Instant::now();
 
     if args.intake == IntakeMode::Polling {
@@ -444,7 +447,7 @@ async fn bench(
     };
     let scraper = tokio::spawn(scrape_loop(ScrapeLoop {
         client: client.clone(),
-        base_url: server.base_url.clone(),
+        metrics_url: server.metrics_url.clone(),
         pid,
         samples: samples.clone(),
         errors: scrape_errors.clone(),
@@ -462,7 +465,7 @@ async fn bench(
     driver.cancel_auctions().await;
     stop_scraping.store(true, Ordering::Relaxed);
     let _ = scraper.await;
-    let after = target::scrape(&client, &server.base_url).await?;
+    let after = target::scrape(&client, &server.metrics_url).await?;
     stop_observing.store(true, Ordering::Relaxed);
     let _ = observer.await;
 
@@ -607,7 +610,7 @@ async fn baseline(client: &reqwest::Client, base_url: &str, concurrency: usize, 
 
 struct ScrapeLoop {
     client: reqwest::Client,
-    base_url: String,
+    metrics_url: String,
     pid: Option<u32>,
     samples: Arc<Mutex<Vec<Sample>>>,
     errors: Arc<AtomicU64>,
@@ -638,7 +641,7 @@ async fn scrape_loop(job: ScrapeLoop) {
             () = tokio::time::sleep(Duration::from_millis(100)) => continue,
         }
         let at = Instant::now();
-        let sample = match target::scrape(&job.client, &job.base_url).await {
+        let sample = match target::scrape(&job.client, &job.metrics_url).await {
             Ok(metrics) => Sample::of(at, &metrics, job.pid.and_then(proc_rss)),
             Err(_) => {
                 job.errors.fetch_add(1, Ordering::Relaxed);

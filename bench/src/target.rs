@@ -56,6 +56,8 @@ impl Drop for Spawned {
 
 pub struct Target {
     pub base_url: String,
+    /// Where the server's `/metrics` is (its `METRICS_BIND`).
+    pub metrics_url: String,
     pub spawned: Option<Spawned>,
     pub database: String,
 }
@@ -82,20 +84,26 @@ pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -
 
 impl Target {
     /// How to start a server for `--server` runs.
-    pub fn command_line(env: &[(&'static str, String)], server: &str) -> String {
-        let bind = server.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/');
+    pub fn command_line(env: &[(&'static str, String)], server: &str, metrics: &str) -> String {
+        let bind_of = |url: &str| {
+            url.trim_start_matches("http://").trim_start_matches("https://").trim_end_matches('/').to_owned()
+        };
+        let (bind, metrics_bind) = (bind_of(server), bind_of(metrics));
         let vars: Vec<String> = env.iter().map(|(name, value)| format!("{name}={value}")).collect();
-        format!("{} HTTP_BIND={bind} DATABASE_URL=postgres://… dianabot serve", vars.join(" "))
+        format!(
+            "{} HTTP_BIND={bind} METRICS_BIND={metrics_bind} DATABASE_URL=postgres://… dianabot serve",
+            vars.join(" ")
+        )
     }
 
     /// Starts `dianabot serve` (this executable) with `env` and waits until
     /// it is ready. `database_url` None: a fresh temporary SQLite file.
     pub async fn spawn(env: &[(&'static str, String)], database_url: Option<&str>) -> Result<Target, BenchError> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map_err(|err| BenchError::Spawn(format!("finding a free port: {err}")))?
-            .port();
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        // Both ports held at once, so they differ.
+        let (addr, metrics_addr) = TcpListener::bind("127.0.0.1:0")
+            .and_then(|http| Ok((http.local_addr()?, TcpListener::bind("127.0.0.1:0")?.local_addr()?)))
+            .map_err(|err| BenchError::Spawn(format!("finding free ports: {err}")))?;
+        let port = addr.port();
         let stamp = format!("{}-{}", std::process::id(), port);
         let (database, temp_db) = match database_url {
             Some(url) => (url.to_owned(), None),
@@ -114,6 +122,7 @@ impl Target {
             .arg("serve")
             .env("DATABASE_URL", &database)
             .env("HTTP_BIND", addr.to_string())
+            .env("METRICS_BIND", metrics_addr.to_string())
             .env("RUST_LOG", std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".to_owned()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -123,15 +132,21 @@ impl Target {
         }
         let child = command.spawn().map_err(|err| BenchError::Spawn(format!("starting the server: {err}")))?;
         let spawned = Spawned { child, log, temp_db };
-        let mut target = Target { base_url: format!("http://{addr}"), spawned: Some(spawned), database };
+        let mut target = Target {
+            base_url: format!("http://{addr}"),
+            metrics_url: format!("http://{metrics_addr}"),
+            spawned: Some(spawned),
+            database,
+        };
         target.wait_ready(Duration::from_secs(60)).await?;
         Ok(target)
     }
 
     /// A server started separately.
-    pub async fn external(base_url: &str, wait: Duration) -> Result<Target, BenchError> {
+    pub async fn external(base_url: &str, metrics_url: &str, wait: Duration) -> Result<Target, BenchError> {
         let mut target = Target {
             base_url: base_url.trim_end_matches('/').to_owned(),
+            metrics_url: metrics_url.trim_end_matches('/').to_owned(),
             spawned: None,
             database: "(external server)".to_owned(),
         };
@@ -212,8 +227,9 @@ pub fn parse_metrics(text: &str) -> Metrics {
         .collect()
 }
 
-pub async fn scrape(client: &reqwest::Client, base_url: &str) -> Result<Metrics, BenchError> {
-    let url = format!("{base_url}/metrics");
+/// Reads `/metrics` at `metrics_url`, the server's `METRICS_BIND`.
+pub async fn scrape(client: &reqwest::Client, metrics_url: &str) -> Result<Metrics, BenchError> {
+    let url = format!("{metrics_url}/metrics");
     let response = client.get(&url).send().await.map_err(|err| BenchError::Metrics(format!("{url}: {err}")))?;
     if !response.status().is_success() {
         return Err(BenchError::Metrics(format!("{url}: {}", response.status())));

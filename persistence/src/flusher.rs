@@ -14,11 +14,12 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dianabot_game::UserId;
+use dianabot_plumbing::{Backoff, retry_forever};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -50,25 +51,34 @@ pub enum FlushError {
 /// Completes when the submission's batch is committed.
 pub type Ack = oneshot::Sender<Result<(), FlushError>>;
 
-/// Counters for ops and benchmarks, updated by the flusher task.
-#[derive(Debug, Default)]
-pub struct FlushStats {
-    /// Users waiting in the batch being filled (the "dirty" count).
-    pub dirty_users: AtomicU64,
-    pub batches: AtomicU64,
-    pub users_written: AtomicU64,
-    pub ledger_rows_written: AtomicU64,
-    pub acks_completed: AtomicU64,
-    pub last_batch_users: AtomicU64,
-    pub last_commit_micros: AtomicU64,
-    /// Age of the oldest write in the last committed batch when it committed:
-    /// how far durability trails memory.
-    pub last_lag_micros: AtomicU64,
-    pub failed_commits: AtomicU64,
-    /// Committed besitos by ledger reason and direction: `(reason, true)`
-    /// for what came in (faucets and credits), `(reason, false)` for what
-    /// went out (sinks and debits).
-    pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
+dianabot_plumbing::metrics! {
+    /// Counters for ops and benchmarks, updated by the flusher task.
+    pub struct FlushStats {
+        /// Users with changes waiting for the next batch.
+        gauge dirty_users => "dianabot_flush_dirty_users",
+        /// Committed write batches.
+        counter batches => "dianabot_flush_batches_total",
+        /// User rows written (after coalescing).
+        counter users_written => "dianabot_flush_users_written_total",
+        /// Ledger rows written.
+        counter ledger_rows_written => "dianabot_flush_ledger_rows_total",
+        /// Acknowledgements completed by commits.
+        counter acks_completed => "dianabot_flush_acks_total",
+        /// Batch commits that failed and were retried.
+        counter failed_commits => "dianabot_flush_failed_commits_total",
+        /// Users in the last committed batch.
+        gauge last_batch_users => "dianabot_flush_last_batch_users",
+        /// Duration of the last batch commit.
+        gauge last_commit_micros => "dianabot_flush_last_commit_seconds" / 1e6,
+        /// Age of the oldest write of the last batch when it committed (durability lag).
+        gauge last_lag_micros => "dianabot_flush_lag_seconds" / 1e6,
+    }
+    also {
+        /// Committed besitos by ledger reason and direction: `(reason, true)`
+        /// for what came in (faucets and credits), `(reason, false)` for what
+        /// went out (sinks and debits). Exposed as `dianabot_ledger_besitos_total`.
+        pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
+    }
 }
 
 // Nearly every message is a `Submit`; boxing its write would add an
@@ -219,22 +229,20 @@ impl FlushTask {
         let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
         let writes = self.batch.take_writes();
         let acks = std::mem::take(&mut self.batch.acks);
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            let started = Instant::now();
-            match self.store.write_batch(&writes).await {
-                Ok(()) => {
-                    self.record(&writes, started, oldest, acks.len());
-                    break;
-                }
-                Err(err) => {
-                    self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %err, users = writes.len(), retry_in = ?backoff, "batch commit failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.max_backoff);
-                }
-            }
-        }
+        let (store, stats, users) = (&self.store, &self.stats, writes.len());
+        let started = retry_forever(
+            Backoff::STORE.capped(self.config.max_backoff),
+            || async {
+                let started = Instant::now();
+                store.write_batch(&writes).await.map(|()| started)
+            },
+            |err, retry_in| {
+                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %err, users, retry_in = ?retry_in, "batch commit failed");
+            },
+        )
+        .await;
+        self.record(&writes, started, oldest, acks.len());
         for ack in acks {
             let _ = ack.send(Ok(()));
         }

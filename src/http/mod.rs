@@ -1,5 +1,6 @@
-//! The server's own HTTP endpoints: Telegram webhook, health, readiness,
-//! Prometheus metrics.
+//! The server's own HTTP endpoints: Telegram webhook, health and readiness
+//! on the public port; Prometheus metrics on a port of their own, because
+//! they show ledger totals and need not face the internet.
 
 use std::net::SocketAddr;
 
@@ -13,7 +14,6 @@ pub mod metrics;
 
 pub struct HttpState {
     pub store: Store,
-    pub metrics: metrics::Sources,
 }
 
 /// A running HTTP server.
@@ -30,8 +30,7 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
         let mut app = App::new()
             .app_data(state.clone())
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(prometheus));
+            .route("/readyz", web::get().to(readyz));
         if let Some(webhook) = &webhook {
             app = app.app_data(webhook.clone()).route("/telegram/webhook", web::post().to(webhook::receive));
         }
@@ -51,12 +50,28 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
     Ok(Http { addr, handle })
 }
 
+/// Binds and starts serving `/metrics` alone.
+pub fn start_metrics(bind: SocketAddr, sources: metrics::Sources) -> std::io::Result<Http> {
+    let sources = web::Data::new(sources);
+    let server =
+        HttpServer::new(move || App::new().app_data(sources.clone()).route("/metrics", web::get().to(prometheus)))
+            .workers(1)
+            .shutdown_timeout(1)
+            .disable_signals()
+            .bind(bind)?;
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(Http { addr, handle })
+}
+
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().body("ok")
 }
 
-async fn prometheus(state: web::Data<HttpState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&state.metrics))
+async fn prometheus(sources: web::Data<metrics::Sources>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&sources))
 }
 
 /// Ready when the store answers.

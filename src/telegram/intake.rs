@@ -4,7 +4,7 @@
 //! and the mapping of an actor's crash to a dead letter, done once.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use dianabot_actors::{AuctionHouse, Coordinator, DispatchError, Envelope, Outcome, Router};
 use dianabot_game::content::Content;
@@ -43,15 +43,22 @@ pub enum IntakeError {
     NotDurable(#[from] DispatchError),
 }
 
-/// What became of the updates received, for `/metrics`.
-#[derive(Debug, Default)]
-pub struct IntakeStats {
-    pub durable: AtomicU64,
-    pub viewed: AtomicU64,
-    pub ignored: AtomicU64,
-    pub dead_lettered: AtomicU64,
-    pub not_durable: AtomicU64,
-    pub limited: AtomicU64,
+dianabot_plumbing::metrics! {
+    /// What became of the updates received, for `/metrics`.
+    pub struct IntakeStats {
+        /// Updates received, by what became of them.
+        counter durable => "dianabot_intake_updates_total" { outcome = "durable" },
+        /// Updates received, by what became of them.
+        counter viewed => "dianabot_intake_updates_total" { outcome = "viewed" },
+        /// Updates received, by what became of them.
+        counter ignored => "dianabot_intake_updates_total" { outcome = "ignored" },
+        /// Updates received, by what became of them.
+        counter dead_lettered => "dianabot_intake_updates_total" { outcome = "dead_lettered" },
+        /// Updates received, by what became of them.
+        counter not_durable => "dianabot_intake_updates_total" { outcome = "not_durable" },
+        /// Updates received, by what became of them.
+        counter limited => "dianabot_intake_updates_total" { outcome = "limited" },
+    }
 }
 
 /// Cheap to clone; shared by the webhook handlers and the polling loop.

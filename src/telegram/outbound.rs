@@ -244,41 +244,41 @@ impl OutboundLimits {
     }
 }
 
-/// What the scheduler has done, for metrics. Every submitted request ends as
-/// exactly one of `sent`, `failed`, `coalesced_edits`, `coalesced_repeats`,
-/// `dropped_chat_bound` or `dropped_total_bound`; until then it counts in
-/// `queued`.
-#[derive(Debug, Default)]
-pub struct OutboundStats {
-    /// Submitted and not yet finished (including those in flight).
-    pub queued: AtomicU64,
-    /// Requests on the wire right now.
-    pub in_flight: AtomicU64,
-    /// Delivered (an edit answered `message is not modified` counts too).
-    pub sent: AtomicU64,
-    /// Given up on: API errors, exhausted retries, or unsent at shutdown.
-    pub failed: AtomicU64,
-    /// 429 answers received; each paused the scheduler.
-    pub retry_after_429s: AtomicU64,
-    /// Retries after network errors.
-    pub network_retries: AtomicU64,
-    /// Edits replaced by a later edit to the same message before being sent.
-    pub coalesced_edits: AtomicU64,
-    /// Messages not queued because the same message was queued last in the chat.
-    pub coalesced_repeats: AtomicU64,
-    /// Dropped to keep a chat within [`OutboundLimits::max_per_chat`].
-    pub dropped_chat_bound: AtomicU64,
-    /// Dropped to keep the scheduler within [`OutboundLimits::max_total`].
-    pub dropped_total_bound: AtomicU64,
-    /// Most requests ever waiting at once, overall (not counting those in flight).
-    pub peak_waiting: AtomicU64,
-    /// Most requests ever waiting at once in one chat.
-    pub peak_chat_waiting: AtomicU64,
-    /// Sum over finished (sent or failed) requests of the time from submission
-    /// to their last dispatch (or to being given up): the scheduler's delay.
-    pub total_wait_micros: AtomicU64,
-    /// The longest such wait.
-    pub max_wait_micros: AtomicU64,
+dianabot_plumbing::metrics! {
+    /// What the scheduler has done, for metrics. Every submitted request ends as
+    /// exactly one of `sent`, `failed`, `coalesced_edits`, `coalesced_repeats`,
+    /// `dropped_chat_bound` or `dropped_total_bound`; until then it counts in
+    /// `queued`.
+    pub struct OutboundStats {
+        /// Bot requests queued or in flight.
+        gauge queued => "dianabot_telegram_outbound_queue",
+        /// Bot requests on the wire right now.
+        gauge in_flight => "dianabot_telegram_requests_in_flight",
+        /// Bot API requests delivered.
+        counter sent => "dianabot_telegram_requests_total",
+        /// Bot API requests given up on.
+        counter failed => "dianabot_telegram_errors_total",
+        /// Flood-control answers (429) received.
+        counter retry_after_429s => "dianabot_telegram_429_total",
+        /// Bot API requests retried after network errors.
+        counter network_retries => "dianabot_telegram_network_retries_total",
+        /// Edits superseded before sending.
+        counter coalesced_edits => "dianabot_telegram_coalesced_edits_total",
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter dropped_chat_bound => "dianabot_telegram_outbound_dropped_total" { reason = "chat_bound" },
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter dropped_total_bound => "dianabot_telegram_outbound_dropped_total" { reason = "total_bound" },
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter coalesced_repeats => "dianabot_telegram_outbound_dropped_total" { reason = "repeat" },
+        /// Most bot requests ever waiting at once, overall (not counting those in flight).
+        gauge peak_waiting => "dianabot_telegram_outbound_peak_waiting",
+        /// Most bot requests ever waiting at once in one chat.
+        gauge peak_chat_waiting => "dianabot_telegram_outbound_peak_chat_waiting",
+        /// Scheduler wait of finished (sent or failed) requests, summed: from submission to their last dispatch or to being given up.
+        counter total_wait_micros => "dianabot_telegram_outbound_wait_seconds_total" / 1e6,
+        /// Longest scheduler wait.
+        gauge max_wait_micros => "dianabot_telegram_outbound_wait_seconds_max" / 1e6,
+    }
 }
 
 impl OutboundStats {

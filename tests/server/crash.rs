@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::common::server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
 use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 use dianabot_persistence::Store;
+use sqlx::Connection;
 
 const USERS: i64 = 200;
 const REACTIONS_PER_USER: i64 = 20;
@@ -160,6 +161,60 @@ fn sigterm_drains_flushes_and_exits_zero() {
             assert_eq!(rows.get(update_id), Some(&1), "acknowledged update {update_id} lost at shutdown");
         }
         store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn sigterm_with_the_database_down_exits_within_the_shutdown_deadline_acknowledging_nothing_more() {
+    const DEADLINE_SECS: u64 = 2;
+    run(async {
+        let db = TestDb::postgres().await;
+        let deadline = DEADLINE_SECS.to_string();
+        let mut server = ServerProcess::webhook_with(&db.url, &[("SHUTDOWN_TIMEOUT_SECS", &deadline)]).await;
+        let client = reqwest::Client::new();
+        let post = |update: serde_json::Value| {
+            client
+                .post(server.webhook_url())
+                .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+                .json(&update)
+                .send()
+        };
+        assert_eq!(post(start_update(1, 501)).await.unwrap().status(), 200);
+
+        // The database goes away: no new connections, existing ones killed.
+        let name = db.url.rsplit_once('/').expect("database url has a path").1.to_owned();
+        let mut admin = sqlx::PgConnection::connect(&dianabot_test_support::postgres_admin_url()).await.unwrap();
+        for statement in [
+            format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await.unwrap();
+        }
+        // A write from a resident actor that can never become durable now:
+        // the flusher retries it, and the router's drain waits for it.
+        let stuck = tokio::spawn(post(text_update(2, 501, "/diario")));
+        tokio::time::sleep(Duration::from_millis(300)).await;
+
+        let pid = server.child.id().to_string();
+        assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+        let signalled = std::time::Instant::now();
+        let limit = Duration::from_secs(DEADLINE_SECS + 10);
+        let status = loop {
+            if let Some(status) = server.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(signalled.elapsed() < limit, "still running {limit:?} after SIGTERM; log:\n{}", server.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(!status.success(), "a shutdown that gave up must say so");
+        let stuck = stuck.await.unwrap();
+        assert!(stuck.is_err() || !stuck.unwrap().status().is_success(), "an update not durable was acknowledged");
+
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
         db.drop_db().await;
     });
 }

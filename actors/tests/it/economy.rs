@@ -3,12 +3,15 @@
 //! giver cannot, and besitos conserved exactly when saga steps crash.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
 use dianabot_game::{AdminCommand, Command, EconomyCommand, RuleError, UserId};
 use dianabot_test_support::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
+use tracing::span;
+use tracing_subscriber::layer::{self, Layer, SubscriberExt};
+use tracing_subscriber::registry::LookupSpan;
 
 #[test]
 fn a_gift_moves_besitos_between_two_actors() {
@@ -105,4 +108,61 @@ fn besitos_are_conserved_when_saga_steps_crash() {
         runtime.router.shutdown().await;
         db.drop_db().await;
     });
+}
+
+/// Records saga spans (`gift`, `bid`, `purchase`) nested in another saga's
+/// span, and log lines inside more than one: what a span entered across an
+/// `.await` produces when sagas interleave on one thread.
+#[derive(Clone, Default)]
+struct SagaSpanNesting(Arc<Mutex<Vec<String>>>);
+
+const SAGA_SPANS: [&str; 3] = ["gift", "bid", "purchase"];
+
+impl<S> Layer<S> for SagaSpanNesting
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, _: &span::Attributes<'_>, id: &span::Id, ctx: layer::Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let outer: Vec<&str> = span.scope().skip(1).map(|s| s.name()).filter(|n| SAGA_SPANS.contains(n)).collect();
+        if SAGA_SPANS.contains(&span.name()) && !outer.is_empty() {
+            self.0.lock().unwrap().push(format!("span {} inside {outer:?}", span.name()));
+        }
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: layer::Context<'_, S>) {
+        let Some(scope) = ctx.event_scope(event) else { return };
+        let sagas: Vec<&str> = scope.map(|s| s.name()).filter(|n| SAGA_SPANS.contains(n)).collect();
+        if sagas.len() > 1 {
+            self.0.lock().unwrap().push(format!("log line {:?} inside {sagas:?}", event.metadata().name()));
+        }
+    }
+}
+
+#[test]
+fn concurrent_gifts_log_only_inside_their_own_span() {
+    const PAIRS: i64 = 8;
+    let nesting = SagaSpanNesting::default();
+    let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry().with(nesting.clone()));
+    run(async {
+        let db = TestDb::postgres().await;
+        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
+        let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
+        for user in 1..=2 * PAIRS {
+            register(&runtime.router, user).await;
+        }
+        // Polled together on this thread, so their awaits interleave; one
+        // receiver is unknown, so its saga logs a refund too.
+        let gifts = (1..=PAIRS).map(|pair| {
+            let to = if pair == 1 { UserId(999) } else { UserId(2 * pair) };
+            coordinator.gift(UserId(2 * pair - 1), to, besitos(1), 500 + pair, None)
+        });
+        for outcome in futures_util::future::join_all(gifts).await {
+            assert!(matches!(outcome.unwrap(), GiftOutcome::Delivered | GiftOutcome::Refunded(_)));
+        }
+        runtime.router.shutdown().await;
+        db.drop_db().await;
+    });
+    let nested = nesting.0.lock().unwrap();
+    assert!(nested.is_empty(), "saga spans leaked into each other: {nested:#?}");
 }

@@ -2,9 +2,10 @@
 //! bidder's actor and the auction's), and an operator's opening and
 //! cancelling of an auction.
 
-use dianabot_actors::{AuctionError, BidOutcome, DispatchError, unix_now};
+use dianabot_actors::{AuctionError, BidOutcome, DispatchError};
 use dianabot_game::auction::AuctionSpec;
 use dianabot_game::{Besitos, ItemId, Language, RuleError, UpdateId, UserId, UserState};
+use dianabot_plumbing::unix_now;
 
 use crate::config::AuctionLimits;
 use crate::telegram::callback::{Action, CallbackError};

@@ -2,11 +2,12 @@
 //! the item's stock keeper) and in Telegram Stars (invoice, pre-checkout,
 //! payment), and an operator's refund of a Stars payment.
 
-use dianabot_actors::{Envelope, Outcome, PreCheckout, PurchaseOutcome, unix_now};
+use dianabot_actors::{Envelope, Outcome, PreCheckout, PurchaseOutcome};
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
 use dianabot_game::{Command, Language, RuleError, ShopCommand, UpdateId, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
+use dianabot_plumbing::unix_now;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{PreCheckoutQuery, SuccessfulPayment, TelegramTransactionId, UserId as TelegramUserId};
 

@@ -1,10 +1,11 @@
 //! The shop: shelves with a category filter and pages, an item's details,
 //! and what a purchase came to.
 
-use dianabot_actors::{PurchaseOutcome, unix_now};
+use dianabot_actors::PurchaseOutcome;
 use dianabot_game::content::{Content, Rarity, Reward, ShopItem, evaluate};
 use dianabot_game::shop::{self, price_at};
 use dianabot_game::{Language, RuleError, UserState};
+use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::story::describe;

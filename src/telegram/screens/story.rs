@@ -1,10 +1,10 @@
 //! The story pages: the fragment the player stands on and its choices, what
 //! a locked choice lacks and how to get it, the VIP door, the path taken.
 
-use dianabot_actors::unix_now;
 use dianabot_game::content::{Content, Hint, Lack, Missing, evaluate};
 use dianabot_game::story::{self, fragment_tag};
 use dianabot_game::{Event, Language, RuleError, UserState};
+use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::{BACK, Rendered, Text, Ui, escape, refusal, t};

@@ -10,6 +10,8 @@ pub const WEBHOOK_SECRET: &str = "test-secret-token";
 pub struct ServerProcess {
     pub child: Child,
     pub addr: SocketAddr,
+    /// `METRICS_BIND`: `/metrics` is served here, not on `addr`.
+    pub metrics_addr: SocketAddr,
     pub log: PathBuf,
 }
 
@@ -57,7 +59,10 @@ impl ServerProcess {
     /// Starts `dianabot serve` on `database_url` with `extra` environment
     /// and waits until it is ready.
     pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
-        let addr = free_addr();
+        // Both ports held at once, so they differ.
+        let listeners = [(); 2].map(|()| TcpListener::bind("127.0.0.1:0").expect("bind a free port"));
+        let [addr, metrics_addr] = listeners.each_ref().map(|listener| listener.local_addr().expect("local addr"));
+        drop(listeners);
         let log = std::env::temp_dir().join(format!("dianabot-server-{}-{}.log", std::process::id(), addr.port()));
         let log_file = std::fs::File::create(&log).expect("create server log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_dianabot"));
@@ -66,6 +71,7 @@ impl ServerProcess {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("DATABASE_URL", database_url)
             .env("HTTP_BIND", addr.to_string())
+            .env("METRICS_BIND", metrics_addr.to_string())
             .env("OUTBOUND_PER_CHAT_MS", "0")
             .env("OUTBOUND_GLOBAL_PER_SEC", "0")
             // Tests act at machine speed; the rate limits' own tests set them.
@@ -77,7 +83,7 @@ impl ServerProcess {
             command.env(name, value);
         }
         let child = command.spawn().expect("spawn dianabot");
-        let server = ServerProcess { child, addr, log };
+        let server = ServerProcess { child, addr, metrics_addr, log };
         server.wait_ready().await;
         server
     }
@@ -99,6 +105,10 @@ impl ServerProcess {
 
     pub fn webhook_url(&self) -> String {
         format!("http://{}/telegram/webhook", self.addr)
+    }
+
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics_addr)
     }
 
     pub fn log_text(&self) -> String {
