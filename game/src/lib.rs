@@ -36,7 +36,7 @@ pub mod shop;
 mod state;
 pub mod story;
 
-pub use error::RuleError;
+pub use error::{Malformed, RuleError, Usage};
 pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use reaction::Reacted;

@@ -63,7 +63,7 @@ pub(crate) fn decide(
         Command::Decide { fragment, choice, page } => (decide_choice(state, *fragment, *choice, ctx, journal)?, page),
         Command::ShowStoryPage { page, fragment } => {
             if content.fragment(fragment).is_none() {
-                return Err(RuleError::Malformed(format!("no fragment {fragment}")));
+                return Err(RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.clone())));
             }
             if state.progress.story.pages.contains_key(page) {
                 return Ok(Vec::new());

@@ -82,9 +82,9 @@ fn starts_like(template: &str, text: &str) -> bool {
     fits(&format!("{template}{{more}}"), text)
 }
 
-/// `text` in either language of `template`.
-fn either(template: (&str, &str), text: &str, matches: fn(&str, &str) -> bool) -> bool {
-    matches(template.0, text) || matches(template.1, text)
+/// `text` in either language (and any plural form) of `template`.
+fn either(template: screens::Message, text: &str, matches: fn(&str, &str) -> bool) -> bool {
+    screens::templates(template).iter().any(|template| matches(template, text))
 }
 
 /// The notice a message is, if it is one. Notices are always new messages
@@ -320,7 +320,9 @@ mod tests {
 
     #[test]
     fn operator_reports_are_recognised() {
-        let report = screens::OPERATOR_REPORT.0.replace("{user}", "10000000001").replace("{balance}", "1000010");
+        let report = screens::templates(screens::OPERATOR_REPORT)[1]
+            .replace("{user}", "10000000001")
+            .replace("{balance}", "1000010");
         assert!(granted(&report));
         assert!(!granted(&as_sent(&screens::refusal(Language::Es, &RuleError::UnknownUser))));
         let content = crate::content::load_demo().expect("demo content");

@@ -10,7 +10,7 @@ use dianabot_actors::{
 };
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
-use dianabot_game::{Command, Language, RuleError, UserId, UserState};
+use dianabot_game::{Command, Language, Malformed, RuleError, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -20,7 +20,7 @@ use tracing::Instrument;
 use crate::content::Reloader;
 use crate::telegram::callback::{InvoicePayload, tag};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
-use crate::telegram::screens::{self, Rendered, Ui};
+use crate::telegram::screens::{self, RefundFailure, Rendered, Ui};
 use crate::telegram::translate::{Recipient, ReplyTo, Translation, Translator};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,7 +183,9 @@ impl Intake {
                 let fragments = self.coordinator.store().fragment_engagement(5).await.map_err(|err| err.to_string());
                 let report = match (posts, fragments) {
                     (Ok(posts), Ok(fragments)) => screens::posts_report(language, &posts, &fragments),
-                    (Err(err), _) | (_, Err(err)) => screens::refusal(language, &RuleError::Malformed(err)),
+                    (Err(err), _) | (_, Err(err)) => {
+                        screens::refusal(language, &RuleError::Malformed(Malformed::Unavailable(err)))
+                    }
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Viewed)
@@ -277,7 +279,7 @@ impl Intake {
                         Ok(verdict) => verdict,
                         Err(err) => {
                             tracing::warn!(error = %err, "pre-checkout could not be checked");
-                            Err(RuleError::Malformed("the shop is busy; try again in a moment".to_owned()))
+                            Err(RuleError::Malformed(Malformed::ShopBusy))
                         }
                     },
                     Err(refusal) => Err(refusal),
@@ -327,9 +329,12 @@ impl Intake {
             Translation::RefundStars { charge, chat_id, language } => {
                 let result = self.refund(&charge).await;
                 if let Err(why) = &result {
-                    tracing::warn!(charge, why, "refund refused");
+                    tracing::warn!(charge, %why, "refund refused");
                 }
-                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refund_report(language, result)));
+                self.answer(
+                    ReplyTo::NewMessage { chat_id },
+                    Some(screens::refund_report(language, &self.router.content(), result)),
+                );
                 Ok(Handled::Ignored)
             }
             Translation::Ledger { user_id, language, reply } => {
@@ -493,25 +498,26 @@ impl Intake {
     /// Gives back the Stars of `charge` (Telegram first: if it refuses,
     /// nothing changes here), then takes back what the item gave. Returns
     /// the buyer and the item, or why not.
-    async fn refund(&self, charge: &str) -> Result<(i64, String), String> {
-        let found = self.coordinator.store().purchase_by_charge(charge).await.map_err(|err| err.to_string())?;
+    async fn refund(&self, charge: &str) -> Result<(i64, String), RefundFailure> {
+        let found = self.coordinator.store().purchase_by_charge(charge).await;
+        let found = found.map_err(|err| RefundFailure::Unavailable(err.to_string()))?;
         let Some((buyer, purchase, item, status)) = found else {
-            return Err(format!("no payment with charge id {charge}"));
+            return Err(RefundFailure::NoPayment(charge.to_owned()));
         };
         if status == PurchaseStatus::Refunded.as_str() {
-            return Err("already refunded".to_owned());
+            return Err(RefundFailure::AlreadyRefunded);
         }
         let charge_id = TelegramTransactionId(charge.to_owned());
         if let Err(err) = self.bot.refund_star_payment(TelegramUserId(buyer.0 as u64), charge_id).await {
             // Telegram refunded before a crash cut this short: finish here.
             if !err.to_string().contains("CHARGE_ALREADY_REFUNDED") {
-                return Err(err.to_string());
+                return Err(RefundFailure::Telegram(err.to_string()));
             }
         }
         match self.coordinator.refund_stars(buyer, charge, purchase, &item).await {
             Ok(Ok(_)) => Ok((buyer.0, item)),
-            Ok(Err(refusal)) => Err(refusal.to_string()),
-            Err(err) => Err(err.to_string()),
+            Ok(Err(refusal)) => Err(RefundFailure::Refused(refusal)),
+            Err(err) => Err(RefundFailure::Unavailable(err.to_string())),
         }
     }
 

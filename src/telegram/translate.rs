@@ -6,7 +6,7 @@ use dianabot_actors::{Envelope, PreCheckout};
 use dianabot_game::auction::AuctionSpec;
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
-use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId};
+use dianabot_game::{Besitos, Command, ItemId, Language, Malformed, PostRef, RuleError, UpdateId, Usage, UserId};
 use teloxide_core::types::{
     MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
 };
@@ -181,7 +181,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                     None => Translation::Refuse {
                         chat_id: message.chat.id.0,
                         language: Language::from_code(user.language_code.as_deref()),
-                        refusal: RuleError::Malformed("/comprar <artículo>".to_owned()),
+                        refusal: RuleError::Malformed(Malformed::Usage(Usage::Buy)),
                     },
                 },
                 Some("shop" | "tienda") => view(Screen::Shop { category: 0, page: 0 }),
@@ -262,7 +262,7 @@ fn translate(update: &Update, translator: &Translator) -> Translation {
                         _ => Translation::Refuse {
                             chat_id,
                             language,
-                            refusal: RuleError::Malformed("usage: /refund <telegram_payment_charge_id>".to_owned()),
+                            refusal: RuleError::Malformed(Malformed::Usage(Usage::Refund)),
                         },
                     }
                 }
@@ -421,7 +421,7 @@ fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCh
         return Err(invalid_invoice());
     }
     if query.currency != "XTR" {
-        return Err(RuleError::Malformed(format!("the price is in Telegram Stars (XTR), not {}", query.currency)));
+        return Err(RuleError::Malformed(Malformed::NotStars { currency: query.currency.clone() }));
     }
     if query.total_amount != invoice.stars {
         return Err(RuleError::PriceChanged { price: u64::from(invoice.stars) });
@@ -444,13 +444,13 @@ fn paid(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Re
 }
 
 fn invalid_invoice() -> RuleError {
-    RuleError::Malformed("this invoice is not valid; ask for a new one from the shop".to_owned())
+    RuleError::Malformed(Malformed::InvalidInvoice)
 }
 
 /// `/regalar @usuario 10` or `/regalar 12345 10`.
 fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/regalar @usuario 10".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::Gift));
     let to = words.next().ok_or_else(usage)?;
     let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
@@ -466,7 +466,7 @@ fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
 /// `/pujar <auction id> <amount>`.
 fn parse_bid(text: &str) -> Result<(i64, Besitos), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/pujar <subasta> <besitos>".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::Bid));
     let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
@@ -484,8 +484,7 @@ const MAX_AUCTION_SECS: i64 = 30 * 24 * 60 * 60;
 /// starting bid (at least 1).
 fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<AuctionSpec, RuleError> {
     let words: Vec<&str> = text.split_whitespace().skip(1).collect();
-    let usage =
-        || RuleError::Malformed("/subasta <objeto> <puja inicial> <minutos | segundos s> [incremento]".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::OpenAuction));
     let (item, starting, duration, increment) = match words.as_slice() {
         [item, starting, duration] => (item, starting, duration, None),
         [item, starting, duration, increment] => (item, starting, duration, Some(increment)),
@@ -502,10 +501,10 @@ fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<
         None => number(duration)?.checked_mul(60).ok_or_else(usage)?,
     };
     if duration_secs < limits.min_duration_secs {
-        return Err(RuleError::Malformed(format!("la subasta debe durar al menos {} s", limits.min_duration_secs)));
+        return Err(RuleError::Malformed(Malformed::AuctionTooShort { seconds: limits.min_duration_secs }));
     }
     if duration_secs > MAX_AUCTION_SECS {
-        return Err(RuleError::Malformed("una subasta dura como mucho 30 días".to_owned()));
+        return Err(RuleError::Malformed(Malformed::AuctionTooLong { days: MAX_AUCTION_SECS / 86_400 }));
     }
     Ok(AuctionSpec {
         item: ItemId((*item).to_owned()),
@@ -521,7 +520,7 @@ fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<
 /// `/cancelarsubasta <auction id>`.
 fn parse_auction_id(text: &str) -> Result<i64, RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/cancelarsubasta <subasta>".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::CancelAuction));
     let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
         return Err(usage());
@@ -533,7 +532,14 @@ fn parse_auction_id(text: &str) -> Result<i64, RuleError> {
 /// `/grantvip <user id> <days>`: the target and the command, or why not.
 fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed(format!("usage: /{name} <user id> <number>"));
+    let usage = || {
+        let usage = match name {
+            "grant" => Usage::Grant,
+            "deduct" => Usage::Deduct,
+            _ => Usage::GrantVip,
+        };
+        RuleError::Malformed(Malformed::Usage(usage))
+    };
     let target = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     let number: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
