@@ -204,7 +204,7 @@ why-invalid-invoice = this invoice is not valid; ask for a new one from the shop
 why-shop-busy = the shop is busy; try again in a moment
 why-not-delivered = the purchase could not be delivered
 why-unknown-fragment = the story has no fragment { $fragment }
-why-unavailable = it cannot be looked up now ({ $detail })
+why-unavailable = it cannot be looked up now: { $detail }
 button-forged = Lucien examines the button and frowns: it is not valid.
 button-expired = This button has expired. Type /menu to open a fresh one.
 
@@ -340,7 +340,7 @@ refunded = ↩️ Refunded: the Stars go back to user { $user }; what “{ $item
 refund-failed = ↩️ Could not refund: { $why }
 refund-no-payment = there is no payment with charge id { $charge }
 refund-already-done = it was already refunded
-refund-telegram = Telegram refused it ({ $error })
+refund-telegram = Telegram refused it: { $error }
 
 ## Auctions
 

@@ -163,7 +163,7 @@ why-unknown-shop-item = ese artículo no está en la tienda
 why-not-on-sale = ese artículo no está a la venta ahora
 why-not-sold-for-besitos = ese artículo no se vende por besitos
 why-not-sold-for-stars = ese artículo no se vende por Stars
-why-already-owned = ya lo tiene; solo se puede comprar una vez
+why-already-owned = ya tiene este artículo; solo se puede comprar una vez
 why-sold-out = agotado
 why-price-changed = el precio ha cambiado; ahora es { $price }
 why-too-many-purchase-attempts = como mucho { $max } { $max ->
@@ -204,7 +204,7 @@ why-invalid-invoice = esta factura no es válida; pida una nueva en la tienda
 why-shop-busy = la tienda está ocupada; inténtelo de nuevo en un momento
 why-not-delivered = la compra no se pudo entregar
 why-unknown-fragment = la historia no tiene el fragmento { $fragment }
-why-unavailable = no se pudo consultar ahora ({ $detail })
+why-unavailable = no se pudo consultar ahora: { $detail }
 button-forged = Lucien examina el botón y frunce el ceño: no es válido.
 button-expired = Este botón ha caducado. Escriba /menu para abrir uno nuevo.
 
@@ -307,9 +307,9 @@ item-price = Precio: { $price }
 item-discount = <i>(−{ $percent } %, antes { $was })</i>
 item-left = Quedan: { $left }
 item-includes = Incluye:
-item-owned = ✅ Ya lo compró antes.
+item-owned = ✅ Ya compró este artículo antes.
 item-owned-unique = ✅ Ya está entre sus pertenencias (pieza única).
-item-lacks = 🔒 Para comprarlo le falta:
+item-lacks = 🔒 Para comprar este artículo le falta:
 buy-besitos = Comprar por { $price } { $price ->
         [one] besito
        *[other] besitos
@@ -340,7 +340,7 @@ refunded = ↩️ Reembolsado: las Stars vuelven al usuario { $user }; se retir�
 refund-failed = ↩️ No se pudo reembolsar: { $why }
 refund-no-payment = no hay ningún pago con el identificador { $charge }
 refund-already-done = ya estaba reembolsado
-refund-telegram = Telegram lo rechazó ({ $error })
+refund-telegram = Telegram lo rechazó: { $error }
 
 ## Subastas
 

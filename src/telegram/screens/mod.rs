@@ -515,3 +515,6 @@ fn t(language: Language, message: Message) -> String {
 fn tw(language: Language, message: Message, args: &[(&str, Arg<'_>)]) -> String {
     texts::text_with(language, message, args)
 }
+
+#[cfg(test)]
+mod tests;
