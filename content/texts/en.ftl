@@ -175,7 +175,7 @@ why-daily-cap-reached = you already received today's maximum of { $cap } { $cap 
        *[other] besitos
     } for { $reason }
 why-unknown-charge = no such payment
-why-unknown-item = there is no item “{ $item }”
+why-unknown-item = there is no item { $item }
 why-unknown-auction = there is no such auction
 why-auction-running = the auction is still running
 why-auction-closed = the auction has closed

@@ -175,7 +175,7 @@ why-daily-cap-reached = hoy ya recibió el máximo de { $cap } { $cap ->
        *[other] besitos
     } por { $reason }
 why-unknown-charge = no hay tal pago
-why-unknown-item = no existe el objeto «{ $item }»
+why-unknown-item = no existe el objeto { $item }
 why-unknown-auction = esa subasta no existe
 why-auction-running = la subasta sigue abierta
 why-auction-closed = la subasta ya ha cerrado

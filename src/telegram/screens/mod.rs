@@ -39,6 +39,28 @@ pub fn templates(message: Message) -> Vec<String> {
     texts::live().templates(message)
 }
 
+/// The texts a client that sees only text must recognise (notices, and the
+/// answers to gifts, bids and operator commands), by message id, each with
+/// [`templates`]: what the bench harness takes from the server.
+pub fn bench_templates() -> Vec<(&'static str, Vec<String>)> {
+    let recognised = [
+        GIFT_RECEIVED,
+        GIFT_DELIVERED,
+        GIFT_REFUNDED,
+        NOT_REGISTERED,
+        REFUSED,
+        OPERATOR_REPORT,
+        auction::OUTBID,
+        auction::WON,
+        auction::REFUNDED,
+        auction::ACCEPTED,
+        auction::REFUSED,
+        auction::CREATED,
+        auction::CANCEL_REPORT,
+    ];
+    recognised.into_iter().map(|message| (message.id, templates(message))).collect()
+}
+
 /// What rendering needs besides the state: the key that signs buttons and
 /// the content the texts come from.
 #[derive(Clone, Copy)]
