@@ -48,8 +48,10 @@ impl App {
     /// the intake — and the emulator when no real Telegram is configured.
     /// Must run inside [`run_actix`].
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        // Invalid content stops the server here, with every problem listed.
-        let content = Arc::new(content::load_dir(&config.content_dir)?);
+        // Invalid content or texts stop the server here, with every problem listed.
+        let (content, texts) = content::load(&config.content_dir)?;
+        let content = Arc::new(content);
+        crate::texts::install(Arc::new(texts), content.clone());
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;

@@ -8,21 +8,20 @@ use crate::telegram::screens::{self, auction};
 
 /// The screens' templates the harness tells replies and notices apart by.
 pub fn reply_templates() -> ReplyTemplates {
-    let pair = |(es, en): (&str, &str)| (es.to_owned(), en.to_owned());
     ReplyTemplates {
-        gift_received: pair(screens::GIFT_RECEIVED),
-        gift_delivered: pair(screens::GIFT_DELIVERED),
-        gift_refunded: pair(screens::GIFT_REFUNDED),
-        refused: pair(screens::REFUSED),
-        not_registered: pair(screens::NOT_REGISTERED),
-        outbid: pair(auction::OUTBID),
-        won: pair(auction::WON),
-        refunded: pair(auction::REFUNDED),
-        bid_accepted: pair(auction::ACCEPTED),
-        bid_refused: pair(auction::REFUSED),
-        operator_report: pair(screens::OPERATOR_REPORT),
-        auction_created: pair(auction::CREATED),
-        auction_cancelled: pair(auction::CANCEL_REPORT),
+        gift_received: screens::templates(screens::GIFT_RECEIVED),
+        gift_delivered: screens::templates(screens::GIFT_DELIVERED),
+        gift_refunded: screens::templates(screens::GIFT_REFUNDED),
+        refused: screens::templates(screens::REFUSED),
+        not_registered: screens::templates(screens::NOT_REGISTERED),
+        outbid: screens::templates(auction::OUTBID),
+        won: screens::templates(auction::WON),
+        refunded: screens::templates(auction::REFUNDED),
+        bid_accepted: screens::templates(auction::ACCEPTED),
+        bid_refused: screens::templates(auction::REFUSED),
+        operator_report: screens::templates(screens::OPERATOR_REPORT),
+        auction_created: screens::templates(auction::CREATED),
+        auction_cancelled: screens::templates(auction::CANCEL_REPORT),
     }
 }
 
@@ -151,7 +150,9 @@ mod tests {
     #[test]
     fn operator_reports_are_recognised() {
         let templates = reply_templates();
-        let report = screens::OPERATOR_REPORT.0.replace("{user}", "10000000001").replace("{balance}", "1000010");
+        let report = screens::templates(screens::OPERATOR_REPORT)[1]
+            .replace("{user}", "10000000001")
+            .replace("{balance}", "1000010");
         assert!(templates.granted(&report));
         assert!(!templates.granted(&as_sent(&screens::refusal(Language::Es, &RuleError::UnknownUser))));
         let content = crate::content::load_demo().expect("demo content");

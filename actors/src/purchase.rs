@@ -110,7 +110,7 @@ impl Coordinator {
             Ok(Err(refusal)) => self.compensate(buyer, purchase, item, refusal).await,
             Err(err) => {
                 tracing::warn!(error = %err, purchase, "delivery kept failing; refunding");
-                let why = RuleError::Malformed("the purchase could not be delivered".to_owned());
+                let why = RuleError::Malformed(dianabot_game::Malformed::NotDelivered);
                 self.compensate(buyer, purchase, item, why).await
             }
         }
@@ -218,7 +218,7 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
         let Command::Shop(ShopCommand::PayWithStars { purchase, item, .. }) = &payment else {
-            return Ok(Err(RuleError::Malformed("not a Stars payment".to_owned())));
+            return Ok(Err(RuleError::Malformed(dianabot_game::Malformed::InvalidInvoice)));
         };
         let (purchase, item) = (*purchase, item.clone());
         let applied = self.step(buyer, update_id, payment).await?;

@@ -49,7 +49,7 @@ impl StockError {
     pub fn refusal(&self) -> RuleError {
         match self {
             StockError::SoldOut | StockError::Released => RuleError::SoldOut,
-            _ => RuleError::Malformed("the shop could not reserve the item; try again".to_owned()),
+            _ => RuleError::Malformed(dianabot_game::Malformed::ShopBusy),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::scenario::{Answer, Scenario};
 
 /// A reply text in (Spanish, English), `{placeholder}`s where the server
 /// fills in values.
-pub type Template = (String, String);
+pub type Template = Vec<String>;
 
 /// The server's texts the harness recognises, handed over by the server
 /// crate (`dianabot::bench::reply_templates`) so the harness follows its
@@ -119,9 +119,9 @@ fn starts_like(template: &str, text: &str) -> bool {
     fits(&format!("{template}{{more}}"), text)
 }
 
-/// `text` in either language of `template`.
+/// `text` as any reading of `template` (either language, any plural form).
 fn either(template: &Template, text: &str, matches: fn(&str, &str) -> bool) -> bool {
-    matches(&template.0, text) || matches(&template.1, text)
+    template.iter().any(|template| matches(template, text))
 }
 
 /// Whether a bot call in the user's chat is the answer of the step waiting

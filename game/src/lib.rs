@@ -48,7 +48,7 @@ pub use besitos::Besitos;
 pub use content::Currency;
 pub use ctx::{Ctx, Rules};
 pub use economy::EconomyCommand;
-pub use error::RuleError;
+pub use error::{Malformed, RuleError, Usage};
 pub use event::{Event, Reacted, Unlock};
 pub use ids::{ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};

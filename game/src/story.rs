@@ -101,7 +101,7 @@ pub(crate) fn decide(
         }
         StoryCommand::ShowStoryPage { page, fragment } => {
             if content.fragment(fragment).is_none() {
-                return Err(RuleError::Malformed(format!("no fragment {fragment}")));
+                return Err(RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.clone())));
             }
             if state.progress.story.pages.contains_key(page) {
                 return Ok(Vec::new());

@@ -131,7 +131,7 @@ fn messages_that_show_no_story_page_pay_nothing() {
     assert_eq!(run(&mut state, &react(1, &["❤"])), Err(RuleError::NotAStoryPage));
     assert_eq!(
         run(&mut state, &Command::Story(StoryCommand::ShowStoryPage { page: 9, fragment: "no-such-fragment".into() })),
-        Err(RuleError::Malformed("no fragment no-such-fragment".into()))
+        Err(RuleError::Malformed(dianabot_game::Malformed::UnknownFragment("no-such-fragment".into())))
     );
     assert_eq!(state, before);
 }

@@ -210,7 +210,7 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
         let said = control.wait_for(ana, "daily gift", |m| m.len() == 2).await;
         assert_eq!(
             text(&said[1]),
-            "🎁 Regalo del día\nLucien le entrega 5 besitos. Racha: 1 días.\nSaldo: 20 besitos\n\n🎯 Misión cumplida: La visita de cada día"
+            "🎁 Regalo del día\nLucien le entrega 5 besitos. Racha: 1 día.\nSaldo: 20 besitos\n\n🎯 Misión cumplida: La visita de cada día"
         );
         control.send_text(ana, "/diario").await;
         let said = control.wait_for(ana, "second claim", |m| m.len() == 3).await;

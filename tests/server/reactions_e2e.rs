@@ -127,7 +127,7 @@ fn reacting_to_story_pages_pays_each_fragment_once_per_emoji() {
         let pages = report.split_once("📖 Story pages most reacted to\n").expect("a story section").1;
         assert_eq!(
             pages,
-            format!("{next} · 2 reactions · 1 people · 3 besitos\n{start} · 1 reactions · 1 people · 2 besitos")
+            format!("{next} · 2 reactions · 1 person · 3 besitos\n{start} · 1 reaction · 1 person · 2 besitos")
         );
         drop(server);
         db.drop_db().await;
@@ -177,8 +177,8 @@ fn reacting_to_channel_posts_pays_besitos_once_and_operators_see_engagement() {
             report,
             format!(
                 "📊 Latest posts\n\
-                 #{vip} 💎 “Diana, solo para el círculo”\n   1 reactions · 1 people · 5 besitos\n\
-                 #{free} “Diana: hoy, en el diván…”\n   2 reactions · 1 people · 5 besitos"
+                 #{vip} 💎 “Diana, solo para el círculo”\n   1 reaction · 1 person · 5 besitos\n\
+                 #{free} “Diana: hoy, en el diván…”\n   2 reactions · 1 person · 5 besitos"
             )
         );
         // Players do not get the operator's report.

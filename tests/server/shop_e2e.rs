@@ -113,7 +113,7 @@ fn browsing_buying_and_the_stars_flow_through_the_bot() {
         assert!(ana.shows("Precio: 25 💋"), "{}", text(&ana.page));
         assert!(ana.shows("Incluye:\n• Rosa negra × 1"), "{}", text(&ana.page));
         ana.press("Comprar por 25 besitos").await;
-        assert!(ana.shows("🛍️ Rosa negra es suyo."), "{}", text(&ana.page));
+        assert!(ana.shows("🛍️ Ahora tiene Rosa negra."), "{}", text(&ana.page));
         assert!(ana.shows("Saldo: 25 besitos"), "{}", text(&ana.page));
         assert!(ana.shows("Queda poco mapa de estrellas"), "the follow-up offer: {}", text(&ana.page));
 
@@ -128,7 +128,7 @@ fn browsing_buying_and_the_stars_flow_through_the_bot() {
         let delivered = |m: &[Value]| m.iter().filter(|m| text(m).starts_with("⭐ Pago recibido")).count();
         let messages = control.wait_for(ana.user, "the delivery", |m| delivered(m) == 1).await;
         let receipt = messages.iter().find(|m| text(m).starts_with("⭐ Pago recibido")).unwrap();
-        assert!(text(receipt).starts_with("⭐ Pago recibido: Mapa de estrellas es suyo."), "{}", text(receipt));
+        assert!(text(receipt).starts_with("⭐ Pago recibido: ahora tiene Mapa de estrellas."), "{}", text(receipt));
 
         // Telegram delivers the same payment again: granted once.
         control.redeliver(paid["payment_update_id"].as_i64().unwrap()).await;
@@ -151,7 +151,7 @@ fn browsing_buying_and_the_stars_flow_through_the_bot() {
             buyer.command("/tienda").await;
             buyer.press("🟣 Mapa de estrellas · 24 💋 / 12 ⭐").await;
             buyer.press("Comprar por 24 besitos").await;
-            assert!(buyer.shows("Mapa de estrellas es suyo"), "{name}: {}", text(&buyer.page));
+            assert!(buyer.shows("tiene Mapa de estrellas"), "{name}: {}", text(&buyer.page));
         }
         let declined = control.pay(bob.user, bobs_invoice["message_id"].as_i64().unwrap()).await;
         assert_eq!((declined["status"].as_str(), declined["reason"].as_str()), (Some("rejected"), Some("agotado")));
@@ -169,7 +169,7 @@ fn browsing_buying_and_the_stars_flow_through_the_bot() {
         // Refunding twice is refused; nothing changes.
         control.send_text(OPERATOR, &format!("/refund {charge}")).await;
         let report = control.wait_for(OPERATOR, "second refund report", |m| m.len() > before + 1).await;
-        assert_eq!(text(&report[before + 1]), "↩️ No se pudo reembolsar: already refunded");
+        assert_eq!(text(&report[before + 1]), "↩️ No se pudo reembolsar: ya estaba reembolsado");
         drop(server);
         db.drop_db().await;
     });

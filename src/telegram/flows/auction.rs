@@ -4,7 +4,7 @@
 
 use dianabot_actors::{AuctionError, BidOutcome, DispatchError};
 use dianabot_game::auction::AuctionSpec;
-use dianabot_game::{Besitos, ItemId, Language, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{Besitos, ItemId, Language, Malformed, RuleError, UpdateId, Usage, UserId, UserState};
 use dianabot_plumbing::unix_now;
 
 use crate::config::AuctionLimits;
@@ -69,7 +69,7 @@ fn bid(origin: &Origin<'_>, auction: i64, amount: Besitos) -> Translation {
 /// `/pujar <auction id> <amount>`.
 fn parse_bid(text: &str) -> Result<(i64, Besitos), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/pujar <subasta> <besitos>".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::Bid));
     let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
@@ -87,8 +87,7 @@ const MAX_AUCTION_SECS: i64 = 30 * 24 * 60 * 60;
 /// starting bid (at least 1).
 fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<AuctionSpec, RuleError> {
     let words: Vec<&str> = text.split_whitespace().skip(1).collect();
-    let usage =
-        || RuleError::Malformed("/subasta <objeto> <puja inicial> <minutos | segundos s> [incremento]".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::OpenAuction));
     let (item, starting, duration, increment) = match words.as_slice() {
         [item, starting, duration] => (item, starting, duration, None),
         [item, starting, duration, increment] => (item, starting, duration, Some(increment)),
@@ -105,10 +104,10 @@ fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<
         None => number(duration)?.checked_mul(60).ok_or_else(usage)?,
     };
     if duration_secs < limits.min_duration_secs {
-        return Err(RuleError::Malformed(format!("la subasta debe durar al menos {} s", limits.min_duration_secs)));
+        return Err(RuleError::Malformed(Malformed::AuctionTooShort { seconds: limits.min_duration_secs }));
     }
     if duration_secs > MAX_AUCTION_SECS {
-        return Err(RuleError::Malformed("una subasta dura como mucho 30 días".to_owned()));
+        return Err(RuleError::Malformed(Malformed::AuctionTooLong { days: MAX_AUCTION_SECS / 86_400 }));
     }
     Ok(AuctionSpec {
         item: ItemId((*item).to_owned()),
@@ -124,7 +123,7 @@ fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<
 /// `/cancelarsubasta <auction id>`.
 fn parse_auction_id(text: &str) -> Result<i64, RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/cancelarsubasta <subasta>".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::CancelAuction));
     let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {
         return Err(usage());

@@ -2,7 +2,7 @@
 //! players' actors; the receiver hears of it in their own language.
 
 use dianabot_actors::GiftOutcome;
-use dianabot_game::{Besitos, Language, RuleError, UpdateId, UserId};
+use dianabot_game::{Besitos, Language, Malformed, RuleError, UpdateId, Usage, UserId};
 
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::outbound::{OutboundRequest, Priority};
@@ -50,7 +50,7 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
 /// `/regalar @usuario 10` or `/regalar 12345 10`.
 fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/regalar @usuario 10".to_owned());
+    let usage = || RuleError::Malformed(Malformed::Usage(Usage::Gift));
     let to = words.next().ok_or_else(usage)?;
     let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {

@@ -2,7 +2,7 @@
 //! player's account (`/grant`, `/deduct`, `/grantvip`). Operator commands
 //! of one feature live with it (auctions, Stars refunds, post reports).
 
-use dianabot_game::{AdminCommand, Besitos, Command, Language, RuleError, UserId};
+use dianabot_game::{AdminCommand, Besitos, Command, Language, Malformed, RuleError, Usage, UserId};
 
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::{self, Screen};
@@ -35,7 +35,14 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
 /// `/grantvip <user id> <days>`: the target and the command, or why not.
 fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), RuleError> {
     let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed(format!("usage: /{name} <user id> <number>"));
+    let usage = || {
+        let usage = match name {
+            "grant" => Usage::Grant,
+            "deduct" => Usage::Deduct,
+            _ => Usage::GrantVip,
+        };
+        RuleError::Malformed(Malformed::Usage(usage))
+    };
     let target = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     let number: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
     if words.next().is_some() {

@@ -4,7 +4,7 @@
 
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
-use dianabot_game::{Command, Language, PostRef, ReactionCommand, RuleError, UpdateId, UserId};
+use dianabot_game::{Command, Language, Malformed, PostRef, ReactionCommand, RuleError, UpdateId, UserId};
 use teloxide_core::types::{MaybeAnonymousUser, Message, MessageReactionUpdated, ReactionType};
 
 use crate::telegram::intake::{Failure, Handled, Intake};
@@ -101,7 +101,9 @@ impl Intake {
                 let fragments = self.coordinator.store().fragment_engagement(5).await.map_err(|err| err.to_string());
                 let report = match (posts, fragments) {
                     (Ok(posts), Ok(fragments)) => screens::posts_report(language, &posts, &fragments),
-                    (Err(err), _) | (_, Err(err)) => screens::refusal(language, &RuleError::Malformed(err)),
+                    (Err(err), _) | (_, Err(err)) => {
+                        screens::refusal(language, &RuleError::Malformed(Malformed::Unavailable(err)))
+                    }
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Viewed)

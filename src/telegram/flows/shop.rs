@@ -5,7 +5,7 @@
 use dianabot_actors::{Envelope, Outcome, PreCheckout, PurchaseOutcome};
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::shop::price_at;
-use dianabot_game::{Command, Language, RuleError, ShopCommand, UpdateId, UserId, UserState};
+use dianabot_game::{Command, Language, Malformed, RuleError, ShopCommand, UpdateId, Usage, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
 use dianabot_plumbing::unix_now;
 use teloxide_core::prelude::Requester;
@@ -14,7 +14,7 @@ use teloxide_core::types::{PreCheckoutQuery, SuccessfulPayment, TelegramTransact
 use crate::telegram::callback::{Action, CallbackCodec, InvoicePayload, tag};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::outbound::OutboundRequest;
-use crate::telegram::screens::{self, Screen};
+use crate::telegram::screens::{self, RefundFailure, Screen};
 use crate::telegram::translate::{Origin, ReplyTo, Translation, user_id};
 
 #[derive(Debug)]
@@ -47,7 +47,7 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
         // The shop's buttons, typed: `/comprar <item id>` pays in besitos.
         "buy" | "comprar" => Some(match text.split_whitespace().nth(1) {
             Some(item) => purchase(origin, tag(item)),
-            None => origin.refuse(RuleError::Malformed("/comprar <artículo>".to_owned())),
+            None => origin.refuse(RuleError::Malformed(Malformed::Usage(Usage::Buy))),
         }),
         "refund" if origin.operator => {
             let mut words = text.split_whitespace().skip(1);
@@ -57,7 +57,7 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
                     chat_id: origin.chat_id,
                     language: origin.language,
                 }),
-                _ => origin.refuse(RuleError::Malformed("usage: /refund <telegram_payment_charge_id>".to_owned())),
+                _ => origin.refuse(RuleError::Malformed(Malformed::Usage(Usage::Refund))),
             })
         }
         _ => None,
@@ -110,7 +110,7 @@ fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCh
         return Err(invalid_invoice());
     }
     if query.currency != "XTR" {
-        return Err(RuleError::Malformed(format!("the price is in Telegram Stars (XTR), not {}", query.currency)));
+        return Err(RuleError::Malformed(Malformed::NotStars { currency: query.currency.clone() }));
     }
     if query.total_amount != invoice.stars {
         return Err(RuleError::PriceChanged { price: u64::from(invoice.stars) });
@@ -141,7 +141,7 @@ pub struct Grant {
 }
 
 pub(crate) fn invalid_invoice() -> RuleError {
-    RuleError::Malformed("this invoice is not valid; ask for a new one from the shop".to_owned())
+    RuleError::Malformed(Malformed::InvalidInvoice)
 }
 
 /// The shop item a button's tag names in `content`.
@@ -168,9 +168,9 @@ impl Intake {
             ShopRequest::RefundStars { charge, chat_id, language } => {
                 let result = self.refund(&charge).await;
                 if let Err(why) = &result {
-                    tracing::warn!(charge, why, "refund refused");
+                    tracing::warn!(charge, %why, "refund refused");
                 }
-                self.receipt(chat_id, screens::refund_report(language, result));
+                self.receipt(chat_id, screens::refund_report(language, &self.router.content(), result));
                 Ok(Handled::Ignored)
             }
         }
@@ -256,7 +256,7 @@ impl Intake {
                 Ok(verdict) => verdict,
                 Err(err) => {
                     tracing::warn!(error = %err, "pre-checkout could not be checked");
-                    Err(RuleError::Malformed("the shop is busy; try again in a moment".to_owned()))
+                    Err(RuleError::Malformed(Malformed::ShopBusy))
                 }
             },
             Err(refusal) => Err(refusal),
@@ -307,25 +307,26 @@ impl Intake {
     /// Gives back the Stars of `charge` (Telegram first: if it refuses,
     /// nothing changes here), then takes back what the item gave. Returns
     /// the buyer and the item, or why not.
-    async fn refund(&self, charge: &str) -> Result<(i64, String), String> {
-        let found = self.coordinator.store().purchase_by_charge(charge).await.map_err(|err| err.to_string())?;
+    async fn refund(&self, charge: &str) -> Result<(i64, String), RefundFailure> {
+        let found = self.coordinator.store().purchase_by_charge(charge).await;
+        let found = found.map_err(|err| RefundFailure::Unavailable(err.to_string()))?;
         let Some((buyer, purchase, item, status)) = found else {
-            return Err(format!("no payment with charge id {charge}"));
+            return Err(RefundFailure::NoPayment(charge.to_owned()));
         };
         if status == PurchaseStatus::Refunded.as_str() {
-            return Err("already refunded".to_owned());
+            return Err(RefundFailure::AlreadyRefunded);
         }
         let charge_id = TelegramTransactionId(charge.to_owned());
         if let Err(err) = self.bot.refund_star_payment(TelegramUserId(buyer.0 as u64), charge_id).await {
             // Telegram refunded before a crash cut this short: finish here.
             if !err.to_string().contains("CHARGE_ALREADY_REFUNDED") {
-                return Err(err.to_string());
+                return Err(RefundFailure::Telegram(err.to_string()));
             }
         }
         match self.coordinator.refund_stars(buyer, charge, purchase, &item).await {
             Ok(Ok(_)) => Ok((buyer.0, item)),
-            Ok(Err(refusal)) => Err(refusal.to_string()),
-            Err(err) => Err(err.to_string()),
+            Ok(Err(refusal)) => Err(RefundFailure::Refused(refusal)),
+            Err(err) => Err(RefundFailure::Unavailable(err.to_string())),
         }
     }
 }
