@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use dianabot_actors::{ActorConfig, Envelope, Router};
-use dianabot_game::{Besitos, Command, Language, Rules, UserId, UserState};
+use dianabot_game::{AdminCommand, Besitos, Command, Language, ProfileCommand, Rules, UserId, UserState};
 use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
 use sqlx::Connection;
 
@@ -202,7 +202,11 @@ async fn durable(seconds: u64) {
     let (router, flusher, store) = runtime(&url, ActorConfig::default()).await;
     for chunk in (0..USERS).collect::<Vec<_>>().chunks(2000) {
         let registrations = chunk.iter().map(|&user| {
-            let command = Command::Register { first_name: "b".into(), username: None, language: Language::Es };
+            let command = Command::Profile(ProfileCommand::Register {
+                first_name: "b".into(),
+                username: None,
+                language: Language::Es,
+            });
             let router = router.clone();
             async move {
                 let envelope = Envelope { user_id: UserId(user), update_id: None, command };
@@ -222,7 +226,7 @@ async fn durable(seconds: u64) {
             tokio::spawn(async move {
                 let mut user = caller as i64;
                 while Instant::now() < deadline {
-                    let command = Command::AdminGrant(Besitos::new(1).unwrap());
+                    let command = Command::Admin(AdminCommand::AdminGrant(Besitos::new(1).unwrap()));
                     let envelope = Envelope { user_id: UserId(user % USERS), update_id: None, command };
                     router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
                     done.fetch_add(1, Ordering::Relaxed);
@@ -308,7 +312,8 @@ async fn activation(users: usize) {
     let rules = Rules::default();
     let content = dianabot::content::load_demo().unwrap();
     let ctx = dianabot_game::Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
-    let command = Command::Register { first_name: "b".into(), username: None, language: Language::Es };
+    let command =
+        Command::Profile(ProfileCommand::Register { first_name: "b".into(), username: None, language: Language::Es });
     let events = dianabot_game::decide(&template, &command, ctx).unwrap();
     events.iter().for_each(|event| template.apply(event));
     template.version = 1;

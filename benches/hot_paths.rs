@@ -6,7 +6,10 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use dianabot_actors::{ActorConfig, Router};
 use dianabot_game::content::ReactionTarget;
-use dianabot_game::{Besitos, Command, Ctx, Language, PostRef, Rules, UserId, UserState, decide};
+use dianabot_game::{
+    AdminCommand, Besitos, Command, Ctx, Language, PostRef, ProfileCommand, ReactionCommand, Rules, UserId, UserState,
+    decide,
+};
 use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
 
 fn registered_user() -> UserState {
@@ -14,14 +17,15 @@ fn registered_user() -> UserState {
     let content = dianabot::content::load_demo().unwrap();
     let mut state = UserState::new(UserId(1));
     let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     decide(&state, &register, ctx).unwrap().iter().for_each(|event| state.apply(event));
     for message_id in 0..20 {
-        let react = Command::React {
+        let react = Command::Reaction(ReactionCommand::React {
             post: PostRef { chat_id: -100, message_id },
             target: ReactionTarget::FreePost,
             emojis: vec!["❤".into()],
-        };
+        });
         decide(&state, &react, ctx).unwrap().iter().for_each(|event| state.apply(event));
     }
     state
@@ -32,7 +36,7 @@ fn rules(c: &mut Criterion) {
     let content = dianabot::content::load_demo().unwrap();
     let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
     let state = registered_user();
-    let grant = Command::AdminGrant(Besitos::new(5).unwrap());
+    let grant = Command::Admin(AdminCommand::AdminGrant(Besitos::new(5).unwrap()));
     c.bench_function("decide+apply grant", |b| {
         b.iter(|| {
             let mut state = state.clone();
@@ -41,11 +45,11 @@ fn rules(c: &mut Criterion) {
             state
         })
     });
-    let react = Command::React {
+    let react = Command::Reaction(ReactionCommand::React {
         post: PostRef { chat_id: -100, message_id: 999 },
         target: ReactionTarget::FreePost,
         emojis: vec!["🔥".into()],
-    };
+    });
     c.bench_function("decide reaction", |b| b.iter(|| decide(&state, &react, ctx).unwrap()));
     let events = decide(&state, &grant, ctx).unwrap();
     c.bench_function("UserWrite::from_events (snapshot encoding)", |b| {

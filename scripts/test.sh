@@ -20,7 +20,7 @@ if ! pg_up; then
   fi
 fi
 
-# The playground browser test (tests/playground_browser.rs) drives headless
+# The playground browser test (tests/server/playground_browser.rs) drives headless
 # Chromium through chromedriver.
 missing=()
 command -v chromium >/dev/null || missing+=("chromium (Debian package chromium)")

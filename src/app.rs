@@ -19,10 +19,14 @@ use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
 use crate::telegram::webhook::WebhookState;
 use crate::telegram::{Intake, Outbound, OutboundRequest, Priority, polling};
+
+/// The exit code when shutdown gave up waiting for durability.
+const SHUTDOWN_TIMED_OUT: i32 = 3;
 
 /// A running server.
 pub struct App {
@@ -31,6 +35,8 @@ pub struct App {
     flusher_task: JoinHandle<()>,
     store: Store,
     http: Http,
+    metrics_http: Http,
+    shutdown_timeout: Duration,
     polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
     outbound: Outbound,
     reloader: Reloader,
@@ -42,8 +48,10 @@ impl App {
     /// the intake — and the emulator when no real Telegram is configured.
     /// Must run inside [`run_actix`].
     pub async fn build(config: Config) -> anyhow::Result<App> {
-        // Invalid content stops the server here, with every problem listed.
-        let content = Arc::new(content::load_dir(&config.content_dir)?);
+        // Invalid content or texts stop the server here, with every problem listed.
+        let (content, texts) = content::load(&config.content_dir)?;
+        let content = Arc::new(content);
+        crate::texts::install(Arc::new(texts), content.clone());
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
@@ -78,6 +86,7 @@ impl App {
         if settled > 0 {
             tracing::info!(settled, "settled bids left in flight");
         }
+        let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -86,7 +95,8 @@ impl App {
             coordinator,
             auctions,
             bot.clone(),
-        );
+        )
+        .with_rate_limiter(rate_limiter.clone());
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -100,14 +110,22 @@ impl App {
             flusher: flusher.clone(),
             outbound: outbound.clone(),
             intake: intake.stats().clone(),
+            rate_limiter,
         };
         let http = http::start(
             config.http_bind,
-            HttpState { store: store.clone(), metrics, max_commit_stall: config.ready_max_commit_stall },
+            HttpState {
+                store: store.clone(),
+                flusher: flusher.clone(),
+                max_commit_stall: config.ready_max_commit_stall,
+            },
             webhook,
         )
         .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");
+        let metrics_http = http::start_metrics(config.metrics_bind, metrics)
+            .with_context(|| format!("binding METRICS_BIND on {}", config.metrics_bind))?;
+        tracing::info!(addr = %metrics_http.addr, "metrics listening");
 
         let polling = match &config.intake {
             IntakeMode::Polling => {
@@ -132,11 +150,28 @@ impl App {
         if let Some(emulator) = &emulator {
             println!("DianaBot is running. Open the playground: {}", emulator.playground_url());
         }
-        Ok(App { router, flusher, flusher_task, store, http, polling, outbound, reloader, emulator })
+        let shutdown_timeout = config.shutdown_timeout;
+        Ok(App {
+            router,
+            flusher,
+            flusher_task,
+            store,
+            http,
+            metrics_http,
+            shutdown_timeout,
+            polling,
+            outbound,
+            reloader,
+            emulator,
+        })
     }
 
     pub fn http_addr(&self) -> SocketAddr {
         self.http.addr
+    }
+
+    pub fn metrics_addr(&self) -> SocketAddr {
+        self.metrics_http.addr
     }
 
     pub fn router(&self) -> &Router {
@@ -151,7 +186,10 @@ impl App {
         self.emulator.as_ref()
     }
 
-    /// Serves until SIGINT or SIGTERM, then shuts down gracefully.
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully — or, if
+    /// accepted updates cannot become durable within `SHUTDOWN_TIMEOUT_SECS`
+    /// (the database is down), exits at once: what is not durable was not
+    /// acknowledged, and Telegram delivers it again to the next start.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let mut reload = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
         let stop = wait_for_signal();
@@ -164,7 +202,13 @@ impl App {
             }
         }
         tracing::info!("signal received; shutting down");
-        self.shutdown().await;
+        let deadline = self.shutdown_timeout;
+        if tokio::time::timeout(deadline, self.shutdown()).await.is_err() {
+            tracing::error!(?deadline, "shutdown deadline passed with updates not durable; exiting unacknowledged");
+            // Returning would drop the runtime, which waits for the very
+            // tasks that are stuck on the store.
+            std::process::exit(SHUTDOWN_TIMED_OUT);
+        }
         Ok(())
     }
 
@@ -182,6 +226,7 @@ impl App {
         let _ = self.flusher_task.await;
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
+        self.metrics_http.handle.stop(true).await;
         self.store.close().await;
         if let Some(emulator) = self.emulator {
             emulator.stop().await;
@@ -202,17 +247,20 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
                 | AuctionNotice::Won { user, .. }
                 | AuctionNotice::Refunded { user, .. } => *user,
             };
+            // Winning and a bid given back are about the player's besitos:
+            // never dropped. Being outbid is stale once outbid again.
+            let priority = match &notice {
+                AuctionNotice::Outbid { .. } => Priority::Notification,
+                AuctionNotice::Won { .. } | AuctionNotice::Refunded { .. } => Priority::Receipt,
+            };
             let content = router.content();
             let render = move |state: &UserState| {
                 screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content })
             };
             match router.view(user, render).await {
-                Ok(Rendered { text, keyboard }) => outbound.submit(OutboundRequest::Send {
-                    chat_id: user.0,
-                    text,
-                    keyboard,
-                    priority: Priority::Notification,
-                }),
+                Ok(Rendered { text, keyboard }) => {
+                    outbound.submit(OutboundRequest::Send { chat_id: user.0, text, keyboard, priority })
+                }
                 Err(err) => tracing::warn!(user_id = %user, error = %err, "auction notice not sent"),
             }
         });

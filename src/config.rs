@@ -14,6 +14,7 @@ use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 
 use crate::telegram::OutboundLimits;
+use crate::telegram::ratelimit::RateLimits;
 
 /// How updates reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,8 +30,15 @@ pub enum Intake {
 pub struct Config {
     /// `DATABASE_URL`: `postgres://…` or `sqlite:…`. Default `sqlite:dianabot.db`.
     pub database_url: String,
-    /// `HTTP_BIND`: webhook, health and metrics. Default `127.0.0.1:8080`.
+    /// `HTTP_BIND`: webhook, health and readiness. Default `127.0.0.1:8080`.
     pub http_bind: SocketAddr,
+    /// `METRICS_BIND`: Prometheus `/metrics`, apart from the public port
+    /// because it shows ledger totals. Default `127.0.0.1:9090` (loopback).
+    pub metrics_bind: SocketAddr,
+    /// `SHUTDOWN_TIMEOUT_SECS`: how long a graceful shutdown may wait for
+    /// accepted updates to become durable before the process exits without
+    /// acknowledging them. Default 30.
+    pub shutdown_timeout: Duration,
     /// `TELEGRAM_BOT_TOKEN`. Unset: the built-in emulator plays Telegram.
     pub bot_token: Option<String>,
     /// `TELEGRAM_API_URL`: the Bot API server. Default: Telegram's, or the
@@ -54,6 +62,9 @@ pub struct Config {
     pub ready_max_commit_stall: Duration,
     /// `OUTBOUND_PER_CHAT_MS` (default 1000) and `OUTBOUND_GLOBAL_PER_SEC`
     /// (default 30): Telegram's limits; 0 disables either (benchmarks).
+    /// `OUTBOUND_MAX_PER_CHAT` (default 30) and `OUTBOUND_MAX_TOTAL`
+    /// (default 10000): most requests waiting in one chat and overall, beyond
+    /// which stale replies are dropped; 0 = unbounded.
     pub outbound: OutboundLimits,
     /// `CALLBACK_SECRET`: key that signs inline-button data. Default: derived
     /// from the bot token, so buttons survive restarts.
@@ -76,6 +87,10 @@ pub struct Config {
     /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
     /// window and extension of new auctions.
     pub auctions: AuctionLimits,
+    /// `RATE_LIMITS`: updates a player may send per window, by action, e.g.
+    /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
+    /// defaults); `action=off` lifts one, `off` all.
+    pub rate_limits: RateLimits,
 }
 
 /// Operator-facing auction settings.
@@ -131,6 +146,8 @@ impl Config {
                 .map(Duration::from_millis)
                 .unwrap_or(outbound_defaults.per_chat_interval),
             global_per_second: parse(&get, "OUTBOUND_GLOBAL_PER_SEC")?.unwrap_or(outbound_defaults.global_per_second),
+            max_per_chat: parse(&get, "OUTBOUND_MAX_PER_CHAT")?.unwrap_or(outbound_defaults.max_per_chat),
+            max_total: parse(&get, "OUTBOUND_MAX_TOTAL")?.unwrap_or(outbound_defaults.max_total),
         };
         let auction_defaults = AuctionLimits::default();
         let auctions = AuctionLimits {
@@ -139,6 +156,7 @@ impl Config {
         };
         Ok(Config {
             auctions,
+            rate_limits: parse(&get, "RATE_LIMITS")?.unwrap_or_default(),
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,
@@ -156,6 +174,8 @@ impl Config {
                 .unwrap_or_default(),
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:dianabot.db".to_owned()),
             http_bind: parse(&get, "HTTP_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            metrics_bind: parse(&get, "METRICS_BIND")?.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 9090))),
+            shutdown_timeout: Duration::from_secs(parse(&get, "SHUTDOWN_TIMEOUT_SECS")?.unwrap_or(30)),
             bot_token: get("TELEGRAM_BOT_TOKEN"),
             api_url: get("TELEGRAM_API_URL"),
             intake,
@@ -204,6 +224,30 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flood_limits_have_defaults_and_read_their_variables() {
+        use crate::telegram::ratelimit::{Action, Limit};
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: BTreeMap<String, String> =
+                pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            Config::from_lookup(|name| pairs.get(name).cloned())
+        };
+        let defaults = config(&[]).unwrap();
+        assert_eq!((defaults.outbound.max_per_chat, defaults.outbound.max_total), (30, 10_000));
+        assert_eq!(defaults.rate_limits, RateLimits::default());
+        let set = config(&[
+            ("OUTBOUND_MAX_PER_CHAT", "5"),
+            ("OUTBOUND_MAX_TOTAL", "0"),
+            ("RATE_LIMITS", "message=3/2s,purchase=off"),
+        ])
+        .unwrap();
+        assert_eq!((set.outbound.max_per_chat, set.outbound.max_total), (5, 0));
+        assert_eq!(set.rate_limits.get(Action::Message), Some(Limit { max: 3, window: Duration::from_secs(2) }));
+        assert_eq!(set.rate_limits.get(Action::Purchase), None);
+        assert!(config(&[("RATE_LIMITS", "message=lots")]).is_err());
+        assert!(config(&[("OUTBOUND_MAX_TOTAL", "-1")]).is_err());
+    }
 
     #[test]
     fn daily_caps_take_whitelisted_reasons_and_positive_caps() {

@@ -1,9 +1,9 @@
-//! Content files on disk: loading a content folder, and the
-//! `dianabot content check [DIR]` command.
+//! Content files on disk: loading a content folder (the TOML files and the
+//! Fluent texts in `texts/`), and the `dianabot content check [DIR]` command.
 //!
-//! Parsing and validation are pure and live in `dianabot_game::content`;
-//! this module only finds and reads the files, and formats problems the way
-//! editors and CI logs link to: `path:line: key: message`.
+//! Parsing and validation are pure and live in `dianabot_game::content` and
+//! `crate::texts`; this module only finds and reads the files, and formats
+//! problems the way editors and CI logs link to: `path:line: key: message`.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -11,6 +11,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use dianabot_game::content::{Content, ContentProblem};
+
+use crate::texts::{self, Texts};
 
 /// The content folder used when none is configured.
 pub const DEFAULT_DIR: &str = "content";
@@ -83,6 +85,38 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<Content> {
     Content::parse(&files).map_err(|problems| InvalidContent { dir: dir.to_owned(), problems }.into())
 }
 
+/// Reads the Fluent files of `dir/texts` as `(texts/<name>.ftl, source)`.
+fn read_texts(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let folder = dir.join(texts::DIR);
+    let mut files = Vec::new();
+    let Ok(entries) = std::fs::read_dir(&folder) else { return Ok(files) };
+    for entry in entries {
+        let path = entry.with_context(|| format!("cannot list {}", folder.display()))?.path();
+        let Some(name) = path.file_name().and_then(|name| name.to_str()) else { continue };
+        if name.ends_with(".ftl") && !name.starts_with('.') {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((format!("{}/{name}", texts::DIR), text));
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Loads and checks the content folder `dir` with its texts; every problem
+/// of both is listed in one [`InvalidContent`].
+pub fn load(dir: &Path) -> anyhow::Result<(Content, Texts)> {
+    let content = Content::parse(&read_files(dir)?);
+    let texts = Texts::parse(&read_texts(dir)?);
+    match (content, texts) {
+        (Ok(content), Ok(texts)) => Ok((content, texts)),
+        (content, texts) => {
+            let mut problems = content.err().unwrap_or_default();
+            problems.extend(texts.err().unwrap_or_default());
+            Err(InvalidContent { dir: dir.to_owned(), problems }.into())
+        }
+    }
+}
+
 /// Hot reload: where the live content comes from and where it goes.
 #[derive(Clone)]
 pub struct Reloader {
@@ -91,15 +125,16 @@ pub struct Reloader {
 }
 
 impl Reloader {
-    /// Reads and validates the folder again; only valid content replaces
-    /// the live one. Returns the new content, or every problem found.
+    /// Reads and validates the folder again; only valid content and texts
+    /// replace the live ones. Returns the new content, or every problem found.
     pub async fn reload(&self) -> anyhow::Result<std::sync::Arc<Content>> {
         let dir = self.dir.clone();
-        let loaded = tokio::task::spawn_blocking(move || load_dir(&dir)).await.context("content reload task")?;
+        let loaded = tokio::task::spawn_blocking(move || load(&dir)).await.context("content reload task")?;
         match loaded {
-            Ok(content) => {
+            Ok((content, texts)) => {
                 let content = std::sync::Arc::new(content);
                 self.router.replace_content(content.clone());
+                texts::install(std::sync::Arc::new(texts), content.clone());
                 tracing::info!(dir = %self.dir.display(), fragments = content.fragments().count(), "content reloaded");
                 Ok(content)
             }
@@ -116,18 +151,18 @@ pub fn load_demo() -> anyhow::Result<Content> {
     load_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")))
 }
 
-/// `dianabot content check [DIR]`: prints every problem (or a summary of
-/// valid content) and exits non-zero when the content is invalid or
-/// unreadable.
+/// `dianabot content check [DIR]`: prints every problem of the content and
+/// its texts (or a summary of valid content) and exits non-zero when the
+/// content is invalid or unreadable.
 pub fn check(dir: &Path) -> ExitCode {
-    match load_dir(dir) {
-        Ok(content) => {
+    match load(dir) {
+        Ok((content, _)) => {
             let fragments = content.fragments().count();
             let endings = content.fragments().filter(|fragment| fragment.ending).count();
             let secrets = content.fragments().filter(|fragment| fragment.secret).count();
             println!(
                 "{}: content is valid: {fragments} fragments ({endings} endings, {secrets} secrets), {} items, {} \
-                 achievements, {} missions, {} shop items, {} experiences",
+                 achievements, {} missions, {} shop items, {} experiences; texts in es and en",
                 dir.display(),
                 content.items().count(),
                 content.achievements().count(),

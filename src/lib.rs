@@ -10,6 +10,7 @@ pub mod content;
 pub mod http;
 pub mod telegram;
 pub mod telemetry;
+pub mod texts;
 
 pub use app::{App, run_actix, run_emulator};
 pub use config::{AuctionLimits, Config, Intake};

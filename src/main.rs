@@ -29,7 +29,7 @@ enum Command {
     },
     /// Plays simulated users against a server through its real intake and
     /// reports throughput, latency, errors, persistence lag and memory.
-    Bench(Box<dianabot::bench::BenchArgs>),
+    Bench(Box<dianabot_bench::BenchArgs>),
     /// Operator content tools.
     Content {
         #[command(subcommand)]
@@ -62,7 +62,7 @@ fn main() -> anyhow::Result<ExitCode> {
                 App::build(config).await?.run_until_stopped().await
             }
             Command::Emulator { port } => dianabot::run_emulator(port).await,
-            Command::Bench(args) => dianabot::bench::run(*args).await,
+            Command::Bench(args) => dianabot_bench::run(*args, dianabot::bench::reply_templates()).await,
             Command::Content { .. } => unreachable!("handled before the runtime starts"),
         }
     })?;

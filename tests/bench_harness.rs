@@ -1,13 +1,17 @@
 //! `dianabot bench` runs a short benchmark end to end and its report is
 //! complete, error-free and agrees with the server's own /metrics. No
 //! timing assertions: CI machines are too noisy for them.
-
-mod common;
+//!
+//! A test binary of its own, not a module of `tests/server/`: its open-loop
+//! runs count updates the harness could not send on schedule as errors, so
+//! they must not share the CPU with the server tests that run beside each
+//! other in that binary.
 
 use std::path::PathBuf;
 use std::process::Command;
 
-use common::{TestDb, run};
+use dianabot::run_actix as run;
+use dianabot_test_support::TestDb;
 use serde_json::Value;
 
 struct Output {
@@ -239,7 +243,7 @@ fn the_mix_twice_with_restarted_update_ids_against_one_database_keeps_the_books(
             purchases += number(&output.report["scenarios"]["purchase"], "updates");
         }
         let store = db.store().await;
-        common::assert_conserved(&store).await;
+        dianabot_test_support::assert_conserved(&store).await;
         let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
         let (rows,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM purchases").fetch_one(pool).await.unwrap();
         assert!(rows as f64 >= purchases, "{rows} purchase rows for {purchases} purchases: some were overwritten");

@@ -1,5 +1,6 @@
 //! The outbound scheduler against the project's Bot API emulator: limits
-//! kept, order kept, priorities, 429s, edit coalescing and draining.
+//! kept, order kept, priorities, 429s, edit coalescing, queue bounds under
+//! a flood, and draining.
 //!
 //! Timing assertions read the emulator's call log (`at_ms`, stamped while
 //! the emulator handled the call): they check what Telegram would have seen. They are
@@ -48,8 +49,16 @@ impl Telegram {
         Bot::new(self.emulator.token()).set_api_url(url)
     }
 
+    /// A scheduler with these rate limits and no queue bounds.
     fn outbound(&self, per_chat_interval: Duration, global_per_second: u32) -> Outbound {
-        Outbound::spawn(self.bot(), OutboundLimits { per_chat_interval, global_per_second })
+        let limits = OutboundLimits { per_chat_interval, global_per_second, max_per_chat: 0, max_total: 0 };
+        Outbound::spawn(self.bot(), limits)
+    }
+
+    /// A scheduler pacing each chat at `per_chat_interval` with these queue bounds.
+    fn bounded(&self, per_chat_interval: Duration, max_per_chat: usize, max_total: usize) -> Outbound {
+        let limits = OutboundLimits { per_chat_interval, global_per_second: 0, max_per_chat, max_total };
+        Outbound::spawn(self.bot(), limits)
     }
 
     async fn get(&self, path: &str) -> Value {
@@ -362,5 +371,96 @@ async fn drain_gives_up_at_its_deadline() {
     assert_eq!(stats.queued.load(Ordering::Relaxed), 0);
     let delivered = telegram.calls("sendMessage").await;
     assert_eq!(delivered.len() as u64, sent, "nothing was sent after drain returned");
+    telegram.emulator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_in_one_chat_stays_within_its_bound_and_the_last_command_is_answered() {
+    let telegram = Telegram::start().await;
+    let max_per_chat = 10;
+    let outbound = telegram.bounded(Duration::from_millis(100), max_per_chat, 1000);
+    let chat = telegram.user("flooder").await;
+    let flood = 5_000;
+    for n in 0..flood {
+        outbound.submit(send(chat, format!("#{n}"), Priority::Interactive));
+        if n % 1000 == 999 {
+            outbound.submit(send(chat, format!("receipt {n}"), Priority::Receipt));
+        }
+    }
+    outbound.submit(send(chat, "the last command's answer", Priority::Interactive));
+
+    idle(outbound.stats()).await;
+    let stats = outbound.stats();
+    let delivered = texts(&telegram.calls("sendMessage").await);
+    assert_eq!(delivered.last().map(String::as_str), Some("the last command's answer"));
+    let receipts: Vec<&String> = delivered.iter().filter(|text| text.starts_with("receipt")).collect();
+    assert_eq!(receipts, ["receipt 999", "receipt 1999", "receipt 2999", "receipt 3999", "receipt 4999"]);
+    let peak = stats.peak_chat_waiting.load(Ordering::Relaxed);
+    assert!(peak <= max_per_chat as u64, "{peak} requests waited in the chat (bound {max_per_chat})");
+    let (sent, dropped) = (stats.sent.load(Ordering::Relaxed), stats.dropped_chat_bound.load(Ordering::Relaxed));
+    assert_eq!(sent, delivered.len() as u64);
+    assert_eq!(sent + dropped, flood + 6, "every request was sent or counted dropped");
+    assert!(dropped >= flood - 100, "only {dropped} of {flood} dropped");
+    assert_eq!(stats.dropped_total_bound.load(Ordering::Relaxed), 0);
+    // What was sent kept its order: dropping never reorders a chat.
+    let numbered: Vec<u64> = delivered.iter().filter_map(|text| text.strip_prefix('#')?.parse().ok()).collect();
+    assert!(numbered.windows(2).all(|pair| pair[0] < pair[1]), "out of order: {numbered:?}");
+    telegram.emulator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overall_bound_drops_notifications_before_replies() {
+    let telegram = Telegram::start().await;
+    let max_total = 20;
+    let outbound = telegram.bounded(Duration::from_millis(100), 0, max_total);
+    let (first, watcher, player) =
+        (telegram.user("first").await, telegram.user("watcher").await, telegram.user("player").await);
+    // A 429 pauses the scheduler for a second: everything below waits at once.
+    telegram.post("/rate-limits/force", json!({"count": 1, "retry_after": 1})).await;
+    outbound.submit(send(first, "refused once", Priority::Interactive));
+    let stats = outbound.stats();
+    eventually("the 429", || stats.retry_after_429s.load(Ordering::Relaxed) == 1).await;
+    for n in 0..15 {
+        outbound.submit(send(watcher, format!("news {n}"), Priority::Notification));
+    }
+    for n in 0..15 {
+        outbound.submit(send(player, format!("reply {n}"), Priority::Interactive));
+    }
+
+    idle(stats).await;
+    let calls: Vec<Call> = telegram.calls("sendMessage").await.into_iter().filter(|call| call.status == 200).collect();
+    let in_chat =
+        |chat: i64| texts(&calls.iter().filter(|call| call.chat_id == Some(chat)).cloned().collect::<Vec<_>>());
+    let replies: Vec<String> = (0..15).map(|n| format!("reply {n}")).collect();
+    assert_eq!(in_chat(player), replies, "every reply was sent, in order");
+    assert_eq!(in_chat(first), ["refused once"]);
+    // 31 waiting during the pause, 20 allowed: the 11 oldest notifications went.
+    assert_eq!(stats.dropped_total_bound.load(Ordering::Relaxed), 11);
+    let news: Vec<String> = (11..15).map(|n| format!("news {n}")).collect();
+    assert_eq!(in_chat(watcher), news);
+    let peak = stats.peak_waiting.load(Ordering::Relaxed);
+    assert_eq!(peak, max_total as u64, "never more than the bound waited");
+    telegram.emulator.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_repeating_the_one_queued_last_is_sent_once() {
+    let telegram = Telegram::start().await;
+    let outbound = telegram.bounded(Duration::from_millis(200), 30, 1000);
+    let chat = telegram.user("repeater").await;
+    for _ in 0..5 {
+        outbound.submit(send(chat, "no le he entendido", Priority::Interactive));
+    }
+    for text in ["a", "b", "a"] {
+        outbound.submit(send(chat, text, Priority::Interactive));
+    }
+
+    idle(outbound.stats()).await;
+    let delivered = texts(&telegram.calls("sendMessage").await);
+    let repeats = delivered.iter().filter(|text| *text == "no le he entendido").count();
+    // The first may be on the wire before the second arrives; then one more waits.
+    assert!((1..=2).contains(&repeats), "{delivered:?}");
+    assert_eq!(outbound.stats().coalesced_repeats.load(Ordering::Relaxed), 5 - repeats as u64);
+    assert_eq!(delivered[repeats..], ["a", "b", "a"], "only a repeat of the last queued is coalesced");
     telegram.emulator.stop().await;
 }

@@ -19,18 +19,21 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use actix::{
     Actor, ActorContext, ActorFutureExt, Addr, Arbiter, AsyncContext, AtomicResponse, Context, Handler, Message,
     WrapFuture,
 };
 use dianabot_game::auction::{Accepted, Auction, AuctionSpec, AuctionStatus};
-use dianabot_game::{Besitos, Command, RuleError, UpdateId, UserId};
+use dianabot_game::{AuctionCommand, Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_forever, unix_now, unix_now_millis};
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
-use crate::{Coordinator, DispatchError, Outcome, unix_now};
+use crate::message::{DispatchError, Outcome};
+use crate::saga::Coordinator;
 
 /// Something a player should hear about without having asked: sent to the
 /// [`Notifier`] once the change is durable.
@@ -169,14 +172,24 @@ impl AuctionHouse {
         update_id: Option<UpdateId>,
     ) -> Result<BidOutcome, AuctionError> {
         let span = tracing::info_span!("bid", bidder = %bidder, auction, bid, amount = amount.get());
-        let _entered = span.enter();
+        self.bid_saga(bidder, auction, amount, bid, update_id).instrument(span).await
+    }
+
+    async fn bid_saga(
+        &self,
+        bidder: UserId,
+        auction: i64,
+        amount: Besitos,
+        bid: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<BidOutcome, AuctionError> {
         // An auction that cannot take bids refuses before anything is held.
         let actor = match self.activate(auction).await? {
             Ok(actor) => actor,
             Err(refusal) => return Ok(BidOutcome::Refused(refusal)),
         };
         let coordinator = &self.deps().coordinator;
-        let hold = Command::HoldBid { auction, bid, amount };
+        let hold = Command::Auction(AuctionCommand::HoldBid { auction, bid, amount });
         let held = coordinator
             .retried(|| {
                 // Held means held *now*: a re-delivered bid whose hold a
@@ -209,7 +222,8 @@ impl AuctionHouse {
         match placed {
             Ok((accepted, auction)) => {
                 if let Some(outbid) = accepted.outbid.filter(|outbid| outbid.bid != bid) {
-                    let release = Command::ReleaseHold { auction: auction.id, bid: outbid.bid };
+                    let release =
+                        Command::Auction(AuctionCommand::ReleaseHold { auction: auction.id, bid: outbid.bid });
                     match coordinator.step_retried(outbid.bidder, release).await {
                         Ok(_) => (self.deps().notify)(AuctionNotice::Outbid {
                             user: outbid.bidder,
@@ -222,7 +236,10 @@ impl AuctionHouse {
                 Ok(BidOutcome::Accepted { auction, extended: accepted.extended })
             }
             Err(refusal) => {
-                if let Err(err) = coordinator.step_retried(bidder, Command::ReleaseHold { auction, bid }).await {
+                if let Err(err) = coordinator
+                    .step_retried(bidder, Command::Auction(AuctionCommand::ReleaseHold { auction, bid }))
+                    .await
+                {
                     tracing::error!(error = %err, "refused bid left held; recovery will release it");
                 }
                 Ok(BidOutcome::Refused(refusal))
@@ -320,17 +337,17 @@ impl Deps {
     /// Writes the auction through, retrying until the store takes it: an
     /// auction never answers with a state that is not durable.
     async fn persist(&self, auction: &Auction) {
-        let mut backoff = Duration::from_millis(10);
-        while let Err(err) = self.store.save_auction(auction).await {
-            tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying");
-            tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(2));
-        }
+        retry_forever(
+            Backoff::STORE,
+            || self.store.save_auction(auction),
+            |err, _| tracing::error!(auction = auction.id, error = %err, "saving the auction failed; retrying"),
+        )
+        .await;
     }
 
     /// Gives a held bid back to its bidder.
     async fn release(&self, held: &HeldBid) {
-        let release = Command::ReleaseHold { auction: held.auction, bid: held.bid };
+        let release = Command::Auction(AuctionCommand::ReleaseHold { auction: held.auction, bid: held.bid });
         if let Err(err) = self.coordinator.step_retried(held.user, release).await {
             tracing::error!(auction = held.auction, bid = held.bid, error = %err, "hold not released; recovery will");
         }
@@ -357,12 +374,12 @@ impl Deps {
     /// The winner of closed `auction` pays from escrow and gets the item.
     async fn settle_winner(&self, auction: &Auction) {
         let Some(top) = auction.top else { return };
-        let consume = Command::ConsumeHold {
+        let consume = Command::Auction(AuctionCommand::ConsumeHold {
             auction: auction.id,
             bid: top.bid,
             item: auction.item.clone(),
             quantity: auction.quantity,
-        };
+        });
         match self.coordinator.step_retried(top.bidder, consume).await {
             Ok(Ok(_)) => (self.notify)(AuctionNotice::Won { user: top.bidder, auction: auction.clone() }),
             Ok(Err(refusal)) => {
@@ -384,9 +401,9 @@ struct AuctionActor {
 impl AuctionActor {
     /// Wakes at `ends_at` (which bids may have pushed later since).
     fn schedule_close(&self, ctx: &mut Context<Self>) {
-        let now_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |now| now.as_millis());
-        let ends_ms = u128::try_from(self.auction.ends_at).unwrap_or(0) * 1000;
-        let delay = Duration::from_millis(u64::try_from(ends_ms.saturating_sub(now_ms)).unwrap_or(u64::MAX));
+        let now_ms = unix_now_millis();
+        let ends_ms = u64::try_from(self.auction.ends_at).unwrap_or(0).saturating_mul(1000);
+        let delay = Duration::from_millis(ends_ms.saturating_sub(now_ms));
         ctx.run_later(delay, |actor, ctx| actor.close_if_due(ctx));
     }
 

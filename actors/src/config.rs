@@ -2,8 +2,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::Envelope;
-use crate::stock::StockFaultHook;
+use crate::message::Envelope;
 
 /// A hook a user actor calls at each [`FaultPoint`] of handling an
 /// envelope, so tests can make it panic at a chosen update and step.
@@ -24,7 +23,27 @@ pub enum FaultPoint {
     MidApply,
 }
 
-/// Makes stock keeper steps fail in tests (see [`crate::StockFaultHook`]).
+/// A step of the stock keeper a test can make fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockStep {
+    Reserve,
+    Sell,
+    Release,
+}
+
+/// Where a step fails: before its write (nothing changed) or after it
+/// (changed and durable, but the answer is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StockFaultPoint {
+    BeforeWrite,
+    AfterWrite,
+}
+
+/// Tests make keeper steps fail through this hook: it returns true for the
+/// step that must fail. `None` in production.
+pub type StockFaultHook = dyn Fn(StockStep, StockFaultPoint, i64) -> bool + Send + Sync;
+
+/// Makes stock keeper steps fail in tests (see [`StockFaultHook`]).
 #[derive(Clone)]
 pub struct StockFaultInjector(pub Arc<StockFaultHook>);
 

@@ -20,9 +20,12 @@
 
 mod auction;
 mod config;
+mod env;
 mod ids;
+mod message;
 mod post;
 mod purchase;
+mod reaction;
 mod router;
 mod saga;
 mod shard;
@@ -31,11 +34,13 @@ mod stock;
 mod user;
 
 pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
-pub use config::{ActorConfig, FaultInjector, FaultPoint, StockFaultInjector};
+pub use config::{
+    ActorConfig, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
+};
+pub use message::{DispatchError, Envelope, Outcome};
 pub use post::{PostError, Posts};
 pub use purchase::{PreCheckout, PurchaseOutcome};
-pub use router::{DispatchError, Dispatched, Durable, Envelope, Outcome, Router};
+pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
-pub use stock::{StockError, StockFaultHook, StockFaultPoint, StockStep};
-pub use user::unix_now;
+pub use stock::StockError;

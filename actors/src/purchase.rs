@@ -15,12 +15,15 @@
 //! same checks and reserves the unit for [`STARS_HOLD`]; the payment grants
 //! the item once per charge and sells the unit.
 
-use dianabot_game::shop::{self, Currency};
-use dianabot_game::{Command, Ctx, Event, RuleError, UpdateId, UserId};
+use dianabot_game::shop;
+use dianabot_game::{Command, Ctx, Currency, Event, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
+use dianabot_plumbing::unix_now;
+use tracing::Instrument;
 
+use crate::message::{DispatchError, Outcome};
+use crate::saga::Coordinator;
 use crate::stock::StockError;
-use crate::{Coordinator, DispatchError, Outcome, unix_now};
 
 /// How long a unit stays reserved for a Stars checkout the player may
 /// abandon.
@@ -65,8 +68,17 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<PurchaseOutcome, DispatchError> {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
-        let _entered = span.enter();
-        let start = Command::StartPurchase { purchase, item: item.to_owned() };
+        self.purchase_saga(buyer, item, purchase, update_id).instrument(span).await
+    }
+
+    async fn purchase_saga(
+        &self,
+        buyer: UserId,
+        item: &str,
+        purchase: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<PurchaseOutcome, DispatchError> {
+        let start = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
         // The buyer's state binds the update to its purchase: the one this
         // delivery opened, or (a re-delivery) an open purchase of the same
         // item the first delivery left in flight. A purchase that is over
@@ -94,7 +106,7 @@ impl Coordinator {
                 return self.compensate(buyer, purchase, item, err.refusal()).await;
             }
         }
-        match self.step_retried(buyer, Command::FulfilPurchase { purchase }).await {
+        match self.step_retried(buyer, Command::Shop(ShopCommand::FulfilPurchase { purchase })).await {
             Ok(Ok(_)) => {
                 self.settle_unit(item, purchase, buyer, PurchaseStatus::Completed).await;
                 PurchaseOutcome::Completed
@@ -102,7 +114,7 @@ impl Coordinator {
             Ok(Err(refusal)) => self.compensate(buyer, purchase, item, refusal).await,
             Err(err) => {
                 tracing::warn!(error = %err, purchase, "delivery kept failing; refunding");
-                let why = RuleError::Malformed("the purchase could not be delivered".to_owned());
+                let why = RuleError::Malformed(dianabot_game::Malformed::NotDelivered);
                 self.compensate(buyer, purchase, item, why).await
             }
         }
@@ -112,7 +124,7 @@ impl Coordinator {
     /// delivery whose answer was lost), then settles the unit the way the
     /// durable purchase row says.
     async fn compensate(&self, buyer: UserId, purchase: i64, item: &str, why: RuleError) -> PurchaseOutcome {
-        if let Err(err) = self.step_retried(buyer, Command::AbortPurchase { purchase }).await {
+        if let Err(err) = self.step_retried(buyer, Command::Shop(ShopCommand::AbortPurchase { purchase })).await {
             tracing::error!(error = %err, purchase, "purchase left in flight; recovery will finish it");
             return PurchaseOutcome::InFlight;
         }
@@ -209,8 +221,8 @@ impl Coordinator {
         payment: Command,
         update_id: Option<UpdateId>,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
-        let Command::PayWithStars { purchase, item, .. } = &payment else {
-            return Ok(Err(RuleError::Malformed("not a Stars payment".to_owned())));
+        let Command::Shop(ShopCommand::PayWithStars { purchase, item, .. }) = &payment else {
+            return Ok(Err(RuleError::Malformed(dianabot_game::Malformed::InvalidInvoice)));
         };
         let (purchase, item) = (*purchase, item.clone());
         let applied = self.step(buyer, update_id, payment).await?;
@@ -229,7 +241,8 @@ impl Coordinator {
         purchase: i64,
         item: &str,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
-        let refunded = self.step(buyer, None, Command::RefundStars { charge: charge.to_owned() }).await?;
+        let refunded =
+            self.step(buyer, None, Command::Shop(ShopCommand::RefundStars { charge: charge.to_owned() })).await?;
         if refunded.is_ok() {
             self.settle_unit(item, purchase, buyer, PurchaseStatus::Refunded).await;
         }

@@ -6,63 +6,15 @@ use std::sync::{Arc, RwLock};
 
 use actix::{Actor, Addr, Arbiter};
 use dianabot_game::content::Content;
-use dianabot_game::{Command, Event, RuleError, Rules, UpdateId, UserId, UserState};
+use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{FlushError, Flusher, Store};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, oneshot};
 
-use crate::shard::{Deliver, ShardSupervisor};
-use crate::{ActorConfig, ActorStats};
-
-/// One update for one user, as the game understands it.
-#[derive(Debug, Clone)]
-pub struct Envelope {
-    pub user_id: UserId,
-    /// Idempotency key; `None` for work that does not come from Telegram.
-    pub update_id: Option<UpdateId>,
-    pub command: Command,
-}
-
-/// What became of an envelope, as seen by the renderer of the reply.
-#[derive(Debug, Clone, Copy)]
-pub enum Outcome<'a> {
-    Applied(&'a [Event]),
-    Refused(&'a RuleError),
-    /// The update was applied before (a re-delivery); nothing changed.
-    Duplicate,
-    /// Nothing was asked but a look at the state.
-    Viewed,
-}
-
-/// What a delivery asks of the actor.
-pub(crate) enum Work {
-    Apply(Envelope),
-    View,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum DispatchError {
-    #[error("the server is shutting down")]
-    ShuttingDown,
-    #[error("the user's actor crashed while handling the update")]
-    ActorCrashed,
-    #[error("the user is quarantined after repeated crashes")]
-    Quarantined,
-    #[error("the update was handled but its effects could not be made durable")]
-    NotDurable,
-    /// The store refused the update's write for good (a value it cannot
-    /// hold); the rest of its batch committed. Trying again cannot help.
-    #[error("the store rejected the update's write; it is dead-lettered")]
-    Rejected,
-}
-
-impl From<FlushError> for DispatchError {
-    fn from(error: FlushError) -> DispatchError {
-        match error {
-            FlushError::Stopped => DispatchError::NotDurable,
-            FlushError::Rejected => DispatchError::Rejected,
-        }
-    }
-}
+use crate::config::{ActorConfig, StockFaultHook};
+use crate::env::Env;
+use crate::message::{Deliver, DispatchError, Envelope, Outcome, Work};
+use crate::shard::ShardSupervisor;
+use crate::stats::ActorStats;
 
 /// The reply to an update, available as soon as the actor handled it, and
 /// the promise that its effects are durable.
@@ -84,26 +36,6 @@ impl Durable {
             Ok(result) => Ok(result?),
             Err(_) => Err(DispatchError::NotDurable),
         }
-    }
-}
-
-/// What an actor needs besides its state; one per runtime, shared.
-pub(crate) struct Env {
-    pub store: Store,
-    pub flusher: Flusher,
-    pub rules: Arc<Rules>,
-    /// Replaced whole on reload; an actor takes the current one per message.
-    pub content: RwLock<Arc<Content>>,
-    pub config: ActorConfig,
-    pub stats: Arc<ActorStats>,
-    /// The multi-threaded runtime store queries run on; actors live on
-    /// single-threaded arbiters and must not own database sockets.
-    pub io: tokio::runtime::Handle,
-}
-
-impl Env {
-    pub fn content(&self) -> Arc<Content> {
-        self.content.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 }
 
@@ -235,7 +167,7 @@ impl Router {
     }
 
     /// The stock keepers' fault hook, from the configuration (tests only).
-    pub(crate) fn stock_faults(&self) -> Option<Arc<crate::StockFaultHook>> {
+    pub(crate) fn stock_faults(&self) -> Option<Arc<StockFaultHook>> {
         self.inner.env.config.stock_fault_injector.as_ref().map(|injector| injector.0.clone())
     }
 
@@ -284,5 +216,3 @@ fn shard_of(user: UserId, shards: usize) -> usize {
     user.hash(&mut hasher);
     (hasher.finish() % shards as u64) as usize
 }
-
-pub(crate) type Respond = Box<dyn FnOnce(Result<(&UserState, Outcome<'_>), DispatchError>) + Send>;

@@ -9,30 +9,21 @@
 //! debit, so a crash at any point leaves either nothing or a row to finish.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use dianabot_game::{Besitos, Command, Event, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{Besitos, Command, EconomyCommand, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
+use dianabot_plumbing::{Backoff, retry_while};
+use tracing::Instrument;
 
 use crate::ids::IdAllocator;
+use crate::message::{DispatchError, Envelope, Outcome, Transient};
 use crate::post::Posts;
+use crate::router::Router;
 use crate::stock::StockKeepers;
-use crate::{DispatchError, Envelope, Outcome, Router};
 
 /// How often a step is retried before the saga is left to recovery (gifts,
 /// bids) or compensated (purchases).
 const ATTEMPTS: u32 = 5;
-
-/// A failure worth trying again: the step may succeed next time.
-pub(crate) trait Transient: std::fmt::Display {
-    fn is_transient(&self) -> bool;
-}
-
-impl Transient for DispatchError {
-    fn is_transient(&self) -> bool {
-        !matches!(self, DispatchError::ShuttingDown | DispatchError::Rejected)
-    }
-}
 
 /// What became of a gift.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,14 +82,24 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<GiftOutcome, DispatchError> {
         let span = tracing::info_span!("gift", from = %from, to = %to, transfer);
-        let _entered = span.enter();
+        self.gift_saga(from, to, amount, transfer, update_id).instrument(span).await
+    }
+
+    async fn gift_saga(
+        &self,
+        from: UserId,
+        to: UserId,
+        amount: Besitos,
+        transfer: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<GiftOutcome, DispatchError> {
         // The giver's state binds the update to its transfer: the one this
         // delivery opened, or (a re-delivery, whose own id opens nothing) the
         // transfer to the same receiver and amount the first delivery left
         // in flight. Finished gifts leave `transfers_out`, so one that is
         // over is a duplicate; paying a receiver for a transfer never opened
         // would mint besitos.
-        let send = Command::SendGift { to, amount, transfer };
+        let send = Command::Economy(EconomyCommand::SendGift { to, amount, transfer });
         let in_flight = move |state: &UserState, outcome: Outcome<'_>| match outcome {
             Outcome::Refused(refusal) => Err(refusal.clone()),
             _ if state.progress.transfers_out.contains_key(&transfer) => Ok(Some(transfer)),
@@ -121,14 +122,14 @@ impl Coordinator {
     /// known durable is retried: the receiver may or may not have applied
     /// it, and step 2 is idempotent, so only an explicit refusal refunds.
     async fn finish(&self, from: UserId, to: UserId, amount: Besitos, transfer: i64) -> GiftOutcome {
-        let receive = Command::ReceiveGift { from, amount, transfer };
+        let receive = Command::Economy(EconomyCommand::ReceiveGift { from, amount, transfer });
         let Ok(received) = self.step_retried(to, receive).await else {
             tracing::error!(transfer, "gift left in flight; recovery will finish it");
             return GiftOutcome::InFlight;
         };
         let closing = match received {
-            Ok(_) => Command::SettleTransfer { transfer },
-            Err(_) => Command::RefundTransfer { transfer },
+            Ok(_) => Command::Economy(EconomyCommand::SettleTransfer { transfer }),
+            Err(_) => Command::Economy(EconomyCommand::RefundTransfer { transfer }),
         };
         if self.step_retried(from, closing).await.is_err() {
             tracing::error!(transfer, "gift left in flight; recovery will finish it");
@@ -161,20 +162,14 @@ impl Coordinator {
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, E>>,
     {
-        let mut backoff = Duration::from_millis(20);
-        let mut tries = 1;
-        loop {
-            match attempt().await {
-                Ok(answer) => return Ok(answer),
-                Err(err) if err.is_transient() && tries < ATTEMPTS => {
-                    tracing::warn!(error = %err, "saga step failed; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff *= 2;
-                    tries += 1;
-                }
-                Err(err) => return Err(err),
+        retry_while(Backoff::STORE, ATTEMPTS, attempt, |err: &E| {
+            let transient = err.is_transient();
+            if transient {
+                tracing::warn!(error = %err, "saga step failed; retrying");
             }
-        }
+            transient
+        })
+        .await
     }
 
     /// One step: a command to one user, waited on until durable. The inner

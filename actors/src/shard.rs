@@ -4,41 +4,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix::{Actor, Addr, AsyncContext, Context, Handler, Message};
+use actix::{Actor, Addr, AsyncContext, Context, Handler};
 use dianabot_game::UserId;
-use dianabot_persistence::Ack;
 
-use crate::router::{DispatchError, Env, Respond, Work};
+use crate::env::Env;
+use crate::message::{Crashed, Deliver, DispatchError, Passivated};
 use crate::stats::ActorStats;
-use crate::user::{Passivate, UserActor};
-
-/// An envelope on its way to a user actor, with the ways to answer it.
-pub(crate) struct Deliver {
-    pub user_id: UserId,
-    pub work: Work,
-    pub respond: Respond,
-    pub ack: Ack,
-}
-
-impl Message for Deliver {
-    type Result = ();
-}
-
-impl Deliver {
-    pub fn refuse(self, error: DispatchError) {
-        (self.respond)(Err(error));
-    }
-}
-
-/// Sent by a user actor once its writes are durable and it is stopping.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct Passivated(pub UserId);
-
-/// Sent by a user actor that caught a panic and is reloading its state.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub(crate) struct Crashed(pub UserId);
+use crate::user::{Passivate, ShardEnv, UserActor};
 
 enum Slot {
     Active {
@@ -61,14 +33,6 @@ type Tick = u32;
 struct CrashRecord {
     count: u32,
     since: Instant,
-}
-
-/// What every user actor of a shard shares. One allocation per shard
-/// instead of a supervisor address per actor: actix allocates twice for
-/// each address clone, and at a million actors that is ~100 MB.
-pub(crate) struct ShardEnv {
-    pub env: Arc<Env>,
-    pub supervisor: Addr<ShardSupervisor>,
 }
 
 pub(crate) struct ShardSupervisor {
@@ -99,8 +63,14 @@ impl ShardSupervisor {
 
     fn activate(&mut self, user: UserId, ctx: &mut Context<Self>, restart: bool) -> Addr<UserActor> {
         let env = &self.env;
-        let shared =
-            self.shared.get_or_insert_with(|| Arc::new(ShardEnv { env: env.clone(), supervisor: ctx.address() }));
+        let shared = self.shared.get_or_insert_with(|| {
+            let supervisor = ctx.address();
+            Arc::new(ShardEnv {
+                env: env.clone(),
+                passivated: supervisor.clone().recipient(),
+                crashed: supervisor.recipient(),
+            })
+        });
         let actor = UserActor::new(user, shared.clone(), restart).start();
         ActorStats::bump(&self.env.stats.activated);
         self.env.stats.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

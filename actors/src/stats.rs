@@ -3,17 +3,26 @@ use std::time::Duration;
 
 use dashmap::DashMap;
 
-/// Actor lifecycle counters and handling times, shared by all shards.
-#[derive(Debug, Default)]
-pub struct ActorStats {
-    pub live: AtomicU64,
-    pub activated: AtomicU64,
-    pub passivated: AtomicU64,
-    pub restarted: AtomicU64,
-    pub messages: AtomicU64,
-    /// Time a user actor spends on one message, by command kind (`view` for
-    /// reads): decide, apply, hand the write over, render the reply.
-    pub handling: DashMap<&'static str, Histogram>,
+dianabot_plumbing::metrics! {
+    /// Actor lifecycle counters and handling times, shared by all shards.
+    pub struct ActorStats {
+        /// User actors resident in memory.
+        gauge live => "dianabot_actors_live",
+        /// User actors activated.
+        counter activated => "dianabot_actors_activated_total",
+        /// User actors passivated when idle.
+        counter passivated => "dianabot_actors_passivated_total",
+        /// User actor restarts after a crash.
+        counter restarted => "dianabot_actors_restarted_total",
+        /// Messages handled by user actors.
+        counter messages => "dianabot_actor_messages_total",
+    }
+    also {
+        /// Time a user actor spends on one message, by command kind (`view` for
+        /// reads): decide, apply, hand the write over, render the reply.
+        /// Exposed as `dianabot_actor_handling_seconds`.
+        pub handling: DashMap<&'static str, Histogram>,
+    }
 }
 
 impl ActorStats {

@@ -16,29 +16,11 @@ use std::sync::{Arc, Mutex};
 
 use dianabot_game::{RuleError, UserId};
 use dianabot_persistence::{Reservation, ReservationStatus, Store, StoreError};
+use dianabot_plumbing::unix_now;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::unix_now;
-
-/// A step of the stock keeper a test can make fail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockStep {
-    Reserve,
-    Sell,
-    Release,
-}
-
-/// Where a step fails: before its write (nothing changed) or after it
-/// (changed and durable, but the answer is lost).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StockFaultPoint {
-    BeforeWrite,
-    AfterWrite,
-}
-
-/// Tests make keeper steps fail through this hook: it returns true for the
-/// step that must fail. `None` in production.
-pub type StockFaultHook = dyn Fn(StockStep, StockFaultPoint, i64) -> bool + Send + Sync;
+use crate::config::{StockFaultHook, StockFaultPoint, StockStep};
+use crate::message::Transient;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StockError {
@@ -54,7 +36,7 @@ pub enum StockError {
     Stopped,
 }
 
-impl crate::saga::Transient for StockError {
+impl Transient for StockError {
     /// The store or an injected fault may pass next time; an answer (sold
     /// out, released) or a stopped keeper will not.
     fn is_transient(&self) -> bool {
@@ -67,7 +49,7 @@ impl StockError {
     pub fn refusal(&self) -> RuleError {
         match self {
             StockError::SoldOut | StockError::Released => RuleError::SoldOut,
-            _ => RuleError::Malformed("the shop could not reserve the item; try again".to_owned()),
+            _ => RuleError::Malformed(dianabot_game::Malformed::ShopBusy),
         }
     }
 }

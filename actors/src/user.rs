@@ -2,21 +2,33 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, WrapFuture};
+use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
+use dianabot_plumbing::{Backoff, retry_forever, unix_now};
 
-use crate::router::{Outcome, Work};
-use crate::shard::{Crashed, Deliver, Passivated, ShardEnv};
-use crate::{ActorStats, FaultPoint};
+use crate::config::FaultPoint;
+use crate::env::Env;
+use crate::message::{Crashed, Deliver, Outcome, Passivated, Work};
+use crate::stats::ActorStats;
 
 /// Asks an idle actor to make sure its writes are durable, tell its
 /// supervisor, and stop.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub(crate) struct Passivate;
+
+/// What every user actor of a shard shares. One allocation per shard
+/// instead of a supervisor address per actor: actix allocates twice for
+/// each address clone, and at a million actors that is ~100 MB.
+pub(crate) struct ShardEnv {
+    pub env: Arc<Env>,
+    /// The shard's supervisor, as the two notices an actor sends it.
+    pub passivated: Recipient<Passivated>,
+    pub crashed: Recipient<Crashed>,
+}
 
 pub(crate) struct UserActor {
     id: UserId,
@@ -41,17 +53,17 @@ impl UserActor {
             if after_flush {
                 let _ = env.flusher.flushed().await;
             }
-            let mut backoff = Duration::from_millis(10);
-            loop {
-                let store = env.store.clone();
-                match env.io.spawn(async move { store.load_user(id).await }).await {
-                    Ok(Ok(state)) => return state.unwrap_or_else(|| UserState::new(id)),
-                    Ok(Err(err)) => tracing::error!(user_id = %id, error = %err, "loading user failed; retrying"),
-                    Err(err) => tracing::error!(user_id = %id, error = %err, "loading task failed; retrying"),
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
-            }
+            let state = retry_forever(
+                Backoff::STORE,
+                || {
+                    let store = env.store.clone();
+                    let loading = env.io.spawn(async move { store.load_user(id).await });
+                    async move { loading.await.map_err(|err| err.to_string())?.map_err(|err| err.to_string()) }
+                },
+                |err, _| tracing::error!(user_id = %id, error = %err, "loading user failed; retrying"),
+            )
+            .await;
+            state.unwrap_or_else(|| UserState::new(id))
         };
         ctx.wait(loading.into_actor(self).map(|state, actor, _| {
             actor.state = Some(state);
@@ -122,15 +134,9 @@ impl UserActor {
         tracing::error!(user_id = %self.id, "user actor panicked; restarting from durable state");
         self.state = None;
         self.reload_after_flush = true;
-        self.shard.supervisor.do_send(Crashed(self.id));
+        self.shard.crashed.do_send(Crashed(self.id));
         self.load(ctx);
     }
-}
-
-/// The wall clock in unix seconds: the `now` every decision is made with.
-pub fn unix_now() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.map_or(0, |elapsed| elapsed.as_secs() as i64)
 }
 
 impl Actor for UserActor {
@@ -168,7 +174,7 @@ impl Handler<Passivate> for UserActor {
         let flusher = self.shard.env.flusher.clone();
         let flushed = async move { flusher.flushed().await };
         ctx.wait(flushed.into_actor(self).map(|_, actor, ctx| {
-            actor.shard.supervisor.do_send(Passivated(actor.id));
+            actor.shard.passivated.do_send(Passivated(actor.id));
             ctx.stop();
         }));
     }

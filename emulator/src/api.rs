@@ -17,7 +17,7 @@ use crate::params::Params;
 use crate::types::{self, MemberStatus};
 use crate::world::{
     CallRecord, ChatKind, InviteLinkRec, InvoiceRec, MessageRec, Sender, Shared, World, random_token, unix_now,
-    unix_now_ms,
+    unix_now_millis,
 };
 
 /// Longest long poll accepted, in seconds (Telegram caps it similarly).
@@ -74,7 +74,7 @@ async fn call(shared: &Shared, method: &str, params: Params) -> Result<Value, Ap
     shared.with(|w| {
         w.record_call(CallRecord {
             seq: 0,
-            at_ms: unix_now_ms(),
+            at_ms: unix_now_millis(),
             method: method.to_owned(),
             chat_id,
             status,

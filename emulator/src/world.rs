@@ -10,11 +10,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
+
+pub(crate) use dianabot_plumbing::{unix_now, unix_now_millis};
 
 use crate::EmulatorConfig;
 use crate::error::{ApiError, ControlError};
@@ -35,16 +37,6 @@ const CALLBACK_LIMIT: usize = 200_000;
 const CHANGE_LOG_LIMIT: usize = 4_096;
 /// The update types Telegram sends when `allowed_updates` is empty or unset.
 const OPT_IN_UPDATES: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
-
-/// Seconds since the Unix epoch.
-pub fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
-
-/// Milliseconds since the Unix epoch.
-pub fn unix_now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
-}
 
 /// A random string of letters and digits, for ids Telegram makes opaque.
 pub fn random_token(len: usize) -> String {

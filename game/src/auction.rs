@@ -14,11 +14,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::besitos::Besitos;
 use crate::content::Content;
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
-use crate::ids::{Besitos, ItemId, UserId};
+use crate::event::Event;
+use crate::ids::{ItemId, UserId};
 use crate::ledger::{Account, Reason};
-use crate::rules::{Command, Ctx, Event, Journal};
 use crate::state::UserState;
 
 /// Where an auction stands. Only `Open` takes bids; the other two are final.
@@ -196,16 +198,40 @@ impl Auction {
     }
 }
 
+/// The bidder's half of a bid, on the bidder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuctionCommand {
+    /// Bid step 1 (bidder): `amount` goes into auction `auction`'s escrow
+    /// under bid id `bid`; idempotent.
+    HoldBid { auction: i64, bid: i64, amount: Besitos },
+    /// The bid was outbid or refused, or the auction cancelled: the held
+    /// besitos come back; idempotent.
+    ReleaseHold { auction: i64, bid: i64 },
+    /// The bid won: the held besitos are spent and the item arrives;
+    /// idempotent.
+    ConsumeHold { auction: i64, bid: i64, item: ItemId, quantity: u32 },
+}
+
+impl AuctionCommand {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            AuctionCommand::HoldBid { .. } => "hold_bid",
+            AuctionCommand::ReleaseHold { .. } => "release_hold",
+            AuctionCommand::ConsumeHold { .. } => "consume_hold",
+        }
+    }
+}
+
 /// The bidder's half of a bid: hold, release, consume.
 pub(crate) fn decide(
     state: &UserState,
-    command: &Command,
+    command: &AuctionCommand,
     _ctx: Ctx<'_>,
     mut journal: Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let holds = &state.progress.holds;
     match command {
-        Command::HoldBid { auction, bid, amount } => {
+        AuctionCommand::HoldBid { auction, bid, amount } => {
             if holds.contains_key(&(*auction, *bid)) {
                 return Ok(Vec::new());
             }
@@ -219,14 +245,14 @@ pub(crate) fn decide(
                 Event::CounterIncremented { counter: "auction_bids".to_owned(), by: 1 },
             ])
         }
-        Command::ReleaseHold { auction, bid } => match holds.get(&(*auction, *bid)) {
+        AuctionCommand::ReleaseHold { auction, bid } => match holds.get(&(*auction, *bid)) {
             Some(&amount) => Ok(vec![
                 journal.post(amount, Reason::AuctionRelease, Account::Escrow(*auction)),
                 Event::HoldReleased { auction: *auction, bid: *bid },
             ]),
             None => Ok(Vec::new()),
         },
-        Command::ConsumeHold { auction, bid, item, quantity } => {
+        AuctionCommand::ConsumeHold { auction, bid, item, quantity } => {
             if state.progress.auctions_won.contains(auction) {
                 return Ok(Vec::new());
             }
@@ -250,6 +276,5 @@ pub(crate) fn decide(
                 Event::CounterIncremented { counter: "auctions_won".to_owned(), by: 1 },
             ])
         }
-        _ => unreachable!("auction::decide is only called with escrow commands"),
     }
 }

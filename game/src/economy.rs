@@ -7,28 +7,54 @@
 //! receiver refuses, gets them back (compensation). Every step is idempotent
 //! by transfer id, so a coordinator may repeat any step after a crash.
 
+use serde::{Deserialize, Serialize};
+
+use crate::besitos::Besitos;
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
+use crate::event::Event;
+use crate::ids::UserId;
 use crate::ledger::{Account, Reason};
-use crate::rules::{Command, Ctx, Event, Journal};
 use crate::state::UserState;
+use crate::time::day_of;
 
-const DAY: i64 = 24 * 60 * 60;
+/// The daily gift and a gift's steps, on one player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum EconomyCommand {
+    /// The daily gift: once per UTC day, more with every day of the streak.
+    ClaimDailyGift,
+    /// Saga step 1 (giver): besitos leave for transfer `transfer`.
+    SendGift { to: UserId, amount: Besitos, transfer: i64 },
+    /// Saga step 2 (receiver): takes transfer `transfer`; idempotent.
+    ReceiveGift { from: UserId, amount: Besitos, transfer: i64 },
+    /// Saga step 3 (giver): the transfer arrived; idempotent.
+    SettleTransfer { transfer: i64 },
+    /// Compensation (giver): the receiver refused; besitos come back; idempotent.
+    RefundTransfer { transfer: i64 },
+}
 
-/// Days since the Unix epoch (UTC) of `unix_seconds`.
-pub fn day_of(unix_seconds: i64) -> i64 {
-    unix_seconds.div_euclid(DAY)
+impl EconomyCommand {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            EconomyCommand::ClaimDailyGift => "claim_daily_gift",
+            EconomyCommand::SendGift { .. } => "send_gift",
+            EconomyCommand::ReceiveGift { .. } => "receive_gift",
+            EconomyCommand::SettleTransfer { .. } => "settle_transfer",
+            EconomyCommand::RefundTransfer { .. } => "refund_transfer",
+        }
+    }
 }
 
 pub(crate) fn decide(
     state: &UserState,
-    command: &Command,
+    command: &EconomyCommand,
     ctx: Ctx<'_>,
     mut journal: Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let progress = &state.progress;
     let today = day_of(ctx.now);
     match command {
-        Command::ClaimDailyGift => {
+        EconomyCommand::ClaimDailyGift => {
             let last = progress.daily_gift.last_day;
             if last == Some(today) {
                 return Err(RuleError::AlreadyClaimedToday);
@@ -45,7 +71,7 @@ pub(crate) fn decide(
             events.push(Event::CounterIncremented { counter: "daily_gifts".to_owned(), by: 1 });
             Ok(events)
         }
-        Command::SendGift { to, amount, transfer } => {
+        EconomyCommand::SendGift { to, amount, transfer } => {
             let amount = amount.get();
             if *to == state.id {
                 return Err(RuleError::GiftToSelf);
@@ -69,7 +95,7 @@ pub(crate) fn decide(
                 Event::CounterIncremented { counter: "gifts_sent".to_owned(), by: 1 },
             ])
         }
-        Command::ReceiveGift { amount, transfer, .. } => {
+        EconomyCommand::ReceiveGift { amount, transfer, .. } => {
             if progress.transfers_in.contains(transfer) {
                 return Ok(Vec::new());
             }
@@ -78,17 +104,16 @@ pub(crate) fn decide(
                 Event::TransferReceived { transfer: *transfer },
             ])
         }
-        Command::SettleTransfer { transfer } => match progress.transfers_out.contains_key(transfer) {
+        EconomyCommand::SettleTransfer { transfer } => match progress.transfers_out.contains_key(transfer) {
             true => Ok(vec![Event::TransferClosed { transfer: *transfer }]),
             false => Ok(Vec::new()),
         },
-        Command::RefundTransfer { transfer } => match progress.transfers_out.get(transfer) {
+        EconomyCommand::RefundTransfer { transfer } => match progress.transfers_out.get(transfer) {
             Some(pending) => Ok(vec![
                 journal.post(pending.amount, Reason::GiftRefund, Account::Transfer(*transfer)),
                 Event::TransferClosed { transfer: *transfer },
             ]),
             None => Ok(Vec::new()),
         },
-        _ => unreachable!("economy::decide is only called with economy commands"),
     }
 }

@@ -1,6 +1,5 @@
-use crate::content::Missing;
+use crate::content::{Currency, Missing};
 use crate::ids::ItemId;
-use crate::shop::Currency;
 
 /// Why a command was refused. A refused command changes nothing.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,7 +17,7 @@ pub enum RuleError {
     #[error("cannot hold that many of item {item}")]
     TooManyItems { item: ItemId },
     #[error("malformed request: {0}")]
-    Malformed(String),
+    Malformed(Malformed),
     #[error("that button belongs to an earlier page of the story")]
     StaleChoice,
     #[error("that choice is not offered here")]
@@ -73,4 +72,67 @@ pub enum RuleError {
     BidTooLow { minimum: i64 },
     #[error("no such bid is held in escrow")]
     NoSuchHold,
+}
+
+/// What was wrong with a request that could not be read as asked. Each is
+/// data, not a sentence: the bot words it in the player's language.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    #[error("usage of /{0}")]
+    Usage(Usage),
+    #[error("an auction must last at least {seconds} s")]
+    AuctionTooShort { seconds: i64 },
+    #[error("an auction lasts at most {days} days")]
+    AuctionTooLong { days: i64 },
+    #[error("the price is in Telegram Stars (XTR), not {currency}")]
+    NotStars { currency: String },
+    #[error("the invoice is not valid")]
+    InvalidInvoice,
+    #[error("the shop could not do it now")]
+    ShopBusy,
+    #[error("the purchase could not be delivered")]
+    NotDelivered,
+    #[error("no fragment {0}")]
+    UnknownFragment(String),
+    /// Something behind the game failed (a store read); the detail is for
+    /// an operator.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A command typed without the words it needs, by which command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    Buy,
+    Gift,
+    Bid,
+    OpenAuction,
+    CancelAuction,
+    Refund,
+    Grant,
+    Deduct,
+    GrantVip,
+}
+
+impl Usage {
+    /// The name the texts select on.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Usage::Buy => "buy",
+            Usage::Gift => "gift",
+            Usage::Bid => "bid",
+            Usage::OpenAuction => "open-auction",
+            Usage::CancelAuction => "cancel-auction",
+            Usage::Refund => "refund",
+            Usage::Grant => "grant",
+            Usage::Deduct => "deduct",
+            Usage::GrantVip => "grant-vip",
+        }
+    }
+}
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

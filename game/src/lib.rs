@@ -7,7 +7,7 @@
 //!
 //! Every operation is split in two steps, in the manner of event-sourced
 //! aggregates:
-//! - [`decide`] validates a [`Command`] against the state and returns the
+//! - [`decide`] validates a [`Command`] (one enum per feature) against the state and returns the
 //!   [`Event`]s it produces, or a [`RuleError`] — it never mutates;
 //! - [`UserState::apply`] folds an event into the state and cannot fail.
 //!
@@ -22,27 +22,42 @@
 //! decisions, items, missions, shop…), read from TOML text and validated as a
 //! whole, and evaluates composite requirements against a [`UserState`].
 
+mod admin;
 pub mod auction;
+mod besitos;
 pub mod content;
+mod ctx;
 mod economy;
 mod error;
+mod event;
 mod ids;
 mod ledger;
 pub mod post;
+mod profile;
 mod progression;
 mod reaction;
 mod rules;
 pub mod shop;
 mod state;
 pub mod story;
+mod time;
 
-pub use error::RuleError;
-pub use ids::{Besitos, ItemId, Language, PostRef, UpdateId, UserId};
+pub use admin::AdminCommand;
+pub use auction::AuctionCommand;
+pub use besitos::Besitos;
+pub use content::Currency;
+pub use ctx::{Ctx, Rules};
+pub use economy::EconomyCommand;
+pub use error::{Malformed, RuleError, Usage};
+pub use event::{Event, Reacted, Unlock};
+pub use ids::{ItemId, Language, PostRef, UpdateId, UserId};
 pub use ledger::{Account, LedgerEntry, Reason};
-pub use reaction::Reacted;
-pub use rules::{Command, Ctx, Event, Rules, Unlock, decide};
-pub use shop::Currency;
+pub use profile::Profile;
+pub use reaction::ReactionCommand;
+pub use rules::{Command, ProfileCommand, decide};
+pub use shop::ShopCommand;
 pub use state::{
-    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Profile, Progress, StarsCharge,
+    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, StarsCharge,
     StoryProgress, UserState, Wallet,
 };
+pub use story::StoryCommand;

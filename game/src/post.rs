@@ -1,11 +1,12 @@
 //! A channel post as players react to it: the pay table its reactions use
 //! and its engagement counters. The post's actor owns one; the player's half
-//! of a reaction is [`Command::React`](crate::Command::React).
+//! of a reaction is [`ReactionCommand::React`](crate::ReactionCommand::React).
 
 use std::collections::HashSet;
 
 use crate::content::ReactionTarget;
-use crate::{Event, PostRef, Reacted, UserId};
+use crate::event::{Event, Reacted};
+use crate::ids::{PostRef, UserId};
 
 /// What players did with a post: reactions paid (each user, post and emoji
 /// once), how many players reacted, besitos paid for them.

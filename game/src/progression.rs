@@ -6,12 +6,13 @@
 //! refused together.
 
 use crate::content::{Goal, MissionKind};
-use crate::economy::day_of;
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
+use crate::event::Event;
 use crate::ledger::Reason;
-use crate::rules::{Ctx, Event, Journal};
 use crate::state::{MissionProgress, UserState};
 use crate::story::{Holdings, grant};
+use crate::time::day_of;
 
 pub(crate) fn follow(before: &UserState, events: &[Event], ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
     // Goals count counters or fragments: a command that moved neither (a

@@ -6,24 +6,54 @@
 use serde::{Deserialize, Serialize};
 
 use crate::content::ReactionTarget;
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
+use crate::event::{Event, Reacted};
 use crate::ids::PostRef;
 use crate::ledger::Reason;
-use crate::rules::{Ctx, Event, Journal};
 use crate::state::UserState;
+use crate::time::day_of;
 
-/// What a paid reaction was on: each emoji pays once per player and
-/// `Reacted`, ever.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Reacted {
-    Post(PostRef),
-    /// A story fragment, by id: two pages showing the same fragment are one
-    /// thing to react to.
-    Fragment(String),
+/// Reactions a player newly set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReactionCommand {
+    /// Reactions newly set on a post; each emoji pays once per post, ever,
+    /// at the rates of `target` (which the post's actor answered).
+    React { post: PostRef, target: ReactionTarget, emojis: Vec<String> },
+    /// Reactions newly set on message `page` of the player's private chat:
+    /// paid at the `fragment` rates if it shows a story page, each emoji
+    /// once per fragment, ever.
+    ReactToPage { page: i32, emojis: Vec<String> },
+}
+
+impl ReactionCommand {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            ReactionCommand::React { .. } => "react",
+            ReactionCommand::ReactToPage { .. } => "react_to_page",
+        }
+    }
+}
+
+pub(crate) fn decide(
+    state: &UserState,
+    command: &ReactionCommand,
+    ctx: Ctx<'_>,
+    mut journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    match command {
+        ReactionCommand::React { post, target, emojis } => {
+            pay(state, Reacted::Post(*post), *target, emojis, ctx, &mut journal)
+        }
+        ReactionCommand::ReactToPage { page, emojis } => {
+            let on = page_fragment(state, *page)?;
+            pay(state, on, ReactionTarget::Fragment, emojis, ctx, &mut journal)
+        }
+    }
 }
 
 /// The events of `emojis` newly set on `on`, paid from the `target` table.
-pub(crate) fn decide(
+fn pay(
     state: &UserState,
     on: Reacted,
     target: ReactionTarget,
@@ -43,7 +73,7 @@ pub(crate) fn decide(
     }
     // The per-day cap counts paid reactions (content's `daily_limit`).
     let table = ctx.content.reactions();
-    let today = crate::economy::day_of(ctx.now);
+    let today = day_of(ctx.now);
     let (day, paid_today) = state.progress.reactions_paid_today;
     let paid_today = if day == today { paid_today } else { 0 };
     if let Some(limit) = table.daily_limit
@@ -66,7 +96,7 @@ pub(crate) fn decide(
 
 /// The fragment the story page in message `page` of the player's chat
 /// shows, as far as the player's state knows.
-pub(crate) fn page_fragment(state: &UserState, page: i32) -> Result<Reacted, RuleError> {
+fn page_fragment(state: &UserState, page: i32) -> Result<Reacted, RuleError> {
     let fragment = state.progress.story.pages.get(&page).ok_or(RuleError::NotAStoryPage)?;
     Ok(Reacted::Fragment(fragment.clone()))
 }

@@ -14,22 +14,17 @@
 //! item once per `telegram_payment_charge_id`. `RefundStars` reverses what
 //! can be reversed of a refunded payment.
 
-use crate::content::{Price, ShopItem, evaluate};
+use serde::{Deserialize, Serialize};
+
+use crate::content::{Currency, Price, ShopItem, evaluate};
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
+use crate::event::Event;
 use crate::ledger::Reason;
-use crate::rules::{Command, Ctx, Event, Journal};
 use crate::state::UserState;
 use crate::story::{Holdings, grant};
 
 const HOUR: i64 = 60 * 60;
-
-/// How a purchase is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum Currency {
-    Besitos,
-    /// Telegram Stars (XTR).
-    Stars,
-}
 
 /// The price of `item` at `now`: the listed one less any discount in force,
 /// rounded down but never below 1.
@@ -92,16 +87,51 @@ fn recent_attempts(state: &UserState, now: i64) -> u32 {
     state.progress.purchase_attempts.iter().filter(|&&at| at > now - HOUR).count() as u32
 }
 
+/// A purchase's steps on the buyer, in besitos or Stars.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ShopCommand {
+    /// COMPRAR_ITEM step 1 (buyer): every check, then the price in besitos
+    /// is paid into the shop and purchase `purchase` stays open.
+    StartPurchase { purchase: i64, item: String },
+    /// Last step (buyer): the item and its unlocks; idempotent.
+    FulfilPurchase { purchase: i64 },
+    /// Compensation (buyer): a later step failed; the besitos come back;
+    /// idempotent, and a no-op once the purchase was fulfilled.
+    AbortPurchase { purchase: i64 },
+    /// The player asks to pay `item` in Telegram Stars: checked and counted
+    /// as an attempt before the bot sends the invoice.
+    RequestInvoice { item: String },
+    /// Telegram took `stars` for `item` (charge `charge`): the item is
+    /// granted, once per charge.
+    PayWithStars { charge: String, purchase: i64, item: String, stars: u32 },
+    /// The Stars of `charge` went back to the player: what the item gave is
+    /// taken back as far as possible; once per charge.
+    RefundStars { charge: String },
+}
+
+impl ShopCommand {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            ShopCommand::StartPurchase { .. } => "start_purchase",
+            ShopCommand::FulfilPurchase { .. } => "fulfil_purchase",
+            ShopCommand::AbortPurchase { .. } => "abort_purchase",
+            ShopCommand::RequestInvoice { .. } => "request_invoice",
+            ShopCommand::PayWithStars { .. } => "pay_with_stars",
+            ShopCommand::RefundStars { .. } => "refund_stars",
+        }
+    }
+}
+
 pub(crate) fn decide(
     state: &UserState,
-    command: &Command,
+    command: &ShopCommand,
     ctx: Ctx<'_>,
     mut journal: Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let progress = &state.progress;
     let shop_item = |id: &str| ctx.content.shop_item(id).ok_or_else(|| RuleError::UnknownShopItem(id.to_owned()));
     match command {
-        Command::StartPurchase { purchase, item } => {
+        ShopCommand::StartPurchase { purchase, item } => {
             if progress.purchases_open.contains_key(purchase) {
                 return Ok(Vec::new());
             }
@@ -117,7 +147,7 @@ pub(crate) fn decide(
                 Event::PurchaseOpened { purchase: *purchase, item: item.clone(), besitos },
             ])
         }
-        Command::FulfilPurchase { purchase } => {
+        ShopCommand::FulfilPurchase { purchase } => {
             let Some(open) = progress.purchases_open.get(purchase) else { return Ok(Vec::new()) };
             let item = shop_item(&open.item)?;
             let mut events = delivery(state, item, ctx, &mut journal)?;
@@ -125,7 +155,7 @@ pub(crate) fn decide(
             events.push(Event::PurchaseClosed { purchase: *purchase, item, besitos, completed: true });
             Ok(events)
         }
-        Command::AbortPurchase { purchase } => {
+        ShopCommand::AbortPurchase { purchase } => {
             let Some(open) = progress.purchases_open.get(purchase) else { return Ok(Vec::new()) };
             Ok(vec![
                 journal.credit(open.besitos, Reason::PurchaseRefund),
@@ -137,12 +167,12 @@ pub(crate) fn decide(
                 },
             ])
         }
-        Command::RequestInvoice { item } => {
+        ShopCommand::RequestInvoice { item } => {
             let attempted = attempt(state, ctx)?;
             check(state, shop_item(item)?, Currency::Stars, ctx)?;
             Ok(vec![attempted])
         }
-        Command::PayWithStars { charge, purchase, item, stars } => {
+        ShopCommand::PayWithStars { charge, purchase, item, stars } => {
             if progress.stars_charges.contains_key(charge) {
                 return Ok(Vec::new());
             }
@@ -161,7 +191,7 @@ pub(crate) fn decide(
             });
             Ok(events)
         }
-        Command::RefundStars { charge } => {
+        ShopCommand::RefundStars { charge } => {
             let paid = progress.stars_charges.get(charge).ok_or(RuleError::UnknownCharge)?;
             if paid.refunded {
                 return Ok(Vec::new());
@@ -173,7 +203,6 @@ pub(crate) fn decide(
             events.push(Event::StarsRefunded { charge: charge.clone() });
             Ok(events)
         }
-        _ => unreachable!("shop::decide is only called with shop commands"),
     }
 }
 

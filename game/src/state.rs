@@ -4,10 +4,11 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
 use crate::ledger::{LedgerEntry, Reason};
-use crate::reaction::Reacted;
-use crate::rules::{Event, Unlock};
+use crate::profile::Profile;
+use crate::time::day_of;
 
 /// Everything the game knows about one user. Only that user's actor mutates
 /// it, and only through [`UserState::apply`].
@@ -26,15 +27,6 @@ pub struct UserState {
     pub applied: AppliedUpdates,
     /// Bumped by every applied command; the persisted snapshot carries it.
     pub version: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Profile {
-    pub first_name: String,
-    pub username: Option<String>,
-    pub language: Language,
-    /// Unix seconds.
-    pub registered_at: i64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -351,7 +343,7 @@ impl UserState {
         self.wallet.balance += entry.amount;
         self.wallet.next_seq = entry.seq + 1;
         if entry.amount > 0 {
-            let day = crate::economy::day_of(entry.at);
+            let day = day_of(entry.at);
             let (counted_day, earned) = &mut self.progress.earned_today;
             if *counted_day != day {
                 *counted_day = day;

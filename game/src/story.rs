@@ -12,13 +12,16 @@
 //! which fragment (a story page), so a reaction on the page pays for the
 //! fragment: a press edits its own message, so the story command that
 //! answers it records the page; a page sent as a new message is recorded
-//! by [`Command::ShowStoryPage`] once Telegram has given it an id.
+//! by [`StoryCommand::ShowStoryPage`] once Telegram has given it an id.
+
+use serde::{Deserialize, Serialize};
 
 use crate::content::{Content, Decision, Fragment, Reward, evaluate};
+use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
+use crate::event::{Event, Unlock};
 use crate::ids::ItemId;
 use crate::ledger::Reason;
-use crate::rules::{Command, Ctx, Event, Journal, Unlock};
 use crate::state::UserState;
 
 const DAY: i64 = 24 * 60 * 60;
@@ -41,36 +44,70 @@ pub(crate) fn extend_vip(state: &UserState, now: i64, days: u32) -> Event {
     Event::VipExtended { until: from + i64::from(days) * DAY }
 }
 
+/// The player's moves through the story.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StoryCommand {
+    /// Opens the story: enters the first fragment the first time.
+    ///
+    /// `page`, here and in the other story commands, is the message of the
+    /// player's chat the reply turns into the story page (a button press
+    /// edits its own message); `None` when the page is sent as a new
+    /// message, whose id [`StoryCommand::ShowStoryPage`] records once sent.
+    OpenStory { page: Option<i32> },
+    /// TOMAR_DECISION: takes the `choice`-th decision of the fragment the
+    /// button was rendered for (`fragment` is its [`fragment_tag`]),
+    /// so a button from an older fragment is recognised as stale.
+    Decide { fragment: u32, choice: u8, page: Option<i32> },
+    /// Back to the first fragment after an ending; keeps everything earned.
+    RestartStory { page: Option<i32> },
+    /// The bot sent `fragment` as a new message, `page`: reactions on it pay
+    /// for that fragment. A message already known keeps what it shows (a
+    /// press on it may have been recorded first).
+    ShowStoryPage { page: i32, fragment: String },
+}
+
+impl StoryCommand {
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            StoryCommand::OpenStory { .. } => "open_story",
+            StoryCommand::Decide { .. } => "decide",
+            StoryCommand::RestartStory { .. } => "restart_story",
+            StoryCommand::ShowStoryPage { .. } => "show_story_page",
+        }
+    }
+}
+
 pub(crate) fn decide(
     state: &UserState,
-    command: &Command,
+    command: &StoryCommand,
     ctx: Ctx<'_>,
     journal: Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let content = ctx.content;
     let (events, page) = match command {
-        Command::OpenStory { page } => match current(state, content) {
+        StoryCommand::OpenStory { page } => match current(state, content) {
             Some(_) => (Vec::new(), page),
             None => (enter(content.start().as_str(), content, Vec::new()), page),
         },
-        Command::RestartStory { page } => {
+        StoryCommand::RestartStory { page } => {
             let at_ending = current(state, content).is_some_and(|fragment| fragment.ending);
             if !at_ending {
                 return Err(RuleError::StaleChoice);
             }
             (enter(content.start().as_str(), content, Vec::new()), page)
         }
-        Command::Decide { fragment, choice, page } => (decide_choice(state, *fragment, *choice, ctx, journal)?, page),
-        Command::ShowStoryPage { page, fragment } => {
+        StoryCommand::Decide { fragment, choice, page } => {
+            (decide_choice(state, *fragment, *choice, ctx, journal)?, page)
+        }
+        StoryCommand::ShowStoryPage { page, fragment } => {
             if content.fragment(fragment).is_none() {
-                return Err(RuleError::Malformed(format!("no fragment {fragment}")));
+                return Err(RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.clone())));
             }
             if state.progress.story.pages.contains_key(page) {
                 return Ok(Vec::new());
             }
             return Ok(vec![Event::StoryPageShown { page: *page, fragment: fragment.clone() }]);
         }
-        _ => unreachable!("story::decide is only called with story commands"),
     };
     Ok(match page {
         Some(page) => with_page_shown(state, content, *page, events),

@@ -7,7 +7,10 @@ mod support;
 use support::content;
 
 use dianabot_game::auction::{Auction, AuctionSpec, AuctionStatus, TopBid};
-use dianabot_game::{Account, Besitos, Command, Event, ItemId, Language, LedgerEntry, RuleError, UserId, UserState};
+use dianabot_game::{
+    Account, AdminCommand, AuctionCommand, Besitos, Command, Event, ItemId, Language, LedgerEntry, ProfileCommand,
+    RuleError, UserId, UserState,
+};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
@@ -34,9 +37,10 @@ fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError
 
 fn player(id: i64, grant: i64) -> UserState {
     let mut state = UserState::new(UserId(id));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     run(&mut state, &register).unwrap();
-    run(&mut state, &Command::AdminGrant(besitos(grant))).unwrap();
+    run(&mut state, &Command::Admin(AdminCommand::AdminGrant(besitos(grant)))).unwrap();
     state
 }
 
@@ -109,16 +113,16 @@ fn closed_and_cancelled_auctions_take_no_bids() {
 #[test]
 fn a_hold_moves_besitos_to_escrow_once_and_a_release_brings_them_back_once() {
     let mut ana = player(2, 90);
-    let hold = Command::HoldBid { auction: 7, bid: 1, amount: besitos(40) };
+    let hold = Command::Auction(AuctionCommand::HoldBid { auction: 7, bid: 1, amount: besitos(40) });
     let events = run(&mut ana, &hold).unwrap();
     assert_eq!(ledger(&events)[0].counter_account, Account::Escrow(7));
     assert_eq!(ana.wallet.balance, 60);
     assert!(run(&mut ana, &hold).unwrap().is_empty(), "a repeated hold holds once");
     assert_eq!(
-        run(&mut ana, &Command::HoldBid { auction: 7, bid: 2, amount: besitos(61) }),
+        run(&mut ana, &Command::Auction(AuctionCommand::HoldBid { auction: 7, bid: 2, amount: besitos(61) })),
         Err(RuleError::InsufficientFunds { balance: 60, needed: 61 })
     );
-    let release = Command::ReleaseHold { auction: 7, bid: 1 };
+    let release = Command::Auction(AuctionCommand::ReleaseHold { auction: 7, bid: 1 });
     run(&mut ana, &release).unwrap();
     assert_eq!(ana.wallet.balance, 100);
     assert!(run(&mut ana, &release).unwrap().is_empty(), "a repeated release pays once");
@@ -128,8 +132,13 @@ fn a_hold_moves_besitos_to_escrow_once_and_a_release_brings_them_back_once() {
 #[test]
 fn consuming_the_winning_hold_charges_once_and_grants_the_item_once() {
     let mut ana = player(2, 90);
-    run(&mut ana, &Command::HoldBid { auction: 7, bid: 1, amount: besitos(40) }).unwrap();
-    let consume = Command::ConsumeHold { auction: 7, bid: 1, item: ItemId("rosa_negra".into()), quantity: 1 };
+    run(&mut ana, &Command::Auction(AuctionCommand::HoldBid { auction: 7, bid: 1, amount: besitos(40) })).unwrap();
+    let consume = Command::Auction(AuctionCommand::ConsumeHold {
+        auction: 7,
+        bid: 1,
+        item: ItemId("rosa_negra".into()),
+        quantity: 1,
+    });
     let events = run(&mut ana, &consume).unwrap();
     let entries = ledger(&events);
     assert_eq!(entries.iter().map(|entry| entry.amount).sum::<i64>(), 0, "the balance was debited at the hold");
@@ -137,10 +146,15 @@ fn consuming_the_winning_hold_charges_once_and_grants_the_item_once() {
     assert_eq!((ana.wallet.balance, ana.item_count(&ItemId("rosa_negra".into()))), (60, 1));
     assert!(run(&mut ana, &consume).unwrap().is_empty(), "a repeated settlement grants once");
     // A late release of the consumed hold finds nothing.
-    assert!(run(&mut ana, &Command::ReleaseHold { auction: 7, bid: 1 }).unwrap().is_empty());
+    assert!(run(&mut ana, &Command::Auction(AuctionCommand::ReleaseHold { auction: 7, bid: 1 })).unwrap().is_empty());
     assert_eq!((ana.wallet.balance, ana.item_count(&ItemId("rosa_negra".into()))), (60, 1));
     // Consuming a hold that is not there is refused.
-    let stray = Command::ConsumeHold { auction: 8, bid: 9, item: ItemId("rosa_negra".into()), quantity: 1 };
+    let stray = Command::Auction(AuctionCommand::ConsumeHold {
+        auction: 8,
+        bid: 9,
+        item: ItemId("rosa_negra".into()),
+        quantity: 1,
+    });
     assert_eq!(run(&mut ana, &stray), Err(RuleError::NoSuchHold));
 }
 
@@ -188,7 +202,7 @@ proptest! {
             match step {
                 Step::Bid { user, auction, amount } => {
                     next_bid += 1;
-                    let hold = Command::HoldBid { auction, bid: next_bid, amount: besitos(amount) };
+                    let hold = Command::Auction(AuctionCommand::HoldBid { auction, bid: next_bid, amount: besitos(amount) });
                     if apply(&mut users, &mut journal, user, hold).is_err() {
                         continue;
                     }
@@ -199,7 +213,7 @@ proptest! {
                     };
                     if let Some((owner, bid)) = release {
                         let owner = users.iter().position(|state| state.id == owner).unwrap();
-                        apply(&mut users, &mut journal, owner, Command::ReleaseHold { auction, bid }).unwrap();
+                        apply(&mut users, &mut journal, owner, Command::Auction(AuctionCommand::ReleaseHold { auction, bid })).unwrap();
                     }
                 }
                 Step::Close { auction } => {
@@ -207,9 +221,9 @@ proptest! {
                     state.ends_at = NOW;
                     if let Ok(Some(top)) = state.close(NOW) {
                         let owner = users.iter().position(|user| user.id == top.bidder).unwrap();
-                        let consume = Command::ConsumeHold {
+                        let consume = Command::Auction(AuctionCommand::ConsumeHold {
                             auction, bid: top.bid, item: state.item.clone(), quantity: state.quantity,
-                        };
+                        });
                         apply(&mut users, &mut journal, owner, consume).unwrap();
                         won += 1;
                     }
@@ -220,7 +234,7 @@ proptest! {
                             let held: Vec<i64> = users[user].progress.holds.keys()
                                 .filter(|(id, _)| *id == auction).map(|(_, bid)| *bid).collect();
                             for bid in held {
-                                apply(&mut users, &mut journal, user, Command::ReleaseHold { auction, bid }).unwrap();
+                                apply(&mut users, &mut journal, user, Command::Auction(AuctionCommand::ReleaseHold { auction, bid })).unwrap();
                             }
                         }
                     }

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use dianabot_game::content::{Content, Hint, Lack, MAX_LEVEL, ShopItemId, evaluate};
 use dianabot_game::story::fragment_tag;
-use dianabot_game::{Command, Ctx, ItemId, Language, Profile, Rules, UserId, UserState, decide};
+use dianabot_game::{Command, Ctx, ItemId, Language, Profile, Rules, StoryCommand, UserId, UserState, decide};
 
 const NOW: i64 = 1_750_000_000;
 const DAY: i64 = 86_400;
@@ -60,7 +60,8 @@ impl<'c> Player<'c> {
         let choice = fragment.decisions.iter().position(|d| d.id.as_str() == decision).expect("decision offered");
         let rules = Rules::default();
         let ctx = Ctx { now: NOW, rules: &rules, content: self.content, update_id: None };
-        let command = Command::Decide { fragment: fragment_tag(&self.at), choice: choice as u8, page: None };
+        let command =
+            Command::Story(StoryCommand::Decide { fragment: fragment_tag(&self.at), choice: choice as u8, page: None });
         let events = decide(&self.state, &command, ctx).unwrap_or_else(|err| panic!("`{}/{decision}`: {err}", self.at));
         events.iter().for_each(|event| self.state.apply(event));
         self.at = self.state.progress.story.fragment.clone().expect("in the story");

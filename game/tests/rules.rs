@@ -2,7 +2,8 @@
 
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::{
-    Besitos, Command, Ctx, Event, ItemId, Language, PostRef, Reason, RuleError, Rules, UserId, UserState, decide,
+    AdminCommand, Besitos, Command, Ctx, Event, ItemId, Language, PostRef, ProfileCommand, ReactionCommand, Reason,
+    RuleError, Rules, StoryCommand, UserId, UserState, decide,
 };
 use proptest::prelude::*;
 
@@ -10,20 +11,30 @@ fn command() -> impl Strategy<Value = Command> {
     let item = prop::sample::select(vec!["rosa", "llave", "carta"]).prop_map(|id| ItemId(id.to_owned()));
     let emoji = prop::sample::select(vec!["❤", "🔥", "👍", "🎉"]).prop_map(str::to_owned);
     prop_oneof![
-        Just(Command::Register { first_name: "Ana".into(), username: None, language: Language::Es }),
-        prop::bool::ANY.prop_map(|en| Command::SetLanguage(if en { Language::En } else { Language::Es })),
-        (0..4i32, prop::collection::vec(emoji.clone(), 1..3)).prop_map(|(message_id, emojis)| Command::React {
-            post: PostRef { chat_id: -100, message_id },
-            target: ReactionTarget::FreePost,
-            emojis
-        }),
+        Just(Command::Profile(ProfileCommand::Register {
+            first_name: "Ana".into(),
+            username: None,
+            language: Language::Es
+        })),
+        prop::bool::ANY.prop_map(|en| Command::Profile(ProfileCommand::SetLanguage(if en {
+            Language::En
+        } else {
+            Language::Es
+        }))),
+        (0..4i32, prop::collection::vec(emoji.clone(), 1..3)).prop_map(|(message_id, emojis)| Command::Reaction(
+            ReactionCommand::React {
+                post: PostRef { chat_id: -100, message_id },
+                target: ReactionTarget::FreePost,
+                emojis
+            }
+        )),
         (0..4i32, prop::collection::vec(emoji.clone(), 1..3))
-            .prop_map(|(page, emojis)| Command::ReactToPage { page, emojis }),
-        prop::option::of(0..4i32).prop_map(|page| Command::OpenStory { page }),
-        (1..500i64).prop_map(|amount| Command::AdminGrant(Besitos::new(amount).unwrap())),
-        (1..500i64).prop_map(|amount| Command::AdminDeduct(Besitos::new(amount).unwrap())),
-        (item.clone(), 0..5u32).prop_map(|(item, quantity)| Command::GrantItem { item, quantity }),
-        (item, 0..5u32).prop_map(|(item, quantity)| Command::ConsumeItem { item, quantity }),
+            .prop_map(|(page, emojis)| Command::Reaction(ReactionCommand::ReactToPage { page, emojis })),
+        prop::option::of(0..4i32).prop_map(|page| Command::Story(StoryCommand::OpenStory { page })),
+        (1..500i64).prop_map(|amount| Command::Admin(AdminCommand::AdminGrant(Besitos::new(amount).unwrap()))),
+        (1..500i64).prop_map(|amount| Command::Admin(AdminCommand::AdminDeduct(Besitos::new(amount).unwrap()))),
+        (item.clone(), 0..5u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::GrantItem { item, quantity })),
+        (item, 0..5u32).prop_map(|(item, quantity)| Command::Admin(AdminCommand::ConsumeItem { item, quantity })),
     ]
 }
 
@@ -80,11 +91,11 @@ proptest! {
 fn unregistered_users_can_only_register() {
     let rules = Rules::default();
     let state = UserState::new(UserId(1));
-    let react = Command::React {
+    let react = Command::Reaction(ReactionCommand::React {
         post: PostRef { chat_id: -1, message_id: 1 },
         target: ReactionTarget::FreePost,
         emojis: vec!["❤".into()],
-    };
+    });
     assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::UnknownUser));
 }
 
@@ -92,9 +103,10 @@ fn unregistered_users_can_only_register() {
 fn overdraft_is_refused() {
     let rules = Rules::default();
     let mut state = UserState::new(UserId(1));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
-    let too_much = Command::AdminDeduct(Besitos::new(rules.welcome_bonus + 1).unwrap());
+    let too_much = Command::Admin(AdminCommand::AdminDeduct(Besitos::new(rules.welcome_bonus + 1).unwrap()));
     assert_eq!(
         decide(&state, &too_much, ctx(&rules)),
         Err(RuleError::InsufficientFunds { balance: rules.welcome_bonus, needed: rules.welcome_bonus + 1 })
@@ -112,13 +124,14 @@ fn amounts_must_be_positive_and_bounded() {
 fn a_reaction_pays_once_even_when_removed_and_added_again() {
     let rules = Rules::default();
     let mut state = UserState::new(UserId(1));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::En };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::En });
     decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
-    let react = Command::React {
+    let react = Command::Reaction(ReactionCommand::React {
         post: PostRef { chat_id: -1, message_id: 9 },
         target: ReactionTarget::FreePost,
         emojis: vec!["❤".into()],
-    };
+    });
     decide(&state, &react, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
     let paid = state.wallet.balance;
     assert_eq!(decide(&state, &react, ctx(&rules)), Err(RuleError::AlreadyRewarded));
@@ -130,12 +143,15 @@ fn reactions_pay_per_content_type_up_to_a_daily_limit() {
     let rules = Rules::default();
     let limit = content().reactions().daily_limit.expect("the demo sets a daily limit");
     let mut state = UserState::new(UserId(1));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     decide(&state, &register, ctx(&rules)).unwrap().iter().for_each(|event| state.apply(event));
-    let react = |target, chat_id, message_id| Command::React {
-        post: PostRef { chat_id, message_id },
-        target,
-        emojis: vec!["❤".into()],
+    let react = |target, chat_id, message_id| {
+        Command::Reaction(ReactionCommand::React {
+            post: PostRef { chat_id, message_id },
+            target,
+            emojis: vec!["❤".into()],
+        })
     };
     let free = |message_id| react(ReactionTarget::FreePost, -100, message_id);
     let paid = |events: &[Event]| -> i64 {

@@ -4,10 +4,12 @@
 
 mod support;
 
+use dianabot_game::Currency;
 use dianabot_game::content::Content;
-use dianabot_game::shop::{Currency, check, price_at};
+use dianabot_game::shop::{check, price_at};
 use dianabot_game::{
-    Besitos, Command, Ctx, Event, ItemId, Language, Reason, RuleError, Rules, Unlock, UserId, UserState, decide,
+    AdminCommand, Besitos, Command, Ctx, Event, ItemId, Language, ProfileCommand, Reason, RuleError, Rules,
+    ShopCommand, Unlock, UserId, UserState, decide,
 };
 use proptest::prelude::*;
 
@@ -38,16 +40,18 @@ fn run(state: &mut UserState, content: &Content, command: &Command, now: i64) ->
 
 fn player(content: &Content, besitos: i64) -> UserState {
     let mut state = UserState::new(UserId(1));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     run(&mut state, content, &register, NOW).unwrap();
     if besitos > 0 {
-        run(&mut state, content, &Command::AdminGrant(Besitos::new(besitos).unwrap()), NOW).unwrap();
+        run(&mut state, content, &Command::Admin(AdminCommand::AdminGrant(Besitos::new(besitos).unwrap())), NOW)
+            .unwrap();
     }
     state
 }
 
 fn start(purchase: i64, item: &str) -> Command {
-    Command::StartPurchase { purchase, item: item.to_owned() }
+    Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() })
 }
 
 const TIMED_SHOP: &str = r#"
@@ -119,15 +123,27 @@ fn closing_steps_are_idempotent_and_exactly_one_of_them_applies() {
     // A repeated first step opens nothing and takes nothing.
     assert!(run(&mut state, &content, &start(1, "rosa_negra"), NOW).unwrap().is_empty());
     assert_eq!(state.wallet.balance, 85);
-    assert!(!run(&mut state, &content, &Command::FulfilPurchase { purchase: 1 }, NOW).unwrap().is_empty());
-    assert!(run(&mut state, &content, &Command::FulfilPurchase { purchase: 1 }, NOW).unwrap().is_empty());
-    assert!(run(&mut state, &content, &Command::AbortPurchase { purchase: 1 }, NOW).unwrap().is_empty());
+    assert!(
+        !run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 1 }), NOW)
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 1 }), NOW).unwrap().is_empty()
+    );
+    assert!(
+        run(&mut state, &content, &Command::Shop(ShopCommand::AbortPurchase { purchase: 1 }), NOW).unwrap().is_empty()
+    );
     assert_eq!((state.wallet.balance, state.item_count(&ItemId("rosa_negra".into()))), (85, 1));
 
     run(&mut state, &content, &start(2, "rosa_negra"), NOW).unwrap();
-    run(&mut state, &content, &Command::AbortPurchase { purchase: 2 }, NOW).unwrap();
-    assert!(run(&mut state, &content, &Command::FulfilPurchase { purchase: 2 }, NOW).unwrap().is_empty());
-    assert!(run(&mut state, &content, &Command::AbortPurchase { purchase: 2 }, NOW).unwrap().is_empty());
+    run(&mut state, &content, &Command::Shop(ShopCommand::AbortPurchase { purchase: 2 }), NOW).unwrap();
+    assert!(
+        run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 2 }), NOW).unwrap().is_empty()
+    );
+    assert!(
+        run(&mut state, &content, &Command::Shop(ShopCommand::AbortPurchase { purchase: 2 }), NOW).unwrap().is_empty()
+    );
     assert_eq!((state.wallet.balance, state.item_count(&ItemId("rosa_negra".into()))), (85, 1));
 }
 
@@ -136,11 +152,9 @@ fn stars_payments_grant_once_per_charge_and_refunds_take_back_what_is_left() {
     let content = demo();
     let mut state = player(&content, 0);
     // Each charge pays its own invoice (purchase).
-    let pay = |charge: &str, item: &str, stars| Command::PayWithStars {
-        charge: charge.into(),
-        purchase: if charge == "c1" { 9 } else { 10 },
-        item: item.into(),
-        stars,
+    let pay = |charge: &str, item: &str, stars| {
+        let purchase = if charge == "c1" { 9 } else { 10 };
+        Command::Shop(ShopCommand::PayWithStars { charge: charge.into(), purchase, item: item.into(), stars })
     };
     run(&mut state, &content, &pay("c1", "pase_vip_prueba", 50), NOW).unwrap();
     assert_eq!(state.progress.vip_until, Some(NOW + 7 * DAY));
@@ -148,18 +162,23 @@ fn stars_payments_grant_once_per_charge_and_refunds_take_back_what_is_left() {
     assert_eq!(state.progress.vip_until, Some(NOW + 7 * DAY), "the same charge twice grants once");
 
     // Two days lived, five taken back.
-    run(&mut state, &content, &Command::RefundStars { charge: "c1".into() }, NOW + 2 * DAY).unwrap();
+    run(&mut state, &content, &Command::Shop(ShopCommand::RefundStars { charge: "c1".into() }), NOW + 2 * DAY).unwrap();
     assert_eq!(state.progress.vip_until, Some(NOW + 2 * DAY));
-    assert!(run(&mut state, &content, &Command::RefundStars { charge: "c1".into() }, NOW).unwrap().is_empty());
+    assert!(
+        run(&mut state, &content, &Command::Shop(ShopCommand::RefundStars { charge: "c1".into() }), NOW)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
-        run(&mut state, &content, &Command::RefundStars { charge: "nope".into() }, NOW),
+        run(&mut state, &content, &Command::Shop(ShopCommand::RefundStars { charge: "nope".into() }), NOW),
         Err(RuleError::UnknownCharge)
     );
 
     // An item already given away cannot be taken back; the rest is.
     run(&mut state, &content, &pay("c2", "mapa_de_estrellas", 12), NOW).unwrap();
     state.apply(&Event::ItemsConsumed { item: ItemId("mapa_estelar".into()), quantity: 1 });
-    let events = run(&mut state, &content, &Command::RefundStars { charge: "c2".into() }, NOW).unwrap();
+    let events =
+        run(&mut state, &content, &Command::Shop(ShopCommand::RefundStars { charge: "c2".into() }), NOW).unwrap();
     assert!(!events.iter().any(|event| matches!(event, Event::ItemsConsumed { .. })));
     assert!(!state.progress.bought.contains_key("mapa_de_estrellas"), "may be bought again");
 }
@@ -168,11 +187,13 @@ fn stars_payments_grant_once_per_charge_and_refunds_take_back_what_is_left() {
 fn a_second_charge_for_one_purchase_grants_nothing_and_is_owed_back() {
     let content = demo();
     let mut state = player(&content, 0);
-    let pay = |charge: &str| Command::PayWithStars {
-        charge: charge.into(),
-        purchase: 9,
-        item: "pase_vip_prueba".into(),
-        stars: 50,
+    let pay = |charge: &str| {
+        Command::Shop(ShopCommand::PayWithStars {
+            charge: charge.into(),
+            purchase: 9,
+            item: "pase_vip_prueba".into(),
+            stars: 50,
+        })
     };
     run(&mut state, &content, &pay("c1"), NOW).unwrap();
     let again = run(&mut state, &content, &pay("c2"), NOW).unwrap();
@@ -190,7 +211,12 @@ fn the_hourly_limit_counts_attempts_that_went_through() {
     }
     let limited = run(&mut state, &content, &start(5, "rosa_negra"), NOW + 10);
     assert_eq!(limited, Err(RuleError::TooManyPurchaseAttempts { max: 5 }));
-    let invoice = run(&mut state, &content, &Command::RequestInvoice { item: "pase_vip_prueba".into() }, NOW + 10);
+    let invoice = run(
+        &mut state,
+        &content,
+        &Command::Shop(ShopCommand::RequestInvoice { item: "pase_vip_prueba".into() }),
+        NOW + 10,
+    );
     assert_eq!(invoice, Err(RuleError::TooManyPurchaseAttempts { max: 5 }));
     // An hour after the first, one more is allowed.
     run(&mut state, &content, &start(6, "rosa_negra"), NOW + 3_600).unwrap();
@@ -230,10 +256,10 @@ proptest! {
             let now = NOW + tick as i64 * 1_000;
             let command = match step {
                 Step::Start(p, i) => start(p, ITEMS[i]),
-                Step::Fulfil(p) => Command::FulfilPurchase { purchase: p },
-                Step::Abort(p) => Command::AbortPurchase { purchase: p },
-                Step::Pay(c, i) => Command::PayWithStars { charge: format!("c{c}"), purchase: 100 + i64::from(c), item: ITEMS[i].into(), stars: 1 },
-                Step::Refund(c) => Command::RefundStars { charge: format!("c{c}") },
+                Step::Fulfil(p) => Command::Shop(ShopCommand::FulfilPurchase { purchase: p }),
+                Step::Abort(p) => Command::Shop(ShopCommand::AbortPurchase { purchase: p }),
+                Step::Pay(c, i) => Command::Shop(ShopCommand::PayWithStars { charge: format!("c{c}"), purchase: 100 + i64::from(c), item: ITEMS[i].into(), stars: 1 }),
+                Step::Refund(c) => Command::Shop(ShopCommand::RefundStars { charge: format!("c{c}") }),
             };
             if let Ok(events) = run(&mut state, &content, &command, now) {
                 ledger += events.iter().map(|e| match e { Event::Ledger(entry) => entry.amount, _ => 0 }).sum::<i64>();

@@ -6,7 +6,9 @@ mod support;
 use support::content;
 
 use dianabot_game::story::{current, fragment_tag};
-use dianabot_game::{Command, Event, ItemId, Language, Reason, RuleError, UserId, UserState};
+use dianabot_game::{
+    Command, Event, ItemId, Language, ProfileCommand, Reason, RuleError, StoryCommand, UserId, UserState,
+};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
@@ -17,15 +19,16 @@ fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError
 
 fn player() -> UserState {
     let mut state = UserState::new(UserId(1));
-    let register = Command::Register { first_name: "Ana".into(), username: None, language: Language::Es };
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
     run(&mut state, &register).expect("register");
-    run(&mut state, &Command::OpenStory { page: None }).expect("open the story");
+    run(&mut state, &Command::Story(StoryCommand::OpenStory { page: None })).expect("open the story");
     state
 }
 
 fn choose(state: &mut UserState, choice: u8) -> Result<Vec<Event>, RuleError> {
     let here = state.progress.story.fragment.clone().expect("in the story");
-    run(state, &Command::Decide { fragment: fragment_tag(&here), choice, page: None })
+    run(state, &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&here), choice, page: None }))
 }
 
 /// Quantities that make rewards overflow: the fault injected into reward steps.
@@ -139,13 +142,16 @@ fn choices_not_offered_stale_or_of_another_fragment_are_refused() {
     let moved = state.clone();
     // A button of the page we left.
     assert_eq!(
-        run(&mut state, &Command::Decide { fragment: fragment_tag(&start), choice: 0, page: None }),
+        run(
+            &mut state,
+            &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&start), choice: 0, page: None })
+        ),
         Err(RuleError::StaleChoice)
     );
     // A fragment of another level the player never reached.
     let vip = content().fragments().find(|f| f.level == 4).expect("a level 4 fragment").id.to_string();
     assert_eq!(
-        run(&mut state, &Command::Decide { fragment: fragment_tag(&vip), choice: 0, page: None }),
+        run(&mut state, &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&vip), choice: 0, page: None })),
         Err(RuleError::StaleChoice)
     );
     assert_eq!(state, moved);
@@ -154,5 +160,8 @@ fn choices_not_offered_stale_or_of_another_fragment_are_refused() {
 #[test]
 fn restarting_is_only_for_endings() {
     let mut state = player();
-    assert_eq!(run(&mut state, &Command::RestartStory { page: None }), Err(RuleError::StaleChoice));
+    assert_eq!(
+        run(&mut state, &Command::Story(StoryCommand::RestartStory { page: None })),
+        Err(RuleError::StaleChoice)
+    );
 }

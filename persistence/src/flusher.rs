@@ -21,11 +21,12 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dianabot_game::UserId;
+use dianabot_plumbing::{Backoff, retry_forever, unix_now_millis};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -59,30 +60,39 @@ pub enum FlushError {
 /// Completes when the submission's batch is committed.
 pub type Ack = oneshot::Sender<Result<(), FlushError>>;
 
-/// Counters for ops and benchmarks, updated by the flusher task.
-#[derive(Debug, Default)]
-pub struct FlushStats {
-    /// Users waiting in the batch being filled (the "dirty" count).
-    pub dirty_users: AtomicU64,
-    pub batches: AtomicU64,
-    pub users_written: AtomicU64,
-    pub ledger_rows_written: AtomicU64,
-    pub acks_completed: AtomicU64,
-    pub last_batch_users: AtomicU64,
-    pub last_commit_micros: AtomicU64,
-    /// Age of the oldest write in the last committed batch when it committed:
-    /// how far durability trails memory.
-    pub last_lag_micros: AtomicU64,
-    pub failed_commits: AtomicU64,
-    /// Users' writes the store rejected for good and the flusher dropped.
-    pub rejected_writes: AtomicU64,
-    /// Unix milliseconds since which a batch has waited to commit; 0 when
-    /// nothing waits.
-    pub commit_pending_since_ms: AtomicU64,
-    /// Committed besitos by ledger reason and direction: `(reason, true)`
-    /// for what came in (faucets and credits), `(reason, false)` for what
-    /// went out (sinks and debits).
-    pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
+dianabot_plumbing::metrics! {
+    /// Counters for ops and benchmarks, updated by the flusher task.
+    pub struct FlushStats {
+        /// Users with changes waiting for the next batch.
+        gauge dirty_users => "dianabot_flush_dirty_users",
+        /// Committed write batches.
+        counter batches => "dianabot_flush_batches_total",
+        /// User rows written (after coalescing).
+        counter users_written => "dianabot_flush_users_written_total",
+        /// Ledger rows written.
+        counter ledger_rows_written => "dianabot_flush_ledger_rows_total",
+        /// Acknowledgements completed by commits.
+        counter acks_completed => "dianabot_flush_acks_total",
+        /// Batch commits that failed and were retried.
+        counter failed_commits => "dianabot_flush_failed_commits_total",
+        /// Users' writes the store rejected for good (dead-lettered; the rest of their batch committed).
+        counter rejected_writes => "dianabot_flush_rejected_writes_total",
+        /// Users in the last committed batch.
+        gauge last_batch_users => "dianabot_flush_last_batch_users",
+        /// Duration of the last batch commit.
+        gauge last_commit_micros => "dianabot_flush_last_commit_seconds" / 1e6,
+        /// Age of the oldest write of the last batch when it committed (durability lag).
+        gauge last_lag_micros => "dianabot_flush_lag_seconds" / 1e6,
+    }
+    also {
+        /// Committed besitos by ledger reason and direction: `(reason, true)`
+        /// for what came in (faucets and credits), `(reason, false)` for what
+        /// went out (sinks and debits). Exposed as `dianabot_ledger_besitos_total`.
+        pub ledger_totals: DashMap<(&'static str, bool), AtomicI64>,
+        /// Unix milliseconds since which a batch has waited to commit; 0
+        /// when nothing waits (`/readyz` reads it).
+        pub commit_pending_since_ms: std::sync::atomic::AtomicU64,
+    }
 }
 
 impl FlushStats {
@@ -91,13 +101,9 @@ impl FlushStats {
     pub fn commit_stalled_for(&self) -> Duration {
         match self.commit_pending_since_ms.load(Ordering::Relaxed) {
             0 => Duration::ZERO,
-            since => Duration::from_millis(unix_millis().saturating_sub(since)),
+            since => Duration::from_millis(unix_now_millis().saturating_sub(since)),
         }
     }
-}
-
-fn unix_millis() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
 // Nearly every message is a `Submit`; boxing its write would add an
@@ -252,7 +258,7 @@ impl FlushTask {
         let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
         let writes = self.batch.take_writes();
         let acks = std::mem::take(&mut self.batch.acks);
-        self.stats.commit_pending_since_ms.store(unix_millis(), Ordering::Relaxed);
+        self.stats.commit_pending_since_ms.store(unix_now_millis(), Ordering::Relaxed);
         let rejected = self.store_isolating(&writes, oldest).await;
         self.stats.commit_pending_since_ms.store(0, Ordering::Relaxed);
         self.stats.acks_completed.fetch_add(acks.len() as u64, Ordering::Relaxed);
@@ -295,24 +301,32 @@ impl FlushTask {
     /// Commits `writes` in one transaction, retrying while the failure may
     /// pass; returns a failure that will not.
     async fn store_retrying(&self, writes: &[UserWrite], oldest: Instant) -> Result<(), StoreError> {
-        let mut backoff = Duration::from_millis(10);
-        loop {
-            let started = Instant::now();
-            match self.store.write_batch(writes).await {
-                Ok(()) => {
-                    self.record(writes, started, oldest);
-                    return Ok(());
+        let (store, stats, users) = (&self.store, &self.stats, writes.len());
+        let stored = retry_forever(
+            Backoff::STORE.capped(self.config.max_backoff),
+            || async {
+                let started = Instant::now();
+                match store.write_batch(writes).await {
+                    Ok(()) => Ok(Ok(started)),
+                    // Not worth a retry: the caller isolates the bad write.
+                    Err(err) if err.is_permanent() => Ok(Err(err)),
+                    Err(err) => Err(err),
                 }
-                Err(err) if err.is_permanent() => {
-                    tracing::warn!(error = %err, users = writes.len(), "batch rejected; isolating the bad write");
-                    return Err(err);
-                }
-                Err(err) => {
-                    self.stats.failed_commits.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %err, users = writes.len(), retry_in = ?backoff, "batch commit failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(self.config.max_backoff);
-                }
+            },
+            |err, retry_in| {
+                stats.failed_commits.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %err, users, retry_in = ?retry_in, "batch commit failed");
+            },
+        )
+        .await;
+        match stored {
+            Ok(started) => {
+                self.record(writes, started, oldest);
+                Ok(())
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, users, "batch rejected; isolating the bad write");
+                Err(err)
             }
         }
     }

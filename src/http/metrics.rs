@@ -1,15 +1,18 @@
 //! `GET /metrics`: Prometheus text exposition of the server's counters.
 //!
-//! Written by hand: the counters already live in atomics next to the code
-//! that bumps them (`ActorStats`, `FlushStats`, `OutboundStats`,
-//! `IntakeStats`), so all this needs is formatting, not a metrics library.
+//! The counters are declared once, each in the table of the struct that
+//! owns them (`ActorStats`, `FlushStats`, `OutboundStats`, `IntakeStats`,
+//! through `dianabot_plumbing::metrics!`), which also writes them out. What
+//! is written here by hand is what a table cannot hold: per-shard backlog,
+//! histograms, ledger totals by reason, a mean and the process's memory.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use dianabot_actors::Router;
 use dianabot_persistence::Flusher;
+use dianabot_plumbing::metrics::Exposition;
 
+use crate::telegram::ratelimit::{Action, RateLimiter};
 use crate::telegram::{IntakeStats, Outbound};
 
 /// What `/metrics` reads.
@@ -19,164 +22,102 @@ pub struct Sources {
     pub flusher: Flusher,
     pub outbound: Outbound,
     pub intake: std::sync::Arc<IntakeStats>,
-}
-
-struct Exposition(String);
-
-impl Exposition {
-    /// Samples are `(labels, value)`, labels in Prometheus form (`{a="b"}`) or empty.
-    fn metric<L: AsRef<str>>(&mut self, name: &str, kind: &str, help: &str, samples: &[(L, f64)]) {
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            let _ = writeln!(self.0, "{name}{} {value}", labels.as_ref());
-        }
-    }
-
-    /// A metric whose sample lines are already formatted (histograms).
-    fn raw(&mut self, name: &str, kind: &str, help: &str, lines: &str) {
-        let _ = writeln!(self.0, "# HELP {name} {help}\n# TYPE {name} {kind}");
-        self.0.push_str(lines);
-    }
-
-    fn counter(&mut self, name: &str, help: &str, value: &AtomicU64) {
-        self.metric(name, "counter", help, &[("", load(value))]);
-    }
-
-    fn gauge(&mut self, name: &str, help: &str, value: f64) {
-        self.metric(name, "gauge", help, &[("", value)]);
-    }
-}
-
-fn load(value: &AtomicU64) -> f64 {
-    value.load(Ordering::Relaxed) as f64
+    pub rate_limiter: std::sync::Arc<RateLimiter>,
 }
 
 pub fn render(sources: &Sources) -> String {
-    let mut out = Exposition(String::new());
+    let mut out = Exposition::default();
     let actors = sources.router.stats();
-    out.gauge("dianabot_actors_live", "User actors resident in memory.", load(&actors.live));
-    out.counter("dianabot_actors_activated_total", "User actors activated.", &actors.activated);
-    out.counter("dianabot_actors_passivated_total", "User actors passivated when idle.", &actors.passivated);
-    out.counter("dianabot_actors_restarted_total", "User actor restarts after a crash.", &actors.restarted);
-    out.counter("dianabot_actor_messages_total", "Messages handled by user actors.", &actors.messages);
-    let shards: Vec<(String, f64)> = (0..sources.router.shards())
-        .map(|shard| (format!("{{shard=\"{shard}\"}}"), sources.router.in_flight(shard) as f64))
-        .collect();
-    out.metric(
-        "dianabot_shard_in_flight",
-        "gauge",
-        "Updates accepted by a shard and not yet durable (the backpressure budget in use).",
-        &shards,
-    );
+    actors.encode(&mut out);
+    for shard in 0..sources.router.shards() {
+        out.sample(
+            "dianabot_shard_in_flight",
+            "gauge",
+            "Updates accepted by a shard and not yet durable (the backpressure budget in use).",
+            &format!("{{shard=\"{shard}\"}}"),
+            sources.router.in_flight(shard) as f64,
+        );
+    }
 
-    let mut handling = String::new();
+    out.family(
+        "dianabot_actor_handling_seconds",
+        "histogram",
+        "Time a user actor spends on one message, by command (decide, apply, hand over the write, render).",
+    );
     for entry in actors.handling.iter() {
         let (command, histogram) = (entry.key(), entry.value());
         for (bound, count) in histogram.cumulative() {
             let le = if bound.is_infinite() { "+Inf".to_owned() } else { bound.to_string() };
-            let _ = writeln!(
-                handling,
-                "dianabot_actor_handling_seconds_bucket{{command=\"{command}\",le=\"{le}\"}} {count}"
-            );
+            let labels = format!("{{command=\"{command}\",le=\"{le}\"}}");
+            out.line("dianabot_actor_handling_seconds_bucket", &labels, count as f64);
         }
-        let _ = writeln!(
-            handling,
-            "dianabot_actor_handling_seconds_sum{{command=\"{command}\"}} {}",
-            histogram.sum_seconds()
-        );
-        let _ =
-            writeln!(handling, "dianabot_actor_handling_seconds_count{{command=\"{command}\"}} {}", histogram.count());
+        let labels = format!("{{command=\"{command}\"}}");
+        out.line("dianabot_actor_handling_seconds_sum", &labels, histogram.sum_seconds());
+        out.line("dianabot_actor_handling_seconds_count", &labels, histogram.count() as f64);
     }
-    out.raw(
-        "dianabot_actor_handling_seconds",
-        "histogram",
-        "Time a user actor spends on one message, by command (decide, apply, hand over the write, render).",
-        &handling,
-    );
 
     let flush = sources.flusher.stats();
-    out.gauge("dianabot_flush_dirty_users", "Users with changes waiting for the next batch.", load(&flush.dirty_users));
-    out.counter("dianabot_flush_batches_total", "Committed write batches.", &flush.batches);
-    out.counter("dianabot_flush_users_written_total", "User rows written (after coalescing).", &flush.users_written);
-    out.counter("dianabot_flush_ledger_rows_total", "Ledger rows written.", &flush.ledger_rows_written);
-    out.counter("dianabot_flush_acks_total", "Acknowledgements completed by commits.", &flush.acks_completed);
-    out.counter(
-        "dianabot_flush_failed_commits_total",
-        "Batch commits that failed and were retried.",
-        &flush.failed_commits,
-    );
-    out.counter(
-        "dianabot_flush_rejected_writes_total",
-        "Users' writes the store rejected for good, dead-lettered.",
-        &flush.rejected_writes,
-    );
-    out.gauge("dianabot_flush_last_batch_users", "Users in the last committed batch.", load(&flush.last_batch_users));
-    out.gauge(
-        "dianabot_flush_last_commit_seconds",
-        "Duration of the last batch commit.",
-        load(&flush.last_commit_micros) / 1e6,
-    );
-    out.gauge(
-        "dianabot_flush_lag_seconds",
-        "Age of the oldest write of the last batch when it committed (durability lag).",
-        load(&flush.last_lag_micros) / 1e6,
-    );
-
-    let ledger: Vec<(String, f64)> = flush
-        .ledger_totals
-        .iter()
-        .map(|entry| {
-            let (reason, incoming) = *entry.key();
-            let direction = if incoming { "in" } else { "out" };
-            (format!("{{reason=\"{reason}\",direction=\"{direction}\"}}"), entry.value().load(Ordering::Relaxed) as f64)
-        })
-        .collect();
-    out.metric(
+    flush.encode(&mut out);
+    // The family is announced even before the first commit, so dashboards
+    // find it on a fresh server.
+    out.family(
         "dianabot_ledger_besitos_total",
         "counter",
         "Committed besitos by ledger reason; direction in = credited to players (faucets), out = debited (sinks).",
-        &ledger,
     );
+    for entry in flush.ledger_totals.iter() {
+        let (reason, incoming) = *entry.key();
+        let direction = if incoming { "in" } else { "out" };
+        let labels = format!("{{reason=\"{reason}\",direction=\"{direction}\"}}");
+        out.line("dianabot_ledger_besitos_total", &labels, entry.value().load(Ordering::Relaxed) as f64);
+    }
 
     let outbound = sources.outbound.stats();
-    out.gauge("dianabot_telegram_outbound_queue", "Bot requests queued or in flight.", load(&outbound.queued));
-    out.counter("dianabot_telegram_requests_total", "Bot API requests delivered.", &outbound.sent);
-    out.counter("dianabot_telegram_errors_total", "Bot API requests given up on.", &outbound.failed);
-    out.counter("dianabot_telegram_429_total", "Flood-control answers (429) received.", &outbound.retry_after_429s);
-    out.counter(
-        "dianabot_telegram_coalesced_edits_total",
-        "Edits superseded before sending.",
-        &outbound.coalesced_edits,
-    );
-    out.gauge(
-        "dianabot_telegram_outbound_wait_seconds_max",
-        "Longest scheduler wait.",
-        outbound.max_wait().as_secs_f64(),
-    );
-    out.gauge(
+    outbound.encode(&mut out);
+    out.sample(
         "dianabot_telegram_outbound_wait_seconds_mean",
+        "gauge",
         "Mean scheduler wait.",
+        "",
         outbound.mean_wait().as_secs_f64(),
     );
 
     if let Some(bytes) = resident_memory_bytes() {
-        out.gauge("dianabot_process_resident_memory_bytes", "Resident memory of the server process.", bytes);
+        out.sample(
+            "dianabot_process_resident_memory_bytes",
+            "gauge",
+            "Resident memory of the server process.",
+            "",
+            bytes,
+        );
     }
 
-    let intake = &sources.intake;
-    out.metric(
-        "dianabot_intake_updates_total",
+    sources.intake.encode(&mut out);
+    let limiter = &sources.rate_limiter;
+    for action in Action::ALL {
+        out.sample(
+            "dianabot_intake_rate_limited_total",
+            "counter",
+            "Updates refused for being over their user's rate limit (RATE_LIMITS), by action.",
+            &format!("{{action=\"{}\"}}", action.as_str()),
+            limiter.stats().limited(action) as f64,
+        );
+    }
+    out.sample(
+        "dianabot_intake_rate_limit_notices_total",
         "counter",
-        "Updates received, by what became of them.",
-        &[
-            ("{outcome=\"durable\"}", load(&intake.durable)),
-            ("{outcome=\"viewed\"}", load(&intake.viewed)),
-            ("{outcome=\"ignored\"}", load(&intake.ignored)),
-            ("{outcome=\"dead_lettered\"}", load(&intake.dead_lettered)),
-            ("{outcome=\"not_durable\"}", load(&intake.not_durable)),
-        ],
+        "Slow-down notices sent (at most one per user, action and window).",
+        "",
+        limiter.stats().notices.load(std::sync::atomic::Ordering::Relaxed) as f64,
     );
-    out.0
+    out.sample(
+        "dianabot_intake_rate_limited_users",
+        "gauge",
+        "Users the rate limiter remembers (active within a window).",
+        "",
+        limiter.tracked_users() as f64,
+    );
+    out.finish()
 }
 
 /// RSS from `/proc/self/statm` (Linux); `None` elsewhere.

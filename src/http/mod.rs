@@ -1,12 +1,13 @@
-//! The server's own HTTP endpoints: Telegram webhook, health, readiness,
-//! Prometheus metrics.
+//! The server's own HTTP endpoints: Telegram webhook, health and readiness
+//! on the public port; Prometheus metrics on a port of their own, because
+//! they show ledger totals and need not face the internet.
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
-use dianabot_persistence::Store;
+use dianabot_persistence::{Flusher, Store};
 
 use crate::telegram::webhook::{self, WebhookState};
 
@@ -14,7 +15,8 @@ pub mod metrics;
 
 pub struct HttpState {
     pub store: Store,
-    pub metrics: metrics::Sources,
+    /// Its commit stalls make the server unready.
+    pub flusher: Flusher,
     /// Unready once writes have waited this long for a commit.
     pub max_commit_stall: Duration,
 }
@@ -33,8 +35,7 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
         let mut app = App::new()
             .app_data(state.clone())
             .route("/healthz", web::get().to(healthz))
-            .route("/readyz", web::get().to(readyz))
-            .route("/metrics", web::get().to(prometheus));
+            .route("/readyz", web::get().to(readyz));
         if let Some(webhook) = &webhook {
             app = app.app_data(webhook.clone()).route("/telegram/webhook", web::post().to(webhook::receive));
         }
@@ -54,18 +55,34 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
     Ok(Http { addr, handle })
 }
 
+/// Binds and starts serving `/metrics` alone.
+pub fn start_metrics(bind: SocketAddr, sources: metrics::Sources) -> std::io::Result<Http> {
+    let sources = web::Data::new(sources);
+    let server =
+        HttpServer::new(move || App::new().app_data(sources.clone()).route("/metrics", web::get().to(prometheus)))
+            .workers(1)
+            .shutdown_timeout(1)
+            .disable_signals()
+            .bind(bind)?;
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(server);
+    Ok(Http { addr, handle })
+}
+
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok().body("ok")
 }
 
-async fn prometheus(state: web::Data<HttpState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&state.metrics))
+async fn prometheus(sources: web::Data<metrics::Sources>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(metrics::render(&sources))
 }
 
 /// Ready when the store answers and writes are not stuck waiting for a
 /// commit (a store that answers pings can still refuse or block writes).
 async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
-    if state.metrics.flusher.stats().commit_stalled_for() > state.max_commit_stall {
+    if state.flusher.stats().commit_stalled_for() > state.max_commit_stall {
         HttpResponse::ServiceUnavailable().body("writes are not committing")
     } else if state.store.ping().await {
         HttpResponse::Ok().body("ready")

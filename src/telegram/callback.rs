@@ -7,9 +7,8 @@
 //! button older than [`CallbackCodec::MAX_AGE_HOURS`] is refused before it
 //! reaches the game.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use dianabot_game::{Language, UserId};
+use dianabot_plumbing::unix_now;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -288,7 +287,7 @@ impl CallbackCodec {
 }
 
 fn current_hour() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs() / 3600)
+    unix_now().max(0) as u64 / 3600
 }
 
 fn base36(mut value: u64) -> String {

@@ -1,5 +1,5 @@
-//! The Telegram surface: what comes in (intake), what goes out (outbound),
-//! and the words in between (texts).
+//! The Telegram surface: what comes in (intake, `translate` into one of the
+//! `flows`), what goes out (outbound), and the words in between (screens).
 //!
 //! **Architecture Invariant:** intake acknowledges an update to Telegram —
 //! webhook answered 200, polling offset advanced — only after the update's
@@ -7,9 +7,11 @@
 //! a user is never told of an effect a crash could lose.
 
 pub mod callback;
+pub mod flows;
 pub mod intake;
 pub mod outbound;
 pub mod polling;
+pub mod ratelimit;
 pub mod screens;
 pub mod translate;
 pub mod webhook;

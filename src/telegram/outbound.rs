@@ -33,6 +33,17 @@
 //!    bot never meant to show appears.
 //! 7. **Concurrency.** Up to [`MAX_IN_FLIGHT`] requests are in flight at
 //!    once, to different chats, so one slow request does not stall everyone.
+//! 8. **Repeats.** A message identical to the one queued last in its chat
+//!    (same text, keyboard and priority) is not queued again: the user would
+//!    see the same words twice in a row.
+//! 9. **Bounds.** At most [`OutboundLimits::max_per_chat`] requests wait in
+//!    one chat and [`OutboundLimits::max_total`] overall. What makes room is
+//!    decided by the request's kind (see [`OutboundRequest::droppable`]):
+//!    the oldest notification first, then the oldest reply — in a chat, a
+//!    reply the player has superseded by a newer command, so their latest
+//!    command is always answered. A [`Priority::Receipt`] (a payment, a
+//!    refund, an invoice) is never dropped; it may exceed a bound, and what
+//!    produces receipts is limited upstream (purchases are rate limited).
 //!
 //! Failures: network errors are retried a bounded number of times (the
 //! request may then arrive twice, if only its answer was lost); API errors
@@ -40,15 +51,20 @@
 //! cannot help; an edit refused as `message is not modified` already shows
 //! what we wanted and counts as sent.
 //!
-//! **Memory:** the queues are bounded only by what is submitted. That is
-//! deliberate — [`Outbound::submit`] must never block or drop a reply the
-//! game already committed to — and safe because what feeds it is bounded
-//! upstream (the intake holds a bounded number of unacknowledged updates,
-//! each producing a few requests). A chat's record is forgotten once its
+//! **Memory:** updates are acknowledged before their replies are sent, so
+//! nothing upstream bounds what waits here: one user sending 20,000 messages
+//! in 4 s once queued 21,958 replies that would have taken six hours to
+//! drain. Hence rule 9: [`Outbound::submit`] never blocks, and a reply that
+//! cannot be sent soon enough to matter is dropped and counted
+//! ([`OutboundStats::dropped_chat_bound`], [`OutboundStats::dropped_total_bound`]).
+//! The game's effects are durable already; a dropped reply only loses the
+//! words about them, which the player can ask for again. The submission
+//! channel itself is emptied on every turn of the scheduler, so it holds only
+//! what arrives between two turns. A chat's record is forgotten once its
 //! queue is empty and its pacing interval has passed.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -91,13 +107,28 @@ const GLOBAL_WINDOW: Duration = Duration::from_secs(1);
 /// sends.
 const RECEIVE_BATCH: usize = 256;
 
-/// Which requests a chat is served ahead of.
+/// Which requests a chat is served ahead of, and which the bounds may drop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
     /// A reply to something the user just did.
     Interactive,
     /// Anything the user did not just ask for (reminders, auction results…).
     Notification,
+    /// A message about money the player must see: a Stars payment granted
+    /// or refused, a refund, an auction won or a bid given back. Served like
+    /// an interactive reply; never dropped by the queue bounds.
+    Receipt,
+}
+
+/// What a request is, for making room under the bounds ([`OutboundRequest::droppable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Droppable {
+    /// Dropped first: the user did not ask for it.
+    Notification,
+    /// A reply to a command, a screen edit or a press's answer: dropped once
+    /// the player has sent a newer command in the chat (its reply supersedes
+    /// this one), or, overall, when only replies are left to drop.
+    Reply,
 }
 
 /// One request to the Bot API.
@@ -145,11 +176,28 @@ impl OutboundRequest {
     /// Whether the request is a reply to the user's own action.
     pub fn is_interactive(&self) -> bool {
         match self {
-            OutboundRequest::Send { priority, .. } => *priority == Priority::Interactive,
+            OutboundRequest::Send { priority, .. } => *priority != Priority::Notification,
             OutboundRequest::Edit { .. }
             | OutboundRequest::AnswerCallback { .. }
             | OutboundRequest::SendInvoice { .. }
             | OutboundRequest::AnswerPreCheckout { .. } => true,
+        }
+    }
+
+    /// Whether the bounds may drop this request, and in which class; `None`
+    /// for what must reach the player however long it waits: invoices and
+    /// pre-checkout answers (Telegram holds a payment until answered) and
+    /// [`Priority::Receipt`] messages. Everything else is words about
+    /// effects already durable, which the player can ask for again.
+    pub fn droppable(&self) -> Option<Droppable> {
+        match self {
+            OutboundRequest::Send { priority: Priority::Notification, .. } => Some(Droppable::Notification),
+            OutboundRequest::Send { priority: Priority::Interactive, .. }
+            | OutboundRequest::Edit { .. }
+            | OutboundRequest::AnswerCallback { .. } => Some(Droppable::Reply),
+            OutboundRequest::Send { priority: Priority::Receipt, .. }
+            | OutboundRequest::SendInvoice { .. }
+            | OutboundRequest::AnswerPreCheckout { .. } => None,
         }
     }
 
@@ -169,45 +217,68 @@ pub struct OutboundLimits {
     pub per_chat_interval: Duration,
     /// Requests per second across all chats; 0 = unlimited. Telegram: about 30.
     pub global_per_second: u32,
+    /// Most requests waiting in one chat; 0 = unbounded. At Telegram's pace
+    /// of one a second, the default 30 is half a minute behind: anything
+    /// older is stale.
+    pub max_per_chat: usize,
+    /// Most requests waiting overall; 0 = unbounded. The default 10,000 is
+    /// about 30 MB of replies and five and a half minutes at 30 a second.
+    pub max_total: usize,
 }
 
 impl Default for OutboundLimits {
     fn default() -> Self {
-        OutboundLimits { per_chat_interval: Duration::from_secs(1), global_per_second: 30 }
+        OutboundLimits {
+            per_chat_interval: Duration::from_secs(1),
+            global_per_second: 30,
+            max_per_chat: 30,
+            max_total: 10_000,
+        }
     }
 }
 
 impl OutboundLimits {
-    /// No pacing at all, for benchmarks against the emulator.
+    /// No pacing at all, for benchmarks against the emulator; bounds as by default.
     pub fn unlimited() -> Self {
-        OutboundLimits { per_chat_interval: Duration::ZERO, global_per_second: 0 }
+        OutboundLimits { per_chat_interval: Duration::ZERO, global_per_second: 0, ..OutboundLimits::default() }
     }
 }
 
-/// What the scheduler has done, for metrics. Every submitted request ends as
-/// exactly one of `sent`, `failed` or `coalesced_edits`; until then it counts
-/// in `queued`.
-#[derive(Debug, Default)]
-pub struct OutboundStats {
-    /// Submitted and not yet finished (including those in flight).
-    pub queued: AtomicU64,
-    /// Requests on the wire right now.
-    pub in_flight: AtomicU64,
-    /// Delivered (an edit answered `message is not modified` counts too).
-    pub sent: AtomicU64,
-    /// Given up on: API errors, exhausted retries, or unsent at shutdown.
-    pub failed: AtomicU64,
-    /// 429 answers received; each paused the scheduler.
-    pub retry_after_429s: AtomicU64,
-    /// Retries after network errors.
-    pub network_retries: AtomicU64,
-    /// Edits replaced by a later edit to the same message before being sent.
-    pub coalesced_edits: AtomicU64,
-    /// Sum over finished (sent or failed) requests of the time from submission
-    /// to their last dispatch (or to being given up): the scheduler's delay.
-    pub total_wait_micros: AtomicU64,
-    /// The longest such wait.
-    pub max_wait_micros: AtomicU64,
+dianabot_plumbing::metrics! {
+    /// What the scheduler has done, for metrics. Every submitted request ends as
+    /// exactly one of `sent`, `failed`, `coalesced_edits`, `coalesced_repeats`,
+    /// `dropped_chat_bound` or `dropped_total_bound`; until then it counts in
+    /// `queued`.
+    pub struct OutboundStats {
+        /// Bot requests queued or in flight.
+        gauge queued => "dianabot_telegram_outbound_queue",
+        /// Bot requests on the wire right now.
+        gauge in_flight => "dianabot_telegram_requests_in_flight",
+        /// Bot API requests delivered.
+        counter sent => "dianabot_telegram_requests_total",
+        /// Bot API requests given up on.
+        counter failed => "dianabot_telegram_errors_total",
+        /// Flood-control answers (429) received.
+        counter retry_after_429s => "dianabot_telegram_429_total",
+        /// Bot API requests retried after network errors.
+        counter network_retries => "dianabot_telegram_network_retries_total",
+        /// Edits superseded before sending.
+        counter coalesced_edits => "dianabot_telegram_coalesced_edits_total",
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter dropped_chat_bound => "dianabot_telegram_outbound_dropped_total" { reason = "chat_bound" },
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter dropped_total_bound => "dianabot_telegram_outbound_dropped_total" { reason = "total_bound" },
+        /// Bot requests dropped unsent: to keep a chat's or the overall queue within its bound, or as a repeat of the message queued last in the chat.
+        counter coalesced_repeats => "dianabot_telegram_outbound_dropped_total" { reason = "repeat" },
+        /// Most bot requests ever waiting at once, overall (not counting those in flight).
+        gauge peak_waiting => "dianabot_telegram_outbound_peak_waiting",
+        /// Most bot requests ever waiting at once in one chat.
+        gauge peak_chat_waiting => "dianabot_telegram_outbound_peak_chat_waiting",
+        /// Scheduler wait of finished (sent or failed) requests, summed: from submission to their last dispatch or to being given up.
+        counter total_wait_micros => "dianabot_telegram_outbound_wait_seconds_total" / 1e6,
+        /// Longest scheduler wait.
+        gauge max_wait_micros => "dianabot_telegram_outbound_wait_seconds_max" / 1e6,
+    }
 }
 
 impl OutboundStats {
@@ -234,6 +305,13 @@ impl OutboundStats {
         outcome.fetch_add(1, Ordering::Relaxed);
         self.queued.fetch_sub(1, Ordering::Relaxed);
     }
+
+    /// A request that will never be sent, without counting its wait (it was
+    /// not given up on by the network, but superseded or crowded out).
+    fn discard(&self, outcome: &AtomicU64) {
+        outcome.fetch_add(1, Ordering::Relaxed);
+        self.queued.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Handle to the scheduler task. Cheap to clone.
@@ -252,8 +330,10 @@ impl Outbound {
         Outbound { commands, stats }
     }
 
-    /// Queues a request; never blocks. After [`Outbound::drain`] has finished
-    /// the request is dropped (and counted as failed).
+    /// Queues a request; never blocks. It may be dropped unsent to keep the
+    /// queues within their bounds (rule 9 of the module docs). After
+    /// [`Outbound::drain`] has finished the request is dropped (and counted
+    /// as failed).
     pub fn submit(&self, request: OutboundRequest) {
         self.enqueue(request, None);
     }
@@ -269,7 +349,7 @@ impl Outbound {
 
     fn enqueue(&self, request: OutboundRequest, receipt: Option<oneshot::Sender<i32>>) {
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
-        let queued = Queued { request, submitted: Instant::now(), attempts: 0, receipt };
+        let queued = Queued { request, submitted: Instant::now(), attempts: 0, receipt, seq: 0 };
         if let Err(mpsc::error::SendError(Command::Submit(queued))) = self.commands.send(Command::Submit(queued)) {
             tracing::warn!(
                 chat_id = queued.request.chat_id(),
@@ -311,10 +391,12 @@ struct Queued {
     attempts: u32,
     /// Told the sent message's id.
     receipt: Option<oneshot::Sender<i32>>,
+    /// Order of acceptance by the scheduler (kept across retries): lower is older.
+    seq: u64,
 }
 
 /// Where a request waits: its chat's queue, or the callback answers'.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Lane {
     Chat(i64),
     Callbacks,
@@ -401,6 +483,7 @@ struct Flight {
     dispatched: Instant,
     attempts: u32,
     receipt: Option<oneshot::Sender<i32>>,
+    seq: u64,
 }
 
 /// What an answer means for the request.
@@ -446,6 +529,13 @@ struct Scheduler {
     next_generation: u64,
     /// Requests waiting in lanes (not in flight).
     waiting: usize,
+    /// Rule 9's limits; 0 = unbounded.
+    max_per_chat: usize,
+    max_total: usize,
+    /// Every waiting request the bounds may drop, in the order they would:
+    /// notifications before replies, oldest first.
+    droppable: BTreeSet<(Droppable, u64, Lane)>,
+    next_seq: u64,
     in_flight: JoinSet<Answer>,
     flights: HashMap<TaskId, Flight>,
     /// Set by the first drain request: stop once empty, or at the deadline.
@@ -471,6 +561,10 @@ impl Scheduler {
             cooling: BinaryHeap::new(),
             next_generation: 0,
             waiting: 0,
+            max_per_chat: limits.max_per_chat,
+            max_total: limits.max_total,
+            droppable: BTreeSet::new(),
+            next_seq: 0,
             in_flight: JoinSet::new(),
             flights: HashMap::new(),
             draining: None,
@@ -543,44 +637,61 @@ impl Scheduler {
         }
     }
 
-    /// Queues a submission in its lane, coalescing edits.
-    fn accept(&mut self, queued: Queued) {
+    /// Queues a submission in its lane: coalescing edits and repeats, and
+    /// making room under the bounds.
+    fn accept(&mut self, mut queued: Queued) {
+        queued.seq = self.next_seq;
+        self.next_seq += 1;
         let chat_id = match &queued.request {
             OutboundRequest::AnswerCallback { .. } | OutboundRequest::AnswerPreCheckout { .. } => {
-                self.callbacks.push_back(queued);
-                self.waiting += 1;
+                if self.make_room(Lane::Callbacks, &queued) {
+                    self.index(&queued, Lane::Callbacks);
+                    self.callbacks.push_back(queued);
+                    self.waiting += 1;
+                    self.record_peaks(0);
+                }
                 return;
             }
             OutboundRequest::Send { chat_id, .. }
             | OutboundRequest::Edit { chat_id, .. }
             | OutboundRequest::SendInvoice { chat_id, .. } => *chat_id,
         };
+        let lane = Lane::Chat(chat_id);
+        if self.repeats_last(chat_id, &queued) {
+            self.stats.discard(&self.stats.coalesced_repeats);
+            tracing::trace!(chat_id, "repeated message coalesced");
+            return;
+        }
+        if let Some(message_id) = queued.request.edited_message()
+            && let Some(chat) = self.chats.get(&chat_id)
+            && let Some(older) = chat.queue.iter().find(|q| q.request.edited_message() == Some(message_id))
+        {
+            let (seq, stats) = (older.seq, self.stats.clone());
+            self.remove_waiting(lane, seq, &stats.coalesced_edits);
+            tracing::trace!(chat_id, message_id, "edit coalesced");
+        }
+        if !self.make_room(lane, &queued) {
+            return;
+        }
         let interactive = queued.request.is_interactive();
         // No record means nothing queued, nothing in flight and no pacing
         // pending: the chat may send at once.
         let fresh = !self.chats.contains_key(&chat_id);
+        self.index(&queued, lane);
         let chat = self.chats.entry(chat_id).or_insert_with(|| Chat {
             queue: VecDeque::new(),
             interactive: 0,
             state: ChatState::InFlight, // replaced by make_ready below
             retrying: false,
         });
-        if let Some(message_id) = queued.request.edited_message()
-            && let Some(position) = chat.queue.iter().position(|q| q.request.edited_message() == Some(message_id))
-        {
-            chat.queue.remove(position);
-            chat.interactive -= 1;
-            self.waiting -= 1;
-            self.stats.coalesced_edits.fetch_add(1, Ordering::Relaxed);
-            self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-            tracing::trace!(chat_id, message_id, "edit coalesced");
-        }
         chat.queue.push_back(queued);
         self.waiting += 1;
         if interactive {
             chat.interactive += 1;
         }
-        let (state, first_interactive) = (chat.state, interactive && chat.interactive == 1);
+        let (state, first_interactive, queue_len) =
+            (chat.state, interactive && chat.interactive == 1, chat.queue.len());
+        self.record_peaks(queue_len);
         if fresh {
             self.make_ready(chat_id);
         } else if let ChatState::Ready(generation) = state
@@ -590,6 +701,105 @@ impl Scheduler {
             // entry it already has becomes stale once either is used.
             self.ready_interactive.push_back((chat_id, generation));
         }
+    }
+
+    /// Rule 8: the same message as the one queued last in the chat, with no
+    /// one waiting for its id and nothing at stake if it were dropped.
+    fn repeats_last(&self, chat_id: i64, queued: &Queued) -> bool {
+        let plain = matches!(queued.request, OutboundRequest::Send { .. })
+            && queued.receipt.is_none()
+            && queued.request.droppable().is_some();
+        plain
+            && self
+                .chats
+                .get(&chat_id)
+                .and_then(|chat| chat.queue.back())
+                .is_some_and(|last| last.request == queued.request)
+    }
+
+    /// Rule 9: makes room for `incoming` in `lane` by dropping what the
+    /// bounds say goes first — which may be `incoming` itself (a
+    /// notification when only replies wait; a reply when only receipts do):
+    /// then returns false and counts it dropped.
+    fn make_room(&mut self, lane: Lane, incoming: &Queued) -> bool {
+        let stats = self.stats.clone();
+        let incoming_rank = incoming.request.droppable().map(|class| (class, incoming.seq));
+        if let Lane::Chat(chat_id) = lane
+            && self.max_per_chat > 0
+            && let Some(chat) = self.chats.get(&chat_id)
+            && chat.queue.len() >= self.max_per_chat
+        {
+            let oldest = chat.queue.iter().filter_map(|q| q.request.droppable().map(|class| (class, q.seq))).min();
+            match (oldest, incoming_rank) {
+                (Some(oldest), Some(incoming)) if incoming < oldest => {
+                    stats.discard(&stats.dropped_chat_bound);
+                    return false;
+                }
+                (Some((_, seq)), _) => self.remove_waiting(lane, seq, &stats.dropped_chat_bound),
+                (None, Some(_)) => {
+                    stats.discard(&stats.dropped_chat_bound);
+                    return false;
+                }
+                // Only receipts wait and one more comes: it is kept.
+                (None, None) => {}
+            }
+        }
+        if self.max_total > 0 && self.waiting >= self.max_total {
+            let oldest = self.droppable.first().copied();
+            match (oldest, incoming_rank) {
+                (Some((class, seq, _)), Some(incoming)) if incoming < (class, seq) => {
+                    stats.discard(&stats.dropped_total_bound);
+                    return false;
+                }
+                (Some((_, seq, lane)), _) => self.remove_waiting(lane, seq, &stats.dropped_total_bound),
+                (None, Some(_)) => {
+                    stats.discard(&stats.dropped_total_bound);
+                    return false;
+                }
+                (None, None) => {}
+            }
+        }
+        true
+    }
+
+    /// Takes the waiting request `seq` out of `lane` unsent, counting it in `outcome`.
+    fn remove_waiting(&mut self, lane: Lane, seq: u64, outcome: &AtomicU64) {
+        let removed = match lane {
+            Lane::Callbacks => {
+                let position = self.callbacks.iter().position(|q| q.seq == seq);
+                position.and_then(|position| self.callbacks.remove(position))
+            }
+            Lane::Chat(chat_id) => self.chats.get_mut(&chat_id).and_then(|chat| {
+                let position = chat.queue.iter().position(|q| q.seq == seq)?;
+                let removed = chat.queue.remove(position)?;
+                if removed.request.is_interactive() {
+                    chat.interactive -= 1;
+                }
+                Some(removed)
+            }),
+        };
+        let Some(removed) = removed else { return };
+        self.unindex(&removed, lane);
+        self.waiting -= 1;
+        self.stats.discard(outcome);
+        tracing::debug!(lane = ?lane, method = removed.request.method(), "outbound request dropped unsent");
+    }
+
+    fn index(&mut self, queued: &Queued, lane: Lane) {
+        if let Some(class) = queued.request.droppable() {
+            self.droppable.insert((class, queued.seq, lane));
+        }
+    }
+
+    fn unindex(&mut self, queued: &Queued, lane: Lane) {
+        if let Some(class) = queued.request.droppable() {
+            self.droppable.remove(&(class, queued.seq, lane));
+        }
+    }
+
+    fn record_peaks(&self, chat_waiting: usize) {
+        self.stats.peak_waiting.fetch_max(self.waiting as u64, Ordering::Relaxed);
+        self.stats.peak_chat_waiting.fetch_max(chat_waiting as u64, Ordering::Relaxed);
     }
 
     fn make_ready(&mut self, chat_id: i64) {
@@ -627,6 +837,7 @@ impl Scheduler {
                 Lane::Chat(chat_id) => self.take_from_chat(chat_id),
             };
             let Some(queued) = queued else { continue };
+            self.unindex(&queued, lane);
             self.waiting -= 1;
             self.launch(lane, queued, now);
         }
@@ -691,7 +902,7 @@ impl Scheduler {
     /// Puts the request on the wire as a task of its own, so a slow answer
     /// holds up only its own chat.
     fn launch(&mut self, lane: Lane, queued: Queued, now: Instant) {
-        let Queued { request, submitted, attempts, receipt } = queued;
+        let Queued { request, submitted, attempts, receipt, seq } = queued;
         let span = tracing::debug_span!("outbound", chat_id = request.chat_id(), method = request.method());
         let bot = self.bot.clone();
         let handle = self.in_flight.spawn(
@@ -701,7 +912,7 @@ impl Scheduler {
             }
             .instrument(span),
         );
-        self.flights.insert(handle.id(), Flight { lane, submitted, dispatched: now, attempts, receipt });
+        self.flights.insert(handle.id(), Flight { lane, submitted, dispatched: now, attempts, receipt, seq });
         self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -748,6 +959,7 @@ impl Scheduler {
                             submitted: flight.submitted,
                             attempts: flight.attempts,
                             receipt: flight.receipt,
+                            seq: flight.seq,
                         },
                     );
                 }
@@ -762,8 +974,9 @@ impl Scheduler {
                     );
                     self.stats.network_retries.fetch_add(1, Ordering::Relaxed);
                     pace = pace.max(RETRY_BACKOFF * 2u32.pow(flight.attempts));
-                    let receipt = flight.receipt;
-                    self.requeue(flight.lane, Queued { request, submitted: flight.submitted, attempts, receipt });
+                    let (receipt, seq) = (flight.receipt, flight.seq);
+                    let queued = Queued { request, submitted: flight.submitted, attempts, receipt, seq };
+                    self.requeue(flight.lane, queued);
                 }
                 Verdict::Transient(err) | Verdict::Permanent(err) => {
                     tracing::warn!(
@@ -783,21 +996,35 @@ impl Scheduler {
     }
 
     /// Puts a refused request back at the head of its lane, unless a newer
-    /// edit of the same message has been queued meanwhile.
+    /// edit of the same message has been queued meanwhile or the bounds
+    /// leave it no room.
     fn requeue(&mut self, lane: Lane, queued: Queued) {
+        if let Lane::Chat(chat_id) = lane
+            && let Some(message_id) = queued.request.edited_message()
+            && self
+                .chats
+                .get(&chat_id)
+                .is_some_and(|chat| chat.queue.iter().any(|q| q.request.edited_message() == Some(message_id)))
+        {
+            self.stats.discard(&self.stats.coalesced_edits);
+            return;
+        }
+        if !self.make_room(lane, &queued) {
+            return;
+        }
         match lane {
-            Lane::Callbacks => self.callbacks.push_front(queued),
+            Lane::Callbacks => {
+                self.index(&queued, lane);
+                self.callbacks.push_front(queued);
+            }
             Lane::Chat(chat_id) => {
+                if !self.chats.contains_key(&chat_id) {
+                    return;
+                }
+                self.index(&queued, lane);
                 let Some(chat) = self.chats.get_mut(&chat_id) else {
                     return;
                 };
-                if let Some(message_id) = queued.request.edited_message()
-                    && chat.queue.iter().any(|q| q.request.edited_message() == Some(message_id))
-                {
-                    self.stats.coalesced_edits.fetch_add(1, Ordering::Relaxed);
-                    self.stats.queued.fetch_sub(1, Ordering::Relaxed);
-                    return;
-                }
                 if queued.request.is_interactive() {
                     chat.interactive += 1;
                 }
@@ -841,6 +1068,7 @@ impl Scheduler {
         self.in_flight.abort_all();
         self.stats.in_flight.store(0, Ordering::Relaxed);
         self.waiting = 0;
+        self.droppable.clear();
         if unsent + unconfirmed > 0 {
             tracing::warn!(unsent, unconfirmed, "outbound drain deadline reached; requests dropped");
         }

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use dianabot_plumbing::Backoff;
 use futures_util::future::join_all;
 use teloxide_core::Bot;
 use teloxide_core::payloads::GetUpdatesSetters;
@@ -30,7 +31,7 @@ pub const ALLOWED_UPDATES: [AllowedUpdate; 7] = [
 /// Polls until `stop` turns true, then confirms what is durable and returns.
 pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
     let mut offset: Option<i32> = None;
-    let mut backoff = Duration::from_millis(100);
+    let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     while !*stop.borrow() {
         let mut request = bot.get_updates().timeout(25).limit(100).allowed_updates(ALLOWED_UPDATES);
         if let Some(offset) = offset {
@@ -42,13 +43,12 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
         };
         let updates = match updates {
             Ok(updates) => {
-                backoff = Duration::from_millis(100);
+                backoff.reset();
                 updates
             }
             Err(err) => {
-                tracing::warn!(error = %err, retry_in = ?backoff, "getUpdates failed");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+                tracing::warn!(error = %err, retry_in = ?backoff.delay(), "getUpdates failed");
+                backoff.wait().await;
                 continue;
             }
         };
@@ -64,7 +64,7 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
             // Leave the offset where it was: the whole batch comes again and
             // idempotency drops what was already applied.
             tracing::warn!(error = %err, "batch not durable; it will be fetched again");
-            tokio::time::sleep(backoff).await;
+            tokio::time::sleep(backoff.delay()).await;
             continue;
         }
         offset = Some(last as i32 + 1);
@@ -72,5 +72,30 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
     if let Some(offset) = offset {
         // Confirm the last durable batch; what this returns stays unconfirmed.
         let _ = bot.get_updates().offset(offset).limit(1).timeout(0).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use teloxide_core::types::{Update, UpdateKind};
+
+    /// getUpdates answers with a list; if one malformed update failed the
+    /// whole list, the offset could never move past it. teloxide parses an
+    /// update whose content it cannot read as `UpdateKind::Error` (intake
+    /// ignores it), so the batch parses and the offset moves on.
+    #[test]
+    fn a_malformed_update_does_not_fail_its_batch() {
+        let good = r#"{"update_id": 9, "message": {"message_id": 1, "date": 0,
+            "chat": {"id": 5, "type": "private", "first_name": "A"}, "from": {"id": 5, "is_bot": false, "first_name": "A"},
+            "text": "/start"}}"#;
+        let batch = format!(
+            r#"[{{"update_id": 7, "message": {{"message_id": "not a number"}}}}, {{"update_id": 8, "brand_new": 1}}, {good}]"#
+        );
+        let updates: Vec<Update> = serde_json::from_str(&batch).expect("the batch parses");
+        let ids: Vec<u32> = updates.iter().map(|update| update.id.0).collect();
+        assert_eq!(ids, [7, 8, 9]);
+        assert!(matches!(updates[0].kind, UpdateKind::Error(_)));
+        assert!(matches!(updates[1].kind, UpdateKind::Error(_)));
+        assert!(matches!(updates[2].kind, UpdateKind::Message(_)));
     }
 }

@@ -1,93 +1,58 @@
-//! From a Telegram update to what the game understands.
+//! From a Telegram update to what the game understands: who sent it and
+//! where the answer goes ([`Origin`], worked out once per update), then
+//! the flow it belongs to (`flows/`) parses the rest.
 
 use std::collections::BTreeSet;
 
-use dianabot_actors::{Envelope, PreCheckout};
-use dianabot_game::auction::AuctionSpec;
-use dianabot_game::content::ReactionTarget;
-use dianabot_game::post::Post;
-use dianabot_game::{Besitos, Command, ItemId, Language, PostRef, RuleError, UpdateId, UserId};
-use teloxide_core::types::{
-    MaybeAnonymousUser, PreCheckoutQuery, ReactionType, SuccessfulPayment, Update, UpdateKind, User,
-};
+use dianabot_actors::Envelope;
+use dianabot_game::{Command, Language, RuleError, UpdateId, UserId};
+use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind, User};
 
 use crate::config::AuctionLimits;
-use crate::telegram::callback::{Action, CallbackCodec, CallbackError, tag};
+use crate::telegram::callback::{CallbackCodec, CallbackError};
+use crate::telegram::flows::{
+    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest, auction, gift,
+    operator, profile, reaction, shop, story,
+};
 use crate::telegram::screens::Screen;
 
-/// What an update asks for.
+/// What an update asks for: the common paths (a game command answered by
+/// a screen, a look at the state, a refusal) or a flow's own request.
 #[derive(Debug)]
 pub enum Translation {
     /// A game command for a user; then `screen` (if any) goes to `reply`.
-    Command { envelope: Envelope, screen: Option<Screen>, reply: ReplyTo },
+    Command {
+        envelope: Envelope,
+        screen: Option<Screen>,
+        reply: ReplyTo,
+    },
     /// A look at the user's state, nothing changes.
-    View { user_id: UserId, screen: Screen, reply: ReplyTo },
-    /// REACCIONAR_CONTENIDO: reactions newly set on a channel post (an
-    /// exchange with the post's actor); paid silently.
-    React { user_id: UserId, update_id: UpdateId, post: PostRef, emojis: Vec<String> },
-    /// A post published in one of the bot's channels: players may react to it.
-    Publish { post: Post },
-    /// An operator asks for the last posts' engagement.
-    Posts { chat_id: i64, language: Language },
-    /// A player gives besitos to another (a saga across two actors).
-    Gift {
-        from: UserId,
-        to: Recipient,
-        amount: Besitos,
-        update_id: UpdateId,
-        chat_id: i64,
-        giver: String,
-        language: Language,
-    },
-    /// A shop item's page; `item` is the tag its button carries.
-    ShopItem { user_id: UserId, item: u32, reply: ReplyTo },
-    /// COMPRAR_ITEM in besitos: a saga with the item's stock keeper.
-    Purchase { user_id: UserId, item: u32, update_id: UpdateId, reply: ReplyTo },
-    /// The player chose to pay in Stars: checked, then an invoice is sent.
-    RequestInvoice { user_id: UserId, item: u32, update_id: UpdateId, chat_id: i64, reply: ReplyTo },
-    /// A `pre_checkout_query`: what its signed payload asks, or why it is
-    /// declined before the game is asked.
-    PreCheckout { query_id: String, checkout: Result<PreCheckout, RuleError>, language: Language },
-    /// A `successful_payment`: the command that grants it, or why the
-    /// payment cannot be matched to an invoice of ours.
-    StarsPaid {
+    View {
         user_id: UserId,
-        chat_id: i64,
-        update_id: UpdateId,
-        payment: Result<Command, RuleError>,
-        language: Language,
+        screen: Screen,
+        reply: ReplyTo,
     },
-    /// An operator refunds a Stars payment: `/refund <charge id>`.
-    RefundStars { charge: String, chat_id: i64, language: Language },
-    /// The player's recent ledger entries (read from the store).
-    Ledger { user_id: UserId, language: Language, reply: ReplyTo },
-    /// The live auctions, or one of them.
-    Auctions { user_id: UserId, auction: Option<i64>, reply: ReplyTo },
-    /// A bid (a saga between the bidder's actor and the auction's); its id
-    /// is the update's.
-    Bid { user_id: UserId, auction: i64, amount: Besitos, update_id: UpdateId, reply: ReplyTo },
-    /// An operator opens an auction; its id is the update's, so a
-    /// re-delivered command opens nothing new.
-    CreateAuction { chat_id: i64, language: Language, update_id: UpdateId, spec: AuctionSpec },
-    /// An operator cancels an auction: every bid held is refunded.
-    CancelAuction { chat_id: i64, language: Language, auction: i64 },
-    /// An operator asks to reload the content files.
-    ReloadContent { chat_id: i64, language: Language },
+    Profile(ProfileRequest),
+    Shop(ShopRequest),
+    Auction(AuctionRequest),
+    Gift(GiftRequest),
+    Reaction(ReactionRequest),
+    Operator(OperatorRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
-    Refuse { chat_id: i64, language: Language, refusal: RuleError },
+    Refuse {
+        chat_id: i64,
+        language: Language,
+        refusal: RuleError,
+    },
     /// A button that cannot be honoured: answered with an alert, nothing changes.
-    RefuseButton { callback_query_id: String, language: Language, error: CallbackError },
+    RefuseButton {
+        callback_query_id: String,
+        language: Language,
+        error: CallbackError,
+    },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
-}
-
-/// Who a gift is for, as the player wrote it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipient {
-    Id(UserId),
-    /// A Telegram username, without the `@`.
-    Username(String),
 }
 
 /// Where the answer goes.
@@ -106,6 +71,52 @@ pub enum ReplyTo {
     },
 }
 
+/// Who sent an update, from which chat, in which language, and where its
+/// answer goes: what every flow's parser needs, worked out once.
+#[derive(Debug, Clone)]
+pub struct Origin<'a> {
+    pub user: &'a User,
+    pub user_id: UserId,
+    pub chat_id: i64,
+    pub language: Language,
+    pub update_id: UpdateId,
+    pub reply: ReplyTo,
+    /// May run operator commands.
+    pub operator: bool,
+    /// A button pressed in the player's private chat: a story command
+    /// answering it turns this message into the story page.
+    pub page: Option<i32>,
+}
+
+impl Origin<'_> {
+    /// A game command for the sender, answered with `screen`.
+    pub fn command(&self, command: Command, screen: Option<Screen>) -> Translation {
+        self.command_for(self.user_id, command, screen)
+    }
+
+    /// A game command for `user_id` (an operator's target), answered to the sender.
+    pub fn command_for(&self, user_id: UserId, command: Command, screen: Option<Screen>) -> Translation {
+        let envelope = Envelope { user_id, update_id: Some(self.update_id), command };
+        Translation::Command { envelope, screen, reply: self.reply.clone() }
+    }
+
+    pub fn view(&self, screen: Screen) -> Translation {
+        Translation::View { user_id: self.user_id, screen, reply: self.reply.clone() }
+    }
+
+    pub fn refuse(&self, refusal: RuleError) -> Translation {
+        Translation::Refuse { chat_id: self.chat_id, language: self.language, refusal }
+    }
+
+    pub fn refuse_button(&self, error: CallbackError) -> Translation {
+        let callback_query_id = match &self.reply {
+            ReplyTo::Edit { callback_query_id, .. } => callback_query_id.clone(),
+            ReplyTo::Nothing | ReplyTo::NewMessage { .. } => String::new(),
+        };
+        Translation::RefuseButton { callback_query_id, language: self.language, error }
+    }
+}
+
 /// Translates updates; knows the button key and who the operators are.
 #[derive(Clone)]
 pub struct Translator {
@@ -120,420 +131,90 @@ pub struct Translator {
 
 impl Translator {
     pub fn translate(&self, update: &Update) -> Translation {
-        translate(update, self)
-    }
-}
-
-fn translate(update: &Update, translator: &Translator) -> Translation {
-    let codec = &translator.codec;
-    let update_id = Some(update_key(update));
-    match &update.kind {
-        UpdateKind::Message(message) => {
-            let Some(user) = message.from.as_ref() else { return Translation::Ignore("message without sender") };
-            if user.is_bot {
-                return Translation::Ignore("message from a bot");
-            }
-            if let Some(payment) = message.successful_payment() {
-                return Translation::StarsPaid {
-                    user_id: user_id(user),
-                    chat_id: message.chat.id.0,
-                    update_id: update_key(update),
-                    payment: paid(codec, user_id(user), payment),
-                    language: Language::from_code(user.language_code.as_deref()),
-                };
-            }
-            let Some(text) = message.text() else { return Translation::Ignore("message without text") };
-            let (user_id, reply) = (user_id(user), ReplyTo::NewMessage { chat_id: message.chat.id.0 });
-            let view = |screen| Translation::View { user_id, screen, reply: reply.clone() };
-            match command_name(text).as_deref() {
-                Some("start") => Translation::Command {
-                    envelope: Envelope {
-                        user_id,
-                        update_id,
-                        command: Command::Register {
-                            first_name: user.first_name.clone(),
-                            username: user.username.clone(),
-                            language: Language::from_code(user.language_code.as_deref()),
-                        },
-                    },
-                    screen: Some(Screen::Welcome),
-                    reply,
-                },
-                Some("menu") => view(Screen::Menu),
-                Some("help" | "ayuda") => view(Screen::Help),
-                Some("profile" | "perfil" | "balance" | "saldo") => view(Screen::Profile),
-                Some("inventory" | "inventario") => view(Screen::Inventory),
-                Some("language" | "idioma") => view(Screen::LanguagePicker),
-                Some("story" | "historia") => Translation::Command {
-                    envelope: Envelope { user_id, update_id, command: Command::OpenStory { page: None } },
-                    screen: Some(Screen::Story),
-                    reply,
-                },
-                Some("vip") => view(Screen::Vip),
-                // The shop's buttons, typed: `/comprar <item id>` pays in besitos.
-                Some("buy" | "comprar") => match text.split_whitespace().nth(1) {
-                    Some(item) => {
-                        Translation::Purchase { user_id, item: tag(item), update_id: update_key(update), reply }
-                    }
-                    None => Translation::Refuse {
-                        chat_id: message.chat.id.0,
-                        language: Language::from_code(user.language_code.as_deref()),
-                        refusal: RuleError::Malformed("/comprar <artículo>".to_owned()),
-                    },
-                },
-                Some("shop" | "tienda") => view(Screen::Shop { category: 0, page: 0 }),
-                Some("missions" | "misiones") => view(Screen::Missions),
-                Some("ledger" | "movimientos") => {
-                    Translation::Ledger { user_id, language: Language::from_code(user.language_code.as_deref()), reply }
-                }
-                Some("achievements" | "logros") => view(Screen::Achievements),
-                Some("daily" | "diario") => Translation::Command {
-                    envelope: Envelope { user_id, update_id, command: Command::ClaimDailyGift },
-                    screen: Some(Screen::DailyGift),
-                    reply,
-                },
-                Some("gift" | "regalar") => {
-                    let language = Language::from_code(user.language_code.as_deref());
-                    let chat_id = message.chat.id.0;
-                    match parse_gift(text) {
-                        Ok((to, amount)) => Translation::Gift {
-                            from: user_id,
-                            to,
-                            amount,
-                            update_id: update_key(update),
-                            chat_id,
-                            giver: user.first_name.clone(),
-                            language,
-                        },
-                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
-                    }
-                }
-                Some("auctions" | "subastas") => Translation::Auctions { user_id, auction: None, reply },
-                Some("bid" | "pujar") => {
-                    let language = Language::from_code(user.language_code.as_deref());
-                    let chat_id = message.chat.id.0;
-                    match parse_bid(text) {
-                        Ok((auction, amount)) => {
-                            Translation::Bid { user_id, auction, amount, update_id: update_key(update), reply }
-                        }
-                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
-                    }
-                }
-                Some(command @ ("subasta" | "auction" | "cancelarsubasta" | "cancelauction"))
-                    if translator.admins.contains(&user_id.0) =>
-                {
-                    let language = Language::from_code(user.language_code.as_deref());
-                    let chat_id = message.chat.id.0;
-                    let update_id = update_key(update);
-                    let parsed = match command {
-                        "subasta" | "auction" => parse_auction(text, user_id, translator.auctions)
-                            .map(|spec| Translation::CreateAuction { chat_id, language, update_id, spec }),
-                        _ => parse_auction_id(text).map(|auction| Translation::CancelAuction {
-                            chat_id,
-                            language,
-                            auction,
-                        }),
-                    };
-                    parsed.unwrap_or_else(|refusal| Translation::Refuse { chat_id, language, refusal })
-                }
-                Some("posts" | "publicaciones") if translator.admins.contains(&user_id.0) => Translation::Posts {
-                    chat_id: message.chat.id.0,
-                    language: Language::from_code(user.language_code.as_deref()),
-                },
-                Some("reload") if translator.admins.contains(&user_id.0) => Translation::ReloadContent {
-                    chat_id: message.chat.id.0,
-                    language: Language::from_code(user.language_code.as_deref()),
-                },
-                Some("refund") if translator.admins.contains(&user_id.0) => {
-                    let language = Language::from_code(user.language_code.as_deref());
-                    let chat_id = message.chat.id.0;
-                    let mut words = text.split_whitespace().skip(1);
-                    match (words.next(), words.next()) {
-                        (Some(charge), None) => {
-                            Translation::RefundStars { charge: charge.to_owned(), chat_id, language }
-                        }
-                        _ => Translation::Refuse {
-                            chat_id,
-                            language,
-                            refusal: RuleError::Malformed("usage: /refund <telegram_payment_charge_id>".to_owned()),
-                        },
-                    }
-                }
-                Some(command @ ("grant" | "deduct" | "grantvip")) if translator.admins.contains(&user_id.0) => {
-                    let language = Language::from_code(user.language_code.as_deref());
-                    let chat_id = message.chat.id.0;
-                    match parse_operator_command(command, text) {
-                        Ok((target, command)) => Translation::Command {
-                            envelope: Envelope { user_id: target, update_id, command },
-                            screen: Some(Screen::OperatorReport(language)),
-                            reply,
-                        },
-                        Err(refusal) => Translation::Refuse { chat_id, language, refusal },
-                    }
-                }
-                _ => view(Screen::NotUnderstood),
-            }
+        let update_id = update_key(update);
+        match &update.kind {
+            UpdateKind::Message(message) => self.message(update_id, message),
+            UpdateKind::CallbackQuery(query) => self.press(update_id, query),
+            UpdateKind::MessageReaction(reaction) => reaction::reacted(update_id, reaction),
+            UpdateKind::ChannelPost(message) => reaction::published(message, self.vip_channel),
+            UpdateKind::PreCheckoutQuery(query) => shop::pre_checkout_query(&self.codec, query),
+            UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
+            _ => Translation::Ignore("update kind not handled"),
         }
-        UpdateKind::CallbackQuery(query) => {
-            let Some(message) = query.message.as_ref() else {
-                return Translation::Ignore("button on an inline message");
-            };
-            let user_id = user_id(&query.from);
-            let data = query.data.as_deref().unwrap_or_default();
-            let action = match codec.decode(user_id, data) {
-                Ok(action) => action,
-                Err(error) => {
-                    tracing::warn!(user_id = %user_id, %error, data, "button refused");
-                    return Translation::RefuseButton {
-                        callback_query_id: query.id.0.clone(),
-                        language: Language::from_code(query.from.language_code.as_deref()),
-                        error,
-                    };
-                }
-            };
-            let reply = ReplyTo::Edit {
-                chat_id: message.chat().id.0,
-                message_id: message.id().0,
-                callback_query_id: query.id.0.clone(),
-            };
-            // A story command answering a press turns its message into the
-            // story page, if the message is in the player's private chat.
-            let page = (message.chat().id.0 == user_id.0).then_some(message.id().0);
-            let command = |command, screen| Translation::Command {
-                envelope: Envelope { user_id, update_id, command },
-                screen: Some(screen),
-                reply: reply.clone(),
-            };
-            let screen = match action {
-                Action::SetLanguage(language) => return command(Command::SetLanguage(language), Screen::Menu),
-                Action::Story => return command(Command::OpenStory { page }, Screen::Story),
-                Action::Decide { fragment, choice } => {
-                    return command(Command::Decide { fragment, choice, page }, Screen::Story);
-                }
-                Action::RestartStory => return command(Command::RestartStory { page }, Screen::Story),
-                Action::DailyGift => return command(Command::ClaimDailyGift, Screen::DailyGift),
-                Action::History => Screen::History,
-                Action::Missions => Screen::Missions,
-                Action::Ledger => {
-                    let language = Language::from_code(query.from.language_code.as_deref());
-                    return Translation::Ledger { user_id, language, reply };
-                }
-                Action::Achievements => Screen::Achievements,
-                Action::Shop { category, page } => Screen::Shop { category, page },
-                Action::ShopItem { item } => return Translation::ShopItem { user_id, item, reply },
-                Action::BuyWithBesitos { item } => {
-                    let update_id = update_key(update);
-                    return Translation::Purchase { user_id, item, update_id, reply };
-                }
-                Action::BuyWithStars { item } => {
-                    let update_id = update_key(update);
-                    let chat_id = message.chat().id.0;
-                    return Translation::RequestInvoice { user_id, item, update_id, chat_id, reply };
-                }
-                Action::Auctions => return Translation::Auctions { user_id, auction: None, reply },
-                Action::Auction(auction) => return Translation::Auctions { user_id, auction: Some(auction), reply },
-                Action::Bid { auction, amount } => {
-                    return match Besitos::new(amount) {
-                        Ok(amount) => {
-                            Translation::Bid { user_id, auction, amount, update_id: update_key(update), reply }
-                        }
-                        // Signed by us, so never; refused like a forgery if so.
-                        Err(_) => Translation::RefuseButton {
-                            callback_query_id: query.id.0.clone(),
-                            language: Language::from_code(query.from.language_code.as_deref()),
-                            error: CallbackError::Malformed,
-                        },
-                    };
-                }
-                Action::Vip => Screen::Vip,
-                Action::OnboardingNext => Screen::Onboarding,
-                Action::Menu => Screen::Menu,
-                Action::Profile => Screen::Profile,
-                Action::Inventory => Screen::Inventory,
-                Action::Help => Screen::Help,
-                Action::LanguagePicker => Screen::LanguagePicker,
-            };
-            Translation::View { user_id, screen, reply }
+    }
+
+    fn origin<'a>(&self, user: &'a User, update_id: UpdateId, chat_id: i64, reply: ReplyTo) -> Origin<'a> {
+        let user_id = user_id(user);
+        Origin {
+            user,
+            user_id,
+            chat_id,
+            language: Language::from_code(user.language_code.as_deref()),
+            update_id,
+            reply,
+            operator: self.admins.contains(&user_id.0),
+            page: None,
         }
-        UpdateKind::MessageReaction(reaction) => {
-            let MaybeAnonymousUser::User(user) = &reaction.actor else {
-                return Translation::Ignore("anonymous reaction");
-            };
-            let emojis: Vec<String> = reaction
-                .new_reaction
-                .iter()
-                .filter(|added| !reaction.old_reaction.contains(added))
-                .filter_map(|added| match added {
-                    ReactionType::Emoji { emoji } => Some(emoji.clone()),
-                    _ => None,
-                })
-                .collect();
-            if emojis.is_empty() {
-                return Translation::Ignore("reaction removed or not an emoji");
+    }
+
+    /// A message: a payment, or a text command for one of the flows.
+    fn message(&self, update_id: UpdateId, message: &Message) -> Translation {
+        let Some(user) = message.from.as_ref() else { return Translation::Ignore("message without sender") };
+        if user.is_bot {
+            return Translation::Ignore("message from a bot");
+        }
+        let chat_id = message.chat.id.0;
+        let origin = self.origin(user, update_id, chat_id, ReplyTo::NewMessage { chat_id });
+        if let Some(payment) = message.successful_payment() {
+            return shop::paid(&origin, &self.codec, payment);
+        }
+        let Some(text) = message.text() else { return Translation::Ignore("message without text") };
+        let Some(name) = command_name(text) else { return origin.view(Screen::NotUnderstood) };
+        let name = name.as_str();
+        profile::text(&origin, name)
+            .or_else(|| story::text(&origin, name))
+            .or_else(|| shop::text(&origin, name, text))
+            .or_else(|| gift::text(&origin, name, text))
+            .or_else(|| auction::text(&origin, name, text, self.auctions))
+            .or_else(|| reaction::text(&origin, name))
+            .or_else(|| operator::text(&origin, name, text))
+            .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
+    }
+
+    /// A button press: its signed data says which flow's action it is.
+    fn press(&self, update_id: UpdateId, query: &CallbackQuery) -> Translation {
+        let Some(message) = query.message.as_ref() else {
+            return Translation::Ignore("button on an inline message");
+        };
+        let chat_id = message.chat().id.0;
+        let reply = ReplyTo::Edit { chat_id, message_id: message.id().0, callback_query_id: query.id.0.clone() };
+        let mut origin = self.origin(&query.from, update_id, chat_id, reply);
+        let data = query.data.as_deref().unwrap_or_default();
+        let action = match self.codec.decode(origin.user_id, data) {
+            Ok(action) => action,
+            Err(error) => {
+                tracing::warn!(user_id = %origin.user_id, %error, data, "button refused");
+                return origin.refuse_button(error);
             }
-            let (user_id, message_id) = (user_id(user), reaction.message_id.0);
-            if reaction.chat.id.0 == user_id.0 {
-                // In the player's private chat with the bot: a story page,
-                // if the player's state knows the message as one.
-                let envelope =
-                    Envelope { user_id, update_id, command: Command::ReactToPage { page: message_id, emojis } };
-                return Translation::Command { envelope, screen: None, reply: ReplyTo::Nothing };
-            }
-            let post = PostRef { chat_id: reaction.chat.id.0, message_id };
-            Translation::React { user_id, update_id: update_key(update), post, emojis }
-        }
-        UpdateKind::ChannelPost(message) => {
-            let post = PostRef { chat_id: message.chat.id.0, message_id: message.id.0 };
-            let target = if translator.vip_channel == Some(post.chat_id) {
-                ReactionTarget::VipPost
-            } else {
-                ReactionTarget::FreePost
-            };
-            let text = message.text().or(message.caption()).unwrap_or_default();
-            Translation::Publish { post: Post::new(post, target, message.date.timestamp(), text) }
-        }
-        UpdateKind::PreCheckoutQuery(query) => Translation::PreCheckout {
-            query_id: query.id.0.clone(),
-            checkout: pre_checkout(codec, query),
-            language: Language::from_code(query.from.language_code.as_deref()),
-        },
-        UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
-        _ => Translation::Ignore("update kind not handled"),
+        };
+        origin.page = (chat_id == origin.user_id.0).then_some(message.id().0);
+        story::press(&origin, action)
+            .or_else(|| shop::press(&origin, action))
+            .or_else(|| auction::press(&origin, action))
+            .unwrap_or_else(|| profile::press(&origin, action))
     }
 }
 
-/// What a pre-checkout asks for, if it matches the signed invoice it pays:
-/// same buyer, Stars, the invoice's amount.
-fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCheckout, RuleError> {
-    let invoice = codec.verify_invoice(&query.invoice_payload).map_err(|_| invalid_invoice())?;
-    if invoice.buyer != user_id(&query.from) {
-        return Err(invalid_invoice());
-    }
-    if query.currency != "XTR" {
-        return Err(RuleError::Malformed(format!("the price is in Telegram Stars (XTR), not {}", query.currency)));
-    }
-    if query.total_amount != invoice.stars {
-        return Err(RuleError::PriceChanged { price: u64::from(invoice.stars) });
-    }
-    Ok(PreCheckout { buyer: invoice.buyer, purchase: invoice.purchase, item: invoice.item, stars: invoice.stars })
+pub fn user_id(user: &User) -> UserId {
+    UserId(user.id.0 as i64)
 }
 
-/// The grant a `successful_payment` is owed, if it pays an invoice of ours.
-fn paid(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Result<Command, RuleError> {
-    let invoice = codec.verify_invoice(&payment.invoice_payload).map_err(|_| invalid_invoice())?;
-    if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
-        return Err(invalid_invoice());
-    }
-    Ok(Command::PayWithStars {
-        charge: payment.telegram_payment_charge_id.0.clone(),
-        purchase: invoice.purchase,
-        item: invoice.item,
-        stars: invoice.stars,
-    })
-}
-
-fn invalid_invoice() -> RuleError {
-    RuleError::Malformed("this invoice is not valid; ask for a new one from the shop".to_owned())
-}
-
-/// `/regalar @usuario 10` or `/regalar 12345 10`.
-fn parse_gift(text: &str) -> Result<(Recipient, Besitos), RuleError> {
-    let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/regalar @usuario 10".to_owned());
-    let to = words.next().ok_or_else(usage)?;
-    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    if words.next().is_some() {
-        return Err(usage());
-    }
-    let to = match to.strip_prefix('@') {
-        Some(username) if !username.is_empty() => Recipient::Username(username.to_owned()),
-        _ => Recipient::Id(UserId(to.parse().map_err(|_| usage())?)),
-    };
-    Ok((to, Besitos::new(amount)?))
-}
-
-/// `/pujar <auction id> <amount>`.
-fn parse_bid(text: &str) -> Result<(i64, Besitos), RuleError> {
-    let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/pujar <subasta> <besitos>".to_owned());
-    let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    let amount: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    if words.next().is_some() {
-        return Err(usage());
-    }
-    Ok((auction, Besitos::new(amount)?))
-}
-
-/// The longest auction an operator may open: 30 days.
-const MAX_AUCTION_SECS: i64 = 30 * 24 * 60 * 60;
-
-/// `/subasta <item id> <starting bid> <duration> [min increment]`, the
-/// duration in minutes (`30`) or seconds (`90s`), at least
-/// `limits.min_duration_secs`; the increment defaults to a tenth of the
-/// starting bid (at least 1).
-fn parse_auction(text: &str, operator: UserId, limits: AuctionLimits) -> Result<AuctionSpec, RuleError> {
-    let words: Vec<&str> = text.split_whitespace().skip(1).collect();
-    let usage =
-        || RuleError::Malformed("/subasta <objeto> <puja inicial> <minutos | segundos s> [incremento]".to_owned());
-    let (item, starting, duration, increment) = match words.as_slice() {
-        [item, starting, duration] => (item, starting, duration, None),
-        [item, starting, duration, increment] => (item, starting, duration, Some(increment)),
-        _ => return Err(usage()),
-    };
-    let number = |word: &str| word.parse::<i64>().map_err(|_| usage());
-    let starting_bid = Besitos::new(number(starting)?)?;
-    let min_increment = match increment {
-        Some(increment) => Besitos::new(number(increment)?)?,
-        None => Besitos::new((starting_bid.get() / 10).max(1))?,
-    };
-    let duration_secs = match duration.strip_suffix('s') {
-        Some(seconds) => number(seconds)?,
-        None => number(duration)?.checked_mul(60).ok_or_else(usage)?,
-    };
-    if duration_secs < limits.min_duration_secs {
-        return Err(RuleError::Malformed(format!("la subasta debe durar al menos {} s", limits.min_duration_secs)));
-    }
-    if duration_secs > MAX_AUCTION_SECS {
-        return Err(RuleError::Malformed("una subasta dura como mucho 30 días".to_owned()));
-    }
-    Ok(AuctionSpec {
-        item: ItemId((*item).to_owned()),
-        quantity: 1,
-        starting_bid,
-        min_increment,
-        duration_secs,
-        extension_secs: limits.extension_secs,
-        created_by: operator,
-    })
-}
-
-/// `/cancelarsubasta <auction id>`.
-fn parse_auction_id(text: &str) -> Result<i64, RuleError> {
-    let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed("/cancelarsubasta <subasta>".to_owned());
-    let auction = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    if words.next().is_some() {
-        return Err(usage());
-    }
-    Ok(auction)
-}
-
-/// `/grant <user id> <amount>`, `/deduct <user id> <amount>`,
-/// `/grantvip <user id> <days>`: the target and the command, or why not.
-fn parse_operator_command(name: &str, text: &str) -> Result<(UserId, Command), RuleError> {
-    let mut words = text.split_whitespace().skip(1);
-    let usage = || RuleError::Malformed(format!("usage: /{name} <user id> <number>"));
-    let target = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    let number: i64 = words.next().and_then(|word| word.parse().ok()).ok_or_else(usage)?;
-    if words.next().is_some() {
-        return Err(usage());
-    }
-    let command = match name {
-        "grant" => Command::AdminGrant(Besitos::new(number)?),
-        "deduct" => Command::AdminDeduct(Besitos::new(number)?),
-        _ => Command::GrantVip { days: u32::try_from(number).map_err(|_| RuleError::NonPositiveAmount(number))? },
-    };
-    Ok((UserId(target), command))
+/// `/Start`, `/start payload` and `/start@BotName` all name `start`.
+fn command_name(text: &str) -> Option<String> {
+    let rest = text.trim().strip_prefix('/')?;
+    let word = rest.split_whitespace().next().unwrap_or("");
+    let name = word.split('@').next().unwrap_or("");
+    Some(name.to_lowercase())
 }
 
 /// The update as deduplication knows it: its id and a digest of what
@@ -592,22 +273,14 @@ impl Fnv1a {
     }
 }
 
-fn user_id(user: &User) -> UserId {
-    UserId(user.id.0 as i64)
-}
-
-/// `/Start`, `/start payload` and `/start@BotName` all name `start`.
-fn command_name(text: &str) -> Option<String> {
-    let rest = text.trim().strip_prefix('/')?;
-    let word = rest.split_whitespace().next().unwrap_or("");
-    let name = word.split('@').next().unwrap_or("");
-    Some(name.to_lowercase())
-}
-
 #[cfg(test)]
 mod tests {
+    use dianabot_actors::PreCheckout;
+    use dianabot_game::content::ReactionTarget;
+    use dianabot_game::{AdminCommand, Besitos, PostRef, ProfileCommand, ReactionCommand, StoryCommand};
+
     use super::*;
-    use crate::telegram::callback::InvoicePayload;
+    use crate::telegram::callback::{Action, InvoicePayload};
 
     fn codec() -> CallbackCodec {
         CallbackCodec::new(b"secret")
@@ -636,7 +309,10 @@ mod tests {
         let Translation::Command { envelope, .. } = translate(&admin_text("/grant 42 15"), &codec()) else {
             panic!("not a command")
         };
-        assert_eq!((envelope.user_id, envelope.command), (UserId(42), Command::AdminGrant(Besitos::new(15).unwrap())));
+        assert_eq!(
+            (envelope.user_id, envelope.command),
+            (UserId(42), Command::Admin(AdminCommand::AdminGrant(Besitos::new(15).unwrap())))
+        );
         for bad in ["/grant 42 -5", "/grant 42 0", "/deduct x 5", "/grant 42", "/grant 42 5 6", "/grant 42 99999999999"]
         {
             assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
@@ -645,14 +321,15 @@ mod tests {
 
     #[test]
     fn operators_open_auctions_with_sane_terms_only() {
-        let Translation::CreateAuction { update_id, spec, .. } =
+        let Translation::Auction(AuctionRequest::Create { update_id, spec, .. }) =
             translate(&admin_text("/subasta rosa_negra 50 90s"), &codec())
         else {
             panic!("not an auction")
         };
         let terms = (update_id.id, spec.starting_bid.get(), spec.min_increment.get(), spec.duration_secs);
         assert_eq!(terms, (20, 50, 5, 90));
-        let Translation::CreateAuction { spec, .. } = translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())
+        let Translation::Auction(AuctionRequest::Create { spec, .. }) =
+            translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())
         else {
             panic!("not an auction")
         };
@@ -700,7 +377,11 @@ mod tests {
         assert_eq!(envelope.update_id.map(|update| update.id), Some(10));
         assert_eq!(
             envelope.command,
-            Command::Register { first_name: "Ana".into(), username: None, language: Language::En }
+            Command::Profile(ProfileCommand::Register {
+                first_name: "Ana".into(),
+                username: None,
+                language: Language::En
+            })
         );
         assert_eq!((reply, screen), (ReplyTo::NewMessage { chat_id: 42 }, Some(Screen::Welcome)));
     }
@@ -713,7 +394,8 @@ mod tests {
                 "old_reaction":[{"type":"emoji","emoji":"👍"}],
                 "new_reaction":[{"type":"emoji","emoji":"👍"},{"type":"emoji","emoji":"🔥"}]}}"#,
         );
-        let Translation::React { user_id, post, emojis, .. } = translate(&update, &codec()) else {
+        let Translation::Reaction(ReactionRequest::React { user_id, post, emojis, .. }) = translate(&update, &codec())
+        else {
             panic!("not a reaction")
         };
         assert_eq!((user_id, post), (UserId(42), PostRef { chat_id: -1001, message_id: 7 }));
@@ -732,7 +414,10 @@ mod tests {
             panic!("not a silent command")
         };
         assert_eq!(envelope.user_id, UserId(42));
-        assert_eq!(envelope.command, Command::ReactToPage { page: 8, emojis: vec!["❤".to_owned()] });
+        assert_eq!(
+            envelope.command,
+            Command::Reaction(ReactionCommand::ReactToPage { page: 8, emojis: vec!["❤".to_owned()] })
+        );
     }
 
     #[test]
@@ -743,10 +428,14 @@ mod tests {
                     "chat":{{"id":{chat},"type":"channel","title":"Diana"}},"text":"Hoy, en el diván…"}}}}"#
             ))
         };
-        let Translation::Publish { post: free } = translate(&post(-1001), &codec()) else { panic!("not published") };
+        let Translation::Reaction(ReactionRequest::Publish { post: free }) = translate(&post(-1001), &codec()) else {
+            panic!("not published")
+        };
         assert_eq!((free.post, free.target), (PostRef { chat_id: -1001, message_id: 9 }, ReactionTarget::FreePost));
         assert_eq!((free.published_at, free.excerpt.as_str()), (1_700_000_000, "Hoy, en el diván…"));
-        let Translation::Publish { post: vip } = translate(&post(-2002), &codec()) else { panic!("not published") };
+        let Translation::Reaction(ReactionRequest::Publish { post: vip }) = translate(&post(-2002), &codec()) else {
+            panic!("not published")
+        };
         assert_eq!(vip.target, ReactionTarget::VipPost);
     }
 
@@ -774,7 +463,7 @@ mod tests {
         let invoice = InvoicePayload { purchase: 77, buyer: UserId(42), item: "mapa".into(), stars: 12 };
         let signed = codec().sign_invoice(&invoice);
         let checkout = |update: Update| match translate(&update, &codec()) {
-            Translation::PreCheckout { query_id, checkout, .. } => {
+            Translation::Shop(ShopRequest::PreCheckout { query_id, checkout, .. }) => {
                 assert_eq!(query_id, "q1");
                 checkout
             }
@@ -783,11 +472,11 @@ mod tests {
         let expected = PreCheckout { buyer: UserId(42), purchase: 77, item: "mapa".into(), stars: 12 };
         assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 12)), Ok(expected));
         let tampered = signed.replacen("|12|", "|1|", 1);
-        assert_eq!(checkout(pre_checkout_update(&tampered, 42, "XTR", 1)), Err(invalid_invoice()));
-        assert_eq!(checkout(pre_checkout_update(&signed, 43, "XTR", 12)), Err(invalid_invoice()));
+        assert_eq!(checkout(pre_checkout_update(&tampered, 42, "XTR", 1)), Err(shop::invalid_invoice()));
+        assert_eq!(checkout(pre_checkout_update(&signed, 43, "XTR", 12)), Err(shop::invalid_invoice()));
         assert!(matches!(checkout(pre_checkout_update(&signed, 42, "EUR", 12)), Err(RuleError::Malformed(_))));
         assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 11)), Err(RuleError::PriceChanged { price: 12 }));
-        assert_eq!(checkout(pre_checkout_update("garbage", 42, "XTR", 12)), Err(invalid_invoice()));
+        assert_eq!(checkout(pre_checkout_update("garbage", 42, "XTR", 12)), Err(shop::invalid_invoice()));
     }
 
     #[test]
@@ -803,7 +492,7 @@ mod tests {
         };
         let page = |update: Update| match translate(&update, &codec()) {
             Translation::Command { envelope, .. } => match envelope.command {
-                Command::Decide { fragment: 5, choice: 1, page } => page,
+                Command::Story(StoryCommand::Decide { fragment: 5, choice: 1, page }) => page,
                 other => panic!("not the decision: {other:?}"),
             },
             other => panic!("not a command: {other:?}"),

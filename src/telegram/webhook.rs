@@ -1,6 +1,9 @@
 //! `POST /telegram/webhook`: Telegram's push intake.
 
+use std::sync::atomic::Ordering;
+
 use actix_web::{HttpRequest, HttpResponse, web};
+use subtle::ConstantTimeEq;
 use teloxide_core::types::Update;
 
 use crate::telegram::Intake;
@@ -8,24 +11,33 @@ use crate::telegram::Intake;
 /// The header Telegram sets to the `secret_token` given to setWebhook.
 pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
 
+/// How much of an unparseable update the log keeps.
+const DEAD_LETTER_LOG_BYTES: usize = 512;
+
 pub struct WebhookState {
     pub intake: Intake,
     pub secret: String,
 }
 
-/// Answers 200 only once the update is durable; anything else makes
-/// Telegram deliver it again.
+/// Answers 200 only once the update is durable, or when it is a dead letter
+/// (unparseable, or its handling crashed); anything else makes Telegram
+/// deliver it again.
 pub async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<WebhookState>) -> HttpResponse {
     let presented = request.headers().get(SECRET_HEADER).map(|value| value.as_bytes()).unwrap_or_default();
-    if !constant_time_eq(presented, state.secret.as_bytes()) {
+    if !secret_matches(presented, state.secret.as_bytes()) {
         tracing::warn!(peer = ?request.peer_addr(), "webhook call with a missing or wrong secret token");
         return HttpResponse::Unauthorized().body("wrong secret token");
     }
     let update: Update = match serde_json::from_slice(&body) {
         Ok(update) => update,
         Err(err) => {
-            tracing::warn!(error = %err, "malformed update refused");
-            return HttpResponse::BadRequest().body(format!("malformed update: {err}"));
+            // Refusing it would make Telegram deliver it again and again
+            // until it gives up; nothing can be done with it, so it is
+            // acknowledged and kept only in the log.
+            state.intake.stats().dead_lettered.fetch_add(1, Ordering::Relaxed);
+            let head = String::from_utf8_lossy(&body[..body.len().min(DEAD_LETTER_LOG_BYTES)]);
+            tracing::warn!(error = %err, bytes = body.len(), body = %head, "unparseable update dead-lettered");
+            return HttpResponse::Ok().finish();
         }
     };
     match state.intake.handle(update).await {
@@ -37,26 +49,23 @@ pub async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<We
     }
 }
 
-/// Compares without returning early, so response time does not reveal how
-/// much of a guessed secret was right.
-fn constant_time_eq(presented: &[u8], expected: &[u8]) -> bool {
-    let mut difference = presented.len() ^ expected.len();
-    for (index, byte) in expected.iter().enumerate() {
-        difference |= usize::from(byte ^ presented.get(index).copied().unwrap_or(0));
-    }
-    difference == 0
+/// Compares in constant time, so response time does not reveal how much of
+/// a guessed secret was right. (`subtle` returns early only on a length
+/// mismatch, which reveals the length alone.)
+fn secret_matches(presented: &[u8], expected: &[u8]) -> bool {
+    presented.ct_eq(expected).into()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::constant_time_eq;
+    use super::secret_matches;
 
     #[test]
     fn secret_comparison_needs_exact_match() {
-        assert!(constant_time_eq(b"s3cret", b"s3cret"));
-        assert!(!constant_time_eq(b"s3cre", b"s3cret"));
-        assert!(!constant_time_eq(b"s3crett", b"s3cret"));
-        assert!(!constant_time_eq(b"", b"s3cret"));
-        assert!(!constant_time_eq(b"S3cret", b"s3cret"));
+        assert!(secret_matches(b"s3cret", b"s3cret"));
+        assert!(!secret_matches(b"s3cre", b"s3cret"));
+        assert!(!secret_matches(b"s3crett", b"s3cret"));
+        assert!(!secret_matches(b"", b"s3cret"));
+        assert!(!secret_matches(b"S3cret", b"s3cret"));
     }
 }

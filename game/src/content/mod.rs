@@ -36,8 +36,8 @@ pub use ids::{
     ShopItemId, is_valid_id,
 };
 pub use model::{
-    Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
-    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
+    Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,
+    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
     ReactionTarget, Requirement, Reward, ShopItem, Text, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};

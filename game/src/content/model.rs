@@ -241,6 +241,14 @@ pub struct Mission {
     pub rewards: Reward,
 }
 
+/// How a purchase is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Currency {
+    Besitos,
+    /// Telegram Stars (XTR).
+    Stars,
+}
+
 /// The price of a shop item; at least one currency is set.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Price {

@@ -83,6 +83,8 @@ pub enum ProblemKind {
     /// A group of fragments a player can enter but never leave, with no
     /// ending inside.
     TrapCycle,
+    /// A text uses a variable the server does not pass it.
+    UnknownVariable,
     /// A decision leads from a free level into a VIP level without
     /// requiring VIP.
     VipLeak,

@@ -2,25 +2,42 @@
 //!
 //! Every screen is a text (Telegram HTML) and an inline keyboard whose
 //! buttons carry signed callback data for the user it was rendered for.
+//! The words come from the Fluent files of the content folder
+//! ([`crate::texts`]); what a text says is data passed as its variables,
+//! item and fragment names taken from the content.
 //!
 //! The texts a client must tell apart without a button to go by — notices a
 //! player gets unasked, and the replies to gifts, bids and operator commands
-//! — are `pub(crate)`: the bench harness recognises messages by them
-//! (`bench::replies`), so it follows any change made here.
+//! — are re-exported here as [`Message`]s: the bench harness recognises
+//! messages by their [`templates`] (`bench::replies`), so it follows any
+//! change made to the files.
 
 pub mod auction;
 mod shop;
 mod story;
 
-pub use shop::{invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
+pub use shop::{RefundFailure, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::{Content, ReactionTarget};
 use dianabot_game::post::{Engagement, Post};
-use dianabot_game::{Currency, Event, Language, Reason, RuleError, UserId, UserState};
+use dianabot_game::{Currency, Event, Language, Malformed, Reason, RuleError, UserId, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use crate::telegram::callback::{Action, CallbackCodec, CallbackError};
+pub use crate::texts::Message;
+use crate::texts::catalogue::{self as m};
+use crate::texts::{self, Arg};
+
+pub use crate::texts::catalogue::{
+    GIFT_DELIVERED, GIFT_RECEIVED, GIFT_REFUNDED, NOT_REGISTERED, OPERATOR_REPORT, REFUSED,
+};
+
+/// Every way `message` reads in either language, each variable shown as
+/// `{name}`: what the bench harness matches the texts it sees against.
+pub fn templates(message: Message) -> Vec<String> {
+    texts::live().templates(message)
+}
 
 /// What rendering needs besides the state: the key that signs buttons and
 /// the content the texts come from.
@@ -123,26 +140,30 @@ pub fn story_page(
 /// Renders `screen` for `state`; `events` are what the update just did.
 pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -> Rendered {
     if let Screen::OperatorReport(language) = screen {
-        let report = t(language, OPERATOR_REPORT);
-        return plain(
-            report.replace("{user}", &state.id.to_string()).replace("{balance}", &state.wallet.balance.to_string()),
-        );
+        let args = [("user", state.id.0.to_string().into()), ("balance", state.wallet.balance.into())];
+        return plain(tw(language, m::OPERATOR_REPORT, &args));
     }
     let language = state.language();
-    let Some(profile) = &state.profile else { return plain(t(language, NOT_REGISTERED)) };
+    let Some(profile) = &state.profile else { return plain(t(language, m::NOT_REGISTERED)) };
     let name = escape(&profile.first_name);
     let button = |action: Action, label: &str| ui.button(state, action, label);
-    let back = || vec![vec![button(Action::Menu, t(language, BACK))]];
+    let back = || vec![vec![button(Action::Menu, &t(language, m::BACK))]];
     let balance = state.wallet.balance;
     match screen {
         Screen::Welcome if events.iter().any(|event| matches!(event, Event::Registered { .. })) => Rendered {
-            text: t(language, WELCOME).replace("{name}", &name).replace("{balance}", &balance.to_string()),
-            keyboard: Some(InlineKeyboardMarkup::new([[button(Action::OnboardingNext, t(language, FOLLOW_LUCIEN))]])),
+            text: tw(language, m::WELCOME, &[("name", name.as_str().into()), ("balance", balance.into())]),
+            keyboard: Some(InlineKeyboardMarkup::new([[button(
+                Action::OnboardingNext,
+                &t(language, m::FOLLOW_LUCIEN),
+            )]])),
         },
-        Screen::Welcome => menu(language, state, &button, Some(&t(language, WELCOME_BACK).replace("{name}", &name))),
+        Screen::Welcome => {
+            let greeting = tw(language, m::WELCOME_BACK, &[("name", name.as_str().into())]);
+            menu(language, state, &button, Some(&greeting))
+        }
         Screen::Onboarding => Rendered {
-            text: t(language, ONBOARDING).to_owned(),
-            keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, t(language, OPEN_MENU))]])),
+            text: t(language, m::ONBOARDING),
+            keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, &t(language, m::OPEN_MENU))]])),
         },
         Screen::Menu => menu(language, state, &button, None),
         Screen::Story => story::after(state, events, ui),
@@ -156,33 +177,37 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                     _ => None,
                 })
                 .sum();
-            let text = t(language, DAILY_GIFT)
-                .replace("{paid}", &paid.to_string())
-                .replace("{streak}", &state.progress.daily_gift.streak.to_string())
-                .replace("{balance}", &balance.to_string());
+            let args = [
+                ("paid", paid.into()),
+                ("streak", state.progress.daily_gift.streak.into()),
+                ("balance", balance.into()),
+            ];
+            let text = tw(language, m::DAILY_GIFT, &args);
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
         Screen::Profile => {
             let reactions = state.progress.counters.get("reactions").copied().unwrap_or(0);
             let items: u32 = state.inventory.values().sum();
-            let text = t(language, PROFILE)
-                .replace("{name}", &name)
-                .replace("{language}", t(language, LANGUAGE_NAME))
-                .replace("{balance}", &balance.to_string())
-                .replace("{reactions}", &reactions.to_string())
-                .replace("{items}", &items.to_string());
+            let args = [
+                ("name", name.as_str().into()),
+                ("language", t(language, m::LANGUAGE_NAME).into()),
+                ("balance", balance.into()),
+                ("reactions", reactions.into()),
+                ("items", items.into()),
+            ];
+            let text = tw(language, m::PROFILE, &args);
             let rows = vec![
                 vec![
-                    button(Action::Missions, t(language, MISSIONS_BUTTON)),
-                    button(Action::Achievements, t(language, ACHIEVEMENTS_BUTTON)),
+                    button(Action::Missions, &t(language, m::BUTTON_MISSIONS)),
+                    button(Action::Achievements, &t(language, m::BUTTON_ACHIEVEMENTS)),
                 ],
-                vec![button(Action::Ledger, t(language, LEDGER_BUTTON))],
-                vec![button(Action::Menu, t(language, BACK))],
+                vec![button(Action::Ledger, &t(language, m::BUTTON_LEDGER))],
+                vec![button(Action::Menu, &t(language, m::BACK))],
             ];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Missions => {
-            let mut text = t(language, MISSIONS).to_owned();
+            let mut text = t(language, m::MISSIONS_TITLE);
             for mission in ui.content.missions() {
                 let progress = state.progress.missions.get(mission.id.as_str());
                 let (count, done) = progress.map_or((0, false), |progress| (progress.count, progress.done));
@@ -200,15 +225,13 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 );
                 text.push_str(&line);
             }
-            let rows = vec![vec![button(Action::Profile, t(language, BACK_TO_PROFILE))]];
+            let rows = vec![vec![button(Action::Profile, &t(language, m::BACK_TO_PROFILE))]];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Achievements => {
             let earned = state.progress.achievements.len();
             let total = ui.content.achievements().count();
-            let mut text = t(language, ACHIEVEMENTS)
-                .replace("{earned}", &earned.to_string())
-                .replace("{total}", &total.to_string());
+            let mut text = tw(language, m::ACHIEVEMENTS_TITLE, &[("earned", earned.into()), ("total", total.into())]);
             for achievement in ui.content.achievements() {
                 let line = if state.progress.achievements.contains(achievement.id.as_str()) {
                     format!("\n🏆 <b>{}</b>", escape(achievement.name.get(language)))
@@ -217,13 +240,14 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 };
                 text.push_str(&line);
             }
-            let rows = vec![vec![button(Action::Profile, t(language, BACK_TO_PROFILE))]];
+            let rows = vec![vec![button(Action::Profile, &t(language, m::BACK_TO_PROFILE))]];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Inventory => {
-            let mut text = t(language, INVENTORY).to_owned();
+            let mut text = t(language, m::INVENTORY_TITLE);
+            text.push('\n');
             if state.inventory.is_empty() {
-                text.push_str(t(language, INVENTORY_EMPTY));
+                text.push_str(&t(language, m::INVENTORY_EMPTY));
             }
             for (item, quantity) in &state.inventory {
                 let name = ui.content.item(&item.0).map_or(item.0.as_str(), |item| item.name.get(language));
@@ -231,20 +255,18 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             }
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
-        Screen::Help => {
-            Rendered { text: t(language, HELP).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(back())) }
-        }
+        Screen::Help => Rendered { text: t(language, m::HELP), keyboard: Some(InlineKeyboardMarkup::new(back())) },
         Screen::LanguagePicker => {
             let choices = vec![
-                button(Action::SetLanguage(Language::Es), "🇪🇸 Español"),
-                button(Action::SetLanguage(Language::En), "🇬🇧 English"),
+                button(Action::SetLanguage(Language::Es), &t(language, m::LANGUAGE_ES)),
+                button(Action::SetLanguage(Language::En), &t(language, m::LANGUAGE_EN)),
             ];
             let mut rows = vec![choices];
             rows.extend(back());
-            Rendered { text: t(language, PICK_LANGUAGE).to_owned(), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+            Rendered { text: t(language, m::PICK_LANGUAGE), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Shop { category, page } => shop::shelf(state, ui, category, page),
-        Screen::NotUnderstood => plain(t(language, NOT_UNDERSTOOD)),
+        Screen::NotUnderstood => plain(t(language, m::NOT_UNDERSTOOD)),
         Screen::OperatorReport(_) => unreachable!("rendered above"),
     }
 }
@@ -256,19 +278,20 @@ fn menu(
     greeting: Option<&str>,
 ) -> Rendered {
     let mut text = greeting.map(|greeting| format!("{greeting}\n\n")).unwrap_or_default();
-    text.push_str(&t(language, MENU).replace("{balance}", &state.wallet.balance.to_string()));
+    text.push_str(&tw(language, m::MENU, &[("balance", state.wallet.balance.into())]));
+    let label = |message| t(language, message);
     let rows = vec![
-        vec![button(Action::Story, t(language, STORY)), button(Action::Profile, t(language, PROFILE_BUTTON))],
+        vec![button(Action::Story, &label(m::BUTTON_STORY)), button(Action::Profile, &label(m::BUTTON_PROFILE))],
         vec![
-            button(Action::Inventory, t(language, INVENTORY_BUTTON)),
-            button(Action::DailyGift, t(language, DAILY_GIFT_BUTTON)),
+            button(Action::Inventory, &label(m::BUTTON_INVENTORY)),
+            button(Action::DailyGift, &label(m::BUTTON_DAILY_GIFT)),
         ],
         vec![
-            button(Action::Shop { category: 0, page: 0 }, t(language, SHOP_BUTTON)),
-            button(Action::Auctions, t(language, AUCTIONS_BUTTON)),
+            button(Action::Shop { category: 0, page: 0 }, &label(m::BUTTON_SHOP)),
+            button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
-        vec![button(Action::Vip, t(language, VIP_BUTTON)), button(Action::Help, t(language, HELP_BUTTON))],
-        vec![button(Action::LanguagePicker, t(language, LANGUAGE_BUTTON))],
+        vec![button(Action::Vip, &label(m::BUTTON_VIP)), button(Action::Help, &label(m::BUTTON_HELP))],
+        vec![button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
@@ -278,16 +301,16 @@ fn earned(language: Language, events: &[Event], content: &Content) -> String {
     let mut lines = String::new();
     for event in events {
         let line = match event {
-            Event::AchievementUnlocked { achievement } => content
-                .achievement(achievement)
-                .map(|achievement| t(language, ACHIEVEMENT_UNLOCKED).replace("{name}", achievement.name.get(language))),
+            Event::AchievementUnlocked { achievement } => content.achievement(achievement).map(|achievement| {
+                tw(language, m::ACHIEVEMENT_UNLOCKED, &[("name", escape(achievement.name.get(language)).into())])
+            }),
             Event::MissionProgressed { mission, done: true, .. } => content
                 .mission(mission)
-                .map(|mission| t(language, MISSION_DONE).replace("{name}", mission.name.get(language))),
+                .map(|mission| tw(language, m::MISSION_DONE, &[("name", escape(mission.name.get(language)).into())])),
             _ => None,
         };
         if let Some(line) = line {
-            lines.push_str(&format!("\n{}", escape(&line)));
+            lines.push_str(&format!("\n{line}"));
         }
     }
     if lines.is_empty() { lines } else { format!("\n{lines}") }
@@ -296,95 +319,83 @@ fn earned(language: Language, events: &[Event], content: &Content) -> String {
 /// The refusal of a command, for a user who asked for it by text.
 pub fn refusal(language: Language, refusal: &RuleError) -> Rendered {
     if *refusal == RuleError::UnknownUser {
-        return plain(t(language, NOT_REGISTERED));
+        return plain(t(language, m::NOT_REGISTERED));
     }
-    plain(format!("{} ({})", t(language, REFUSED), escape(&reason(language, refusal))))
+    plain(tw(language, m::REFUSED, &[("reason", escape(&reason(language, refusal)).into())]))
 }
 
-/// Why a command was refused, in the player's language.
+/// Why a command was refused, in the player's language (plain text, not
+/// yet escaped for HTML).
 pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
-    let es = language == Language::Es;
+    let why = |message| t(language, message);
+    let with = |message, args: &[(&str, Arg<'_>)]| tw(language, message, args);
+    let item = |item: &dianabot_game::ItemId| texts::item_name(language, &item.0);
     match refusal {
-        RuleError::UnknownUser => t(language, NOT_REGISTERED).to_owned(),
-        RuleError::NonPositiveAmount(amount) if es => format!("la cantidad debe ser positiva, no {amount}"),
-        RuleError::NonPositiveAmount(amount) => format!("the amount must be positive, not {amount}"),
-        RuleError::AmountTooLarge(amount, max) if es => format!("{amount} supera el máximo de {max}"),
-        RuleError::AmountTooLarge(amount, max) => format!("{amount} is over the maximum of {max}"),
-        RuleError::InsufficientFunds { balance, needed } if es => {
-            format!("no hay besitos suficientes: saldo {balance}, necesita {needed}")
+        RuleError::UnknownUser => why(m::NOT_REGISTERED),
+        RuleError::NonPositiveAmount(amount) => with(m::WHY_NON_POSITIVE_AMOUNT, &[("amount", (*amount).into())]),
+        RuleError::AmountTooLarge(amount, max) => {
+            with(m::WHY_AMOUNT_TOO_LARGE, &[("amount", (*amount).into()), ("max", (*max).into())])
         }
         RuleError::InsufficientFunds { balance, needed } => {
-            format!("not enough besitos: balance {balance}, needed {needed}")
+            with(m::WHY_INSUFFICIENT_FUNDS, &[("balance", (*balance).into()), ("needed", (*needed).into())])
         }
-        RuleError::InsufficientItems { item, have, needed } if es => {
-            format!("no tiene suficiente {item}: tiene {have}, necesita {needed}")
+        RuleError::InsufficientItems { item: id, have, needed } => with(
+            m::WHY_INSUFFICIENT_ITEMS,
+            &[("item", item(id).into()), ("have", (*have).into()), ("needed", (*needed).into())],
+        ),
+        RuleError::TooManyItems { item: id } => with(m::WHY_TOO_MANY_ITEMS, &[("item", item(id).into())]),
+        RuleError::Malformed(malformed) => malformed_reason(language, malformed),
+        RuleError::StaleChoice => why(m::WHY_STALE_CHOICE),
+        RuleError::UnknownChoice => why(m::WHY_UNKNOWN_CHOICE),
+        RuleError::RequirementsNotMet { .. } => why(m::WHY_REQUIREMENTS_NOT_MET),
+        RuleError::AlreadyClaimedToday => why(m::WHY_ALREADY_CLAIMED_TODAY),
+        RuleError::GiftToSelf => why(m::WHY_GIFT_TO_SELF),
+        RuleError::GiftTooLarge { max } => with(m::WHY_GIFT_TOO_LARGE, &[("max", (*max).into())]),
+        RuleError::TooManyGiftsToday { max } => with(m::WHY_TOO_MANY_GIFTS_TODAY, &[("max", (*max).into())]),
+        RuleError::DailyReactionLimit { limit } => with(m::WHY_DAILY_REACTION_LIMIT, &[("limit", (*limit).into())]),
+        RuleError::AlreadyRewarded => why(m::WHY_ALREADY_REWARDED),
+        RuleError::UnknownPost => why(m::WHY_UNKNOWN_POST),
+        RuleError::NotAStoryPage => why(m::WHY_NOT_A_STORY_PAGE),
+        RuleError::UnknownShopItem(_) => why(m::WHY_UNKNOWN_SHOP_ITEM),
+        RuleError::NotOnSale => why(m::WHY_NOT_ON_SALE),
+        RuleError::NotSoldFor(Currency::Besitos) => why(m::WHY_NOT_SOLD_FOR_BESITOS),
+        RuleError::NotSoldFor(Currency::Stars) => why(m::WHY_NOT_SOLD_FOR_STARS),
+        RuleError::AlreadyOwned => why(m::WHY_ALREADY_OWNED),
+        RuleError::SoldOut => why(m::WHY_SOLD_OUT),
+        RuleError::PriceChanged { price } => with(m::WHY_PRICE_CHANGED, &[("price", (*price).into())]),
+        RuleError::TooManyPurchaseAttempts { max } => {
+            with(m::WHY_TOO_MANY_PURCHASE_ATTEMPTS, &[("max", (*max).into())])
         }
-        RuleError::InsufficientItems { item, have, needed } => {
-            format!("not enough {item}: you have {have}, need {needed}")
+        RuleError::DailyCapReached { reason, cap } => with(
+            m::WHY_DAILY_CAP_REACHED,
+            &[("cap", (*cap).into()), ("reason", reason_name(language, reason.as_str()).into())],
+        ),
+        RuleError::UnknownCharge => why(m::WHY_UNKNOWN_CHARGE),
+        RuleError::UnknownItem(item) => with(m::WHY_UNKNOWN_ITEM, &[("item", item.0.as_str().into())]),
+        RuleError::UnknownAuction => why(m::WHY_UNKNOWN_AUCTION),
+        RuleError::AuctionRunning { .. } => why(m::WHY_AUCTION_RUNNING),
+        RuleError::AuctionClosed => why(m::WHY_AUCTION_CLOSED),
+        RuleError::AuctionCancelled => why(m::WHY_AUCTION_CANCELLED),
+        RuleError::BidTooLow { minimum } => with(m::WHY_BID_TOO_LOW, &[("minimum", (*minimum).into())]),
+        RuleError::NoSuchHold => why(m::WHY_NO_SUCH_HOLD),
+    }
+}
+
+/// What was wrong with a request that could not be read.
+fn malformed_reason(language: Language, malformed: &Malformed) -> String {
+    let with = |message, args: &[(&str, Arg<'_>)]| tw(language, message, args);
+    match malformed {
+        Malformed::Usage(usage) => with(m::WHY_USAGE, &[("command", usage.as_str().into())]),
+        Malformed::AuctionTooShort { seconds } => with(m::WHY_AUCTION_TOO_SHORT, &[("seconds", (*seconds).into())]),
+        Malformed::AuctionTooLong { days } => with(m::WHY_AUCTION_TOO_LONG, &[("days", (*days).into())]),
+        Malformed::NotStars { currency } => with(m::WHY_NOT_STARS, &[("currency", currency.as_str().into())]),
+        Malformed::InvalidInvoice => t(language, m::WHY_INVALID_INVOICE),
+        Malformed::ShopBusy => t(language, m::WHY_SHOP_BUSY),
+        Malformed::NotDelivered => t(language, m::WHY_NOT_DELIVERED),
+        Malformed::UnknownFragment(fragment) => {
+            with(m::WHY_UNKNOWN_FRAGMENT, &[("fragment", fragment.as_str().into())])
         }
-        RuleError::TooManyItems { item } if es => format!("no puede tener tantos {item}"),
-        RuleError::TooManyItems { item } => format!("you cannot hold that many {item}"),
-        RuleError::Malformed(usage) => usage.clone(),
-        RuleError::StaleChoice if es => "ese botón es de una página anterior de la historia".to_owned(),
-        RuleError::StaleChoice => "that button is from an earlier page of the story".to_owned(),
-        RuleError::UnknownChoice if es => "esa opción no existe aquí".to_owned(),
-        RuleError::UnknownChoice => "that choice is not offered here".to_owned(),
-        RuleError::RequirementsNotMet { .. } if es => "aún no cumple lo necesario".to_owned(),
-        RuleError::RequirementsNotMet { .. } => "you do not meet the requirements yet".to_owned(),
-        RuleError::AlreadyClaimedToday if es => "ya recogió el regalo de hoy; vuelva mañana".to_owned(),
-        RuleError::AlreadyClaimedToday => "today's gift was already claimed; come back tomorrow".to_owned(),
-        RuleError::GiftToSelf if es => "un regalo es para otra persona".to_owned(),
-        RuleError::GiftToSelf => "a gift is for someone else".to_owned(),
-        RuleError::GiftTooLarge { max } if es => format!("un regalo no puede pasar de {max} besitos"),
-        RuleError::GiftTooLarge { max } => format!("a gift cannot exceed {max} besitos"),
-        RuleError::TooManyGiftsToday { max } if es => format!("como mucho {max} regalos al día"),
-        RuleError::TooManyGiftsToday { max } => format!("at most {max} gifts a day"),
-        RuleError::DailyReactionLimit { limit } if es => format!("hoy ya cobró sus {limit} reacciones"),
-        RuleError::DailyReactionLimit { limit } => format!("you were already paid for {limit} reactions today"),
-        RuleError::AlreadyRewarded if es => "esa reacción ya fue recompensada".to_owned(),
-        RuleError::AlreadyRewarded => "that reaction was already rewarded".to_owned(),
-        RuleError::UnknownPost if es => "esa publicación no es de nuestros canales".to_owned(),
-        RuleError::UnknownPost => "that post is not one of our channels'".to_owned(),
-        RuleError::NotAStoryPage if es => "ese mensaje no muestra una página de la historia".to_owned(),
-        RuleError::NotAStoryPage => "that message shows no page of the story".to_owned(),
-        RuleError::UnknownShopItem(_) if es => "ese artículo no está en la tienda".to_owned(),
-        RuleError::UnknownShopItem(_) => "that item is not in the shop".to_owned(),
-        RuleError::NotOnSale if es => "ese artículo no está a la venta ahora".to_owned(),
-        RuleError::NotOnSale => "that item is not on sale now".to_owned(),
-        RuleError::NotSoldFor(Currency::Besitos) if es => "ese artículo no se vende por besitos".to_owned(),
-        RuleError::NotSoldFor(Currency::Besitos) => "that item is not sold for besitos".to_owned(),
-        RuleError::NotSoldFor(Currency::Stars) if es => "ese artículo no se vende por Stars".to_owned(),
-        RuleError::NotSoldFor(Currency::Stars) => "that item is not sold for Stars".to_owned(),
-        RuleError::AlreadyOwned if es => "ya lo tiene; solo se puede comprar una vez".to_owned(),
-        RuleError::AlreadyOwned => "you already have it; it can be bought only once".to_owned(),
-        RuleError::SoldOut if es => "agotado".to_owned(),
-        RuleError::SoldOut => "sold out".to_owned(),
-        RuleError::PriceChanged { price } if es => format!("el precio ha cambiado; ahora es {price}"),
-        RuleError::PriceChanged { price } => format!("the price has changed; it is now {price}"),
-        RuleError::TooManyPurchaseAttempts { max } if es => format!("como mucho {max} intentos de compra por hora"),
-        RuleError::TooManyPurchaseAttempts { max } => format!("at most {max} purchase attempts an hour"),
-        RuleError::DailyCapReached { reason, cap } if es => {
-            format!("hoy ya recibió el máximo de {cap} besitos por {}", reason_name(language, *reason))
-        }
-        RuleError::DailyCapReached { reason, cap } => {
-            format!("you already received today's maximum of {cap} besitos for {}", reason_name(language, *reason))
-        }
-        RuleError::UnknownCharge if es => "no hay tal pago".to_owned(),
-        RuleError::UnknownCharge => "no such payment".to_owned(),
-        RuleError::UnknownItem(item) if es => format!("no existe el objeto {item}"),
-        RuleError::UnknownItem(item) => format!("there is no item {item}"),
-        RuleError::UnknownAuction if es => "esa subasta no existe".to_owned(),
-        RuleError::UnknownAuction => "there is no such auction".to_owned(),
-        RuleError::AuctionRunning { .. } if es => "la subasta sigue abierta".to_owned(),
-        RuleError::AuctionRunning { .. } => "the auction is still running".to_owned(),
-        RuleError::AuctionClosed if es => "la subasta ya ha cerrado".to_owned(),
-        RuleError::AuctionClosed => "the auction has closed".to_owned(),
-        RuleError::AuctionCancelled if es => "la subasta fue cancelada".to_owned(),
-        RuleError::AuctionCancelled => "the auction was cancelled".to_owned(),
-        RuleError::BidTooLow { minimum } if es => format!("la puja mínima ahora es {minimum} besitos"),
-        RuleError::BidTooLow { minimum } => format!("the minimum bid is now {minimum} besitos"),
-        RuleError::NoSuchHold if es => "esa puja ya no está en depósito".to_owned(),
-        RuleError::NoSuchHold => "that bid is no longer held".to_owned(),
+        Malformed::Unavailable(detail) => with(m::WHY_UNAVAILABLE, &[("detail", detail.as_str().into())]),
     }
 }
 
@@ -392,11 +403,11 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
 /// why the files were refused (the previous content stays).
 pub fn reload_report(language: Language, result: Result<usize, String>) -> Rendered {
     match result {
-        Ok(fragments) => plain(t(language, RELOADED).replace("{fragments}", &fragments.to_string())),
+        Ok(fragments) => plain(tw(language, m::RELOADED, &[("fragments", fragments.into())])),
         Err(problems) => {
             // Telegram caps a message at 4096 characters.
             let problems: String = problems.chars().take(3500).collect();
-            plain(format!("{}\n<pre>{}</pre>", t(language, RELOAD_REFUSED), escape(&problems)))
+            plain(format!("{}\n<pre>{}</pre>", t(language, m::RELOAD_REFUSED), escape(&problems)))
         }
     }
 }
@@ -405,25 +416,27 @@ pub fn reload_report(language: Language, result: Result<usize, String>) -> Rende
 /// with them.
 pub fn posts_report(language: Language, posts: &[(Post, Engagement)], fragments: &[(String, Engagement)]) -> Rendered {
     let counts = |engagement: &Engagement| {
-        t(language, ENGAGEMENT)
-            .replace("{reactions}", &engagement.reactions.to_string())
-            .replace("{reactors}", &engagement.unique_reactors.to_string())
-            .replace("{besitos}", &engagement.besitos_paid.to_string())
+        let args = [
+            ("reactions", engagement.reactions.into()),
+            ("reactors", engagement.unique_reactors.into()),
+            ("besitos", engagement.besitos_paid.into()),
+        ];
+        tw(language, m::ENGAGEMENT, &args)
     };
-    let mut text = t(language, POSTS).to_owned();
+    let mut text = t(language, m::POSTS_TITLE);
     if posts.is_empty() {
-        text.push_str(t(language, POSTS_NONE));
+        text.push('\n');
+        text.push_str(&t(language, m::POSTS_NONE));
     }
     for (post, engagement) in posts {
         let vip = if post.target == ReactionTarget::VipPost { " 💎" } else { "" };
-        let line = t(language, POST_LINE)
-            .replace("{id}", &post.post.message_id.to_string())
-            .replace("{vip}", vip)
-            .replace("{excerpt}", &escape(&post.excerpt));
-        text.push_str(&format!("\n{line}\n   {}", counts(engagement)));
+        let args =
+            [("id", post.post.message_id.into()), ("vip", vip.into()), ("excerpt", escape(&post.excerpt).into())];
+        text.push_str(&format!("\n{}\n   {}", tw(language, m::POST_LINE, &args), counts(engagement)));
     }
     if !fragments.is_empty() {
-        text.push_str(t(language, STORY_PAGES));
+        text.push_str("\n\n");
+        text.push_str(&t(language, m::STORY_PAGES_TITLE));
         for (fragment, engagement) in fragments {
             text.push_str(&format!("\n{} · {}", escape(fragment), counts(engagement)));
         }
@@ -433,42 +446,21 @@ pub fn posts_report(language: Language, posts: &[(Post, Engagement)], fragments:
 
 /// The player's recent besitos movements, newest first.
 pub fn ledger(language: Language, entries: &[(i64, String, i64)], codec: &CallbackCodec, user: UserId) -> Rendered {
-    let mut text = t(language, LEDGER).to_owned();
+    let mut text = t(language, m::LEDGER_TITLE);
     if entries.is_empty() {
-        text.push_str(t(language, LEDGER_EMPTY));
+        text.push('\n');
+        text.push_str(&t(language, m::LEDGER_EMPTY));
     }
     for (amount, reason, _) in entries {
-        let reason = Reason::parse(reason).map_or(reason.as_str(), |reason| reason_name(language, reason));
-        text.push_str(&format!("\n{amount:+} · {}", escape(reason)));
+        text.push_str(&format!("\n{amount:+} · {}", escape(&reason_name(language, reason))));
     }
-    let back = InlineKeyboardButton::callback(t(language, BACK_TO_PROFILE), codec.encode(user, Action::Profile));
+    let back = InlineKeyboardButton::callback(t(language, m::BACK_TO_PROFILE), codec.encode(user, Action::Profile));
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new([[back]])) }
 }
 
-/// Why besitos moved, as a player reads it.
-fn reason_name(language: Language, reason: Reason) -> &'static str {
-    let text: Text = match reason {
-        Reason::WelcomeBonus => ("bienvenida", "welcome"),
-        Reason::Reaction => ("reacción", "reaction"),
-        Reason::AdminGrant => ("regalo de la casa", "gift from the house"),
-        Reason::AdminDeduction => ("ajuste de la casa", "adjustment by the house"),
-        Reason::StoryReward => ("historia", "story"),
-        Reason::StoryCost => ("historia (coste)", "story (cost)"),
-        Reason::DailyGift => ("regalo diario", "daily gift"),
-        Reason::GiftSent => ("regalo enviado", "gift sent"),
-        Reason::GiftReceived => ("regalo recibido", "gift received"),
-        Reason::GiftRefund => ("regalo devuelto", "gift returned"),
-        Reason::AchievementReward => ("logro", "achievement"),
-        Reason::MissionReward => ("misión", "mission"),
-        Reason::Purchase => ("compra", "purchase"),
-        Reason::PurchaseRefund => ("compra devuelta", "purchase refunded"),
-        Reason::ShopReward => ("tienda", "shop"),
-        Reason::RefundReversal => ("reembolso de Stars", "Stars refund"),
-        Reason::AuctionHold => ("puja en depósito", "bid held"),
-        Reason::AuctionRelease => ("puja devuelta", "bid returned"),
-        Reason::AuctionWon => ("subasta ganada", "auction won"),
-    };
-    t(language, text)
+/// Why besitos moved (a ledger reason's name), as a player reads it.
+fn reason_name(language: Language, reason: &str) -> String {
+    tw(language, m::LEDGER_REASON, &[("reason", reason.into())])
 }
 
 /// What the giver of a gift is told.
@@ -476,32 +468,40 @@ pub fn gift_report(language: Language, outcome: &GiftOutcome, amount: i64, to: &
     let to = escape(to);
     match outcome {
         GiftOutcome::Delivered => {
-            plain(t(language, GIFT_DELIVERED).replace("{amount}", &amount.to_string()).replace("{to}", &to))
+            plain(tw(language, m::GIFT_DELIVERED, &[("amount", amount.into()), ("to", to.as_str().into())]))
         }
         GiftOutcome::InFlight => {
-            plain(t(language, GIFT_IN_FLIGHT).replace("{amount}", &amount.to_string()).replace("{to}", &to))
+            plain(tw(language, m::GIFT_IN_FLIGHT, &[("amount", amount.into()), ("to", to.as_str().into())]))
         }
-        GiftOutcome::Refunded(_) => plain(t(language, GIFT_REFUNDED).replace("{to}", &to)),
+        GiftOutcome::Refunded(_) => plain(tw(language, m::GIFT_REFUNDED, &[("to", to.as_str().into())])),
         GiftOutcome::Refused(refused) => refusal(language, refused),
-        GiftOutcome::Duplicate => plain(t(language, ALREADY_HANDLED)),
+        GiftOutcome::Duplicate => plain(t(language, m::ALREADY_HANDLED)),
     }
 }
 
 /// What the receiver of a gift is told.
 pub fn gift_received(language: Language, amount: i64, from: &str) -> Rendered {
-    plain(t(language, GIFT_RECEIVED).replace("{amount}", &amount.to_string()).replace("{from}", &escape(from)))
+    plain(tw(language, m::GIFT_RECEIVED, &[("from", escape(from).into()), ("amount", amount.into())]))
+}
+
+/// A player over an inbound rate limit (`telegram::ratelimit`): plain text,
+/// as it may be a button's alert (`reactions`: their reactions stop
+/// counting for a while, rather than their requests being served).
+pub fn slow_down(language: Language, reactions: bool, seconds: u64) -> String {
+    let message = if reactions { m::SLOW_DOWN_REACTIONS } else { m::SLOW_DOWN };
+    tw(language, message, &[("seconds", seconds.into())])
 }
 
 /// An operator or player named someone the bot does not know.
 pub fn unknown_recipient(language: Language, name: &str) -> Rendered {
-    plain(t(language, UNKNOWN_RECIPIENT).replace("{name}", &escape(name)))
+    plain(tw(language, m::UNKNOWN_RECIPIENT, &[("name", escape(name).into())]))
 }
 
 /// The alert shown for a button that cannot be honoured.
 pub fn button_refusal(language: Language, error: CallbackError) -> String {
     match error {
-        CallbackError::Expired => t(language, BUTTON_EXPIRED).to_owned(),
-        CallbackError::Malformed | CallbackError::Forged => t(language, BUTTON_FORGED).to_owned(),
+        CallbackError::Expired => t(language, m::BUTTON_EXPIRED),
+        CallbackError::Malformed | CallbackError::Forged => t(language, m::BUTTON_FORGED),
     }
 }
 
@@ -514,125 +514,15 @@ pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A text in both languages.
-pub(crate) type Text = (&'static str, &'static str);
-
-pub(crate) fn t(language: Language, text: Text) -> &'static str {
-    match language {
-        Language::Es => text.0,
-        Language::En => text.1,
-    }
+/// A text without variables in `language`.
+fn t(language: Language, message: Message) -> String {
+    texts::text(language, message)
 }
 
-const WELCOME: Text = (
-    "🎩 <b>Lucien</b>: Bienvenido, {name}. Soy Lucien, mayordomo de esta casa.\n\n\
-     Diana le espera… pero antes, permítame un obsequio: <b>{balance} besitos</b> para el camino.",
-    "🎩 <b>Lucien</b>: Welcome, {name}. I am Lucien, butler of this house.\n\n\
-     Diana is expecting you… but first, allow me a gift: <b>{balance} besitos</b> for the road.",
-);
-const WELCOME_BACK: Text =
-    ("🎩 <b>Lucien</b>: Qué alegría verle de nuevo, {name}.", "🎩 <b>Lucien</b>: How good to see you again, {name}.");
-const FOLLOW_LUCIEN: Text = ("Seguir a Lucien →", "Follow Lucien →");
-const ONBOARDING: Text = (
-    "🎩 <b>Lucien</b>: En esta casa cada gesto cuenta. Los <b>besitos</b> son su moneda: se ganan \
-     reaccionando a las publicaciones del canal, leyendo la historia y cumpliendo misiones, y se gastan \
-     en la tienda.\n\nCuando guste, abra el menú.",
-    "🎩 <b>Lucien</b>: In this house every gesture counts. <b>Besitos</b> are its currency: you earn them \
-     by reacting to the channel's posts, reading the story and completing missions, and you spend them \
-     in the shop.\n\nWhenever you wish, open the menu.",
-);
-const OPEN_MENU: Text = ("Abrir el menú", "Open the menu");
-const MENU: Text =
-    ("🏛 <b>Menú principal</b>\nSaldo: {balance} besitos", "🏛 <b>Main menu</b>\nBalance: {balance} besitos");
-const STORY: Text = ("📖 Historia", "📖 Story");
-const PROFILE_BUTTON: Text = ("👤 Perfil", "👤 Profile");
-const INVENTORY_BUTTON: Text = ("🎒 Inventario", "🎒 Inventory");
-const HELP_BUTTON: Text = ("❓ Ayuda", "❓ Help");
-const LANGUAGE_BUTTON: Text = ("🌐 Idioma", "🌐 Language");
-const AUCTIONS_BUTTON: Text = ("🔨 Subastas", "🔨 Auctions");
-const VIP_BUTTON: Text = ("💎 VIP", "💎 VIP");
-const SHOP_BUTTON: Text = ("🛍️ Tienda", "🛍️ Shop");
-const LEDGER_BUTTON: Text = ("💰 Movimientos", "💰 Movements");
-const LEDGER: Text = ("💰 <b>Últimos movimientos</b>", "💰 <b>Latest movements</b>");
-const LEDGER_EMPTY: Text = ("\nAún no hay movimientos.", "\nNo movements yet.");
-const MISSIONS_BUTTON: Text = ("🎯 Misiones", "🎯 Missions");
-const ACHIEVEMENTS_BUTTON: Text = ("🏆 Logros", "🏆 Achievements");
-const BACK_TO_PROFILE: Text = ("« Perfil", "« Profile");
-const MISSIONS: Text = ("🎯 <b>Misiones</b>", "🎯 <b>Missions</b>");
-const ACHIEVEMENTS: Text = ("🏆 <b>Logros</b> ({earned} de {total})", "🏆 <b>Achievements</b> ({earned} of {total})");
-const ACHIEVEMENT_UNLOCKED: Text = ("🏆 Logro: {name}", "🏆 Achievement: {name}");
-const MISSION_DONE: Text = ("🎯 Misión cumplida: {name}", "🎯 Mission complete: {name}");
-const DAILY_GIFT_BUTTON: Text = ("🎁 Regalo diario", "🎁 Daily gift");
-const DAILY_GIFT: Text = (
-    "🎁 <b>Regalo del día</b>\nLucien le entrega {paid} besitos. Racha: {streak} días.\nSaldo: {balance} besitos",
-    "🎁 <b>Today's gift</b>\nLucien hands you {paid} besitos. Streak: {streak} days.\nBalance: {balance} besitos",
-);
-pub(crate) const BACK: Text = ("« Menú", "« Menu");
-const PROFILE: Text = (
-    "👤 <b>Perfil</b>\nNombre: {name}\nIdioma: {language}\nBesitos: {balance}\nReacciones: {reactions}\nObjetos: {items}",
-    "👤 <b>Profile</b>\nName: {name}\nLanguage: {language}\nBesitos: {balance}\nReactions: {reactions}\nItems: {items}",
-);
-const LANGUAGE_NAME: Text = ("Español", "English");
-const INVENTORY: Text = ("🎒 <b>Inventario</b>\n", "🎒 <b>Inventory</b>\n");
-const INVENTORY_EMPTY: Text = ("Aún no tiene objetos.", "You have no items yet.");
-const HELP: Text = (
-    "❓ <b>Ayuda</b>\n/menu — menú principal\n/historia — la historia\n/perfil — su perfil y saldo\n\
-     /inventario — sus objetos\n/diario — el regalo del día\n/misiones, /logros, /movimientos — su progreso\n/regalar @usuario 10 — regalar besitos\n\
-     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7\n\
-     /idioma — cambiar de idioma\n/ayuda — esta ayuda",
-    "❓ <b>Help</b>\n/menu — main menu\n/story — the story\n/profile — your profile and balance\n\
-     /inventory — your items\n/daily — today's gift\n/missions, /achievements, /ledger — your progress\n/gift @username 10 — give besitos\n\
-     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7\n\
-     /language — change language\n/help — this help",
-);
-const PICK_LANGUAGE: Text = ("🌐 Elija su idioma:", "🌐 Choose your language:");
-const NOT_UNDERSTOOD: Text = (
-    "🎩 Lucien arquea una ceja: no he entendido. Escriba /menu o /ayuda.",
-    "🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.",
-);
-pub(crate) const NOT_REGISTERED: Text = (
-    "🎩 Lucien aún no le conoce. Escriba /start para comenzar.",
-    "🎩 Lucien does not know you yet. Type /start to begin.",
-);
-pub(crate) const REFUSED: Text =
-    ("🎩 Lucien inclina la cabeza: no es posible", "🎩 Lucien bows his head: that is not possible");
-pub(crate) const OPERATOR_REPORT: Text =
-    ("✅ Hecho. Usuario {user}: saldo {balance} besitos.", "✅ Done. User {user}: balance {balance} besitos.");
-pub(crate) const GIFT_DELIVERED: Text =
-    ("🎁 Ha regalado {amount} besitos a {to}.", "🎁 You gave {amount} besitos to {to}.");
-const GIFT_IN_FLIGHT: Text = (
-    "🎁 Su regalo de {amount} besitos a {to} está en camino.",
-    "🎁 Your gift of {amount} besitos to {to} is on its way.",
-);
-pub(crate) const GIFT_REFUNDED: Text = (
-    "🎁 {to} no puede recibir regalos todavía; sus besitos han vuelto a usted.",
-    "🎁 {to} cannot receive gifts yet; your besitos came back to you.",
-);
-const ALREADY_HANDLED: Text =
-    ("🎩 Lucien ya se ocupó de esto hace un momento.", "🎩 Lucien already took care of this a moment ago.");
-pub(crate) const GIFT_RECEIVED: Text =
-    ("🎁 {from} le ha regalado {amount} besitos.", "🎁 {from} gave you {amount} besitos.");
-const UNKNOWN_RECIPIENT: Text = (
-    "🎩 Lucien no conoce a {name}. Use /regalar @usuario cantidad.",
-    "🎩 Lucien does not know {name}. Use /gift @username amount.",
-);
-const POSTS: Text = ("📊 Últimas publicaciones", "📊 Latest posts");
-const POSTS_NONE: Text = ("\nTodavía no hay publicaciones en los canales.", "\nNo posts in the channels yet.");
-const POST_LINE: Text = ("#{id}{vip} «{excerpt}»", "#{id}{vip} “{excerpt}”");
-const ENGAGEMENT: Text = (
-    "{reactions} reacciones · {reactors} personas · {besitos} besitos",
-    "{reactions} reactions · {reactors} people · {besitos} besitos",
-);
-const STORY_PAGES: Text = ("\n\n📖 Páginas de la historia más reaccionadas", "\n\n📖 Story pages most reacted to");
-const RELOADED: Text =
-    ("✅ Contenido recargado: {fragments} fragmentos en vigor.", "✅ Content reloaded: {fragments} fragments live.");
-const RELOAD_REFUSED: Text =
-    ("❌ Contenido rechazado; sigue en vigor el anterior.", "❌ Content refused; the previous content stays live.");
-const BUTTON_FORGED: Text = (
-    "Lucien examina el botón y frunce el ceño: no es válido.",
-    "Lucien examines the button and frowns: it is not valid.",
-);
-const BUTTON_EXPIRED: Text = (
-    "Este botón ha caducado. Escriba /menu para abrir uno nuevo.",
-    "This button has expired. Type /menu to open a fresh one.",
-);
+/// A text in `language` with its variables.
+fn tw(language: Language, message: Message, args: &[(&str, Arg<'_>)]) -> String {
+    texts::text_with(language, message, args)
+}
+
+#[cfg(test)]
+mod tests;

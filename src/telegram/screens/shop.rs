@@ -1,15 +1,18 @@
 //! The shop: shelves with a category filter and pages, an item's details,
 //! and what a purchase came to.
 
-use dianabot_actors::{PurchaseOutcome, unix_now};
+use dianabot_actors::PurchaseOutcome;
 use dianabot_game::content::{Content, Rarity, Reward, ShopItem, evaluate};
 use dianabot_game::shop::{self, price_at};
 use dianabot_game::{Language, RuleError, UserState};
+use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::story::describe;
-use super::{ALREADY_HANDLED, BACK, REFUSED, Rendered, Text, Ui, escape, plain, reason, t};
+use super::{Rendered, Ui, escape, plain, reason, refusal, t, tw};
 use crate::telegram::callback::{Action, tag};
+use crate::texts::catalogue::{self as m};
+use crate::texts::{self, Message};
 
 /// Items per page of a shelf.
 const PAGE_SIZE: usize = 5;
@@ -29,16 +32,19 @@ pub(super) fn shelf(state: &UserState, ui: Ui<'_>, category: u32, page: u8) -> R
     let shelf_name = content
         .categories()
         .find(|c| tag(c.id.as_str()) == category)
-        .map_or(t(language, ALL), |c| c.name.get(language));
-    let mut text = t(language, SHOP)
-        .replace("{balance}", &state.wallet.balance.to_string())
-        .replace("{shelf}", &escape(shelf_name))
-        .replace("{page}", &(page + 1).to_string())
-        .replace("{pages}", &pages.to_string());
+        .map_or_else(|| t(language, m::SHOP_ALL), |c| c.name.get(language).to_owned());
+    let args = [
+        ("shelf", escape(&shelf_name).into()),
+        ("balance", state.wallet.balance.into()),
+        ("page", (page + 1).into()),
+        ("pages", pages.into()),
+    ];
+    let mut text = tw(language, m::SHOP_TITLE, &args);
     if items.is_empty() {
-        text.push_str(t(language, SHELF_EMPTY));
+        text.push_str(&format!("\n\n{}", t(language, m::SHELF_EMPTY)));
     }
-    let mut filters = vec![button(Action::Shop { category: 0, page: 0 }, &marked(t(language, ALL), category == 0))];
+    let all = marked(&t(language, m::SHOP_ALL), category == 0);
+    let mut filters = vec![button(Action::Shop { category: 0, page: 0 }, &all)];
     for shelf in content.categories() {
         let selected = tag(shelf.id.as_str()) == category;
         let action = Action::Shop { category: tag(shelf.id.as_str()), page: 0 };
@@ -61,7 +67,7 @@ pub(super) fn shelf(state: &UserState, ui: Ui<'_>, category: u32, page: u8) -> R
     if !pager.is_empty() {
         rows.push(pager);
     }
-    rows.push(vec![button(Action::Menu, t(language, BACK))]);
+    rows.push(vec![button(Action::Menu, &t(language, m::BACK))]);
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
@@ -72,32 +78,30 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
     let now = unix_now();
     let button = |action: Action, label: &str| ui.button(state, action, label);
     let mut text = format!(
-        "{} <b>{}</b> · {}\n<i>{}</i>\n\n{} {}",
+        "{} <b>{}</b> · {}\n<i>{}</i>\n\n{}",
         rarity_icon(item.rarity),
         escape(item.name.get(language)),
-        t(language, rarity_name(item.rarity)),
+        tw(language, m::RARITY, &[("rarity", rarity_name(item.rarity).into())]),
         escape(item.description.get(language)),
-        t(language, PRICE),
-        price(item, now)
+        tw(language, m::ITEM_PRICE, &[("price", price(item, now).into())]),
     );
     if let Some(discount) = item.discount.filter(|d| d.until.is_none_or(|until| now < until)) {
-        let listed = listed_price(item);
-        text.push_str(
-            &t(language, DISCOUNT).replace("{percent}", &discount.percent.to_string()).replace("{was}", &listed),
-        );
+        let args = [("percent", discount.percent.into()), ("was", listed_price(item).into())];
+        text.push_str(&format!(" {}", tw(language, m::ITEM_DISCOUNT, &args)));
     }
     if let Some(left) = left {
-        text.push_str(&t(language, LEFT).replace("{left}", &left.to_string()));
+        text.push_str(&format!("\n{}", tw(language, m::ITEM_LEFT, &[("left", left.into())])));
     }
-    text.push_str(t(language, INCLUDES));
+    text.push_str(&format!("\n\n{}", t(language, m::ITEM_INCLUDES)));
     text.push_str(&reward_lines(language, ui.content, &item.rewards));
     let bought = state.progress.bought.get(item.id.as_str()).copied().unwrap_or(0);
     if bought > 0 {
-        text.push_str(t(language, if item.unique { OWNED_UNIQUE } else { OWNED }));
+        let owned = t(language, if item.unique { m::ITEM_OWNED_UNIQUE } else { m::ITEM_OWNED });
+        text.push_str(&format!("\n\n{owned}"));
     }
     let evaluation = evaluate(&item.requires, state, ui.content, now);
     if !evaluation.allowed {
-        text.push_str(t(language, LACKS));
+        text.push_str(&format!("\n\n{}", t(language, m::ITEM_LACKS)));
         for missing in &evaluation.missing {
             text.push_str(&describe(missing, language, ui.content, 0));
         }
@@ -107,15 +111,15 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
     let buyable = evaluation.allowed && !(item.unique && shop::owns(item, state)) && left != Some(0);
     let current = price_at(item, now);
     if buyable && let Some(besitos) = current.besitos {
-        let label = t(language, BUY_BESITOS).replace("{price}", &besitos.to_string());
+        let label = tw(language, m::BUY_BESITOS, &[("price", besitos.into())]);
         rows.push(vec![button(Action::BuyWithBesitos { item: item_tag }, &label)]);
     }
     if buyable && let Some(stars) = current.stars {
-        let label = t(language, BUY_STARS).replace("{price}", &stars.to_string());
+        let label = tw(language, m::BUY_STARS, &[("price", stars.into())]);
         rows.push(vec![button(Action::BuyWithStars { item: item_tag }, &label)]);
     }
     let shelf = Action::Shop { category: tag(item.category.as_str()), page: 0 };
-    rows.push(vec![button(shelf, t(language, BACK_TO_SHOP))]);
+    rows.push(vec![button(shelf, &t(language, m::BACK_TO_SHOP))]);
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
@@ -123,24 +127,24 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
 pub fn purchase_report(state: &UserState, ui: Ui<'_>, item: &ShopItem, outcome: &PurchaseOutcome) -> Rendered {
     let language = state.language();
     match outcome {
-        PurchaseOutcome::Completed => delivered(state, ui, item, t(language, BOUGHT)),
+        PurchaseOutcome::Completed => delivered(state, ui, item, m::BOUGHT),
         PurchaseOutcome::Refused(refusal) | PurchaseOutcome::Compensated(refusal) => {
             refused(state, ui, item, refusal, matches!(outcome, PurchaseOutcome::Compensated(_)))
         }
-        PurchaseOutcome::InFlight => plain(t(language, IN_FLIGHT)),
-        PurchaseOutcome::Duplicate => plain(t(language, ALREADY_HANDLED)),
+        PurchaseOutcome::InFlight => plain(t(language, m::PURCHASE_IN_FLIGHT)),
+        PurchaseOutcome::Duplicate => plain(t(language, m::ALREADY_HANDLED)),
     }
 }
 
 /// What the buyer is told once a Stars payment is applied.
 pub fn stars_paid(state: &UserState, ui: Ui<'_>, item: &ShopItem) -> Rendered {
-    delivered(state, ui, item, t(state.language(), STARS_PAID))
+    delivered(state, ui, item, m::STARS_PAID)
 }
 
 /// What the buyer is told when a second payment for one purchase was
 /// given back: the item was granted once, by the first.
 pub fn paid_twice(language: Language, item: &str, stars: u32) -> Rendered {
-    plain(t(language, PAID_TWICE).replace("{name}", &escape(item)).replace("{stars}", &stars.to_string()))
+    plain(tw(language, m::PAID_TWICE, &[("name", escape(item).into()), ("stars", stars.into())]))
 }
 
 /// Title and description of an item's Stars invoice.
@@ -150,22 +154,55 @@ pub fn invoice_texts(language: Language, item: &ShopItem) -> (String, String) {
     (title, description)
 }
 
-/// The operator's answer to /refund.
-pub fn refund_report(language: Language, result: Result<(i64, String), String>) -> Rendered {
+/// Why an operator's /refund did not go through.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundFailure {
+    #[error("no payment with charge id {0}")]
+    NoPayment(String),
+    #[error("already refunded")]
+    AlreadyRefunded,
+    /// Telegram refused to give the Stars back; its words.
+    #[error("Telegram refused: {0}")]
+    Telegram(String),
+    #[error("refused: {0}")]
+    Refused(RuleError),
+    /// The store or an actor failed; the detail is for the operator.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// The operator's answer to /refund: the buyer and the item (its id;
+/// the report shows its name from `content`), or why not.
+pub fn refund_report(language: Language, content: &Content, result: Result<(i64, String), RefundFailure>) -> Rendered {
     match result {
         Ok((user, item)) => {
-            plain(t(language, REFUNDED).replace("{user}", &user.to_string()).replace("{item}", &escape(&item)))
+            let name = content.item(&item).map_or(item.as_str(), |found| found.name.get(language));
+            plain(tw(language, m::REFUNDED, &[("user", user.to_string().into()), ("item", escape(name).into())]))
         }
-        Err(why) => plain(t(language, REFUND_FAILED).replace("{why}", &escape(&why))),
+        Err(failure) => {
+            let why = match &failure {
+                RefundFailure::NoPayment(charge) => {
+                    tw(language, m::REFUND_NO_PAYMENT, &[("charge", charge.as_str().into())])
+                }
+                RefundFailure::AlreadyRefunded => t(language, m::REFUND_ALREADY_DONE),
+                RefundFailure::Telegram(error) => tw(language, m::REFUND_TELEGRAM, &[("error", error.as_str().into())]),
+                RefundFailure::Refused(refusal) => reason(language, refusal),
+                RefundFailure::Unavailable(detail) => {
+                    reason(language, &RuleError::Malformed(dianabot_game::Malformed::Unavailable(detail.clone())))
+                }
+            };
+            plain(tw(language, m::REFUND_FAILED, &[("why", escape(&why).into())]))
+        }
     }
 }
 
-fn delivered(state: &UserState, ui: Ui<'_>, item: &ShopItem, headline: &str) -> Rendered {
+fn delivered(state: &UserState, ui: Ui<'_>, item: &ShopItem, headline: Message) -> Rendered {
     let language = state.language();
     let button = |action: Action, label: &str| ui.button(state, action, label);
-    let mut text = headline.replace("{name}", &escape(item.name.get(language)));
+    let mut text = tw(language, headline, &[("name", escape(item.name.get(language)).into())]);
     text.push_str(&reward_lines(language, ui.content, &item.rewards));
-    text.push_str(&t(language, BALANCE).replace("{balance}", &state.wallet.balance.to_string()));
+    let balance = tw(language, m::BALANCE_LINE, &[("balance", state.wallet.balance.into())]);
+    text.push_str(&format!("\n\n{balance}"));
     let mut rows = Vec::new();
     // The contextual offer, when the content has one the player may take.
     if let Some(follow_up) = &item.follow_up
@@ -177,17 +214,17 @@ fn delivered(state: &UserState, ui: Ui<'_>, item: &ShopItem, headline: &str) -> 
         let label = format!("{} {}", rarity_icon(offer.rarity), offer.name.get(language));
         rows.push(vec![button(Action::ShopItem { item: tag(offer.id.as_str()) }, &label)]);
     }
-    rows.push(vec![button(Action::Shop { category: 0, page: 0 }, t(language, BACK_TO_SHOP))]);
+    rows.push(vec![button(Action::Shop { category: 0, page: 0 }, &t(language, m::BACK_TO_SHOP))]);
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
-fn refused(state: &UserState, ui: Ui<'_>, item: &ShopItem, refusal: &RuleError, refunded: bool) -> Rendered {
+fn refused(state: &UserState, ui: Ui<'_>, item: &ShopItem, refused: &RuleError, refunded: bool) -> Rendered {
     let language = state.language();
-    let mut text = format!("{} ({})", t(language, REFUSED), escape(&reason(language, refusal)));
+    let mut text = refusal(language, refused).text;
     if refunded {
-        text.push_str(t(language, MONEY_BACK));
+        text.push_str(&format!("\n{}", t(language, m::MONEY_BACK)));
     }
-    let back = ui.button(state, Action::ShopItem { item: tag(item.id.as_str()) }, t(language, BACK));
+    let back = ui.button(state, Action::ShopItem { item: tag(item.id.as_str()) }, &t(language, m::BACK));
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new([[back]])) }
 }
 
@@ -198,27 +235,29 @@ fn reward_lines(language: Language, content: &Content, reward: &Reward) -> Strin
         let name = content.item(&id.0).map_or(id.0.as_str(), |item| item.name.get(language));
         line(format!("{} × {quantity}", escape(name)));
     }
+    let count = |message: Message, count: texts::Arg<'static>| tw(language, message, &[("count", count)]);
     if reward.besitos > 0 {
-        line(t(language, REWARD_BESITOS).replace("{n}", &reward.besitos.to_string()));
+        line(count(m::REWARD_BESITOS, reward.besitos.into()));
     }
     if reward.experience_points > 0 {
-        line(t(language, REWARD_XP).replace("{n}", &reward.experience_points.to_string()));
+        line(count(m::REWARD_EXPERIENCE_POINTS, reward.experience_points.into()));
     }
     if reward.vip_trial_days > 0 {
-        line(t(language, REWARD_VIP).replace("{n}", &reward.vip_trial_days.to_string()));
+        line(count(m::REWARD_VIP_DAYS, reward.vip_trial_days.into()));
     }
+    let named = |message: Message, name: &str| tw(language, message, &[("name", escape(name).into())]);
     for id in &reward.unlock_fragments {
         let opening = content.fragment(id.as_str()).map(|f| f.text.get(language).chars().take(40).collect::<String>());
         let title = opening.map_or_else(|| id.as_str().to_owned(), |opening| format!("{opening}…"));
-        line(t(language, REWARD_FRAGMENT).replace("{name}", &escape(&title)));
+        line(named(m::REWARD_FRAGMENT, &title));
     }
     for id in &reward.unlock_experiences {
         let name = content.experience(id.as_str()).map_or(id.as_str(), |e| e.name.get(language));
-        line(t(language, REWARD_EXPERIENCE).replace("{name}", &escape(name)));
+        line(named(m::REWARD_EXPERIENCE, name));
     }
     for id in &reward.unlock_shop_items {
         let name = content.shop_item(id.as_str()).map_or(id.as_str(), |s| s.name.get(language));
-        line(t(language, REWARD_SHOP_ITEM).replace("{name}", &escape(name)));
+        line(named(m::REWARD_SHOP_ITEM, name));
     }
     for id in &reward.achievements {
         let name = content.achievement(id.as_str()).map_or(id.as_str(), |a| a.name.get(language));
@@ -256,54 +295,12 @@ fn rarity_icon(rarity: Rarity) -> &'static str {
     }
 }
 
-fn rarity_name(rarity: Rarity) -> Text {
+/// The rarity the texts select on.
+fn rarity_name(rarity: Rarity) -> &'static str {
     match rarity {
-        Rarity::Common => ("común", "common"),
-        Rarity::Rare => ("rara", "rare"),
-        Rarity::Epic => ("épica", "epic"),
-        Rarity::Legendary => ("legendaria", "legendary"),
+        Rarity::Common => "common",
+        Rarity::Rare => "rare",
+        Rarity::Epic => "epic",
+        Rarity::Legendary => "legendary",
     }
 }
-
-const SHOP: Text = (
-    "🛍️ <b>La tienda de Lucien</b> — {shelf}\nSaldo: {balance} besitos · página {page} de {pages}",
-    "🛍️ <b>Lucien's shop</b> — {shelf}\nBalance: {balance} besitos · page {page} of {pages}",
-);
-const ALL: Text = ("Todo", "All");
-const SHELF_EMPTY: Text = ("\n\nNada en este estante, por ahora.", "\n\nNothing on this shelf, for now.");
-const PRICE: Text = ("Precio:", "Price:");
-const DISCOUNT: Text = (" <i>(−{percent} %, antes {was})</i>", " <i>(−{percent}%, was {was})</i>");
-const LEFT: Text = ("\nQuedan: {left}", "\nLeft: {left}");
-const INCLUDES: Text = ("\n\nIncluye:", "\n\nIncludes:");
-const OWNED: Text = ("\n\n✅ Ya lo ha comprado antes.", "\n\n✅ You have bought it before.");
-const OWNED_UNIQUE: Text = ("\n\n✅ Ya es suyo (pieza única).", "\n\n✅ It is yours already (one of a kind).");
-const LACKS: Text = ("\n\n🔒 Para comprarlo le falta:", "\n\n🔒 To buy it you still need:");
-const BUY_BESITOS: Text = ("Comprar por {price} besitos", "Buy for {price} besitos");
-const BUY_STARS: Text = ("Pagar {price} ⭐", "Pay {price} ⭐");
-const BACK_TO_SHOP: Text = ("« Tienda", "« Shop");
-const BOUGHT: Text = (
-    "🛍️ <b>{name}</b> es suyo. Lucien lo envuelve con cuidado.",
-    "🛍️ <b>{name}</b> is yours. Lucien wraps it with care.",
-);
-const PAID_TWICE: Text = (
-    "↩️ <b>{name}</b> ya estaba pagado: le hemos devuelto los {stars} ⭐ del segundo pago.",
-    "↩️ <b>{name}</b> was paid already: the {stars} ⭐ of the second payment are back with you.",
-);
-const STARS_PAID: Text = ("⭐ Pago recibido: <b>{name}</b> es suyo.", "⭐ Payment received: <b>{name}</b> is yours.");
-const BALANCE: Text = ("\n\nSaldo: {balance} besitos", "\n\nBalance: {balance} besitos");
-const IN_FLIGHT: Text = (
-    "⏳ Su pago está hecho; Lucien le entregará el artículo en un momento.",
-    "⏳ Your payment is made; Lucien will hand you the item in a moment.",
-);
-const MONEY_BACK: Text = ("\nSus besitos le han sido devueltos.", "\nYour besitos were returned.");
-const REWARD_BESITOS: Text = ("{n} besitos", "{n} besitos");
-const REWARD_XP: Text = ("{n} de experiencia", "{n} experience");
-const REWARD_VIP: Text = ("{n} días de VIP", "{n} days of VIP");
-const REWARD_FRAGMENT: Text = ("un recuerdo: {name}", "a memory: {name}");
-const REWARD_EXPERIENCE: Text = ("una experiencia: {name}", "an experience: {name}");
-const REWARD_SHOP_ITEM: Text = ("acceso a {name} en la tienda", "access to {name} in the shop");
-const REFUNDED: Text = (
-    "↩️ Reembolsado: las Stars vuelven al usuario {user}; se retiró lo que {item} había dado.",
-    "↩️ Refunded: the Stars go back to user {user}; what {item} gave was taken back.",
-);
-const REFUND_FAILED: Text = ("↩️ No se pudo reembolsar: {why}", "↩️ Could not refund: {why}");

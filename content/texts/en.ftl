@@ -1,0 +1,413 @@
+# The bot's texts in English (Fluent: https://projectfluent.org/).
+# Variables ({ $name }) are filled in by the server; `dianabot content check`
+# reports a key missing in one language or a variable the server does not pass.
+# Texts are Telegram HTML: <b>, <i> and <pre> are allowed.
+
+## Welcome and menu
+
+welcome =
+    🎩 <b>Lucien</b>: Welcome, { $name }. I am Lucien, butler of this house.
+
+    Diana is expecting you… but first, allow me a gift: <b>{ $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }</b> for the road.
+welcome-back = 🎩 <b>Lucien</b>: How good to see you again, { $name }.
+follow-lucien = Follow Lucien →
+onboarding =
+    🎩 <b>Lucien</b>: In this house every gesture counts. <b>Besitos</b> are its currency: you earn them by reacting to the channel's posts, reading the story and completing missions, and you spend them in the shop.
+
+    Whenever you wish, open the menu.
+open-menu = Open the menu
+menu =
+    🏛 <b>Main menu</b>
+    Balance: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+button-story = 📖 Story
+button-profile = 👤 Profile
+button-inventory = 🎒 Inventory
+button-daily-gift = 🎁 Daily gift
+button-shop = 🛍️ Shop
+button-auctions = 🔨 Auctions
+button-vip = 💎 VIP
+button-help = ❓ Help
+button-language = 🌐 Language
+button-missions = 🎯 Missions
+button-achievements = 🏆 Achievements
+button-ledger = 💰 Movements
+back = « Menu
+back-to-profile = « Profile
+
+## Profile, progress and inventory
+
+profile =
+    👤 <b>Profile</b>
+    Name: { $name }
+    Language: { $language }
+    Besitos: { $balance }
+    Reactions: { $reactions }
+    Items: { $items }
+language-name = English
+daily-gift =
+    🎁 <b>Today's gift</b>
+    Lucien hands you { $paid } { $paid ->
+        [one] besito
+       *[other] besitos
+    }. Streak: { $streak } { $streak ->
+        [one] day
+       *[other] days
+    }.
+    Balance: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+missions-title = 🎯 <b>Missions</b>
+achievements-title = 🏆 <b>Achievements</b> ({ $earned } of { $total })
+achievement-unlocked = 🏆 Achievement: { $name }
+mission-done = 🎯 Mission complete: { $name }
+inventory-title = 🎒 <b>Inventory</b>
+inventory-empty = You have no items yet.
+ledger-title = 💰 <b>Latest movements</b>
+ledger-empty = No movements yet.
+# Why besitos moved: a reason of the ledger.
+ledger-reason = { $reason ->
+        [welcome_bonus] welcome
+        [reaction] reaction
+        [admin_grant] gift from the house
+        [admin_deduction] adjustment by the house
+        [story_reward] story
+        [story_cost] story (cost)
+        [daily_gift] daily gift
+        [gift_sent] gift sent
+        [gift_received] gift received
+        [gift_refund] gift returned
+        [achievement_reward] achievement
+        [mission_reward] mission
+        [purchase] purchase
+        [purchase_refund] purchase refunded
+        [shop_reward] shop
+        [refund_reversal] Stars refund
+        [auction_hold] bid held
+        [auction_release] bid returned
+        [auction_won] auction won
+       *[other] { $reason }
+    }
+help =
+    ❓ <b>Help</b>
+    /menu — main menu
+    /story — the story
+    /profile — your profile and balance
+    /inventory — your items
+    /daily — today's gift
+    /missions, /achievements, /ledger — your progress
+    /gift @username 10 — give besitos
+    /shop — Lucien's shop
+    /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
+    /language — change language
+    /help — this help
+pick-language = 🌐 Choose your language:
+language-es = 🇪🇸 Español
+language-en = 🇬🇧 English
+not-understood = 🎩 Lucien raises an eyebrow: I did not understand. Type /menu or /help.
+not-registered = 🎩 Lucien does not know you yet. Type /start to begin.
+
+## Gifts between players
+
+gift-delivered = 🎁 You gave { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    } to { $to }.
+gift-in-flight = 🎁 Your gift of { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    } to { $to } is on its way.
+gift-refunded = 🎁 { $to } cannot receive gifts yet; your besitos came back to you.
+gift-received = 🎁 { $from } gave you { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+unknown-recipient = 🎩 Lucien does not know { $name }. Use /gift @username amount.
+already-handled = 🎩 Lucien already took care of this a moment ago.
+slow-down = 🎩 Lucien: Slowly, I beg you. That is too many requests in a row: the next ones will not be served. Try again in { $seconds } s.
+slow-down-reactions = 🎩 Lucien: Your reactions are coming too fast: those of the next { $seconds } s will not count.
+
+## Refusals: why not
+
+refused = 🎩 Lucien bows his head: that is not possible ({ $reason })
+why-non-positive-amount = the amount must be positive, not { $amount }
+why-amount-too-large = { $amount } is over the maximum of { $max }
+why-insufficient-funds = not enough besitos: balance { $balance }, needed { $needed }
+why-insufficient-items = not enough “{ $item }”: you have { $have }, need { $needed }
+why-too-many-items = you cannot hold any more “{ $item }”
+why-stale-choice = that button is from an earlier page of the story
+why-unknown-choice = that choice is not offered here
+why-requirements-not-met = you do not meet the requirements yet
+why-already-claimed-today = today's gift was already claimed; come back tomorrow
+why-gift-to-self = a gift is for someone else
+why-gift-too-large = a gift cannot exceed { $max } { $max ->
+        [one] besito
+       *[other] besitos
+    }
+why-too-many-gifts-today = at most { $max } { $max ->
+        [one] gift
+       *[other] gifts
+    } a day
+why-daily-reaction-limit = you were already paid for { $limit } { $limit ->
+        [one] reaction
+       *[other] reactions
+    } today
+why-already-rewarded = that reaction was already rewarded
+why-unknown-post = that post is not one of our channels'
+why-not-a-story-page = that message shows no page of the story
+why-unknown-shop-item = that item is not in the shop
+why-not-on-sale = that item is not on sale now
+why-not-sold-for-besitos = that item is not sold for besitos
+why-not-sold-for-stars = that item is not sold for Stars
+why-already-owned = you already have it; it can be bought only once
+why-sold-out = sold out
+why-price-changed = the price has changed; it is now { $price }
+why-too-many-purchase-attempts = at most { $max } purchase { $max ->
+        [one] attempt
+       *[other] attempts
+    } an hour
+why-daily-cap-reached = you already received today's maximum of { $cap } { $cap ->
+        [one] besito
+       *[other] besitos
+    } for { $reason }
+why-unknown-charge = no such payment
+why-unknown-item = there is no item { $item }
+why-unknown-auction = there is no such auction
+why-auction-running = the auction is still running
+why-auction-closed = the auction has closed
+why-auction-cancelled = the auction was cancelled
+why-bid-too-low = the minimum bid is now { $minimum } { $minimum ->
+        [one] besito
+       *[other] besitos
+    }
+why-no-such-hold = that bid is no longer held
+why-usage = usage: { $command ->
+        [buy] /buy <item>
+        [gift] /gift @username 10
+        [bid] /bid <auction> <besitos>
+        [open-auction] /auction <item> <starting bid> <minutes, or seconds as 90s> [increment]
+        [cancel-auction] /cancelauction <auction>
+        [refund] /refund <telegram_payment_charge_id>
+        [grant] /grant <user id> <besitos>
+        [deduct] /deduct <user id> <besitos>
+        [grant-vip] /grantvip <user id> <days>
+       *[other] /{ $command }
+    }
+why-auction-too-short = an auction must last at least { $seconds } s
+why-auction-too-long = an auction lasts at most { $days } days
+why-not-stars = the price is in Telegram Stars (XTR), not { $currency }
+why-invalid-invoice = this invoice is not valid; ask for a new one from the shop
+why-shop-busy = the shop is busy; try again in a moment
+why-not-delivered = the purchase could not be delivered
+why-unknown-fragment = the story has no fragment { $fragment }
+why-unavailable = it cannot be looked up now: { $detail }
+button-forged = Lucien examines the button and frowns: it is not valid.
+button-expired = This button has expired. Type /menu to open a fresh one.
+
+## Operators
+
+operator-report = ✅ Done. User { $user }: balance { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }.
+posts-title = 📊 Latest posts
+posts-none = No posts in the channels yet.
+post-line = #{ $id }{ $vip } “{ $excerpt }”
+engagement = { $reactions } { $reactions ->
+        [one] reaction
+       *[other] reactions
+    } · { $reactors } { $reactors ->
+        [one] person
+       *[other] people
+    } · { $besitos } { $besitos ->
+        [one] besito
+       *[other] besitos
+    }
+story-pages-title = 📖 Story pages most reacted to
+reloaded = ✅ Content reloaded: { $fragments } { $fragments ->
+        [one] fragment
+       *[other] fragments
+    } live.
+reload-refused = ❌ Content refused; the previous content stays live.
+
+## Story
+
+open-story = 📖 Open the story
+not-in-story = 📖 You have not entered the house yet.
+story-ending = 🏁 <i>The end of this path.</i>
+story-restart = ↺ Begin again
+story-history = 📜 Path
+back-to-story = « Back to the story
+become-vip = 💎 Become VIP
+story-locked = 🔒 <b>You cannot choose that yet.</b> You need:
+vip-door =
+    💎 <b>A VIP chapter</b>
+
+    <i>{ $preview }</i>
+
+    🎩 Lucien stops at the door: “Beyond this point, the lady receives only her closest guests.” Chapters 4 to 6 are for VIP members.
+history =
+    📜 <b>Your path</b>
+    Fragments read: { $read }
+    Secrets: { $secrets } of { $secrets_total }
+    Endings reached: { $endings }
+
+    Last steps:
+vip-active =
+    💎 <b>VIP</b>
+    Your membership is active ({ $days } more { $days ->
+        [one] day
+       *[other] days
+    }). Chapters 4 to 6 await you.
+vip-inactive =
+    💎 <b>VIP</b>
+    Chapters 4 to 6 of the story and the VIP channel are for members. A trial invitation can be had in the shop; an operator may also grant one.
+lack-flag = an earlier step of the story
+lack-forbidden = nothing: an earlier decision closed this path
+lack-vip = a VIP membership
+lack-item = { $item } ×{ $needed } (you have { $have })
+lack-achievement = the achievement “{ $name }”
+lack-experience = to complete “{ $name }”
+lack-besitos = { $needed } { $needed ->
+        [one] besito
+       *[other] besitos
+    } (you have { $have })
+lack-level = level { $needed } (you are at { $have })
+lack-one-of = one of these:
+or = { " " }or{ " " }
+hint-shop = in the shop: { $name }
+hint-mission = mission “{ $name }”
+hint-achievement = { $name }
+hint-experience = experience “{ $name }”
+hint-decision = by choosing “{ $name }” in the story
+hint-react = by reacting to the channel's posts
+hint-vip = by subscribing to the VIP channel
+
+## Shop
+
+shop-title =
+    🛍️ <b>Lucien's shop</b> — { $shelf }
+    Balance: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    } · page { $page } of { $pages }
+shop-all = All
+shelf-empty = Nothing on this shelf, for now.
+rarity = { $rarity ->
+        [common] common
+        [rare] rare
+        [epic] epic
+       *[legendary] legendary
+    }
+item-price = Price: { $price }
+item-discount = <i>(−{ $percent }%, was { $was })</i>
+item-left = Left: { $left }
+item-includes = Includes:
+item-owned = ✅ You have bought it before.
+item-owned-unique = ✅ It is yours already (one of a kind).
+item-lacks = 🔒 To buy it you still need:
+buy-besitos = Buy for { $price } { $price ->
+        [one] besito
+       *[other] besitos
+    }
+buy-stars = Pay { $price } ⭐
+back-to-shop = « Shop
+bought = 🛍️ <b>{ $name }</b> is yours. Lucien wraps it with care.
+stars-paid = ⭐ Payment received: <b>{ $name }</b> is yours.
+paid-twice = ↩️ <b>{ $name }</b> was paid already: the { $stars } ⭐ of the second payment are back with you.
+balance-line = Balance: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+purchase-in-flight = ⏳ Your payment is made; Lucien will hand you the item in a moment.
+money-back = Your besitos were returned.
+reward-besitos = { $count } { $count ->
+        [one] besito
+       *[other] besitos
+    }
+reward-experience-points = { $count } experience
+reward-vip-days = { $count } { $count ->
+        [one] day
+       *[other] days
+    } of VIP
+reward-fragment = a memory: { $name }
+reward-experience = an experience: { $name }
+reward-shop-item = access to { $name } in the shop
+refunded = ↩️ Refunded: the Stars go back to user { $user }; what “{ $item }” gave was taken back.
+refund-failed = ↩️ Could not refund: { $why }
+refund-no-payment = there is no payment with charge id { $charge }
+refund-already-done = it was already refunded
+refund-telegram = Telegram refused it: { $error }
+
+## Auctions
+
+auctions-title = 🔨 <b>Live auctions</b>
+auctions-none = There are no open auctions right now.
+auction-title =
+    🔨 <b>Auction #{ $id }</b>
+    { $item } × { $quantity }
+auction-top-bid = Top bid: { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }
+auction-no-bids = No bids yet; starting at { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }
+auction-open =
+    Minimum bid: { $minimum } { $minimum ->
+        [one] besito
+       *[other] besitos
+    }
+    Closes in: { $left }
+    Your balance: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+auction-leading = ✅ You are winning.
+auction-closed = The auction has closed.
+auction-closed-won = 🏆 The auction has closed: you won it.
+auction-cancelled = The auction was cancelled.
+bid-button = 🔨 Bid { $amount }
+refresh = 🔄 Refresh
+back-to-auctions = « Auctions
+bid-accepted = ✅ Bid accepted: { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+bid-extended = The auction is extended by { $seconds } s.
+bid-refused = ❌ Bid refused: { $reason }
+outbid = 🔨 You were outbid in auction #{ $id } ({ $item }): the top bid is now { $top } { $top ->
+        [one] besito
+       *[other] besitos
+    }. { $refunded ->
+        [one] Your besito is
+       *[other] Your { $refunded } besitos are
+    } back in your balance.
+won = 🏆 You won auction #{ $id }! { $item } × { $quantity } is in your inventory, for { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+auction-refunded = 🔨 Auction #{ $id } ({ $item }) was cancelled. { $amount ->
+        [one] Your besito is
+       *[other] Your { $amount } besitos are
+    } back in your balance.
+bid-again = 🔨 Bid again
+see-inventory = 🎒 See inventory
+auction-created = ✅ Auction #{ $id } open: { $item } × { $quantity }, starting at { $starting } { $starting ->
+        [one] besito
+       *[other] besitos
+    }, increment { $increment }, closes in { $left }.
+auction-cancel-report = ✅ Auction #{ $id } cancelled; { $refunded } { $refunded ->
+        [one] bid
+       *[other] bids
+    } refunded.
+duration-seconds = { $seconds } s
+duration-minutes = { $minutes } min { $seconds } s
+duration-hours = { $hours } h { $minutes } min

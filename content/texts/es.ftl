@@ -1,0 +1,413 @@
+# Textos del bot en español (Fluent: https://projectfluent.org/).
+# Las variables ({ $nombre }) las pone el servidor; `dianabot content check`
+# avisa de una clave que falte en un idioma o de una variable desconocida.
+# Los textos son HTML de Telegram: <b>, <i> y <pre> están permitidos.
+
+## Bienvenida y menú
+
+welcome =
+    🎩 <b>Lucien</b>: Bienvenido, { $name }. Soy Lucien, mayordomo de esta casa.
+
+    Diana le espera… pero antes, permítame un obsequio: <b>{ $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }</b> para el camino.
+welcome-back = 🎩 <b>Lucien</b>: Qué alegría verle de nuevo, { $name }.
+follow-lucien = Seguir a Lucien →
+onboarding =
+    🎩 <b>Lucien</b>: En esta casa cada gesto cuenta. Los <b>besitos</b> son su moneda: se ganan reaccionando a las publicaciones del canal, leyendo la historia y cumpliendo misiones, y se gastan en la tienda.
+
+    Cuando guste, abra el menú.
+open-menu = Abrir el menú
+menu =
+    🏛 <b>Menú principal</b>
+    Saldo: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+button-story = 📖 Historia
+button-profile = 👤 Perfil
+button-inventory = 🎒 Inventario
+button-daily-gift = 🎁 Regalo diario
+button-shop = 🛍️ Tienda
+button-auctions = 🔨 Subastas
+button-vip = 💎 VIP
+button-help = ❓ Ayuda
+button-language = 🌐 Idioma
+button-missions = 🎯 Misiones
+button-achievements = 🏆 Logros
+button-ledger = 💰 Movimientos
+back = « Menú
+back-to-profile = « Perfil
+
+## Perfil, progreso e inventario
+
+profile =
+    👤 <b>Perfil</b>
+    Nombre: { $name }
+    Idioma: { $language }
+    Besitos: { $balance }
+    Reacciones: { $reactions }
+    Objetos: { $items }
+language-name = Español
+daily-gift =
+    🎁 <b>Regalo del día</b>
+    Lucien le entrega { $paid } { $paid ->
+        [one] besito
+       *[other] besitos
+    }. Racha: { $streak } { $streak ->
+        [one] día
+       *[other] días
+    }.
+    Saldo: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+missions-title = 🎯 <b>Misiones</b>
+achievements-title = 🏆 <b>Logros</b> ({ $earned } de { $total })
+achievement-unlocked = 🏆 Logro: { $name }
+mission-done = 🎯 Misión cumplida: { $name }
+inventory-title = 🎒 <b>Inventario</b>
+inventory-empty = Aún no tiene objetos.
+ledger-title = 💰 <b>Últimos movimientos</b>
+ledger-empty = Aún no hay movimientos.
+# Por qué se movieron besitos: un motivo del libro de cuentas.
+ledger-reason = { $reason ->
+        [welcome_bonus] bienvenida
+        [reaction] reacción
+        [admin_grant] regalo de la casa
+        [admin_deduction] ajuste de la casa
+        [story_reward] historia
+        [story_cost] historia (coste)
+        [daily_gift] regalo diario
+        [gift_sent] regalo enviado
+        [gift_received] regalo recibido
+        [gift_refund] regalo devuelto
+        [achievement_reward] logro
+        [mission_reward] misión
+        [purchase] compra
+        [purchase_refund] compra devuelta
+        [shop_reward] tienda
+        [refund_reversal] reembolso de Stars
+        [auction_hold] puja en depósito
+        [auction_release] puja devuelta
+        [auction_won] subasta ganada
+       *[other] { $reason }
+    }
+help =
+    ❓ <b>Ayuda</b>
+    /menu — menú principal
+    /historia — la historia
+    /perfil — su perfil y saldo
+    /inventario — sus objetos
+    /diario — el regalo del día
+    /misiones, /logros, /movimientos — su progreso
+    /regalar @usuario 10 — regalar besitos
+    /tienda — la tienda de Lucien
+    /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
+    /idioma — cambiar de idioma
+    /ayuda — esta ayuda
+pick-language = 🌐 Elija su idioma:
+language-es = 🇪🇸 Español
+language-en = 🇬🇧 English
+not-understood = 🎩 Lucien arquea una ceja: no he entendido. Escriba /menu o /ayuda.
+not-registered = 🎩 Lucien aún no le conoce. Escriba /start para comenzar.
+
+## Regalos entre jugadores
+
+gift-delivered = 🎁 Ha regalado { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    } a { $to }.
+gift-in-flight = 🎁 Su regalo de { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    } a { $to } está en camino.
+gift-refunded = 🎁 { $to } no puede recibir regalos todavía; sus besitos han vuelto a usted.
+gift-received = 🎁 { $from } le ha regalado { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+unknown-recipient = 🎩 Lucien no conoce a { $name }. Use /regalar @usuario cantidad.
+already-handled = 🎩 Lucien ya se ocupó de esto hace un momento.
+slow-down = 🎩 Lucien: Despacio, se lo ruego. Son demasiadas peticiones seguidas: las próximas no se atenderán. Vuelva a intentarlo en { $seconds } s.
+slow-down-reactions = 🎩 Lucien: Sus reacciones van demasiado deprisa: las de los próximos { $seconds } s no contarán.
+
+## Negativas: por qué no se pudo
+
+refused = 🎩 Lucien inclina la cabeza: no es posible ({ $reason })
+why-non-positive-amount = la cantidad debe ser positiva, no { $amount }
+why-amount-too-large = { $amount } supera el máximo de { $max }
+why-insufficient-funds = no hay besitos suficientes: saldo { $balance }, necesita { $needed }
+why-insufficient-items = no tiene suficientes «{ $item }»: tiene { $have }, necesita { $needed }
+why-too-many-items = no puede tener más «{ $item }»
+why-stale-choice = ese botón es de una página anterior de la historia
+why-unknown-choice = esa opción no existe aquí
+why-requirements-not-met = aún no cumple lo necesario
+why-already-claimed-today = ya recogió el regalo de hoy; vuelva mañana
+why-gift-to-self = un regalo es para otra persona
+why-gift-too-large = un regalo no puede pasar de { $max } { $max ->
+        [one] besito
+       *[other] besitos
+    }
+why-too-many-gifts-today = como mucho { $max } { $max ->
+        [one] regalo
+       *[other] regalos
+    } al día
+why-daily-reaction-limit = hoy ya cobró { $limit ->
+        [one] su reacción
+       *[other] sus { $limit } reacciones
+    }
+why-already-rewarded = esa reacción ya fue recompensada
+why-unknown-post = esa publicación no es de nuestros canales
+why-not-a-story-page = ese mensaje no muestra una página de la historia
+why-unknown-shop-item = ese artículo no está en la tienda
+why-not-on-sale = ese artículo no está a la venta ahora
+why-not-sold-for-besitos = ese artículo no se vende por besitos
+why-not-sold-for-stars = ese artículo no se vende por Stars
+why-already-owned = ya tiene este artículo; solo se puede comprar una vez
+why-sold-out = agotado
+why-price-changed = el precio ha cambiado; ahora es { $price }
+why-too-many-purchase-attempts = como mucho { $max } { $max ->
+        [one] intento
+       *[other] intentos
+    } de compra por hora
+why-daily-cap-reached = hoy ya recibió el máximo de { $cap } { $cap ->
+        [one] besito
+       *[other] besitos
+    } por { $reason }
+why-unknown-charge = no hay tal pago
+why-unknown-item = no existe el objeto { $item }
+why-unknown-auction = esa subasta no existe
+why-auction-running = la subasta sigue abierta
+why-auction-closed = la subasta ya ha cerrado
+why-auction-cancelled = la subasta fue cancelada
+why-bid-too-low = la puja mínima ahora es { $minimum } { $minimum ->
+        [one] besito
+       *[other] besitos
+    }
+why-no-such-hold = esa puja ya no está en depósito
+why-usage = se escribe así: { $command ->
+        [buy] /comprar <artículo>
+        [gift] /regalar @usuario 10
+        [bid] /pujar <subasta> <besitos>
+        [open-auction] /subasta <objeto> <puja inicial> <minutos, o segundos como 90s> [incremento]
+        [cancel-auction] /cancelarsubasta <subasta>
+        [refund] /refund <telegram_payment_charge_id>
+        [grant] /grant <usuario> <besitos>
+        [deduct] /deduct <usuario> <besitos>
+        [grant-vip] /grantvip <usuario> <días>
+       *[other] /{ $command }
+    }
+why-auction-too-short = la subasta debe durar al menos { $seconds } s
+why-auction-too-long = una subasta dura como mucho { $days } días
+why-not-stars = el precio es en Telegram Stars (XTR), no en { $currency }
+why-invalid-invoice = esta factura no es válida; pida una nueva en la tienda
+why-shop-busy = la tienda está ocupada; inténtelo de nuevo en un momento
+why-not-delivered = la compra no se pudo entregar
+why-unknown-fragment = la historia no tiene el fragmento { $fragment }
+why-unavailable = no se pudo consultar ahora: { $detail }
+button-forged = Lucien examina el botón y frunce el ceño: no es válido.
+button-expired = Este botón ha caducado. Escriba /menu para abrir uno nuevo.
+
+## Operadores
+
+operator-report = ✅ Hecho. Usuario { $user }: saldo { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }.
+posts-title = 📊 Últimas publicaciones
+posts-none = Todavía no hay publicaciones en los canales.
+post-line = #{ $id }{ $vip } «{ $excerpt }»
+engagement = { $reactions } { $reactions ->
+        [one] reacción
+       *[other] reacciones
+    } · { $reactors } { $reactors ->
+        [one] persona
+       *[other] personas
+    } · { $besitos } { $besitos ->
+        [one] besito
+       *[other] besitos
+    }
+story-pages-title = 📖 Páginas de la historia más reaccionadas
+reloaded = ✅ Contenido recargado: { $fragments } { $fragments ->
+        [one] fragmento
+       *[other] fragmentos
+    } en vigor.
+reload-refused = ❌ Contenido rechazado; sigue en vigor el anterior.
+
+## Historia
+
+open-story = 📖 Abrir la historia
+not-in-story = 📖 Aún no ha entrado en la casa.
+story-ending = 🏁 <i>Fin de este camino.</i>
+story-restart = ↺ Empezar de nuevo
+story-history = 📜 Recorrido
+back-to-story = « Volver a la historia
+become-vip = 💎 Ser VIP
+story-locked = 🔒 <b>Aún no puede elegir eso.</b> Le falta:
+vip-door =
+    💎 <b>Un capítulo VIP</b>
+
+    <i>{ $preview }</i>
+
+    🎩 Lucien se detiene ante la puerta: «Más allá, la señora solo recibe a sus invitados más cercanos.» Los capítulos 4 a 6 son para miembros VIP.
+history =
+    📜 <b>Su recorrido</b>
+    Fragmentos leídos: { $read }
+    Secretos: { $secrets } de { $secrets_total }
+    Finales alcanzados: { $endings }
+
+    Últimos pasos:
+vip-active =
+    💎 <b>VIP</b>
+    Su membresía está activa ({ $days ->
+        [one] queda { $days } día
+       *[other] quedan { $days } días
+    }). Los capítulos 4 a 6 le esperan.
+vip-inactive =
+    💎 <b>VIP</b>
+    Los capítulos 4 a 6 de la historia y el canal VIP son para miembros. Una invitación de prueba se consigue en la tienda; también puede concedérsela un operador.
+lack-flag = un paso anterior de la historia
+lack-forbidden = nada: una decisión anterior cerró este camino
+lack-vip = ser miembro VIP
+lack-item = { $item } ×{ $needed } (tiene { $have })
+lack-achievement = el logro «{ $name }»
+lack-experience = completar «{ $name }»
+lack-besitos = { $needed } { $needed ->
+        [one] besito
+       *[other] besitos
+    } (tiene { $have })
+lack-level = nivel { $needed } (está en el { $have })
+lack-one-of = una de estas cosas:
+or = { " " }o{ " " }
+hint-shop = en la tienda: { $name }
+hint-mission = misión «{ $name }»
+hint-achievement = { $name }
+hint-experience = experiencia «{ $name }»
+hint-decision = eligiendo «{ $name }» en la historia
+hint-react = reaccionando a las publicaciones del canal
+hint-vip = suscribiéndose al canal VIP
+
+## Tienda
+
+shop-title =
+    🛍️ <b>La tienda de Lucien</b> — { $shelf }
+    Saldo: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    } · página { $page } de { $pages }
+shop-all = Todo
+shelf-empty = Nada en este estante, por ahora.
+rarity = { $rarity ->
+        [common] común
+        [rare] rara
+        [epic] épica
+       *[legendary] legendaria
+    }
+item-price = Precio: { $price }
+item-discount = <i>(−{ $percent } %, antes { $was })</i>
+item-left = Quedan: { $left }
+item-includes = Incluye:
+item-owned = ✅ Ya compró este artículo antes.
+item-owned-unique = ✅ Ya está entre sus pertenencias (pieza única).
+item-lacks = 🔒 Para comprar este artículo le falta:
+buy-besitos = Comprar por { $price } { $price ->
+        [one] besito
+       *[other] besitos
+    }
+buy-stars = Pagar { $price } ⭐
+back-to-shop = « Tienda
+bought = 🛍️ Ahora tiene <b>{ $name }</b>. Lucien le entrega su compra, envuelta con cuidado.
+stars-paid = ⭐ Pago recibido: ahora tiene <b>{ $name }</b>.
+paid-twice = ↩️ <b>{ $name }</b> ya estaba pagado: le hemos devuelto { $stars } ⭐ del segundo pago.
+balance-line = Saldo: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+purchase-in-flight = ⏳ Su pago está hecho; Lucien le entregará el artículo en un momento.
+money-back = Sus besitos le han sido devueltos.
+reward-besitos = { $count } { $count ->
+        [one] besito
+       *[other] besitos
+    }
+reward-experience-points = { $count } de experiencia
+reward-vip-days = { $count } { $count ->
+        [one] día
+       *[other] días
+    } de VIP
+reward-fragment = un recuerdo: { $name }
+reward-experience = una experiencia: { $name }
+reward-shop-item = acceso a { $name } en la tienda
+refunded = ↩️ Reembolsado: las Stars vuelven al usuario { $user }; se retiró lo que «{ $item }» había dado.
+refund-failed = ↩️ No se pudo reembolsar: { $why }
+refund-no-payment = no hay ningún pago con el identificador { $charge }
+refund-already-done = ya estaba reembolsado
+refund-telegram = Telegram lo rechazó: { $error }
+
+## Subastas
+
+auctions-title = 🔨 <b>Subastas en curso</b>
+auctions-none = No hay subastas abiertas ahora mismo.
+auction-title =
+    🔨 <b>Subasta #{ $id }</b>
+    { $item } × { $quantity }
+auction-top-bid = Puja actual: { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }
+auction-no-bids = Sin pujas; salida: { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }
+auction-open =
+    Puja mínima: { $minimum } { $minimum ->
+        [one] besito
+       *[other] besitos
+    }
+    Cierra en: { $left }
+    Su saldo: { $balance } { $balance ->
+        [one] besito
+       *[other] besitos
+    }
+auction-leading = ✅ Usted va ganando.
+auction-closed = La subasta ha cerrado.
+auction-closed-won = 🏆 La subasta ha cerrado y la ha ganado usted.
+auction-cancelled = La subasta fue cancelada.
+bid-button = 🔨 Pujar { $amount }
+refresh = 🔄 Actualizar
+back-to-auctions = « Subastas
+bid-accepted = ✅ Puja aceptada: { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+bid-extended = La subasta se alarga { $seconds } s.
+bid-refused = ❌ Puja rechazada: { $reason }
+outbid = 🔨 Le han superado en la subasta #{ $id } ({ $item }): la puja va por { $top } { $top ->
+        [one] besito
+       *[other] besitos
+    }. { $refunded ->
+        [one] Su besito ha vuelto
+       *[other] Sus { $refunded } besitos han vuelto
+    } a su saldo.
+won = 🏆 ¡Ha ganado la subasta #{ $id }! { $item } × { $quantity } ya está en su inventario, por { $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+auction-refunded = 🔨 La subasta #{ $id } ({ $item }) ha sido cancelada. { $amount ->
+        [one] Su besito ha vuelto
+       *[other] Sus { $amount } besitos han vuelto
+    } a su saldo.
+bid-again = 🔨 Volver a pujar
+see-inventory = 🎒 Ver inventario
+auction-created = ✅ Subasta #{ $id } abierta: { $item } × { $quantity }, salida { $starting } { $starting ->
+        [one] besito
+       *[other] besitos
+    }, incremento { $increment }, cierra en { $left }.
+auction-cancel-report = ✅ Subasta #{ $id } cancelada; { $refunded ->
+        [one] se devolvió { $refunded } puja
+       *[other] se devolvieron { $refunded } pujas
+    }.
+duration-seconds = { $seconds } s
+duration-minutes = { $minutes } min { $seconds } s
+duration-hours = { $hours } h { $minutes } min

@@ -1,0 +1,162 @@
+//! Events: the facts a decision produces and [`crate::UserState::apply`] folds in.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ItemId, Language, PostRef, UserId};
+use crate::ledger::LedgerEntry;
+use crate::profile::Profile;
+
+/// What a paid reaction was on: each emoji pays once per player and
+/// `Reacted`, ever.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Reacted {
+    Post(PostRef),
+    /// A story fragment, by id: two pages showing the same fragment are one
+    /// thing to react to.
+    Fragment(String),
+}
+
+/// A fact that happened to a user's state. Events are what persistence writes
+/// (ledger rows, inventory rows) and what analytics will collect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    Registered {
+        profile: Profile,
+    },
+    LanguageChanged {
+        language: Language,
+    },
+    Ledger(LedgerEntry),
+    ItemsGranted {
+        item: ItemId,
+        quantity: u32,
+    },
+    ItemsConsumed {
+        item: ItemId,
+        quantity: u32,
+    },
+    /// A reaction paid `besitos` (0 when its emoji pays nothing).
+    ReactionRewarded {
+        on: Reacted,
+        emoji: String,
+        besitos: i64,
+    },
+    CounterIncremented {
+        counter: String,
+        by: u64,
+    },
+    FragmentEntered {
+        fragment: String,
+        secret: bool,
+    },
+    FlagSet {
+        flag: String,
+    },
+    /// Message `page` of the player's chat now shows `fragment`.
+    StoryPageShown {
+        page: i32,
+        fragment: String,
+    },
+    AchievementUnlocked {
+        achievement: String,
+    },
+    ExperienceGained {
+        points: u64,
+    },
+    Unlocked(Unlock),
+    /// VIP membership now lasts until this unix second.
+    VipExtended {
+        until: i64,
+    },
+    /// ACCEDER_NARRATIVA_VIP refused a free player: a conversion
+    /// opportunity, recorded for analytics; the bot shows a preview.
+    VipDenied {
+        fragment: String,
+    },
+    /// `day` is days since the Unix epoch (UTC).
+    /// Reactions paid on UTC `day` so far, for the daily limit.
+    ReactionsPaidToday {
+        day: i64,
+        count: u32,
+    },
+    /// A mission counted towards its goal in `period`; `done` once reached.
+    MissionProgressed {
+        mission: String,
+        period: i64,
+        count: u32,
+        done: bool,
+    },
+    DailyGiftClaimed {
+        day: i64,
+        streak: u32,
+    },
+    TransferOpened {
+        transfer: i64,
+        to: UserId,
+        amount: i64,
+        day: i64,
+    },
+    TransferReceived {
+        transfer: i64,
+    },
+    TransferClosed {
+        transfer: i64,
+    },
+    /// A purchase was attempted at this unix second (for the rate limit).
+    PurchaseAttempted {
+        at: i64,
+    },
+    /// The buyer paid `besitos` for `item`; the purchase is open.
+    PurchaseOpened {
+        purchase: i64,
+        item: String,
+        besitos: i64,
+    },
+    /// The purchase ended: the item delivered, or the besitos returned.
+    PurchaseClosed {
+        purchase: i64,
+        item: String,
+        besitos: i64,
+        completed: bool,
+    },
+    StarsPaid {
+        charge: String,
+        purchase: i64,
+        item: String,
+        stars: u32,
+    },
+    StarsRefunded {
+        charge: String,
+    },
+    /// A second charge for a purchase already paid: nothing granted; the
+    /// Stars are owed back (refunded by the caller through Telegram).
+    StarsPaidTwice {
+        charge: String,
+        purchase: i64,
+        stars: u32,
+    },
+    /// A bid's besitos went into escrow (the ledger entry is beside it).
+    BidHeld {
+        auction: i64,
+        bid: i64,
+        amount: i64,
+    },
+    HoldReleased {
+        auction: i64,
+        bid: i64,
+    },
+    /// A winning bid's besitos left escrow for good.
+    HoldConsumed {
+        auction: i64,
+        bid: i64,
+        amount: i64,
+    },
+}
+
+/// Something a reward makes available to one player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unlock {
+    Fragment(String),
+    Experience(String),
+    ShopItem(String),
+}

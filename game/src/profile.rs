@@ -1,0 +1,14 @@
+//! Who a registered player is.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::Language;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    pub first_name: String,
+    pub username: Option<String>,
+    pub language: Language,
+    /// Unix seconds.
+    pub registered_at: i64,
+}

@@ -1,0 +1,32 @@
+//! One module per flow, in the manner of mini-redis's `cmd/`: each parses
+//! its updates (text commands, button actions, update kinds) into a
+//! [`Translation`](super::translate::Translation) and handles its own
+//! requests on the [`Intake`](super::Intake), calling its screens.
+//!
+//! - `profile`: /start, the menu and the pages that only look at the
+//!   player's state, language, the daily gift, the ledger.
+//! - `story`: opening the story, decisions, restart; story pages sent as
+//!   new messages.
+//! - `shop`: shelves, item pages, purchases in besitos and in Stars
+//!   (invoice, pre-checkout, payment), an operator's Stars refund.
+//! - `auction`: the auction list and pages, bids, an operator's opening
+//!   and cancelling.
+//! - `gift`: besitos from one player to another.
+//! - `reaction`: reactions on channel posts and story pages, channel posts
+//!   published, an operator's engagement report.
+//! - `operator`: content reload and grants on a player's account.
+
+pub mod auction;
+pub mod gift;
+pub mod operator;
+pub mod profile;
+pub mod reaction;
+pub mod shop;
+pub mod story;
+
+pub use auction::AuctionRequest;
+pub use gift::{GiftRequest, Recipient};
+pub use operator::OperatorRequest;
+pub use profile::ProfileRequest;
+pub use reaction::ReactionRequest;
+pub use shop::ShopRequest;

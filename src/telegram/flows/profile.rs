@@ -1,0 +1,90 @@
+//! The player's own pages: /start, the menu, profile, inventory, missions,
+//! achievements, language, the daily gift and the ledger.
+
+use dianabot_game::{Command, EconomyCommand, Language, ProfileCommand, UserId};
+
+use crate::telegram::callback::Action;
+use crate::telegram::intake::{Failure, Handled, Intake};
+use crate::telegram::screens::{self, Screen};
+use crate::telegram::translate::{Origin, ReplyTo, Translation};
+
+#[derive(Debug)]
+pub enum ProfileRequest {
+    /// The player's recent ledger entries (read from the store).
+    Ledger { user_id: UserId, language: Language, reply: ReplyTo },
+}
+
+pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
+    let view = |screen| Some(origin.view(screen));
+    match name {
+        "start" => {
+            let command = ProfileCommand::Register {
+                first_name: origin.user.first_name.clone(),
+                username: origin.user.username.clone(),
+                language: origin.language,
+            };
+            Some(origin.command(Command::Profile(command), Some(Screen::Welcome)))
+        }
+        "menu" => view(Screen::Menu),
+        "help" | "ayuda" => view(Screen::Help),
+        "profile" | "perfil" | "balance" | "saldo" => view(Screen::Profile),
+        "inventory" | "inventario" => view(Screen::Inventory),
+        "language" | "idioma" => view(Screen::LanguagePicker),
+        "vip" => view(Screen::Vip),
+        "missions" | "misiones" => view(Screen::Missions),
+        "achievements" | "logros" => view(Screen::Achievements),
+        "ledger" | "movimientos" => Some(ledger(origin)),
+        "daily" | "diario" => Some(daily_gift(origin)),
+        _ => None,
+    }
+}
+
+/// The buttons no other flow answers: the player's pages.
+pub fn press(origin: &Origin<'_>, action: Action) -> Translation {
+    let screen = match action {
+        Action::SetLanguage(language) => {
+            return origin.command(Command::Profile(ProfileCommand::SetLanguage(language)), Some(Screen::Menu));
+        }
+        Action::DailyGift => return daily_gift(origin),
+        Action::Ledger => return ledger(origin),
+        Action::History => Screen::History,
+        Action::Missions => Screen::Missions,
+        Action::Achievements => Screen::Achievements,
+        Action::Vip => Screen::Vip,
+        Action::OnboardingNext => Screen::Onboarding,
+        Action::Menu => Screen::Menu,
+        Action::Profile => Screen::Profile,
+        Action::Inventory => Screen::Inventory,
+        Action::Help => Screen::Help,
+        Action::LanguagePicker => Screen::LanguagePicker,
+        _ => return Translation::Ignore("a button no flow answers"),
+    };
+    origin.view(screen)
+}
+
+fn daily_gift(origin: &Origin<'_>) -> Translation {
+    origin.command(Command::Economy(EconomyCommand::ClaimDailyGift), Some(Screen::DailyGift))
+}
+
+fn ledger(origin: &Origin<'_>) -> Translation {
+    let request =
+        ProfileRequest::Ledger { user_id: origin.user_id, language: origin.language, reply: origin.reply.clone() };
+    Translation::Profile(request)
+}
+
+impl Intake {
+    pub(in crate::telegram) async fn handle_profile(&self, request: ProfileRequest) -> Result<Handled, Failure> {
+        match request {
+            ProfileRequest::Ledger { user_id, language, reply } => {
+                // The language the player chose, if they are known.
+                let language = self.router.view(user_id, |state| state.language()).await.unwrap_or(language);
+                let entries = self.coordinator.store().recent_ledger(user_id, 10).await.unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "reading the ledger failed");
+                    Vec::new()
+                });
+                self.answer(reply, Some(screens::ledger(language, &entries, &self.translator.codec, user_id)));
+                Ok(Handled::Viewed)
+            }
+        }
+    }
+}

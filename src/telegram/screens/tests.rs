@@ -1,0 +1,358 @@
+//! Every screen, notice and report in both languages, rendered from the
+//! shipped Fluent files with the demo content, as reviewed snapshots
+//! (`snapshots/`): a change of wording shows up as a diff to read.
+
+use std::sync::{Arc, OnceLock};
+
+use dianabot_actors::{AuctionNotice, BidOutcome, GiftOutcome, Outcome, PurchaseOutcome};
+use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
+use dianabot_game::content::{Content, ReactionTarget};
+use dianabot_game::post::{Engagement, Post};
+use dianabot_game::{
+    Account, Currency, Event, ItemId, Language, LedgerEntry, Malformed, PostRef, Profile, Reason, RuleError, Usage,
+    UserId, UserState,
+};
+use dianabot_plumbing::unix_now;
+use teloxide_core::types::InlineKeyboardButton;
+
+use super::*;
+use crate::telegram::callback::{CallbackCodec, CallbackError};
+use crate::texts::{self, Texts};
+
+const LANGUAGES: [Language; 2] = [Language::Es, Language::En];
+
+fn content() -> Arc<Content> {
+    static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
+    CONTENT
+        .get_or_init(|| {
+            let content = Arc::new(crate::content::load_demo().expect("demo content"));
+            // The shipped texts, with the demo content for item names.
+            texts::install(Texts::shipped(), content.clone());
+            content
+        })
+        .clone()
+}
+
+fn codec() -> CallbackCodec {
+    CallbackCodec::new(b"snapshot secret")
+}
+
+/// A message as a reviewer reads it: the text, then the buttons by row.
+fn shown(rendered: &Rendered) -> String {
+    let mut shown = rendered.text.clone();
+    if let Some(keyboard) = &rendered.keyboard {
+        shown.push_str("\n---");
+        for row in &keyboard.inline_keyboard {
+            let labels: Vec<String> =
+                row.iter().map(|button: &InlineKeyboardButton| format!("[{}]", button.text)).collect();
+            shown.push_str(&format!("\n{}", labels.join(" ")));
+        }
+    }
+    shown
+}
+
+/// `render` in both languages, one after the other.
+fn both(render: impl Fn(Language) -> String) -> String {
+    LANGUAGES.iter().map(|&language| format!("== {language:?} ==\n{}\n", render(language))).collect()
+}
+
+fn player(language: Language) -> UserState {
+    let mut state = UserState::new(UserId(7));
+    state.profile = Some(Profile {
+        first_name: "Ana <3".to_owned(),
+        username: Some("ana".to_owned()),
+        language,
+        registered_at: 1_700_000_000,
+    });
+    state.wallet.balance = 1;
+    state.progress.daily_gift.streak = 1;
+    state.progress.counters.insert("reactions".to_owned(), 1);
+    state.progress.achievements.insert("primer_paso".to_owned());
+    state
+}
+
+fn rich_player(language: Language) -> UserState {
+    let mut state = player(language);
+    state.wallet.balance = 120;
+    state.progress.daily_gift.streak = 4;
+    state.inventory.insert(ItemId("rosa_negra".to_owned()), 1);
+    state.inventory.insert(ItemId("carta_sellada".to_owned()), 2);
+    state.progress.story.fragment = Some("l1_umbral".to_owned());
+    state.progress.story.path = vec!["l1_umbral".to_owned()];
+    state.progress.vip_until = Some(unix_now() + 2 * 86_400 + 3_600);
+    state.progress.bought.insert("rosa_negra".to_owned(), 1);
+    state
+}
+
+fn ledger_entry(amount: i64, reason: Reason) -> Event {
+    Event::Ledger(LedgerEntry {
+        seq: 1,
+        amount,
+        counter_account: Account::System(reason),
+        reason,
+        update_id: None,
+        at: 1_700_000_000,
+    })
+}
+
+/// A case of a snapshot: renders it in a language.
+type Render<'a> = Box<dyn Fn(Language) -> String + 'a>;
+
+fn screen(state: &UserState, screen: Screen, events: &[Event]) -> String {
+    let (content, codec) = (content(), codec());
+    let outcome = Outcome::Applied(events);
+    let rendered = reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply");
+    shown(&rendered)
+}
+
+#[test]
+fn player_screens() {
+    let content = content();
+    let registered = Event::Registered { profile: player(Language::Es).profile.expect("a profile") };
+    let daily = [ledger_entry(5, Reason::DailyGift), Event::AchievementUnlocked { achievement: "primer_paso".into() }];
+    let cases: Vec<(&str, Render)> = vec![
+        ("welcome", Box::new(|l| screen(&player(l), Screen::Welcome, std::slice::from_ref(&registered)))),
+        ("welcome_back", Box::new(|l| screen(&player(l), Screen::Welcome, &[]))),
+        ("onboarding", Box::new(|l| screen(&player(l), Screen::Onboarding, &[]))),
+        ("menu", Box::new(|l| screen(&rich_player(l), Screen::Menu, &[]))),
+        ("daily_gift_first_day", Box::new(|l| screen(&player(l), Screen::DailyGift, &daily))),
+        ("daily_gift_streak", Box::new(|l| screen(&rich_player(l), Screen::DailyGift, &daily[..1]))),
+        ("profile", Box::new(|l| screen(&player(l), Screen::Profile, &[]))),
+        ("missions", Box::new(|l| screen(&player(l), Screen::Missions, &[]))),
+        ("achievements", Box::new(|l| screen(&player(l), Screen::Achievements, &[]))),
+        ("inventory_empty", Box::new(|l| screen(&player(l), Screen::Inventory, &[]))),
+        ("inventory", Box::new(|l| screen(&rich_player(l), Screen::Inventory, &[]))),
+        ("help", Box::new(|l| screen(&player(l), Screen::Help, &[]))),
+        ("language_picker", Box::new(|l| screen(&player(l), Screen::LanguagePicker, &[]))),
+        ("not_understood", Box::new(|l| screen(&player(l), Screen::NotUnderstood, &[]))),
+        ("not_registered", Box::new(|_| screen(&UserState::new(UserId(8)), Screen::Menu, &[]))),
+        ("operator_report", Box::new(|l| screen(&player(Language::Es), Screen::OperatorReport(l), &[]))),
+        ("shop", Box::new(|l| screen(&rich_player(l), Screen::Shop { category: 0, page: 0 }, &[]))),
+        ("story_not_started", Box::new(|l| screen(&player(l), Screen::Story, &[]))),
+        ("story_page", Box::new(|l| screen(&rich_player(l), Screen::Story, &[]))),
+        (
+            "story_vip_door",
+            Box::new(|l| {
+                screen(&rich_player(l), Screen::Story, &[Event::VipDenied { fragment: "l4_antesala".into() }])
+            }),
+        ),
+        ("history", Box::new(|l| screen(&rich_player(l), Screen::History, &[]))),
+        ("vip_active", Box::new(|l| screen(&rich_player(l), Screen::Vip, &[]))),
+        ("vip_inactive", Box::new(|l| screen(&player(l), Screen::Vip, &[]))),
+        (
+            "story_choice_refused",
+            Box::new(|l| {
+                let (codec, state) = (codec(), rich_player(l));
+                let ui = Ui { codec: &codec, content: &content };
+                shown(
+                    &reply(Some(Screen::Story), &state, Outcome::Refused(&RuleError::StaleChoice), ui).expect("a page"),
+                )
+            }),
+        ),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+}
+
+#[test]
+fn shop_pages_and_reports() {
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content };
+    let item = |id: &str| content.shop_item(id).expect("a demo shop item").clone();
+    let details = |id: &str, left| both(|l| shown(&item_details(&rich_player(l), ui, &item(id), left)));
+    insta::assert_snapshot!("item_owned", details("rosa_negra", None));
+    insta::assert_snapshot!("item_limited", details("mapa_de_estrellas", Some(1)));
+    insta::assert_snapshot!("item_locked", details("pase_vip_prueba", Some(3)));
+    let report = |outcome: PurchaseOutcome| {
+        both(|l| shown(&purchase_report(&rich_player(l), ui, &item("pase_vip_prueba"), &outcome)))
+    };
+    insta::assert_snapshot!("purchase_completed", report(PurchaseOutcome::Completed));
+    insta::assert_snapshot!(
+        "purchase_refused",
+        report(PurchaseOutcome::Refused(RuleError::InsufficientFunds { balance: 1, needed: 30 }))
+    );
+    insta::assert_snapshot!("purchase_compensated", report(PurchaseOutcome::Compensated(RuleError::SoldOut)));
+    insta::assert_snapshot!("purchase_in_flight", report(PurchaseOutcome::InFlight));
+    insta::assert_snapshot!("purchase_duplicate", report(PurchaseOutcome::Duplicate));
+    insta::assert_snapshot!(
+        "stars_paid",
+        both(|l| shown(&stars_paid(&rich_player(l), ui, &item("mapa_de_estrellas"))))
+    );
+    let refund =
+        |result: Result<(i64, String), RefundFailure>| both(|l| shown(&refund_report(l, &content, result.clone())));
+    insta::assert_snapshot!("refund_done", refund(Ok((7, "mapa_estelar".to_owned()))));
+    insta::assert_snapshot!("refund_no_payment", refund(Err(RefundFailure::NoPayment("ch_1".to_owned()))));
+    insta::assert_snapshot!("refund_already_done", refund(Err(RefundFailure::AlreadyRefunded)));
+    insta::assert_snapshot!("refund_telegram", refund(Err(RefundFailure::Telegram("CHARGE_NOT_FOUND".to_owned()))));
+}
+
+fn auction(status: AuctionStatus, top: Option<i64>) -> Auction {
+    Auction {
+        id: 12,
+        item: ItemId("reloj_bolsillo".to_owned()),
+        quantity: 1,
+        starting_bid: 1,
+        min_increment: 2,
+        extension_secs: 60,
+        ends_at: 1_000_000 + 3_725,
+        status,
+        top: top.map(|amount| TopBid { bidder: UserId(7), bid: 99, amount }),
+        created_by: UserId(1),
+        created_at: 1_000_000,
+    }
+}
+
+#[test]
+fn auction_pages_notices_and_reports() {
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content };
+    let open = auction(AuctionStatus::Open, Some(1));
+    insta::assert_snapshot!("auctions_none", both(|l| shown(&auction::list(&player(l), &[], ui))));
+    insta::assert_snapshot!("auctions", both(|l| shown(&auction::list(&player(l), std::slice::from_ref(&open), ui))));
+    let page = |auction: &Auction, now: i64, note: Option<&dyn Fn(Language) -> String>| {
+        both(|l| {
+            let note = note.map(|note| note(l));
+            shown(&auction::page(&player(l), auction, ui, now, note.as_deref()))
+        })
+    };
+    insta::assert_snapshot!("auction_no_bids", page(&auction(AuctionStatus::Open, None), 1_000_000, None));
+    let accepted = |l| {
+        let outcome = BidOutcome::Accepted { auction: open.clone(), extended: true };
+        auction::bid_note(l, &outcome, 1)
+    };
+    insta::assert_snapshot!("auction_bid_accepted", page(&open, 1_003_700, Some(&accepted)));
+    let refused = |l| auction::bid_note(l, &BidOutcome::Refused(RuleError::BidTooLow { minimum: 3 }), 2);
+    insta::assert_snapshot!(
+        "auction_bid_refused",
+        page(&auction(AuctionStatus::Open, Some(9)), 1_000_100, Some(&refused))
+    );
+    insta::assert_snapshot!("auction_won_page", page(&auction(AuctionStatus::Closed, Some(9)), 1_004_000, None));
+    insta::assert_snapshot!("auction_cancelled_page", page(&auction(AuctionStatus::Cancelled, None), 1_004_000, None));
+    let user = UserId(7);
+    let notice = |sent: AuctionNotice| both(|l| shown(&auction::notice(&sent, &player(l), ui)));
+    insta::assert_snapshot!(
+        "outbid",
+        notice(AuctionNotice::Outbid { user, auction: auction(AuctionStatus::Open, Some(3)), refunded: 1 })
+    );
+    insta::assert_snapshot!(
+        "outbid_many",
+        notice(AuctionNotice::Outbid { user, auction: auction(AuctionStatus::Open, Some(30)), refunded: 25 })
+    );
+    insta::assert_snapshot!(
+        "won",
+        notice(AuctionNotice::Won { user, auction: auction(AuctionStatus::Closed, Some(9)) })
+    );
+    insta::assert_snapshot!(
+        "auction_refunded",
+        notice(AuctionNotice::Refunded { user, auction: open.clone(), amount: 1 })
+    );
+    insta::assert_snapshot!("auction_created", both(|l| shown(&auction::created(l, &open, ui, 1_000_000))));
+    let cancelled = both(|l| format!("{}\n{}", auction::cancelled(l, 12, 1).text, auction::cancelled(l, 12, 3).text));
+    insta::assert_snapshot!("auction_cancel_report", cancelled);
+}
+
+#[test]
+fn gifts_refusals_and_operator_reports() {
+    let codec = codec();
+    let gifts = both(|l| {
+        let mut lines = vec![
+            gift_report(l, &GiftOutcome::Delivered, 1, "@bea").text,
+            gift_report(l, &GiftOutcome::Delivered, 10, "@bea").text,
+            gift_report(l, &GiftOutcome::InFlight, 1, "@bea").text,
+            gift_report(l, &GiftOutcome::Refunded(RuleError::UnknownUser), 1, "@bea").text,
+            gift_report(l, &GiftOutcome::Duplicate, 1, "@bea").text,
+            gift_received(l, 1, "Ana").text,
+            gift_received(l, 6, "Ana").text,
+            unknown_recipient(l, "@nadie").text,
+        ];
+        lines.extend([CallbackError::Expired, CallbackError::Forged].map(|error| button_refusal(l, error)));
+        lines.join("\n")
+    });
+    insta::assert_snapshot!("gifts_and_buttons", gifts);
+    let refusals = [
+        RuleError::UnknownUser,
+        RuleError::NonPositiveAmount(-5),
+        RuleError::AmountTooLarge(2_000_000, 1_000_000),
+        RuleError::InsufficientFunds { balance: 1, needed: 30 },
+        RuleError::InsufficientItems { item: ItemId("rosa_negra".to_owned()), have: 1, needed: 2 },
+        RuleError::TooManyItems { item: ItemId("mapa_estelar".to_owned()) },
+        RuleError::StaleChoice,
+        RuleError::UnknownChoice,
+        RuleError::RequirementsNotMet { missing: Vec::new() },
+        RuleError::AlreadyClaimedToday,
+        RuleError::GiftToSelf,
+        RuleError::GiftTooLarge { max: 500 },
+        RuleError::TooManyGiftsToday { max: 1 },
+        RuleError::TooManyGiftsToday { max: 10 },
+        RuleError::DailyReactionLimit { limit: 1 },
+        RuleError::DailyReactionLimit { limit: 20 },
+        RuleError::AlreadyRewarded,
+        RuleError::UnknownPost,
+        RuleError::NotAStoryPage,
+        RuleError::UnknownShopItem("x".to_owned()),
+        RuleError::NotOnSale,
+        RuleError::NotSoldFor(Currency::Besitos),
+        RuleError::NotSoldFor(Currency::Stars),
+        RuleError::AlreadyOwned,
+        RuleError::SoldOut,
+        RuleError::PriceChanged { price: 12 },
+        RuleError::TooManyPurchaseAttempts { max: 5 },
+        RuleError::DailyCapReached { reason: Reason::Reaction, cap: 60 },
+        RuleError::UnknownCharge,
+        RuleError::UnknownItem(ItemId("unicornio".to_owned())),
+        RuleError::UnknownAuction,
+        RuleError::AuctionRunning { ends_at: 0 },
+        RuleError::AuctionClosed,
+        RuleError::AuctionCancelled,
+        RuleError::BidTooLow { minimum: 11 },
+        RuleError::NoSuchHold,
+        RuleError::Malformed(Malformed::AuctionTooShort { seconds: 60 }),
+        RuleError::Malformed(Malformed::AuctionTooLong { days: 30 }),
+        RuleError::Malformed(Malformed::NotStars { currency: "EUR".to_owned() }),
+        RuleError::Malformed(Malformed::InvalidInvoice),
+        RuleError::Malformed(Malformed::ShopBusy),
+        RuleError::Malformed(Malformed::NotDelivered),
+        RuleError::Malformed(Malformed::UnknownFragment("l9_nada".to_owned())),
+        RuleError::Malformed(Malformed::Unavailable("pool timed out".to_owned())),
+    ];
+    let usages = [
+        Usage::Buy,
+        Usage::Gift,
+        Usage::Bid,
+        Usage::OpenAuction,
+        Usage::CancelAuction,
+        Usage::Refund,
+        Usage::Grant,
+        Usage::Deduct,
+        Usage::GrantVip,
+    ]
+    .map(|usage| RuleError::Malformed(Malformed::Usage(usage)));
+    let all =
+        both(|l| refusals.iter().chain(&usages).map(|refused| refusal(l, refused).text).collect::<Vec<_>>().join("\n"));
+    insta::assert_snapshot!("refusals", all);
+
+    let post = |id: i32, target, text: &str| {
+        Post::new(PostRef { chat_id: -1001, message_id: id }, target, 1_700_000_000, text)
+    };
+    let one = Engagement { reactions: 1, unique_reactors: 1, besitos_paid: 1 };
+    let many = Engagement { reactions: 7, unique_reactors: 3, besitos_paid: 12 };
+    let posts = [
+        (post(41, ReactionTarget::FreePost, "Hoy, en el diván…"), one),
+        (post(42, ReactionTarget::VipPost, "<b>VIP</b>"), many),
+    ];
+    let fragments = [("l1_umbral".to_owned(), many)];
+    insta::assert_snapshot!("posts", both(|l| posts_report(l, &posts, &fragments).text));
+    insta::assert_snapshot!("posts_none", both(|l| posts_report(l, &[], &[]).text));
+    let entries =
+        [(5, "daily_gift".to_owned(), 1), (-30, "purchase".to_owned(), 2), (1, "unknown_reason".to_owned(), 3)];
+    insta::assert_snapshot!("ledger", both(|l| shown(&ledger(l, &entries, &codec, UserId(7)))));
+    insta::assert_snapshot!("ledger_empty", both(|l| shown(&ledger(l, &[], &codec, UserId(7)))));
+    let reloads = both(|l| {
+        let problems = "content/items.toml:3: item: expected a table".to_owned();
+        [reload_report(l, Ok(1)).text, reload_report(l, Ok(41)).text, reload_report(l, Err(problems)).text].join("\n")
+    });
+    insta::assert_snapshot!("reload_reports", reloads);
+}

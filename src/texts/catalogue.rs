@@ -1,0 +1,216 @@
+//! Every text the server renders: its id in the Fluent files and the
+//! variables the code passes it. `content check` holds the files to this
+//! list (a text missing, a variable the code does not pass), and rendering
+//! checks in debug builds that the code passes what is listed here.
+
+/// One message of the Fluent files, as the code uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message {
+    pub id: &'static str,
+    /// The variables the code passes, without `$`.
+    pub args: &'static [&'static str],
+}
+
+macro_rules! catalogue {
+    ($($name:ident = $id:literal $([$($arg:ident),*])?;)*) => {
+        $(pub const $name: Message = Message { id: $id, args: &[$($(stringify!($arg)),*)?] };)*
+        /// Every message, for `content check`.
+        pub const ALL: &[Message] = &[$($name),*];
+    };
+}
+
+catalogue! {
+    // Welcome and menu.
+    WELCOME = "welcome" [name, balance];
+    WELCOME_BACK = "welcome-back" [name];
+    FOLLOW_LUCIEN = "follow-lucien";
+    ONBOARDING = "onboarding";
+    OPEN_MENU = "open-menu";
+    MENU = "menu" [balance];
+    BUTTON_STORY = "button-story";
+    BUTTON_PROFILE = "button-profile";
+    BUTTON_INVENTORY = "button-inventory";
+    BUTTON_DAILY_GIFT = "button-daily-gift";
+    BUTTON_SHOP = "button-shop";
+    BUTTON_AUCTIONS = "button-auctions";
+    BUTTON_VIP = "button-vip";
+    BUTTON_HELP = "button-help";
+    BUTTON_LANGUAGE = "button-language";
+    BUTTON_MISSIONS = "button-missions";
+    BUTTON_ACHIEVEMENTS = "button-achievements";
+    BUTTON_LEDGER = "button-ledger";
+    BACK = "back";
+    BACK_TO_PROFILE = "back-to-profile";
+    // Profile, progress and inventory.
+    PROFILE = "profile" [name, language, balance, reactions, items];
+    LANGUAGE_NAME = "language-name";
+    DAILY_GIFT = "daily-gift" [paid, streak, balance];
+    MISSIONS_TITLE = "missions-title";
+    ACHIEVEMENTS_TITLE = "achievements-title" [earned, total];
+    ACHIEVEMENT_UNLOCKED = "achievement-unlocked" [name];
+    MISSION_DONE = "mission-done" [name];
+    INVENTORY_TITLE = "inventory-title";
+    INVENTORY_EMPTY = "inventory-empty";
+    LEDGER_TITLE = "ledger-title";
+    LEDGER_EMPTY = "ledger-empty";
+    LEDGER_REASON = "ledger-reason" [reason];
+    HELP = "help";
+    PICK_LANGUAGE = "pick-language";
+    LANGUAGE_ES = "language-es";
+    LANGUAGE_EN = "language-en";
+    NOT_UNDERSTOOD = "not-understood";
+    NOT_REGISTERED = "not-registered";
+    // Gifts between players.
+    GIFT_DELIVERED = "gift-delivered" [amount, to];
+    GIFT_IN_FLIGHT = "gift-in-flight" [amount, to];
+    GIFT_REFUNDED = "gift-refunded" [to];
+    GIFT_RECEIVED = "gift-received" [from, amount];
+    UNKNOWN_RECIPIENT = "unknown-recipient" [name];
+    ALREADY_HANDLED = "already-handled";
+    SLOW_DOWN = "slow-down" [seconds];
+    SLOW_DOWN_REACTIONS = "slow-down-reactions" [seconds];
+    // Refusals.
+    REFUSED = "refused" [reason];
+    WHY_NON_POSITIVE_AMOUNT = "why-non-positive-amount" [amount];
+    WHY_AMOUNT_TOO_LARGE = "why-amount-too-large" [amount, max];
+    WHY_INSUFFICIENT_FUNDS = "why-insufficient-funds" [balance, needed];
+    WHY_INSUFFICIENT_ITEMS = "why-insufficient-items" [item, have, needed];
+    WHY_TOO_MANY_ITEMS = "why-too-many-items" [item];
+    WHY_STALE_CHOICE = "why-stale-choice";
+    WHY_UNKNOWN_CHOICE = "why-unknown-choice";
+    WHY_REQUIREMENTS_NOT_MET = "why-requirements-not-met";
+    WHY_ALREADY_CLAIMED_TODAY = "why-already-claimed-today";
+    WHY_GIFT_TO_SELF = "why-gift-to-self";
+    WHY_GIFT_TOO_LARGE = "why-gift-too-large" [max];
+    WHY_TOO_MANY_GIFTS_TODAY = "why-too-many-gifts-today" [max];
+    WHY_DAILY_REACTION_LIMIT = "why-daily-reaction-limit" [limit];
+    WHY_ALREADY_REWARDED = "why-already-rewarded";
+    WHY_UNKNOWN_POST = "why-unknown-post";
+    WHY_NOT_A_STORY_PAGE = "why-not-a-story-page";
+    WHY_UNKNOWN_SHOP_ITEM = "why-unknown-shop-item";
+    WHY_NOT_ON_SALE = "why-not-on-sale";
+    WHY_NOT_SOLD_FOR_BESITOS = "why-not-sold-for-besitos";
+    WHY_NOT_SOLD_FOR_STARS = "why-not-sold-for-stars";
+    WHY_ALREADY_OWNED = "why-already-owned";
+    WHY_SOLD_OUT = "why-sold-out";
+    WHY_PRICE_CHANGED = "why-price-changed" [price];
+    WHY_TOO_MANY_PURCHASE_ATTEMPTS = "why-too-many-purchase-attempts" [max];
+    WHY_DAILY_CAP_REACHED = "why-daily-cap-reached" [cap, reason];
+    WHY_UNKNOWN_CHARGE = "why-unknown-charge";
+    WHY_UNKNOWN_ITEM = "why-unknown-item" [item];
+    WHY_UNKNOWN_AUCTION = "why-unknown-auction";
+    WHY_AUCTION_RUNNING = "why-auction-running";
+    WHY_AUCTION_CLOSED = "why-auction-closed";
+    WHY_AUCTION_CANCELLED = "why-auction-cancelled";
+    WHY_BID_TOO_LOW = "why-bid-too-low" [minimum];
+    WHY_NO_SUCH_HOLD = "why-no-such-hold";
+    WHY_USAGE = "why-usage" [command];
+    WHY_AUCTION_TOO_SHORT = "why-auction-too-short" [seconds];
+    WHY_AUCTION_TOO_LONG = "why-auction-too-long" [days];
+    WHY_NOT_STARS = "why-not-stars" [currency];
+    WHY_INVALID_INVOICE = "why-invalid-invoice";
+    WHY_SHOP_BUSY = "why-shop-busy";
+    WHY_NOT_DELIVERED = "why-not-delivered";
+    WHY_UNKNOWN_FRAGMENT = "why-unknown-fragment" [fragment];
+    WHY_UNAVAILABLE = "why-unavailable" [detail];
+    BUTTON_FORGED = "button-forged";
+    BUTTON_EXPIRED = "button-expired";
+    // Operators.
+    OPERATOR_REPORT = "operator-report" [user, balance];
+    POSTS_TITLE = "posts-title";
+    POSTS_NONE = "posts-none";
+    POST_LINE = "post-line" [id, vip, excerpt];
+    ENGAGEMENT = "engagement" [reactions, reactors, besitos];
+    STORY_PAGES_TITLE = "story-pages-title";
+    RELOADED = "reloaded" [fragments];
+    RELOAD_REFUSED = "reload-refused";
+    // Story.
+    OPEN_STORY = "open-story";
+    NOT_IN_STORY = "not-in-story";
+    STORY_ENDING = "story-ending";
+    STORY_RESTART = "story-restart";
+    STORY_HISTORY = "story-history";
+    BACK_TO_STORY = "back-to-story";
+    BECOME_VIP = "become-vip";
+    STORY_LOCKED = "story-locked";
+    VIP_DOOR = "vip-door" [preview];
+    HISTORY = "history" [read, secrets, secrets_total, endings];
+    VIP_ACTIVE = "vip-active" [days];
+    VIP_INACTIVE = "vip-inactive";
+    LACK_FLAG = "lack-flag";
+    LACK_FORBIDDEN = "lack-forbidden";
+    LACK_VIP = "lack-vip";
+    LACK_ITEM = "lack-item" [item, needed, have];
+    LACK_ACHIEVEMENT = "lack-achievement" [name];
+    LACK_EXPERIENCE = "lack-experience" [name];
+    LACK_BESITOS = "lack-besitos" [needed, have];
+    LACK_LEVEL = "lack-level" [needed, have];
+    LACK_ONE_OF = "lack-one-of";
+    OR = "or";
+    HINT_SHOP = "hint-shop" [name];
+    HINT_MISSION = "hint-mission" [name];
+    HINT_ACHIEVEMENT = "hint-achievement" [name];
+    HINT_EXPERIENCE = "hint-experience" [name];
+    HINT_DECISION = "hint-decision" [name];
+    HINT_REACT = "hint-react";
+    HINT_VIP = "hint-vip";
+    // Shop.
+    SHOP_TITLE = "shop-title" [shelf, balance, page, pages];
+    SHOP_ALL = "shop-all";
+    SHELF_EMPTY = "shelf-empty";
+    RARITY = "rarity" [rarity];
+    ITEM_PRICE = "item-price" [price];
+    ITEM_DISCOUNT = "item-discount" [percent, was];
+    ITEM_LEFT = "item-left" [left];
+    ITEM_INCLUDES = "item-includes";
+    ITEM_OWNED = "item-owned";
+    ITEM_OWNED_UNIQUE = "item-owned-unique";
+    ITEM_LACKS = "item-lacks";
+    BUY_BESITOS = "buy-besitos" [price];
+    BUY_STARS = "buy-stars" [price];
+    BACK_TO_SHOP = "back-to-shop";
+    BOUGHT = "bought" [name];
+    STARS_PAID = "stars-paid" [name];
+    PAID_TWICE = "paid-twice" [name, stars];
+    BALANCE_LINE = "balance-line" [balance];
+    PURCHASE_IN_FLIGHT = "purchase-in-flight";
+    MONEY_BACK = "money-back";
+    REWARD_BESITOS = "reward-besitos" [count];
+    REWARD_EXPERIENCE_POINTS = "reward-experience-points" [count];
+    REWARD_VIP_DAYS = "reward-vip-days" [count];
+    REWARD_FRAGMENT = "reward-fragment" [name];
+    REWARD_EXPERIENCE = "reward-experience" [name];
+    REWARD_SHOP_ITEM = "reward-shop-item" [name];
+    REFUNDED = "refunded" [user, item];
+    REFUND_FAILED = "refund-failed" [why];
+    REFUND_NO_PAYMENT = "refund-no-payment" [charge];
+    REFUND_ALREADY_DONE = "refund-already-done";
+    REFUND_TELEGRAM = "refund-telegram" [error];
+    // Auctions.
+    AUCTIONS_TITLE = "auctions-title";
+    AUCTIONS_NONE = "auctions-none";
+    AUCTION_TITLE = "auction-title" [id, item, quantity];
+    AUCTION_TOP_BID = "auction-top-bid" [amount];
+    AUCTION_NO_BIDS = "auction-no-bids" [amount];
+    AUCTION_OPEN = "auction-open" [minimum, left, balance];
+    AUCTION_LEADING = "auction-leading";
+    AUCTION_CLOSED = "auction-closed";
+    AUCTION_CLOSED_WON = "auction-closed-won";
+    AUCTION_CANCELLED = "auction-cancelled";
+    BID_BUTTON = "bid-button" [amount];
+    REFRESH = "refresh";
+    BACK_TO_AUCTIONS = "back-to-auctions";
+    BID_ACCEPTED = "bid-accepted" [amount];
+    BID_EXTENDED = "bid-extended" [seconds];
+    BID_REFUSED = "bid-refused" [reason];
+    OUTBID = "outbid" [id, item, top, refunded];
+    WON = "won" [id, item, quantity, amount];
+    AUCTION_REFUNDED = "auction-refunded" [id, item, amount];
+    BID_AGAIN = "bid-again";
+    SEE_INVENTORY = "see-inventory";
+    AUCTION_CREATED = "auction-created" [id, item, quantity, starting, increment, left];
+    AUCTION_CANCEL_REPORT = "auction-cancel-report" [id, refunded];
+    DURATION_SECONDS = "duration-seconds" [seconds];
+    DURATION_MINUTES = "duration-minutes" [minutes, seconds];
+    DURATION_HOURS = "duration-hours" [hours, minutes];
+}
