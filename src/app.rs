@@ -1,5 +1,6 @@
 //! Building and running the whole server.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,9 @@ impl App {
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
+        // Commands addressed to another bot (`/cmd@OtherBot`) are not ours.
+        let me = bot.get_me().await.context("asking Telegram who the bot is (getMe)")?;
+        let username = me.username.clone().unwrap_or_default().to_lowercase();
         let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());
         let secret = match &config.callback_secret {
             Some(secret) => secret.clone().into_bytes(),
@@ -71,6 +75,8 @@ impl App {
             admins: config.admins.clone(),
             auctions: config.auctions,
             vip_channel: vip_channel(&config),
+            channels: channels(&config),
+            username,
         };
         let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
         let coordinator = Coordinator::new(router.clone(), store.clone());
@@ -272,6 +278,13 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
 fn vip_channel(config: &Config) -> Option<i64> {
     let embedded = config.bot_token.is_none() && config.api_url.is_none();
     config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id))
+}
+
+/// The channels whose posts the bot registers: the free and the VIP one.
+fn channels(config: &Config) -> BTreeSet<i64> {
+    let embedded = config.bot_token.is_none() && config.api_url.is_none();
+    let free = config.free_channel.or_else(|| embedded.then(|| EmulatorConfig::default().free_channel.id));
+    free.into_iter().chain(vip_channel(config)).collect()
 }
 
 /// The economy's tunables.

@@ -75,6 +75,10 @@ pub struct Config {
     /// `VIP_CHANNEL_ID`: reactions there pay the VIP rates. Default: the
     /// built-in emulator's VIP channel when it runs, else none.
     pub vip_channel: Option<i64>,
+    /// `FREE_CHANNEL_ID`: the free channel. Posts are registered (and pay
+    /// reactions) only from it and the VIP channel. Default: the built-in
+    /// emulator's free channel when it runs, else none.
+    pub free_channel: Option<i64>,
     /// `ADMIN_IDS`: comma-separated Telegram user ids of operators.
     pub admins: BTreeSet<i64>,
     /// `MAX_PURCHASES_PER_HOUR`: purchase attempts (besitos or Stars) a
@@ -160,6 +164,7 @@ impl Config {
             outbound,
             callback_secret: get("CALLBACK_SECRET"),
             vip_channel: parse(&get, "VIP_CHANNEL_ID")?,
+            free_channel: parse(&get, "FREE_CHANNEL_ID")?,
             daily_caps: get("DAILY_CAPS").map(|caps| daily_caps(&caps)).transpose()?.unwrap_or_default(),
             max_purchases_per_hour: parse(&get, "MAX_PURCHASES_PER_HOUR")?
                 .unwrap_or(dianabot_game::Rules::default().max_purchase_attempts_per_hour),

@@ -7,6 +7,7 @@
 //! a user is never told of an effect a crash could lose.
 
 pub mod callback;
+pub mod clean;
 pub mod flows;
 pub mod intake;
 pub mod outbound;

@@ -417,7 +417,14 @@ mod tests {
 
     fn translator() -> Translator {
         let codec = CallbackCodec::new(b"secret");
-        Translator { codec, admins: BTreeSet::from([1]), auctions: AuctionLimits::default(), vip_channel: None }
+        Translator {
+            codec,
+            admins: BTreeSet::from([1]),
+            auctions: AuctionLimits::default(),
+            vip_channel: None,
+            channels: BTreeSet::new(),
+            username: "dianabot".to_owned(),
+        }
     }
 
     fn update(json: String) -> Update {

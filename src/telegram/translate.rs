@@ -10,6 +10,7 @@ use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind, User};
 
 use crate::config::AuctionLimits;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
+use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest, auction, gift,
     operator, profile, reaction, shop, story,
@@ -127,6 +128,11 @@ pub struct Translator {
     pub auctions: AuctionLimits,
     /// Reactions on this channel's posts pay the VIP rates.
     pub vip_channel: Option<i64>,
+    /// The bot's channels: posts from any other chat are not registered.
+    pub channels: BTreeSet<i64>,
+    /// The bot's own username (getMe), lowercase: a command addressed to
+    /// another bot (`/regalar@OtherBot`) is not ours to run.
+    pub username: String,
 }
 
 impl Translator {
@@ -136,16 +142,21 @@ impl Translator {
             UpdateKind::Message(message) => self.message(update_id, message),
             UpdateKind::CallbackQuery(query) => self.press(update_id, query),
             UpdateKind::MessageReaction(reaction) => reaction::reacted(update_id, reaction),
-            UpdateKind::ChannelPost(message) => reaction::published(message, self.vip_channel),
+            UpdateKind::ChannelPost(message) if self.channels.contains(&message.chat.id.0) => {
+                reaction::published(message, self.vip_channel)
+            }
+            UpdateKind::ChannelPost(_) => Translation::Ignore("post in a chat that is not one of the bot's channels"),
             UpdateKind::PreCheckoutQuery(query) => shop::pre_checkout_query(&self.codec, query),
             UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
             _ => Translation::Ignore("update kind not handled"),
         }
     }
 
-    fn origin<'a>(&self, user: &'a User, update_id: UpdateId, chat_id: i64, reply: ReplyTo) -> Origin<'a> {
-        let user_id = user_id(user);
-        Origin {
+    /// Who sent the update and where the answer goes; `None` for a sender
+    /// id outside Telegram's range, which no real user has.
+    fn origin<'a>(&self, user: &'a User, update_id: UpdateId, chat_id: i64, reply: ReplyTo) -> Option<Origin<'a>> {
+        let user_id = user_id(user)?;
+        Some(Origin {
             user,
             user_id,
             chat_id,
@@ -154,7 +165,7 @@ impl Translator {
             reply,
             operator: self.admins.contains(&user_id.0),
             page: None,
-        }
+        })
     }
 
     /// A message: a payment, or a text command for one of the flows.
@@ -164,12 +175,25 @@ impl Translator {
             return Translation::Ignore("message from a bot");
         }
         let chat_id = message.chat.id.0;
-        let origin = self.origin(user, update_id, chat_id, ReplyTo::NewMessage { chat_id });
+        let Some(origin) = self.origin(user, update_id, chat_id, ReplyTo::NewMessage { chat_id }) else {
+            return Translation::Ignore(OUT_OF_RANGE);
+        };
         if let Some(payment) = message.successful_payment() {
             return shop::paid(&origin, &self.codec, payment);
         }
         let Some(text) = message.text() else { return Translation::Ignore("message without text") };
-        let Some(name) = command_name(text) else { return origin.view(Screen::NotUnderstood) };
+        let text = clean(text, TEXT_CHARS);
+        let text = text.as_ref();
+        // In a group the bot answers only what is addressed to it.
+        let in_group = !message.chat.is_private();
+        let name = match command_name(text) {
+            Some((_, Some(bot))) if !bot.eq_ignore_ascii_case(&self.username) => {
+                return Translation::Ignore("command for another bot");
+            }
+            Some((name, _)) => name,
+            None if in_group => return Translation::Ignore("group chatter"),
+            None => return origin.view(Screen::NotUnderstood),
+        };
         let name = name.as_str();
         profile::text(&origin, name)
             .or_else(|| story::text(&origin, name))
@@ -188,7 +212,9 @@ impl Translator {
         };
         let chat_id = message.chat().id.0;
         let reply = ReplyTo::Edit { chat_id, message_id: message.id().0, callback_query_id: query.id.0.clone() };
-        let mut origin = self.origin(&query.from, update_id, chat_id, reply);
+        let Some(mut origin) = self.origin(&query.from, update_id, chat_id, reply) else {
+            return Translation::Ignore(OUT_OF_RANGE);
+        };
         let data = query.data.as_deref().unwrap_or_default();
         let action = match self.codec.decode(origin.user_id, data) {
             Ok(action) => action,
@@ -205,16 +231,25 @@ impl Translator {
     }
 }
 
-pub fn user_id(user: &User) -> UserId {
-    UserId(user.id.0 as i64)
+const OUT_OF_RANGE: &str = "sender id outside Telegram's range";
+
+/// Telegram user ids have at most 52 significant bits; anything else (0,
+/// or 2^64−1, which `as i64` would wrap to −1) is no user of ours.
+pub fn user_id(user: &User) -> Option<UserId> {
+    const MAX: u64 = (1 << 52) - 1;
+    (1..=MAX).contains(&user.id.0).then(|| UserId(user.id.0 as i64))
 }
 
-/// `/Start`, `/start payload` and `/start@BotName` all name `start`.
-fn command_name(text: &str) -> Option<String> {
+/// `/Start`, `/start payload` and `/start@BotName` all name `start`; the
+/// second part is the bot a command is addressed to, if it names one.
+fn command_name(text: &str) -> Option<(String, Option<&str>)> {
     let rest = text.trim().strip_prefix('/')?;
     let word = rest.split_whitespace().next().unwrap_or("");
-    let name = word.split('@').next().unwrap_or("");
-    Some(name.to_lowercase())
+    let (name, bot) = match word.split_once('@') {
+        Some((name, bot)) => (name, Some(bot)),
+        None => (word, None),
+    };
+    Some((name.to_lowercase(), bot))
 }
 
 /// The update as deduplication knows it: its id and a digest of what
@@ -292,8 +327,66 @@ mod tests {
             admins: BTreeSet::from([1]),
             auctions: AuctionLimits::default(),
             vip_channel: Some(-2002),
+            channels: BTreeSet::from([-1001, -2002]),
+            username: "dianabot".to_owned(),
         }
         .translate(update)
+    }
+
+    fn message(chat: &str, from_id: &str, first_name: &str, text: &str) -> Update {
+        let update = serde_json::json!({"update_id": 30, "message": {"message_id": 3, "date": 1_700_000_000,
+            "chat": serde_json::from_str::<serde_json::Value>(chat).unwrap(),
+            "from": {"id": serde_json::from_str::<serde_json::Value>(from_id).unwrap(), "is_bot": false,
+                "first_name": first_name, "language_code": "es"},
+            "text": text}});
+        parse(&update.to_string())
+    }
+
+    const PRIVATE: &str = r#"{"id":7,"type":"private","first_name":"Ana"}"#;
+    const GROUP: &str = r#"{"id":-500,"type":"supergroup","title":"Tertulia"}"#;
+
+    #[test]
+    fn posts_from_chats_that_are_not_the_bots_channels_are_not_registered() {
+        let post = |chat: &str| {
+            parse(&format!(
+                r#"{{"update_id":15,"channel_post":{{"message_id":9,"date":1700000000,"chat":{chat},"text":"hola"}}}}"#
+            ))
+        };
+        let private = post(r#"{"id":1001,"type":"private","first_name":"Eve"}"#);
+        assert!(matches!(translate(&private, &codec()), Translation::Ignore(_)));
+        let stranger = post(r#"{"id":-3003,"type":"channel","title":"Otro"}"#);
+        assert!(matches!(translate(&stranger, &codec()), Translation::Ignore(_)));
+    }
+
+    #[test]
+    fn senders_outside_telegrams_id_range_are_refused() {
+        for id in ["18446744073709551615", "9223372036854775808", "4503599627370496", "0"] {
+            let update = message(PRIVATE, id, "Eve", "/start");
+            assert!(matches!(translate(&update, &codec()), Translation::Ignore(_)), "user id {id}");
+        }
+        let largest = message(PRIVATE, "4503599627370495", "Ana", "/start");
+        assert!(matches!(translate(&largest, &codec()), Translation::Command { .. }));
+    }
+
+    #[test]
+    fn commands_for_other_bots_and_group_chatter_are_not_ours() {
+        let other_bot = message(GROUP, "7", "Ana", "/regalar@SomeOtherBot @bob 1");
+        assert!(matches!(translate(&other_bot, &codec()), Translation::Ignore("command for another bot")));
+        let chatter = message(GROUP, "7", "Ana", "¿alguien vio el capítulo?");
+        assert!(matches!(translate(&chatter, &codec()), Translation::Ignore("group chatter")));
+        let ours = message(GROUP, "7", "Ana", "/regalar@DianaBot @bob 1");
+        assert!(matches!(translate(&ours, &codec()), Translation::Gift(_)));
+        let private = message(PRIVATE, "7", "Ana", "hola");
+        assert!(matches!(translate(&private, &codec()), Translation::View { screen: Screen::NotUnderstood, .. }));
+    }
+
+    #[test]
+    fn names_and_texts_are_cleaned_of_nul_and_control_characters() {
+        let update = message(PRIVATE, "7", "An\u{0}a\u{7}", "/start");
+        let translated = translate(&update, &codec());
+        let Translation::Command { envelope, .. } = translated else { panic!("not a command: {translated:?}") };
+        let Command::Profile(ProfileCommand::Register { first_name, .. }) = envelope.command else { panic!() };
+        assert_eq!(first_name, "Ana");
     }
 
     fn admin_text(text: &str) -> Update {

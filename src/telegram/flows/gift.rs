@@ -1,9 +1,10 @@
 //! A gift of besitos from one player to another: a saga across the two
 //! players' actors; the receiver hears of it in their own language.
 
-use dianabot_actors::GiftOutcome;
+use dianabot_actors::{DispatchError, GiftOutcome};
 use dianabot_game::{Besitos, Language, Malformed, RuleError, UpdateId, Usage, UserId};
 
+use crate::telegram::clean::{NAME_CHARS, clean};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::outbound::{OutboundRequest, Priority};
 use crate::telegram::screens;
@@ -40,7 +41,7 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
             amount,
             update_id: origin.update_id,
             chat_id: origin.chat_id,
-            giver: origin.user.first_name.clone(),
+            giver: clean(&origin.user.first_name, NAME_CHARS).into_owned(),
             language: origin.language,
         }),
         Err(refusal) => origin.refuse(refusal),
@@ -69,10 +70,12 @@ impl Intake {
         let (to, name) = match to {
             Recipient::Id(id) => (Some(id), id.to_string()),
             Recipient::Username(username) => {
-                let found = self.coordinator.find_user(&username).await.unwrap_or_else(|err| {
+                // A lookup that failed says nothing about the user: not
+                // acknowledged, so Telegram delivers the gift again.
+                let found = self.coordinator.find_user(&username).await.map_err(|err| {
                     tracing::error!(error = %err, "looking up a username failed");
-                    None
-                });
+                    Failure::NotDurable(DispatchError::NotDurable)
+                })?;
                 (found, format!("@{username}"))
             }
         };

@@ -1,9 +1,11 @@
 //! The player's own pages: /start, the menu, profile, inventory, missions,
 //! achievements, language, the daily gift and the ledger.
 
+use dianabot_actors::DispatchError;
 use dianabot_game::{Command, EconomyCommand, Language, ProfileCommand, UserId};
 
 use crate::telegram::callback::Action;
+use crate::telegram::clean::{NAME_CHARS, USERNAME_CHARS, clean};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::{self, Screen};
 use crate::telegram::translate::{Origin, ReplyTo, Translation};
@@ -19,8 +21,8 @@ pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
     match name {
         "start" => {
             let command = ProfileCommand::Register {
-                first_name: origin.user.first_name.clone(),
-                username: origin.user.username.clone(),
+                first_name: clean(&origin.user.first_name, NAME_CHARS).into_owned(),
+                username: origin.user.username.as_deref().map(|name| clean(name, USERNAME_CHARS).into_owned()),
                 language: origin.language,
             };
             Some(origin.command(Command::Profile(command), Some(Screen::Welcome)))
@@ -78,10 +80,10 @@ impl Intake {
             ProfileRequest::Ledger { user_id, language, reply } => {
                 // The language the player chose, if they are known.
                 let language = self.router.view(user_id, |state| state.language()).await.unwrap_or(language);
-                let entries = self.coordinator.store().recent_ledger(user_id, 10).await.unwrap_or_else(|err| {
+                let entries = self.coordinator.store().recent_ledger(user_id, 10).await.map_err(|err| {
                     tracing::error!(error = %err, "reading the ledger failed");
-                    Vec::new()
-                });
+                    Failure::NotDurable(DispatchError::NotDurable)
+                })?;
                 self.answer(reply, Some(screens::ledger(language, &entries, &self.translator.codec, user_id)));
                 Ok(Handled::Viewed)
             }

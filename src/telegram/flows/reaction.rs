@@ -4,9 +4,10 @@
 
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
-use dianabot_game::{Command, Language, Malformed, PostRef, ReactionCommand, RuleError, UpdateId, UserId};
+use dianabot_game::{Command, Language, PostRef, ReactionCommand, RuleError, UpdateId, UserId};
 use teloxide_core::types::{MaybeAnonymousUser, Message, MessageReactionUpdated, ReactionType};
 
+use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens;
 use crate::telegram::translate::{Origin, ReplyTo, Translation, user_id};
@@ -50,7 +51,8 @@ pub fn reacted(update_id: UpdateId, reaction: &MessageReactionUpdated) -> Transl
     if emojis.is_empty() {
         return Translation::Ignore("reaction removed or not an emoji");
     }
-    let (user_id, message_id) = (user_id(user), reaction.message_id.0);
+    let Some(user_id) = user_id(user) else { return Translation::Ignore("sender id outside Telegram's range") };
+    let message_id = reaction.message_id.0;
     if reaction.chat.id.0 == user_id.0 {
         // In the player's private chat with the bot: a story page, if the
         // player's state knows the message as one.
@@ -66,8 +68,8 @@ pub fn reacted(update_id: UpdateId, reaction: &MessageReactionUpdated) -> Transl
 pub fn published(message: &Message, vip_channel: Option<i64>) -> Translation {
     let post = PostRef { chat_id: message.chat.id.0, message_id: message.id.0 };
     let target = if vip_channel == Some(post.chat_id) { ReactionTarget::VipPost } else { ReactionTarget::FreePost };
-    let text = message.text().or(message.caption()).unwrap_or_default();
-    Translation::Reaction(ReactionRequest::Publish { post: Post::new(post, target, message.date.timestamp(), text) })
+    let text = clean(message.text().or(message.caption()).unwrap_or_default(), TEXT_CHARS);
+    Translation::Reaction(ReactionRequest::Publish { post: Post::new(post, target, message.date.timestamp(), &text) })
 }
 
 impl Intake {
@@ -97,14 +99,14 @@ impl Intake {
                 }
             }
             ReactionRequest::Report { chat_id, language } => {
-                let posts = self.coordinator.posts().recent(10).await.map_err(|err| err.to_string());
-                let fragments = self.coordinator.store().fragment_engagement(5).await.map_err(|err| err.to_string());
-                let report = match (posts, fragments) {
-                    (Ok(posts), Ok(fragments)) => screens::posts_report(language, &posts, &fragments),
-                    (Err(err), _) | (_, Err(err)) => {
-                        screens::refusal(language, &RuleError::Malformed(Malformed::Unavailable(err)))
-                    }
+                let unavailable = |err: &dyn std::fmt::Display| {
+                    tracing::error!(error = %err, "reading the posts' engagement failed");
+                    Failure::NotDurable(DispatchError::NotDurable)
                 };
+                let posts = self.coordinator.posts().recent(10).await.map_err(|err| unavailable(&err))?;
+                let fragments =
+                    self.coordinator.store().fragment_engagement(5).await.map_err(|err| unavailable(&err))?;
+                let report = screens::posts_report(language, &posts, &fragments);
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Viewed)
             }

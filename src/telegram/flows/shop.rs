@@ -106,7 +106,7 @@ pub fn pre_checkout_query(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Tr
 /// same buyer, Stars, the invoice's amount.
 fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCheckout, RuleError> {
     let invoice = codec.verify_invoice(&query.invoice_payload).map_err(|_| invalid_invoice())?;
-    if invoice.buyer != user_id(&query.from) {
+    if Some(invoice.buyer) != user_id(&query.from) {
         return Err(invalid_invoice());
     }
     if query.currency != "XTR" {
