@@ -46,4 +46,7 @@ psql "$PGURL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'dianabo
   while read -r stale; do psql "$PGURL" -qc "DROP DATABASE IF EXISTS $stale WITH (FORCE)" >/dev/null 2>&1 || true; done
 
 export TEST_DATABASE_URL="$PGURL"
+# Lints and formatting are part of the suite: a warning fails it.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 exec cargo test --workspace --locked "$@"

@@ -237,7 +237,7 @@ const OUT_OF_RANGE: &str = "sender id outside Telegram's range";
 /// or 2^64−1, which `as i64` would wrap to −1) is no user of ours.
 pub fn user_id(user: &User) -> Option<UserId> {
     const MAX: u64 = (1 << 52) - 1;
-    (1..=MAX).contains(&user.id.0).then(|| UserId(user.id.0 as i64))
+    (1..=MAX).contains(&user.id.0).then_some(UserId(user.id.0 as i64))
 }
 
 /// `/Start`, `/start payload` and `/start@BotName` all name `start`; the
