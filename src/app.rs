@@ -61,9 +61,15 @@ impl App {
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
-        // Commands addressed to another bot (`/cmd@OtherBot`) are not ours.
-        let me = bot.get_me().await.context("asking Telegram who the bot is (getMe)")?;
-        let username = me.username.clone().unwrap_or_default().to_lowercase();
+        // Commands addressed to another bot (`/cmd@OtherBot`) are not ours;
+        // until Telegram has said who we are, none addressed by name is.
+        let username = match bot.get_me().await {
+            Ok(me) => me.username.clone(),
+            Err(err) => {
+                tracing::warn!(error = %err, "getMe failed: commands addressed by @name will be ignored");
+                None
+            }
+        };
         let outbound = Outbound::spawn(bot.clone(), config.outbound.clone());
         let secret = match &config.callback_secret {
             Some(secret) => secret.clone().into_bytes(),
@@ -280,7 +286,8 @@ fn vip_channel(config: &Config) -> Option<i64> {
     config.vip_channel.or_else(|| embedded.then(|| EmulatorConfig::default().vip_channel.id))
 }
 
-/// The channels whose posts the bot registers: the free and the VIP one.
+/// The channels whose posts the bot registers: the free and the VIP one
+/// (the built-in emulator's two by default).
 fn channels(config: &Config) -> BTreeSet<i64> {
     let embedded = config.bot_token.is_none() && config.api_url.is_none();
     let free = config.free_channel.or_else(|| embedded.then(|| EmulatorConfig::default().free_channel.id));

@@ -73,6 +73,8 @@ pub fn server_env(emulator: &EmulatorHandle, intake: IntakeMode, secret: &str) -
         ("OUTBOUND_PER_CHAT_MS", "0".to_owned()),
         ("OUTBOUND_GLOBAL_PER_SEC", "0".to_owned()),
         ("RATE_LIMITS", "off".to_owned()),
+        // Posts register only from the bot's channels; the harness posts in the emulator's free one.
+        ("FREE_CHANNEL_ID", dianabot_emulator::EmulatorConfig::default().free_channel.id.to_string()),
         // The harness's operator opens auctions and grants besitos for `bid`.
         ("ADMIN_IDS", crate::driver::OPERATOR_ID.to_string()),
     ];

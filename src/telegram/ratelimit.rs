@@ -423,7 +423,7 @@ mod tests {
             auctions: AuctionLimits::default(),
             vip_channel: None,
             channels: BTreeSet::new(),
-            username: "dianabot".to_owned(),
+            username: Some("DianaBot".to_owned()),
         }
     }
 

@@ -130,9 +130,9 @@ pub struct Translator {
     pub vip_channel: Option<i64>,
     /// The bot's channels: posts from any other chat are not registered.
     pub channels: BTreeSet<i64>,
-    /// The bot's own username (getMe), lowercase: a command addressed to
-    /// another bot (`/regalar@OtherBot`) is not ours to run.
-    pub username: String,
+    /// The bot's own username (getMe): a command addressed to another bot
+    /// (`/regalar@OtherBot`) is not ours to run. `None` until Telegram said.
+    pub username: Option<String>,
 }
 
 impl Translator {
@@ -187,7 +187,7 @@ impl Translator {
         // In a group the bot answers only what is addressed to it.
         let in_group = !message.chat.is_private();
         let name = match command_name(text) {
-            Some((_, Some(bot))) if !bot.eq_ignore_ascii_case(&self.username) => {
+            Some((_, Some(bot))) if !self.username.as_deref().is_some_and(|me| bot.eq_ignore_ascii_case(me)) => {
                 return Translation::Ignore("command for another bot");
             }
             Some((name, _)) => name,
@@ -328,7 +328,7 @@ mod tests {
             auctions: AuctionLimits::default(),
             vip_channel: Some(-2002),
             channels: BTreeSet::from([-1001, -2002]),
-            username: "dianabot".to_owned(),
+            username: Some("DianaBot".to_owned()),
         }
         .translate(update)
     }

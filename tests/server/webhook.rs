@@ -1,6 +1,6 @@
 //! The webhook refuses what is not Telegram's, and keeps serving.
 
-use crate::common::server::{ServerProcess, WEBHOOK_SECRET, start_update};
+use crate::common::server::{ServerProcess, WEBHOOK_SECRET, start_update, text_update};
 use crate::common::{TestDb, run};
 use dianabot_game::UserId;
 
@@ -74,6 +74,65 @@ fn metrics_are_served_on_their_own_bind_not_on_the_public_port() {
             let response = client.get(format!("http://{}/{probe}", server.addr)).send().await.unwrap();
             assert_eq!(response.status(), 200, "/{probe} stays on the public port");
         }
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+/// A lookup the database cannot answer says nothing about the user: the gift
+/// is left unacknowledged (Telegram delivers it again), never answered
+/// "Lucien does not know @bob", and lands once the database is back.
+#[test]
+fn a_gift_by_username_while_the_database_is_away_is_not_acknowledged_and_lands_when_it_returns() {
+    use sqlx::Connection;
+    run(async {
+        let db = TestDb::postgres().await;
+        let server = ServerProcess::webhook(&db.url).await;
+        let client = reqwest::Client::new();
+        let post = |update: &serde_json::Value| {
+            client
+                .post(server.webhook_url())
+                .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+                .json(update)
+                .send()
+        };
+        let bob = serde_json::json!({"update_id": 2, "message": {"message_id": 2, "date": 1_700_000_000,
+            "chat": {"id": 502, "type": "private", "first_name": "Bob"},
+            "from": {"id": 502, "is_bot": false, "first_name": "Bob", "username": "bob", "language_code": "es"},
+            "text": "/start"}});
+        assert_eq!(post(&start_update(1, 501)).await.unwrap().status(), 200);
+        assert_eq!(post(&bob).await.unwrap().status(), 200);
+
+        let name = db.url.rsplit_once('/').expect("database url has a path").1.to_owned();
+        let mut admin = sqlx::PgConnection::connect(&dianabot_test_support::postgres_admin_url()).await.unwrap();
+        for statement in [
+            format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await.unwrap();
+        }
+        let gift = text_update(3, 501, "/regalar @bob 5");
+        let refused = post(&gift).await.unwrap().status();
+        assert_ne!(refused, 200, "a gift whose receiver could not be looked up was acknowledged");
+
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        // Telegram delivers it again; now it lands.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while post(&gift).await.unwrap().status() != 200 {
+            assert!(std::time::Instant::now() < deadline, "the re-delivered gift never landed");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        let store = db.store().await;
+        let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
+        let (received,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM ledger WHERE user_id = 502 AND reason = 'gift_received'")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        assert_eq!(received, 1, "the gift landed exactly once");
         drop(server);
         db.drop_db().await;
     });

@@ -76,6 +76,8 @@ impl ServerProcess {
             .env("OUTBOUND_GLOBAL_PER_SEC", "0")
             // Tests act at machine speed; the rate limits' own tests set them.
             .env("RATE_LIMITS", "off")
+            // Posts register only from the bot's channels: the emulator's free one.
+            .env("FREE_CHANNEL_ID", CHANNEL.to_string())
             .env("RUST_LOG", "error")
             .stdout(Stdio::null())
             .stderr(log_file);
