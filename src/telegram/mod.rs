@@ -8,6 +8,8 @@
 
 pub mod callback;
 pub mod flows;
+#[cfg(test)]
+mod fuzz;
 pub mod intake;
 pub mod outbound;
 pub mod polling;
