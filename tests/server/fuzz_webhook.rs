@@ -43,6 +43,13 @@ const TABLES: &[&str] = &[
     "fragment_reactions",
 ];
 
+/// Inputs that once broke the webhook, sent before the generated ones.
+const REGRESSIONS: &[&str] = &[
+    // teloxide-core's parser panicked on a reaction with neither `user` nor `actor_chat`.
+    r#"{"update_id":1,"message_reaction":{"chat":{"id":-1001,"type":"channel","title":"Diana"},"message_id":7,
+        "date":1700000000,"old_reaction":[],"new_reaction":[{"type":"emoji","emoji":"x"}]}}"#,
+];
+
 /// Rows in every table of the store.
 async fn rows(pool: &sqlx::PgPool) -> Vec<i64> {
     let mut counts = Vec::new();
@@ -88,8 +95,9 @@ fn hostile_updates_are_answered_as_designed_and_refusals_write_nothing() {
         let mut runner = TestRunner::deterministic();
         let client = reqwest::Client::new();
         let (mut sent, mut checked_unchanged) = (0, 0);
-        for case in 0..INPUTS {
-            let body = strategy.new_tree(&mut runner).expect("generate an update").current();
+        let regressions = REGRESSIONS.iter().map(|body| body.as_bytes().to_vec());
+        let generated = (0..INPUTS).map(|_| strategy.new_tree(&mut runner).expect("generate an update").current());
+        for (case, body) in regressions.chain(generated).enumerate() {
             // Known defect 2 of issue 14, fixed on another branch: a stored
             // text holding U+0000 makes Postgres reject the flusher's batch,
             // and every later write waits on it.
@@ -127,8 +135,10 @@ fn hostile_updates_are_answered_as_designed_and_refusals_write_nothing() {
             }
             sent += 1;
         }
-        assert!(sent > INPUTS * 9 / 10, "only {sent} of {INPUTS} inputs sent");
+        // Most inputs were sent, and both refusals and updates that reach the game were among them.
+        assert!(sent > INPUTS * 3 / 4, "only {sent} of {INPUTS} inputs sent");
         assert!(checked_unchanged > INPUTS / 5, "only {checked_unchanged} refusals checked");
+        assert!(sent - checked_unchanged > INPUTS / 10, "only {} inputs reached the game", sent - checked_unchanged);
         pool.close().await;
         drop(server);
         db.drop_db().await;
