@@ -111,22 +111,22 @@ fn check_designed(update: &Update, translation: &Translation, genuine: &Genuine)
     // Every translation is logged with `{:?}`.
     let _ = format!("{translation:?}");
     match &update.kind {
-        UpdateKind::CallbackQuery(query) if query.message.is_some() => {
-            let data = (query.from.id.0, query.data.clone().unwrap_or_default());
-            if !genuine.buttons.contains(&data) {
-                prop_assert!(
-                    matches!(translation, Translation::RefuseButton { .. }),
-                    "unsigned button data was not refused: {translation:?}"
-                );
-            }
+        UpdateKind::CallbackQuery(query)
+            if query.message.is_some()
+                && !genuine.buttons.contains(&(query.from.id.0, query.data.clone().unwrap_or_default())) =>
+        {
+            prop_assert!(
+                matches!(translation, Translation::RefuseButton { .. }),
+                "unsigned button data was not refused: {translation:?}"
+            );
         }
-        UpdateKind::PreCheckoutQuery(query) => {
-            if !genuine.invoices.contains(&(query.from.id.0, query.invoice_payload.clone())) {
-                prop_assert!(
-                    matches!(translation, Translation::Shop(ShopRequest::PreCheckout { checkout: Err(_), .. })),
-                    "a pre-checkout of an unsigned invoice was not declined: {translation:?}"
-                );
-            }
+        UpdateKind::PreCheckoutQuery(query)
+            if !genuine.invoices.contains(&(query.from.id.0, query.invoice_payload.clone())) =>
+        {
+            prop_assert!(
+                matches!(translation, Translation::Shop(ShopRequest::PreCheckout { checkout: Err(_), .. })),
+                "a pre-checkout of an unsigned invoice was not declined: {translation:?}"
+            );
         }
         UpdateKind::Message(message) => {
             if let (Some(payment), Some(payer)) = (message.successful_payment(), message.from.as_ref())
