@@ -1,9 +1,8 @@
 //! Hostile updates through the real webhook: every body is answered 200
 //! (applied, ignored, refused or dead-lettered), 401 (wrong secret) or 413
-//! (larger than any real update), and
-//! a body the translation refuses or ignores writes nothing. The generator
-//! is the one `telegram::fuzz` runs a million cases of at the translation
-//! level (`dianabot_test_support::hostile`).
+//! (larger than any real update), and a body the translation refuses or
+//! ignores writes nothing. The generator is the one `telegram::fuzz` runs a
+//! million cases of at the translation level (`dianabot_test_support::hostile`).
 
 use std::collections::BTreeSet;
 
