@@ -9,6 +9,8 @@
 pub mod callback;
 pub mod clean;
 pub mod flows;
+#[cfg(test)]
+mod fuzz;
 pub mod intake;
 pub mod outbound;
 pub mod polling;

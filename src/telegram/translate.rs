@@ -231,7 +231,7 @@ impl Translator {
     }
 }
 
-const OUT_OF_RANGE: &str = "sender id outside Telegram's range";
+pub(crate) const OUT_OF_RANGE: &str = "sender id outside Telegram's range";
 
 /// Telegram user ids have at most 52 significant bits; anything else (0,
 /// or 2^64−1, which `as i64` would wrap to −1) is no user of ours.

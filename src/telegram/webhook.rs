@@ -28,7 +28,7 @@ pub async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<We
         tracing::warn!(peer = ?request.peer_addr(), "webhook call with a missing or wrong secret token");
         return HttpResponse::Unauthorized().body("wrong secret token");
     }
-    let update: Update = match serde_json::from_slice(&body) {
+    let update = match parse_update(&body) {
         Ok(update) => update,
         Err(err) => {
             // Refusing it would make Telegram deliver it again and again
@@ -49,6 +49,26 @@ pub async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<We
     }
 }
 
+/// Why a body is not an update.
+#[derive(Debug, thiserror::Error)]
+pub enum Unparseable {
+    #[error(transparent)]
+    Invalid(#[from] serde_json::Error),
+    #[error("the update parser panicked")]
+    ParserPanicked,
+}
+
+/// Parses a webhook body. teloxide-core's parser panics on some malformed
+/// updates (a `message_reaction` with neither `user` nor `actor_chat`
+/// unwraps a `None`), which would drop the connection unanswered and have
+/// Telegram deliver it forever; such a body is unparseable like any other.
+pub fn parse_update(body: &[u8]) -> Result<Update, Unparseable> {
+    match std::panic::catch_unwind(|| serde_json::from_slice::<Update>(body)) {
+        Ok(parsed) => Ok(parsed?),
+        Err(_) => Err(Unparseable::ParserPanicked),
+    }
+}
+
 /// Compares in constant time, so response time does not reveal how much of
 /// a guessed secret was right. (`subtle` returns early only on a length
 /// mismatch, which reveals the length alone.)
@@ -58,7 +78,15 @@ fn secret_matches(presented: &[u8], expected: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::secret_matches;
+    use super::{Unparseable, parse_update, secret_matches};
+
+    /// Found by `telegram::fuzz`: teloxide-core unwraps the reaction's actor.
+    #[test]
+    fn a_reaction_without_an_actor_is_unparseable_not_a_panic() {
+        let body = br#"{"update_id":1,"message_reaction":{"chat":{"id":-1001,"type":"channel","title":"Diana"},
+            "message_id":7,"date":1700000000,"old_reaction":[],"new_reaction":[{"type":"emoji","emoji":"x"}]}}"#;
+        assert!(matches!(parse_update(body), Err(Unparseable::ParserPanicked)));
+    }
 
     #[test]
     fn secret_comparison_needs_exact_match() {

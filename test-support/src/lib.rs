@@ -1,6 +1,9 @@
 //! Helpers the integration tests of several crates start from: isolated
 //! databases, the demo content and a running actor runtime, and the
-//! conservation checks run against the store. A dev-dependency only.
+//! conservation checks run against the store; hostile Telegram updates for
+//! the fuzz properties. A dev-dependency only.
+
+pub mod hostile;
 
 use std::path::Path;
 use std::sync::Arc;

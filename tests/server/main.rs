@@ -19,6 +19,7 @@ mod common;
 mod bot_e2e;
 mod content_reload;
 mod crash;
+mod fuzz_webhook;
 mod playground_browser;
 mod polling_crash;
 mod reactions_e2e;
