@@ -1,9 +1,12 @@
 //! Criterion micro-benchmarks of the hot paths: deciding and applying a
-//! command, building a write (snapshot encoding), and the actor round trip.
+//! command, building a write (snapshot encoding), the actor round trip, and
+//! rendering the replies the bench's story steps get.
 
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use dianabot::telegram::callback::CallbackCodec;
+use dianabot::telegram::screens::{self, Screen, Ui};
 use dianabot_actors::{ActorConfig, Router};
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::{
@@ -94,5 +97,18 @@ fn requirements(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, rules, requirements, actor_round_trip);
+/// The two replies a story step of the bench's target mix is answered with
+/// (the menu and the page the player stands on), in Spanish: each renders
+/// its texts from the Fluent files and signs its buttons.
+fn replies(c: &mut Criterion) {
+    let content = dianabot::content::load_demo().unwrap();
+    let codec = CallbackCodec::new(b"bench secret");
+    let ui = Ui { codec: &codec, content: &content };
+    let mut state = registered_user();
+    state.progress.story.fragment = Some("l1_umbral".to_owned());
+    c.bench_function("render reply: menu", |b| b.iter(|| screens::render(Screen::Menu, &state, &[], ui)));
+    c.bench_function("render reply: story page", |b| b.iter(|| screens::render(Screen::Story, &state, &[], ui)));
+}
+
+criterion_group!(benches, rules, requirements, replies, actor_round_trip);
 criterion_main!(benches);
