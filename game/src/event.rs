@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ItemId, Language, PostRef, UserId};
 use crate::ledger::LedgerEntry;
 use crate::profile::Profile;
+use crate::timer::Timer;
 
 /// What a paid reaction was on: each emoji pays once per player and
 /// `Reacted`, ever.
@@ -151,6 +152,11 @@ pub enum Event {
         bid: i64,
         amount: i64,
     },
+    /// A durable timer was set, or moved to a new due time.
+    TimerSet(Timer),
+    /// The timer set for this due time is done with; one moved to another
+    /// due time since stays.
+    TimerCleared(Timer),
 }
 
 /// Something a reward makes available to one player.

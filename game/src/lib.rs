@@ -41,6 +41,7 @@ pub mod shop;
 mod state;
 pub mod story;
 mod time;
+pub mod timer;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -61,3 +62,4 @@ pub use state::{
     StoryProgress, UserState, Wallet,
 };
 pub use story::StoryCommand;
+pub use timer::{Timer, TimerName};

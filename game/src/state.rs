@@ -336,6 +336,9 @@ impl UserState {
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;
             }
+            // Kept by the store (the `timers` table), not in the actor's
+            // memory: a firing carries what its handler needs.
+            Event::TimerSet(_) | Event::TimerCleared(_) => {}
         }
     }
 

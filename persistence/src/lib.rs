@@ -23,5 +23,5 @@ pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use write::{
     AnalyticsEvent, ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
-    PaidReaction, PurchaseRow, PurchaseStatus, UserWrite,
+    PaidReaction, PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
 };

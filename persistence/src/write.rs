@@ -43,7 +43,35 @@ pub struct UserWrite {
     pub holds_opened: Vec<HeldBid>,
     /// Holds released or consumed (escrow saga log rows to update).
     pub holds_closed: Vec<ClosedHold>,
+    /// Timer key ([`TimerName::key`]) -> what happens to its row.
+    pub timers: BTreeMap<String, TimerOp>,
     pub snapshot: Snapshot,
+}
+
+/// What a write does to one of the user's rows of `timers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimerOp {
+    /// Insert the timer, or move it to `due`.
+    Set { due: i64 },
+    /// Remove the timer if it is still due at `due`: a timer moved since
+    /// (by a write committed before this one) stays.
+    Clear { due: i64 },
+    /// Remove the timer whatever its due time: set and cleared within the
+    /// writes merged into this one.
+    ClearAny,
+}
+
+impl TimerOp {
+    /// The op that does `self` and then `later`.
+    fn then(self, later: TimerOp) -> TimerOp {
+        match (self, later) {
+            (TimerOp::Set { due }, TimerOp::Clear { due: cleared }) if due == cleared => TimerOp::ClearAny,
+            // Clearing a due time this write does not leave: the set stands.
+            (TimerOp::Set { due }, TimerOp::Clear { .. }) => TimerOp::Set { due },
+            (TimerOp::ClearAny, TimerOp::Clear { .. }) => TimerOp::ClearAny,
+            (_, later) => later,
+        }
+    }
 }
 
 /// A purchase as the `purchases` table stores it; written again (same id)
@@ -241,6 +269,7 @@ impl UserWrite {
             charges: Vec::new(),
             holds_opened: Vec::new(),
             holds_closed: Vec::new(),
+            timers: BTreeMap::new(),
             snapshot: encode_snapshot(state),
         };
         for event in events {
@@ -377,6 +406,8 @@ impl UserWrite {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
                     write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
+                Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
+                Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { due: timer.due }),
             }
         }
         write
@@ -386,6 +417,14 @@ impl UserWrite {
     /// recorded as seen, say): just the snapshot.
     pub fn snapshot_only(state: &UserState) -> UserWrite {
         UserWrite::from_events(state, &[], 0)
+    }
+
+    fn timer(&mut self, key: String, op: TimerOp) {
+        let merged = match self.timers.get(&key) {
+            Some(earlier) => earlier.then(op),
+            None => op,
+        };
+        self.timers.insert(key, merged);
     }
 
     /// Folds a later write of the same user into this one.
@@ -408,6 +447,9 @@ impl UserWrite {
         self.charges.extend(later.charges);
         self.holds_opened.extend(later.holds_opened);
         self.holds_closed.extend(later.holds_closed);
+        for (key, op) in later.timers {
+            self.timer(key, op);
+        }
         if later.snapshot.version >= self.snapshot.version {
             self.snapshot = later.snapshot;
         }

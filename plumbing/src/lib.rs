@@ -1,5 +1,5 @@
 //! The plumbing the async crates (`persistence`, `actors`, the binary)
-//! share, so each concern is written once: the wall clock, retrying with
+//! share, so each concern is written once: the wall clock and the game clock, retrying with
 //! backoff, and metrics declared in one table with their exposition.
 //!
 //! **Architecture Invariant:** knows nothing of the game, the store or
@@ -9,5 +9,5 @@ mod clock;
 pub mod metrics;
 mod retry;
 
-pub use clock::{unix_now, unix_now_millis};
+pub use clock::{Clock, FixedClock, unix_now, unix_now_millis};
 pub use retry::{Backoff, retry_forever, retry_while};
