@@ -1,4 +1,4 @@
-use crate::content::{Currency, Missing};
+use crate::content::{Currency, Missing, Permission};
 use crate::ids::ItemId;
 
 /// Why a command was refused. A refused command changes nothing.
@@ -72,6 +72,12 @@ pub enum RuleError {
     BidTooLow { minimum: i64 },
     #[error("no such bid is held in escrow")]
     NoSuchHold,
+    #[error("this operator lacks the {0} permission")]
+    NotPermitted(Permission),
+    #[error("no role {0} in roles.toml")]
+    UnknownRole(String),
+    #[error("only an owner may grant or revoke the role {0}")]
+    RoleBeyondYours(String),
 }
 
 /// What was wrong with a request that could not be read as asked. Each is
@@ -112,6 +118,8 @@ pub enum Usage {
     Grant,
     Deduct,
     GrantVip,
+    Role,
+    Audit,
 }
 
 impl Usage {
@@ -127,6 +135,8 @@ impl Usage {
             Usage::Grant => "grant",
             Usage::Deduct => "deduct",
             Usage::GrantVip => "grant-vip",
+            Usage::Role => "role",
+            Usage::Audit => "audit",
         }
     }
 }

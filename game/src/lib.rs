@@ -36,6 +36,7 @@ pub mod post;
 mod profile;
 mod progression;
 mod reaction;
+pub mod roles;
 mod rules;
 pub mod shop;
 mod state;

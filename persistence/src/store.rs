@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use dianabot_game::auction::{Auction, AuctionStatus};
 use dianabot_game::content::ReactionTarget;
+use dianabot_game::content::RoleId;
 use dianabot_game::post::{Engagement, Post};
+use dianabot_game::roles::{AuditEntry, AuditOutcome, OperatorAction, RoleGrant};
 use dianabot_game::{PostRef, UserId, UserState};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -421,6 +423,89 @@ impl Store {
                 (fragment, engagement)
             })
             .collect())
+    }
+
+    /// Every role granted to a user (expired ones too: they stay until revoked).
+    pub async fn role_grants(&self) -> Result<Vec<RoleGrant>, StoreError> {
+        let sql = "SELECT user_id, role_id, granted_by, granted_at, expires_at FROM operator_roles
+                   ORDER BY user_id, role_id";
+        let rows: Vec<(i64, String, i64, i64, Option<i64>)> =
+            on_both!(self, |pool| sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(user, role, granted_by, granted_at, expires_at)| RoleGrant {
+                user: UserId(user),
+                role: RoleId(role),
+                granted_by: UserId(granted_by),
+                granted_at,
+                expires_at,
+            })
+            .collect())
+    }
+
+    /// Grants a role, or replaces the terms of the same role held already.
+    pub async fn put_role_grant(&self, grant: &RoleGrant) -> Result<(), StoreError> {
+        let sql = "INSERT INTO operator_roles (user_id, role_id, granted_by, granted_at, expires_at)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (user_id, role_id) DO UPDATE SET granted_by = excluded.granted_by,
+                       granted_at = excluded.granted_at, expires_at = excluded.expires_at";
+        let _rows = on_both!(self, |pool| sqlx::query(sql)
+            .bind(grant.user.0)
+            .bind(grant.role.as_str())
+            .bind(grant.granted_by.0)
+            .bind(grant.granted_at)
+            .bind(grant.expires_at)
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// Takes a role back; `false` if the user did not hold it.
+    pub async fn delete_role_grant(&self, user: UserId, role: &str) -> Result<bool, StoreError> {
+        let sql = "DELETE FROM operator_roles WHERE user_id = $1 AND role_id = $2";
+        let done = on_both!(self, |pool| sqlx::query(sql).bind(user.0).bind(role).execute(pool).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Appends one row to the operators' audit log.
+    pub async fn insert_audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        let sql = "INSERT INTO operator_audit (at, operator_id, action, target, args, outcome, detail)
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        let _rows = on_both!(self, |pool| sqlx::query(sql)
+            .bind(entry.at)
+            .bind(entry.operator.0)
+            .bind(entry.action.as_str())
+            .bind(entry.target.as_deref())
+            .bind(&entry.args)
+            .bind(entry.outcome.as_str())
+            .bind(entry.detail.as_deref())
+            .execute(pool)
+            .await?
+            .rows_affected());
+        Ok(())
+    }
+
+    /// The last `limit` rows of the audit log, newest first.
+    pub async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let sql = "SELECT at, operator_id, action, target, args, outcome, detail FROM operator_audit
+                   ORDER BY audit_id DESC LIMIT $1";
+        type Row = (i64, i64, String, Option<String>, String, String, Option<String>);
+        let rows: Vec<Row> = on_both!(self, |pool| sqlx::query_as(sql).bind(i64::from(limit)).fetch_all(pool).await?);
+        rows.into_iter()
+            .map(|(at, operator, action, target, args, outcome, detail)| {
+                let corrupt = |what: &str, value: &str| StoreError::Corrupt(format!("operator_audit {what} {value:?}"));
+                Ok(AuditEntry {
+                    at,
+                    operator: UserId(operator),
+                    action: OperatorAction::parse(&action).ok_or_else(|| corrupt("action", &action))?,
+                    target,
+                    args,
+                    outcome: AuditOutcome::parse(&outcome).ok_or_else(|| corrupt("outcome", &outcome))?,
+                    detail,
+                })
+            })
+            .collect()
     }
 
     /// Whether the database answers; for readiness probes.

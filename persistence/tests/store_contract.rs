@@ -210,3 +210,65 @@ fn postgres_stores_auctions_and_holds() {
 fn sqlite_stores_auctions_and_holds() {
     auctions_and_holds_round_trip(Backend::Sqlite);
 }
+
+/// Operator roles and the audit log on both backends: a grant comes back
+/// as written, granting again replaces its terms, revoking removes it; the
+/// audit log lists rows newest first, each as written.
+fn roles_and_audit_round_trip(backend: Backend) {
+    use dianabot_game::content::RoleId;
+    use dianabot_game::roles::{AuditEntry, AuditOutcome, OperatorAction, RoleGrant};
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        assert!(store.role_grants().await.unwrap().is_empty());
+        let support = RoleGrant {
+            user: UserId(7),
+            role: RoleId::new("support"),
+            granted_by: UserId(1),
+            granted_at: 1_700_000_000,
+            expires_at: Some(1_700_086_400),
+        };
+        let analyst = RoleGrant { role: RoleId::new("analyst"), expires_at: None, ..support.clone() };
+        store.put_role_grant(&support).await.unwrap();
+        store.put_role_grant(&analyst).await.unwrap();
+        assert_eq!(store.role_grants().await.unwrap(), [analyst.clone(), support.clone()]);
+        let for_good = RoleGrant { expires_at: None, granted_at: 1_700_000_500, ..support.clone() };
+        store.put_role_grant(&for_good).await.unwrap();
+        assert_eq!(store.role_grants().await.unwrap(), [analyst.clone(), for_good]);
+        assert!(store.delete_role_grant(UserId(7), "support").await.unwrap());
+        assert!(!store.delete_role_grant(UserId(7), "support").await.unwrap(), "held no more");
+        assert_eq!(store.role_grants().await.unwrap(), [analyst]);
+
+        let entry = |at: i64, action, outcome, target: Option<&str>, detail: Option<&str>| AuditEntry {
+            at,
+            operator: UserId(7),
+            action,
+            target: target.map(str::to_owned),
+            args: format!("args {at}"),
+            outcome,
+            detail: detail.map(str::to_owned),
+        };
+        let written = [
+            entry(1, OperatorAction::Refund, AuditOutcome::Refused, None, Some("refunds")),
+            entry(2, OperatorAction::GrantRole, AuditOutcome::Done, Some("7"), None),
+            entry(3, OperatorAction::Refund, AuditOutcome::Failed, Some("charge:x"), Some("no such payment")),
+        ];
+        for row in &written {
+            store.insert_audit(row).await.unwrap();
+        }
+        let newest_first: Vec<AuditEntry> = written.iter().rev().cloned().collect();
+        assert_eq!(store.audit_log(10).await.unwrap(), newest_first);
+        assert_eq!(store.audit_log(2).await.unwrap(), newest_first[..2]);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn postgres_stores_roles_and_the_audit_log() {
+    roles_and_audit_round_trip(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_stores_roles_and_the_audit_log() {
+    roles_and_audit_round_trip(Backend::Sqlite);
+}

@@ -98,6 +98,10 @@ content_id!(
     /// A component of an experience, unique within that experience.
     ComponentId
 );
+content_id!(
+    /// An operator role of `roles.toml` (e.g. `"support"`).
+    RoleId
+);
 
 impl From<String> for ItemId {
     fn from(id: String) -> ItemId {

@@ -9,6 +9,7 @@
 //!   items.toml  achievements.toml  missions.toml  shop.toml
 //!   reactions.toml       besitos per emoji and content type
 //!   experiences.toml     experiences and their components
+//!   roles.toml           operator roles and their permissions (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -33,12 +34,12 @@ use std::collections::BTreeMap;
 
 pub use ids::{
     AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MAX_ID_LEN, MissionId,
-    ShopItemId, is_valid_id,
+    RoleId, ShopItemId, is_valid_id,
 };
 pub use model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,
-    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
-    ReactionTarget, Requirement, Reward, ShopItem, Text, Window,
+    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, Price,
+    Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
@@ -63,6 +64,7 @@ pub struct Content {
     categories: BTreeMap<CategoryId, Category>,
     experiences: BTreeMap<ExperienceId, Experience>,
     reactions: ReactionRewards,
+    roles: BTreeMap<RoleId, Role>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -96,6 +98,7 @@ impl Content {
             categories: draft.categories,
             experiences: draft.experiences,
             reactions: draft.reactions,
+            roles: draft.roles,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -218,6 +221,16 @@ impl Content {
 
     pub fn reactions(&self) -> &ReactionRewards {
         &self.reactions
+    }
+
+    /// An operator role of `roles.toml`.
+    pub fn role(&self, id: &str) -> Option<&Role> {
+        self.roles.get(id)
+    }
+
+    /// The operator roles, in id order.
+    pub fn roles(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId,
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId, ShopItemId,
 };
 use crate::ids::{ItemId, Language};
 
@@ -400,4 +400,128 @@ pub struct Experience {
     /// Granted on completion.
     pub rewards: Reward,
     pub components: Vec<Component>,
+}
+
+/// What an operator may do. Each operator command needs exactly one
+/// (`roles::OperatorAction::permission`); a role is a set of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Permission {
+    /// `/reload`: read the content files again.
+    ContentReload,
+    /// `/grant`, `/deduct`: besitos and items on a player's account.
+    Grants,
+    /// `/grantvip`: VIP days for a player.
+    VipGrants,
+    /// `/refund`: give back a Stars payment.
+    Refunds,
+    /// `/subasta`, `/cancelarsubasta`: open and cancel auctions.
+    Auctions,
+    /// The channels: posts, broadcasts, teasers.
+    Channel,
+    /// Read-only reports (`/posts`).
+    Analytics,
+    /// `/rol`, `/roles`: grant and revoke roles, list who holds them.
+    Roles,
+    /// `/auditoria`: read the operators' audit log.
+    Audit,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 9] = [
+        Permission::ContentReload,
+        Permission::Grants,
+        Permission::VipGrants,
+        Permission::Refunds,
+        Permission::Auctions,
+        Permission::Channel,
+        Permission::Analytics,
+        Permission::Roles,
+        Permission::Audit,
+    ];
+
+    /// Its name in `roles.toml` and in the texts.
+    pub fn key(self) -> &'static str {
+        match self {
+            Permission::ContentReload => "content_reload",
+            Permission::Grants => "grants",
+            Permission::VipGrants => "vip_grants",
+            Permission::Refunds => "refunds",
+            Permission::Auctions => "auctions",
+            Permission::Channel => "channel",
+            Permission::Analytics => "analytics",
+            Permission::Roles => "roles",
+            Permission::Audit => "audit",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|permission| permission.key() == key)
+    }
+
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// A set of permissions (a bit each): what a role gives, or what an
+/// operator holds at an instant.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Permissions(u16);
+
+impl Permissions {
+    pub const NONE: Permissions = Permissions(0);
+
+    /// Every permission: what an owner (`ADMIN_IDS`) holds.
+    pub fn all() -> Permissions {
+        Permission::ALL.into_iter().collect()
+    }
+
+    pub fn contains(self, permission: Permission) -> bool {
+        self.0 & permission.bit() != 0
+    }
+
+    pub fn insert(&mut self, permission: Permission) {
+        self.0 |= permission.bit();
+    }
+
+    pub fn union(self, other: Permissions) -> Permissions {
+        Permissions(self.0 | other.0)
+    }
+
+    /// Whether every permission of `self` is in `other`.
+    pub fn is_subset(self, other: Permissions) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Permission> {
+        Permission::ALL.into_iter().filter(move |permission| self.contains(*permission))
+    }
+}
+
+impl FromIterator<Permission> for Permissions {
+    fn from_iter<I: IntoIterator<Item = Permission>>(permissions: I) -> Permissions {
+        let mut set = Permissions::NONE;
+        for permission in permissions {
+            set.insert(permission);
+        }
+        set
+    }
+}
+
+/// An operator role of `roles.toml`: a name and the permissions it gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Role {
+    pub id: RoleId,
+    pub name: Text,
+    pub permissions: Permissions,
 }

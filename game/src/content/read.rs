@@ -18,13 +18,13 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, ShopItemId,
-    is_valid_id,
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId,
+    ShopItemId, is_valid_id,
 };
 use super::model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
-    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
-    ReactionTarget, Requirement, Reward, ShopItem, Text, Window,
+    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, Price, Rarity,
+    ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, Window,
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
@@ -146,6 +146,7 @@ pub(super) struct Draft {
     pub categories: BTreeMap<CategoryId, Category>,
     pub experiences: BTreeMap<ExperienceId, Experience>,
     pub reactions: ReactionRewards,
+    pub roles: BTreeMap<RoleId, Role>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -164,6 +165,7 @@ enum FileKind {
     Shop,
     Reactions,
     Experiences,
+    Roles,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml` or one of the
@@ -184,6 +186,7 @@ fn classify(path: &str) -> Option<FileKind> {
         "shop.toml" => FileKind::Shop,
         "reactions.toml" => FileKind::Reactions,
         "experiences.toml" => FileKind::Experiences,
+        "roles.toml" => FileKind::Roles,
         _ => return None,
     })
 }
@@ -205,7 +208,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 "",
                 None,
                 "unknown content file; expected story/<name>.toml, levels.toml, items.toml, achievements.toml, \
-                 missions.toml, shop.toml, reactions.toml or experiences.toml"
+                 missions.toml, shop.toml, reactions.toml, experiences.toml or roles.toml"
                     .to_owned(),
             );
             continue;
@@ -234,6 +237,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Shop => cx.shop(&root),
             FileKind::Reactions => cx.reactions(&root),
             FileKind::Experiences => cx.experiences(&root),
+            FileKind::Roles => cx.roles(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {
@@ -1324,5 +1328,39 @@ impl Cx<'_> {
         };
         let rewards = self.optional_reward(tbl, "rewards");
         Some(Component { id, kind, after, rewards })
+    }
+
+    /// `[[role]]` entries: id, name in both languages, and at least one
+    /// permission among [`Permission::ALL`], each once.
+    fn roles(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["role"], ProblemKind::UnknownKey);
+        let known: Vec<(&str, Permission)> =
+            Permission::ALL.iter().map(|permission| (permission.key(), *permission)).collect();
+        for (id, span, tbl) in self.entities(root, "role") {
+            self.keys(&tbl, &["id", "name", "permissions"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let mut permissions = Permissions::NONE;
+            if let Some(value) = self.required(&tbl, "permissions") {
+                let path = tbl.child("permissions");
+                let Some(array) = self.array_at(value, &path, ProblemKind::WrongType) else { continue };
+                if array.is_empty() {
+                    let message = "a role needs at least one permission".to_owned();
+                    self.report(ProblemKind::InvalidValue, &path, &value.span(), message);
+                }
+                for (index, element) in array.iter().enumerate() {
+                    let element_path = format!("{path}[{index}]");
+                    let Some(permission) = self.choice(element, &element_path, &known) else { continue };
+                    if permissions.contains(permission) {
+                        let message = format!("permission `{permission}` is listed twice");
+                        self.report(ProblemKind::InvalidValue, &element_path, &element.span(), message);
+                    }
+                    permissions.insert(permission);
+                }
+            }
+            let role = Role { id: RoleId(id.clone()), name, permissions };
+            let mut roles = std::mem::take(&mut self.draft.roles);
+            self.insert(&mut roles, id, &span, &tbl.path, role);
+            self.draft.roles = roles;
+        }
     }
 }
