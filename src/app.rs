@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
-use dianabot_game::{Rules, UserState};
+use dianabot_game::{Rules, UserId, UserState};
+use dianabot_plumbing::Clock;
 use dianabot_persistence::{Flusher, Store};
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -18,6 +19,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
+use crate::operators::{Operators, Roster};
 use crate::http::{self, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::ratelimit::RateLimiter;
@@ -76,15 +78,24 @@ impl App {
             None => format!("dianabot-callback:{token}").into_bytes(),
         };
         let codec = CallbackCodec::new(&secret);
+        // Operators: owners from ADMIN_IDS, the roles granted to others as
+        // stored, held in memory from here on. Permissions are checked at
+        // the game clock.
+        let roster = Roster::new(config.admins.iter().copied().map(UserId), router.content(), Clock::system());
+        let operators = Operators::load(store.clone(), roster).await.context("loading operator roles")?;
         let translator = Translator {
             codec: codec.clone(),
-            admins: config.admins.clone(),
+            operators: operators.roster().clone(),
             auctions: config.auctions,
             vip_channel: vip_channel(&config),
             channels: channels(&config),
             username,
         };
-        let reloader = Reloader { dir: config.content_dir.clone(), router: router.clone() };
+        let reloader = Reloader {
+            dir: config.content_dir.clone(),
+            router: router.clone(),
+            operators: operators.roster().clone(),
+        };
         let coordinator = Coordinator::new(router.clone(), store.clone());
         // Gifts a crash left half-done are finished before anything else.
         let recovered = coordinator.recover().await.context("recovering gifts in flight")?;
@@ -106,6 +117,7 @@ impl App {
             reloader.clone(),
             coordinator,
             auctions,
+            operators,
             bot.clone(),
         )
         .with_rate_limiter(rate_limiter.clone());

@@ -122,6 +122,8 @@ pub fn load(dir: &Path) -> anyhow::Result<(Content, Texts)> {
 pub struct Reloader {
     pub dir: PathBuf,
     pub router: dianabot_actors::Router,
+    /// Its roles count from the reload on.
+    pub operators: std::sync::Arc<crate::operators::Roster>,
 }
 
 impl Reloader {
@@ -134,6 +136,7 @@ impl Reloader {
             Ok((content, texts)) => {
                 let content = std::sync::Arc::new(content);
                 self.router.replace_content(content.clone());
+                self.operators.set_content(content.clone());
                 texts::install(std::sync::Arc::new(texts), content.clone());
                 tracing::info!(dir = %self.dir.display(), fragments = content.fragments().count(), "content reloaded");
                 Ok(content)

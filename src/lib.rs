@@ -8,6 +8,7 @@ pub mod bench;
 mod config;
 pub mod content;
 pub mod http;
+pub mod operators;
 pub mod telegram;
 pub mod telemetry;
 pub mod texts;

@@ -197,6 +197,8 @@ why-usage = usage: { $command ->
         [grant] /grant <user id> <besitos>
         [deduct] /deduct <user id> <besitos>
         [grant-vip] /grantvip <user id> <days>
+        [role] /role grant <user> <role> [days] · /role revoke <user> <role>
+        [audit] /audit [1-50]
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -411,3 +413,39 @@ auction-cancel-report = ✅ Auction #{ $id } cancelled; { $refunded } { $refunde
 duration-seconds = { $seconds } s
 duration-minutes = { $minutes } min { $seconds } s
 duration-hours = { $hours } h { $minutes } min
+
+## Operator roles and the audit log (roles)
+
+why-not-permitted = your role does not allow this (it lacks the permission { $permission ->
+        [content_reload] to reload the content
+        [grants] to grant and deduct besitos and items
+        [vip_grants] to grant VIP
+        [refunds] to refund payments
+        [auctions] to open and cancel auctions
+        [channel] to manage the channels
+        [analytics] to see reports
+        [roles] to manage roles
+        [audit] to read the audit log
+       *[other] { $permission }
+    }); nothing was changed
+why-unknown-role = there is no role { $role } (see roles.toml)
+why-role-beyond-yours = only an owner may grant or revoke the role { $role }
+role-granted = ✅ User { $user } now holds the role { $role }, for good.
+role-granted-until = ✅ User { $user } now holds the role { $role } until { $until } UTC.
+role-revoked = ✅ User { $user } no longer holds the role { $role }.
+role-not-held = User { $user } did not hold the role { $role }; nothing was changed.
+roles-title = 🛡 Operators
+roles-owner = { $user } · owner (every permission)
+roles-none = Nobody holds a role now.
+roles-line = { $user } · { $role } ({ $permissions }) · for good
+roles-line-until = { $user } · { $role } ({ $permissions }) · until { $until } UTC
+audit-title = 📜 Audit log: { $count ->
+        [one] the last action
+       *[other] the last { $count } actions
+    }
+audit-none = No operator actions yet.
+audit-line = { $at } · { $operator } · { $action } { $target } “{ $args }” → { $outcome ->
+        [done] done
+        [refused] refused
+       *[failed] failed
+    }

@@ -197,6 +197,8 @@ why-usage = se escribe así: { $command ->
         [grant] /grant <usuario> <besitos>
         [deduct] /deduct <usuario> <besitos>
         [grant-vip] /grantvip <usuario> <días>
+        [role] /rol dar <usuario> <rol> [días] · /rol quitar <usuario> <rol>
+        [audit] /auditoria [1-50]
        *[other] /{ $command }
     }
 why-auction-too-short = la subasta debe durar al menos { $seconds } s
@@ -411,3 +413,39 @@ auction-cancel-report = ✅ Subasta #{ $id } cancelada; { $refunded ->
 duration-seconds = { $seconds } s
 duration-minutes = { $minutes } min { $seconds } s
 duration-hours = { $hours } h { $minutes } min
+
+## Roles de operador y registro de auditoría (roles)
+
+why-not-permitted = su rol no le permite esto (falta el permiso { $permission ->
+        [content_reload] de recargar el contenido
+        [grants] de conceder y descontar besitos y objetos
+        [vip_grants] de conceder VIP
+        [refunds] de reembolsar pagos
+        [auctions] de abrir y cancelar subastas
+        [channel] de gestionar los canales
+        [analytics] de ver informes
+        [roles] de gestionar roles
+        [audit] de leer la auditoría
+       *[other] { $permission }
+    }); no se ha cambiado nada
+why-unknown-role = no existe el rol { $role } (vea roles.toml)
+why-role-beyond-yours = solo un propietario puede dar o quitar el rol { $role }
+role-granted = ✅ El usuario { $user } tiene ahora el rol { $role }, sin caducidad.
+role-granted-until = ✅ El usuario { $user } tiene ahora el rol { $role } hasta el { $until } UTC.
+role-revoked = ✅ El usuario { $user } ya no tiene el rol { $role }.
+role-not-held = El usuario { $user } no tenía el rol { $role }; no se ha cambiado nada.
+roles-title = 🛡 Operadores
+roles-owner = { $user } · propietario (todos los permisos)
+roles-none = Nadie tiene un rol ahora.
+roles-line = { $user } · { $role } ({ $permissions }) · sin caducidad
+roles-line-until = { $user } · { $role } ({ $permissions }) · hasta el { $until } UTC
+audit-title = 📜 Auditoría: { $count ->
+        [one] la última acción
+       *[other] las últimas { $count } acciones
+    }
+audit-none = Todavía no hay acciones de operadores.
+audit-line = { $at } · { $operator } · { $action } { $target } «{ $args }» → { $outcome ->
+        [done] hecho
+        [refused] denegado
+       *[failed] fallido
+    }

@@ -37,7 +37,11 @@ fn cases() -> u32 {
 static SUBJECT: LazyLock<(Translator, Genuine)> = LazyLock::new(|| {
     let translator = Translator {
         codec: CallbackCodec::new(b"fuzz"),
-        admins: BTreeSet::from([OPERATOR as i64]),
+        operators: std::sync::Arc::new(crate::operators::Roster::new(
+            [dianabot_game::UserId(OPERATOR as i64)],
+            std::sync::Arc::new(crate::content::load_demo().expect("demo content")),
+            dianabot_plumbing::Clock::system(),
+        )),
         auctions: AuctionLimits::default(),
         vip_channel: Some(-1001),
         channels: BTreeSet::from([-1001]),
@@ -103,7 +107,9 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             ReactionRequest::Publish { .. } => (None, false),
             ReactionRequest::Report { .. } => (None, true),
         },
-        Translation::Operator(_) => (None, true),
+        Translation::Operator(_) | Translation::Role(_) => (None, true),
+        // Refused or not, only an operator's command carries an audit row.
+        Translation::Operated(_) => (None, true),
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

@@ -3,8 +3,8 @@
 //! command answered by a screen, a look at the state, the answer itself —
 //! and the mapping of an actor's crash to a dead letter, done once.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 
 use dianabot_actors::{AuctionHouse, Coordinator, DispatchError, Envelope, Outcome, Router};
 use dianabot_game::content::Content;
@@ -14,11 +14,13 @@ use teloxide_core::types::Update;
 use tracing::Instrument;
 
 use crate::content::Reloader;
+use crate::operators::Operators;
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::ratelimit::{RateLimiter, RateLimits};
 use crate::telegram::screens::{self, Rendered, Screen, Ui};
-use crate::telegram::translate::{ReplyTo, Translation, Translator};
+use crate::telegram::translate::{Operated, ReplyTo, Translation, Translator};
+use dianabot_game::roles::AuditOutcome;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handled {
@@ -73,8 +75,21 @@ pub struct Intake {
     /// everything else goes through `outbound`.
     pub(super) bot: Bot,
     pub(super) auctions: AuctionHouse,
+    /// Operator roles (written through) and the audit log.
+    pub(super) operators: Operators,
     stats: Arc<IntakeStats>,
     rate_limiter: Arc<RateLimiter>,
+    /// While an operator command is handled: what its flow says of how it
+    /// ended, for its audit row.
+    audit: Option<Arc<AuditNote>>,
+}
+
+/// What an operator command's flow reports for its audit row: why it did
+/// not happen, and its target when only the doing names it (a new auction).
+#[derive(Debug, Default)]
+pub(super) struct AuditNote {
+    failed: Mutex<Option<String>>,
+    target: Mutex<Option<String>>,
 }
 
 /// Why a flow stopped short of an answer.
@@ -117,6 +132,7 @@ impl Intake {
         reloader: Reloader,
         coordinator: Coordinator,
         auctions: AuctionHouse,
+        operators: Operators,
         bot: Bot,
     ) -> Intake {
         let rate_limiter = Arc::new(RateLimiter::new(RateLimits::off()));
@@ -127,9 +143,11 @@ impl Intake {
             reloader,
             coordinator,
             auctions,
+            operators,
             bot,
             stats: Arc::default(),
             rate_limiter,
+            audit: None,
         }
     }
 
@@ -178,6 +196,8 @@ impl Intake {
 
     async fn handle_translated(&self, translation: Translation) -> Result<Handled, Failure> {
         match translation {
+            Translation::Operated(operated) => Box::pin(self.operated(*operated)).await,
+            Translation::Role(request) => self.handle_role(request).await,
             Translation::Command { envelope, screen, reply } => self.play(envelope, screen, reply).await,
             Translation::View { user_id, screen, reply } => self.look(user_id, screen, reply).await,
             Translation::Profile(request) => self.handle_profile(request).await,
@@ -206,18 +226,88 @@ impl Intake {
         }
     }
 
+    /// An operator command: handled with its answers held, then its audit
+    /// row written, then the answers sent. So an operator is never told of
+    /// an action the log does not hold: if the row cannot be written the
+    /// answers are dropped and the update is left unacknowledged; Telegram
+    /// delivers it again and the action, idempotent by update (a grant by
+    /// the user's applied window, an auction by its creating update, a
+    /// refund by its purchase's status, a role grant by its row), is
+    /// answered and audited then. A refusal (no permission) is audited
+    /// the same way and changes nothing else.
+    async fn operated(&self, Operated { mut audit, then }: Operated) -> Result<Handled, Failure> {
+        let (held_outbound, held) = self.outbound.hold();
+        let note = Arc::new(AuditNote::default());
+        let flow = Intake { outbound: held_outbound, audit: Some(note.clone()), ..self.clone() };
+        let handled = flow.handle_translated(then).await;
+        let lock = |slot: &Mutex<Option<String>>| slot.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
+        if let Some(target) = lock(&note.target) {
+            audit.target = Some(target);
+        }
+        match (&handled, lock(&note.failed)) {
+            (Err(failure), _) => {
+                audit.outcome = AuditOutcome::Failed;
+                audit.detail = Some(format!("{failure:?}"));
+            }
+            (Ok(_), Some(why)) if audit.outcome == AuditOutcome::Done => {
+                audit.outcome = AuditOutcome::Failed;
+                audit.detail = Some(why);
+            }
+            (Ok(_), _) => {}
+        }
+        if let Err(err) = self.operators.audit(&audit).await {
+            tracing::error!(error = %err, action = audit.action.as_str(), "the audit row could not be written");
+            drop(held);
+            return match handled {
+                Err(failure) => Err(failure),
+                Ok(_) => Err(Failure::NotDurable(DispatchError::NotDurable)),
+            };
+        }
+        tracing::info!(
+            operator = %audit.operator,
+            action = audit.action.as_str(),
+            outcome = audit.outcome.as_str(),
+            target = audit.target.as_deref(),
+            "operator action audited"
+        );
+        held.release(&self.outbound);
+        handled
+    }
+
+    /// Marks the operator command being handled as failed, for its audit row.
+    pub(super) fn audit_failed(&self, why: impl std::fmt::Display) {
+        if let Some(note) = &self.audit {
+            *note.failed.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(why.to_string());
+        }
+    }
+
+    /// Names the target of the operator command being handled, once known.
+    pub(super) fn audit_target(&self, target: String) {
+        if let Some(note) = &self.audit {
+            *note.target.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(target);
+        }
+    }
+
     /// A game command: dispatched, durable, then answered with `screen`.
     async fn play(&self, envelope: Envelope, screen: Option<Screen>, reply: ReplyTo) -> Result<Handled, Failure> {
         let user_id = envelope.user_id;
         let parts = self.ui_parts();
         let render = move |state: &UserState, outcome: Outcome<'_>| {
             let page = screens::story_page(screen, state, outcome, &parts.content);
-            (screens::reply(screen, state, outcome, parts.ui()), page)
+            let refused = match outcome {
+                Outcome::Refused(refusal) => Some(refusal.to_string()),
+                _ => None,
+            };
+            ((screens::reply(screen, state, outcome, parts.ui()), page), refused)
         };
         let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
+        let (reply_parts, refused) = dispatched.reply;
+        if let Some(refusal) = refused {
+            self.audit_failed(refusal);
+        }
         // Only now may the user hear of it: it survives a crash.
-        match (reply, dispatched.reply) {
+        match (reply, reply_parts) {
             // A story page sent as a new message: the player's state
             // learns its id once Telegram has given it one.
             (ReplyTo::NewMessage { chat_id }, (Some(rendered), Some(fragment))) => {

@@ -364,6 +364,14 @@ impl Outbound {
         &self.stats
     }
 
+    /// An outbound whose requests wait in [`Held`] instead of going to
+    /// the scheduler: sent by [`Held::release`], or never if it is dropped.
+    /// What an operator is answered is held until its audit row is written.
+    pub fn hold(&self) -> (Outbound, Held) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        (Outbound { commands, stats: Arc::default() }, Held { receiver })
+    }
+
     /// Sends what is queued (respecting limits) and stops; for graceful shutdown, bounded by
     /// `deadline`. Requests still unsent at the deadline are counted as failed and logged.
     /// Requests submitted while draining are still sent if the deadline allows; once a drain
@@ -374,6 +382,23 @@ impl Outbound {
         if self.commands.send(Command::Drain { deadline, done }).is_ok() {
             // An error means the scheduler already stopped: nothing left to wait for.
             let _ = finished.await;
+        }
+    }
+}
+
+/// Requests submitted to an [`Outbound::hold`], not yet sent.
+#[derive(Debug)]
+pub struct Held {
+    receiver: mpsc::UnboundedReceiver<Command>,
+}
+
+impl Held {
+    /// Submits everything held to `outbound`, in the order it was submitted.
+    pub fn release(mut self, outbound: &Outbound) {
+        while let Ok(command) = self.receiver.try_recv() {
+            if let Command::Submit(queued) = command {
+                outbound.enqueue(queued.request, queued.receipt);
+            }
         }
     }
 }

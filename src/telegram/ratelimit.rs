@@ -103,6 +103,8 @@ impl Action {
             | Translation::Reaction(ReactionRequest::Publish { .. } | ReactionRequest::Report { .. })
             | Translation::Auction(AuctionRequest::Create { .. } | AuctionRequest::Cancel { .. })
             | Translation::Operator(_)
+            | Translation::Role(_)
+            | Translation::Operated(_)
             | Translation::Ignore(_) => None,
         }
     }
@@ -419,7 +421,11 @@ mod tests {
         let codec = CallbackCodec::new(b"secret");
         Translator {
             codec,
-            admins: BTreeSet::from([1]),
+            operators: std::sync::Arc::new(crate::operators::Roster::new(
+                [dianabot_game::UserId(1)],
+                std::sync::Arc::new(crate::content::load_demo().expect("demo content")),
+                dianabot_plumbing::Clock::system(),
+            )),
             auctions: AuctionLimits::default(),
             vip_channel: None,
             channels: BTreeSet::new(),

@@ -3,17 +3,20 @@
 //! the flow it belongs to (`flows/`) parses the rest.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use dianabot_actors::Envelope;
+use dianabot_game::roles::{Access, AuditEntry, AuditOutcome, OperatorAction};
 use dianabot_game::{Command, Language, RuleError, UpdateId, UserId};
 use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind, User};
 
 use crate::config::AuctionLimits;
+use crate::operators::Roster;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest, auction, gift,
-    operator, profile, reaction, shop, story,
+    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest, ShopRequest, auction,
+    gift, operator, profile, reaction, roles, shop, story,
 };
 use crate::telegram::screens::Screen;
 
@@ -39,6 +42,11 @@ pub enum Translation {
     Gift(GiftRequest),
     Reaction(ReactionRequest),
     Operator(OperatorRequest),
+    Role(RoleRequest),
+    /// An operator command, with its audit row: `then` is what it asks
+    /// (or its refusal), handled with the operator's answer held until the
+    /// row is written.
+    Operated(Box<Operated>),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -54,6 +62,23 @@ pub enum Translation {
     },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
+}
+
+/// An operator command and its audit row: `audit.outcome` is `Refused`
+/// (no permission) or `Failed` (malformed) when translation decided it,
+/// else `Done` until handling says otherwise.
+#[derive(Debug)]
+pub struct Operated {
+    pub audit: AuditEntry,
+    pub then: Translation,
+}
+
+/// What a permitted operator command asks: its target for the audit log
+/// (a user id, or `kind:id`), and the request.
+#[derive(Debug)]
+pub struct Operation {
+    pub target: Option<String>,
+    pub then: Translation,
 }
 
 /// Where the answer goes.
@@ -82,8 +107,10 @@ pub struct Origin<'a> {
     pub language: Language,
     pub update_id: UpdateId,
     pub reply: ReplyTo,
-    /// May run operator commands.
-    pub operator: bool,
+    /// What the sender may do as an operator (nothing, for a player).
+    pub access: Access,
+    /// When the update was translated, by the game clock.
+    pub now: i64,
     /// A button pressed in the player's private chat: a story command
     /// answering it turns this message into the story page.
     pub page: Option<i32>,
@@ -109,6 +136,49 @@ impl Origin<'_> {
         Translation::Refuse { chat_id: self.chat_id, language: self.language, refusal }
     }
 
+    /// An operator command of kind `action`, typed as `text`: the one place
+    /// that decides whether the sender may run it. From someone who is no
+    /// operator at all it is not recognised (`None`: a player is not told
+    /// operator commands exist). Without the permission `action` needs it
+    /// is refused, and nothing else is looked at. Otherwise it is what
+    /// `parse` makes of it, or its refusal if malformed. Either way it
+    /// carries its audit row.
+    pub fn operate(
+        &self,
+        action: OperatorAction,
+        text: &str,
+        parse: impl FnOnce() -> Result<Operation, RuleError>,
+    ) -> Option<Translation> {
+        if !self.access.is_operator() {
+            return None;
+        }
+        let args: String = text.split_whitespace().skip(1).collect::<Vec<_>>().join(" ").chars().take(200).collect();
+        let audit = |outcome, target, detail| AuditEntry {
+            at: self.now,
+            operator: self.user_id,
+            action,
+            target,
+            args,
+            outcome,
+            detail,
+        };
+        let permission = action.permission();
+        let operated = if !self.access.allows(permission) {
+            let refusal = RuleError::NotPermitted(permission);
+            let audit = audit(AuditOutcome::Refused, None, Some(format!("lacks the {permission} permission")));
+            Operated { audit, then: self.refuse(refusal) }
+        } else {
+            match parse() {
+                Ok(Operation { target, then }) => Operated { audit: audit(AuditOutcome::Done, target, None), then },
+                Err(refusal) => {
+                    let audit = audit(AuditOutcome::Failed, None, Some(refusal.to_string()));
+                    Operated { audit, then: self.refuse(refusal) }
+                }
+            }
+        };
+        Some(Translation::Operated(Box::new(operated)))
+    }
+
     pub fn refuse_button(&self, error: CallbackError) -> Translation {
         let callback_query_id = match &self.reply {
             ReplyTo::Edit { callback_query_id, .. } => callback_query_id.clone(),
@@ -122,8 +192,8 @@ impl Origin<'_> {
 #[derive(Clone)]
 pub struct Translator {
     pub codec: CallbackCodec,
-    /// Telegram user ids allowed to run operator commands.
-    pub admins: BTreeSet<i64>,
+    /// Who may run which operator commands (owners and granted roles).
+    pub operators: Arc<Roster>,
     /// What an operator's `/subasta` may ask for.
     pub auctions: AuctionLimits,
     /// Reactions on this channel's posts pay the VIP rates.
@@ -163,7 +233,8 @@ impl Translator {
             language: Language::from_code(user.language_code.as_deref()),
             update_id,
             reply,
-            operator: self.admins.contains(&user_id.0),
+            access: self.operators.access(user_id),
+            now: self.operators.now(),
             page: None,
         })
     }
@@ -200,8 +271,9 @@ impl Translator {
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
             .or_else(|| auction::text(&origin, name, text, self.auctions))
-            .or_else(|| reaction::text(&origin, name))
+            .or_else(|| reaction::text(&origin, name, text))
             .or_else(|| operator::text(&origin, name, text))
+            .or_else(|| roles::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -324,7 +396,11 @@ mod tests {
     fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
         Translator {
             codec: codec.clone(),
-            admins: BTreeSet::from([1]),
+            operators: std::sync::Arc::new(crate::operators::Roster::new(
+                [dianabot_game::UserId(1)],
+                std::sync::Arc::new(crate::content::load_demo().expect("demo content")),
+                dianabot_plumbing::Clock::system(),
+            )),
             auctions: AuctionLimits::default(),
             vip_channel: Some(-2002),
             channels: BTreeSet::from([-1001, -2002]),

@@ -213,4 +213,20 @@ catalogue! {
     DURATION_SECONDS = "duration-seconds" [seconds];
     DURATION_MINUTES = "duration-minutes" [minutes, seconds];
     DURATION_HOURS = "duration-hours" [hours, minutes];
+    // Operator roles and the audit log (roles).
+    WHY_NOT_PERMITTED = "why-not-permitted" [permission];
+    WHY_UNKNOWN_ROLE = "why-unknown-role" [role];
+    WHY_ROLE_BEYOND_YOURS = "why-role-beyond-yours" [role];
+    ROLE_GRANTED = "role-granted" [user, role];
+    ROLE_GRANTED_UNTIL = "role-granted-until" [user, role, until];
+    ROLE_REVOKED = "role-revoked" [user, role];
+    ROLE_NOT_HELD = "role-not-held" [user, role];
+    ROLES_TITLE = "roles-title";
+    ROLES_OWNER = "roles-owner" [user];
+    ROLES_NONE = "roles-none";
+    ROLES_LINE = "roles-line" [user, role, permissions];
+    ROLES_LINE_UNTIL = "roles-line-until" [user, role, permissions, until];
+    AUDIT_TITLE = "audit-title" [count];
+    AUDIT_NONE = "audit-none";
+    AUDIT_LINE = "audit-line" [at, operator, action, target, args, outcome];
 }

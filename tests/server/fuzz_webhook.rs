@@ -87,7 +87,11 @@ fn hostile_updates_are_answered_as_designed_and_refusals_write_nothing() {
         let pool = sqlx::PgPool::connect(&db.url).await.expect("connect");
         let translator = Translator {
             codec: CallbackCodec::new(CALLBACK_SECRET.as_bytes()),
-            admins: BTreeSet::from([OPERATOR as i64]),
+            operators: std::sync::Arc::new(dianabot::operators::Roster::new(
+                [dianabot_game::UserId(OPERATOR as i64)],
+                std::sync::Arc::new(dianabot::content::load_demo().expect("demo content")),
+                dianabot_plumbing::Clock::system(),
+            )),
             auctions: AuctionLimits::default(),
             vip_channel: None,
             // As the test server is configured: its channel, and no getMe

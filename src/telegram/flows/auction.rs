@@ -4,6 +4,7 @@
 
 use dianabot_actors::{AuctionError, BidOutcome, DispatchError};
 use dianabot_game::auction::AuctionSpec;
+use dianabot_game::roles::OperatorAction;
 use dianabot_game::{Besitos, ItemId, Language, Malformed, RuleError, UpdateId, Usage, UserId, UserState};
 use dianabot_plumbing::unix_now;
 
@@ -12,7 +13,7 @@ use crate::telegram::callback::{Action, CallbackError};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::outbound::OutboundRequest;
 use crate::telegram::screens;
-use crate::telegram::translate::{Origin, ReplyTo, Translation};
+use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation};
 
 #[derive(Debug)]
 pub enum AuctionRequest {
@@ -32,13 +33,23 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str, limits: AuctionLimits) 
     let parsed = match name {
         "auctions" | "subastas" => return Some(show(origin, None)),
         "bid" | "pujar" => parse_bid(text).map(|(auction, amount)| bid(origin, auction, amount)),
-        "subasta" | "auction" if origin.operator => {
-            let update_id = origin.update_id;
-            parse_auction(text, origin.user_id, limits)
-                .map(|spec| Translation::Auction(AuctionRequest::Create { chat_id, language, update_id, spec }))
+        "subasta" | "auction" => {
+            return origin.operate(OperatorAction::OpenAuction, text, || {
+                let update_id = origin.update_id;
+                let spec = parse_auction(text, origin.user_id, limits)?;
+                // The auction's id is known once it is open (the handler says).
+                let target = Some(format!("item:{}", spec.item.0));
+                let then = Translation::Auction(AuctionRequest::Create { chat_id, language, update_id, spec });
+                Ok(Operation { target, then })
+            });
         }
-        "cancelarsubasta" | "cancelauction" if origin.operator => parse_auction_id(text)
-            .map(|auction| Translation::Auction(AuctionRequest::Cancel { chat_id, language, auction })),
+        "cancelarsubasta" | "cancelauction" => {
+            return origin.operate(OperatorAction::CancelAuction, text, || {
+                let auction = parse_auction_id(text)?;
+                let then = Translation::Auction(AuctionRequest::Cancel { chat_id, language, auction });
+                Ok(Operation { target: Some(format!("auction:{auction}")), then })
+            });
+        }
         _ => return None,
     };
     Some(parsed.unwrap_or_else(|refusal| origin.refuse(refusal)))
@@ -141,8 +152,14 @@ impl Intake {
             AuctionRequest::Create { chat_id, language, update_id, spec } => {
                 let created = self.auctions.create_for_update(update_id, spec).await;
                 let report = match created.map_err(auction_unavailable)? {
-                    Ok(auction) => screens::auction::created(language, &auction, self.ui_parts().ui(), unix_now()),
-                    Err(refusal) => screens::refusal(language, &refusal),
+                    Ok(auction) => {
+                        self.audit_target(format!("auction:{}", auction.id));
+                        screens::auction::created(language, &auction, self.ui_parts().ui(), unix_now())
+                    }
+                    Err(refusal) => {
+                        self.audit_failed(&refusal);
+                        screens::refusal(language, &refusal)
+                    }
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Durable)
@@ -150,7 +167,10 @@ impl Intake {
             AuctionRequest::Cancel { chat_id, language, auction } => {
                 let report = match self.auctions.cancel(auction).await.map_err(auction_unavailable)? {
                     Ok(refunded) => screens::auction::cancelled(language, auction, refunded),
-                    Err(refusal) => screens::refusal(language, &refusal),
+                    Err(refusal) => {
+                        self.audit_failed(&refusal);
+                        screens::refusal(language, &refusal)
+                    }
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Durable)

@@ -15,12 +15,16 @@
 //! - `reaction`: reactions on channel posts and story pages, channel posts
 //!   published, an operator's engagement report.
 //! - `operator`: content reload and grants on a player's account.
+//! - `roles`: operator roles granted and revoked, who holds them, the
+//!   audit log. Every operator command of every flow is permitted or
+//!   refused in one place, `Origin::operate`, and audited by intake.
 
 pub mod auction;
 pub mod gift;
 pub mod operator;
 pub mod profile;
 pub mod reaction;
+pub mod roles;
 pub mod shop;
 pub mod story;
 
@@ -29,4 +33,5 @@ pub use gift::{GiftRequest, Recipient};
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;
+pub use roles::RoleRequest;
 pub use shop::ShopRequest;

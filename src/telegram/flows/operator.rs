@@ -2,11 +2,12 @@
 //! player's account (`/grant`, `/deduct`, `/grantvip`). Operator commands
 //! of one feature live with it (auctions, Stars refunds, post reports).
 
+use dianabot_game::roles::OperatorAction;
 use dianabot_game::{AdminCommand, Besitos, Command, Language, Malformed, RuleError, Usage, UserId};
 
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::{self, Screen};
-use crate::telegram::translate::{Origin, ReplyTo, Translation};
+use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation};
 
 #[derive(Debug)]
 pub enum OperatorRequest {
@@ -15,20 +16,27 @@ pub enum OperatorRequest {
 }
 
 pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> {
-    if !origin.operator {
-        return None;
-    }
-    match name {
-        "reload" => Some(Translation::Operator(OperatorRequest::ReloadContent {
-            chat_id: origin.chat_id,
-            language: origin.language,
-        })),
-        "grant" | "deduct" | "grantvip" => Some(match parse_operator_command(name, text) {
-            Ok((target, command)) => origin.command_for(target, command, Some(Screen::OperatorReport(origin.language))),
-            Err(refusal) => origin.refuse(refusal),
+    let action = match name {
+        "reload" => OperatorAction::ReloadContent,
+        "grant" => OperatorAction::Grant,
+        "deduct" => OperatorAction::Deduct,
+        "grantvip" => OperatorAction::GrantVip,
+        _ => return None,
+    };
+    origin.operate(action, text, || match action {
+        OperatorAction::ReloadContent => Ok(Operation {
+            target: None,
+            then: Translation::Operator(OperatorRequest::ReloadContent {
+                chat_id: origin.chat_id,
+                language: origin.language,
+            }),
         }),
-        _ => None,
-    }
+        _ => {
+            let (target, command) = parse_operator_command(name, text)?;
+            let then = origin.command_for(target, command, Some(Screen::OperatorReport(origin.language)));
+            Ok(Operation { target: Some(target.to_string()), then })
+        }
+    })
 }
 
 /// `/grant <user id> <amount>`, `/deduct <user id> <amount>`,
@@ -64,7 +72,10 @@ impl Intake {
             OperatorRequest::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {
                     Ok(content) => screens::reload_report(language, Ok(content.fragments().count())),
-                    Err(error) => screens::reload_report(language, Err(format!("{error:#}"))),
+                    Err(error) => {
+                        self.audit_failed("the content has problems; the previous content stays");
+                        screens::reload_report(language, Err(format!("{error:#}")))
+                    }
                 };
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(report));
                 Ok(Handled::Ignored)

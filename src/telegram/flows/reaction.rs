@@ -4,13 +4,14 @@
 
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::Post;
+use dianabot_game::roles::OperatorAction;
 use dianabot_game::{Command, Language, PostRef, ReactionCommand, RuleError, UpdateId, UserId};
 use teloxide_core::types::{MaybeAnonymousUser, Message, MessageReactionUpdated, ReactionType};
 
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens;
-use crate::telegram::translate::{Origin, ReplyTo, Translation, user_id};
+use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation, user_id};
 use dianabot_actors::{DispatchError, Envelope};
 
 #[derive(Debug)]
@@ -24,11 +25,12 @@ pub enum ReactionRequest {
     Report { chat_id: i64, language: Language },
 }
 
-pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
+pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> {
     match name {
-        "posts" | "publicaciones" if origin.operator => {
-            Some(Translation::Reaction(ReactionRequest::Report { chat_id: origin.chat_id, language: origin.language }))
-        }
+        "posts" | "publicaciones" => origin.operate(OperatorAction::PostsReport, text, || {
+            let (chat_id, language) = (origin.chat_id, origin.language);
+            Ok(Operation { target: None, then: Translation::Reaction(ReactionRequest::Report { chat_id, language }) })
+        }),
         _ => None,
     }
 }

@@ -4,6 +4,7 @@
 
 use dianabot_actors::{Envelope, Outcome, PreCheckout, PurchaseOutcome};
 use dianabot_game::content::{Content, ShopItem};
+use dianabot_game::roles::OperatorAction;
 use dianabot_game::shop::price_at;
 use dianabot_game::{Command, Event, Language, Malformed, RuleError, ShopCommand, UpdateId, Usage, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
@@ -15,7 +16,7 @@ use crate::telegram::callback::{Action, CallbackCodec, InvoicePayload, tag};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::outbound::OutboundRequest;
 use crate::telegram::screens::{self, RefundFailure, Screen};
-use crate::telegram::translate::{Origin, ReplyTo, Translation, user_id};
+use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation, user_id};
 
 #[derive(Debug)]
 pub enum ShopRequest {
@@ -49,17 +50,20 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
             Some(item) => purchase(origin, tag(item)),
             None => origin.refuse(RuleError::Malformed(Malformed::Usage(Usage::Buy))),
         }),
-        "refund" if origin.operator => {
+        "refund" => origin.operate(OperatorAction::Refund, text, || {
             let mut words = text.split_whitespace().skip(1);
-            Some(match (words.next(), words.next()) {
-                (Some(charge), None) => Translation::Shop(ShopRequest::RefundStars {
-                    charge: charge.to_owned(),
-                    chat_id: origin.chat_id,
-                    language: origin.language,
+            match (words.next(), words.next()) {
+                (Some(charge), None) => Ok(Operation {
+                    target: Some(format!("charge:{charge}")),
+                    then: Translation::Shop(ShopRequest::RefundStars {
+                        charge: charge.to_owned(),
+                        chat_id: origin.chat_id,
+                        language: origin.language,
+                    }),
                 }),
-                _ => origin.refuse(RuleError::Malformed(Malformed::Usage(Usage::Refund))),
-            })
-        }
+                _ => Err(RuleError::Malformed(Malformed::Usage(Usage::Refund))),
+            }
+        }),
         _ => None,
     }
 }
@@ -169,6 +173,7 @@ impl Intake {
                 let result = self.refund(&charge).await;
                 if let Err(why) = &result {
                     tracing::warn!(charge, %why, "refund refused");
+                    self.audit_failed(why);
                 }
                 self.receipt(chat_id, screens::refund_report(language, &self.router.content(), result));
                 Ok(Handled::Ignored)

@@ -13,6 +13,7 @@
 //! change made to the files.
 
 pub mod auction;
+pub mod operators;
 mod shop;
 mod story;
 
@@ -378,6 +379,9 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::AuctionCancelled => why(m::WHY_AUCTION_CANCELLED),
         RuleError::BidTooLow { minimum } => with(m::WHY_BID_TOO_LOW, &[("minimum", (*minimum).into())]),
         RuleError::NoSuchHold => why(m::WHY_NO_SUCH_HOLD),
+        RuleError::NotPermitted(permission) => with(m::WHY_NOT_PERMITTED, &[("permission", permission.key().into())]),
+        RuleError::UnknownRole(role) => with(m::WHY_UNKNOWN_ROLE, &[("role", escape(role).into())]),
+        RuleError::RoleBeyondYours(role) => with(m::WHY_ROLE_BEYOND_YOURS, &[("role", escape(role).into())]),
     }
 }
 
