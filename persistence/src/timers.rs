@@ -22,12 +22,31 @@ pub struct StoredTimer {
 }
 
 impl Store {
-    /// The timers due at `now`, earliest first, at most `limit`.
-    pub async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<StoredTimer>, StoreError> {
-        let sql = "SELECT owner_kind, owner_id, name, due_at FROM timers WHERE due_at <= $1
-                   ORDER BY due_at, owner_kind, owner_id, name LIMIT $2";
-        let rows: Vec<(String, i64, String, i64)> =
-            on_both!(self, |pool| sqlx::query_as(sql).bind(now).bind(i64::from(limit)).fetch_all(pool).await?);
+    /// The timers due at `now`, earliest first, at most `limit`, after
+    /// `after` in that order (the last of the previous page), so a caller
+    /// pages past timers it is still handling.
+    pub async fn due_timers(
+        &self,
+        now: i64,
+        after: Option<&StoredTimer>,
+        limit: u32,
+    ) -> Result<Vec<StoredTimer>, StoreError> {
+        let sql = "SELECT owner_kind, owner_id, name, due_at FROM timers
+                   WHERE due_at <= $1 AND (due_at, owner_kind, owner_id, name) > ($2, $3, $4, $5)
+                   ORDER BY due_at, owner_kind, owner_id, name LIMIT $6";
+        let (due, kind, owner, name) = match after {
+            Some(after) => (after.due, after.owner_kind.as_str(), after.owner_id, after.name.as_str()),
+            None => (i64::MIN, "", i64::MIN, ""),
+        };
+        let rows: Vec<(String, i64, String, i64)> = on_both!(self, |pool| sqlx::query_as(sql)
+            .bind(now)
+            .bind(due)
+            .bind(kind)
+            .bind(owner)
+            .bind(name)
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?);
         Ok(rows.into_iter().map(stored_timer).collect())
     }
 

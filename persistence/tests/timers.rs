@@ -112,14 +112,18 @@ fn due_timers_come_earliest_first_and_system_timers_are_written_through() {
             store.set_timer(&post(9, 900)).await.unwrap();
             // Moving a timer replaces it.
             store.set_timer(&post(7, 200)).await.unwrap();
-            let due = store.due_timers(500, 10).await.unwrap();
+            let due = store.due_timers(500, None, 10).await.unwrap();
             assert_eq!(due, vec![post(8, 100), post(7, 200)]);
-            assert_eq!(store.due_timers(500, 1).await.unwrap(), vec![post(8, 100)]);
+            // Pages: one at a time, each after the last one seen.
+            let first = store.due_timers(500, None, 1).await.unwrap();
+            assert_eq!(first, vec![post(8, 100)]);
+            assert_eq!(store.due_timers(500, first.last(), 1).await.unwrap(), vec![post(7, 200)]);
+            assert_eq!(store.due_timers(500, Some(&post(7, 200)), 1).await.unwrap(), vec![]);
             assert_eq!(store.count_due_timers(500).await.unwrap(), 2);
             // A clear for a due time the timer no longer has changes nothing.
             assert!(!store.clear_timer(&post(7, 300)).await.unwrap());
             assert!(store.clear_timer(&post(7, 200)).await.unwrap());
-            assert_eq!(store.due_timers(1_000, 10).await.unwrap(), vec![post(8, 100), post(9, 900)]);
+            assert_eq!(store.due_timers(1_000, None, 10).await.unwrap(), vec![post(8, 100), post(9, 900)]);
             store.close().await;
             db.drop_db().await;
         }
