@@ -46,6 +46,6 @@ pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
 pub use stock::StockError;
 pub use timers::{
-    Fired, TimerConfig, TimerFailure, TimerService, TimerStats, TimerTarget, fire_user_timer, silent_user_timers,
-    user_timer,
+    Fired, TimerConfig, TimerFailure, TimerPoker, TimerService, TimerStats, TimerTarget, fire_user_timer,
+    silent_user_timers, user_timer,
 };

@@ -155,6 +155,11 @@ impl TimerService {
         self.wake.notify_one();
     }
 
+    /// A handle that pokes the service, for whoever moves the clock.
+    pub fn poker(&self) -> TimerPoker {
+        TimerPoker(self.wake.clone())
+    }
+
     /// Stops polling and waits for the timers being handled.
     pub async fn stop(self) {
         let _ = self.stop.send(true);
@@ -162,6 +167,16 @@ impl TimerService {
         if let Err(err) = self.task.await {
             tracing::error!(%err, "timer service task failed");
         }
+    }
+}
+
+/// Pokes a [`TimerService`]: polls at once. Cheap to clone.
+#[derive(Clone)]
+pub struct TimerPoker(Arc<Notify>);
+
+impl TimerPoker {
+    pub fn poke(&self) {
+        self.0.notify_one();
     }
 }
 

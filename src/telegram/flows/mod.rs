@@ -15,6 +15,8 @@
 //! - `reaction`: reactions on channel posts and story pages, channel posts
 //!   published, an operator's engagement report.
 //! - `operator`: content reload and grants on a player's account.
+//! - `timer`: a user's durable timer, due: its decision, then what it
+//!   calls for on Telegram.
 
 pub mod auction;
 pub mod gift;
@@ -23,6 +25,7 @@ pub mod profile;
 pub mod reaction;
 pub mod shop;
 pub mod story;
+pub mod timer;
 
 pub use auction::AuctionRequest;
 pub use gift::{GiftRequest, Recipient};
