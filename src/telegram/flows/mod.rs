@@ -18,6 +18,8 @@
 //! - `roles`: operator roles granted and revoked, who holds them, the
 //!   audit log. Every operator command of every flow is permitted or
 //!   refused in one place, `Origin::operate`, and audited by intake.
+//! - `timer`: a user's durable timer, due: its decision, then what it
+//!   calls for on Telegram.
 
 pub mod auction;
 pub mod gift;
@@ -27,6 +29,7 @@ pub mod reaction;
 pub mod roles;
 pub mod shop;
 pub mod story;
+pub mod timer;
 
 pub use auction::AuctionRequest;
 pub use gift::{GiftRequest, Recipient};

@@ -1,0 +1,33 @@
+//! A user's durable timer, due: the timer service hands it here
+//! ([`Intake::timer_target`]); it reaches the user's actor as
+//! `Command::Timer` like any update, and once the decision (which clears
+//! it) is durable, what it calls for is said and done on Telegram.
+//!
+//! A handler runs again if the process dies before the timer's row is
+//! removed, so what it does on Telegram must bear repeating (a ban, an
+//! approval) or be keyed by the timer (a decision recorded first).
+
+use std::sync::Arc;
+
+use dianabot_actors::{Fired, TimerFailure, TimerTarget, fire_user_timer, user_timer};
+use dianabot_persistence::StoredTimer;
+use tracing::Instrument;
+
+use crate::telegram::Intake;
+
+impl Intake {
+    /// The target of user timers for the timer service.
+    pub fn timer_target(&self) -> Arc<dyn TimerTarget> {
+        let intake = self.clone();
+        Arc::new(move |stored: StoredTimer| -> Fired {
+            let intake = intake.clone();
+            Box::pin(async move { intake.timer_fired(stored).await })
+        })
+    }
+
+    async fn timer_fired(&self, stored: StoredTimer) -> Result<(), TimerFailure> {
+        let (user, timer) = user_timer(&stored)?;
+        let span = tracing::info_span!("timer_fired", user_id = user.0, timer = %stored.name, due = timer.due);
+        async move { fire_user_timer(&self.router, &stored, |_, _| ()).await }.instrument(span).await
+    }
+}
