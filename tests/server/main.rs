@@ -20,6 +20,7 @@ mod bot_e2e;
 mod content_reload;
 mod crash;
 mod fuzz_webhook;
+mod operator_roles_e2e;
 mod playground_browser;
 mod polling_crash;
 mod reactions_e2e;
