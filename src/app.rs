@@ -81,7 +81,8 @@ impl App {
         // Operators: owners from ADMIN_IDS, the roles granted to others as
         // stored, held in memory from here on. Permissions are checked at
         // the game clock.
-        let roster = Roster::new(config.admins.iter().copied().map(UserId), router.content(), config.actors.clock.clone());
+        let roster =
+            Roster::new(config.admins.iter().copied().map(UserId), router.content(), config.actors.clock.clone());
         let operators = Operators::load(store.clone(), roster).await.context("loading operator roles")?;
         let translator = Translator {
             codec: codec.clone(),
@@ -91,11 +92,8 @@ impl App {
             channels: channels(&config),
             username,
         };
-        let reloader = Reloader {
-            dir: config.content_dir.clone(),
-            router: router.clone(),
-            operators: operators.roster().clone(),
-        };
+        let reloader =
+            Reloader { dir: config.content_dir.clone(), router: router.clone(), operators: operators.roster().clone() };
         let coordinator = Coordinator::new(router.clone(), store.clone());
         // Gifts a crash left half-done are finished before anything else.
         let recovered = coordinator.recover().await.context("recovering gifts in flight")?;

@@ -165,13 +165,14 @@ pub fn check(dir: &Path) -> ExitCode {
             let secrets = content.fragments().filter(|fragment| fragment.secret).count();
             println!(
                 "{}: content is valid: {fragments} fragments ({endings} endings, {secrets} secrets), {} items, {} \
-                 achievements, {} missions, {} shop items, {} experiences; texts in es and en",
+                 achievements, {} missions, {} shop items, {} experiences, {} operator roles; texts in es and en",
                 dir.display(),
                 content.items().count(),
                 content.achievements().count(),
                 content.missions().count(),
                 content.shop_items().count(),
                 content.experiences().count(),
+                content.roles().count(),
             );
             ExitCode::SUCCESS
         }

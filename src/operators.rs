@@ -30,12 +30,7 @@ pub struct Roster {
 impl Roster {
     /// Owners and no grants yet.
     pub fn new(owners: impl IntoIterator<Item = UserId>, content: Arc<Content>, clock: Clock) -> Roster {
-        Roster {
-            owners: owners.into_iter().collect(),
-            grants: RwLock::default(),
-            content: RwLock::new(content),
-            clock,
-        }
+        Roster { owners: owners.into_iter().collect(), grants: RwLock::default(), content: RwLock::new(content), clock }
     }
 
     /// The time permissions are checked at: the game clock.
@@ -75,7 +70,9 @@ impl Roster {
         (self.owners.iter().copied().collect(), running)
     }
 
-    fn put(&self, grant: RoleGrant) {
+    /// Holds `grant` in memory (replacing the same role's); [`Operators`]
+    /// writes it to the store first.
+    pub(crate) fn put(&self, grant: RoleGrant) {
         let mut grants = self.grants.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         let held = grants.entry(grant.user).or_default();
         held.retain(|other| other.role != grant.role);
@@ -147,7 +144,12 @@ impl Operators {
 
     /// `granter` takes `role` back from `user`; `false` if they did not
     /// hold it. Durable before it returns.
-    pub async fn revoke(&self, granter: UserId, user: UserId, role: &str) -> Result<Result<bool, RuleError>, StoreError> {
+    pub async fn revoke(
+        &self,
+        granter: UserId,
+        user: UserId,
+        role: &str,
+    ) -> Result<Result<bool, RuleError>, StoreError> {
         let may = match self.roster.role(role) {
             Some(defined) => self.roster.access(granter).may_grant(&defined),
             // A role gone from the content: only an owner clears its grants.

@@ -416,18 +416,18 @@ duration-hours = { $hours } h { $minutes } min
 
 ## Operator roles and the audit log (roles)
 
-why-not-permitted = your role does not allow this (it lacks the permission { $permission ->
-        [content_reload] to reload the content
-        [grants] to grant and deduct besitos and items
-        [vip_grants] to grant VIP
-        [refunds] to refund payments
-        [auctions] to open and cancel auctions
-        [channel] to manage the channels
-        [analytics] to see reports
-        [roles] to manage roles
-        [audit] to read the audit log
-       *[other] { $permission }
-    }); nothing was changed
+why-not-permitted = your role does not allow you to { $permission ->
+        [content_reload] reload the content
+        [grants] grant or deduct besitos and items
+        [vip_grants] grant VIP
+        [refunds] refund payments
+        [auctions] open or cancel auctions
+        [channel] manage the channels
+        [analytics] see reports
+        [roles] manage roles
+        [audit] read the audit log
+       *[other] do this ({ $permission })
+    }; nothing was changed
 why-unknown-role = there is no role { $role } (see roles.toml)
 why-role-beyond-yours = only an owner may grant or revoke the role { $role }
 role-granted = ✅ User { $user } now holds the role { $role }, for good.

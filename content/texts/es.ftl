@@ -416,18 +416,18 @@ duration-hours = { $hours } h { $minutes } min
 
 ## Roles de operador y registro de auditoría (roles)
 
-why-not-permitted = su rol no le permite esto (falta el permiso { $permission ->
-        [content_reload] de recargar el contenido
-        [grants] de conceder y descontar besitos y objetos
-        [vip_grants] de conceder VIP
-        [refunds] de reembolsar pagos
-        [auctions] de abrir y cancelar subastas
-        [channel] de gestionar los canales
-        [analytics] de ver informes
-        [roles] de gestionar roles
-        [audit] de leer la auditoría
-       *[other] { $permission }
-    }); no se ha cambiado nada
+why-not-permitted = su rol no le permite { $permission ->
+        [content_reload] recargar el contenido
+        [grants] conceder ni descontar besitos y objetos
+        [vip_grants] conceder VIP
+        [refunds] reembolsar pagos
+        [auctions] abrir ni cancelar subastas
+        [channel] gestionar los canales
+        [analytics] ver informes
+        [roles] gestionar roles
+        [audit] leer la auditoría
+       *[other] esto ({ $permission })
+    }; no se ha cambiado nada
 why-unknown-role = no existe el rol { $role } (vea roles.toml)
 why-role-beyond-yours = solo un propietario puede dar o quitar el rol { $role }
 role-granted = ✅ El usuario { $user } tiene ahora el rol { $role }, sin caducidad.

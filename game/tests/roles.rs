@@ -10,7 +10,6 @@ use dianabot_game::content::{Content, Permission, ProblemKind, RoleId};
 use dianabot_game::roles::{AuditOutcome, OperatorAction, RoleGrant, access};
 use proptest::prelude::*;
 
-
 fn content() -> Content {
     let roles = r#"
         [[role]]

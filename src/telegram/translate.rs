@@ -384,6 +384,7 @@ impl Fnv1a {
 mod tests {
     use dianabot_actors::PreCheckout;
     use dianabot_game::content::ReactionTarget;
+    use dianabot_game::roles::RoleGrant;
     use dianabot_game::{AdminCommand, Besitos, PostRef, ProfileCommand, ReactionCommand, StoryCommand};
 
     use super::*;
@@ -394,8 +395,20 @@ mod tests {
     }
 
     fn translate(update: &Update, codec: &CallbackCodec) -> Translation {
+        Translator { codec: codec.clone(), ..translator() }.translate(update)
+    }
+
+    fn update_with_text(from: i64, text: &str) -> Update {
+        parse(&format!(
+            r#"{{"update_id":23,"message":{{"message_id":1,"date":1700000000,
+                "chat":{{"id":{from},"type":"private","first_name":"Eve"}},
+                "from":{{"id":{from},"is_bot":false,"first_name":"Eve"}},"text":"{text}"}}}}"#
+        ))
+    }
+
+    fn translator() -> Translator {
         Translator {
-            codec: codec.clone(),
+            codec: codec(),
             operators: std::sync::Arc::new(crate::operators::Roster::new(
                 [dianabot_game::UserId(1)],
                 std::sync::Arc::new(crate::content::load_demo().expect("demo content")),
@@ -406,7 +419,6 @@ mod tests {
             channels: BTreeSet::from([-1001, -2002]),
             username: Some("DianaBot".to_owned()),
         }
-        .translate(update)
     }
 
     fn message(chat: &str, from_id: &str, first_name: &str, text: &str) -> Update {
@@ -473,32 +485,46 @@ mod tests {
         ))
     }
 
+    /// An operator command's audit row and what it asks.
+    fn operated(translation: Translation) -> (AuditEntry, Translation) {
+        match translation {
+            Translation::Operated(operated) => (operated.audit, operated.then),
+            other => panic!("not an operator command: {other:?}"),
+        }
+    }
+
     #[test]
     fn operators_grant_besitos_with_a_valid_amount_only() {
-        let Translation::Command { envelope, .. } = translate(&admin_text("/grant 42 15"), &codec()) else {
-            panic!("not a command")
-        };
+        let (audit, translated) = operated(translate(&admin_text("/grant 42 15"), &codec()));
+        assert_eq!(
+            (audit.action, audit.outcome, audit.target.as_deref()),
+            (OperatorAction::Grant, AuditOutcome::Done, Some("42"))
+        );
+        assert_eq!((audit.operator, audit.args.as_str()), (UserId(1), "42 15"));
+        let Translation::Command { envelope, .. } = translated else { panic!("not a command") };
         assert_eq!(
             (envelope.user_id, envelope.command),
             (UserId(42), Command::Admin(AdminCommand::AdminGrant(Besitos::new(15).unwrap())))
         );
         for bad in ["/grant 42 -5", "/grant 42 0", "/deduct x 5", "/grant 42", "/grant 42 5 6", "/grant 42 99999999999"]
         {
-            assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
+            let (audit, translated) = operated(translate(&admin_text(bad), &codec()));
+            assert!(matches!(translated, Translation::Refuse { .. }), "{bad}");
+            assert_eq!(audit.outcome, AuditOutcome::Failed, "{bad}");
         }
     }
 
     #[test]
     fn operators_open_auctions_with_sane_terms_only() {
         let Translation::Auction(AuctionRequest::Create { update_id, spec, .. }) =
-            translate(&admin_text("/subasta rosa_negra 50 90s"), &codec())
+            operated(translate(&admin_text("/subasta rosa_negra 50 90s"), &codec())).1
         else {
             panic!("not an auction")
         };
         let terms = (update_id.id, spec.starting_bid.get(), spec.min_increment.get(), spec.duration_secs);
         assert_eq!(terms, (20, 50, 5, 90));
         let Translation::Auction(AuctionRequest::Create { spec, .. }) =
-            translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())
+            operated(translate(&admin_text("/subasta rosa_negra 50 2 7"), &codec())).1
         else {
             panic!("not an auction")
         };
@@ -513,8 +539,38 @@ mod tests {
             "/cancelarsubasta",
             "/cancelarsubasta x",
         ] {
-            assert!(matches!(translate(&admin_text(bad), &codec()), Translation::Refuse { .. }), "{bad}");
+            assert!(matches!(operated(translate(&admin_text(bad), &codec())).1, Translation::Refuse { .. }), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_operator_without_the_permission_is_refused_before_anything_is_parsed() {
+        let translator = translator();
+        let grant = RoleGrant {
+            user: UserId(5),
+            role: dianabot_game::content::RoleId::new("analyst"),
+            granted_by: UserId(1),
+            granted_at: 0,
+            expires_at: None,
+        };
+        translator.operators.put(grant);
+        let update = parse(
+            r#"{"update_id":22,"message":{"message_id":1,"date":1700000000,
+                "chat":{"id":5,"type":"private","first_name":"Eve"},
+                "from":{"id":5,"is_bot":false,"first_name":"Eve"},"text":"/refund not even a charge id"}}"#,
+        );
+        let (audit, translated) = operated(translator.translate(&update));
+        let Translation::Refuse { refusal, .. } = translated else { panic!("not refused: {translated:?}") };
+        assert_eq!(refusal, RuleError::NotPermitted(dianabot_game::content::Permission::Refunds));
+        assert_eq!(
+            (audit.operator, audit.action, audit.outcome),
+            (UserId(5), OperatorAction::Refund, AuditOutcome::Refused)
+        );
+        // What the analyst's role gives is let through.
+        let posts = update_with_text(5, "/posts");
+        let (audit, translated) = operated(translator.translate(&posts));
+        assert!(matches!(translated, Translation::Reaction(ReactionRequest::Report { .. })), "{translated:?}");
+        assert_eq!(audit.outcome, AuditOutcome::Done);
     }
 
     #[test]

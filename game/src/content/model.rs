@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId, ShopItemId,
+    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId,
+    ShopItemId,
 };
 use crate::ids::{ItemId, Language};
 

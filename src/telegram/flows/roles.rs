@@ -85,9 +85,9 @@ fn parse_role(words: &[&str]) -> Result<(UserId, String, Option<u32>), RuleError
     }
     let user = user.parse::<i64>().ok().filter(|id| *id > 0).map(UserId).ok_or_else(|| usage(Usage::Role))?;
     let days = match days {
-        Some(days) => {
-            Some(days.parse::<u32>().ok().filter(|days| (1..=MAX_DAYS).contains(days)).ok_or_else(|| usage(Usage::Role))?)
-        }
+        Some(days) => Some(
+            days.parse::<u32>().ok().filter(|days| (1..=MAX_DAYS).contains(days)).ok_or_else(|| usage(Usage::Role))?,
+        ),
         None => None,
     };
     Ok((user, role.to_lowercase(), days))
@@ -101,7 +101,8 @@ impl Intake {
         };
         let (chat_id, report) = match request {
             RoleRequest::Grant { operator, user, role, days, chat_id, language } => {
-                let granted = self.operators.grant(operator, user, &role, days).await.map_err(|err| unavailable(&err))?;
+                let granted =
+                    self.operators.grant(operator, user, &role, days).await.map_err(|err| unavailable(&err))?;
                 let report = match granted {
                     Ok(grant) => {
                         tracing::info!(%operator, %user, role, expires_at = grant.expires_at, "role granted");

@@ -49,15 +49,12 @@ pub fn roles_list(
     for grant in grants {
         let defined = role(grant.role.as_str());
         let name = defined.as_ref().map_or(grant.role.as_str(), |role| role.name.get(language));
-        let permissions = defined.as_ref().map_or_else(String::new, |role| {
-            role.permissions.iter().map(Permission::key).collect::<Vec<_>>().join(", ")
-        });
+        let permissions = defined.as_ref().map_or_else(
+            || "—".to_owned(),
+            |role| role.permissions.iter().map(Permission::key).collect::<Vec<_>>().join(", "),
+        );
         let user = grant.user.0.to_string();
-        let args = [
-            ("user", user.into()),
-            ("role", escape(name).into()),
-            ("permissions", permissions.into()),
-        ];
+        let args = [("user", user.into()), ("role", escape(name).into()), ("permissions", permissions.into())];
         text.push('\n');
         text.push_str(&match grant.expires_at {
             Some(until) => {

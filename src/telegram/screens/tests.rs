@@ -356,3 +356,67 @@ fn gifts_refusals_and_operator_reports() {
     });
     insta::assert_snapshot!("reload_reports", reloads);
 }
+
+#[test]
+fn operator_roles_and_the_audit_log() {
+    use dianabot_game::content::{Permission, RoleId};
+    use dianabot_game::roles::{AuditEntry, AuditOutcome, OperatorAction, RoleGrant};
+    let content = content();
+    let grant = |user, role: &str, expires_at| RoleGrant {
+        user: UserId(user),
+        role: RoleId::new(role),
+        granted_by: UserId(900),
+        granted_at: 1_700_000_000,
+        expires_at,
+    };
+    let grants = [grant(901, "support", Some(1_700_086_400)), grant(902, "analyst", None), grant(903, "retired", None)];
+    let role = |id: &str| content.role(id).cloned();
+    insta::assert_snapshot!(
+        "operator_roles",
+        both(|l| {
+            let granted = operators::role_granted(l, &grants[0], "Soporte").text;
+            let for_good = operators::role_granted(l, &grants[1], "Analyst").text;
+            let revoked = operators::role_revoked(l, UserId(901), "support", true).text;
+            let not_held = operators::role_revoked(l, UserId(901), "support", false).text;
+            let list = operators::roles_list(l, &[UserId(900)], &grants, role).text;
+            let nobody = operators::roles_list(l, &[UserId(900)], &[], role).text;
+            [granted, for_good, revoked, not_held, list, nobody].join("\n")
+        })
+    );
+    let entry = |at, action, outcome, target: Option<&str>, args: &str, detail: Option<&str>| AuditEntry {
+        at,
+        operator: UserId(901),
+        action,
+        target: target.map(str::to_owned),
+        args: args.to_owned(),
+        outcome,
+        detail: detail.map(str::to_owned),
+    };
+    let log = [
+        entry(1_700_090_000, OperatorAction::Refund, AuditOutcome::Refused, None, "ch_1", Some("lacks refunds")),
+        entry(1_700_000_100, OperatorAction::Refund, AuditOutcome::Done, Some("charge:ch_1"), "ch_1", None),
+        entry(1_700_000_000, OperatorAction::GrantRole, AuditOutcome::Failed, None, "dar 5 <b>", Some("no role <b>")),
+    ];
+    insta::assert_snapshot!(
+        "operator_audit_log",
+        both(|l| [operators::audit_report(l, &log).text, operators::audit_report(l, &[]).text].join("\n"))
+    );
+    let refusals = both(|l| {
+        [
+            RuleError::NotPermitted(Permission::Refunds),
+            RuleError::UnknownRole("jefe".to_owned()),
+            RuleError::RoleBeyondYours("support".to_owned()),
+            RuleError::Malformed(Malformed::Usage(Usage::Role)),
+            RuleError::Malformed(Malformed::Usage(Usage::Audit)),
+        ]
+        .iter()
+        .map(|refusal| refusal_text(l, refusal))
+        .collect::<Vec<_>>()
+        .join("\n")
+    });
+    insta::assert_snapshot!("operator_role_refusals", refusals);
+}
+
+fn refusal_text(language: Language, why: &RuleError) -> String {
+    refusal(language, why).text
+}
