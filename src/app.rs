@@ -115,7 +115,6 @@ impl App {
             reloader.clone(),
             coordinator,
             auctions,
-            operators,
             bot.clone(),
         )
         .with_rate_limiter(rate_limiter.clone());

@@ -25,12 +25,20 @@ pub struct Roster {
     /// The live content, for its roles; replaced on reload.
     content: RwLock<Arc<Content>>,
     clock: Clock,
+    /// One change of grants at a time, so memory follows the store's order.
+    changing: tokio::sync::Mutex<()>,
 }
 
 impl Roster {
     /// Owners and no grants yet.
     pub fn new(owners: impl IntoIterator<Item = UserId>, content: Arc<Content>, clock: Clock) -> Roster {
-        Roster { owners: owners.into_iter().collect(), grants: RwLock::default(), content: RwLock::new(content), clock }
+        Roster {
+            owners: owners.into_iter().collect(),
+            grants: RwLock::default(),
+            content: RwLock::new(content),
+            clock,
+            changing: tokio::sync::Mutex::default(),
+        }
     }
 
     /// The time permissions are checked at: the game clock.
@@ -96,17 +104,20 @@ impl Roster {
 pub struct Operators {
     roster: Arc<Roster>,
     store: Store,
-    /// One change of grants at a time, so memory follows the store's order.
-    changing: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Operators {
-    /// The roster as the store holds it.
+    /// Fills `roster` with the grants the store holds (once, at startup).
     pub async fn load(store: Store, roster: Roster) -> Result<Operators, StoreError> {
         for grant in store.role_grants().await? {
             roster.put(grant);
         }
-        Ok(Operators { roster: Arc::new(roster), store, changing: Arc::default() })
+        Ok(Operators::new(store, Arc::new(roster)))
+    }
+
+    /// A handle on a roster already loaded.
+    pub fn new(store: Store, roster: Arc<Roster>) -> Operators {
+        Operators { roster, store }
     }
 
     pub fn roster(&self) -> &Arc<Roster> {
@@ -128,7 +139,7 @@ impl Operators {
         if !self.roster.access(granter).may_grant(&defined) {
             return Ok(Err(RuleError::RoleBeyondYours(role.to_owned())));
         }
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.roster.changing.lock().await;
         let now = self.roster.now();
         let grant = RoleGrant {
             user,
@@ -158,7 +169,7 @@ impl Operators {
         if !may {
             return Ok(Err(RuleError::RoleBeyondYours(role.to_owned())));
         }
-        let _one_at_a_time = self.changing.lock().await;
+        let _one_at_a_time = self.roster.changing.lock().await;
         let held = self.store.delete_role_grant(user, role).await?;
         self.roster.remove(user, role);
         Ok(Ok(held))

@@ -132,10 +132,11 @@ impl Intake {
         reloader: Reloader,
         coordinator: Coordinator,
         auctions: AuctionHouse,
-        operators: Operators,
         bot: Bot,
     ) -> Intake {
         let rate_limiter = Arc::new(RateLimiter::new(RateLimits::off()));
+        // The roster the translator checks, changed through the store.
+        let operators = Operators::new(coordinator.store().clone(), translator.operators.clone());
         Intake {
             router,
             outbound,
