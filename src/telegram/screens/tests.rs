@@ -256,6 +256,8 @@ fn auction_pages_notices_and_reports() {
 
 #[test]
 fn gifts_refusals_and_operator_reports() {
+    // Item names come from the content the texts were installed with.
+    content();
     let codec = codec();
     let gifts = both(|l| {
         let mut lines = vec![
