@@ -38,13 +38,18 @@ pub struct Access {
     /// In `ADMIN_IDS`: every permission, and the only one who grants any role.
     pub owner: bool,
     pub permissions: Permissions,
+    /// Holds a role grant, running or not: someone whose role lapsed (or
+    /// whose role the content dropped) is still told their commands are
+    /// refused, and the refusal audited, rather than taken for a player.
+    pub granted: bool,
 }
 
 impl Access {
-    /// An operator: holds at least one permission. Operator commands from
-    /// anyone else are not even recognised (a player is not told they exist).
+    /// An operator: an owner, or someone holding a role grant (even one
+    /// that lapsed). Operator commands from anyone else are not even
+    /// recognised (a player is not told they exist).
     pub fn is_operator(self) -> bool {
-        self.owner || !self.permissions.is_empty()
+        self.owner || self.granted || !self.permissions.is_empty()
     }
 
     pub fn allows(self, permission: Permission) -> bool {
@@ -68,14 +73,14 @@ impl Access {
 /// `content` still defines (a role removed from `roles.toml` gives nothing).
 pub fn access(owner: bool, grants: &[RoleGrant], content: &Content, now: i64) -> Access {
     if owner {
-        return Access { owner, permissions: Permissions::all() };
+        return Access { owner, permissions: Permissions::all(), granted: !grants.is_empty() };
     }
     let permissions = grants
         .iter()
         .filter(|grant| grant.active_at(now))
         .filter_map(|grant| content.role(grant.role.as_str()))
         .fold(Permissions::NONE, |held, role| held.union(role.permissions));
-    Access { owner, permissions }
+    Access { owner, permissions, granted: !grants.is_empty() }
 }
 
 /// Every kind of operator command, as the audit log names it. Each needs

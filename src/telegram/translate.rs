@@ -138,7 +138,7 @@ impl Origin<'_> {
 
     /// An operator command of kind `action`, typed as `text`: the one place
     /// that decides whether the sender may run it. From someone who is no
-    /// operator at all it is not recognised (`None`: a player is not told
+    /// operator at all (no owner, no role grant, even lapsed) it is not recognised (`None`: a player is not told
     /// operator commands exist). Without the permission `action` needs it
     /// is refused, and nothing else is looked at. Otherwise it is what
     /// `parse` makes of it, or its refusal if malformed. Either way it

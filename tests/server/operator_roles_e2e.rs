@@ -1,7 +1,8 @@
 //! Operator roles through the binary and the emulator (#15, done-means 4):
 //! an operator without the refunds permission cannot `/refund`; one given
 //! `support` for a day can, and once the game clock has moved past the
-//! day cannot; `/roles` stops listing the lapsed role; the audit log holds
+//! day cannot; `/roles` stops listing the lapsed role (whose holder is still
+//! refused, not taken for a player, until it is revoked); the audit log holds
 //! every operator action of the test, refusals included, in order.
 
 use crate::common::control::{Control, button, buttons, text};
@@ -101,6 +102,13 @@ fn a_temporary_support_role_refunds_until_it_lapses_and_every_action_is_audited(
         let roles = say(&control, OWNER, "/roles").await;
         assert!(!roles.contains("Soporte"), "a lapsed role is not listed: {roles}");
         assert!(roles.contains("901 · Análisis"), "{roles}");
+        // Without the analyst role, the lapsed grant still marks Sol as an
+        // operator: refused, not taken for a player, until it is revoked.
+        let revoked = say(&control, OWNER, "/rol quitar 901 analyst").await;
+        assert_eq!(revoked, "✅ El usuario 901 ya no tiene el rol Análisis.");
+        assert!(say(&control, SOL, &refund).await.contains("su rol no le permite reembolsar pagos"));
+        say(&control, OWNER, "/rol quitar 901 support").await;
+        assert!(say(&control, SOL, &refund).await.contains("no he entendido"));
 
         // The audit log, as the store answers it and as an operator reads it.
         let expected = [
@@ -112,6 +120,9 @@ fn a_temporary_support_role_refunds_until_it_lapses_and_every_action_is_audited(
             (SOL, OperatorAction::Refund, AuditOutcome::Done, Some(format!("charge:{charge}")).as_deref()),
             (SOL, OperatorAction::Refund, AuditOutcome::Refused, None),
             (OWNER, OperatorAction::ListRoles, AuditOutcome::Done, None),
+            (OWNER, OperatorAction::RevokeRole, AuditOutcome::Done, Some("901")),
+            (SOL, OperatorAction::Refund, AuditOutcome::Refused, None),
+            (OWNER, OperatorAction::RevokeRole, AuditOutcome::Done, Some("901")),
         ]
         .map(|(operator, action, outcome, target)| (UserId(operator), action, outcome, target.map(str::to_owned)));
         let store = Store::open(&db.url).await.expect("the store");
@@ -123,8 +134,9 @@ fn a_temporary_support_role_refunds_until_it_lapses_and_every_action_is_audited(
         assert_eq!(log[1].args, format!("{charge}"));
         assert!(log.windows(2).all(|pair| pair[0].at <= pair[1].at));
         assert!(log[6].at >= log[5].at + 86_400, "audited at the game clock");
-        let read = say(&control, SOL, "/auditoria 3").await;
+        let read = say(&control, OWNER, "/auditoria 3").await;
         assert!(read.starts_with("📜 Auditoría: las últimas 3 acciones"), "{read}");
+        assert!(read.contains("· 900 · revoke_role 901 «quitar 901 support» → hecho"), "{read}");
         assert!(read.contains("· 901 · refund — «") && read.contains("→ denegado"), "{read}");
         assert_eq!(store.audit_log(1).await.unwrap()[0].action, OperatorAction::ReadAudit);
         store.close().await;

@@ -124,7 +124,8 @@ impl Intake {
                             self.audit_failed("the user did not hold the role");
                         }
                         tracing::info!(%operator, %user, role, held, "role revoked");
-                        screens::role_revoked(language, user, &role, held)
+                        let name = self.operators.roster().role(&role).map(|role| role.name.get(language).to_owned());
+                        screens::role_revoked(language, user, name.as_deref().unwrap_or(&role), held)
                     }
                     Err(refusal) => {
                         self.audit_failed(&refusal);
