@@ -127,6 +127,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+pub use dianabot_plumbing::Clock;
 
 pub use error::{ApiError, ControlError};
 pub use hooks::{BOT_CALL_CAPACITY, BotCall, Delivery, Injected, InlineButton};
@@ -145,10 +146,14 @@ pub struct ChannelConfig {
     pub title: String,
     /// Public channels have a username; private ones are joined by invite link.
     pub username: Option<String>,
+    /// Whether joining without a join-request link sends a join request
+    /// (Telegram's "approve new members" switch); changeable at run time
+    /// with `PUT /control/chats/{chat}/settings`.
+    pub join_by_request: bool,
 }
 
 /// Emulator settings. `Default` gives a working emulator on a random local port.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
@@ -172,6 +177,11 @@ pub struct EmulatorConfig {
     pub webhook_retry_max: Duration,
     /// HTTP worker threads (the machine is small; waits are async anyway).
     pub workers: usize,
+    /// Game time: every date the emulator writes (messages, updates, invite
+    /// link expiry, bans, subscription periods) reads it. Give the server's
+    /// own clock when embedding, so `POST /control/clock/advance` moves both;
+    /// only [`Clock::adjustable`] clocks can be advanced.
+    pub clock: Clock,
 }
 
 impl Default for EmulatorConfig {
@@ -185,14 +195,21 @@ impl Default for EmulatorConfig {
                 id: -1_001_000_000_001,
                 title: "Diana · Free".into(),
                 username: Some("DianaFree".into()),
+                join_by_request: false,
             },
-            vip_channel: ChannelConfig { id: -1_001_000_000_002, title: "Diana · VIP".into(), username: None },
+            vip_channel: ChannelConfig {
+                id: -1_001_000_000_002,
+                title: "Diana · VIP".into(),
+                username: None,
+                join_by_request: false,
+            },
             rate_limits: RateLimitConfig::default(),
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_timeout: webhook::DEFAULT_TIMEOUT,
             webhook_retry_base: Duration::from_millis(50),
             webhook_retry_max: Duration::from_secs(2),
             workers: 2,
+            clock: Clock::system(),
         }
     }
 }
