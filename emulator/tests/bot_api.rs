@@ -768,3 +768,15 @@ async fn send_rate_summarises_the_densest_window_of_sends() {
     assert!((1..=5).contains(&max), "{second}");
     emu.handle.stop().await;
 }
+
+#[tokio::test]
+async fn the_playground_has_the_membership_request_subscription_and_clock_panels() {
+    // The page is exercised for real by tests/playground_smoke.js (jsdom) and the
+    // server's browser test; this keeps the hooks those scripts use from vanishing.
+    let emu = Emu::start().await;
+    let page = emu.http.get(emu.url("/playground")).send().await.expect("page").text().await.expect("text");
+    for hook in ["members-${key}", "join-request-${key}-", "subscription-${s.id}", "sub-renew-", "sub-fail-", "clock-advance"] {
+        assert!(page.contains(hook), "the playground lost {hook}");
+    }
+    emu.handle.stop().await;
+}
