@@ -751,7 +751,8 @@ fn edit_user_star_subscription(w: &mut World, p: &Params) -> Result<Value, ApiEr
     let user = user_id(p)?;
     let charge_id = p.str("telegram_payment_charge_id")?;
     let canceled = p.opt_bool("is_canceled")?.ok_or_else(|| ApiError::bad("is_canceled is empty"))?;
-    let charge = w.charges.get(&charge_id).filter(|c| c.user_id == user).ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
+    let charge =
+        w.charges.get(&charge_id).filter(|c| c.user_id == user).ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
     let id = charge.subscription_id.ok_or_else(|| ApiError::bad("SUBSCRIPTION_NOT_FOUND"))?;
     let sub = w.subscriptions.get_mut(&id).ok_or_else(|| ApiError::bad("SUBSCRIPTION_NOT_FOUND"))?;
     sub.canceled = canceled;

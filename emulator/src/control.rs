@@ -631,8 +631,8 @@ async fn advance_clock(shared: Data, query: web::Query<Advance>, body: web::Byte
     let secs = if body.iter().all(u8::is_ascii_whitespace) {
         query.secs
     } else {
-        let advance: Advance = serde_json::from_slice(&body)
-            .map_err(|e| ControlError::BadRequest(format!("invalid JSON body: {e}")))?;
+        let advance: Advance =
+            serde_json::from_slice(&body).map_err(|e| ControlError::BadRequest(format!("invalid JSON body: {e}")))?;
         advance.secs
     };
     let secs = secs.ok_or_else(|| ControlError::BadRequest("give secs (body {\"secs\": N} or ?secs=N)".into()))?;

@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
-pub(crate) use dianabot_plumbing::unix_now_millis;
 use dianabot_plumbing::Clock;
+pub(crate) use dianabot_plumbing::unix_now_millis;
 
 use crate::EmulatorConfig;
 use crate::error::{ApiError, ControlError};
@@ -758,9 +758,9 @@ impl World {
     /// Refuses users who are banned from, or already in, a chat.
     fn check_may_enter(&self, chat_id: i64, uid: u64) -> Result<(), ControlError> {
         match self.member_status(chat_id, uid) {
-            MemberStatus::Kicked { .. } => {
-                Err(ControlError::Forbidden(format!("user {uid} is banned from chat {chat_id} (USER_BANNED_IN_CHANNEL)")))
-            }
+            MemberStatus::Kicked { .. } => Err(ControlError::Forbidden(format!(
+                "user {uid} is banned from chat {chat_id} (USER_BANNED_IN_CHANNEL)"
+            ))),
             s if s.is_present() => {
                 Err(ControlError::Conflict(format!("user {uid} is already a member of chat {chat_id}")))
             }
@@ -771,7 +771,8 @@ impl World {
     /// The link a user follows, if it still admits people: not revoked, not
     /// expired by the game clock, its member limit not reached.
     fn usable_link(&self, url: &str) -> Result<&InviteLinkRec, ControlError> {
-        let link = self.invite_links.get(url).ok_or_else(|| ControlError::not_found(format!("unknown invite link {url}")))?;
+        let link =
+            self.invite_links.get(url).ok_or_else(|| ControlError::not_found(format!("unknown invite link {url}")))?;
         if link.is_revoked {
             return Err(ControlError::Forbidden("invite link was revoked (INVITE_HASH_EXPIRED)".into()));
         }
@@ -879,7 +880,8 @@ impl World {
     /// request goes; an approved user becomes a member (a `chat_member`
     /// update from the bot, with the link used or `via_join_request`).
     pub fn answer_join_request(&mut self, chat_id: i64, uid: u64, approve: bool) -> Result<(), ApiError> {
-        let request = self.join_requests.remove(&(chat_id, uid)).ok_or_else(|| ApiError::bad("HIDE_REQUESTER_MISSING"))?;
+        let request =
+            self.join_requests.remove(&(chat_id, uid)).ok_or_else(|| ApiError::bad("HIDE_REQUESTER_MISSING"))?;
         self.touch(Some(chat_id));
         if !approve {
             return Ok(());
@@ -914,13 +916,15 @@ impl World {
         invoice_id: u64,
         renewing: Option<u64>,
     ) -> Result<Value, ControlError> {
-        let invoice = self.invoices.get(&invoice_id).cloned().ok_or_else(|| ControlError::not_found("invoice vanished"))?;
+        let invoice =
+            self.invoices.get(&invoice_id).cloned().ok_or_else(|| ControlError::not_found("invoice vanished"))?;
         let now = self.now();
         let charge_id = format!("stx{}", random_token(40));
         let provider_id = format!("{}_{}", user_id, self.charges.len() + 1);
         let subscription = match (renewing, invoice.subscription_period) {
             (Some(id), _) => {
-                let sub = self.subscriptions.get_mut(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
+                let sub =
+                    self.subscriptions.get_mut(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
                 sub.expiration_date += i64::from(sub.period);
                 sub.charge_ids.push(charge_id.clone());
                 Some((id, sub.expiration_date, false))

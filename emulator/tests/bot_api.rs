@@ -335,11 +335,7 @@ async fn waiting_for_the_next_bot_message_needs_no_sleep() {
 
 /// The kinds of the updates pending now, in order.
 async fn pending_kinds(emu: &Emu) -> Vec<String> {
-    emu.pending()
-        .await
-        .iter()
-        .filter_map(|u| u.as_object()?.keys().find(|k| *k != "update_id").cloned())
-        .collect()
+    emu.pending().await.iter().filter_map(|u| u.as_object()?.keys().find(|k| *k != "update_id").cloned()).collect()
 }
 
 /// The pending update of `kind` (the last one).
@@ -580,9 +576,8 @@ async fn chat_member_updates_come_only_when_allowed_updates_names_them() {
     emu.allow(&[]).await;
     assert!(join().await["update_id"].is_null());
     // setWebhook's allowed_updates are the same setting.
-    let (status, _) = emu
-        .bot_call("setWebhook", json!({"url": "http://127.0.0.1:9/hook", "allowed_updates": ["chat_member"]}))
-        .await;
+    let (status, _) =
+        emu.bot_call("setWebhook", json!({"url": "http://127.0.0.1:9/hook", "allowed_updates": ["chat_member"]})).await;
     assert_eq!(status, 200);
     assert!(leave().await["update_id"].is_u64());
     emu.handle.stop().await;
@@ -600,7 +595,10 @@ async fn ban_removes_and_bars_unban_lifts_and_without_only_if_banned_removes() {
 
     let until = emu.now().await + 3_600;
     let (status, body) = emu
-        .bot_call("banChatMember", json!({"chat_id": vip, "user_id": ana, "until_date": until, "revoke_messages": true}))
+        .bot_call(
+            "banChatMember",
+            json!({"chat_id": vip, "user_id": ana, "until_date": until, "revoke_messages": true}),
+        )
         .await;
     assert_eq!(status, 200, "{body}");
     let banned = pending_of(&emu, "chat_member").await;
@@ -627,7 +625,10 @@ async fn ban_removes_and_bars_unban_lifts_and_without_only_if_banned_removes() {
         emu.bot_call("unbanChatMember", json!({"chat_id": vip, "user_id": ana, "only_if_banned": true})).await;
     assert_eq!(status, 200);
     let lifted = pending_of(&emu, "chat_member").await;
-    assert_eq!((lifted["old_chat_member"]["status"].clone(), lifted["new_chat_member"]["status"].clone()), (json!("kicked"), json!("left")));
+    assert_eq!(
+        (lifted["old_chat_member"]["status"].clone(), lifted["new_chat_member"]["status"].clone()),
+        (json!("kicked"), json!("left"))
+    );
     let again = create_link(&emu, json!({})).await;
     emu.post(&format!("/control/users/{ana}/join"), json!({"invite_link": again["invite_link"]})).await;
     assert_eq!(member_status(&emu, "vip", ana).await, "member");
@@ -672,7 +673,10 @@ async fn stars_subscriptions_pay_renew_cancel_and_fail() {
                "prices": [{"label": "VIP", "amount": 250}], "subscription_period": period})
     };
     let (status, body) = emu.bot_call("createInvoiceLink", invoice(86_400)).await;
-    assert_eq!((status.as_u16(), body["description"].clone()), (400, json!("Bad Request: SUBSCRIPTION_PERIOD_INVALID")));
+    assert_eq!(
+        (status.as_u16(), body["description"].clone()),
+        (400, json!("Bad Request: SUBSCRIPTION_PERIOD_INVALID"))
+    );
     let (status, body) = emu.bot_call("createInvoiceLink", invoice(2_592_000)).await;
     assert_eq!(status, 200, "{body}");
     let link = body["result"].as_str().unwrap_or_default().to_owned();
@@ -707,9 +711,7 @@ async fn stars_subscriptions_pay_renew_cancel_and_fail() {
     assert_eq!(payment["subscription_expiration_date"], expiration + 2_592_000);
 
     // Cancel and re-enable renewal (by any charge of the subscription; only its user).
-    let edit = |user: u64, charge: &str, canceled: bool| {
-        json!({"user_id": user, "telegram_payment_charge_id": charge, "is_canceled": canceled})
-    };
+    let edit = |user: u64, charge: &str, canceled: bool| json!({"user_id": user, "telegram_payment_charge_id": charge, "is_canceled": canceled});
     let (status, _) = emu.bot_call("editUserStarSubscription", edit(bea, &first, true)).await;
     assert_eq!(status, 400, "another user's subscription");
     let (status, _) = emu.bot_call("editUserStarSubscription", edit(ana, "stxnope", true)).await;
@@ -775,7 +777,9 @@ async fn the_playground_has_the_membership_request_subscription_and_clock_panels
     // server's browser test; this keeps the hooks those scripts use from vanishing.
     let emu = Emu::start().await;
     let page = emu.http.get(emu.url("/playground")).send().await.expect("page").text().await.expect("text");
-    for hook in ["members-${key}", "join-request-${key}-", "subscription-${s.id}", "sub-renew-", "sub-fail-", "clock-advance"] {
+    for hook in
+        ["members-${key}", "join-request-${key}-", "subscription-${s.id}", "sub-renew-", "sub-fail-", "clock-advance"]
+    {
         assert!(page.contains(hook), "the playground lost {hook}");
     }
     emu.handle.stop().await;

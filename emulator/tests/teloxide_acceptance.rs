@@ -425,17 +425,15 @@ async fn a_stars_subscription_and_its_renewal_parse_as_recurring_payments() {
     let renewal = msg.successful_payment().expect("successful_payment");
     assert!(renewal.is_recurring && !renewal.is_first_recurring, "{renewal:?}");
     assert_ne!(renewal.telegram_payment_charge_id, first.telegram_payment_charge_id);
-    assert_eq!(
-        renewal.subscription_expiration_date.map(|d| (d - expiration).num_seconds()),
-        Some(2_592_000)
-    );
+    assert_eq!(renewal.subscription_expiration_date.map(|d| (d - expiration).num_seconds()), Some(2_592_000));
 
     bot.edit_user_star_subscription(UserId(user), first.telegram_payment_charge_id.clone(), true)
         .await
         .expect("editUserStarSubscription");
     let (status, _) = emu.post_raw(&format!("/control/subscriptions/{charge}/renew"), json!({})).await;
     assert_eq!(status, 409, "a canceled subscription does not renew");
-    let wrong = bot.edit_user_star_subscription(UserId(user + 1), first.telegram_payment_charge_id.clone(), false).await;
+    let wrong =
+        bot.edit_user_star_subscription(UserId(user + 1), first.telegram_payment_charge_id.clone(), false).await;
     assert!(wrong.is_err());
     bot.refund_star_payment(UserId(user), renewal.telegram_payment_charge_id.clone())
         .await

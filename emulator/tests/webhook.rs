@@ -172,7 +172,8 @@ async fn membership_updates_reach_the_webhook_only_as_allowed() {
     let (_, link) = emu
         .bot_call("createChatInviteLink", json!({"chat_id": -1_001_000_000_002i64, "creates_join_request": true}))
         .await;
-    let asked = emu.post(&format!("/control/users/{user}/join"), json!({"invite_link": link["result"]["invite_link"]})).await;
+    let asked =
+        emu.post(&format!("/control/users/{user}/join"), json!({"invite_link": link["result"]["invite_link"]})).await;
     let (_, request, _) = next(&mut hook.rx).await;
     assert_eq!(request["update_id"], asked["update_id"]);
     assert_eq!(request["chat_join_request"]["from"]["id"], user);
