@@ -897,10 +897,6 @@ fn ban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let now = w.now();
     let until = if until < now + 30 || until > now + 366 * 86_400 { 0 } else { until };
     let bot = w.bot.id;
-    // A banned user's pending join request goes with the ban.
-    if w.join_requests.remove(&(chat_id, user)).is_some() {
-        w.touch(Some(chat_id));
-    }
     w.set_member(chat_id, user, MemberStatus::Kicked { until }, bot, None, false)
         .map_err(|e| ApiError::bad(e.to_string()))?;
     Ok(json!(true))

@@ -711,6 +711,10 @@ impl World {
         let chat =
             self.chats.get_mut(&chat_id).ok_or_else(|| ControlError::not_found(format!("unknown chat {chat_id}")))?;
         chat.members.insert(user_id, status);
+        // Joining another way, or being banned, ends a pending join request.
+        if status != MemberStatus::Left {
+            self.join_requests.remove(&(chat_id, user_id));
+        }
         self.touch(Some(chat_id));
         if old == status {
             return Ok(None);

@@ -550,6 +550,12 @@ async fn a_request_without_a_link_needs_a_channel_that_takes_requests() {
     assert_eq!(joined["via_join_request"], true);
     assert!(joined.get("invite_link").is_none());
     assert_eq!(member_status(&emu, "free", ana).await, "member");
+    // A ban ends the banned user's pending request.
+    assert_eq!(emu.get("/control/join-requests?chat=free").await.as_array().map(Vec::len), Some(1));
+    emu.bot_call("banChatMember", json!({"chat_id": free, "user_id": bea})).await;
+    assert_eq!(emu.get("/control/join-requests?chat=free").await, json!([]));
+    let (status, body) = emu.bot_call("approveChatJoinRequest", json!({"chat_id": free, "user_id": bea})).await;
+    assert_eq!((status.as_u16(), body["description"].clone()), (400, json!("Bad Request: HIDE_REQUESTER_MISSING")));
     emu.handle.stop().await;
 }
 
