@@ -11,6 +11,7 @@ use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserState};
 use dianabot_persistence::{Flusher, Store, USER_TIMERS};
+use dianabot_plumbing::Clock;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use tokio::sync::watch;
@@ -320,7 +321,10 @@ fn rules(config: &Config) -> Rules {
 async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHandle>, Bot, String)> {
     let (emulator, token, api_url) = match (&config.bot_token, &config.api_url) {
         (None, None) => {
-            let emulator_config = EmulatorConfig { bind: config.emulator_bind, ..EmulatorConfig::default() };
+            // One game clock for both: moving it (TEST_CLOCK=on) moves the
+            // emulator's dates and subscription periods with the server's timers.
+            let clock = config.actors.clock.clone();
+            let emulator_config = EmulatorConfig { bind: config.emulator_bind, clock, ..EmulatorConfig::default() };
             let emulator = dianabot_emulator::start(emulator_config)
                 .await
                 .with_context(|| format!("starting the emulator on {}", config.emulator_bind))?;
@@ -366,10 +370,16 @@ pub fn run_actix<F: Future>(future: F) -> F::Output {
     .block_on(future)
 }
 
-/// `dianabot emulator`: the emulator alone, until a signal.
+/// `dianabot emulator`: the emulator alone, until a signal. With
+/// `TEST_CLOCK=on` its game clock can be moved (`/control/clock/advance`),
+/// as tests that restart a server against it do.
 pub async fn run_emulator(port: u16) -> anyhow::Result<()> {
     let bind = SocketAddr::from(([127, 0, 0, 1], port));
-    let emulator = dianabot_emulator::start(EmulatorConfig { bind, ..EmulatorConfig::default() })
+    let clock = match std::env::var("TEST_CLOCK").as_deref() {
+        Ok("on") => Clock::adjustable(0),
+        _ => Clock::system(),
+    };
+    let emulator = dianabot_emulator::start(EmulatorConfig { bind, clock, ..EmulatorConfig::default() })
         .await
         .with_context(|| format!("starting the emulator on {bind}"))?;
     println!("Telegram Bot API emulator on {} (token {})", emulator.api_url(), emulator.token());
