@@ -15,8 +15,11 @@
 //! - `reaction`: reactions on channel posts and story pages, channel posts
 //!   published, an operator's engagement report.
 //! - `operator`: content reload and grants on a player's account.
+//! - `channel`: broadcasts to every player and the opt-out, fragment
+//!   teasers in the channels.
 
 pub mod auction;
+pub mod channel;
 pub mod gift;
 pub mod operator;
 pub mod profile;
@@ -25,6 +28,7 @@ pub mod shop;
 pub mod story;
 
 pub use auction::AuctionRequest;
+pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
