@@ -34,6 +34,12 @@ use crate::telegram::screens;
 /// outcome, and how many sends wait in the scheduler at most.
 pub const BATCH: i64 = 50;
 
+/// How long a job left unfinished by the previous process waits before it
+/// resumes: the scheduler's global-rate window. A new process does not know
+/// what its predecessor sent in its last second, and a broadcast resumed at
+/// once after a fast restart would add its sends to those.
+const RESUME_AFTER: Duration = Duration::from_secs(1);
+
 /// The handle the intake wakes the task with after creating a job.
 #[derive(Clone)]
 pub struct Broadcaster {
@@ -88,11 +94,19 @@ struct Tally {
 
 impl Worker {
     async fn run(mut self) {
+        let mut resuming = true;
         loop {
             let jobs = self.retried("reading unfinished broadcasts", |store| async move {
                 store.unfinished_broadcasts().await
             });
             let Some(jobs) = jobs.await else { return };
+            if std::mem::take(&mut resuming) && !jobs.is_empty() {
+                tracing::info!(jobs = jobs.len(), "resuming unfinished broadcasts");
+                tokio::select! {
+                    () = tokio::time::sleep(RESUME_AFTER) => {}
+                    _ = self.stopped.changed() => return,
+                }
+            }
             for job in jobs {
                 if !self.walk(job).await {
                     return;
