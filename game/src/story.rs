@@ -155,10 +155,16 @@ fn decide_choice(
 }
 
 /// A deep link to `fragment`: see [`StoryCommand::OpenFragment`].
-fn open_fragment(state: &UserState, fragment: &str, ctx: Ctx<'_>, journal: Journal<'_>) -> Result<Vec<Event>, RuleError> {
+fn open_fragment(
+    state: &UserState,
+    fragment: &str,
+    ctx: Ctx<'_>,
+    journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
     let content = ctx.content;
-    let target =
-        content.fragment(fragment).ok_or_else(|| RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.to_owned())))?;
+    let target = content
+        .fragment(fragment)
+        .ok_or_else(|| RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.to_owned())))?;
     let here = current(state, content);
     if here.is_some_and(|here| here.id == target.id) {
         return Ok(Vec::new());

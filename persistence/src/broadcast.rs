@@ -139,7 +139,8 @@ impl Store {
 
     pub async fn broadcast(&self, id: i64) -> Result<Option<Broadcast>, StoreError> {
         let sql = select_broadcasts!("WHERE broadcast_id = $1");
-        let row: Option<BroadcastRow> = on_both!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
+        let row: Option<BroadcastRow> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await?);
         row.map(broadcast).transpose()
     }
 
@@ -166,7 +167,8 @@ impl Store {
     /// The language a registered user chose; `None` for one never registered.
     pub async fn user_language(&self, user: UserId) -> Result<Option<Language>, StoreError> {
         let sql = "SELECT language FROM users WHERE user_id = $1";
-        let row: Option<(String,)> = on_both!(self, |pool| sqlx::query_as(sql).bind(user.0).fetch_optional(pool).await?);
+        let row: Option<(String,)> =
+            on_both!(self, |pool| sqlx::query_as(sql).bind(user.0).fetch_optional(pool).await?);
         Ok(row.map(|(code,)| Language::from_code(Some(&code))))
     }
 
@@ -188,7 +190,13 @@ impl Store {
 
     /// Moves job `id` past a batch before it is sent: the cursor to
     /// `cursor`, `skipped` more players skipped, `in_flight` sends starting.
-    pub async fn advance_broadcast(&self, id: i64, cursor: i64, skipped: i64, in_flight: i64) -> Result<(), StoreError> {
+    pub async fn advance_broadcast(
+        &self,
+        id: i64,
+        cursor: i64,
+        skipped: i64,
+        in_flight: i64,
+    ) -> Result<(), StoreError> {
         let sql = "UPDATE broadcasts SET cursor = $2, skipped = skipped + $3, in_flight = $4
                    WHERE broadcast_id = $1 AND status = 'running'";
         on_both!(self, |pool| sqlx::query(sql)

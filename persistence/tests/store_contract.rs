@@ -231,7 +231,8 @@ fn broadcast_job_and_cursor(backend: Backend) {
 
         let job = store.create_broadcast(5_000_000_001, "hola <b>", UserId(1), 1_700_000_000, Some(77)).await.unwrap();
         assert_eq!((job.id, job.status, job.cursor, job.sent), (5_000_000_001, BroadcastStatus::Running, 0, 0));
-        let again = store.create_broadcast(5_000_000_002, "hola <b>", UserId(1), 1_700_000_001, Some(77)).await.unwrap();
+        let again =
+            store.create_broadcast(5_000_000_002, "hola <b>", UserId(1), 1_700_000_001, Some(77)).await.unwrap();
         assert_eq!(again, job, "a re-delivered command finds its job");
         assert_eq!(store.broadcasts(10).await.unwrap().len(), 1);
 

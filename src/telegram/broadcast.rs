@@ -96,9 +96,8 @@ impl Worker {
     async fn run(mut self) {
         let mut resuming = true;
         loop {
-            let jobs = self.retried("reading unfinished broadcasts", |store| async move {
-                store.unfinished_broadcasts().await
-            });
+            let jobs = self
+                .retried("reading unfinished broadcasts", |store| async move { store.unfinished_broadcasts().await });
             let Some(jobs) = jobs.await else { return };
             if std::mem::take(&mut resuming) && !jobs.is_empty() {
                 tracing::info!(jobs = jobs.len(), "resuming unfinished broadcasts");
@@ -126,7 +125,8 @@ impl Worker {
         async move {
             if job.in_flight > 0 {
                 tracing::warn!(in_flight = job.in_flight, "a crash cut a batch short: counted as unknown, not resent");
-                if self.retried("settling a cut batch", |store| async move { store.settle_broadcast_in_flight(id).await })
+                if self
+                    .retried("settling a cut batch", |store| async move { store.settle_broadcast_in_flight(id).await })
                     .await
                     .is_none()
                 {
@@ -140,8 +140,10 @@ impl Worker {
                     return false;
                 }
                 let after = cursor;
-                let Some(batch) = self
-                    .retried("reading recipients", |store| async move { store.broadcast_recipients(after, BATCH).await })
+                let Some(batch) =
+                    self.retried("reading recipients", |store| async move {
+                        store.broadcast_recipients(after, BATCH).await
+                    })
                     .await
                 else {
                     return false;
@@ -205,7 +207,13 @@ impl Worker {
     async fn report(&self, id: i64) {
         let Ok(Some(job)) = self.store.broadcast(id).await else { return };
         let language = self.store.user_language(job.created_by).await.ok().flatten().unwrap_or_default();
-        tracing::info!(sent = job.sent, skipped = job.skipped, failed = job.failed, unknown = job.unknown, "broadcast done");
+        tracing::info!(
+            sent = job.sent,
+            skipped = job.skipped,
+            failed = job.failed,
+            unknown = job.unknown,
+            "broadcast done"
+        );
         self.outbound.submit(OutboundRequest::Send {
             chat_id: job.created_by.0,
             text: screens::broadcast_done(language, &job),

@@ -64,7 +64,9 @@ mod tests {
 
     #[test]
     fn malformed_or_unknown_payloads_are_no_link() {
-        for payload in ["", "f_", "f_Mayus", "x_cap1", "cap1", "f_a b", "f_ñ", "f_a.b", &format!("f_{}", "a".repeat(33))] {
+        for payload in
+            ["", "f_", "f_Mayus", "x_cap1", "cap1", "f_a b", "f_ñ", "f_a.b", &format!("f_{}", "a".repeat(33))]
+        {
             assert_eq!(parse(payload), None, "{payload:?}");
         }
         assert!(!is_valid_payload(&"a".repeat(65)));

@@ -217,7 +217,12 @@ impl Intake {
     }
 
     /// A game command: dispatched, durable, then answered with `screen`.
-    pub(super) async fn play(&self, envelope: Envelope, screen: Option<Screen>, reply: ReplyTo) -> Result<Handled, Failure> {
+    pub(super) async fn play(
+        &self,
+        envelope: Envelope,
+        screen: Option<Screen>,
+        reply: ReplyTo,
+    ) -> Result<Handled, Failure> {
         let user_id = envelope.user_id;
         let parts = self.ui_parts();
         let render = move |state: &UserState, outcome: Outcome<'_>| {

@@ -105,7 +105,8 @@ fn a_broadcast_reaches_every_player_once_at_the_global_rate_across_a_kill_9() {
         let cut = the_job(&store).await.expect("the job");
         assert_eq!(cut.status, BroadcastStatus::Running, "the kill came too late");
         let server = ServerProcess::start(&db.url, &env).await;
-        let job = wait_job(&store, "the job done", || server.log_text(), |job| job.status == BroadcastStatus::Done).await;
+        let job =
+            wait_job(&store, "the job done", || server.log_text(), |job| job.status == BroadcastStatus::Done).await;
 
         let sends = control.calls("sendMessage").await;
         let broadcast: Vec<&Value> =

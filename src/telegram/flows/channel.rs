@@ -92,7 +92,10 @@ impl Intake {
                     broadcaster.wake();
                 }
                 tracing::info!(broadcast_id = job.id, audience, "broadcast created");
-                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::broadcast_created(language, job.id, audience)));
+                self.answer(
+                    ReplyTo::NewMessage { chat_id },
+                    Some(screens::broadcast_created(language, job.id, audience)),
+                );
                 Ok(Handled::Durable)
             }
             ChannelRequest::List { chat_id, language } => {

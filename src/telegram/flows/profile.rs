@@ -32,9 +32,10 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
             // A malformed or unknown payload is a plain /start.
             let register = origin.command(Command::Profile(command), Some(Screen::Welcome));
             match (deeplink::start_payload(text).and_then(deeplink::parse), register) {
-                (Some(DeepLink::Fragment(fragment)), Translation::Command { envelope, reply: ReplyTo::NewMessage { chat_id }, .. }) => {
-                    Some(Translation::Profile(ProfileRequest::StartAt { register: envelope, fragment, chat_id }))
-                }
+                (
+                    Some(DeepLink::Fragment(fragment)),
+                    Translation::Command { envelope, reply: ReplyTo::NewMessage { chat_id }, .. },
+                ) => Some(Translation::Profile(ProfileRequest::StartAt { register: envelope, fragment, chat_id })),
                 (_, register) => Some(register),
             }
         }
