@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
+use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
@@ -44,6 +45,7 @@ pub struct App {
     outbound: Outbound,
     reloader: Reloader,
     emulator: Option<EmulatorHandle>,
+    broadcaster: BroadcasterTask,
 }
 
 impl App {
@@ -101,6 +103,8 @@ impl App {
             tracing::info!(settled, "settled bids left in flight");
         }
         let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
+        // Resumes every broadcast a stop or a crash left unfinished.
+        let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone());
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -110,7 +114,8 @@ impl App {
             auctions,
             bot.clone(),
         )
-        .with_rate_limiter(rate_limiter.clone());
+        .with_rate_limiter(rate_limiter.clone())
+        .with_broadcaster(broadcaster);
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -187,6 +192,7 @@ impl App {
             outbound,
             reloader,
             emulator,
+            broadcaster: broadcaster_task,
         })
     }
 
@@ -250,6 +256,8 @@ impl App {
         self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
+        // The batch of a broadcast in flight is sent and counted first.
+        self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
         self.metrics_http.handle.stop(true).await;

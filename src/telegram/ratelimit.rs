@@ -103,6 +103,7 @@ impl Action {
             | Translation::Reaction(ReactionRequest::Publish { .. } | ReactionRequest::Report { .. })
             | Translation::Auction(AuctionRequest::Create { .. } | AuctionRequest::Cancel { .. })
             | Translation::Operator(_)
+            | Translation::Channel(_)
             | Translation::Ignore(_) => None,
         }
     }

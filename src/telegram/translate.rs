@@ -12,8 +12,8 @@ use crate::config::AuctionLimits;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest, auction, gift,
-    operator, profile, reaction, shop, story,
+    AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest,
+    auction, channel, gift, operator, profile, reaction, shop, story,
 };
 use crate::telegram::screens::Screen;
 
@@ -39,6 +39,7 @@ pub enum Translation {
     Gift(GiftRequest),
     Reaction(ReactionRequest),
     Operator(OperatorRequest),
+    Channel(ChannelRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -195,13 +196,14 @@ impl Translator {
             None => return origin.view(Screen::NotUnderstood),
         };
         let name = name.as_str();
-        profile::text(&origin, name)
+        profile::text(&origin, name, text)
             .or_else(|| story::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
             .or_else(|| auction::text(&origin, name, text, self.auctions))
             .or_else(|| reaction::text(&origin, name))
             .or_else(|| operator::text(&origin, name, text))
+            .or_else(|| channel::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 

@@ -17,8 +17,11 @@
 //! - `operator`: content reload and grants on a player's account.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `channel`: broadcasts to every player and the opt-out, fragment
+//!   teasers in the channels.
 
 pub mod auction;
+pub mod channel;
 pub mod gift;
 pub mod operator;
 pub mod profile;
@@ -28,6 +31,7 @@ pub mod story;
 pub mod timer;
 
 pub use auction::AuctionRequest;
+pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
