@@ -99,10 +99,13 @@ pub enum OperatorAction {
     RevokeRole,
     ListRoles,
     ReadAudit,
+    Broadcast,
+    ListBroadcasts,
+    Teaser,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 12] = [
+    pub const ALL: [OperatorAction; 15] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -115,6 +118,9 @@ impl OperatorAction {
         OperatorAction::RevokeRole,
         OperatorAction::ListRoles,
         OperatorAction::ReadAudit,
+        OperatorAction::Broadcast,
+        OperatorAction::ListBroadcasts,
+        OperatorAction::Teaser,
     ];
 
     /// The permission the command needs.
@@ -128,6 +134,7 @@ impl OperatorAction {
             OperatorAction::PostsReport => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
+            OperatorAction::Broadcast | OperatorAction::ListBroadcasts | OperatorAction::Teaser => Permission::Channel,
         }
     }
 
@@ -146,6 +153,9 @@ impl OperatorAction {
             OperatorAction::RevokeRole => "revoke_role",
             OperatorAction::ListRoles => "list_roles",
             OperatorAction::ReadAudit => "read_audit",
+            OperatorAction::Broadcast => "broadcast",
+            OperatorAction::ListBroadcasts => "list_broadcasts",
+            OperatorAction::Teaser => "teaser",
         }
     }
 

@@ -85,10 +85,10 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             (Some(envelope.user_id), matches!(envelope.command, Command::Admin(_)))
         }
         Translation::View { user_id, .. } => (Some(*user_id), false),
-        Translation::Profile(request) => {
-            let crate::telegram::flows::ProfileRequest::Ledger { user_id, .. } = request;
-            (Some(*user_id), false)
-        }
+        Translation::Profile(request) => match request {
+            crate::telegram::flows::ProfileRequest::Ledger { user_id, .. } => (Some(*user_id), false),
+            crate::telegram::flows::ProfileRequest::StartAt { register, .. } => (Some(register.user_id), false),
+        },
         Translation::Shop(request) => match request {
             ShopRequest::Item { user_id, .. }
             | ShopRequest::Purchase { user_id, .. }
@@ -110,6 +110,9 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         Translation::Operator(_) | Translation::Role(_) => (None, true),
         // Refused or not, only an operator's command carries an audit row.
         Translation::Operated(_) => (None, true),
+        // A usage hint is anyone's; the rest only an operator's.
+        Translation::Channel(crate::telegram::flows::ChannelRequest::Usage { .. }) => (None, false),
+        Translation::Channel(_) => (None, true),
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

@@ -105,6 +105,7 @@ impl Action {
             | Translation::Operator(_)
             | Translation::Role(_)
             | Translation::Operated(_)
+            | Translation::Channel(_)
             | Translation::Ignore(_) => None,
         }
     }

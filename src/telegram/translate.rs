@@ -15,8 +15,8 @@ use crate::operators::Roster;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest, ShopRequest, auction,
-    gift, operator, profile, reaction, roles, shop, story,
+    AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
+    ShopRequest, auction, channel, gift, operator, profile, reaction, roles, shop, story,
 };
 use crate::telegram::screens::Screen;
 
@@ -47,6 +47,7 @@ pub enum Translation {
     /// (or its refusal), handled with the operator's answer held until the
     /// row is written.
     Operated(Box<Operated>),
+    Channel(ChannelRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -266,7 +267,7 @@ impl Translator {
             None => return origin.view(Screen::NotUnderstood),
         };
         let name = name.as_str();
-        profile::text(&origin, name)
+        profile::text(&origin, name, text)
             .or_else(|| story::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
@@ -274,6 +275,7 @@ impl Translator {
             .or_else(|| reaction::text(&origin, name, text))
             .or_else(|| operator::text(&origin, name, text))
             .or_else(|| roles::text(&origin, name, text))
+            .or_else(|| channel::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 

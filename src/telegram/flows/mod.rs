@@ -20,8 +20,11 @@
 //!   refused in one place, `Origin::operate`, and audited by intake.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `channel`: broadcasts to every player and the opt-out, fragment
+//!   teasers in the channels.
 
 pub mod auction;
+pub mod channel;
 pub mod gift;
 pub mod operator;
 pub mod profile;
@@ -32,6 +35,7 @@ pub mod story;
 pub mod timer;
 
 pub use auction::AuctionRequest;
+pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
