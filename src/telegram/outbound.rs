@@ -344,6 +344,9 @@ impl OutboundStats {
 pub struct Outbound {
     commands: mpsc::UnboundedSender<Command>,
     stats: Arc<OutboundStats>,
+    /// For an [`Outbound::hold`]: the scheduler that requests with a
+    /// receipt go to at once.
+    direct: Option<Box<Outbound>>,
 }
 
 impl Outbound {
@@ -352,7 +355,7 @@ impl Outbound {
         let (commands, receiver) = mpsc::unbounded_channel();
         let stats = Arc::new(OutboundStats::default());
         tokio::spawn(Scheduler::new(bot, limits, stats.clone()).run(receiver));
-        Outbound { commands, stats }
+        Outbound { commands, stats, direct: None }
     }
 
     /// Queues a request; never blocks. It may be dropped unsent to keep the
@@ -367,6 +370,9 @@ impl Outbound {
     /// what became of it ([`Delivery`]: the id Telegram gave the message
     /// once it is sent), and an error if it is dropped unsent instead.
     pub fn submit_with_receipt(&self, request: OutboundRequest) -> oneshot::Receiver<Delivery> {
+        if let Some(direct) = &self.direct {
+            return direct.submit_with_receipt(request);
+        }
         let (receipt, sent) = oneshot::channel();
         self.enqueue(request, Some(receipt));
         sent
@@ -392,9 +398,12 @@ impl Outbound {
     /// An outbound whose requests wait in [`Held`] instead of going to
     /// the scheduler: sent by [`Held::release`], or never if it is dropped.
     /// What an operator is answered is held until its audit row is written.
+    /// A request with a receipt goes out at once: the flow waits for its
+    /// message id, so it is part of the action (a teaser posted to a
+    /// channel), not the answer.
     pub fn hold(&self) -> (Outbound, Held) {
         let (commands, receiver) = mpsc::unbounded_channel();
-        (Outbound { commands, stats: Arc::default() }, Held { receiver })
+        (Outbound { commands, stats: Arc::default(), direct: Some(Box::new(self.clone())) }, Held { receiver })
     }
 
     /// Sends what is queued (respecting limits) and stops; for graceful shutdown, bounded by
