@@ -72,6 +72,12 @@ pub enum RuleError {
     BidTooLow { minimum: i64 },
     #[error("no such bid is held in escrow")]
     NoSuchHold,
+    #[error("no such VIP plan on sale")]
+    UnknownVipPlan,
+    #[error("no running VIP subscription")]
+    NoSubscription,
+    #[error("not a VIP member")]
+    NotVip,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

@@ -42,6 +42,8 @@ mod state;
 pub mod story;
 mod time;
 pub mod timer;
+pub mod membership;
+pub mod vip;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -63,3 +65,4 @@ pub use state::{
 };
 pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
+pub use vip::VipCommand;
