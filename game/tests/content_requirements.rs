@@ -81,7 +81,7 @@ fn obtain(state: &mut UserState, missing: &Missing) {
         Lack::ForbiddenFlag(flag) => {
             state.progress.story.flags.remove(flag.as_str());
         }
-        Lack::Vip => support::set_vip(&mut state, Some(NOW + 86_400)),
+        Lack::Vip => support::set_vip(state, Some(NOW + 86_400)),
         Lack::Item { item, needed, .. } => {
             let held = state.inventory.entry(item.clone()).or_insert(0);
             *held = (*held).max(*needed);

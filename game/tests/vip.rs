@@ -280,7 +280,7 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(200))]
 
     /// Any sequence of payments (re-delivered ones included), grants,
     /// channel events, confirmations and clock moves: the stored timers
