@@ -19,7 +19,7 @@ use teloxide_core::types::{Update, UpdateKind};
 
 use crate::config::AuctionLimits;
 use crate::telegram::callback::{Action, CallbackCodec, InvoicePayload, tag};
-use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest};
+use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest, VipRequest};
 use crate::telegram::translate::{OUT_OF_RANGE, Translation, Translator};
 use crate::telegram::webhook::parse_update;
 
@@ -104,6 +104,16 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             ReactionRequest::Report { .. } => (None, true),
         },
         Translation::Operator(_) => (None, true),
+        Translation::Vip(request) => match request {
+            VipRequest::Buy { user_id, .. }
+            | VipRequest::SetRenewal { user_id, .. }
+            | VipRequest::RequestLink { user_id, .. }
+            | VipRequest::Paid { user_id, .. }
+            | VipRequest::JoinRequest { user_id, .. } => (Some(*user_id), false),
+            // Telegram's word about a member (the sender is whoever moved
+            // them, an admin say), not a player's request.
+            VipRequest::ChannelMember { .. } | VipRequest::PreCheckout { .. } => (None, false),
+        },
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

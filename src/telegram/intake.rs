@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 
 use dianabot_actors::{AuctionHouse, Coordinator, DispatchError, Envelope, Outcome, Router};
 use dianabot_game::content::Content;
-use dianabot_game::{Language, RuleError, UserId, UserState};
+use dianabot_game::{Event, Language, RuleError, UserId, UserState};
 use teloxide_core::Bot;
 use teloxide_core::types::Update;
 use tracing::Instrument;
@@ -186,6 +186,7 @@ impl Intake {
             Translation::Gift(request) => self.handle_gift(request).await,
             Translation::Reaction(request) => self.handle_reaction(request).await,
             Translation::Operator(request) => self.handle_operator(request).await,
+            Translation::Vip(request) => self.handle_vip(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
                 Ok(Handled::Ignored)
@@ -212,18 +213,27 @@ impl Intake {
         let parts = self.ui_parts();
         let render = move |state: &UserState, outcome: Outcome<'_>| {
             let page = screens::story_page(screen, state, outcome, &parts.content);
-            (screens::reply(screen, state, outcome, parts.ui()), page)
+            // A VIP grant (an operator's, a reward's) may call for a
+            // channel change: done once durable (its timer is the backstop).
+            let vip_sync = matches!(outcome, Outcome::Applied(events)
+                if events.iter().any(|event| matches!(event, Event::VipChanged { .. })))
+                && state.progress.vip.as_ref().is_some_and(|vip| vip.sync.is_some());
+            (screens::reply(screen, state, outcome, parts.ui()), page, vip_sync)
         };
         let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
+        let (rendered, page, vip_sync) = dispatched.reply;
         // Only now may the user hear of it: it survives a crash.
-        match (reply, dispatched.reply) {
+        match (reply, (rendered, page)) {
             // A story page sent as a new message: the player's state
             // learns its id once Telegram has given it one.
             (ReplyTo::NewMessage { chat_id }, (Some(rendered), Some(fragment))) => {
                 self.send_story_page(user_id, chat_id, rendered, fragment)
             }
             (reply, (rendered, _)) => self.answer(reply, rendered),
+        }
+        if vip_sync {
+            self.vip_sync(user_id).await;
         }
         Ok(Handled::Durable)
     }

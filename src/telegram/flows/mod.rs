@@ -15,6 +15,10 @@
 //! - `reaction`: reactions on channel posts and story pages, channel posts
 //!   published, an operator's engagement report.
 //! - `operator`: content reload and grants on a player's account.
+//! - `vip`: VIP plans bought with Stars (a subscription for the monthly
+//!   one), renewal cancelled or resumed, the VIP channel kept in line with
+//!   the membership (links, removals, `chat_member`, join requests), the
+//!   free channel's approvals, and what VIP timers do when they fire.
 
 pub mod auction;
 pub mod gift;
@@ -23,6 +27,7 @@ pub mod profile;
 pub mod reaction;
 pub mod shop;
 pub mod story;
+pub mod vip;
 
 pub use auction::AuctionRequest;
 pub use gift::{GiftRequest, Recipient};
@@ -30,3 +35,4 @@ pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;
 pub use shop::ShopRequest;
+pub use vip::VipRequest;

@@ -15,6 +15,7 @@
 pub mod auction;
 mod shop;
 mod story;
+pub mod vip;
 
 pub use shop::{RefundFailure, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
 
@@ -168,7 +169,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         Screen::Menu => menu(language, state, &button, None),
         Screen::Story => story::after(state, events, ui),
         Screen::History => story::history(state, ui),
-        Screen::Vip => story::vip(state, ui),
+        Screen::Vip => vip::status(state, ui, dianabot_plumbing::unix_now()),
         Screen::DailyGift => {
             let paid: i64 = events
                 .iter()
@@ -201,7 +202,10 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                     button(Action::Missions, &t(language, m::BUTTON_MISSIONS)),
                     button(Action::Achievements, &t(language, m::BUTTON_ACHIEVEMENTS)),
                 ],
-                vec![button(Action::Ledger, &t(language, m::BUTTON_LEDGER))],
+                vec![
+                    button(Action::Ledger, &t(language, m::BUTTON_LEDGER)),
+                    button(Action::Vip, &t(language, m::BUTTON_VIP)),
+                ],
                 vec![button(Action::Menu, &t(language, m::BACK))],
             ];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
@@ -378,6 +382,9 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::AuctionCancelled => why(m::WHY_AUCTION_CANCELLED),
         RuleError::BidTooLow { minimum } => with(m::WHY_BID_TOO_LOW, &[("minimum", (*minimum).into())]),
         RuleError::NoSuchHold => why(m::WHY_NO_SUCH_HOLD),
+        RuleError::UnknownVipPlan => why(m::WHY_UNKNOWN_VIP_PLAN),
+        RuleError::NoSubscription => why(m::WHY_NO_SUBSCRIPTION),
+        RuleError::NotVip => why(m::WHY_NOT_VIP),
     }
 }
 
