@@ -1,16 +1,16 @@
 //! Building and running the whole server.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router};
+use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserState};
-use dianabot_persistence::{Flusher, Store};
+use dianabot_persistence::{Flusher, Store, USER_TIMERS};
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use tokio::sync::watch;
@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
-use crate::http::{self, Http, HttpState, metrics};
+use crate::http::{self, ClockControl, Http, HttpState, metrics};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
@@ -39,6 +39,7 @@ pub struct App {
     metrics_http: Http,
     shutdown_timeout: Duration,
     polling: Option<(watch::Sender<bool>, JoinHandle<()>)>,
+    timers: TimerService,
     outbound: Outbound,
     reloader: Reloader,
     emulator: Option<EmulatorHandle>,
@@ -117,12 +118,21 @@ impl App {
             }),
             IntakeMode::Polling => None,
         };
+        let timers = TimerService::start(
+            store.clone(),
+            config.actors.clock.clone(),
+            config.timers.clone(),
+            BTreeMap::from([(USER_TIMERS.to_owned(), intake.timer_target())]),
+        );
+        let clock_control =
+            config.test_clock.then(|| ClockControl { clock: config.actors.clock.clone(), timers: timers.poker() });
         let metrics = metrics::Sources {
             router: router.clone(),
             flusher: flusher.clone(),
             outbound: outbound.clone(),
             intake: intake.stats().clone(),
             rate_limiter,
+            timers: timers.stats(),
         };
         let http = http::start(
             config.http_bind,
@@ -135,7 +145,7 @@ impl App {
         )
         .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");
-        let metrics_http = http::start_metrics(config.metrics_bind, metrics)
+        let metrics_http = http::start_metrics(config.metrics_bind, metrics, clock_control)
             .with_context(|| format!("binding METRICS_BIND on {}", config.metrics_bind))?;
         tracing::info!(addr = %metrics_http.addr, "metrics listening");
 
@@ -172,6 +182,7 @@ impl App {
             metrics_http,
             shutdown_timeout,
             polling,
+            timers,
             outbound,
             reloader,
             emulator,
@@ -234,6 +245,8 @@ impl App {
         }
         // In-flight webhook requests finish (durably) before this returns.
         self.http.handle.stop(true).await;
+        // Timers being handled finish (durably) or stay due for the next start.
+        self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
         // Replies to what was acknowledged go out before we leave.

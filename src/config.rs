@@ -9,9 +9,10 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::ActorConfig;
+use dianabot_actors::{ActorConfig, TimerConfig};
 use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
+use dianabot_plumbing::Clock;
 
 use crate::telegram::OutboundLimits;
 use crate::telegram::ratelimit::RateLimits;
@@ -91,6 +92,15 @@ pub struct Config {
     /// may open; `AUCTION_EXTENSION_SECS` (default 60): the anti-sniping
     /// window and extension of new auctions.
     pub auctions: AuctionLimits,
+    /// `TEST_CLOCK=on`: the game clock can be moved forward (`POST
+    /// /control/clock/advance?secs=N` on `METRICS_BIND`, and the built-in
+    /// emulator's control API), starting `CLOCK_OFFSET_SECS` ahead of the
+    /// wall clock — for tests and the playground, refused with the real
+    /// Telegram. Off by default. The clock itself is `actors.clock`.
+    pub test_clock: bool,
+    /// `TIMER_POLL_MS`: how often due durable timers are looked for.
+    /// Default 1000.
+    pub timers: TimerConfig,
     /// `RATE_LIMITS`: updates a player may send per window, by action, e.g.
     /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
     /// defaults); `action=off` lifts one, `off` all.
@@ -130,8 +140,21 @@ impl Config {
         if matches!(intake, Intake::Webhook { .. }) && webhook_secret.is_none() {
             anyhow::bail!("webhook intake needs WEBHOOK_SECRET (Telegram's secret_token)");
         }
+        let test_clock = match get("TEST_CLOCK").as_deref() {
+            Some("on") => true,
+            Some("off") | None => false,
+            Some(other) => anyhow::bail!("TEST_CLOCK must be on or off, got {other:?}"),
+        };
+        let offset: i64 = parse(&get, "CLOCK_OFFSET_SECS")?.unwrap_or(0);
+        if offset != 0 && !test_clock {
+            anyhow::bail!("CLOCK_OFFSET_SECS needs TEST_CLOCK=on");
+        }
+        if test_clock && get("TELEGRAM_BOT_TOKEN").is_some() && get("TELEGRAM_API_URL").is_none() {
+            anyhow::bail!("TEST_CLOCK=on is for the emulator and tests, not the real Telegram");
+        }
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
+            clock: if test_clock { Clock::adjustable(offset) } else { Clock::system() },
             shards: parse(&get, "SHARDS")?.unwrap_or(defaults.shards),
             max_in_flight_per_shard: parse(&get, "MAX_IN_FLIGHT_PER_SHARD")?
                 .unwrap_or(defaults.max_in_flight_per_shard),
@@ -158,7 +181,16 @@ impl Config {
             min_duration_secs: parse(&get, "AUCTION_MIN_SECS")?.unwrap_or(auction_defaults.min_duration_secs),
             extension_secs: parse(&get, "AUCTION_EXTENSION_SECS")?.unwrap_or(auction_defaults.extension_secs),
         };
+        let timer_defaults = TimerConfig::default();
+        let timers = TimerConfig {
+            poll_interval: parse(&get, "TIMER_POLL_MS")?
+                .map(Duration::from_millis)
+                .unwrap_or(timer_defaults.poll_interval),
+            ..timer_defaults
+        };
         Ok(Config {
+            test_clock,
+            timers,
             auctions,
             rate_limits: parse(&get, "RATE_LIMITS")?.unwrap_or_default(),
             outbound,
@@ -252,6 +284,25 @@ mod tests {
         assert_eq!(set.rate_limits.get(Action::Purchase), None);
         assert!(config(&[("RATE_LIMITS", "message=lots")]).is_err());
         assert!(config(&[("OUTBOUND_MAX_TOTAL", "-1")]).is_err());
+    }
+
+    #[test]
+    fn a_test_clock_is_only_for_the_emulator_and_tests() {
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: BTreeMap<String, String> =
+                pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            Config::from_lookup(|name| pairs.get(name).cloned())
+        };
+        assert!(!config(&[]).unwrap().actors.clock.is_adjustable());
+        let test = config(&[("TEST_CLOCK", "on"), ("CLOCK_OFFSET_SECS", "86400")]).unwrap();
+        assert!(test.test_clock && test.actors.clock.is_adjustable());
+        assert_eq!(test.actors.clock.offset(), 86_400);
+        assert!(config(&[("CLOCK_OFFSET_SECS", "60")]).is_err(), "an offset needs the test clock");
+        assert!(config(&[("TEST_CLOCK", "yes")]).is_err());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TELEGRAM_BOT_TOKEN", "1:real")]).is_err(), "not with Telegram");
+        let emulator =
+            [("TEST_CLOCK", "on"), ("TELEGRAM_BOT_TOKEN", "1:x"), ("TELEGRAM_API_URL", "http://127.0.0.1:1/")];
+        assert!(config(&emulator).is_ok());
     }
 
     #[test]

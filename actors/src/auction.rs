@@ -28,7 +28,7 @@ use actix::{
 use dianabot_game::auction::{Accepted, Auction, AuctionSpec, AuctionStatus};
 use dianabot_game::{AuctionCommand, Besitos, Command, RuleError, UpdateId, UserId};
 use dianabot_persistence::{HeldBid, Store, StoreError};
-use dianabot_plumbing::{Backoff, retry_forever, unix_now, unix_now_millis};
+use dianabot_plumbing::{Backoff, retry_forever};
 use tokio::sync::Mutex;
 use tracing::Instrument;
 
@@ -135,7 +135,8 @@ impl AuctionHouse {
         update: Option<UpdateId>,
     ) -> Result<Result<Auction, RuleError>, AuctionError> {
         let content = self.deps().coordinator.router().content();
-        let auction = match Auction::open(id, spec, &content, unix_now()) {
+        let now = self.deps().coordinator.router().clock().now();
+        let auction = match Auction::open(id, spec, &content, now) {
             Ok(auction) => auction,
             Err(refusal) => return Ok(Err(refusal)),
         };
@@ -401,7 +402,7 @@ struct AuctionActor {
 impl AuctionActor {
     /// Wakes at `ends_at` (which bids may have pushed later since).
     fn schedule_close(&self, ctx: &mut Context<Self>) {
-        let now_ms = unix_now_millis();
+        let now_ms = self.deps.coordinator.router().clock().now_millis();
         let ends_ms = u64::try_from(self.auction.ends_at).unwrap_or(0).saturating_mul(1000);
         let delay = Duration::from_millis(ends_ms.saturating_sub(now_ms));
         ctx.run_later(delay, |actor, ctx| actor.close_if_due(ctx));
@@ -409,7 +410,7 @@ impl AuctionActor {
 
     fn close_if_due(&mut self, ctx: &mut Context<Self>) {
         let mut closed = self.auction.clone();
-        match closed.close(unix_now()) {
+        match closed.close(self.deps.coordinator.router().clock().now()) {
             Ok(_) => {}
             Err(RuleError::AuctionRunning { .. }) => return self.schedule_close(ctx),
             Err(_) => return,
@@ -458,7 +459,8 @@ impl Handler<PlaceBid> for AuctionActor {
 
     fn handle(&mut self, bid: PlaceBid, _: &mut Context<Self>) -> Self::Result {
         let mut next = self.auction.clone();
-        let accepted = match next.accept(bid.bidder, bid.bid, bid.amount, unix_now()) {
+        let accepted = match next.accept(bid.bidder, bid.bid, bid.amount, self.deps.coordinator.router().clock().now())
+        {
             Ok(accepted) => accepted,
             Err(refusal) => return AtomicResponse::new(Box::pin(actix::fut::ready(Err(refusal)))),
         };

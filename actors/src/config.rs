@@ -2,6 +2,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use dianabot_plumbing::Clock;
+
 use crate::message::Envelope;
 
 /// A hook a user actor calls at each [`FaultPoint`] of handling an
@@ -76,6 +78,9 @@ pub struct ActorConfig {
     pub quarantine: Duration,
     pub fault_injector: Option<FaultInjector>,
     pub stock_fault_injector: Option<StockFaultInjector>,
+    /// The game clock decisions read (adjustable in tests and with the
+    /// emulator; the wall clock otherwise).
+    pub clock: Clock,
 }
 
 impl Default for ActorConfig {
@@ -89,6 +94,7 @@ impl Default for ActorConfig {
             quarantine: Duration::from_secs(60),
             fault_injector: None,
             stock_fault_injector: None,
+            clock: Clock::system(),
         }
     }
 }

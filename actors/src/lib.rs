@@ -31,6 +31,7 @@ mod saga;
 mod shard;
 mod stats;
 mod stock;
+mod timers;
 mod user;
 
 pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
@@ -44,3 +45,7 @@ pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};
 pub use stock::StockError;
+pub use timers::{
+    Fired, TimerConfig, TimerFailure, TimerPoker, TimerService, TimerStats, TimerTarget, fire_user_timer,
+    silent_user_timers, user_timer,
+};

@@ -18,7 +18,6 @@
 use dianabot_game::shop;
 use dianabot_game::{Command, Ctx, Currency, Event, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
-use dianabot_plumbing::unix_now;
 use tracing::Instrument;
 
 use crate::message::{DispatchError, Outcome};
@@ -187,10 +186,11 @@ impl Coordinator {
             return Ok(Err(RuleError::UnknownShopItem(checkout.item)));
         };
         let stock = item.stock;
+        let now = self.router.clock().now();
         let price = self
             .router
             .view(checkout.buyer, move |state| {
-                let ctx = Ctx { now: unix_now(), rules: &rules, content: &content, update_id: None };
+                let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
                 if !state.is_registered() {
                     return Err(RuleError::UnknownUser);
                 }
@@ -203,7 +203,7 @@ impl Coordinator {
             Ok(_) => {}
         }
         if let Some(stock) = stock {
-            let expires_at = Some(unix_now() + STARS_HOLD);
+            let expires_at = Some(self.router.clock().now() + STARS_HOLD);
             let reservation = Reservation { purchase: checkout.purchase, user: checkout.buyer, expires_at };
             if let Err(err) = self.stock.reserve(&checkout.item, stock, reservation).await {
                 return Ok(Err(err.refusal()));

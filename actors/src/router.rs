@@ -8,6 +8,7 @@ use actix::{Actor, Addr, Arbiter};
 use dianabot_game::content::Content;
 use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{FlushError, Flusher, Store};
+use dianabot_plumbing::Clock;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::config::{ActorConfig, StockFaultHook};
@@ -153,6 +154,11 @@ impl Router {
     /// The economy's tunables.
     pub fn rules(&self) -> Arc<Rules> {
         self.inner.env.rules.clone()
+    }
+
+    /// The game clock decisions are made by.
+    pub fn clock(&self) -> &Clock {
+        &self.inner.env.config.clock
     }
 
     /// The content actors decide with now.

@@ -55,7 +55,7 @@ pub struct Coordinator {
 
 impl Coordinator {
     pub fn new(router: Router, store: Store) -> Coordinator {
-        let stock = StockKeepers::new(store.clone(), router.stock_faults());
+        let stock = StockKeepers::new(store.clone(), router.stock_faults(), router.clock().clone());
         let posts = Posts::new(store.clone());
         let ids = Arc::new(IdAllocator::new(store.clone()));
         Coordinator { router, store, stock, posts, ids }

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 
 use dianabot_game::{RuleError, UserId};
 use dianabot_persistence::{Reservation, ReservationStatus, Store, StoreError};
-use dianabot_plumbing::unix_now;
+use dianabot_plumbing::Clock;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{StockFaultHook, StockFaultPoint, StockStep};
@@ -71,11 +71,12 @@ struct Inner {
     store: Store,
     keepers: Mutex<HashMap<String, mpsc::UnboundedSender<Request>>>,
     faults: Option<Arc<StockFaultHook>>,
+    clock: Clock,
 }
 
 impl StockKeepers {
-    pub fn new(store: Store, faults: Option<Arc<StockFaultHook>>) -> StockKeepers {
-        StockKeepers { inner: Arc::new(Inner { store, keepers: Mutex::default(), faults }) }
+    pub fn new(store: Store, faults: Option<Arc<StockFaultHook>>, clock: Clock) -> StockKeepers {
+        StockKeepers { inner: Arc::new(Inner { store, keepers: Mutex::default(), faults, clock }) }
     }
 
     /// Holds a unit of `item` (of `stock` in total) for a purchase.
@@ -113,7 +114,8 @@ impl StockKeepers {
             return mailbox.clone();
         }
         let (mailbox, requests) = mpsc::unbounded_channel();
-        let keeper = Keeper::new(item.to_owned(), self.inner.store.clone(), self.inner.faults.clone());
+        let inner = &self.inner;
+        let keeper = Keeper::new(item.to_owned(), inner.store.clone(), inner.faults.clone(), inner.clock.clone());
         tokio::spawn(keeper.run(requests));
         keepers.insert(item.to_owned(), mailbox.clone());
         mailbox
@@ -125,6 +127,7 @@ struct Keeper {
     item: String,
     store: Store,
     faults: Option<Arc<StockFaultHook>>,
+    clock: Clock,
     loaded: bool,
     /// Purchase -> buyer of each unit sold.
     sold: BTreeMap<i64, UserId>,
@@ -133,11 +136,12 @@ struct Keeper {
 }
 
 impl Keeper {
-    fn new(item: String, store: Store, faults: Option<Arc<StockFaultHook>>) -> Keeper {
+    fn new(item: String, store: Store, faults: Option<Arc<StockFaultHook>>, clock: Clock) -> Keeper {
         Keeper {
             item,
             store,
             faults,
+            clock,
             loaded: false,
             sold: BTreeMap::new(),
             held: BTreeMap::new(),
@@ -165,7 +169,7 @@ impl Keeper {
                     let _ = reply.send(self.release(purchase).await);
                 }
                 Request::Left { stock, reply } => {
-                    let _ = reply.send(Ok(self.left(stock, unix_now())));
+                    let _ = reply.send(Ok(self.left(stock, self.clock.now())));
                 }
             }
         }
@@ -206,7 +210,7 @@ impl Keeper {
         if self.released.contains(&purchase) {
             return Err(StockError::Released);
         }
-        let now = unix_now();
+        let now = self.clock.now();
         if self.left(stock, now) == 0 {
             return Err(StockError::SoldOut);
         }
@@ -222,7 +226,7 @@ impl Keeper {
         let reservation = match self.held.get(&purchase) {
             Some(held) => *held,
             // Lapsed or never made: sell only from what is left.
-            None if self.left(stock, unix_now()) > 0 => Reservation { purchase, user, expires_at: None },
+            None if self.left(stock, self.clock.now()) > 0 => Reservation { purchase, user, expires_at: None },
             None => return Err(StockError::SoldOut),
         };
         self.write(StockStep::Sell, &reservation, ReservationStatus::Sold).await?;
@@ -255,7 +259,7 @@ impl Keeper {
         status: ReservationStatus,
     ) -> Result<(), StockError> {
         self.fault(step, StockFaultPoint::BeforeWrite, reservation.purchase)?;
-        self.store.put_reservation(&self.item, reservation, status, unix_now()).await?;
+        self.store.put_reservation(&self.item, reservation, status, self.clock.now()).await?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 use actix::{Actor, ActorContext, ActorFutureExt, AsyncContext, Context, Handler, Message, Recipient, WrapFuture};
 use dianabot_game::{Ctx, UserId, UserState, decide};
 use dianabot_persistence::UserWrite;
-use dianabot_plumbing::{Backoff, retry_forever, unix_now};
+use dianabot_plumbing::{Backoff, retry_forever};
 
 use crate::config::FaultPoint;
 use crate::env::Env;
@@ -99,8 +99,12 @@ impl UserActor {
         };
         inject(FaultPoint::BeforeDecide);
         let content = self.shard.env.content();
-        let ctx =
-            Ctx { now: unix_now(), rules: &self.shard.env.rules, content: &content, update_id: envelope.update_id };
+        let ctx = Ctx {
+            now: self.shard.env.config.clock.now(),
+            rules: &self.shard.env.rules,
+            content: &content,
+            update_id: envelope.update_id,
+        };
         match decide(state, &envelope.command, ctx) {
             Err(refusal) => {
                 // Nothing changed, so nothing needs to become durable.

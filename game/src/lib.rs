@@ -32,6 +32,7 @@ mod error;
 mod event;
 mod ids;
 mod ledger;
+pub mod membership;
 pub mod post;
 mod profile;
 mod progression;
@@ -42,7 +43,6 @@ mod state;
 pub mod story;
 mod time;
 pub mod timer;
-pub mod membership;
 pub mod vip;
 
 pub use admin::AdminCommand;

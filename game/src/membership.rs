@@ -134,22 +134,33 @@ impl Vip {
 pub enum VipFact {
     /// A Stars payment for `plan`; `renewal` when it continued an earlier
     /// membership (the renewal bonus, if any, is in the same decision).
-    Paid { plan: PlanKind, renewal: bool },
+    Paid {
+        plan: PlanKind,
+        renewal: bool,
+    },
     /// Days given: a content reward, a VIP pass from the shop, an operator.
-    Granted { days: u32 },
+    Granted {
+        days: u32,
+    },
     /// Days taken back (a refunded VIP pass).
     Shortened,
-    RenewalSet { canceled: bool },
+    RenewalSet {
+        canceled: bool,
+    },
     /// The player asked for a new invite link.
     LinkRequested,
-    Reminded { days_before: u16 },
+    Reminded {
+        days_before: u16,
+    },
     /// The paid period ended; the grace period runs.
     Expired,
     /// The grace period ended: no longer VIP.
     Lapsed,
     MembershipSeen(Membership),
     /// A request to join the VIP channel, approved when VIP.
-    JoinAnswered { approved: bool },
+    JoinAnswered {
+        approved: bool,
+    },
     Synced(SyncAction),
     /// The channel change's timer fired before the change was confirmed:
     /// the surface does it (again); the timer waits for the next try.

@@ -25,7 +25,6 @@ use crate::ledger::Reason;
 use crate::state::UserState;
 use crate::vip::{self, GrantKind};
 
-
 /// A short, stable tag of a fragment id (FNV-1a), carried by decision
 /// buttons so a press on an older fragment's button is recognised.
 pub fn fragment_tag(fragment: &str) -> u32 {
@@ -37,7 +36,6 @@ pub fn fragment_tag(fragment: &str) -> u32 {
 pub fn current<'c>(state: &UserState, content: &'c Content) -> Option<&'c Fragment> {
     state.progress.story.fragment.as_deref().and_then(|id| content.fragment(id))
 }
-
 
 /// The player's moves through the story.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -37,15 +37,19 @@ struct World {
 impl World {
     fn new() -> World {
         let mut world = World { state: UserState::new(UserId(7)), timers: BTreeMap::new(), now: NOW, bonuses: 0 };
-        let register =
-            Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+        let register = Command::Profile(ProfileCommand::Register {
+            first_name: "Ana".into(),
+            username: None,
+            language: Language::Es,
+        });
         world.run(&register).unwrap();
         world
     }
 
     fn run(&mut self, command: &Command) -> Result<Vec<Event>, RuleError> {
         let rules = Rules::default();
-        let events = decide(&self.state, command, Ctx { now: self.now, rules: &rules, content: content(), update_id: None })?;
+        let events =
+            decide(&self.state, command, Ctx { now: self.now, rules: &rules, content: content(), update_id: None })?;
         for event in &events {
             self.state.apply(event);
             match event {

@@ -16,11 +16,13 @@ mod flusher;
 mod postgres;
 mod sqlite;
 mod store;
+mod timers;
 mod write;
 
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};
+pub use timers::{StoredTimer, USER_TIMERS};
 pub use write::{
     AnalyticsEvent, ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
     PaidReaction, PurchaseRow, PurchaseStatus, TimerOp, UserWrite,

@@ -5,7 +5,7 @@ use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
-use crate::write::{currency_name, open_transfer};
+use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
 use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {
@@ -236,6 +236,32 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .bind(on_pages.iter().map(|(_, r)| r.emoji.as_str()).collect::<Vec<_>>())
         .bind(on_pages.iter().map(|(_, r)| r.besitos).collect::<Vec<_>>())
         .bind(on_pages.iter().map(|(_, r)| r.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let TimerChanges { set, cleared } = timer_changes(writes);
+    if !cleared.is_empty() {
+        sqlx::query(
+            "DELETE FROM timers t USING UNNEST($1::bigint[], $2::text[], $3::bigint[]) AS c(owner_id, name, due_at)
+             WHERE t.owner_kind = 'user' AND t.owner_id = c.owner_id AND t.name = c.name
+               AND (c.due_at IS NULL OR t.due_at = c.due_at)",
+        )
+        .bind(cleared.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(cleared.iter().map(|(_, name, _)| *name).collect::<Vec<_>>())
+        .bind(cleared.iter().map(|(_, _, due)| *due).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+    if !set.is_empty() {
+        sqlx::query(
+            "INSERT INTO timers (owner_kind, owner_id, name, due_at)
+             SELECT 'user', * FROM UNNEST($1::bigint[], $2::text[], $3::bigint[])
+             ON CONFLICT (owner_kind, owner_id, name) DO UPDATE SET due_at = EXCLUDED.due_at",
+        )
+        .bind(set.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(set.iter().map(|(_, name, _)| *name).collect::<Vec<_>>())
+        .bind(set.iter().map(|(_, _, due)| *due).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }

@@ -5,7 +5,7 @@ use dianabot_game::UserState;
 use sqlx::SqlitePool;
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
-use crate::write::{currency_name, open_transfer};
+use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
 use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
@@ -179,6 +179,30 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             .bind(&reaction.emoji)
             .bind(reaction.besitos)
             .bind(reaction.at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let TimerChanges { set, cleared } = timer_changes(std::slice::from_ref(write));
+        for (user, key, due) in cleared {
+            sqlx::query(
+                "DELETE FROM timers WHERE owner_kind = 'user' AND owner_id = ? AND name = ?
+                 AND (? IS NULL OR due_at = ?)",
+            )
+            .bind(user)
+            .bind(key)
+            .bind(due)
+            .bind(due)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (user, key, due) in set {
+            sqlx::query(
+                "INSERT INTO timers (owner_kind, owner_id, name, due_at) VALUES ('user', ?, ?, ?)
+                 ON CONFLICT (owner_kind, owner_id, name) DO UPDATE SET due_at = excluded.due_at",
+            )
+            .bind(user)
+            .bind(key)
+            .bind(due)
             .execute(&mut *tx)
             .await?;
         }

@@ -59,6 +59,7 @@ macro_rules! on_both {
         }
     };
 }
+pub(crate) use on_both;
 
 /// Selects every column of `auctions` (what [`StoredAuction`] reads).
 macro_rules! select_auctions {

@@ -52,13 +52,14 @@ pub struct UserWrite {
 }
 
 /// What a write does to one of the user's rows of `timers`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TimerOp {
     /// Insert the timer, or move it to `due`.
     Set { due: i64 },
-    /// Remove the timer if it is still due at `due`: a timer moved since
-    /// (by a write committed before this one) stays.
-    Clear { due: i64 },
+    /// Remove the timer if it is due at one of `dues`: a timer moved since
+    /// (by a write committed before this one) stays. Several when the
+    /// merged writes cleared several due times.
+    Clear { dues: Vec<i64> },
     /// Remove the timer whatever its due time: set and cleared within the
     /// writes merged into this one.
     ClearAny,
@@ -68,10 +69,14 @@ impl TimerOp {
     /// The op that does `self` and then `later`.
     fn then(self, later: TimerOp) -> TimerOp {
         match (self, later) {
-            (TimerOp::Set { due }, TimerOp::Clear { due: cleared }) if due == cleared => TimerOp::ClearAny,
-            // Clearing a due time this write does not leave: the set stands.
+            (TimerOp::Set { due }, TimerOp::Clear { dues }) if dues.contains(&due) => TimerOp::ClearAny,
+            // Clearing due times this write does not leave: the set stands.
             (TimerOp::Set { due }, TimerOp::Clear { .. }) => TimerOp::Set { due },
             (TimerOp::ClearAny, TimerOp::Clear { .. }) => TimerOp::ClearAny,
+            (TimerOp::Clear { mut dues }, TimerOp::Clear { dues: more }) => {
+                dues.extend(more);
+                TimerOp::Clear { dues }
+            }
             (_, later) => later,
         }
     }
@@ -424,7 +429,7 @@ impl UserWrite {
                     write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
-                Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { due: timer.due }),
+                Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
             }
         }
         write
@@ -437,7 +442,7 @@ impl UserWrite {
     }
 
     fn timer(&mut self, key: String, op: TimerOp) {
-        let merged = match self.timers.get(&key) {
+        let merged = match self.timers.remove(&key) {
             Some(earlier) => earlier.then(op),
             None => op,
         };
@@ -471,6 +476,30 @@ impl UserWrite {
             self.snapshot = later.snapshot;
         }
     }
+}
+
+/// The timer rows a batch changes.
+#[derive(Default)]
+pub(crate) struct TimerChanges<'a> {
+    /// `(user, key, due)` to insert or move.
+    pub set: Vec<(i64, &'a str, i64)>,
+    /// `(user, key, due)` to remove; any due time when `None`.
+    pub cleared: Vec<(i64, &'a str, Option<i64>)>,
+}
+
+pub(crate) fn timer_changes(writes: &[UserWrite]) -> TimerChanges<'_> {
+    let mut changes = TimerChanges::default();
+    for write in writes {
+        for (key, op) in &write.timers {
+            let (user, key) = (write.user_id.0, key.as_str());
+            match op {
+                TimerOp::Set { due } => changes.set.push((user, key, *due)),
+                TimerOp::Clear { dues } => changes.cleared.extend(dues.iter().map(|&due| (user, key, Some(due)))),
+                TimerOp::ClearAny => changes.cleared.push((user, key, None)),
+            }
+        }
+    }
+    changes
 }
 
 fn status_event(status: PurchaseStatus) -> &'static str {
@@ -507,14 +536,20 @@ impl StoredUser {
     pub fn into_state(self, user_id: i64, inventory: Vec<(String, i32)>) -> Result<UserState, StoreError> {
         let corrupt = |reason: String| StoreError::CorruptSnapshot { user: user_id, format: self.format, reason };
         let body: SnapshotBody<Progress, AppliedUpdates> = match self.format {
-            SNAPSHOT_FORMAT => bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
-                .map_err(|err| corrupt(err.to_string()))?
-                .0,
+            SNAPSHOT_FORMAT => {
+                bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
+                    .map_err(|err| corrupt(err.to_string()))?
+                    .0
+            }
             2 => {
                 let (body, _): (SnapshotBody<legacy::ProgressV2, AppliedUpdates>, usize) =
                     bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
                         .map_err(|err| corrupt(err.to_string()))?;
-                SnapshotBody { next_ledger_seq: body.next_ledger_seq, progress: body.progress.into(), applied: body.applied }
+                SnapshotBody {
+                    next_ledger_seq: body.next_ledger_seq,
+                    progress: body.progress.into(),
+                    applied: body.applied,
+                }
             }
             _ => return Err(corrupt("unknown format".to_owned())),
         };

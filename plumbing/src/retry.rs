@@ -34,8 +34,15 @@ impl Backoff {
 
     /// Sleeps the current delay and doubles the next one.
     pub async fn wait(&mut self) {
-        tokio::time::sleep(self.next).await;
+        tokio::time::sleep(self.advance()).await;
+    }
+
+    /// The current delay, doubling the next one: for callers that wait
+    /// some other way (a retry scheduled for later).
+    pub fn advance(&mut self) -> Duration {
+        let delay = self.next;
         self.next = (self.next * 2).min(self.cap);
+        delay
     }
 
     /// Back to the first delay, after a success.

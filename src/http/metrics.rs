@@ -8,7 +8,7 @@
 
 use std::sync::atomic::Ordering;
 
-use dianabot_actors::Router;
+use dianabot_actors::{Router, TimerStats};
 use dianabot_persistence::Flusher;
 use dianabot_plumbing::metrics::Exposition;
 
@@ -23,6 +23,7 @@ pub struct Sources {
     pub outbound: Outbound,
     pub intake: std::sync::Arc<IntakeStats>,
     pub rate_limiter: std::sync::Arc<RateLimiter>,
+    pub timers: std::sync::Arc<TimerStats>,
 }
 
 pub fn render(sources: &Sources) -> String {
@@ -93,6 +94,7 @@ pub fn render(sources: &Sources) -> String {
     }
 
     sources.intake.encode(&mut out);
+    sources.timers.encode(&mut out);
     let limiter = &sources.rate_limiter;
     for action in Action::ALL {
         out.sample(

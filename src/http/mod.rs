@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpResponse, HttpServer, web};
+use dianabot_actors::TimerPoker;
 use dianabot_persistence::{Flusher, Store};
+use dianabot_plumbing::Clock;
 
 use crate::telegram::webhook::{self, WebhookState};
 
@@ -55,20 +57,55 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
     Ok(Http { addr, handle })
 }
 
-/// Binds and starts serving `/metrics` alone.
-pub fn start_metrics(bind: SocketAddr, sources: metrics::Sources) -> std::io::Result<Http> {
+/// The game clock's control, served with `/metrics` when `TEST_CLOCK=on`.
+#[derive(Clone)]
+pub struct ClockControl {
+    pub clock: Clock,
+    /// Polls the durable timers once the clock moved.
+    pub timers: TimerPoker,
+}
+
+/// Binds and starts serving `/metrics` — and, with a test clock,
+/// `POST /control/clock/advance?secs=N` (loopback: it moves game time).
+pub fn start_metrics(
+    bind: SocketAddr,
+    sources: metrics::Sources,
+    clock: Option<ClockControl>,
+) -> std::io::Result<Http> {
     let sources = web::Data::new(sources);
-    let server =
-        HttpServer::new(move || App::new().app_data(sources.clone()).route("/metrics", web::get().to(prometheus)))
-            .workers(1)
-            .shutdown_timeout(1)
-            .disable_signals()
-            .bind(bind)?;
+    let clock = clock.map(web::Data::new);
+    let server = HttpServer::new(move || {
+        let app = App::new().app_data(sources.clone()).route("/metrics", web::get().to(prometheus));
+        match &clock {
+            Some(clock) => app.app_data(clock.clone()).route("/control/clock/advance", web::post().to(advance_clock)),
+            None => app,
+        }
+    })
+    .workers(1)
+    .shutdown_timeout(1)
+    .disable_signals()
+    .bind(bind)?;
     let addr = server.addrs()[0];
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(server);
     Ok(Http { addr, handle })
+}
+
+async fn advance_clock(
+    control: web::Data<ClockControl>,
+    query: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    let Some(secs) = query.get("secs").and_then(|secs| secs.parse::<u32>().ok()) else {
+        return HttpResponse::BadRequest().body("secs must be a number of seconds (0 to 4294967295)");
+    };
+    match control.clock.advance(secs) {
+        Ok(offset) => {
+            control.timers.poke();
+            HttpResponse::Ok().json(serde_json::json!({ "now": control.clock.now(), "offset": offset }))
+        }
+        Err(err) => HttpResponse::Conflict().body(err.to_string()),
+    }
 }
 
 async fn healthz() -> HttpResponse {

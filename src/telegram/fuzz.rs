@@ -105,7 +105,8 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         },
         Translation::Operator(_) => (None, true),
         Translation::Vip(request) => match request {
-            VipRequest::Buy { user_id, .. }
+            VipRequest::Show { user_id, .. }
+            | VipRequest::Buy { user_id, .. }
             | VipRequest::SetRenewal { user_id, .. }
             | VipRequest::RequestLink { user_id, .. }
             | VipRequest::Paid { user_id, .. }

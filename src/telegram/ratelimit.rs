@@ -86,7 +86,9 @@ impl Action {
             Translation::Reaction(ReactionRequest::React { .. }) => Some(Action::Reaction),
             Translation::Shop(ShopRequest::Purchase { .. } | ShopRequest::RequestInvoice { .. })
             | Translation::Vip(VipRequest::Buy { .. }) => Some(Action::Purchase),
-            Translation::Vip(VipRequest::SetRenewal { .. } | VipRequest::RequestLink { .. }) => Some(Action::Message),
+            Translation::Vip(
+                VipRequest::Show { .. } | VipRequest::SetRenewal { .. } | VipRequest::RequestLink { .. },
+            ) => Some(Action::Message),
             Translation::View { .. }
             | Translation::Gift(_)
             | Translation::Shop(ShopRequest::Item { .. })

@@ -202,7 +202,8 @@ impl Translator {
             None => return origin.view(Screen::NotUnderstood),
         };
         let name = name.as_str();
-        profile::text(&origin, name)
+        vip::text(&origin, name)
+            .or_else(|| profile::text(&origin, name))
             .or_else(|| story::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))

@@ -26,4 +26,5 @@ mod reactions_e2e;
 mod restarted_ids_e2e;
 mod shop_e2e;
 mod story_e2e;
+mod timers_e2e;
 mod webhook;

@@ -10,3 +10,4 @@ mod economy;
 mod poisoned_write;
 mod reactions;
 mod shop;
+mod timers;

@@ -38,9 +38,9 @@ pub use ids::{
 };
 pub use model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,
-    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
-    PlanKind, ReactionTarget, Requirement, Reward, SUBSCRIPTION_PERIOD_SECS, ShopItem, Text, VipPlan, VipSettings,
-    Window,
+    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, PlanKind, Price, Rarity,
+    ReactionRewards, ReactionTarget, Requirement, Reward, SUBSCRIPTION_PERIOD_SECS, ShopItem, Text, VipPlan,
+    VipSettings, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};

@@ -23,8 +23,8 @@ use super::ids::{
 };
 use super::model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
-    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Price, Rarity, ReactionRewards,
-    PlanKind, ReactionTarget, Requirement, Reward, ShopItem, Text, VipPlan, VipSettings, Window,
+    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, PlanKind, Price, Rarity, ReactionRewards,
+    ReactionTarget, Requirement, Reward, ShopItem, Text, VipPlan, VipSettings, Window,
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
@@ -1257,7 +1257,8 @@ impl Cx<'_> {
             vip.grace_days = self.bounded_at(value, "grace_days", invalid, 0, 60).unwrap_or(0) as u32;
         }
         if let Some(value) = root.get("invite_link_hours") {
-            vip.invite_link_hours = self.bounded_at(value, "invite_link_hours", invalid, 1, 24 * 30).unwrap_or(24) as u32;
+            vip.invite_link_hours =
+                self.bounded_at(value, "invite_link_hours", invalid, 1, 24 * 30).unwrap_or(24) as u32;
         }
         if let Some(value) = root.get("free_channel_wait_minutes") {
             let path = "free_channel_wait_minutes";
@@ -1302,7 +1303,8 @@ impl Cx<'_> {
         if let (Some(shortest), Some(&longest_reminder)) = (shortest, vip.reminder_days.first())
             && u32::from(longest_reminder) >= shortest
         {
-            let message = format!("a reminder {longest_reminder} days before the end comes before a {shortest}-day plan starts");
+            let message =
+                format!("a reminder {longest_reminder} days before the end comes before a {shortest}-day plan starts");
             self.report_path(invalid, "reminder_days", &root.span, message);
         }
         self.draft.vip = vip;
@@ -1330,7 +1332,9 @@ impl Cx<'_> {
             PlanKind::Lifetime | PlanKind::Trial => None,
         };
         let renewal_bonus = match tbl.get("renewal_bonus") {
-            Some(value) => self.bounded_at(value, &tbl.child("renewal_bonus"), invalid, 0, 1_000_000).unwrap_or(0) as u64,
+            Some(value) => {
+                self.bounded_at(value, &tbl.child("renewal_bonus"), invalid, 0, 1_000_000).unwrap_or(0) as u64
+            }
             None => 0,
         };
         Some(VipPlan { kind, name, description, stars, days, renewal_bonus })

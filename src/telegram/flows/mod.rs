@@ -19,6 +19,8 @@
 //!   one), renewal cancelled or resumed, the VIP channel kept in line with
 //!   the membership (links, removals, `chat_member`, join requests), the
 //!   free channel's approvals, and what VIP timers do when they fire.
+//! - `timer`: a user's durable timer, due: its decision, then what it
+//!   calls for on Telegram.
 
 pub mod auction;
 pub mod gift;
@@ -27,6 +29,7 @@ pub mod profile;
 pub mod reaction;
 pub mod shop;
 pub mod story;
+pub mod timer;
 pub mod vip;
 
 pub use auction::AuctionRequest;

@@ -15,7 +15,9 @@ use dianabot_actors::{Envelope, Outcome};
 use dianabot_game::content::{PlanKind, SUBSCRIPTION_PERIOD_SECS};
 use dianabot_game::membership::{Membership, SyncAction, VipFact};
 use dianabot_game::vip::Recurring;
-use dianabot_game::{Command, Event, Language, Malformed, ProfileCommand, RuleError, Timer, UpdateId, UserId, UserState, VipCommand};
+use dianabot_game::{
+    Command, Event, Language, Malformed, ProfileCommand, RuleError, UpdateId, UserId, UserState, VipCommand,
+};
 use dianabot_plumbing::unix_now;
 use teloxide_core::payloads::{CreateChatInviteLinkSetters, CreateInvoiceLinkSetters, UnbanChatMemberSetters};
 use teloxide_core::prelude::Requester;
@@ -36,6 +38,9 @@ const PAYLOAD_PREFIX: &str = "vip.";
 
 #[derive(Debug)]
 pub enum VipRequest {
+    /// `/vip`, the VIP button, the story's VIP door: the membership and
+    /// the plans.
+    Show { user_id: UserId, reply: ReplyTo },
     /// A plan's invoice (monthly: a subscription invoice link).
     Buy { user_id: UserId, plan: PlanKind, chat_id: i64, reply: ReplyTo },
     /// Cancel or resume the subscription's renewal.
@@ -61,12 +66,18 @@ pub enum VipRequest {
     },
 }
 
+pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
+    matches!(name, "vip")
+        .then(|| Translation::Vip(VipRequest::Show { user_id: origin.user_id, reply: origin.reply.clone() }))
+}
+
 pub fn press(origin: &Origin<'_>, action: Action) -> Option<Translation> {
     let (user_id, reply, update_id) = (origin.user_id, origin.reply.clone(), origin.update_id);
     let request = match action {
         Action::VipBuy(plan) => VipRequest::Buy { user_id, plan, chat_id: origin.chat_id, reply },
         Action::VipRenewal { cancel } => VipRequest::SetRenewal { user_id, cancel, update_id, reply },
         Action::VipLink => VipRequest::RequestLink { user_id, update_id, reply },
+        Action::Vip => VipRequest::Show { user_id, reply },
         _ => return None,
     };
     Some(Translation::Vip(request))
@@ -101,23 +112,23 @@ pub fn pre_checkout_query(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Op
 /// A `successful_payment` of a VIP invoice; `None` for any other.
 pub fn paid(origin: &Origin<'_>, codec: &CallbackCodec, payment: &SuccessfulPayment) -> Option<Translation> {
     let (invoice, plan) = vip_invoice(codec, &payment.invoice_payload)?;
-    let payment = if invoice.buyer != origin.user_id || payment.currency != "XTR" || payment.total_amount != invoice.stars
-    {
-        Err(RuleError::Malformed(Malformed::InvalidInvoice))
-    } else {
-        let recurring = payment.is_recurring.then(|| Recurring {
-            first: payment.is_first_recurring,
-            expires: payment
-                .subscription_expiration_date
-                .map_or_else(|| unix_now() + SUBSCRIPTION_PERIOD_SECS, |date| date.timestamp()),
-        });
-        Ok(Command::Vip(VipCommand::Paid {
-            plan,
-            charge: payment.telegram_payment_charge_id.0.clone(),
-            stars: invoice.stars,
-            recurring,
-        }))
-    };
+    let payment =
+        if invoice.buyer != origin.user_id || payment.currency != "XTR" || payment.total_amount != invoice.stars {
+            Err(RuleError::Malformed(Malformed::InvalidInvoice))
+        } else {
+            let recurring = payment.is_recurring.then(|| Recurring {
+                first: payment.is_first_recurring,
+                expires: payment
+                    .subscription_expiration_date
+                    .map_or_else(|| unix_now() + SUBSCRIPTION_PERIOD_SECS, |date| date.timestamp()),
+            });
+            Ok(Command::Vip(VipCommand::Paid {
+                plan,
+                charge: payment.telegram_payment_charge_id.0.clone(),
+                stars: invoice.stars,
+                recurring,
+            }))
+        };
     Some(Translation::Vip(VipRequest::Paid {
         user_id: origin.user_id,
         chat_id: origin.chat_id,
@@ -178,7 +189,7 @@ pub fn join_request(
 /// What a VIP decision said happened (its facts), or why it was refused.
 type Decided = Result<(Vec<VipFact>, Vec<Event>), RuleError>;
 
-fn facts(events: &[Event]) -> Vec<VipFact> {
+pub(in crate::telegram) fn facts(events: &[Event]) -> Vec<VipFact> {
     events
         .iter()
         .filter_map(|event| match event {
@@ -191,6 +202,11 @@ fn facts(events: &[Event]) -> Vec<VipFact> {
 impl Intake {
     pub(in crate::telegram) async fn handle_vip(&self, request: VipRequest) -> Result<Handled, Failure> {
         match request {
+            VipRequest::Show { user_id, reply } => {
+                let (parts, now) = (self.ui_parts(), self.router.clock().now());
+                let render = move |state: &UserState| vip_screens::status(state, parts.ui(), now);
+                self.show(reply, self.router.view(user_id, render).await)
+            }
             VipRequest::Buy { user_id, plan, chat_id, reply } => self.vip_invoice(user_id, plan, chat_id, reply).await,
             VipRequest::SetRenewal { user_id, cancel, update_id, reply } => {
                 self.vip_set_renewal(user_id, cancel, update_id, reply).await
@@ -199,11 +215,17 @@ impl Intake {
                 let command = Command::Vip(VipCommand::RequestLink);
                 let decided = self.vip_decide(user_id, Some(update_id), command).await?;
                 let parts = self.ui_parts();
+                let now = self.router.clock().now();
                 let rendered = match &decided {
                     Ok(_) => {
                         let render = move |state: &UserState| {
-                            let member = state.progress.vip.as_ref().is_some_and(|vip| vip.channel == Membership::Member);
-                            if member { vip_screens::already_member(state.language()) } else { vip_screens::status(state, parts.ui(), unix_now()) }
+                            let member =
+                                state.progress.vip.as_ref().is_some_and(|vip| vip.channel == Membership::Member);
+                            if member {
+                                vip_screens::already_member(state.language())
+                            } else {
+                                vip_screens::status(state, parts.ui(), now)
+                            }
                         };
                         self.router.view(user_id, render).await.ok()
                     }
@@ -242,7 +264,16 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
-            VipRequest::JoinRequest { user_id, update_id, channel, vip, user_chat_id, first_name, username, language } => {
+            VipRequest::JoinRequest {
+                user_id,
+                update_id,
+                channel,
+                vip,
+                user_chat_id,
+                first_name,
+                username,
+                language,
+            } => {
                 if vip {
                     self.vip_join_request(user_id, update_id, channel, user_chat_id, language).await
                 } else {
@@ -253,7 +284,12 @@ impl Intake {
     }
 
     /// Dispatches a VIP command and waits until it is durable.
-    async fn vip_decide(&self, user_id: UserId, update_id: Option<UpdateId>, command: Command) -> Result<Decided, Failure> {
+    async fn vip_decide(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+    ) -> Result<Decided, Failure> {
         let envelope = Envelope { user_id, update_id, command };
         let render = |_: &UserState, outcome: Outcome<'_>| match outcome {
             Outcome::Applied(events) => Ok((facts(events), events.to_vec())),
@@ -265,7 +301,13 @@ impl Intake {
         Ok(dispatched.reply)
     }
 
-    async fn vip_invoice(&self, user_id: UserId, plan: PlanKind, chat_id: i64, reply: ReplyTo) -> Result<Handled, Failure> {
+    async fn vip_invoice(
+        &self,
+        user_id: UserId,
+        plan: PlanKind,
+        chat_id: i64,
+        reply: ReplyTo,
+    ) -> Result<Handled, Failure> {
         let parts = self.ui_parts();
         let Some(offer) = parts.content.vip().plan(plan).cloned() else {
             return Ok(self.refuse_press(reply, RuleError::UnknownVipPlan));
@@ -277,7 +319,13 @@ impl Intake {
         let (title, description) = vip_screens::invoice_texts(language, &offer);
         self.answer(reply, None);
         if plan != PlanKind::Monthly {
-            self.outbound.submit(OutboundRequest::SendInvoice { chat_id, title, description, payload, stars: offer.stars });
+            self.outbound.submit(OutboundRequest::SendInvoice {
+                chat_id,
+                title,
+                description,
+                payload,
+                stars: offer.stars,
+            });
             return Ok(Handled::Viewed);
         }
         // A Stars subscription is sold by link: Telegram renews it every
@@ -290,10 +338,11 @@ impl Intake {
             .await;
         let rendered = match link.map(|url| url.parse()) {
             Ok(Ok(url)) => {
-                let label = crate::texts::text_with(language, crate::texts::catalogue::VIP_BUY, &[
-                    ("name", offer.name.get(language).into()),
-                    ("stars", offer.stars.into()),
-                ]);
+                let label = crate::texts::text_with(
+                    language,
+                    crate::texts::catalogue::VIP_BUY,
+                    &[("name", offer.name.get(language).into()), ("stars", offer.stars.into())],
+                );
                 let keyboard = InlineKeyboardMarkup::new([[InlineKeyboardButton::url(label.clone(), url)]]);
                 Rendered { text: label, keyboard: Some(keyboard) }
             }
@@ -308,11 +357,18 @@ impl Intake {
 
     /// Telegram first (the subscription is theirs to renew), then the
     /// state; a Telegram failure changes nothing and says so.
-    async fn vip_set_renewal(&self, user_id: UserId, cancel: bool, update_id: UpdateId, reply: ReplyTo) -> Result<Handled, Failure> {
+    async fn vip_set_renewal(
+        &self,
+        user_id: UserId,
+        cancel: bool,
+        update_id: UpdateId,
+        reply: ReplyTo,
+    ) -> Result<Handled, Failure> {
         let subscription = self
             .router
             .view(user_id, |state: &UserState| {
-                let charge = state.progress.vip.as_ref().and_then(|vip| vip.subscription.as_ref()).map(|s| s.charge.clone());
+                let charge =
+                    state.progress.vip.as_ref().and_then(|vip| vip.subscription.as_ref()).map(|s| s.charge.clone());
                 (charge, state.language())
             })
             .await?;
@@ -333,7 +389,11 @@ impl Intake {
         let decided = self.vip_decide(user_id, Some(update_id), command).await?;
         let parts = self.ui_parts();
         let rendered = match decided {
-            Ok(_) => self.router.view(user_id, move |state: &UserState| vip_screens::renewal_set(state, parts.ui(), cancel)).await.ok(),
+            Ok(_) => self
+                .router
+                .view(user_id, move |state: &UserState| vip_screens::renewal_set(state, parts.ui(), cancel))
+                .await
+                .ok(),
             Err(refusal) => Some(screens::refusal(language, &refusal)),
         };
         self.answer(reply, rendered);
@@ -430,11 +490,12 @@ impl Intake {
         let _ = self.vip_decide(user_id, None, register).await?;
         match self.vip_decide(user_id, Some(update_id), Command::Vip(VipCommand::FreeJoinRequested)).await? {
             Ok(_) => {
+                let now = self.router.clock().now();
                 // A wait of zero: approve now rather than wait for the timer.
                 let due_now = self
                     .router
-                    .view(user_id, |state: &UserState| {
-                        state.progress.vip.as_ref().and_then(|vip| vip.free_approval).is_some_and(|due| due <= unix_now())
+                    .view(user_id, move |state: &UserState| {
+                        state.progress.vip.as_ref().and_then(|vip| vip.free_approval).is_some_and(|due| due <= now)
                     })
                     .await
                     .unwrap_or(false);
@@ -507,11 +568,17 @@ impl Intake {
 
     /// A personal link (one member, an expiry) to the player's chat; a ban
     /// left from an earlier removal is lifted first.
-    async fn vip_invite(&self, user_id: UserId, channel: i64, language: Language) -> Result<(), teloxide_core::RequestError> {
+    async fn vip_invite(
+        &self,
+        user_id: UserId,
+        channel: i64,
+        language: Language,
+    ) -> Result<(), teloxide_core::RequestError> {
         let telegram_user = TelegramUserId(user_id.0 as u64);
         self.bot.unban_chat_member(ChatId(channel), telegram_user).only_if_banned(true).await?;
         let hours = self.router.content().vip().invite_link_hours;
-        let expires = chrono::DateTime::from_timestamp(unix_now() + i64::from(hours) * 3600, 0).unwrap_or_default();
+        let expires = chrono::DateTime::from_timestamp(self.router.clock().now() + i64::from(hours) * 3600, 0)
+            .unwrap_or_default();
         let link = self
             .bot
             .create_chat_invite_link(ChatId(channel))
@@ -532,26 +599,10 @@ impl Intake {
         Ok(())
     }
 
-    /// A VIP timer is due: decided (durably), then what it means for the
-    /// player and the channel — a reminder, the end of the paid period, the
-    /// end of grace (removal), a channel change to do again, a free-channel
-    /// approval. The timer service's dispatcher calls this for every VIP
-    /// timer name.
-    pub(in crate::telegram) async fn vip_timer_fired(&self, user_id: UserId, timer: Timer) -> Result<(), Failure> {
-        let decided = self.vip_decide(user_id, None, Command::Timer(timer)).await?;
-        let facts = match decided {
-            Ok((facts, _)) => facts,
-            Err(refusal) => {
-                tracing::warn!(user_id = %user_id, ?timer, %refusal, "a VIP timer was refused");
-                return Ok(());
-            }
-        };
-        self.vip_timer_effects(user_id, &facts).await;
-        Ok(())
-    }
-
-    /// What a VIP timer's decision calls for, given its facts (for a
-    /// dispatcher that decided the firing itself).
+    /// What a VIP timer's decision (made durable by the timer service's
+    /// dispatcher, `flows/timer.rs`) calls for: a reminder, the end of the
+    /// paid period, the end of grace (and the removal), a channel change
+    /// to do again, a free-channel approval.
     pub(in crate::telegram) async fn vip_timer_effects(&self, user_id: UserId, facts: &[VipFact]) {
         for fact in facts {
             let notice: Option<fn(&UserState, screens::Ui<'_>) -> Rendered> = match fact {
@@ -563,7 +614,10 @@ impl Intake {
                 (VipFact::Reminded { days_before }, _) => {
                     let days = *days_before;
                     let ui = self.ui_parts();
-                    self.router.view(user_id, move |state: &UserState| vip_screens::reminder(state, ui.ui(), days)).await.ok()
+                    self.router
+                        .view(user_id, move |state: &UserState| vip_screens::reminder(state, ui.ui(), days))
+                        .await
+                        .ok()
                 }
                 (_, Some(notice)) => {
                     let ui = self.ui_parts();

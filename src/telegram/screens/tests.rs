@@ -390,10 +390,7 @@ fn vip_screens_and_notices() {
         ("vip_trial", Box::new(|l| status(member(l, trial_until(VIP_NOW + 2 * 86_400 + 3_600))))),
         ("vip_monthly_renews", Box::new(|l| status(member(l, monthly(false))))),
         ("vip_monthly_canceled", Box::new(|l| status(member(l, monthly(true))))),
-        (
-            "vip_grace",
-            Box::new(|l| status(member(l, Vip { phase: Phase::Grace, ..trial_until(VIP_NOW - 3_600) }))),
-        ),
+        ("vip_grace", Box::new(|l| status(member(l, Vip { phase: Phase::Grace, ..trial_until(VIP_NOW - 3_600) })))),
         (
             "vip_lifetime",
             Box::new(|l| {

@@ -40,11 +40,8 @@ pub fn status(state: &UserState, ui: Ui<'_>, now: i64) -> Rendered {
             text.push('\n');
             text.push_str(&membership_lines(language, ui, vip, now));
             if let Some(subscription) = &vip.subscription {
-                let (label, cancel) = if subscription.canceled {
-                    (m::VIP_RESUME_RENEWAL, false)
-                } else {
-                    (m::VIP_CANCEL_RENEWAL, true)
-                };
+                let (label, cancel) =
+                    if subscription.canceled { (m::VIP_RESUME_RENEWAL, false) } else { (m::VIP_CANCEL_RENEWAL, true) };
                 rows.push(vec![ui.button(state, Action::VipRenewal { cancel }, &t(language, label))]);
             }
             if vip.channel != Membership::Member {
@@ -155,7 +152,9 @@ fn renew_button(state: &UserState, ui: Ui<'_>) -> InlineKeyboardButton {
 pub fn invite_link(language: Language, url: &str, hours: u32) -> Rendered {
     let text = tw(language, m::VIP_LINK, &[("hours", hours.into())]);
     let keyboard = match url.parse() {
-        Ok(url) => Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::url(t(language, m::VIP_JOIN_CHANNEL), url)]])),
+        Ok(url) => {
+            Some(InlineKeyboardMarkup::new([[InlineKeyboardButton::url(t(language, m::VIP_JOIN_CHANNEL), url)]]))
+        }
         Err(_) => None,
     };
     Rendered { text, keyboard }

@@ -113,6 +113,24 @@ impl ServerProcess {
         format!("http://{}/metrics", self.metrics_addr)
     }
 
+    /// Moves the server's game clock forward (it runs with `TEST_CLOCK=on`);
+    /// returns the clock's new offset from the wall clock.
+    pub async fn advance_clock(&self, secs: u32) -> i64 {
+        let url = format!("http://{}/control/clock/advance?secs={secs}", self.metrics_addr);
+        let response = reqwest::Client::new().post(&url).send().await.expect("POST clock advance");
+        assert!(response.status().is_success(), "clock advance: {}", response.status());
+        let body: serde_json::Value = response.json().await.expect("clock advance answer");
+        body["offset"].as_i64().expect("offset")
+    }
+
+    /// The value of the unlabelled metric `name` in `/metrics`.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let text = reqwest::get(self.metrics_url()).await.expect("GET /metrics").text().await.expect("metrics text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no metric {name} in\n{text}"))
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
