@@ -16,8 +16,8 @@ use crate::html;
 use crate::params::Params;
 use crate::types::{self, MemberStatus};
 use crate::world::{
-    CallRecord, ChatKind, InviteLinkRec, InvoiceRec, MessageRec, Sender, Shared, World, random_token, unix_now,
-    unix_now_millis,
+    CallRecord, ChatKind, InviteLinkRec, InvoiceRec, MessageRec, SUBSCRIPTION_PERIOD, Sender, Shared, World,
+    random_token, unix_now_millis,
 };
 
 /// Longest long poll accepted, in seconds (Telegram caps it similarly).
@@ -104,7 +104,11 @@ fn dispatch(w: &mut World, method: &str, p: &Params) -> Result<Value, ApiError> 
         "answerprecheckoutquery" => answer_pre_checkout_query(w, p),
         "refundstarpayment" => refund_star_payment(w, p),
         "createchatinvitelink" => create_chat_invite_link(w, p),
+        "editchatinvitelink" => edit_chat_invite_link(w, p),
         "revokechatinvitelink" => revoke_chat_invite_link(w, p),
+        "approvechatjoinrequest" => answer_join_request(w, p, true),
+        "declinechatjoinrequest" => answer_join_request(w, p, false),
+        "edituserstarsubscription" => edit_user_star_subscription(w, p),
         "exportchatinvitelink" => export_chat_invite_link(w, p),
         "banchatmember" => ban_chat_member(w, p),
         "unbanchatmember" => unban_chat_member(w, p),
@@ -154,6 +158,7 @@ fn check_can_send(w: &World, chat_id: i64) -> Result<(), ApiError> {
     match chat.kind {
         ChatKind::Private { user_id } => match w.users.get(&user_id) {
             Some(user) if user.started => Ok(()),
+            Some(_) if w.join_request_opens_chat(user_id) => Ok(()),
             _ => Err(ApiError::Forbidden("bot can't initiate conversation with a user".into())),
         },
         ChatKind::Channel { .. } => {
@@ -486,6 +491,7 @@ const NOT_MODIFIED: &str = "message is not modified: specified new message conte
 
 fn edit_message_text(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let (chat_id, id) = edit_target(w, p)?;
+    let now = w.now();
     let text = p.opt_str("text").ok_or_else(|| ApiError::bad("text is empty"))?;
     let (text, entities) = format_text(p, text, "text")?;
     let (inline, other) = parse_markup(p)?;
@@ -507,13 +513,14 @@ fn edit_message_text(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     msg.entities = entities;
     // Like Telegram: an edit without reply_markup removes the inline keyboard.
     msg.inline_markup = inline;
-    msg.edit_date = Some(unix_now());
+    msg.edit_date = Some(now);
     w.touch(Some(chat_id));
     message_result(w, chat_id, id)
 }
 
 fn edit_message_reply_markup(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let (chat_id, id) = edit_target(w, p)?;
+    let now = w.now();
     let (inline, other) = parse_markup(p)?;
     if other.is_some() {
         return Err(ApiError::bad("inline keyboard expected"));
@@ -527,7 +534,7 @@ fn edit_message_reply_markup(w: &mut World, p: &Params) -> Result<Value, ApiErro
         return Err(ApiError::bad(NOT_MODIFIED));
     }
     msg.inline_markup = inline;
-    msg.edit_date = Some(unix_now());
+    msg.edit_date = Some(now);
     w.touch(Some(chat_id));
     message_result(w, chat_id, id)
 }
@@ -576,11 +583,12 @@ fn send_chat_action(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     ];
     let chat_id = resolve_chat(w, p)?;
     let action = p.str("action")?;
+    let now = w.now();
     if !ACTIONS.contains(&action.as_str()) {
         return Err(ApiError::bad("wrong parameter action in request"));
     }
     if let Some(chat) = w.chats.get_mut(&chat_id) {
-        chat.last_action = Some((action, unix_now()));
+        chat.last_action = Some((action, now));
     }
     w.touch(Some(chat_id));
     Ok(json!(true))
@@ -652,6 +660,7 @@ fn invoice_params(p: &Params) -> Result<InvoiceRec, ApiError> {
         message: None,
         link: None,
         charges: Vec::new(),
+        subscription_period: None,
     })
 }
 
@@ -676,6 +685,13 @@ fn send_invoice(w: &mut World, p: &Params) -> Result<Value, ApiError> {
 
 fn create_invoice_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let mut invoice = invoice_params(p)?;
+    // Stars subscriptions: XTR only (invoice_params refuses the rest) and, as
+    // Telegram says today, exactly 30 days.
+    invoice.subscription_period = match p.opt_i64("subscription_period")? {
+        None => None,
+        Some(period) if period == i64::from(SUBSCRIPTION_PERIOD) => Some(SUBSCRIPTION_PERIOD),
+        Some(_) => return Err(ApiError::bad("SUBSCRIPTION_PERIOD_INVALID")),
+    };
     let link = format!("https://t.me/${}", random_token(22));
     invoice.link = Some(link.clone());
     w.add_invoice(invoice);
@@ -712,6 +728,9 @@ fn refund_star_payment(w: &mut World, p: &Params) -> Result<Value, ApiError> {
         currency: charge.currency.clone(),
         total_amount: charge.total_amount,
         invoice_payload: charge.invoice_payload.clone(),
+        subscription_expiration_date: None,
+        is_recurring: false,
+        is_first_recurring: false,
         telegram_payment_charge_id: charge.telegram_payment_charge_id.clone(),
         provider_payment_charge_id: charge.provider_payment_charge_id.clone(),
     };
@@ -726,6 +745,21 @@ fn refund_star_payment(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     Ok(json!(true))
 }
 
+/// Cancels (`is_canceled: true`) or re-enables the renewal of a Stars
+/// subscription; the paid period stays either way.
+fn edit_user_star_subscription(w: &mut World, p: &Params) -> Result<Value, ApiError> {
+    let user = user_id(p)?;
+    let charge_id = p.str("telegram_payment_charge_id")?;
+    let canceled = p.opt_bool("is_canceled")?.ok_or_else(|| ApiError::bad("is_canceled is empty"))?;
+    let charge =
+        w.charges.get(&charge_id).filter(|c| c.user_id == user).ok_or_else(|| ApiError::bad("CHARGE_NOT_FOUND"))?;
+    let id = charge.subscription_id.ok_or_else(|| ApiError::bad("SUBSCRIPTION_NOT_FOUND"))?;
+    let sub = w.subscriptions.get_mut(&id).ok_or_else(|| ApiError::bad("SUBSCRIPTION_NOT_FOUND"))?;
+    sub.canceled = canceled;
+    w.touch(Some(user as i64));
+    Ok(json!(true))
+}
+
 // ---- channels and members --------------------------------------------------------
 
 fn channel_id(w: &World, p: &Params) -> Result<i64, ApiError> {
@@ -736,64 +770,81 @@ fn channel_id(w: &World, p: &Params) -> Result<i64, ApiError> {
     }
 }
 
-fn link_json(w: &World, link: &InviteLinkRec) -> Value {
-    json!(types::ChatInviteLink {
-        invite_link: link.invite_link.clone(),
-        creator: w.bot.clone(),
-        creates_join_request: link.creates_join_request,
-        is_primary: link.is_primary,
-        is_revoked: link.is_revoked,
-        name: link.name.clone(),
-        expire_date: link.expire_date,
-        member_limit: link.member_limit,
-    })
+/// The `name`, `expire_date`, `member_limit` and `creates_join_request` of
+/// create/editChatInviteLink, applied over `link` (absent ones keep their
+/// value; when `editing`, `expire_date` or `member_limit` 0 clears it).
+fn apply_link_params(link: &mut InviteLinkRec, p: &Params, editing: bool) -> Result<(), ApiError> {
+    if let Some(name) = p.opt_str("name") {
+        if name.chars().count() > 32 {
+            return Err(ApiError::bad("INVITE_LINK_NAME_INVALID"));
+        }
+        link.name = (!name.is_empty()).then_some(name);
+    }
+    if let Some(date) = p.opt_i64("expire_date")? {
+        link.expire_date = (date > 0).then_some(date);
+    }
+    match p.opt_i64("member_limit")? {
+        None => {}
+        Some(0) if editing => link.member_limit = None,
+        Some(n) if (1..=99_999).contains(&n) => link.member_limit = Some(n as u32),
+        Some(_) => return Err(ApiError::bad("USAGE_LIMIT_INVALID")),
+    }
+    if let Some(by_request) = p.opt_bool("creates_join_request")? {
+        link.creates_join_request = by_request;
+    }
+    if link.creates_join_request && link.member_limit.is_some() {
+        return Err(ApiError::bad("member_limit can't be specified for links requiring administrator approval"));
+    }
+    Ok(())
 }
 
 fn create_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = channel_id(w, p)?;
-    let name = p.opt_str("name").filter(|s| !s.is_empty());
-    if name.as_ref().is_some_and(|n| n.chars().count() > 32) {
-        return Err(ApiError::bad("INVITE_LINK_NAME_INVALID"));
-    }
-    let expire_date = p.opt_i64("expire_date")?.filter(|d| *d > 0);
-    let member_limit = match p.opt_i64("member_limit")? {
-        None => None,
-        Some(n) if (1..=99_999).contains(&n) => Some(n as u32),
-        Some(_) => return Err(ApiError::bad("USAGE_LIMIT_INVALID")),
-    };
-    let creates_join_request = p.flag("creates_join_request")?;
-    if creates_join_request && member_limit.is_some() {
-        return Err(ApiError::bad("member_limit can't be specified for links requiring administrator approval"));
-    }
-    let link = InviteLinkRec {
+    let mut link = InviteLinkRec {
         invite_link: format!("https://t.me/+{}", random_token(16)),
         chat_id,
-        name,
-        expire_date,
-        member_limit,
-        creates_join_request,
+        name: None,
+        expire_date: None,
+        member_limit: None,
+        creates_join_request: false,
         is_revoked: false,
         is_primary: false,
         uses: 0,
     };
-    let json = link_json(w, &link);
+    apply_link_params(&mut link, p, false)?;
+    let json = w.link_json(&link);
     w.invite_links.insert(link.invite_link.clone(), link);
     w.touch(Some(chat_id));
     Ok(json)
 }
 
+/// A link of `chat_id` the bot created; Telegram's error otherwise.
+fn own_link<'w>(w: &'w mut World, chat_id: i64, url: &str) -> Result<&'w mut InviteLinkRec, ApiError> {
+    w.invite_links.get_mut(url).filter(|l| l.chat_id == chat_id).ok_or_else(|| ApiError::bad("INVITE_HASH_EXPIRED"))
+}
+
+fn edit_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
+    let chat_id = channel_id(w, p)?;
+    let url = p.str("invite_link")?;
+    let link = own_link(w, chat_id, &url)?;
+    if link.is_revoked {
+        return Err(ApiError::bad("INVITE_HASH_EXPIRED"));
+    }
+    let mut edited = link.clone();
+    apply_link_params(&mut edited, p, true)?;
+    *link = edited.clone();
+    w.touch(Some(chat_id));
+    Ok(w.link_json(&edited))
+}
+
 fn revoke_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = channel_id(w, p)?;
     let url = p.str("invite_link")?;
-    let link = w
-        .invite_links
-        .get_mut(&url)
-        .filter(|l| l.chat_id == chat_id)
-        .ok_or_else(|| ApiError::bad("INVITE_HASH_EXPIRED"))?;
+    let link = own_link(w, chat_id, &url)?;
     link.is_revoked = true;
     let link = link.clone();
     w.touch(Some(chat_id));
-    Ok(link_json(w, &link))
+    Ok(w.link_json(&link))
 }
 
 fn export_chat_invite_link(w: &mut World, p: &Params) -> Result<Value, ApiError> {
@@ -840,11 +891,14 @@ fn ban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
         _ => {}
     }
     let until = p.opt_i64("until_date")?.unwrap_or(0);
+    // Messages are not kept per member in channels; the flag is only checked.
+    p.flag("revoke_messages")?;
     // Telegram treats bans shorter than 30 s or longer than 366 days as forever.
-    let now = unix_now();
+    let now = w.now();
     let until = if until < now + 30 || until > now + 366 * 86_400 { 0 } else { until };
     let bot = w.bot.id;
-    w.set_member(chat_id, user, MemberStatus::Kicked { until }, bot, None).map_err(|e| ApiError::bad(e.to_string()))?;
+    w.set_member(chat_id, user, MemberStatus::Kicked { until }, bot, None, false)
+        .map_err(|e| ApiError::bad(e.to_string()))?;
     Ok(json!(true))
 }
 
@@ -865,8 +919,15 @@ fn unban_chat_member(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     };
     if change {
         let bot = w.bot.id;
-        w.set_member(chat_id, user, MemberStatus::Left, bot, None).map_err(|e| ApiError::bad(e.to_string()))?;
+        w.set_member(chat_id, user, MemberStatus::Left, bot, None, false).map_err(|e| ApiError::bad(e.to_string()))?;
     }
+    Ok(json!(true))
+}
+
+fn answer_join_request(w: &mut World, p: &Params, approve: bool) -> Result<Value, ApiError> {
+    let chat_id = channel_id(w, p)?;
+    let user = user_id(p)?;
+    w.answer_join_request(chat_id, user, approve)?;
     Ok(json!(true))
 }
 

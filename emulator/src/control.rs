@@ -14,10 +14,7 @@ use crate::error::ControlError;
 use crate::hooks::Delivery;
 use crate::ratelimit::{Forced429, RateLimitConfig};
 use crate::types::{self, MemberStatus};
-use crate::world::{
-    ChargeRec, ChatKind, MessageRec, PreCheckoutRec, Sender, Shared, UserRec, World, random_token, reaction_counts,
-    reaction_summary, unix_now,
-};
+use crate::world::{ChatKind, MessageRec, PreCheckoutRec, Shared, UserRec, World, reaction_counts, reaction_summary};
 
 type Data = web::Data<Shared>;
 type Reply = Result<HttpResponse, ControlError>;
@@ -46,16 +43,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/users/{user}/messages", web::post().to(user_message))
             .route("/users/{user}/callbacks", web::post().to(press_button))
             .route("/users/{user}/reactions", web::post().to(react))
+            .route("/clock", web::get().to(get_clock))
+            .route("/clock/advance", web::post().to(advance_clock))
             .route("/users/{user}/join", web::post().to(join))
+            .route("/users/{user}/request-join", web::post().to(request_join))
             .route("/users/{user}/leave", web::post().to(leave))
             .route("/users/{user}/pay", web::post().to(pay))
             .route("/callbacks/{id}", web::get().to(get_callback))
             .route("/channels/{chat}/posts", web::post().to(channel_post))
             .route("/chats", web::get().to(list_chats))
             .route("/chats/{chat}", web::get().to(get_chat))
+            .route("/chats/{chat}/settings", web::put().to(chat_settings))
             .route("/chats/{chat}/messages", web::get().to(chat_messages))
             .route("/chats/{chat}/messages/next", web::get().to(next_bot_message))
             .route("/calls", web::get().to(calls))
+            .route("/send-rate", web::get().to(send_rate))
             .route("/updates", web::get().to(pending_updates))
             .route("/updates/{id}", web::get().to(get_update))
             .route("/updates/{id}/redeliver", web::post().to(redeliver))
@@ -64,7 +66,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/rate-limits/force", web::post().to(force_429))
             .route("/payments", web::get().to(payments))
             .route("/invoices", web::get().to(invoices))
-            .route("/invite-links", web::get().to(invite_links)),
+            .route("/invite-links", web::get().to(invite_links))
+            .route("/join-requests", web::get().to(join_requests))
+            .route("/subscriptions", web::get().to(subscriptions))
+            .route("/subscriptions/{charge}/renew", web::post().to(renew_subscription))
+            .route("/subscriptions/{charge}/fail", web::post().to(fail_subscription)),
     );
 }
 
@@ -141,11 +147,19 @@ fn chat_view(w: &World, chat_id: i64) -> Result<Value, ControlError> {
         view["last_action"] = json!({"action": action, "date": at});
     }
     if chat.is_channel() {
-        let mut members: Vec<Value> =
-            chat.members.iter().map(|(id, status)| json!({"user_id": id, "status": status.as_str()})).collect();
+        // Statuses as of the game clock (a temporary ban that ran out is `left`).
+        let mut members: Vec<Value> = chat
+            .members
+            .keys()
+            .map(|id| json!({"user_id": id, "status": w.member_status(chat_id, *id).as_str()}))
+            .collect();
         members.sort_by_key(|m| m["user_id"].as_u64());
         view["members"] = json!(members);
         view["is_vip"] = json!(chat_id == w.vip_channel);
+        view["join_by_request"] = json!(chat.join_by_request);
+        let requests: Vec<&crate::world::JoinRequestRec> =
+            w.join_requests.range((chat_id, 0)..=(chat_id, u64::MAX)).map(|(_, r)| r).collect();
+        view["join_requests"] = json!(requests);
     }
     Ok(view)
 }
@@ -355,7 +369,7 @@ async fn react(shared: Data, path: web::Path<String>, body: web::Json<Reaction>)
         let counts = reaction_counts(msg);
         w.touch(Some(chat_id));
         let chat_json = w.chat_json(w.chat(chat_id)?);
-        let now = unix_now();
+        let now = w.now();
         let reaction = json!({
             "chat": chat_json,
             "message_id": body.message_id,
@@ -386,71 +400,68 @@ struct Join {
 }
 
 /// The user joins a channel, directly (public channels) or by invite link:
-/// a `chat_member` update.
+/// a `chat_member` update; a join-request link (or a channel that approves
+/// new members) makes a pending request and a `chat_join_request` update.
 async fn join(shared: Data, path: web::Path<String>, body: web::Json<Join>) -> Reply {
     let uid = parse_user(&path)?;
     let body = body.into_inner();
+    ok(shared.with(|w| match &body.invite_link {
+        Some(url) => w.follow_link(uid, url),
+        None => {
+            let chat_id = body_chat(w, &body.chat_id, 0)?;
+            w.join_chat(uid, chat_id, body.force)
+        }
+    })?)
+}
+
+#[derive(Deserialize)]
+struct RequestJoin {
+    #[serde(alias = "chat_id")]
+    chat: Value,
+}
+
+/// The user asks to join a channel that takes join requests, without a link.
+async fn request_join(shared: Data, path: web::Path<String>, body: web::Json<RequestJoin>) -> Reply {
+    let uid = parse_user(&path)?;
+    let body = body.into_inner();
     ok(shared.with(|w| {
-        w.user(uid)?;
-        let now = unix_now();
-        let (chat_id, link) = match &body.invite_link {
-            Some(url) => {
-                let link = w
-                    .invite_links
-                    .get(url)
-                    .ok_or_else(|| ControlError::not_found(format!("unknown invite link {url}")))?;
-                if link.is_revoked {
-                    return Err(ControlError::Forbidden("invite link was revoked".into()));
-                }
-                if link.expire_date.is_some_and(|d| d <= now) {
-                    return Err(ControlError::Forbidden("invite link expired".into()));
-                }
-                if link.member_limit.is_some_and(|l| link.uses >= l) {
-                    return Err(ControlError::Forbidden("invite link reached its member limit".into()));
-                }
-                if link.creates_join_request {
-                    return Err(ControlError::Forbidden("join requests are not emulated".into()));
-                }
-                (link.chat_id, Some(link.invite_link.clone()))
-            }
-            None => {
-                let chat_id = body_chat(w, &body.chat_id, 0)?;
-                (chat_id, None)
-            }
-        };
-        let chat = w.chat(chat_id)?;
-        let ChatKind::Channel { username, .. } = &chat.kind else {
+        let chat_id = body_chat(w, &Some(body.chat), 0)?;
+        w.request_join(uid, chat_id)
+    })?)
+}
+
+#[derive(Deserialize)]
+struct ChatQuery {
+    chat: Option<String>,
+}
+
+/// Pending join requests (of one chat with `?chat=`).
+async fn join_requests(shared: Data, q: web::Query<ChatQuery>) -> Reply {
+    ok(shared.with(|w| {
+        let chat = q.chat.as_deref().map(|c| chat_ref(w, c)).transpose()?;
+        let list: Vec<Value> =
+            w.join_requests.values().filter(|r| chat.is_none_or(|c| r.chat_id == c)).map(|r| json!(r)).collect();
+        Ok::<_, ControlError>(json!(list))
+    })?)
+}
+
+#[derive(Deserialize)]
+struct ChatSettings {
+    join_by_request: Option<bool>,
+}
+
+/// Channel settings: `join_by_request` (Telegram's "approve new members").
+async fn chat_settings(shared: Data, path: web::Path<String>, body: web::Json<ChatSettings>) -> Reply {
+    ok(shared.with(|w| {
+        let chat_id = chat_ref(w, &path)?;
+        if !w.chat(chat_id)?.is_channel() {
             return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
-        };
-        if username.is_none() && link.is_none() && !body.force {
-            return Err(ControlError::Forbidden("private channel: join with an invite link (or force: true)".into()));
         }
-        match w.member_status(chat_id, uid) {
-            MemberStatus::Kicked { .. } => {
-                return Err(ControlError::Forbidden(format!("user {uid} is banned from chat {chat_id}")));
-            }
-            s if s.is_present() => {
-                return Err(ControlError::Conflict(format!("user {uid} is already a member of chat {chat_id}")));
-            }
-            _ => {}
+        if let (Some(on), Some(chat)) = (body.join_by_request, w.chats.get_mut(&chat_id)) {
+            chat.join_by_request = on;
         }
-        let link_json = link.as_ref().and_then(|url| {
-            let rec = w.invite_links.get_mut(url)?;
-            rec.uses += 1;
-            let rec = rec.clone();
-            Some(json!(types::ChatInviteLink {
-                invite_link: rec.invite_link,
-                creator: w.bot.clone(),
-                creates_join_request: rec.creates_join_request,
-                is_primary: rec.is_primary,
-                is_revoked: rec.is_revoked,
-                name: rec.name,
-                expire_date: rec.expire_date,
-                member_limit: rec.member_limit,
-            }))
-        });
-        let update_id = w.set_member(chat_id, uid, MemberStatus::Member, uid, link_json)?;
-        Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "member"}))
+        w.touch(Some(chat_id));
+        chat_view(w, chat_id)
     })?)
 }
 
@@ -469,7 +480,7 @@ async fn leave(shared: Data, path: web::Path<String>, body: web::Json<Leave>) ->
         if !w.member_status(chat_id, uid).is_present() || !w.chat(chat_id)?.is_channel() {
             return Err(ControlError::Conflict(format!("user {uid} is not a member of chat {chat_id}")));
         }
-        let update_id = w.set_member(chat_id, uid, MemberStatus::Left, uid, None)?;
+        let update_id = w.set_member(chat_id, uid, MemberStatus::Left, uid, None, false)?;
         Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "left"}))
     })?)
 }
@@ -575,52 +586,60 @@ async fn pay(shared: Data, path: web::Path<String>, body: web::Json<Pay>) -> Rep
     ok(out)
 }
 
-/// After an ok pre-checkout: the charge and the successful_payment message.
+/// After an ok pre-checkout: the charge and the successful_payment message
+/// (the first payment of a subscription, for a subscription link).
 fn complete_payment(w: &mut World, query_id: &str) -> Result<Value, ControlError> {
     let query =
         w.pre_checkouts.get(query_id).cloned().ok_or_else(|| ControlError::not_found("pre-checkout query vanished"))?;
-    let invoice =
-        w.invoices.get(&query.invoice_id).cloned().ok_or_else(|| ControlError::not_found("invoice vanished"))?;
-    let charge_id = format!("stx{}", random_token(40));
-    let provider_id = format!("{}_{}", query.user_id, w.charges.len() + 1);
-    let payment = types::Payment {
-        currency: invoice.currency.clone(),
-        total_amount: invoice.total_amount,
-        invoice_payload: invoice.payload.clone(),
-        telegram_payment_charge_id: charge_id.clone(),
-        provider_payment_charge_id: provider_id.clone(),
+    w.record_payment(query.user_id, query.invoice_id, None)
+}
+
+async fn subscriptions(shared: Data) -> Reply {
+    ok(shared.with(|w| json!(w.subscriptions.values().map(|s| w.subscription_json(s)).collect::<Vec<_>>())))
+}
+
+/// The next period is charged: a `successful_payment` (no pre-checkout),
+/// or 409 if the subscription was canceled or has ended.
+async fn renew_subscription(shared: Data, path: web::Path<String>) -> Reply {
+    ok(shared.with(|w| w.renew_subscription(&path))?)
+}
+
+/// A renewal failed: the subscription ends; nothing reaches the bot.
+async fn fail_subscription(shared: Data, path: web::Path<String>) -> Reply {
+    ok(shared.with(|w| w.fail_subscription(&path))?)
+}
+
+// ---- the game clock ----------------------------------------------------------------
+
+fn clock_view(shared: &Shared) -> Value {
+    let clock = &shared.config.clock;
+    json!({"now": clock.now(), "offset": clock.offset(), "adjustable": clock.is_adjustable()})
+}
+
+async fn get_clock(shared: Data) -> Reply {
+    ok(clock_view(&shared))
+}
+
+#[derive(Deserialize)]
+struct Advance {
+    secs: Option<u32>,
+}
+
+/// Moves the game clock forward by `secs` (JSON body `{"secs": N}` or
+/// `?secs=N`); 400 on the wall clock.
+async fn advance_clock(shared: Data, query: web::Query<Advance>, body: web::Bytes) -> Reply {
+    let secs = if body.iter().all(u8::is_ascii_whitespace) {
+        query.secs
+    } else {
+        let advance: Advance =
+            serde_json::from_slice(&body).map_err(|e| ControlError::BadRequest(format!("invalid JSON body: {e}")))?;
+        advance.secs
     };
-    w.charges.insert(
-        charge_id.clone(),
-        ChargeRec {
-            telegram_payment_charge_id: charge_id.clone(),
-            provider_payment_charge_id: provider_id,
-            user_id: query.user_id,
-            invoice_id: invoice.id,
-            currency: invoice.currency.clone(),
-            total_amount: invoice.total_amount,
-            invoice_payload: invoice.payload.clone(),
-            date: unix_now(),
-            refunded: false,
-        },
-    );
-    if let Some(inv) = w.invoices.get_mut(&invoice.id) {
-        inv.charges.push(charge_id.clone());
-    }
-    if let Some((chat, _)) = invoice.message {
-        w.touch(Some(chat));
-    }
-    let chat_id = query.user_id as i64;
-    let mut msg = MessageRec::new(Sender::User(query.user_id));
-    msg.successful_payment = Some(payment);
-    let message_id = w.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
-    let message = w.message_value(chat_id, message_id).unwrap_or_default();
-    let update_id = w.push_update("message", message, chat_id);
-    Ok(json!({
-        "telegram_payment_charge_id": charge_id,
-        "message_id": message_id,
-        "payment_update_id": update_id,
-    }))
+    let secs = secs.ok_or_else(|| ControlError::BadRequest("give secs (body {\"secs\": N} or ?secs=N)".into()))?;
+    shared.config.clock.advance(secs).map_err(|e| ControlError::BadRequest(e.to_string()))?;
+    // Waiters re-check conditions that depend on time (link expiry, bans).
+    shared.with(|w| w.touch_all());
+    ok(clock_view(&shared))
 }
 
 // ---- channels and chats ----------------------------------------------------------
@@ -815,5 +834,86 @@ async fn invoices(shared: Data) -> Reply {
 }
 
 async fn invite_links(shared: Data) -> Reply {
-    ok(shared.with(|w| json!(w.invite_links.values().collect::<Vec<_>>())))
+    ok(shared.with(|w| {
+        let links: Vec<Value> = w
+            .invite_links
+            .values()
+            .map(|l| {
+                let mut view = json!(l);
+                view["pending_join_request_count"] = w.link_json(l)["pending_join_request_count"].clone();
+                view
+            })
+            .collect();
+        json!(links)
+    }))
+}
+
+#[derive(Deserialize)]
+struct RateQuery {
+    /// Default `sendMessage`.
+    method: Option<String>,
+    /// Default 1000.
+    window_ms: Option<u64>,
+    #[serde(default)]
+    since_seq: u64,
+}
+
+/// Pacing evidence: the most calls of `method` answered in any window of
+/// `window_ms` (wall-clock `at_ms` of the call log), counting every call
+/// and only the accepted (200) ones.
+async fn send_rate(shared: Data, q: web::Query<RateQuery>) -> Reply {
+    let method = q.method.clone().unwrap_or_else(|| "sendMessage".into());
+    let window = q.window_ms.unwrap_or(1_000).max(1);
+    ok(shared.with(|w| {
+        let calls: Vec<(u64, bool)> = w
+            .calls
+            .iter()
+            .filter(|c| c.seq > q.since_seq && c.method.eq_ignore_ascii_case(&method))
+            .map(|c| (c.at_ms, c.status == 200))
+            .collect();
+        let all: Vec<u64> = calls.iter().map(|(at, _)| *at).collect();
+        let accepted: Vec<u64> = calls.iter().filter(|(_, ok)| *ok).map(|(at, _)| *at).collect();
+        let (max_in_window, window_start_ms) = densest_window(&all, window);
+        let (max_ok_in_window, _) = densest_window(&accepted, window);
+        json!({
+            "method": method,
+            "window_ms": window,
+            "total": all.len(),
+            "accepted": accepted.len(),
+            "refused": all.len() - accepted.len(),
+            "max_in_window": max_in_window,
+            "max_ok_in_window": max_ok_in_window,
+            "max_window_start_ms": window_start_ms,
+            "first_at_ms": all.first(),
+            "last_at_ms": all.last(),
+        })
+    }))
+}
+
+/// The largest number of times (sorted ascending) within any half-open
+/// window `[t, t + window)`, and where the first such window starts.
+fn densest_window(times: &[u64], window: u64) -> (usize, Option<u64>) {
+    let mut best = (0, None);
+    let mut start = 0;
+    for (end, at) in times.iter().enumerate() {
+        while times[start] + window <= *at {
+            start += 1;
+        }
+        if end + 1 - start > best.0 {
+            best = (end + 1 - start, Some(times[start]));
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::densest_window;
+
+    #[test]
+    fn the_densest_window_counts_calls_less_than_a_window_apart() {
+        assert_eq!(densest_window(&[], 1_000), (0, None));
+        assert_eq!(densest_window(&[0, 999, 1_000, 1_500, 1_999, 2_400], 1_000), (3, Some(999)));
+        assert_eq!(densest_window(&[5, 5, 5], 1), (3, Some(5)));
+    }
 }

@@ -166,6 +166,7 @@ const INJECTABLE: &[&str] = &[
     "message_reaction_count",
     "chat_member",
     "my_chat_member",
+    "chat_join_request",
     "pre_checkout_query",
 ];
 

@@ -35,9 +35,11 @@
 //! 409 while a webhook is set or when a newer getUpdates supersedes a waiting one),
 //! setWebhook, deleteWebhook, getWebhookInfo, sendMessage, editMessageText,
 //! editMessageReplyMarkup, deleteMessage, deleteMessages, sendChatAction,
-//! answerCallbackQuery, sendInvoice, createInvoiceLink, answerPreCheckoutQuery,
-//! refundStarPayment, createChatInviteLink, revokeChatInviteLink,
-//! exportChatInviteLink, banChatMember, unbanChatMember, getChatMember,
+//! answerCallbackQuery, sendInvoice, createInvoiceLink (with
+//! `subscription_period`), answerPreCheckoutQuery, refundStarPayment,
+//! editUserStarSubscription, createChatInviteLink, editChatInviteLink,
+//! revokeChatInviteLink, exportChatInviteLink, approveChatJoinRequest,
+//! declineChatJoinRequest, banChatMember, unbanChatMember, getChatMember,
 //! getChatMemberCount, setMyCommands, getMyCommands, deleteMyCommands, logOut,
 //! close.
 //!
@@ -53,6 +55,35 @@
 //! - Editing a message to identical content is 400 `message is not modified`;
 //!   editMessageText without `reply_markup` removes the inline keyboard.
 //! - Only Stars (`XTR`, one price, no provider token) invoices are emulated.
+//! - Game time: every date (messages, updates, link expiry, ban ends,
+//!   subscription periods) reads [`EmulatorConfig::clock`]; the call log's
+//!   `at_ms` stays wall-clock time, because pacing is measured in real time.
+//! - Invite links: `name` ≤ 32 chars, `member_limit` 1–99 999 and not with
+//!   `creates_join_request` (400 as in Telegram); a link is refused on join once
+//!   revoked, expired (game clock) or used `member_limit` times; banned users
+//!   cannot join. editChatInviteLink keeps what it does not name (`0` clears
+//!   `expire_date` / `member_limit`).
+//! - Join requests: following a `creates_join_request` link, or joining a
+//!   channel whose `join_by_request` is on, makes a pending request and a
+//!   `chat_join_request` update (`user_chat_id`; the bot may write to that user
+//!   for 5 minutes while the request is pending, even if they never started
+//!   it). approve/decline without a pending request is 400
+//!   `HIDE_REQUESTER_MISSING`; approval is a `chat_member` update from the bot
+//!   with the link (or `via_join_request`); a decline changes no membership.
+//! - `chat_member` updates (join, approval, leave, ban, unban) exist only when
+//!   `allowed_updates` (getUpdates, remembered between calls, or setWebhook)
+//!   names `chat_member`. banChatMember removes and bans (`until_date` on the
+//!   game clock; under 30 s or over 366 days is forever; a temporary ban ends
+//!   by itself); unbanChatMember lifts a ban and, without `only_if_banned`,
+//!   also removes a member.
+//! - Stars subscriptions: createInvoiceLink's `subscription_period` must be
+//!   2592000 (else 400 `SUBSCRIPTION_PERIOD_INVALID`). Paying the link goes
+//!   through pre-checkout and delivers `successful_payment` with
+//!   `is_recurring`, `is_first_recurring` and `subscription_expiration_date` =
+//!   now + period. Renewals (control API) deliver a new `successful_payment`
+//!   without pre-checkout, a new charge id, and the expiration a period later.
+//!   editUserStarSubscription takes any charge id of the subscription (400
+//!   `CHARGE_NOT_FOUND` for an unknown charge or another user's).
 //! - Divergence on purpose: reactions on channel posts produce `message_reaction`
 //!   updates naming the user (real channels only send anonymous counts), because
 //!   the game rewards per-user reactions.
@@ -78,20 +109,29 @@
 //! | POST | `/control/users/{id}/callbacks` | `{message_id, data, chat_id?, force?, wait_answer_ms?}` | `{callback_query_id, update_id, answer}`; 400 if the message has no such button unless `force` |
 //! | GET | `/control/callbacks/{id}` | `?timeout_ms=T` (wait for the answer) | `{id, user_id, chat_id, message_id, data, update_id, answer:{text, show_alert, url, cache_time}\|null}` |
 //! | POST | `/control/users/{id}/reactions` | `{chat_id, message_id, emoji\|null}` | `{update_id, count_update_id, changed}` |
-//! | POST | `/control/users/{id}/join` | `{chat_id}` (public, or `force`) or `{invite_link}` | `{chat_id, update_id, status}` |
+//! | GET | `/control/clock` | | `{now, offset, adjustable}` (game clock) |
+//! | POST | `/control/clock/advance` | `{"secs": N}` or `?secs=N` | `{now, offset, adjustable}`; 400 if the clock is not adjustable |
+//! | POST | `/control/users/{id}/join` | `{chat_id}` (public, or `force`) or `{invite_link}` | `{chat_id, update_id, status: member\|pending}`; 403 revoked/expired/full link or banned, 409 already in or already asked |
+//! | POST | `/control/users/{id}/request-join` | `{chat}` | `{chat_id, update_id, status: pending}`; 403 unless the chat's `join_by_request` is on |
+//! | GET | `/control/join-requests` | `?chat=` | `[{chat_id, user_id, date, invite_link, update_id}]` pending |
+//! | PUT | `/control/chats/{chat}/settings` | `{join_by_request}` | the chat |
 //! | POST | `/control/users/{id}/leave` | `{chat_id}` | `{chat_id, update_id, status}` |
 //! | POST | `/control/users/{id}/pay` | `{message_id, chat_id?}` or `{invoice_link}`, `timeout_ms?` | `{paid, status: paid\|rejected\|timeout, reason?, telegram_payment_charge_id?, message_id?, payment_update_id?, pre_checkout_query_id, pre_checkout_update_id}` |
 //! | POST | `/control/channels/{chat}/posts` | `{text, parse_mode?}` | `{update_id, message_id, message}` |
-//! | GET | `/control/chats`, `/control/chats/{chat}` | | chat(s) with `version`, members of channels |
+//! | GET | `/control/chats`, `/control/chats/{chat}` | | chat(s) with `version`; channels add `members` (statuses by the game clock), `join_requests`, `join_by_request` |
 //! | GET | `/control/chats/{chat}/messages` | `?from=bot&since_version=V&timeout_ms=T` | `{chat, version, messages:[Message + sent_by_bot, reactions?, invoice_paid?, reply_keyboard?]}` |
 //! | GET | `/control/chats/{chat}/messages/next` | `?after=MID&timeout_ms=T` | the first bot message with id > MID, or 408 |
 //! | GET | `/control/calls` | `?method=&chat_id=&since_seq=` | `[{seq, at_ms, method, chat_id, status, description, params}]` |
+//! | GET | `/control/send-rate` | `?method=sendMessage&window_ms=1000&since_seq=` | `{total, accepted, refused, max_in_window, max_ok_in_window, max_window_start_ms, first_at_ms, last_at_ms}`: the most calls in any window (wall clock) |
 //! | GET | `/control/updates` | | `{count, updates:[{update_id, type, attempts, in_flight, redelivery, update}]}` (pending) |
 //! | GET | `/control/updates/{id}` | | the update as sent |
 //! | POST | `/control/updates/{id}/redeliver` | | `{update_id, queued}`; delivered again with the same id |
 //! | GET/PUT | `/control/rate-limits` | `{enabled, per_chat_per_sec, per_chat_burst, global_per_sec, global_burst}` | the settings |
 //! | POST | `/control/rate-limits/force` | `{count, retry_after, methods?}` | the next `count` calls answer 429 |
-//! | GET | `/control/payments`, `/control/invoices`, `/control/invite-links` | | lists |
+//! | GET | `/control/payments`, `/control/invoices`, `/control/invite-links` | | lists (links with `uses`, `pending_join_request_count`) |
+//! | GET | `/control/subscriptions` | | `[{id, user_id, payload, total_amount, period, charge_ids, first_charge_id, last_charge_id, expiration_date, canceled, failed, status: active\|canceled\|expired\|failed}]` |
+//! | POST | `/control/subscriptions/{charge_id}/renew` | | the renewal payment `{telegram_payment_charge_id, message_id, payment_update_id, subscription_expiration_date, subscription}`; 409 if canceled or ended |
+//! | POST | `/control/subscriptions/{charge_id}/fail` | | the subscription, `status: failed`; nothing is delivered |
 //!
 //! # In-process hooks
 //!
@@ -105,8 +145,10 @@
 //!
 //! `GET /` or `/playground`: a self-contained page (no external assets) where a
 //! person chats with the bot as several simulated users, presses inline buttons,
-//! reacts to channel posts and pays Stars invoices. Elements carry `data-testid`
-//! attributes for browser tests.
+//! reacts to channel posts and pays Stars invoices; channel columns list members
+//! and pending join requests, the sidebar lists subscriptions (renew / fail a
+//! renewal) and the header shows the game clock (+1 day when adjustable).
+//! Elements carry `data-testid` attributes for browser tests.
 //!
 //! The crate also depends on `serde_urlencoded` (already in actix-web's tree) to
 //! read form-encoded Bot API bodies.
@@ -127,6 +169,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
+pub use dianabot_plumbing::Clock;
 
 pub use error::{ApiError, ControlError};
 pub use hooks::{BOT_CALL_CAPACITY, BotCall, Delivery, Injected, InlineButton};
@@ -145,10 +188,14 @@ pub struct ChannelConfig {
     pub title: String,
     /// Public channels have a username; private ones are joined by invite link.
     pub username: Option<String>,
+    /// Whether joining without a join-request link sends a join request
+    /// (Telegram's "approve new members" switch); changeable at run time
+    /// with `PUT /control/chats/{chat}/settings`.
+    pub join_by_request: bool,
 }
 
 /// Emulator settings. `Default` gives a working emulator on a random local port.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct EmulatorConfig {
     /// Where to listen; port 0 picks a free port.
     pub bind: SocketAddr,
@@ -172,6 +219,11 @@ pub struct EmulatorConfig {
     pub webhook_retry_max: Duration,
     /// HTTP worker threads (the machine is small; waits are async anyway).
     pub workers: usize,
+    /// Game time: every date the emulator writes (messages, updates, invite
+    /// link expiry, bans, subscription periods) reads it. Give the server's
+    /// own clock when embedding, so `POST /control/clock/advance` moves both;
+    /// only [`Clock::adjustable`] clocks can be advanced.
+    pub clock: Clock,
 }
 
 impl Default for EmulatorConfig {
@@ -185,14 +237,21 @@ impl Default for EmulatorConfig {
                 id: -1_001_000_000_001,
                 title: "Diana · Free".into(),
                 username: Some("DianaFree".into()),
+                join_by_request: false,
             },
-            vip_channel: ChannelConfig { id: -1_001_000_000_002, title: "Diana · VIP".into(), username: None },
+            vip_channel: ChannelConfig {
+                id: -1_001_000_000_002,
+                title: "Diana · VIP".into(),
+                username: None,
+                join_by_request: false,
+            },
             rate_limits: RateLimitConfig::default(),
             pre_checkout_timeout: Duration::from_secs(10),
             webhook_timeout: webhook::DEFAULT_TIMEOUT,
             webhook_retry_base: Duration::from_millis(50),
             webhook_retry_max: Duration::from_secs(2),
             workers: 2,
+            clock: Clock::system(),
         }
     }
 }

@@ -78,12 +78,19 @@ pub struct Invoice {
     pub total_amount: u32,
 }
 
-/// Bot API `SuccessfulPayment` and `RefundedPayment` (same fields for Stars).
+/// Bot API `SuccessfulPayment` and `RefundedPayment` (same fields for Stars;
+/// the subscription fields only appear on a subscription's payments).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Payment {
     pub currency: String,
     pub total_amount: u32,
     pub invoice_payload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_expiration_date: Option<i64>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_recurring: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_first_recurring: bool,
     pub telegram_payment_charge_id: String,
     pub provider_payment_charge_id: String,
 }
@@ -177,4 +184,6 @@ pub struct ChatInviteLink {
     pub expire_date: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub member_limit: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pending_join_request_count: Option<u32>,
 }

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use crate::world::{Shared, World, unix_now};
+use crate::world::{Shared, World};
 
 /// One delivery attempt, prepared under the lock and run without it.
 struct Job {
@@ -119,8 +119,9 @@ fn finish(shared: &Shared, id: u32, replay: bool, result: Result<(), String>) {
                 let delay = base.saturating_mul(1 << exp).min(max);
                 u.next_attempt = Some(Instant::now() + delay);
             }
+            let now = w.now();
             if let Some(hook) = &mut w.webhook {
-                hook.last_error_date = Some(unix_now());
+                hook.last_error_date = Some(now);
                 hook.last_error_message = Some(message);
             }
             w.touch(None);

@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
-pub(crate) use dianabot_plumbing::{unix_now, unix_now_millis};
+use dianabot_plumbing::Clock;
+pub(crate) use dianabot_plumbing::unix_now_millis;
 
 use crate::EmulatorConfig;
 use crate::error::{ApiError, ControlError};
@@ -37,6 +38,11 @@ const CALLBACK_LIMIT: usize = 200_000;
 const CHANGE_LOG_LIMIT: usize = 4_096;
 /// The update types Telegram sends when `allowed_updates` is empty or unset.
 const OPT_IN_UPDATES: &[&str] = &["chat_member", "message_reaction", "message_reaction_count"];
+/// How long the bot may write to a user who asked to join a chat but never
+/// started it (Telegram: 5 minutes, while the request is pending).
+pub const JOIN_REQUEST_CHAT_SECS: i64 = 300;
+/// The one `subscription_period` Telegram accepts (30 days).
+pub const SUBSCRIPTION_PERIOD: u32 = 2_592_000;
 
 /// A random string of letters and digits, for ids Telegram makes opaque.
 pub fn random_token(len: usize) -> String {
@@ -119,7 +125,8 @@ impl MessageRec {
     pub fn new(sender: Sender) -> Self {
         MessageRec {
             id: 0,
-            date: unix_now(),
+            // Set from the game clock by `World::add_message`.
+            date: 0,
             sender,
             by_bot: matches!(sender, Sender::Bot),
             text: None,
@@ -148,6 +155,8 @@ pub struct ChatRec {
     pub version: u64,
     /// The last `sendChatAction` (action, unix time).
     pub last_action: Option<(String, i64)>,
+    /// Channels: joining without a join-request link sends a join request.
+    pub join_by_request: bool,
 }
 
 impl ChatRec {
@@ -160,6 +169,7 @@ impl ChatRec {
             members: HashMap::new(),
             version: 0,
             last_action: None,
+            join_by_request: false,
         }
     }
 
@@ -183,6 +193,10 @@ pub struct InvoiceRec {
     pub link: Option<String>,
     /// Charges paid against it.
     pub charges: Vec<String>,
+    /// A Stars subscription link (`createInvoiceLink` with
+    /// `subscription_period`): paying it starts a [`SubscriptionRec`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_period: Option<u32>,
 }
 
 /// A completed Stars payment.
@@ -197,6 +211,55 @@ pub struct ChargeRec {
     pub invoice_payload: String,
     pub date: i64,
     pub refunded: bool,
+    /// The subscription this charge paid a period of.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<u64>,
+}
+
+/// A Stars subscription: the first payment and every renewal.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubscriptionRec {
+    pub id: u64,
+    pub user_id: u64,
+    pub invoice_id: u64,
+    pub payload: String,
+    pub total_amount: u32,
+    pub period: u32,
+    /// Every charge, first payment first; any of them names the subscription.
+    pub charge_ids: Vec<String>,
+    /// End of the paid period (unix time, game clock).
+    pub expiration_date: i64,
+    /// `editUserStarSubscription(is_canceled=true)`: it will not renew.
+    pub canceled: bool,
+    /// A renewal failed (`/control/subscriptions/{id}/fail`): it is over.
+    pub failed: bool,
+}
+
+impl SubscriptionRec {
+    /// `active` (will renew), `canceled` (paid period running, no renewal),
+    /// `expired` (period over) or `failed` (a renewal failed).
+    pub fn status(&self, now: i64) -> &'static str {
+        if self.failed {
+            "failed"
+        } else if now >= self.expiration_date {
+            "expired"
+        } else if self.canceled {
+            "canceled"
+        } else {
+            "active"
+        }
+    }
+}
+
+/// A pending request to join a chat.
+#[derive(Debug, Clone, Serialize)]
+pub struct JoinRequestRec {
+    pub chat_id: i64,
+    pub user_id: u64,
+    pub date: i64,
+    /// The join-request link used, if any.
+    pub invite_link: Option<String>,
+    pub update_id: Option<u32>,
 }
 
 /// A pre-checkout query waiting for `answerPreCheckoutQuery`.
@@ -329,6 +392,12 @@ pub struct World {
     pub pre_checkouts: HashMap<String, PreCheckoutRec>,
     pub callbacks: HashMap<String, CallbackRec>,
     pub invite_links: BTreeMap<String, InviteLinkRec>,
+    /// Pending join requests by (chat, user).
+    pub join_requests: BTreeMap<(i64, u64), JoinRequestRec>,
+    pub subscriptions: BTreeMap<u64, SubscriptionRec>,
+    next_subscription_id: u64,
+    /// Game time (shared with the server when embedded).
+    pub clock: Clock,
     pub calls: VecDeque<CallRecord>,
     next_call_seq: u64,
     pub rate: RateLimiter,
@@ -375,6 +444,10 @@ impl World {
             pre_checkouts: HashMap::new(),
             callbacks: HashMap::new(),
             invite_links: BTreeMap::new(),
+            join_requests: BTreeMap::new(),
+            subscriptions: BTreeMap::new(),
+            next_subscription_id: 1,
+            clock: config.clock.clone(),
             calls: VecDeque::new(),
             next_call_seq: 1,
             rate: RateLimiter::new(config.rate_limits.clone()),
@@ -391,6 +464,7 @@ impl World {
             );
             chat.members.insert(world.bot.id, MemberStatus::Administrator);
             chat.members.insert(OWNER_ID, MemberStatus::Creator);
+            chat.join_by_request = channel.join_by_request;
             world.chats.insert(channel.id, chat);
         }
         let owner = UserRec {
@@ -427,6 +501,11 @@ impl World {
         fresh.next_call_seq = self.next_call_seq;
         *self = fresh;
         self.touch_all();
+    }
+
+    /// Game time, unix seconds.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Records an observable change: to one chat (which the playground's event
@@ -581,6 +660,7 @@ impl World {
     pub fn add_message(&mut self, chat_id: i64, mut msg: MessageRec) -> Result<i32, ApiError> {
         let chat = self.chats.get_mut(&chat_id).ok_or_else(|| ApiError::bad("chat not found"))?;
         msg.id = chat.next_message_id;
+        msg.date = self.clock.now();
         chat.next_message_id += 1;
         let id = msg.id;
         chat.messages.insert(id, msg);
@@ -601,7 +681,12 @@ impl World {
                     MemberStatus::Left
                 }
             }
-            ChatKind::Channel { .. } => chat.members.get(&user_id).copied().unwrap_or(MemberStatus::Left),
+            ChatKind::Channel { .. } => match chat.members.get(&user_id).copied() {
+                // A temporary ban ends by itself when the game clock passes it.
+                Some(MemberStatus::Kicked { until }) if until > 0 && until <= self.now() => MemberStatus::Left,
+                Some(status) => status,
+                None => MemberStatus::Left,
+            },
         }
     }
 
@@ -610,7 +695,9 @@ impl World {
         if id == self.bot.id { Some(self.bot.clone()) } else { self.users.get(&id).map(UserRec::to_user) }
     }
 
-    /// Changes a member's status and emits the `chat_member` update.
+    /// Changes a member's status and emits the `chat_member` update (created
+    /// only if the bot's `allowed_updates` names `chat_member`). `via_join_request`:
+    /// approved from a join request made without a link.
     pub fn set_member(
         &mut self,
         chat_id: i64,
@@ -618,11 +705,16 @@ impl World {
         status: MemberStatus,
         actor: u64,
         invite_link: Option<Value>,
+        via_join_request: bool,
     ) -> Result<Option<u32>, ControlError> {
         let old = self.member_status(chat_id, user_id);
         let chat =
             self.chats.get_mut(&chat_id).ok_or_else(|| ControlError::not_found(format!("unknown chat {chat_id}")))?;
         chat.members.insert(user_id, status);
+        // Joining another way, or being banned, ends a pending join request.
+        if status != MemberStatus::Left {
+            self.join_requests.remove(&(chat_id, user_id));
+        }
         self.touch(Some(chat_id));
         if old == status {
             return Ok(None);
@@ -634,14 +726,333 @@ impl World {
         let mut payload = json!({
             "chat": self.chat_json(chat),
             "from": from,
-            "date": unix_now(),
+            "date": self.now(),
             "old_chat_member": types::chat_member(&user, old, is_channel),
             "new_chat_member": types::chat_member(&user, status, is_channel),
         });
         if let Some(link) = invite_link {
             payload["invite_link"] = link;
+        } else if via_join_request {
+            payload["via_join_request"] = json!(true);
         }
         Ok(self.push_update("chat_member", payload, user_id as i64))
+    }
+
+    // ---- invite links and join requests ---------------------------------------------
+
+    /// Bot API `ChatInviteLink` of a stored link.
+    pub fn link_json(&self, link: &InviteLinkRec) -> Value {
+        let pending = link.creates_join_request.then(|| {
+            self.join_requests.values().filter(|r| r.invite_link.as_deref() == Some(link.invite_link.as_str())).count()
+                as u32
+        });
+        json!(types::ChatInviteLink {
+            invite_link: link.invite_link.clone(),
+            creator: self.bot.clone(),
+            creates_join_request: link.creates_join_request,
+            is_primary: link.is_primary,
+            is_revoked: link.is_revoked,
+            name: link.name.clone(),
+            expire_date: link.expire_date,
+            member_limit: link.member_limit,
+            pending_join_request_count: pending,
+        })
+    }
+
+    /// Refuses users who are banned from, or already in, a chat.
+    fn check_may_enter(&self, chat_id: i64, uid: u64) -> Result<(), ControlError> {
+        match self.member_status(chat_id, uid) {
+            MemberStatus::Kicked { .. } => Err(ControlError::Forbidden(format!(
+                "user {uid} is banned from chat {chat_id} (USER_BANNED_IN_CHANNEL)"
+            ))),
+            s if s.is_present() => {
+                Err(ControlError::Conflict(format!("user {uid} is already a member of chat {chat_id}")))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The link a user follows, if it still admits people: not revoked, not
+    /// expired by the game clock, its member limit not reached.
+    fn usable_link(&self, url: &str) -> Result<&InviteLinkRec, ControlError> {
+        let link =
+            self.invite_links.get(url).ok_or_else(|| ControlError::not_found(format!("unknown invite link {url}")))?;
+        if link.is_revoked {
+            return Err(ControlError::Forbidden("invite link was revoked (INVITE_HASH_EXPIRED)".into()));
+        }
+        if link.expire_date.is_some_and(|d| d <= self.now()) {
+            return Err(ControlError::Forbidden("invite link expired (INVITE_HASH_EXPIRED)".into()));
+        }
+        if link.member_limit.is_some_and(|l| link.uses >= l) {
+            return Err(ControlError::Forbidden("invite link reached its member limit (USERS_TOO_MUCH)".into()));
+        }
+        Ok(link)
+    }
+
+    /// The user follows an invite link: joins (a `chat_member` update with
+    /// the link), or, for a join-request link, asks to join (a
+    /// `chat_join_request` update).
+    pub fn follow_link(&mut self, uid: u64, url: &str) -> Result<Value, ControlError> {
+        self.user(uid)?;
+        let (chat_id, by_request) = {
+            let link = self.usable_link(url)?;
+            (link.chat_id, link.creates_join_request)
+        };
+        self.check_may_enter(chat_id, uid)?;
+        if by_request {
+            return self.add_join_request(chat_id, uid, Some(url));
+        }
+        if let Some(rec) = self.invite_links.get_mut(url) {
+            rec.uses += 1;
+        }
+        let link = self.invite_links.get(url).map(|l| self.link_json(l));
+        let update_id = self.set_member(chat_id, uid, MemberStatus::Member, uid, link, false)?;
+        Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "member"}))
+    }
+
+    /// The user joins a channel without a link: public channels (private ones
+    /// only with `force`). A channel that approves new members gets a join
+    /// request instead, as in Telegram (unless `force`).
+    pub fn join_chat(&mut self, uid: u64, chat_id: i64, force: bool) -> Result<Value, ControlError> {
+        self.user(uid)?;
+        let chat = self.chat(chat_id)?;
+        let ChatKind::Channel { username, .. } = &chat.kind else {
+            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
+        };
+        let by_request = chat.join_by_request && !force;
+        if username.is_none() && !force {
+            return Err(ControlError::Forbidden("private channel: join with an invite link (or force: true)".into()));
+        }
+        self.check_may_enter(chat_id, uid)?;
+        if by_request {
+            return self.add_join_request(chat_id, uid, None);
+        }
+        let update_id = self.set_member(chat_id, uid, MemberStatus::Member, uid, None, false)?;
+        Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "member"}))
+    }
+
+    /// A join request without a link, to a channel that takes them.
+    pub fn request_join(&mut self, uid: u64, chat_id: i64) -> Result<Value, ControlError> {
+        self.user(uid)?;
+        let chat = self.chat(chat_id)?;
+        if !chat.is_channel() {
+            return Err(ControlError::BadRequest(format!("chat {chat_id} is not a channel")));
+        }
+        if !chat.join_by_request {
+            return Err(ControlError::Forbidden(format!(
+                "chat {chat_id} does not take join requests (set join_by_request, or use a join-request link)"
+            )));
+        }
+        self.check_may_enter(chat_id, uid)?;
+        self.add_join_request(chat_id, uid, None)
+    }
+
+    fn add_join_request(&mut self, chat_id: i64, uid: u64, link: Option<&str>) -> Result<Value, ControlError> {
+        if self.join_requests.contains_key(&(chat_id, uid)) {
+            return Err(ControlError::Conflict(format!(
+                "user {uid} already asked to join chat {chat_id} (INVITE_REQUEST_SENT)"
+            )));
+        }
+        let now = self.now();
+        self.join_requests.insert(
+            (chat_id, uid),
+            JoinRequestRec { chat_id, user_id: uid, date: now, invite_link: link.map(str::to_owned), update_id: None },
+        );
+        let user = self.user(uid)?.to_user();
+        let chat = self.chat_json(self.chat(chat_id)?);
+        let mut payload = json!({"chat": chat, "from": user, "user_chat_id": uid, "date": now});
+        if let Some(rec) = link.and_then(|url| self.invite_links.get(url)) {
+            payload["invite_link"] = self.link_json(rec);
+        }
+        let update_id = self.push_update("chat_join_request", payload, uid as i64);
+        if let Some(request) = self.join_requests.get_mut(&(chat_id, uid)) {
+            request.update_id = update_id;
+        }
+        self.touch(Some(chat_id));
+        Ok(json!({"chat_id": chat_id, "update_id": update_id, "status": "pending"}))
+    }
+
+    /// Whether the bot may write to a user who never started it: only while
+    /// the user's join request is pending, for 5 minutes (Telegram's
+    /// `user_chat_id` rule).
+    pub fn join_request_opens_chat(&self, uid: u64) -> bool {
+        let now = self.now();
+        self.join_requests.values().any(|r| r.user_id == uid && now < r.date + JOIN_REQUEST_CHAT_SECS)
+    }
+
+    /// approveChatJoinRequest (`approve`) or declineChatJoinRequest: the
+    /// request goes; an approved user becomes a member (a `chat_member`
+    /// update from the bot, with the link used or `via_join_request`).
+    pub fn answer_join_request(&mut self, chat_id: i64, uid: u64, approve: bool) -> Result<(), ApiError> {
+        let request =
+            self.join_requests.remove(&(chat_id, uid)).ok_or_else(|| ApiError::bad("HIDE_REQUESTER_MISSING"))?;
+        self.touch(Some(chat_id));
+        if !approve {
+            return Ok(());
+        }
+        if self.member_status(chat_id, uid).is_present() {
+            return Err(ApiError::bad("USER_ALREADY_PARTICIPANT"));
+        }
+        let link = match request.invite_link.as_deref() {
+            Some(url) => {
+                if let Some(rec) = self.invite_links.get_mut(url) {
+                    rec.uses += 1;
+                }
+                self.invite_links.get(url).map(|l| self.link_json(l))
+            }
+            None => None,
+        };
+        let via_request = request.invite_link.is_none();
+        let bot = self.bot.id;
+        self.set_member(chat_id, uid, MemberStatus::Member, bot, link, via_request)
+            .map_err(|e| ApiError::bad(e.to_string()))?;
+        Ok(())
+    }
+
+    // ---- payments and subscriptions ----------------------------------------------
+
+    /// A successful payment of `invoice_id` by `user_id`: the charge, the
+    /// subscription (a first payment of a subscription link, or the renewal
+    /// of `renewing`), and the `successful_payment` message update.
+    pub fn record_payment(
+        &mut self,
+        user_id: u64,
+        invoice_id: u64,
+        renewing: Option<u64>,
+    ) -> Result<Value, ControlError> {
+        let invoice =
+            self.invoices.get(&invoice_id).cloned().ok_or_else(|| ControlError::not_found("invoice vanished"))?;
+        let now = self.now();
+        let charge_id = format!("stx{}", random_token(40));
+        let provider_id = format!("{}_{}", user_id, self.charges.len() + 1);
+        let subscription = match (renewing, invoice.subscription_period) {
+            (Some(id), _) => {
+                let sub =
+                    self.subscriptions.get_mut(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
+                sub.expiration_date += i64::from(sub.period);
+                sub.charge_ids.push(charge_id.clone());
+                Some((id, sub.expiration_date, false))
+            }
+            (None, Some(period)) => {
+                let id = self.next_subscription_id;
+                self.next_subscription_id += 1;
+                let expiration_date = now + i64::from(period);
+                self.subscriptions.insert(
+                    id,
+                    SubscriptionRec {
+                        id,
+                        user_id,
+                        invoice_id,
+                        payload: invoice.payload.clone(),
+                        total_amount: invoice.total_amount,
+                        period,
+                        charge_ids: vec![charge_id.clone()],
+                        expiration_date,
+                        canceled: false,
+                        failed: false,
+                    },
+                );
+                Some((id, expiration_date, true))
+            }
+            (None, None) => None,
+        };
+        let payment = types::Payment {
+            currency: invoice.currency.clone(),
+            total_amount: invoice.total_amount,
+            invoice_payload: invoice.payload.clone(),
+            subscription_expiration_date: subscription.map(|(_, exp, _)| exp),
+            is_recurring: subscription.is_some(),
+            is_first_recurring: subscription.is_some_and(|(_, _, first)| first),
+            telegram_payment_charge_id: charge_id.clone(),
+            provider_payment_charge_id: provider_id.clone(),
+        };
+        self.charges.insert(
+            charge_id.clone(),
+            ChargeRec {
+                telegram_payment_charge_id: charge_id.clone(),
+                provider_payment_charge_id: provider_id,
+                user_id,
+                invoice_id,
+                currency: invoice.currency.clone(),
+                total_amount: invoice.total_amount,
+                invoice_payload: invoice.payload.clone(),
+                date: now,
+                refunded: false,
+                subscription_id: subscription.map(|(id, _, _)| id),
+            },
+        );
+        if let Some(inv) = self.invoices.get_mut(&invoice_id) {
+            inv.charges.push(charge_id.clone());
+        }
+        if let Some((chat, _)) = invoice.message {
+            self.touch(Some(chat));
+        }
+        let chat_id = user_id as i64;
+        let mut msg = MessageRec::new(Sender::User(user_id));
+        msg.successful_payment = Some(payment);
+        let message_id = self.add_message(chat_id, msg).map_err(|e| ControlError::BadRequest(e.to_string()))?;
+        let message = self.message_value(chat_id, message_id).unwrap_or_default();
+        let update_id = self.push_update("message", message, chat_id);
+        let mut out = json!({
+            "telegram_payment_charge_id": charge_id,
+            "message_id": message_id,
+            "payment_update_id": update_id,
+        });
+        if let Some((_, expiration, first)) = subscription {
+            out["subscription_expiration_date"] = json!(expiration);
+            out["is_first_recurring"] = json!(first);
+        }
+        Ok(out)
+    }
+
+    /// The subscription a charge (first payment or renewal) belongs to.
+    pub fn subscription_by_charge(&self, charge_id: &str) -> Option<u64> {
+        self.charges.get(charge_id).and_then(|c| c.subscription_id)
+    }
+
+    /// A subscription as the control API lists it.
+    pub fn subscription_json(&self, sub: &SubscriptionRec) -> Value {
+        let mut view = json!(sub);
+        view["status"] = json!(sub.status(self.now()));
+        view["first_charge_id"] = json!(sub.charge_ids.first());
+        view["last_charge_id"] = json!(sub.charge_ids.last());
+        view
+    }
+
+    /// Telegram charges the next period: a new `successful_payment` (no
+    /// pre-checkout) with `is_first_recurring: false` and the expiration a
+    /// period later. Refused (409) once canceled or failed.
+    pub fn renew_subscription(&mut self, charge_id: &str) -> Result<Value, ControlError> {
+        let id = self
+            .subscription_by_charge(charge_id)
+            .ok_or_else(|| ControlError::not_found(format!("no subscription has charge {charge_id}")))?;
+        let sub = self.subscriptions.get(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
+        if sub.failed {
+            return Err(ControlError::Conflict("the subscription ended (a renewal failed)".into()));
+        }
+        if sub.canceled {
+            return Err(ControlError::Conflict("the subscription was canceled; it does not renew".into()));
+        }
+        let (user, invoice) = (sub.user_id, sub.invoice_id);
+        let mut out = self.record_payment(user, invoice, Some(id))?;
+        if let Some(sub) = self.subscriptions.get(&id) {
+            out["subscription"] = self.subscription_json(sub);
+        }
+        Ok(out)
+    }
+
+    /// A renewal failed (the user had no Stars): the subscription is over;
+    /// Telegram tells the bot nothing.
+    pub fn fail_subscription(&mut self, charge_id: &str) -> Result<Value, ControlError> {
+        let id = self
+            .subscription_by_charge(charge_id)
+            .ok_or_else(|| ControlError::not_found(format!("no subscription has charge {charge_id}")))?;
+        let sub = self.subscriptions.get_mut(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
+        sub.failed = true;
+        let user = sub.user_id;
+        self.touch(Some(user as i64));
+        let sub = self.subscriptions.get(&id).ok_or_else(|| ControlError::not_found("subscription vanished"))?;
+        Ok(self.subscription_json(sub))
     }
 
     // ---- channels --------------------------------------------------------------------
@@ -913,6 +1324,7 @@ impl World {
 /// Every update kind the emulator creates besides the opt-in ones.
 const ALL_KINDS: &[&str] = &[
     "message",
+    "chat_join_request",
     "edited_message",
     "channel_post",
     "edited_channel_post",

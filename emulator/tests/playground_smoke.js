@@ -1,6 +1,6 @@
 // Headless smoke test of the playground page (clicks through it like a person).
 // Not run by cargo: needs Node and jsdom. Run it against a live emulator:
-//   cargo run -p dianabot-emulator --example serve -- 18081 &
+//   TEST_CLOCK=on cargo run -p dianabot-emulator --example serve -- 18081 &
 //   npm install jsdom@24 && node emulator/tests/playground_smoke.js http://127.0.0.1:18081
 // It plays the bot itself through the Bot API, so no server is needed.
 const { JSDOM } = require("jsdom");
@@ -81,6 +81,44 @@ const ctl = async (path) => (await fetch(`${BASE}/control${path}`)).json();
   q(`join-${uid}-free`).click();
   await waitFor(() => q(`membership-${uid}-free`) && q(`membership-${uid}-free`).dataset.status === "member", "join");
   console.log("join ok");
+  // VIP channel: a join request by link, approved, then a ban — the member list follows.
+  q("open-channel-vip").click();
+  await waitFor(() => q("channel-vip") && q("members-vip"), "vip column with members");
+  const link = await bot("createChatInviteLink", { chat_id: -1001000000002, creates_join_request: true });
+  q("invite-input-vip").value = link.result.invite_link;
+  q("invite-join-vip").click();
+  await waitFor(() => q(`join-request-vip-${uid}`), "pending join request");
+  console.log("join request shown");
+  await bot("approveChatJoinRequest", { chat_id: -1001000000002, user_id: uid });
+  await waitFor(() => q(`member-vip-${uid}`) && q(`member-vip-${uid}`).dataset.status === "member" && !q(`join-request-vip-${uid}`), "approved member");
+  console.log("approved member shown");
+  await bot("banChatMember", { chat_id: -1001000000002, user_id: uid });
+  await waitFor(() => q(`member-vip-${uid}`) && q(`member-vip-${uid}`).dataset.status === "kicked", "banned member");
+  await bot("unbanChatMember", { chat_id: -1001000000002, user_id: uid, only_if_banned: true });
+  await waitFor(() => !q(`member-vip-${uid}`), "removed member");
+  console.log("removal shown");
+  // A Stars subscription: paid, renewed, failed from the sidebar.
+  const subLink = await bot("createInvoiceLink", { title: "VIP", description: "30 días", payload: "vip:monthly", currency: "XTR",
+    prices: [{ label: "VIP", amount: 250 }], subscription_period: 2592000 });
+  const paying = fetch(`${BASE}/control/users/${uid}/pay`, { method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ invoice_link: subLink.result }) });
+  const subQuery = await waitFor(async () => { const u = await ctl("/updates"); return u.updates.find(x => x.update.pre_checkout_query && x.update.pre_checkout_query.invoice_payload === "vip:monthly"); }, "subscription pre-checkout");
+  await bot("answerPreCheckoutQuery", { pre_checkout_query_id: subQuery.update.pre_checkout_query.id, ok: true });
+  await paying;
+  const subEl = await waitFor(() => document.querySelector('[data-testid^="subscription-"]'), "subscription in sidebar");
+  const subId = subEl.dataset.testid.slice("subscription-".length);
+  if (subEl.dataset.status !== "active") throw new Error("subscription status " + subEl.dataset.status);
+  q(`sub-renew-${subId}`).click();
+  await waitFor(() => q(`subscription-${subId}`) && q(`subscription-${subId}`).textContent.includes("2 payment(s)"), "renewal shown");
+  q(`sub-fail-${subId}`).click();
+  await waitFor(() => q(`subscription-${subId}`) && q(`subscription-${subId}`).dataset.status === "failed", "failure shown");
+  console.log("subscription ok");
+  // The game clock (adjustable when the emulator runs with TEST_CLOCK=on).
+  if (!q("clock-advance").hidden) {
+    q("clock-advance").click();
+    await waitFor(() => q("clock").textContent.includes("+24 h"), "clock advanced");
+    console.log("clock ok");
+  }
   console.log("ALL OK");
   process.exit(0);
 })().catch(e => { console.error("FAIL", e); process.exit(1); });

@@ -8,7 +8,7 @@ use serde_json::json;
 use teloxide_core::prelude::*;
 use teloxide_core::types::{
     AllowedUpdate, ChatMemberKind, InlineKeyboardButton, InlineKeyboardMarkup, LabeledPrice, MaybeInaccessibleMessage,
-    ReactionType, Update, UpdateKind,
+    ReactionType, Seconds, Update, UpdateKind,
 };
 
 fn all_updates() -> Vec<AllowedUpdate> {
@@ -19,6 +19,7 @@ fn all_updates() -> Vec<AllowedUpdate> {
         AllowedUpdate::MessageReaction,
         AllowedUpdate::MessageReactionCount,
         AllowedUpdate::ChatMember,
+        AllowedUpdate::ChatJoinRequest,
         AllowedUpdate::PreCheckoutQuery,
     ]
 }
@@ -368,5 +369,145 @@ async fn commands_and_chat_actions_are_accepted() {
     let commands = bot.get_my_commands().await.expect("getMyCommands");
     assert_eq!(commands[0].command, "start");
     bot.send_chat_action(ChatId(user as i64), teloxide_core::types::ChatAction::Typing).await.expect("sendChatAction");
+    emu.handle.stop().await;
+}
+
+/// Pays an invoice link in the background; answers the control API's result.
+fn pay_in_background(emu: &Emu, user: u64, link: &str) -> tokio::task::JoinHandle<serde_json::Value> {
+    let http = emu.http.clone();
+    let url = emu.url(&format!("/control/users/{user}/pay"));
+    let body = json!({"invoice_link": link});
+    tokio::spawn(async move {
+        http.post(url).json(&body).send().await.expect("pay").json::<serde_json::Value>().await.expect("pay json")
+    })
+}
+
+#[tokio::test]
+async fn a_stars_subscription_and_its_renewal_parse_as_recurring_payments() {
+    let emu = Emu::start_adjustable().await;
+    let bot = emu.bot();
+    let user = emu.user("Ana").await;
+    let refused = bot
+        .create_invoice_link("VIP", "Mensual", "vip:monthly", "XTR", vec![LabeledPrice::new("VIP", 250)])
+        .subscription_period(Seconds::from_seconds(604_800))
+        .await;
+    assert!(refused.expect_err("only 30 days").to_string().contains("SUBSCRIPTION_PERIOD_INVALID"));
+    let link = bot
+        .create_invoice_link("VIP", "Mensual", "vip:monthly", "XTR", vec![LabeledPrice::new("VIP", 250)])
+        .subscription_period(Seconds::from_seconds(2_592_000))
+        .await
+        .expect("createInvoiceLink with subscription_period");
+    let pay = pay_in_background(&emu, user, &link);
+    let mut offset = 0;
+    let updates = poll(&bot, &mut offset).await;
+    let UpdateKind::PreCheckoutQuery(query) = &updates[0].kind else {
+        panic!("expected pre_checkout_query, got {:?}", updates[0].kind);
+    };
+    bot.answer_pre_checkout_query(query.id.clone(), true).await.expect("answerPreCheckoutQuery");
+    assert_eq!(pay.await.expect("pay task")["status"], "paid");
+    let updates = poll(&bot, &mut offset).await;
+    let UpdateKind::Message(msg) = &updates[0].kind else {
+        panic!("expected the payment message, got {:?}", updates[0].kind);
+    };
+    let first = msg.successful_payment().expect("successful_payment").clone();
+    assert!(first.is_recurring && first.is_first_recurring, "{first:?}");
+    let expiration = first.subscription_expiration_date.expect("subscription_expiration_date");
+    assert_eq!((expiration - msg.date).num_seconds(), 2_592_000);
+
+    emu.advance(2_592_000).await;
+    let charge = first.telegram_payment_charge_id.0.clone();
+    emu.post(&format!("/control/subscriptions/{charge}/renew"), json!({})).await;
+    let updates = poll(&bot, &mut offset).await;
+    assert_eq!(updates.len(), 1, "a renewal has no pre-checkout");
+    let UpdateKind::Message(msg) = &updates[0].kind else {
+        panic!("expected the renewal, got {:?}", updates[0].kind);
+    };
+    let renewal = msg.successful_payment().expect("successful_payment");
+    assert!(renewal.is_recurring && !renewal.is_first_recurring, "{renewal:?}");
+    assert_ne!(renewal.telegram_payment_charge_id, first.telegram_payment_charge_id);
+    assert_eq!(renewal.subscription_expiration_date.map(|d| (d - expiration).num_seconds()), Some(2_592_000));
+
+    bot.edit_user_star_subscription(UserId(user), first.telegram_payment_charge_id.clone(), true)
+        .await
+        .expect("editUserStarSubscription");
+    let (status, _) = emu.post_raw(&format!("/control/subscriptions/{charge}/renew"), json!({})).await;
+    assert_eq!(status, 409, "a canceled subscription does not renew");
+    let wrong =
+        bot.edit_user_star_subscription(UserId(user + 1), first.telegram_payment_charge_id.clone(), false).await;
+    assert!(wrong.is_err());
+    bot.refund_star_payment(UserId(user), renewal.telegram_payment_charge_id.clone())
+        .await
+        .expect("refundStarPayment of a renewal");
+    emu.handle.stop().await;
+}
+
+#[tokio::test]
+async fn join_requests_and_link_edits_round_trip_through_teloxide() {
+    let emu = Emu::start_adjustable().await;
+    let bot = emu.bot();
+    subscribe(&bot).await;
+    let (ana, bea) = (emu.user("Ana").await, emu.user("Bea").await);
+    let vip = ChatId(-1_001_000_000_002);
+    let link = bot
+        .create_chat_invite_link(vip)
+        .creates_join_request(true)
+        .name("Puerta VIP")
+        .await
+        .expect("createChatInviteLink");
+    assert!(link.creates_join_request);
+    let expire = chrono::DateTime::from_timestamp(emu.now().await + 86_400, 0).expect("date");
+    let edited = bot
+        .edit_chat_invite_link(vip, link.invite_link.clone())
+        .name("Puerta VIP 2")
+        .expire_date(expire)
+        .await
+        .expect("editChatInviteLink");
+    assert_eq!(edited.name.as_deref(), Some("Puerta VIP 2"));
+    assert_eq!(edited.expire_date, Some(expire));
+
+    for user in [ana, bea] {
+        let asked = emu.post(&format!("/control/users/{user}/join"), json!({"invite_link": link.invite_link})).await;
+        assert_eq!(asked["status"], "pending");
+    }
+    let mut offset = 0;
+    let updates = poll(&bot, &mut offset).await;
+    assert_eq!(updates.len(), 2);
+    let UpdateKind::ChatJoinRequest(request) = &updates[0].kind else {
+        panic!("expected chat_join_request, got {:?}", updates[0].kind);
+    };
+    assert_eq!(request.from.id.0, ana);
+    assert_eq!(request.user_chat_id.0, ana as i64);
+    assert_eq!(request.chat.id, vip);
+    assert_eq!(request.invite_link.as_ref().map(|l| l.invite_link.as_str()), Some(link.invite_link.as_str()));
+    assert_eq!(request.invite_link.as_ref().and_then(|l| l.pending_join_request_count), Some(1));
+
+    bot.approve_chat_join_request(vip, UserId(ana)).await.expect("approveChatJoinRequest");
+    bot.decline_chat_join_request(vip, UserId(bea)).await.expect("declineChatJoinRequest");
+    let missing = bot.approve_chat_join_request(vip, UserId(bea)).await;
+    assert!(missing.expect_err("no request left").to_string().contains("HIDE_REQUESTER_MISSING"));
+    let updates = poll(&bot, &mut offset).await;
+    assert_eq!(updates.len(), 1, "only the approval changes a membership");
+    let UpdateKind::ChatMember(member) = &updates[0].kind else {
+        panic!("expected chat_member, got {:?}", updates[0].kind);
+    };
+    assert_eq!(member.new_chat_member.user.id.0, ana);
+    assert!(member.new_chat_member.kind.is_member());
+    assert!(member.from.is_bot);
+    assert_eq!(member.invite_link.as_ref().map(|l| l.invite_link.as_str()), Some(link.invite_link.as_str()));
+
+    let until = chrono::DateTime::from_timestamp(emu.now().await + 3_600, 0).expect("date");
+    bot.ban_chat_member(vip, UserId(ana)).until_date(until).revoke_messages(true).await.expect("banChatMember");
+    let banned = bot.get_chat_member(vip, UserId(ana)).await.expect("getChatMember");
+    assert_eq!(banned.kind.until_date(), Some(teloxide_core::types::UntilDate::Date(until)));
+    bot.unban_chat_member(vip, UserId(ana)).only_if_banned(true).await.expect("unbanChatMember");
+    assert!(bot.get_chat_member(vip, UserId(ana)).await.expect("getChatMember").kind.is_left());
+    let updates = poll(&bot, &mut offset).await;
+    let UpdateKind::ChatMember(kicked) = &updates[0].kind else {
+        panic!("expected chat_member, got {:?}", updates[0].kind);
+    };
+    assert!(matches!(kicked.new_chat_member.kind, ChatMemberKind::Banned(_)));
+
+    let revoked = bot.revoke_chat_invite_link(vip, link.invite_link.clone()).await.expect("revokeChatInviteLink");
+    assert!(revoked.is_revoked);
     emu.handle.stop().await;
 }

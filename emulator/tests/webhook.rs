@@ -161,3 +161,29 @@ async fn an_unacknowledged_update_stays_pending_and_can_be_redelivered() {
     hook.server.stop(false).await;
     emu.handle.stop().await;
 }
+
+#[tokio::test]
+async fn membership_updates_reach_the_webhook_only_as_allowed() {
+    let emu = Emu::start().await;
+    let mut hook = receiver(0).await;
+    // The default set: chat_join_request yes, chat_member no.
+    emu.bot_call("setWebhook", json!({"url": hook.url})).await;
+    let user = emu.user("Ana").await;
+    let (_, link) = emu
+        .bot_call("createChatInviteLink", json!({"chat_id": -1_001_000_000_002i64, "creates_join_request": true}))
+        .await;
+    let asked =
+        emu.post(&format!("/control/users/{user}/join"), json!({"invite_link": link["result"]["invite_link"]})).await;
+    let (_, request, _) = next(&mut hook.rx).await;
+    assert_eq!(request["update_id"], asked["update_id"]);
+    assert_eq!(request["chat_join_request"]["from"]["id"], user);
+    let joined = emu.post(&format!("/control/users/{user}/join"), json!({"chat_id": "free"})).await;
+    assert!(joined["update_id"].is_null(), "chat_member is not in the default set");
+    emu.bot_call("setWebhook", json!({"url": hook.url, "allowed_updates": ["chat_member"]})).await;
+    let left = emu.post(&format!("/control/users/{user}/leave"), json!({"chat_id": "free"})).await;
+    let (_, member, _) = next(&mut hook.rx).await;
+    assert_eq!(member["update_id"], left["update_id"]);
+    assert_eq!(member["chat_member"]["new_chat_member"]["status"], "left");
+    hook.server.stop(false).await;
+    emu.handle.stop().await;
+}

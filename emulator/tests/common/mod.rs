@@ -19,6 +19,16 @@ impl Emu {
         Emu::start_with(EmulatorConfig { workers: 1, ..EmulatorConfig::default() }).await
     }
 
+    /// Starts an emulator whose game clock tests can advance.
+    pub async fn start_adjustable() -> Emu {
+        Emu::start_with(EmulatorConfig {
+            workers: 1,
+            clock: dianabot_emulator::Clock::adjustable(0),
+            ..EmulatorConfig::default()
+        })
+        .await
+    }
+
     pub async fn start_with(config: EmulatorConfig) -> Emu {
         let handle = dianabot_emulator::start(config).await.expect("emulator starts");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("http client");
@@ -77,6 +87,39 @@ impl Emu {
     /// The user sends text; answers the control response.
     pub async fn say(&self, user: u64, text: &str) -> Value {
         self.post(&format!("/control/users/{user}/messages"), json!({"text": text})).await
+    }
+
+    /// Moves the emulator's game clock forward.
+    pub async fn advance(&self, secs: u32) -> Value {
+        self.post("/control/clock/advance", json!({"secs": secs})).await
+    }
+
+    /// The game clock's now.
+    pub async fn now(&self) -> i64 {
+        self.get("/control/clock").await["now"].as_i64().expect("now")
+    }
+
+    /// Sets the bot's allowed_updates the way Telegram remembers them.
+    pub async fn allow(&self, kinds: &[&str]) {
+        let (status, body) = self.bot_call("getUpdates", json!({"timeout": 0, "allowed_updates": kinds})).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Every pending update (getUpdates without confirming), by kind.
+    pub async fn pending(&self) -> Vec<Value> {
+        self.get("/control/updates").await["updates"]
+            .as_array()
+            .map(|list| list.iter().map(|u| u["update"].clone()).collect())
+            .unwrap_or_default()
+    }
+
+    /// Confirms every update pending now (getUpdates with the next offset).
+    pub async fn confirm_all(&self) {
+        let last = self.pending().await.iter().filter_map(|u| u["update_id"].as_u64()).max();
+        if let Some(last) = last {
+            let (status, body) = self.bot_call("getUpdates", json!({"timeout": 0, "offset": last + 1})).await;
+            assert_eq!(status, 200, "{body}");
+        }
     }
 
     /// Waits for the first bot message after `after` in a chat.
