@@ -1,0 +1,225 @@
+//! VIP through the binary and its built-in emulator, on the game clock:
+//! a monthly Stars subscription bought from `/vip`, the personal link, the
+//! VIP channel joined, VIP rates paid, reminders on schedule, a renewal
+//! (its bonus once, even re-delivered), the lapse, removal after grace with
+//! the story kept, and a comeback; a non-VIP who got in by a leaked link is
+//! removed, and join requests follow VIP.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::control::{Control, button, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
+
+const DAY: u32 = 86_400;
+
+/// The emulator's control API beyond the shared client.
+struct Emulator {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Emulator {
+    fn new(url: &str) -> Emulator {
+        Emulator { base: format!("{}/control", url.trim_end_matches('/')), client: reqwest::Client::new() }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("control API");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        let (status, value) = self.call(reqwest::Method::POST, path, Some(body)).await;
+        assert!((200..300).contains(&status), "POST {path}: {status} {value}");
+        value
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let (status, value) = self.call(reqwest::Method::GET, path, None).await;
+        assert!((200..300).contains(&status), "GET {path}: {status} {value}");
+        value
+    }
+
+    /// The user's status in the VIP channel, as the emulator holds it.
+    async fn vip_status(&self, user: i64) -> String {
+        let chat = self.get("/chats/vip").await;
+        let members = chat["members"].as_array().cloned().unwrap_or_default();
+        let member = members.iter().find(|m| m["user_id"].as_i64() == Some(user));
+        member.and_then(|m| m["status"].as_str()).unwrap_or("none").to_owned()
+    }
+
+    async fn wait_status(&self, user: i64, status: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let now = self.vip_status(user).await;
+            if now == status {
+                return;
+            }
+            assert!(Instant::now() < deadline, "user {user} is {now} in the VIP channel, not {status}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// Waits for a bot message to `user` containing `needle` (after the first
+/// `skip` messages) and returns it.
+async fn message_with(control: &Control, user: i64, skip: usize, needle: &str) -> Value {
+    let messages =
+        control.wait_for(user, needle, |m| m.iter().skip(skip).any(|message| text(message).contains(needle))).await;
+    messages.into_iter().skip(skip).find(|message| text(message).contains(needle)).expect("found")
+}
+
+/// The URL of a message's first URL button.
+fn url_button(message: &Value) -> String {
+    let rows = message["reply_markup"]["inline_keyboard"].as_array().cloned().unwrap_or_default();
+    rows.iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .find_map(|b| b["url"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no URL button in {message:#}"))
+}
+
+async fn balance(control: &Control, user: i64) -> i64 {
+    let before = control.bot_messages(user).await.len();
+    control.send_text(user, "/profile").await;
+    let messages = control.wait_for(user, "/profile", |m| m.len() > before).await;
+    let profile = text(&messages[before]).to_owned();
+    let line = profile.lines().find(|line| line.starts_with("Besitos:")).expect("a balance line");
+    line.trim_start_matches("Besitos:").trim().parse().expect("a number")
+}
+
+/// Opens /vip, presses the monthly plan, pays its subscription link;
+/// returns the personal invite link the bot then sends.
+async fn subscribe_monthly(control: &Control, emulator: &Emulator, user: i64) -> String {
+    let before = control.bot_messages(user).await.len();
+    control.send_text(user, "/vip").await;
+    let page = message_with(control, user, before, "VIP").await;
+    let label = buttons(&page).into_iter().find(|(label, _)| label.starts_with("Monthly VIP")).expect("monthly").0;
+    let message_id = page["message_id"].as_i64().expect("id");
+    let skip = control.bot_messages(user).await.len();
+    control.press(user, message_id, &button(&page, &label), false).await;
+    let pay = message_with(control, user, skip, "Monthly VIP").await;
+    let link = url_button(&pay);
+    let skip = control.bot_messages(user).await.len();
+    let paid = emulator.post(&format!("/users/{user}/pay"), json!({"invoice_link": link})).await;
+    assert!(paid.to_string().contains("charge"), "paid: {paid}");
+    message_with(control, user, skip, "Welcome to Diana's circle").await;
+    url_button(&message_with(control, user, skip, "personal link").await)
+}
+
+#[test]
+fn a_monthly_subscription_lives_its_lifecycle_in_the_vip_channel() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let env = [("ADMIN_IDS", "900"), ("TEST_CLOCK", "on"), ("TIMER_POLL_MS", "50")];
+        let (server, url) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&url);
+        let emulator = Emulator::new(&url);
+        let ana = control.create_user("Ana", "en").await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "the welcome", |m| !m.is_empty()).await;
+        control.send_text(ana, "/story").await;
+        let story_before = control.wait_for(ana, "the story", |m| m.len() >= 2).await.len();
+        assert!(story_before >= 2);
+
+        // Buy monthly → a personal link → join.
+        let link = subscribe_monthly(&control, &emulator, ana).await;
+        emulator.post(&format!("/users/{ana}/join"), json!({"invite_link": link})).await;
+        emulator.wait_status(ana, "member").await;
+
+        // A VIP post pays VIP rates (❤ 5).
+        let paid_before = balance(&control, ana).await;
+        let post = control.channel_post_in("vip", "Solo para el círculo").await;
+        control.react_in(ana, json!("vip"), post, Some("❤")).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while balance(&control, ana).await != paid_before + 5 {
+            assert!(Instant::now() < deadline, "the VIP reaction was not paid at VIP rates");
+        }
+
+        // Reminders 3 and 1 days before the renewal.
+        let skip = control.bot_messages(ana).await.len();
+        server.advance_clock(27 * DAY + 60).await;
+        message_with(&control, ana, skip, "renews in 3 days").await;
+        server.advance_clock(2 * DAY).await;
+        message_with(&control, ana, skip, "renews in 1 day").await;
+
+        // Telegram renews: the bonus once, even if the payment comes twice.
+        let subscriptions = emulator.get("/subscriptions").await;
+        let charge = subscriptions[0]["first_charge_id"].as_str().expect("a subscription").to_owned();
+        let before_bonus = balance(&control, ana).await;
+        let skip = control.bot_messages(ana).await.len();
+        let renewed = emulator.post(&format!("/subscriptions/{charge}/renew"), json!({})).await;
+        message_with(&control, ana, skip, "Renewal bonus: +50").await;
+        if let Some(update) = renewed["update_id"].as_i64() {
+            control.redeliver(update).await;
+        }
+        assert_eq!(balance(&control, ana).await, before_bonus + 50, "the renewal bonus, once");
+
+        // Later the renewal fails: expiry, grace, removal; the story stays.
+        emulator.post(&format!("/subscriptions/{charge}/fail"), json!({})).await;
+        let skip = control.bot_messages(ana).await.len();
+        server.advance_clock(31 * DAY).await;
+        message_with(&control, ana, skip, "Your VIP period ended").await;
+        assert_eq!(emulator.vip_status(ana).await, "member", "still in during grace");
+        server.advance_clock(3 * DAY).await;
+        message_with(&control, ana, skip, "membership is over").await;
+        emulator.wait_status(ana, "left").await;
+        let skip = control.bot_messages(ana).await.len();
+        control.send_text(ana, "/story").await;
+        let page = control.wait_for(ana, "the story again", |m| m.len() > skip).await;
+        assert!(!text(&page[skip]).is_empty(), "the story is still there");
+
+        // Back: a new subscription, a new link, in again.
+        let link = subscribe_monthly(&control, &emulator, ana).await;
+        emulator.post(&format!("/users/{ana}/join"), json!({"invite_link": link})).await;
+        emulator.wait_status(ana, "member").await;
+        drop(server);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_non_vip_in_the_vip_channel_is_removed_and_join_requests_follow_vip() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let env = [("ADMIN_IDS", "900"), ("TEST_CLOCK", "on"), ("TIMER_POLL_MS", "50")];
+        let (server, url) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&url);
+        let emulator = Emulator::new(&url);
+        let operator = control.create_user_with_id(900, "Op", "en").await;
+        control.send_text(operator, "/start").await;
+        let (ana, bob) = (control.create_user("Ana", "en").await, control.create_user("Bob", "en").await);
+        for user in [ana, bob] {
+            control.send_text(user, "/start").await;
+            control.wait_for(user, "the welcome", |m| !m.is_empty()).await;
+        }
+
+        // Bob gets in by a leaked link: out he goes.
+        control.join(bob, "vip", true).await;
+        emulator.wait_status(bob, "left").await;
+
+        // Join requests: Ana (VIP) approved, Bob declined with the plans.
+        let skip = control.bot_messages(operator).await.len();
+        control.send_text(operator, &format!("/grantvip {ana} 7")).await;
+        control.wait_for(operator, "the grant", |m| m.len() > skip).await;
+        let (status, _) =
+            emulator.call(reqwest::Method::PUT, "/chats/vip/settings", Some(json!({"join_by_request": true}))).await;
+        assert_eq!(status, 200);
+        emulator.post(&format!("/users/{ana}/request-join"), json!({"chat": "vip"})).await;
+        emulator.wait_status(ana, "member").await;
+        let skip = control.bot_messages(bob).await.len();
+        emulator.post(&format!("/users/{bob}/request-join"), json!({"chat": "vip"})).await;
+        let offer = message_with(&control, bob, skip, "for members only").await;
+        assert!(buttons(&offer).iter().any(|(label, _)| label.starts_with("Monthly VIP")), "{offer:#}");
+        assert_ne!(emulator.vip_status(bob).await, "member");
+        drop(server);
+        db.drop_db().await;
+    });
+}
