@@ -371,3 +371,14 @@ proptest! {
         prop_assert_eq!(world.bonuses, expected);
     }
 }
+
+/// The membership costs a player without one a null pointer: the state
+/// is no bigger than before VIP moved out of `vip_until` (768 bytes).
+#[test]
+fn a_player_without_vip_pays_one_null_pointer() {
+    use dianabot_game::membership::Vip;
+    assert_eq!(std::mem::size_of::<Option<Box<Vip>>>(), std::mem::size_of::<usize>());
+    let size = std::mem::size_of::<UserState>();
+    println!("size_of::<UserState>() = {size} B; size_of::<Vip>() = {} B (boxed)", std::mem::size_of::<Vip>());
+    assert!(size <= 768, "UserState grew to {size} B");
+}

@@ -111,7 +111,7 @@ async fn subscribe_monthly(control: &Control, emulator: &Emulator, user: i64) ->
     let paid = emulator.post(&format!("/users/{user}/pay"), json!({"invoice_link": link})).await;
     assert!(paid.to_string().contains("charge"), "paid: {paid}");
     message_with(control, user, skip, "Welcome to Diana's circle").await;
-    url_button(&message_with(control, user, skip, "personal link").await)
+    url_button(&message_with(control, user, skip, "it admits one person").await)
 }
 
 #[test]
@@ -157,9 +157,8 @@ fn a_monthly_subscription_lives_its_lifecycle_in_the_vip_channel() {
         let skip = control.bot_messages(ana).await.len();
         let renewed = emulator.post(&format!("/subscriptions/{charge}/renew"), json!({})).await;
         message_with(&control, ana, skip, "Renewal bonus: +50").await;
-        if let Some(update) = renewed["update_id"].as_i64() {
-            control.redeliver(update).await;
-        }
+        let payment_update = renewed["payment_update_id"].as_i64().expect("the renewal's update");
+        control.redeliver(payment_update).await;
         assert_eq!(balance(&control, ana).await, before_bonus + 50, "the renewal bonus, once");
 
         // Later the renewal fails: expiry, grace, removal; the story stays.

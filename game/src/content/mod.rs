@@ -158,7 +158,7 @@ impl Content {
     /// channel use: a membership (bought, or a trial) running at `now`,
     /// through its grace period — a member in grace still reads VIP
     /// fragments, stays in the channel and is paid VIP rates; removal
-    /// comes when the grace ends ([`crate::vip::Vip::is_vip`]).
+    /// comes when the grace ends ([`crate::membership::Vip::is_vip`]).
     pub fn is_vip(&self, state: &UserState, now: i64) -> bool {
         state.progress.vip.as_ref().is_some_and(|vip| vip.is_vip(now))
     }

@@ -13,6 +13,7 @@ use serde::Deserialize;
 /// `Progress` as format 2 stored it: VIP was a bare `vip_until`. Field
 /// order is the encoding (bincode is positional): never reorder.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
 pub(crate) struct ProgressV2 {
     story: StoryProgress,
     missions: BTreeMap<String, MissionProgress>,
@@ -77,5 +78,76 @@ impl From<ProgressV2> for Progress {
             holds: old.holds,
             auctions_won: old.auctions_won,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dianabot_game::{AppliedUpdates, UserId};
+
+    use super::*;
+    use crate::write::{SnapshotBody, StoredUser};
+
+    /// What format 2 wrote for `progress`, had it held `vip_until`.
+    fn format_2(progress: Progress, vip_until: Option<i64>) -> Vec<u8> {
+        let old = ProgressV2 {
+            story: progress.story,
+            missions: progress.missions,
+            achievements: progress.achievements,
+            experiences: progress.experiences,
+            vip_until,
+            counters: progress.counters,
+            rewarded_reactions: progress.rewarded_reactions,
+            experience_points: progress.experience_points,
+            unlocked_experiences: progress.unlocked_experiences,
+            daily_gift: progress.daily_gift,
+            transfers_out: progress.transfers_out,
+            transfers_in: progress.transfers_in,
+            gifts_sent_today: progress.gifts_sent_today,
+            reactions_paid_today: progress.reactions_paid_today,
+            earned_today: progress.earned_today,
+            unlocked_shop_items: progress.unlocked_shop_items,
+            purchases_open: progress.purchases_open,
+            purchase_attempts: progress.purchase_attempts,
+            bought: progress.bought,
+            stars_charges: progress.stars_charges,
+            holds: progress.holds,
+            auctions_won: progress.auctions_won,
+        };
+        let body = SnapshotBody { next_ledger_seq: 4, progress: old, applied: AppliedUpdates::default() };
+        bincode::serde::encode_to_vec(&body, bincode::config::standard()).expect("encodes")
+    }
+
+    fn stored(format: i16, state: Vec<u8>) -> StoredUser {
+        StoredUser {
+            version: 3,
+            format,
+            state,
+            besitos: 10,
+            first_name: "Ana".into(),
+            username: None,
+            language: "es".into(),
+            registered_at: 1,
+        }
+    }
+
+    #[test]
+    fn a_format_2_snapshot_loads_with_its_vip_until_as_a_trial() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l1_umbral".into());
+        progress.counters.insert("reactions".into(), 2);
+        progress.experience_points = 7;
+        let state = stored(2, format_2(progress.clone(), Some(1_900_000_000))).into_state(5, Vec::new()).unwrap();
+        let vip = state.progress.vip.as_deref().expect("a membership");
+        assert_eq!((vip.plan, vip.phase, vip.until), (Some(PlanKind::Trial), Phase::Active, 1_900_000_000));
+        assert!(vip.is_vip(1_899_999_999) && !vip.is_vip(1_900_000_000));
+        assert_eq!(state.progress.story, progress.story);
+        assert_eq!(state.progress.counters, progress.counters);
+        assert_eq!(state.progress.experience_points, 7);
+        assert_eq!(state.id, UserId(5));
+
+        let never = stored(2, format_2(progress, None)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(never.progress.vip, None, "no VIP, no box");
+        assert!(stored(1, Vec::new()).into_state(5, Vec::new()).is_err(), "format 1 was never deployed");
     }
 }
