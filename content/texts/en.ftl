@@ -439,8 +439,9 @@ vip-resume-renewal = 🔁 Resume renewal
 vip-get-link = 🔗 My link to the VIP channel
 vip-renew = 💎 Renew
 vip-plan-trial = trial invitation
-vip-paid = 💎 <b>Welcome to Diana's circle.</b> { $plan } until { $date }. Your personal link to the VIP channel is on its way.
-vip-paid-lifetime = 💎 <b>Welcome to Diana's circle.</b> { $plan }: your place never expires. Your personal link to the VIP channel is on its way.
+vip-paid = 💎 <b>Welcome to Diana's circle.</b> { $plan } until { $date }.
+vip-paid-lifetime = 💎 <b>Welcome to Diana's circle.</b> { $plan }: your place never expires.
+vip-link-coming = Your personal link to the VIP channel is on its way.
 vip-renewal-bonus = 🎁 Renewal bonus: +{ $amount } { $amount ->
         [one] besito
        *[other] besitos

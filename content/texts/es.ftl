@@ -439,8 +439,9 @@ vip-resume-renewal = 🔁 Reanudar la renovación
 vip-get-link = 🔗 Mi enlace al canal VIP
 vip-renew = 💎 Renovar
 vip-plan-trial = invitación de prueba
-vip-paid = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan } hasta el { $date }. Enseguida le llega su enlace personal al canal VIP.
-vip-paid-lifetime = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan }: su lugar no caduca. Enseguida le llega su enlace personal al canal VIP.
+vip-paid = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan } hasta el { $date }.
+vip-paid-lifetime = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan }: su lugar no caduca.
+vip-link-coming = Enseguida le llega su enlace personal al canal VIP.
 vip-renewal-bonus = 🎁 Bono de renovación: +{ $amount } { $amount ->
         [one] besito
        *[other] besitos

@@ -56,10 +56,8 @@ impl World {
                 Event::TimerSet(timer) => {
                     self.timers.insert(timer.name, timer.due);
                 }
-                Event::TimerCleared(timer) => {
-                    if self.timers.get(&timer.name) == Some(&timer.due) {
-                        self.timers.remove(&timer.name);
-                    }
+                Event::TimerCleared(timer) if self.timers.get(&timer.name) == Some(&timer.due) => {
+                    self.timers.remove(&timer.name);
                 }
                 Event::Ledger(entry) if entry.reason == Reason::VipRenewalBonus => self.bonuses += entry.amount,
                 _ => {}

@@ -231,6 +231,7 @@ catalogue! {
     VIP_PLAN_TRIAL = "vip-plan-trial";
     VIP_PAID = "vip-paid" [plan, date];
     VIP_PAID_LIFETIME = "vip-paid-lifetime" [plan];
+    VIP_LINK_COMING = "vip-link-coming";
     VIP_RENEWAL_BONUS = "vip-renewal-bonus" [amount];
     VIP_LINK = "vip-link" [hours];
     VIP_JOIN_CHANNEL = "vip-join-channel";

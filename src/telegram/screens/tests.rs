@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use dianabot_actors::{AuctionNotice, BidOutcome, GiftOutcome, Outcome, PurchaseOutcome};
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
 use dianabot_game::content::{Content, PlanKind, ReactionTarget};
-use dianabot_game::membership::{Membership, Phase, Subscription, Vip};
+use dianabot_game::membership::{ChannelSync, Membership, Phase, Subscription, SyncAction, Vip};
 use dianabot_game::post::{Engagement, Post};
 use dianabot_game::{
     Account, Currency, Event, ItemId, Language, LedgerEntry, Malformed, PostRef, Profile, Reason, RuleError, Usage,
@@ -397,7 +397,13 @@ fn vip_screens_and_notices() {
                 status(member(l, Vip { plan: Some(PlanKind::Lifetime), channel: Membership::Member, ..Vip::default() }))
             }),
         ),
-        ("vip_paid", Box::new(|l| shown(&vip::paid(&member(l, monthly(false)), ui, &[])))),
+        (
+            "vip_paid",
+            Box::new(|l| {
+                let sync = Some(ChannelSync { action: SyncAction::Invite, due: VIP_NOW + 60 });
+                shown(&vip::paid(&member(l, Vip { channel: Membership::Outside, sync, ..monthly(false) }), ui, &[]))
+            }),
+        ),
         ("vip_paid_renewal", Box::new(|l| shown(&vip::paid(&member(l, monthly(false)), ui, &bonus)))),
         (
             "vip_paid_lifetime",

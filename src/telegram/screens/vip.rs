@@ -4,7 +4,7 @@
 //! from the VIP channel, and the free channel's welcome.
 
 use dianabot_game::content::{PlanKind, VipPlan};
-use dianabot_game::membership::{Membership, Phase, Vip};
+use dianabot_game::membership::{Membership, Phase, SyncAction, Vip};
 use dianabot_game::{Event, Language, Reason, UserState};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -126,6 +126,10 @@ pub fn paid(state: &UserState, ui: Ui<'_>, events: &[Event]) -> Rendered {
         PlanKind::Lifetime => tw(language, m::VIP_PAID_LIFETIME, &[("plan", name.into())]),
         _ => tw(language, m::VIP_PAID, &[("plan", name.into()), ("date", date(vip.until).into())]),
     };
+    if vip.sync.is_some_and(|sync| sync.action == SyncAction::Invite) {
+        text.push(' ');
+        text.push_str(&t(language, m::VIP_LINK_COMING));
+    }
     let bonus: i64 = events
         .iter()
         .filter_map(|event| match event {
