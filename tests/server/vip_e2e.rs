@@ -222,3 +222,103 @@ fn a_non_vip_in_the_vip_channel_is_removed_and_join_requests_follow_vip() {
         db.drop_db().await;
     });
 }
+
+/// The user's timers as the store holds them.
+async fn timers_of(store: &dianabot_persistence::Store, user: i64) -> Vec<String> {
+    let dianabot_persistence::Store::Postgres(pool) = store else { unreachable!("runs on Postgres") };
+    sqlx::query_scalar::<_, String>("SELECT name FROM timers WHERE owner_id = $1 ORDER BY name")
+        .bind(user)
+        .fetch_all(pool)
+        .await
+        .expect("timers")
+}
+
+async fn wait_timers(store: &dianabot_persistence::Store, user: i64, what: &str, done: impl Fn(&[String]) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let timers = timers_of(store, user).await;
+        if done(&timers) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; timers: {timers:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[test]
+fn a_removal_cut_short_by_kill_9_happens_once_after_the_restart() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let emulator_process = crate::common::server::EmulatorProcess::start().await;
+        let url = emulator_process.url();
+        let (control, emulator) = (Control::new(&url), Emulator::new(&url));
+        let vip = emulator.get("/info").await["vip_channel"].as_i64().expect("a VIP channel").to_string();
+        let env = |offset: String| {
+            let fixed = [
+                ("TELEGRAM_BOT_TOKEN", "123456:TEST".to_owned()),
+                ("TELEGRAM_API_URL", url.clone()),
+                ("TEST_CLOCK", "on".to_owned()),
+                ("TIMER_POLL_MS", "50".to_owned()),
+                ("ADMIN_IDS", "900".to_owned()),
+                ("VIP_CHANNEL_ID", vip.clone()),
+                ("CLOCK_OFFSET_SECS", offset),
+            ];
+            fixed.to_vec()
+        };
+        let start = |offset: String| {
+            let env = env(offset);
+            let db_url = db.url.clone();
+            async move {
+                let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                ServerProcess::start(&db_url, &pairs).await
+            }
+        };
+        let mut server = start("0".to_owned()).await;
+        let operator = control.create_user_with_id(900, "Op", "en").await;
+        let ana = control.create_user("Ana", "en").await;
+        for user in [operator, ana] {
+            control.send_text(user, "/start").await;
+            control.wait_for(user, "the welcome", |m| !m.is_empty()).await;
+        }
+        // One day of VIP, a link, in.
+        control.send_text(operator, &format!("/grantvip {ana} 1")).await;
+        let link = url_button(&message_with(&control, ana, 0, "it admits one person").await);
+        emulator.post(&format!("/users/{ana}/join"), json!({"invite_link": link})).await;
+        emulator.wait_status(ana, "member").await;
+        wait_timers(&store, ana, "the link confirmed", |t| !t.iter().any(|name| name == "vip.channel_sync")).await;
+
+        // Telegram refuses the removal; the lapse is durable, the removal
+        // waits in the outbox; then the process dies.
+        emulator.post("/rate-limits/force", json!({"count": 1000, "methods": ["banChatMember"]})).await;
+        server.advance_clock(4 * DAY + 10).await;
+        wait_timers(&store, ana, "the lapse with its removal pending", |t| {
+            t.iter().any(|name| name == "vip.channel_sync") && !t.iter().any(|name| name == "vip.grace_end")
+        })
+        .await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let bans = emulator.get("/calls?method=banChatMember").await;
+            if bans.as_array().is_some_and(|calls| calls.iter().any(|call| call["status"].as_u64() == Some(429))) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no removal was tried: {bans:#}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(emulator.vip_status(ana).await, "member");
+        server.kill_hard();
+        emulator.post("/rate-limits/force", json!({"count": 0})).await;
+
+        // After the restart the timer fires again: removed, once.
+        let server = start((4 * DAY + 10 + 3_600).to_string()).await;
+        emulator.wait_status(ana, "left").await;
+        wait_timers(&store, ana, "the removal confirmed", |t| t.is_empty()).await;
+        let bans = emulator.get("/calls?method=banChatMember").await;
+        let done: Vec<&Value> =
+            bans.as_array().expect("calls").iter().filter(|call| call["status"].as_u64() == Some(200)).collect();
+        assert_eq!(done.len(), 1, "one removal: {bans:#}");
+        drop(server);
+        drop(emulator_process);
+        db.drop_db().await;
+    });
+}
