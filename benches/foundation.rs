@@ -5,9 +5,12 @@
 //! - `memory`: RSS per resident idle actor with many activated users;
 //! - `durable`: updates/s made durable through actors + write-behind into
 //!   Postgres, against one Postgres transaction per update, same run;
-//! - `activation`: cold activation latency with many users stored.
+//! - `activation`: cold activation latency with many users stored;
+//! - `timers`: durable timers of many users falling due at once (a monthly
+//!   VIP cohort expiring): how fast the timer service drains them, each a
+//!   decision of the user's actor made durable.
 //!
-//! `cargo bench --bench foundation -- [round-trip|memory|durable|activation]... [--users N] [--seconds S]`
+//! `cargo bench --bench foundation -- [round-trip|memory|durable|activation|timers]... [--users N] [--seconds S]`
 //! Needs Postgres at `BENCH_DATABASE_URL` (default: the test server) for
 //! everything but `round-trip`, which runs on SQLite.
 
@@ -15,9 +18,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use dianabot_actors::{ActorConfig, Envelope, Router};
-use dianabot_game::{AdminCommand, Besitos, Command, Language, ProfileCommand, Rules, UserId, UserState};
-use dianabot_persistence::{FlushConfig, Flusher, Store, UserWrite};
+use dianabot_actors::{ActorConfig, Envelope, Router, TimerConfig, TimerService, silent_user_timers};
+use dianabot_game::{
+    AdminCommand, Besitos, Command, Event, Language, ProfileCommand, Rules, Timer, TimerName, UserId, UserState,
+};
+use dianabot_persistence::{FlushConfig, Flusher, Store, USER_TIMERS, UserWrite};
+use dianabot_plumbing::Clock;
 use sqlx::Connection;
 
 /// The server's allocator, so memory figures are the server's.
@@ -44,7 +50,7 @@ fn args() -> Args {
         }
     }
     if sections.is_empty() {
-        sections = ["round-trip", "memory", "durable", "activation"].map(str::to_owned).to_vec();
+        sections = ["round-trip", "memory", "durable", "activation", "timers"].map(str::to_owned).to_vec();
     }
     Args { sections, users, seconds }
 }
@@ -58,6 +64,7 @@ fn main() {
                 "memory" => memory(if args.users == 0 { 1_000_000 } else { args.users }).await,
                 "durable" => durable(args.seconds).await,
                 "activation" => activation(if args.users == 0 { 1_000_000 } else { args.users }).await,
+                "timers" => timers(if args.users == 0 { 20_000 } else { args.users }).await,
                 other => eprintln!("unknown section {other}"),
             }
         }
@@ -347,5 +354,52 @@ async fn activation(users: usize) {
         assert_eq!(balance, 10);
     }
     report_latencies(&format!("cold activation from Postgres ({users} stored)"), samples);
+    router.shutdown().await;
+}
+
+/// `users` registered players, each with a timer that falls due at once
+/// when the clock moves: the time until the timer service has delivered
+/// every one (each a `Command::Timer` decided and committed by its actor).
+async fn timers(users: usize) {
+    let url = fresh_postgres("timers").await;
+    let clock = Clock::adjustable(0);
+    let (router, _, store) = runtime(&url, ActorConfig { clock: clock.clone(), ..ActorConfig::default() }).await;
+    let (now, due) = (clock.now(), clock.now() + 60);
+    for chunk in (0..users as i64).collect::<Vec<_>>().chunks(2_000) {
+        let registrations = chunk.iter().map(|&user| {
+            let command = Command::Profile(ProfileCommand::Register {
+                first_name: format!("p{user}"),
+                username: None,
+                language: Language::Es,
+            });
+            let router = router.clone();
+            async move {
+                let envelope = Envelope { user_id: UserId(user), update_id: None, command };
+                router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
+                let state = router.view(UserId(user), UserState::clone).await.unwrap();
+                let timer = Timer { name: TimerName::VipExpiry, due };
+                UserWrite::from_events(&state, &[Event::TimerSet(timer)], now)
+            }
+        });
+        let writes = futures_util::future::join_all(registrations).await;
+        store.write_batch(&writes).await.unwrap();
+    }
+    let targets = std::collections::BTreeMap::from([(USER_TIMERS.to_owned(), silent_user_timers(router.clone()))]);
+    let service = TimerService::start(store.clone(), clock.clone(), TimerConfig::default(), targets);
+    let stats = service.stats();
+    clock.advance(60).unwrap();
+    let started = Instant::now();
+    service.poke();
+    while stats.fired.load(Ordering::Relaxed) < users as u64 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "timers: {users} user timers due at once, delivered and committed in {elapsed:?}: {:.0} timers/s \
+         (max {} in flight)",
+        users as f64 / elapsed.as_secs_f64(),
+        TimerConfig::default().max_in_flight
+    );
+    service.stop().await;
     router.shutdown().await;
 }

@@ -11,6 +11,7 @@ use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserState};
 use dianabot_persistence::{Flusher, Store, USER_TIMERS};
+use dianabot_plumbing::Clock;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use tokio::sync::watch;
@@ -19,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
+use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
@@ -43,6 +45,7 @@ pub struct App {
     outbound: Outbound,
     reloader: Reloader,
     emulator: Option<EmulatorHandle>,
+    broadcaster: BroadcasterTask,
 }
 
 impl App {
@@ -100,6 +103,8 @@ impl App {
             tracing::info!(settled, "settled bids left in flight");
         }
         let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
+        // Resumes every broadcast a stop or a crash left unfinished.
+        let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone());
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -109,7 +114,8 @@ impl App {
             auctions,
             bot.clone(),
         )
-        .with_rate_limiter(rate_limiter.clone());
+        .with_rate_limiter(rate_limiter.clone())
+        .with_broadcaster(broadcaster);
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -186,6 +192,7 @@ impl App {
             outbound,
             reloader,
             emulator,
+            broadcaster: broadcaster_task,
         })
     }
 
@@ -249,6 +256,8 @@ impl App {
         self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
+        // The batch of a broadcast in flight is sent and counted first.
+        self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
         self.metrics_http.handle.stop(true).await;
@@ -320,7 +329,10 @@ fn rules(config: &Config) -> Rules {
 async fn connect_telegram(config: &Config) -> anyhow::Result<(Option<EmulatorHandle>, Bot, String)> {
     let (emulator, token, api_url) = match (&config.bot_token, &config.api_url) {
         (None, None) => {
-            let emulator_config = EmulatorConfig { bind: config.emulator_bind, ..EmulatorConfig::default() };
+            // One game clock for both: moving it (TEST_CLOCK=on) moves the
+            // emulator's dates and subscription periods with the server's timers.
+            let clock = config.actors.clock.clone();
+            let emulator_config = EmulatorConfig { bind: config.emulator_bind, clock, ..EmulatorConfig::default() };
             let emulator = dianabot_emulator::start(emulator_config)
                 .await
                 .with_context(|| format!("starting the emulator on {}", config.emulator_bind))?;
@@ -366,10 +378,16 @@ pub fn run_actix<F: Future>(future: F) -> F::Output {
     .block_on(future)
 }
 
-/// `dianabot emulator`: the emulator alone, until a signal.
+/// `dianabot emulator`: the emulator alone, until a signal. With
+/// `TEST_CLOCK=on` its game clock can be moved (`/control/clock/advance`),
+/// as tests that restart a server against it do.
 pub async fn run_emulator(port: u16) -> anyhow::Result<()> {
     let bind = SocketAddr::from(([127, 0, 0, 1], port));
-    let emulator = dianabot_emulator::start(EmulatorConfig { bind, ..EmulatorConfig::default() })
+    let clock = match std::env::var("TEST_CLOCK").as_deref() {
+        Ok("on") => Clock::adjustable(0),
+        _ => Clock::system(),
+    };
+    let emulator = dianabot_emulator::start(EmulatorConfig { bind, clock, ..EmulatorConfig::default() })
         .await
         .with_context(|| format!("starting the emulator on {bind}"))?;
     println!("Telegram Bot API emulator on {} (token {})", emulator.api_url(), emulator.token());

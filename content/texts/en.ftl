@@ -470,3 +470,34 @@ why-unknown-vip-plan = that VIP plan is not on sale
 why-no-subscription = you have no running VIP subscription
 why-not-vip = it is for VIP members only
 why-telegram-unavailable = Telegram did not answer; try again in a moment
+
+## Channel content: broadcasts, the opt-out, deep links, teasers.
+broadcast-message = 📣 { $text }
+broadcast-created = 📣 Broadcast #{ $id } started: { $audience ->
+        [one] { $audience } player will receive it
+       *[other] { $audience } players will receive it
+    }. You will hear when it is done; /broadcasts shows how it goes.
+broadcast-done = 📣 Broadcast #{ $id } done: { $sent } sent, { $skipped } skipped (opted out), { $failed } failed (blocked the bot), { $unknown } unconfirmed.
+broadcasts-title = 📣 <b>Broadcasts</b>
+broadcasts-none = None yet.
+broadcasts-line = #{ $id } { $status ->
+        [running] ⏳ running
+       *[done] ✅ done
+    }: { $sent } sent, { $skipped } skipped, { $failed } failed, { $unknown } unconfirmed — “{ $excerpt }”
+news-off = 🔕 You will no longer receive Lucien's broadcasts. To get them again: /news on
+news-on = 🔔 You receive Lucien's broadcasts. To stop them: /news off
+teaser-title = ✨ <b>{ $title }</b>
+teaser-button = 📖 Read on
+teaser-published = ✅ Teaser of { $fragment } published (message { $message }); reactions on it pay.
+teaser-failed = ❌ The teaser of { $fragment } was not published: { $reason ->
+        [no-channel] that channel is not configured
+        [no-username] the bot does not know its username yet
+       *[other] Telegram did not accept it
+    }.
+channel-usage = usage: { $command ->
+        [broadcast] /broadcast <text>
+        [teaser] /teaser <fragment> [vip]
+        [news] /news on|off
+       *[other] /{ $command }
+    }
+why-fragment-not-reached = you have not reached that part of the story yet

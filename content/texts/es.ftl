@@ -470,3 +470,34 @@ why-unknown-vip-plan = ese plan VIP no está a la venta
 why-no-subscription = no tiene una suscripción VIP en curso
 why-not-vip = es solo para miembros VIP
 why-telegram-unavailable = Telegram no respondió; inténtelo de nuevo en un momento
+
+## Channel content: broadcasts, the opt-out, deep links, teasers.
+broadcast-message = 📣 { $text }
+broadcast-created = 📣 Difusión #{ $id } en marcha: { $audience ->
+        [one] { $audience } jugador la recibirá
+       *[other] { $audience } jugadores la recibirán
+    }. Le avisaré al terminar; /difusiones muestra cómo va.
+broadcast-done = 📣 Difusión #{ $id } terminada: { $sent } enviados, { $skipped } omitidos (no quieren noticias), { $failed } fallidos (bloquearon el bot), { $unknown } sin confirmar.
+broadcasts-title = 📣 <b>Difusiones</b>
+broadcasts-none = Aún no hay ninguna.
+broadcasts-line = #{ $id } { $status ->
+        [running] ⏳ en curso
+       *[done] ✅ terminada
+    }: { $sent } enviados, { $skipped } omitidos, { $failed } fallidos, { $unknown } sin confirmar — «{ $excerpt }»
+news-off = 🔕 Ya no recibirá las difusiones de Lucien. Para volver a recibirlas: /noticias on
+news-on = 🔔 Recibe las difusiones de Lucien. Para dejar de recibirlas: /noticias off
+teaser-title = ✨ <b>{ $title }</b>
+teaser-button = 📖 Seguir leyendo
+teaser-published = ✅ Teaser de { $fragment } publicado (mensaje { $message }); las reacciones en él pagan.
+teaser-failed = ❌ El teaser de { $fragment } no se publicó: { $reason ->
+        [no-channel] ese canal no está configurado
+        [no-username] el bot aún no conoce su nombre de usuario
+       *[other] Telegram no lo aceptó
+    }.
+channel-usage = se escribe así: { $command ->
+        [broadcast] /difundir <texto>
+        [teaser] /teaser <fragmento> [vip]
+        [news] /noticias on|off
+       *[other] /{ $command }
+    }
+why-fragment-not-reached = aún no ha llegado a esa parte de la historia

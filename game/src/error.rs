@@ -22,6 +22,8 @@ pub enum RuleError {
     StaleChoice,
     #[error("that choice is not offered here")]
     UnknownChoice,
+    #[error("that part of the story is not reached yet")]
+    FragmentNotReached,
     #[error("requirements not met")]
     RequirementsNotMet { missing: Vec<Missing> },
     #[error("the daily gift was already claimed today")]

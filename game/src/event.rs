@@ -28,6 +28,10 @@ pub enum Event {
     LanguageChanged {
         language: Language,
     },
+    /// The player opted out of broadcasts (`true`) or back in.
+    BroadcastsOptOut {
+        opt_out: bool,
+    },
     Ledger(LedgerEntry),
     ItemsGranted {
         item: ItemId,

@@ -11,4 +11,9 @@ pub struct Profile {
     pub language: Language,
     /// Unix seconds.
     pub registered_at: i64,
+    /// Opted out of broadcasts (`/noticias off`). Stored in the `users` row
+    /// with the rest of the profile, where the broadcaster's query filters
+    /// on it.
+    #[serde(default)]
+    pub broadcasts_opt_out: bool,
 }

@@ -49,6 +49,8 @@ pub enum ProfileCommand {
         language: Language,
     },
     SetLanguage(Language),
+    /// `/noticias off|on`: out of broadcasts (`true`) or back in.
+    SetBroadcastsOptOut(bool),
 }
 
 impl Command {
@@ -57,6 +59,7 @@ impl Command {
         match self {
             Command::Profile(ProfileCommand::Register { .. }) => "register",
             Command::Profile(ProfileCommand::SetLanguage(_)) => "set_language",
+            Command::Profile(ProfileCommand::SetBroadcastsOptOut(_)) => "set_broadcasts_opt_out",
             Command::Reaction(command) => command.kind(),
             Command::Admin(command) => command.kind(),
             Command::Story(command) => command.kind(),
@@ -152,6 +155,7 @@ fn decide_profile(
                 username: username.clone(),
                 language: *language,
                 registered_at: ctx.now,
+                broadcasts_opt_out: false,
             };
             let mut events = vec![Event::Registered { profile }];
             if ctx.rules.welcome_bonus > 0 {
@@ -160,5 +164,9 @@ fn decide_profile(
             Ok(events)
         }
         ProfileCommand::SetLanguage(language) => Ok(vec![Event::LanguageChanged { language: *language }]),
+        ProfileCommand::SetBroadcastsOptOut(opt_out) => {
+            let current = state.profile.as_ref().is_some_and(|profile| profile.broadcasts_opt_out);
+            Ok(if current == *opt_out { Vec::new() } else { vec![Event::BroadcastsOptOut { opt_out: *opt_out }] })
+        }
     }
 }

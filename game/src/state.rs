@@ -219,6 +219,11 @@ impl UserState {
                     profile.language = *language;
                 }
             }
+            Event::BroadcastsOptOut { opt_out } => {
+                if let Some(profile) = &mut self.profile {
+                    profile.broadcasts_opt_out = *opt_out;
+                }
+            }
             Event::Ledger(entry) => self.post(entry),
             Event::ItemsGranted { item, quantity } => {
                 *self.inventory.entry(item.clone()).or_insert(0) += quantity;

@@ -53,6 +53,14 @@ pub enum StoryCommand {
     Decide { fragment: u32, choice: u8, page: Option<i32> },
     /// Back to the first fragment after an ending; keeps everything earned.
     RestartStory { page: Option<i32> },
+    /// A deep link (`/start f_<fragment>`, from a channel teaser) asks for
+    /// `fragment`: opened by the same rules as navigating there. A VIP
+    /// fragment shows a free player the VIP door (`VipDenied`); one that a
+    /// decision of the fragment the player stands on leads to is that
+    /// decision taken (its requirements, costs and rewards); one the player
+    /// has been to, was given (`unlock_fragments`) or the story's start
+    /// opens directly; any other is refused as not reached yet.
+    OpenFragment { fragment: String, page: Option<i32> },
     /// The bot sent `fragment` as a new message, `page`: reactions on it pay
     /// for that fragment. A message already known keeps what it shows (a
     /// press on it may have been recorded first).
@@ -65,6 +73,7 @@ impl StoryCommand {
             StoryCommand::OpenStory { .. } => "open_story",
             StoryCommand::Decide { .. } => "decide",
             StoryCommand::RestartStory { .. } => "restart_story",
+            StoryCommand::OpenFragment { .. } => "open_fragment",
             StoryCommand::ShowStoryPage { .. } => "show_story_page",
         }
     }
@@ -92,6 +101,7 @@ pub(crate) fn decide(
         StoryCommand::Decide { fragment, choice, page } => {
             (decide_choice(state, *fragment, *choice, ctx, journal)?, page)
         }
+        StoryCommand::OpenFragment { fragment, page } => (open_fragment(state, fragment, ctx, journal)?, page),
         StoryCommand::ShowStoryPage { page, fragment } => {
             if content.fragment(fragment).is_none() {
                 return Err(RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.clone())));
@@ -135,6 +145,39 @@ fn decide_choice(
     let mut events = settle(state, decision, ctx, &mut journal)?;
     events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
     Ok(enter(target.id.as_str(), content, events))
+}
+
+/// A deep link to `fragment`: see [`StoryCommand::OpenFragment`].
+fn open_fragment(
+    state: &UserState,
+    fragment: &str,
+    ctx: Ctx<'_>,
+    journal: Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
+    let content = ctx.content;
+    let target = content
+        .fragment(fragment)
+        .ok_or_else(|| RuleError::Malformed(crate::Malformed::UnknownFragment(fragment.to_owned())))?;
+    let here = current(state, content);
+    if here.is_some_and(|here| here.id == target.id) {
+        return Ok(Vec::new());
+    }
+    if content.is_vip_fragment(target) && !content.is_vip(state, ctx.now) {
+        return Ok(vec![Event::VipDenied { fragment: target.id.as_str().to_owned() }]);
+    }
+    // One step from where the player stands: that decision, taken.
+    if let Some(here) = here
+        && let Some(choice) = here.decisions.iter().position(|decision| decision.to == target.id)
+    {
+        let choice = u8::try_from(choice).map_err(|_| RuleError::UnknownChoice)?;
+        return decide_choice(state, fragment_tag(here.id.as_str()), choice, ctx, journal);
+    }
+    let story = &state.progress.story;
+    let known = story.path.iter().any(|id| id == fragment) || story.unlocked.contains(fragment);
+    if known || *content.start() == target.id {
+        return Ok(enter(fragment, content, Vec::new()));
+    }
+    Err(RuleError::FragmentNotReached)
 }
 
 /// `events`, then the page in message `page` showing where they leave the

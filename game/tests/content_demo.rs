@@ -27,8 +27,13 @@ fn demo() -> Content {
 
 fn new_player() -> UserState {
     let mut state = UserState::new(UserId(7));
-    state.profile =
-        Some(Profile { first_name: "Ada".to_owned(), username: None, language: Language::Es, registered_at: NOW });
+    state.profile = Some(Profile {
+        first_name: "Ada".to_owned(),
+        username: None,
+        language: Language::Es,
+        registered_at: NOW,
+        broadcasts_opt_out: false,
+    });
     state.wallet.balance = 10;
     state
 }

@@ -165,3 +165,34 @@ fn restarting_is_only_for_endings() {
         Err(RuleError::StaleChoice)
     );
 }
+
+/// A deep link (`StoryCommand::OpenFragment`) opens a fragment by the
+/// rules of navigating there: the start or a fragment visited directly; a
+/// fragment one decision away as that decision (its rewards); a VIP
+/// fragment shows a free player the VIP door; anything else is not reached.
+#[test]
+fn a_deep_link_opens_a_fragment_only_as_navigating_there_would() {
+    use dianabot_game::{Command, Event, Language, ProfileCommand, RuleError, StoryCommand, UserId, UserState};
+    let now = 1_700_000_000;
+    let open = |fragment: &str| Command::Story(StoryCommand::OpenFragment { fragment: fragment.into(), page: None });
+    let mut state = UserState::new(UserId(1));
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+    support::run_at(&mut state, &register, now).expect("register");
+
+    assert_eq!(support::run_at(&mut state, &open("l1_vestibulo"), now), Err(RuleError::FragmentNotReached));
+    let events = support::run_at(&mut state, &open("l4_antesala"), now).expect("the VIP door");
+    assert!(matches!(&events[..], [Event::VipDenied { fragment }] if fragment == "l4_antesala"));
+    assert_eq!(state.progress.story.fragment, None);
+
+    support::run_at(&mut state, &open("l1_umbral"), now).expect("the start");
+    assert_eq!(state.progress.story.fragment.as_deref(), Some("l1_umbral"));
+    assert_eq!(support::run_at(&mut state, &open("l1_umbral"), now), Ok(Vec::new()), "already there");
+    let xp = state.progress.experience_points;
+    support::run_at(&mut state, &open("l1_vestibulo"), now).expect("one decision away");
+    assert_eq!(state.progress.story.fragment.as_deref(), Some("l1_vestibulo"));
+    assert_eq!(state.progress.experience_points, xp + 5, "the decision's reward");
+    support::run_at(&mut state, &open("l1_umbral"), now).expect("visited before");
+    assert_eq!(state.progress.story.fragment.as_deref(), Some("l1_umbral"));
+    assert!(support::run_at(&mut state, &open("no_such_fragment"), now).is_err());
+}

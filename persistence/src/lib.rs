@@ -11,6 +11,7 @@
 //! **Architecture Invariant:** this crate knows nothing of Telegram or actors;
 //! it stores `dianabot_game` values and nothing else.
 
+mod broadcast;
 mod error;
 mod flusher;
 mod postgres;
@@ -19,6 +20,7 @@ mod store;
 mod timers;
 mod write;
 
+pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use store::{Reservation, ReservationStatus, Store};

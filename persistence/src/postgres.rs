@@ -12,6 +12,7 @@ pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<User
     // One round trip: the row and the inventory aggregated into two arrays.
     let row = sqlx::query(
         "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at,
+                u.broadcasts_opt_out,
                 COALESCE((SELECT array_agg(i.item_id) FROM inventory i WHERE i.user_id = s.user_id), '{}') AS items,
                 COALESCE((SELECT array_agg(i.quantity) FROM inventory i WHERE i.user_id = s.user_id), '{}') AS quantities
          FROM user_snapshots s
@@ -35,16 +36,18 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
     let profiles: Vec<_> = writes.iter().filter_map(|w| w.profile.as_ref().map(|p| (w.user_id.0, p))).collect();
     if !profiles.is_empty() {
         sqlx::query(
-            "INSERT INTO users (user_id, first_name, username, language, registered_at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+            "INSERT INTO users (user_id, first_name, username, language, registered_at, broadcasts_opt_out)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::boolean[])
              ON CONFLICT (user_id) DO UPDATE SET first_name = EXCLUDED.first_name,
-                 username = EXCLUDED.username, language = EXCLUDED.language",
+                 username = EXCLUDED.username, language = EXCLUDED.language,
+                 broadcasts_opt_out = EXCLUDED.broadcasts_opt_out",
         )
         .bind(profiles.iter().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(profiles.iter().map(|(_, p)| p.first_name.as_str()).collect::<Vec<_>>())
         .bind(profiles.iter().map(|(_, p)| p.username.as_deref()).collect::<Vec<_>>())
         .bind(profiles.iter().map(|(_, p)| p.language.code()).collect::<Vec<_>>())
         .bind(profiles.iter().map(|(_, p)| p.registered_at).collect::<Vec<_>>())
+        .bind(profiles.iter().map(|(_, p)| p.broadcasts_opt_out).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }

@@ -11,7 +11,8 @@ use crate::{OpenTransfer, StoreError, UserWrite};
 pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     let mut conn = pool.acquire().await?;
     let stored: Option<StoredUser> = sqlx::query_as(
-        "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at
+        "SELECT s.version, s.format, s.state, b.besitos, u.first_name, u.username, u.language, u.registered_at,
+                u.broadcasts_opt_out
          FROM user_snapshots s
          JOIN users u ON u.user_id = s.user_id
          JOIN balances b ON b.user_id = s.user_id
@@ -46,15 +47,18 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         let user_id = write.user_id.0;
         if let Some(profile) = &write.profile {
             sqlx::query(
-                "INSERT INTO users (user_id, first_name, username, language, registered_at) VALUES (?, ?, ?, ?, ?)
+                "INSERT INTO users (user_id, first_name, username, language, registered_at, broadcasts_opt_out)
+                 VALUES (?, ?, ?, ?, ?, ?)
                  ON CONFLICT (user_id) DO UPDATE SET first_name = excluded.first_name,
-                     username = excluded.username, language = excluded.language",
+                     username = excluded.username, language = excluded.language,
+                     broadcasts_opt_out = excluded.broadcasts_opt_out",
             )
             .bind(user_id)
             .bind(&profile.first_name)
             .bind(&profile.username)
             .bind(profile.language.code())
             .bind(profile.registered_at)
+            .bind(profile.broadcasts_opt_out)
             .execute(&mut *tx)
             .await?;
         }

@@ -288,7 +288,7 @@ impl UserWrite {
                     write.profile = state.profile.clone();
                     write.balance = Some(state.wallet.balance);
                 }
-                Event::LanguageChanged { .. } => write.profile = state.profile.clone(),
+                Event::LanguageChanged { .. } | Event::BroadcastsOptOut { .. } => write.profile = state.profile.clone(),
                 Event::Ledger(entry) => {
                     write.balance = Some(state.wallet.balance);
                     write.ledger.push(entry.clone());
@@ -529,6 +529,7 @@ pub(crate) struct StoredUser {
     pub username: Option<String>,
     pub language: String,
     pub registered_at: i64,
+    pub broadcasts_opt_out: bool,
 }
 
 impl StoredUser {
@@ -559,6 +560,7 @@ impl StoredUser {
             username: self.username,
             language: Language::from_code(Some(&self.language)),
             registered_at: self.registered_at,
+            broadcasts_opt_out: self.broadcasts_opt_out,
         });
         state.wallet.balance = self.besitos;
         state.wallet.next_seq = body.next_ledger_seq;

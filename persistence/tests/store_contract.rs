@@ -210,3 +210,62 @@ fn postgres_stores_auctions_and_holds() {
 fn sqlite_stores_auctions_and_holds() {
     auctions_and_holds_round_trip(Backend::Sqlite);
 }
+
+/// A broadcast job on both backends: created once per update, the cursor
+/// moved past a batch before it is sent, outcomes counted, a batch a crash
+/// cut short counted as unknown; recipients walked in user-id order with
+/// the opted-out flagged; a player's opt-out written through the profile.
+fn broadcast_job_and_cursor(backend: Backend) {
+    use dianabot_persistence::BroadcastStatus;
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        dianabot_test_support::register_in_store(&store, [(30, false), (10, true), (20, false), (40, false)]).await;
+        assert_eq!(store.broadcast_audience().await.unwrap(), 3);
+        // An opt-out through the game's own write, and back in.
+        let (state, writes) = play(UserId(50), &[Command::Profile(ProfileCommand::SetBroadcastsOptOut(true))]);
+        store.write_batch(&[coalesced(writes)]).await.unwrap();
+        assert!(store.load_user(UserId(50)).await.unwrap().unwrap().profile.unwrap().broadcasts_opt_out);
+        assert_eq!(store.load_user(UserId(50)).await.unwrap(), Some(state));
+        assert_eq!(store.broadcast_audience().await.unwrap(), 3);
+
+        let job = store.create_broadcast(5_000_000_001, "hola <b>", UserId(1), 1_700_000_000, Some(77)).await.unwrap();
+        assert_eq!((job.id, job.status, job.cursor, job.sent), (5_000_000_001, BroadcastStatus::Running, 0, 0));
+        let again =
+            store.create_broadcast(5_000_000_002, "hola <b>", UserId(1), 1_700_000_001, Some(77)).await.unwrap();
+        assert_eq!(again, job, "a re-delivered command finds its job");
+        assert_eq!(store.broadcasts(10).await.unwrap().len(), 1);
+
+        let first = store.broadcast_recipients(0, 2).await.unwrap();
+        let ids: Vec<_> = first.iter().map(|r| (r.user.0, r.opted_out)).collect();
+        assert_eq!(ids, [(10, true), (20, false)]);
+        store.advance_broadcast(job.id, 20, 1, 1).await.unwrap();
+        store.count_broadcast_batch(job.id, 1, 0, 0).await.unwrap();
+        let next = store.broadcast_recipients(20, 2).await.unwrap();
+        assert_eq!(next.iter().map(|r| r.user.0).collect::<Vec<_>>(), [30, 40]);
+        // Moved past, then a crash before the outcomes were counted.
+        store.advance_broadcast(job.id, 40, 0, 2).await.unwrap();
+        let cut = store.unfinished_broadcasts().await.unwrap();
+        assert_eq!((cut[0].cursor, cut[0].in_flight, cut[0].skipped, cut[0].sent), (40, 2, 1, 1));
+        store.settle_broadcast_in_flight(job.id).await.unwrap();
+        let settled = store.broadcast(job.id).await.unwrap().unwrap();
+        assert_eq!((settled.unknown, settled.in_flight), (2, 0));
+        assert_eq!(store.broadcast_recipients(40, 2).await.unwrap().iter().map(|r| r.user.0).collect::<Vec<_>>(), [50]);
+        store.finish_broadcast(job.id).await.unwrap();
+        assert!(store.unfinished_broadcasts().await.unwrap().is_empty());
+        assert_eq!(store.broadcast(job.id).await.unwrap().unwrap().status, BroadcastStatus::Done);
+        assert_eq!(store.user_language(UserId(30)).await.unwrap(), Some(Language::Es));
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn broadcast_job_and_cursor_on_sqlite() {
+    broadcast_job_and_cursor(Backend::Sqlite);
+}
+
+#[test]
+fn broadcast_job_and_cursor_on_postgres() {
+    broadcast_job_and_cursor(Backend::Postgres);
+}

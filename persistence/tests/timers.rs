@@ -41,7 +41,13 @@ fn model(events: &[Event]) -> BTreeMap<String, i64> {
 
 fn registered(user: UserId) -> UserState {
     let mut state = UserState::new(user);
-    let profile = Profile { first_name: "Ana".into(), username: None, language: Language::Es, registered_at: 1 };
+    let profile = Profile {
+        first_name: "Ana".into(),
+        username: None,
+        language: Language::Es,
+        registered_at: 1,
+        broadcasts_opt_out: false,
+    };
     state.apply(&Event::Registered { profile });
     state
 }

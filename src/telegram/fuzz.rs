@@ -81,10 +81,10 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             (Some(envelope.user_id), matches!(envelope.command, Command::Admin(_)))
         }
         Translation::View { user_id, .. } => (Some(*user_id), false),
-        Translation::Profile(request) => {
-            let crate::telegram::flows::ProfileRequest::Ledger { user_id, .. } = request;
-            (Some(*user_id), false)
-        }
+        Translation::Profile(request) => match request {
+            crate::telegram::flows::ProfileRequest::Ledger { user_id, .. } => (Some(*user_id), false),
+            crate::telegram::flows::ProfileRequest::StartAt { register, .. } => (Some(register.user_id), false),
+        },
         Translation::Shop(request) => match request {
             ShopRequest::Item { user_id, .. }
             | ShopRequest::Purchase { user_id, .. }
@@ -115,6 +115,9 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             // them, an admin say), not a player's request.
             VipRequest::ChannelMember { .. } | VipRequest::PreCheckout { .. } => (None, false),
         },
+        // A usage hint is anyone's; the rest only an operator's.
+        Translation::Channel(crate::telegram::flows::ChannelRequest::Usage { .. }) => (None, false),
+        Translation::Channel(_) => (None, true),
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

@@ -73,6 +73,8 @@ pub struct Intake {
     /// everything else goes through `outbound`.
     pub(super) bot: Bot,
     pub(super) auctions: AuctionHouse,
+    /// Woken when an operator creates a broadcast job.
+    pub(super) broadcaster: Option<crate::telegram::broadcast::Broadcaster>,
     stats: Arc<IntakeStats>,
     rate_limiter: Arc<RateLimiter>,
 }
@@ -128,6 +130,7 @@ impl Intake {
             coordinator,
             auctions,
             bot,
+            broadcaster: None,
             stats: Arc::default(),
             rate_limiter,
         }
@@ -136,6 +139,12 @@ impl Intake {
     /// Refuses updates over `limiter`'s per-user limits (none by default).
     pub fn with_rate_limiter(mut self, limiter: Arc<RateLimiter>) -> Intake {
         self.rate_limiter = limiter;
+        self
+    }
+
+    /// Wakes `broadcaster` when an operator creates a broadcast job.
+    pub fn with_broadcaster(mut self, broadcaster: crate::telegram::broadcast::Broadcaster) -> Intake {
+        self.broadcaster = Some(broadcaster);
         self
     }
 
@@ -187,6 +196,7 @@ impl Intake {
             Translation::Reaction(request) => self.handle_reaction(request).await,
             Translation::Operator(request) => self.handle_operator(request).await,
             Translation::Vip(request) => self.handle_vip(request).await,
+            Translation::Channel(request) => self.handle_channel(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
                 Ok(Handled::Ignored)
@@ -208,7 +218,12 @@ impl Intake {
     }
 
     /// A game command: dispatched, durable, then answered with `screen`.
-    async fn play(&self, envelope: Envelope, screen: Option<Screen>, reply: ReplyTo) -> Result<Handled, Failure> {
+    pub(super) async fn play(
+        &self,
+        envelope: Envelope,
+        screen: Option<Screen>,
+        reply: ReplyTo,
+    ) -> Result<Handled, Failure> {
         let user_id = envelope.user_id;
         let parts = self.ui_parts();
         let render = move |state: &UserState, outcome: Outcome<'_>| {

@@ -6,8 +6,10 @@
 //! effects are durable, and the bot's reply is sent only after that too, so
 //! a user is never told of an effect a crash could lose.
 
+pub mod broadcast;
 pub mod callback;
 pub mod clean;
+pub mod deeplink;
 pub mod flows;
 #[cfg(test)]
 mod fuzz;
@@ -20,4 +22,4 @@ pub mod translate;
 pub mod webhook;
 
 pub use intake::{Handled, Intake, IntakeError, IntakeStats};
-pub use outbound::{Outbound, OutboundLimits, OutboundRequest, Priority};
+pub use outbound::{Delivery, Outbound, OutboundLimits, OutboundRequest, Priority};

@@ -22,9 +22,10 @@
 //!    second after its answer, for the same reason.
 //! 4. **Priority.** Callback answers first (the user's client shows a spinner
 //!    until one arrives), then chats with an interactive request queued, then
-//!    chats with only notifications. Within a class chats take turns in the
-//!    order they became ready. A flood of interactive traffic can therefore
-//!    delay notifications indefinitely; that is the intended trade-off.
+//!    chats with only notifications or broadcasts ([`Priority::Bulk`]).
+//!    Within a class chats take turns in the order they became ready. A
+//!    flood of interactive traffic can therefore delay notifications and
+//!    broadcasts indefinitely; that is the intended trade-off.
 //! 5. **Flood control.** A 429 pauses the whole scheduler for `retry_after`
 //!    and the refused request is retried first when it ends.
 //! 6. **Edit coalescing.** An edit to a message that already has an edit
@@ -118,6 +119,25 @@ pub enum Priority {
     /// or refused, a refund, an auction won or a bid given back. Served like
     /// an interactive reply; never dropped by the queue bounds.
     Receipt,
+    /// A broadcast to every player (`telegram::broadcast`): served after
+    /// every chat with an interactive request, like a notification; never
+    /// dropped by the bounds (the broadcaster keeps at most one batch
+    /// queued) and never retried after a network error, since a lost answer
+    /// may hide a delivered message and a broadcast is sent at most once.
+    Bulk,
+}
+
+/// What became of a request submitted with [`Outbound::submit_with_receipt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// Sent: the id Telegram gave the message.
+    Sent(i32),
+    /// Refused by Telegram with an API error (403: the user blocked the
+    /// bot; 400: …): not delivered, and repeating cannot help.
+    Refused,
+    /// No outcome known: the answer was lost or unreadable after the
+    /// request went out. It may have been delivered.
+    Unknown,
 }
 
 /// What a request is, for making room under the bounds ([`OutboundRequest::droppable`]).
@@ -176,7 +196,7 @@ impl OutboundRequest {
     /// Whether the request is a reply to the user's own action.
     pub fn is_interactive(&self) -> bool {
         match self {
-            OutboundRequest::Send { priority, .. } => *priority != Priority::Notification,
+            OutboundRequest::Send { priority, .. } => matches!(priority, Priority::Interactive | Priority::Receipt),
             OutboundRequest::Edit { .. }
             | OutboundRequest::AnswerCallback { .. }
             | OutboundRequest::SendInvoice { .. }
@@ -195,10 +215,15 @@ impl OutboundRequest {
             OutboundRequest::Send { priority: Priority::Interactive, .. }
             | OutboundRequest::Edit { .. }
             | OutboundRequest::AnswerCallback { .. } => Some(Droppable::Reply),
-            OutboundRequest::Send { priority: Priority::Receipt, .. }
+            OutboundRequest::Send { priority: Priority::Receipt | Priority::Bulk, .. }
             | OutboundRequest::SendInvoice { .. }
             | OutboundRequest::AnswerPreCheckout { .. } => None,
         }
+    }
+
+    /// Sent at most once: not repeated after a network error.
+    fn at_most_once(&self) -> bool {
+        matches!(self, OutboundRequest::Send { priority: Priority::Bulk, .. })
     }
 
     fn edited_message(&self) -> Option<i32> {
@@ -338,16 +363,16 @@ impl Outbound {
         self.enqueue(request, None);
     }
 
-    /// Queues a sendMessage like [`Outbound::submit`]; the receiver gets the
-    /// id Telegram gave the message once it is sent, and an error if it is
-    /// dropped instead.
-    pub fn submit_with_receipt(&self, request: OutboundRequest) -> oneshot::Receiver<i32> {
+    /// Queues a sendMessage like [`Outbound::submit`]; the receiver gets
+    /// what became of it ([`Delivery`]: the id Telegram gave the message
+    /// once it is sent), and an error if it is dropped unsent instead.
+    pub fn submit_with_receipt(&self, request: OutboundRequest) -> oneshot::Receiver<Delivery> {
         let (receipt, sent) = oneshot::channel();
         self.enqueue(request, Some(receipt));
         sent
     }
 
-    fn enqueue(&self, request: OutboundRequest, receipt: Option<oneshot::Sender<i32>>) {
+    fn enqueue(&self, request: OutboundRequest, receipt: Option<oneshot::Sender<Delivery>>) {
         self.stats.queued.fetch_add(1, Ordering::Relaxed);
         let queued = Queued { request, submitted: Instant::now(), attempts: 0, receipt, seq: 0 };
         if let Err(mpsc::error::SendError(Command::Submit(queued))) = self.commands.send(Command::Submit(queued)) {
@@ -389,8 +414,8 @@ struct Queued {
     submitted: Instant,
     /// Attempts that failed with a network error.
     attempts: u32,
-    /// Told the sent message's id.
-    receipt: Option<oneshot::Sender<i32>>,
+    /// Told what became of the request.
+    receipt: Option<oneshot::Sender<Delivery>>,
     /// Order of acceptance by the scheduler (kept across retries): lower is older.
     seq: u64,
 }
@@ -482,7 +507,7 @@ struct Flight {
     submitted: Instant,
     dispatched: Instant,
     attempts: u32,
-    receipt: Option<oneshot::Sender<i32>>,
+    receipt: Option<oneshot::Sender<Delivery>>,
     seq: u64,
 }
 
@@ -940,7 +965,7 @@ impl Scheduler {
                 Verdict::Sent(sent) => {
                     self.stats.finish(&self.stats.sent, wait);
                     if let (Some(receipt), Some(message_id)) = (flight.receipt, sent) {
-                        let _ = receipt.send(message_id);
+                        let _ = receipt.send(Delivery::Sent(message_id));
                     }
                 }
                 Verdict::RetryAfter(retry_after) => {
@@ -963,7 +988,7 @@ impl Scheduler {
                         },
                     );
                 }
-                Verdict::Transient(err) if flight.attempts + 1 < MAX_ATTEMPTS => {
+                Verdict::Transient(err) if flight.attempts + 1 < MAX_ATTEMPTS && !request.at_most_once() => {
                     let attempts = flight.attempts + 1;
                     tracing::warn!(
                         chat_id = request.chat_id(),
@@ -979,6 +1004,10 @@ impl Scheduler {
                     self.requeue(flight.lane, queued);
                 }
                 Verdict::Transient(err) | Verdict::Permanent(err) => {
+                    if let Some(receipt) = flight.receipt {
+                        let refused = matches!(err, RequestError::Api(_) | RequestError::MigrateToChatId(_));
+                        let _ = receipt.send(if refused { Delivery::Refused } else { Delivery::Unknown });
+                    }
                     tracing::warn!(
                         chat_id = request.chat_id(),
                         method = request.method(),

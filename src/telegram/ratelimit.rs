@@ -111,6 +111,7 @@ impl Action {
                 | VipRequest::ChannelMember { .. }
                 | VipRequest::JoinRequest { .. },
             )
+            | Translation::Channel(_)
             | Translation::Ignore(_) => None,
         }
     }

@@ -12,8 +12,8 @@ use crate::config::AuctionLimits;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest, VipRequest, auction,
-    gift, operator, profile, reaction, shop, story, vip,
+    AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, ShopRequest,
+    VipRequest, auction, channel, gift, operator, profile, reaction, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
@@ -40,6 +40,7 @@ pub enum Translation {
     Reaction(ReactionRequest),
     Operator(OperatorRequest),
     Vip(VipRequest),
+    Channel(ChannelRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -203,13 +204,14 @@ impl Translator {
         };
         let name = name.as_str();
         vip::text(&origin, name)
-            .or_else(|| profile::text(&origin, name))
+            .or_else(|| profile::text(&origin, name, text))
             .or_else(|| story::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
             .or_else(|| auction::text(&origin, name, text, self.auctions))
             .or_else(|| reaction::text(&origin, name))
             .or_else(|| operator::text(&origin, name, text))
+            .or_else(|| channel::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 

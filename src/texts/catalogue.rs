@@ -248,4 +248,19 @@ catalogue! {
     WHY_NO_SUBSCRIPTION = "why-no-subscription";
     WHY_NOT_VIP = "why-not-vip";
     WHY_TELEGRAM_UNAVAILABLE = "why-telegram-unavailable";
+    // Channel content: broadcasts, the opt-out, deep links, teasers.
+    BROADCAST_MESSAGE = "broadcast-message" [text];
+    BROADCAST_CREATED = "broadcast-created" [id, audience];
+    BROADCAST_DONE = "broadcast-done" [id, sent, skipped, failed, unknown];
+    BROADCASTS_TITLE = "broadcasts-title";
+    BROADCASTS_NONE = "broadcasts-none";
+    BROADCASTS_LINE = "broadcasts-line" [id, status, sent, skipped, failed, unknown, excerpt];
+    NEWS_OFF = "news-off";
+    NEWS_ON = "news-on";
+    TEASER_TITLE = "teaser-title" [title];
+    TEASER_BUTTON = "teaser-button";
+    TEASER_PUBLISHED = "teaser-published" [fragment, message];
+    TEASER_FAILED = "teaser-failed" [fragment, reason];
+    CHANNEL_USAGE = "channel-usage" [command];
+    WHY_FRAGMENT_NOT_REACHED = "why-fragment-not-reached";
 }

@@ -286,3 +286,43 @@ pub async fn settled(house: &AuctionHouse, store: &Store, auction: i64) -> Aucti
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// Registers `users` straight in the store, as `/start` (and `/noticias
+/// off` for those with `true`) would have left them, in batches: thousands
+/// of players without a Telegram round trip each. The server loads them as
+/// any other player (their rows and snapshots are the flusher's own).
+pub async fn register_in_store(store: &Store, users: impl IntoIterator<Item = (i64, bool)>) {
+    use dianabot_game::{Ctx, decide};
+    use dianabot_persistence::UserWrite;
+    let rules = Rules::default();
+    let content = load_demo().expect("demo content");
+    let ctx = Ctx { now: 1_700_000_000, rules: &rules, content: &content, update_id: None };
+    let mut batch = Vec::new();
+    let users: Vec<_> = users.into_iter().collect();
+    for (index, &(user, opted_out)) in users.iter().enumerate() {
+        let mut state = UserState::new(UserId(user));
+        let register = Command::Profile(ProfileCommand::Register {
+            first_name: format!("u{user}"),
+            username: None,
+            language: Language::Es,
+        });
+        let opt_out = Command::Profile(ProfileCommand::SetBroadcastsOptOut(true));
+        let commands = if opted_out { vec![register, opt_out] } else { vec![register] };
+        let mut write: Option<UserWrite> = None;
+        for command in &commands {
+            let events = decide(&state, command, ctx).expect("registering");
+            events.iter().for_each(|event| state.apply(event));
+            state.version += 1;
+            let next = UserWrite::from_events(&state, &events, ctx.now);
+            match &mut write {
+                Some(write) => write.merge(next),
+                None => write = Some(next),
+            }
+        }
+        batch.extend(write);
+        if batch.len() == 1_000 || index + 1 == users.len() {
+            store.write_batch(&batch).await.expect("writing registered players");
+            batch.clear();
+        }
+    }
+}

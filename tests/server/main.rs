@@ -17,6 +17,7 @@
 mod common;
 
 mod bot_e2e;
+mod channel_e2e;
 mod content_reload;
 mod crash;
 mod fuzz_webhook;

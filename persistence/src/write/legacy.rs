@@ -128,6 +128,7 @@ mod tests {
             username: None,
             language: "es".into(),
             registered_at: 1,
+            broadcasts_opt_out: false,
         }
     }
 

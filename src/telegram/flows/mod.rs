@@ -21,8 +21,11 @@
 //!   free channel's approvals, and what VIP timers do when they fire.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `channel`: broadcasts to every player and the opt-out, fragment
+//!   teasers in the channels.
 
 pub mod auction;
+pub mod channel;
 pub mod gift;
 pub mod operator;
 pub mod profile;
@@ -33,6 +36,7 @@ pub mod timer;
 pub mod vip;
 
 pub use auction::AuctionRequest;
+pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;

@@ -1,11 +1,12 @@
 //! The player's own pages: /start, the menu, profile, inventory, missions,
 //! achievements, language, the daily gift and the ledger.
 
-use dianabot_actors::DispatchError;
-use dianabot_game::{Command, EconomyCommand, Language, ProfileCommand, UserId};
+use dianabot_actors::{DispatchError, Envelope, Outcome};
+use dianabot_game::{Command, EconomyCommand, Event, Language, ProfileCommand, StoryCommand, UserId};
 
 use crate::telegram::callback::Action;
 use crate::telegram::clean::{NAME_CHARS, USERNAME_CHARS, clean};
+use crate::telegram::deeplink::{self, DeepLink};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::{self, Screen};
 use crate::telegram::translate::{Origin, ReplyTo, Translation};
@@ -14,9 +15,12 @@ use crate::telegram::translate::{Origin, ReplyTo, Translation};
 pub enum ProfileRequest {
     /// The player's recent ledger entries (read from the store).
     Ledger { user_id: UserId, language: Language, reply: ReplyTo },
+    /// `/start f_<fragment>` (a deep link, from a channel teaser): register
+    /// if new, then open the fragment by the story's rules.
+    StartAt { register: Envelope, fragment: String, chat_id: i64 },
 }
 
-pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
+pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> {
     let view = |screen| Some(origin.view(screen));
     match name {
         "start" => {
@@ -25,7 +29,15 @@ pub fn text(origin: &Origin<'_>, name: &str) -> Option<Translation> {
                 username: origin.user.username.as_deref().map(|name| clean(name, USERNAME_CHARS).into_owned()),
                 language: origin.language,
             };
-            Some(origin.command(Command::Profile(command), Some(Screen::Welcome)))
+            // A malformed or unknown payload is a plain /start.
+            let register = origin.command(Command::Profile(command), Some(Screen::Welcome));
+            match (deeplink::start_payload(text).and_then(deeplink::parse), register) {
+                (
+                    Some(DeepLink::Fragment(fragment)),
+                    Translation::Command { envelope, reply: ReplyTo::NewMessage { chat_id }, .. },
+                ) => Some(Translation::Profile(ProfileRequest::StartAt { register: envelope, fragment, chat_id })),
+                (_, register) => Some(register),
+            }
         }
         "menu" => view(Screen::Menu),
         "help" | "ayuda" => view(Screen::Help),
@@ -86,6 +98,29 @@ impl Intake {
                 })?;
                 self.answer(reply, Some(screens::ledger(language, &entries, &self.translator.codec, user_id)));
                 Ok(Handled::Viewed)
+            }
+            ProfileRequest::StartAt { register, fragment, chat_id } => {
+                let reply = ReplyTo::NewMessage { chat_id };
+                if self.router.content().fragment(&fragment).is_none() {
+                    return self.play(register, Some(Screen::Welcome), reply).await;
+                }
+                // The welcome only for a new player; a known one goes
+                // straight to the fragment.
+                let user_id = register.user_id;
+                let parts = self.ui_parts();
+                let render = move |state: &dianabot_game::UserState, outcome: Outcome<'_>| match outcome {
+                    Outcome::Applied(events) if events.iter().any(|e| matches!(e, Event::Registered { .. })) => {
+                        screens::reply(Some(Screen::Welcome), state, outcome, parts.ui())
+                    }
+                    _ => None,
+                };
+                let dispatched = self.router.dispatch(register, render).await?;
+                dispatched.durable.wait().await?;
+                self.answer(reply.clone(), dispatched.reply);
+                // Not bound to the update: the register above is, and
+                // opening a fragment twice (a re-delivery) shows it again.
+                let command = Command::Story(StoryCommand::OpenFragment { fragment, page: None });
+                self.play(Envelope { user_id, update_id: None, command }, Some(Screen::Story), reply).await
             }
         }
     }

@@ -8,7 +8,7 @@ use tracing::Instrument;
 
 use crate::telegram::callback::Action;
 use crate::telegram::intake::Intake;
-use crate::telegram::outbound::{OutboundRequest, Priority};
+use crate::telegram::outbound::{Delivery, OutboundRequest, Priority};
 use crate::telegram::screens::{Rendered, Screen};
 use crate::telegram::translate::{Origin, Translation};
 
@@ -58,7 +58,7 @@ impl Intake {
         let span = tracing::info_span!("story_page", user_id = user_id.0);
         tokio::spawn(
             async move {
-                let Ok(page) = sent.await else { return };
+                let Ok(Delivery::Sent(page)) = sent.await else { return };
                 let command = Command::Story(StoryCommand::ShowStoryPage { page, fragment });
                 let recorded = match router.dispatch(Envelope { user_id, update_id: None, command }, |_, _| ()).await {
                     Ok(dispatched) => dispatched.durable.wait().await,

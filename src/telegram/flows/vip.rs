@@ -467,6 +467,7 @@ impl Intake {
                     username: None,
                     language,
                     registered_at: 0,
+                    broadcasts_opt_out: false,
                 });
                 vip_screens::members_only(&stranger, self.ui_parts().ui())
             }

@@ -13,10 +13,15 @@
 //! change made to the files.
 
 pub mod auction;
+mod channel;
 mod shop;
 mod story;
 pub mod vip;
 
+pub use channel::{
+    TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage, teaser,
+    teaser_report,
+};
 pub use shop::{RefundFailure, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
 
 use dianabot_actors::{GiftOutcome, Outcome};
@@ -90,6 +95,8 @@ pub enum Screen {
     Help,
     LanguagePicker,
     NotUnderstood,
+    /// Whether the player receives broadcasts (`/noticias`).
+    News,
     /// The result of an operator's command on a user, in the operator's
     /// language (the state rendered is the target's).
     OperatorReport(Language),
@@ -259,6 +266,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             }
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
+        Screen::News => channel::news(state),
         Screen::Help => Rendered { text: t(language, m::HELP), keyboard: Some(InlineKeyboardMarkup::new(back())) },
         Screen::LanguagePicker => {
             let choices = vec![
@@ -351,6 +359,7 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::Malformed(malformed) => malformed_reason(language, malformed),
         RuleError::StaleChoice => why(m::WHY_STALE_CHOICE),
         RuleError::UnknownChoice => why(m::WHY_UNKNOWN_CHOICE),
+        RuleError::FragmentNotReached => why(m::WHY_FRAGMENT_NOT_REACHED),
         RuleError::RequirementsNotMet { .. } => why(m::WHY_REQUIREMENTS_NOT_MET),
         RuleError::AlreadyClaimedToday => why(m::WHY_ALREADY_CLAIMED_TODAY),
         RuleError::GiftToSelf => why(m::WHY_GIFT_TO_SELF),

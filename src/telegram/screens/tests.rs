@@ -64,6 +64,7 @@ fn player(language: Language) -> UserState {
         username: Some("ana".to_owned()),
         language,
         registered_at: 1_700_000_000,
+        broadcasts_opt_out: false,
     });
     state.wallet.balance = 1;
     state.progress.daily_gift.streak = 1;
@@ -444,4 +445,59 @@ fn vip_screens_and_notices() {
     for (name, render) in cases {
         insta::assert_snapshot!(name, both(render));
     }
+}
+
+#[test]
+fn channel_content_screens() {
+    use dianabot_persistence::{Broadcast, BroadcastStatus};
+    let content = content();
+    let news = both(|l| {
+        let mut out = player(l);
+        let on = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        if let Some(profile) = &mut out.profile {
+            profile.broadcasts_opt_out = true;
+        }
+        let off = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        [on, off].join("\n")
+    });
+    insta::assert_snapshot!("news_on_and_off", news);
+    let job = |status, sent| Broadcast {
+        id: 4_294_968_296,
+        text: "¡Nuevo capítulo <esta noche>!".to_owned(),
+        created_by: UserId(1),
+        created_at: 1_700_000_000,
+        status,
+        cursor: 12,
+        sent,
+        skipped: 2,
+        failed: 1,
+        unknown: 0,
+        in_flight: 0,
+    };
+    let broadcasts = both(|l| {
+        [
+            broadcast_message(l, "¡Nuevo capítulo <esta noche>!"),
+            broadcast_created(l, 4_294_968_296, 1).text,
+            broadcast_created(l, 4_294_968_296, 9_997).text,
+            broadcast_done(l, &job(BroadcastStatus::Done, 9_994)),
+            broadcasts_report(l, &[]).text,
+            broadcasts_report(l, &[job(BroadcastStatus::Running, 10), job(BroadcastStatus::Done, 9_994)]).text,
+            channel_usage(l, "teaser").text,
+        ]
+        .join("\n")
+    });
+    insta::assert_snapshot!("broadcasts", broadcasts);
+    let fragment = content.fragments().next().expect("a fragment");
+    let teasers = both(|l| {
+        let link = format!("https://t.me/DianaBot?start=f_{}", fragment.id);
+        let teaser = shown(&teaser(l, &content, fragment, link).expect("a teaser"));
+        let reports = [
+            teaser_report(l, "inicio", Ok(42)).text,
+            teaser_report(l, "inicio", Err(TeaserFailure::NoChannel)).text,
+            teaser_report(l, "inicio", Err(TeaserFailure::NoUsername)).text,
+            teaser_report(l, "inicio", Err(TeaserFailure::NotSent)).text,
+        ];
+        format!("{teaser}\n{}", reports.join("\n"))
+    });
+    insta::assert_snapshot!("teasers", teasers);
 }

@@ -42,6 +42,18 @@ impl Control {
         self.post("/users", body).await["id"].as_i64().expect("user id")
     }
 
+    /// A user with id `id` who has talked to the bot before (`started`:
+    /// the bot may write first) or not (it gets 403, as if blocked).
+    pub async fn create_user_started(&self, id: i64, started: bool) -> i64 {
+        let body = json!({"id": id, "first_name": format!("u{id}"), "language_code": "es", "started": started});
+        self.post("/users", body).await["id"].as_i64().expect("user id")
+    }
+
+    /// The bot's Bot API calls of `method`, oldest first (the emulator keeps the last 50,000).
+    pub async fn calls(&self, method: &str) -> Vec<Value> {
+        self.get(&format!("/calls?method={method}")).await.as_array().cloned().unwrap_or_default()
+    }
+
     /// The user writes `text` to the bot; returns the update id.
     pub async fn send_text(&self, user: i64, text: &str) -> i64 {
         let sent = self.post(&format!("/users/{user}/messages"), json!({"text": text})).await;
