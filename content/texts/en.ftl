@@ -92,6 +92,7 @@ ledger-reason = { $reason ->
         [auction_hold] bid held
         [auction_release] bid returned
         [auction_won] auction won
+        [vip_renewal_bonus] VIP renewal bonus
        *[other] { $reason }
     }
 help =
@@ -449,6 +450,65 @@ audit-line = { $at } · { $operator } · { $action } { $target } “{ $args }”
         [refused] refused
        *[failed] failed
     }
+
+## VIP: subscriptions and channels (issue 15)
+
+vip-title = 💎 <b>VIP</b>
+vip-status-active = Plan: <b>{ $plan }</b>, paid until { $date } ({ $days ->
+        [one] { $days } day left
+       *[other] { $days } days left
+    }).
+vip-status-renews = Renews by itself on { $date }.
+vip-status-canceled = Renewal cancelled: you will not be charged again.
+vip-status-grace = ⏳ Your paid period ended. You stay in the circle until { $date }: renew to keep your place.
+vip-status-lifetime = Plan: <b>{ $plan }</b>. For good.
+vip-status-none = Chapters 4 to 6 of the story and the VIP channel are for members.
+vip-plan-line =
+    • <b>{ $name }</b> — { $stars } ⭐ { $kind ->
+        [monthly] every 30 days
+        [annual] for { $days } days
+       *[lifetime] once
+    }
+      <i>{ $description }</i>
+vip-no-plans = No plans are on sale right now.
+vip-buy = { $name } · { $stars } ⭐
+vip-cancel-renewal = ✋ Cancel renewal
+vip-resume-renewal = 🔁 Resume renewal
+vip-get-link = 🔗 My link to the VIP channel
+vip-renew = 💎 Renew
+vip-plan-trial = trial invitation
+vip-paid = 💎 <b>Welcome to Diana's circle.</b> { $plan } until { $date }.
+vip-paid-lifetime = 💎 <b>Welcome to Diana's circle.</b> { $plan }: your place never expires.
+vip-link-coming = Your personal link to the VIP channel is on its way.
+vip-renewal-bonus = 🎁 Renewal bonus: +{ $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+vip-link = 🔗 Your personal link to the VIP channel: it admits one person and expires in { $hours } h.
+vip-join-channel = 🚪 Enter the VIP channel
+vip-already-member = You are already in the VIP channel.
+vip-reminder = ⏳ Your VIP { $renews ->
+        [yes] renews
+       *[no] ends
+    } in { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    } ({ $date }).
+vip-expired = ⏳ Your VIP period ended. You keep your place in the channel until { $date }: renew before then so as not to lose it.
+vip-lapsed = Your VIP membership is over and you have left the VIP channel. Your story progress is all still there; come back whenever you like.
+vip-members-only = 💎 The VIP channel is for members only. These are the plans:
+vip-renewal-set = { $canceled ->
+        [yes] Renewal cancelled. You stay VIP until { $date }.
+       *[no] Renewal resumed: it renews on { $date }.
+    }
+vip-invoice-title = 💎 { $name }
+vip-link-name = VIP { $user }
+free-welcome = 🌙 Welcome to Diana's channel, { $name }. Whenever you want to follow the story, write /start to me.
+why-unknown-vip-plan = that VIP plan is not on sale
+why-no-subscription = you have no running VIP subscription
+why-not-vip = it is for VIP members only
+why-telegram-unavailable = Telegram did not answer; try again in a moment
+
 ## Channel content: broadcasts, the opt-out, deep links, teasers.
 broadcast-message = 📣 { $text }
 broadcast-created = 📣 Broadcast #{ $id } started: { $audience ->

@@ -92,6 +92,7 @@ ledger-reason = { $reason ->
         [auction_hold] puja en depósito
         [auction_release] puja devuelta
         [auction_won] subasta ganada
+        [vip_renewal_bonus] bono de renovación VIP
        *[other] { $reason }
     }
 help =
@@ -449,6 +450,65 @@ audit-line = { $at } · { $operator } · { $action } { $target } «{ $args }» �
         [refused] denegado
        *[failed] fallido
     }
+
+## VIP: suscripciones y canales (issue 15)
+
+vip-title = 💎 <b>VIP</b>
+vip-status-active = Plan: <b>{ $plan }</b>, pagado hasta el { $date } ({ $days ->
+        [one] queda { $days } día
+       *[other] quedan { $days } días
+    }).
+vip-status-renews = Se renueva solo el { $date }.
+vip-status-canceled = Renovación cancelada: no se cobrará de nuevo.
+vip-status-grace = ⏳ Su periodo pagado terminó. Sigue en el círculo hasta el { $date }: renueve para conservar su lugar.
+vip-status-lifetime = Plan: <b>{ $plan }</b>. Para siempre.
+vip-status-none = Los capítulos 4 a 6 de la historia y el canal VIP son para miembros.
+vip-plan-line =
+    • <b>{ $name }</b> — { $stars } ⭐ { $kind ->
+        [monthly] cada 30 días
+        [annual] por { $days } días
+       *[lifetime] una sola vez
+    }
+      <i>{ $description }</i>
+vip-no-plans = No hay planes a la venta ahora mismo.
+vip-buy = { $name } · { $stars } ⭐
+vip-cancel-renewal = ✋ Cancelar la renovación
+vip-resume-renewal = 🔁 Reanudar la renovación
+vip-get-link = 🔗 Mi enlace al canal VIP
+vip-renew = 💎 Renovar
+vip-plan-trial = invitación de prueba
+vip-paid = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan } hasta el { $date }.
+vip-paid-lifetime = 💎 <b>Bienvenido al círculo de Diana.</b> { $plan }: su lugar no caduca.
+vip-link-coming = Enseguida le llega su enlace personal al canal VIP.
+vip-renewal-bonus = 🎁 Bono de renovación: +{ $amount } { $amount ->
+        [one] besito
+       *[other] besitos
+    }.
+vip-link = 🔗 Su enlace personal al canal VIP: sirve para una sola persona y caduca en { $hours } h.
+vip-join-channel = 🚪 Entrar al canal VIP
+vip-already-member = Ya está en el canal VIP.
+vip-reminder = ⏳ Su VIP { $renews ->
+        [yes] se renueva
+       *[no] termina
+    } en { $days ->
+        [one] { $days } día
+       *[other] { $days } días
+    } ({ $date }).
+vip-expired = ⏳ Su periodo VIP terminó. Conserva su lugar en el canal hasta el { $date }: renueve antes para no perderlo.
+vip-lapsed = Su membresía VIP terminó y ha salido del canal VIP. Su progreso en la historia sigue intacto; vuelva cuando quiera.
+vip-members-only = 💎 El canal VIP es solo para miembros. Estos son los planes:
+vip-renewal-set = { $canceled ->
+        [yes] Renovación cancelada. Sigue siendo VIP hasta el { $date }.
+       *[no] Renovación reanudada: se renovará el { $date }.
+    }
+vip-invoice-title = 💎 { $name }
+vip-link-name = VIP { $user }
+free-welcome = 🌙 Bienvenido al canal de Diana, { $name }. Cuando quiera seguir la historia, escríbame /start.
+why-unknown-vip-plan = ese plan VIP no está a la venta
+why-no-subscription = no tiene una suscripción VIP en curso
+why-not-vip = es solo para miembros VIP
+why-telegram-unavailable = Telegram no respondió; inténtelo de nuevo en un momento
+
 ## Channel content: broadcasts, the opt-out, deep links, teasers.
 broadcast-message = 📣 { $text }
 broadcast-created = 📣 Difusión #{ $id } en marcha: { $audience ->

@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::ids::ItemId;
 use crate::ledger::Reason;
 use crate::state::UserState;
-use crate::story;
+use crate::vip::{self, GrantKind};
 
 /// An operator's command on a player.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ pub(crate) fn decide(
             if *days == 0 {
                 return Err(RuleError::NonPositiveAmount(0));
             }
-            Ok(vec![story::extend_vip(state, ctx.now, *days)])
+            Ok(vip::grant_days(state, ctx, *days, GrantKind::Days))
         }
     }
 }

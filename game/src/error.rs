@@ -80,6 +80,12 @@ pub enum RuleError {
     UnknownRole(String),
     #[error("only an owner may grant or revoke the role {0}")]
     RoleBeyondYours(String),
+    #[error("no such VIP plan on sale")]
+    UnknownVipPlan,
+    #[error("no running VIP subscription")]
+    NoSubscription,
+    #[error("not a VIP member")]
+    NotVip,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

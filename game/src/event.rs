@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, Language, PostRef, UserId};
 use crate::ledger::LedgerEntry;
+use crate::membership::{Vip, VipFact};
 use crate::profile::Profile;
 use crate::timer::Timer;
 
@@ -69,9 +70,10 @@ pub enum Event {
         points: u64,
     },
     Unlocked(Unlock),
-    /// VIP membership now lasts until this unix second.
-    VipExtended {
-        until: i64,
+    /// The VIP membership's new state, and what happened to it.
+    VipChanged {
+        vip: Box<Vip>,
+        fact: VipFact,
     },
     /// ACCEDER_NARRATIVA_VIP refused a free player: a conversion
     /// opportunity, recorded for analytics; the bot shows a preview.

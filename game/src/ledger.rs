@@ -73,6 +73,8 @@ reasons! {
     AuctionRelease => "auction_release",
     /// The winning bid leaving escrow for good (a sink).
     AuctionWon => "auction_won",
+    /// Paid with each VIP charge that continues a membership (a renewal).
+    VipRenewalBonus => "vip_renewal_bonus",
 }
 
 impl Reason {

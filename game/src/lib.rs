@@ -32,6 +32,7 @@ mod error;
 mod event;
 mod ids;
 mod ledger;
+pub mod membership;
 pub mod post;
 mod profile;
 mod progression;
@@ -43,6 +44,7 @@ mod state;
 pub mod story;
 mod time;
 pub mod timer;
+pub mod vip;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -64,3 +66,4 @@ pub use state::{
 };
 pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
+pub use vip::VipCommand;

@@ -43,6 +43,11 @@ pub(crate) fn decide(
 ) -> Result<Vec<Event>, RuleError> {
     match command {
         ReactionCommand::React { post, target, emojis } => {
+            // The VIP channel's rates are for VIP members: anyone else in
+            // it got in by a leaked link and is on their way out.
+            if *target == ReactionTarget::VipPost && !ctx.content.is_vip(state, ctx.now) {
+                return Err(RuleError::NotVip);
+            }
             pay(state, Reacted::Post(*post), *target, emojis, ctx, &mut journal)
         }
         ReactionCommand::ReactToPage { page, emojis } => {

@@ -19,6 +19,7 @@ use crate::state::UserState;
 use crate::story::{self, StoryCommand};
 use crate::time::day_of;
 use crate::timer::{Timer, TimerName};
+use crate::vip::{self, VipCommand};
 
 /// What a user (or an operator acting on a user) asks of the game, by
 /// feature: each feature's rules take their own enum, so routing is checked
@@ -32,6 +33,7 @@ pub enum Command {
     Economy(EconomyCommand),
     Shop(ShopCommand),
     Auction(AuctionCommand),
+    Vip(VipCommand),
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
@@ -64,6 +66,7 @@ impl Command {
             Command::Economy(command) => command.kind(),
             Command::Shop(command) => command.kind(),
             Command::Auction(command) => command.kind(),
+            Command::Vip(command) => command.kind(),
             Command::Timer(_) => "timer",
         }
     }
@@ -119,19 +122,20 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Economy(command) => economy::decide(state, command, ctx, journal),
         Command::Shop(command) => shop::decide(state, command, ctx, journal),
         Command::Auction(command) => auction::decide(state, command, ctx, journal),
-        Command::Timer(timer) => Ok(fired(*timer)),
+        Command::Vip(command) => vip::decide(state, command, ctx, journal),
+        Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
     }
 }
 
 /// A due timer: its feature's effect, if it still applies, and the timer
 /// cleared in the same decision.
-fn fired(timer: Timer) -> Vec<Event> {
+fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event> {
     match timer.name {
         TimerName::VipReminder { .. }
         | TimerName::VipExpiry
         | TimerName::VipGraceEnd
         | TimerName::VipChannelSync
-        | TimerName::FreeChannelApproval => vec![Event::TimerCleared(timer)],
+        | TimerName::FreeChannelApproval => vip::fired(state, timer, ctx),
     }
 }
 

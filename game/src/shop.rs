@@ -23,6 +23,7 @@ use crate::event::Event;
 use crate::ledger::Reason;
 use crate::state::UserState;
 use crate::story::{Holdings, grant};
+use crate::vip;
 
 const HOUR: i64 = 60 * 60;
 
@@ -235,11 +236,8 @@ fn reversal(state: &UserState, item: &ShopItem, ctx: Ctx<'_>, journal: &mut Jour
             events.push(Event::ItemsConsumed { item: id.clone(), quantity });
         }
     }
-    if rewards.vip_trial_days > 0
-        && let Some(until) = state.progress.vip_until
-    {
-        let shortened = (until - i64::from(rewards.vip_trial_days) * 24 * HOUR).max(ctx.now.min(until));
-        events.push(Event::VipExtended { until: shortened });
+    if rewards.vip_trial_days > 0 {
+        events.extend(vip::shorten(state, ctx, rewards.vip_trial_days));
     }
     events
 }

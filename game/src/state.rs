@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
 use crate::ledger::{LedgerEntry, Reason};
+use crate::membership::Vip;
 use crate::profile::Profile;
 use crate::time::day_of;
 
@@ -46,8 +47,9 @@ pub struct Progress {
     pub achievements: BTreeSet<String>,
     /// Experience id -> completed component count.
     pub experiences: BTreeMap<String, u32>,
-    /// Unix seconds until which the user is VIP.
-    pub vip_until: Option<i64>,
+    /// VIP membership and channel state; `None` for a player who never
+    /// had either (the common case costs one null pointer).
+    pub vip: Option<Box<Vip>>,
     /// Named activity counters (reactions, decisions, …) that achievements
     /// and analytics read.
     pub counters: BTreeMap<String, u64>,
@@ -270,7 +272,7 @@ impl UserState {
                 };
                 set.insert(id.clone());
             }
-            Event::VipExtended { until } => self.progress.vip_until = Some(*until),
+            Event::VipChanged { vip, .. } => self.progress.vip = Some(vip.clone()),
             Event::ReactionsPaidToday { day, count } => self.progress.reactions_paid_today = (*day, *count),
             Event::MissionProgressed { mission, period, count, done } => {
                 let progress = MissionProgress { period: *period, count: *count, done: *done };

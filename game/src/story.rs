@@ -23,8 +23,7 @@ use crate::event::{Event, Unlock};
 use crate::ids::ItemId;
 use crate::ledger::Reason;
 use crate::state::UserState;
-
-const DAY: i64 = 24 * 60 * 60;
+use crate::vip::{self, GrantKind};
 
 /// A short, stable tag of a fragment id (FNV-1a), carried by decision
 /// buttons so a press on an older fragment's button is recognised.
@@ -36,12 +35,6 @@ pub fn fragment_tag(fragment: &str) -> u32 {
 /// content still has it.
 pub fn current<'c>(state: &UserState, content: &'c Content) -> Option<&'c Fragment> {
     state.progress.story.fragment.as_deref().and_then(|id| content.fragment(id))
-}
-
-/// VIP from now (or from the end of the current membership) for `days`.
-pub(crate) fn extend_vip(state: &UserState, now: i64, days: u32) -> Event {
-    let from = state.progress.vip_until.filter(|&until| until > now).unwrap_or(now);
-    Event::VipExtended { until: from + i64::from(days) * DAY }
 }
 
 /// The player's moves through the story.
@@ -299,7 +292,10 @@ pub(crate) fn grant(
     let unlocks = unlocks.chain(rewards.unlock_shop_items.iter().map(|id| Unlock::ShopItem(id.as_str().to_owned())));
     events.extend(unlocks.map(Event::Unlocked));
     if rewards.vip_trial_days > 0 {
-        events.push(extend_vip(state, ctx.now, rewards.vip_trial_days));
+        // A VIP pass bought in the shop always gives its days; a reward
+        // elsewhere is a trial, once per player.
+        let kind = if reason == Reason::ShopReward { GrantKind::Days } else { GrantKind::Trial };
+        events.extend(vip::grant_days(state, ctx, rewards.vip_trial_days, kind));
     }
     Ok(events)
 }

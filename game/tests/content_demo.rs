@@ -145,7 +145,7 @@ fn a_vip_player_walks_from_the_door_to_the_secret_ending() {
     player.walk(&["jardin", "fuente", "mano", "guardar", "biblioteca", "vitrina", "cerrar", "jardin"]);
     player.walk(&["invernadero", "preguntar"]);
     // A week's invitation makes the player VIP.
-    player.state.progress.vip_until = Some(NOW + 7 * DAY);
+    support::set_vip(&mut player.state, Some(NOW + 7 * DAY));
     player.walk(&["audiencia", "entrar", "rosa", "hablar", "verdad", "subir", "subir"]);
     // The observatory: the star chart from the cabinet reveals the second secret.
     player.walk(&["mapa", "habitacion", "llave", "abrir", "espejo", "decidir"]);

@@ -62,7 +62,7 @@ fn state() -> impl Strategy<Value = UserState> {
             state.inventory = items.into_iter().map(|(item, n)| (ItemId(item.to_owned()), n)).collect();
             state.progress.achievements = achievements.into_iter().map(str::to_owned).collect();
             state.progress.experiences = experiences.into_iter().map(|(e, n)| (e.to_owned(), n)).collect();
-            state.progress.vip_until = vip.map(|offset| NOW + offset);
+            support::set_vip(&mut state, vip.map(|offset| NOW + offset));
             state.wallet.balance = balance;
             state.progress.experience_points = xp;
             state
@@ -81,7 +81,7 @@ fn obtain(state: &mut UserState, missing: &Missing) {
         Lack::ForbiddenFlag(flag) => {
             state.progress.story.flags.remove(flag.as_str());
         }
-        Lack::Vip => state.progress.vip_until = Some(NOW + 86_400),
+        Lack::Vip => support::set_vip(state, Some(NOW + 86_400)),
         Lack::Item { item, needed, .. } => {
             let held = state.inventory.entry(item.clone()).or_insert(0);
             *held = (*held).max(*needed);

@@ -166,7 +166,13 @@ fn reactions_pay_per_content_type_up_to_a_daily_limit() {
             })
             .sum()
     };
-    let vip = decide(&state, &react(ReactionTarget::VipPost, -200, 1), ctx(&rules)).unwrap();
+    // A VIP post pays VIP rates to VIP members only: anyone else in the
+    // channel got in by a leaked link.
+    let vip_post = react(ReactionTarget::VipPost, -200, 1);
+    assert_eq!(decide(&state, &vip_post, ctx(&rules)), Err(RuleError::NotVip));
+    let mut member = state.clone();
+    support::set_vip(&mut member, Some(ctx(&rules).now + 86_400));
+    let vip = decide(&member, &vip_post, ctx(&rules)).unwrap();
     let free_pay = decide(&state, &free(1), ctx(&rules)).unwrap();
     assert!(paid(&vip) > paid(&free_pay), "VIP posts pay more: {} vs {}", paid(&vip), paid(&free_pay));
     for message_id in 0..limit as i32 {

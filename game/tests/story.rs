@@ -46,7 +46,7 @@ fn perturbed_player() -> impl Strategy<Value = UserState> {
             state.inventory.insert(item.clone(), quantity);
         }
         state.wallet.balance = balance;
-        state.progress.vip_until = vip.then_some(NOW + 86_400);
+        support::set_vip(&mut state, vip.then_some(NOW + 86_400));
         state
     })
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
+use dianabot_game::membership::VipFact;
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
     UserState,
@@ -10,6 +11,8 @@ use dianabot_game::{
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+
+mod legacy;
 
 /// The rows one user's change touches. Built from the state after the change
 /// and the events that made it; merged with later writes of the same user
@@ -241,10 +244,12 @@ pub struct Snapshot {
 
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
-/// for every format still stored. Format 2 added story pages and reactions
-/// on fragments; format 1 was never deployed, so it has no decoder and is
-/// refused as an unknown format rather than misread.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 2;
+/// for every format still stored. Format 3 replaced `vip_until` by the
+/// boxed VIP membership (format 2 is decoded by [`legacy`]); format 2
+/// added story pages and reactions on fragments; format 1 was never
+/// deployed, so it has no decoder and is refused as an unknown format
+/// rather than misread.
+pub(crate) const SNAPSHOT_FORMAT: i16 = 3;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
@@ -306,7 +311,6 @@ impl UserWrite {
                 | Event::AchievementUnlocked { .. }
                 | Event::ExperienceGained { .. }
                 | Event::Unlocked(_)
-                | Event::VipExtended { .. }
                 | Event::DailyGiftClaimed { .. }
                 | Event::MissionProgressed { .. }
                 | Event::ReactionsPaidToday { .. }
@@ -396,6 +400,19 @@ impl UserWrite {
                     opened_at: now,
                 }),
                 Event::TransferClosed { transfer } => write.transfers_closed.push(*transfer),
+                Event::VipChanged { fact, .. } => {
+                    let analytics = match fact {
+                        VipFact::Paid { plan, renewal: false } => Some(("vip_activated", plan.key())),
+                        VipFact::Paid { plan, renewal: true } => Some(("vip_renewed", plan.key())),
+                        VipFact::Granted { .. } => Some(("vip_granted", "trial")),
+                        VipFact::Lapsed => Some(("vip_lapsed", "")),
+                        VipFact::RenewalSet { canceled: true } => Some(("vip_renewal_canceled", "")),
+                        _ => None,
+                    };
+                    if let Some((kind, subject)) = analytics {
+                        write.analytics.push(AnalyticsEvent { kind, subject: subject.to_owned(), at: now });
+                    }
+                }
                 Event::VipDenied { fragment } => {
                     write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
                 }
@@ -519,12 +536,24 @@ impl StoredUser {
     /// The state of `user_id` from its stored columns and inventory rows.
     pub fn into_state(self, user_id: i64, inventory: Vec<(String, i32)>) -> Result<UserState, StoreError> {
         let corrupt = |reason: String| StoreError::CorruptSnapshot { user: user_id, format: self.format, reason };
-        if self.format != SNAPSHOT_FORMAT {
-            return Err(corrupt("unknown format".to_owned()));
-        }
-        let (body, _): (SnapshotBody<Progress, AppliedUpdates>, usize) =
-            bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
-                .map_err(|err| corrupt(err.to_string()))?;
+        let body: SnapshotBody<Progress, AppliedUpdates> = match self.format {
+            SNAPSHOT_FORMAT => {
+                bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
+                    .map_err(|err| corrupt(err.to_string()))?
+                    .0
+            }
+            2 => {
+                let (body, _): (SnapshotBody<legacy::ProgressV2, AppliedUpdates>, usize) =
+                    bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
+                        .map_err(|err| corrupt(err.to_string()))?;
+                SnapshotBody {
+                    next_ledger_seq: body.next_ledger_seq,
+                    progress: body.progress.into(),
+                    applied: body.applied,
+                }
+            }
+            _ => return Err(corrupt("unknown format".to_owned())),
+        };
         let mut state = UserState::new(UserId(user_id));
         state.profile = Some(Profile {
             first_name: self.first_name,

@@ -7,6 +7,7 @@
 //! button older than [`CallbackCodec::MAX_AGE_HOURS`] is refused before it
 //! reaches the game.
 
+use dianabot_game::content::PlanKind;
 use dianabot_game::{Language, UserId};
 use dianabot_plumbing::unix_now;
 use hmac::{Hmac, KeyInit, Mac};
@@ -63,6 +64,14 @@ pub enum Action {
         auction: i64,
         amount: i64,
     },
+    /// Buy a VIP plan (an invoice; the monthly plan's is a subscription).
+    VipBuy(PlanKind),
+    /// Cancel (`true`) or resume the VIP subscription's renewal.
+    VipRenewal {
+        cancel: bool,
+    },
+    /// A new personal invite link to the VIP channel.
+    VipLink,
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -85,6 +94,13 @@ impl Action {
                 return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
             }
             Action::Auctions => "a",
+            Action::VipBuy(PlanKind::Monthly) => "vb:m",
+            Action::VipBuy(PlanKind::Annual) => "vb:a",
+            Action::VipBuy(PlanKind::Lifetime) => "vb:l",
+            Action::VipBuy(PlanKind::Trial) => "vb:t",
+            Action::VipRenewal { cancel: true } => "vr:1",
+            Action::VipRenewal { cancel: false } => "vr:0",
+            Action::VipLink => "vl",
             Action::OnboardingNext => "o1",
             Action::Menu => "m",
             Action::Story => "s",
@@ -152,6 +168,13 @@ impl Action {
             "lo" => Action::Achievements,
             "$" => Action::Ledger,
             "a" => Action::Auctions,
+            "vb:m" => Action::VipBuy(PlanKind::Monthly),
+            "vb:a" => Action::VipBuy(PlanKind::Annual),
+            "vb:l" => Action::VipBuy(PlanKind::Lifetime),
+            "vb:t" => Action::VipBuy(PlanKind::Trial),
+            "vr:1" => Action::VipRenewal { cancel: true },
+            "vr:0" => Action::VipRenewal { cancel: false },
+            "vl" => Action::VipLink,
             _ => return None,
         })
     }
@@ -341,6 +364,12 @@ mod tests {
             Action::LanguagePicker,
             Action::SetLanguage(Language::Es),
             Action::SetLanguage(Language::En),
+            Action::VipBuy(PlanKind::Monthly),
+            Action::VipBuy(PlanKind::Annual),
+            Action::VipBuy(PlanKind::Lifetime),
+            Action::VipRenewal { cancel: true },
+            Action::VipRenewal { cancel: false },
+            Action::VipLink,
             Action::Decide { fragment: u32::MAX, choice: u8::MAX },
             Action::Decide { fragment: 0, choice: 0 },
             Action::History,

@@ -19,7 +19,7 @@ use teloxide_core::types::{Update, UpdateKind};
 
 use crate::config::AuctionLimits;
 use crate::telegram::callback::{Action, CallbackCodec, InvoicePayload, tag};
-use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest};
+use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest, VipRequest};
 use crate::telegram::translate::{OUT_OF_RANGE, Translation, Translator};
 use crate::telegram::webhook::parse_update;
 
@@ -110,6 +110,17 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         Translation::Operator(_) | Translation::Role(_) => (None, true),
         // Refused or not, only an operator's command carries an audit row.
         Translation::Operated(_) => (None, true),
+        Translation::Vip(request) => match request {
+            VipRequest::Show { user_id, .. }
+            | VipRequest::Buy { user_id, .. }
+            | VipRequest::SetRenewal { user_id, .. }
+            | VipRequest::RequestLink { user_id, .. }
+            | VipRequest::Paid { user_id, .. }
+            | VipRequest::JoinRequest { user_id, .. } => (Some(*user_id), false),
+            // Telegram's word about a member (the sender is whoever moved
+            // them, an admin say), not a player's request.
+            VipRequest::ChannelMember { .. } | VipRequest::PreCheckout { .. } => (None, false),
+        },
         // A usage hint is anyone's; the rest only an operator's.
         Translation::Channel(crate::telegram::flows::ChannelRequest::Usage { .. }) => (None, false),
         Translation::Channel(_) => (None, true),

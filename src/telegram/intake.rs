@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use dianabot_actors::{AuctionHouse, Coordinator, DispatchError, Envelope, Outcome, Router};
 use dianabot_game::content::Content;
-use dianabot_game::{Language, RuleError, UserId, UserState};
+use dianabot_game::{Event, Language, RuleError, UserId, UserState};
 use teloxide_core::Bot;
 use teloxide_core::types::Update;
 use tracing::Instrument;
@@ -216,6 +216,7 @@ impl Intake {
             Translation::Gift(request) => self.handle_gift(request).await,
             Translation::Reaction(request) => self.handle_reaction(request).await,
             Translation::Operator(request) => self.handle_operator(request).await,
+            Translation::Vip(request) => self.handle_vip(request).await,
             Translation::Channel(request) => self.handle_channel(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
@@ -314,11 +315,16 @@ impl Intake {
                 Outcome::Refused(refusal) => Some(refusal.to_string()),
                 _ => None,
             };
-            ((screens::reply(screen, state, outcome, parts.ui()), page), refused)
+            // A VIP grant (an operator's, a reward's) may call for a
+            // channel change: done once durable (its timer is the backstop).
+            let vip_sync = matches!(outcome, Outcome::Applied(events)
+                if events.iter().any(|event| matches!(event, Event::VipChanged { .. })))
+                && state.progress.vip.as_ref().is_some_and(|vip| vip.sync.is_some());
+            ((screens::reply(screen, state, outcome, parts.ui()), page), refused, vip_sync)
         };
         let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
-        let (reply_parts, refused) = dispatched.reply;
+        let (reply_parts, refused, vip_sync) = dispatched.reply;
         if let Some(refusal) = refused {
             self.audit_failed(refusal);
         }
@@ -330,6 +336,9 @@ impl Intake {
                 self.send_story_page(user_id, chat_id, rendered, fragment)
             }
             (reply, (rendered, _)) => self.answer(reply, rendered),
+        }
+        if vip_sync {
+            self.vip_sync(user_id).await;
         }
         Ok(Handled::Durable)
     }

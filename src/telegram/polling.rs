@@ -18,13 +18,17 @@ use tokio::sync::watch;
 
 use crate::telegram::Intake;
 
-pub const ALLOWED_UPDATES: [AllowedUpdate; 7] = [
+/// `chat_member` and `chat_join_request` are not in Telegram's default
+/// set: they must be named (the VIP channel's joins and leaves, the
+/// channels' join requests).
+pub const ALLOWED_UPDATES: [AllowedUpdate; 8] = [
     AllowedUpdate::Message,
     AllowedUpdate::ChannelPost,
     AllowedUpdate::CallbackQuery,
     AllowedUpdate::MessageReaction,
     AllowedUpdate::MessageReactionCount,
     AllowedUpdate::ChatMember,
+    AllowedUpdate::ChatJoinRequest,
     AllowedUpdate::PreCheckoutQuery,
 ];
 

@@ -31,7 +31,7 @@ use dianabot_game::{Command, Language, ReactionCommand, StoryCommand, UserId};
 use teloxide_core::types::{Update, UpdateKind};
 use tokio::time::Instant;
 
-use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest};
+use crate::telegram::flows::{AuctionRequest, ReactionRequest, ShopRequest, VipRequest};
 use crate::telegram::outbound::{Outbound, OutboundRequest, Priority};
 use crate::telegram::screens::{self, Screen};
 use crate::telegram::translate::{ReplyTo, Translation};
@@ -84,9 +84,11 @@ impl Action {
                 _ => Some(Action::Message),
             },
             Translation::Reaction(ReactionRequest::React { .. }) => Some(Action::Reaction),
-            Translation::Shop(ShopRequest::Purchase { .. } | ShopRequest::RequestInvoice { .. }) => {
-                Some(Action::Purchase)
-            }
+            Translation::Shop(ShopRequest::Purchase { .. } | ShopRequest::RequestInvoice { .. })
+            | Translation::Vip(VipRequest::Buy { .. }) => Some(Action::Purchase),
+            Translation::Vip(
+                VipRequest::Show { .. } | VipRequest::SetRenewal { .. } | VipRequest::RequestLink { .. },
+            ) => Some(Action::Message),
             Translation::View { .. }
             | Translation::Gift(_)
             | Translation::Shop(ShopRequest::Item { .. })
@@ -105,6 +107,12 @@ impl Action {
             | Translation::Operator(_)
             | Translation::Role(_)
             | Translation::Operated(_)
+            | Translation::Vip(
+                VipRequest::PreCheckout { .. }
+                | VipRequest::Paid { .. }
+                | VipRequest::ChannelMember { .. }
+                | VipRequest::JoinRequest { .. },
+            )
             | Translation::Channel(_)
             | Translation::Ignore(_) => None,
         }

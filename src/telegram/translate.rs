@@ -16,7 +16,7 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
-    ShopRequest, auction, channel, gift, operator, profile, reaction, roles, shop, story,
+    ShopRequest, VipRequest, auction, channel, gift, operator, profile, reaction, roles, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
@@ -47,6 +47,7 @@ pub enum Translation {
     /// (or its refusal), handled with the operator's answer held until the
     /// row is written.
     Operated(Box<Operated>),
+    Vip(VipRequest),
     Channel(ChannelRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
@@ -217,7 +218,12 @@ impl Translator {
                 reaction::published(message, self.vip_channel)
             }
             UpdateKind::ChannelPost(_) => Translation::Ignore("post in a chat that is not one of the bot's channels"),
-            UpdateKind::PreCheckoutQuery(query) => shop::pre_checkout_query(&self.codec, query),
+            UpdateKind::PreCheckoutQuery(query) => vip::pre_checkout_query(&self.codec, query)
+                .unwrap_or_else(|| shop::pre_checkout_query(&self.codec, query)),
+            UpdateKind::ChatMember(member) => vip::chat_member(update_id, member, self.vip_channel),
+            UpdateKind::ChatJoinRequest(request) => {
+                vip::join_request(update_id, request, self.vip_channel, &self.channels)
+            }
             UpdateKind::Error(_) => Translation::Ignore("update of a kind this server does not know"),
             _ => Translation::Ignore("update kind not handled"),
         }
@@ -251,7 +257,8 @@ impl Translator {
             return Translation::Ignore(OUT_OF_RANGE);
         };
         if let Some(payment) = message.successful_payment() {
-            return shop::paid(&origin, &self.codec, payment);
+            return vip::paid(&origin, &self.codec, payment)
+                .unwrap_or_else(|| shop::paid(&origin, &self.codec, payment));
         }
         let Some(text) = message.text() else { return Translation::Ignore("message without text") };
         let text = clean(text, TEXT_CHARS);
@@ -267,7 +274,8 @@ impl Translator {
             None => return origin.view(Screen::NotUnderstood),
         };
         let name = name.as_str();
-        profile::text(&origin, name, text)
+        vip::text(&origin, name)
+            .or_else(|| profile::text(&origin, name, text))
             .or_else(|| story::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
@@ -300,6 +308,7 @@ impl Translator {
         origin.page = (chat_id == origin.user_id.0).then_some(message.id().0);
         story::press(&origin, action)
             .or_else(|| shop::press(&origin, action))
+            .or_else(|| vip::press(&origin, action))
             .or_else(|| auction::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
@@ -351,6 +360,16 @@ pub fn update_key(update: &Update) -> UpdateId {
             digest.write(query.data.as_deref().unwrap_or_default().as_bytes());
         }
         UpdateKind::PreCheckoutQuery(query) => digest.write(query.id.0.as_bytes()),
+        UpdateKind::ChatMember(member) => {
+            digest.write(&member.chat.id.0.to_le_bytes());
+            digest.write(&member.new_chat_member.user.id.0.to_le_bytes());
+            digest.write(&member.date.timestamp().to_le_bytes());
+        }
+        UpdateKind::ChatJoinRequest(request) => {
+            digest.write(&request.chat.id.0.to_le_bytes());
+            digest.write(&request.from.id.0.to_le_bytes());
+            digest.write(&request.date.timestamp().to_le_bytes());
+        }
         UpdateKind::MessageReaction(reaction) => {
             digest.write(&reaction.chat.id.0.to_le_bytes());
             digest.write(&reaction.message_id.0.to_le_bytes());

@@ -230,6 +230,41 @@ catalogue! {
     AUDIT_NONE = "audit-none";
     AUDIT_LINE = "audit-line" [at, operator, action, target, args, outcome];
 
+    // VIP subscriptions and the channels (issue 15).
+    VIP_TITLE = "vip-title";
+    VIP_STATUS_ACTIVE = "vip-status-active" [plan, date, days];
+    VIP_STATUS_RENEWS = "vip-status-renews" [date];
+    VIP_STATUS_CANCELED = "vip-status-canceled";
+    VIP_STATUS_GRACE = "vip-status-grace" [date];
+    VIP_STATUS_LIFETIME = "vip-status-lifetime" [plan];
+    VIP_STATUS_NONE = "vip-status-none";
+    VIP_PLAN_LINE = "vip-plan-line" [kind, name, stars, days, description];
+    VIP_NO_PLANS = "vip-no-plans";
+    VIP_BUY = "vip-buy" [name, stars];
+    VIP_CANCEL_RENEWAL = "vip-cancel-renewal";
+    VIP_RESUME_RENEWAL = "vip-resume-renewal";
+    VIP_GET_LINK = "vip-get-link";
+    VIP_RENEW = "vip-renew";
+    VIP_PLAN_TRIAL = "vip-plan-trial";
+    VIP_PAID = "vip-paid" [plan, date];
+    VIP_PAID_LIFETIME = "vip-paid-lifetime" [plan];
+    VIP_LINK_COMING = "vip-link-coming";
+    VIP_RENEWAL_BONUS = "vip-renewal-bonus" [amount];
+    VIP_LINK = "vip-link" [hours];
+    VIP_JOIN_CHANNEL = "vip-join-channel";
+    VIP_ALREADY_MEMBER = "vip-already-member";
+    VIP_REMINDER = "vip-reminder" [days, date, renews];
+    VIP_EXPIRED = "vip-expired" [date];
+    VIP_LAPSED = "vip-lapsed";
+    VIP_MEMBERS_ONLY = "vip-members-only";
+    VIP_RENEWAL_SET = "vip-renewal-set" [canceled, date];
+    VIP_INVOICE_TITLE = "vip-invoice-title" [name];
+    VIP_LINK_NAME = "vip-link-name" [user];
+    FREE_WELCOME = "free-welcome" [name];
+    WHY_UNKNOWN_VIP_PLAN = "why-unknown-vip-plan";
+    WHY_NO_SUBSCRIPTION = "why-no-subscription";
+    WHY_NOT_VIP = "why-not-vip";
+    WHY_TELEGRAM_UNAVAILABLE = "why-telegram-unavailable";
     // Channel content: broadcasts, the opt-out, deep links, teasers.
     BROADCAST_MESSAGE = "broadcast-message" [text];
     BROADCAST_CREATED = "broadcast-created" [id, audience];

@@ -29,4 +29,5 @@ mod restarted_ids_e2e;
 mod shop_e2e;
 mod story_e2e;
 mod timers_e2e;
+mod vip_e2e;
 mod webhook;

@@ -158,7 +158,8 @@ fn reacting_to_channel_posts_pays_besitos_once_and_operators_see_engagement() {
         settled(&control).await;
         assert_eq!(ask(&control, ana, "/profile").await, profile(15, 2));
 
-        // The VIP channel's posts pay VIP rates (❤ 5).
+        // The VIP channel's posts pay VIP rates (❤ 5) to VIP members.
+        ask(&control, operator, &format!("/grantvip {ana} 7")).await;
         control.join(ana, "vip", true).await;
         let vip = control.channel_post_in("vip", "Diana, solo para el círculo").await;
         control.react_in(ana, json!("vip"), vip, Some("❤")).await;

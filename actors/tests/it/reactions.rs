@@ -6,9 +6,9 @@
 use dianabot_actors::{ActorConfig, Coordinator};
 use dianabot_game::content::ReactionTarget;
 use dianabot_game::post::{Engagement, Post};
-use dianabot_game::{PostRef, RuleError, UpdateId, UserId};
+use dianabot_game::{AdminCommand, Command, PostRef, RuleError, UpdateId, UserId};
 use dianabot_persistence::Store;
-use dianabot_test_support::{TestDb, balance, register, run, start_runtime};
+use dianabot_test_support::{TestDb, apply, balance, register, run, start_runtime};
 use futures_util::future::join_all;
 
 const FREE: i64 = -100;
@@ -55,6 +55,8 @@ fn a_reaction_pays_once_per_post_and_emoji_at_its_channels_rate() {
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
         let router = &runtime.router;
         register(router, 1).await;
+        // VIP posts pay VIP rates to VIP members only.
+        apply(router, 1, Command::Admin(AdminCommand::GrantVip { days: 7 })).await.unwrap();
         let (free, vip) = (post(FREE, 1), post(VIP, 1));
         publish(&coordinator, free, ReactionTarget::FreePost).await;
         publish(&coordinator, vip, ReactionTarget::VipPost).await;

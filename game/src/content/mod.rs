@@ -10,6 +10,7 @@
 //!   reactions.toml       besitos per emoji and content type
 //!   experiences.toml     experiences and their components
 //!   roles.toml           operator roles and their permissions (optional)
+//!   vip.toml             VIP plans (Stars), grace, reminders, channel waits
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -38,8 +39,9 @@ pub use ids::{
 };
 pub use model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,
-    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, Price,
-    Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, Window,
+    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions,
+    PlanKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, SUBSCRIPTION_PERIOD_SECS,
+    ShopItem, Text, VipPlan, VipSettings, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
@@ -65,6 +67,7 @@ pub struct Content {
     experiences: BTreeMap<ExperienceId, Experience>,
     reactions: ReactionRewards,
     roles: BTreeMap<RoleId, Role>,
+    vip: VipSettings,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -99,6 +102,7 @@ impl Content {
             experiences: draft.experiences,
             reactions: draft.reactions,
             roles: draft.roles,
+            vip: draft.vip,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -153,10 +157,13 @@ impl Content {
             .unwrap_or(1)
     }
 
-    /// The one definition of VIP the requirements use: membership (or trial)
-    /// running at `now`.
+    /// The one definition of VIP the requirements, the story and the
+    /// channel use: a membership (bought, or a trial) running at `now`,
+    /// through its grace period — a member in grace still reads VIP
+    /// fragments, stays in the channel and is paid VIP rates; removal
+    /// comes when the grace ends ([`crate::membership::Vip::is_vip`]).
     pub fn is_vip(&self, state: &UserState, now: i64) -> bool {
-        state.progress.vip_until.is_some_and(|until| until > now)
+        state.progress.vip.as_ref().is_some_and(|vip| vip.is_vip(now))
     }
 
     /// The one definition of a completed experience: the user's count of
@@ -231,6 +238,11 @@ impl Content {
     /// The operator roles, in id order.
     pub fn roles(&self) -> impl Iterator<Item = &Role> {
         self.roles.values()
+    }
+
+    /// The VIP plans on sale and the membership's lifecycle (`vip.toml`).
+    pub fn vip(&self) -> &VipSettings {
+        &self.vip
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

@@ -526,3 +526,102 @@ pub struct Role {
     pub name: Text,
     pub permissions: Permissions,
 }
+
+/// A way of being VIP. Monthly, annual and lifetime are sold for Stars
+/// (`vip.toml`); a trial is given (a content reward, an operator's grant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum PlanKind {
+    /// A Telegram Stars subscription: 30 days, renewed by Telegram.
+    Monthly,
+    /// A one-off payment for a number of days.
+    Annual,
+    /// A one-off payment for good.
+    Lifetime,
+    /// Days given, not bought.
+    Trial,
+}
+
+impl PlanKind {
+    /// The plans that can be bought, in the order the screens offer them.
+    pub const SOLD: [PlanKind; 3] = [PlanKind::Monthly, PlanKind::Annual, PlanKind::Lifetime];
+
+    /// The table name under `[plan]` in `vip.toml`, and the word invoices
+    /// and buttons carry.
+    pub fn key(self) -> &'static str {
+        match self {
+            PlanKind::Monthly => "monthly",
+            PlanKind::Annual => "annual",
+            PlanKind::Lifetime => "lifetime",
+            PlanKind::Trial => "trial",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<PlanKind> {
+        [PlanKind::Monthly, PlanKind::Annual, PlanKind::Lifetime, PlanKind::Trial]
+            .into_iter()
+            .find(|plan| plan.key() == key)
+    }
+}
+
+/// The only subscription period Telegram accepts for Stars subscriptions:
+/// 30 days, in seconds (`subscription_period` of `createInvoiceLink`).
+pub const SUBSCRIPTION_PERIOD_SECS: i64 = 2_592_000;
+
+/// A plan on sale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VipPlan {
+    pub kind: PlanKind,
+    pub name: Text,
+    pub description: Text,
+    /// Its price in Telegram Stars (per period for the monthly plan).
+    pub stars: u32,
+    /// Days one payment buys; `None` for lifetime. Monthly is always 30.
+    pub days: Option<u32>,
+    /// Besitos paid with each charge that continues a VIP membership (a
+    /// subscription's renewal, or a plan bought again): once per charge.
+    pub renewal_bonus: u64,
+}
+
+/// `vip.toml`: the plans on sale and the membership's lifecycle. Without
+/// the file nothing is on sale and the lifecycle takes these defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VipSettings {
+    pub plans: BTreeMap<PlanKind, VipPlan>,
+    /// Days after the paid period ends during which the member is still
+    /// VIP (and stays in the channel) and may renew; then removal.
+    pub grace_days: u32,
+    /// Reminders before the paid period ends, in days before it, largest
+    /// first.
+    pub reminder_days: Vec<u16>,
+    /// How long a personal invite link to the VIP channel stays valid.
+    pub invite_link_hours: u32,
+    /// How long a request to join the free channel waits before approval.
+    pub free_channel_wait_minutes: u32,
+}
+
+impl Default for VipSettings {
+    fn default() -> VipSettings {
+        VipSettings {
+            plans: BTreeMap::new(),
+            grace_days: 3,
+            reminder_days: vec![3, 1],
+            invite_link_hours: 24,
+            free_channel_wait_minutes: 5,
+        }
+    }
+}
+
+impl VipSettings {
+    pub fn plan(&self, kind: PlanKind) -> Option<&VipPlan> {
+        self.plans.get(&kind)
+    }
+
+    /// The plans on sale, in the order the screens show them.
+    pub fn on_sale(&self) -> impl Iterator<Item = &VipPlan> {
+        PlanKind::SOLD.into_iter().filter_map(|kind| self.plans.get(&kind))
+    }
+
+    pub fn grace_secs(&self) -> i64 {
+        i64::from(self.grace_days) * 86_400
+    }
+}

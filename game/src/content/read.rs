@@ -23,8 +23,8 @@ use super::ids::{
 };
 use super::model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
-    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, Price, Rarity,
-    ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, Window,
+    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, PlanKind, Price,
+    Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, VipPlan, VipSettings, Window,
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
@@ -147,6 +147,7 @@ pub(super) struct Draft {
     pub experiences: BTreeMap<ExperienceId, Experience>,
     pub reactions: ReactionRewards,
     pub roles: BTreeMap<RoleId, Role>,
+    pub vip: VipSettings,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -166,6 +167,7 @@ enum FileKind {
     Reactions,
     Experiences,
     Roles,
+    Vip,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml` or one of the
@@ -187,6 +189,7 @@ fn classify(path: &str) -> Option<FileKind> {
         "reactions.toml" => FileKind::Reactions,
         "experiences.toml" => FileKind::Experiences,
         "roles.toml" => FileKind::Roles,
+        "vip.toml" => FileKind::Vip,
         _ => return None,
     })
 }
@@ -208,7 +211,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 "",
                 None,
                 "unknown content file; expected story/<name>.toml, levels.toml, items.toml, achievements.toml, \
-                 missions.toml, shop.toml, reactions.toml, experiences.toml or roles.toml"
+                 missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml or vip.toml"
                     .to_owned(),
             );
             continue;
@@ -238,6 +241,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Reactions => cx.reactions(&root),
             FileKind::Experiences => cx.experiences(&root),
             FileKind::Roles => cx.roles(&root),
+            FileKind::Vip => cx.vip(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {
@@ -1246,6 +1250,98 @@ impl Cx<'_> {
             rewards.besitos.insert(target, table);
         }
         self.draft.reactions = rewards;
+    }
+
+    fn vip(&mut self, root: &Tbl<'_, '_>) {
+        let allowed = ["grace_days", "reminder_days", "invite_link_hours", "free_channel_wait_minutes", "plan"];
+        self.keys(root, &allowed, ProblemKind::UnknownKey);
+        let mut vip = VipSettings::default();
+        let invalid = ProblemKind::InvalidValue;
+        if let Some(value) = root.get("grace_days") {
+            vip.grace_days = self.bounded_at(value, "grace_days", invalid, 0, 60).unwrap_or(0) as u32;
+        }
+        if let Some(value) = root.get("invite_link_hours") {
+            vip.invite_link_hours =
+                self.bounded_at(value, "invite_link_hours", invalid, 1, 24 * 30).unwrap_or(24) as u32;
+        }
+        if let Some(value) = root.get("free_channel_wait_minutes") {
+            let path = "free_channel_wait_minutes";
+            vip.free_channel_wait_minutes = self.bounded_at(value, path, invalid, 0, 7 * 24 * 60).unwrap_or(0) as u32;
+        }
+        if let Some(value) = root.get("reminder_days")
+            && let Some(array) = self.array_at(value, "reminder_days", ProblemKind::WrongType)
+        {
+            let mut days: Vec<u16> = Vec::new();
+            for (index, element) in array.iter().enumerate() {
+                let path = format!("reminder_days[{index}]");
+                let Some(day) = self.bounded_at(element, &path, invalid, 1, 30) else {
+                    continue;
+                };
+                if days.contains(&(day as u16)) {
+                    self.report(invalid, &path, &element.span(), format!("reminder {day} days before is listed twice"));
+                    continue;
+                }
+                days.push(day as u16);
+            }
+            days.sort_unstable_by(|a, b| b.cmp(a));
+            vip.reminder_days = days;
+        }
+        if let Some(value) = root.get("plan")
+            && let Some(plans) = self.table_at(value, "plan", ProblemKind::WrongType)
+        {
+            let sold: Vec<&str> = PlanKind::SOLD.iter().map(|plan| plan.key()).collect();
+            self.keys(&plans, &sold, ProblemKind::UnknownKey);
+            for kind in PlanKind::SOLD {
+                let Some(value) = plans.get(kind.key()) else {
+                    continue;
+                };
+                let Some(tbl) = self.table_at(value, &plans.child(kind.key()), ProblemKind::WrongType) else {
+                    continue;
+                };
+                if let Some(plan) = self.vip_plan(&tbl, kind) {
+                    vip.plans.insert(kind, plan);
+                }
+            }
+        }
+        let shortest = vip.plans.values().filter_map(|plan| plan.days).min();
+        if let (Some(shortest), Some(&longest_reminder)) = (shortest, vip.reminder_days.first())
+            && u32::from(longest_reminder) >= shortest
+        {
+            let message =
+                format!("a reminder {longest_reminder} days before the end comes before a {shortest}-day plan starts");
+            self.report_path(invalid, "reminder_days", &root.span, message);
+        }
+        self.draft.vip = vip;
+    }
+
+    /// One `[plan.<kind>]` table of `vip.toml`.
+    fn vip_plan(&mut self, tbl: &Tbl<'_, '_>, kind: PlanKind) -> Option<VipPlan> {
+        let allowed: &[&str] = match kind {
+            PlanKind::Annual => &["name", "description", "stars", "days", "renewal_bonus"],
+            _ => &["name", "description", "stars", "renewal_bonus"],
+        };
+        self.keys(tbl, allowed, ProblemKind::UnknownKey);
+        let name = self.text(tbl, "name");
+        let description = self.text(tbl, "description");
+        let invalid = ProblemKind::InvalidValue;
+        // Telegram takes invoices of 1 to 10,000 Stars.
+        let stars = self.required(tbl, "stars")?;
+        let stars = self.bounded_at(stars, &tbl.child("stars"), invalid, 1, 10_000)? as u32;
+        let days = match kind {
+            PlanKind::Monthly => Some(30),
+            PlanKind::Annual => {
+                let days = self.required(tbl, "days")?;
+                Some(self.bounded_at(days, &tbl.child("days"), invalid, 1, 3_660)? as u32)
+            }
+            PlanKind::Lifetime | PlanKind::Trial => None,
+        };
+        let renewal_bonus = match tbl.get("renewal_bonus") {
+            Some(value) => {
+                self.bounded_at(value, &tbl.child("renewal_bonus"), invalid, 0, 1_000_000).unwrap_or(0) as u64
+            }
+            None => 0,
+        };
+        Some(VipPlan { kind, name, description, stars, days, renewal_bonus })
     }
 
     fn experiences(&mut self, root: &Tbl<'_, '_>) {

@@ -62,3 +62,17 @@ pub fn read_dir(dir: &Path) -> Vec<(String, String)> {
     files.sort();
     files
 }
+
+/// Makes the player VIP (a trial) until `until`, or not VIP at all.
+pub fn set_vip(state: &mut UserState, until: Option<i64>) {
+    use dianabot_game::content::PlanKind;
+    use dianabot_game::membership::{Phase, Vip};
+    state.progress.vip = until.map(|until| {
+        Box::new(Vip { plan: Some(PlanKind::Trial), phase: Phase::Active, until, grace_until: until, ..Vip::default() })
+    });
+}
+
+/// The end of the player's VIP period, if they have one running.
+pub fn vip_until(state: &UserState) -> Option<i64> {
+    state.progress.vip.as_ref().filter(|vip| vip.wants_member()).map(|vip| vip.until)
+}

@@ -18,6 +18,10 @@
 //! - `roles`: operator roles granted and revoked, who holds them, the
 //!   audit log. Every operator command of every flow is permitted or
 //!   refused in one place, `Origin::operate`, and audited by intake.
+//! - `vip`: VIP plans bought with Stars (a subscription for the monthly
+//!   one), renewal cancelled or resumed, the VIP channel kept in line with
+//!   the membership (links, removals, `chat_member`, join requests), the
+//!   free channel's approvals, and what VIP timers do when they fire.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
 //! - `channel`: broadcasts to every player and the opt-out, fragment
@@ -33,6 +37,7 @@ pub mod roles;
 pub mod shop;
 pub mod story;
 pub mod timer;
+pub mod vip;
 
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
@@ -42,3 +47,4 @@ pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;
 pub use roles::RoleRequest;
 pub use shop::ShopRequest;
+pub use vip::VipRequest;

@@ -307,9 +307,14 @@ impl Intake {
         }
         match (applied, item) {
             (Ok(events), Some(item)) if !events.is_empty() => {
+                let vip_changed = events.iter().any(|event| matches!(event, Event::VipChanged { .. }));
                 let render = move |state: &UserState| screens::stars_paid(state, parts.ui(), &item);
                 if let Ok(rendered) = self.router.view(user_id, render).await {
                     self.receipt(chat_id, rendered);
+                }
+                // A VIP pass: the personal link to the channel.
+                if vip_changed {
+                    self.vip_sync(user_id).await;
                 }
             }
             (Ok(_), _) => tracing::info!(user_id = %user_id, "payment applied before; not granted again"),

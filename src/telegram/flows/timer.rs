@@ -9,11 +9,13 @@
 
 use std::sync::Arc;
 
-use dianabot_actors::{Fired, TimerFailure, TimerTarget, fire_user_timer, user_timer};
+use dianabot_actors::{Fired, Outcome, TimerFailure, TimerTarget, fire_user_timer, user_timer};
+use dianabot_game::TimerName;
 use dianabot_persistence::StoredTimer;
 use tracing::Instrument;
 
 use crate::telegram::Intake;
+use crate::telegram::flows::vip;
 
 impl Intake {
     /// The target of user timers for the timer service.
@@ -28,6 +30,24 @@ impl Intake {
     async fn timer_fired(&self, stored: StoredTimer) -> Result<(), TimerFailure> {
         let (user, timer) = user_timer(&stored)?;
         let span = tracing::info_span!("timer_fired", user_id = user.0, timer = %stored.name, due = timer.due);
-        async move { fire_user_timer(&self.router, &stored, |_, _| ()).await }.instrument(span).await
+        async move {
+            // The VIP timers' facts say what to tell the player or do in
+            // the channels once the decision is durable.
+            let facts = fire_user_timer(&self.router, &stored, |_, outcome| match outcome {
+                Outcome::Applied(events) => vip::facts(events),
+                Outcome::Refused(_) | Outcome::Duplicate | Outcome::Viewed => Vec::new(),
+            })
+            .await?;
+            match timer.name {
+                TimerName::VipReminder { .. }
+                | TimerName::VipExpiry
+                | TimerName::VipGraceEnd
+                | TimerName::VipChannelSync
+                | TimerName::FreeChannelApproval => self.vip_timer_effects(user, &facts).await,
+            }
+            Ok(())
+        }
+        .instrument(span)
+        .await
     }
 }

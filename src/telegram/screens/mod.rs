@@ -17,6 +17,7 @@ mod channel;
 pub mod operators;
 mod shop;
 mod story;
+pub mod vip;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage, teaser,
@@ -176,7 +177,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         Screen::Menu => menu(language, state, &button, None),
         Screen::Story => story::after(state, events, ui),
         Screen::History => story::history(state, ui),
-        Screen::Vip => story::vip(state, ui),
+        Screen::Vip => vip::status(state, ui, dianabot_plumbing::unix_now()),
         Screen::DailyGift => {
             let paid: i64 = events
                 .iter()
@@ -209,7 +210,10 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                     button(Action::Missions, &t(language, m::BUTTON_MISSIONS)),
                     button(Action::Achievements, &t(language, m::BUTTON_ACHIEVEMENTS)),
                 ],
-                vec![button(Action::Ledger, &t(language, m::BUTTON_LEDGER))],
+                vec![
+                    button(Action::Ledger, &t(language, m::BUTTON_LEDGER)),
+                    button(Action::Vip, &t(language, m::BUTTON_VIP)),
+                ],
                 vec![button(Action::Menu, &t(language, m::BACK))],
             ];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
@@ -391,6 +395,9 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::NotPermitted(permission) => with(m::WHY_NOT_PERMITTED, &[("permission", permission.key().into())]),
         RuleError::UnknownRole(role) => with(m::WHY_UNKNOWN_ROLE, &[("role", escape(role).into())]),
         RuleError::RoleBeyondYours(role) => with(m::WHY_ROLE_BEYOND_YOURS, &[("role", escape(role).into())]),
+        RuleError::UnknownVipPlan => why(m::WHY_UNKNOWN_VIP_PLAN),
+        RuleError::NoSubscription => why(m::WHY_NO_SUBSCRIPTION),
+        RuleError::NotVip => why(m::WHY_NOT_VIP),
     }
 }
 

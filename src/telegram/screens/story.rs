@@ -125,17 +125,6 @@ pub(super) fn history(state: &UserState, ui: Ui<'_>) -> Rendered {
     Rendered { text, keyboard: Some(keyboard) }
 }
 
-/// VIP status and what it opens.
-pub(super) fn vip(state: &UserState, ui: Ui<'_>) -> Rendered {
-    let language = state.language();
-    let text = match state.progress.vip_until.filter(|&until| until > unix_now()) {
-        Some(until) => tw(language, m::VIP_ACTIVE, &[("days", ((until - unix_now()) / 86_400 + 1).into())]),
-        None => t(language, m::VIP_INACTIVE),
-    };
-    let keyboard = InlineKeyboardMarkup::new([vec![ui.button(state, Action::Menu, &t(language, m::BACK))]]);
-    Rendered { text, keyboard: Some(keyboard) }
-}
-
 /// One missing thing and how to get it, as a bullet (nested for any-of).
 pub(super) fn describe(missing: &Missing, language: Language, content: &Content, depth: usize) -> String {
     let indent = "  ".repeat(depth);

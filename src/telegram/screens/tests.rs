@@ -6,7 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use dianabot_actors::{AuctionNotice, BidOutcome, GiftOutcome, Outcome, PurchaseOutcome};
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
-use dianabot_game::content::{Content, ReactionTarget};
+use dianabot_game::content::{Content, PlanKind, ReactionTarget};
+use dianabot_game::membership::{ChannelSync, Membership, Phase, Subscription, SyncAction, Vip};
 use dianabot_game::post::{Engagement, Post};
 use dianabot_game::{
     Account, Currency, Event, ItemId, Language, LedgerEntry, Malformed, PostRef, Profile, Reason, RuleError, Usage,
@@ -80,7 +81,7 @@ fn rich_player(language: Language) -> UserState {
     state.inventory.insert(ItemId("carta_sellada".to_owned()), 2);
     state.progress.story.fragment = Some("l1_umbral".to_owned());
     state.progress.story.path = vec!["l1_umbral".to_owned()];
-    state.progress.vip_until = Some(unix_now() + 2 * 86_400 + 3_600);
+    state.progress.vip = Some(Box::new(trial_until(unix_now() + 2 * 86_400 + 3_600)));
     state.progress.bought.insert("rosa_negra".to_owned(), 1);
     state
 }
@@ -138,8 +139,6 @@ fn player_screens() {
             }),
         ),
         ("history", Box::new(|l| screen(&rich_player(l), Screen::History, &[]))),
-        ("vip_active", Box::new(|l| screen(&rich_player(l), Screen::Vip, &[]))),
-        ("vip_inactive", Box::new(|l| screen(&player(l), Screen::Vip, &[]))),
         (
             "story_choice_refused",
             Box::new(|l| {
@@ -358,6 +357,96 @@ fn gifts_refusals_and_operator_reports() {
         [reload_report(l, Ok(1)).text, reload_report(l, Ok(41)).text, reload_report(l, Err(problems)).text].join("\n")
     });
     insta::assert_snapshot!("reload_reports", reloads);
+}
+
+/// Game time of the VIP snapshots: 2027-01-15 00:00 UTC.
+const VIP_NOW: i64 = 1_800_000_000 - 1_800_000_000 % 86_400;
+
+fn trial_until(until: i64) -> Vip {
+    Vip { plan: Some(PlanKind::Trial), phase: Phase::Active, until, grace_until: until + 3 * 86_400, ..Vip::default() }
+}
+
+fn member(language: Language, vip: Vip) -> UserState {
+    let mut state = player(language);
+    state.progress.vip = Some(Box::new(vip));
+    state
+}
+
+fn monthly(canceled: bool) -> Vip {
+    Vip {
+        plan: Some(PlanKind::Monthly),
+        subscription: Some(Subscription { charge: "c1".into(), canceled }),
+        channel: Membership::Member,
+        ..trial_until(VIP_NOW + 12 * 86_400 + 3_600)
+    }
+}
+
+#[test]
+fn vip_screens_and_notices() {
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content };
+    let status = |state: UserState| shown(&vip::status(&state, ui, VIP_NOW));
+    let bonus = [ledger_entry(50, Reason::VipRenewalBonus)];
+    let cases: Vec<(&str, Render)> = vec![
+        ("vip_none", Box::new(|l| status(player(l)))),
+        ("vip_trial", Box::new(|l| status(member(l, trial_until(VIP_NOW + 2 * 86_400 + 3_600))))),
+        ("vip_monthly_renews", Box::new(|l| status(member(l, monthly(false))))),
+        ("vip_monthly_canceled", Box::new(|l| status(member(l, monthly(true))))),
+        ("vip_grace", Box::new(|l| status(member(l, Vip { phase: Phase::Grace, ..trial_until(VIP_NOW - 3_600) })))),
+        (
+            "vip_lifetime",
+            Box::new(|l| {
+                status(member(l, Vip { plan: Some(PlanKind::Lifetime), channel: Membership::Member, ..Vip::default() }))
+            }),
+        ),
+        (
+            "vip_paid",
+            Box::new(|l| {
+                let sync = Some(ChannelSync { action: SyncAction::Invite, due: VIP_NOW + 60 });
+                shown(&vip::paid(&member(l, Vip { channel: Membership::Outside, sync, ..monthly(false) }), ui, &[]))
+            }),
+        ),
+        ("vip_paid_renewal", Box::new(|l| shown(&vip::paid(&member(l, monthly(false)), ui, &bonus)))),
+        (
+            "vip_paid_lifetime",
+            Box::new(|l| {
+                let lifetime = Vip { plan: Some(PlanKind::Lifetime), ..Vip::default() };
+                shown(&vip::paid(&member(l, lifetime), ui, &[]))
+            }),
+        ),
+        ("vip_link", Box::new(|l| shown(&vip::invite_link(l, "https://t.me/+AbCdEf", 24)))),
+        ("vip_already_member", Box::new(|l| shown(&vip::already_member(l)))),
+        ("vip_reminder_renews", Box::new(|l| shown(&vip::reminder(&member(l, monthly(false)), ui, 3)))),
+        ("vip_reminder_ends", Box::new(|l| shown(&vip::reminder(&member(l, monthly(true)), ui, 1)))),
+        ("vip_expired", Box::new(|l| shown(&vip::expired(&member(l, trial_until(VIP_NOW)), ui)))),
+        ("vip_lapsed", Box::new(|l| shown(&vip::lapsed(&player(l), ui)))),
+        ("vip_members_only", Box::new(|l| shown(&vip::members_only(&player(l), ui)))),
+        ("vip_renewal_canceled", Box::new(|l| shown(&vip::renewal_set(&member(l, monthly(true)), ui, true)))),
+        ("vip_renewal_resumed", Box::new(|l| shown(&vip::renewal_set(&member(l, monthly(false)), ui, false)))),
+        ("free_welcome", Box::new(|l| shown(&vip::free_welcome(l, "Ana <3")))),
+        (
+            "vip_invoice",
+            Box::new(|l| {
+                let plan = content.vip().plan(PlanKind::Monthly).expect("the demo sells monthly");
+                let (title, description) = vip::invoice_texts(l, plan);
+                format!("{title}\n{description}")
+            }),
+        ),
+        (
+            "vip_refusals",
+            Box::new(|l| {
+                [RuleError::UnknownVipPlan, RuleError::NoSubscription, RuleError::NotVip]
+                    .iter()
+                    .map(|refused| shown(&refusal(l, refused)))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }),
+        ),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
 }
 
 #[test]

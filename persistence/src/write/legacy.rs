@@ -1,0 +1,154 @@
+//! Decoders of snapshot formats still stored but no longer written.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use dianabot_game::content::PlanKind;
+use dianabot_game::membership::{Phase, Vip};
+use dianabot_game::{
+    DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason, StarsCharge,
+    StoryProgress,
+};
+use serde::Deserialize;
+
+/// `Progress` as format 2 stored it: VIP was a bare `vip_until`. Field
+/// order is the encoding (bincode is positional): never reorder.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProgressV2 {
+    story: StoryProgress,
+    missions: BTreeMap<String, MissionProgress>,
+    achievements: BTreeSet<String>,
+    experiences: BTreeMap<String, u32>,
+    vip_until: Option<i64>,
+    counters: BTreeMap<String, u64>,
+    rewarded_reactions: BTreeSet<(Reacted, String)>,
+    experience_points: u64,
+    unlocked_experiences: BTreeSet<String>,
+    daily_gift: DailyGiftStreak,
+    transfers_out: BTreeMap<i64, PendingTransfer>,
+    transfers_in: BTreeSet<i64>,
+    gifts_sent_today: (i64, u32),
+    reactions_paid_today: (i64, u32),
+    earned_today: (i64, BTreeMap<Reason, i64>),
+    unlocked_shop_items: BTreeSet<String>,
+    purchases_open: BTreeMap<i64, OpenPurchase>,
+    purchase_attempts: Vec<i64>,
+    bought: BTreeMap<String, u32>,
+    stars_charges: BTreeMap<String, StarsCharge>,
+    holds: BTreeMap<(i64, i64), i64>,
+    auctions_won: BTreeSet<i64>,
+}
+
+impl From<ProgressV2> for Progress {
+    /// A `vip_until` becomes a trial running until then, with no grace
+    /// (grants were all it could hold). Its timers were never stored: the
+    /// membership's next decision sets them; until then it simply stops
+    /// being VIP at `vip_until`.
+    fn from(old: ProgressV2) -> Progress {
+        let vip = old.vip_until.map(|until| {
+            Box::new(Vip {
+                plan: Some(PlanKind::Trial),
+                phase: Phase::Active,
+                until,
+                grace_until: until,
+                ..Vip::default()
+            })
+        });
+        Progress {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            experiences: old.experiences,
+            vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift,
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dianabot_game::{AppliedUpdates, UserId};
+
+    use super::*;
+    use crate::write::{SnapshotBody, StoredUser};
+
+    /// What format 2 wrote for `progress`, had it held `vip_until`.
+    fn format_2(progress: Progress, vip_until: Option<i64>) -> Vec<u8> {
+        let old = ProgressV2 {
+            story: progress.story,
+            missions: progress.missions,
+            achievements: progress.achievements,
+            experiences: progress.experiences,
+            vip_until,
+            counters: progress.counters,
+            rewarded_reactions: progress.rewarded_reactions,
+            experience_points: progress.experience_points,
+            unlocked_experiences: progress.unlocked_experiences,
+            daily_gift: progress.daily_gift,
+            transfers_out: progress.transfers_out,
+            transfers_in: progress.transfers_in,
+            gifts_sent_today: progress.gifts_sent_today,
+            reactions_paid_today: progress.reactions_paid_today,
+            earned_today: progress.earned_today,
+            unlocked_shop_items: progress.unlocked_shop_items,
+            purchases_open: progress.purchases_open,
+            purchase_attempts: progress.purchase_attempts,
+            bought: progress.bought,
+            stars_charges: progress.stars_charges,
+            holds: progress.holds,
+            auctions_won: progress.auctions_won,
+        };
+        let body = SnapshotBody { next_ledger_seq: 4, progress: old, applied: AppliedUpdates::default() };
+        bincode::serde::encode_to_vec(&body, bincode::config::standard()).expect("encodes")
+    }
+
+    fn stored(format: i16, state: Vec<u8>) -> StoredUser {
+        StoredUser {
+            version: 3,
+            format,
+            state,
+            besitos: 10,
+            first_name: "Ana".into(),
+            username: None,
+            language: "es".into(),
+            registered_at: 1,
+            broadcasts_opt_out: false,
+        }
+    }
+
+    #[test]
+    fn a_format_2_snapshot_loads_with_its_vip_until_as_a_trial() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l1_umbral".into());
+        progress.counters.insert("reactions".into(), 2);
+        progress.experience_points = 7;
+        let state = stored(2, format_2(progress.clone(), Some(1_900_000_000))).into_state(5, Vec::new()).unwrap();
+        let vip = state.progress.vip.as_deref().expect("a membership");
+        assert_eq!((vip.plan, vip.phase, vip.until), (Some(PlanKind::Trial), Phase::Active, 1_900_000_000));
+        assert!(vip.is_vip(1_899_999_999) && !vip.is_vip(1_900_000_000));
+        assert_eq!(state.progress.story, progress.story);
+        assert_eq!(state.progress.counters, progress.counters);
+        assert_eq!(state.progress.experience_points, 7);
+        assert_eq!(state.id, UserId(5));
+
+        let never = stored(2, format_2(progress, None)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(never.progress.vip, None, "no VIP, no box");
+        assert!(stored(1, Vec::new()).into_state(5, Vec::new()).is_err(), "format 1 was never deployed");
+    }
+}
