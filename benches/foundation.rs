@@ -118,6 +118,25 @@ fn report_latencies(label: &str, mut samples: Vec<Duration>) {
     );
 }
 
+/// Registers `users` (durably), 2,000 at a time.
+async fn register(router: &Router, users: std::ops::Range<i64>) {
+    for chunk in users.collect::<Vec<_>>().chunks(2_000) {
+        let registrations = chunk.iter().map(|&user| {
+            let command = Command::Profile(ProfileCommand::Register {
+                first_name: format!("p{user}"),
+                username: None,
+                language: Language::Es,
+            });
+            let router = router.clone();
+            async move {
+                let envelope = Envelope { user_id: UserId(user), update_id: None, command };
+                router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
+            }
+        });
+        futures_util::future::join_all(registrations).await;
+    }
+}
+
 /// Router -> actor -> reply for resident actors: one caller for latency,
 /// then many concurrent callers for throughput.
 async fn round_trip(seconds: u64) {
@@ -207,21 +226,7 @@ async fn durable(seconds: u64) {
     const CONCURRENCY: usize = 4_000;
     let url = fresh_postgres("durable").await;
     let (router, flusher, store) = runtime(&url, ActorConfig::default()).await;
-    for chunk in (0..USERS).collect::<Vec<_>>().chunks(2000) {
-        let registrations = chunk.iter().map(|&user| {
-            let command = Command::Profile(ProfileCommand::Register {
-                first_name: "b".into(),
-                username: None,
-                language: Language::Es,
-            });
-            let router = router.clone();
-            async move {
-                let envelope = Envelope { user_id: UserId(user), update_id: None, command };
-                router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
-            }
-        });
-        futures_util::future::join_all(registrations).await;
-    }
+    register(&router, 0..USERS).await;
 
     // Actors: CONCURRENCY callers, each waiting for durability before its next update.
     let done = Arc::new(AtomicU64::new(0));
@@ -365,24 +370,17 @@ async fn timers(users: usize) {
     let clock = Clock::adjustable(0);
     let (router, _, store) = runtime(&url, ActorConfig { clock: clock.clone(), ..ActorConfig::default() }).await;
     let (now, due) = (clock.now(), clock.now() + 60);
+    register(&router, 0..users as i64).await;
     for chunk in (0..users as i64).collect::<Vec<_>>().chunks(2_000) {
-        let registrations = chunk.iter().map(|&user| {
-            let command = Command::Profile(ProfileCommand::Register {
-                first_name: format!("p{user}"),
-                username: None,
-                language: Language::Es,
-            });
+        let writes = chunk.iter().map(|&user| {
             let router = router.clone();
             async move {
-                let envelope = Envelope { user_id: UserId(user), update_id: None, command };
-                router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
                 let state = router.view(UserId(user), UserState::clone).await.unwrap();
                 let timer = Timer { name: TimerName::VipExpiry, due };
                 UserWrite::from_events(&state, &[Event::TimerSet(timer)], now)
             }
         });
-        let writes = futures_util::future::join_all(registrations).await;
-        store.write_batch(&writes).await.unwrap();
+        store.write_batch(&futures_util::future::join_all(writes).await).await.unwrap();
     }
     let targets = std::collections::BTreeMap::from([(USER_TIMERS.to_owned(), silent_user_timers(router.clone()))]);
     let service = TimerService::start(store.clone(), clock.clone(), TimerConfig::default(), targets);

@@ -10,7 +10,7 @@ use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
-use dianabot_persistence::{Flusher, Store, USER_TIMERS};
+use dianabot_persistence::{Flusher, SCHEDULED_POSTS, Store, USER_TIMERS};
 use dianabot_plumbing::Clock;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
@@ -136,7 +136,10 @@ impl App {
             store.clone(),
             config.actors.clock.clone(),
             config.timers.clone(),
-            BTreeMap::from([(USER_TIMERS.to_owned(), intake.timer_target())]),
+            BTreeMap::from([
+                (USER_TIMERS.to_owned(), intake.timer_target()),
+                (SCHEDULED_POSTS.to_owned(), intake.scheduled_post_target()),
+            ]),
         );
         let clock_control =
             config.test_clock.then(|| ClockControl { clock: config.actors.clock.clone(), timers: timers.poker() });

@@ -532,10 +532,28 @@ teaser-failed = ❌ The teaser of { $fragment } was not published: { $reason ->
         [no-username] the bot does not know its username yet
        *[other] Telegram did not accept it
     }.
+post-scheduled = 🗓 Post #{ $id } scheduled for { $when } UTC in the { $channel ->
+        [vip] VIP
+       *[free] free
+    } channel; /scheduled shows how it goes.
+post-scheduled-no-channel = ❌ No { $channel ->
+        [vip] VIP
+       *[free] free
+    } channel is configured: nothing was scheduled.
+scheduled-title = 🗓 <b>Scheduled posts</b>
+scheduled-none = None yet.
+scheduled-line = #{ $id } { $when } UTC { $status ->
+        [scheduled] ⏳ scheduled
+        [sending] 📤 sending
+        [published] ✅ published
+        [failed] ❌ refused by Telegram
+       *[unknown] ❔ unconfirmed
+    } — “{ $excerpt }”
 channel-usage = usage: { $command ->
         [broadcast] /broadcast <text>
         [teaser] /teaser <fragment> [vip]
         [news] /news on|off
+        [schedule] /schedule <minutes> [vip] <text>
        *[other] /{ $command }
     }
 why-fragment-not-reached = you have not reached that part of the story yet

@@ -532,10 +532,28 @@ teaser-failed = ❌ El teaser de { $fragment } no se publicó: { $reason ->
         [no-username] el bot aún no conoce su nombre de usuario
        *[other] Telegram no lo aceptó
     }.
+post-scheduled = 🗓 Publicación #{ $id } programada para el { $when } UTC en el canal { $channel ->
+        [vip] VIP
+       *[free] gratuito
+    }; /programados muestra cómo va.
+post-scheduled-no-channel = ❌ No hay canal { $channel ->
+        [vip] VIP
+       *[free] gratuito
+    } configurado: no se programó nada.
+scheduled-title = 🗓 <b>Publicaciones programadas</b>
+scheduled-none = Aún no hay ninguna.
+scheduled-line = #{ $id } { $when } UTC { $status ->
+        [scheduled] ⏳ programada
+        [sending] 📤 enviándose
+        [published] ✅ publicada
+        [failed] ❌ rechazada por Telegram
+       *[unknown] ❔ sin confirmar
+    } — «{ $excerpt }»
 channel-usage = se escribe así: { $command ->
         [broadcast] /difundir <texto>
         [teaser] /teaser <fragmento> [vip]
         [news] /noticias on|off
+        [schedule] /programar <minutos> [vip] <texto>
        *[other] /{ $command }
     }
 why-fragment-not-reached = aún no ha llegado a esa parte de la historia

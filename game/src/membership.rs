@@ -170,3 +170,16 @@ pub enum VipFact {
     FreeApprovalDue,
     FreeApproved,
 }
+
+impl VipFact {
+    /// The VIP facts among a decision's events, in order.
+    pub fn of(events: &[crate::Event]) -> Vec<VipFact> {
+        events
+            .iter()
+            .filter_map(|event| match event {
+                crate::Event::VipChanged { fact, .. } => Some(*fact),
+                _ => None,
+            })
+            .collect()
+    }
+}

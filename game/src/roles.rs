@@ -102,10 +102,12 @@ pub enum OperatorAction {
     Broadcast,
     ListBroadcasts,
     Teaser,
+    SchedulePost,
+    ListScheduledPosts,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 15] = [
+    pub const ALL: [OperatorAction; 17] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -121,6 +123,8 @@ impl OperatorAction {
         OperatorAction::Broadcast,
         OperatorAction::ListBroadcasts,
         OperatorAction::Teaser,
+        OperatorAction::SchedulePost,
+        OperatorAction::ListScheduledPosts,
     ];
 
     /// The permission the command needs.
@@ -134,7 +138,11 @@ impl OperatorAction {
             OperatorAction::PostsReport => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
-            OperatorAction::Broadcast | OperatorAction::ListBroadcasts | OperatorAction::Teaser => Permission::Channel,
+            OperatorAction::Broadcast
+            | OperatorAction::ListBroadcasts
+            | OperatorAction::Teaser
+            | OperatorAction::SchedulePost
+            | OperatorAction::ListScheduledPosts => Permission::Channel,
         }
     }
 
@@ -156,6 +164,8 @@ impl OperatorAction {
             OperatorAction::Broadcast => "broadcast",
             OperatorAction::ListBroadcasts => "list_broadcasts",
             OperatorAction::Teaser => "teaser",
+            OperatorAction::SchedulePost => "schedule_post",
+            OperatorAction::ListScheduledPosts => "list_scheduled_posts",
         }
     }
 

@@ -104,16 +104,6 @@ impl World {
     fn membership(&self) -> &dianabot_game::membership::Vip {
         self.state.progress.vip.as_deref().expect("a membership")
     }
-
-    fn facts(events: &[Event]) -> Vec<VipFact> {
-        events
-            .iter()
-            .filter_map(|event| match event {
-                Event::VipChanged { fact, .. } => Some(*fact),
-                _ => None,
-            })
-            .collect()
-    }
 }
 
 fn monthly(first: bool, expires: i64) -> Option<Recurring> {
@@ -135,7 +125,7 @@ fn monthly_lifecycle_reminds_renews_with_a_bonus_once_lapses_and_comes_back() {
     let mut world = World::new();
     let end = NOW + 30 * DAY;
     let events = world.pay(PlanKind::Monthly, "c1", monthly(true, end)).unwrap();
-    assert_eq!(World::facts(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: false }]);
+    assert_eq!(VipFact::of(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: false }]);
     assert!(world.is_vip());
     assert_eq!(world.bonuses, 0, "the first payment is no renewal");
     // The channel outbox: a personal link to send.
@@ -159,7 +149,7 @@ fn monthly_lifecycle_reminds_renews_with_a_bonus_once_lapses_and_comes_back() {
     let renewed = end + 30 * DAY;
     world.now = end - 60;
     let events = world.pay(PlanKind::Monthly, "c2", monthly(false, renewed)).unwrap();
-    assert_eq!(World::facts(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: true }]);
+    assert_eq!(VipFact::of(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: true }]);
     assert!(world.pay(PlanKind::Monthly, "c2", monthly(false, renewed)).unwrap().is_empty());
     assert_eq!(world.bonuses, 50);
     assert_eq!(world.membership().until, renewed);
@@ -218,14 +208,14 @@ fn a_channel_sync_not_confirmed_fires_again_until_it_is() {
 fn a_non_vip_seen_in_the_channel_is_removed_and_join_requests_follow_vip() {
     let mut world = World::new();
     let events = world.run(&Command::Vip(VipCommand::JoinRequested)).unwrap();
-    assert_eq!(World::facts(&events), [VipFact::JoinAnswered { approved: false }]);
+    assert_eq!(VipFact::of(&events), [VipFact::JoinAnswered { approved: false }]);
     world.run(&Command::Vip(VipCommand::MembershipSeen(Membership::Member))).unwrap();
     assert_eq!(world.membership().sync.map(|sync| sync.action), Some(SyncAction::Remove));
     assert_eq!(world.stored(), world.wanted());
     world.run(&Command::Admin(AdminCommand::GrantVip { days: 7 })).unwrap();
     assert_eq!(world.membership().sync, None, "VIP now: the member stays");
     let events = world.run(&Command::Vip(VipCommand::JoinRequested)).unwrap();
-    assert_eq!(World::facts(&events), [VipFact::JoinAnswered { approved: true }]);
+    assert_eq!(VipFact::of(&events), [VipFact::JoinAnswered { approved: true }]);
 }
 
 #[test]
@@ -337,7 +327,7 @@ proptest! {
                 Step::JoinRequest => {
                     let approved = world.is_vip();
                     let events = world.run(&Command::Vip(VipCommand::JoinRequested)).unwrap();
-                    prop_assert_eq!(World::facts(&events), vec![VipFact::JoinAnswered { approved }]);
+                    prop_assert_eq!(VipFact::of(&events), vec![VipFact::JoinAnswered { approved }]);
                 }
                 Step::RequestLink => {
                     let _ = world.run(&Command::Vip(VipCommand::RequestLink));

@@ -15,6 +15,7 @@ mod broadcast;
 mod error;
 mod flusher;
 mod postgres;
+mod scheduled;
 mod sqlite;
 mod store;
 mod timers;
@@ -23,6 +24,7 @@ mod write;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
+pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
 pub use write::{

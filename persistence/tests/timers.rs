@@ -135,3 +135,41 @@ fn due_timers_come_earliest_first_and_system_timers_are_written_through() {
         }
     });
 }
+
+#[test]
+fn a_scheduled_post_comes_with_its_timer_once_per_operator_update() {
+    use dianabot_persistence::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
+    run(async {
+        for db in [TestDb::sqlite(), TestDb::postgres().await] {
+            let store = db.store().await;
+            let post = |id| ScheduledPost {
+                id,
+                chat_id: -100,
+                vip: true,
+                text: "Esta noche".into(),
+                due: 1_000,
+                created_by: UserId(9),
+                status: ScheduledStatus::Scheduled,
+                message_id: None,
+            };
+            let first = store.schedule_post(&post(1), Some(77), 10).await.unwrap();
+            assert_eq!(first, post(1));
+            // The same operator update delivered again: the first post, no second timer.
+            assert_eq!(store.schedule_post(&post(2), Some(77), 11).await.unwrap(), post(1));
+            let timer =
+                StoredTimer { owner_kind: SCHEDULED_POSTS.into(), owner_id: 1, name: PUBLISH.into(), due: 1_000 };
+            assert_eq!(store.due_timers(1_000, None, 10).await.unwrap(), vec![timer]);
+            // Moves happen only from the status named.
+            let (scheduled, sending) = (ScheduledStatus::Scheduled, ScheduledStatus::Sending);
+            assert!(store.move_scheduled_post(1, scheduled, sending, None, 12).await.unwrap());
+            assert!(!store.move_scheduled_post(1, scheduled, sending, None, 13).await.unwrap());
+            let published = ScheduledStatus::Published;
+            assert!(store.move_scheduled_post(1, sending, published, Some(55), 14).await.unwrap());
+            let stored = store.scheduled_post(1).await.unwrap().expect("the post");
+            assert_eq!((stored.status, stored.message_id), (published, Some(55)));
+            assert_eq!(store.scheduled_posts(10).await.unwrap().len(), 1);
+            store.close().await;
+            db.drop_db().await;
+        }
+    });
+}

@@ -278,6 +278,11 @@ catalogue! {
     TEASER_BUTTON = "teaser-button";
     TEASER_PUBLISHED = "teaser-published" [fragment, message];
     TEASER_FAILED = "teaser-failed" [fragment, reason];
+    POST_SCHEDULED = "post-scheduled" [id, when, channel];
+    POST_SCHEDULED_NO_CHANNEL = "post-scheduled-no-channel" [channel];
+    SCHEDULED_TITLE = "scheduled-title";
+    SCHEDULED_NONE = "scheduled-none";
+    SCHEDULED_LINE = "scheduled-line" [id, when, status, excerpt];
     CHANNEL_USAGE = "channel-usage" [command];
     WHY_FRAGMENT_NOT_REACHED = "why-fragment-not-reached";
 }

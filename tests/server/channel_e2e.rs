@@ -277,3 +277,67 @@ fn a_teaser_in_the_channel_links_into_the_story_and_its_reactions_pay() {
         db.drop_db().await;
     });
 }
+
+#[test]
+fn a_scheduled_post_is_published_when_its_time_comes_and_its_reactions_pay() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let env = [("ADMIN_IDS", "900"), ("TEST_CLOCK", "on"), ("TIMER_POLL_MS", "50")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&emulator);
+        control.create_user_with_id(OPERATOR, "Op", "es").await;
+        let ana = control.create_user("Ana", "es").await;
+        control.send_text(ana, "/start").await;
+        control.wait_for(ana, "the welcome", |m| !m.is_empty()).await;
+        let channel = crate::common::server::CHANNEL;
+        let posts_before = control.bot_messages(channel).await.len();
+
+        control.send_text(OPERATOR, "/programar 0 Demasiado pronto").await;
+        let usage = control.wait_for(OPERATOR, "the usage", |m| !m.is_empty()).await;
+        assert!(text(&usage[0]).contains("/programar <minutos>"), "{}", text(&usage[0]));
+        control.send_text(OPERATOR, "/programar 30 Esta noche, Diana lee en voz alta").await;
+        let answer = control.wait_for(OPERATOR, "the scheduling", |m| m.len() >= 2).await;
+        assert!(text(&answer[1]).starts_with("🗓 Publicación #"), "{}", text(&answer[1]));
+        let scheduled = store.scheduled_posts(10).await.unwrap();
+        assert_eq!(scheduled.len(), 1, "a malformed /programar schedules nothing");
+
+        // Not before its time: 29 minutes on, the channel has nothing new.
+        server.advance_clock(29 * 60).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(control.bot_messages(channel).await.len(), posts_before, "published early");
+        server.advance_clock(2 * 60).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let post = loop {
+            let posts = control.bot_messages(channel).await;
+            if posts.len() > posts_before {
+                break posts.last().cloned().expect("the post");
+            }
+            assert!(Instant::now() < deadline, "the post never came; log:\n{}", server.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(text(&post).contains("Diana lee en voz alta"), "{post:#}");
+        let published = store.scheduled_post(scheduled[0].id).await.unwrap().expect("the post");
+        assert_eq!(published.status, dianabot_persistence::ScheduledStatus::Published);
+        assert_eq!(published.message_id, post["message_id"].as_i64().map(|id| id as i32));
+
+        let balance = |rows: &[(i64, i64, i64)]| rows.iter().find(|row| row.0 == ana).map_or(0, |row| row.1);
+        let before = dianabot_test_support::balances_and_ledger_sums(&store).await;
+        control.react(ana, post["message_id"].as_i64().expect("a message id"), Some("❤")).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while balance(&dianabot_test_support::balances_and_ledger_sums(&store).await) <= balance(&before) {
+            assert!(Instant::now() < deadline, "the reaction on the post never paid; log:\n{}", server.log_text());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Published once, whatever the timer service does next.
+        server.advance_clock(3_600).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(control.bot_messages(channel).await.len(), posts_before + 1);
+        control.send_text(OPERATOR, "/programados").await;
+        let report = control.wait_for(OPERATOR, "the report", |m| m.len() >= 3).await;
+        assert!(text(&report[2]).contains("✅ publicada"), "{}", text(&report[2]));
+        drop(server);
+        store.close().await;
+        db.drop_db().await;
+    });
+}

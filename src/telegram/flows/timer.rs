@@ -15,7 +15,7 @@ use dianabot_persistence::StoredTimer;
 use tracing::Instrument;
 
 use crate::telegram::Intake;
-use crate::telegram::flows::vip;
+use dianabot_game::membership::VipFact;
 
 impl Intake {
     /// The target of user timers for the timer service.
@@ -34,7 +34,7 @@ impl Intake {
             // The VIP timers' facts say what to tell the player or do in
             // the channels once the decision is durable.
             let facts = fire_user_timer(&self.router, &stored, |_, outcome| match outcome {
-                Outcome::Applied(events) => vip::facts(events),
+                Outcome::Applied(events) => VipFact::of(events),
                 Outcome::Refused(_) | Outcome::Duplicate | Outcome::Viewed => Vec::new(),
             })
             .await?;

@@ -189,16 +189,6 @@ pub fn join_request(
 /// What a VIP decision said happened (its facts), or why it was refused.
 type Decided = Result<(Vec<VipFact>, Vec<Event>), RuleError>;
 
-pub(in crate::telegram) fn facts(events: &[Event]) -> Vec<VipFact> {
-    events
-        .iter()
-        .filter_map(|event| match event {
-            Event::VipChanged { fact, .. } => Some(*fact),
-            _ => None,
-        })
-        .collect()
-}
-
 impl Intake {
     pub(in crate::telegram) async fn handle_vip(&self, request: VipRequest) -> Result<Handled, Failure> {
         match request {
@@ -292,7 +282,7 @@ impl Intake {
     ) -> Result<Decided, Failure> {
         let envelope = Envelope { user_id, update_id, command };
         let render = |_: &UserState, outcome: Outcome<'_>| match outcome {
-            Outcome::Applied(events) => Ok((facts(events), events.to_vec())),
+            Outcome::Applied(events) => Ok((VipFact::of(events), events.to_vec())),
             Outcome::Refused(refusal) => Err(refusal.clone()),
             Outcome::Duplicate | Outcome::Viewed => Ok((Vec::new(), Vec::new())),
         };

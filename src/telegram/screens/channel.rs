@@ -3,9 +3,10 @@
 
 use dianabot_game::content::{Content, Fragment};
 use dianabot_game::{Language, UserState};
-use dianabot_persistence::{Broadcast, BroadcastStatus};
+use dianabot_persistence::{Broadcast, BroadcastStatus, ScheduledPost};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
+use super::operators::utc;
 use super::{Rendered, escape, plain, t, tw};
 use crate::texts::catalogue as m;
 
@@ -113,6 +114,41 @@ pub fn teaser_report(language: Language, fragment: &str, result: Result<i32, Tea
             plain(tw(language, m::TEASER_FAILED, &[("fragment", fragment.into()), ("reason", reason.into())]))
         }
     }
+}
+
+/// The answer to `/programar`: the post and when it will be published,
+/// or that the channel it names is not configured.
+pub fn post_scheduled(language: Language, post: Option<&ScheduledPost>, vip: bool) -> Rendered {
+    let channel = if vip { "vip" } else { "free" };
+    match post {
+        Some(post) => plain(tw(
+            language,
+            m::POST_SCHEDULED,
+            &[("id", post.id.into()), ("when", utc(post.due).into()), ("channel", channel.into())],
+        )),
+        None => plain(tw(language, m::POST_SCHEDULED_NO_CHANNEL, &[("channel", channel.into())])),
+    }
+}
+
+/// `/programados`: the last posts scheduled, with where each stands.
+pub fn scheduled_report(language: Language, posts: &[ScheduledPost]) -> Rendered {
+    let mut text = t(language, m::SCHEDULED_TITLE);
+    if posts.is_empty() {
+        text.push('\n');
+        text.push_str(&t(language, m::SCHEDULED_NONE));
+    }
+    for post in posts {
+        let excerpt: String = post.text.chars().take(40).collect();
+        let args = [
+            ("id", post.id.into()),
+            ("when", utc(post.due).into()),
+            ("status", post.status.as_str().into()),
+            ("excerpt", escape(&excerpt).into()),
+        ];
+        text.push('\n');
+        text.push_str(&tw(language, m::SCHEDULED_LINE, &args));
+    }
+    plain(text)
 }
 
 /// How a channel command is written.

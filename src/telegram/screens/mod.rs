@@ -20,8 +20,8 @@ mod story;
 pub mod vip;
 
 pub use channel::{
-    TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage, teaser,
-    teaser_report,
+    TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
+    post_scheduled, scheduled_report, teaser, teaser_report,
 };
 pub use shop::{RefundFailure, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
 

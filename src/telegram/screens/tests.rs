@@ -489,6 +489,30 @@ fn channel_content_screens() {
         .join("\n")
     });
     insta::assert_snapshot!("broadcasts", broadcasts);
+    let post = |status| dianabot_persistence::ScheduledPost {
+        id: 4_294_968_297,
+        chat_id: -100,
+        vip: false,
+        text: "Esta noche, <Diana> lee en voz alta".to_owned(),
+        due: 1_700_001_800,
+        created_by: UserId(1),
+        status,
+        message_id: None,
+    };
+    let scheduled = both(|l| {
+        use dianabot_persistence::ScheduledStatus as S;
+        let statuses = [S::Scheduled, S::Sending, S::Published, S::Failed, S::Unknown];
+        [
+            post_scheduled(l, Some(&post(S::Scheduled)), false).text,
+            post_scheduled(l, Some(&post(S::Scheduled)), true).text,
+            post_scheduled(l, None, true).text,
+            scheduled_report(l, &[]).text,
+            scheduled_report(l, &statuses.map(post)).text,
+            channel_usage(l, "schedule").text,
+        ]
+        .join("\n")
+    });
+    insta::assert_snapshot!("scheduled_posts", scheduled);
     let fragment = content.fragments().next().expect("a fragment");
     let teasers = both(|l| {
         let link = format!("https://t.me/DianaBot?start=f_{}", fragment.id);
