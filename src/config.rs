@@ -99,7 +99,8 @@ pub struct Config {
     /// Telegram. Off by default. The clock itself is `actors.clock`.
     pub test_clock: bool,
     /// `TIMER_POLL_MS`: how often due durable timers are looked for.
-    /// Default 1000.
+    /// Default 1000. `TIMER_MAX_IN_FLIGHT`: timers handled at once (each
+    /// waits for its commit); default 64.
     pub timers: TimerConfig,
     /// `RATE_LIMITS`: updates a player may send per window, by action, e.g.
     /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
@@ -182,10 +183,15 @@ impl Config {
             extension_secs: parse(&get, "AUCTION_EXTENSION_SECS")?.unwrap_or(auction_defaults.extension_secs),
         };
         let timer_defaults = TimerConfig::default();
+        let max_in_flight = parse(&get, "TIMER_MAX_IN_FLIGHT")?.unwrap_or(timer_defaults.max_in_flight);
+        if max_in_flight == 0 {
+            anyhow::bail!("TIMER_MAX_IN_FLIGHT must be at least 1");
+        }
         let timers = TimerConfig {
             poll_interval: parse(&get, "TIMER_POLL_MS")?
                 .map(Duration::from_millis)
                 .unwrap_or(timer_defaults.poll_interval),
+            max_in_flight,
             ..timer_defaults
         };
         Ok(Config {
@@ -303,6 +309,9 @@ mod tests {
         let emulator =
             [("TEST_CLOCK", "on"), ("TELEGRAM_BOT_TOKEN", "1:x"), ("TELEGRAM_API_URL", "http://127.0.0.1:1/")];
         assert!(config(&emulator).is_ok());
+        assert_eq!(config(&[]).unwrap().timers.max_in_flight, 64);
+        assert_eq!(config(&[("TIMER_MAX_IN_FLIGHT", "256")]).unwrap().timers.max_in_flight, 256);
+        assert!(config(&[("TIMER_MAX_IN_FLIGHT", "0")]).is_err());
     }
 
     #[test]

@@ -507,6 +507,8 @@ free-welcome = 🌙 Welcome to Diana's channel, { $name }. Whenever you want to 
 why-unknown-vip-plan = that VIP plan is not on sale
 why-no-subscription = you have no running VIP subscription
 why-not-vip = it is for VIP members only
+why-lifetime-member = you are a VIP member for life already; there is nothing more to buy
+why-already-subscribed = you already have a monthly VIP subscription that renews by itself
 why-telegram-unavailable = Telegram did not answer; try again in a moment
 
 ## Channel content: broadcasts, the opt-out, deep links, teasers.

@@ -507,6 +507,8 @@ free-welcome = 🌙 Bienvenido al canal de Diana, { $name }. Cuando quiera segui
 why-unknown-vip-plan = ese plan VIP no está a la venta
 why-no-subscription = no tiene una suscripción VIP en curso
 why-not-vip = es solo para miembros VIP
+why-lifetime-member = ya es miembro VIP para siempre; no hay nada más que comprar
+why-already-subscribed = ya tiene una suscripción VIP mensual que se renueva sola
 why-telegram-unavailable = Telegram no respondió; inténtelo de nuevo en un momento
 
 ## Channel content: broadcasts, the opt-out, deep links, teasers.

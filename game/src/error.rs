@@ -86,6 +86,10 @@ pub enum RuleError {
     NoSubscription,
     #[error("not a VIP member")]
     NotVip,
+    #[error("already a VIP member for life")]
+    LifetimeMember,
+    #[error("a VIP subscription already renews every month")]
+    AlreadySubscribed,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

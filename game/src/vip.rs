@@ -188,6 +188,22 @@ pub(crate) fn decide(
     Ok(events)
 }
 
+/// Whether the player may buy `plan` now: not a lifetime member (a
+/// payment would buy nothing), and not a second monthly subscription while
+/// one renews (Telegram would charge both every month). Asked when the
+/// invoice is made and again at pre-checkout; a payment that arrives
+/// anyway is still applied, since Telegram took the Stars.
+pub fn may_buy(state: &UserState, plan: PlanKind) -> Result<(), RuleError> {
+    let Some(vip) = state.progress.vip.as_deref() else { return Ok(()) };
+    if vip.plan == Some(PlanKind::Lifetime) && vip.wants_member() {
+        return Err(RuleError::LifetimeMember);
+    }
+    if plan == PlanKind::Monthly && vip.renews() {
+        return Err(RuleError::AlreadySubscribed);
+    }
+    Ok(())
+}
+
 /// Applies a payment for `plan` to the membership.
 fn paid(vip: &mut Vip, plan: PlanKind, charge: &str, recurring: Option<Recurring>, ctx: Ctx<'_>) {
     let lifetime = vip.plan == Some(PlanKind::Lifetime) && vip.wants_member();

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use dianabot_game::content::{Content, PlanKind};
 use dianabot_game::membership::{Membership, Phase, SyncAction, VipFact};
-use dianabot_game::vip::{Recurring, SYNC_RETRY_SECS, timers};
+use dianabot_game::vip::{Recurring, SYNC_RETRY_SECS, may_buy, timers};
 use dianabot_game::{
     AdminCommand, Command, Ctx, Event, Language, ProfileCommand, Reason, RuleError, Rules, Timer, TimerName, UserId,
     UserState, VipCommand, decide,
@@ -369,4 +369,23 @@ fn a_player_without_vip_pays_one_null_pointer() {
     let size = std::mem::size_of::<UserState>();
     println!("size_of::<UserState>() = {size} B; size_of::<Vip>() = {} B (boxed)", std::mem::size_of::<Vip>());
     assert!(size <= 768, "UserState grew to {size} B");
+}
+
+#[test]
+fn nobody_buys_a_second_running_subscription_or_anything_once_vip_for_life() {
+    let mut world = World::new();
+    for plan in [PlanKind::Monthly, PlanKind::Annual, PlanKind::Lifetime] {
+        assert_eq!(may_buy(&world.state, plan), Ok(()), "a free player may buy {plan:?}");
+    }
+    world.pay(PlanKind::Monthly, "c1", monthly(true, NOW + 30 * DAY)).unwrap();
+    assert_eq!(may_buy(&world.state, PlanKind::Monthly), Err(RuleError::AlreadySubscribed));
+    assert_eq!(may_buy(&world.state, PlanKind::Annual), Ok(()), "a longer plan on top of a subscription");
+    // Renewal cancelled: the paid month runs out, and a new subscription may start.
+    world.run(&Command::Vip(VipCommand::SetRenewal { canceled: true })).unwrap();
+    assert_eq!(may_buy(&world.state, PlanKind::Monthly), Ok(()));
+
+    world.pay(PlanKind::Lifetime, "c2", None).unwrap();
+    for plan in [PlanKind::Monthly, PlanKind::Annual, PlanKind::Lifetime] {
+        assert_eq!(may_buy(&world.state, plan), Err(RuleError::LifetimeMember), "{plan:?} for a member for life");
+    }
 }

@@ -264,6 +264,8 @@ catalogue! {
     WHY_UNKNOWN_VIP_PLAN = "why-unknown-vip-plan";
     WHY_NO_SUBSCRIPTION = "why-no-subscription";
     WHY_NOT_VIP = "why-not-vip";
+    WHY_LIFETIME_MEMBER = "why-lifetime-member";
+    WHY_ALREADY_SUBSCRIBED = "why-already-subscribed";
     WHY_TELEGRAM_UNAVAILABLE = "why-telegram-unavailable";
     // Channel content: broadcasts, the opt-out, deep links, teasers.
     BROADCAST_MESSAGE = "broadcast-message" [text];

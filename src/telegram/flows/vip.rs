@@ -14,7 +14,7 @@
 use dianabot_actors::{Envelope, Outcome};
 use dianabot_game::content::{PlanKind, SUBSCRIPTION_PERIOD_SECS};
 use dianabot_game::membership::{Membership, SyncAction, VipFact};
-use dianabot_game::vip::Recurring;
+use dianabot_game::vip::{Recurring, may_buy};
 use dianabot_game::{
     Command, Event, Language, Malformed, ProfileCommand, RuleError, UpdateId, UserId, UserState, VipCommand,
 };
@@ -48,7 +48,7 @@ pub enum VipRequest {
     /// A new personal invite link.
     RequestLink { user_id: UserId, update_id: UpdateId, reply: ReplyTo },
     /// A `pre_checkout_query` for a VIP invoice: fine, or why not.
-    PreCheckout { query_id: String, checkout: Result<(), RuleError>, language: Language },
+    PreCheckout { query_id: String, checkout: Result<(UserId, PlanKind), RuleError>, language: Language },
     /// A `successful_payment` for a VIP invoice: the command it is owed.
     Paid { user_id: UserId, chat_id: i64, update_id: UpdateId, payment: Result<Command, RuleError>, language: Language },
     /// A `chat_member` update about a player in the VIP channel.
@@ -92,7 +92,7 @@ fn vip_invoice(codec: &CallbackCodec, payload: &str) -> Option<(InvoicePayload, 
 
 /// A pre-checkout of a VIP invoice; `None` for any other (the shop's).
 pub fn pre_checkout_query(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Option<Translation> {
-    let (invoice, _) = vip_invoice(codec, &query.invoice_payload)?;
+    let (invoice, plan) = vip_invoice(codec, &query.invoice_payload)?;
     let checkout = if Some(invoice.buyer) != user_id(&query.from) {
         Err(RuleError::Malformed(Malformed::InvalidInvoice))
     } else if query.currency != "XTR" {
@@ -100,7 +100,7 @@ pub fn pre_checkout_query(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Op
     } else if query.total_amount != invoice.stars {
         Err(RuleError::PriceChanged { price: u64::from(invoice.stars) })
     } else {
-        Ok(())
+        Ok((invoice.buyer, plan))
     };
     Some(Translation::Vip(VipRequest::PreCheckout {
         query_id: query.id.0.clone(),
@@ -226,6 +226,11 @@ impl Intake {
                 Ok(Handled::Durable)
             }
             VipRequest::PreCheckout { query_id, checkout, language } => {
+                // Asked again: a membership may have changed since the invoice.
+                let checkout = match checkout {
+                    Ok((buyer, plan)) => self.router.view(buyer, move |state: &UserState| may_buy(state, plan)).await?,
+                    Err(refusal) => Err(refusal),
+                };
                 if let Err(refusal) = &checkout {
                     tracing::info!(%refusal, "VIP pre-checkout declined");
                 }
@@ -302,7 +307,11 @@ impl Intake {
         let Some(offer) = parts.content.vip().plan(plan).cloned() else {
             return Ok(self.refuse_press(reply, RuleError::UnknownVipPlan));
         };
-        let language = self.router.view(user_id, |state: &UserState| state.language()).await?;
+        let (language, may_buy) =
+            self.router.view(user_id, move |state: &UserState| (state.language(), may_buy(state, plan))).await?;
+        if let Err(refusal) = may_buy {
+            return Ok(self.refuse_press(reply, refusal));
+        }
         let item = format!("{PAYLOAD_PREFIX}{}", plan.key());
         let invoice = InvoicePayload { purchase: 0, buyer: user_id, item, stars: offer.stars };
         let payload = self.translator.codec.sign_invoice(&invoice);

@@ -398,6 +398,8 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::UnknownVipPlan => why(m::WHY_UNKNOWN_VIP_PLAN),
         RuleError::NoSubscription => why(m::WHY_NO_SUBSCRIPTION),
         RuleError::NotVip => why(m::WHY_NOT_VIP),
+        RuleError::LifetimeMember => why(m::WHY_LIFETIME_MEMBER),
+        RuleError::AlreadySubscribed => why(m::WHY_ALREADY_SUBSCRIBED),
     }
 }
 
