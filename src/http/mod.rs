@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use dianabot_actors::TimerPoker;
 use dianabot_persistence::{Flusher, Store};
@@ -50,11 +50,14 @@ pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) 
     .shutdown_timeout(5)
     .disable_signals()
     .bind(bind)?;
-    let addr = server.addrs()[0];
-    let server = server.run();
+    Ok(spawn(server.addrs()[0], server.run()))
+}
+
+/// Runs a bound server on the current runtime.
+fn spawn(addr: SocketAddr, server: Server) -> Http {
     let handle = server.handle();
     tokio::spawn(server);
-    Ok(Http { addr, handle })
+    Http { addr, handle }
 }
 
 /// The game clock's control, served with `/metrics` when `TEST_CLOCK=on`.
@@ -85,11 +88,7 @@ pub fn start_metrics(
     .shutdown_timeout(1)
     .disable_signals()
     .bind(bind)?;
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    tokio::spawn(server);
-    Ok(Http { addr, handle })
+    Ok(spawn(server.addrs()[0], server.run()))
 }
 
 async fn advance_clock(
