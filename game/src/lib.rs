@@ -24,6 +24,7 @@
 
 mod admin;
 pub mod auction;
+pub mod backpack;
 mod besitos;
 pub mod content;
 mod ctx;
@@ -31,6 +32,7 @@ mod economy;
 mod error;
 mod event;
 mod ids;
+pub mod journeys;
 mod ledger;
 pub mod membership;
 pub mod post;

@@ -4,8 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use serde::{Deserialize, Serialize};
 
+use crate::backpack::Backpack;
 use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
+use crate::journeys::Journeys;
 use crate::ledger::{LedgerEntry, Reason};
 use crate::membership::Vip;
 use crate::profile::Profile;
@@ -45,8 +47,11 @@ pub struct Progress {
     /// Mission id -> progress in its current period.
     pub missions: BTreeMap<String, MissionProgress>,
     pub achievements: BTreeSet<String>,
-    /// Experience id -> completed component count.
-    pub experiences: BTreeMap<String, u32>,
+    /// Experiences started and completed; `None` for a player who never
+    /// started one.
+    pub experiences: Option<Box<Journeys>>,
+    /// Lore pieces found and secrets revealed; `None` until the first find.
+    pub backpack: Option<Box<Backpack>>,
     /// VIP membership and channel state; `None` for a player who never
     /// had either (the common case costs one null pointer).
     pub vip: Option<Box<Vip>>,

@@ -6,9 +6,12 @@
 
 mod support;
 
+use std::collections::BTreeMap;
+
 use support::content;
 
 use dianabot_game::content::{AchievementId, Condition, ExperienceId, FlagName, Lack, Missing, Requirement, evaluate};
+use dianabot_game::journeys::Journeys;
 use dianabot_game::{ItemId, UserId, UserState};
 use proptest::prelude::*;
 
@@ -61,7 +64,11 @@ fn state() -> impl Strategy<Value = UserState> {
             state.progress.story.flags = flags.into_iter().map(str::to_owned).collect();
             state.inventory = items.into_iter().map(|(item, n)| (ItemId(item.to_owned()), n)).collect();
             state.progress.achievements = achievements.into_iter().map(str::to_owned).collect();
-            state.progress.experiences = experiences.into_iter().map(|(e, n)| (e.to_owned(), n)).collect();
+            let completed: BTreeMap<String, u32> =
+                experiences.into_iter().filter(|(_, runs)| *runs > 0).map(|(e, n)| (e.to_owned(), n)).collect();
+            if !completed.is_empty() {
+                state.progress.experiences = Some(Box::new(Journeys { completed, ..Journeys::default() }));
+            }
             support::set_vip(&mut state, vip.map(|offset| NOW + offset));
             state.wallet.balance = balance;
             state.progress.experience_points = xp;
@@ -73,7 +80,6 @@ fn state() -> impl Strategy<Value = UserState> {
 /// player to go and get. Only ever adds (or removes a forbidden flag), as
 /// earning things does.
 fn obtain(state: &mut UserState, missing: &Missing) {
-    let content = content();
     match &missing.lack {
         Lack::Flag(flag) => {
             state.progress.story.flags.insert(flag.to_string());
@@ -90,8 +96,7 @@ fn obtain(state: &mut UserState, missing: &Missing) {
             state.progress.achievements.insert(id.to_string());
         }
         Lack::Experience(id) => {
-            let components = content.experience(id.as_str()).map_or(0, |e| e.components.len()) as u32;
-            state.progress.experiences.insert(id.to_string(), components);
+            state.progress.experiences.get_or_insert_default().completed.insert(id.to_string(), 1);
         }
         Lack::Besitos { needed, .. } => state.wallet.balance = state.wallet.balance.max(*needed as i64),
         Lack::Level { needed_points, .. } => {

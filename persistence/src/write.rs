@@ -244,17 +244,18 @@ pub struct Snapshot {
 
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
-/// for every format still stored. Format 3 replaced `vip_until` by the
-/// boxed VIP membership (format 2 is decoded by [`legacy`]); format 2
+/// for every format still stored ([`legacy`] decodes 2 and 3). Format 4
+/// boxed the experiences' state and added the backpack; format 3 replaced
+/// `vip_until` by the boxed VIP membership; format 2
 /// added story pages and reactions on fragments; format 1 was never
 /// deployed, so it has no decoder and is refused as an unknown format
 /// rather than misread.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 3;
+pub(crate) const SNAPSHOT_FORMAT: i16 = 4;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
 #[derive(Serialize, Deserialize)]
-struct SnapshotBody<P, A> {
+pub(crate) struct SnapshotBody<P, A> {
     next_ledger_seq: u64,
     progress: P,
     applied: A,
@@ -542,16 +543,8 @@ impl StoredUser {
                     .map_err(|err| corrupt(err.to_string()))?
                     .0
             }
-            2 => {
-                let (body, _): (SnapshotBody<legacy::ProgressV2, AppliedUpdates>, usize) =
-                    bincode::serde::decode_from_slice(&self.state, bincode::config::standard())
-                        .map_err(|err| corrupt(err.to_string()))?;
-                SnapshotBody {
-                    next_ledger_seq: body.next_ledger_seq,
-                    progress: body.progress.into(),
-                    applied: body.applied,
-                }
-            }
+            3 => legacy::decode::<legacy::ProgressV3>(&self.state).map_err(corrupt)?,
+            2 => legacy::decode::<legacy::ProgressV2>(&self.state).map_err(corrupt)?,
             _ => return Err(corrupt("unknown format".to_owned())),
         };
         let mut state = UserState::new(UserId(user_id));

@@ -166,15 +166,10 @@ impl Content {
         state.progress.vip.as_ref().is_some_and(|vip| vip.is_vip(now))
     }
 
-    /// The one definition of a completed experience: the user's count of
-    /// completed components (`Progress::experiences`) has reached the
-    /// experience's number of components. An experience never started is
-    /// not completed, even one without components.
+    /// The one definition of a completed experience: at least one run of it
+    /// completed (`Progress::experiences`).
     pub fn experience_completed(&self, state: &UserState, id: &ExperienceId) -> bool {
-        let Some(experience) = self.experiences.get(id) else {
-            return false;
-        };
-        state.progress.experiences.get(id.as_str()).is_some_and(|&done| done as usize >= experience.components.len())
+        state.progress.experiences.as_deref().is_some_and(|journeys| journeys.is_completed(id.as_str()))
     }
 
     pub fn item(&self, id: &str) -> Option<&Item> {

@@ -372,10 +372,24 @@ pub enum ComponentKind {
     /// Buying a shop item.
     Purchase(ShopItemId),
     Achievement(AchievementId),
-    /// Reacting to `count` channel posts.
+    /// Reacting `count` times (channel posts or story pages), counted from
+    /// the reactions paid while the experience runs.
     Reaction {
         count: u32,
     },
+    /// Holding at least `quantity` of an item (checked when the component
+    /// becomes available and after every step).
+    ItemHeld {
+        item: ItemId,
+        quantity: u32,
+    },
+    /// Spending `amount` besitos (any sink: the shop, gifts, bids won,
+    /// decisions that cost) while the experience runs.
+    BesitosSpent {
+        amount: u64,
+    },
+    /// Completing another experience (the graph of experiences is a DAG too).
+    Experience(ExperienceId),
 }
 
 /// One step of an experience. Its dependencies (`after`) form a DAG.
@@ -387,15 +401,23 @@ pub struct Component {
     pub rewards: Reward,
 }
 
-/// A journey across systems (story, missions, shop…). The engine that runs
-/// experiences comes later; the format already holds their components,
-/// requirements and rewards so content written now keeps working.
+/// A journey across systems (story, missions, shop…): components in the
+/// order their dependencies allow, rewards per component and on completion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Experience {
     pub id: ExperienceId,
     pub name: Text,
     pub description: Text,
     pub vip: bool,
+    /// Listed only once a reward has unlocked it for the player
+    /// (`unlock_experiences`).
+    pub hidden: bool,
+    /// May be started again after it was completed or abandoned (rewards
+    /// are paid again on each run).
+    pub repeatable: bool,
+    /// Hours from start within which it must be completed; past that the
+    /// run fails and, if repeatable, may be started again.
+    pub time_limit_hours: Option<u32>,
     /// Who may start it.
     pub requires: Requirement,
     /// Granted on completion.

@@ -1347,11 +1347,28 @@ impl Cx<'_> {
     fn experiences(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["experience"], ProblemKind::UnknownKey);
         for (id, span, tbl) in self.entities(root, "experience") {
-            let allowed = ["id", "name", "description", "vip", "requires", "rewards", "component"];
+            let allowed = [
+                "id",
+                "name",
+                "description",
+                "vip",
+                "hidden",
+                "repeatable",
+                "time_limit_hours",
+                "requires",
+                "rewards",
+                "component",
+            ];
             self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
             let name = self.text(&tbl, "name");
             let description = self.text(&tbl, "description");
             let vip = self.flag(&tbl, "vip");
+            let hidden = self.flag(&tbl, "hidden");
+            let repeatable = self.flag(&tbl, "repeatable");
+            let time_limit_hours = tbl.get("time_limit_hours").and_then(|value| {
+                let path = tbl.child("time_limit_hours");
+                self.bounded_at(value, &path, ProblemKind::InvalidValue, 1, 24 * 365).map(|hours| hours as u32)
+            });
             let requires = self.optional_requirement(&tbl, "requires");
             let rewards = self.optional_reward(&tbl, "rewards");
             let mut components: Vec<Component> = Vec::new();
@@ -1366,8 +1383,18 @@ impl Cx<'_> {
                 }
                 components.push(component);
             }
-            let experience =
-                Experience { id: ExperienceId(id.clone()), name, description, vip, requires, rewards, components };
+            let experience = Experience {
+                id: ExperienceId(id.clone()),
+                name,
+                description,
+                vip,
+                hidden,
+                repeatable,
+                time_limit_hours,
+                requires,
+                rewards,
+                components,
+            };
             let mut experiences = std::mem::take(&mut self.draft.experiences);
             self.insert(&mut experiences, id, &span, &tbl.path, experience);
             self.draft.experiences = experiences;
@@ -1376,28 +1403,35 @@ impl Cx<'_> {
 
     fn component(&mut self, tbl: &Tbl<'_, '_>, id: ComponentId) -> Option<Component> {
         self.keys(tbl, &["id", "kind", "ref", "count", "after", "rewards"], ProblemKind::UnknownKey);
+        /// A kind either names an entity in `ref` or counts something.
+        #[derive(Clone, Copy)]
+        enum Kind {
+            Ref(Entity),
+            Reaction,
+            Spend,
+        }
         let kinds = [
-            ("fragment", Some(Entity::Fragment)),
-            ("decision", Some(Entity::Decision)),
-            ("mission", Some(Entity::Mission)),
-            ("purchase", Some(Entity::ShopItem)),
-            ("achievement", Some(Entity::Achievement)),
-            ("reaction", None),
+            ("fragment", Kind::Ref(Entity::Fragment)),
+            ("decision", Kind::Ref(Entity::Decision)),
+            ("mission", Kind::Ref(Entity::Mission)),
+            ("purchase", Kind::Ref(Entity::ShopItem)),
+            ("achievement", Kind::Ref(Entity::Achievement)),
+            ("item", Kind::Ref(Entity::Item)),
+            ("experience", Kind::Ref(Entity::Experience)),
+            ("reaction", Kind::Reaction),
+            ("spend", Kind::Spend),
         ];
         let kind_value = self.required(tbl, "kind")?;
-        let entity = self.choice(kind_value, &tbl.child("kind"), &kinds)?;
-        let kind = match entity {
-            None => {
-                let count = match tbl.get("count") {
-                    Some(value) => {
-                        let max = i64::from(u32::MAX);
-                        self.bounded_at(value, &tbl.child("count"), ProblemKind::InvalidValue, 1, max).unwrap_or(1)
-                    }
-                    None => 1,
-                };
-                ComponentKind::Reaction { count: count as u32 }
+        let kind = self.choice(kind_value, &tbl.child("kind"), &kinds)?;
+        let count_path = tbl.child("count");
+        let kind = match kind {
+            Kind::Spend => {
+                let value = self.required(tbl, "count")?;
+                let amount = self.bounded_at(value, &count_path, ProblemKind::InvalidValue, 1, 1_000_000_000)?;
+                ComponentKind::BesitosSpent { amount: amount as u64 }
             }
-            Some(entity) => {
+            Kind::Reaction => ComponentKind::Reaction { count: self.component_count(tbl, &count_path) },
+            Kind::Ref(entity) => {
                 let ref_path = tbl.child("ref");
                 let ref_value = self.required(tbl, "ref")?;
                 let target = self.str_at(ref_value, &ref_path, ProblemKind::WrongType)?;
@@ -1410,6 +1444,10 @@ impl Cx<'_> {
                     }
                     Entity::Mission => ComponentKind::Mission(MissionId(target)),
                     Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
+                    Entity::Item => {
+                        ComponentKind::ItemHeld { item: ItemId(target), quantity: self.component_count(tbl, &count_path) }
+                    }
+                    Entity::Experience => ComponentKind::Experience(ExperienceId(target)),
                     _ => ComponentKind::Achievement(AchievementId(target)),
                 }
             }
@@ -1424,6 +1462,17 @@ impl Cx<'_> {
         };
         let rewards = self.optional_reward(tbl, "rewards");
         Some(Component { id, kind, after, rewards })
+    }
+
+    /// A component's `count`: how many reactions, or units of an item; 1
+    /// when absent.
+    fn component_count(&mut self, tbl: &Tbl<'_, '_>, path: &str) -> u32 {
+        match tbl.get("count") {
+            Some(value) => {
+                self.bounded_at(value, path, ProblemKind::InvalidValue, 1, i64::from(u32::MAX)).unwrap_or(1) as u32
+            }
+            None => 1,
+        }
     }
 
     /// `[[role]]` entries: id, name in both languages, and at least one

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::Content;
-use super::ids::{AchievementId, ComponentId, FlagName, FragmentId};
-use super::model::{Experience, Reward};
+use super::ids::{AchievementId, ComponentId, ExperienceId, FlagName, FragmentId};
+use super::model::{ComponentKind, Experience, Reward};
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use super::read::Need;
 use crate::ids::ItemId;
@@ -20,6 +20,7 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     for experience in content.experiences.values() {
         components(content, experience, &mut problems);
     }
+    nested_experiences(content, &mut problems);
     obtainable(content, &mut problems);
     problems
 }
@@ -268,6 +269,60 @@ fn components(content: &Content, experience: &Experience, problems: &mut Vec<Con
         let path = format!("{base}.{}.after", first.id);
         problems.push(content.source.problem(ProblemKind::ExperienceCycle, &path, message));
     }
+}
+
+/// An experience component that asks for another experience must not lead
+/// back to its own: such experiences wait on each other forever. A cycle
+/// is reported once, at its first experience in id order.
+fn nested_experiences(content: &Content, problems: &mut Vec<ContentProblem>) {
+    let reach = |from| -> BTreeSet<&ExperienceId> {
+        let mut seen: BTreeSet<&ExperienceId> = BTreeSet::new();
+        let mut queue: VecDeque<&ExperienceId> = needs(from).into_iter().collect();
+        while let Some(id) = queue.pop_front() {
+            if seen.insert(id)
+                && let Some(next) = content.experiences.get(id.as_str())
+            {
+                queue.extend(needs(next));
+            }
+        }
+        seen
+    };
+    let reached: BTreeMap<&ExperienceId, BTreeSet<&ExperienceId>> =
+        content.experiences.values().map(|experience: &Experience| (&experience.id, reach(experience))).collect();
+    for experience in content.experiences.values() {
+        if !reached[&experience.id].contains(&experience.id) {
+            continue;
+        }
+        let cycle: Vec<&ExperienceId> = reached[&experience.id]
+            .iter()
+            .copied()
+            .filter(|other| reached.get(other).is_some_and(|back| back.contains(&experience.id)))
+            .collect();
+        if cycle.first() != Some(&&experience.id) {
+            continue;
+        }
+        let component = experience
+            .components
+            .iter()
+            .find(|c| matches!(&c.kind, ComponentKind::Experience(id) if cycle.contains(&id)))
+            .map_or_else(String::new, |c| format!(".{}", c.id));
+        let path = format!("experience.{}.component{component}.ref", experience.id);
+        let names: Vec<String> = cycle.iter().map(|id| format!("`{id}`")).collect();
+        let message = format!("experiences {} each need the other to be completed first", names.join(", "));
+        problems.push(content.source.problem(ProblemKind::ExperienceCycle, &path, message));
+    }
+}
+
+/// The experiences `experience`'s components ask to be completed.
+fn needs(experience: &Experience) -> Vec<&ExperienceId> {
+    experience
+        .components
+        .iter()
+        .filter_map(|c| match &c.kind {
+            ComponentKind::Experience(id) => Some(id),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Every reward the content can hand out, wherever it is written.

@@ -5,10 +5,23 @@ use std::collections::{BTreeMap, BTreeSet};
 use dianabot_game::content::PlanKind;
 use dianabot_game::membership::{Phase, Vip};
 use dianabot_game::{
-    DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason, StarsCharge,
+    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason, StarsCharge,
     StoryProgress,
 };
 use serde::Deserialize;
+
+use super::SnapshotBody;
+
+/// The snapshot body of an older format, brought up to today's `Progress`
+/// through each format after it.
+pub(crate) fn decode<P>(bytes: &[u8]) -> Result<SnapshotBody<Progress, AppliedUpdates>, String>
+where
+    P: for<'de> Deserialize<'de> + Into<Progress>,
+{
+    let (body, _): (SnapshotBody<P, AppliedUpdates>, usize) =
+        bincode::serde::decode_from_slice(bytes, bincode::config::standard()).map_err(|err| err.to_string())?;
+    Ok(SnapshotBody { next_ledger_seq: body.next_ledger_seq, progress: body.progress.into(), applied: body.applied })
+}
 
 /// `Progress` as format 2 stored it: VIP was a bare `vip_until`. Field
 /// order is the encoding (bincode is positional): never reorder.
@@ -39,12 +52,12 @@ pub(crate) struct ProgressV2 {
     auctions_won: BTreeSet<i64>,
 }
 
-impl From<ProgressV2> for Progress {
+impl From<ProgressV2> for ProgressV3 {
     /// A `vip_until` becomes a trial running until then, with no grace
     /// (grants were all it could hold). Its timers were never stored: the
     /// membership's next decision sets them; until then it simply stops
     /// being VIP at `vip_until`.
-    fn from(old: ProgressV2) -> Progress {
+    fn from(old: ProgressV2) -> ProgressV3 {
         let vip = old.vip_until.map(|until| {
             Box::new(Vip {
                 plan: Some(PlanKind::Trial),
@@ -54,12 +67,80 @@ impl From<ProgressV2> for Progress {
                 ..Vip::default()
             })
         });
+        ProgressV3 {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            _experience_counts: old.experiences,
+            vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift,
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+        }
+    }
+}
+
+/// `Progress` as format 3 stored it: experiences were a count of components
+/// per experience that nothing ever advanced, and there was no backpack.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProgressV3 {
+    story: StoryProgress,
+    missions: BTreeMap<String, MissionProgress>,
+    achievements: BTreeSet<String>,
+    /// Never advanced by anything; read past, not carried over.
+    _experience_counts: BTreeMap<String, u32>,
+    vip: Option<Box<Vip>>,
+    counters: BTreeMap<String, u64>,
+    rewarded_reactions: BTreeSet<(Reacted, String)>,
+    experience_points: u64,
+    unlocked_experiences: BTreeSet<String>,
+    daily_gift: DailyGiftStreak,
+    transfers_out: BTreeMap<i64, PendingTransfer>,
+    transfers_in: BTreeSet<i64>,
+    gifts_sent_today: (i64, u32),
+    reactions_paid_today: (i64, u32),
+    earned_today: (i64, BTreeMap<Reason, i64>),
+    unlocked_shop_items: BTreeSet<String>,
+    purchases_open: BTreeMap<i64, OpenPurchase>,
+    purchase_attempts: Vec<i64>,
+    bought: BTreeMap<String, u32>,
+    stars_charges: BTreeMap<String, StarsCharge>,
+    holds: BTreeMap<(i64, i64), i64>,
+    auctions_won: BTreeSet<i64>,
+}
+
+impl From<ProgressV2> for Progress {
+    fn from(old: ProgressV2) -> Progress {
+        ProgressV3::from(old).into()
+    }
+}
+
+impl From<ProgressV3> for Progress {
+    /// No experience engine wrote format 3, so its experience counts are
+    /// all zero and nothing is carried over.
+    fn from(old: ProgressV3) -> Progress {
         Progress {
             story: old.story,
             missions: old.missions,
             achievements: old.achievements,
-            experiences: old.experiences,
-            vip,
+            experiences: None,
+            backpack: None,
+            vip: old.vip,
             counters: old.counters,
             rewarded_reactions: old.rewarded_reactions,
             experience_points: old.experience_points,
@@ -83,18 +164,27 @@ impl From<ProgressV2> for Progress {
 
 #[cfg(test)]
 mod tests {
-    use dianabot_game::{AppliedUpdates, UserId};
+    use dianabot_game::UserId;
 
     use super::*;
-    use crate::write::{SnapshotBody, StoredUser};
+    use crate::write::StoredUser;
 
     /// What format 2 wrote for `progress`, had it held `vip_until`.
     fn format_2(progress: Progress, vip_until: Option<i64>) -> Vec<u8> {
-        let old = ProgressV2 {
+        encode(v2(progress, vip_until))
+    }
+
+    fn encode<P: serde::Serialize>(progress: P) -> Vec<u8> {
+        let body = SnapshotBody { next_ledger_seq: 4, progress, applied: AppliedUpdates::default() };
+        bincode::serde::encode_to_vec(&body, bincode::config::standard()).expect("encodes")
+    }
+
+    fn v2(progress: Progress, vip_until: Option<i64>) -> ProgressV2 {
+        ProgressV2 {
             story: progress.story,
             missions: progress.missions,
             achievements: progress.achievements,
-            experiences: progress.experiences,
+            experiences: BTreeMap::new(),
             vip_until,
             counters: progress.counters,
             rewarded_reactions: progress.rewarded_reactions,
@@ -113,9 +203,7 @@ mod tests {
             stars_charges: progress.stars_charges,
             holds: progress.holds,
             auctions_won: progress.auctions_won,
-        };
-        let body = SnapshotBody { next_ledger_seq: 4, progress: old, applied: AppliedUpdates::default() };
-        bincode::serde::encode_to_vec(&body, bincode::config::standard()).expect("encodes")
+        }
     }
 
     fn stored(format: i16, state: Vec<u8>) -> StoredUser {
@@ -150,5 +238,19 @@ mod tests {
         let never = stored(2, format_2(progress, None)).into_state(5, Vec::new()).unwrap();
         assert_eq!(never.progress.vip, None, "no VIP, no box");
         assert!(stored(1, Vec::new()).into_state(5, Vec::new()).is_err(), "format 1 was never deployed");
+    }
+
+    #[test]
+    fn a_format_3_snapshot_loads_with_its_membership_and_no_experiences() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l2_carta".into());
+        progress.achievements.insert("primer_paso".into());
+        let mut old = ProgressV3::from(v2(progress.clone(), Some(1_900_000_000)));
+        old._experience_counts.insert("noche_biblioteca".into(), 2);
+        let state = stored(3, encode(old)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(state.progress.vip.as_deref().map(|vip| vip.until), Some(1_900_000_000));
+        assert_eq!((state.progress.story, state.progress.achievements), (progress.story, progress.achievements));
+        assert_eq!((state.progress.experiences, state.progress.backpack), (None, None));
+        assert_eq!(state.wallet.next_seq, 4);
     }
 }
