@@ -75,9 +75,9 @@ fn main() -> anyhow::Result<ExitCode> {
     if let Some(Command::Content { command }) = &cli.command {
         return Ok(match command {
             ContentCommand::Check { dir } => dianabot::content::check(dir),
-            ContentCommand::New { what: NewCommand::Experience { template: Some(template), id: Some(id), dir, list: false } } => {
-                dianabot::content::new::command(dir, template, id)
-            }
+            ContentCommand::New {
+                what: NewCommand::Experience { template: Some(template), id: Some(id), dir, list: false },
+            } => dianabot::content::new::command(dir, template, id),
             // `--list` (clap requires `--template` and `--id` otherwise).
             ContentCommand::New { .. } => dianabot::content::new::list(),
         });

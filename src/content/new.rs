@@ -92,7 +92,9 @@ impl Template {
             .match_indices(PLACEHOLDER)
             .map(|(at, _)| {
                 let rest = &self.text[at + PLACEHOLDER.len()..];
-                rest.chars().take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-').count()
+                rest.chars()
+                    .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+                    .count()
             })
             .max()
             .unwrap_or(0);

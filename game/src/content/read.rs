@@ -1173,8 +1173,7 @@ impl Cx<'_> {
             }
         }
         let rewards = self.optional_reward(tbl, "rewards");
-        let written =
-            tbl.get("rewards").is_some_and(|value| value.get_ref().as_table().is_none_or(|t| !t.is_empty()));
+        let written = tbl.get("rewards").is_some_and(|value| value.get_ref().as_table().is_none_or(|t| !t.is_empty()));
         if rewards.is_empty() && !written {
             let message = "a shop item must grant something: add `rewards`".to_owned();
             self.report(ProblemKind::InvalidReward, &tbl.child("rewards"), &tbl.span, message);
@@ -1530,9 +1529,10 @@ impl Cx<'_> {
                     }
                     Entity::Mission => ComponentKind::Mission(MissionId(target)),
                     Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
-                    Entity::Item => {
-                        ComponentKind::ItemHeld { item: ItemId(target), quantity: self.component_count(tbl, &count_path) }
-                    }
+                    Entity::Item => ComponentKind::ItemHeld {
+                        item: ItemId(target),
+                        quantity: self.component_count(tbl, &count_path),
+                    },
                     Entity::Experience => ComponentKind::Experience(ExperienceId(target)),
                     _ => ComponentKind::Achievement(AchievementId(target)),
                 }
@@ -1564,7 +1564,8 @@ impl Cx<'_> {
         match entity {
             Entity::Fragment => {
                 let level = self.required(&tbl, "level")?;
-                let level = self.bounded_at(level, &tbl.child("level"), ProblemKind::InvalidValue, 1, i64::from(MAX_LEVEL))?;
+                let level =
+                    self.bounded_at(level, &tbl.child("level"), ProblemKind::InvalidValue, 1, i64::from(MAX_LEVEL))?;
                 self.define_fragment(id.clone(), &span, &tbl, level as u8, &INLINE_FRAGMENT_KEYS);
             }
             Entity::Item => self.define_item(id.clone(), &span, &tbl),
