@@ -91,8 +91,12 @@ fn bad_requests_are_refused_and_write_nothing() {
 
     let error = refused("collection", "noche_biblioteca");
     assert!(matches!(error, NewError::ExperienceExists(_)), "an experience of experiences.toml: {error:?}");
+    assert_eq!(snapshot(&demo.0), before);
+    let folder = demo.0.join("experiences");
+    std::fs::rename(folder.join("coleccion_de_diana.toml"), folder.join("otras.toml")).unwrap();
+    let before = snapshot(&demo.0);
     let error = refused("collection", "coleccion_de_diana");
-    assert!(matches!(error, NewError::ExperienceExists(_)), "an experience of experiences/: {error:?}");
+    assert!(matches!(error, NewError::ExperienceExists(_)), "an experience of experiences/otras.toml: {error:?}");
     assert_eq!(snapshot(&demo.0), before);
 
     new_experience(&demo.0, "reaction-challenge", "reto").expect("written");

@@ -179,3 +179,68 @@ fn experiences_read_the_same_from_one_file_or_from_the_folder() {
     assert_eq!(ids(&one_file), ids(&split));
     assert!(ids(&split).contains(&"noche_biblioteca".to_owned()));
 }
+
+#[test]
+fn the_demo_experiences_of_the_folder_use_every_component_kind_in_both_languages() {
+    let files = demo_files();
+    let folder: Vec<String> = files
+        .iter()
+        .filter(|(path, _)| path.starts_with("experiences/"))
+        .flat_map(|(_, text)| text.lines().filter_map(|line| line.strip_prefix("id = \"")).take(1))
+        .map(|id| id.trim_end_matches('"').to_owned())
+        .collect();
+    assert!(folder.len() >= 4, "{folder:?}");
+    let content = support::content();
+    let mut kinds = std::collections::BTreeSet::new();
+    for id in &folder {
+        let experience = content.experience(id).unwrap_or_else(|| panic!("{id} loaded"));
+        for text in [&experience.name, &experience.description] {
+            assert!(!text.es.is_empty() && !text.en.is_empty() && text.es != text.en, "{id}: es and en");
+        }
+        kinds.extend(experience.components.iter().map(|component| match component.kind {
+            ComponentKind::Fragment(_) => "fragment",
+            ComponentKind::Decision(..) => "decision",
+            ComponentKind::Mission(_) => "mission",
+            ComponentKind::Purchase(_) => "purchase",
+            ComponentKind::Achievement(_) => "achievement",
+            ComponentKind::Reaction { .. } => "reaction",
+            ComponentKind::ItemHeld { .. } => "item",
+            ComponentKind::BesitosSpent { .. } => "spend",
+            ComponentKind::Experience(_) => "experience",
+        }));
+    }
+    let every = ["achievement", "decision", "experience", "fragment", "item", "mission", "purchase", "reaction", "spend"];
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), every);
+}
+
+#[test]
+fn a_player_reaches_the_desk_defined_inline_through_the_hall_or_its_unlock() {
+    use dianabot_game::{Command, Event, ItemId, Language, ProfileCommand, StoryCommand, Unlock, UserId, UserState};
+    let now = 1_700_000_000;
+    let open = |fragment: &str| Command::Story(StoryCommand::OpenFragment { fragment: fragment.into(), page: None });
+    let player = || {
+        let mut state = UserState::new(UserId(1));
+        let register = Command::Profile(ProfileCommand::Register {
+            first_name: "Ana".into(),
+            username: None,
+            language: Language::Es,
+        });
+        support::run_at(&mut state, &register, now).expect("register");
+        support::run_at(&mut state, &open("l1_umbral"), now).expect("the start");
+        support::run_at(&mut state, &open("l1_vestibulo"), now).expect("the hall");
+        state
+    };
+
+    let mut state = player();
+    assert!(support::run_at(&mut state, &open("l1_escritorio_lucien"), now).is_err(), "not without the ink");
+    state.apply(&Event::ItemsGranted { item: ItemId("tinta_violeta".into()), quantity: 1 });
+    support::run_at(&mut state, &open("l1_escritorio_lucien"), now).expect("the hall's decision, with the ink");
+    assert_eq!(state.progress.story.fragment.as_deref(), Some("l1_escritorio_lucien"));
+    support::run_at(&mut state, &open("l1_vestibulo"), now).expect("its decisions lead back to the hall");
+
+    let mut state = player();
+    support::run_at(&mut state, &open("l1_umbral"), now).expect("back at the start");
+    state.apply(&Event::Unlocked(Unlock::Fragment("l1_escritorio_lucien".into())));
+    support::run_at(&mut state, &open("l1_escritorio_lucien"), now).expect("the purchase's unlock opens it by link");
+    assert_eq!(state.progress.story.fragment.as_deref(), Some("l1_escritorio_lucien"));
+}
