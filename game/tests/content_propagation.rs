@@ -209,7 +209,8 @@ fn the_demo_experiences_of_the_folder_use_every_component_kind_in_both_languages
             ComponentKind::Experience(_) => "experience",
         }));
     }
-    let every = ["achievement", "decision", "experience", "fragment", "item", "mission", "purchase", "reaction", "spend"];
+    let every =
+        ["achievement", "decision", "experience", "fragment", "item", "mission", "purchase", "reaction", "spend"];
     assert_eq!(kinds.into_iter().collect::<Vec<_>>(), every);
 }
 

@@ -31,11 +31,6 @@ use crate::ids::ItemId;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
-/// The keys of a story fragment; one defined inline in an experience also
-/// names its `level` (a story file gives it for all its fragments).
-const FRAGMENT_KEYS: [&str; 5] = ["id", "text", "ending", "secret", "decision"];
-const INLINE_FRAGMENT_KEYS: [&str; 6] = ["id", "level", "text", "ending", "secret", "decision"];
-
 /// The table a component of a kind may define its entity in, instead of
 /// naming it in `ref`: `[experience.component.mission]`, with the keys of
 /// an entry of that entity's catalogue.
@@ -966,14 +961,19 @@ impl Cx<'_> {
             }
         }
         for (id, span, tbl) in self.entities(root, "fragment") {
-            self.define_fragment(id, &span, &tbl, level, &FRAGMENT_KEYS);
+            self.define_fragment(id, &span, &tbl, level, false);
         }
     }
 
-    /// Reads a fragment entry (of a story file, or inline in an experience
-    /// with its `level`) into the story. `allowed`: the keys it may have.
-    fn define_fragment(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>, level: u8, allowed: &[&str]) {
-        self.keys(tbl, allowed, ProblemKind::UnknownKey);
+    /// Reads a fragment entry into the story: of a story file, or `inline`
+    /// in an experience, which also names its `level` (a story file gives
+    /// it for all its fragments).
+    fn define_fragment(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>, level: u8, inline: bool) {
+        let mut allowed = vec!["id", "text", "ending", "secret", "decision"];
+        if inline {
+            allowed.push("level");
+        }
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
         let fragment = self.fragment(tbl, FragmentId(id.clone()), level);
         let mut fragments = std::mem::take(&mut self.draft.fragments);
         if self.insert(&mut fragments, id.clone(), span, &tbl.path, fragment) {
@@ -1566,7 +1566,7 @@ impl Cx<'_> {
                 let level = self.required(&tbl, "level")?;
                 let level =
                     self.bounded_at(level, &tbl.child("level"), ProblemKind::InvalidValue, 1, i64::from(MAX_LEVEL))?;
-                self.define_fragment(id.clone(), &span, &tbl, level as u8, &INLINE_FRAGMENT_KEYS);
+                self.define_fragment(id.clone(), &span, &tbl, level as u8, true);
             }
             Entity::Item => self.define_item(id.clone(), &span, &tbl),
             Entity::Achievement => self.define_achievement(id.clone(), &span, &tbl),
