@@ -1,5 +1,6 @@
 //! Content files on disk: loading a content folder (the TOML files and the
-//! Fluent texts in `texts/`), and the `dianabot content check [DIR]` command.
+//! Fluent texts in `texts/`), and the `dianabot content check [DIR]` and
+//! `dianabot content new experience` ([`new`]) commands.
 //!
 //! Parsing and validation are pure and live in `dianabot_game::content` and
 //! `crate::texts`; this module only finds and reads the files, and formats
@@ -13,6 +14,8 @@ use anyhow::Context;
 use dianabot_game::content::{Content, ContentProblem};
 
 use crate::texts::{self, Texts};
+
+pub mod new;
 
 /// The content folder used when none is configured.
 pub const DEFAULT_DIR: &str = "content";

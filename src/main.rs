@@ -44,12 +44,43 @@ enum ContentCommand {
         #[arg(default_value = dianabot::content::DEFAULT_DIR)]
         dir: std::path::PathBuf,
     },
+    /// Writes new content from a template.
+    New {
+        #[command(subcommand)]
+        what: NewCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NewCommand {
+    /// Writes `<dir>/experiences/<id>.toml` from a template, then checks the content.
+    Experience {
+        /// The template (`--list` shows them).
+        #[arg(long, required_unless_present = "list")]
+        template: Option<String>,
+        /// The new experience's id (a-z, 0-9, `_`, `-`).
+        #[arg(long, required_unless_present = "list")]
+        id: Option<String>,
+        /// The content folder.
+        #[arg(long, default_value = dianabot::content::DEFAULT_DIR)]
+        dir: std::path::PathBuf,
+        /// Lists the templates.
+        #[arg(long, conflicts_with_all = ["template", "id"])]
+        list: bool,
+    },
 }
 
 fn main() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    if let Some(Command::Content { command: ContentCommand::Check { dir } }) = &cli.command {
-        return Ok(dianabot::content::check(dir));
+    if let Some(Command::Content { command }) = &cli.command {
+        return Ok(match command {
+            ContentCommand::Check { dir } => dianabot::content::check(dir),
+            ContentCommand::New {
+                what: NewCommand::Experience { template: Some(template), id: Some(id), dir, list: false },
+            } => dianabot::content::new::command(dir, template, id),
+            // `--list` (clap requires `--template` and `--id` otherwise).
+            ContentCommand::New { .. } => dianabot::content::new::list(),
+        });
     }
     match cli.command {
         Some(Command::Bench(_)) => telemetry::init_with_default("warn"),

@@ -247,7 +247,7 @@ fn daily_gift_and_gifts_between_players_through_the_bot() {
         assert!(text(&said[8]).contains("▫️ Aplausos discretos (0/3)"), "{}", text(&said[8]));
         control.send_text(ana, "/logros").await;
         let said = control.wait_for(ana, "achievements", |m| m.len() == 10).await;
-        assert!(text(&said[9]).starts_with("🏆 Logros (0 de 11)"), "{}", text(&said[9]));
+        assert!(text(&said[9]).starts_with("🏆 Logros (0 de 12)"), "{}", text(&said[9]));
 
         // The balance's history, newest first, from the ledger.
         control.send_text(ana, "/movimientos").await;

@@ -31,6 +31,20 @@ use crate::ids::ItemId;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
+/// The table a component of a kind may define its entity in, instead of
+/// naming it in `ref`: `[experience.component.mission]`, with the keys of
+/// an entry of that entity's catalogue.
+fn inline_key(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::Fragment => Some("fragment"),
+        Entity::Item => Some("item"),
+        Entity::Achievement => Some("achievement"),
+        Entity::Mission => Some("mission"),
+        Entity::ShopItem => Some("shop_item"),
+        _ => None,
+    }
+}
+
 const RARITIES: [(&str, Rarity); 4] =
     [("common", Rarity::Common), ("rare", Rarity::Rare), ("epic", Rarity::Epic), ("legendary", Rarity::Legendary)];
 
@@ -170,15 +184,18 @@ enum FileKind {
     Vip,
 }
 
-/// What a file holds, from its path: `story/<anything>.toml` or one of the
-/// fixed names. The name decides, so a misplaced file is reported rather
-/// than silently read as something else.
+/// What a file holds, from its path: `story/<anything>.toml`,
+/// `experiences/<anything>.toml` or one of the fixed names. The name
+/// decides, so a misplaced file is reported rather than silently read as
+/// something else.
 fn classify(path: &str) -> Option<FileKind> {
     let normalized = path.replace('\\', "/");
     let mut parts: Vec<&str> = normalized.split('/').filter(|part| !part.is_empty() && *part != ".").collect();
     let name = parts.pop()?;
-    if parts.last() == Some(&"story") {
-        return name.ends_with(".toml").then_some(FileKind::Story);
+    match parts.last() {
+        Some(&"story") => return name.ends_with(".toml").then_some(FileKind::Story),
+        Some(&"experiences") => return name.ends_with(".toml").then_some(FileKind::Experiences),
+        _ => {}
     }
     Some(match name {
         "levels.toml" => FileKind::Levels,
@@ -195,11 +212,14 @@ fn classify(path: &str) -> Option<FileKind> {
 }
 
 /// Reads every file. Files are taken in path order so problems and the
-/// fragment order do not depend on how the caller listed the directory.
+/// fragment order do not depend on how the caller listed the directory;
+/// experience files come last, so an entity an experience defines inline
+/// meets its catalogue already read and a clash is reported at the inline
+/// definition.
 pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
     let mut draft = Draft::default();
     let mut sorted: Vec<(&str, &str)> = files.iter().map(|(path, text)| (path.as_ref(), text.as_ref())).collect();
-    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    sorted.sort_by_key(|&(path, _)| (classify(path) == Some(FileKind::Experiences), path));
     let mut seen = Vec::new();
     for (path, text) in sorted {
         let file = draft.source.files.len();
@@ -210,13 +230,15 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 ProblemKind::UnknownFile,
                 "",
                 None,
-                "unknown content file; expected story/<name>.toml, levels.toml, items.toml, achievements.toml, \
-                 missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml or vip.toml"
+                "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
+                 achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml or \
+                 vip.toml"
                     .to_owned(),
             );
             continue;
         };
-        if kind != FileKind::Story && seen.contains(&kind) {
+        let many = matches!(kind, FileKind::Story | FileKind::Experiences);
+        if !many && seen.contains(&kind) {
             cx.problem(ProblemKind::DuplicateId, "", None, "a second file of this kind; keep one".to_owned());
             continue;
         }
@@ -577,7 +599,8 @@ impl Cx<'_> {
         out
     }
 
-    /// Inserts into `map` unless the id is taken, which is reported.
+    /// Inserts into `map` unless the id is taken, which is reported with
+    /// where the first definition is (`path` is marked there).
     fn insert<K: Ord + From<String>, V>(
         &mut self,
         map: &mut BTreeMap<K, V>,
@@ -588,7 +611,10 @@ impl Cx<'_> {
     ) -> bool {
         let key = K::from(id.clone());
         if map.contains_key(&key) {
-            let message = format!("duplicate id `{id}`; ids must be unique");
+            let mut message = format!("duplicate id `{id}`; ids must be unique");
+            if let Some(&(file, line)) = self.draft.source.at.get(path) {
+                message.push_str(&format!(" (first defined at {}:{line})", self.draft.source.files[file]));
+            }
             self.report(ProblemKind::DuplicateId, path, span, message);
             return false;
         }
@@ -935,19 +961,28 @@ impl Cx<'_> {
             }
         }
         for (id, span, tbl) in self.entities(root, "fragment") {
-            let Some(fragment) = self.fragment(&tbl, FragmentId(id.clone()), level) else {
-                continue;
-            };
-            let mut fragments = std::mem::take(&mut self.draft.fragments);
-            if self.insert(&mut fragments, id.clone(), &span, &tbl.path, fragment) {
-                self.draft.fragment_order.push(FragmentId(id));
-            }
-            self.draft.fragments = fragments;
+            self.define_fragment(id, &span, &tbl, level, false);
         }
     }
 
-    fn fragment(&mut self, tbl: &Tbl<'_, '_>, id: FragmentId, level: u8) -> Option<Fragment> {
-        self.keys(tbl, &["id", "text", "ending", "secret", "decision"], ProblemKind::UnknownKey);
+    /// Reads a fragment entry into the story: of a story file, or `inline`
+    /// in an experience, which also names its `level` (a story file gives
+    /// it for all its fragments).
+    fn define_fragment(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>, level: u8, inline: bool) {
+        let mut allowed = vec!["id", "text", "ending", "secret", "decision"];
+        if inline {
+            allowed.push("level");
+        }
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
+        let fragment = self.fragment(tbl, FragmentId(id.clone()), level);
+        let mut fragments = std::mem::take(&mut self.draft.fragments);
+        if self.insert(&mut fragments, id.clone(), span, &tbl.path, fragment) {
+            self.draft.fragment_order.push(FragmentId(id));
+        }
+        self.draft.fragments = fragments;
+    }
+
+    fn fragment(&mut self, tbl: &Tbl<'_, '_>, id: FragmentId, level: u8) -> Fragment {
         let text = self.text(tbl, "text");
         let ending = self.flag(tbl, "ending");
         let secret = self.flag(tbl, "secret");
@@ -963,7 +998,7 @@ impl Cx<'_> {
             }
             decisions.push(decision);
         }
-        Some(Fragment { id, level, text, ending, secret, decisions })
+        Fragment { id, level, text, ending, secret, decisions }
     }
 
     fn decision(&mut self, tbl: &Tbl<'_, '_>, id: DecisionId) -> Option<Decision> {
@@ -992,64 +1027,79 @@ impl Cx<'_> {
     fn items(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["item"], ProblemKind::UnknownKey);
         for (id, span, tbl) in self.entities(root, "item") {
-            self.keys(&tbl, &["id", "name", "description", "rarity"], ProblemKind::UnknownKey);
-            let name = self.text(&tbl, "name");
-            let description = self.text(&tbl, "description");
-            let rarity = match tbl.get("rarity") {
-                Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
-                None => Rarity::Common,
-            };
-            let item = Item { id: ItemId(id.clone()), name, description, rarity };
-            let mut items = std::mem::take(&mut self.draft.items);
-            self.insert(&mut items, id, &span, &tbl.path, item);
-            self.draft.items = items;
+            self.define_item(id, &span, &tbl);
         }
+    }
+
+    /// Reads an `[[item]]` entry (of `items.toml` or inline) into the items.
+    fn define_item(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>) {
+        self.keys(tbl, &["id", "name", "description", "rarity"], ProblemKind::UnknownKey);
+        let name = self.text(tbl, "name");
+        let description = self.text(tbl, "description");
+        let rarity = match tbl.get("rarity") {
+            Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
+            None => Rarity::Common,
+        };
+        let item = Item { id: ItemId(id.clone()), name, description, rarity };
+        let mut items = std::mem::take(&mut self.draft.items);
+        self.insert(&mut items, id, span, &tbl.path, item);
+        self.draft.items = items;
     }
 
     fn achievements(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["achievement"], ProblemKind::UnknownKey);
         for (id, span, tbl) in self.entities(root, "achievement") {
-            self.keys(&tbl, &["id", "name", "description", "goal", "rewards"], ProblemKind::UnknownKey);
-            let name = self.text(&tbl, "name");
-            let description = self.text(&tbl, "description");
-            let goal = match tbl.get("goal") {
-                Some(value) => self.goal(value, &tbl.child("goal")),
-                None => None,
-            };
-            let rewards = self.optional_reward(&tbl, "rewards");
-            let achievement = Achievement { id: AchievementId(id.clone()), name, description, goal, rewards };
-            let mut achievements = std::mem::take(&mut self.draft.achievements);
-            self.insert(&mut achievements, id, &span, &tbl.path, achievement);
-            self.draft.achievements = achievements;
+            self.define_achievement(id, &span, &tbl);
         }
+    }
+
+    /// Reads an `[[achievement]]` entry (of `achievements.toml` or inline).
+    fn define_achievement(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>) {
+        self.keys(tbl, &["id", "name", "description", "goal", "rewards"], ProblemKind::UnknownKey);
+        let name = self.text(tbl, "name");
+        let description = self.text(tbl, "description");
+        let goal = match tbl.get("goal") {
+            Some(value) => self.goal(value, &tbl.child("goal")),
+            None => None,
+        };
+        let rewards = self.optional_reward(tbl, "rewards");
+        let achievement = Achievement { id: AchievementId(id.clone()), name, description, goal, rewards };
+        let mut achievements = std::mem::take(&mut self.draft.achievements);
+        self.insert(&mut achievements, id, span, &tbl.path, achievement);
+        self.draft.achievements = achievements;
     }
 
     fn missions(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["mission"], ProblemKind::UnknownKey);
-        let kinds = [("daily", MissionKind::Daily), ("weekly", MissionKind::Weekly), ("one_off", MissionKind::OneOff)];
         for (id, span, tbl) in self.entities(root, "mission") {
-            let allowed = ["id", "kind", "name", "description", "goal", "requires", "rewards"];
-            self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
-            let kind = match self.required(&tbl, "kind") {
-                Some(value) => self.choice(value, &tbl.child("kind"), &kinds),
-                None => None,
-            };
-            let name = self.text(&tbl, "name");
-            let description = self.text(&tbl, "description");
-            let goal = match self.required(&tbl, "goal") {
-                Some(value) => self.goal(value, &tbl.child("goal")),
-                None => None,
-            };
-            let requires = self.optional_requirement(&tbl, "requires");
-            let rewards = self.optional_reward(&tbl, "rewards");
-            let (Some(kind), Some(goal)) = (kind, goal) else {
-                continue;
-            };
-            let mission = Mission { id: MissionId(id.clone()), kind, name, description, goal, requires, rewards };
-            let mut missions = std::mem::take(&mut self.draft.missions);
-            self.insert(&mut missions, id, &span, &tbl.path, mission);
-            self.draft.missions = missions;
+            self.define_mission(id, &span, &tbl);
         }
+    }
+
+    /// Reads a `[[mission]]` entry (of `missions.toml` or inline).
+    fn define_mission(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>) {
+        let kinds = [("daily", MissionKind::Daily), ("weekly", MissionKind::Weekly), ("one_off", MissionKind::OneOff)];
+        let allowed = ["id", "kind", "name", "description", "goal", "requires", "rewards"];
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
+        let kind = match self.required(tbl, "kind") {
+            Some(value) => self.choice(value, &tbl.child("kind"), &kinds),
+            None => None,
+        };
+        let name = self.text(tbl, "name");
+        let description = self.text(tbl, "description");
+        let goal = match self.required(tbl, "goal") {
+            Some(value) => self.goal(value, &tbl.child("goal")),
+            None => None,
+        };
+        let requires = self.optional_requirement(tbl, "requires");
+        let rewards = self.optional_reward(tbl, "rewards");
+        let (Some(kind), Some(goal)) = (kind, goal) else {
+            return;
+        };
+        let mission = Mission { id: MissionId(id.clone()), kind, name, description, goal, requires, rewards };
+        let mut missions = std::mem::take(&mut self.draft.missions);
+        self.insert(&mut missions, id, span, &tbl.path, mission);
+        self.draft.missions = missions;
     }
 
     fn shop(&mut self, root: &Tbl<'_, '_>) {
@@ -1062,104 +1112,108 @@ impl Cx<'_> {
             self.draft.categories = categories;
         }
         for (id, span, tbl) in self.entities(root, "shop_item") {
-            let allowed = [
-                "id",
-                "name",
-                "description",
-                "category",
-                "rarity",
-                "price",
-                "rewards",
-                "requires",
-                "stock",
-                "hidden",
-                "unique",
-                "available",
-                "discount",
-                "follow_up",
-            ];
-            self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
-            let name = self.text(&tbl, "name");
-            let description = self.text(&tbl, "description");
-            let category = match self.required(&tbl, "category") {
-                Some(value) => {
-                    let path = tbl.child("category");
-                    let id = self.id_at(value, &path, ProblemKind::WrongType);
-                    if let Some(id) = &id {
-                        self.reference(Entity::Category, id, &path, &value.span());
-                    }
-                    id.map(CategoryId)
-                }
-                None => None,
-            };
-            let rarity = match tbl.get("rarity") {
-                Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
-                None => Rarity::Common,
-            };
-            let mut price = Price::default();
-            if let Some(value) = self.required(&tbl, "price")
-                && let Some(price_tbl) = self.table_at(value, &tbl.child("price"), ProblemKind::WrongType)
-            {
-                self.keys(&price_tbl, &["besitos", "stars"], ProblemKind::UnknownKey);
-                if let Some(besitos) = price_tbl.get("besitos") {
-                    let path = price_tbl.child("besitos");
-                    price.besitos =
-                        self.bounded_at(besitos, &path, ProblemKind::InvalidValue, 1, i64::MAX).map(|b| b as u64);
-                }
-                if let Some(stars) = price_tbl.get("stars") {
-                    let path = price_tbl.child("stars");
-                    // Telegram's ceiling for one Stars invoice.
-                    price.stars = self.bounded_at(stars, &path, ProblemKind::InvalidValue, 1, 10_000).map(|s| s as u32);
-                }
-                if price_tbl.get("besitos").is_none() && price_tbl.get("stars").is_none() {
-                    let message = "a price needs `besitos`, `stars` or both".to_owned();
-                    self.report(ProblemKind::InvalidValue, &price_tbl.path, &value.span(), message);
-                }
-            }
-            let rewards = self.optional_reward(&tbl, "rewards");
-            let written =
-                tbl.get("rewards").is_some_and(|value| value.get_ref().as_table().is_none_or(|t| !t.is_empty()));
-            if rewards.is_empty() && !written {
-                let message = "a shop item must grant something: add `rewards`".to_owned();
-                self.report(ProblemKind::InvalidReward, &tbl.child("rewards"), &tbl.span, message);
-            }
-            let requires = self.optional_requirement(&tbl, "requires");
-            let stock = match tbl.get("stock") {
-                Some(value) => {
-                    let max = i64::from(u32::MAX);
-                    self.bounded_at(value, &tbl.child("stock"), ProblemKind::InvalidValue, 0, max).map(|s| s as u32)
-                }
-                None => None,
-            };
-            let hidden = self.flag(&tbl, "hidden");
-            let unique = self.flag(&tbl, "unique");
-            let available = match tbl.get("available") {
-                Some(value) => self.window(value, &tbl.child("available")),
-                None => Window::default(),
-            };
-            let discount = tbl.get("discount").and_then(|value| self.discount(value, &tbl.child("discount")));
-            let follow_up = tbl.get("follow_up").and_then(|value| self.follow_up(value, &tbl.child("follow_up")));
-            let Some(category) = category else { continue };
-            let item = ShopItem {
-                id: ShopItemId(id.clone()),
-                name,
-                description,
-                category,
-                rarity,
-                price,
-                rewards,
-                requires,
-                stock,
-                hidden,
-                unique,
-                available,
-                discount,
-                follow_up,
-            };
-            let mut shop = std::mem::take(&mut self.draft.shop);
-            self.insert(&mut shop, id, &span, &tbl.path, item);
-            self.draft.shop = shop;
+            self.define_shop_item(id, &span, &tbl);
         }
+    }
+
+    /// Reads a `[[shop_item]]` entry (of `shop.toml` or inline).
+    fn define_shop_item(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>) {
+        let allowed = [
+            "id",
+            "name",
+            "description",
+            "category",
+            "rarity",
+            "price",
+            "rewards",
+            "requires",
+            "stock",
+            "hidden",
+            "unique",
+            "available",
+            "discount",
+            "follow_up",
+        ];
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
+        let name = self.text(tbl, "name");
+        let description = self.text(tbl, "description");
+        let category = match self.required(tbl, "category") {
+            Some(value) => {
+                let path = tbl.child("category");
+                let id = self.id_at(value, &path, ProblemKind::WrongType);
+                if let Some(id) = &id {
+                    self.reference(Entity::Category, id, &path, &value.span());
+                }
+                id.map(CategoryId)
+            }
+            None => None,
+        };
+        let rarity = match tbl.get("rarity") {
+            Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
+            None => Rarity::Common,
+        };
+        let mut price = Price::default();
+        if let Some(value) = self.required(tbl, "price")
+            && let Some(price_tbl) = self.table_at(value, &tbl.child("price"), ProblemKind::WrongType)
+        {
+            self.keys(&price_tbl, &["besitos", "stars"], ProblemKind::UnknownKey);
+            if let Some(besitos) = price_tbl.get("besitos") {
+                let path = price_tbl.child("besitos");
+                price.besitos =
+                    self.bounded_at(besitos, &path, ProblemKind::InvalidValue, 1, i64::MAX).map(|b| b as u64);
+            }
+            if let Some(stars) = price_tbl.get("stars") {
+                let path = price_tbl.child("stars");
+                // Telegram's ceiling for one Stars invoice.
+                price.stars = self.bounded_at(stars, &path, ProblemKind::InvalidValue, 1, 10_000).map(|s| s as u32);
+            }
+            if price_tbl.get("besitos").is_none() && price_tbl.get("stars").is_none() {
+                let message = "a price needs `besitos`, `stars` or both".to_owned();
+                self.report(ProblemKind::InvalidValue, &price_tbl.path, &value.span(), message);
+            }
+        }
+        let rewards = self.optional_reward(tbl, "rewards");
+        let written = tbl.get("rewards").is_some_and(|value| value.get_ref().as_table().is_none_or(|t| !t.is_empty()));
+        if rewards.is_empty() && !written {
+            let message = "a shop item must grant something: add `rewards`".to_owned();
+            self.report(ProblemKind::InvalidReward, &tbl.child("rewards"), &tbl.span, message);
+        }
+        let requires = self.optional_requirement(tbl, "requires");
+        let stock = match tbl.get("stock") {
+            Some(value) => {
+                let max = i64::from(u32::MAX);
+                self.bounded_at(value, &tbl.child("stock"), ProblemKind::InvalidValue, 0, max).map(|s| s as u32)
+            }
+            None => None,
+        };
+        let hidden = self.flag(tbl, "hidden");
+        let unique = self.flag(tbl, "unique");
+        let available = match tbl.get("available") {
+            Some(value) => self.window(value, &tbl.child("available")),
+            None => Window::default(),
+        };
+        let discount = tbl.get("discount").and_then(|value| self.discount(value, &tbl.child("discount")));
+        let follow_up = tbl.get("follow_up").and_then(|value| self.follow_up(value, &tbl.child("follow_up")));
+        let Some(category) = category else { return };
+        let item = ShopItem {
+            id: ShopItemId(id.clone()),
+            name,
+            description,
+            category,
+            rarity,
+            price,
+            rewards,
+            requires,
+            stock,
+            hidden,
+            unique,
+            available,
+            discount,
+            follow_up,
+        };
+        let mut shop = std::mem::take(&mut self.draft.shop);
+        self.insert(&mut shop, id, span, &tbl.path, item);
+        self.draft.shop = shop;
     }
 
     /// `{ from = <datetime>, until = <datetime> }`, either end optional.
@@ -1402,8 +1456,8 @@ impl Cx<'_> {
     }
 
     fn component(&mut self, tbl: &Tbl<'_, '_>, id: ComponentId) -> Option<Component> {
-        self.keys(tbl, &["id", "kind", "ref", "count", "after", "rewards"], ProblemKind::UnknownKey);
-        /// A kind either names an entity in `ref` or counts something.
+        /// A kind either names an entity in `ref` (or defines it inline) or
+        /// counts something.
         #[derive(Clone, Copy)]
         enum Kind {
             Ref(Entity),
@@ -1422,7 +1476,19 @@ impl Cx<'_> {
             ("spend", Kind::Spend),
         ];
         let kind_value = self.required(tbl, "kind")?;
-        let kind = self.choice(kind_value, &tbl.child("kind"), &kinds)?;
+        let kind = self.choice(kind_value, &tbl.child("kind"), &kinds);
+        let inline = match kind {
+            Some(Kind::Ref(entity)) => inline_key(entity),
+            _ => None,
+        };
+        let mut allowed = vec!["id", "kind", "ref", "count", "after", "rewards"];
+        match kind {
+            Some(_) => allowed.extend(inline),
+            // Its inline table is not what is wrong.
+            None => allowed.extend(["fragment", "item", "achievement", "mission", "shop_item"]),
+        }
+        self.keys(tbl, &allowed, ProblemKind::UnknownKey);
+        let kind = kind?;
         let count_path = tbl.child("count");
         let kind = match kind {
             Kind::Spend => {
@@ -1433,9 +1499,28 @@ impl Cx<'_> {
             Kind::Reaction => ComponentKind::Reaction { count: self.component_count(tbl, &count_path) },
             Kind::Ref(entity) => {
                 let ref_path = tbl.child("ref");
-                let ref_value = self.required(tbl, "ref")?;
-                let target = self.str_at(ref_value, &ref_path, ProblemKind::WrongType)?;
-                self.reference(entity, &target, &ref_path, &ref_value.span());
+                let target = match (inline.and_then(|key| tbl.get(key).map(|value| (key, value))), tbl.get("ref")) {
+                    (Some((key, value)), reference) => {
+                        if let Some(reference) = reference {
+                            let message = format!("give either `ref` or the inline `{key}` table, not both");
+                            self.report(ProblemKind::InvalidValue, &ref_path, &reference.span(), message);
+                        }
+                        self.inline(entity, value, &tbl.child(key))?
+                    }
+                    (None, Some(ref_value)) => {
+                        let target = self.str_at(ref_value, &ref_path, ProblemKind::WrongType)?;
+                        self.reference(entity, &target, &ref_path, &ref_value.span());
+                        target
+                    }
+                    (None, None) => {
+                        let mut message = format!("`{}` needs `ref`", tbl.path);
+                        if let Some(key) = inline {
+                            message.push_str(&format!(" or an inline `[experience.component.{key}]` table"));
+                        }
+                        self.report(ProblemKind::MissingKey, &ref_path, &tbl.span, message);
+                        return None;
+                    }
+                };
                 match entity {
                     Entity::Fragment => ComponentKind::Fragment(FragmentId(target)),
                     Entity::Decision => {
@@ -1444,9 +1529,10 @@ impl Cx<'_> {
                     }
                     Entity::Mission => ComponentKind::Mission(MissionId(target)),
                     Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
-                    Entity::Item => {
-                        ComponentKind::ItemHeld { item: ItemId(target), quantity: self.component_count(tbl, &count_path) }
-                    }
+                    Entity::Item => ComponentKind::ItemHeld {
+                        item: ItemId(target),
+                        quantity: self.component_count(tbl, &count_path),
+                    },
                     Entity::Experience => ComponentKind::Experience(ExperienceId(target)),
                     _ => ComponentKind::Achievement(AchievementId(target)),
                 }
@@ -1462,6 +1548,33 @@ impl Cx<'_> {
         };
         let rewards = self.optional_reward(tbl, "rewards");
         Some(Component { id, kind, after, rewards })
+    }
+
+    /// The entity a component defines inline, read by its catalogue's own
+    /// reader and added to that catalogue under the catalogue's key path
+    /// (`mission.<id>`) with this site, so it is the same entity as one
+    /// written in `missions.toml`. Returns its id.
+    fn inline(&mut self, entity: Entity, value: &Value<'_>, path: &str) -> Option<String> {
+        let mut tbl = self.table_at(value, path, ProblemKind::WrongType)?;
+        let id_value = self.required(&tbl, "id")?;
+        let id = self.id_at(id_value, &tbl.child("id"), ProblemKind::WrongType)?;
+        let span = id_value.span();
+        tbl.path = join(inline_key(entity)?, &id);
+        self.mark(&tbl.path, &span);
+        match entity {
+            Entity::Fragment => {
+                let level = self.required(&tbl, "level")?;
+                let level =
+                    self.bounded_at(level, &tbl.child("level"), ProblemKind::InvalidValue, 1, i64::from(MAX_LEVEL))?;
+                self.define_fragment(id.clone(), &span, &tbl, level as u8, true);
+            }
+            Entity::Item => self.define_item(id.clone(), &span, &tbl),
+            Entity::Achievement => self.define_achievement(id.clone(), &span, &tbl),
+            Entity::Mission => self.define_mission(id.clone(), &span, &tbl),
+            Entity::ShopItem => self.define_shop_item(id.clone(), &span, &tbl),
+            _ => return None,
+        }
+        Some(id)
     }
 
     /// A component's `count`: how many reactions, or units of an item; 1

@@ -120,10 +120,12 @@ fn story(content: &Content, start_ok: bool, problems: &mut Vec<ContentProblem>) 
     }
 
     if start_ok {
+        // A player enters the story at its start, and also at a fragment a
+        // reward unlocks (`unlock_fragments`), opened through its link.
         let start = &content.start;
-        let mut reached: BTreeSet<&FragmentId> = BTreeSet::new();
-        let mut queue = VecDeque::from([start]);
-        reached.insert(start);
+        let unlocked = all_rewards(content).into_iter().flat_map(|reward| &reward.unlock_fragments);
+        let mut reached: BTreeSet<&FragmentId> = std::iter::once(start).chain(unlocked).collect();
+        let mut queue: VecDeque<&FragmentId> = reached.iter().copied().collect();
         while let Some(id) = queue.pop_front() {
             for &next in edges.get(id).into_iter().flatten() {
                 if reached.insert(next) {
@@ -134,7 +136,10 @@ fn story(content: &Content, start_ok: bool, problems: &mut Vec<ContentProblem>) 
         for id in &content.fragment_order {
             if !reached.contains(id) {
                 let secret = content.fragments.get(id).is_some_and(|f| f.secret);
-                let mut message = format!("no path of decisions leads here from the start `{start}`");
+                let mut message = format!(
+                    "no path of decisions leads here from the start `{start}` or from a fragment a reward \
+                     unlocks"
+                );
                 if secret {
                     message.push_str("; a secret is reached through a decision with requirements");
                 }
