@@ -22,12 +22,12 @@ use proptest::prelude::*;
 const NOW: i64 = 1_800_000_000;
 const HOUR: i64 = 3_600;
 
-/// The demo content with its `experiences.toml` replaced by `experiences`.
+/// The demo content with `experiences` added to its `experiences.toml`.
 fn content_with(experiences: &str) -> Result<Content, String> {
     let mut files = support::read_dir(&support::demo_dir());
     for (path, text) in &mut files {
         if path.ends_with("experiences.toml") {
-            *text = experiences.to_owned();
+            text.push_str(experiences);
         }
     }
     Content::parse(&files).map_err(|problems| format!("{problems:#?}\n{experiences}"))
@@ -50,6 +50,9 @@ fn player(content: &Content, besitos: i64) -> UserState {
 }
 
 fn grant(state: &mut UserState, content: &Content, besitos: i64) {
+    if besitos == 0 {
+        return;
+    }
     let command = Command::Admin(AdminCommand::AdminGrant(Besitos::new(besitos).unwrap()));
     run(state, content, &command, NOW).unwrap();
 }
@@ -62,11 +65,16 @@ fn abandon(id: &str) -> Command {
     Command::Experience(ExperienceCommand::Abandon { experience: fragment_tag(id) })
 }
 
-fn buy(state: &mut UserState, content: &Content, purchase: i64, item: &str, deliver: bool) {
+fn buy(state: &mut UserState, content: &Content, purchase: i64, item: &str, deliver: bool) -> Vec<Event> {
+    buy_at(state, content, purchase, item, deliver, NOW)
+}
+
+/// A purchase saga's steps on the buyer: paid, then delivered or refunded.
+fn buy_at(state: &mut UserState, content: &Content, purchase: i64, item: &str, deliver: bool, now: i64) -> Vec<Event> {
     let opened = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
-    run(state, content, &opened, NOW).unwrap();
+    run(state, content, &opened, now).unwrap();
     let close = if deliver { ShopCommand::FulfilPurchase { purchase } } else { ShopCommand::AbortPurchase { purchase } };
-    run(state, content, &Command::Shop(close), NOW).unwrap();
+    run(state, content, &Command::Shop(close), now).unwrap()
 }
 
 fn running(state: &UserState, id: &str) -> bool {
@@ -150,7 +158,7 @@ ref = "compras"
 fn a_purchase_component_counts_once_available_and_not_when_compensated() {
     let content = content_with(SHOPPING).unwrap();
     let mut state = player(&content, 200);
-    // A purchase refunded is no purchase.
+    // A purchase refunded is no purchase: nothing starts, nothing counts.
     run(&mut state, &content, &start("compras"), NOW).unwrap();
     buy(&mut state, &content, 1, "rosa_negra", false);
     assert!(done(&state, "compras").is_empty());
@@ -159,13 +167,16 @@ fn a_purchase_component_counts_once_available_and_not_when_compensated() {
     buy(&mut state, &content, 2, "rosa_negra", true);
     assert_eq!(done(&state, "compras"), BTreeSet::from(["rosa".to_owned()]));
     assert_eq!(state.wallet.balance, balance - 25 + 3);
-    // The second rose: the held count reaches 2, the run completes, paid once.
+    // The second rose: the held count reaches 2 and the run completes, paid
+    // once. "doble" (its one step: "compras" completed) starts by playing
+    // and completes in the same decision.
     let opened = Command::Shop(ShopCommand::StartPurchase { purchase: 3, item: "rosa_negra".into() });
     run(&mut state, &content, &opened, NOW).unwrap();
     let events = run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 3 }), NOW).unwrap();
     assert!(events.contains(&Event::ExperienceCompleted { experience: "compras".into() }));
-    assert_eq!(experience_besitos(&events), 7);
-    assert_eq!(completed(&state, "compras"), 1);
+    assert!(events.contains(&Event::ExperienceCompleted { experience: "doble".into() }), "nested: {events:?}");
+    assert_eq!(experience_besitos(&events), 7 + 1);
+    assert_eq!((completed(&state, "compras"), completed(&state, "doble")), (1, 1));
     // A repeated step (the saga retrying delivery) does nothing more.
     let again = run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 3 }), NOW).unwrap();
     assert!(again.is_empty());
@@ -191,17 +202,13 @@ fn start_is_refused_with_what_is_missing() {
 }
 
 #[test]
-fn a_nested_experience_completes_in_the_same_decision() {
+fn a_nested_experience_started_by_hand_completes_at_once() {
     let content = content_with(SHOPPING).unwrap();
     let mut state = player(&content, 200);
-    run(&mut state, &content, &start("compras"), NOW).unwrap();
-    buy(&mut state, &content, 1, "rosa_negra", true);
-    // "doble" needs "compras" completed to start; once started, its
-    // component (that completion) is a state fact: done at once.
-    run(&mut state, &content, &Command::Shop(ShopCommand::StartPurchase { purchase: 2, item: "rosa_negra".into() }), NOW)
-        .unwrap();
-    let events = run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 2 }), NOW).unwrap();
-    assert!(events.contains(&Event::ExperienceCompleted { experience: "compras".into() }));
+    // "compras" completed while "doble" was not startable yet is a state
+    // fact: starting "doble" later completes its step at once.
+    state.progress.experiences = Some(Box::default());
+    state.progress.experiences.as_mut().unwrap().completed.insert("compras".into(), 1);
     let events = run(&mut state, &content, &start("doble"), NOW).unwrap();
     assert!(events.contains(&Event::ExperienceCompleted { experience: "doble".into() }), "{events:?}");
     assert_eq!(experience_besitos(&events), 1);
@@ -229,21 +236,20 @@ fn abandon_then_restart_only_when_repeatable_and_the_deadline_fails_a_run() {
     assert_eq!(stale, vec![Event::TimerCleared(timer)]);
     assert!(running(&state, "gastar"));
     // Past its deadline a run makes no progress, and the timer fails it.
-    buy(&mut state, &content, 2, "rosa_negra", true);
     let late = NOW + 3 * HOUR;
-    let opened = Command::Shop(ShopCommand::StartPurchase { purchase: 3, item: "rosa_negra".into() });
-    run(&mut state, &content, &opened, late).unwrap();
-    let delivered = run(&mut state, &content, &Command::Shop(ShopCommand::FulfilPurchase { purchase: 3 }), late);
-    assert!(!delivered.unwrap().iter().any(|event| matches!(event, Event::ExperienceCompleted { .. })));
+    let delivered = buy_at(&mut state, &content, 2, "rosa_negra", true, late);
+    let spent_late = |event: &Event| matches!(event, Event::ComponentDone { experience, .. } if experience == "gastar");
+    assert!(!delivered.iter().any(spent_late), "{delivered:?}");
     let events = run(&mut state, &content, &Command::Timer(moved), late).unwrap();
     assert!(events.contains(&Event::ExperienceEnded { experience: "gastar".into(), end: RunEnd::Expired }));
     assert!(!running(&state, "gastar"));
     // Repeatable: after a failure it may run again.
     run(&mut state, &content, &start("gastar"), late).unwrap();
     // A non-repeatable experience abandoned stays abandoned.
-    run(&mut state, &content, &start("compras"), late).unwrap();
-    run(&mut state, &content, &abandon("compras"), late).unwrap();
-    assert_eq!(run(&mut state, &content, &start("compras"), late), Err(RuleError::ExperienceNotRepeatable));
+    let mut other = player(&content, 0);
+    run(&mut other, &content, &start("compras"), late).unwrap();
+    run(&mut other, &content, &abandon("compras"), late).unwrap();
+    assert_eq!(run(&mut other, &content, &start("compras"), late), Err(RuleError::ExperienceNotRepeatable));
 }
 
 #[test]
@@ -262,24 +268,27 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
     for decision in ["entrar", "cajon", "guardar", "pasillo", "biblioteca", "entrar"] {
         play(&mut state, decision);
     }
-    // Taking the rose before the letter counts for nothing: no run yet.
-    play(&mut state, "poesia");
-    play(&mut state, "volver");
-    assert!(!running(&state, "noche_biblioteca"));
-    // The letter starts the experience by playing; the mission follows.
-    let events = play(&mut state, "leer_carta");
+    // The rose first: it is a first step, so taking it starts the run.
+    let events = play(&mut state, "poesia");
     let started = |e: &Event| matches!(e, Event::ExperienceStarted { experience, .. } if experience == "noche_biblioteca");
     assert!(events.iter().any(started), "{events:?}");
-    assert_eq!(done(&state, "noche_biblioteca"), BTreeSet::from(["carta".to_owned(), "correspondencia".to_owned()]));
-    play(&mut state, "doblar");
-    let events = play(&mut state, "poesia");
-    assert!(events.contains(&Event::ExperienceCompleted { experience: "noche_biblioteca".into() }));
+    assert_eq!(done(&state, "noche_biblioteca"), BTreeSet::from(["rosa".to_owned()]));
+    play(&mut state, "volver");
+    // The letter, and its mission (after it) in the same decision: complete.
+    let poems = Command::Shop(ShopCommand::StartPurchase { purchase: 8, item: "poemario".into() });
+    assert!(matches!(run(&mut state, content, &poems, NOW), Err(RuleError::RequirementsNotMet { .. })));
+    let events = play(&mut state, "leer_carta");
+    let completed_now = Event::ExperienceCompleted { experience: "noche_biblioteca".into() };
+    assert!(events.contains(&completed_now), "{events:?}");
+    let position = |wanted: &Event| events.iter().position(|e| e == wanted).unwrap();
+    let mission_step = Event::ComponentDone { experience: "noche_biblioteca".into(), component: "correspondencia".into() };
+    let letter_step = Event::ComponentDone { experience: "noche_biblioteca".into(), component: "carta".into() };
+    assert!(position(&letter_step) < position(&mission_step) && position(&mission_step) < position(&completed_now));
     assert_eq!(experience_besitos(&events), 20);
     assert_eq!(completed(&state, "noche_biblioteca"), 1);
     assert!(state.progress.achievements.contains("velada_completa"));
-    // Taking the rose again pays nothing more.
-    play(&mut state, "volver");
-    assert_eq!(experience_besitos(&play(&mut state, "poesia")), 0);
+    // Reading on pays nothing more.
+    assert_eq!(experience_besitos(&play(&mut state, "doblar")), 0);
     // The book of poems is for sale to this player now.
     let opened = Command::Shop(ShopCommand::StartPurchase { purchase: 9, item: "poemario".into() });
     run(&mut state, content, &opened, NOW).unwrap();
@@ -337,22 +346,22 @@ fn experiences() -> impl Strategy<Value = String> {
         .prop_map(|(first, second, third, repeatable, achieves, besitos, timed)| {
             let mut toml = String::new();
             for (index, parts) in [first, second, third].iter().enumerate() {
-                let achievement =
-                    if achieves[index] { r#", achievements = ["velada_completa"]"# } else { "" };
+                let achievement = if achieves[index] { r#"achievements = ["velada_completa"], "# } else { "" };
                 let time = if timed && index == 2 { "time_limit_hours = 1\n" } else { "" };
                 toml.push_str(&format!(
                     "[[experience]]\nid = \"e{index}\"\nname.es = \"E\"\nname.en = \"E\"\ndescription.es = \"d\"\n\
-                     description.en = \"d\"\nrepeatable = {}\n{time}rewards = {{ besitos = {}{achievement} }}\n\n",
+                     description.en = \"d\"\nrepeatable = {}\n{time}rewards = {{ {achievement}besitos = {} }}\n\n",
                     repeatable[index],
-                    besitos + index as u64
+                    besitos + 1 + index as u64
                 ));
                 for (number, part) in parts.iter().enumerate() {
                     let after: Vec<String> = part.after.iter().map(|a| format!("\"c{a}\"")).collect();
+                    let rewards =
+                        if part.besitos > 0 { format!("rewards = {{ besitos = {} }}\n", part.besitos) } else { String::new() };
                     toml.push_str(&format!(
-                        "[[experience.component]]\nid = \"c{number}\"\n{}\nafter = [{}]\nrewards = {{ besitos = {} }}\n\n",
+                        "[[experience.component]]\nid = \"c{number}\"\n{}\nafter = [{}]\n{rewards}\n",
                         part.kind,
                         after.join(", "),
-                        part.besitos
                     ));
                 }
             }
