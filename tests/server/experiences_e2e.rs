@@ -53,7 +53,7 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         let (_server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
         let control = Control::new(&emulator);
         control.create_user_with_id(OPERATOR, "Op", "es").await;
-        control.send_text(OPERATOR, "/start").await;
+        ask(&control, OPERATOR, "/start").await;
 
         let mut ana = Player::start(&control, &content, "Ana").await;
         let list = ask(&control, ana.user, "/experiencias").await;
@@ -85,8 +85,7 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         assert!(text(&list).contains(&format!("Completadas</b>\n✅ {LIBRARY}")), "{}", text(&list));
 
         // The book of poems, locked behind the experience, is for sale now.
-        control.send_text(OPERATOR, &format!("/grant {} 50", ana.user)).await;
-        control.wait_for(OPERATOR, "grant report", |m| m.len() > 1).await;
+        ask(&control, OPERATOR, &format!("/grant {} 50", ana.user)).await;
         let bought = ask(&control, ana.user, "/comprar poemario").await;
         assert!(text(&bought).contains("Ahora tiene <b>Poemario de Diana</b>"), "{}", text(&bought));
     });
@@ -101,7 +100,7 @@ fn a_vip_experience_completes_through_the_purchase_saga_after_a_compensated_faul
         let (_server, emulator) = ServerProcess::embedded(&db.url, &env).await;
         let control = Control::new(&emulator);
         control.create_user_with_id(OPERATOR, "Op", "es").await;
-        control.send_text(OPERATOR, "/start").await;
+        ask(&control, OPERATOR, "/start").await;
         let ana = control.create_user("Ana", "es").await;
         ask(&control, ana, "/start").await;
 

@@ -183,7 +183,9 @@ fn step_text(component: &Component, journey: &Journey, language: Language, conte
     let (kind, name, count) = match &component.kind {
         ComponentKind::Fragment(fragment) => {
             let opening = content.fragment(fragment.as_str()).map_or(String::new(), |fragment| {
-                fragment.text.get(language).trim().chars().take(40).collect::<String>()
+                // The text's opening, without its own opening quote.
+                let text = fragment.text.get(language).trim().trim_start_matches(['«', '"', '“', '—']);
+                text.chars().take(40).collect::<String>()
             });
             ("fragment", format!("{opening}…"), 0)
         }
