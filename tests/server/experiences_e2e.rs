@@ -82,12 +82,12 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         let store = db.store().await;
         assert_eq!(experience_rewards(&store, ana.user).await, (20, 1));
         let list = ask(&control, ana.user, "/experiencias").await;
-        assert!(text(&list).contains(&format!("Completadas</b>\n✅ {LIBRARY}")), "{}", text(&list));
+        assert!(text(&list).contains(&format!("Completadas\n✅ {LIBRARY}")), "{}", text(&list));
 
         // The book of poems, locked behind the experience, is for sale now.
         ask(&control, OPERATOR, &format!("/grant {} 50", ana.user)).await;
         let bought = ask(&control, ana.user, "/comprar poemario").await;
-        assert!(text(&bought).contains("Ahora tiene <b>Poemario de Diana</b>"), "{}", text(&bought));
+        assert!(text(&bought).contains("Ahora tiene Poemario de Diana"), "{}", text(&bought));
     });
 }
 
@@ -129,11 +129,11 @@ fn a_vip_experience_completes_through_the_purchase_saga_after_a_compensated_faul
 
         // Again: delivered, both steps done and the experience complete.
         let bought = ask(&control, ana, "/comprar mapa_de_estrellas").await;
-        assert!(text(&bought).contains("Ahora tiene <b>Mapa de estrellas</b>"), "{}", text(&bought));
+        assert!(text(&bought).contains("Ahora tiene Mapa de estrellas"), "{}", text(&bought));
         assert!(text(&bought).contains("🎉 ¡Experiencia completada: «Cartografía celeste»!"), "{}", text(&bought));
         assert_eq!(experience_rewards(&store, ana).await, (5 + 15, 2));
         let list = ask(&control, ana, "/experiencias").await;
-        assert!(text(&list).contains("Completadas</b>\n✅ Cartografía celeste"), "{}", text(&list));
+        assert!(text(&list).contains("Completadas\n✅ Cartografía celeste"), "{}", text(&list));
     });
 }
 
@@ -181,6 +181,6 @@ fn dying_mid_apply_of_the_completing_step_completes_once_after_restart() {
         }
         assert_eq!(experience_rewards(&store, ana.user).await, (20, 1), "completed once, rewarded once");
         let list = ask(&control, ana.user, "/experiencias").await;
-        assert!(text(&list).contains(&format!("Completadas</b>\n✅ {LIBRARY}")), "{}", text(&list));
+        assert!(text(&list).contains(&format!("Completadas\n✅ {LIBRARY}")), "{}", text(&list));
     });
 }
