@@ -161,7 +161,8 @@ impl Config {
         if faults.is_some() && !test_clock {
             anyhow::bail!("TEST_FAULTS is for the emulator and tests: it needs TEST_CLOCK=on");
         }
-        let (fault_injector, stock_fault_injector) = faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
+        let (fault_injector, stock_fault_injector) =
+            faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
             fault_injector,
@@ -359,6 +360,14 @@ mod tests {
         assert_eq!(config(&[]).unwrap().timers.max_in_flight, 64);
         assert_eq!(config(&[("TIMER_MAX_IN_FLIGHT", "256")]).unwrap().timers.max_in_flight, 256);
         assert!(config(&[("TIMER_MAX_IN_FLIGHT", "0")]).is_err());
+        // Injected faults only where the clock is a test's too.
+        assert!(config(&[("TEST_FAULTS", "stock_reserve=1")]).is_err(), "not outside tests");
+        let faulty =
+            config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "stock_reserve=2,abort_mid_apply=decide")]).unwrap();
+        assert!(faulty.actors.stock_fault_injector.is_some() && faulty.actors.fault_injector.is_some());
+        assert!(config(&[("TEST_CLOCK", "on")]).unwrap().actors.stock_fault_injector.is_none());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "stock_reserve=x")]).is_err());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "explode=1")]).is_err());
     }
 
     #[test]

@@ -75,7 +75,9 @@ pub enum Standing<'s> {
     NotStarted,
     Running(&'s Journey),
     /// Completed `runs` times, or given up, and not repeatable.
-    Finished { completed: bool },
+    Finished {
+        completed: bool,
+    },
 }
 
 pub fn journeys(state: &UserState) -> Option<&Journeys> {
@@ -142,11 +144,7 @@ pub fn percent(experience: &Experience, journey: &Journey) -> u32 {
 
 /// Experiences a player is running or could start (visible, not finished)
 /// with a component `matches` picks: what the story and shop pages mention.
-pub fn featuring<'c>(
-    state: &UserState,
-    ctx: Ctx<'c>,
-    matches: impl Fn(&ComponentKind) -> bool,
-) -> Vec<&'c Experience> {
+pub fn featuring<'c>(state: &UserState, ctx: Ctx<'c>, matches: impl Fn(&ComponentKind) -> bool) -> Vec<&'c Experience> {
     ctx.content
         .experiences()
         .filter(|experience| is_visible(experience, state))
@@ -159,11 +157,7 @@ pub fn featuring<'c>(
         .collect()
 }
 
-pub(crate) fn decide(
-    state: &UserState,
-    command: &ExperienceCommand,
-    ctx: Ctx<'_>,
-) -> Result<Vec<Event>, RuleError> {
+pub(crate) fn decide(state: &UserState, command: &ExperienceCommand, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
     match command {
         ExperienceCommand::Start { experience } => {
             let experience = by_tag(*experience, state, ctx)?;

@@ -14,8 +14,7 @@ use dianabot_game::journeys::RunEnd;
 use dianabot_game::story::fragment_tag;
 use dianabot_game::{
     AdminCommand, Besitos, Command, Ctx, Event, ExperienceCommand, ItemId, Language, PostRef, ProfileCommand,
-    ReactionCommand, Reason, RuleError, Rules, ShopCommand, StoryCommand, Timer, TimerName, UserId, UserState,
-    decide,
+    ReactionCommand, Reason, RuleError, Rules, ShopCommand, StoryCommand, Timer, TimerName, UserId, UserState, decide,
 };
 use proptest::prelude::*;
 
@@ -73,7 +72,8 @@ fn buy(state: &mut UserState, content: &Content, purchase: i64, item: &str, deli
 fn buy_at(state: &mut UserState, content: &Content, purchase: i64, item: &str, deliver: bool, now: i64) -> Vec<Event> {
     let opened = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
     run(state, content, &opened, now).unwrap();
-    let close = if deliver { ShopCommand::FulfilPurchase { purchase } } else { ShopCommand::AbortPurchase { purchase } };
+    let close =
+        if deliver { ShopCommand::FulfilPurchase { purchase } } else { ShopCommand::AbortPurchase { purchase } };
     run(state, content, &Command::Shop(close), now).unwrap()
 }
 
@@ -220,7 +220,8 @@ fn abandon_then_restart_only_when_repeatable_and_the_deadline_fails_a_run() {
     let mut state = player(&content, 200);
     assert_eq!(run(&mut state, &content, &abandon("gastar"), NOW), Err(RuleError::ExperienceNotRunning));
     let events = run(&mut state, &content, &start("gastar"), NOW).unwrap();
-    let timer = Timer { name: TimerName::ExperienceDeadline { experience: fragment_tag("gastar") }, due: NOW + 2 * HOUR };
+    let timer =
+        Timer { name: TimerName::ExperienceDeadline { experience: fragment_tag("gastar") }, due: NOW + 2 * HOUR };
     assert!(events.contains(&Event::TimerSet(timer)), "{events:?}");
     assert_eq!(run(&mut state, &content, &start("gastar"), NOW), Err(RuleError::ExperienceRunning));
     // Abandoned: the timer goes with the run; repeatable, so it starts again.
@@ -270,7 +271,8 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
     }
     // The rose first: it is a first step, so taking it starts the run.
     let events = play(&mut state, "poesia");
-    let started = |e: &Event| matches!(e, Event::ExperienceStarted { experience, .. } if experience == "noche_biblioteca");
+    let started =
+        |e: &Event| matches!(e, Event::ExperienceStarted { experience, .. } if experience == "noche_biblioteca");
     assert!(events.iter().any(started), "{events:?}");
     assert_eq!(done(&state, "noche_biblioteca"), BTreeSet::from(["rosa".to_owned()]));
     play(&mut state, "volver");
@@ -281,7 +283,8 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
     let completed_now = Event::ExperienceCompleted { experience: "noche_biblioteca".into() };
     assert!(events.contains(&completed_now), "{events:?}");
     let position = |wanted: &Event| events.iter().position(|e| e == wanted).unwrap();
-    let mission_step = Event::ComponentDone { experience: "noche_biblioteca".into(), component: "correspondencia".into() };
+    let mission_step =
+        Event::ComponentDone { experience: "noche_biblioteca".into(), component: "correspondencia".into() };
     let letter_step = Event::ComponentDone { experience: "noche_biblioteca".into(), component: "carta".into() };
     assert!(position(&letter_step) < position(&mission_step) && position(&mission_step) < position(&completed_now));
     assert_eq!(experience_besitos(&events), 20);
@@ -309,17 +312,26 @@ struct Gen {
 
 fn component_kind(earlier_experiences: usize) -> impl Strategy<Value = String> {
     let mut kinds: Vec<BoxedStrategy<String>> = vec![
-        Just(r#"kind = "purchase"
-ref = "rosa_negra""#.to_owned()).boxed(),
+        Just(
+            r#"kind = "purchase"
+ref = "rosa_negra""#
+                .to_owned(),
+        )
+        .boxed(),
         (1u32..4).prop_map(|count| format!("kind = \"item\"\nref = \"rosa_negra\"\ncount = {count}")).boxed(),
         (1u32..80).prop_map(|count| format!("kind = \"spend\"\ncount = {count}")).boxed(),
         (1u32..4).prop_map(|count| format!("kind = \"reaction\"\ncount = {count}")).boxed(),
         prop_oneof![Just("l1_vestibulo"), Just("l1_cajon"), Just("l1_lucien"), Just("l1_pasillo")]
             .prop_map(|f| format!("kind = \"fragment\"\nref = \"{f}\""))
             .boxed(),
-        prop_oneof![Just("l1_umbral/entrar"), Just("l1_umbral/preguntar"), Just("l1_vestibulo/cajon"), Just("l1_vestibulo/retrato")]
-            .prop_map(|d| format!("kind = \"decision\"\nref = \"{d}\""))
-            .boxed(),
+        prop_oneof![
+            Just("l1_umbral/entrar"),
+            Just("l1_umbral/preguntar"),
+            Just("l1_vestibulo/cajon"),
+            Just("l1_vestibulo/retrato")
+        ]
+        .prop_map(|d| format!("kind = \"decision\"\nref = \"{d}\""))
+        .boxed(),
         Just("kind = \"achievement\"\nref = \"velada_completa\"".to_owned()).boxed(),
     ];
     if earlier_experiences > 0 {
@@ -356,8 +368,11 @@ fn experiences() -> impl Strategy<Value = String> {
                 ));
                 for (number, part) in parts.iter().enumerate() {
                     let after: Vec<String> = part.after.iter().map(|a| format!("\"c{a}\"")).collect();
-                    let rewards =
-                        if part.besitos > 0 { format!("rewards = {{ besitos = {} }}\n", part.besitos) } else { String::new() };
+                    let rewards = if part.besitos > 0 {
+                        format!("rewards = {{ besitos = {} }}\n", part.besitos)
+                    } else {
+                        String::new()
+                    };
                     toml.push_str(&format!(
                         "[[experience.component]]\nid = \"c{number}\"\n{}\nafter = [{}]\n{rewards}\n",
                         part.kind,
@@ -457,7 +472,10 @@ fn check_decision(content: &Content, before: &UserState, events: &[Event]) -> Re
             Event::ExperienceCompleted { experience } => {
                 let spec = content.experience(experience).unwrap();
                 let run = done(&state, experience);
-                prop_assert!(spec.components.iter().all(|c| run.contains(c.id.as_str())), "{experience} completed early");
+                prop_assert!(
+                    spec.components.iter().all(|c| run.contains(c.id.as_str())),
+                    "{experience} completed early"
+                );
             }
             _ => {}
         }

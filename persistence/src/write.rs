@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
-use dianabot_game::membership::VipFact;
 use dianabot_game::journeys::RunEnd;
+use dianabot_game::membership::VipFact;
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
     UserState,

@@ -16,8 +16,7 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
-    ShopRequest, VipRequest, auction, channel, experience, gift, operator, profile, reaction, roles, shop, story,
-    vip,
+    ShopRequest, VipRequest, auction, channel, experience, gift, operator, profile, reaction, roles, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 

@@ -83,7 +83,8 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         assert_eq!(experience_rewards(&store, ana.user).await, (20, 1));
         // Analytics saw the start, each step and the completion.
         let Store::Postgres(pool) = &store else { unreachable!("runs on Postgres") };
-        let sql = "SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind LIKE 'experience%' ORDER BY id";
+        let sql =
+            "SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind LIKE 'experience%' ORDER BY id";
         let rows: Vec<(String, String)> = sqlx::query_as(sql).bind(ana.user).fetch_all(pool).await.unwrap();
         let expected = [
             ("experience_start", "noche_biblioteca"),
@@ -158,8 +159,11 @@ fn dying_mid_apply_of_the_completing_step_completes_once_after_restart() {
         let api_url = emulator.url();
         let control = Control::new(&api_url);
         let polling = |faults: Option<&'static str>| {
-            let mut env =
-                vec![("TELEGRAM_BOT_TOKEN", "123456:TEST"), ("TELEGRAM_API_URL", api_url.as_str()), ("TEST_CLOCK", "on")];
+            let mut env = vec![
+                ("TELEGRAM_BOT_TOKEN", "123456:TEST"),
+                ("TELEGRAM_API_URL", api_url.as_str()),
+                ("TEST_CLOCK", "on"),
+            ];
             env.extend(faults.map(|faults| ("TEST_FAULTS", faults)));
             env
         };

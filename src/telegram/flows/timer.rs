@@ -38,7 +38,9 @@ impl Intake {
             // An experience's deadline: the notice that its run failed.
             let parts = self.ui_parts();
             let (facts, notice) = fire_user_timer(&self.router, &stored, move |state, outcome| match outcome {
-                Outcome::Applied(events) => (VipFact::of(events), screens::experience_notice(state, parts.ui(), events)),
+                Outcome::Applied(events) => {
+                    (VipFact::of(events), screens::experience_notice(state, parts.ui(), events))
+                }
                 Outcome::Refused(_) | Outcome::Duplicate | Outcome::Viewed => (Vec::new(), None),
             })
             .await?;

@@ -152,23 +152,25 @@ pub(super) fn page(
             let message = if completed { m::EXPERIENCE_DONE } else { m::EXPERIENCE_GIVEN_UP };
             text.push_str(&format!("\n\n{}", t(language, message)));
         }
-        Standing::NotStarted => match refused.cloned().map_or_else(|| experience::may_start(state, experience, ctx), Err) {
-            Ok(()) => {
-                let start = Action::StartExperience { experience: experience_tag };
-                rows.push(vec![button(start, &t(language, m::EXPERIENCE_START))]);
-            }
-            Err(RuleError::RequirementsNotMet { missing }) => {
-                text.push_str(&format!("\n\n{}", t(language, m::EXPERIENCE_LOCKED)));
-                for missing in &missing {
-                    text.push_str(&describe(missing, language, ui.content, 0));
+        Standing::NotStarted => {
+            match refused.cloned().map_or_else(|| experience::may_start(state, experience, ctx), Err) {
+                Ok(()) => {
+                    let start = Action::StartExperience { experience: experience_tag };
+                    rows.push(vec![button(start, &t(language, m::EXPERIENCE_START))]);
                 }
+                Err(RuleError::RequirementsNotMet { missing }) => {
+                    text.push_str(&format!("\n\n{}", t(language, m::EXPERIENCE_LOCKED)));
+                    for missing in &missing {
+                        text.push_str(&describe(missing, language, ui.content, 0));
+                    }
+                }
+                Err(RuleError::NotVip) => {
+                    text.push_str(&format!("\n\n{}", t(language, m::EXPERIENCE_VIP_ONLY)));
+                    rows.push(vec![button(Action::Vip, &t(language, m::BECOME_VIP))]);
+                }
+                Err(other) => text.push_str(&format!("\n\n{}", refusal(language, &other).text)),
             }
-            Err(RuleError::NotVip) => {
-                text.push_str(&format!("\n\n{}", t(language, m::EXPERIENCE_VIP_ONLY)));
-                rows.push(vec![button(Action::Vip, &t(language, m::BECOME_VIP))]);
-            }
-            Err(other) => text.push_str(&format!("\n\n{}", refusal(language, &other).text)),
-        },
+        }
     }
     if let (Standing::Running(_), Some(refused)) = (standing, refused) {
         text.push_str(&format!("\n\n{}", refusal(language, refused).text));
@@ -217,7 +219,8 @@ fn step_text(component: &Component, journey: &Journey, language: Language, conte
             0,
         ),
     };
-    let args = [("kind", kind.into()), ("name", escape(&name).into()), ("count", count.into()), ("done", counted.into())];
+    let args =
+        [("kind", kind.into()), ("name", escape(&name).into()), ("count", count.into()), ("done", counted.into())];
     tw(language, m::EXPERIENCE_STEP, &args)
 }
 

@@ -130,7 +130,10 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
             Some(story::page(state, ui, Some(refused)))
         }
         // A start refused shows the experience's page with what is missing.
-        Outcome::Refused(refused) if state.is_registered() && let Screen::Experience { experience, .. } = screen => {
+        Outcome::Refused(refused)
+            if state.is_registered()
+                && let Screen::Experience { experience, .. } = screen =>
+        {
             Some(experience::page(state, ui, experience, Some(refused), false))
         }
         Outcome::Refused(refused) => Some(refusal(language, refused)),

@@ -100,7 +100,8 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
         text.push_str(&format!("\n\n{owned}"));
     }
     let id = item.id.as_str();
-    let part_of = super::experience::part_of(state, ui, |kind| matches!(kind, ComponentKind::Purchase(it) if it.as_str() == id));
+    let part_of =
+        super::experience::part_of(state, ui, |kind| matches!(kind, ComponentKind::Purchase(it) if it.as_str() == id));
     if !part_of.is_empty() {
         text.push_str(&format!("\n{part_of}"));
     }
