@@ -6,10 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::{ActorConfig, TimerConfig};
+use dianabot_actors::{
+    ActorConfig, Envelope, FaultInjector, FaultPoint, StockFaultInjector, StockFaultPoint, StockStep, TimerConfig,
+};
 use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 use dianabot_plumbing::Clock;
@@ -153,8 +157,16 @@ impl Config {
         if test_clock && get("TELEGRAM_BOT_TOKEN").is_some() && get("TELEGRAM_API_URL").is_none() {
             anyhow::bail!("TEST_CLOCK=on is for the emulator and tests, not the real Telegram");
         }
+        let faults = get("TEST_FAULTS");
+        if faults.is_some() && !test_clock {
+            anyhow::bail!("TEST_FAULTS is for the emulator and tests: it needs TEST_CLOCK=on");
+        }
+        let (fault_injector, stock_fault_injector) =
+            faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
+            fault_injector,
+            stock_fault_injector,
             clock: if test_clock { Clock::adjustable(offset) } else { Clock::system() },
             shards: parse(&get, "SHARDS")?.unwrap_or(defaults.shards),
             max_in_flight_per_shard: parse(&get, "MAX_IN_FLIGHT_PER_SHARD")?
@@ -238,6 +250,42 @@ fn default_content_dir() -> PathBuf {
     if here.is_dir() { here } else { PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/content")) }
 }
 
+/// `TEST_FAULTS` (tests only, with `TEST_CLOCK=on`), comma-separated:
+/// `stock_reserve=N` makes the first N stock reservations fail before
+/// their write (a purchase saga's step failing: compensation follows);
+/// `abort_mid_apply=KIND` aborts the process, as `kill -9` would, the first
+/// time a command of that kind (`Command::kind`) is half applied in memory.
+fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<StockFaultInjector>)> {
+    let (mut user, mut stock) = (None, None);
+    for pair in text.split(',') {
+        let (name, value) = pair.trim().split_once('=').with_context(|| format!("TEST_FAULTS: {pair:?}"))?;
+        match name.trim() {
+            "stock_reserve" => {
+                let failures: u32 = value.trim().parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?;
+                let left = Arc::new(AtomicU32::new(failures));
+                let hook = move |step, point, _purchase| {
+                    step == StockStep::Reserve
+                        && point == StockFaultPoint::BeforeWrite
+                        && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+                };
+                stock = Some(StockFaultInjector(Arc::new(hook)));
+            }
+            "abort_mid_apply" => {
+                let kind = value.trim().to_owned();
+                let hook = move |point, envelope: &Envelope| {
+                    if point == FaultPoint::MidApply && envelope.command.kind() == kind {
+                        eprintln!("TEST_FAULTS: aborting mid-apply of {kind}");
+                        std::process::abort();
+                    }
+                };
+                user = Some(FaultInjector(Arc::new(hook)));
+            }
+            other => anyhow::bail!("TEST_FAULTS: unknown fault {other:?}; stock_reserve=N or abort_mid_apply=KIND"),
+        }
+    }
+    Ok((user, stock))
+}
+
 /// `reason=cap,…` with whitelisted reasons and positive caps.
 fn daily_caps(text: &str) -> anyhow::Result<BTreeMap<Reason, i64>> {
     text.split(',')
@@ -312,6 +360,14 @@ mod tests {
         assert_eq!(config(&[]).unwrap().timers.max_in_flight, 64);
         assert_eq!(config(&[("TIMER_MAX_IN_FLIGHT", "256")]).unwrap().timers.max_in_flight, 256);
         assert!(config(&[("TIMER_MAX_IN_FLIGHT", "0")]).is_err());
+        // Injected faults only where the clock is a test's too.
+        assert!(config(&[("TEST_FAULTS", "stock_reserve=1")]).is_err(), "not outside tests");
+        let faulty =
+            config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "stock_reserve=2,abort_mid_apply=decide")]).unwrap();
+        assert!(faulty.actors.stock_fault_injector.is_some() && faulty.actors.fault_injector.is_some());
+        assert!(config(&[("TEST_CLOCK", "on")]).unwrap().actors.stock_fault_injector.is_none());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "stock_reserve=x")]).is_err());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "explode=1")]).is_err());
     }
 
     #[test]

@@ -93,6 +93,7 @@ ledger-reason = { $reason ->
         [auction_release] bid returned
         [auction_won] auction won
         [vip_renewal_bonus] VIP renewal bonus
+        [experience_reward] experience
        *[other] { $reason }
     }
 help =
@@ -105,6 +106,7 @@ help =
     /missions, /achievements, /ledger — your progress
     /gift @username 10 — give besitos
     /shop — Lucien's shop
+    /experiences — your experiences
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
     /language — change language
     /help — this help
@@ -559,3 +561,43 @@ channel-usage = usage: { $command ->
        *[other] /{ $command }
     }
 why-fragment-not-reached = you have not reached that part of the story yet
+
+## Experiences
+
+button-experiences = 🧭 Experiences
+experiences-title = 🧭 <b>Experiences</b>
+experiences-none = No experiences for you yet.
+experiences-running = In progress
+experiences-available = Available
+experiences-completed = Completed
+experience-next = Next: { $next }
+experience-time-left = ⏳ { $hours } h left
+experience-step = { $kind ->
+        [fragment] Read “{ $name }”
+        [decision] Choose “{ $name }”
+        [mission] Mission “{ $name }”
+        [purchase] Buy “{ $name }”
+        [achievement] Achievement “{ $name }”
+        [reaction] React { $count } times ({ $done }/{ $count })
+        [item] Hold { $count } × { $name }
+        [spend] Spend { $count } besitos ({ $done }/{ $count })
+       *[experience] Complete “{ $name }”
+    }
+experience-start = ▶️ Start
+experience-locked = 🔒 To start it you still need:
+experience-vip-only = 💎 This experience is for VIP members.
+experience-abandon = ✖️ Abandon
+experience-abandon-confirm = Are you sure you want to abandon it? This run's progress will be lost.
+experience-abandon-yes = ✖️ Yes, abandon
+experience-done = ✅ You completed it.
+experience-given-up = ✖️ You left it unfinished; it cannot be started again.
+back-to-experiences = ⬅️ Experiences
+experience-started = 🧭 The experience “{ $name }” begins.
+experience-step-done = ✨ One more step in “{ $name }”: { $bar }
+experience-completed = 🎉 Experience complete: “{ $name }”!
+experience-expired = ⌛ Time ran out for “{ $name }”.
+experience-part-of = Part of the experience “{ $name }”
+why-unknown-experience = there is no such experience
+why-experience-running = it is already under way
+why-experience-not-repeatable = that experience cannot be repeated
+why-experience-not-running = that experience is not under way

@@ -93,6 +93,7 @@ ledger-reason = { $reason ->
         [auction_release] puja devuelta
         [auction_won] subasta ganada
         [vip_renewal_bonus] bono de renovación VIP
+        [experience_reward] experiencia
        *[other] { $reason }
     }
 help =
@@ -105,6 +106,7 @@ help =
     /misiones, /logros, /movimientos — su progreso
     /regalar @usuario 10 — regalar besitos
     /tienda — la tienda de Lucien
+    /experiencias — sus experiencias
     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
     /idioma — cambiar de idioma
     /ayuda — esta ayuda
@@ -559,3 +561,43 @@ channel-usage = se escribe así: { $command ->
        *[other] /{ $command }
     }
 why-fragment-not-reached = aún no ha llegado a esa parte de la historia
+
+## Experiencias
+
+button-experiences = 🧭 Experiencias
+experiences-title = 🧭 <b>Experiencias</b>
+experiences-none = Aún no hay experiencias para usted.
+experiences-running = En curso
+experiences-available = Disponibles
+experiences-completed = Completadas
+experience-next = Siguiente: { $next }
+experience-time-left = ⏳ Quedan { $hours } h
+experience-step = { $kind ->
+        [fragment] Leer «{ $name }»
+        [decision] Elegir «{ $name }»
+        [mission] Misión «{ $name }»
+        [purchase] Comprar «{ $name }»
+        [achievement] Logro «{ $name }»
+        [reaction] Reaccionar { $count } veces ({ $done }/{ $count })
+        [item] Tener { $count } × { $name }
+        [spend] Gastar { $count } besitos ({ $done }/{ $count })
+       *[experience] Completar «{ $name }»
+    }
+experience-start = ▶️ Comenzar
+experience-locked = 🔒 Para comenzarla le falta:
+experience-vip-only = 💎 Esta experiencia es para miembros VIP.
+experience-abandon = ✖️ Abandonar
+experience-abandon-confirm = ¿Seguro que quiere abandonarla? Perderá lo avanzado en esta ocasión.
+experience-abandon-yes = ✖️ Sí, abandonar
+experience-done = ✅ Ya la completó.
+experience-given-up = ✖️ La dejó sin terminar; no puede volver a empezarla.
+back-to-experiences = ⬅️ Experiencias
+experience-started = 🧭 Comienza la experiencia «{ $name }».
+experience-step-done = ✨ Un paso más en «{ $name }»: { $bar }
+experience-completed = 🎉 ¡Experiencia completada: «{ $name }»!
+experience-expired = ⌛ Se acabó el tiempo de «{ $name }».
+experience-part-of = Parte de la experiencia «{ $name }»
+why-unknown-experience = no existe esa experiencia
+why-experience-running = ya está en curso
+why-experience-not-repeatable = esa experiencia no se puede repetir
+why-experience-not-running = esa experiencia no está en curso

@@ -90,6 +90,14 @@ pub enum RuleError {
     LifetimeMember,
     #[error("a VIP subscription already renews every month")]
     AlreadySubscribed,
+    #[error("no such experience")]
+    UnknownExperience,
+    #[error("this experience is already under way")]
+    ExperienceRunning,
+    #[error("this experience cannot be started again")]
+    ExperienceNotRepeatable,
+    #[error("this experience is not under way")]
+    ExperienceNotRunning,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ItemId, Language, PostRef, UserId};
+use crate::journeys::RunEnd;
 use crate::ledger::LedgerEntry;
 use crate::membership::{Vip, VipFact};
 use crate::profile::Profile;
@@ -157,6 +158,41 @@ pub enum Event {
         auction: i64,
         bid: i64,
         amount: i64,
+    },
+    /// TOMAR_DECISION: the player took decision `decision` of `fragment`
+    /// (experiences count it; analytics, the decision's popularity).
+    DecisionTaken {
+        fragment: String,
+        decision: String,
+    },
+    /// A run of `experience` started at `at`; `deadline` when it has a
+    /// time limit.
+    ExperienceStarted {
+        experience: String,
+        at: i64,
+        deadline: Option<i64>,
+    },
+    /// A counting component (reactions, besitos spent) of a running
+    /// experience counted `count` so far.
+    ComponentCounted {
+        experience: String,
+        component: String,
+        count: u64,
+    },
+    /// A component of a running experience is done (its rewards beside it).
+    ComponentDone {
+        experience: String,
+        component: String,
+    },
+    /// Every component of the run is done: the experience is complete (its
+    /// rewards beside it).
+    ExperienceCompleted {
+        experience: String,
+    },
+    /// A run ended without completing.
+    ExperienceEnded {
+        experience: String,
+        end: RunEnd,
     },
     /// A durable timer was set, or moved to a new due time.
     TimerSet(Timer),

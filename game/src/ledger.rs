@@ -75,6 +75,8 @@ reasons! {
     AuctionWon => "auction_won",
     /// Paid with each VIP charge that continues a membership (a renewal).
     VipRenewalBonus => "vip_renewal_bonus",
+    /// An experience's reward, for a component or on completion.
+    ExperienceReward => "experience_reward",
 }
 
 impl Reason {

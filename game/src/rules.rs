@@ -9,6 +9,7 @@ use crate::ctx::{Ctx, Journal};
 use crate::economy::{self, EconomyCommand};
 use crate::error::RuleError;
 use crate::event::Event;
+use crate::experience::{self, ExperienceCommand};
 use crate::ids::Language;
 use crate::ledger::Reason;
 use crate::profile::Profile;
@@ -34,6 +35,7 @@ pub enum Command {
     Shop(ShopCommand),
     Auction(AuctionCommand),
     Vip(VipCommand),
+    Experience(ExperienceCommand),
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
@@ -67,6 +69,7 @@ impl Command {
             Command::Shop(command) => command.kind(),
             Command::Auction(command) => command.kind(),
             Command::Vip(command) => command.kind(),
+            Command::Experience(command) => command.kind(),
             Command::Timer(_) => "timer",
         }
     }
@@ -81,6 +84,10 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         // rewards are part of the same all-or-nothing decision.
         let follow_up = progression::follow(state, &events, ctx)?;
         events.extend(follow_up);
+        // Experiences follow from all of it (a mission just done may be a
+        // component), in the same decision too.
+        let journeys = experience::follow(state, &events, ctx)?;
+        events.extend(journeys);
         within_daily_caps(state, &events, ctx)?;
     }
     Ok(events)
@@ -123,6 +130,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Shop(command) => shop::decide(state, command, ctx, journal),
         Command::Auction(command) => auction::decide(state, command, ctx, journal),
         Command::Vip(command) => vip::decide(state, command, ctx, journal),
+        Command::Experience(command) => experience::decide(state, command, ctx),
         Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
     }
 }
@@ -136,6 +144,7 @@ fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event> {
         | TimerName::VipGraceEnd
         | TimerName::VipChannelSync
         | TimerName::FreeChannelApproval => vip::fired(state, timer, ctx),
+        TimerName::ExperienceDeadline { .. } => experience::fired(state, timer, ctx),
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::backpack::Backpack;
 use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
-use crate::journeys::Journeys;
+use crate::journeys::{Journey, Journeys};
 use crate::ledger::{LedgerEntry, Reason};
 use crate::membership::Vip;
 use crate::profile::Profile;
@@ -348,10 +348,42 @@ impl UserState {
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;
             }
+            Event::DecisionTaken { .. } => {}
+            Event::ExperienceStarted { experience, at, deadline } => {
+                let journeys = self.progress.experiences.get_or_insert_with(Default::default);
+                let journey = Journey { started_at: *at, deadline: *deadline, ..Journey::default() };
+                journeys.running.insert(experience.clone(), journey);
+            }
+            Event::ComponentCounted { experience, component, count } => {
+                if let Some(journey) = self.journey_mut(experience) {
+                    journey.counts.insert(component.clone(), *count);
+                }
+            }
+            Event::ComponentDone { experience, component } => {
+                if let Some(journey) = self.journey_mut(experience) {
+                    journey.counts.remove(component);
+                    journey.done.insert(component.clone());
+                }
+            }
+            Event::ExperienceCompleted { experience } => {
+                let journeys = self.progress.experiences.get_or_insert_with(Default::default);
+                journeys.running.remove(experience);
+                journeys.given_up.remove(experience);
+                *journeys.completed.entry(experience.clone()).or_insert(0) += 1;
+            }
+            Event::ExperienceEnded { experience, .. } => {
+                let journeys = self.progress.experiences.get_or_insert_with(Default::default);
+                journeys.running.remove(experience);
+                journeys.given_up.insert(experience.clone());
+            }
             // Kept by the store (the `timers` table), not in the actor's
             // memory: a firing carries what its handler needs.
             Event::TimerSet(_) | Event::TimerCleared(_) => {}
         }
+    }
+
+    fn journey_mut(&mut self, experience: &str) -> Option<&mut Journey> {
+        self.progress.experiences.as_deref_mut()?.running.get_mut(experience)
     }
 
     fn post(&mut self, entry: &LedgerEntry) {

@@ -143,6 +143,8 @@ fn decide_choice(
         return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
     }
     let mut events = settle(state, decision, ctx, &mut journal)?;
+    let taken = (here.id.as_str().to_owned(), decision.id.as_str().to_owned());
+    events.push(Event::DecisionTaken { fragment: taken.0, decision: taken.1 });
     events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
     Ok(enter(target.id.as_str(), content, events))
 }

@@ -31,6 +31,11 @@ pub enum TimerName {
     VipChannelSync,
     /// Approve the player's pending request to join the free channel.
     FreeChannelApproval,
+    /// A run of an experience with a time limit fails. `experience` is the
+    /// experience id's tag (`story::fragment_tag`): a timer name is small
+    /// and `Copy`, and the handler matches the tag and the due time against
+    /// the runs in progress.
+    ExperienceDeadline { experience: u32 },
 }
 
 impl TimerName {
@@ -42,6 +47,7 @@ impl TimerName {
             TimerName::VipGraceEnd => "vip.grace_end".to_owned(),
             TimerName::VipChannelSync => "vip.channel_sync".to_owned(),
             TimerName::FreeChannelApproval => "free.approval".to_owned(),
+            TimerName::ExperienceDeadline { experience } => format!("experience.deadline.{experience:08x}"),
         }
     }
 
@@ -53,6 +59,11 @@ impl TimerName {
             "vip.grace_end" => Some(TimerName::VipGraceEnd),
             "vip.channel_sync" => Some(TimerName::VipChannelSync),
             "free.approval" => Some(TimerName::FreeChannelApproval),
+            other if other.starts_with("experience.deadline.") => {
+                let tag = other.strip_prefix("experience.deadline.")?;
+                let experience = u32::from_str_radix(tag, 16).ok().filter(|_| tag.len() == 8)?;
+                Some(TimerName::ExperienceDeadline { experience })
+            }
             other => {
                 let days_before = other.strip_prefix("vip.reminder.")?.parse().ok()?;
                 Some(TimerName::VipReminder { days_before })
@@ -81,6 +92,8 @@ mod tests {
             TimerName::VipGraceEnd,
             TimerName::VipChannelSync,
             TimerName::FreeChannelApproval,
+            TimerName::ExperienceDeadline { experience: 0xdead_beef },
+            TimerName::ExperienceDeadline { experience: 7 },
         ];
         for name in names {
             assert_eq!(TimerName::parse(&name.key()), Some(name));

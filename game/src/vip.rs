@@ -334,6 +334,8 @@ pub(crate) fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event>
             vip.free_approval = Some(ctx.now + SYNC_RETRY_SECS);
             VipFact::FreeApprovalDue
         }
+        // Not a VIP timer: `timers` never holds one, so it returned above.
+        TimerName::ExperienceDeadline { .. } => return vec![Event::TimerCleared(timer)],
     };
     changed(before, vip, fact, ctx.now)
 }

@@ -73,12 +73,15 @@ proptest! {
                     let decision = &here.decisions[usize::from(choice)];
                     let (costs, rewards) = (&decision.costs, &decision.rewards);
                     prop_assert_eq!(state.progress.story.fragment.as_deref(), Some(decision.to.as_str()));
-                    // What achievements and missions earned on top, only ever adding.
+                    // What achievements, missions and experiences earned on top, only ever adding.
                     let earned: i64 = events
                         .iter()
                         .filter_map(|event| match event {
                             Event::Ledger(entry)
-                                if matches!(entry.reason, Reason::AchievementReward | Reason::MissionReward) =>
+                                if matches!(
+                                    entry.reason,
+                                    Reason::AchievementReward | Reason::MissionReward | Reason::ExperienceReward
+                                ) =>
                             {
                                 Some(entry.amount)
                             }

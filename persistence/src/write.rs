@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
+use dianabot_game::journeys::RunEnd;
 use dianabot_game::membership::VipFact;
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
@@ -429,11 +430,29 @@ impl UserWrite {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
                     write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
+                Event::DecisionTaken { .. } | Event::ComponentCounted { .. } => {}
+                // Experience drop-off: starts, each step, completions and
+                // runs given up, by experience (and component).
+                Event::ExperienceStarted { experience, .. } => write.analytic("experience_start", experience, now),
+                Event::ComponentDone { experience, component } => {
+                    write.analytic("experience_step", &format!("{experience}/{component}"), now)
+                }
+                Event::ExperienceCompleted { experience } => write.analytic("experience_complete", experience, now),
+                Event::ExperienceEnded { experience, end: RunEnd::Abandoned } => {
+                    write.analytic("experience_abandon", experience, now)
+                }
+                Event::ExperienceEnded { experience, end: RunEnd::Expired } => {
+                    write.analytic("experience_expire", experience, now)
+                }
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
             }
         }
         write
+    }
+
+    fn analytic(&mut self, kind: &'static str, subject: &str, at: i64) {
+        self.analytics.push(AnalyticsEvent { kind, subject: subject.to_owned(), at });
     }
 
     /// The write of a state whose only change is bookkeeping (an update

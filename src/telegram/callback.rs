@@ -72,6 +72,20 @@ pub enum Action {
     },
     /// A new personal invite link to the VIP channel.
     VipLink,
+    /// The player's experiences.
+    Experiences,
+    /// An experience's page; `experience` is a [`tag`] of its id.
+    Experience {
+        experience: u32,
+    },
+    StartExperience {
+        experience: u32,
+    },
+    /// Abandon the run: asks first (`confirmed: false`), then does it.
+    AbandonExperience {
+        experience: u32,
+        confirmed: bool,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -89,6 +103,11 @@ impl Action {
             Action::ShopItem { item } => return format!("si:{item:08x}"),
             Action::BuyWithBesitos { item } => return format!("bb:{item:08x}"),
             Action::BuyWithStars { item } => return format!("bs:{item:08x}"),
+            Action::Experience { experience } => return format!("x:{experience:08x}"),
+            Action::StartExperience { experience } => return format!("xs:{experience:08x}"),
+            Action::AbandonExperience { experience, confirmed: false } => return format!("xa:{experience:08x}"),
+            Action::AbandonExperience { experience, confirmed: true } => return format!("xq:{experience:08x}"),
+            Action::Experiences => "x",
             Action::Auction(auction) => return format!("a:{}", base36(auction as u64)),
             Action::Bid { auction, amount } => {
                 return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
@@ -138,6 +157,10 @@ impl Action {
             ("si:", (|item| Action::ShopItem { item }) as fn(u32) -> Action),
             ("bb:", |item| Action::BuyWithBesitos { item }),
             ("bs:", |item| Action::BuyWithStars { item }),
+            ("x:", |experience| Action::Experience { experience }),
+            ("xs:", |experience| Action::StartExperience { experience }),
+            ("xa:", |experience| Action::AbandonExperience { experience, confirmed: false }),
+            ("xq:", |experience| Action::AbandonExperience { experience, confirmed: true }),
         ] {
             if let Some(item) = text.strip_prefix(prefix) {
                 return Some(action(hex_u32(item)?));
@@ -168,6 +191,7 @@ impl Action {
             "lo" => Action::Achievements,
             "$" => Action::Ledger,
             "a" => Action::Auctions,
+            "x" => Action::Experiences,
             "vb:m" => Action::VipBuy(PlanKind::Monthly),
             "vb:a" => Action::VipBuy(PlanKind::Annual),
             "vb:l" => Action::VipBuy(PlanKind::Lifetime),
@@ -386,6 +410,11 @@ mod tests {
             Action::Auctions,
             Action::Auction(i64::MAX),
             Action::Bid { auction: i64::MAX, amount: 1_000_000_000 },
+            Action::Experiences,
+            Action::Experience { experience: u32::MAX },
+            Action::StartExperience { experience: 0 },
+            Action::AbandonExperience { experience: 7, confirmed: false },
+            Action::AbandonExperience { experience: u32::MAX, confirmed: true },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -16,7 +16,7 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
-    ShopRequest, VipRequest, auction, channel, gift, operator, profile, reaction, roles, shop, story, vip,
+    ShopRequest, VipRequest, auction, channel, experience, gift, operator, profile, reaction, roles, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
@@ -277,6 +277,7 @@ impl Translator {
         vip::text(&origin, name)
             .or_else(|| profile::text(&origin, name, text))
             .or_else(|| story::text(&origin, name))
+            .or_else(|| experience::text(&origin, name))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
             .or_else(|| auction::text(&origin, name, text, self.auctions))
@@ -310,6 +311,7 @@ impl Translator {
             .or_else(|| shop::press(&origin, action))
             .or_else(|| vip::press(&origin, action))
             .or_else(|| auction::press(&origin, action))
+            .or_else(|| experience::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

@@ -49,6 +49,30 @@ catalogue! {
     ACHIEVEMENTS_TITLE = "achievements-title" [earned, total];
     ACHIEVEMENT_UNLOCKED = "achievement-unlocked" [name];
     MISSION_DONE = "mission-done" [name];
+    // Experiences.
+    BUTTON_EXPERIENCES = "button-experiences";
+    EXPERIENCES_TITLE = "experiences-title";
+    EXPERIENCES_NONE = "experiences-none";
+    EXPERIENCES_RUNNING = "experiences-running";
+    EXPERIENCES_AVAILABLE = "experiences-available";
+    EXPERIENCES_COMPLETED = "experiences-completed";
+    EXPERIENCE_NEXT = "experience-next" [next];
+    EXPERIENCE_TIME_LEFT = "experience-time-left" [hours];
+    EXPERIENCE_STEP = "experience-step" [kind, name, count, done];
+    EXPERIENCE_START = "experience-start";
+    EXPERIENCE_LOCKED = "experience-locked";
+    EXPERIENCE_VIP_ONLY = "experience-vip-only";
+    EXPERIENCE_ABANDON = "experience-abandon";
+    EXPERIENCE_ABANDON_CONFIRM = "experience-abandon-confirm";
+    EXPERIENCE_ABANDON_YES = "experience-abandon-yes";
+    EXPERIENCE_DONE = "experience-done";
+    EXPERIENCE_GIVEN_UP = "experience-given-up";
+    BACK_TO_EXPERIENCES = "back-to-experiences";
+    EXPERIENCE_STARTED = "experience-started" [name];
+    EXPERIENCE_STEP_DONE = "experience-step-done" [name, bar];
+    EXPERIENCE_COMPLETED = "experience-completed" [name];
+    EXPERIENCE_EXPIRED = "experience-expired" [name];
+    EXPERIENCE_PART_OF = "experience-part-of" [name];
     INVENTORY_TITLE = "inventory-title";
     INVENTORY_EMPTY = "inventory-empty";
     LEDGER_TITLE = "ledger-title";
@@ -266,6 +290,10 @@ catalogue! {
     WHY_NOT_VIP = "why-not-vip";
     WHY_LIFETIME_MEMBER = "why-lifetime-member";
     WHY_ALREADY_SUBSCRIBED = "why-already-subscribed";
+    WHY_UNKNOWN_EXPERIENCE = "why-unknown-experience";
+    WHY_EXPERIENCE_RUNNING = "why-experience-running";
+    WHY_EXPERIENCE_NOT_REPEATABLE = "why-experience-not-repeatable";
+    WHY_EXPERIENCE_NOT_RUNNING = "why-experience-not-running";
     WHY_TELEGRAM_UNAVAILABLE = "why-telegram-unavailable";
     // Channel content: broadcasts, the opt-out, deep links, teasers.
     BROADCAST_MESSAGE = "broadcast-message" [text];

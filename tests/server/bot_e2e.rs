@@ -57,6 +57,7 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🎁 Regalo diario",
                 "🛍️ Tienda",
                 "🔨 Subastas",
+                "🧭 Experiencias",
                 "💎 VIP",
                 "❓ Ayuda",
                 "🌐 Idioma"
@@ -81,6 +82,7 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🎁 Daily gift",
                 "🛍️ Shop",
                 "🔨 Auctions",
+                "🧭 Experiences",
                 "💎 VIP",
                 "❓ Help",
                 "🌐 Language"

@@ -20,6 +20,7 @@ mod bot_e2e;
 mod channel_e2e;
 mod content_reload;
 mod crash;
+mod experiences_e2e;
 mod fuzz_webhook;
 mod operator_roles_e2e;
 mod playground_browser;

@@ -10,18 +10,18 @@ use dianabot_game::content::Content;
 use serde_json::Value;
 
 /// A player walking the story by decision ids; labels come from the content.
-struct Player<'a> {
+pub(crate) struct Player<'a> {
     control: &'a Control,
     content: &'a Content,
-    user: i64,
-    message_id: i64,
+    pub(crate) user: i64,
+    pub(crate) message_id: i64,
     at: String,
-    page: Value,
+    pub(crate) page: Value,
 }
 
 impl<'a> Player<'a> {
     /// Registers `name` and opens the story with /historia.
-    async fn start(control: &'a Control, content: &'a Content, name: &str) -> Player<'a> {
+    pub(crate) async fn start(control: &'a Control, content: &'a Content, name: &str) -> Player<'a> {
         let user = control.create_user(name, "es").await;
         control.send_text(user, "/start").await;
         control.wait_for(user, "welcome", |m| m.len() == 1).await;
@@ -62,7 +62,7 @@ impl<'a> Player<'a> {
     }
 
     /// Takes the decisions in order; each must move the story on.
-    async fn walk(&mut self, decisions: &[&str]) {
+    pub(crate) async fn walk(&mut self, decisions: &[&str]) {
         for decision in decisions {
             let label = self.label(decision);
             let to = self.content.decision(&self.at, decision).expect("decision").to.to_string();
@@ -74,7 +74,7 @@ impl<'a> Player<'a> {
         }
     }
 
-    fn shows(&self, needle: &str) -> bool {
+    pub(crate) fn shows(&self, needle: &str) -> bool {
         text(&self.page).contains(needle)
     }
 }
@@ -121,7 +121,7 @@ fn the_demo_story_plays_from_start_to_an_ending_through_the_bot() {
         let store = db.store().await;
         let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
         let opportunities: Vec<(String, String)> =
-            sqlx::query_as("SELECT kind, subject FROM analytics_events WHERE user_id = $1")
+            sqlx::query_as("SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind = 'vip_denied'")
                 .bind(ana.user)
                 .fetch_all(pool)
                 .await

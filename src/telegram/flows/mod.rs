@@ -24,11 +24,14 @@
 //!   free channel's approvals, and what VIP timers do when they fire.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `experience`: the experiences list and pages, starting and
+//!   abandoning a run (progress follows from the other flows' commands).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 
 pub mod auction;
 pub mod channel;
+pub mod experience;
 pub mod gift;
 pub mod operator;
 pub mod profile;

@@ -15,6 +15,8 @@ use dianabot_persistence::StoredTimer;
 use tracing::Instrument;
 
 use crate::telegram::Intake;
+use crate::telegram::outbound::{OutboundRequest, Priority};
+use crate::telegram::screens::{self, Rendered};
 use dianabot_game::membership::VipFact;
 
 impl Intake {
@@ -33,9 +35,13 @@ impl Intake {
         async move {
             // The VIP timers' facts say what to tell the player or do in
             // the channels once the decision is durable.
-            let facts = fire_user_timer(&self.router, &stored, |_, outcome| match outcome {
-                Outcome::Applied(events) => VipFact::of(events),
-                Outcome::Refused(_) | Outcome::Duplicate | Outcome::Viewed => Vec::new(),
+            // An experience's deadline: the notice that its run failed.
+            let parts = self.ui_parts();
+            let (facts, notice) = fire_user_timer(&self.router, &stored, move |state, outcome| match outcome {
+                Outcome::Applied(events) => {
+                    (VipFact::of(events), screens::experience_notice(state, parts.ui(), events))
+                }
+                Outcome::Refused(_) | Outcome::Duplicate | Outcome::Viewed => (Vec::new(), None),
             })
             .await?;
             match timer.name {
@@ -44,6 +50,12 @@ impl Intake {
                 | TimerName::VipGraceEnd
                 | TimerName::VipChannelSync
                 | TimerName::FreeChannelApproval => self.vip_timer_effects(user, &facts).await,
+                TimerName::ExperienceDeadline { .. } => {
+                    if let Some(Rendered { text, keyboard }) = notice {
+                        let priority = Priority::Notification;
+                        self.outbound.submit(OutboundRequest::Send { chat_id: user.0, text, keyboard, priority });
+                    }
+                }
             }
             Ok(())
         }

@@ -14,6 +14,7 @@
 
 pub mod auction;
 mod channel;
+mod experience;
 pub mod operators;
 mod shop;
 mod story;
@@ -98,6 +99,14 @@ pub enum Screen {
     NotUnderstood,
     /// Whether the player receives broadcasts (`/noticias`).
     News,
+    /// The player's experiences: in progress, available, completed.
+    Experiences,
+    /// An experience's page (`experience` is the tag of its id);
+    /// `confirm_abandon` asks before the run is given up.
+    Experience {
+        experience: u32,
+        confirm_abandon: bool,
+    },
     /// The result of an operator's command on a user, in the operator's
     /// language (the state rendered is the target's).
     OperatorReport(Language),
@@ -113,12 +122,19 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
     match outcome {
         Outcome::Applied(events) => {
             let mut rendered = render(screen, state, events, ui);
-            rendered.text.push_str(&earned(language, events, ui.content));
+            rendered.text.push_str(&earned(state, language, events, ui.content));
             Some(rendered)
         }
         // A refused choice is explained on the story page itself.
         Outcome::Refused(refused) if screen == Screen::Story && state.is_registered() => {
             Some(story::page(state, ui, Some(refused)))
+        }
+        // A start refused shows the experience's page with what is missing.
+        Outcome::Refused(refused)
+            if state.is_registered()
+                && let Screen::Experience { experience, .. } = screen =>
+        {
+            Some(experience::page(state, ui, experience, Some(refused), false))
         }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
@@ -279,6 +295,10 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             Rendered { text: t(language, m::PICK_LANGUAGE), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::Shop { category, page } => shop::shelf(state, ui, category, page),
+        Screen::Experiences => experience::list(state, ui),
+        Screen::Experience { experience, confirm_abandon } => {
+            experience::page(state, ui, experience, None, confirm_abandon)
+        }
         Screen::NotUnderstood => plain(t(language, m::NOT_UNDERSTOOD)),
         Screen::OperatorReport(_) => unreachable!("rendered above"),
     }
@@ -303,14 +323,15 @@ fn menu(
             button(Action::Shop { category: 0, page: 0 }, &label(m::BUTTON_SHOP)),
             button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
-        vec![button(Action::Vip, &label(m::BUTTON_VIP)), button(Action::Help, &label(m::BUTTON_HELP))],
-        vec![button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
+        vec![button(Action::Experiences, &label(m::BUTTON_EXPERIENCES)), button(Action::Vip, &label(m::BUTTON_VIP))],
+        vec![button(Action::Help, &label(m::BUTTON_HELP)), button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
-/// Lines celebrating the achievements and missions a command completed.
-fn earned(language: Language, events: &[Event], content: &Content) -> String {
+/// Lines celebrating the achievements and missions a command completed,
+/// and its experience steps with the bar moving.
+fn earned(state: &UserState, language: Language, events: &[Event], content: &Content) -> String {
     let mut lines = String::new();
     for event in events {
         let line = match event {
@@ -326,7 +347,19 @@ fn earned(language: Language, events: &[Event], content: &Content) -> String {
             lines.push_str(&format!("\n{line}"));
         }
     }
+    lines.push_str(&experience::progress_lines(state, language, events, content));
     if lines.is_empty() { lines } else { format!("\n{lines}") }
+}
+
+/// What a player is told unasked of their experiences after a decision
+/// nobody answers (a timer's): a run that ran out of time, say.
+pub fn experience_notice(state: &UserState, ui: Ui<'_>, events: &[Event]) -> Option<Rendered> {
+    let lines = experience::progress_lines(state, state.language(), events, ui.content);
+    if lines.is_empty() {
+        return None;
+    }
+    let button = ui.button(state, Action::Experiences, &t(state.language(), m::BUTTON_EXPERIENCES));
+    Some(Rendered { text: lines.trim_start().to_owned(), keyboard: Some(InlineKeyboardMarkup::new([[button]])) })
 }
 
 /// The refusal of a command, for a user who asked for it by text.
@@ -400,6 +433,10 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::NotVip => why(m::WHY_NOT_VIP),
         RuleError::LifetimeMember => why(m::WHY_LIFETIME_MEMBER),
         RuleError::AlreadySubscribed => why(m::WHY_ALREADY_SUBSCRIBED),
+        RuleError::UnknownExperience => why(m::WHY_UNKNOWN_EXPERIENCE),
+        RuleError::ExperienceRunning => why(m::WHY_EXPERIENCE_RUNNING),
+        RuleError::ExperienceNotRepeatable => why(m::WHY_EXPERIENCE_NOT_REPEATABLE),
+        RuleError::ExperienceNotRunning => why(m::WHY_EXPERIENCE_NOT_RUNNING),
     }
 }
 

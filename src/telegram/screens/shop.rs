@@ -2,7 +2,7 @@
 //! and what a purchase came to.
 
 use dianabot_actors::PurchaseOutcome;
-use dianabot_game::content::{Content, Rarity, Reward, ShopItem, evaluate};
+use dianabot_game::content::{ComponentKind, Content, Rarity, Reward, ShopItem, evaluate};
 use dianabot_game::shop::{self, price_at};
 use dianabot_game::{Language, RuleError, UserState};
 use dianabot_plumbing::unix_now;
@@ -98,6 +98,12 @@ pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option
     if bought > 0 {
         let owned = t(language, if item.unique { m::ITEM_OWNED_UNIQUE } else { m::ITEM_OWNED });
         text.push_str(&format!("\n\n{owned}"));
+    }
+    let id = item.id.as_str();
+    let part_of =
+        super::experience::part_of(state, ui, |kind| matches!(kind, ComponentKind::Purchase(it) if it.as_str() == id));
+    if !part_of.is_empty() {
+        text.push_str(&format!("\n{part_of}"));
     }
     let evaluation = evaluate(&item.requires, state, ui.content, now);
     if !evaluation.allowed {
@@ -203,6 +209,7 @@ fn delivered(state: &UserState, ui: Ui<'_>, item: &ShopItem, headline: Message) 
     text.push_str(&reward_lines(language, ui.content, &item.rewards));
     let balance = tw(language, m::BALANCE_LINE, &[("balance", state.wallet.balance.into())]);
     text.push_str(&format!("\n\n{balance}"));
+    text.push_str(&super::experience::after_purchase(state, ui, item.id.as_str()));
     let mut rows = Vec::new();
     // The contextual offer, when the content has one the player may take.
     if let Some(follow_up) = &item.follow_up

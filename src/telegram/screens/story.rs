@@ -1,7 +1,7 @@
 //! The story pages: the fragment the player stands on and its choices, what
 //! a locked choice lacks and how to get it, the VIP door, the path taken.
 
-use dianabot_game::content::{Content, Hint, Lack, Missing, evaluate};
+use dianabot_game::content::{ComponentKind, Content, Hint, Lack, Missing, evaluate};
 use dianabot_game::story::{self, fragment_tag};
 use dianabot_game::{Event, Language, RuleError, UserState};
 use dianabot_plumbing::unix_now;
@@ -42,6 +42,14 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
     let mut text = format!("📖 <b>{}</b>\n\n{}", escape(title), escape(fragment.text.get(language).trim()));
     if fragment.ending {
         text.push_str(&format!("\n\n{}", t(language, m::STORY_ENDING)));
+    }
+    let here = fragment.id.as_str();
+    let part_of = super::experience::part_of(state, ui, |kind| match kind {
+        ComponentKind::Fragment(id) | ComponentKind::Decision(id, _) => id.as_str() == here,
+        _ => false,
+    });
+    if !part_of.is_empty() {
+        text.push_str(&format!("\n{part_of}"));
     }
     match refused {
         Some(RuleError::RequirementsNotMet { missing }) => {

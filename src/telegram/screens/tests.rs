@@ -86,6 +86,21 @@ fn rich_player(language: Language) -> UserState {
     state
 }
 
+/// On "A night in the library": the letter read, its mission done.
+fn journeying_player(language: Language) -> UserState {
+    let mut state = rich_player(language);
+    let journey = dianabot_game::journeys::Journey {
+        started_at: 1_700_000_000,
+        done: ["carta", "correspondencia"].map(str::to_owned).into(),
+        ..Default::default()
+    };
+    let mut journeys = dianabot_game::journeys::Journeys::default();
+    journeys.running.insert("noche_biblioteca".to_owned(), journey);
+    state.progress.experiences = Some(Box::new(journeys));
+    state.progress.story.fragment = Some("l2_biblioteca".to_owned());
+    state
+}
+
 fn ledger_entry(amount: i64, reason: Reason) -> Event {
     Event::Ledger(LedgerEntry {
         seq: 1,
@@ -131,6 +146,24 @@ fn player_screens() {
         ("operator_report", Box::new(|l| screen(&player(Language::Es), Screen::OperatorReport(l), &[]))),
         ("shop", Box::new(|l| screen(&rich_player(l), Screen::Shop { category: 0, page: 0 }, &[]))),
         ("story_not_started", Box::new(|l| screen(&player(l), Screen::Story, &[]))),
+        ("experiences_none_started", Box::new(|l| screen(&player(l), Screen::Experiences, &[]))),
+        ("experiences", Box::new(|l| screen(&journeying_player(l), Screen::Experiences, &[]))),
+        ("experience_page", Box::new(|l| screen(&journeying_player(l), library(false), &[]))),
+        ("experience_abandon_confirm", Box::new(|l| screen(&journeying_player(l), library(true), &[]))),
+        ("experience_vip_only", Box::new(|l| screen(&player(l), cartography(), &[]))),
+        ("story_page_in_experience", Box::new(|l| screen(&journeying_player(l), Screen::Story, &[]))),
+        (
+            "experience_step_and_completion",
+            Box::new(|l| {
+                let (experience, component) = ("noche_biblioteca".to_owned(), "rosa".to_owned());
+                let events = [
+                    Event::ComponentDone { experience: experience.clone(), component },
+                    Event::ExperienceCompleted { experience },
+                    ledger_entry(20, Reason::ExperienceReward),
+                ];
+                screen(&journeying_player(l), Screen::Story, &events)
+            }),
+        ),
         ("story_page", Box::new(|l| screen(&rich_player(l), Screen::Story, &[]))),
         (
             "story_vip_door",
@@ -590,4 +623,12 @@ fn operator_roles_and_the_audit_log() {
 
 fn refusal_text(language: Language, why: &RuleError) -> String {
     refusal(language, why).text
+}
+
+fn library(confirm_abandon: bool) -> Screen {
+    Screen::Experience { experience: crate::telegram::callback::tag("noche_biblioteca"), confirm_abandon }
+}
+
+fn cartography() -> Screen {
+    Screen::Experience { experience: crate::telegram::callback::tag("cartografia_celeste"), confirm_abandon: false }
 }

@@ -135,6 +135,19 @@ impl ServerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// Waits up to `timeout` for the server to exit on its own (a fault
+    /// that aborts it); whether it did.
+    pub fn wait_exit(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.child.try_wait().expect("child status").is_some() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
     /// `kill -9`: no chance to flush or drain.
     pub fn kill_hard(&mut self) {
         self.child.kill().expect("kill -9");
