@@ -93,6 +93,7 @@ ledger-reason = { $reason ->
         [auction_release] bid returned
         [auction_won] auction won
         [vip_renewal_bonus] VIP renewal bonus
+        [lore_reward] lore secret
        *[other] { $reason }
     }
 help =
@@ -106,6 +107,7 @@ help =
     /gift @username 10 — give besitos
     /shop — Lucien's shop
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
+    /backpack — your clues and secrets; /code KEY — redeem a secret code
     /language — change language
     /help — this help
 pick-language = 🌐 Choose your language:
@@ -200,6 +202,7 @@ why-usage = usage: { $command ->
         [grant-vip] /grantvip <user id> <days>
         [role] /role grant <user> <role> [days] · /role revoke <user> <role>
         [audit] /audit [1-50]
+        [code] /code <secret code>
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -559,3 +562,45 @@ channel-usage = usage: { $command ->
        *[other] /{ $command }
     }
 why-fragment-not-reached = you have not reached that part of the story yet
+
+## Lore: the backpack, secrets and codes
+
+backpack-title = 🎒 <b>Backpack</b> — { $found } of { $total } { $total ->
+        [one] clue
+       *[other] clues
+    } · { $revealed } of { $secrets } { $secrets ->
+        [one] secret
+       *[other] secrets
+    }
+backpack-empty = You have found no clue yet. Read the story closely: the house hides them in its corners.
+backpack-how = Tap a clue to read and choose it; combine those you think belong together.
+backpack-piece = 🔎 <b>{ $name }</b>: { $text }
+backpack-revealed = ✨ { $name }
+button-combine = 🧪 Combine ({ $count })
+button-clear = ✖️ Drop all
+button-read-secret = 📜 { $name }
+button-backpack = 🎒 Backpack
+lore-found = 🧩 Clue found: <b>{ $name }</b> — /backpack
+secret-revealed = ✨ <b>Secret revealed: { $name }</b>
+wrong-combination = ❌ These clues reveal nothing.
+combine-hint = 💡 { $hint }
+combine-missing = { $count ->
+        [one] { $count } clue is
+       *[other] { $count } clues are
+    } still missing.
+combine-extra = Does not belong: { $names }
+code-redeemed = 🔑 Code accepted.
+code-unknown = 🔑 That code opens nothing. { $left ->
+        [0] No tries left today.
+        [one] { $left } try left today.
+       *[other] { $left } tries left today.
+    }
+reward-lore = 🧩 a clue: { $name }
+why-piece-not-held = that clue is not in your backpack
+why-too-few-pieces = choose at least two clues to combine them
+why-wrong-combination = those clues reveal nothing
+why-already-revealed = that secret is already revealed
+why-code-already-used = you already used that code
+why-code-expired = that code has expired
+why-too-many-code-tries = too many unknown codes today (at most { $max }); come back tomorrow
+why-unknown-lore-piece = there is no such clue

@@ -75,6 +75,8 @@ reasons! {
     AuctionWon => "auction_won",
     /// Paid with each VIP charge that continues a membership (a renewal).
     VipRenewalBonus => "vip_renewal_bonus",
+    /// Besitos a revealed lore secret or a secret code gives.
+    LoreReward => "lore_reward",
 }
 
 impl Reason {

@@ -11,6 +11,7 @@ use crate::error::RuleError;
 use crate::event::Event;
 use crate::ids::Language;
 use crate::ledger::Reason;
+use crate::lore::{self, LoreCommand};
 use crate::profile::Profile;
 use crate::progression;
 use crate::reaction::{self, ReactionCommand};
@@ -34,6 +35,7 @@ pub enum Command {
     Shop(ShopCommand),
     Auction(AuctionCommand),
     Vip(VipCommand),
+    Lore(LoreCommand),
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
@@ -67,6 +69,7 @@ impl Command {
             Command::Shop(command) => command.kind(),
             Command::Auction(command) => command.kind(),
             Command::Vip(command) => command.kind(),
+            Command::Lore(command) => command.kind(),
             Command::Timer(_) => "timer",
         }
     }
@@ -123,6 +126,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Shop(command) => shop::decide(state, command, ctx, journal),
         Command::Auction(command) => auction::decide(state, command, ctx, journal),
         Command::Vip(command) => vip::decide(state, command, ctx, journal),
+        Command::Lore(command) => lore::decide(state, command, ctx, journal),
         Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
     }
 }

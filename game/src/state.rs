@@ -348,10 +348,25 @@ impl UserState {
             Event::VipDenied { .. } => {
                 *self.progress.counters.entry("vip_denials".to_owned()).or_insert(0) += 1;
             }
+            Event::LorePieceFound { piece } => {
+                self.backpack().pieces.insert(piece.clone());
+            }
+            Event::SecretRevealed { recipe } => {
+                self.backpack().revealed.insert(recipe.clone());
+            }
+            Event::CodeRedeemed { code } => {
+                self.backpack().codes.insert(code.clone());
+            }
+            Event::CodeMissed { day, count } => self.backpack().code_misses = (*day, *count),
             // Kept by the store (the `timers` table), not in the actor's
             // memory: a firing carries what its handler needs.
             Event::TimerSet(_) | Event::TimerCleared(_) => {}
         }
+    }
+
+    /// The backpack, boxed on the first lore event.
+    fn backpack(&mut self) -> &mut Backpack {
+        self.progress.backpack.get_or_insert_with(Box::default)
     }
 
     fn post(&mut self, entry: &LedgerEntry) {

@@ -429,6 +429,18 @@ impl UserWrite {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
                     write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
+                Event::LorePieceFound { piece: subject }
+                | Event::SecretRevealed { recipe: subject }
+                | Event::CodeRedeemed { code: subject } => {
+                    let kind = match event {
+                        Event::LorePieceFound { .. } => "lore_found",
+                        Event::SecretRevealed { .. } => "secret_revealed",
+                        _ => "code_redeemed",
+                    };
+                    write.analytics.push(AnalyticsEvent { kind, subject: subject.clone(), at: now });
+                }
+                // The backpack's count of wrong codes lives in the snapshot.
+                Event::CodeMissed { .. } => {}
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
             }

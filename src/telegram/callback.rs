@@ -72,6 +72,22 @@ pub enum Action {
     },
     /// A new personal invite link to the VIP channel.
     VipLink,
+    /// The backpack, with the pieces of `selected` chosen: bit `i` is the
+    /// `i`-th piece of `lore.toml` (`Lore::piece_order`).
+    Backpack {
+        selected: u64,
+    },
+    /// Combine the `selected` pieces; `catalogue` is the [`tag`] of the
+    /// content's piece order the bits refer to, so a selection made before
+    /// a reload that moved them is recognised.
+    Combine {
+        selected: u64,
+        catalogue: u32,
+    },
+    /// Read the fragment a revealed recipe (its [`tag`]) opened.
+    ReadSecret {
+        recipe: u32,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -93,6 +109,9 @@ impl Action {
             Action::Bid { auction, amount } => {
                 return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
             }
+            Action::Backpack { selected } => return format!("k:{}", base36(selected)),
+            Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
+            Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
             Action::Auctions => "a",
             Action::VipBuy(PlanKind::Monthly) => "vb:m",
             Action::VipBuy(PlanKind::Annual) => "vb:a",
@@ -142,6 +161,17 @@ impl Action {
             if let Some(item) = text.strip_prefix(prefix) {
                 return Some(action(hex_u32(item)?));
             }
+        }
+        if let Some(selected) = text.strip_prefix("k:") {
+            return Some(Action::Backpack { selected: u64::from_str_radix(selected, 36).ok()? });
+        }
+        if let Some(rest) = text.strip_prefix("kc:") {
+            let (selected, catalogue) = rest.split_once(':')?;
+            let selected = u64::from_str_radix(selected, 36).ok()?;
+            return Some(Action::Combine { selected, catalogue: hex_u32(catalogue)? });
+        }
+        if let Some(recipe) = text.strip_prefix("ks:") {
+            return Some(Action::ReadSecret { recipe: hex_u32(recipe)? });
         }
         if let Some(auction) = text.strip_prefix("a:") {
             return Some(Action::Auction(id36(auction)?));
@@ -386,6 +416,10 @@ mod tests {
             Action::Auctions,
             Action::Auction(i64::MAX),
             Action::Bid { auction: i64::MAX, amount: 1_000_000_000 },
+            Action::Backpack { selected: u64::MAX },
+            Action::Backpack { selected: 0 },
+            Action::Combine { selected: u64::MAX, catalogue: u32::MAX },
+            Action::ReadSecret { recipe: u32::MAX },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -21,6 +21,7 @@ mod channel_e2e;
 mod content_reload;
 mod crash;
 mod fuzz_webhook;
+mod lore_e2e;
 mod operator_roles_e2e;
 mod playground_browser;
 mod polling_crash;

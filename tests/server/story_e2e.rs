@@ -10,18 +10,18 @@ use dianabot_game::content::Content;
 use serde_json::Value;
 
 /// A player walking the story by decision ids; labels come from the content.
-struct Player<'a> {
+pub(crate) struct Player<'a> {
     control: &'a Control,
     content: &'a Content,
-    user: i64,
+    pub(crate) user: i64,
     message_id: i64,
     at: String,
-    page: Value,
+    pub(crate) page: Value,
 }
 
 impl<'a> Player<'a> {
     /// Registers `name` and opens the story with /historia.
-    async fn start(control: &'a Control, content: &'a Content, name: &str) -> Player<'a> {
+    pub(crate) async fn start(control: &'a Control, content: &'a Content, name: &str) -> Player<'a> {
         let user = control.create_user(name, "es").await;
         control.send_text(user, "/start").await;
         control.wait_for(user, "welcome", |m| m.len() == 1).await;
@@ -32,13 +32,13 @@ impl<'a> Player<'a> {
         Player { control, content, user, message_id, at: content.start().to_string(), page }
     }
 
-    fn label(&self, decision: &str) -> String {
+    pub(crate) fn label(&self, decision: &str) -> String {
         let decision = self.content.decision(&self.at, decision).unwrap_or_else(|| panic!("{}/{decision}", self.at));
         decision.label.es.clone()
     }
 
     /// Presses the button whose label ends with `label`, and waits for the page to change.
-    async fn press(&mut self, label: &str) -> &Value {
+    pub(crate) async fn press(&mut self, label: &str) -> &Value {
         let data = buttons(&self.page)
             .into_iter()
             .find_map(|(shown, data)| shown.ends_with(label).then_some(data))
@@ -46,7 +46,7 @@ impl<'a> Player<'a> {
         self.press_data(&data, false).await
     }
 
-    async fn press_data(&mut self, data: &str, force: bool) -> &Value {
+    pub(crate) async fn press_data(&mut self, data: &str, force: bool) -> &Value {
         let before = text(&self.page).to_owned();
         let pressed = self.control.press(self.user, self.message_id, data, force).await;
         assert!(pressed["answer"].is_object(), "the press was not answered: {pressed}");
@@ -62,7 +62,7 @@ impl<'a> Player<'a> {
     }
 
     /// Takes the decisions in order; each must move the story on.
-    async fn walk(&mut self, decisions: &[&str]) {
+    pub(crate) async fn walk(&mut self, decisions: &[&str]) {
         for decision in decisions {
             let label = self.label(decision);
             let to = self.content.decision(&self.at, decision).expect("decision").to.to_string();
@@ -74,7 +74,7 @@ impl<'a> Player<'a> {
         }
     }
 
-    fn shows(&self, needle: &str) -> bool {
+    pub(crate) fn shows(&self, needle: &str) -> bool {
         text(&self.page).contains(needle)
     }
 }

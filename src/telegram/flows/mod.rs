@@ -24,12 +24,15 @@
 //!   free channel's approvals, and what VIP timers do when they fire.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `lore`: the backpack (`/mochila`), combining lore pieces, secret
+//!   codes (`/codigo`), reading a revealed secret.
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 
 pub mod auction;
 pub mod channel;
 pub mod gift;
+pub mod lore;
 pub mod operator;
 pub mod profile;
 pub mod reaction;
@@ -42,6 +45,7 @@ pub mod vip;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
+pub use lore::LoreRequest;
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;

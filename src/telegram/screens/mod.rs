@@ -14,6 +14,7 @@
 
 pub mod auction;
 mod channel;
+mod lore;
 pub mod operators;
 mod shop;
 mod story;
@@ -98,6 +99,13 @@ pub enum Screen {
     NotUnderstood,
     /// Whether the player receives broadcasts (`/noticias`).
     News,
+    /// The backpack with the pieces of `selected` chosen (bits over the
+    /// content's piece order); after a combination, what it revealed.
+    Backpack {
+        selected: u64,
+    },
+    /// The answer to a secret code.
+    Code,
     /// The result of an operator's command on a user, in the operator's
     /// language (the state rendered is the target's).
     OperatorReport(Language),
@@ -119,6 +127,11 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
         // A refused choice is explained on the story page itself.
         Outcome::Refused(refused) if screen == Screen::Story && state.is_registered() => {
             Some(story::page(state, ui, Some(refused)))
+        }
+        // A refused combination is explained above the backpack.
+        Outcome::Refused(refused) if state.is_registered() && matches!(screen, Screen::Backpack { .. }) => {
+            let Screen::Backpack { selected } = screen else { return None };
+            Some(lore::combine_refused(state, ui, selected, refused))
         }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
@@ -268,6 +281,8 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
         }
         Screen::News => channel::news(state),
+        Screen::Backpack { selected } => lore::after_combine(state, events, ui, selected),
+        Screen::Code => lore::code(state, events, ui),
         Screen::Help => Rendered { text: t(language, m::HELP), keyboard: Some(InlineKeyboardMarkup::new(back())) },
         Screen::LanguagePicker => {
             let choices = vec![
@@ -304,14 +319,21 @@ fn menu(
             button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
         vec![button(Action::Vip, &label(m::BUTTON_VIP)), button(Action::Help, &label(m::BUTTON_HELP))],
-        vec![button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
+        vec![
+            button(Action::Backpack { selected: 0 }, &label(m::BUTTON_BACKPACK)),
+            button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE)),
+        ],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
 
-/// Lines celebrating the achievements and missions a command completed.
+/// Lines celebrating the achievements and missions a command completed and
+/// the lore pieces it found.
 fn earned(language: Language, events: &[Event], content: &Content) -> String {
     let mut lines = String::new();
+    for line in lore::found_lines(language, events, content) {
+        lines.push_str(&format!("\n{line}"));
+    }
     for event in events {
         let line = match event {
             Event::AchievementUnlocked { achievement } => content.achievement(achievement).map(|achievement| {
@@ -400,6 +422,13 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::NotVip => why(m::WHY_NOT_VIP),
         RuleError::LifetimeMember => why(m::WHY_LIFETIME_MEMBER),
         RuleError::AlreadySubscribed => why(m::WHY_ALREADY_SUBSCRIBED),
+        RuleError::PieceNotHeld { .. } => why(m::WHY_PIECE_NOT_HELD),
+        RuleError::TooFewPieces => why(m::WHY_TOO_FEW_PIECES),
+        RuleError::WrongCombination { .. } => why(m::WHY_WRONG_COMBINATION),
+        RuleError::AlreadyRevealed { .. } => why(m::WHY_ALREADY_REVEALED),
+        RuleError::CodeAlreadyUsed => why(m::WHY_CODE_ALREADY_USED),
+        RuleError::CodeExpired => why(m::WHY_CODE_EXPIRED),
+        RuleError::TooManyCodeTries { max } => with(m::WHY_TOO_MANY_CODE_TRIES, &[("max", (*max).into())]),
     }
 }
 
@@ -417,6 +446,7 @@ fn malformed_reason(language: Language, malformed: &Malformed) -> String {
         Malformed::UnknownFragment(fragment) => {
             with(m::WHY_UNKNOWN_FRAGMENT, &[("fragment", fragment.as_str().into())])
         }
+        Malformed::UnknownLorePiece(_) => t(language, m::WHY_UNKNOWN_LORE_PIECE),
         Malformed::Unavailable(detail) => with(m::WHY_UNAVAILABLE, &[("detail", detail.as_str().into())]),
     }
 }
