@@ -565,7 +565,7 @@ why-fragment-not-reached = you have not reached that part of the story yet
 
 ## Lore: the backpack, secrets and codes
 
-backpack-title = 🎒 <b>Backpack</b> — { $found } of { $total } { $total ->
+backpack-title = 🧩 <b>Backpack</b> — { $found } of { $total } { $total ->
         [one] clue
        *[other] clues
     } · { $revealed } of { $secrets } { $secrets ->
@@ -579,7 +579,7 @@ backpack-revealed = ✨ { $name }
 button-combine = 🧪 Combine ({ $count })
 button-clear = ✖️ Drop all
 button-read-secret = 📜 { $name }
-button-backpack = 🎒 Backpack
+button-backpack = 🧩 Backpack
 lore-found = 🧩 Clue found: <b>{ $name }</b> — /backpack
 secret-revealed = ✨ <b>Secret revealed: { $name }</b>
 wrong-combination = ❌ These clues reveal nothing.

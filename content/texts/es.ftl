@@ -565,7 +565,7 @@ why-fragment-not-reached = aún no ha llegado a esa parte de la historia
 
 ## Lore: la mochila, los secretos y los códigos
 
-backpack-title = 🎒 <b>Mochila</b> — { $found } de { $total } { $total ->
+backpack-title = 🧩 <b>Mochila</b> — { $found } de { $total } { $total ->
         [one] pista
        *[other] pistas
     } · { $revealed } de { $secrets } { $secrets ->
@@ -579,7 +579,7 @@ backpack-revealed = ✨ { $name }
 button-combine = 🧪 Combinar ({ $count })
 button-clear = ✖️ Soltar todas
 button-read-secret = 📜 { $name }
-button-backpack = 🎒 Mochila
+button-backpack = 🧩 Mochila
 lore-found = 🧩 Pista encontrada: <b>{ $name }</b> — /mochila
 secret-revealed = ✨ <b>Secreto revelado: { $name }</b>
 wrong-combination = ❌ Estas pistas no revelan nada.

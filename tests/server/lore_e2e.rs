@@ -61,9 +61,9 @@ fn clues_are_found_combined_into_a_secret_once_and_codes_redeemed_once() {
         // nearest recipe's hint.
         let mut backpack = ask(&control, user, "/mochila", 3).await;
         assert!(text(&backpack).contains("5 de 5 pistas · 0 de 2 secretos"), "{}", text(&backpack));
-        backpack = press(&control, user, &backpack, "🧩 Guante blanco").await;
+        backpack = press(&control, user, &backpack, "▫️ Guante blanco").await;
         assert!(text(&backpack).contains("En el forro, unas iniciales"), "a chosen clue shows its text: {}", text(&backpack));
-        backpack = press(&control, user, &backpack, "🧩 Fragmento de lacre negro").await;
+        backpack = press(&control, user, &backpack, "▫️ Fragmento de lacre negro").await;
         backpack = press(&control, user, &backpack, "🧪 Combinar (2)").await;
         let refused = text(&backpack);
         assert!(refused.contains("❌ Estas pistas no revelan nada."), "{refused}");
@@ -73,7 +73,7 @@ fn clues_are_found_combined_into_a_secret_once_and_codes_redeemed_once() {
 
         // The right three reveal the secret fragment, which opens.
         backpack = press(&control, user, &backpack, "✖️ Soltar todas").await;
-        for clue in ["🧩 Hilo de terciopelo", "🧩 Gota de tinta violeta", "🧩 Fragmento de lacre negro"] {
+        for clue in ["▫️ Hilo de terciopelo", "▫️ Gota de tinta violeta", "▫️ Fragmento de lacre negro"] {
             backpack = press(&control, user, &backpack, clue).await;
         }
         backpack = press(&control, user, &backpack, "🧪 Combinar (3)").await;
@@ -84,7 +84,7 @@ fn clues_are_found_combined_into_a_secret_once_and_codes_redeemed_once() {
         // Combining them again is refused: revealed once.
         let mut again = ask(&control, user, "/mochila", 4).await;
         assert!(text(&again).contains("1 de 2 secretos"), "{}", text(&again));
-        for clue in ["🧩 Hilo de terciopelo", "🧩 Gota de tinta violeta", "🧩 Fragmento de lacre negro"] {
+        for clue in ["▫️ Hilo de terciopelo", "▫️ Gota de tinta violeta", "▫️ Fragmento de lacre negro"] {
             again = press(&control, user, &again, clue).await;
         }
         again = press(&control, user, &again, "🧪 Combinar (3)").await;

@@ -100,7 +100,7 @@ pub(super) fn backpack(state: &UserState, ui: Ui<'_>, selected: u64, notice: Opt
             let args = [("name", escape(name).into()), ("text", escape(piece.text.get(language)).into())];
             text.push_str(&format!("\n\n{}", tw(language, m::BACKPACK_PIECE, &args)));
         }
-        let label = format!("{} {name}", if is_chosen { "☑️" } else { "🧩" });
+        let label = format!("{} {name}", if is_chosen { "☑️" } else { "▫️" });
         buttons.push(ui.button(state, Action::Backpack { selected: chosen ^ (1 << bit) }, &label));
     }
     let mut rows: Vec<Vec<_>> = buttons.chunks(2).map(<[_]>::to_vec).collect();

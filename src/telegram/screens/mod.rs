@@ -278,7 +278,9 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 let name = ui.content.item(&item.0).map_or(item.0.as_str(), |item| item.name.get(language));
                 text.push_str(&format!("\n• {} × {quantity}", escape(name)));
             }
-            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+            let mut rows = vec![vec![button(Action::Backpack { selected: 0 }, &t(language, m::BUTTON_BACKPACK))]];
+            rows.extend(back());
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::News => channel::news(state),
         Screen::Backpack { selected } => lore::after_combine(state, events, ui, selected),
@@ -319,10 +321,7 @@ fn menu(
             button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
         vec![button(Action::Vip, &label(m::BUTTON_VIP)), button(Action::Help, &label(m::BUTTON_HELP))],
-        vec![
-            button(Action::Backpack { selected: 0 }, &label(m::BUTTON_BACKPACK)),
-            button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE)),
-        ],
+        vec![button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
