@@ -602,5 +602,5 @@ why-wrong-combination = those clues reveal nothing
 why-already-revealed = that secret is already revealed
 why-code-already-used = you already used that code
 why-code-expired = that code has expired
-why-too-many-code-tries = too many unknown codes today (at most { $max }); come back tomorrow
+why-too-many-code-tries = you tried { $max } unknown codes today; come back tomorrow
 why-unknown-lore-piece = there is no such clue

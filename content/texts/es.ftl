@@ -602,5 +602,5 @@ why-wrong-combination = esas pistas no revelan nada
 why-already-revealed = ese secreto ya está revelado
 why-code-already-used = ya usó ese código
 why-code-expired = ese código ha caducado
-why-too-many-code-tries = demasiados códigos desconocidos hoy (máximo { $max }); vuelva mañana
+why-too-many-code-tries = ya probó { $max } códigos desconocidos hoy; vuelva mañana
 why-unknown-lore-piece = esa pista no existe

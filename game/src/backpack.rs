@@ -50,7 +50,9 @@ pub fn holds(state: &UserState, piece: &str) -> bool {
 pub fn find<'a>(state: &UserState, pieces: impl IntoIterator<Item = &'a LoreId>, events: &mut Vec<Event>) {
     for piece in pieces {
         let already = holds(state, piece.as_str())
-            || events.iter().any(|event| matches!(event, Event::LorePieceFound { piece: found } if found == piece.as_str()));
+            || events
+                .iter()
+                .any(|event| matches!(event, Event::LorePieceFound { piece: found } if found == piece.as_str()));
         if !already {
             events.push(Event::LorePieceFound { piece: piece.as_str().to_owned() });
         }

@@ -76,7 +76,8 @@ fn combine(
     let revealed = |recipe: &Recipe| {
         state.progress.backpack.as_deref().is_some_and(|backpack| backpack.revealed.contains(recipe.id.as_str()))
     };
-    let exact = lore.recipes.values().find(|recipe| recipe.pieces.iter().map(|p| p.as_str()).eq(selected.iter().copied()));
+    let exact =
+        lore.recipes.values().find(|recipe| recipe.pieces.iter().map(|p| p.as_str()).eq(selected.iter().copied()));
     let Some(recipe) = exact else {
         return Err(RuleError::WrongCombination { hint: nearest(lore, &selected, revealed) });
     };
@@ -96,11 +97,7 @@ fn combine(
 /// The recipe not yet revealed that shares the most pieces with the
 /// selection (then the fewest missing and extra pieces; then by id), if
 /// any shares one.
-fn nearest(
-    lore: &Lore,
-    selected: &BTreeSet<&str>,
-    revealed: impl Fn(&Recipe) -> bool,
-) -> Option<CombinationHint> {
+fn nearest(lore: &Lore, selected: &BTreeSet<&str>, revealed: impl Fn(&Recipe) -> bool) -> Option<CombinationHint> {
     lore.recipes
         .values()
         .filter(|recipe| !revealed(recipe))
@@ -122,7 +119,12 @@ fn nearest(
         })
 }
 
-fn enter_code(state: &UserState, typed: &str, ctx: Ctx<'_>, journal: &mut Journal<'_>) -> Result<Vec<Event>, RuleError> {
+fn enter_code(
+    state: &UserState,
+    typed: &str,
+    ctx: Ctx<'_>,
+    journal: &mut Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
     if typed.trim().is_empty() {
         return Err(RuleError::Malformed(Malformed::Usage(Usage::Code)));
     }
@@ -154,7 +156,12 @@ fn enter_code(state: &UserState, typed: &str, ctx: Ctx<'_>, journal: &mut Journa
     Ok(events)
 }
 
-fn reward(state: &UserState, rewards: &Reward, ctx: Ctx<'_>, journal: &mut Journal<'_>) -> Result<Vec<Event>, RuleError> {
+fn reward(
+    state: &UserState,
+    rewards: &Reward,
+    ctx: Ctx<'_>,
+    journal: &mut Journal<'_>,
+) -> Result<Vec<Event>, RuleError> {
     let holdings = Holdings { balance: state.wallet.balance, spent_items: &Default::default() };
     grant(rewards, state, holdings, Reason::LoreReward, ctx, journal)
 }

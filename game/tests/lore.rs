@@ -6,13 +6,13 @@ mod support;
 
 use std::collections::BTreeMap;
 
+use dianabot_game::backpack::CombinationHint;
 use dianabot_game::lore::CODE_TRIES_PER_DAY;
 use dianabot_game::story::fragment_tag;
 use dianabot_game::{
     Command, Event, ItemId, Language, LoreCommand, Malformed, ProfileCommand, Reason, RuleError, StoryCommand, Unlock,
     UserId, UserState,
 };
-use dianabot_game::backpack::CombinationHint;
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
@@ -189,7 +189,8 @@ fn unknown_codes_are_limited_per_day_even_before_a_right_one() {
     assert_eq!(code(&mut state, "guess-again"), limit);
     assert_eq!(code(&mut state, "LUCIEN-1887"), limit, "a right guess is not told apart past the limit");
     let tomorrow = NOW + 86_400;
-    let redeemed = support::run_at(&mut state, &Command::Lore(LoreCommand::EnterCode { code: "LUCIEN-1887".into() }), tomorrow);
+    let redeemed =
+        support::run_at(&mut state, &Command::Lore(LoreCommand::EnterCode { code: "LUCIEN-1887".into() }), tomorrow);
     assert!(redeemed.is_ok(), "{redeemed:?}");
 }
 
@@ -251,4 +252,27 @@ proptest! {
         prop_assert_eq!(backpack.revealed.len(), seen.keys().filter(|k| k.starts_with("secret:")).count());
         prop_assert_eq!(backpack.pieces.len(), seen.keys().filter(|k| k.starts_with("piece:")).count());
     }
+}
+
+#[test]
+fn a_code_is_redeemed_only_within_its_window() {
+    use dianabot_game::content::Content;
+    use dianabot_game::{Ctx, Rules, decide};
+    let mut files = support::read_dir(&support::demo_dir());
+    let (_, lore) = files.iter_mut().find(|(path, _)| path == "lore.toml").expect("lore.toml");
+    // NOW is 2023-11-14T22:13:20Z.
+    lore.push_str(
+        "\n[[code]]\nid = \"ventana\"\ncode = \"VENTANA\"\nfrom = 2023-11-14T22:13:21Z\n\
+         until = 2023-11-15T00:00:00Z\nrewards = { besitos = 1 }\n",
+    );
+    let content = Content::parse(&files).expect("valid content");
+    let rules = Rules::default();
+    let enter = Command::Lore(LoreCommand::EnterCode { code: "ventana".into() });
+    let at = |now| Ctx { now, rules: &rules, content: &content, update_id: None };
+    let state = player();
+    // Not valid yet: not told apart from an unknown code.
+    assert_eq!(decide(&state, &enter, at(NOW)), Ok(vec![Event::CodeMissed { day: NOW / 86_400, count: 1 }]));
+    let redeemed = decide(&state, &enter, at(NOW + 60)).expect("within the window");
+    assert_eq!(redeemed[0], Event::CodeRedeemed { code: "ventana".into() });
+    assert_eq!(decide(&state, &enter, at(1_700_006_400)), Err(RuleError::CodeExpired));
 }

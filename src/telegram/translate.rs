@@ -16,8 +16,8 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AuctionRequest, ChannelRequest, GiftRequest, LoreRequest, OperatorRequest, ProfileRequest, ReactionRequest,
-    RoleRequest, ShopRequest, VipRequest, auction, channel, gift, lore, operator, profile, reaction, roles, shop, story,
-    vip,
+    RoleRequest, ShopRequest, VipRequest, auction, channel, gift, lore, operator, profile, reaction, roles, shop,
+    story, vip,
 };
 use crate::telegram::screens::Screen;
 

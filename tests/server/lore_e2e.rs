@@ -62,7 +62,11 @@ fn clues_are_found_combined_into_a_secret_once_and_codes_redeemed_once() {
         let mut backpack = ask(&control, user, "/mochila", 3).await;
         assert!(text(&backpack).contains("5 de 5 pistas · 0 de 2 secretos"), "{}", text(&backpack));
         backpack = press(&control, user, &backpack, "▫️ Guante blanco").await;
-        assert!(text(&backpack).contains("En el forro, unas iniciales"), "a chosen clue shows its text: {}", text(&backpack));
+        assert!(
+            text(&backpack).contains("En el forro, unas iniciales"),
+            "a chosen clue shows its text: {}",
+            text(&backpack)
+        );
         backpack = press(&control, user, &backpack, "▫️ Fragmento de lacre negro").await;
         backpack = press(&control, user, &backpack, "🧪 Combinar (2)").await;
         let refused = text(&backpack);

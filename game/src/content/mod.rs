@@ -37,8 +37,8 @@ mod validate;
 use std::collections::BTreeMap;
 
 pub use ids::{
-    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId,
-    MAX_ID_LEN, MissionId, RecipeId, RoleId, ShopItemId, is_valid_id,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MAX_ID_LEN,
+    MissionId, RecipeId, RoleId, ShopItemId, is_valid_id,
 };
 pub use model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId,
-    MissionId, RecipeId, RoleId, ShopItemId,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MissionId,
+    RecipeId, RoleId, ShopItemId,
 };
 use crate::ids::{ItemId, Language};
 

@@ -18,8 +18,8 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::ids::{
-    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId,
-    MissionId, RecipeId, RoleId, ShopItemId, is_valid_id,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MissionId,
+    RecipeId, RoleId, ShopItemId, is_valid_id,
 };
 use super::model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
@@ -1471,9 +1471,10 @@ impl Cx<'_> {
                     }
                     Entity::Mission => ComponentKind::Mission(MissionId(target)),
                     Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
-                    Entity::Item => {
-                        ComponentKind::ItemHeld { item: ItemId(target), quantity: self.component_count(tbl, &count_path) }
-                    }
+                    Entity::Item => ComponentKind::ItemHeld {
+                        item: ItemId(target),
+                        quantity: self.component_count(tbl, &count_path),
+                    },
                     Entity::Experience => ComponentKind::Experience(ExperienceId(target)),
                     _ => ComponentKind::Achievement(AchievementId(target)),
                 }
@@ -1617,6 +1618,12 @@ impl Cx<'_> {
             let vip = self.flag(&tbl, "vip");
             let from = tbl.get("from").and_then(|value| self.instant_at(value, &tbl.child("from")));
             let until = tbl.get("until").and_then(|value| self.instant_at(value, &tbl.child("until")));
+            if let (Some(from), Some(until)) = (from, until)
+                && from >= until
+            {
+                let message = "`until` must come after `from`".to_owned();
+                self.report_path(invalid, &tbl.child("until"), &span, message);
+            }
             let secret = SecretCode { id: CodeId(id.clone()), code, rewards, vip, available: Window { from, until } };
             self.insert(&mut lore.codes, id, &span, &tbl.path, secret);
         }

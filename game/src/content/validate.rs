@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use super::Content;
 use super::ids::{AchievementId, ComponentId, ExperienceId, FlagName, FragmentId, LoreId};
 use super::model::{COUNTERS, ComponentKind, Experience, Reward};
-use super::template::{self, Segment};
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use super::read::Need;
+use super::template::{self, Segment};
 use crate::ids::ItemId;
 
 /// Every problem of `content` that reading alone cannot see. Returns all of
@@ -397,9 +397,8 @@ fn lore(content: &Content, problems: &mut Vec<ContentProblem>) {
         }
         for piece in &recipe.pieces {
             if content.lore.pieces.contains_key(piece) && !found.contains(piece) {
-                let message = format!(
-                    "lore piece `{piece}` is found nowhere: no fragment, decision or reward has it in `lore`"
-                );
+                let message =
+                    format!("lore piece `{piece}` is found nowhere: no fragment, decision or reward has it in `lore`");
                 problems.push(content.source.problem(ProblemKind::Unobtainable, &format!("{path}.pieces"), message));
             }
         }
@@ -429,9 +428,9 @@ fn text_variables(content: &Content, problems: &mut Vec<ContentProblem>) {
                             "unknown counter `{counter}` in `{{{{count:…}}}}`; expected one of: {}",
                             COUNTERS.join(", ")
                         )),
-                        Segment::IfFlag { flag, .. } if !flags.contains(flag) => {
-                            Some(format!("flag `{flag}` in `{{{{if:…}}}}` is never set: no decision has it in `sets_flags`"))
-                        }
+                        Segment::IfFlag { flag, .. } if !flags.contains(flag) => Some(format!(
+                            "flag `{flag}` in `{{{{if:…}}}}` is never set: no decision has it in `sets_flags`"
+                        )),
                         _ => None,
                     });
                     let Some(message) = unknown else { continue };

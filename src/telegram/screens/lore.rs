@@ -45,7 +45,10 @@ pub(super) fn combine_refused(state: &UserState, ui: Ui<'_>, selected: u64, refu
                 let line = tw(language, m::COMBINE_HINT, &[("hint", escape(recipe.hint.get(language)).into())]);
                 notice.push_str(&format!("\n{line}"));
                 if hint.missing > 0 {
-                    notice.push_str(&format!("\n{}", tw(language, m::COMBINE_MISSING, &[("count", hint.missing.into())])));
+                    notice.push_str(&format!(
+                        "\n{}",
+                        tw(language, m::COMBINE_MISSING, &[("count", hint.missing.into())])
+                    ));
                 }
                 if !hint.extra.is_empty() {
                     let names: Vec<&str> = hint
@@ -116,9 +119,10 @@ pub(super) fn backpack(state: &UserState, ui: Ui<'_>, selected: u64, notice: Opt
     if !actions.is_empty() {
         rows.push(actions);
     }
-    for recipe in lore.recipes.values().filter(|recipe| revealed(recipe.id.as_str())) {
+    for (index, recipe) in lore.recipes.values().filter(|recipe| revealed(recipe.id.as_str())).enumerate() {
         let name = recipe.name.get(language);
-        text.push_str(&format!("\n{}", tw(language, m::BACKPACK_REVEALED, &[("name", escape(name).into())])));
+        let gap = if index == 0 { "\n\n" } else { "\n" };
+        text.push_str(&format!("{gap}{}", tw(language, m::BACKPACK_REVEALED, &[("name", escape(name).into())])));
         if recipe.reveals.is_some() {
             let label = tw(language, m::BUTTON_READ_SECRET, &[("name", name.into())]);
             rows.push(vec![ui.button(state, Action::ReadSecret { recipe: tag(recipe.id.as_str()) }, &label)]);
@@ -148,12 +152,20 @@ pub(super) fn code(state: &UserState, events: &[Event], ui: Ui<'_>) -> Rendered 
             _ => {}
         }
     }
-    let keyboard = InlineKeyboardMarkup::new([[ui.button(state, Action::Backpack { selected: 0 }, &t(language, m::BUTTON_BACKPACK))]]);
+    let keyboard = InlineKeyboardMarkup::new([[ui.button(
+        state,
+        Action::Backpack { selected: 0 },
+        &t(language, m::BUTTON_BACKPACK),
+    )]]);
     Rendered { text, keyboard: Some(keyboard) }
 }
 
 /// A line for each lore piece found, under whatever screen answered.
-pub(super) fn found_lines(language: Language, events: &[Event], ui_content: &dianabot_game::content::Content) -> Vec<String> {
+pub(super) fn found_lines(
+    language: Language,
+    events: &[Event],
+    ui_content: &dianabot_game::content::Content,
+) -> Vec<String> {
     events
         .iter()
         .filter_map(|event| match event {

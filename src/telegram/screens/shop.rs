@@ -247,9 +247,9 @@ pub(super) fn reward_lines(language: Language, content: &Content, reward: &Rewar
     }
     let named = |message: Message, name: &str| tw(language, message, &[("name", escape(name).into())]);
     for id in &reward.unlock_fragments {
-        let opening = content.fragment(id.as_str()).map(|f| {
-            template::render(f.text.get(language), None, str::to_owned).chars().take(40).collect::<String>()
-        });
+        let opening = content
+            .fragment(id.as_str())
+            .map(|f| template::render(f.text.get(language), None, str::to_owned).chars().take(40).collect::<String>());
         let title = opening.map_or_else(|| id.as_str().to_owned(), |opening| format!("{opening}…"));
         line(named(m::REWARD_FRAGMENT, &title));
     }
