@@ -76,8 +76,10 @@ fn combine(
     let revealed = |recipe: &Recipe| {
         state.progress.backpack.as_deref().is_some_and(|backpack| backpack.revealed.contains(recipe.id.as_str()))
     };
-    let exact =
-        lore.recipes.values().find(|recipe| recipe.pieces.iter().map(|p| p.as_str()).eq(selected.iter().copied()));
+    let exact = lore
+        .recipes
+        .values()
+        .find(|recipe| recipe.pieces.len() == selected.len() && selected.iter().all(|p| recipe.pieces.contains(*p)));
     let Some(recipe) = exact else {
         return Err(RuleError::WrongCombination { hint: nearest(lore, &selected, revealed) });
     };
@@ -106,7 +108,7 @@ fn nearest(lore: &Lore, selected: &BTreeSet<&str>, revealed: impl Fn(&Recipe) ->
             let missing = recipe.pieces.len() - shared;
             let extra: Vec<String> = selected
                 .iter()
-                .filter(|piece| !recipe.pieces.iter().any(|own| own.as_str() == **piece))
+                .filter(|piece| !recipe.pieces.contains(**piece))
                 .map(|piece| (*piece).to_owned())
                 .collect();
             (shared > 0).then_some((shared, missing + extra.len(), recipe, missing, extra))

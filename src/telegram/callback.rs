@@ -7,7 +7,7 @@
 //! button older than [`CallbackCodec::MAX_AGE_HOURS`] is refused before it
 //! reaches the game.
 
-use dianabot_game::content::PlanKind;
+use dianabot_game::content::{Lore, PlanKind};
 use dianabot_game::{Language, UserId};
 use dianabot_plumbing::unix_now;
 use hmac::{Hmac, KeyInit, Mac};
@@ -95,6 +95,13 @@ pub enum Action {
 /// its item exists, and never names another one.
 pub fn tag(id: &str) -> u32 {
     dianabot_game::story::fragment_tag(id)
+}
+
+/// The [`tag`] of the content's lore piece order, which the bits of a
+/// backpack selection refer to.
+pub fn pieces_tag(lore: &Lore) -> u32 {
+    let order: Vec<&str> = lore.piece_order.iter().map(|id| id.as_str()).collect();
+    tag(&order.join(","))
 }
 
 impl Action {

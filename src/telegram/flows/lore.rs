@@ -5,7 +5,7 @@ use dianabot_actors::Envelope;
 use dianabot_game::content::{Lore, LorePiece};
 use dianabot_game::{Command, LoreCommand, Malformed, RuleError, StoryCommand, UpdateId, Usage, UserId};
 
-use crate::telegram::callback::{Action, tag};
+use crate::telegram::callback::{Action, pieces_tag, tag};
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::Screen;
 use crate::telegram::translate::{Origin, ReplyTo, Translation};
@@ -49,12 +49,6 @@ pub fn press(origin: &Origin<'_>, action: Action) -> Option<Translation> {
     })
 }
 
-/// The tag of the content's piece order, which selection bits refer to.
-pub fn catalogue(lore: &Lore) -> u32 {
-    let order: Vec<&str> = lore.piece_order.iter().map(|id| id.as_str()).collect();
-    tag(&order.join(","))
-}
-
 /// The pieces whose bits are set in `selected`.
 pub fn selection(lore: &Lore, selected: u64) -> impl Iterator<Item = &LorePiece> {
     lore.piece_order
@@ -72,7 +66,7 @@ impl Intake {
             LoreRequest::Combine { user_id, selected, catalogue: shown, update_id, reply } => {
                 // Bits from before a reload that moved the pieces would
                 // name other pieces than the player chose.
-                if catalogue(lore) != shown {
+                if pieces_tag(lore) != shown {
                     return Ok(self.refuse_press(reply, RuleError::StaleChoice));
                 }
                 let pieces = selection(lore, selected).map(|piece| piece.id.as_str().to_owned()).collect();
@@ -94,5 +88,29 @@ impl Intake {
                 self.play(envelope, Some(Screen::Story), reply).await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use dianabot_game::content::{LoreId, Rarity, Text};
+
+    use super::*;
+
+    #[test]
+    fn a_selection_names_the_pieces_of_its_bits_and_a_reorder_changes_the_tag() {
+        let mut lore = Lore::default();
+        for id in ["a", "b", "c"] {
+            let piece =
+                LorePiece { id: LoreId::new(id), name: Text::default(), text: Text::default(), rarity: Rarity::Common };
+            lore.piece_order.push(piece.id.clone());
+            lore.pieces.insert(piece.id.clone(), piece);
+        }
+        // Bits past the pieces (a button from a larger content) name nothing.
+        let chosen: Vec<&str> = selection(&lore, 0b101 | 1 << 63).map(|piece| piece.id.as_str()).collect();
+        assert_eq!(chosen, ["a", "c"]);
+        let before = pieces_tag(&lore);
+        lore.piece_order.swap(0, 1);
+        assert_ne!(pieces_tag(&lore), before, "a selection made before the reorder is recognised");
     }
 }

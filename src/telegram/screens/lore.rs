@@ -8,8 +8,7 @@ use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::shop::reward_lines;
 use super::{Rendered, Ui, escape, refusal, t, tw};
-use crate::telegram::callback::{Action, tag};
-use crate::telegram::flows::lore::catalogue;
+use crate::telegram::callback::{Action, pieces_tag, tag};
 use crate::texts::catalogue::{self as m};
 
 /// After a combination: the secret revealed, or the backpack as it was.
@@ -110,7 +109,7 @@ pub(super) fn backpack(state: &UserState, ui: Ui<'_>, selected: u64, notice: Opt
     let count = chosen.count_ones();
     let mut actions = Vec::new();
     if count >= 2 {
-        let combine = Action::Combine { selected: chosen, catalogue: catalogue(lore) };
+        let combine = Action::Combine { selected: chosen, catalogue: pieces_tag(lore) };
         actions.push(ui.button(state, combine, &tw(language, m::BUTTON_COMBINE, &[("count", count.into())])));
     }
     if count > 0 {
@@ -164,12 +163,12 @@ pub(super) fn code(state: &UserState, events: &[Event], ui: Ui<'_>) -> Rendered 
 pub(super) fn found_lines(
     language: Language,
     events: &[Event],
-    ui_content: &dianabot_game::content::Content,
+    content: &dianabot_game::content::Content,
 ) -> Vec<String> {
     events
         .iter()
         .filter_map(|event| match event {
-            Event::LorePieceFound { piece } => ui_content.lore().pieces.get(piece.as_str()),
+            Event::LorePieceFound { piece } => content.lore().pieces.get(piece.as_str()),
             _ => None,
         })
         .map(|piece| tw(language, m::LORE_FOUND, &[("name", escape(piece.name.get(language)).into())]))
