@@ -94,6 +94,7 @@ ledger-reason = { $reason ->
         [auction_won] auction won
         [vip_renewal_bonus] VIP renewal bonus
         [experience_reward] experience
+        [lore_reward] lore secret
        *[other] { $reason }
     }
 help =
@@ -108,6 +109,7 @@ help =
     /shop — Lucien's shop
     /experiences — your experiences
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
+    /backpack — your clues and secrets; /code KEY — redeem a secret code
     /language — change language
     /help — this help
 pick-language = 🌐 Choose your language:
@@ -202,6 +204,7 @@ why-usage = usage: { $command ->
         [grant-vip] /grantvip <user id> <days>
         [role] /role grant <user> <role> [days] · /role revoke <user> <role>
         [audit] /audit [1-50]
+        [code] /code <secret code>
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -601,3 +604,45 @@ why-unknown-experience = there is no such experience
 why-experience-running = it is already under way
 why-experience-not-repeatable = that experience cannot be repeated
 why-experience-not-running = that experience is not under way
+
+## Lore: the backpack, secrets and codes
+
+backpack-title = 🧩 <b>Backpack</b> — { $found } of { $total } { $total ->
+        [one] clue
+       *[other] clues
+    } · { $revealed } of { $secrets } { $secrets ->
+        [one] secret
+       *[other] secrets
+    }
+backpack-empty = You have found no clue yet. Read the story closely: the house hides them in its corners.
+backpack-how = Tap a clue to read and choose it; combine those you think belong together.
+backpack-piece = 🔎 <b>{ $name }</b>: { $text }
+backpack-revealed = ✨ { $name }
+button-combine = 🧪 Combine ({ $count })
+button-clear = ✖️ Drop all
+button-read-secret = 📜 { $name }
+button-backpack = 🧩 Backpack
+lore-found = 🧩 Clue found: <b>{ $name }</b> — /backpack
+secret-revealed = ✨ <b>Secret revealed: { $name }</b>
+wrong-combination = ❌ These clues reveal nothing.
+combine-hint = 💡 { $hint }
+combine-missing = { $count ->
+        [one] { $count } clue is
+       *[other] { $count } clues are
+    } still missing.
+combine-extra = Does not belong: { $names }
+code-redeemed = 🔑 Code accepted.
+code-unknown = 🔑 That code opens nothing. { $left ->
+        [0] No tries left today.
+        [one] { $left } try left today.
+       *[other] { $left } tries left today.
+    }
+reward-lore = 🧩 a clue: { $name }
+why-piece-not-held = that clue is not in your backpack
+why-too-few-pieces = choose at least two clues to combine them
+why-wrong-combination = those clues reveal nothing
+why-already-revealed = that secret is already revealed
+why-code-already-used = you already used that code
+why-code-expired = that code has expired
+why-too-many-code-tries = you tried { $max } unknown codes today; come back tomorrow
+why-unknown-lore-piece = there is no such clue

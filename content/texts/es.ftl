@@ -94,6 +94,7 @@ ledger-reason = { $reason ->
         [auction_won] subasta ganada
         [vip_renewal_bonus] bono de renovación VIP
         [experience_reward] experiencia
+        [lore_reward] secreto de la mochila
        *[other] { $reason }
     }
 help =
@@ -108,6 +109,7 @@ help =
     /tienda — la tienda de Lucien
     /experiencias — sus experiencias
     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
+    /mochila — sus pistas y secretos; /codigo CLAVE — canjear un código secreto
     /idioma — cambiar de idioma
     /ayuda — esta ayuda
 pick-language = 🌐 Elija su idioma:
@@ -202,6 +204,7 @@ why-usage = se escribe así: { $command ->
         [grant-vip] /grantvip <usuario> <días>
         [role] /rol dar <usuario> <rol> [días] · /rol quitar <usuario> <rol>
         [audit] /auditoria [1-50]
+        [code] /codigo <código secreto>
        *[other] /{ $command }
     }
 why-auction-too-short = la subasta debe durar al menos { $seconds } s
@@ -601,3 +604,45 @@ why-unknown-experience = no existe esa experiencia
 why-experience-running = ya está en curso
 why-experience-not-repeatable = esa experiencia no se puede repetir
 why-experience-not-running = esa experiencia no está en curso
+
+## Lore: la mochila, los secretos y los códigos
+
+backpack-title = 🧩 <b>Mochila</b> — { $found } de { $total } { $total ->
+        [one] pista
+       *[other] pistas
+    } · { $revealed } de { $secrets } { $secrets ->
+        [one] secreto
+       *[other] secretos
+    }
+backpack-empty = Aún no ha encontrado ninguna pista. Lea la historia con atención: la casa las esconde en sus rincones.
+backpack-how = Toque una pista para leerla y elegirla; combine las que crea que encajan.
+backpack-piece = 🔎 <b>{ $name }</b>: { $text }
+backpack-revealed = ✨ { $name }
+button-combine = 🧪 Combinar ({ $count })
+button-clear = ✖️ Soltar todas
+button-read-secret = 📜 { $name }
+button-backpack = 🧩 Mochila
+lore-found = 🧩 Pista encontrada: <b>{ $name }</b> — /mochila
+secret-revealed = ✨ <b>Secreto revelado: { $name }</b>
+wrong-combination = ❌ Estas pistas no revelan nada.
+combine-hint = 💡 { $hint }
+combine-missing = { $count ->
+        [one] Falta { $count } pista para completarlo.
+       *[other] Faltan { $count } pistas para completarlo.
+    }
+combine-extra = No encaja: { $names }
+code-redeemed = 🔑 Código aceptado.
+code-unknown = 🔑 Ese código no abre nada. { $left ->
+        [0] No le quedan intentos hoy.
+        [one] Le queda { $left } intento hoy.
+       *[other] Le quedan { $left } intentos hoy.
+    }
+reward-lore = 🧩 una pista: { $name }
+why-piece-not-held = esa pista no está en su mochila
+why-too-few-pieces = elija al menos dos pistas para combinarlas
+why-wrong-combination = esas pistas no revelan nada
+why-already-revealed = ese secreto ya está revelado
+why-code-already-used = ya usó ese código
+why-code-expired = ese código ha caducado
+why-too-many-code-tries = ya probó { $max } códigos desconocidos hoy; vuelva mañana
+why-unknown-lore-piece = esa pista no existe

@@ -1,3 +1,4 @@
+use crate::backpack::CombinationHint;
 use crate::content::{Currency, Missing, Permission};
 use crate::ids::ItemId;
 
@@ -98,6 +99,20 @@ pub enum RuleError {
     ExperienceNotRepeatable,
     #[error("this experience is not under way")]
     ExperienceNotRunning,
+    #[error("lore piece {piece} is not in the backpack")]
+    PieceNotHeld { piece: String },
+    #[error("a combination needs at least two pieces")]
+    TooFewPieces,
+    #[error("these pieces reveal nothing")]
+    WrongCombination { hint: Option<CombinationHint> },
+    #[error("the secret {recipe} is already revealed")]
+    AlreadyRevealed { recipe: String },
+    #[error("this code was already used")]
+    CodeAlreadyUsed,
+    #[error("this code has expired")]
+    CodeExpired,
+    #[error("at most {max} unknown codes a day")]
+    TooManyCodeTries { max: u32 },
 }
 
 /// What was wrong with a request that could not be read as asked. Each is
@@ -120,6 +135,8 @@ pub enum Malformed {
     NotDelivered,
     #[error("no fragment {0}")]
     UnknownFragment(String),
+    #[error("no lore piece {0}")]
+    UnknownLorePiece(String),
     /// Something behind the game failed (a store read); the detail is for
     /// an operator.
     #[error("unavailable: {0}")]
@@ -140,6 +157,7 @@ pub enum Usage {
     GrantVip,
     Role,
     Audit,
+    Code,
 }
 
 impl Usage {
@@ -157,6 +175,7 @@ impl Usage {
             Usage::GrantVip => "grant-vip",
             Usage::Role => "role",
             Usage::Audit => "audit",
+            Usage::Code => "code",
         }
     }
 }

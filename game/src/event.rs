@@ -194,6 +194,24 @@ pub enum Event {
         experience: String,
         end: RunEnd,
     },
+    /// A lore piece went into the player's backpack.
+    LorePieceFound {
+        piece: String,
+    },
+    /// A recipe's pieces were combined: its secret is revealed (once).
+    SecretRevealed {
+        recipe: String,
+    },
+    /// A secret code was redeemed (once per player).
+    CodeRedeemed {
+        code: String,
+    },
+    /// An unknown code was typed: `count` so far on UTC `day`, for the
+    /// brute-force limit.
+    CodeMissed {
+        day: i64,
+        count: u32,
+    },
     /// A durable timer was set, or moved to a new due time.
     TimerSet(Timer),
     /// The timer set for this due time is done with; one moved to another

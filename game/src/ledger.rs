@@ -77,6 +77,8 @@ reasons! {
     VipRenewalBonus => "vip_renewal_bonus",
     /// An experience's reward, for a component or on completion.
     ExperienceReward => "experience_reward",
+    /// Besitos a revealed lore secret or a secret code gives.
+    LoreReward => "lore_reward",
 }
 
 impl Reason {

@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::experience::{self, ExperienceCommand};
 use crate::ids::Language;
 use crate::ledger::Reason;
+use crate::lore::{self, LoreCommand};
 use crate::profile::Profile;
 use crate::progression;
 use crate::reaction::{self, ReactionCommand};
@@ -36,6 +37,7 @@ pub enum Command {
     Auction(AuctionCommand),
     Vip(VipCommand),
     Experience(ExperienceCommand),
+    Lore(LoreCommand),
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
@@ -70,6 +72,7 @@ impl Command {
             Command::Auction(command) => command.kind(),
             Command::Vip(command) => command.kind(),
             Command::Experience(command) => command.kind(),
+            Command::Lore(command) => command.kind(),
             Command::Timer(_) => "timer",
         }
     }
@@ -131,6 +134,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Auction(command) => auction::decide(state, command, ctx, journal),
         Command::Vip(command) => vip::decide(state, command, ctx, journal),
         Command::Experience(command) => experience::decide(state, command, ctx),
+        Command::Lore(command) => lore::decide(state, command, ctx, journal),
         Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
     }
 }

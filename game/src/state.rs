@@ -376,6 +376,16 @@ impl UserState {
                 journeys.running.remove(experience);
                 journeys.given_up.insert(experience.clone());
             }
+            Event::LorePieceFound { piece } => {
+                self.backpack().pieces.insert(piece.clone());
+            }
+            Event::SecretRevealed { recipe } => {
+                self.backpack().revealed.insert(recipe.clone());
+            }
+            Event::CodeRedeemed { code } => {
+                self.backpack().codes.insert(code.clone());
+            }
+            Event::CodeMissed { day, count } => self.backpack().code_misses = (*day, *count),
             // Kept by the store (the `timers` table), not in the actor's
             // memory: a firing carries what its handler needs.
             Event::TimerSet(_) | Event::TimerCleared(_) => {}
@@ -384,6 +394,11 @@ impl UserState {
 
     fn journey_mut(&mut self, experience: &str) -> Option<&mut Journey> {
         self.progress.experiences.as_deref_mut()?.running.get_mut(experience)
+    }
+
+    /// The backpack, boxed on the first lore event.
+    fn backpack(&mut self) -> &mut Backpack {
+        self.progress.backpack.get_or_insert_with(Box::default)
     }
 
     fn post(&mut self, entry: &LedgerEntry) {

@@ -16,6 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::backpack;
 use crate::content::{Content, Decision, Fragment, Reward, evaluate};
 use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
@@ -89,14 +90,14 @@ pub(crate) fn decide(
     let (events, page) = match command {
         StoryCommand::OpenStory { page } => match current(state, content) {
             Some(_) => (Vec::new(), page),
-            None => (enter(content.start().as_str(), content, Vec::new()), page),
+            None => (enter(state, content.start().as_str(), content, Vec::new()), page),
         },
         StoryCommand::RestartStory { page } => {
             let at_ending = current(state, content).is_some_and(|fragment| fragment.ending);
             if !at_ending {
                 return Err(RuleError::StaleChoice);
             }
-            (enter(content.start().as_str(), content, Vec::new()), page)
+            (enter(state, content.start().as_str(), content, Vec::new()), page)
         }
         StoryCommand::Decide { fragment, choice, page } => {
             (decide_choice(state, *fragment, *choice, ctx, journal)?, page)
@@ -146,7 +147,7 @@ fn decide_choice(
     let taken = (here.id.as_str().to_owned(), decision.id.as_str().to_owned());
     events.push(Event::DecisionTaken { fragment: taken.0, decision: taken.1 });
     events.push(Event::CounterIncremented { counter: "decisions".to_owned(), by: 1 });
-    Ok(enter(target.id.as_str(), content, events))
+    Ok(enter(state, target.id.as_str(), content, events))
 }
 
 /// A deep link to `fragment`: see [`StoryCommand::OpenFragment`].
@@ -177,7 +178,7 @@ fn open_fragment(
     let story = &state.progress.story;
     let known = story.path.iter().any(|id| id == fragment) || story.unlocked.contains(fragment);
     if known || *content.start() == target.id {
-        return Ok(enter(fragment, content, Vec::new()));
+        return Ok(enter(state, fragment, content, Vec::new()));
     }
     Err(RuleError::FragmentNotReached)
 }
@@ -203,11 +204,14 @@ fn with_page_shown(state: &UserState, content: &Content, page: i32, mut events: 
     events
 }
 
-/// The events of entering `fragment`, after `events`.
-fn enter(fragment: &str, content: &Content, mut events: Vec<Event>) -> Vec<Event> {
-    let secret = content.fragment(fragment).is_some_and(|fragment| fragment.secret);
+/// The events of entering `fragment`, after `events`: the lore pieces it
+/// holds are found there.
+fn enter(state: &UserState, fragment: &str, content: &Content, mut events: Vec<Event>) -> Vec<Event> {
+    let entered = content.fragment(fragment);
+    let secret = entered.is_some_and(|fragment| fragment.secret);
     events.push(Event::FragmentEntered { fragment: fragment.to_owned(), secret });
     events.push(Event::CounterIncremented { counter: "fragments_read".to_owned(), by: 1 });
+    backpack::find(state, entered.into_iter().flat_map(|fragment| &fragment.lore), &mut events);
     events
 }
 
@@ -243,6 +247,7 @@ fn settle(
             events.push(Event::FlagSet { flag: flag.as_str().to_owned() });
         }
     }
+    backpack::find(state, &decision.lore, &mut events);
     Ok(events)
 }
 
@@ -254,8 +259,9 @@ pub(crate) struct Holdings<'a> {
 }
 
 /// The events of giving `rewards` — besitos (as `reason`), items,
-/// experience points, achievements, unlocks, VIP days — or why they cannot
-/// all be given. Shared by decisions, achievements and missions.
+/// experience points, achievements, unlocks, VIP days, lore pieces — or why
+/// they cannot all be given. Shared by decisions, achievements, missions,
+/// the shop and lore.
 pub(crate) fn grant(
     rewards: &Reward,
     state: &UserState,
@@ -299,5 +305,6 @@ pub(crate) fn grant(
         let kind = if reason == Reason::ShopReward { GrantKind::Days } else { GrantKind::Trial };
         events.extend(vip::grant_days(state, ctx, rewards.vip_trial_days, kind));
     }
+    backpack::find(state, &rewards.lore, &mut events);
     Ok(events)
 }

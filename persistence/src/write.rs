@@ -444,6 +444,11 @@ impl UserWrite {
                 Event::ExperienceEnded { experience, end: RunEnd::Expired } => {
                     write.analytic("experience_expire", experience, now)
                 }
+                Event::LorePieceFound { piece } => write.analytic("lore_found", piece, now),
+                Event::SecretRevealed { recipe } => write.analytic("secret_revealed", recipe, now),
+                Event::CodeRedeemed { code } => write.analytic("code_redeemed", code, now),
+                // The backpack's count of wrong codes lives in the snapshot.
+                Event::CodeMissed { .. } => {}
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
             }

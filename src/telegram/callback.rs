@@ -7,7 +7,7 @@
 //! button older than [`CallbackCodec::MAX_AGE_HOURS`] is refused before it
 //! reaches the game.
 
-use dianabot_game::content::PlanKind;
+use dianabot_game::content::{Lore, PlanKind};
 use dianabot_game::{Language, UserId};
 use dianabot_plumbing::unix_now;
 use hmac::{Hmac, KeyInit, Mac};
@@ -86,6 +86,22 @@ pub enum Action {
         experience: u32,
         confirmed: bool,
     },
+    /// The backpack, with the pieces of `selected` chosen: bit `i` is the
+    /// `i`-th piece of `lore.toml` (`Lore::piece_order`).
+    Backpack {
+        selected: u64,
+    },
+    /// Combine the `selected` pieces; `catalogue` is the [`tag`] of the
+    /// content's piece order the bits refer to, so a selection made before
+    /// a reload that moved them is recognised.
+    Combine {
+        selected: u64,
+        catalogue: u32,
+    },
+    /// Read the fragment a revealed recipe (its [`tag`]) opened.
+    ReadSecret {
+        recipe: u32,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -93,6 +109,13 @@ pub enum Action {
 /// its item exists, and never names another one.
 pub fn tag(id: &str) -> u32 {
     dianabot_game::story::fragment_tag(id)
+}
+
+/// The [`tag`] of the content's lore piece order, which the bits of a
+/// backpack selection refer to.
+pub fn pieces_tag(lore: &Lore) -> u32 {
+    let order: Vec<&str> = lore.piece_order.iter().map(|id| id.as_str()).collect();
+    tag(&order.join(","))
 }
 
 impl Action {
@@ -112,6 +135,9 @@ impl Action {
             Action::Bid { auction, amount } => {
                 return format!("b:{}:{}", base36(auction as u64), base36(amount as u64));
             }
+            Action::Backpack { selected } => return format!("k:{}", base36(selected)),
+            Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
+            Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
             Action::Auctions => "a",
             Action::VipBuy(PlanKind::Monthly) => "vb:m",
             Action::VipBuy(PlanKind::Annual) => "vb:a",
@@ -165,6 +191,17 @@ impl Action {
             if let Some(item) = text.strip_prefix(prefix) {
                 return Some(action(hex_u32(item)?));
             }
+        }
+        if let Some(selected) = text.strip_prefix("k:") {
+            return Some(Action::Backpack { selected: u64::from_str_radix(selected, 36).ok()? });
+        }
+        if let Some(rest) = text.strip_prefix("kc:") {
+            let (selected, catalogue) = rest.split_once(':')?;
+            let selected = u64::from_str_radix(selected, 36).ok()?;
+            return Some(Action::Combine { selected, catalogue: hex_u32(catalogue)? });
+        }
+        if let Some(recipe) = text.strip_prefix("ks:") {
+            return Some(Action::ReadSecret { recipe: hex_u32(recipe)? });
         }
         if let Some(auction) = text.strip_prefix("a:") {
             return Some(Action::Auction(id36(auction)?));
@@ -415,6 +452,10 @@ mod tests {
             Action::StartExperience { experience: 0 },
             Action::AbandonExperience { experience: 7, confirmed: false },
             Action::AbandonExperience { experience: u32::MAX, confirmed: true },
+            Action::Backpack { selected: u64::MAX },
+            Action::Backpack { selected: 0 },
+            Action::Combine { selected: u64::MAX, catalogue: u32::MAX },
+            Action::ReadSecret { recipe: u32::MAX },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

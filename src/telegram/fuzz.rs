@@ -124,6 +124,10 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         // A usage hint is anyone's; the rest only an operator's.
         Translation::Channel(crate::telegram::flows::ChannelRequest::Usage { .. }) => (None, false),
         Translation::Channel(_) => (None, true),
+        Translation::Lore(
+            crate::telegram::flows::LoreRequest::Combine { user_id, .. }
+            | crate::telegram::flows::LoreRequest::ReadSecret { user_id, .. },
+        ) => (Some(*user_id), false),
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

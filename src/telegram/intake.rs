@@ -218,6 +218,7 @@ impl Intake {
             Translation::Operator(request) => self.handle_operator(request).await,
             Translation::Vip(request) => self.handle_vip(request).await,
             Translation::Channel(request) => self.handle_channel(request).await,
+            Translation::Lore(request) => self.handle_lore(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
                 Ok(Handled::Ignored)

@@ -93,6 +93,7 @@ impl Action {
             | Translation::Gift(_)
             | Translation::Shop(ShopRequest::Item { .. })
             | Translation::Profile(_)
+            | Translation::Lore(_)
             | Translation::Auction(AuctionRequest::Show { .. } | AuctionRequest::Bid { .. })
             | Translation::Refuse { .. }
             | Translation::RefuseButton { .. } => Some(Action::Message),

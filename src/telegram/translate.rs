@@ -15,8 +15,9 @@ use crate::operators::Roster;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
-    ShopRequest, VipRequest, auction, channel, experience, gift, operator, profile, reaction, roles, shop, story, vip,
+    AuctionRequest, ChannelRequest, GiftRequest, LoreRequest, OperatorRequest, ProfileRequest, ReactionRequest,
+    RoleRequest, ShopRequest, VipRequest, auction, channel, experience, gift, lore, operator, profile, reaction, roles,
+    shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
@@ -49,6 +50,7 @@ pub enum Translation {
     Operated(Box<Operated>),
     Vip(VipRequest),
     Channel(ChannelRequest),
+    Lore(LoreRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -278,6 +280,7 @@ impl Translator {
             .or_else(|| profile::text(&origin, name, text))
             .or_else(|| story::text(&origin, name))
             .or_else(|| experience::text(&origin, name))
+            .or_else(|| lore::text(&origin, name, text))
             .or_else(|| shop::text(&origin, name, text))
             .or_else(|| gift::text(&origin, name, text))
             .or_else(|| auction::text(&origin, name, text, self.auctions))
@@ -312,6 +315,7 @@ impl Translator {
             .or_else(|| vip::press(&origin, action))
             .or_else(|| auction::press(&origin, action))
             .or_else(|| experience::press(&origin, action))
+            .or_else(|| lore::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

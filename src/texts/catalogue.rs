@@ -315,4 +315,31 @@ catalogue! {
     SCHEDULED_LINE = "scheduled-line" [id, when, status, excerpt];
     CHANNEL_USAGE = "channel-usage" [command];
     WHY_FRAGMENT_NOT_REACHED = "why-fragment-not-reached";
+    // Lore: the backpack, secrets and codes.
+    BACKPACK_TITLE = "backpack-title" [found, total, revealed, secrets];
+    BACKPACK_EMPTY = "backpack-empty";
+    BACKPACK_HOW = "backpack-how";
+    BACKPACK_PIECE = "backpack-piece" [name, text];
+    BACKPACK_REVEALED = "backpack-revealed" [name];
+    BUTTON_COMBINE = "button-combine" [count];
+    BUTTON_CLEAR = "button-clear";
+    BUTTON_READ_SECRET = "button-read-secret" [name];
+    BUTTON_BACKPACK = "button-backpack";
+    LORE_FOUND = "lore-found" [name];
+    SECRET_REVEALED = "secret-revealed" [name];
+    WRONG_COMBINATION = "wrong-combination";
+    COMBINE_HINT = "combine-hint" [hint];
+    COMBINE_MISSING = "combine-missing" [count];
+    COMBINE_EXTRA = "combine-extra" [names];
+    CODE_REDEEMED = "code-redeemed";
+    CODE_UNKNOWN = "code-unknown" [left];
+    REWARD_LORE = "reward-lore" [name];
+    WHY_PIECE_NOT_HELD = "why-piece-not-held";
+    WHY_TOO_FEW_PIECES = "why-too-few-pieces";
+    WHY_WRONG_COMBINATION = "why-wrong-combination";
+    WHY_ALREADY_REVEALED = "why-already-revealed";
+    WHY_CODE_ALREADY_USED = "why-code-already-used";
+    WHY_CODE_EXPIRED = "why-code-expired";
+    WHY_TOO_MANY_CODE_TRIES = "why-too-many-code-tries" [max];
+    WHY_UNKNOWN_LORE_PIECE = "why-unknown-lore-piece";
 }

@@ -22,6 +22,7 @@ mod content_reload;
 mod crash;
 mod experiences_e2e;
 mod fuzz_webhook;
+mod lore_e2e;
 mod operator_roles_e2e;
 mod playground_browser;
 mod polling_crash;

@@ -32,13 +32,13 @@ impl<'a> Player<'a> {
         Player { control, content, user, message_id, at: content.start().to_string(), page }
     }
 
-    fn label(&self, decision: &str) -> String {
+    pub(crate) fn label(&self, decision: &str) -> String {
         let decision = self.content.decision(&self.at, decision).unwrap_or_else(|| panic!("{}/{decision}", self.at));
         decision.label.es.clone()
     }
 
     /// Presses the button whose label ends with `label`, and waits for the page to change.
-    async fn press(&mut self, label: &str) -> &Value {
+    pub(crate) async fn press(&mut self, label: &str) -> &Value {
         let data = buttons(&self.page)
             .into_iter()
             .find_map(|(shown, data)| shown.ends_with(label).then_some(data))
@@ -46,7 +46,7 @@ impl<'a> Player<'a> {
         self.press_data(&data, false).await
     }
 
-    async fn press_data(&mut self, data: &str, force: bool) -> &Value {
+    pub(crate) async fn press_data(&mut self, data: &str, force: bool) -> &Value {
         let before = text(&self.page).to_owned();
         let pressed = self.control.press(self.user, self.message_id, data, force).await;
         assert!(pressed["answer"].is_object(), "the press was not answered: {pressed}");

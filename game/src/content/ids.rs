@@ -102,6 +102,18 @@ content_id!(
     /// An operator role of `roles.toml` (e.g. `"support"`).
     RoleId
 );
+content_id!(
+    /// A lore piece of `lore.toml` (a "pista" kept in the backpack).
+    LoreId
+);
+content_id!(
+    /// A recipe of `lore.toml`: pieces that, combined, reveal a secret.
+    RecipeId
+);
+content_id!(
+    /// A secret code of `lore.toml`, by its id (never its text).
+    CodeId
+);
 
 impl From<String> for ItemId {
     fn from(id: String) -> ItemId {

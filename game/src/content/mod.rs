@@ -11,6 +11,8 @@
 //!   experiences.toml     experiences and their components
 //!   roles.toml           operator roles and their permissions (optional)
 //!   vip.toml             VIP plans (Stars), grace, reminders, channel waits
+//!   lore.toml            lore pieces, recipes that combine them, secret codes
+//!                        (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -29,19 +31,20 @@ mod model;
 mod problem;
 mod read;
 mod requirement;
+pub mod template;
 mod validate;
 
 use std::collections::BTreeMap;
 
 pub use ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MAX_ID_LEN, MissionId,
-    RoleId, ShopItemId, is_valid_id,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MAX_ID_LEN,
+    MissionId, RecipeId, RoleId, ShopItemId, is_valid_id,
 };
 pub use model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Currency, Decision, Discount,
-    Experience, FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions,
-    PlanKind, Price, Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, SUBSCRIPTION_PERIOD_SECS,
-    ShopItem, Text, VipPlan, VipSettings, Window,
+    Experience, FollowUp, Fragment, Goal, Item, Level, Lore, LorePiece, MAX_LEVEL, Mission, MissionKind, Permission,
+    Permissions, PlanKind, Price, Rarity, ReactionRewards, ReactionTarget, Recipe, Requirement, Reward, Role,
+    SUBSCRIPTION_PERIOD_SECS, SecretCode, ShopItem, Text, VipPlan, VipSettings, Window,
 };
 pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
@@ -68,6 +71,7 @@ pub struct Content {
     reactions: ReactionRewards,
     roles: BTreeMap<RoleId, Role>,
     vip: VipSettings,
+    lore: Lore,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -103,6 +107,7 @@ impl Content {
             reactions: draft.reactions,
             roles: draft.roles,
             vip: draft.vip,
+            lore: draft.lore,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -238,6 +243,11 @@ impl Content {
     /// The VIP plans on sale and the membership's lifecycle (`vip.toml`).
     pub fn vip(&self) -> &VipSettings {
         &self.vip
+    }
+
+    /// Lore pieces, recipes and secret codes (`lore.toml`).
+    pub fn lore(&self) -> &Lore {
+        &self.lore
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

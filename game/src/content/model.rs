@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId,
-    ShopItemId,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MissionId,
+    RecipeId, RoleId, ShopItemId,
 };
 use crate::ids::{ItemId, Language};
 
@@ -66,6 +66,8 @@ pub struct Fragment {
     pub secret: bool,
     /// In the order the file lists them, which is the order of the buttons.
     pub decisions: Vec<Decision>,
+    /// Lore pieces found on entering it.
+    pub lore: Vec<LoreId>,
 }
 
 /// A choice offered under a fragment.
@@ -80,6 +82,8 @@ pub struct Decision {
     pub costs: Cost,
     pub rewards: Reward,
     pub sets_flags: Vec<FlagName>,
+    /// Lore pieces found on taking it.
+    pub lore: Vec<LoreId>,
 }
 
 impl Decision {
@@ -178,11 +182,80 @@ pub struct Reward {
     pub unlock_shop_items: Vec<ShopItemId>,
     /// Days of VIP trial granted.
     pub vip_trial_days: u32,
+    /// Lore pieces found.
+    pub lore: Vec<LoreId>,
 }
 
 impl Reward {
     pub fn is_empty(&self) -> bool {
         *self == Reward::default()
+    }
+}
+
+/// A lore piece (a "pista"): found in fragments, decisions and rewards,
+/// kept in the backpack, combined by recipes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LorePiece {
+    pub id: LoreId,
+    pub name: Text,
+    pub text: Text,
+    pub rarity: Rarity,
+}
+
+/// Pieces that, combined exactly, reveal a secret: a secret fragment made
+/// readable, a reward, or both. Revealed once per player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipe {
+    pub id: RecipeId,
+    pub name: Text,
+    /// At least two, and no other recipe has the same set.
+    pub pieces: std::collections::BTreeSet<LoreId>,
+    /// A `secret = true` fragment, unlocked for the player.
+    pub reveals: Option<FragmentId>,
+    pub rewards: Reward,
+    /// Shown when a wrong combination comes closest to this recipe.
+    pub hint: Text,
+}
+
+/// A secret code a player types (`/codigo`): its reward, once per player.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretCode {
+    pub id: CodeId,
+    /// Normalised: trimmed and lowercase (codes are case-insensitive).
+    pub code: String,
+    pub rewards: Reward,
+    /// Only VIP members may redeem it.
+    pub vip: bool,
+    /// When it may be redeemed (unix seconds, either end open).
+    pub available: Window,
+}
+
+impl SecretCode {
+    /// What a typed code is compared as.
+    pub fn normalise(typed: &str) -> String {
+        typed.trim().to_lowercase()
+    }
+}
+
+/// `lore.toml`: pieces, recipes and secret codes. Without the file there
+/// is no lore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lore {
+    pub pieces: BTreeMap<LoreId, LorePiece>,
+    /// Piece ids in file order: the order of the backpack, and the bit a
+    /// backpack button gives each piece (at most [`Lore::MAX_PIECES`]).
+    pub piece_order: Vec<LoreId>,
+    pub recipes: BTreeMap<RecipeId, Recipe>,
+    pub codes: BTreeMap<CodeId, SecretCode>,
+}
+
+impl Lore {
+    /// A backpack selection is a 64-bit mask over the pieces.
+    pub const MAX_PIECES: usize = 64;
+
+    pub fn code(&self, typed: &str) -> Option<&SecretCode> {
+        let typed = SecretCode::normalise(typed);
+        self.codes.values().find(|code| code.code == typed)
     }
 }
 

@@ -16,6 +16,8 @@ pub enum Entity {
     Experience,
     /// A component inside the same experience (`after = [...]`).
     Component,
+    /// A lore piece of `lore.toml`.
+    LorePiece,
 }
 
 impl Entity {
@@ -30,6 +32,7 @@ impl Entity {
             Entity::Category => "shop category",
             Entity::Experience => "experience",
             Entity::Component => "component",
+            Entity::LorePiece => "lore piece",
         }
     }
 }

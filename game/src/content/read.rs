@@ -18,13 +18,14 @@ use toml::Spanned;
 use toml::de::{DeArray, DeTable, DeValue};
 
 use super::ids::{
-    AchievementId, CategoryId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, MissionId, RoleId,
-    ShopItemId, is_valid_id,
+    AchievementId, CategoryId, CodeId, ComponentId, DecisionId, ExperienceId, FlagName, FragmentId, LoreId, MissionId,
+    RecipeId, RoleId, ShopItemId, is_valid_id,
 };
 use super::model::{
     Achievement, COUNTERS, Category, Component, ComponentKind, Condition, Cost, Decision, Discount, Experience,
-    FollowUp, Fragment, Goal, Item, Level, MAX_LEVEL, Mission, MissionKind, Permission, Permissions, PlanKind, Price,
-    Rarity, ReactionRewards, ReactionTarget, Requirement, Reward, Role, ShopItem, Text, VipPlan, VipSettings, Window,
+    FollowUp, Fragment, Goal, Item, Level, Lore, LorePiece, MAX_LEVEL, Mission, MissionKind, Permission, Permissions,
+    PlanKind, Price, Rarity, ReactionRewards, ReactionTarget, Recipe, Requirement, Reward, Role, SecretCode, ShopItem,
+    Text, VipPlan, VipSettings, Window,
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
@@ -162,6 +163,7 @@ pub(super) struct Draft {
     pub reactions: ReactionRewards,
     pub roles: BTreeMap<RoleId, Role>,
     pub vip: VipSettings,
+    pub lore: Lore,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -182,6 +184,7 @@ enum FileKind {
     Experiences,
     Roles,
     Vip,
+    Lore,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -207,6 +210,7 @@ fn classify(path: &str) -> Option<FileKind> {
         "experiences.toml" => FileKind::Experiences,
         "roles.toml" => FileKind::Roles,
         "vip.toml" => FileKind::Vip,
+        "lore.toml" => FileKind::Lore,
         _ => return None,
     })
 }
@@ -231,8 +235,8 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 "",
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
-                 achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml or \
-                 vip.toml"
+                 achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml \
+                 or lore.toml"
                     .to_owned(),
             );
             continue;
@@ -264,6 +268,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Experiences => cx.experiences(&root),
             FileKind::Roles => cx.roles(&root),
             FileKind::Vip => cx.vip(&root),
+            FileKind::Lore => cx.lore(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {
@@ -809,16 +814,36 @@ impl Cx<'_> {
                         reward.unlock_shop_items.push(ShopItemId(id));
                     }
                 }
+                "lore" => reward.lore = self.lore_list(value, &key_path, KIND),
                 other => {
                     let message = format!(
                         "unknown reward `{other}`; expected besitos, xp, items, achievements, unlock_fragments, \
-                         unlock_experiences, unlock_shop_items or vip_trial_days"
+                         unlock_experiences, unlock_shop_items, vip_trial_days or lore"
                     );
                     self.report(KIND, &key_path, &key.span(), message);
                 }
             }
         }
         reward
+    }
+
+    /// A list of lore piece ids, each a reference checked once all files
+    /// are read.
+    fn lore_list(&mut self, value: &Value<'_>, path: &str, kind: ProblemKind) -> Vec<LoreId> {
+        let mut pieces = Vec::new();
+        for (id, span) in self.id_list(value, path, kind) {
+            self.reference(Entity::LorePiece, &id, path, &span);
+            pieces.push(LoreId(id));
+        }
+        pieces
+    }
+
+    /// The `lore = [...]` of a fragment or decision: pieces found there.
+    fn optional_lore(&mut self, tbl: &Tbl<'_, '_>, kind: ProblemKind) -> Vec<LoreId> {
+        match tbl.get("lore") {
+            Some(value) => self.lore_list(value, &tbl.child("lore"), kind),
+            None => Vec::new(),
+        }
     }
 
     fn optional_requirement(&mut self, tbl: &Tbl<'_, '_>, key: &str) -> Requirement {
@@ -969,7 +994,7 @@ impl Cx<'_> {
     /// in an experience, which also names its `level` (a story file gives
     /// it for all its fragments).
     fn define_fragment(&mut self, id: String, span: &Range<usize>, tbl: &Tbl<'_, '_>, level: u8, inline: bool) {
-        let mut allowed = vec!["id", "text", "ending", "secret", "decision"];
+        let mut allowed = vec!["id", "text", "ending", "secret", "decision", "lore"];
         if inline {
             allowed.push("level");
         }
@@ -986,6 +1011,7 @@ impl Cx<'_> {
         let text = self.text(tbl, "text");
         let ending = self.flag(tbl, "ending");
         let secret = self.flag(tbl, "secret");
+        let lore = self.optional_lore(tbl, ProblemKind::WrongType);
         let mut decisions: Vec<Decision> = Vec::new();
         for (decision_id, span, decision_tbl) in self.entities(tbl, "decision") {
             let Some(decision) = self.decision(&decision_tbl, DecisionId(decision_id.clone())) else {
@@ -998,11 +1024,11 @@ impl Cx<'_> {
             }
             decisions.push(decision);
         }
-        Fragment { id, level, text, ending, secret, decisions }
+        Fragment { id, level, text, ending, secret, decisions, lore }
     }
 
     fn decision(&mut self, tbl: &Tbl<'_, '_>, id: DecisionId) -> Option<Decision> {
-        let allowed = ["id", "label", "to", "requires", "costs", "rewards", "sets_flags"];
+        let allowed = ["id", "label", "to", "requires", "costs", "rewards", "sets_flags", "lore"];
         self.keys(tbl, &allowed, ProblemKind::UnknownKey);
         let label = self.text(tbl, "label");
         let to_value = self.required(tbl, "to")?;
@@ -1021,7 +1047,8 @@ impl Cx<'_> {
                 .collect(),
             None => Vec::new(),
         };
-        Some(Decision { id, label, to, requires, costs, rewards, sets_flags })
+        let lore = self.optional_lore(tbl, ProblemKind::WrongType);
+        Some(Decision { id, label, to, requires, costs, rewards, sets_flags, lore })
     }
 
     fn items(&mut self, root: &Tbl<'_, '_>) {
@@ -1620,5 +1647,98 @@ impl Cx<'_> {
             self.insert(&mut roles, id, &span, &tbl.path, role);
             self.draft.roles = roles;
         }
+    }
+    /// `lore.toml`: `[[piece]]`, `[[recipe]]` and `[[code]]`.
+    fn lore(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["piece", "recipe", "code"], ProblemKind::UnknownKey);
+        let invalid = ProblemKind::InvalidValue;
+        let mut lore = Lore::default();
+        for (id, span, tbl) in self.entities(root, "piece") {
+            self.keys(&tbl, &["id", "name", "text", "rarity"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let text = self.text(&tbl, "text");
+            let rarity = match tbl.get("rarity") {
+                Some(value) => self.choice(value, &tbl.child("rarity"), &RARITIES).unwrap_or(Rarity::Common),
+                None => Rarity::Common,
+            };
+            let piece = LorePiece { id: LoreId(id.clone()), name, text, rarity };
+            if self.insert(&mut lore.pieces, id.clone(), &span, &tbl.path, piece) {
+                if lore.piece_order.len() == Lore::MAX_PIECES {
+                    let message = format!("at most {} lore pieces; the backpack selects them by bit", Lore::MAX_PIECES);
+                    self.report(invalid, &tbl.path, &span, message);
+                }
+                lore.piece_order.push(LoreId(id));
+            }
+        }
+        for (id, span, tbl) in self.entities(root, "recipe") {
+            self.keys(&tbl, &["id", "name", "pieces", "reveals", "rewards", "hint"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let hint = self.text(&tbl, "hint");
+            let Some(pieces_value) = self.required(&tbl, "pieces") else { continue };
+            let pieces_path = tbl.child("pieces");
+            let listed = self.lore_list(pieces_value, &pieces_path, ProblemKind::WrongType);
+            let pieces: std::collections::BTreeSet<LoreId> = listed.iter().cloned().collect();
+            if pieces.len() != listed.len() {
+                self.report(invalid, &pieces_path, &pieces_value.span(), "a piece is listed twice".to_owned());
+            } else if pieces.len() < 2 {
+                let message = "a recipe combines at least two pieces".to_owned();
+                self.report(invalid, &pieces_path, &pieces_value.span(), message);
+            }
+            if let Some(other) = lore.recipes.values().find(|other| other.pieces == pieces) {
+                let message = format!("recipe `{}` combines the same pieces", other.id);
+                self.report(invalid, &pieces_path, &pieces_value.span(), message);
+            }
+            let reveals = match tbl.get("reveals") {
+                Some(value) => {
+                    let path = tbl.child("reveals");
+                    let fragment = self.id_at(value, &path, ProblemKind::WrongType);
+                    if let Some(fragment) = &fragment {
+                        self.reference(Entity::Fragment, fragment, &path, &value.span());
+                    }
+                    fragment.map(FragmentId)
+                }
+                None => None,
+            };
+            let rewards = self.optional_reward(&tbl, "rewards");
+            if reveals.is_none() && rewards.is_empty() {
+                let message = "a recipe reveals a fragment (`reveals`), gives `rewards`, or both".to_owned();
+                self.report(invalid, &tbl.child("reveals"), &span, message);
+            }
+            let recipe = Recipe { id: RecipeId(id.clone()), name, pieces, reveals, rewards, hint };
+            self.insert(&mut lore.recipes, id, &span, &tbl.path, recipe);
+        }
+        for (id, span, tbl) in self.entities(root, "code") {
+            self.keys(&tbl, &["id", "code", "rewards", "vip", "from", "until"], ProblemKind::UnknownKey);
+            let Some(code_value) = self.required(&tbl, "code") else { continue };
+            let code_path = tbl.child("code");
+            let Some(code) = self.str_at(code_value, &code_path, ProblemKind::WrongType) else { continue };
+            let code = SecretCode::normalise(&code);
+            let well_formed = (4..=32).contains(&code.chars().count())
+                && code.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+            if !well_formed {
+                let message = "a code is 4 to 32 letters, digits, `-` or `_`".to_owned();
+                self.report(invalid, &code_path, &code_value.span(), message);
+            }
+            if let Some(other) = lore.codes.values().find(|other| other.code == code) {
+                let message = format!("code `{}` already has this text (codes ignore case)", other.id);
+                self.report(ProblemKind::DuplicateId, &code_path, &code_value.span(), message);
+            }
+            let rewards = self.optional_reward(&tbl, "rewards");
+            if rewards.is_empty() {
+                self.report(ProblemKind::MissingKey, &tbl.child("rewards"), &span, "a code needs `rewards`".to_owned());
+            }
+            let vip = self.flag(&tbl, "vip");
+            let from = tbl.get("from").and_then(|value| self.instant_at(value, &tbl.child("from")));
+            let until = tbl.get("until").and_then(|value| self.instant_at(value, &tbl.child("until")));
+            if let (Some(from), Some(until)) = (from, until)
+                && from >= until
+            {
+                let message = "`until` must come after `from`".to_owned();
+                self.report_path(invalid, &tbl.child("until"), &span, message);
+            }
+            let secret = SecretCode { id: CodeId(id.clone()), code, rewards, vip, available: Window { from, until } };
+            self.insert(&mut lore.codes, id, &span, &tbl.path, secret);
+        }
+        self.draft.lore = lore;
     }
 }

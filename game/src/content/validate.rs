@@ -4,10 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::Content;
-use super::ids::{AchievementId, ComponentId, ExperienceId, FlagName, FragmentId};
-use super::model::{ComponentKind, Experience, Reward};
+use super::ids::{AchievementId, ComponentId, ExperienceId, FlagName, FragmentId, LoreId};
+use super::model::{COUNTERS, ComponentKind, Experience, Reward};
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use super::read::Need;
+use super::template::{self, Segment};
 use crate::ids::ItemId;
 
 /// Every problem of `content` that reading alone cannot see. Returns all of
@@ -22,6 +23,8 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     }
     nested_experiences(content, &mut problems);
     obtainable(content, &mut problems);
+    lore(content, &mut problems);
+    text_variables(content, &mut problems);
     problems
 }
 
@@ -43,6 +46,7 @@ fn references(content: &Content, problems: &mut Vec<ContentProblem>) {
             Entity::Category => content.categories.contains_key(id.as_str()),
             Entity::Experience => content.experiences.contains_key(id.as_str()),
             Entity::Component => true,
+            Entity::LorePiece => content.lore.pieces.contains_key(id.as_str()),
         };
         if !exists {
             let mut message = format!("unknown {entity} `{id}`");
@@ -123,8 +127,11 @@ fn story(content: &Content, start_ok: bool, problems: &mut Vec<ContentProblem>) 
         // A player enters the story at its start, and also at a fragment a
         // reward unlocks (`unlock_fragments`), opened through its link.
         let start = &content.start;
+        // Fragments a reward unlocks, and secrets a lore recipe reveals, are
+        // reached through them.
         let unlocked = all_rewards(content).into_iter().flat_map(|reward| &reward.unlock_fragments);
-        let mut reached: BTreeSet<&FragmentId> = std::iter::once(start).chain(unlocked).collect();
+        let revealed = content.lore.recipes.values().filter_map(|recipe| recipe.reveals.as_ref());
+        let mut reached: BTreeSet<&FragmentId> = std::iter::once(start).chain(unlocked).chain(revealed).collect();
         let mut queue: VecDeque<&FragmentId> = reached.iter().copied().collect();
         while let Some(id) = queue.pop_front() {
             for &next in edges.get(id).into_iter().flatten() {
@@ -141,7 +148,7 @@ fn story(content: &Content, start_ok: bool, problems: &mut Vec<ContentProblem>) 
                      unlocks"
                 );
                 if secret {
-                    message.push_str("; a secret is reached through a decision with requirements");
+                    message.push_str("; a secret is reached through a decision with requirements or a lore recipe");
                 }
                 problems.push(source.problem(ProblemKind::Unreachable, &format!("fragment.{id}"), message));
             }
@@ -339,6 +346,8 @@ pub(super) fn all_rewards(content: &Content) -> Vec<&Reward> {
     rewards.extend(content.missions.values().map(|m| &m.rewards));
     rewards.extend(content.achievements.values().map(|a| &a.rewards));
     rewards.extend(content.shop.values().map(|s| &s.rewards));
+    rewards.extend(content.lore.recipes.values().map(|r| &r.rewards));
+    rewards.extend(content.lore.codes.values().map(|c| &c.rewards));
     for experience in content.experiences.values() {
         rewards.push(&experience.rewards);
         rewards.extend(experience.components.iter().map(|c| &c.rewards));
@@ -371,5 +380,70 @@ fn obtainable(content: &Content, problems: &mut Vec<ContentProblem>) {
             _ => continue,
         };
         problems.push(content.source.problem_at(ProblemKind::Unobtainable, site, message));
+    }
+}
+
+/// A recipe reveals only a secret fragment, and every piece it combines
+/// must be found somewhere (a fragment, a decision or a reward), or the
+/// secret could never be revealed.
+fn lore(content: &Content, problems: &mut Vec<ContentProblem>) {
+    let mut found: BTreeSet<&LoreId> = BTreeSet::new();
+    for fragment in content.fragments.values() {
+        found.extend(&fragment.lore);
+        found.extend(fragment.decisions.iter().flat_map(|decision| &decision.lore));
+    }
+    found.extend(all_rewards(content).into_iter().flat_map(|reward| &reward.lore));
+    for recipe in content.lore.recipes.values() {
+        let path = format!("recipe.{}", recipe.id);
+        if let Some(fragment) = recipe.reveals.as_ref().and_then(|id| content.fragments.get(id))
+            && !fragment.secret
+        {
+            let message = format!("reveals `{}`, which is not a `secret = true` fragment", fragment.id);
+            problems.push(content.source.problem(ProblemKind::InvalidValue, &format!("{path}.reveals"), message));
+        }
+        for piece in &recipe.pieces {
+            if content.lore.pieces.contains_key(piece) && !found.contains(piece) {
+                let message =
+                    format!("lore piece `{piece}` is found nowhere: no fragment, decision or reward has it in `lore`");
+                problems.push(content.source.problem(ProblemKind::Unobtainable, &format!("{path}.pieces"), message));
+            }
+        }
+    }
+}
+
+/// Every variable of a fragment text names something the server can fill
+/// in: the player's name, a counter the game keeps, a flag some decision
+/// sets.
+fn text_variables(content: &Content, problems: &mut Vec<ContentProblem>) {
+    let flags: BTreeSet<&str> = content
+        .fragments
+        .values()
+        .flat_map(|f| &f.decisions)
+        .flat_map(|d| &d.sets_flags)
+        .map(FlagName::as_str)
+        .collect();
+    for id in &content.fragment_order {
+        let Some(fragment) = content.fragments.get(id) else { continue };
+        for (language, text) in [("es", &fragment.text.es), ("en", &fragment.text.en)] {
+            let path = format!("fragment.{id}.text.{language}");
+            let message = match template::parse(text) {
+                Err(error) => error.to_string(),
+                Ok(segments) => {
+                    let unknown = segments.iter().find_map(|segment| match segment {
+                        Segment::Counter(counter) if !COUNTERS.contains(counter) => Some(format!(
+                            "unknown counter `{counter}` in `{{{{count:…}}}}`; expected one of: {}",
+                            COUNTERS.join(", ")
+                        )),
+                        Segment::IfFlag { flag, .. } if !flags.contains(flag) => Some(format!(
+                            "flag `{flag}` in `{{{{if:…}}}}` is never set: no decision has it in `sets_flags`"
+                        )),
+                        _ => None,
+                    });
+                    let Some(message) = unknown else { continue };
+                    message
+                }
+            };
+            problems.push(content.source.problem(ProblemKind::UnknownVariable, &path, message));
+        }
     }
 }

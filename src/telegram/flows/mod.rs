@@ -26,6 +26,8 @@
 //!   calls for on Telegram.
 //! - `experience`: the experiences list and pages, starting and
 //!   abandoning a run (progress follows from the other flows' commands).
+//! - `lore`: the backpack (`/mochila`), combining lore pieces, secret
+//!   codes (`/codigo`), reading a revealed secret.
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 
@@ -33,6 +35,7 @@ pub mod auction;
 pub mod channel;
 pub mod experience;
 pub mod gift;
+pub mod lore;
 pub mod operator;
 pub mod profile;
 pub mod reaction;
@@ -45,6 +48,7 @@ pub mod vip;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
+pub use lore::LoreRequest;
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;

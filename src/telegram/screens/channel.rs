@@ -1,7 +1,7 @@
 //! Channel content: broadcasts (the message players get, the operator's
 //! reports), the opt-out answer, and fragment teasers for the channels.
 
-use dianabot_game::content::{Content, Fragment};
+use dianabot_game::content::{Content, Fragment, template};
 use dianabot_game::{Language, UserState};
 use dianabot_persistence::{Broadcast, BroadcastStatus, ScheduledPost};
 use teloxide_core::types::{InlineKeyboardButton, InlineKeyboardMarkup};
@@ -70,7 +70,8 @@ pub fn news(state: &UserState) -> Rendered {
 /// with a button that opens it in the bot (`link`, a deep link).
 pub fn teaser(language: Language, content: &Content, fragment: &Fragment, link: String) -> Option<Rendered> {
     let title = content.level(fragment.level).map_or("", |level| level.title.get(language));
-    let full = fragment.text.get(language).trim();
+    let full = template::render(fragment.text.get(language).trim(), None, str::to_owned);
+    let full = full.as_str();
     let mut excerpt: String = full.chars().take(TEASER_CHARS).collect();
     if excerpt.len() < full.len() {
         // Cut at a word and say there is more.

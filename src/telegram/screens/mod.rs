@@ -15,6 +15,7 @@
 pub mod auction;
 mod channel;
 mod experience;
+mod lore;
 pub mod operators;
 mod shop;
 mod story;
@@ -107,6 +108,13 @@ pub enum Screen {
         experience: u32,
         confirm_abandon: bool,
     },
+    /// The backpack with the pieces of `selected` chosen (bits over the
+    /// content's piece order); after a combination, what it revealed.
+    Backpack {
+        selected: u64,
+    },
+    /// The answer to a secret code.
+    Code,
     /// The result of an operator's command on a user, in the operator's
     /// language (the state rendered is the target's).
     OperatorReport(Language),
@@ -135,6 +143,13 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
                 && let Screen::Experience { experience, .. } = screen =>
         {
             Some(experience::page(state, ui, experience, Some(refused), false))
+        }
+        // A refused combination is explained above the backpack.
+        Outcome::Refused(refused)
+            if state.is_registered()
+                && let Screen::Backpack { selected } = screen =>
+        {
+            Some(lore::combine_refused(state, ui, selected, refused))
         }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
@@ -281,9 +296,13 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 let name = ui.content.item(&item.0).map_or(item.0.as_str(), |item| item.name.get(language));
                 text.push_str(&format!("\n• {} × {quantity}", escape(name)));
             }
-            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(back())) }
+            let mut rows = vec![vec![button(Action::Backpack { selected: 0 }, &t(language, m::BUTTON_BACKPACK))]];
+            rows.extend(back());
+            Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
         }
         Screen::News => channel::news(state),
+        Screen::Backpack { selected } => lore::after_combine(state, events, ui, selected),
+        Screen::Code => lore::code(state, events, ui),
         Screen::Help => Rendered { text: t(language, m::HELP), keyboard: Some(InlineKeyboardMarkup::new(back())) },
         Screen::LanguagePicker => {
             let choices = vec![
@@ -330,9 +349,12 @@ fn menu(
 }
 
 /// Lines celebrating the achievements and missions a command completed,
-/// and its experience steps with the bar moving.
+/// the lore pieces it found, and its experience steps with the bar moving.
 fn earned(state: &UserState, language: Language, events: &[Event], content: &Content) -> String {
     let mut lines = String::new();
+    for line in lore::found_lines(language, events, content) {
+        lines.push_str(&format!("\n{line}"));
+    }
     for event in events {
         let line = match event {
             Event::AchievementUnlocked { achievement } => content.achievement(achievement).map(|achievement| {
@@ -437,6 +459,13 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::ExperienceRunning => why(m::WHY_EXPERIENCE_RUNNING),
         RuleError::ExperienceNotRepeatable => why(m::WHY_EXPERIENCE_NOT_REPEATABLE),
         RuleError::ExperienceNotRunning => why(m::WHY_EXPERIENCE_NOT_RUNNING),
+        RuleError::PieceNotHeld { .. } => why(m::WHY_PIECE_NOT_HELD),
+        RuleError::TooFewPieces => why(m::WHY_TOO_FEW_PIECES),
+        RuleError::WrongCombination { .. } => why(m::WHY_WRONG_COMBINATION),
+        RuleError::AlreadyRevealed { .. } => why(m::WHY_ALREADY_REVEALED),
+        RuleError::CodeAlreadyUsed => why(m::WHY_CODE_ALREADY_USED),
+        RuleError::CodeExpired => why(m::WHY_CODE_EXPIRED),
+        RuleError::TooManyCodeTries { max } => with(m::WHY_TOO_MANY_CODE_TRIES, &[("max", (*max).into())]),
     }
 }
 
@@ -454,6 +483,7 @@ fn malformed_reason(language: Language, malformed: &Malformed) -> String {
         Malformed::UnknownFragment(fragment) => {
             with(m::WHY_UNKNOWN_FRAGMENT, &[("fragment", fragment.as_str().into())])
         }
+        Malformed::UnknownLorePiece(_) => t(language, m::WHY_UNKNOWN_LORE_PIECE),
         Malformed::Unavailable(detail) => with(m::WHY_UNAVAILABLE, &[("detail", detail.as_str().into())]),
     }
 }

@@ -2,7 +2,7 @@
 //! and what a purchase came to.
 
 use dianabot_actors::PurchaseOutcome;
-use dianabot_game::content::{ComponentKind, Content, Rarity, Reward, ShopItem, evaluate};
+use dianabot_game::content::{ComponentKind, Content, Rarity, Reward, ShopItem, evaluate, template};
 use dianabot_game::shop::{self, price_at};
 use dianabot_game::{Language, RuleError, UserState};
 use dianabot_plumbing::unix_now;
@@ -235,7 +235,7 @@ fn refused(state: &UserState, ui: Ui<'_>, item: &ShopItem, refused: &RuleError, 
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new([[back]])) }
 }
 
-fn reward_lines(language: Language, content: &Content, reward: &Reward) -> String {
+pub(super) fn reward_lines(language: Language, content: &Content, reward: &Reward) -> String {
     let mut lines = String::new();
     let mut line = |text: String| lines.push_str(&format!("\n• {text}"));
     for (id, quantity) in &reward.items {
@@ -254,7 +254,9 @@ fn reward_lines(language: Language, content: &Content, reward: &Reward) -> Strin
     }
     let named = |message: Message, name: &str| tw(language, message, &[("name", escape(name).into())]);
     for id in &reward.unlock_fragments {
-        let opening = content.fragment(id.as_str()).map(|f| f.text.get(language).chars().take(40).collect::<String>());
+        let opening = content
+            .fragment(id.as_str())
+            .map(|f| template::render(f.text.get(language), None, str::to_owned).chars().take(40).collect::<String>());
         let title = opening.map_or_else(|| id.as_str().to_owned(), |opening| format!("{opening}…"));
         line(named(m::REWARD_FRAGMENT, &title));
     }
@@ -269,6 +271,10 @@ fn reward_lines(language: Language, content: &Content, reward: &Reward) -> Strin
     for id in &reward.achievements {
         let name = content.achievement(id.as_str()).map_or(id.as_str(), |a| a.name.get(language));
         line(format!("🏆 {}", escape(name)));
+    }
+    for id in &reward.lore {
+        let name = content.lore().pieces.get(id).map_or(id.as_str(), |piece| piece.name.get(language));
+        line(named(m::REWARD_LORE, name));
     }
     lines
 }

@@ -1,7 +1,7 @@
 //! The story pages: the fragment the player stands on and its choices, what
 //! a locked choice lacks and how to get it, the VIP door, the path taken.
 
-use dianabot_game::content::{ComponentKind, Content, Hint, Lack, Missing, evaluate};
+use dianabot_game::content::{ComponentKind, Content, Fragment, Hint, Lack, Missing, evaluate, template};
 use dianabot_game::story::{self, fragment_tag};
 use dianabot_game::{Event, Language, RuleError, UserState};
 use dianabot_plumbing::unix_now;
@@ -39,7 +39,8 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
         return Rendered { text: t(language, m::NOT_IN_STORY), keyboard: Some(keyboard) };
     };
     let title = content.level(fragment.level).map_or("", |level| level.title.get(language));
-    let mut text = format!("📖 <b>{}</b>\n\n{}", escape(title), escape(fragment.text.get(language).trim()));
+    let body = template::render(fragment.text.get(language).trim(), Some(state), escape);
+    let mut text = format!("📖 <b>{}</b>\n\n{body}", escape(title));
     if fragment.ending {
         text.push_str(&format!("\n\n{}", t(language, m::STORY_ENDING)));
     }
@@ -95,7 +96,8 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
 fn vip_door(state: &UserState, fragment: &str, ui: Ui<'_>) -> Rendered {
     let language = state.language();
     let preview = ui.content.fragment(fragment).map_or(String::new(), |fragment| {
-        let full = fragment.text.get(language).trim();
+        let full = plain_text(fragment, state);
+        let full = full.as_str();
         let cut: String = full.chars().take(PREVIEW_CHARS).collect();
         if cut.len() < full.len() { format!("{cut}…") } else { cut }
     });
@@ -123,7 +125,7 @@ pub(super) fn history(state: &UserState, ui: Ui<'_>) -> Rendered {
     let mut text = tw(language, m::HISTORY, &args);
     for id in story.path.iter().rev().take(5) {
         let Some(fragment) = content.fragment(id) else { continue };
-        let opening: String = fragment.text.get(language).trim().chars().take(60).collect();
+        let opening: String = plain_text(fragment, state).chars().take(60).collect();
         text.push_str(&format!("\n• {}…", escape(&opening)));
     }
     let keyboard = InlineKeyboardMarkup::new([vec![
@@ -131,6 +133,12 @@ pub(super) fn history(state: &UserState, ui: Ui<'_>) -> Rendered {
         ui.button(state, Action::Menu, &t(language, m::BACK)),
     ]]);
     Rendered { text, keyboard: Some(keyboard) }
+}
+
+/// A fragment's text for `state`'s player, variables filled in, not yet
+/// escaped (for previews cut to a length).
+fn plain_text(fragment: &Fragment, state: &UserState) -> String {
+    template::render(fragment.text.get(state.language()).trim(), Some(state), str::to_owned)
 }
 
 /// One missing thing and how to get it, as a bullet (nested for any-of).

@@ -621,6 +621,89 @@ fn operator_roles_and_the_audit_log() {
     insta::assert_snapshot!("operator_role_refusals", refusals);
 }
 
+/// A player holding every demo clue but one, with a secret revealed and
+/// a name that is markup.
+fn collector(language: Language) -> UserState {
+    let mut state = rich_player(language);
+    if let Some(profile) = &mut state.profile {
+        profile.first_name = "<b>&".to_owned();
+    }
+    let mut backpack = dianabot_game::backpack::Backpack::default();
+    for piece in ["guante_blanco", "velo_terciopelo", "tinta_violeta", "lacre_negro"] {
+        backpack.pieces.insert(piece.to_owned());
+    }
+    backpack.revealed.insert("retrato_velado".to_owned());
+    state.progress.backpack = Some(Box::new(backpack));
+    state
+}
+
+#[test]
+fn lore_screens() {
+    let content = content();
+    let ui_reply = |state: &UserState, screen: Screen, outcome: Outcome<'_>| {
+        let codec = codec();
+        shown(&reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply"))
+    };
+    // Bits over lore.toml's piece order: guante 0, velo 1, tinta 2, lacre 3.
+    let wrong = RuleError::WrongCombination {
+        hint: Some(dianabot_game::backpack::CombinationHint {
+            recipe: "iniciales".into(),
+            missing: 1,
+            extra: vec!["lacre_negro".into()],
+        }),
+    };
+    let revealed = [
+        Event::SecretRevealed { recipe: "iniciales".into() },
+        ledger_entry(15, Reason::LoreReward),
+        Event::ItemsGranted { item: ItemId("rosa_negra".into()), quantity: 1 },
+    ];
+    let cases: Vec<(&str, Render)> = vec![
+        ("backpack_empty", Box::new(|l| screen(&player(l), Screen::Backpack { selected: 0 }, &[]))),
+        ("backpack", Box::new(|l| screen(&collector(l), Screen::Backpack { selected: 0b1001 }, &[]))),
+        (
+            "backpack_wrong_combination",
+            Box::new(|l| ui_reply(&collector(l), Screen::Backpack { selected: 0b1001 }, Outcome::Refused(&wrong))),
+        ),
+        ("secret_revealed", Box::new(|l| screen(&collector(l), Screen::Backpack { selected: 0b1001 }, &revealed))),
+        (
+            "code_redeemed",
+            Box::new(|l| {
+                let events = [Event::CodeRedeemed { code: "lucien".into() }, ledger_entry(20, Reason::LoreReward)];
+                screen(&player(l), Screen::Code, &events)
+            }),
+        ),
+        ("code_unknown", Box::new(|l| screen(&player(l), Screen::Code, &[Event::CodeMissed { day: 1, count: 2 }]))),
+        (
+            "story_page_with_variables_and_a_clue",
+            Box::new(|l| {
+                let mut state = collector(l);
+                state.progress.story.fragment = Some("l1_cajon".into());
+                screen(&state, Screen::Story, &[Event::LorePieceFound { piece: "tinta_violeta".into() }])
+            }),
+        ),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+    let refusals = both(|l| {
+        [
+            RuleError::PieceNotHeld { piece: "lacre_negro".into() },
+            RuleError::TooFewPieces,
+            RuleError::AlreadyRevealed { recipe: "iniciales".into() },
+            RuleError::CodeAlreadyUsed,
+            RuleError::CodeExpired,
+            RuleError::TooManyCodeTries { max: 5 },
+            RuleError::Malformed(Malformed::Usage(Usage::Code)),
+            RuleError::Malformed(Malformed::UnknownLorePiece("x".into())),
+        ]
+        .iter()
+        .map(|why| refusal_text(l, why))
+        .collect::<Vec<_>>()
+        .join("\n")
+    });
+    insta::assert_snapshot!("lore_refusals", refusals);
+}
+
 fn refusal_text(language: Language, why: &RuleError) -> String {
     refusal(language, why).text
 }
