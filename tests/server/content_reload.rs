@@ -52,7 +52,7 @@ fn reload_puts_valid_content_live_and_keeps_the_old_on_errors() {
         edit(&dir.join("story/level-1.toml"), ORIGINAL, EDITED);
         control.send_text(operator, "/reload").await;
         let said = control.wait_for(operator, "reload report", |m| m.len() == 1).await;
-        assert_eq!(text(&said[0]), "✅ Contenido recargado: 42 fragmentos en vigor.");
+        assert_eq!(text(&said[0]), "✅ Contenido recargado: 43 fragmentos en vigor.");
         control.send_text(ana, "/historia").await;
         let messages = control.wait_for(ana, "the edited story", |m| m.len() == 3).await;
         assert!(text(&messages[2]).contains(EDITED), "{}", text(&messages[2]));

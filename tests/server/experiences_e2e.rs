@@ -81,10 +81,11 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         assert!(ana.shows("Una velada completa"), "the achievement it grants: {}", text(&ana.page));
         let store = db.store().await;
         assert_eq!(experience_rewards(&store, ana.user).await, (20, 1));
-        // Analytics saw the start, each step and the completion.
+        // Analytics saw the start, each step and the completion (the same
+        // steps may start other experiences too: only this one's rows).
         let Store::Postgres(pool) = &store else { unreachable!("runs on Postgres") };
-        let sql =
-            "SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind LIKE 'experience%' ORDER BY id";
+        let sql = "SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind LIKE 'experience%' \
+                   AND subject LIKE 'noche_biblioteca%' ORDER BY id";
         let rows: Vec<(String, String)> = sqlx::query_as(sql).bind(ana.user).fetch_all(pool).await.unwrap();
         let expected = [
             ("experience_start", "noche_biblioteca"),
