@@ -59,8 +59,8 @@ pub enum NewError {
     #[error("unknown template `{0}`; known templates: {known}", known = names())]
     UnknownTemplate(String),
     #[error(
-        "invalid id `{id}`: use 1 to {max} characters among a-z, 0-9, `_` and `-` (template `{template}` derives \
-         longer ids from it)"
+        "invalid id `{id}`: use 1 to {max} characters among a-z, 0-9, `_` and `-` (template `{template}` adds a \
+         suffix to it for the ids it derives)"
     )]
     InvalidId { id: String, max: usize, template: &'static str },
     #[error("{} already exists; choose another id or edit that file", .0.display())]

@@ -9,6 +9,9 @@
 //!   items.toml  achievements.toml  missions.toml  shop.toml
 //!   reactions.toml       besitos per emoji and content type
 //!   experiences.toml     experiences and their components
+//!   experiences/*.toml   more experiences, any name; a component may define
+//!                        the fragment, mission, shop item, item or
+//!                        achievement it needs inline (it joins its catalogue)
 //!   roles.toml           operator roles and their permissions (optional)
 //!   vip.toml             VIP plans (Stars), grace, reminders, channel waits
 //!   lore.toml            lore pieces, recipes that combine them, secret codes
