@@ -11,9 +11,12 @@
 //! **Architecture Invariant:** this crate knows nothing of Telegram or actors;
 //! it stores `dianabot_game` values and nothing else.
 
+pub mod analytics;
 mod broadcast;
+pub mod reports;
 mod error;
 mod flusher;
+pub mod partitions;
 mod postgres;
 mod scheduled;
 mod sqlite;
@@ -27,7 +30,8 @@ pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
+pub use analytics::AnalyticsEvent;
 pub use write::{
-    AnalyticsEvent, ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
+    ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
     PaidReaction, PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
 };

@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
-use dianabot_game::membership::VipFact;
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
     UserState,
@@ -11,6 +10,7 @@ use dianabot_game::{
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::analytics::{self, AnalyticsEvent};
 
 mod legacy;
 
@@ -28,7 +28,7 @@ pub struct UserWrite {
     /// Item -> new quantity; zero means the row goes away.
     pub inventory: BTreeMap<ItemId, u32>,
     pub ledger: Vec<LedgerEntry>,
-    /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
+    /// Events analytics keeps as rows ([`analytics::rows`]).
     pub analytics: Vec<AnalyticsEvent>,
     /// Paid reactions on posts (rows of `reactions`).
     pub reactions: Vec<PaidReaction>,
@@ -224,17 +224,6 @@ pub struct ClosedHold {
     pub end: HoldEnd,
 }
 
-/// A domain event kept for analytics: what happened, to what, when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnalyticsEvent {
-    /// Stable name, e.g. `vip_denied` (a conversion opportunity).
-    pub kind: &'static str,
-    /// What it happened to, e.g. the fragment id.
-    pub subject: String,
-    /// Unix seconds.
-    pub at: i64,
-}
-
 /// The encoded part of the state nobody queries, with its version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -271,7 +260,7 @@ impl UserWrite {
             balance: None,
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
-            analytics: Vec::new(),
+            analytics: analytics::rows(state, events, now),
             reactions: Vec::new(),
             fragment_reactions: Vec::new(),
             transfers_opened: Vec::new(),
@@ -329,7 +318,6 @@ impl UserWrite {
                 }),
                 Event::PurchaseClosed { purchase, item, besitos, completed } => {
                     let status = if *completed { PurchaseStatus::Completed } else { PurchaseStatus::Failed };
-                    write.analytics.push(AnalyticsEvent { kind: status_event(status), subject: item.clone(), at: now });
                     write.purchases.push(PurchaseRow {
                         purchase: *purchase,
                         user: state.id,
@@ -342,7 +330,6 @@ impl UserWrite {
                     });
                 }
                 Event::StarsPaid { charge, purchase, item, stars } => {
-                    write.analytics.push(AnalyticsEvent { kind: "purchase_stars", subject: item.clone(), at: now });
                     write.charges.push(ChargeRow {
                         charge: charge.clone(),
                         purchase: *purchase,
@@ -401,33 +388,16 @@ impl UserWrite {
                     opened_at: now,
                 }),
                 Event::TransferClosed { transfer } => write.transfers_closed.push(*transfer),
-                Event::VipChanged { fact, .. } => {
-                    let analytics = match fact {
-                        VipFact::Paid { plan, renewal: false } => Some(("vip_activated", plan.key())),
-                        VipFact::Paid { plan, renewal: true } => Some(("vip_renewed", plan.key())),
-                        VipFact::Granted { .. } => Some(("vip_granted", "trial")),
-                        VipFact::Lapsed => Some(("vip_lapsed", "")),
-                        VipFact::RenewalSet { canceled: true } => Some(("vip_renewal_canceled", "")),
-                        _ => None,
-                    };
-                    if let Some((kind, subject)) = analytics {
-                        write.analytics.push(AnalyticsEvent { kind, subject: subject.to_owned(), at: now });
-                    }
-                }
-                Event::VipDenied { fragment } => {
-                    write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
-                }
+                Event::VipChanged { .. } | Event::VipDenied { .. } => {}
                 Event::BidHeld { auction, bid, amount } => {
                     let held = HeldBid { auction: *auction, bid: *bid, user: state.id, amount: *amount, held_at: now };
                     write.holds_opened.push(held);
-                    write.analytics.push(AnalyticsEvent { kind: "auction_bid", subject: auction.to_string(), at: now });
                 }
                 Event::HoldReleased { auction, bid } => {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Released });
                 }
                 Event::HoldConsumed { auction, bid, .. } => {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
-                    write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
@@ -501,13 +471,6 @@ pub(crate) fn timer_changes(writes: &[UserWrite]) -> TimerChanges<'_> {
         }
     }
     changes
-}
-
-fn status_event(status: PurchaseStatus) -> &'static str {
-    match status {
-        PurchaseStatus::Completed => "purchase_completed",
-        _ => "purchase_failed",
-    }
 }
 
 fn encode_snapshot(state: &UserState) -> Snapshot {

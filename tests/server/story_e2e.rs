@@ -121,7 +121,7 @@ fn the_demo_story_plays_from_start_to_an_ending_through_the_bot() {
         let store = db.store().await;
         let dianabot_persistence::Store::Postgres(pool) = &store else { unreachable!() };
         let opportunities: Vec<(String, String)> =
-            sqlx::query_as("SELECT kind, subject FROM analytics_events WHERE user_id = $1")
+            sqlx::query_as("SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind = 'vip_denied'")
                 .bind(ana.user)
                 .fetch_all(pool)
                 .await
