@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use dianabot_persistence::reports::{self, DAY, FragmentInfo, Period, Report, Scope, Value};
-use dianabot_persistence::Store;
+use dianabot_persistence::{Store, UserWrite};
 use dianabot_test_support::history::History;
 use dianabot_test_support::{Backend, TestDb, run};
 
@@ -242,4 +242,75 @@ fn partitions_are_created_ahead_once_and_take_the_rows_waiting_in_default() {
         store.close().await;
         db.drop_db().await;
     });
+}
+
+/// The analytics rows of one player's table, in order.
+async fn rows_of(store: &Store, user: i64) -> Vec<(String, String, i64)> {
+    let sql = "SELECT kind, subject, amount FROM analytics_events WHERE user_id = $1 ORDER BY at, kind, subject";
+    match store {
+        Store::Postgres(pool) => sqlx::query_as(sql).bind(user).fetch_all(pool).await,
+        Store::Sqlite(pool) => sqlx::query_as(sql).bind(user).fetch_all(pool).await,
+    }
+    .expect("analytics rows")
+}
+
+fn a_decision_writes_its_rows_with_its_effect(backend: Backend) {
+    use dianabot_game::{Command, Ctx, Language, ProfileCommand, Rules, StoryCommand, UserId, UserState, decide};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let rules = Rules::default();
+        let content = dianabot_test_support::load_demo().expect("demo content");
+        let now = 1_700_000_000;
+        let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
+        let start = content.start().as_str().to_owned();
+        let first = content.fragment(&start).expect("start").decisions[0].to.as_str().to_owned();
+        let register =
+            Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+        let commands = [
+            register,
+            Command::Story(StoryCommand::OpenStory { page: None }),
+            Command::Story(StoryCommand::OpenFragment { fragment: first.clone(), page: None }),
+            // Not reachable from where she stands: refused, so no row.
+            Command::Story(StoryCommand::OpenFragment { fragment: "no_such_fragment".into(), page: None }),
+        ];
+        let mut state = UserState::new(UserId(7));
+        let mut refused = 0;
+        for command in &commands {
+            let Ok(events) = decide(&state, command, ctx) else {
+                refused += 1;
+                continue;
+            };
+            events.iter().for_each(|event| state.apply(event));
+            state.version += 1;
+            let write = UserWrite::from_events(&state, &events, now);
+            store.write_batch(&[write]).await.expect("write");
+        }
+        assert_eq!(refused, 1);
+        // The first step unlocks an achievement (the demo content's).
+        assert_eq!(state.progress.achievements.len(), 1);
+        let mut expected = vec![
+            ("decision".to_owned(), format!("{start}/{first}"), 0),
+            ("fragment_entered".to_owned(), first.clone(), 0),
+            ("fragment_entered".to_owned(), start.clone(), 0),
+            ("registered".to_owned(), "es".to_owned(), 0),
+        ];
+        expected.extend(state.progress.achievements.iter().map(|a| ("achievement_unlocked".to_owned(), a.clone(), 0)));
+        expected.sort();
+        let mut rows = rows_of(&store, 7).await;
+        rows.sort();
+        assert_eq!(rows, expected);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_decision_writes_its_rows_with_its_effect_on_postgres() {
+    a_decision_writes_its_rows_with_its_effect(Backend::Postgres);
+}
+
+#[test]
+fn a_decision_writes_its_rows_with_its_effect_on_sqlite() {
+    a_decision_writes_its_rows_with_its_effect(Backend::Sqlite);
 }
