@@ -132,6 +132,8 @@ pub enum Usage {
     GrantVip,
     Role,
     Audit,
+    Stats,
+    Export,
 }
 
 impl Usage {
@@ -149,6 +151,8 @@ impl Usage {
             Usage::GrantVip => "grant-vip",
             Usage::Role => "role",
             Usage::Audit => "audit",
+            Usage::Stats => "stats",
+            Usage::Export => "export",
         }
     }
 }

@@ -12,6 +12,7 @@ mod activity;
 mod economy;
 mod experiences;
 mod funnel;
+pub mod operations;
 mod posts;
 mod retention;
 mod revenue;
@@ -194,7 +195,7 @@ pub struct Entry {
 }
 
 /// Every report of the database, by name.
-pub const CATALOGUE: [Entry; 12] = [
+pub const CATALOGUE: [Entry; 13] = [
     Entry { name: "activity", title: "Daily, weekly and monthly active players" },
     Entry { name: "retention", title: "Retention D1/D7/D30 by registration week" },
     Entry { name: "funnel", title: "Funnel: registered → engaged → purchaser → VIP" },
@@ -207,7 +208,12 @@ pub const CATALOGUE: [Entry; 12] = [
     Entry { name: "faucets", title: "Faucets and sinks per reason per day" },
     Entry { name: "holders", title: "Top besitos holders" },
     Entry { name: "posts", title: "Engagement per channel post" },
+    Entry { name: OPERATIONS, title: "p50/p95/p99 of the server's operations" },
 ];
+
+/// The report computed from the server's own histograms rather than the
+/// database ([`operations::report`]).
+pub const OPERATIONS: &str = "operations";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -223,7 +229,8 @@ impl From<sqlx::Error> for ReportError {
     }
 }
 
-/// Computes report `name` over `scope`.
+/// Computes report `name` over `scope`; [`OPERATIONS`] is not among them
+/// (it needs the server's histograms: [`operations::report`]).
 pub async fn run(store: &Store, name: &str, scope: &Scope) -> Result<Report, ReportError> {
     let period = scope.period;
     match name {

@@ -24,9 +24,12 @@
 //!   free channel's approvals, and what VIP timers do when they fire.
 //! - `timer`: a user's durable timer, due: its decision, then what it
 //!   calls for on Telegram.
+//! - `analytics`: an operator's `/stats` (overview or one report) and
+//!   `/export` (a report as a CSV document).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 
+pub mod analytics;
 pub mod auction;
 pub mod channel;
 pub mod gift;
@@ -39,6 +42,7 @@ pub mod story;
 pub mod timer;
 pub mod vip;
 
+pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
