@@ -470,12 +470,16 @@ fn send_message(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     message_result(w, chat_id, id)
 }
 
-/// sendDocument: a file uploaded as a multipart part, or one sent before
-/// by its file id; an optional caption (formatted like a message text).
+/// sendDocument: a file uploaded as a multipart part (`document`, or
+/// `attach://<part>`), or one sent before by its file id; an optional caption (formatted like a message text).
 fn send_document(w: &mut World, p: &Params) -> Result<Value, ApiError> {
     let chat_id = resolve_chat(w, p)?;
     check_can_send(w, chat_id)?;
-    let file_id = match (p.file("document"), p.opt_str("document")) {
+    // The upload is the part named `document`, or the part a
+    // `attach://<name>` value names (how teloxide sends it).
+    let named = p.opt_str("document");
+    let attached = named.as_deref().and_then(|value| value.strip_prefix("attach://")).and_then(|name| p.file(name));
+    let file_id = match (attached.or_else(|| p.file("document")), named) {
         (Some(upload), _) => {
             let n = w.files.len() + 1;
             let file = FileRec {
