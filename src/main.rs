@@ -113,10 +113,9 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let content = dianabot::content::load_dir(&config.content_dir)?;
     let store = dianabot_persistence::Store::open(&config.database_url).await?;
     let metrics = config.metrics_bind;
-    let report = reports::run(&store, &content, &name, period, || {
-        Ok(reports::parse_metrics(&reports::fetch_metrics(metrics)?))
-    })
-    .await;
+    let report =
+        reports::run(&store, &content, &name, period, || Ok(reports::parse_metrics(&reports::fetch_metrics(metrics)?)))
+            .await;
     store.close().await;
     let report = report?;
     if args.csv {

@@ -13,7 +13,9 @@ use anyhow::Context;
 use dianabot_actors::Router;
 use dianabot_game::content::Content;
 use dianabot_persistence::Store;
-use dianabot_persistence::reports::{self, CATALOGUE, DAY, FragmentInfo, OPERATIONS, Period, Report, Scope, operations};
+use dianabot_persistence::reports::{
+    self, CATALOGUE, DAY, FragmentInfo, OPERATIONS, Period, Report, Scope, operations,
+};
 
 /// Days a report covers when no `since` is given.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -107,8 +109,9 @@ pub fn parse_metrics(text: &str) -> Vec<(String, operations::Histogram)> {
 /// `GET /metrics` from the running server at `addr` (plain HTTP/1.0).
 pub fn fetch_metrics(addr: SocketAddr) -> anyhow::Result<String> {
     let timeout = Duration::from_secs(5);
-    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout)
-        .with_context(|| format!("the operations report reads the running server's metrics at {addr} (METRICS_BIND)"))?;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, timeout).with_context(|| {
+        format!("the operations report reads the running server's metrics at {addr} (METRICS_BIND)")
+    })?;
     stream.set_read_timeout(Some(timeout))?;
     write!(stream, "GET /metrics HTTP/1.0\r\nHost: {addr}\r\n\r\n")?;
     let mut response = String::new();
@@ -123,9 +126,7 @@ pub fn to_table(report: &Report) -> String {
     let header: Vec<String> = report.columns.iter().map(|column| column.name.to_owned()).collect();
     let cells = report.cells();
     let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            std::iter::once(&header).chain(&cells).map(|row| row[i].chars().count()).max().unwrap_or(0)
-        })
+        .map(|i| std::iter::once(&header).chain(&cells).map(|row| row[i].chars().count()).max().unwrap_or(0))
         .collect();
     let line = |row: &[String]| {
         let padded: Vec<String> =

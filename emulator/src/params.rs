@@ -178,9 +178,8 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
         let split = find(part, b"\r\n\r\n").ok_or_else(malformed)?;
         let headers = String::from_utf8_lossy(&part[..split]);
         let value = &part[split + 4..];
-        let header = |name: &str| {
-            headers.lines().find(|l| l.to_ascii_lowercase().starts_with(name)).map(|l| l.to_owned())
-        };
+        let header =
+            |name: &str| headers.lines().find(|l| l.to_ascii_lowercase().starts_with(name)).map(|l| l.to_owned());
         let disposition = header("content-disposition").unwrap_or_default();
         let param = |key: &str| {
             disposition.split(';').find_map(|p| p.trim().strip_prefix(key).map(|n| n.trim_matches('"').to_owned()))
@@ -190,8 +189,7 @@ fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
             Some(file_name) => parts.push(Part::File(FilePart {
                 field: name,
                 file_name,
-                content_type: header("content-type")
-                    .and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned())),
+                content_type: header("content-type").and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned())),
                 bytes: value.to_vec(),
             })),
             None => parts.push(Part::Field(name, String::from_utf8_lossy(value).into_owned())),

@@ -48,7 +48,10 @@ fn main() {
             history.ledger.len(),
             started.elapsed().as_secs_f64()
         );
-        let scope = Scope { period: Period { since: FIRST_DAY * DAY, until: (FIRST_DAY + DAYS) * DAY }, fragments: Default::default() };
+        let scope = Scope {
+            period: Period { since: FIRST_DAY * DAY, until: (FIRST_DAY + DAYS) * DAY },
+            fragments: Default::default(),
+        };
         for entry in CATALOGUE.iter().filter(|entry| entry.name != OPERATIONS) {
             let mut times: Vec<Duration> = Vec::new();
             let mut rows = 0;
@@ -58,11 +61,13 @@ fn main() {
                 times.push(start.elapsed());
             }
             times.sort();
-            println!("{:<12} median {:>7.1} ms  (min {:>7.1}, max {:>7.1}; {rows} rows)",
+            println!(
+                "{:<12} median {:>7.1} ms  (min {:>7.1}, max {:>7.1}; {rows} rows)",
                 entry.name,
                 times[times.len() / 2].as_secs_f64() * 1e3,
                 times[0].as_secs_f64() * 1e3,
-                times[times.len() - 1].as_secs_f64() * 1e3);
+                times[times.len() - 1].as_secs_f64() * 1e3
+            );
         }
         store.close().await;
         sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))

@@ -126,9 +126,7 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
                 Some(row(kinds::GIFT_RECEIVED, transfer.to_string(), credited(events, Reason::GiftReceived)))
             }
             Event::BidHeld { auction, amount, .. } => Some(row(kinds::AUCTION_BID, auction.to_string(), *amount)),
-            Event::HoldConsumed { auction, amount, .. } => {
-                Some(row(kinds::AUCTION_WON, auction.to_string(), *amount))
-            }
+            Event::HoldConsumed { auction, amount, .. } => Some(row(kinds::AUCTION_WON, auction.to_string(), *amount)),
             Event::PurchaseClosed { item, besitos, completed: true, .. } => {
                 Some(row(kinds::PURCHASE_COMPLETED, item.clone(), *besitos))
             }

@@ -13,25 +13,25 @@
 
 pub mod analytics;
 mod broadcast;
-pub mod reports;
 mod error;
 mod flusher;
 pub mod partitions;
 mod postgres;
+pub mod reports;
 mod scheduled;
 mod sqlite;
 mod store;
 mod timers;
 mod write;
 
+pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
-pub use analytics::AnalyticsEvent;
 pub use write::{
-    ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
-    PaidReaction, PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
+    ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction,
+    PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
 };

@@ -226,7 +226,12 @@ fn partitions_are_created_ahead_once_and_take_the_rows_waiting_in_default() {
         let created = store.ensure_analytics_partitions(now).await.expect("partitions");
         assert_eq!(
             created,
-            ["analytics_events_202611", "analytics_events_202612", "analytics_events_202701", "analytics_events_202702"]
+            [
+                "analytics_events_202611",
+                "analytics_events_202612",
+                "analytics_events_202701",
+                "analytics_events_202702"
+            ]
         );
         assert_eq!(store.ensure_analytics_partitions(now).await.expect("again"), Vec::<String>::new());
         let count = |table: &'static str| {
@@ -265,8 +270,11 @@ fn a_decision_writes_its_rows_with_its_effect(backend: Backend) {
         let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
         let start = content.start().as_str().to_owned();
         let first = content.fragment(&start).expect("start").decisions[0].to.as_str().to_owned();
-        let register =
-            Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+        let register = Command::Profile(ProfileCommand::Register {
+            first_name: "Ana".into(),
+            username: None,
+            language: Language::Es,
+        });
         let commands = [
             register,
             Command::Story(StoryCommand::OpenStory { page: None }),

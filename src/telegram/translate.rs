@@ -15,8 +15,9 @@ use crate::operators::Roster;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AnalyticsRequest, AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest, RoleRequest,
-    ShopRequest, VipRequest, analytics, auction, channel, gift, operator, profile, reaction, roles, shop, story, vip,
+    AnalyticsRequest, AuctionRequest, ChannelRequest, GiftRequest, OperatorRequest, ProfileRequest, ReactionRequest,
+    RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, gift, operator, profile, reaction, roles, shop,
+    story, vip,
 };
 use crate::telegram::screens::Screen;
 

@@ -14,6 +14,8 @@ pub struct History {
     pub ledger: Vec<(i64, i64, i64, String, String, i64)>,
     /// `(user, besitos)`.
     pub balances: Vec<(i64, i64)>,
+    /// The next journal position of each user with entries.
+    next_seq: std::collections::HashMap<i64, i64>,
     /// `(chat, message, target, published_at, excerpt)`.
     pub posts: Vec<(i64, i32, String, i64, String)>,
     /// `(user, chat, message, emoji, besitos, at)`.
@@ -29,7 +31,9 @@ impl History {
 
     /// A ledger entry of `user` on `day`, next in their journal.
     pub fn ledger(&mut self, user: i64, amount: i64, counter: &str, reason: &str, day: i64) -> &mut Self {
-        let seq = self.ledger.iter().filter(|entry| entry.0 == user).count() as i64 + 1;
+        let next = self.next_seq.entry(user).or_insert(1);
+        let seq = *next;
+        *next += 1;
         self.ledger.push((user, seq, amount, counter.to_owned(), reason.to_owned(), day * DAY + DAY / 2));
         self
     }
@@ -41,7 +45,8 @@ impl History {
             Store::Postgres(pool) => {
                 for chunk in self.events.chunks(50_000) {
                     let col = |f: fn(&(i64, String, String, i64, i64)) -> i64| chunk.iter().map(f).collect::<Vec<_>>();
-                    let text = |f: fn(&(i64, String, String, i64, i64)) -> &str| chunk.iter().map(f).collect::<Vec<_>>();
+                    let text =
+                        |f: fn(&(i64, String, String, i64, i64)) -> &str| chunk.iter().map(f).collect::<Vec<_>>();
                     sqlx::query(
                         "INSERT INTO analytics_events (user_id, kind, subject, amount, at)
                          SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])",
@@ -74,27 +79,31 @@ impl History {
                     .expect("insert ledger");
                 }
                 for chunk in self.balances.chunks(50_000) {
-                    sqlx::query("INSERT INTO balances (user_id, besitos) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])")
-                        .bind(chunk.iter().map(|b| b.0).collect::<Vec<_>>())
-                        .bind(chunk.iter().map(|b| b.1).collect::<Vec<_>>())
-                        .execute(pool)
-                        .await
-                        .expect("insert balances");
+                    sqlx::query(
+                        "INSERT INTO balances (user_id, besitos) SELECT * FROM UNNEST($1::bigint[], $2::bigint[])",
+                    )
+                    .bind(chunk.iter().map(|b| b.0).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|b| b.1).collect::<Vec<_>>())
+                    .execute(pool)
+                    .await
+                    .expect("insert balances");
                 }
                 self.insert_posts(pool).await;
             }
             Store::Sqlite(pool) => {
                 let mut tx = pool.begin().await.expect("begin");
                 for (user, kind, subject, amount, at) in &self.events {
-                    sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, amount, at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(user)
-                        .bind(kind)
-                        .bind(subject)
-                        .bind(amount)
-                        .bind(at)
-                        .execute(&mut *tx)
-                        .await
-                        .expect("insert event");
+                    sqlx::query(
+                        "INSERT INTO analytics_events (user_id, kind, subject, amount, at) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(user)
+                    .bind(kind)
+                    .bind(subject)
+                    .bind(amount)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("insert event");
                 }
                 for (user, seq, amount, counter, reason, at) in &self.ledger {
                     sqlx::query(

@@ -1444,9 +1444,10 @@ impl Cx<'_> {
                     }
                     Entity::Mission => ComponentKind::Mission(MissionId(target)),
                     Entity::ShopItem => ComponentKind::Purchase(ShopItemId(target)),
-                    Entity::Item => {
-                        ComponentKind::ItemHeld { item: ItemId(target), quantity: self.component_count(tbl, &count_path) }
-                    }
+                    Entity::Item => ComponentKind::ItemHeld {
+                        item: ItemId(target),
+                        quantity: self.component_count(tbl, &count_path),
+                    },
                     Entity::Experience => ComponentKind::Experience(ExperienceId(target)),
                     _ => ComponentKind::Achievement(AchievementId(target)),
                 }

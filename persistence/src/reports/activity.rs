@@ -15,8 +15,11 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
     );
     let first = period.first_day();
     let since = (first - WINDOWS[2] + 1) * DAY;
-    let active: Vec<(i64, i64)> =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(since).bind(period.until).fetch_all(pool).await?);
+    let active: Vec<(i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
     let days = usize::try_from(period.last_day() - first + 1).unwrap_or(0);
     // counts[w][d]: players active in window w ending on day first + d.
     let mut counts = [vec![0i64; days], vec![0i64; days], vec![0i64; days]];
@@ -38,13 +41,11 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
             covered[window] = covered[window].max(day + width - 1);
         }
     }
-    let mut report = Report::new(
-        "activity",
-        &[column("day", Date), column("dau", Int), column("wau", Int), column("mau", Int)],
-    );
-    for d in 0..days {
-        let row = vec![Value::Int(first + d as i64), Value::Int(counts[0][d]), Value::Int(counts[1][d]), Value::Int(counts[2][d])];
-        report.rows.push(row);
+    let mut report =
+        Report::new("activity", &[column("day", Date), column("dau", Int), column("wau", Int), column("mau", Int)]);
+    let [dau, wau, mau] = counts;
+    for (d, ((dau, wau), mau)) in dau.into_iter().zip(wau).zip(mau).enumerate() {
+        report.rows.push(vec![Value::Int(first + d as i64), Value::Int(dau), Value::Int(wau), Value::Int(mau)]);
     }
     Ok(report)
 }

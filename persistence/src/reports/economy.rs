@@ -26,9 +26,13 @@ pub(super) async fn supply(store: &Store, period: Period) -> Result<Report, Repo
                 CAST(SUM(amount) AS BIGINT)
          FROM ledger WHERE created_at >= $1 AND created_at < $2 GROUP BY created_at / {DAY}"
     );
-    let (mut supply,): (i64,) = on_both!(store, |pool| sqlx::query_as(before).bind(period.since).fetch_one(pool).await?);
-    let days: Vec<(i64, i64, i64, i64)> =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(per_day)).bind(period.since).bind(period.until).fetch_all(pool).await?);
+    let (mut supply,): (i64,) =
+        on_both!(store, |pool| sqlx::query_as(before).bind(period.since).fetch_one(pool).await?);
+    let days: Vec<(i64, i64, i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(per_day))
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
     let days: BTreeMap<i64, (i64, i64, i64)> =
         days.into_iter().map(|(day, minted, burned, net)| (day, (minted, burned, net))).collect();
     let mut report = Report::new(
@@ -66,8 +70,11 @@ pub(super) async fn faucets(store: &Store, period: Period) -> Result<Report, Rep
          FROM ledger WHERE created_at >= $1 AND created_at < $2
          GROUP BY created_at / {DAY}, reason ORDER BY day, reason"
     );
-    let rows: Vec<(i64, String, i64, i64)> =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.since).bind(period.until).fetch_all(pool).await?);
+    let rows: Vec<(i64, String, i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
     let mut report = Report::new(
         "faucets",
         &[column("day", Date), column("reason", Text), column("credited", Int), column("debited", Int)],
@@ -86,13 +93,15 @@ pub(super) async fn holders(store: &Store) -> Result<Report, ReportError> {
     let total = "SELECT CAST(COALESCE(SUM(besitos), 0) AS BIGINT) FROM balances";
     let top = "SELECT user_id, besitos FROM balances ORDER BY besitos DESC, user_id LIMIT $1";
     let (total,): (i64,) = on_both!(store, |pool| sqlx::query_as(total).fetch_one(pool).await?);
-    let holders: Vec<(i64, i64)> = on_both!(store, |pool| sqlx::query_as(top).bind(TOP_HOLDERS).fetch_all(pool).await?);
+    let holders: Vec<(i64, i64)> =
+        on_both!(store, |pool| sqlx::query_as(top).bind(TOP_HOLDERS).fetch_all(pool).await?);
     let mut report = Report::new(
         "holders",
         &[column("rank", Int), column("player", Int), column("besitos", Int), column("share", Percent)],
     );
     for (rank, (player, besitos)) in holders.into_iter().enumerate() {
-        let row = vec![Value::Int(rank as i64 + 1), Value::Int(player), Value::Int(besitos), Value::percent(besitos, total)];
+        let row =
+            vec![Value::Int(rank as i64 + 1), Value::Int(player), Value::Int(besitos), Value::percent(besitos, total)];
         report.rows.push(row);
     }
     Ok(report)

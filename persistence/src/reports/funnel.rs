@@ -31,8 +31,11 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
         count(&[kinds::VIP_ACTIVATED]),
         kinds::REGISTERED,
     );
-    let players: Vec<(i64, i64, i64, i64)> =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.since).bind(period.until).fetch_all(pool).await?);
+    let players: Vec<(i64, i64, i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
     let mut stages = [0i64; 4];
     for (decisions, reactions, purchases, vip) in players {
         let engaged = decisions >= ENGAGED_DECISIONS || (decisions > 0 && reactions > 0);
@@ -42,7 +45,12 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
     }
     let mut report = Report::new(
         "funnel",
-        &[column("stage", Text), column("players", Int), column("of_previous", Percent), column("of_registered", Percent)],
+        &[
+            column("stage", Text),
+            column("players", Int),
+            column("of_previous", Percent),
+            column("of_registered", Percent),
+        ],
     );
     for (i, name) in ["registered", "engaged", "purchaser", "vip"].into_iter().enumerate() {
         let previous = stages[i.saturating_sub(1)];

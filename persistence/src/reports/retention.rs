@@ -18,9 +18,8 @@ fn week_start(day: i64) -> i64 {
 }
 
 pub(super) async fn report(store: &Store, period: Period) -> Result<Report, ReportError> {
-    let returned = |n: i64| {
-        format!("CAST(MAX(CASE WHEN e.at / {DAY} = r.at / {DAY} + {n} THEN 1 ELSE 0 END) AS BIGINT)")
-    };
+    let returned =
+        |n: i64| format!("CAST(MAX(CASE WHEN e.at / {DAY} = r.at / {DAY} + {n} THEN 1 ELSE 0 END) AS BIGINT)");
     let sql = format!(
         "SELECT r.at / {DAY} AS day, {}, {}, {}
          FROM analytics_events r
@@ -34,8 +33,11 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
         not_passive("e.kind"),
         kinds::REGISTERED,
     );
-    let players: Vec<(i64, i64, i64, i64)> =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(period.since).bind(period.until).fetch_all(pool).await?);
+    let players: Vec<(i64, i64, i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
     // Week -> (players, [(returned, measurable); 3]).
     let mut weeks: BTreeMap<i64, (i64, [(i64, i64); 3])> = BTreeMap::new();
     for (day, d1, d7, d30) in players {
@@ -51,7 +53,13 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
     }
     let mut report = Report::new(
         "retention",
-        &[column("week", Date), column("players", Int), column("d1", Percent), column("d7", Percent), column("d30", Percent)],
+        &[
+            column("week", Date),
+            column("players", Int),
+            column("d1", Percent),
+            column("d7", Percent),
+            column("d30", Percent),
+        ],
     );
     for (week, (players, rates)) in weeks {
         let mut row = vec![Value::Int(week), Value::Int(players)];

@@ -31,9 +31,16 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
         kinds::REGISTERED
     );
     let (stars, refunds, active, paying): (i64, i64, i64, i64) =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(in_period)).bind(period.since).bind(period.until).fetch_one(pool).await?);
+        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(in_period))
+            .bind(period.since)
+            .bind(period.until)
+            .fetch_one(pool)
+            .await?);
     let (ever_paid, ever_refunded, registered): (i64, i64, i64) =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(lifetime)).bind(period.until).fetch_one(pool).await?);
+        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(lifetime))
+            .bind(period.until)
+            .fetch_one(pool)
+            .await?);
     let net = stars - refunds;
     let per = |amount: i64, players: i64| {
         if players == 0 { Value::Null } else { Value::Real(amount as f64 / players as f64) }

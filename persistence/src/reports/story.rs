@@ -12,7 +12,12 @@ use crate::store::on_both;
 /// `(user, subject)` of every row of `kind` in the period, each pair once.
 async fn pairs(store: &Store, kind: &str, period: Period) -> Result<Vec<(i64, String)>, ReportError> {
     let sql = "SELECT DISTINCT user_id, subject FROM analytics_events WHERE kind = $1 AND at >= $2 AND at < $3";
-    Ok(on_both!(store, |pool| sqlx::query_as(sql).bind(kind).bind(period.since).bind(period.until).fetch_all(pool).await?))
+    Ok(on_both!(store, |pool| sqlx::query_as(sql)
+        .bind(kind)
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?))
 }
 
 /// A decision row's subject, `<from>/<to>`, split.

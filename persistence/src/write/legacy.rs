@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use dianabot_game::content::PlanKind;
 use dianabot_game::membership::{Phase, Vip};
 use dianabot_game::{
-    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason, StarsCharge,
-    StoryProgress,
+    AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason,
+    StarsCharge, StoryProgress,
 };
 use serde::Deserialize;
 

@@ -11,10 +11,10 @@ use dianabot_game::{Language, Malformed, RuleError, Usage};
 use dianabot_persistence::reports::{DAY, Period, Report, Value};
 
 use crate::reports;
+use crate::telegram::OutboundRequest;
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::analytics as screens;
 use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation};
-use crate::telegram::OutboundRequest;
 use dianabot_actors::DispatchError;
 
 #[derive(Debug)]
@@ -38,8 +38,8 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
         let request = match words.as_slice() {
             [] if action == OperatorAction::Stats => AnalyticsRequest::Overview { now, chat_id, language },
             [report, range @ ..] if range.len() <= 2 && reports::is_known(report) => {
-                let period = reports::period(range.first().copied(), range.get(1).copied(), now)
-                    .map_err(|_| malformed())?;
+                let period =
+                    reports::period(range.first().copied(), range.get(1).copied(), now).map_err(|_| malformed())?;
                 let export = action == OperatorAction::Export;
                 AnalyticsRequest::Report { name: (*report).to_owned(), period, export, chat_id, language }
             }

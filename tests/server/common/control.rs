@@ -139,8 +139,7 @@ impl Control {
 
     /// The bytes of a file the bot uploaded (a document), by file id.
     pub async fn file(&self, file_id: &str) -> Vec<u8> {
-        let response =
-            self.client.get(format!("{}/files/{file_id}", self.base)).send().await.expect("control API");
+        let response = self.client.get(format!("{}/files/{file_id}", self.base)).send().await.expect("control API");
         assert!(response.status().is_success(), "GET /files/{file_id}: {}", response.status());
         response.bytes().await.expect("file bytes").to_vec()
     }
