@@ -47,6 +47,8 @@ pub struct App {
     reloader: Reloader,
     emulator: Option<EmulatorHandle>,
     broadcaster: BroadcasterTask,
+    /// Creates the analytics partitions ahead, daily.
+    partitions: JoinHandle<()>,
 }
 
 impl App {
@@ -61,6 +63,7 @@ impl App {
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
+        let partitions = keep_partitions(store.clone(), config.actors.clock.clone()).await?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
@@ -204,6 +207,7 @@ impl App {
             reloader,
             emulator,
             broadcaster: broadcaster_task,
+            partitions,
         })
     }
 
@@ -272,12 +276,35 @@ impl App {
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
         self.metrics_http.handle.stop(true).await;
+        self.partitions.abort();
         self.store.close().await;
         if let Some(emulator) = self.emulator {
             emulator.stop().await;
         }
         tracing::info!("shutdown complete");
     }
+}
+
+/// Creates this month's analytics partition and the next ones (a failure
+/// here stops the start: the database refuses DDL), then does it again
+/// daily so a month's partition always exists before its first event.
+async fn keep_partitions(store: Store, clock: Clock) -> anyhow::Result<JoinHandle<()>> {
+    let created = store.ensure_analytics_partitions(clock.now()).await.context("creating analytics partitions")?;
+    if !created.is_empty() {
+        tracing::info!(?created, "analytics partitions created");
+    }
+    Ok(tokio::spawn(async move {
+        let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
+        daily.tick().await;
+        loop {
+            daily.tick().await;
+            match store.ensure_analytics_partitions(clock.now()).await {
+                Ok(created) if !created.is_empty() => tracing::info!(?created, "analytics partitions created"),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "creating analytics partitions failed; retried tomorrow"),
+            }
+        }
+    }))
 }
 
 /// Auction notices become messages to their players, in each player's

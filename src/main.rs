@@ -30,11 +30,33 @@ enum Command {
     /// Plays simulated users against a server through its real intake and
     /// reports throughput, latency, errors, persistence lag and memory.
     Bench(Box<dianabot_bench::BenchArgs>),
+    /// Prints a report (from DATABASE_URL; `operations` from the running
+    /// server's METRICS_BIND), as a table or CSV.
+    Report(ReportArgs),
     /// Operator content tools.
     Content {
         #[command(subcommand)]
         command: ContentCommand,
     },
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// The report; `--list` names them all.
+    #[arg(required_unless_present = "list")]
+    name: Option<String>,
+    /// First day, YYYY-MM-DD (UTC); default: 30 days before `--until`.
+    #[arg(long)]
+    since: Option<String>,
+    /// Last day, included, YYYY-MM-DD (UTC); default: today.
+    #[arg(long)]
+    until: Option<String>,
+    /// RFC 4180 CSV instead of a table.
+    #[arg(long)]
+    csv: bool,
+    /// Lists the reports.
+    #[arg(long)]
+    list: bool,
 }
 
 #[derive(Subcommand)]
@@ -83,7 +105,7 @@ fn main() -> anyhow::Result<ExitCode> {
         });
     }
     match cli.command {
-        Some(Command::Bench(_)) => telemetry::init_with_default("warn"),
+        Some(Command::Bench(_) | Command::Report(_)) => telemetry::init_with_default("warn"),
         _ => telemetry::init(),
     }
     dianabot::run_actix(async move {
@@ -93,9 +115,44 @@ fn main() -> anyhow::Result<ExitCode> {
                 App::build(config).await?.run_until_stopped().await
             }
             Command::Emulator { port } => dianabot::run_emulator(port).await,
+            Command::Report(args) => report(args).await,
             Command::Bench(args) => dianabot_bench::run(*args, dianabot::bench::reply_templates()).await,
             Command::Content { .. } => unreachable!("handled before the runtime starts"),
         }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    use dianabot::reports;
+    if args.list {
+        for entry in dianabot_persistence::reports::CATALOGUE {
+            println!("{:<12} {}", entry.name, entry.title);
+        }
+        return Ok(());
+    }
+    let name = args.name.unwrap_or_default();
+    anyhow::ensure!(
+        reports::is_known(&name),
+        "unknown report {name:?}; the reports are: {}",
+        reports::names().collect::<Vec<_>>().join(", ")
+    );
+    let config = Config::from_env()?;
+    let now = chrono::Utc::now().timestamp();
+    let period = reports::period(args.since.as_deref(), args.until.as_deref(), now)
+        .map_err(|bad| anyhow::anyhow!("--since/--until: {bad} is not a range of YYYY-MM-DD days"))?;
+    let content = dianabot::content::load_dir(&config.content_dir)?;
+    let store = dianabot_persistence::Store::open(&config.database_url).await?;
+    let metrics = config.metrics_bind;
+    let report =
+        reports::run(&store, &content, &name, period, || Ok(reports::parse_metrics(&reports::fetch_metrics(metrics)?)))
+            .await;
+    store.close().await;
+    let report = report?;
+    if args.csv {
+        print!("{}", report.to_csv());
+    } else {
+        println!("{}\n{}", report.title, reports::to_table(&report));
+    }
+    Ok(())
 }

@@ -205,6 +205,8 @@ why-usage = usage: { $command ->
         [role] /role grant <user> <role> [days] · /role revoke <user> <role>
         [audit] /audit [1-50]
         [code] /code <secret code>
+        [stats] /stats [report [since YYYY-MM-DD [until YYYY-MM-DD]]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [export] /export report [since YYYY-MM-DD [until YYYY-MM-DD]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -455,6 +457,19 @@ audit-line = { $at } · { $operator } · { $action } { $target } “{ $args }”
         [refused] refused
        *[failed] failed
     }
+
+## Operator statistics (/stats, /export)
+
+stats-overview = 📊 <b>Overview of { $day }</b> (UTC)
+    Active: { $dau } today · { $wau } in 7 days · { $mau } in 30 days
+    Last 7 days: { $registered } registered → { $engaged } engaged → { $purchasers } purchasers → { $vip } VIP
+    Revenue in 7 days: { $stars } ⭐ net · ARPPU { $arppu } ⭐
+    Besitos in circulation: { $supply } ({ $net } today)
+    One report: /stats &lt;report&gt; · as CSV: /export &lt;report&gt;
+stats-report-title = 📊 <b>{ $title }</b> · { $since } → { $until }
+stats-report-empty = No data in that period.
+stats-report-more = … and { $rows } more rows: /export { $report } brings them all.
+export-caption = 📎 { $title } · { $since } → { $until } · { $rows } rows
 
 ## VIP: subscriptions and channels (issue 15)
 

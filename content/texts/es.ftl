@@ -205,6 +205,8 @@ why-usage = se escribe así: { $command ->
         [role] /rol dar <usuario> <rol> [días] · /rol quitar <usuario> <rol>
         [audit] /auditoria [1-50]
         [code] /codigo <código secreto>
+        [stats] /stats [informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [export] /export informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
        *[other] /{ $command }
     }
 why-auction-too-short = la subasta debe durar al menos { $seconds } s
@@ -455,6 +457,19 @@ audit-line = { $at } · { $operator } · { $action } { $target } «{ $args }» �
         [refused] denegado
        *[failed] fallido
     }
+
+## Estadísticas de operador (/stats, /export)
+
+stats-overview = 📊 <b>Resumen del { $day }</b> (UTC)
+    Activos: { $dau } hoy · { $wau } en 7 días · { $mau } en 30 días
+    Últimos 7 días: { $registered } registros → { $engaged } implicados → { $purchasers } compradores → { $vip } VIP
+    Ingresos en 7 días: { $stars } ⭐ netas · ARPPU { $arppu } ⭐
+    Besitos en circulación: { $supply } ({ $net } hoy)
+    Un informe: /stats &lt;informe&gt; · en CSV: /export &lt;informe&gt;
+stats-report-title = 📊 <b>{ $title }</b> · { $since } → { $until }
+stats-report-empty = Sin datos en ese periodo.
+stats-report-more = … y { $rows } filas más: /export { $report } las trae todas.
+export-caption = 📎 { $title } · { $since } → { $until } · { $rows } filas
 
 ## VIP: suscripciones y canales (issue 15)
 

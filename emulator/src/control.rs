@@ -66,6 +66,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/rate-limits/force", web::post().to(force_429))
             .route("/payments", web::get().to(payments))
             .route("/invoices", web::get().to(invoices))
+            .route("/files/{file_id}", web::get().to(file))
             .route("/invite-links", web::get().to(invite_links))
             .route("/join-requests", web::get().to(join_requests))
             .route("/subscriptions", web::get().to(subscriptions))
@@ -831,6 +832,14 @@ async fn payments(shared: Data) -> Reply {
 
 async fn invoices(shared: Data) -> Reply {
     ok(shared.with(|w| json!(w.invoices.values().collect::<Vec<_>>())))
+}
+
+/// The bytes of a file the bot uploaded (a document sent).
+async fn file(shared: Data, path: web::Path<String>) -> Result<HttpResponse, ControlError> {
+    let file = shared.with(|w| w.files.get(path.as_str()).cloned());
+    let file = file.ok_or_else(|| ControlError::not_found("no such file"))?;
+    let mime = file.mime_type.unwrap_or_else(|| "application/octet-stream".to_owned());
+    Ok(HttpResponse::Ok().content_type(mime).body(file.bytes))
 }
 
 async fn invite_links(shared: Data) -> Reply {

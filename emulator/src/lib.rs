@@ -35,7 +35,7 @@
 //! 409 while a webhook is set or when a newer getUpdates supersedes a waiting one),
 //! setWebhook, deleteWebhook, getWebhookInfo, sendMessage, editMessageText,
 //! editMessageReplyMarkup, deleteMessage, deleteMessages, sendChatAction,
-//! answerCallbackQuery, sendInvoice, createInvoiceLink (with
+//! answerCallbackQuery, sendDocument (a multipart upload or a file id), sendInvoice, createInvoiceLink (with
 //! `subscription_period`), answerPreCheckoutQuery, refundStarPayment,
 //! editUserStarSubscription, createChatInviteLink, editChatInviteLink,
 //! revokeChatInviteLink, exportChatInviteLink, approveChatJoinRequest,
@@ -129,6 +129,7 @@
 //! | GET/PUT | `/control/rate-limits` | `{enabled, per_chat_per_sec, per_chat_burst, global_per_sec, global_burst}` | the settings |
 //! | POST | `/control/rate-limits/force` | `{count, retry_after, methods?}` | the next `count` calls answer 429 |
 //! | GET | `/control/payments`, `/control/invoices`, `/control/invite-links` | | lists (links with `uses`, `pending_join_request_count`) |
+//! | GET | `/control/files/{file_id}` | | the bytes of a file the bot uploaded |
 //! | GET | `/control/subscriptions` | | `[{id, user_id, payload, total_amount, period, charge_ids, first_charge_id, last_charge_id, expiration_date, canceled, failed, status: active\|canceled\|expired\|failed}]` |
 //! | POST | `/control/subscriptions/{charge_id}/renew` | | the renewal payment `{telegram_payment_charge_id, message_id, payment_update_id, subscription_expiration_date, subscription}`; 409 if canceled or ended |
 //! | POST | `/control/subscriptions/{charge_id}/fail` | | the subscription, `status: failed`; nothing is delivered |

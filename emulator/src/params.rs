@@ -11,14 +11,26 @@ use serde_json::{Map, Value};
 
 use crate::error::ApiError;
 
-/// The parameters of one Bot API call.
+/// The parameters of one Bot API call: the fields, and the files uploaded
+/// as multipart parts (a document sent).
 #[derive(Debug, Clone, Default)]
-pub struct Params(pub Map<String, Value>);
+pub struct Params(pub Map<String, Value>, pub Vec<FilePart>);
+
+/// A file uploaded in a multipart body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilePart {
+    /// The form field it came in (`document`, …).
+    pub field: String,
+    pub file_name: String,
+    pub content_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
 
 impl Params {
     /// Builds the parameter map from the query string and the body.
     pub fn parse(query: &str, content_type: &str, body: &[u8]) -> Result<Params, ApiError> {
         let mut map = Map::new();
+        let mut files = Vec::new();
         if !query.is_empty() {
             let pairs: Vec<(String, String)> =
                 serde_urlencoded::from_str(query).map_err(|_| ApiError::bad("can't parse query string"))?;
@@ -46,13 +58,23 @@ impl Params {
         } else if content_type.starts_with("multipart/form-data") {
             let boundary = content_type_boundary(original_content_type)
                 .ok_or_else(|| ApiError::bad("multipart body without boundary"))?;
-            for (k, v) in parse_multipart(body, &boundary)? {
-                map.insert(k, Value::String(v));
+            for part in parse_multipart(body, &boundary)? {
+                match part {
+                    Part::Field(k, v) => {
+                        map.insert(k, Value::String(v));
+                    }
+                    Part::File(file) => files.push(file),
+                }
             }
         } else {
             return Err(ApiError::bad(format!("unsupported content type {content_type}")));
         }
-        Ok(Params(map))
+        Ok(Params(map, files))
+    }
+
+    /// The file uploaded in form field `key`, if one was.
+    pub fn file(&self, key: &str) -> Option<&FilePart> {
+        self.1.iter().find(|file| file.field == key)
     }
 
     /// The raw value, treating JSON `null` as absent.
@@ -133,33 +155,51 @@ fn content_type_boundary(content_type: &str) -> Option<String> {
     })
 }
 
-/// A small multipart/form-data reader for text fields. File parts (a webhook
-/// certificate) are skipped: the emulator has no use for them.
-fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<(String, String)>, ApiError> {
+enum Part {
+    Field(String, String),
+    File(FilePart),
+}
+
+/// A small multipart/form-data reader: text fields, and file parts (a
+/// document, a webhook certificate) kept as bytes.
+fn parse_multipart(body: &[u8], boundary: &str) -> Result<Vec<Part>, ApiError> {
     let delimiter = format!("--{boundary}");
-    let text = String::from_utf8_lossy(body);
-    let mut fields = Vec::new();
-    for part in text.split(delimiter.as_str()).skip(1) {
-        if part.starts_with("--") {
-            break;
-        }
-        let part = part.strip_prefix("\r\n").unwrap_or(part);
-        let Some((headers, value)) = part.split_once("\r\n\r\n") else {
-            return Err(ApiError::bad("malformed multipart body"));
+    let malformed = || ApiError::bad("malformed multipart body");
+    let mut parts = Vec::new();
+    let mut rest = body;
+    // Whatever precedes the first delimiter is preamble.
+    let Some(start) = find(rest, delimiter.as_bytes()) else { return Err(malformed()) };
+    rest = &rest[start + delimiter.len()..];
+    while !rest.starts_with(b"--") {
+        let part = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+        let end = find(part, format!("\r\n{delimiter}").as_bytes()).ok_or_else(malformed)?;
+        let (part, next) = (&part[..end], &part[end + 2 + delimiter.len()..]);
+        rest = next;
+        let split = find(part, b"\r\n\r\n").ok_or_else(malformed)?;
+        let headers = String::from_utf8_lossy(&part[..split]);
+        let value = &part[split + 4..];
+        let header =
+            |name: &str| headers.lines().find(|l| l.to_ascii_lowercase().starts_with(name)).map(|l| l.to_owned());
+        let disposition = header("content-disposition").unwrap_or_default();
+        let param = |key: &str| {
+            disposition.split(';').find_map(|p| p.trim().strip_prefix(key).map(|n| n.trim_matches('"').to_owned()))
         };
-        let value = value.strip_suffix("\r\n").unwrap_or(value);
-        let disposition =
-            headers.lines().find(|l| l.to_ascii_lowercase().starts_with("content-disposition")).unwrap_or("");
-        if disposition.contains("filename=") {
-            continue;
-        }
-        let name =
-            disposition.split(';').find_map(|p| p.trim().strip_prefix("name=").map(|n| n.trim_matches('"').to_owned()));
-        if let Some(name) = name {
-            fields.push((name, value.to_owned()));
+        let Some(name) = param("name=") else { continue };
+        match param("filename=") {
+            Some(file_name) => parts.push(Part::File(FilePart {
+                field: name,
+                file_name,
+                content_type: header("content-type").and_then(|l| l.split_once(':').map(|(_, v)| v.trim().to_owned())),
+                bytes: value.to_vec(),
+            })),
+            None => parts.push(Part::Field(name, String::from_utf8_lossy(value).into_owned())),
         }
     }
-    Ok(fields)
+    Ok(parts)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|window| window == needle)
 }
 
 #[cfg(test)]
@@ -178,13 +218,15 @@ mod tests {
     }
 
     #[test]
-    fn multipart_text_fields_are_read_and_files_skipped() {
+    fn multipart_text_fields_and_files_are_read() {
         let body = "--XyZ\r\nContent-Disposition: form-data; name=\"url\"\r\n\r\nhttp://a/b\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"certificate\"; filename=\"c\"\r\n\r\nBIN\r\n\
                     --XyZ\r\nContent-Disposition: form-data; name=\"allowed_updates\"\r\n\r\n[\"message\"]\r\n--XyZ--\r\n";
         let p = Params::parse("", "multipart/form-data; boundary=XyZ", body.as_bytes()).unwrap_or_default();
         assert_eq!(p.opt_str("url").as_deref(), Some("http://a/b"));
         assert!(p.raw("certificate").is_none());
+        let certificate = p.file("certificate").map(|file| (file.file_name.as_str(), file.bytes.as_slice()));
+        assert_eq!(certificate, Some(("c", b"BIN".as_slice())));
         assert_eq!(p.opt_json("allowed_updates"), Ok(Some(serde_json::json!(["message"]))));
     }
 

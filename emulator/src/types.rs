@@ -58,6 +58,12 @@ pub struct Message {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub entities: Vec<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<Document>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub caption_entities: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice: Option<Invoice>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub successful_payment: Option<Payment>,
@@ -66,6 +72,19 @@ pub struct Message {
     /// Only inline keyboards appear here, as in Telegram.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_markup: Option<Value>,
+}
+
+/// Bot API `Document`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    pub file_id: String,
+    pub file_unique_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_size: Option<u64>,
 }
 
 /// Bot API `Invoice`.

@@ -115,6 +115,9 @@ pub struct MessageRec {
     pub reply_to: Option<i32>,
     pub edit_date: Option<i64>,
     pub invoice_id: Option<u64>,
+    /// The file id of a document sent (sendDocument), and its caption.
+    pub document: Option<String>,
+    pub caption: Option<String>,
     pub successful_payment: Option<types::Payment>,
     pub refunded_payment: Option<types::Payment>,
     /// Reactions by user (channel posts).
@@ -136,6 +139,8 @@ impl MessageRec {
             reply_to: None,
             edit_date: None,
             invoice_id: None,
+            document: None,
+            caption: None,
             successful_payment: None,
             refunded_payment: None,
             reactions: BTreeMap::new(),
@@ -175,6 +180,29 @@ impl ChatRec {
 
     pub fn is_channel(&self) -> bool {
         matches!(self.kind, ChatKind::Channel { .. })
+    }
+}
+
+/// A file the bot uploaded: what a `Document` describes, and its bytes
+/// (for the control API; Telegram serves them through getFile).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRec {
+    pub file_id: String,
+    pub file_unique_id: String,
+    pub file_name: String,
+    pub mime_type: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+impl FileRec {
+    pub fn to_document(&self) -> types::Document {
+        types::Document {
+            file_id: self.file_id.clone(),
+            file_unique_id: self.file_unique_id.clone(),
+            file_name: Some(self.file_name.clone()),
+            mime_type: self.mime_type.clone(),
+            file_size: Some(self.bytes.len() as u64),
+        }
     }
 }
 
@@ -387,6 +415,8 @@ pub struct World {
     /// superseded (Telegram answers it 409).
     pub poll_generation: u64,
     pub invoices: BTreeMap<u64, InvoiceRec>,
+    /// Files the bot uploaded (sendDocument), by file id.
+    pub files: BTreeMap<String, FileRec>,
     next_invoice_id: u64,
     pub charges: BTreeMap<String, ChargeRec>,
     pub pre_checkouts: HashMap<String, PreCheckoutRec>,
@@ -439,6 +469,7 @@ impl World {
             webhook: None,
             poll_generation: 0,
             invoices: BTreeMap::new(),
+            files: BTreeMap::new(),
             next_invoice_id: 1,
             charges: BTreeMap::new(),
             pre_checkouts: HashMap::new(),
@@ -641,7 +672,11 @@ impl World {
             edit_date: msg.edit_date,
             reply_to_message,
             text: msg.text.clone(),
-            entities: msg.entities.clone(),
+            // A caption's entities are the caption's (a document's message has no text).
+            entities: if msg.caption.is_some() { Vec::new() } else { msg.entities.clone() },
+            caption_entities: if msg.caption.is_some() { msg.entities.clone() } else { Vec::new() },
+            document: msg.document.as_ref().and_then(|id| self.files.get(id)).map(FileRec::to_document),
+            caption: msg.caption.clone(),
             invoice,
             successful_payment: msg.successful_payment.clone(),
             refunded_payment: msg.refunded_payment.clone(),

@@ -158,6 +158,8 @@ pub enum Usage {
     Role,
     Audit,
     Code,
+    Stats,
+    Export,
 }
 
 impl Usage {
@@ -176,6 +178,8 @@ impl Usage {
             Usage::Role => "role",
             Usage::Audit => "audit",
             Usage::Code => "code",
+            Usage::Stats => "stats",
+            Usage::Export => "export",
         }
     }
 }

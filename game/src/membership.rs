@@ -137,6 +137,7 @@ pub enum VipFact {
     Paid {
         plan: PlanKind,
         renewal: bool,
+        stars: u32,
     },
     /// Days given: a content reward, a VIP pass from the shop, an operator.
     Granted {

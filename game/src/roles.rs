@@ -104,10 +104,14 @@ pub enum OperatorAction {
     Teaser,
     SchedulePost,
     ListScheduledPosts,
+    /// `/stats [report]`: the overview, or one report as a table.
+    Stats,
+    /// `/export <report> [since] [until]`: a report as a CSV document.
+    Export,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 17] = [
+    pub const ALL: [OperatorAction; 19] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -125,6 +129,8 @@ impl OperatorAction {
         OperatorAction::Teaser,
         OperatorAction::SchedulePost,
         OperatorAction::ListScheduledPosts,
+        OperatorAction::Stats,
+        OperatorAction::Export,
     ];
 
     /// The permission the command needs.
@@ -135,7 +141,7 @@ impl OperatorAction {
             OperatorAction::GrantVip => Permission::VipGrants,
             OperatorAction::Refund => Permission::Refunds,
             OperatorAction::OpenAuction | OperatorAction::CancelAuction => Permission::Auctions,
-            OperatorAction::PostsReport => Permission::Analytics,
+            OperatorAction::PostsReport | OperatorAction::Stats | OperatorAction::Export => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
             OperatorAction::Broadcast
@@ -166,6 +172,8 @@ impl OperatorAction {
             OperatorAction::Teaser => "teaser",
             OperatorAction::SchedulePost => "schedule_post",
             OperatorAction::ListScheduledPosts => "list_scheduled_posts",
+            OperatorAction::Stats => "stats",
+            OperatorAction::Export => "export",
         }
     }
 

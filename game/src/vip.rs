@@ -115,7 +115,7 @@ pub(crate) fn decide(
     let mut vip = before.cloned().unwrap_or_default();
     let mut events = Vec::new();
     let fact = match command {
-        VipCommand::Paid { plan, charge, stars: _, recurring } => {
+        VipCommand::Paid { plan, charge, stars, recurring } => {
             if vip.charges.contains(charge) {
                 // A re-delivered payment: granted the first time.
                 return Ok(Vec::new());
@@ -136,7 +136,7 @@ pub(crate) fn decide(
                 }
                 events.push(journal.credit(bonus, Reason::VipRenewalBonus));
             }
-            VipFact::Paid { plan: *plan, renewal }
+            VipFact::Paid { plan: *plan, renewal, stars: *stars }
         }
         VipCommand::SetRenewal { canceled } => {
             let running = vip.phase != Phase::Lapsed;

@@ -125,7 +125,10 @@ fn monthly_lifecycle_reminds_renews_with_a_bonus_once_lapses_and_comes_back() {
     let mut world = World::new();
     let end = NOW + 30 * DAY;
     let events = world.pay(PlanKind::Monthly, "c1", monthly(true, end)).unwrap();
-    assert_eq!(VipFact::of(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: false }]);
+    assert_eq!(
+        VipFact::of(&events),
+        [VipFact::Paid { plan: PlanKind::Monthly, renewal: false, stars: monthly_stars() }]
+    );
     assert!(world.is_vip());
     assert_eq!(world.bonuses, 0, "the first payment is no renewal");
     // The channel outbox: a personal link to send.
@@ -149,7 +152,10 @@ fn monthly_lifecycle_reminds_renews_with_a_bonus_once_lapses_and_comes_back() {
     let renewed = end + 30 * DAY;
     world.now = end - 60;
     let events = world.pay(PlanKind::Monthly, "c2", monthly(false, renewed)).unwrap();
-    assert_eq!(VipFact::of(&events), [VipFact::Paid { plan: PlanKind::Monthly, renewal: true }]);
+    assert_eq!(
+        VipFact::of(&events),
+        [VipFact::Paid { plan: PlanKind::Monthly, renewal: true, stars: monthly_stars() }]
+    );
     assert!(world.pay(PlanKind::Monthly, "c2", monthly(false, renewed)).unwrap().is_empty());
     assert_eq!(world.bonuses, 50);
     assert_eq!(world.membership().until, renewed);
@@ -388,4 +394,8 @@ fn nobody_buys_a_second_running_subscription_or_anything_once_vip_for_life() {
     for plan in [PlanKind::Monthly, PlanKind::Annual, PlanKind::Lifetime] {
         assert_eq!(may_buy(&world.state, plan), Err(RuleError::LifetimeMember), "{plan:?} for a member for life");
     }
+}
+
+fn monthly_stars() -> u32 {
+    content().vip().plan(PlanKind::Monthly).map_or(1, |offer| offer.stars)
 }

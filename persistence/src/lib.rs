@@ -11,16 +11,20 @@
 //! **Architecture Invariant:** this crate knows nothing of Telegram or actors;
 //! it stores `dianabot_game` values and nothing else.
 
+pub mod analytics;
 mod broadcast;
 mod error;
 mod flusher;
+pub mod partitions;
 mod postgres;
+pub mod reports;
 mod scheduled;
 mod sqlite;
 mod store;
 mod timers;
 mod write;
 
+pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
@@ -28,6 +32,6 @@ pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
 pub use write::{
-    AnalyticsEvent, ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction,
-    PaidReaction, PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
+    ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction,
+    PurchaseRow, PurchaseStatus, TimerOp, UserWrite,
 };

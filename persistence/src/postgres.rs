@@ -272,12 +272,13 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
     let events: Vec<_> = writes.iter().flat_map(|w| w.analytics.iter().map(move |e| (w.user_id.0, e))).collect();
     if !events.is_empty() {
         sqlx::query(
-            "INSERT INTO analytics_events (user_id, kind, subject, at)
-             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[])",
+            "INSERT INTO analytics_events (user_id, kind, subject, amount, at)
+             SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])",
         )
         .bind(events.iter().map(|(id, _)| *id).collect::<Vec<_>>())
         .bind(events.iter().map(|(_, e)| e.kind).collect::<Vec<_>>())
         .bind(events.iter().map(|(_, e)| e.subject.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|(_, e)| e.amount).collect::<Vec<_>>())
         .bind(events.iter().map(|(_, e)| e.at).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;

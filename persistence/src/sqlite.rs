@@ -211,10 +211,11 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
             .await?;
         }
         for event in &write.analytics {
-            sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, at) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO analytics_events (user_id, kind, subject, amount, at) VALUES (?, ?, ?, ?, ?)")
                 .bind(user_id)
                 .bind(event.kind)
                 .bind(&event.subject)
+                .bind(event.amount)
                 .bind(event.at)
                 .execute(&mut *tx)
                 .await?;

@@ -509,6 +509,16 @@ impl Store {
             .collect()
     }
 
+    /// Creates the monthly partitions of `analytics_events` from the month
+    /// of `now` to [`crate::partitions::MONTHS_AHEAD`] months later (Postgres;
+    /// SQLite keeps one table). Idempotent; returns the partitions created.
+    pub async fn ensure_analytics_partitions(&self, now: i64) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Postgres(pool) => crate::partitions::ensure(pool, now).await,
+            Store::Sqlite(_) => Ok(Vec::new()),
+        }
+    }
+
     /// Whether the database answers; for readiness probes.
     pub async fn ping(&self) -> bool {
         on_both!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.is_ok())

@@ -3,8 +3,6 @@
 use std::collections::BTreeMap;
 
 use dianabot_game::auction::{Auction, AuctionStatus, TopBid};
-use dianabot_game::journeys::RunEnd;
-use dianabot_game::membership::VipFact;
 use dianabot_game::{
     AppliedUpdates, Currency, Event, ItemId, Language, LedgerEntry, PostRef, Profile, Progress, Reacted, UserId,
     UserState,
@@ -12,6 +10,7 @@ use dianabot_game::{
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
+use crate::analytics::{self, AnalyticsEvent};
 
 mod legacy;
 
@@ -29,7 +28,7 @@ pub struct UserWrite {
     /// Item -> new quantity; zero means the row goes away.
     pub inventory: BTreeMap<ItemId, u32>,
     pub ledger: Vec<LedgerEntry>,
-    /// Events analytics keeps as rows (see [`AnalyticsEvent`]).
+    /// Events analytics keeps as rows ([`analytics::rows`]).
     pub analytics: Vec<AnalyticsEvent>,
     /// Paid reactions on posts (rows of `reactions`).
     pub reactions: Vec<PaidReaction>,
@@ -225,17 +224,6 @@ pub struct ClosedHold {
     pub end: HoldEnd,
 }
 
-/// A domain event kept for analytics: what happened, to what, when.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AnalyticsEvent {
-    /// Stable name, e.g. `vip_denied` (a conversion opportunity).
-    pub kind: &'static str,
-    /// What it happened to, e.g. the fragment id.
-    pub subject: String,
-    /// Unix seconds.
-    pub at: i64,
-}
-
 /// The encoded part of the state nobody queries, with its version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Snapshot {
@@ -272,7 +260,7 @@ impl UserWrite {
             balance: None,
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
-            analytics: Vec::new(),
+            analytics: analytics::rows(state, events, now),
             reactions: Vec::new(),
             fragment_reactions: Vec::new(),
             transfers_opened: Vec::new(),
@@ -330,7 +318,6 @@ impl UserWrite {
                 }),
                 Event::PurchaseClosed { purchase, item, besitos, completed } => {
                     let status = if *completed { PurchaseStatus::Completed } else { PurchaseStatus::Failed };
-                    write.analytics.push(AnalyticsEvent { kind: status_event(status), subject: item.clone(), at: now });
                     write.purchases.push(PurchaseRow {
                         purchase: *purchase,
                         user: state.id,
@@ -343,7 +330,6 @@ impl UserWrite {
                     });
                 }
                 Event::StarsPaid { charge, purchase, item, stars } => {
-                    write.analytics.push(AnalyticsEvent { kind: "purchase_stars", subject: item.clone(), at: now });
                     write.charges.push(ChargeRow {
                         charge: charge.clone(),
                         purchase: *purchase,
@@ -402,62 +388,34 @@ impl UserWrite {
                     opened_at: now,
                 }),
                 Event::TransferClosed { transfer } => write.transfers_closed.push(*transfer),
-                Event::VipChanged { fact, .. } => {
-                    let analytics = match fact {
-                        VipFact::Paid { plan, renewal: false } => Some(("vip_activated", plan.key())),
-                        VipFact::Paid { plan, renewal: true } => Some(("vip_renewed", plan.key())),
-                        VipFact::Granted { .. } => Some(("vip_granted", "trial")),
-                        VipFact::Lapsed => Some(("vip_lapsed", "")),
-                        VipFact::RenewalSet { canceled: true } => Some(("vip_renewal_canceled", "")),
-                        _ => None,
-                    };
-                    if let Some((kind, subject)) = analytics {
-                        write.analytics.push(AnalyticsEvent { kind, subject: subject.to_owned(), at: now });
-                    }
-                }
-                Event::VipDenied { fragment } => {
-                    write.analytics.push(AnalyticsEvent { kind: "vip_denied", subject: fragment.clone(), at: now });
-                }
+                Event::VipChanged { .. } | Event::VipDenied { .. } => {}
                 Event::BidHeld { auction, bid, amount } => {
                     let held = HeldBid { auction: *auction, bid: *bid, user: state.id, amount: *amount, held_at: now };
                     write.holds_opened.push(held);
-                    write.analytics.push(AnalyticsEvent { kind: "auction_bid", subject: auction.to_string(), at: now });
                 }
                 Event::HoldReleased { auction, bid } => {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Released });
                 }
                 Event::HoldConsumed { auction, bid, .. } => {
                     write.holds_closed.push(ClosedHold { auction: *auction, bid: *bid, end: HoldEnd::Consumed });
-                    write.analytics.push(AnalyticsEvent { kind: "auction_won", subject: auction.to_string(), at: now });
                 }
-                Event::DecisionTaken { .. } | Event::ComponentCounted { .. } => {}
-                // Experience drop-off: starts, each step, completions and
-                // runs given up, by experience (and component).
-                Event::ExperienceStarted { experience, .. } => write.analytic("experience_start", experience, now),
-                Event::ComponentDone { experience, component } => {
-                    write.analytic("experience_step", &format!("{experience}/{component}"), now)
-                }
-                Event::ExperienceCompleted { experience } => write.analytic("experience_complete", experience, now),
-                Event::ExperienceEnded { experience, end: RunEnd::Abandoned } => {
-                    write.analytic("experience_abandon", experience, now)
-                }
-                Event::ExperienceEnded { experience, end: RunEnd::Expired } => {
-                    write.analytic("experience_expire", experience, now)
-                }
-                Event::LorePieceFound { piece } => write.analytic("lore_found", piece, now),
-                Event::SecretRevealed { recipe } => write.analytic("secret_revealed", recipe, now),
-                Event::CodeRedeemed { code } => write.analytic("code_redeemed", code, now),
-                // The backpack's count of wrong codes lives in the snapshot.
-                Event::CodeMissed { .. } => {}
+                // Analytics rows only ([`analytics::rows`]); the state they
+                // change is in the snapshot.
+                Event::DecisionTaken { .. }
+                | Event::ComponentCounted { .. }
+                | Event::ExperienceStarted { .. }
+                | Event::ComponentDone { .. }
+                | Event::ExperienceCompleted { .. }
+                | Event::ExperienceEnded { .. }
+                | Event::LorePieceFound { .. }
+                | Event::SecretRevealed { .. }
+                | Event::CodeRedeemed { .. }
+                | Event::CodeMissed { .. } => {}
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
             }
         }
         write
-    }
-
-    fn analytic(&mut self, kind: &'static str, subject: &str, at: i64) {
-        self.analytics.push(AnalyticsEvent { kind, subject: subject.to_owned(), at });
     }
 
     /// The write of a state whose only change is bookkeeping (an update
@@ -525,13 +483,6 @@ pub(crate) fn timer_changes(writes: &[UserWrite]) -> TimerChanges<'_> {
         }
     }
     changes
-}
-
-fn status_event(status: PurchaseStatus) -> &'static str {
-    match status {
-        PurchaseStatus::Completed => "purchase_completed",
-        _ => "purchase_failed",
-    }
 }
 
 fn encode_snapshot(state: &UserState) -> Snapshot {

@@ -107,7 +107,7 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             ReactionRequest::Publish { .. } => (None, false),
             ReactionRequest::Report { .. } => (None, true),
         },
-        Translation::Operator(_) | Translation::Role(_) => (None, true),
+        Translation::Operator(_) | Translation::Role(_) | Translation::Analytics(_) => (None, true),
         // Refused or not, only an operator's command carries an audit row.
         Translation::Operated(_) => (None, true),
         Translation::Vip(request) => match request {

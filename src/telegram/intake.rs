@@ -208,6 +208,7 @@ impl Intake {
         match translation {
             Translation::Operated(operated) => Box::pin(self.operated(*operated)).await,
             Translation::Role(request) => self.handle_role(request).await,
+            Translation::Analytics(request) => self.handle_analytics(request).await,
             Translation::Command { envelope, screen, reply } => self.play(envelope, screen, reply).await,
             Translation::View { user_id, screen, reply } => self.look(user_id, screen, reply).await,
             Translation::Profile(request) => self.handle_profile(request).await,

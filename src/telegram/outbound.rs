@@ -71,11 +71,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use teloxide_core::payloads::{
-    AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, EditMessageTextSetters, SendMessageSetters,
+    AnswerCallbackQuerySetters, AnswerPreCheckoutQuerySetters, EditMessageTextSetters, SendDocumentSetters,
+    SendMessageSetters,
 };
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{
-    CallbackQueryId, ChatId, InlineKeyboardMarkup, LabeledPrice, MessageId, ParseMode, PreCheckoutQueryId,
+    CallbackQueryId, ChatId, InlineKeyboardMarkup, InputFile, LabeledPrice, MessageId, ParseMode, PreCheckoutQueryId,
 };
 use teloxide_core::{ApiError, Bot, RequestError};
 use tokio::sync::{mpsc, oneshot};
@@ -169,6 +170,9 @@ pub enum OutboundRequest {
     /// answerPreCheckoutQuery: ok when `error` is `None`. Telegram waits at
     /// most 10 s for it, so it shares the callbacks' unpaced lane.
     AnswerPreCheckout { query_id: String, error: Option<String> },
+    /// sendDocument: a file uploaded (an operator's export), with an HTML
+    /// caption; the answer to an operator's command, so interactive.
+    SendDocument { chat_id: i64, file_name: String, bytes: Vec<u8>, caption: String },
 }
 
 impl OutboundRequest {
@@ -177,7 +181,8 @@ impl OutboundRequest {
         match self {
             OutboundRequest::Send { chat_id, .. }
             | OutboundRequest::Edit { chat_id, .. }
-            | OutboundRequest::SendInvoice { chat_id, .. } => Some(*chat_id),
+            | OutboundRequest::SendInvoice { chat_id, .. }
+            | OutboundRequest::SendDocument { chat_id, .. } => Some(*chat_id),
             OutboundRequest::AnswerCallback { .. } | OutboundRequest::AnswerPreCheckout { .. } => None,
         }
     }
@@ -190,6 +195,7 @@ impl OutboundRequest {
             OutboundRequest::AnswerCallback { .. } => "answerCallbackQuery",
             OutboundRequest::SendInvoice { .. } => "sendInvoice",
             OutboundRequest::AnswerPreCheckout { .. } => "answerPreCheckoutQuery",
+            OutboundRequest::SendDocument { .. } => "sendDocument",
         }
     }
 
@@ -200,6 +206,7 @@ impl OutboundRequest {
             OutboundRequest::Edit { .. }
             | OutboundRequest::AnswerCallback { .. }
             | OutboundRequest::SendInvoice { .. }
+            | OutboundRequest::SendDocument { .. }
             | OutboundRequest::AnswerPreCheckout { .. } => true,
         }
     }
@@ -214,6 +221,7 @@ impl OutboundRequest {
             OutboundRequest::Send { priority: Priority::Notification, .. } => Some(Droppable::Notification),
             OutboundRequest::Send { priority: Priority::Interactive, .. }
             | OutboundRequest::Edit { .. }
+            | OutboundRequest::SendDocument { .. }
             | OutboundRequest::AnswerCallback { .. } => Some(Droppable::Reply),
             OutboundRequest::Send { priority: Priority::Receipt | Priority::Bulk, .. }
             | OutboundRequest::SendInvoice { .. }
@@ -713,7 +721,8 @@ impl Scheduler {
             }
             OutboundRequest::Send { chat_id, .. }
             | OutboundRequest::Edit { chat_id, .. }
-            | OutboundRequest::SendInvoice { chat_id, .. } => *chat_id,
+            | OutboundRequest::SendInvoice { chat_id, .. }
+            | OutboundRequest::SendDocument { chat_id, .. } => *chat_id,
         };
         let lane = Lane::Chat(chat_id);
         if self.repeats_last(chat_id, &queued) {
@@ -1185,6 +1194,14 @@ async fn perform(bot: &Bot, request: &OutboundRequest) -> Result<Option<i32>, Re
             bot.send_invoice(ChatId(*chat_id), title.as_str(), description.as_str(), payload.as_str(), "XTR", [price])
                 .await
                 .map(|_| None)
+        }
+        OutboundRequest::SendDocument { chat_id, file_name, bytes, caption } => {
+            let file = InputFile::memory(bytes.clone()).file_name(file_name.clone());
+            bot.send_document(ChatId(*chat_id), file)
+                .caption(caption.as_str())
+                .parse_mode(ParseMode::Html)
+                .await
+                .map(|sent| Some(sent.id.0))
         }
         OutboundRequest::AnswerPreCheckout { query_id, error } => {
             let mut call = bot.answer_pre_checkout_query(PreCheckoutQueryId(query_id.clone()), error.is_none());

@@ -107,6 +107,7 @@ impl Action {
             | Translation::Auction(AuctionRequest::Create { .. } | AuctionRequest::Cancel { .. })
             | Translation::Operator(_)
             | Translation::Role(_)
+            | Translation::Analytics(_)
             | Translation::Operated(_)
             | Translation::Vip(
                 VipRequest::PreCheckout { .. }

@@ -15,9 +15,9 @@ use crate::operators::Roster;
 use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
-    AuctionRequest, ChannelRequest, GiftRequest, LoreRequest, OperatorRequest, ProfileRequest, ReactionRequest,
-    RoleRequest, ShopRequest, VipRequest, auction, channel, experience, gift, lore, operator, profile, reaction, roles,
-    shop, story, vip,
+    AnalyticsRequest, AuctionRequest, ChannelRequest, GiftRequest, LoreRequest, OperatorRequest, ProfileRequest,
+    ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore, operator,
+    profile, reaction, roles, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
@@ -44,6 +44,7 @@ pub enum Translation {
     Reaction(ReactionRequest),
     Operator(OperatorRequest),
     Role(RoleRequest),
+    Analytics(AnalyticsRequest),
     /// An operator command, with its audit row: `then` is what it asks
     /// (or its refusal), handled with the operator's answer held until the
     /// row is written.
@@ -288,6 +289,7 @@ impl Translator {
             .or_else(|| operator::text(&origin, name, text))
             .or_else(|| roles::text(&origin, name, text))
             .or_else(|| channel::text(&origin, name, text))
+            .or_else(|| analytics::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 

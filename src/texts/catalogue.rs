@@ -253,6 +253,12 @@ catalogue! {
     AUDIT_TITLE = "audit-title" [count];
     AUDIT_NONE = "audit-none";
     AUDIT_LINE = "audit-line" [at, operator, action, target, args, outcome];
+    // An operator's numbers (/stats, /export).
+    STATS_OVERVIEW = "stats-overview" [day, dau, wau, mau, registered, engaged, purchasers, vip, stars, arppu, supply, net];
+    STATS_REPORT_TITLE = "stats-report-title" [title, since, until];
+    STATS_REPORT_EMPTY = "stats-report-empty";
+    STATS_REPORT_MORE = "stats-report-more" [rows, report];
+    EXPORT_CAPTION = "export-caption" [title, rows, since, until];
 
     // VIP subscriptions and the channels (issue 15).
     VIP_TITLE = "vip-title";

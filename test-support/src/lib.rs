@@ -3,6 +3,7 @@
 //! conservation checks run against the store; hostile Telegram updates for
 //! the fuzz properties. A dev-dependency only.
 
+pub mod history;
 pub mod hostile;
 
 use std::path::Path;

@@ -16,6 +16,7 @@
 
 mod common;
 
+mod analytics_e2e;
 mod bot_e2e;
 mod channel_e2e;
 mod content_reload;

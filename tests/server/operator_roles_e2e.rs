@@ -17,7 +17,7 @@ const OWNER: i64 = 900;
 const SOL: i64 = 901;
 
 /// Sends `command` as `user` and returns the text of the answer.
-async fn say(control: &Control, user: i64, command: &str) -> String {
+pub(crate) async fn say(control: &Control, user: i64, command: &str) -> String {
     let before = control.bot_messages(user).await.len();
     control.send_text(user, command).await;
     let messages = control.wait_for(user, command, |m| m.len() > before).await;
@@ -25,7 +25,7 @@ async fn say(control: &Control, user: i64, command: &str) -> String {
 }
 
 /// Ana pays the star map in Stars; returns the payment's charge id.
-async fn a_stars_payment(control: &Control) -> String {
+pub(crate) async fn a_stars_payment(control: &Control) -> String {
     let ana = control.create_user("Ana", "es").await;
     say(control, ana, "/start").await;
     let before = control.bot_messages(ana).await.len();

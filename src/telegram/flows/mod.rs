@@ -28,9 +28,12 @@
 //!   abandoning a run (progress follows from the other flows' commands).
 //! - `lore`: the backpack (`/mochila`), combining lore pieces, secret
 //!   codes (`/codigo`), reading a revealed secret.
+//! - `analytics`: an operator's `/stats` (overview or one report) and
+//!   `/export` (a report as a CSV document).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 
+pub mod analytics;
 pub mod auction;
 pub mod channel;
 pub mod experience;
@@ -45,6 +48,7 @@ pub mod story;
 pub mod timer;
 pub mod vip;
 
+pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};

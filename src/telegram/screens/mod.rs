@@ -12,6 +12,7 @@
 //! messages by their [`templates`] (`bench::replies`), so it follows any
 //! change made to the files.
 
+pub mod analytics;
 pub mod auction;
 mod channel;
 mod experience;

@@ -137,6 +137,13 @@ impl Control {
         self.get("/payments").await.as_array().cloned().unwrap_or_default()
     }
 
+    /// The bytes of a file the bot uploaded (a document), by file id.
+    pub async fn file(&self, file_id: &str) -> Vec<u8> {
+        let response = self.client.get(format!("{}/files/{file_id}", self.base)).send().await.expect("control API");
+        assert!(response.status().is_success(), "GET /files/{file_id}: {}", response.status());
+        response.bytes().await.expect("file bytes").to_vec()
+    }
+
     pub async fn pending_updates(&self) -> usize {
         self.get("/updates").await["count"].as_u64().unwrap_or(0) as usize
     }

@@ -1,0 +1,78 @@
+//! Every report over a large history on Postgres: `--users` players (10^5
+//! by default) and `--events` analytics events (10^6), spread over 90 days,
+//! with their ledger; each report run `--runs` times (5), median printed.
+//!
+//! `cargo bench -p dianabot-persistence --bench reports -- [--users N] [--events N] [--runs N]`
+//! Needs Postgres at `BENCH_DATABASE_URL` (default: the test server); the
+//! database is created and dropped by the run.
+
+use std::time::{Duration, Instant};
+
+use dianabot_persistence::Store;
+use dianabot_persistence::reports::{self, CATALOGUE, DAY, OPERATIONS, Period, Scope};
+use dianabot_test_support::history::synthetic;
+use sqlx::Connection;
+
+const DAYS: i64 = 90;
+const FIRST_DAY: i64 = 20_000;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)?.parse().ok()).unwrap_or(default)
+}
+
+fn main() {
+    let (users, events, runs) = (arg("--users", 100_000), arg("--events", 1_000_000), arg("--runs", 5));
+    dianabot_test_support::run(async move {
+        let admin = std::env::var("BENCH_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+        let name = format!("dianabot_bench_reports_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("Postgres at BENCH_DATABASE_URL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create");
+        let (base, _) = admin.rsplit_once('/').expect("database url has a path");
+        let store = Store::open(&format!("{base}/{name}")).await.expect("open");
+        // Partitions for the months the history covers, as the server
+        // would have created them ahead.
+        for month in 0..4 {
+            store.ensure_analytics_partitions((FIRST_DAY + month * 30) * DAY).await.expect("partitions");
+        }
+        let started = Instant::now();
+        let history = synthetic(users as i64, events, FIRST_DAY, DAYS, 17);
+        history.insert(&store).await;
+        let Store::Postgres(pool) = &store else { unreachable!() };
+        sqlx::query("ANALYZE").execute(pool).await.expect("analyze");
+        println!(
+            "history: {} users, {} events, {} ledger rows, written in {:.1} s",
+            users,
+            history.events.len(),
+            history.ledger.len(),
+            started.elapsed().as_secs_f64()
+        );
+        let scope = Scope {
+            period: Period { since: FIRST_DAY * DAY, until: (FIRST_DAY + DAYS) * DAY },
+            fragments: Default::default(),
+        };
+        for entry in CATALOGUE.iter().filter(|entry| entry.name != OPERATIONS) {
+            let mut times: Vec<Duration> = Vec::new();
+            let mut rows = 0;
+            for _ in 0..runs {
+                let start = Instant::now();
+                rows = reports::run(&store, entry.name, &scope).await.expect(entry.name).rows.len();
+                times.push(start.elapsed());
+            }
+            times.sort();
+            println!(
+                "{:<12} median {:>7.1} ms  (min {:>7.1}, max {:>7.1}; {rows} rows)",
+                entry.name,
+                times[times.len() / 2].as_secs_f64() * 1e3,
+                times[0].as_secs_f64() * 1e3,
+                times[times.len() - 1].as_secs_f64() * 1e3
+            );
+        }
+        store.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&mut conn)
+            .await
+            .expect("drop");
+    });
+}

@@ -1,0 +1,324 @@
+//! Every report over a small history whose answers are known by hand, on
+//! Postgres and SQLite alike; the collection mapping; the partitions
+//! created ahead.
+
+use std::collections::BTreeMap;
+
+use dianabot_persistence::reports::{self, DAY, FragmentInfo, Period, Report, Scope, Value};
+use dianabot_persistence::{Store, UserWrite};
+use dianabot_test_support::history::History;
+use dianabot_test_support::{Backend, TestDb, run};
+
+/// A Monday.
+const B: i64 = 19_996;
+
+/// Two registration weeks: players 1-10 on day B, 11-14 on B+7. Activity,
+/// story, purchases, experiences, ledger and posts as the tests below
+/// expect (each figure is worked out beside its assertion).
+fn history() -> History {
+    let mut h = History::default();
+    for user in 1..=10 {
+        h.event(user, "registered", "es", 0, B).event(user, "fragment_entered", "a", 0, B);
+        h.ledger(user, 100, "system:welcome_bonus", "welcome_bonus", B);
+    }
+    for user in 11..=14 {
+        h.event(user, "registered", "en", 0, B + 7).event(user, "fragment_entered", "a", 0, B + 7);
+    }
+    // Players 1-6 take three decisions on day 1, to the ending.
+    for user in 1..=6 {
+        for (from, to) in [("a", "b"), ("b", "d"), ("d", "e")] {
+            h.event(user, "decision", &format!("{from}/{to}"), 0, B + 1).event(user, "fragment_entered", to, 0, B + 1);
+        }
+    }
+    // A gift received is no activity: player 9 does not count as back on day 1.
+    h.event(9, "gift_received", "1", 20, B + 1);
+    // 7: a decision and a reaction (engaged); 8: one decision (not).
+    h.event(7, "decision", "a/c", 0, B + 2).event(7, "fragment_entered", "c", 0, B + 2);
+    h.event(7, "reaction_fragment", "c", 5, B + 2);
+    h.event(8, "decision", "a/b", 0, B + 3).event(8, "fragment_entered", "b", 0, B + 3);
+    // Purchases: 1-3 in Stars on day 7 (3 refunded), 4 in besitos on day 0;
+    // 1 pays VIP on day 30; 5 is granted VIP (no conversion).
+    h.event(1, "stars_paid", "pack", 100, B + 7).event(2, "stars_paid", "pack", 50, B + 7);
+    h.event(3, "stars_paid", "pack", 50, B + 7).event(3, "stars_refunded", "pack", 50, B + 7);
+    h.event(4, "purchase_completed", "rosa", 30, B);
+    h.event(1, "vip_activated", "monthly", 300, B + 30);
+    h.event(5, "vip_granted", "7", 0, B + 2);
+    // Week 2: 11 and 12 back on day 1, 11 on day 7.
+    h.event(11, "fragment_entered", "a", 0, B + 8).event(12, "fragment_entered", "a", 0, B + 8);
+    h.event(11, "fragment_entered", "a", 0, B + 14);
+    // Experience "tour": 5 start, 4 intro, 2 quiz, 1 completes, 5 abandons, 4 lets it expire.
+    for user in 1..=5 {
+        h.event(user, "experience_start", "tour", 0, B + 2);
+    }
+    for user in 1..=4 {
+        h.event(user, "experience_step", "tour/intro", 0, B + 2);
+    }
+    for user in 1..=2 {
+        h.event(user, "experience_step", "tour/quiz", 0, B + 3);
+    }
+    h.event(1, "experience_complete", "tour", 0, B + 3);
+    h.event(5, "experience_abandon", "tour", 0, B + 3);
+    h.event(4, "experience_expire", "tour", 0, B + 4);
+    // Ledger on day 1: a purchase burns 30, a gift moves 20 between players.
+    h.ledger(4, -30, "system:purchase", "purchase", B + 1);
+    h.ledger(1, -20, "transfer:1", "gift_sent", B + 1);
+    h.ledger(2, 20, "transfer:1", "gift_received", B + 1);
+    h.balances = (1..=10).map(|user| (user, 100)).collect();
+    h.balances[0].1 = 80;
+    h.balances[1].1 = 120;
+    h.balances[3].1 = 70;
+    h.posts.push((-100, 1, "free_post".into(), (B + 1) * DAY, "hola, \"mundo\"".into()));
+    h.posts.push((-100, 2, "free_post".into(), (B + 2) * DAY, "otra".into()));
+    for (user, emoji) in [(1, "❤"), (1, "🔥"), (2, "❤")] {
+        h.reactions.push((user, -100, 1, emoji.into(), 5, (B + 1) * DAY + 60));
+    }
+    h
+}
+
+fn scope() -> Scope {
+    let fragment = |level, ending| FragmentInfo { level, ending };
+    let fragments = BTreeMap::from([
+        ("a".to_owned(), fragment(1, false)),
+        ("b".to_owned(), fragment(1, false)),
+        ("c".to_owned(), fragment(1, false)),
+        ("d".to_owned(), fragment(2, false)),
+        ("e".to_owned(), fragment(2, true)),
+    ]);
+    Scope { period: Period { since: B * DAY, until: (B + 40) * DAY }, fragments }
+}
+
+fn int(report: &Report, key: &str, column: &str) -> i64 {
+    report.value(key, column).and_then(Value::as_i64).unwrap_or_else(|| panic!("{key}/{column} in {report:?}"))
+}
+
+fn real(report: &Report, key: &str, column: &str) -> f64 {
+    let value = report.value(key, column).and_then(Value::as_f64);
+    (value.unwrap_or_else(|| panic!("{key}/{column} in {report:?}")) * 100.0).round() / 100.0
+}
+
+fn every_report_gives_the_known_answers(backend: Backend) {
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        history().insert(&store).await;
+        let scope = scope();
+        let report = |name: &'static str| {
+            let (store, scope) = (&store, &scope);
+            async move { reports::run(store, name, scope).await.expect(name) }
+        };
+        let day = |d: i64| reports::date(B + d);
+
+        let activity = report("activity").await;
+        assert_eq!(activity.rows.len(), 40);
+        assert_eq!(int(&activity, &day(0), "dau"), 10);
+        assert_eq!(int(&activity, &day(1), "dau"), 6, "the gift received is no activity");
+        assert_eq!(int(&activity, &day(1), "wau"), 10);
+        assert_eq!(int(&activity, &day(8), "wau"), 11, "6, 9 and 10 last seen before day 2");
+        assert_eq!(int(&activity, &day(8), "mau"), 14);
+
+        let retention = report("retention").await;
+        assert_eq!(retention.rows.len(), 2);
+        assert_eq!(int(&retention, &day(0), "players"), 10);
+        assert_eq!(real(&retention, &day(0), "d1"), 60.0);
+        assert_eq!(real(&retention, &day(0), "d7"), 30.0);
+        assert_eq!(real(&retention, &day(0), "d30"), 10.0);
+        assert_eq!(int(&retention, &day(7), "players"), 4);
+        assert_eq!(real(&retention, &day(7), "d1"), 50.0);
+        assert_eq!(real(&retention, &day(7), "d7"), 25.0);
+        assert_eq!(real(&retention, &day(7), "d30"), 0.0);
+
+        let funnel = report("funnel").await;
+        assert_eq!(int(&funnel, "registered", "players"), 14);
+        assert_eq!(int(&funnel, "engaged", "players"), 7);
+        assert_eq!(real(&funnel, "engaged", "of_previous"), 50.0);
+        assert_eq!(int(&funnel, "purchaser", "players"), 4);
+        assert_eq!(real(&funnel, "purchaser", "of_previous"), 57.14);
+        assert_eq!(int(&funnel, "vip", "players"), 1);
+        assert_eq!(real(&funnel, "vip", "of_previous"), 25.0);
+        assert_eq!(real(&funnel, "vip", "of_registered"), 7.14);
+
+        let revenue = report("revenue").await;
+        assert_eq!(real(&revenue, "stars_net", "value"), 450.0);
+        assert_eq!(real(&revenue, "active_players", "value"), 14.0);
+        assert_eq!(real(&revenue, "paying_players", "value"), 3.0);
+        assert_eq!(real(&revenue, "arpu", "value"), 32.14);
+        assert_eq!(real(&revenue, "arppu", "value"), 150.0);
+        assert_eq!(real(&revenue, "ltv", "value"), 32.14);
+
+        let story = report("story").await;
+        let order: Vec<String> = story.cells().into_iter().map(|row| row[0].clone()).collect();
+        assert_eq!(order, ["a", "b", "c", "d", "e"], "biggest drop-off first, the ending last");
+        assert_eq!((int(&story, "a", "reached"), int(&story, "a", "dropped")), (14, 6));
+        assert_eq!(real(&story, "a", "drop_rate"), 42.86);
+        assert_eq!((int(&story, "b", "reached"), int(&story, "b", "continued")), (7, 6));
+        assert_eq!(story.value("e", "dropped"), Some(&Value::Null));
+
+        let decisions = report("decisions").await;
+        assert_eq!(decisions.cells()[0], ["a", "b", "7", "7", "87.50"]);
+        assert_eq!(decisions.cells()[1], ["a", "c", "1", "1", "12.50"]);
+
+        let levels = report("levels").await;
+        assert_eq!(levels.cells(), [["1", "14", "6", "42.86"], ["2", "6", "6", "100.00"]]);
+
+        let experiences = report("experiences").await;
+        let stages: Vec<Vec<String>> = experiences.cells().into_iter().map(|row| row[1..].to_vec()).collect();
+        assert_eq!(
+            stages,
+            [
+                ["start", "5", "", ""],
+                ["intro", "4", "1", "20.00"],
+                ["quiz", "2", "2", "50.00"],
+                ["complete", "1", "1", "50.00"],
+                ["abandoned", "1", "", "20.00"],
+                ["expired", "1", "", "20.00"],
+            ]
+        );
+
+        let economy = report("economy").await;
+        assert_eq!(economy.cells()[0][1..], ["1000", "0", "1000", "1000", ""]);
+        assert_eq!(economy.cells()[1][1..], ["0", "30", "-30", "970", "-3.00"]);
+        assert_eq!(int(&economy, &day(39), "supply"), 970);
+
+        let faucets = report("faucets").await;
+        let day1: Vec<Vec<String>> =
+            faucets.cells().into_iter().filter(|row| row[0] == day(1)).map(|row| row[1..].to_vec()).collect();
+        assert_eq!(day1, [["gift_received", "20", "0"], ["gift_sent", "0", "20"], ["purchase", "0", "30"]]);
+
+        let holders = report("holders").await;
+        assert_eq!(holders.cells()[0], ["1", "2", "120", "12.37"]);
+        assert_eq!(holders.cells()[9], ["10", "4", "70", "7.22"]);
+
+        let posts = report("posts").await;
+        assert_eq!(posts.cells()[1][3..], ["free_post", "hola, \"mundo\"", "3", "2", "15"]);
+        assert_eq!(posts.cells()[0][5..], ["0", "0", "0"]);
+        assert!(posts.to_csv().contains(",\"hola, \"\"mundo\"\"\",3,2,15\r\n"), "{}", posts.to_csv());
+
+        assert!(matches!(
+            reports::run(&store, "nope", &scope).await,
+            Err(reports::ReportError::Unknown(name)) if name == "nope"
+        ));
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn every_report_gives_the_known_answers_on_postgres() {
+    every_report_gives_the_known_answers(Backend::Postgres);
+}
+
+#[test]
+fn every_report_gives_the_known_answers_on_sqlite() {
+    every_report_gives_the_known_answers(Backend::Sqlite);
+}
+
+#[test]
+fn partitions_are_created_ahead_once_and_take_the_rows_waiting_in_default() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let Store::Postgres(pool) = &store else { unreachable!() };
+        // 2026-11-30: November and the three months after.
+        let now = 1_796_000_000;
+        let mut early = History::default();
+        early.event(1, "registered", "es", 0, now / DAY);
+        early.insert(&store).await;
+        let created = store.ensure_analytics_partitions(now).await.expect("partitions");
+        assert_eq!(
+            created,
+            [
+                "analytics_events_202611",
+                "analytics_events_202612",
+                "analytics_events_202701",
+                "analytics_events_202702"
+            ]
+        );
+        assert_eq!(store.ensure_analytics_partitions(now).await.expect("again"), Vec::<String>::new());
+        let count = |table: &'static str| {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(pool)
+        };
+        assert_eq!(count("analytics_events_202611").await.expect("count"), 1, "moved out of the default");
+        assert_eq!(count("analytics_events_default").await.expect("count"), 0);
+        // A write in a month with no partition still lands (in the default).
+        let mut late = History::default();
+        late.event(2, "registered", "es", 0, now / DAY + 400);
+        late.insert(&store).await;
+        assert_eq!(count("analytics_events").await.expect("count"), 2);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+/// The analytics rows of one player's table, in order.
+async fn rows_of(store: &Store, user: i64) -> Vec<(String, String, i64)> {
+    let sql = "SELECT kind, subject, amount FROM analytics_events WHERE user_id = $1 ORDER BY at, kind, subject";
+    match store {
+        Store::Postgres(pool) => sqlx::query_as(sql).bind(user).fetch_all(pool).await,
+        Store::Sqlite(pool) => sqlx::query_as(sql).bind(user).fetch_all(pool).await,
+    }
+    .expect("analytics rows")
+}
+
+fn a_decision_writes_its_rows_with_its_effect(backend: Backend) {
+    use dianabot_game::{Command, Ctx, Language, ProfileCommand, Rules, StoryCommand, UserId, UserState, decide};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let rules = Rules::default();
+        let content = dianabot_test_support::load_demo().expect("demo content");
+        let now = 1_700_000_000;
+        let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
+        let start = content.start().as_str().to_owned();
+        let first = content.fragment(&start).expect("start").decisions[0].to.as_str().to_owned();
+        let register = Command::Profile(ProfileCommand::Register {
+            first_name: "Ana".into(),
+            username: None,
+            language: Language::Es,
+        });
+        let commands = [
+            register,
+            Command::Story(StoryCommand::OpenStory { page: None }),
+            Command::Story(StoryCommand::OpenFragment { fragment: first.clone(), page: None }),
+            // Not reachable from where she stands: refused, so no row.
+            Command::Story(StoryCommand::OpenFragment { fragment: "no_such_fragment".into(), page: None }),
+        ];
+        let mut state = UserState::new(UserId(7));
+        let mut refused = 0;
+        for command in &commands {
+            let Ok(events) = decide(&state, command, ctx) else {
+                refused += 1;
+                continue;
+            };
+            events.iter().for_each(|event| state.apply(event));
+            state.version += 1;
+            let write = UserWrite::from_events(&state, &events, now);
+            store.write_batch(&[write]).await.expect("write");
+        }
+        assert_eq!(refused, 1);
+        // The first step unlocks an achievement (the demo content's).
+        assert_eq!(state.progress.achievements.len(), 1);
+        let mut expected = vec![
+            ("decision".to_owned(), format!("{start}/{first}"), 0),
+            ("fragment_entered".to_owned(), first.clone(), 0),
+            ("fragment_entered".to_owned(), start.clone(), 0),
+            ("registered".to_owned(), "es".to_owned(), 0),
+        ];
+        expected.extend(state.progress.achievements.iter().map(|a| ("achievement_unlocked".to_owned(), a.clone(), 0)));
+        expected.sort();
+        let mut rows = rows_of(&store, 7).await;
+        rows.sort();
+        assert_eq!(rows, expected);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_decision_writes_its_rows_with_its_effect_on_postgres() {
+    a_decision_writes_its_rows_with_its_effect(Backend::Postgres);
+}
+
+#[test]
+fn a_decision_writes_its_rows_with_its_effect_on_sqlite() {
+    a_decision_writes_its_rows_with_its_effect(Backend::Sqlite);
+}
