@@ -167,9 +167,7 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
             Event::ComponentDone { experience, component } => {
                 Some(row(kinds::EXPERIENCE_STEP, format!("{experience}/{component}"), 0))
             }
-            Event::ExperienceCompleted { experience } => {
-                Some(row(kinds::EXPERIENCE_COMPLETE, experience.clone(), 0))
-            }
+            Event::ExperienceCompleted { experience } => Some(row(kinds::EXPERIENCE_COMPLETE, experience.clone(), 0)),
             Event::ExperienceEnded { experience, end: RunEnd::Abandoned } => {
                 Some(row(kinds::EXPERIENCE_ABANDON, experience.clone(), 0))
             }

@@ -16,8 +16,8 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::telegram::clean::{TEXT_CHARS, clean};
 use crate::telegram::flows::{
     AnalyticsRequest, AuctionRequest, ChannelRequest, GiftRequest, LoreRequest, OperatorRequest, ProfileRequest,
-    ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore, operator,
-    profile, reaction, roles, shop, story, vip,
+    ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore,
+    operator, profile, reaction, roles, shop, story, vip,
 };
 use crate::telegram::screens::Screen;
 
