@@ -732,17 +732,25 @@ impl Driver {
         let mut issued: u64 = 0;
         'schedule: loop {
             let now = Instant::now();
-            if now >= end {
-                break;
-            }
-            let due = (now.duration_since(start).as_secs_f64() * rate) as u64;
+            let due = (now.min(end).duration_since(start).as_secs_f64() * rate) as u64;
             while issued < due {
                 let intended = start + Duration::from_secs_f64(issued as f64 / rate);
-                if intended >= end || Instant::now() >= end {
+                if intended >= end {
                     break 'schedule;
                 }
-                let Ok(slot) = slots.clone().acquire_owned().await else { return };
-                let Some(index) = idle_rx.recv().await else { return };
+                let (slot, index) = if Instant::now() < end {
+                    let Ok(slot) = slots.clone().acquire_owned().await else { return };
+                    let Some(index) = idle_rx.recv().await else { return };
+                    (slot, index)
+                } else {
+                    // The window closed while this loop slept: a step due
+                    // inside it still goes (its latency counts from
+                    // `intended`) if a slot and a user are free at once;
+                    // waiting for one would be falling behind — `not_sent`.
+                    let Ok(slot) = slots.clone().try_acquire_owned() else { break 'schedule };
+                    let Ok(index) = idle_rx.try_recv() else { break 'schedule };
+                    (slot, index)
+                };
                 let phase = if intended < warmup_end { Phase::Warmup } else { Phase::Measure };
                 let scenario = mix.pick(&mut rng);
                 let driver = self.clone();
@@ -753,6 +761,9 @@ impl Driver {
                     let _ = idle.send(index);
                 });
                 issued += 1;
+            }
+            if now >= end {
+                break;
             }
             while tasks.try_join_next().is_some() {}
             tokio::time::sleep(Duration::from_millis(1)).await;

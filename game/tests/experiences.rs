@@ -13,8 +13,8 @@ use dianabot_game::content::{ComponentKind, Content, Lack};
 use dianabot_game::journeys::RunEnd;
 use dianabot_game::story::fragment_tag;
 use dianabot_game::{
-    AdminCommand, Besitos, Command, Ctx, Event, ExperienceCommand, ItemId, Language, PostRef, ProfileCommand,
-    ReactionCommand, Reason, RuleError, Rules, ShopCommand, StoryCommand, Timer, TimerName, UserId, UserState, decide,
+    AdminCommand, Besitos, Command, Event, ExperienceCommand, ItemId, Language, PostRef, ProfileCommand,
+    ReactionCommand, Reason, RuleError, ShopCommand, StoryCommand, Timer, TimerName, UserId, UserState,
 };
 use proptest::prelude::*;
 
@@ -33,10 +33,7 @@ fn content_with(experiences: &str) -> Result<Content, String> {
 }
 
 fn run(state: &mut UserState, content: &Content, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let events = decide(state, command, Ctx { now, rules: &rules, content, update_id: None })?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
+    support::run_with(state, content, command, now)
 }
 
 fn player(content: &Content, besitos: i64) -> UserState {

@@ -8,10 +8,8 @@ use std::collections::BTreeMap;
 
 use dianabot_game::backpack::CombinationHint;
 use dianabot_game::lore::CODE_TRIES_PER_DAY;
-use dianabot_game::story::fragment_tag;
 use dianabot_game::{
-    Command, Event, ItemId, Language, LoreCommand, Malformed, ProfileCommand, Reason, RuleError, StoryCommand, Unlock,
-    UserId, UserState,
+    Command, Event, ItemId, LoreCommand, Malformed, Reason, RuleError, StoryCommand, Unlock, UserState,
 };
 use proptest::prelude::*;
 
@@ -22,17 +20,11 @@ fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError
 }
 
 fn player() -> UserState {
-    let mut state = UserState::new(UserId(1));
-    let register =
-        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
-    run(&mut state, &register).expect("register");
-    run(&mut state, &Command::Story(StoryCommand::OpenStory { page: None })).expect("open the story");
-    state
+    support::reader(NOW)
 }
 
 fn choose(state: &mut UserState, choice: u8) -> Result<Vec<Event>, RuleError> {
-    let here = state.progress.story.fragment.clone().expect("in the story");
-    run(state, &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&here), choice, page: None }))
+    support::choose_at(state, choice, NOW)
 }
 
 fn combine(state: &mut UserState, pieces: &[&str]) -> Result<Vec<Event>, RuleError> {

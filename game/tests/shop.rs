@@ -9,7 +9,7 @@ use dianabot_game::content::Content;
 use dianabot_game::shop::{check, price_at};
 use dianabot_game::{
     AdminCommand, Besitos, Command, Ctx, Event, ItemId, Language, ProfileCommand, Reason, RuleError, Rules,
-    ShopCommand, Unlock, UserId, UserState, decide,
+    ShopCommand, Unlock, UserId, UserState,
 };
 use proptest::prelude::*;
 
@@ -32,10 +32,7 @@ fn demo() -> Content {
 }
 
 fn run(state: &mut UserState, content: &Content, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
-    let rules = Rules::default();
-    let events = decide(state, command, Ctx { now, rules: &rules, content, update_id: None })?;
-    events.iter().for_each(|event| state.apply(event));
-    Ok(events)
+    support::run_with(state, content, command, now)
 }
 
 fn player(content: &Content, besitos: i64) -> UserState {

@@ -6,9 +6,7 @@ mod support;
 use support::content;
 
 use dianabot_game::story::{current, fragment_tag};
-use dianabot_game::{
-    Command, Event, ItemId, Language, ProfileCommand, Reason, RuleError, StoryCommand, UserId, UserState,
-};
+use dianabot_game::{Command, Event, ItemId, Reason, RuleError, StoryCommand, UserState};
 use proptest::prelude::*;
 
 const NOW: i64 = 1_700_000_000;
@@ -18,17 +16,11 @@ fn run(state: &mut UserState, command: &Command) -> Result<Vec<Event>, RuleError
 }
 
 fn player() -> UserState {
-    let mut state = UserState::new(UserId(1));
-    let register =
-        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
-    run(&mut state, &register).expect("register");
-    run(&mut state, &Command::Story(StoryCommand::OpenStory { page: None })).expect("open the story");
-    state
+    support::reader(NOW)
 }
 
 fn choose(state: &mut UserState, choice: u8) -> Result<Vec<Event>, RuleError> {
-    let here = state.progress.story.fragment.clone().expect("in the story");
-    run(state, &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&here), choice, page: None }))
+    support::choose_at(state, choice, NOW)
 }
 
 /// Quantities that make rewards overflow: the fault injected into reward steps.

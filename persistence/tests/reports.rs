@@ -304,6 +304,9 @@ fn a_decision_writes_its_rows_with_its_effect(backend: Backend) {
             ("registered".to_owned(), "es".to_owned(), 0),
         ];
         expected.extend(state.progress.achievements.iter().map(|a| ("achievement_unlocked".to_owned(), a.clone(), 0)));
+        // The clues the demo hides on that way.
+        let clues = state.progress.backpack.iter().flat_map(|backpack| &backpack.pieces);
+        expected.extend(clues.map(|piece| ("lore_found".to_owned(), piece.clone(), 0)));
         expected.sort();
         let mut rows = rows_of(&store, 7).await;
         rows.sort();

@@ -81,18 +81,19 @@ fn a_night_in_the_library_completes_by_playing_and_opens_the_book_of_poems() {
         assert!(ana.shows("Una velada completa"), "the achievement it grants: {}", text(&ana.page));
         let store = db.store().await;
         assert_eq!(experience_rewards(&store, ana.user).await, (20, 1));
-        // Analytics saw the start, each step and the completion (the same
-        // steps may start other experiences too: only this one's rows).
+        // Analytics saw the start, each step and the completion, once each
+        // (the same steps may start other experiences too: only this one's
+        // rows; rows within a second have no order, so they are sorted).
         let Store::Postgres(pool) = &store else { unreachable!("runs on Postgres") };
         let sql = "SELECT kind, subject FROM analytics_events WHERE user_id = $1 AND kind LIKE 'experience%' \
-                   AND subject LIKE 'noche_biblioteca%' ORDER BY id";
+                   AND subject LIKE 'noche_biblioteca%' ORDER BY kind, subject";
         let rows: Vec<(String, String)> = sqlx::query_as(sql).bind(ana.user).fetch_all(pool).await.unwrap();
         let expected = [
+            ("experience_complete", "noche_biblioteca"),
             ("experience_start", "noche_biblioteca"),
             ("experience_step", "noche_biblioteca/carta"),
             ("experience_step", "noche_biblioteca/correspondencia"),
             ("experience_step", "noche_biblioteca/rosa"),
-            ("experience_complete", "noche_biblioteca"),
         ];
         assert_eq!(rows, expected.map(|(kind, subject)| (kind.to_owned(), subject.to_owned())));
         let list = ask(&control, ana.user, "/experiencias").await;

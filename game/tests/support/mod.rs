@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use dianabot_game::content::Content;
-use dianabot_game::{Command, Ctx, Event, RuleError, Rules, UserState, decide};
+use dianabot_game::story::fragment_tag;
+use dianabot_game::{
+    Command, Ctx, Event, Language, ProfileCommand, RuleError, Rules, StoryCommand, UserId, UserState, decide,
+};
 
 /// The demo content, read once per test binary.
 pub fn content() -> &'static Content {
@@ -24,10 +27,37 @@ pub fn content() -> &'static Content {
 /// Decides `command` at `now` with the default rules and the demo content,
 /// and applies what it produced.
 pub fn run_at(state: &mut UserState, command: &Command, now: i64) -> Result<Vec<Event>, RuleError> {
+    run_with(state, content(), command, now)
+}
+
+/// Decides `command` at `now` with the default rules and `content`, and
+/// applies what it produced.
+pub fn run_with(
+    state: &mut UserState,
+    content: &Content,
+    command: &Command,
+    now: i64,
+) -> Result<Vec<Event>, RuleError> {
     let rules = Rules::default();
-    let events = decide(state, command, Ctx { now, rules: &rules, content: content(), update_id: None })?;
+    let events = decide(state, command, Ctx { now, rules: &rules, content, update_id: None })?;
     events.iter().for_each(|event| state.apply(event));
     Ok(events)
+}
+
+/// Ana, registered in Spanish at `now`, with the demo story open.
+pub fn reader(now: i64) -> UserState {
+    let mut state = UserState::new(UserId(1));
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+    run_at(&mut state, &register, now).expect("register");
+    run_at(&mut state, &Command::Story(StoryCommand::OpenStory { page: None }), now).expect("open the story");
+    state
+}
+
+/// Takes choice `choice` (0-based) of the fragment the player stands on.
+pub fn choose_at(state: &mut UserState, choice: u8, now: i64) -> Result<Vec<Event>, RuleError> {
+    let here = state.progress.story.fragment.clone().expect("in the story");
+    run_at(state, &Command::Story(StoryCommand::Decide { fragment: fragment_tag(&here), choice, page: None }), now)
 }
 
 /// The demo content shipped with the project.
