@@ -25,6 +25,7 @@
 mod admin;
 pub mod auction;
 pub mod backpack;
+pub mod community;
 mod besitos;
 pub mod content;
 mod ctx;

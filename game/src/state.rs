@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::backpack::Backpack;
+use crate::community::Community;
 use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
 use crate::journeys::{Journey, Journeys};
@@ -95,6 +96,9 @@ pub struct Progress {
     /// Auctions this player won and paid for, so a repeated settlement
     /// charges and grants once.
     pub auctions_won: BTreeSet<i64>,
+    /// Trivia, referrals and leaderboard prizes; `None` for a player who
+    /// never took part.
+    pub community: Option<Box<Community>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

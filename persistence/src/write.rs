@@ -239,7 +239,7 @@ pub struct Snapshot {
 /// added story pages and reactions on fragments; format 1 was never
 /// deployed, so it has no decoder and is refused as an unknown format
 /// rather than misread.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 4;
+pub(crate) const SNAPSHOT_FORMAT: i16 = 5;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
@@ -518,6 +518,7 @@ impl StoredUser {
                     .map_err(|err| corrupt(err.to_string()))?
                     .0
             }
+            4 => legacy::decode::<legacy::ProgressV4>(&self.state).map_err(corrupt)?,
             3 => legacy::decode::<legacy::ProgressV3>(&self.state).map_err(corrupt)?,
             2 => legacy::decode::<legacy::ProgressV2>(&self.state).map_err(corrupt)?,
             _ => return Err(corrupt("unknown format".to_owned())),

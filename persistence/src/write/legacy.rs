@@ -3,6 +3,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use dianabot_game::content::PlanKind;
+use dianabot_game::backpack::Backpack;
+use dianabot_game::journeys::Journeys;
 use dianabot_game::membership::{Phase, Vip};
 use dianabot_game::{
     AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason,
@@ -124,22 +126,57 @@ pub(crate) struct ProgressV3 {
     auctions_won: BTreeSet<i64>,
 }
 
+/// `Progress` as format 4 stored it: no community games.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProgressV4 {
+    story: StoryProgress,
+    missions: BTreeMap<String, MissionProgress>,
+    achievements: BTreeSet<String>,
+    experiences: Option<Box<Journeys>>,
+    backpack: Option<Box<Backpack>>,
+    vip: Option<Box<Vip>>,
+    counters: BTreeMap<String, u64>,
+    rewarded_reactions: BTreeSet<(Reacted, String)>,
+    experience_points: u64,
+    unlocked_experiences: BTreeSet<String>,
+    daily_gift: DailyGiftStreak,
+    transfers_out: BTreeMap<i64, PendingTransfer>,
+    transfers_in: BTreeSet<i64>,
+    gifts_sent_today: (i64, u32),
+    reactions_paid_today: (i64, u32),
+    earned_today: (i64, BTreeMap<Reason, i64>),
+    unlocked_shop_items: BTreeSet<String>,
+    purchases_open: BTreeMap<i64, OpenPurchase>,
+    purchase_attempts: Vec<i64>,
+    bought: BTreeMap<String, u32>,
+    stars_charges: BTreeMap<String, StarsCharge>,
+    holds: BTreeMap<(i64, i64), i64>,
+    auctions_won: BTreeSet<i64>,
+}
+
 impl From<ProgressV2> for Progress {
     fn from(old: ProgressV2) -> Progress {
-        ProgressV3::from(old).into()
+        ProgressV4::from(ProgressV3::from(old)).into()
     }
 }
 
 impl From<ProgressV3> for Progress {
+    fn from(old: ProgressV3) -> Progress {
+        ProgressV4::from(old).into()
+    }
+}
+
+impl From<ProgressV3> for ProgressV4 {
     /// No experience engine wrote format 3, so its experience counts are
     /// all zero and nothing is carried over.
-    fn from(old: ProgressV3) -> Progress {
-        Progress {
+    fn from(old: ProgressV3) -> ProgressV4 {
+        ProgressV4 {
+            experiences: None,
+            backpack: None,
             story: old.story,
             missions: old.missions,
             achievements: old.achievements,
-            experiences: None,
-            backpack: None,
             vip: old.vip,
             counters: old.counters,
             rewarded_reactions: old.rewarded_reactions,
@@ -158,6 +195,37 @@ impl From<ProgressV3> for Progress {
             stars_charges: old.stars_charges,
             holds: old.holds,
             auctions_won: old.auctions_won,
+        }
+    }
+}
+
+impl From<ProgressV4> for Progress {
+    fn from(old: ProgressV4) -> Progress {
+        Progress {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            experiences: old.experiences,
+            backpack: old.backpack,
+            vip: old.vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift,
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+            community: None,
         }
     }
 }
@@ -252,5 +320,18 @@ mod tests {
         assert_eq!((state.progress.story, state.progress.achievements), (progress.story, progress.achievements));
         assert_eq!((state.progress.experiences, state.progress.backpack), (None, None));
         assert_eq!(state.wallet.next_seq, 4);
+    }
+
+    #[test]
+    fn a_format_4_snapshot_loads_with_its_experiences_and_no_community() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l3_biblioteca".into());
+        progress.experiences = Some(Box::default());
+        let mut old = ProgressV4::from(ProgressV3::from(v2(progress.clone(), None)));
+        old.experiences = progress.experiences.clone();
+        let state = stored(4, encode(old)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(state.progress.story, progress.story);
+        assert_eq!(state.progress.experiences, progress.experiences);
+        assert_eq!(state.progress.community, None);
     }
 }
