@@ -10,16 +10,18 @@ use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
-use dianabot_persistence::{Flusher, SCHEDULED_POSTS, Store, USER_TIMERS};
+use dianabot_persistence::{Flusher, OPS_TIMERS, SCHEDULED_POSTS, Store, USER_TIMERS};
 use dianabot_plumbing::Clock;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::alerts::{self, AlertTask, Alerts, Recipients};
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
+use crate::insights;
 use crate::operators::{Operators, Roster};
 use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
 use crate::telegram::callback::CallbackCodec;
@@ -47,8 +49,8 @@ pub struct App {
     reloader: Reloader,
     emulator: Option<EmulatorHandle>,
     broadcaster: BroadcasterTask,
-    /// Creates the analytics partitions ahead, daily.
-    partitions: JoinHandle<()>,
+    /// Checks the alert rules.
+    alerts: AlertTask,
 }
 
 impl App {
@@ -63,7 +65,7 @@ impl App {
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
-        let partitions = keep_partitions(store.clone(), config.actors.clock.clone()).await?;
+        ensure_partitions(&store, &config.actors.clock).await?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
@@ -127,6 +129,26 @@ impl App {
         )
         .with_rate_limiter(rate_limiter.clone())
         .with_broadcaster(broadcaster);
+        // Alerts and the daily insights go to the operators with the
+        // analytics permission (or ALERT_CHAT_ID).
+        let recipients = Recipients {
+            roster: operators.roster().clone(),
+            chat: config.alerts.chat,
+            store: store.clone(),
+            outbound: outbound.clone(),
+        };
+        let sources = alerts::Sources {
+            router: router.clone(),
+            flusher: flusher.clone(),
+            intake: intake.stats().clone(),
+            store: store.clone(),
+            clock: config.actors.clock.clone(),
+        };
+        let (alerts, alert_task) = Alerts::start(config.alerts.clone(), sources, recipients.clone())
+            .await
+            .context("loading the alerts' state")?;
+        let intake = intake.with_alerts(alerts.clone());
+        insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -142,6 +164,16 @@ impl App {
             BTreeMap::from([
                 (USER_TIMERS.to_owned(), intake.timer_target()),
                 (SCHEDULED_POSTS.to_owned(), intake.scheduled_post_target()),
+                (
+                    OPS_TIMERS.to_owned(),
+                    insights::target(
+                        store.clone(),
+                        router.clone(),
+                        config.actors.clock.clone(),
+                        config.insights.clone(),
+                        recipients,
+                    ),
+                ),
             ]),
         );
         let clock_control =
@@ -153,6 +185,7 @@ impl App {
             intake: intake.stats().clone(),
             rate_limiter,
             timers: timers.stats(),
+            alerts: alerts.stats(),
         };
         let http = http::start(
             config.http_bind,
@@ -207,7 +240,7 @@ impl App {
             reloader,
             emulator,
             broadcaster: broadcaster_task,
-            partitions,
+            alerts: alert_task,
         })
     }
 
@@ -275,8 +308,8 @@ impl App {
         self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.
         self.outbound.drain(Duration::from_secs(5)).await;
+        self.alerts.stop().await;
         self.metrics_http.handle.stop(true).await;
-        self.partitions.abort();
         self.store.close().await;
         if let Some(emulator) = self.emulator {
             emulator.stop().await;
@@ -286,25 +319,15 @@ impl App {
 }
 
 /// Creates this month's analytics partition and the next ones (a failure
-/// here stops the start: the database refuses DDL), then does it again
-/// daily so a month's partition always exists before its first event.
-async fn keep_partitions(store: Store, clock: Clock) -> anyhow::Result<JoinHandle<()>> {
+/// here stops the start: the database refuses DDL); the daily job
+/// (`insights.rs`) does it again every day, so a month's partition always
+/// exists before its first event.
+async fn ensure_partitions(store: &Store, clock: &Clock) -> anyhow::Result<()> {
     let created = store.ensure_analytics_partitions(clock.now()).await.context("creating analytics partitions")?;
     if !created.is_empty() {
         tracing::info!(?created, "analytics partitions created");
     }
-    Ok(tokio::spawn(async move {
-        let mut daily = tokio::time::interval(Duration::from_secs(24 * 60 * 60));
-        daily.tick().await;
-        loop {
-            daily.tick().await;
-            match store.ensure_analytics_partitions(clock.now()).await {
-                Ok(created) if !created.is_empty() => tracing::info!(?created, "analytics partitions created"),
-                Ok(_) => {}
-                Err(err) => tracing::error!(error = %err, "creating analytics partitions failed; retried tomorrow"),
-            }
-        }
-    }))
+    Ok(())
 }
 
 /// Auction notices become messages to their players, in each player's

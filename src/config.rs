@@ -12,14 +12,18 @@ use std::time::Duration;
 
 use anyhow::Context;
 use dianabot_actors::{
-    ActorConfig, Envelope, FaultInjector, FaultPoint, StockFaultInjector, StockFaultPoint, StockStep, TimerConfig,
+    ActorConfig, Envelope, FaultHook, FaultInjector, FaultPoint, StockFaultInjector, StockFaultPoint, StockStep,
+    TimerConfig,
 };
 use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 use dianabot_plumbing::Clock;
 
+use crate::alerts::AlertSettings;
+use crate::alerts::rules::Policy;
 use crate::telegram::OutboundLimits;
 use crate::telegram::ratelimit::RateLimits;
+use dianabot_persistence::insights::InsightSettings;
 
 /// How updates reach the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -110,6 +114,29 @@ pub struct Config {
     /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
     /// defaults); `action=off` lifts one, `off` all.
     pub rate_limits: RateLimits,
+    // Alerts and daily insights.
+    /// Alerts to operators (`/alerts` lists them): `ALERT_CHECK_SECS`
+    /// (default 60) between checks; `ALERT_WINDOW_SECS` (default 300), the
+    /// recent past p95 and error rate are measured over; `ALERT_P95_MS`
+    /// (default 2000), the p95 of any operation above which it fires, once
+    /// `ALERT_P95_MIN_SAMPLES` (default 5) were measured in the window;
+    /// `ALERT_ERRORS_PER_MIN` (default 5) failed updates (dead letters,
+    /// not durable) per minute; `ALERT_FLUSHER_LAG_SECS` (default 30) that
+    /// writes waited for a commit; `ALERT_FAILED_PAYMENTS_PER_HOUR`
+    /// (default 3) refused pre-checkouts and refunded charges;
+    /// `ALERT_INFLATION_PCT` (default 5) today's net besitos minted over the
+    /// supply, also the daily insights' threshold; `ALERT_CLEAR_CHECKS`
+    /// (default 3) checks in a row under the threshold before a rule
+    /// resolves; `ALERT_MAX_PER_HOUR` (default 20) messages, the rest
+    /// summarised; `ALERT_CHAT_ID`: one chat for alerts and the daily
+    /// summary instead of every operator with the analytics permission.
+    pub alerts: AlertSettings,
+    /// The daily insights: `INSIGHT_VIP_EXPIRING_DAYS` (default 3), a VIP
+    /// whose paid period ends this soon is at risk; `INSIGHT_VIP_INACTIVE_DAYS`
+    /// (default 7), a VIP quiet this long is; `INSIGHT_CONCENTRATION_PCT`
+    /// (default 50), the richest 10 players' share of the besitos worth a
+    /// warning.
+    pub insights: InsightSettings,
 }
 
 /// Operator-facing auction settings.
@@ -206,7 +233,10 @@ impl Config {
             max_in_flight,
             ..timer_defaults
         };
+        let (alerts, insights) = alert_settings(&get)?;
         Ok(Config {
+            alerts,
+            insights,
             test_clock,
             timers,
             auctions,
@@ -254,9 +284,13 @@ fn default_content_dir() -> PathBuf {
 /// `stock_reserve=N` makes the first N stock reservations fail before
 /// their write (a purchase saga's step failing: compensation follows);
 /// `abort_mid_apply=KIND` aborts the process, as `kill -9` would, the first
-/// time a command of that kind (`Command::kind`) is half applied in memory.
+/// time a command of that kind (`Command::kind`) is half applied in memory;
+/// `slow=KIND:MS:N` makes the first N commands of that kind take MS
+/// milliseconds longer inside their actor (before deciding, so the
+/// handling histogram measures it), then no longer — a slow operation
+/// that starts and stops, for the alerts.
 fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<StockFaultInjector>)> {
-    let (mut user, mut stock) = (None, None);
+    let (mut user, mut stock): (Vec<Arc<FaultHook>>, _) = (Vec::new(), None);
     for pair in text.split(',') {
         let (name, value) = pair.trim().split_once('=').with_context(|| format!("TEST_FAULTS: {pair:?}"))?;
         match name.trim() {
@@ -278,12 +312,77 @@ fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<Stoc
                         std::process::abort();
                     }
                 };
-                user = Some(FaultInjector(Arc::new(hook)));
+                user.push(Arc::new(hook));
             }
-            other => anyhow::bail!("TEST_FAULTS: unknown fault {other:?}; stock_reserve=N or abort_mid_apply=KIND"),
+            "slow" => {
+                let parts: Vec<&str> = value.trim().split(':').collect();
+                let [kind, millis, count] = parts.as_slice() else {
+                    anyhow::bail!("TEST_FAULTS: slow={value:?} is not KIND:MS:N");
+                };
+                let kind = (*kind).to_owned();
+                let delay = Duration::from_millis(millis.parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?);
+                let left = Arc::new(AtomicU32::new(count.parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?));
+                let hook = move |point, envelope: &Envelope| {
+                    if point == FaultPoint::BeforeDecide
+                        && envelope.command.kind() == kind
+                        && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+                    {
+                        std::thread::sleep(delay);
+                    }
+                };
+                user.push(Arc::new(hook));
+            }
+            other => anyhow::bail!(
+                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND or slow=KIND:MS:N"
+            ),
         }
     }
+    let user = (!user.is_empty()).then(|| {
+        FaultInjector(Arc::new(move |point, envelope: &Envelope| {
+            for hook in &user {
+                hook(point, envelope);
+            }
+        }))
+    });
     Ok((user, stock))
+}
+
+/// The `ALERT_*` and `INSIGHT_*` settings (see [`Config::alerts`]).
+fn alert_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<(AlertSettings, InsightSettings)> {
+    let (alerts, insights) = (AlertSettings::default(), InsightSettings::default());
+    let secs = |name: &str, default: Duration| -> anyhow::Result<Duration> {
+        match parse::<u64>(get, name)? {
+            Some(0) => anyhow::bail!("{name} must be at least 1"),
+            Some(secs) => Ok(Duration::from_secs(secs)),
+            None => Ok(default),
+        }
+    };
+    let inflation_pct = parse(get, "ALERT_INFLATION_PCT")?.unwrap_or(alerts.inflation_pct);
+    let policy = Policy {
+        clear_checks: parse(get, "ALERT_CLEAR_CHECKS")?.unwrap_or(alerts.policy.clear_checks).max(1),
+        max_per_hour: parse(get, "ALERT_MAX_PER_HOUR")?.unwrap_or(alerts.policy.max_per_hour),
+    };
+    let alerts = AlertSettings {
+        check_every: secs("ALERT_CHECK_SECS", alerts.check_every)?,
+        window: secs("ALERT_WINDOW_SECS", alerts.window)?,
+        p95_ms: parse(get, "ALERT_P95_MS")?.unwrap_or(alerts.p95_ms),
+        p95_min_samples: parse(get, "ALERT_P95_MIN_SAMPLES")?.unwrap_or(alerts.p95_min_samples),
+        errors_per_min: parse(get, "ALERT_ERRORS_PER_MIN")?.unwrap_or(alerts.errors_per_min),
+        flusher_lag_secs: parse(get, "ALERT_FLUSHER_LAG_SECS")?.unwrap_or(alerts.flusher_lag_secs),
+        failed_payments_per_hour: parse(get, "ALERT_FAILED_PAYMENTS_PER_HOUR")?
+            .unwrap_or(alerts.failed_payments_per_hour),
+        inflation_pct,
+        policy,
+        chat: parse(get, "ALERT_CHAT_ID")?,
+    };
+    let insights = InsightSettings {
+        vip_expiring_days: parse(get, "INSIGHT_VIP_EXPIRING_DAYS")?.unwrap_or(insights.vip_expiring_days),
+        vip_inactive_days: parse(get, "INSIGHT_VIP_INACTIVE_DAYS")?.unwrap_or(insights.vip_inactive_days),
+        concentration_pct: parse(get, "INSIGHT_CONCENTRATION_PCT")?.unwrap_or(insights.concentration_pct),
+        inflation_pct,
+        ..insights
+    };
+    Ok((alerts, insights))
 }
 
 /// `reason=cap,…` with whitelisted reasons and positive caps.
@@ -368,6 +467,36 @@ mod tests {
         assert!(config(&[("TEST_CLOCK", "on")]).unwrap().actors.stock_fault_injector.is_none());
         assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "stock_reserve=x")]).is_err());
         assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "explode=1")]).is_err());
+    }
+
+    #[test]
+    fn alert_thresholds_have_defaults_and_read_their_variables() {
+        let config = |pairs: &[(&str, &str)]| {
+            let pairs: BTreeMap<String, String> =
+                pairs.iter().map(|(name, value)| (name.to_string(), value.to_string())).collect();
+            Config::from_lookup(|name| pairs.get(name).cloned())
+        };
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.alerts, AlertSettings::default());
+        assert_eq!((defaults.alerts.p95_ms, defaults.alerts.check_every), (2000.0, Duration::from_secs(60)));
+        let set = config(&[
+            ("ALERT_P95_MS", "300"),
+            ("ALERT_CHECK_SECS", "1"),
+            ("ALERT_INFLATION_PCT", "12.5"),
+            ("ALERT_CHAT_ID", "-100"),
+            ("INSIGHT_VIP_EXPIRING_DAYS", "5"),
+        ])
+        .unwrap();
+        assert_eq!((set.alerts.p95_ms, set.alerts.check_every), (300.0, Duration::from_secs(1)));
+        assert_eq!((set.alerts.inflation_pct, set.insights.inflation_pct), (12.5, 12.5));
+        assert_eq!((set.alerts.chat, set.insights.vip_expiring_days), (Some(-100), 5));
+        assert!(config(&[("ALERT_CHECK_SECS", "0")]).is_err());
+        assert!(config(&[("ALERT_P95_MS", "slow")]).is_err());
+        // Slow operations are a test fault like the others.
+        assert!(config(&[("TEST_FAULTS", "slow=register:2500:3")]).is_err(), "not outside tests");
+        let slow = config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "slow=register:2500:3")]).unwrap();
+        assert!(slow.actors.fault_injector.is_some());
+        assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "slow=register:2500")]).is_err());
     }
 
     #[test]

@@ -16,3 +16,6 @@ pub mod texts;
 
 pub use app::{App, run_actix, run_emulator};
 pub use config::{AuctionLimits, Config, Intake};
+// Alerts and daily insights.
+pub mod alerts;
+pub mod insights;

@@ -70,6 +70,16 @@ impl Roster {
         *self.content.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = content;
     }
 
+    /// The owners and every operator whose role gives `permission` now.
+    pub fn holders(&self, permission: dianabot_game::content::Permission) -> Vec<UserId> {
+        let (owners, grants) = self.listing();
+        let mut users: Vec<UserId> = owners.into_iter().chain(grants.into_iter().map(|grant| grant.user)).collect();
+        users.sort();
+        users.dedup();
+        users.retain(|user| self.access(*user).allows(permission));
+        users
+    }
+
     /// The owners, and every grant still running now, by user.
     pub fn listing(&self) -> (Vec<UserId>, Vec<RoleGrant>) {
         let now = self.now();

@@ -36,7 +36,7 @@ mod user;
 
 pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
 pub use config::{
-    ActorConfig, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
+    ActorConfig, FaultHook, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
 };
 pub use message::{DispatchError, Envelope, Outcome};
 pub use post::{PostError, Posts};

@@ -40,14 +40,18 @@ impl ActorStats {
 #[derive(Debug, Default)]
 pub struct Histogram {
     /// Non-cumulative counts per bucket of [`Histogram::BOUNDS`], then +Inf.
-    buckets: [AtomicU64; 9],
+    buckets: [AtomicU64; 17],
     sum_nanos: AtomicU64,
     count: AtomicU64,
 }
 
 impl Histogram {
-    /// Upper bounds of the buckets, in seconds.
-    pub const BOUNDS: [f64; 8] = [0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01];
+    /// Upper bounds of the buckets, in seconds: fine below 10 ms, where
+    /// handling normally is, and up to 10 s so that a slow operation's p95
+    /// is measured against the alert threshold (2 s by default, a bound).
+    pub const BOUNDS: [f64; 16] = [
+        0.000_005, 0.000_01, 0.000_05, 0.000_1, 0.000_5, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0,
+    ];
 
     pub fn record(&self, took: Duration) {
         let seconds = took.as_secs_f64();

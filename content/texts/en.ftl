@@ -207,6 +207,7 @@ why-usage = usage: { $command ->
         [code] /code <secret code>
         [stats] /stats [report [since YYYY-MM-DD [until YYYY-MM-DD]]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
         [export] /export report [since YYYY-MM-DD [until YYYY-MM-DD]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [insights] /insights [YYYY-MM-DD]
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -661,3 +662,40 @@ why-code-already-used = you already used that code
 why-code-expired = that code has expired
 why-too-many-code-tries = you tried { $max } unknown codes today; come back tomorrow
 why-unknown-lore-piece = there is no such clue
+
+## Alerts and daily insights (operators)
+
+alert-rule-p95 = p95 of { $operation } (ms)
+alert-rule-errors = failed updates per minute (dead letters, not durable)
+alert-rule-flusher-lag = writes waiting for a commit (s)
+alert-rule-failed-payments = failed Stars payments in the last hour
+alert-rule-inflation = besitos inflation today (%)
+alert-every-operation = each operation
+alert-fired = 🚨 <b>Alert</b>: { $rule } is { $value } (threshold { $threshold }). You will hear again when it clears.
+alert-resolved = ✅ <b>Resolved</b>: { $rule } is back under its threshold (firing since { $since } UTC).
+alert-suppressed = 🔕 { $count ->
+        [one] { $count } more alert was
+       *[other] { $count } more alerts were
+    } held back by the hourly limit; /alerts shows what fires now.
+alerts-title = 🚨 <b>Alert rules</b> · checked every { $check } s over the last { $window } s · at most { $max } messages an hour
+alerts-rule = • { $rule } above { $threshold }
+alerts-none-firing = Nothing is firing.
+alerts-firing-title = <b>Firing now</b>:
+alerts-firing = 🔴 { $rule }: { $value }, since { $since } UTC
+insights-title = 🔎 <b>Insights of { $day }</b> (UTC)
+insights-none = — none
+insights-stops = <b>Where players stop</b>
+insights-stop = • { $fragment }: { $dropped } of { $reached } stopped there
+insights-high-value = <b>High-value players</b> (Stars, net, ever)
+insights-spender = • player { $player }: { $stars } ⭐
+insights-vips = <b>VIPs at risk</b>
+insights-vip-expiring = • player { $player }: VIP ends { $until } UTC
+insights-vip-inactive = • player { $player }: VIP, quiet for { $days ->
+        [one] { $days } day
+       *[other] { $days } days
+    }
+insights-economy = <b>Economy</b>
+insights-inflation = ⚠️ besitos inflation of { $percent } % that day
+insights-concentration = ⚠️ the { $holders } richest players hold { $percent } % of the besitos
+insights-summary = 🔎 <b>Insights of { $day }</b>: { $stops } fragments where players stop (most at { $fragment }), { $vips } VIPs at risk, { $warnings } economy warnings. Details: /insights
+insights-not-yet = No insights yet: they are computed every day at 00:00 UTC.

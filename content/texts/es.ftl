@@ -207,6 +207,7 @@ why-usage = se escribe así: { $command ->
         [code] /codigo <código secreto>
         [stats] /stats [informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
         [export] /export informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [insights] /perspectivas [AAAA-MM-DD]
        *[other] /{ $command }
     }
 why-auction-too-short = la subasta debe durar al menos { $seconds } s
@@ -661,3 +662,40 @@ why-code-already-used = ya usó ese código
 why-code-expired = ese código ha caducado
 why-too-many-code-tries = ya probó { $max } códigos desconocidos hoy; vuelva mañana
 why-unknown-lore-piece = esa pista no existe
+
+## Alertas y perspectivas diarias (operadores)
+
+alert-rule-p95 = p95 de { $operation } (ms)
+alert-rule-errors = actualizaciones fallidas por minuto (cartas muertas, no durables)
+alert-rule-flusher-lag = escrituras esperando su commit (s)
+alert-rule-failed-payments = pagos con Stars fallidos en la última hora
+alert-rule-inflation = inflación de besitos hoy (%)
+alert-every-operation = cada operación
+alert-fired = 🚨 <b>Alerta</b>: { $rule } está en { $value } (umbral { $threshold }). Le avisaremos cuando se resuelva.
+alert-resolved = ✅ <b>Resuelta</b>: { $rule } vuelve a estar bajo su umbral (activa desde { $since } UTC).
+alert-suppressed = 🔕 { $count ->
+        [one] { $count } alerta más quedó retenida
+       *[other] { $count } alertas más quedaron retenidas
+    } por el límite por hora; /alertas muestra lo que está activo.
+alerts-title = 🚨 <b>Reglas de alerta</b> · cada { $check } s sobre los últimos { $window } s · como mucho { $max } mensajes por hora
+alerts-rule = • { $rule } por encima de { $threshold }
+alerts-none-firing = No hay ninguna alerta activa.
+alerts-firing-title = <b>Activas ahora</b>:
+alerts-firing = 🔴 { $rule }: { $value }, desde { $since } UTC
+insights-title = 🔎 <b>Perspectivas del { $day }</b> (UTC)
+insights-none = — ninguna
+insights-stops = <b>Dónde se detienen los jugadores</b>
+insights-stop = • { $fragment }: { $dropped } de { $reached } se quedaron ahí
+insights-high-value = <b>Jugadores de más valor</b> (Stars, netas, en total)
+insights-spender = • jugador { $player }: { $stars } ⭐
+insights-vips = <b>VIP en riesgo</b>
+insights-vip-expiring = • jugador { $player }: su VIP termina el { $until } UTC
+insights-vip-inactive = • jugador { $player }: VIP, sin actividad desde hace { $days ->
+        [one] { $days } día
+       *[other] { $days } días
+    }
+insights-economy = <b>Economía</b>
+insights-inflation = ⚠️ inflación de besitos del { $percent } % ese día
+insights-concentration = ⚠️ los { $holders } jugadores más ricos tienen el { $percent } % de los besitos
+insights-summary = 🔎 <b>Perspectivas del { $day }</b>: { $stops } fragmentos donde se detienen los jugadores (sobre todo en { $fragment }), { $vips } VIP en riesgo, { $warnings } avisos de economía. Detalles: /perspectivas
+insights-not-yet = Aún no hay perspectivas: se calculan cada día a las 00:00 UTC.

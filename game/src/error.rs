@@ -160,6 +160,8 @@ pub enum Usage {
     Code,
     Stats,
     Export,
+    // Alerts and daily insights.
+    Insights,
 }
 
 impl Usage {
@@ -180,6 +182,7 @@ impl Usage {
             Usage::Code => "code",
             Usage::Stats => "stats",
             Usage::Export => "export",
+            Usage::Insights => "insights",
         }
     }
 }

@@ -108,10 +108,15 @@ pub enum OperatorAction {
     Stats,
     /// `/export <report> [since] [until]`: a report as a CSV document.
     Export,
+    // Alerts and daily insights.
+    /// `/alerts`: the alert rules, their thresholds, what fires now.
+    Alerts,
+    /// `/insights [day]`: a day's insights.
+    Insights,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 19] = [
+    pub const ALL: [OperatorAction; 21] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -131,6 +136,8 @@ impl OperatorAction {
         OperatorAction::ListScheduledPosts,
         OperatorAction::Stats,
         OperatorAction::Export,
+        OperatorAction::Alerts,
+        OperatorAction::Insights,
     ];
 
     /// The permission the command needs.
@@ -141,7 +148,11 @@ impl OperatorAction {
             OperatorAction::GrantVip => Permission::VipGrants,
             OperatorAction::Refund => Permission::Refunds,
             OperatorAction::OpenAuction | OperatorAction::CancelAuction => Permission::Auctions,
-            OperatorAction::PostsReport | OperatorAction::Stats | OperatorAction::Export => Permission::Analytics,
+            OperatorAction::PostsReport
+            | OperatorAction::Stats
+            | OperatorAction::Export
+            | OperatorAction::Alerts
+            | OperatorAction::Insights => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
             OperatorAction::Broadcast
@@ -174,6 +185,8 @@ impl OperatorAction {
             OperatorAction::ListScheduledPosts => "list_scheduled_posts",
             OperatorAction::Stats => "stats",
             OperatorAction::Export => "export",
+            OperatorAction::Alerts => "alerts",
+            OperatorAction::Insights => "insights",
         }
     }
 

@@ -31,6 +31,12 @@ pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
+// Alerts and daily insights.
+pub mod alerts;
+pub mod insights;
+pub use alerts::AlertState;
+pub use insights::{DAILY, OPS_TIMERS};
+
 pub use write::{
     ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction,
     PurchaseRow, PurchaseStatus, TimerOp, UserWrite,

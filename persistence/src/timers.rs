@@ -101,3 +101,21 @@ impl Store {
 fn stored_timer((owner_kind, owner_id, name, due): (String, i64, String, i64)) -> StoredTimer {
     StoredTimer { owner_kind, owner_id, name, due }
 }
+
+impl Store {
+    /// Inserts `timer` unless its owner already has a timer of that name
+    /// (whatever its due time): a job that arms itself at every start.
+    pub async fn ensure_timer(&self, timer: &StoredTimer) -> Result<(), StoreError> {
+        let sql = "INSERT INTO timers (owner_kind, owner_id, name, due_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (owner_kind, owner_id, name) DO NOTHING";
+        on_both!(self, |pool| sqlx::query(sql)
+            .bind(&timer.owner_kind)
+            .bind(timer.owner_id)
+            .bind(&timer.name)
+            .bind(timer.due)
+            .execute(pool)
+            .await
+            .map(drop)?);
+        Ok(())
+    }
+}

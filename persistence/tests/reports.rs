@@ -325,3 +325,104 @@ fn a_decision_writes_its_rows_with_its_effect_on_postgres() {
 fn a_decision_writes_its_rows_with_its_effect_on_sqlite() {
     a_decision_writes_its_rows_with_its_effect(Backend::Sqlite);
 }
+
+// Alerts and daily insights.
+
+/// The insights of day B+7 over the history above, with a fragment where
+/// five players stopped, two VIPs at risk and a day of inflation added.
+fn insights_give_the_known_answers(backend: Backend) {
+    use dianabot_persistence::insights::{
+        self, EconomyWarning, InsightSettings, Insights, Spender, Stop, VipAtRisk, VipRisk,
+    };
+    use dianabot_persistence::{AlertState, StoredTimer, USER_TIMERS};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let mut h = history();
+        // Players 20-24 reach "c" on the day and go no further.
+        for user in 20..=24 {
+            h.event(user, "fragment_entered", "c", 0, B + 7);
+        }
+        // 100 besitos minted on the day over 970 in circulation: 10.30 %.
+        h.ledger(11, 100, "system:daily_gift", "daily_gift", B + 7);
+        h.insert(&store).await;
+        let timer = |user: i64, name: &str, day: i64| StoredTimer {
+            owner_kind: USER_TIMERS.to_owned(),
+            owner_id: user,
+            name: name.to_owned(),
+            due: day * DAY,
+        };
+        // 5: VIP ending the day after next. 6: VIP, active on day 1. 9: VIP,
+        // last active on day 0 (a gift received is no activity of theirs).
+        for (user, expiry) in [(5, B + 9), (6, B + 20), (9, B + 30)] {
+            store.set_timer(&timer(user, "vip.expiry", expiry)).await.unwrap();
+            store.set_timer(&timer(user, "vip.grace_end", expiry + 3)).await.unwrap();
+        }
+        let settings =
+            InsightSettings { top: 2, concentration_top: 3, concentration_pct: 30.0, ..InsightSettings::default() };
+        let found = insights::insights(&store, &scope().fragments, B + 7, &settings).await.unwrap();
+        let expected = Insights {
+            day: B + 7,
+            // Over days B+1..=B+7: c reached by 7 and 20-24, none went on;
+            // b reached by 1-6 and 8, 1-6 went on.
+            stops: vec![
+                Stop { fragment: "c".into(), reached: 6, dropped: 6 },
+                Stop { fragment: "b".into(), reached: 7, dropped: 1 },
+            ],
+            // 3 was refunded all they paid; 1's VIP comes on day 30.
+            high_value: vec![Spender { user: 1, stars: 100 }, Spender { user: 2, stars: 50 }],
+            vips_at_risk: vec![
+                VipAtRisk { user: 5, risk: VipRisk::Expiring { until: (B + 9) * DAY } },
+                VipAtRisk { user: 9, risk: VipRisk::Inactive { last_seen: B * DAY + DAY / 2 } },
+            ],
+            // 320 of the 970 besitos held by the richest three (120, 100, 100).
+            warnings: vec![
+                EconomyWarning::Inflation { basis_points: 1030 },
+                EconomyWarning::Concentration { holders: 3, basis_points: 3298 },
+            ],
+        };
+        assert_eq!(found, expected);
+        // A quiet economy and few holders warn of nothing.
+        let calm = InsightSettings { inflation_pct: 20.0, ..InsightSettings::default() };
+        assert!(insights::insights(&store, &scope().fragments, B + 7, &calm).await.unwrap().warnings.is_empty());
+
+        // Stored per day, read back the same, summarised once.
+        assert_eq!(store.latest_insights().await.unwrap(), None);
+        store.save_insights(&found, (B + 8) * DAY).await.unwrap();
+        store.save_insights(&Insights { day: B + 6, ..Insights::default() }, (B + 7) * DAY).await.unwrap();
+        assert_eq!(store.insights_of(B + 7).await.unwrap(), expected);
+        assert_eq!(store.latest_insights().await.unwrap(), Some(expected.clone()));
+        assert!(store.mark_insights_summarised(B + 7, (B + 8) * DAY).await.unwrap());
+        assert!(!store.mark_insights_summarised(B + 7, (B + 8) * DAY + 5).await.unwrap(), "once");
+        // Computed again (a firing delivered twice): replaced, still summarised.
+        store.save_insights(&found, (B + 8) * DAY + 9).await.unwrap();
+        assert_eq!(store.insights_of(B + 7).await.unwrap(), expected);
+        assert!(!store.mark_insights_summarised(B + 7, (B + 8) * DAY + 10).await.unwrap());
+
+        // The alerts' state and the failed payments they watch.
+        let state = AlertState {
+            rule: "p95:decide".into(),
+            firing_since: Some(10),
+            last_notified: Some(10),
+            resolved_at: None,
+            value: 2500.5,
+        };
+        store.put_alert_state(&state).await.unwrap();
+        let resolved = AlertState { firing_since: None, resolved_at: Some(99), ..state.clone() };
+        store.put_alert_state(&resolved).await.unwrap();
+        assert_eq!(store.alert_states().await.unwrap(), [resolved]);
+        // Player 3's refund on day B+7.
+        assert_eq!(store.failed_payments_since((B + 7) * DAY).await.unwrap(), 1);
+        assert_eq!(store.failed_payments_since((B + 8) * DAY).await.unwrap(), 0);
+    })
+}
+
+#[test]
+fn insights_give_the_known_answers_on_postgres() {
+    insights_give_the_known_answers(Backend::Postgres);
+}
+
+#[test]
+fn insights_give_the_known_answers_on_sqlite() {
+    insights_give_the_known_answers(Backend::Sqlite);
+}

@@ -24,6 +24,7 @@ pub struct Sources {
     pub intake: std::sync::Arc<IntakeStats>,
     pub rate_limiter: std::sync::Arc<RateLimiter>,
     pub timers: std::sync::Arc<TimerStats>,
+    pub alerts: std::sync::Arc<crate::alerts::AlertStats>,
 }
 
 pub fn render(sources: &Sources) -> String {
@@ -95,6 +96,7 @@ pub fn render(sources: &Sources) -> String {
 
     sources.intake.encode(&mut out);
     sources.timers.encode(&mut out);
+    sources.alerts.encode(&mut out);
     let limiter = &sources.rate_limiter;
     for action in Action::ALL {
         out.sample(

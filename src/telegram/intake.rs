@@ -60,6 +60,9 @@ dianabot_plumbing::metrics! {
         counter not_durable => "dianabot_intake_updates_total" { outcome = "not_durable" },
         /// Updates received, by what became of them.
         counter limited => "dianabot_intake_updates_total" { outcome = "limited" },
+        // Alerts: failed payments.
+        /// Stars pre-checkouts answered with a refusal (shop items and VIP).
+        counter payments_refused => "dianabot_intake_payments_refused_total",
     }
 }
 
@@ -79,6 +82,8 @@ pub struct Intake {
     pub(super) operators: Operators,
     /// Woken when an operator creates a broadcast job.
     pub(super) broadcaster: Option<crate::telegram::broadcast::Broadcaster>,
+    /// The alert engine, for `/alerts`.
+    pub(super) alerts: Option<crate::alerts::Alerts>,
     stats: Arc<IntakeStats>,
     rate_limiter: Arc<RateLimiter>,
     /// While an operator command is handled: what its flow says of how it
@@ -149,6 +154,7 @@ impl Intake {
             operators,
             bot,
             broadcaster: None,
+            alerts: None,
             stats: Arc::default(),
             rate_limiter,
             audit: None,
@@ -167,8 +173,19 @@ impl Intake {
         self
     }
 
+    /// Shows `alerts` to operators who ask (`/alerts`).
+    pub fn with_alerts(mut self, alerts: crate::alerts::Alerts) -> Intake {
+        self.alerts = Some(alerts);
+        self
+    }
+
     pub fn stats(&self) -> &Arc<IntakeStats> {
         &self.stats
+    }
+
+    /// A Stars pre-checkout was refused: a failed payment, for the alerts.
+    pub(super) fn count_refused_payment(&self) {
+        self.stats.payments_refused.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn router(&self) -> &Router {

@@ -348,4 +348,33 @@ catalogue! {
     WHY_CODE_EXPIRED = "why-code-expired";
     WHY_TOO_MANY_CODE_TRIES = "why-too-many-code-tries" [max];
     WHY_UNKNOWN_LORE_PIECE = "why-unknown-lore-piece";
+    // Alerts and daily insights (operators).
+    ALERT_RULE_P95 = "alert-rule-p95" [operation];
+    ALERT_RULE_ERRORS = "alert-rule-errors";
+    ALERT_RULE_FLUSHER_LAG = "alert-rule-flusher-lag";
+    ALERT_RULE_FAILED_PAYMENTS = "alert-rule-failed-payments";
+    ALERT_RULE_INFLATION = "alert-rule-inflation";
+    ALERT_EVERY_OPERATION = "alert-every-operation";
+    ALERT_FIRED = "alert-fired" [rule, value, threshold];
+    ALERT_RESOLVED = "alert-resolved" [rule, since];
+    ALERT_SUPPRESSED = "alert-suppressed" [count];
+    ALERTS_TITLE = "alerts-title" [check, window, max];
+    ALERTS_RULE = "alerts-rule" [rule, threshold];
+    ALERTS_NONE_FIRING = "alerts-none-firing";
+    ALERTS_FIRING_TITLE = "alerts-firing-title";
+    ALERTS_FIRING = "alerts-firing" [rule, value, since];
+    INSIGHTS_TITLE = "insights-title" [day];
+    INSIGHTS_NONE = "insights-none";
+    INSIGHTS_STOPS = "insights-stops";
+    INSIGHTS_STOP = "insights-stop" [fragment, dropped, reached];
+    INSIGHTS_HIGH_VALUE = "insights-high-value";
+    INSIGHTS_SPENDER = "insights-spender" [player, stars];
+    INSIGHTS_VIPS = "insights-vips";
+    INSIGHTS_VIP_EXPIRING = "insights-vip-expiring" [player, until];
+    INSIGHTS_VIP_INACTIVE = "insights-vip-inactive" [player, days];
+    INSIGHTS_ECONOMY = "insights-economy";
+    INSIGHTS_INFLATION = "insights-inflation" [percent];
+    INSIGHTS_CONCENTRATION = "insights-concentration" [holders, percent];
+    INSIGHTS_SUMMARY = "insights-summary" [day, stops, fragment, vips, warnings];
+    INSIGHTS_NOT_YET = "insights-not-yet";
 }

@@ -255,7 +255,7 @@ pub async fn run(store: &Store, name: &str, scope: &Scope) -> Result<Report, Rep
 }
 
 /// `kind NOT IN (…)` for the kinds that are no activity of the player.
-fn not_passive(column: &str) -> String {
+pub(crate) fn not_passive(column: &str) -> String {
     let names: Vec<String> = kinds::PASSIVE.iter().map(|kind| format!("'{kind}'")).collect();
     format!("{column} NOT IN ({})", names.join(", "))
 }

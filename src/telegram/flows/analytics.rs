@@ -10,9 +10,11 @@ use dianabot_game::roles::OperatorAction;
 use dianabot_game::{Language, Malformed, RuleError, Usage};
 use dianabot_persistence::reports::{DAY, Period, Report, Value};
 
+use crate::alerts::AlertSettings;
 use crate::reports;
 use crate::telegram::OutboundRequest;
 use crate::telegram::intake::{Failure, Handled, Intake};
+use crate::telegram::screens::alerts;
 use crate::telegram::screens::analytics as screens;
 use crate::telegram::translate::{Operation, Origin, ReplyTo, Translation};
 use dianabot_actors::DispatchError;
@@ -23,6 +25,11 @@ pub enum AnalyticsRequest {
     Overview { now: i64, chat_id: i64, language: Language },
     /// Report `name` over `period`, as a table (`export`: a CSV document).
     Report { name: String, period: Period, export: bool, chat_id: i64, language: Language },
+    // Alerts and daily insights.
+    /// The alert rules, their thresholds and what fires now.
+    Alerts { chat_id: i64, language: Language },
+    /// The insights of `day`, or of the latest day computed.
+    Insights { day: Option<i64>, chat_id: i64, language: Language },
 }
 
 pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> {
@@ -31,11 +38,21 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
     let (action, usage) = match name {
         "stats" | "estadisticas" | "estadísticas" => (OperatorAction::Stats, Usage::Stats),
         "export" | "exportar" => (OperatorAction::Export, Usage::Export),
+        "alerts" | "alertas" => (OperatorAction::Alerts, Usage::Insights),
+        "insights" | "perspectivas" => (OperatorAction::Insights, Usage::Insights),
         _ => return None,
     };
     origin.operate(action, text, || {
         let malformed = || RuleError::Malformed(Malformed::Usage(usage));
         let request = match words.as_slice() {
+            [] if action == OperatorAction::Alerts => AnalyticsRequest::Alerts { chat_id, language },
+            _ if action == OperatorAction::Alerts => return Err(malformed()),
+            [] if action == OperatorAction::Insights => AnalyticsRequest::Insights { day: None, chat_id, language },
+            [day] if action == OperatorAction::Insights => {
+                let day = reports::parse_day(day).ok_or_else(malformed)?;
+                AnalyticsRequest::Insights { day: Some(day), chat_id, language }
+            }
+            _ if action == OperatorAction::Insights => return Err(malformed()),
             [] if action == OperatorAction::Stats => AnalyticsRequest::Overview { now, chat_id, language },
             [report, range @ ..] if range.len() <= 2 && reports::is_known(report) => {
                 let period =
@@ -71,6 +88,24 @@ impl Intake {
                 } else {
                     self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::report(language, &report, period)));
                 }
+            }
+            AnalyticsRequest::Alerts { chat_id, language } => {
+                let screen = match &self.alerts {
+                    Some(alerts) => alerts::list(language, alerts.settings(), &alerts.firing()),
+                    None => alerts::list(language, &AlertSettings::default(), &[]),
+                };
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(screen));
+            }
+            AnalyticsRequest::Insights { day, chat_id, language } => {
+                let store = self.coordinator.store();
+                let found = match day {
+                    Some(day) => store.insights_of(day).await.map(Some),
+                    None => store.latest_insights().await,
+                };
+                let found = found.map_err(|err| unavailable(err.into()))?;
+                let screen =
+                    found.map_or_else(|| alerts::no_insights(language), |found| alerts::insights(language, &found));
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(screen));
             }
         }
         Ok(Handled::Viewed)

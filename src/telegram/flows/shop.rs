@@ -269,6 +269,7 @@ impl Intake {
         };
         if let Err(refusal) = &verdict {
             tracing::info!(%refusal, "pre-checkout declined");
+            self.count_refused_payment();
         }
         let error = verdict.err().map(|refusal| screens::reason(language, &refusal));
         self.outbound.submit(OutboundRequest::AnswerPreCheckout { query_id, error });

@@ -233,6 +233,7 @@ impl Intake {
                 };
                 if let Err(refusal) = &checkout {
                     tracing::info!(%refusal, "VIP pre-checkout declined");
+                    self.count_refused_payment();
                 }
                 let error = checkout.err().map(|refusal| screens::reason(language, &refusal));
                 self.outbound.submit(OutboundRequest::AnswerPreCheckout { query_id, error });

@@ -21,6 +21,8 @@ pub mod operators;
 mod shop;
 mod story;
 pub mod vip;
+// Alerts and daily insights.
+pub mod alerts;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
