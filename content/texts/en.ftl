@@ -697,5 +697,14 @@ insights-vip-inactive = • player { $player }: VIP, quiet for { $days ->
 insights-economy = <b>Economy</b>
 insights-inflation = ⚠️ besitos inflation of { $percent } % that day
 insights-concentration = ⚠️ the { $holders } richest players hold { $percent } % of the besitos
-insights-summary = 🔎 <b>Insights of { $day }</b>: { $stops } fragments where players stop (most at { $fragment }), { $vips } VIPs at risk, { $warnings } economy warnings. Details: /insights
+insights-summary = 🔎 <b>Insights of { $day }</b>: { $stops ->
+        [one] { $stops } fragment
+       *[other] { $stops } fragments
+    } where players stop (most at { $fragment }), { $vips ->
+        [one] { $vips } VIP
+       *[other] { $vips } VIPs
+    } at risk, { $warnings ->
+        [one] { $warnings } economy warning
+       *[other] { $warnings } economy warnings
+    }. Details: /insights
 insights-not-yet = No insights yet: they are computed every day at 00:00 UTC.

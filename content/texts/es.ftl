@@ -697,5 +697,11 @@ insights-vip-inactive = • jugador { $player }: VIP, sin actividad desde hace {
 insights-economy = <b>Economía</b>
 insights-inflation = ⚠️ inflación de besitos del { $percent } % ese día
 insights-concentration = ⚠️ los { $holders } jugadores más ricos tienen el { $percent } % de los besitos
-insights-summary = 🔎 <b>Perspectivas del { $day }</b>: { $stops } fragmentos donde se detienen los jugadores (sobre todo en { $fragment }), { $vips } VIP en riesgo, { $warnings } avisos de economía. Detalles: /perspectivas
+insights-summary = 🔎 <b>Perspectivas del { $day }</b>: { $stops ->
+        [one] { $stops } fragmento
+       *[other] { $stops } fragmentos
+    } donde se detienen los jugadores (sobre todo en { $fragment }), { $vips } VIP en riesgo, { $warnings ->
+        [one] { $warnings } aviso
+       *[other] { $warnings } avisos
+    } de economía. Detalles: /perspectivas
 insights-not-yet = Aún no hay perspectivas: se calculan cada día a las 00:00 UTC.

@@ -10,7 +10,9 @@
 //! clears. The firing state is written through (`alert_states`) before
 //! anyone is told, so a restart while a rule fires does not alert again
 //! (a crash between the write and the send loses that one message rather
-//! than sending it twice). `/alerts` shows the rules and what fires.
+//! than sending it twice; a write that fails is retried at the next check
+//! and does not hold the message back). `/alerts` shows the rules and
+//! what fires.
 
 pub mod rules;
 
@@ -226,8 +228,14 @@ impl Alerts {
             stats: Arc::default(),
         };
         let (stop, stopped) = watch::channel(false);
-        let engine =
-            Engine { alerts: alerts.clone(), sources, recipients, recent: Window::default(), hour: Window::default() };
+        let engine = Engine {
+            alerts: alerts.clone(),
+            sources,
+            recipients,
+            recent: Window::default(),
+            hour: Window::default(),
+            unwritten: BTreeMap::new(),
+        };
         let task = tokio::spawn(engine.run(stopped));
         Ok((alerts, AlertTask { stop, task }))
     }
@@ -279,6 +287,8 @@ struct Engine {
     recipients: Recipients,
     recent: Window,
     hour: Window,
+    /// Rule states not yet written (the store failed), newest per rule.
+    unwritten: BTreeMap<String, AlertState>,
 }
 
 impl Engine {
@@ -306,12 +316,16 @@ impl Engine {
         let stats = &self.alerts.stats;
         stats.checks.fetch_add(1, Ordering::Relaxed);
         stats.suppressed.fetch_add(step.suppressed, Ordering::Relaxed);
-        // Durable before anyone is told: see the module docs.
-        for state in &step.changed {
-            if let Err(err) = self.write(state).await {
+        // Durable before anyone is told: see the module docs. A store that
+        // cannot take the row (it may be what the alert is about) does not
+        // silence the alert: the row is written at a later check.
+        self.unwritten.extend(step.changed.into_iter().map(|state| (state.rule.clone(), state)));
+        let unwritten = std::mem::take(&mut self.unwritten);
+        for (rule, state) in unwritten {
+            if let Err(err) = self.write(&state).await {
                 stats.failed.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(rule = %state.rule, error = %err, "writing an alert's state failed; not sending it");
-                return;
+                tracing::error!(%rule, error = %err, "writing an alert's state failed; retried at the next check");
+                self.unwritten.insert(rule, state);
             }
         }
         for notice in step.notices {
@@ -357,7 +371,9 @@ impl Engine {
                 let window: operations::Histogram = now
                     .iter()
                     .enumerate()
-                    .map(|(at, &(bound, count))| (bound, count - before.and_then(|b| b.get(at)).map_or(0, |b| b.1)))
+                    .map(|(at, &(bound, count))| {
+                        (bound, count.saturating_sub(before.and_then(|b| b.get(at)).map_or(0, |b| b.1)))
+                    })
                     .collect();
                 let count = window.last().map_or(0, |last| last.1);
                 let measure = match operations::quantile(&window, 0.95) {
@@ -385,6 +401,9 @@ impl Engine {
         });
         let store = &self.sources.store;
         let failed = store.failed_payments_since(now - 3_600).await;
+        if let Err(err) = &failed {
+            tracing::warn!(error = %err, "counting failed payments failed");
+        }
         readings.push(Reading {
             rule: Rule::FailedPayments.name(),
             measure: failed.map_or(Measure::Unknown, |failed| Measure::Value((failed as u64 + refused) as f64)),

@@ -715,3 +715,45 @@ fn library(confirm_abandon: bool) -> Screen {
 fn cartography() -> Screen {
     Screen::Experience { experience: crate::telegram::callback::tag("cartografia_celeste"), confirm_abandon: false }
 }
+
+// Alerts and daily insights.
+#[test]
+fn alert_messages_rules_and_insights() {
+    use crate::alerts::rules::Notice;
+    use crate::alerts::{AlertSettings, Rule, RuleStatus};
+    use dianabot_persistence::insights::{EconomyWarning, Insights, Spender, Stop, VipAtRisk, VipRisk};
+    // 2026-11-30 12:00 UTC.
+    let noon = 1_796_040_000;
+    let notices = [
+        Notice::Fired { rule: "p95:story_decide".into(), value: 2_512.25, threshold: 2_000.0 },
+        Notice::Resolved { rule: "failed_payments".into(), since: noon },
+        Notice::Suppressed { count: 3 },
+    ];
+    insta::assert_snapshot!(
+        "alert_notices",
+        both(|l| notices.iter().map(|notice| alerts::notice(l, notice)).collect::<Vec<_>>().join("\n"))
+    );
+    let firing = [RuleStatus { rule: Rule::FlusherLag, threshold: 30.0, value: Some(45.0), firing_since: Some(noon) }];
+    insta::assert_snapshot!("alert_rules", both(|l| shown(&alerts::list(l, &AlertSettings::default(), &firing))));
+    insta::assert_snapshot!("alert_rules_quiet", both(|l| shown(&alerts::list(l, &AlertSettings::default(), &[]))));
+    let day = noon / 86_400;
+    let found = Insights {
+        day,
+        stops: vec![Stop { fragment: "l1_umbral".into(), reached: 12, dropped: 7 }],
+        high_value: vec![Spender { user: 42, stars: 350 }],
+        vips_at_risk: vec![
+            VipAtRisk { user: 7, risk: VipRisk::Expiring { until: noon + 2 * 86_400 } },
+            VipAtRisk { user: 8, risk: VipRisk::Inactive { last_seen: noon - 9 * 86_400 } },
+        ],
+        warnings: vec![
+            EconomyWarning::Inflation { basis_points: 1_030 },
+            EconomyWarning::Concentration { holders: 10, basis_points: 6_250 },
+        ],
+    };
+    insta::assert_snapshot!("insights", both(|l| shown(&alerts::insights(l, &found))));
+    insta::assert_snapshot!(
+        "insights_empty",
+        both(|l| shown(&alerts::insights(l, &Insights { day, ..Insights::default() })))
+    );
+    insta::assert_snapshot!("insights_summary", both(|l| alerts::summary(l, &found)));
+}
