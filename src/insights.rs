@@ -2,7 +2,8 @@
 //! server's own), due at every UTC midnight. When it fires it makes sure
 //! the analytics partitions ahead exist, computes the insights of the day
 //! that just ended ([`dianabot_persistence::insights::insights`]), stores
-//! them, sends the operators a short summary (once per day, recorded), and
+//! them, sends the operators a short summary (once per day, recorded; none
+//! for a day with nothing to report), and
 //! sets itself for the next midnight — before it reports the firing
 //! handled, so the timer service's removal of the fired row leaves the
 //! moved one alone. A server down over midnight runs it on start; down for
@@ -79,11 +80,13 @@ impl Daily {
             .map_err(|err| transient("computing insights", &err))?;
         self.store.save_insights(&found, now).await.map_err(|err| transient("storing insights", &err))?;
         tracing::info!(day, stops = found.stops.len(), vips = found.vips_at_risk.len(), "daily insights computed");
-        if self
-            .store
-            .mark_insights_summarised(day, now)
-            .await
-            .map_err(|err| transient("recording the summary", &err))?
+        // A day with nothing to report is no message: a daily "nothing" is noise.
+        if !found.is_empty()
+            && self
+                .store
+                .mark_insights_summarised(day, now)
+                .await
+                .map_err(|err| transient("recording the summary", &err))?
         {
             self.recipients.send(|language| screens::summary(language, &found)).await;
         }

@@ -256,6 +256,11 @@ const INFLATION: &str = "inflation";
 const CONCENTRATION: &str = "concentration";
 
 impl Insights {
+    /// Nothing to report.
+    pub fn is_empty(&self) -> bool {
+        self.stops.is_empty() && self.high_value.is_empty() && self.vips_at_risk.is_empty() && self.warnings.is_empty()
+    }
+
     fn rows(&self) -> Vec<Row> {
         let mut rows = Vec::new();
         let mut push = |kind: &str, subject: String, amount: i64, detail: i64| {
