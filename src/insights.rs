@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use dianabot_actors::{Fired, Router, TimerFailure, TimerTarget};
 use dianabot_persistence::insights::{self, InsightSettings};
-use dianabot_persistence::reports::DAY;
+use dianabot_persistence::reports::{DAY, Period};
 use dianabot_persistence::{DAILY, OPS_TIMERS, Store, StoredTimer};
 use dianabot_plumbing::Clock;
 
@@ -69,12 +69,10 @@ impl Daily {
         if !created.is_empty() {
             tracing::info!(?created, "analytics partitions created");
         }
-        // The day that ended at the timer's midnight (or the last one ended,
-        // after a long stop).
-        let day = timer.due.min(now).div_euclid(DAY) - 1;
-        let fragments =
-            crate::reports::scope(&self.router.content(), dianabot_persistence::reports::Period::last_days(now, 1))
-                .fragments;
+        // The last day that ended: the timer's, or after a long stop the
+        // one before today (the days between are not looked at).
+        let day = now.div_euclid(DAY) - 1;
+        let fragments = crate::reports::scope(&self.router.content(), Period::last_days(now, 1)).fragments;
         let found = insights::insights(&self.store, &fragments, day, &self.settings)
             .await
             .map_err(|err| transient("computing insights", &err))?;
