@@ -17,7 +17,12 @@ fn the_game_clock_moves_only_with_a_test_clock_and_timers_are_in_metrics() {
             assert!(std::time::Instant::now() < deadline, "the timer service never polled");
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        assert_eq!(server.metric("dianabot_timers_due").await, 0.0);
+        // Nothing stays due (the daily ops timer, if the hour moved crossed
+        // midnight, is handled at once).
+        while server.metric("dianabot_timers_due").await > 0.0 {
+            assert!(std::time::Instant::now() < deadline, "a timer stayed due");
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
         let bad = format!("http://{}/control/clock/advance?secs=-5", server.metrics_addr);
         assert_eq!(reqwest::Client::new().post(&bad).send().await.unwrap().status(), 400);
         drop(server);
