@@ -119,3 +119,56 @@ fn the_daily_insights_show_where_a_player_stopped_and_a_vip_at_risk() {
         db.drop_db().await;
     });
 }
+
+#[test]
+fn a_restart_while_an_alert_fires_does_not_alert_again() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = crate::common::server::EmulatorProcess::start().await;
+        let url = emulator.url();
+        let control = Control::new(&url);
+        let env = [
+            ("TELEGRAM_BOT_TOKEN", "123456:TEST"),
+            ("TELEGRAM_API_URL", url.as_str()),
+            ("ADMIN_IDS", "900"),
+            ("TEST_CLOCK", "on"),
+            // Each process makes its first 8 registrations slow.
+            ("TEST_FAULTS", "slow=register:400:8"),
+            ("ALERT_CHECK_SECS", "1"),
+            ("ALERT_WINDOW_SECS", "3"),
+            ("ALERT_P95_MS", "300"),
+            ("ALERT_P95_MIN_SAMPLES", "1"),
+            ("ALERT_CLEAR_CHECKS", "2"),
+        ];
+        let mut server = ServerProcess::start(&db.url, &env).await;
+        control.create_user_with_id(OWNER, "Owner", "en").await;
+        say(&control, OWNER, "/start").await;
+        for n in 0..3 {
+            let player = control.create_user(&format!("P{n}"), "en").await;
+            say(&control, player, "/start").await;
+        }
+        control.wait_for(OWNER, "the alert", |m| m.iter().any(|m| text(m).contains("Alert"))).await;
+        // The process dies while the rule fires; the next one is slow too.
+        server.kill_hard();
+        let server = ServerProcess::start(&db.url, &env).await;
+        let started = Instant::now();
+        for n in 0..8 {
+            let player = control.create_user(&format!("Q{n}"), "en").await;
+            say(&control, player, "/start").await;
+        }
+        assert!(started.elapsed() > Duration::from_secs(3), "several checks while it fired again");
+        assert_eq!(owner_messages(&control, "Alert").await.len(), 1, "told once, across the restart");
+        // Fast again: resolved, once.
+        for n in 0..2 {
+            let player = control.create_user(&format!("R{n}"), "en").await;
+            say(&control, player, "/start").await;
+        }
+        control.wait_for(OWNER, "the resolve message", |m| m.iter().any(|m| text(m).contains("Resolved"))).await;
+        assert_eq!(owner_messages(&control, "Alert").await.len(), 1);
+        assert_eq!(owner_messages(&control, "Resolved").await.len(), 1);
+
+        drop(server);
+        drop(emulator);
+        db.drop_db().await;
+    });
+}
