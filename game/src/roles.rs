@@ -108,10 +108,13 @@ pub enum OperatorAction {
     Stats,
     /// `/export <report> [since] [until]`: a report as a CSV document.
     Export,
+    // Dashboard.
+    /// `/panel`: a one-time login link to the web dashboard.
+    Panel,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 19] = [
+    pub const ALL: [OperatorAction; 20] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -131,6 +134,7 @@ impl OperatorAction {
         OperatorAction::ListScheduledPosts,
         OperatorAction::Stats,
         OperatorAction::Export,
+        OperatorAction::Panel,
     ];
 
     /// The permission the command needs.
@@ -141,7 +145,9 @@ impl OperatorAction {
             OperatorAction::GrantVip => Permission::VipGrants,
             OperatorAction::Refund => Permission::Refunds,
             OperatorAction::OpenAuction | OperatorAction::CancelAuction => Permission::Auctions,
-            OperatorAction::PostsReport | OperatorAction::Stats | OperatorAction::Export => Permission::Analytics,
+            OperatorAction::PostsReport | OperatorAction::Stats | OperatorAction::Export | OperatorAction::Panel => {
+                Permission::Analytics
+            }
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
             OperatorAction::Broadcast
@@ -174,6 +180,7 @@ impl OperatorAction {
             OperatorAction::ListScheduledPosts => "list_scheduled_posts",
             OperatorAction::Stats => "stats",
             OperatorAction::Export => "export",
+            OperatorAction::Panel => "panel",
         }
     }
 
