@@ -1,6 +1,7 @@
 //! A report as a line chart, SVG, drawn by `plotters`: the first column
-//! labels the x axis, every numeric column (up to [`MAX_SERIES`]) is a
-//! line with a marker per row and a legend entry.
+//! labels the x axis; the numeric columns of the first one's kind (counts
+//! with counts, percentages with percentages, up to [`MAX_SERIES`]) are
+//! each a line with a marker per row and a legend entry.
 
 use dianabot_persistence::reports::{ColumnKind, Report};
 use plotters::prelude::*;
@@ -13,12 +14,13 @@ const SIZE: (u32, u32) = (900, 320);
 /// numeric to draw.
 pub fn svg(report: &Report) -> Option<String> {
     let numeric = |kind| matches!(kind, ColumnKind::Int | ColumnKind::Real | ColumnKind::Percent);
+    let drawn = report.columns.iter().skip(1).map(|column| column.kind).find(|kind| numeric(*kind))?;
     let series: Vec<(&str, Vec<(usize, f64)>)> = report
         .columns
         .iter()
         .enumerate()
         .skip(1)
-        .filter(|(_, column)| numeric(column.kind))
+        .filter(|(_, column)| column.kind == drawn)
         .take(MAX_SERIES)
         .map(|(at, column)| {
             let points = report.rows.iter().enumerate().filter_map(|(x, row)| Some((x, row.get(at)?.as_f64()?)));

@@ -66,7 +66,9 @@ fn html(status: StatusCode, body: String) -> HttpResponse {
     HttpResponse::build(status)
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header(("Referrer-Policy", "no-referrer"))
+        // Not `no-referrer`: browsers would then send `Origin: null` with
+        // our own forms. Other sites never see a page's URL (its token).
+        .insert_header(("Referrer-Policy", "same-origin"))
         .insert_header(("X-Frame-Options", "DENY"))
         .body(body)
 }
@@ -284,14 +286,17 @@ async fn login(
     }
 }
 
-/// Whether a POST came from our own pages: its `Origin` (sent by browsers
-/// with every POST) names the host it was sent to. Without `Origin` (not a
-/// browser) there is no cross-site page to fear.
+/// Whether a POST came from our own pages: browsers say so in
+/// `Sec-Fetch-Site`, or at least in `Origin`, which must name the host the
+/// POST was sent to. With neither (not a browser) there is no cross-site
+/// page to fear.
 fn same_origin(request: &HttpRequest) -> bool {
-    let Some(origin) = request.headers().get(header::ORIGIN).and_then(|origin| origin.to_str().ok()) else {
-        return true;
-    };
-    let host = request.headers().get(header::HOST).and_then(|host| host.to_str().ok()).unwrap_or_default();
+    let header = |name| request.headers().get(name).and_then(|value: &header::HeaderValue| value.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = header(header::ORIGIN.as_str()) else { return true };
+    let host = header(header::HOST.as_str()).unwrap_or_default();
     origin.split_once("://").is_some_and(|(_, authority)| authority == host)
 }
 

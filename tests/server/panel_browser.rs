@@ -43,16 +43,18 @@ fn an_operator_opens_the_dashboard_from_a_one_time_link_and_downloads_a_csv() {
         assert!(say(&control, bea, "/panel").await.contains("no he entendido"));
         // Without a session the dashboard says how to get one.
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        let anonymous = client.get(format!("{base}/panel")).send().await.unwrap();
+        let anonymous = client.get(format!("{base}/panel?lang=en")).send().await.unwrap();
         assert_eq!(anonymous.status(), 401);
-        assert!(anonymous.text().await.unwrap().contains("send /panel to the bot"));
+        let body = anonymous.text().await.unwrap();
+        assert!(body.contains("send /panel to the bot"), "{body}");
 
         let link = panel_link(&control).await;
         assert!(link.starts_with(&format!("{base}/panel/login?token=")), "{link}");
         let browser = Browser::start(&dir).await.expect("start Chromium");
         let outcome = browse(&browser, &link).await;
-        if outcome.is_err() {
-            let _ = browser.screenshot(&dir.join("panel-failure.png")).await;
+        let screenshot = dir.join(if outcome.is_ok() { "panel.png" } else { "panel-failure.png" });
+        if let Err(err) = browser.screenshot(&screenshot).await {
+            println!("no screenshot: {err:#}");
         }
         browser.quit().await.expect("close the browser");
         outcome.unwrap_or_else(|err| panic!("{err:#} (artefacts in {})", dir.display()));
@@ -95,6 +97,7 @@ fn an_operator_opens_the_dashboard_from_a_one_time_link_and_downloads_a_csv() {
         db.drop_db().await;
     });
     let _ = std::fs::remove_dir_all(dir.join("chromium-profile"));
+    println!("dashboard browser test passed; screenshot in {}", dir.display());
 }
 
 /// The owner's `/panel`: the link in the reply.
