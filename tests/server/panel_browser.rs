@@ -4,7 +4,8 @@
 //! button opens the dashboard, whose charts are SVG drawn from the data; a
 //! report's page has its chart and its CSV, downloaded with the browser's
 //! session. Refused: no session, a used link, an expired link, a
-//! player's `/panel`, a logout without its CSRF token.
+//! player's `/panel`, a logout without its CSRF token, an operator whose
+//! role lacks the permission or was revoked.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use crate::operator_roles_e2e::say;
 use anyhow::{Context, ensure};
 
 const OWNER: i64 = 900;
+const ANALYST: i64 = 901;
 const STEP: Duration = Duration::from_secs(20);
 
 #[test]
@@ -88,6 +90,25 @@ fn an_operator_opens_the_dashboard_from_a_one_time_link_and_downloads_a_csv() {
         assert_eq!(logout(vec![("csrf", csrf.to_owned())]).await.unwrap().status(), 200);
         let after = client.get(format!("{base}/panel")).header("cookie", &cookie).send().await.unwrap();
         assert_eq!(after.status(), 401, "the session ended");
+
+        // An analyst holds the permission through a role; a support agent
+        // does not. Revoking the role closes an open dashboard at once.
+        control.create_user_with_id(ANALYST, "Analyst", "en").await;
+        say(&control, ANALYST, "/start").await;
+        say(&control, OWNER, "/rol dar 901 support").await;
+        let refused = say(&control, ANALYST, "/panel").await;
+        assert!(refused.contains("does not allow you to see reports"), "{refused}");
+        say(&control, OWNER, "/rol dar 901 analyst").await;
+        let analyst_link = say(&control, ANALYST, "/panel").await;
+        let analyst_link = analyst_link.split_whitespace().find(|word| word.starts_with("http://")).expect("a link");
+        let opened = spend(&client, &base, analyst_link).await;
+        assert_eq!(opened.status(), 303);
+        let cookie = opened.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+        let csv = client.get(format!("{base}/panel/csv/activity")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(csv.status(), 200);
+        say(&control, OWNER, "/rol quitar 901 analyst").await;
+        let csv = client.get(format!("{base}/panel/csv/activity")).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(csv.status(), 403, "the role was revoked");
 
         // Every /panel is in the audit log.
         let audit = say(&control, OWNER, "/auditoria 10").await;
