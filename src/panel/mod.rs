@@ -57,6 +57,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
 
 type Query = web::Query<HashMap<String, String>>;
 
+/// The page a request gets instead of what it asked for.
+type Refused = Box<HttpResponse>;
+
 /// A page that is not the dashboard: a refusal, an error, a notice.
 fn refusal(status: StatusCode, language: Language, message: m::Message, extra: &str) -> HttpResponse {
     html(status, page::notice(language, &texts::text(language, message), extra))
@@ -95,15 +98,15 @@ fn cookie<'r>(request: &'r HttpRequest, name: &str) -> Option<&'r str> {
 impl Panel {
     /// The visitor's session, if they may read analytics now; else the page
     /// that says why not.
-    fn session(&self, request: &HttpRequest, query: &HashMap<String, String>) -> Result<Session, HttpResponse> {
+    fn session(&self, request: &HttpRequest, query: &HashMap<String, String>) -> Result<Session, Refused> {
         let language = visitor_language(request, query);
         let Some(session) = cookie(request, COOKIE).and_then(|value| self.keys.verify(value, self.roster.now())) else {
             let widget = self.widget.as_ref().map(|(_, username)| page::login_widget(username)).unwrap_or_default();
-            return Err(refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, &widget));
+            return Err(Box::new(refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, &widget)));
         };
         if !self.roster.access(session.operator).allows(Permission::Analytics) {
             let language = lang_query(query).unwrap_or(session.language);
-            return Err(refusal(StatusCode::FORBIDDEN, language, m::PANEL_NOT_PERMITTED, ""));
+            return Err(Box::new(refusal(StatusCode::FORBIDDEN, language, m::PANEL_NOT_PERMITTED, "")));
         }
         Ok(session)
     }
@@ -139,12 +142,12 @@ impl Panel {
 
 /// The page's language and period from its query, or the page that says
 /// the period is malformed.
-fn view(panel: &Panel, session: &Session, query: &HashMap<String, String>) -> Result<(Language, Period), HttpResponse> {
+fn view(panel: &Panel, session: &Session, query: &HashMap<String, String>) -> Result<(Language, Period), Refused> {
     let language = lang_query(query).unwrap_or(session.language);
     let field = |name: &str| query.get(name).map(String::as_str).filter(|value| !value.is_empty());
     crate::reports::period(field("since"), field("until"), panel.roster.now())
         .map(|period| (language, period))
-        .map_err(|_| refusal(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, ""))
+        .map_err(|_| Box::new(refusal(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, "")))
 }
 
 async fn run_report(
@@ -187,11 +190,11 @@ async fn render(
 ) -> HttpResponse {
     let session = match panel.session(request, query) {
         Ok(session) => session,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let (language, period) = match view(panel, &session, query) {
         Ok(view) => view,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let (path, title, names): (String, String, Vec<&str>) = match name {
         None => ("/panel".to_owned(), texts::text(language, m::PANEL_OVERVIEW), OVERVIEW.to_vec()),
@@ -228,11 +231,11 @@ async fn render(
 async fn csv(panel: web::Data<Panel>, request: HttpRequest, name: web::Path<String>, query: Query) -> HttpResponse {
     let session = match panel.session(&request, &query) {
         Ok(session) => session,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let (language, period) = match view(&panel, &session, &query) {
         Ok(view) => view,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     if !crate::reports::is_known(&name) {
         return refusal(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
@@ -308,7 +311,7 @@ async fn logout(
 ) -> HttpResponse {
     let session = match panel.session(&request, &HashMap::new()) {
         Ok(session) => session,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let presented = form.get("csrf").map(String::as_str).unwrap_or_default();
     if !panel.keys.csrf_ok(&session, presented) {
@@ -337,5 +340,72 @@ async fn telegram_login(panel: web::Data<Panel>, request: HttpRequest, query: Qu
             tracing::info!(error = %err, "a login widget answer was refused");
             refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, "")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::App;
+    use actix_web::test as http;
+    use dianabot_actors::ActorConfig;
+    use dianabot_game::UserId;
+    use dianabot_plumbing::Clock;
+    use dianabot_test_support::{TestDb, run, start_runtime};
+
+    /// The dashboard over a fresh SQLite store, and a session of owner 900.
+    async fn panel(db: &TestDb) -> (Panel, String) {
+        let store = db.store().await;
+        let runtime = start_runtime(store.clone(), ActorConfig::default()).await;
+        let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
+        let keys = SessionKeys::new(b"test panel secret".to_vec());
+        let panel = Panel { store, router: runtime.router, roster, keys, secure: false, widget: None };
+        let session = panel.keys.open(UserId(900), Language::En, panel.roster.now()).expect("randomness");
+        let cookie = format!("{COOKIE}={}", panel.keys.cookie_value(&session));
+        (panel, cookie)
+    }
+
+    #[test]
+    fn a_report_that_cannot_be_read_is_a_503_page_not_a_number() {
+        run(async {
+            let db = TestDb::sqlite();
+            let (panel, cookie) = panel(&db).await;
+            let store = panel.store.clone();
+            let app = http::init_service(App::new().app_data(web::Data::new(panel)).configure(routes)).await;
+            let get = |uri: &str| http::TestRequest::get().uri(uri).insert_header((header::COOKIE, cookie.clone()));
+            for uri in ["/panel", "/panel/report/funnel", "/panel/csv/funnel"] {
+                assert_eq!(http::call_service(&app, get(uri).to_request()).await.status(), 200, "{uri}");
+            }
+            store.close().await;
+            for uri in ["/panel", "/panel/report/funnel", "/panel/csv/funnel"] {
+                let response = http::call_service(&app, get(uri).to_request()).await;
+                assert_eq!(response.status(), 503, "{uri}");
+                let body = http::read_body(response).await;
+                assert!(String::from_utf8_lossy(&body).contains("database does not answer"), "{uri}");
+            }
+        });
+    }
+
+    #[test]
+    fn forms_without_the_session_csrf_token_or_from_another_site_are_refused() {
+        run(async {
+            let db = TestDb::sqlite();
+            let (panel, cookie) = panel(&db).await;
+            let app = http::init_service(App::new().app_data(web::Data::new(panel)).configure(routes)).await;
+            let logout = http::TestRequest::post()
+                .uri("/panel/logout")
+                .insert_header((header::COOKIE, cookie.clone()))
+                .set_form([("csrf", "forged")]);
+            assert_eq!(http::call_service(&app, logout.to_request()).await.status(), 403);
+            let still = http::TestRequest::get().uri("/panel").insert_header((header::COOKIE, cookie.clone()));
+            assert_eq!(http::call_service(&app, still.to_request()).await.status(), 200);
+            let cross_site = http::TestRequest::post()
+                .uri("/panel/login")
+                .insert_header(("sec-fetch-site", "cross-site"))
+                .set_form([("token", "a".repeat(64))]);
+            assert_eq!(http::call_service(&app, cross_site.to_request()).await.status(), 403);
+            let unknown = http::TestRequest::post().uri("/panel/login").set_form([("token", "a".repeat(64))]);
+            assert_eq!(http::call_service(&app, unknown.to_request()).await.status(), 401);
+        });
     }
 }
