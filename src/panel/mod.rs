@@ -60,8 +60,8 @@ type Query = web::Query<HashMap<String, String>>;
 /// The page a request gets instead of what it asked for.
 type Refused = Box<HttpResponse>;
 
-/// A page that is not the dashboard: a refusal, an error, a notice.
-fn refusal(status: StatusCode, language: Language, message: m::Message, extra: &str) -> HttpResponse {
+/// A page with one notice instead of the dashboard: a refusal, an error, a goodbye.
+fn page_with(status: StatusCode, language: Language, message: m::Message, extra: &str) -> HttpResponse {
     html(status, page::notice(language, &texts::text(language, message), extra))
 }
 
@@ -102,11 +102,11 @@ impl Panel {
         let language = visitor_language(request, query);
         let Some(session) = cookie(request, COOKIE).and_then(|value| self.keys.verify(value, self.roster.now())) else {
             let widget = self.widget.as_ref().map(|(_, username)| page::login_widget(username)).unwrap_or_default();
-            return Err(Box::new(refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, &widget)));
+            return Err(Box::new(page_with(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, &widget)));
         };
         if !self.roster.access(session.operator).allows(Permission::Analytics) {
             let language = lang_query(query).unwrap_or(session.language);
-            return Err(Box::new(refusal(StatusCode::FORBIDDEN, language, m::PANEL_NOT_PERMITTED, "")));
+            return Err(Box::new(page_with(StatusCode::FORBIDDEN, language, m::PANEL_NOT_PERMITTED, "")));
         }
         Ok(session)
     }
@@ -124,7 +124,7 @@ impl Panel {
     /// Opens a session for `login` and sends the browser to the overview.
     fn open_session(&self, login: PanelLogin) -> HttpResponse {
         if !self.roster.access(login.operator).allows(Permission::Analytics) {
-            return refusal(StatusCode::FORBIDDEN, login.language, m::PANEL_NOT_PERMITTED, "");
+            return page_with(StatusCode::FORBIDDEN, login.language, m::PANEL_NOT_PERMITTED, "");
         }
         match self.keys.open(login.operator, login.language, self.roster.now()) {
             Ok(session) => HttpResponse::SeeOther()
@@ -134,7 +134,7 @@ impl Panel {
                 .finish(),
             Err(err) => {
                 tracing::error!(error = %err, "no randomness for a dashboard session");
-                refusal(StatusCode::SERVICE_UNAVAILABLE, login.language, m::PANEL_UNAVAILABLE, "")
+                page_with(StatusCode::SERVICE_UNAVAILABLE, login.language, m::PANEL_UNAVAILABLE, "")
             }
         }
     }
@@ -147,7 +147,7 @@ fn view(panel: &Panel, session: &Session, query: &HashMap<String, String>) -> Re
     let field = |name: &str| query.get(name).map(String::as_str).filter(|value| !value.is_empty());
     crate::reports::period(field("since"), field("until"), panel.roster.now())
         .map(|period| (language, period))
-        .map_err(|_| Box::new(refusal(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, "")))
+        .map_err(|_| Box::new(page_with(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, "")))
 }
 
 async fn run_report(
@@ -162,7 +162,7 @@ async fn run_report(
 
 fn unavailable(language: Language, err: &anyhow::Error) -> HttpResponse {
     tracing::error!(error = %format!("{err:#}"), "a dashboard report failed");
-    refusal(StatusCode::SERVICE_UNAVAILABLE, language, m::PANEL_UNAVAILABLE, "")
+    page_with(StatusCode::SERVICE_UNAVAILABLE, language, m::PANEL_UNAVAILABLE, "")
 }
 
 /// The reports the overview shows, in order.
@@ -202,7 +202,7 @@ async fn render(
             let title = dianabot_persistence::reports::CATALOGUE.iter().find(|entry| entry.name == name);
             (format!("/panel/report/{name}"), title.map_or(name, |entry| entry.title).to_owned(), vec![name])
         }
-        Some(_) => return refusal(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, ""),
+        Some(_) => return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, ""),
     };
     let csrf = panel.keys.csrf(&session);
     let frame = page::Frame {
@@ -238,7 +238,7 @@ async fn csv(panel: web::Data<Panel>, request: HttpRequest, name: web::Path<Stri
         Err(refused) => return *refused,
     };
     if !crate::reports::is_known(&name) {
-        return refusal(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
+        return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
     }
     match run_report(&panel, &name, period).await {
         Ok(report) => {
@@ -259,7 +259,7 @@ async fn login_page(request: HttpRequest, query: Query) -> HttpResponse {
     let language = visitor_language(&request, &query);
     match query.get("token") {
         Some(token) if is_token(token) => html(StatusCode::OK, page::login_form(language, token)),
-        _ => refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, ""),
+        _ => page_with(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, ""),
     }
 }
 
@@ -277,14 +277,14 @@ async fn login(
     // Another site's page posting a link of its own would log the
     // operator's browser into someone else's session.
     if !same_origin(&request) {
-        return refusal(StatusCode::FORBIDDEN, language, m::PANEL_FORM_EXPIRED, "");
+        return page_with(StatusCode::FORBIDDEN, language, m::PANEL_FORM_EXPIRED, "");
     }
     let Some(token) = form.get("token").filter(|token| is_token(token)) else {
-        return refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, "");
+        return page_with(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, "");
     };
     match panel.store.consume_panel_link(&session::token_hash(token), panel.roster.now()).await {
         Ok(Some(login)) => panel.open_session(login),
-        Ok(None) => refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, ""),
+        Ok(None) => page_with(StatusCode::UNAUTHORIZED, language, m::PANEL_LINK_REFUSED, ""),
         Err(err) => unavailable(language, &err.into()),
     }
 }
@@ -315,10 +315,10 @@ async fn logout(
     };
     let presented = form.get("csrf").map(String::as_str).unwrap_or_default();
     if !panel.keys.csrf_ok(&session, presented) {
-        return refusal(StatusCode::FORBIDDEN, session.language, m::PANEL_FORM_EXPIRED, "");
+        return page_with(StatusCode::FORBIDDEN, session.language, m::PANEL_FORM_EXPIRED, "");
     }
     panel.keys.end(&session, panel.roster.now());
-    let mut response = refusal(StatusCode::OK, session.language, m::PANEL_LOGGED_OUT, "");
+    let mut response = page_with(StatusCode::OK, session.language, m::PANEL_LOGGED_OUT, "");
     let clear = format!("{COOKIE}=; Path=/panel; HttpOnly; SameSite=Strict; Max-Age=0");
     if let Ok(value) = header::HeaderValue::from_str(&clear) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -331,14 +331,14 @@ async fn logout(
 async fn telegram_login(panel: web::Data<Panel>, request: HttpRequest, query: Query) -> HttpResponse {
     let language = visitor_language(&request, &query);
     let Some((token, _)) = &panel.widget else {
-        return refusal(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
+        return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
     };
     let fields: BTreeMap<String, String> = query.into_inner().into_iter().collect();
     match widget::verify(&fields, token, panel.roster.now()) {
         Ok(operator) => panel.open_session(PanelLogin { operator, language }),
         Err(err) => {
             tracing::info!(error = %err, "a login widget answer was refused");
-            refusal(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, "")
+            page_with(StatusCode::UNAUTHORIZED, language, m::PANEL_LOGIN_NEEDED, "")
         }
     }
 }
