@@ -23,8 +23,11 @@ use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
 use crate::insights;
 use crate::operators::{Operators, Roster};
+use crate::panel::Panel;
+use crate::panel::session::{self, SessionKeys};
 use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::flows::analytics::PanelLinks;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
@@ -98,7 +101,7 @@ impl App {
             auctions: config.auctions,
             vip_channel: vip_channel(&config),
             channels: channels(&config),
-            username,
+            username: username.clone(),
         };
         let reloader =
             Reloader { dir: config.content_dir.clone(), router: router.clone(), operators: operators.roster().clone() };
@@ -147,7 +150,9 @@ impl App {
         let (alerts, alert_task) = Alerts::start(config.alerts.clone(), sources, recipients.clone())
             .await
             .context("loading the alerts' state")?;
-        let intake = intake.with_alerts(alerts.clone());
+        let intake = intake
+            .with_alerts(alerts.clone())
+            .with_panel_links(PanelLinks { public_url: config.public_url(), minutes: config.panel_link_minutes });
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
 
         let webhook = match &config.intake {
@@ -187,6 +192,21 @@ impl App {
             timers: timers.stats(),
             alerts: alerts.stats(),
         };
+        let panel = Panel {
+            store: store.clone(),
+            router: router.clone(),
+            roster: operators.roster().clone(),
+            keys: SessionKeys::new(match &config.panel_secret {
+                Some(secret) => secret.clone().into_bytes(),
+                None => session::process_secret().context("no randomness for the dashboard's secret")?,
+            }),
+            secure: config.public_url().starts_with("https://"),
+            // The login widget needs the real Telegram (and the domain set with BotFather).
+            widget: match (&config.bot_token, &config.api_url, &username) {
+                (Some(token), None, Some(username)) => Some((token.clone(), username.clone())),
+                _ => None,
+            },
+        };
         let http = http::start(
             config.http_bind,
             HttpState {
@@ -195,6 +215,7 @@ impl App {
                 max_commit_stall: config.ready_max_commit_stall,
             },
             webhook,
+            panel,
         )
         .with_context(|| format!("binding HTTP on {}", config.http_bind))?;
         tracing::info!(addr = %http.addr, "HTTP listening");

@@ -137,6 +137,18 @@ pub struct Config {
     /// (default 50), the richest 10 players' share of the besitos worth a
     /// warning.
     pub insights: InsightSettings,
+    // Dashboard.
+    /// `PUBLIC_URL`: where operators' browsers reach `HTTP_BIND` (the
+    /// dashboard's links start with it), e.g. `https://bot.example.com`.
+    /// Default `http://` and the `HTTP_BIND` address (loopback when it
+    /// binds every interface): the playground works as is.
+    pub public_url: Option<String>,
+    /// `PANEL_LINK_MINUTES`: how long a `/panel` login link stays usable.
+    /// Default 10.
+    pub panel_link_minutes: u32,
+    /// `PANEL_SECRET`: the key that signs dashboard session cookies. Default:
+    /// a random key per process, so sessions end when the server restarts.
+    pub panel_secret: Option<String>,
 }
 
 /// Operator-facing auction settings.
@@ -153,6 +165,21 @@ impl Default for AuctionLimits {
 }
 
 impl Config {
+    /// Where operators' browsers reach the dashboard: `PUBLIC_URL`, else
+    /// this server's own `HTTP_BIND`.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.clone(),
+            None => {
+                let mut addr = self.http_bind;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}")
+            }
+        }
+    }
+
     pub fn from_env() -> anyhow::Result<Config> {
         Config::from_lookup(|name| std::env::var(name).ok())
     }
@@ -234,9 +261,13 @@ impl Config {
             ..timer_defaults
         };
         let (alerts, insights) = alert_settings(&get)?;
+        let panel_link_minutes = parse(&get, "PANEL_LINK_MINUTES")?.unwrap_or(10);
         Ok(Config {
             alerts,
             insights,
+            public_url: get("PUBLIC_URL").map(|url| url.trim_end_matches('/').to_owned()),
+            panel_link_minutes,
+            panel_secret: get("PANEL_SECRET"),
             test_clock,
             timers,
             auctions,

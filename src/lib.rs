@@ -9,6 +9,7 @@ mod config;
 pub mod content;
 pub mod http;
 pub mod operators;
+pub mod panel;
 pub mod reports;
 pub mod telegram;
 pub mod telemetry;

@@ -708,3 +708,27 @@ insights-summary = 🔎 <b>Insights of { $day }</b>: { $stops ->
        *[other] { $warnings } economy warnings
     }. Details: /insights
 insights-not-yet = No insights yet: they are computed every day at 00:00 UTC.
+## Dashboard: the /panel link in Telegram, then the web pages' words.
+panel-link = 🔐 Your link to the dashboard, for one use within { $minutes } min:
+    { $url }
+panel-link-button = Open the dashboard
+panel-title = DianaBot · Dashboard
+panel-overview = Overview
+panel-since = From
+panel-until = to
+panel-show = Show
+panel-refresh = refresh every { $seconds } s
+panel-download-csv = Download CSV
+panel-no-data = No data in that period.
+panel-signed-in-as = Operator { $operator }
+panel-logout = Log out
+panel-logged-out = You have left the dashboard. Send /panel to the bot to come back.
+panel-enter-prompt = This link opens the dashboard once, and only for a few minutes.
+panel-enter = Open the dashboard
+panel-login-needed = To open the dashboard, send /panel to the bot: it answers with a login link.
+panel-link-refused = This link has expired or was used already. Send /panel to the bot for a new one.
+panel-not-permitted = Your role does not let you read the analytics.
+panel-form-expired = This form has expired. Reload the page and try again.
+panel-bad-period = Days are written YYYY-MM-DD, the first not after the last.
+panel-not-found = There is no such page.
+panel-unavailable = The numbers cannot be read right now (the database does not answer). Try again in a moment.

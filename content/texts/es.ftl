@@ -705,3 +705,27 @@ insights-summary = 🔎 <b>Perspectivas del { $day }</b>: { $stops ->
        *[other] { $warnings } avisos
     } de economía. Detalles: /perspectivas
 insights-not-yet = Aún no hay perspectivas: se calculan cada día a las 00:00 UTC.
+## Dashboard: the /panel link in Telegram, then the web pages' words.
+panel-link = 🔐 Su enlace al panel, para un solo uso en { $minutes } min:
+    { $url }
+panel-link-button = Abrir el panel
+panel-title = DianaBot · Panel
+panel-overview = Resumen
+panel-since = Del
+panel-until = al
+panel-show = Mostrar
+panel-refresh = actualizar cada { $seconds } s
+panel-download-csv = Descargar CSV
+panel-no-data = No hay datos en ese periodo.
+panel-signed-in-as = Operador { $operator }
+panel-logout = Salir
+panel-logged-out = Ha salido del panel. Envíe /panel al bot para volver.
+panel-enter-prompt = Este enlace abre el panel una sola vez, y solo durante unos minutos.
+panel-enter = Abrir el panel
+panel-login-needed = Para abrir el panel, envíe /panel al bot: le responde con un enlace de acceso.
+panel-link-refused = Este enlace ha caducado o ya se usó. Envíe /panel al bot para obtener otro.
+panel-not-permitted = Su rol no le permite ver las estadísticas.
+panel-form-expired = Este formulario ha caducado. Recargue la página e inténtelo de nuevo.
+panel-bad-period = Los días se escriben AAAA-MM-DD, el primero no posterior al último.
+panel-not-found = Esa página no existe.
+panel-unavailable = Ahora no se pueden leer las cifras (la base de datos no responde). Inténtelo de nuevo en un momento.

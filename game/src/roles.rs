@@ -113,10 +113,13 @@ pub enum OperatorAction {
     Alerts,
     /// `/insights [day]`: a day's insights.
     Insights,
+    // Dashboard.
+    /// `/panel`: a one-time login link to the web dashboard.
+    Panel,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 21] = [
+    pub const ALL: [OperatorAction; 22] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -138,6 +141,7 @@ impl OperatorAction {
         OperatorAction::Export,
         OperatorAction::Alerts,
         OperatorAction::Insights,
+        OperatorAction::Panel,
     ];
 
     /// The permission the command needs.
@@ -152,7 +156,8 @@ impl OperatorAction {
             | OperatorAction::Stats
             | OperatorAction::Export
             | OperatorAction::Alerts
-            | OperatorAction::Insights => Permission::Analytics,
+            | OperatorAction::Insights
+            | OperatorAction::Panel => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
             OperatorAction::Broadcast
@@ -187,6 +192,7 @@ impl OperatorAction {
             OperatorAction::Export => "export",
             OperatorAction::Alerts => "alerts",
             OperatorAction::Insights => "insights",
+            OperatorAction::Panel => "panel",
         }
     }
 

@@ -331,3 +331,46 @@ fn postgres_stores_roles_and_the_audit_log() {
 fn sqlite_stores_roles_and_the_audit_log() {
     roles_and_audit_round_trip(Backend::Sqlite);
 }
+
+/// Dashboard login links on both backends: a link is consumed once, not
+/// after its expiry, not with another token's hash; of many concurrent
+/// consumptions of one link exactly one succeeds.
+fn panel_links_are_single_use(backend: Backend) {
+    use dianabot_persistence::PanelLogin;
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let login = PanelLogin { operator: UserId(900), language: Language::En };
+        store.insert_panel_link("aa", login, 1_000, 1_600).await.unwrap();
+        store.insert_panel_link("bb", login, 1_000, 1_600).await.unwrap();
+        assert_eq!(store.consume_panel_link("zz", 1_001).await.unwrap(), None, "no such link");
+        assert_eq!(store.consume_panel_link("aa", 1_001).await.unwrap(), Some(login));
+        assert_eq!(store.consume_panel_link("aa", 1_002).await.unwrap(), None, "used already");
+        assert_eq!(store.consume_panel_link("bb", 1_600).await.unwrap(), None, "expired");
+
+        store.insert_panel_link("cc", login, 2_000, 2_600).await.unwrap();
+        let clicks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.consume_panel_link("cc", 2_001).await.unwrap() })
+            })
+            .collect();
+        let mut won = Vec::new();
+        for click in clicks {
+            won.extend(click.await.unwrap());
+        }
+        assert_eq!(won, [login], "one click of many opens a session");
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn postgres_panel_links_are_single_use() {
+    panel_links_are_single_use(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_panel_links_are_single_use() {
+    panel_links_are_single_use(Backend::Sqlite);
+}

@@ -1,5 +1,5 @@
-//! The server's own HTTP endpoints: Telegram webhook, health and readiness
-//! on the public port; Prometheus metrics on a port of their own, because
+//! The server's own HTTP endpoints: Telegram webhook, health, readiness
+//! and the operators' dashboard (`/panel`, [`crate::panel`]) on the public port; Prometheus metrics on a port of their own, because
 //! they show ledger totals and need not face the internet.
 
 use std::net::SocketAddr;
@@ -30,12 +30,20 @@ pub struct Http {
 }
 
 /// Binds and starts serving. `webhook` is set when Telegram pushes updates.
-pub fn start(bind: SocketAddr, state: HttpState, webhook: Option<WebhookState>) -> std::io::Result<Http> {
+pub fn start(
+    bind: SocketAddr,
+    state: HttpState,
+    webhook: Option<WebhookState>,
+    panel: crate::panel::Panel,
+) -> std::io::Result<Http> {
     let state = web::Data::new(state);
     let webhook = webhook.map(web::Data::new);
+    let panel = web::Data::new(panel);
     let server = HttpServer::new(move || {
         let mut app = App::new()
             .app_data(state.clone())
+            .app_data(panel.clone())
+            .configure(crate::panel::routes)
             .route("/healthz", web::get().to(healthz))
             .route("/readyz", web::get().to(readyz));
         if let Some(webhook) = &webhook {

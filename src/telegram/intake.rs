@@ -89,6 +89,9 @@ pub struct Intake {
     /// While an operator command is handled: what its flow says of how it
     /// ended, for its audit row.
     audit: Option<Arc<AuditNote>>,
+    // Dashboard.
+    /// Where `/panel` links point and how long they last.
+    pub(super) panel_links: crate::telegram::flows::analytics::PanelLinks,
 }
 
 /// What an operator command's flow reports for its audit row: why it did
@@ -158,6 +161,7 @@ impl Intake {
             stats: Arc::default(),
             rate_limiter,
             audit: None,
+            panel_links: crate::telegram::flows::analytics::PanelLinks::default(),
         }
     }
 
@@ -176,6 +180,12 @@ impl Intake {
     /// Shows `alerts` to operators who ask (`/alerts`).
     pub fn with_alerts(mut self, alerts: crate::alerts::Alerts) -> Intake {
         self.alerts = Some(alerts);
+        self
+    }
+
+    /// `/panel` links start with `links.public_url` and last `links.minutes`.
+    pub fn with_panel_links(mut self, links: crate::telegram::flows::analytics::PanelLinks) -> Intake {
+        self.panel_links = links;
         self
     }
 

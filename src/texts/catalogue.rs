@@ -377,4 +377,27 @@ catalogue! {
     INSIGHTS_CONCENTRATION = "insights-concentration" [holders, percent];
     INSIGHTS_SUMMARY = "insights-summary" [day, stops, fragment, vips, warnings];
     INSIGHTS_NOT_YET = "insights-not-yet";
+    // Dashboard: the /panel link in Telegram, then the web pages' words.
+    PANEL_LINK = "panel-link" [minutes, url];
+    PANEL_LINK_BUTTON = "panel-link-button";
+    PANEL_TITLE = "panel-title";
+    PANEL_OVERVIEW = "panel-overview";
+    PANEL_SINCE = "panel-since";
+    PANEL_UNTIL = "panel-until";
+    PANEL_SHOW = "panel-show";
+    PANEL_REFRESH = "panel-refresh" [seconds];
+    PANEL_DOWNLOAD_CSV = "panel-download-csv";
+    PANEL_NO_DATA = "panel-no-data";
+    PANEL_SIGNED_IN_AS = "panel-signed-in-as" [operator];
+    PANEL_LOGOUT = "panel-logout";
+    PANEL_LOGGED_OUT = "panel-logged-out";
+    PANEL_ENTER_PROMPT = "panel-enter-prompt";
+    PANEL_ENTER = "panel-enter";
+    PANEL_LOGIN_NEEDED = "panel-login-needed";
+    PANEL_LINK_REFUSED = "panel-link-refused";
+    PANEL_NOT_PERMITTED = "panel-not-permitted";
+    PANEL_FORM_EXPIRED = "panel-form-expired";
+    PANEL_BAD_PERIOD = "panel-bad-period";
+    PANEL_NOT_FOUND = "panel-not-found";
+    PANEL_UNAVAILABLE = "panel-unavailable";
 }

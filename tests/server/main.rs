@@ -25,6 +25,7 @@ mod experiences_e2e;
 mod fuzz_webhook;
 mod lore_e2e;
 mod operator_roles_e2e;
+mod panel_browser;
 mod playground_browser;
 mod polling_crash;
 mod reactions_e2e;

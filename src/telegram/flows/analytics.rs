@@ -1,13 +1,16 @@
 //! An operator's numbers: `/stats` (today's and the week's key figures),
 //! `/stats <report> [since] [until]` (a report as a table) and
-//! `/export <report> [since] [until]` (the report as a CSV document). Days
-//! are `YYYY-MM-DD` (UTC), both included; 30 days up to today by default.
+//! `/export <report> [since] [until]` (the report as a CSV document) and
+//! `/panel` (a one-time login link to the web dashboard, `crate::panel`).
+//! Days are `YYYY-MM-DD` (UTC), both included; 30 days up to today by default.
 //! Every report is in [`crate::reports`]; permitted by
 //! [`Permission::Analytics`](dianabot_game::content::Permission) and
 //! audited like every operator command.
 
+use anyhow::Context;
 use dianabot_game::roles::OperatorAction;
-use dianabot_game::{Language, Malformed, RuleError, Usage};
+use dianabot_game::{Language, Malformed, RuleError, Usage, UserId};
+use dianabot_persistence::PanelLogin;
 use dianabot_persistence::reports::{DAY, Period, Report, Value};
 
 use crate::alerts::AlertSettings;
@@ -30,6 +33,23 @@ pub enum AnalyticsRequest {
     Alerts { chat_id: i64, language: Language },
     /// The insights of `day`, or of the latest day computed.
     Insights { day: Option<i64>, chat_id: i64, language: Language },
+    // Dashboard.
+    /// A one-time login link to the dashboard for `operator`.
+    PanelLink { operator: UserId, now: i64, chat_id: i64, language: Language },
+}
+
+/// Where `/panel` links point and how long they stay usable.
+#[derive(Debug, Clone)]
+pub struct PanelLinks {
+    /// The dashboard's base URL (`PUBLIC_URL`), without a trailing `/`.
+    pub public_url: String,
+    pub minutes: u32,
+}
+
+impl Default for PanelLinks {
+    fn default() -> PanelLinks {
+        PanelLinks { public_url: "http://127.0.0.1:8080".to_owned(), minutes: 10 }
+    }
 }
 
 pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> {
@@ -40,6 +60,13 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
         "export" | "exportar" => (OperatorAction::Export, Usage::Export),
         "alerts" | "alertas" => (OperatorAction::Alerts, Usage::Insights),
         "insights" | "perspectivas" => (OperatorAction::Insights, Usage::Insights),
+        "panel" => {
+            let operator = origin.user_id;
+            return origin.operate(OperatorAction::Panel, text, || {
+                let then = Translation::Analytics(AnalyticsRequest::PanelLink { operator, now, chat_id, language });
+                Ok(Operation { target: None, then })
+            });
+        }
         _ => return None,
     };
     origin.operate(action, text, || {
@@ -107,8 +134,24 @@ impl Intake {
                     found.map_or_else(|| alerts::no_insights(language), |found| alerts::insights(language, &found));
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screen));
             }
+            AnalyticsRequest::PanelLink { operator, now, chat_id, language } => {
+                let url = self.panel_link(operator, now, language).await.map_err(unavailable)?;
+                let link = &self.panel_links;
+                self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::panel_link(language, &url, link.minutes)));
+            }
         }
         Ok(Handled::Viewed)
+    }
+
+    /// A new one-time dashboard link for `operator`: its token's hash is
+    /// durable before the link is handed out.
+    async fn panel_link(&self, operator: UserId, now: i64, language: Language) -> anyhow::Result<String> {
+        let token = crate::panel::session::new_token().context("no randomness for a login token")?;
+        let expires_at = now + i64::from(self.panel_links.minutes) * 60;
+        let login = PanelLogin { operator, language };
+        let hash = crate::panel::session::token_hash(&token);
+        self.coordinator.store().insert_panel_link(&hash, login, now, expires_at).await?;
+        Ok(format!("{}/panel/login?token={token}", self.panel_links.public_url))
     }
 
     async fn report(&self, name: &str, period: Period) -> anyhow::Result<Report> {

@@ -28,8 +28,9 @@
 //!   abandoning a run (progress follows from the other flows' commands).
 //! - `lore`: the backpack (`/mochila`), combining lore pieces, secret
 //!   codes (`/codigo`), reading a revealed secret.
-//! - `analytics`: an operator's `/stats` (overview or one report) and
-//!   `/export` (a report as a CSV document).
+//! - `analytics`: an operator's `/stats` (overview or one report),
+//!   `/export` (a report as a CSV document) and `/panel` (a one-time link
+//!   to the web dashboard).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
 

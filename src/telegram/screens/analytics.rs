@@ -91,3 +91,31 @@ pub fn export_caption(language: Language, report: &Report, period: Period) -> St
     ];
     tw(language, m::EXPORT_CAPTION, &args)
 }
+
+// Dashboard.
+/// The one-time dashboard link: in the text, and as a button where
+/// Telegram takes it (https only).
+pub fn panel_link(language: Language, url: &str, minutes: u32) -> Rendered {
+    let text = tw(language, m::PANEL_LINK, &[("minutes", minutes.into()), ("url", escape(url).into())]);
+    let keyboard = url.starts_with("https://").then(|| {
+        let button =
+            teloxide_core::types::InlineKeyboardButton::url(t(language, m::PANEL_LINK_BUTTON), url.parse().ok()?);
+        Some(teloxide_core::types::InlineKeyboardMarkup::new([[button]]))
+    });
+    Rendered { text, keyboard: keyboard.flatten() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panel_link_is_in_the_text_and_a_button_only_over_https() {
+        let local = panel_link(Language::En, "http://127.0.0.1:8080/panel/login?token=ab", 10);
+        assert!(local.text.contains("http://127.0.0.1:8080/panel/login?token=ab") && local.text.contains("10 min"));
+        assert_eq!(local.keyboard, None, "Telegram refuses buttons to local addresses");
+        let public = panel_link(Language::Es, "https://bot.example.com/panel/login?token=ab", 5);
+        assert!(public.text.contains("un solo uso en 5 min"), "{}", public.text);
+        assert!(public.keyboard.is_some());
+    }
+}
