@@ -21,6 +21,8 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::texts::{self, Texts};
 
 const LANGUAGES: [Language; 2] = [Language::Es, Language::En];
+/// The game clock of the snapshots: no demo event runs then.
+const NOW: i64 = 1_700_000_000;
 
 fn content() -> Arc<Content> {
     static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
@@ -118,7 +120,8 @@ type Render<'a> = Box<dyn Fn(Language) -> String + 'a>;
 fn screen(state: &UserState, screen: Screen, events: &[Event]) -> String {
     let (content, codec) = (content(), codec());
     let outcome = Outcome::Applied(events);
-    let rendered = reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply");
+    let rendered =
+        reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content, now: NOW }).expect("a reply");
     shown(&rendered)
 }
 
@@ -176,7 +179,7 @@ fn player_screens() {
             "story_choice_refused",
             Box::new(|l| {
                 let (codec, state) = (codec(), rich_player(l));
-                let ui = Ui { codec: &codec, content: &content };
+                let ui = Ui { codec: &codec, content: &content, now: NOW };
                 shown(
                     &reply(Some(Screen::Story), &state, Outcome::Refused(&RuleError::StaleChoice), ui).expect("a page"),
                 )
@@ -192,7 +195,7 @@ fn player_screens() {
 fn shop_pages_and_reports() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let item = |id: &str| content.shop_item(id).expect("a demo shop item").clone();
     let details = |id: &str, left| both(|l| shown(&item_details(&rich_player(l), ui, &item(id), left)));
     insta::assert_snapshot!("item_owned", details("rosa_negra", None));
@@ -241,7 +244,7 @@ fn auction(status: AuctionStatus, top: Option<i64>) -> Auction {
 fn auction_pages_notices_and_reports() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let open = auction(AuctionStatus::Open, Some(1));
     insta::assert_snapshot!("auctions_none", both(|l| shown(&auction::list(&player(l), &[], ui))));
     insta::assert_snapshot!("auctions", both(|l| shown(&auction::list(&player(l), std::slice::from_ref(&open), ui))));
@@ -418,7 +421,7 @@ fn monthly(canceled: bool) -> Vip {
 fn vip_screens_and_notices() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let status = |state: UserState| shown(&vip::status(&state, ui, VIP_NOW));
     let bonus = [ledger_entry(50, Reason::VipRenewalBonus)];
     let cases: Vec<(&str, Render)> = vec![
@@ -488,11 +491,11 @@ fn channel_content_screens() {
     let content = content();
     let news = both(|l| {
         let mut out = player(l);
-        let on = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        let on = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content, now: NOW }));
         if let Some(profile) = &mut out.profile {
             profile.broadcasts_opt_out = true;
         }
-        let off = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        let off = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content, now: NOW }));
         [on, off].join("\n")
     });
     insta::assert_snapshot!("news_on_and_off", news);
@@ -642,7 +645,7 @@ fn lore_screens() {
     let content = content();
     let ui_reply = |state: &UserState, screen: Screen, outcome: Outcome<'_>| {
         let codec = codec();
-        shown(&reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply"))
+        shown(&reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content, now: NOW }).expect("a reply"))
     };
     // Bits over lore.toml's piece order: guante 0, velo 1, tinta 2, lacre 3.
     let wrong = RuleError::WrongCombination {
