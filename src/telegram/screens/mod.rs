@@ -166,6 +166,13 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
         {
             Some(lore::combine_refused(state, ui, selected, refused))
         }
+        // A refused start or answer is explained above the set being
+        // played, or the sets.
+        Outcome::Refused(refused) if state.is_registered() && screen == Screen::TriviaPlay => {
+            let mut rendered = trivia::play(state, &[], ui);
+            rendered.text = format!("{}\n\n{}", refusal(language, refused).text, rendered.text);
+            Some(rendered)
+        }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
     }
