@@ -697,7 +697,7 @@ trivia-finished = 🏁 <b>{ $name }</b> done: { $correct } of { $questions } rig
     Reward: { $reward } besitos · best streak { $best } · balance { $balance }
 event-effect = { $kind ->
         [reactions] reactions pay ×{ $multiplier }
-        [trivia] trivia marathon: +{ $extra } { $extra ->
+        [trivia] +{ $extra } { $extra ->
             [one] set
            *[other] sets
         } a day, points ×{ $multiplier }

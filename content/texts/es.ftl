@@ -700,7 +700,7 @@ trivia-finished = 🏁 <b>{ $name }</b> terminada: { $correct } de { $questions 
     Recompensa: { $reward } besitos · mejor racha { $best } · saldo { $balance }
 event-effect = { $kind ->
         [reactions] las reacciones pagan ×{ $multiplier }
-        [trivia] maratón de trivia: +{ $extra } { $extra ->
+        [trivia] +{ $extra } { $extra ->
             [one] ronda
            *[other] rondas
         } al día, puntos ×{ $multiplier }
