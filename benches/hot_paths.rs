@@ -103,7 +103,7 @@ fn requirements(c: &mut Criterion) {
 fn replies(c: &mut Criterion) {
     let content = dianabot::content::load_demo().unwrap();
     let codec = CallbackCodec::new(b"bench secret");
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: 1_700_000_000 };
     let mut state = registered_user();
     state.progress.story.fragment = Some("l1_umbral".to_owned());
     c.bench_function("render reply: menu", |b| b.iter(|| screens::render(Screen::Menu, &state, &[], ui)));

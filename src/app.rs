@@ -369,9 +369,9 @@ fn notifier(router: Router, outbound: Outbound, codec: CallbackCodec) -> Notifie
                 AuctionNotice::Outbid { .. } => Priority::Notification,
                 AuctionNotice::Won { .. } | AuctionNotice::Refunded { .. } => Priority::Receipt,
             };
-            let content = router.content();
+            let (content, now) = (router.content(), router.clock().now());
             let render = move |state: &UserState| {
-                screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content })
+                screens::auction::notice(&notice, state, Ui { codec: &codec, content: &content, now })
             };
             match router.view(user, render).await {
                 Ok(Rendered { text, keyboard }) => {

@@ -113,7 +113,7 @@ mod tests {
         let templates = reply_templates();
         let content = crate::content::load_demo().expect("demo content");
         let codec = CallbackCodec::new(b"test secret");
-        let ui = Ui { codec: &codec, content: &content };
+        let ui = Ui { codec: &codec, content: &content, now: dianabot_plumbing::unix_now() };
         let state = UserState::new(UserId(7));
         let user = UserId(7);
         let notices = [
@@ -157,7 +157,7 @@ mod tests {
         assert!(!templates.granted(&as_sent(&screens::refusal(Language::Es, &RuleError::UnknownUser))));
         let content = crate::content::load_demo().expect("demo content");
         let codec = CallbackCodec::new(b"test secret");
-        let ui = Ui { codec: &codec, content: &content };
+        let ui = Ui { codec: &codec, content: &content, now: dianabot_plumbing::unix_now() };
         assert!(templates.auction_opened(&as_sent(&auction::created(Language::Es, &auction(None), ui, 1_000_000))));
         assert!(templates.auction_cancelled(&as_sent(&auction::cancelled(Language::En, 4242, 3))));
         assert!(!templates.auction_opened(&as_sent(&screens::refusal(Language::Es, &RuleError::UnknownAuction))));

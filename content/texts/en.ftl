@@ -95,6 +95,8 @@ ledger-reason = { $reason ->
         [vip_renewal_bonus] VIP renewal bonus
         [experience_reward] experience
         [lore_reward] lore secret
+        [trivia_reward] trivia
+        [referral_reward] referral
        *[other] { $reason }
     }
 help =
@@ -110,6 +112,7 @@ help =
     /experiences — your experiences
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
     /backpack — your clues and secrets; /code KEY — redeem a secret code
+    /trivia — trivia sets; /events — timed events; /invite — your invite link
     /language — change language
     /help — this help
 pick-language = 🌐 Choose your language:
@@ -732,3 +735,76 @@ panel-form-expired = This form has expired. Reload the page and try again.
 panel-bad-period = Days are written YYYY-MM-DD, the first not after the last.
 panel-not-found = There is no such page.
 panel-unavailable = The numbers cannot be read right now (the database does not answer). Try again in a moment.
+## Community games: trivia and timed events.
+button-trivia = 🧠 Trivia
+button-events = 🎉 Events
+button-trivia-continue = ▶️ Back to the question
+button-trivia-start = ▶️ { $name }
+trivia-title = 🧠 <b>Trivia</b> — { $left } of { $max } { $max ->
+        [one] set
+       *[other] sets
+    } left today · best streak { $best }
+trivia-none = No trivia sets yet.
+trivia-set = • <b>{ $name }</b>{ $vip ->
+        [yes] {" "}⭐ VIP
+       *[no] {""}
+    } — { $questions } { $questions ->
+        [one] question
+       *[other] questions
+    }, up to { $reward } besitos
+trivia-question = 🧠 <b>{ $name }</b> — question { $number } of { $total } ({ $difficulty ->
+        [easy] easy
+        [hard] hard
+       *[medium] medium
+    }, { $points } pts)
+    ⏱ { $seconds } s to answer
+
+    { $text }
+trivia-right = ✅ Right! +{ $points } pts · streak { $streak }
+trivia-wrong = ❌ Wrong — it was <b>{ $answer }</b>. Streak reset.
+trivia-late = ⌛ Too late: that answer does not count. It was <b>{ $answer }</b>. Streak reset.
+trivia-finished = 🏁 <b>{ $name }</b> done: { $correct } of { $questions } right, { $score } pts.
+    Reward: { $reward } besitos · best streak { $best } · balance { $balance }
+event-effect = { $kind ->
+        [reactions] reactions pay ×{ $multiplier }
+        [trivia] +{ $extra } { $extra ->
+            [one] set
+           *[other] sets
+        } a day, points ×{ $multiplier }
+       *[leaderboard] leaderboard sprint ×{ $multiplier }
+    }
+event-banner = 🎉 <b>{ $name }</b>: { $effect } until { $until }
+events-title = 🎉 <b>Events</b>
+events-none = No events now or coming.
+event-line = { $running ->
+        [yes] 🟢 running
+       *[no] 🗓 coming
+    } <b>{ $name }</b>: { $effect }
+    { $from } → { $until }
+why-unknown-trivia-set = that trivia set does not exist
+why-trivia-quota = you have played your { $max } { $max ->
+        [one] trivia set
+       *[other] trivia sets
+    } today; more from { $resets }
+why-trivia-question-gone = that question is no longer being asked
+why-trivia-already-answered = you already answered that question
+
+## Community games: referrals.
+button-invite = 💌 Invite friends
+invite = 💌 <b>Invite friends</b>
+    Your link: { $link }
+    When a friend who joins through it takes { $decisions } story { $decisions ->
+        [one] decision
+       *[other] decisions
+    }, you earn { $inviter } besitos and your friend { $invitee }. Up to { $cap } paid invitations a month.
+    Invitations settled: { $settled }
+invite-unavailable = 💌 Invitations are not open right now.
+referral-joined = 💌 A friend invited you: take { $decisions } story { $decisions ->
+        [one] decision
+       *[other] decisions
+    } and you both earn besitos ({ $reward } for you).
+referral-reached = 💌 Invitation fulfilled: +{ $reward } besitos. Your friend gets theirs too.
+referral-paid = 💌 A friend you invited reached the milestone: +{ $reward } besitos. Balance: { $balance }
+referral-capped = 💌 A friend you invited reached the milestone, but you already had { $cap } paid invitations this month.
+why-referral-not-new = an invitation counts only for a new player
+why-self-referral = you cannot invite yourself

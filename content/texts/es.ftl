@@ -95,6 +95,8 @@ ledger-reason = { $reason ->
         [vip_renewal_bonus] bono de renovación VIP
         [experience_reward] experiencia
         [lore_reward] secreto de la mochila
+        [trivia_reward] trivia
+        [referral_reward] invitación
        *[other] { $reason }
     }
 help =
@@ -110,6 +112,7 @@ help =
     /experiencias — sus experiencias
     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
     /mochila — sus pistas y secretos; /codigo CLAVE — canjear un código secreto
+    /trivia — trivia; /eventos — eventos; /invitar — su enlace de invitación
     /idioma — cambiar de idioma
     /ayuda — esta ayuda
 pick-language = 🌐 Elija su idioma:
@@ -729,3 +732,79 @@ panel-form-expired = Este formulario ha caducado. Recargue la página e inténte
 panel-bad-period = Los días se escriben AAAA-MM-DD, el primero no posterior al último.
 panel-not-found = Esa página no existe.
 panel-unavailable = Ahora no se pueden leer las cifras (la base de datos no responde). Inténtelo de nuevo en un momento.
+## Juegos de la comunidad: trivia y eventos.
+button-trivia = 🧠 Trivia
+button-events = 🎉 Eventos
+button-trivia-continue = ▶️ Volver a la pregunta
+button-trivia-start = ▶️ { $name }
+trivia-title = 🧠 <b>Trivia</b> — le { $left ->
+        [one] queda { $left }
+       *[other] quedan { $left }
+    } de { $max } { $max ->
+        [one] ronda
+       *[other] rondas
+    } hoy · mejor racha { $best }
+trivia-none = Aún no hay rondas de trivia.
+trivia-set = • <b>{ $name }</b>{ $vip ->
+        [yes] {" "}⭐ VIP
+       *[no] {""}
+    } — { $questions } { $questions ->
+        [one] pregunta
+       *[other] preguntas
+    }, hasta { $reward } besitos
+trivia-question = 🧠 <b>{ $name }</b> — pregunta { $number } de { $total } ({ $difficulty ->
+        [easy] fácil
+        [hard] difícil
+       *[medium] media
+    }, { $points } pts)
+    ⏱ { $seconds } s para responder
+
+    { $text }
+trivia-right = ✅ ¡Correcto! +{ $points } pts · racha { $streak }
+trivia-wrong = ❌ Incorrecto — era <b>{ $answer }</b>. La racha vuelve a cero.
+trivia-late = ⌛ Demasiado tarde: esa respuesta no cuenta. Era <b>{ $answer }</b>. La racha vuelve a cero.
+trivia-finished = 🏁 <b>{ $name }</b> terminada: { $correct } de { $questions } correctas, { $score } pts.
+    Recompensa: { $reward } besitos · mejor racha { $best } · saldo { $balance }
+event-effect = { $kind ->
+        [reactions] las reacciones pagan ×{ $multiplier }
+        [trivia] +{ $extra } { $extra ->
+            [one] ronda
+           *[other] rondas
+        } al día, puntos ×{ $multiplier }
+       *[leaderboard] sprint de clasificación ×{ $multiplier }
+    }
+event-banner = 🎉 <b>{ $name }</b>: { $effect } hasta { $until }
+events-title = 🎉 <b>Eventos</b>
+events-none = No hay eventos ahora ni próximos.
+event-line = { $running ->
+        [yes] 🟢 en curso
+       *[no] 🗓 próximo
+    } <b>{ $name }</b>: { $effect }
+    { $from } → { $until }
+why-unknown-trivia-set = esa ronda de trivia no existe
+why-trivia-quota = ya jugó sus { $max } { $max ->
+        [one] ronda
+       *[other] rondas
+    } de trivia de hoy; más a partir de { $resets }
+why-trivia-question-gone = esa pregunta ya no está en juego
+why-trivia-already-answered = ya respondió esa pregunta
+
+## Juegos de la comunidad: invitaciones.
+button-invite = 💌 Invitar amigos
+invite = 💌 <b>Invitar amigos</b>
+    Su enlace: { $link }
+    Cuando un amigo que entre por él tome { $decisions } { $decisions ->
+        [one] decisión
+       *[other] decisiones
+    } en la historia, usted gana { $inviter } besitos y su amigo { $invitee }. Hasta { $cap } invitaciones pagadas al mes.
+    Invitaciones cerradas: { $settled }
+invite-unavailable = 💌 Las invitaciones no están abiertas ahora.
+referral-joined = 💌 Un amigo le ha invitado: tome { $decisions } { $decisions ->
+        [one] decisión
+       *[other] decisiones
+    } en la historia y ambos ganarán besitos ({ $reward } para usted).
+referral-reached = 💌 Invitación cumplida: +{ $reward } besitos. Su amigo recibe los suyos también.
+referral-paid = 💌 Un amigo que invitó alcanzó la meta: +{ $reward } besitos. Saldo: { $balance }
+referral-capped = 💌 Un amigo que invitó alcanzó la meta, pero ya tenía { $cap } invitaciones pagadas este mes.
+why-referral-not-new = una invitación solo cuenta para un jugador nuevo
+why-self-referral = no puede invitarse a sí mismo

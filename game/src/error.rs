@@ -113,6 +113,19 @@ pub enum RuleError {
     CodeExpired,
     #[error("at most {max} unknown codes a day")]
     TooManyCodeTries { max: u32 },
+    // ----- trivia and referrals (games) -----
+    #[error("no such trivia set")]
+    UnknownTriviaSet,
+    #[error("at most {max} trivia sets a day; more from {resets_at}")]
+    TriviaQuotaReached { max: u32, resets_at: i64 },
+    #[error("that question is no longer asked")]
+    TriviaQuestionGone,
+    #[error("that question was already answered")]
+    TriviaAlreadyAnswered,
+    #[error("an invitation counts only for a new player")]
+    ReferralNotNew,
+    #[error("a player cannot invite themselves")]
+    SelfReferral,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

@@ -217,6 +217,55 @@ pub enum Event {
     /// The timer set for this due time is done with; one moved to another
     /// due time since stays.
     TimerCleared(Timer),
+    // ----- trivia and referrals (games) -----
+    /// Run `run` of trivia set `set` started: its first question is asked
+    /// until `deadline`; `sets_today` sets started on UTC `day` so far.
+    TriviaStarted {
+        set: String,
+        run: u32,
+        day: i64,
+        sets_today: u32,
+        deadline: i64,
+    },
+    /// Question `question` (its index) of the set was answered — right,
+    /// wrong, or after its deadline (`late`, which counts as wrong) —
+    /// earning `points`; `streak` is the run of right answers now; the
+    /// next question, if any, is asked until `next_deadline`.
+    TriviaAnswered {
+        set: String,
+        question: u8,
+        correct: bool,
+        late: bool,
+        points: u32,
+        streak: u32,
+        next_deadline: Option<i64>,
+    },
+    /// The set's last question was answered: the score (its reward is
+    /// beside it).
+    TriviaFinished {
+        set: String,
+        score: u32,
+        correct: u8,
+        questions: u8,
+    },
+    /// This new player registered through `inviter`'s link.
+    ReferralClaimed {
+        inviter: UserId,
+    },
+    /// This invited player reached the milestone: paid (the ledger entry
+    /// beside it), and `inviter` is owed theirs (a `ReferralReward` timer).
+    ReferralReached {
+        inviter: UserId,
+    },
+    /// As an inviter: `invitee`'s referral is settled — paid, or not
+    /// (`paid: false`) past the monthly cap; `paid_this_month` so far in
+    /// `month`.
+    ReferralSettled {
+        invitee: UserId,
+        paid: bool,
+        month: i64,
+        paid_this_month: u32,
+    },
 }
 
 /// Something a reward makes available to one player.

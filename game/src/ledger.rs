@@ -79,6 +79,11 @@ reasons! {
     ExperienceReward => "experience_reward",
     /// Besitos a revealed lore secret or a secret code gives.
     LoreReward => "lore_reward",
+    // Community games.
+    /// A trivia set's reward, for its right answers.
+    TriviaReward => "trivia_reward",
+    /// A referral reaching its milestone, paid to both players.
+    ReferralReward => "referral_reward",
 }
 
 impl Reason {

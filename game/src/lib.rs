@@ -50,6 +50,9 @@ pub mod story;
 mod time;
 pub mod timer;
 pub mod vip;
+// Community games.
+pub mod referral;
+pub mod trivia;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -65,6 +68,7 @@ pub use ledger::{Account, LedgerEntry, Reason};
 pub use lore::LoreCommand;
 pub use profile::Profile;
 pub use reaction::ReactionCommand;
+pub use referral::ReferralCommand;
 pub use rules::{Command, ProfileCommand, decide};
 pub use shop::ShopCommand;
 pub use state::{
@@ -73,4 +77,5 @@ pub use state::{
 };
 pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
+pub use trivia::TriviaCommand;
 pub use vip::VipCommand;

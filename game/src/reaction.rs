@@ -86,9 +86,12 @@ fn pay(
     {
         return Err(RuleError::DailyReactionLimit { limit });
     }
+    // A running `reaction_multiplier` event multiplies every payout.
+    let multiplier = ctx.content.boosts(ctx.now).reaction_multiplier;
     let mut events = Vec::with_capacity(fresh.len() * 2 + 2);
     for emoji in &fresh {
-        let reward = i64::try_from(table.besitos_for(target, emoji)).unwrap_or(i64::MAX);
+        let besitos = table.besitos_for(target, emoji).saturating_mul(multiplier);
+        let reward = i64::try_from(besitos).unwrap_or(i64::MAX);
         events.push(Event::ReactionRewarded { on: on.clone(), emoji: (*emoji).clone(), besitos: reward });
         if reward > 0 {
             events.push(journal.credit(reward, Reason::Reaction));

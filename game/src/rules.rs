@@ -16,11 +16,13 @@ use crate::lore::{self, LoreCommand};
 use crate::profile::Profile;
 use crate::progression;
 use crate::reaction::{self, ReactionCommand};
+use crate::referral::{self, ReferralCommand};
 use crate::shop::{self, ShopCommand};
 use crate::state::UserState;
 use crate::story::{self, StoryCommand};
 use crate::time::day_of;
 use crate::timer::{Timer, TimerName};
+use crate::trivia::{self, TriviaCommand};
 use crate::vip::{self, VipCommand};
 
 /// What a user (or an operator acting on a user) asks of the game, by
@@ -41,6 +43,9 @@ pub enum Command {
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
+    // Community games.
+    Trivia(TriviaCommand),
+    Referral(ReferralCommand),
 }
 
 /// The player's own profile.
@@ -74,6 +79,8 @@ impl Command {
             Command::Experience(command) => command.kind(),
             Command::Lore(command) => command.kind(),
             Command::Timer(_) => "timer",
+            Command::Trivia(command) => command.kind(),
+            Command::Referral(command) => command.kind(),
         }
     }
 }
@@ -91,6 +98,9 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         // component), in the same decision too.
         let journeys = experience::follow(state, &events, ctx)?;
         events.extend(journeys);
+        // An invited player's milestone may be reached by any of it.
+        let referred = referral::follow(state, &events, ctx);
+        events.extend(referred);
         within_daily_caps(state, &events, ctx)?;
     }
     Ok(events)
@@ -119,7 +129,10 @@ fn within_daily_caps(state: &UserState, events: &[Event], ctx: Ctx<'_>) -> Resul
 }
 
 fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
-    let registering = matches!(command, Command::Profile(ProfileCommand::Register { .. }));
+    let registering = matches!(
+        command,
+        Command::Profile(ProfileCommand::Register { .. }) | Command::Referral(ReferralCommand::Join { .. })
+    );
     if !state.is_registered() && !registering {
         return Err(RuleError::UnknownUser);
     }
@@ -136,6 +149,19 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Experience(command) => experience::decide(state, command, ctx),
         Command::Lore(command) => lore::decide(state, command, ctx, journal),
         Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
+        Command::Trivia(command) => trivia::decide(state, command, ctx, journal),
+        Command::Referral(ReferralCommand::Join { first_name, username, language, inviter }) => {
+            let claimed = referral::joined(state, *inviter)?;
+            let register = ProfileCommand::Register {
+                first_name: first_name.clone(),
+                username: username.clone(),
+                language: *language,
+            };
+            let mut events = decide_profile(state, &register, ctx, journal)?;
+            events.push(claimed);
+            Ok(events)
+        }
+        Command::Referral(ReferralCommand::Settle { invitee }) => referral::decide(state, *invitee, ctx, journal),
     }
 }
 
@@ -149,6 +175,7 @@ fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event> {
         | TimerName::VipChannelSync
         | TimerName::FreeChannelApproval => vip::fired(state, timer, ctx),
         TimerName::ExperienceDeadline { .. } => experience::fired(state, timer, ctx),
+        TimerName::ReferralReward => referral::fired(timer),
     }
 }
 

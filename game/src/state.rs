@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde::{Deserialize, Serialize};
 
 use crate::backpack::Backpack;
-use crate::community::Community;
+use crate::community::{Community, TriviaRun};
 use crate::event::{Event, Reacted, Unlock};
 use crate::ids::{ItemId, Language, UpdateId, UserId};
 use crate::journeys::{Journey, Journeys};
@@ -393,7 +393,47 @@ impl UserState {
             // Kept by the store (the `timers` table), not in the actor's
             // memory: a firing carries what its handler needs.
             Event::TimerSet(_) | Event::TimerCleared(_) => {}
+            // ----- trivia and referrals (games) -----
+            Event::TriviaStarted { set, run, day, sets_today, deadline } => {
+                let community = self.community();
+                community.trivia = Some(TriviaRun {
+                    set: set.clone(),
+                    run: *run,
+                    question: 0,
+                    deadline: *deadline,
+                    score: 0,
+                    correct: 0,
+                });
+                community.trivia_runs = *run;
+                community.trivia_today = (*day, *sets_today);
+            }
+            Event::TriviaAnswered { correct, points, streak, next_deadline, .. } => {
+                let community = self.community();
+                community.trivia_streak = *streak;
+                community.trivia_best_streak = community.trivia_best_streak.max(*streak);
+                if let Some(run) = &mut community.trivia {
+                    run.score = run.score.saturating_add(*points);
+                    run.correct += u8::from(*correct);
+                    if let Some(deadline) = next_deadline {
+                        run.question += 1;
+                        run.deadline = *deadline;
+                    }
+                }
+            }
+            Event::TriviaFinished { .. } => self.community().trivia = None,
+            Event::ReferralClaimed { inviter } => self.community().invited_by = Some(*inviter),
+            Event::ReferralReached { .. } => self.community().referral_reached = true,
+            Event::ReferralSettled { invitee, month, paid_this_month, .. } => {
+                let community = self.community();
+                community.invitees_settled.insert(*invitee);
+                community.referrals_this_month = (*month, *paid_this_month);
+            }
         }
+    }
+
+    /// The community games' state, boxed on the first event of one.
+    fn community(&mut self) -> &mut Community {
+        self.progress.community.get_or_insert_with(Box::default)
     }
 
     fn journey_mut(&mut self, experience: &str) -> Option<&mut Journey> {

@@ -36,6 +36,10 @@ pub enum TimerName {
     /// and `Copy`, and the handler matches the tag and the due time against
     /// the runs in progress.
     ExperienceDeadline { experience: u32 },
+    /// An invited player reached the referral milestone: the inviter is to
+    /// be paid (an outbox, like `VipChannelSync`: the firing has the
+    /// inviter's actor settle it, idempotent by invitee, then clears it).
+    ReferralReward,
 }
 
 impl TimerName {
@@ -48,6 +52,7 @@ impl TimerName {
             TimerName::VipChannelSync => "vip.channel_sync".to_owned(),
             TimerName::FreeChannelApproval => "free.approval".to_owned(),
             TimerName::ExperienceDeadline { experience } => format!("experience.deadline.{experience:08x}"),
+            TimerName::ReferralReward => "referral.reward".to_owned(),
         }
     }
 
@@ -59,6 +64,7 @@ impl TimerName {
             "vip.grace_end" => Some(TimerName::VipGraceEnd),
             "vip.channel_sync" => Some(TimerName::VipChannelSync),
             "free.approval" => Some(TimerName::FreeChannelApproval),
+            "referral.reward" => Some(TimerName::ReferralReward),
             other if other.starts_with("experience.deadline.") => {
                 let tag = other.strip_prefix("experience.deadline.")?;
                 let experience = u32::from_str_radix(tag, 16).ok().filter(|_| tag.len() == 8)?;
@@ -94,6 +100,7 @@ mod tests {
             TimerName::FreeChannelApproval,
             TimerName::ExperienceDeadline { experience: 0xdead_beef },
             TimerName::ExperienceDeadline { experience: 7 },
+            TimerName::ReferralReward,
         ];
         for name in names {
             assert_eq!(TimerName::parse(&name.key()), Some(name));

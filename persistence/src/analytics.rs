@@ -80,10 +80,20 @@ pub mod kinds {
     pub const LORE_FOUND: &str = "lore_found";
     pub const SECRET_REVEALED: &str = "secret_revealed";
     pub const CODE_REDEEMED: &str = "code_redeemed";
+    /// Trivia (games). Subject: `<set>/<question number>`; amount: the
+    /// points earned (0 when wrong or late).
+    pub const TRIVIA_ANSWER: &str = "trivia_answer";
+    /// Subject: the set; amount: the score.
+    pub const TRIVIA_FINISHED: &str = "trivia_finished";
+    /// Referrals (games). Subject: the inviter (claimed, on the invited
+    /// player's row) or the invited player (rewarded, on the inviter's row,
+    /// amount the besitos paid: 0 past the monthly cap).
+    pub const REFERRAL_CLAIMED: &str = "referral_claimed";
+    pub const REFERRAL_REWARDED: &str = "referral_rewarded";
 
     /// Kinds that happen to a player without them doing anything: not
     /// activity.
-    pub const PASSIVE: [&str; 4] = [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON];
+    pub const PASSIVE: [&str; 5] = [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, REFERRAL_REWARDED];
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state
@@ -177,6 +187,17 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
             Event::LorePieceFound { piece } => Some(row(kinds::LORE_FOUND, piece.clone(), 0)),
             Event::SecretRevealed { recipe } => Some(row(kinds::SECRET_REVEALED, recipe.clone(), 0)),
             Event::CodeRedeemed { code } => Some(row(kinds::CODE_REDEEMED, code.clone(), 0)),
+            // Trivia and referrals (games).
+            Event::TriviaAnswered { set, question, points, .. } => {
+                Some(row(kinds::TRIVIA_ANSWER, format!("{set}/{}", u32::from(*question) + 1), i64::from(*points)))
+            }
+            Event::TriviaFinished { set, score, .. } => {
+                Some(row(kinds::TRIVIA_FINISHED, set.clone(), i64::from(*score)))
+            }
+            Event::ReferralClaimed { inviter } => Some(row(kinds::REFERRAL_CLAIMED, inviter.0.to_string(), 0)),
+            Event::ReferralSettled { invitee, .. } => {
+                Some(row(kinds::REFERRAL_REWARDED, invitee.0.to_string(), credited(events, Reason::ReferralReward)))
+            }
             _ => None,
         };
         rows.extend(new);

@@ -305,7 +305,14 @@ impl UserWrite {
                 | Event::MissionProgressed { .. }
                 | Event::ReactionsPaidToday { .. }
                 | Event::PurchaseAttempted { .. }
-                | Event::TransferReceived { .. } => {}
+                | Event::TransferReceived { .. }
+                // Community games: the snapshot, and analytics rows.
+                | Event::TriviaStarted { .. }
+                | Event::TriviaAnswered { .. }
+                | Event::TriviaFinished { .. }
+                | Event::ReferralClaimed { .. }
+                | Event::ReferralReached { .. }
+                | Event::ReferralSettled { .. } => {}
                 Event::PurchaseOpened { purchase, item, besitos } => write.purchases.push(PurchaseRow {
                     purchase: *purchase,
                     user: state.id,

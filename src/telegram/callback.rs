@@ -102,6 +102,25 @@ pub enum Action {
     ReadSecret {
         recipe: u32,
     },
+    // ----- community games -----
+    /// The trivia sets.
+    Trivia,
+    /// Start the trivia set whose id has this [`tag`].
+    TriviaStart {
+        set: u32,
+    },
+    /// Answer question `question` of trivia run `run` with `option`.
+    TriviaAnswer {
+        run: u32,
+        question: u8,
+        option: u8,
+    },
+    /// Back to the trivia question being asked.
+    TriviaContinue,
+    /// The timed events, running and coming.
+    Events,
+    /// The player's invite link.
+    Invite,
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -139,6 +158,14 @@ impl Action {
             Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
             Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
             Action::Auctions => "a",
+            Action::TriviaStart { set } => return format!("ts:{set:08x}"),
+            Action::TriviaAnswer { run, question, option } => {
+                return format!("tq:{}:{question}:{option}", base36(u64::from(run)));
+            }
+            Action::Trivia => "t",
+            Action::TriviaContinue => "tc",
+            Action::Events => "ev",
+            Action::Invite => "iv",
             Action::VipBuy(PlanKind::Monthly) => "vb:m",
             Action::VipBuy(PlanKind::Annual) => "vb:a",
             Action::VipBuy(PlanKind::Lifetime) => "vb:l",
@@ -203,6 +230,19 @@ impl Action {
         if let Some(recipe) = text.strip_prefix("ks:") {
             return Some(Action::ReadSecret { recipe: hex_u32(recipe)? });
         }
+        if let Some(set) = text.strip_prefix("ts:") {
+            return Some(Action::TriviaStart { set: hex_u32(set)? });
+        }
+        if let Some(rest) = text.strip_prefix("tq:") {
+            let mut parts = rest.split(':');
+            let (Some(run), Some(question), Some(option), None) =
+                (parts.next(), parts.next(), parts.next(), parts.next())
+            else {
+                return None;
+            };
+            let run = u32::from_str_radix(run, 36).ok()?;
+            return Some(Action::TriviaAnswer { run, question: question.parse().ok()?, option: option.parse().ok()? });
+        }
         if let Some(auction) = text.strip_prefix("a:") {
             return Some(Action::Auction(id36(auction)?));
         }
@@ -236,6 +276,10 @@ impl Action {
             "vr:1" => Action::VipRenewal { cancel: true },
             "vr:0" => Action::VipRenewal { cancel: false },
             "vl" => Action::VipLink,
+            "t" => Action::Trivia,
+            "tc" => Action::TriviaContinue,
+            "ev" => Action::Events,
+            "iv" => Action::Invite,
             _ => return None,
         })
     }
@@ -360,6 +404,25 @@ impl CallbackCodec {
         })
     }
 
+    /// A player's referral code, `<user id in base 36>-<tag>`: the id
+    /// signed with the server's key, so nobody can make a code that names
+    /// another inviter (at most 30 characters of the deep-link charset).
+    pub fn referral_code(&self, user: UserId) -> String {
+        let id = base36(user.0 as u64);
+        format!("{id}-{}", hex(&self.tag(&format!("ref|{id}"))))
+    }
+
+    /// The inviter a referral code names, if this server signed it.
+    pub fn referral_inviter(&self, code: &str) -> Option<UserId> {
+        let (id, tag) = code.split_once('-')?;
+        let tag = unhex(tag)?;
+        let mut mac = HmacSha256::new_from_slice(&self.key).ok()?;
+        mac.update(format!("ref|{id}").as_bytes());
+        mac.verify_truncated_left(&tag).ok()?;
+        let id = u64::from_str_radix(id, 36).ok()?;
+        Some(UserId(i64::try_from(id).ok()?))
+    }
+
     fn tag(&self, body: &str) -> [u8; TAG_BYTES] {
         let mut mac = HmacSha256::new_from_slice(&self.key).expect("HMAC takes keys of any length");
         mac.update(body.as_bytes());
@@ -456,10 +519,32 @@ mod tests {
             Action::Backpack { selected: 0 },
             Action::Combine { selected: u64::MAX, catalogue: u32::MAX },
             Action::ReadSecret { recipe: u32::MAX },
+            Action::Trivia,
+            Action::TriviaContinue,
+            Action::TriviaStart { set: u32::MAX },
+            Action::TriviaAnswer { run: u32::MAX, question: u8::MAX, option: u8::MAX },
+            Action::TriviaAnswer { run: 0, question: 0, option: 0 },
+            Action::Events,
+            Action::Invite,
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");
             assert_eq!(codec().decode(user, &data), Ok(action));
+        }
+    }
+
+    #[test]
+    fn a_referral_code_names_its_inviter_and_cannot_be_forged() {
+        let code = codec().referral_code(UserId(4_503_599_627_370_495));
+        assert!(crate::telegram::deeplink::is_valid_payload(&format!("r_{code}")), "{code}");
+        assert!(code.len() + 2 <= 32, "{code}");
+        assert_eq!(codec().referral_inviter(&code), Some(UserId(4_503_599_627_370_495)));
+        // Another id with this tag, or a code of another server.
+        let (_, tag) = code.split_once('-').expect("a dash");
+        assert_eq!(codec().referral_inviter(&format!("{}-{tag}", base36(42))), None);
+        assert_eq!(CallbackCodec::new(b"another").referral_inviter(&code), None);
+        for junk in ["", "-", "abc", "1-zz", "1-", "💥-00"] {
+            assert_eq!(codec().referral_inviter(junk), None, "{junk:?}");
         }
     }
 

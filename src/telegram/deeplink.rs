@@ -2,7 +2,8 @@
 //! send `/start <payload>`. A payload is at most 64 characters of
 //! `A-Z a-z 0-9 _ -`; a story fragment's is `f_<fragment id>`, and content
 //! ids (1–32 lowercase letters, digits, `_` or `-`: `content::is_valid_id`)
-//! fit that charset as they are, so no encoding is needed.
+//! fit that charset as they are, so no encoding is needed. A player's invite
+//! link is `r_<referral code>`.
 
 use dianabot_game::content::is_valid_id;
 
@@ -10,12 +11,16 @@ use dianabot_game::content::is_valid_id;
 pub const MAX_PAYLOAD_LEN: usize = 64;
 
 const FRAGMENT: &str = "f_";
+/// A player's invite link: `r_<referral code>` (`CallbackCodec::referral_code`).
+const REFERRAL: &str = "r_";
 
 /// What a `/start` payload asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DeepLink {
     /// Open this story fragment (it may not exist in the live content).
     Fragment(String),
+    /// Invited by the player whose referral code this is (not verified yet).
+    Referral(String),
 }
 
 /// Whether `payload` is one Telegram would pass on.
@@ -36,8 +41,16 @@ pub fn parse(payload: &str) -> Option<DeepLink> {
     if !is_valid_payload(payload) {
         return None;
     }
+    if let Some(code) = payload.strip_prefix(REFERRAL) {
+        return (!code.is_empty()).then(|| DeepLink::Referral(code.to_owned()));
+    }
     let fragment = payload.strip_prefix(FRAGMENT)?;
     is_valid_id(fragment).then(|| DeepLink::Fragment(fragment.to_owned()))
+}
+
+/// The payload of an invite link with `code`.
+pub fn referral_payload(code: &str) -> String {
+    format!("{REFERRAL}{code}")
 }
 
 /// The payload of a `/start <payload>` text, if it has one.
@@ -60,6 +73,13 @@ mod tests {
         assert_eq!(start_payload("/start f_cap1"), Some("f_cap1"));
         assert_eq!(start_payload("/start"), None);
         assert_eq!(start_payload("/start a b"), None);
+    }
+
+    #[test]
+    fn a_referral_link_carries_its_code() {
+        assert_eq!(parse("r_1a2b-00ff"), Some(DeepLink::Referral("1a2b-00ff".to_owned())));
+        assert_eq!(parse("r_"), None);
+        assert_eq!(parse(&referral_payload("x-1")), Some(DeepLink::Referral("x-1".to_owned())));
     }
 
     #[test]

@@ -128,6 +128,13 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             crate::telegram::flows::LoreRequest::Combine { user_id, .. }
             | crate::telegram::flows::LoreRequest::ReadSecret { user_id, .. },
         ) => (Some(*user_id), false),
+        Translation::Trivia(crate::telegram::flows::TriviaRequest::Start { user_id, .. })
+        | Translation::Referral(crate::telegram::flows::ReferralRequest::Invite { user_id, .. }) => {
+            (Some(*user_id), false)
+        }
+        Translation::Referral(crate::telegram::flows::ReferralRequest::Join { register, .. }) => {
+            (Some(register.user_id), false)
+        }
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
     }
 }

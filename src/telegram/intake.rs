@@ -126,11 +126,12 @@ impl From<DispatchError> for Failure {
 pub(super) struct UiParts {
     pub codec: CallbackCodec,
     pub content: Arc<Content>,
+    pub now: i64,
 }
 
 impl UiParts {
     pub fn ui(&self) -> Ui<'_> {
-        Ui { codec: &self.codec, content: &self.content }
+        Ui { codec: &self.codec, content: &self.content, now: self.now }
     }
 }
 
@@ -247,6 +248,8 @@ impl Intake {
             Translation::Vip(request) => self.handle_vip(request).await,
             Translation::Channel(request) => self.handle_channel(request).await,
             Translation::Lore(request) => self.handle_lore(request).await,
+            Translation::Trivia(request) => self.handle_trivia(request).await,
+            Translation::Referral(request) => self.handle_referral(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
                 Ok(Handled::Ignored)
@@ -381,7 +384,7 @@ impl Intake {
     }
 
     pub(super) fn ui_parts(&self) -> UiParts {
-        UiParts { codec: self.translator.codec.clone(), content: self.router.content() }
+        UiParts { codec: self.translator.codec.clone(), content: self.router.content(), now: self.router.clock().now() }
     }
 
     /// A request that names nothing the shop has (a button from older

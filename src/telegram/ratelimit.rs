@@ -94,6 +94,8 @@ impl Action {
             | Translation::Shop(ShopRequest::Item { .. })
             | Translation::Profile(_)
             | Translation::Lore(_)
+            | Translation::Trivia(_)
+            | Translation::Referral(_)
             | Translation::Auction(AuctionRequest::Show { .. } | AuctionRequest::Bid { .. })
             | Translation::Refuse { .. }
             | Translation::RefuseButton { .. } => Some(Action::Message),

@@ -19,6 +19,7 @@ use crate::telegram::flows::{
     ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore,
     operator, profile, reaction, roles, shop, story, vip,
 };
+use crate::telegram::flows::{ReferralRequest, TriviaRequest, referral, trivia};
 use crate::telegram::screens::Screen;
 
 /// What an update asks for: the common paths (a game command answered by
@@ -52,6 +53,9 @@ pub enum Translation {
     Vip(VipRequest),
     Channel(ChannelRequest),
     Lore(LoreRequest),
+    // Community games.
+    Trivia(TriviaRequest),
+    Referral(ReferralRequest),
     /// Input refused before reaching the game (an operator's malformed
     /// command): answered with `text`, nothing changes.
     Refuse {
@@ -290,6 +294,8 @@ impl Translator {
             .or_else(|| roles::text(&origin, name, text))
             .or_else(|| channel::text(&origin, name, text))
             .or_else(|| analytics::text(&origin, name, text))
+            .or_else(|| trivia::text(&origin, name))
+            .or_else(|| referral::text(&origin, name))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -318,6 +324,8 @@ impl Translator {
             .or_else(|| auction::press(&origin, action))
             .or_else(|| experience::press(&origin, action))
             .or_else(|| lore::press(&origin, action))
+            .or_else(|| trivia::press(&origin, action))
+            .or_else(|| referral::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

@@ -400,4 +400,36 @@ catalogue! {
     PANEL_BAD_PERIOD = "panel-bad-period";
     PANEL_NOT_FOUND = "panel-not-found";
     PANEL_UNAVAILABLE = "panel-unavailable";
+    // Community games: trivia and timed events.
+    BUTTON_TRIVIA = "button-trivia";
+    BUTTON_EVENTS = "button-events";
+    BUTTON_TRIVIA_CONTINUE = "button-trivia-continue";
+    BUTTON_TRIVIA_START = "button-trivia-start" [name];
+    TRIVIA_TITLE = "trivia-title" [left, max, best];
+    TRIVIA_NONE = "trivia-none";
+    TRIVIA_SET = "trivia-set" [name, questions, reward, vip];
+    TRIVIA_QUESTION = "trivia-question" [name, number, total, difficulty, points, seconds, text];
+    TRIVIA_RIGHT = "trivia-right" [points, streak];
+    TRIVIA_WRONG = "trivia-wrong" [answer];
+    TRIVIA_LATE = "trivia-late" [answer];
+    TRIVIA_FINISHED = "trivia-finished" [name, score, correct, questions, reward, best, balance];
+    EVENT_EFFECT = "event-effect" [kind, multiplier, extra];
+    EVENT_BANNER = "event-banner" [name, effect, until];
+    EVENTS_TITLE = "events-title";
+    EVENTS_NONE = "events-none";
+    EVENT_LINE = "event-line" [name, effect, from, until, running];
+    WHY_UNKNOWN_TRIVIA_SET = "why-unknown-trivia-set";
+    WHY_TRIVIA_QUOTA = "why-trivia-quota" [max, resets];
+    WHY_TRIVIA_QUESTION_GONE = "why-trivia-question-gone";
+    WHY_TRIVIA_ALREADY_ANSWERED = "why-trivia-already-answered";
+    // Community games: referrals.
+    BUTTON_INVITE = "button-invite";
+    INVITE = "invite" [link, decisions, inviter, invitee, cap, settled];
+    INVITE_UNAVAILABLE = "invite-unavailable";
+    REFERRAL_JOINED = "referral-joined" [decisions, reward];
+    REFERRAL_REACHED = "referral-reached" [reward];
+    REFERRAL_PAID = "referral-paid" [reward, balance];
+    REFERRAL_CAPPED = "referral-capped" [cap];
+    WHY_REFERRAL_NOT_NEW = "why-referral-not-new";
+    WHY_SELF_REFERRAL = "why-self-referral";
 }

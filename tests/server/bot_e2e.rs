@@ -59,6 +59,8 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🔨 Subastas",
                 "🧭 Experiencias",
                 "💎 VIP",
+                "🧠 Trivia",
+                "🎉 Eventos",
                 "❓ Ayuda",
                 "🌐 Idioma"
             ]
@@ -84,6 +86,8 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🔨 Auctions",
                 "🧭 Experiences",
                 "💎 VIP",
+                "🧠 Trivia",
+                "🎉 Events",
                 "❓ Help",
                 "🌐 Language"
             ]

@@ -12,7 +12,7 @@ use crate::common::{TestDb, run};
 const ORIGINAL: &str = "La puerta se abre antes de que usted llame.";
 const EDITED: &str = "La puerta, esta noche, ya estaba abierta.";
 
-fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
         let path = entry.unwrap().path();
@@ -21,7 +21,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn demo_copy() -> PathBuf {
+pub(crate) fn demo_copy() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dianabot-content-{}-{}", std::process::id(), fastrand::u32(..)));
     copy_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")), &dir);
     dir

@@ -19,6 +19,7 @@ mod common;
 mod analytics_e2e;
 mod bot_e2e;
 mod channel_e2e;
+mod community_e2e;
 mod content_reload;
 mod crash;
 mod experiences_e2e;

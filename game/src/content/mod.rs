@@ -16,6 +16,10 @@
 //!   vip.toml             VIP plans (Stars), grace, reminders, channel waits
 //!   lore.toml            lore pieces, recipes that combine them, secret codes
 //!                        (optional)
+//!   trivia.toml          trivia sets, their questions, the daily quota (optional)
+//!   events.toml          timed events: reaction multiplier, trivia marathon,
+//!                        leaderboard sprint, each with start and end (optional)
+//!   referrals.toml       the referral milestone, rewards and cap (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -29,6 +33,7 @@
 //! Requirements are evaluated against a user's state by [`evaluate`], which
 //! says what is missing and, from the content, how to get it.
 
+pub mod community;
 mod ids;
 mod model;
 mod problem;
@@ -75,6 +80,10 @@ pub struct Content {
     roles: BTreeMap<RoleId, Role>,
     vip: VipSettings,
     lore: Lore,
+    // Community games.
+    trivia: community::Trivia,
+    events: Vec<community::TimedEvent>,
+    referrals: Option<community::Referrals>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -111,6 +120,9 @@ impl Content {
             roles: draft.roles,
             vip: draft.vip,
             lore: draft.lore,
+            trivia: draft.trivia,
+            events: draft.events,
+            referrals: draft.referrals,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -251,6 +263,28 @@ impl Content {
     /// Lore pieces, recipes and secret codes (`lore.toml`).
     pub fn lore(&self) -> &Lore {
         &self.lore
+    }
+
+    // ----- community games ---------------------------------------------
+
+    /// Trivia sets and the daily quota (`trivia.toml`).
+    pub fn trivia(&self) -> &community::Trivia {
+        &self.trivia
+    }
+
+    /// Timed events, by start (`events.toml`).
+    pub fn events(&self) -> &[community::TimedEvent] {
+        &self.events
+    }
+
+    /// What the events running at `now` change.
+    pub fn boosts(&self, now: i64) -> community::Boosts {
+        community::Boosts::at(&self.events, now)
+    }
+
+    /// The referral programme (`referrals.toml`); `None`: referrals pay nothing.
+    pub fn referrals(&self) -> Option<&community::Referrals> {
+        self.referrals.as_ref()
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

@@ -30,6 +30,9 @@ use super::model::{
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
 
+// The community games' files (trivia, events, referrals).
+mod community;
+
 type Value<'i> = Spanned<DeValue<'i>>;
 
 /// The table a component of a kind may define its entity in, instead of
@@ -164,6 +167,10 @@ pub(super) struct Draft {
     pub roles: BTreeMap<RoleId, Role>,
     pub vip: VipSettings,
     pub lore: Lore,
+    // Community games (trivia, timed events, referrals).
+    pub trivia: super::community::Trivia,
+    pub events: Vec<super::community::TimedEvent>,
+    pub referrals: Option<super::community::Referrals>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -185,6 +192,10 @@ enum FileKind {
     Roles,
     Vip,
     Lore,
+    // Community games.
+    Trivia,
+    Events,
+    Referrals,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -211,6 +222,9 @@ fn classify(path: &str) -> Option<FileKind> {
         "roles.toml" => FileKind::Roles,
         "vip.toml" => FileKind::Vip,
         "lore.toml" => FileKind::Lore,
+        "trivia.toml" => FileKind::Trivia,
+        "events.toml" => FileKind::Events,
+        "referrals.toml" => FileKind::Referrals,
         _ => return None,
     })
 }
@@ -235,8 +249,8 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 "",
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
-                 achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml \
-                 or lore.toml"
+                 achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml, \
+                 lore.toml, trivia.toml, events.toml or referrals.toml"
                     .to_owned(),
             );
             continue;
@@ -269,6 +283,9 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Roles => cx.roles(&root),
             FileKind::Vip => cx.vip(&root),
             FileKind::Lore => cx.lore(&root),
+            FileKind::Trivia => cx.trivia(&root),
+            FileKind::Events => cx.events(&root),
+            FileKind::Referrals => cx.referrals(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {

@@ -33,6 +33,11 @@
 //!   to the web dashboard).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
+//! - `trivia`: the trivia sets, starting one, answering its questions;
+//!   the timed events (`/eventos`).
+//! - `referral`: the invite link (`/invitar`), joining through one
+//!   (`/start r_<code>`), the inviter's settlement when the invited
+//!   player's milestone timer fires.
 
 pub mod analytics;
 pub mod auction;
@@ -48,6 +53,9 @@ pub mod shop;
 pub mod story;
 pub mod timer;
 pub mod vip;
+// Community games.
+pub mod referral;
+pub mod trivia;
 
 pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
@@ -57,6 +65,8 @@ pub use lore::LoreRequest;
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;
 pub use reaction::ReactionRequest;
+pub use referral::ReferralRequest;
 pub use roles::RoleRequest;
 pub use shop::ShopRequest;
+pub use trivia::TriviaRequest;
 pub use vip::VipRequest;

@@ -7,6 +7,7 @@ use dianabot_game::{Command, EconomyCommand, Event, Language, ProfileCommand, St
 use crate::telegram::callback::Action;
 use crate::telegram::clean::{NAME_CHARS, USERNAME_CHARS, clean};
 use crate::telegram::deeplink::{self, DeepLink};
+use crate::telegram::flows::ReferralRequest;
 use crate::telegram::intake::{Failure, Handled, Intake};
 use crate::telegram::screens::{self, Screen};
 use crate::telegram::translate::{Origin, ReplyTo, Translation};
@@ -36,6 +37,9 @@ pub fn text(origin: &Origin<'_>, name: &str, text: &str) -> Option<Translation> 
                     Some(DeepLink::Fragment(fragment)),
                     Translation::Command { envelope, reply: ReplyTo::NewMessage { chat_id }, .. },
                 ) => Some(Translation::Profile(ProfileRequest::StartAt { register: envelope, fragment, chat_id })),
+                (Some(DeepLink::Referral(code)), Translation::Command { envelope, reply, .. }) => {
+                    Some(Translation::Referral(ReferralRequest::Join { register: envelope, code, reply }))
+                }
                 (_, register) => Some(register),
             }
         }

@@ -36,6 +36,11 @@ impl Intake {
             // The VIP timers' facts say what to tell the player or do in
             // the channels once the decision is durable.
             // An experience's deadline: the notice that its run failed.
+            // A referral's milestone: the inviter is settled first, so
+            // the timer clears only once that is durable.
+            if timer.name == TimerName::ReferralReward {
+                self.settle_referral(user).await?;
+            }
             let parts = self.ui_parts();
             let (facts, notice) = fire_user_timer(&self.router, &stored, move |state, outcome| match outcome {
                 Outcome::Applied(events) => {
@@ -56,6 +61,7 @@ impl Intake {
                         self.outbound.submit(OutboundRequest::Send { chat_id: user.0, text, keyboard, priority });
                     }
                 }
+                TimerName::ReferralReward => {}
             }
             Ok(())
         }

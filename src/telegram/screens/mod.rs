@@ -23,6 +23,9 @@ mod story;
 pub mod vip;
 // Alerts and daily insights.
 pub mod alerts;
+// Community games.
+pub mod referral;
+mod trivia;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -57,6 +60,9 @@ pub fn templates(message: Message) -> Vec<String> {
 pub struct Ui<'a> {
     pub codec: &'a CallbackCodec,
     pub content: &'a Content,
+    /// The game clock's unix second: which timed events are running, how
+    /// long a trivia question is still open.
+    pub now: i64,
 }
 
 impl Ui<'_> {
@@ -121,6 +127,14 @@ pub enum Screen {
     /// The result of an operator's command on a user, in the operator's
     /// language (the state rendered is the target's).
     OperatorReport(Language),
+    // Community games.
+    /// The trivia sets and today's quota.
+    Trivia,
+    /// A trivia set being played: an answer's verdict, then the next
+    /// question or the score.
+    TriviaPlay,
+    /// The timed events running and to come.
+    Events,
 }
 
 /// The answer to a command's outcome, if it deserves one.
@@ -133,7 +147,7 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
     match outcome {
         Outcome::Applied(events) => {
             let mut rendered = render(screen, state, events, ui);
-            rendered.text.push_str(&earned(state, language, events, ui.content));
+            rendered.text.push_str(&earned(state, language, events, ui));
             Some(rendered)
         }
         // A refused choice is explained on the story page itself.
@@ -153,6 +167,13 @@ pub fn reply(screen: Option<Screen>, state: &UserState, outcome: Outcome<'_>, ui
                 && let Screen::Backpack { selected } = screen =>
         {
             Some(lore::combine_refused(state, ui, selected, refused))
+        }
+        // A refused start or answer is explained above the set being
+        // played, or the sets.
+        Outcome::Refused(refused) if state.is_registered() && screen == Screen::TriviaPlay => {
+            let mut rendered = trivia::play(state, &[], ui);
+            rendered.text = format!("{}\n\n{}", refusal(language, refused).text, rendered.text);
+            Some(rendered)
         }
         Outcome::Refused(refused) => Some(refusal(language, refused)),
         Outcome::Duplicate | Outcome::Viewed => None,
@@ -202,13 +223,13 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         },
         Screen::Welcome => {
             let greeting = tw(language, m::WELCOME_BACK, &[("name", name.as_str().into())]);
-            menu(language, state, &button, Some(&greeting))
+            menu(language, state, ui, Some(&greeting))
         }
         Screen::Onboarding => Rendered {
             text: t(language, m::ONBOARDING),
             keyboard: Some(InlineKeyboardMarkup::new([[button(Action::Menu, &t(language, m::OPEN_MENU))]])),
         },
-        Screen::Menu => menu(language, state, &button, None),
+        Screen::Menu => menu(language, state, ui, None),
         Screen::Story => story::after(state, events, ui),
         Screen::History => story::history(state, ui),
         Screen::Vip => vip::status(state, ui, dianabot_plumbing::unix_now()),
@@ -238,7 +259,8 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                 ("reactions", reactions.into()),
                 ("items", items.into()),
             ];
-            let text = tw(language, m::PROFILE, &args);
+            let mut text = trivia::banner(language, ui, |_| true);
+            text.push_str(&tw(language, m::PROFILE, &args));
             let rows = vec![
                 vec![
                     button(Action::Missions, &t(language, m::BUTTON_MISSIONS)),
@@ -248,6 +270,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
                     button(Action::Ledger, &t(language, m::BUTTON_LEDGER)),
                     button(Action::Vip, &t(language, m::BUTTON_VIP)),
                 ],
+                vec![button(Action::Invite, &t(language, m::BUTTON_INVITE))],
                 vec![button(Action::Menu, &t(language, m::BACK))],
             ];
             Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
@@ -323,16 +346,16 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         }
         Screen::NotUnderstood => plain(t(language, m::NOT_UNDERSTOOD)),
         Screen::OperatorReport(_) => unreachable!("rendered above"),
+        Screen::Trivia => trivia::sets(state, ui),
+        Screen::TriviaPlay => trivia::play(state, events, ui),
+        Screen::Events => trivia::events(state, ui),
     }
 }
 
-fn menu(
-    language: Language,
-    state: &UserState,
-    button: &dyn Fn(Action, &str) -> InlineKeyboardButton,
-    greeting: Option<&str>,
-) -> Rendered {
+fn menu(language: Language, state: &UserState, ui: Ui<'_>, greeting: Option<&str>) -> Rendered {
+    let button = |action: Action, label: &str| ui.button(state, action, label);
     let mut text = greeting.map(|greeting| format!("{greeting}\n\n")).unwrap_or_default();
+    text.push_str(&trivia::banner(language, ui, |_| true));
     text.push_str(&tw(language, m::MENU, &[("balance", state.wallet.balance.into())]));
     let label = |message| t(language, message);
     let rows = vec![
@@ -346,6 +369,7 @@ fn menu(
             button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
         vec![button(Action::Experiences, &label(m::BUTTON_EXPERIENCES)), button(Action::Vip, &label(m::BUTTON_VIP))],
+        vec![button(Action::Trivia, &label(m::BUTTON_TRIVIA)), button(Action::Events, &label(m::BUTTON_EVENTS))],
         vec![button(Action::Help, &label(m::BUTTON_HELP)), button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
@@ -353,8 +377,12 @@ fn menu(
 
 /// Lines celebrating the achievements and missions a command completed,
 /// the lore pieces it found, and its experience steps with the bar moving.
-fn earned(state: &UserState, language: Language, events: &[Event], content: &Content) -> String {
+fn earned(state: &UserState, language: Language, events: &[Event], ui: Ui<'_>) -> String {
+    let content = ui.content;
     let mut lines = String::new();
+    for line in referral::lines(language, events, ui) {
+        lines.push_str(&format!("\n{line}"));
+    }
     for line in lore::found_lines(language, events, content) {
         lines.push_str(&format!("\n{line}"));
     }
@@ -469,6 +497,15 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::CodeAlreadyUsed => why(m::WHY_CODE_ALREADY_USED),
         RuleError::CodeExpired => why(m::WHY_CODE_EXPIRED),
         RuleError::TooManyCodeTries { max } => with(m::WHY_TOO_MANY_CODE_TRIES, &[("max", (*max).into())]),
+        // Community games.
+        RuleError::UnknownTriviaSet => why(m::WHY_UNKNOWN_TRIVIA_SET),
+        RuleError::TriviaQuotaReached { max, resets_at } => {
+            with(m::WHY_TRIVIA_QUOTA, &[("max", (*max).into()), ("resets", trivia::instant(*resets_at).into())])
+        }
+        RuleError::TriviaQuestionGone => why(m::WHY_TRIVIA_QUESTION_GONE),
+        RuleError::TriviaAlreadyAnswered => why(m::WHY_TRIVIA_ALREADY_ANSWERED),
+        RuleError::ReferralNotNew => why(m::WHY_REFERRAL_NOT_NEW),
+        RuleError::SelfReferral => why(m::WHY_SELF_REFERRAL),
     }
 }
 

@@ -21,6 +21,8 @@ use crate::telegram::callback::{CallbackCodec, CallbackError};
 use crate::texts::{self, Texts};
 
 const LANGUAGES: [Language; 2] = [Language::Es, Language::En];
+/// The game clock of the snapshots: no demo event runs then.
+const NOW: i64 = 1_700_000_000;
 
 fn content() -> Arc<Content> {
     static CONTENT: OnceLock<Arc<Content>> = OnceLock::new();
@@ -118,7 +120,8 @@ type Render<'a> = Box<dyn Fn(Language) -> String + 'a>;
 fn screen(state: &UserState, screen: Screen, events: &[Event]) -> String {
     let (content, codec) = (content(), codec());
     let outcome = Outcome::Applied(events);
-    let rendered = reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply");
+    let rendered =
+        reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content, now: NOW }).expect("a reply");
     shown(&rendered)
 }
 
@@ -176,7 +179,7 @@ fn player_screens() {
             "story_choice_refused",
             Box::new(|l| {
                 let (codec, state) = (codec(), rich_player(l));
-                let ui = Ui { codec: &codec, content: &content };
+                let ui = Ui { codec: &codec, content: &content, now: NOW };
                 shown(
                     &reply(Some(Screen::Story), &state, Outcome::Refused(&RuleError::StaleChoice), ui).expect("a page"),
                 )
@@ -192,7 +195,7 @@ fn player_screens() {
 fn shop_pages_and_reports() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let item = |id: &str| content.shop_item(id).expect("a demo shop item").clone();
     let details = |id: &str, left| both(|l| shown(&item_details(&rich_player(l), ui, &item(id), left)));
     insta::assert_snapshot!("item_owned", details("rosa_negra", None));
@@ -241,7 +244,7 @@ fn auction(status: AuctionStatus, top: Option<i64>) -> Auction {
 fn auction_pages_notices_and_reports() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let open = auction(AuctionStatus::Open, Some(1));
     insta::assert_snapshot!("auctions_none", both(|l| shown(&auction::list(&player(l), &[], ui))));
     insta::assert_snapshot!("auctions", both(|l| shown(&auction::list(&player(l), std::slice::from_ref(&open), ui))));
@@ -418,7 +421,7 @@ fn monthly(canceled: bool) -> Vip {
 fn vip_screens_and_notices() {
     let content = content();
     let codec = codec();
-    let ui = Ui { codec: &codec, content: &content };
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
     let status = |state: UserState| shown(&vip::status(&state, ui, VIP_NOW));
     let bonus = [ledger_entry(50, Reason::VipRenewalBonus)];
     let cases: Vec<(&str, Render)> = vec![
@@ -488,11 +491,11 @@ fn channel_content_screens() {
     let content = content();
     let news = both(|l| {
         let mut out = player(l);
-        let on = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        let on = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content, now: NOW }));
         if let Some(profile) = &mut out.profile {
             profile.broadcasts_opt_out = true;
         }
-        let off = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content }));
+        let off = shown(&render(Screen::News, &out, &[], Ui { codec: &codec(), content: &content, now: NOW }));
         [on, off].join("\n")
     });
     insta::assert_snapshot!("news_on_and_off", news);
@@ -642,7 +645,7 @@ fn lore_screens() {
     let content = content();
     let ui_reply = |state: &UserState, screen: Screen, outcome: Outcome<'_>| {
         let codec = codec();
-        shown(&reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content }).expect("a reply"))
+        shown(&reply(Some(screen), state, outcome, Ui { codec: &codec, content: &content, now: NOW }).expect("a reply"))
     };
     // Bits over lore.toml's piece order: guante 0, velo 1, tinta 2, lacre 3.
     let wrong = RuleError::WrongCombination {
@@ -756,4 +759,100 @@ fn alert_messages_rules_and_insights() {
         both(|l| shown(&alerts::insights(l, &Insights { day, ..Insights::default() })))
     );
     insta::assert_snapshot!("insights_summary", both(|l| alerts::summary(l, &found)));
+}
+
+/// `player` with `events` applied (trivia, referrals).
+fn playing(language: Language, events: &[Event]) -> UserState {
+    let mut state = player(language);
+    events.iter().for_each(|event| state.apply(event));
+    state
+}
+
+fn trivia_started() -> Event {
+    Event::TriviaStarted { set: "mansion".into(), run: 1, day: NOW / 86_400, sets_today: 2, deadline: NOW + 30 }
+}
+
+fn trivia_answered(question: u8, correct: bool, late: bool, last: bool) -> Event {
+    Event::TriviaAnswered {
+        set: "mansion".into(),
+        question,
+        correct,
+        late,
+        points: if correct { 10 } else { 0 },
+        streak: u32::from(correct),
+        next_deadline: (!last).then_some(NOW + 30),
+    }
+}
+
+#[test]
+fn community_screens() {
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
+    // 2027-02-14T21:00:00Z: the demo's double night runs.
+    let during = Ui { now: 1_802_638_800, ..ui };
+    let started = [trivia_started()];
+    let right = [trivia_answered(0, true, false, false)];
+    let late = [trivia_answered(0, false, true, false)];
+    let finished = [
+        trivia_answered(2, true, false, true),
+        Event::TriviaFinished { set: "mansion".into(), score: 40, correct: 2, questions: 3 },
+        ledger_entry(8, Reason::TriviaReward),
+    ];
+    let at = |state: &UserState, screen, events: &[Event], ui| {
+        shown(&reply(Some(screen), state, Outcome::Applied(events), ui).expect("a reply"))
+    };
+    let quota = RuleError::TriviaQuotaReached { max: 2, resets_at: NOW - NOW % 86_400 + 86_400 };
+    let claimed = [
+        Event::Registered { profile: player(Language::Es).profile.expect("a profile") },
+        Event::ReferralClaimed { inviter: UserId(7) },
+    ];
+    let reached = [Event::ReferralReached { inviter: UserId(7) }, ledger_entry(20, Reason::ReferralReward)];
+    let settled = [
+        Event::ReferralSettled { invitee: UserId(8), paid: true, month: 0, paid_this_month: 1 },
+        ledger_entry(50, Reason::ReferralReward),
+    ];
+    let capped = [Event::ReferralSettled { invitee: UserId(9), paid: false, month: 0, paid_this_month: 10 }];
+    let link = || Some("https://t.me/DianaBot?start=r_7-0011223344556677".to_owned());
+    let cases: Vec<(&str, Render)> = vec![
+        ("trivia_sets", Box::new(|l| at(&player(l), Screen::Trivia, &[], ui))),
+        ("trivia_question", Box::new(|l| at(&playing(l, &started), Screen::TriviaPlay, &started, ui))),
+        (
+            "trivia_right_then_next",
+            Box::new(|l| at(&playing(l, &[trivia_started(), right[0].clone()]), Screen::TriviaPlay, &right, ui)),
+        ),
+        (
+            "trivia_late",
+            Box::new(|l| at(&playing(l, &[trivia_started(), late[0].clone()]), Screen::TriviaPlay, &late, ui)),
+        ),
+        ("trivia_finished", Box::new(|l| at(&playing(l, &finished), Screen::TriviaPlay, &finished, ui))),
+        (
+            "trivia_quota_refused",
+            Box::new(|l| {
+                let done = Event::TriviaFinished { set: "mansion".into(), score: 0, correct: 0, questions: 3 };
+                let state = playing(l, &[trivia_started(), done]);
+                shown(&reply(Some(Screen::TriviaPlay), &state, Outcome::Refused(&quota), ui).expect("a reply"))
+            }),
+        ),
+        (
+            "trivia_sets_in_a_marathon",
+            Box::new(|l| at(&playing(l, &started), Screen::Trivia, &[], Ui { now: 1_803_902_400, ..ui })),
+        ),
+        ("events_coming", Box::new(|l| at(&player(l), Screen::Events, &[], ui))),
+        ("events_running", Box::new(|l| at(&player(l), Screen::Events, &[], during))),
+        ("menu_with_event_banner", Box::new(|l| at(&player(l), Screen::Menu, &[], during))),
+        ("invite", Box::new(|l| shown(&referral::invite(&player(l), ui, link())))),
+        ("invite_unavailable", Box::new(|l| shown(&referral::invite(&player(l), ui, None)))),
+        ("referral_joined", Box::new(|l| at(&player(l), Screen::Welcome, &claimed, ui))),
+        ("referral_reached", Box::new(|l| at(&rich_player(l), Screen::Story, &reached, ui))),
+        ("referral_paid", Box::new(|l| shown(&referral::settled(&player(l), &settled, ui).expect("a notice")))),
+        ("referral_capped", Box::new(|l| shown(&referral::settled(&player(l), &capped, ui).expect("a notice")))),
+        ("why_self_referral", Box::new(|l| refusal_text(l, &RuleError::SelfReferral))),
+        ("why_referral_not_new", Box::new(|l| refusal_text(l, &RuleError::ReferralNotNew))),
+        ("why_trivia_already_answered", Box::new(|l| refusal_text(l, &RuleError::TriviaAlreadyAnswered))),
+        ("why_trivia_question_gone", Box::new(|l| refusal_text(l, &RuleError::TriviaQuestionGone))),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
 }
