@@ -202,6 +202,7 @@ impl App {
             }),
             secure: config.public_url().starts_with("https://"),
             // The login widget needs the real Telegram (and the domain set with BotFather).
+            alerts: Some(alerts.clone()),
             widget: match (&config.bot_token, &config.api_url, &username) {
                 (Some(token), None, Some(username)) => Some((token.clone(), username.clone())),
                 _ => None,

@@ -717,6 +717,7 @@ panel-link = 🔐 Your link to the dashboard, for one use within { $minutes } mi
 panel-link-button = Open the dashboard
 panel-title = DianaBot · Dashboard
 panel-overview = Overview
+panel-insights = Insights and alerts
 panel-since = From
 panel-until = to
 panel-show = Show

@@ -714,6 +714,7 @@ panel-link = 🔐 Su enlace al panel, para un solo uso en { $minutes } min:
 panel-link-button = Abrir el panel
 panel-title = DianaBot · Panel
 panel-overview = Resumen
+panel-insights = Perspectivas y alertas
 panel-since = Del
 panel-until = al
 panel-show = Mostrar

@@ -346,6 +346,15 @@ impl Store {
     }
 
     /// The insights of the latest day computed, if any.
+    /// The insights of `day`, or of the latest day computed (`None` when no
+    /// day was): what `/insights` and the dashboard show.
+    pub async fn stored_insights(&self, day: Option<i64>) -> Result<Option<Insights>, StoreError> {
+        match day {
+            Some(day) => self.insights_of(day).await.map(Some),
+            None => self.latest_insights().await,
+        }
+    }
+
     pub async fn latest_insights(&self) -> Result<Option<Insights>, StoreError> {
         let latest = "SELECT day FROM insight_days ORDER BY day DESC LIMIT 1";
         let day: Option<(i64,)> = on_both!(self, |pool| sqlx::query_as(latest).fetch_optional(pool).await?);

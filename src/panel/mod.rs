@@ -24,6 +24,9 @@ use crate::operators::Roster;
 use crate::texts::{self, catalogue as m};
 use session::{COOKIE, Session, SessionKeys};
 
+use crate::alerts::{AlertSettings, Alerts};
+use crate::telegram::screens::alerts;
+
 mod chart;
 mod page;
 pub mod session;
@@ -41,6 +44,8 @@ pub struct Panel {
     /// The bot's token and username, for Telegram's login widget (a real
     /// bot only: the widget talks to Telegram itself).
     pub widget: Option<(String, String)>,
+    /// The alert rules and what fires now, for the insights page.
+    pub alerts: Option<Alerts>,
 }
 
 /// Registers the dashboard's routes.
@@ -48,6 +53,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
     config
         .route("/panel", web::get().to(overview))
         .route("/panel/report/{name}", web::get().to(report_page))
+        .route("/panel/insights", web::get().to(insights_page))
         .route("/panel/csv/{name}", web::get().to(csv))
         .route("/panel/login", web::get().to(login_page))
         .route("/panel/login", web::post().to(login))
@@ -165,6 +171,9 @@ fn unavailable(language: Language, err: &anyhow::Error) -> HttpResponse {
     page_with(StatusCode::SERVICE_UNAVAILABLE, language, m::PANEL_UNAVAILABLE, "")
 }
 
+/// The insights page's path.
+pub(crate) const INSIGHTS: &str = "/panel/insights";
+
 /// The reports the overview shows, in order.
 const OVERVIEW: [&str; 3] = ["activity", "funnel", "revenue"];
 
@@ -224,6 +233,48 @@ async fn render(
         }
     }
     html(StatusCode::OK, page::dashboard(&frame, &title, &sections))
+}
+
+/// `GET /panel/insights[?day=YYYY-MM-DD]`: a day's stored insights (the
+/// latest computed by default) and the alerts firing now — the screens
+/// `/insights` and `/alerts` show in Telegram, whose HTML subset is HTML.
+async fn insights_page(panel: web::Data<Panel>, request: HttpRequest, query: Query) -> HttpResponse {
+    let session = match panel.session(&request, &query) {
+        Ok(session) => session,
+        Err(refused) => return *refused,
+    };
+    let (language, period) = match view(&panel, &session, &query) {
+        Ok(view) => view,
+        Err(refused) => return *refused,
+    };
+    let day = match query.get("day").filter(|day| !day.is_empty()) {
+        None => None,
+        Some(day) => match crate::reports::parse_day(day) {
+            Some(day) => Some(day),
+            None => return page_with(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, ""),
+        },
+    };
+    let found = match panel.store.stored_insights(day).await {
+        Ok(found) => found,
+        Err(err) => return unavailable(language, &err.into()),
+    };
+    let insights = found.map_or_else(|| alerts::no_insights(language), |found| alerts::insights(language, &found));
+    let rules = match &panel.alerts {
+        Some(live) => alerts::list(language, live.settings(), &live.firing()),
+        None => alerts::list(language, &AlertSettings::default(), &[]),
+    };
+    let csrf = panel.keys.csrf(&session);
+    let frame = page::Frame {
+        language,
+        path: INSIGHTS,
+        period,
+        lang_query: lang_query(&query),
+        refresh: query.get("refresh").is_some_and(|value| value == "1"),
+        csrf: &csrf,
+        operator: session.operator.0,
+    };
+    let sections = page::telegram_section(&insights.text) + &page::telegram_section(&rules.text);
+    html(StatusCode::OK, page::dashboard(&frame, &texts::text(language, m::PANEL_INSIGHTS), &sections))
 }
 
 /// `GET /panel/csv/{name}`: the report over the period as a CSV
@@ -359,7 +410,7 @@ mod tests {
         let runtime = start_runtime(store.clone(), ActorConfig::default()).await;
         let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
         let keys = SessionKeys::new(b"test panel secret".to_vec());
-        let panel = Panel { store, router: runtime.router, roster, keys, secure: false, widget: None };
+        let panel = Panel { store, router: runtime.router, roster, keys, secure: false, widget: None, alerts: None };
         let session = panel.keys.open(UserId(900), Language::En, panel.roster.now()).expect("randomness");
         let cookie = format!("{COOKIE}={}", panel.keys.cookie_value(&session));
         (panel, cookie)

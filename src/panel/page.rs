@@ -81,7 +81,7 @@ pub fn dashboard(frame: &Frame<'_>, title: &str, sections: &str) -> String {
         let _ = write!(nav, "<a href=\"{}?{}\"{current}>{}</a>", esc(href), esc(&query), esc(label));
     };
     link(&mut nav, "/panel", &texts::text(language, m::PANEL_OVERVIEW));
-    // The insights page (alerts and daily insights) takes its place here.
+    link(&mut nav, super::INSIGHTS, &texts::text(language, m::PANEL_INSIGHTS));
     for name in crate::reports::names() {
         link(&mut nav, &format!("/panel/report/{name}"), name);
     }
@@ -115,6 +115,12 @@ pub fn dashboard(frame: &Frame<'_>, title: &str, sections: &str) -> String {
         if frame.refresh { format!("<meta http-equiv=\"refresh\" content=\"{REFRESH_SECS}\">") } else { String::new() };
     let body = format!("<header>{logout}<nav>{nav}</nav></header><main><h1>{}</h1>{form}{sections}</main>", esc(title));
     document(language, title, &refresh, &body)
+}
+
+/// A section showing a Telegram screen's text: Telegram's HTML subset
+/// (`<b>`, `<i>`, `<a>`, escaped values) is HTML; its lines become lines.
+pub fn telegram_section(text: &str) -> String {
+    format!("<section class=\"telegram\"><p>{}</p></section>", text.replace('\n', "<br>"))
 }
 
 /// One report: its chart, its CSV button and its table.

@@ -399,6 +399,7 @@ catalogue! {
     PANEL_FORM_EXPIRED = "panel-form-expired";
     PANEL_BAD_PERIOD = "panel-bad-period";
     PANEL_NOT_FOUND = "panel-not-found";
+    PANEL_INSIGHTS = "panel-insights";
     PANEL_UNAVAILABLE = "panel-unavailable";
     // Community games: trivia and timed events.
     BUTTON_TRIVIA = "button-trivia";

@@ -166,6 +166,18 @@ async fn browse(browser: &Browser, link: &str) -> anyhow::Result<()> {
     let rows: Vec<&str> = csv.split("\r\n").collect();
     ensure!(rows[0] == "stage,players,of_previous,of_registered", "{csv}");
     ensure!(rows[1] == "registered,2,100.00,100.00", "the owner and Bea registered: {csv}");
+
+    // The insights page: no day computed yet, and the alert rules.
+    browser.click(&browser.find("nav a[href^='/panel/insights']").await?).await?;
+    let sections = wait_until("the insights page", STEP, async || {
+        let sections = browser.find_all("section.telegram").await?;
+        Ok((sections.len() == 2).then_some(sections))
+    })
+    .await?;
+    let insights = browser.text(&sections[0]).await?;
+    ensure!(insights.contains("No insights yet"), "{insights}");
+    let rules = browser.text(&sections[1]).await?;
+    ensure!(rules.contains("Alert rules") && rules.contains("Nothing is firing"), "{rules}");
     Ok(())
 }
 

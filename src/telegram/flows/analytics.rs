@@ -124,11 +124,7 @@ impl Intake {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screen));
             }
             AnalyticsRequest::Insights { day, chat_id, language } => {
-                let store = self.coordinator.store();
-                let found = match day {
-                    Some(day) => store.insights_of(day).await.map(Some),
-                    None => store.latest_insights().await,
-                };
+                let found = self.coordinator.store().stored_insights(day).await;
                 let found = found.map_err(|err| unavailable(err.into()))?;
                 let screen =
                     found.map_or_else(|| alerts::no_insights(language), |found| alerts::insights(language, &found));
