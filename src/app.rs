@@ -22,6 +22,7 @@ use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
 use crate::operators::{Operators, Roster};
 use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
+use crate::telegram::flows::leaderboard::BOARD_TIMERS;
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
@@ -65,6 +66,13 @@ impl App {
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
         let partitions = keep_partitions(store.clone(), config.actors.clock.clone()).await?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
+        // Before any write: the boards are rebuilt from the durable scores,
+        // then the flusher feeds them every committed batch.
+        flusher
+            .leaderboards()
+            .load(&store, config.actors.clock.now())
+            .await
+            .context("loading the leaderboards")?;
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 
@@ -126,7 +134,9 @@ impl App {
             bot.clone(),
         )
         .with_rate_limiter(rate_limiter.clone())
-        .with_broadcaster(broadcaster);
+        .with_broadcaster(broadcaster)
+        .with_prize_fault(config.abort_after_prize);
+        intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -142,6 +152,7 @@ impl App {
             BTreeMap::from([
                 (USER_TIMERS.to_owned(), intake.timer_target()),
                 (SCHEDULED_POSTS.to_owned(), intake.scheduled_post_target()),
+                (BOARD_TIMERS.to_owned(), intake.board_reset_target()),
             ]),
         );
         let clock_control =

@@ -110,6 +110,11 @@ pub struct Config {
     /// `message=20/10s,decision=10/10s,reaction=30/60s,purchase=5/60s` (the
     /// defaults); `action=off` lifts one, `off` all.
     pub rate_limits: RateLimits,
+    // Leaderboards.
+    /// `TEST_FAULTS=abort_after_prize=N` (tests only): a weekly reset
+    /// aborts the process after the Nth prize's credit is durable, before
+    /// it is marked paid.
+    pub abort_after_prize: Option<u32>,
 }
 
 /// Operator-facing auction settings.
@@ -161,7 +166,7 @@ impl Config {
         if faults.is_some() && !test_clock {
             anyhow::bail!("TEST_FAULTS is for the emulator and tests: it needs TEST_CLOCK=on");
         }
-        let (fault_injector, stock_fault_injector) =
+        let (fault_injector, stock_fault_injector, abort_after_prize) =
             faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
@@ -241,6 +246,7 @@ impl Config {
             ready_max_commit_stall: parse(&get, "READY_MAX_COMMIT_STALL_SECS")?
                 .map(Duration::from_secs)
                 .unwrap_or(Duration::from_secs(10)),
+            abort_after_prize,
         })
     }
 }
@@ -254,9 +260,13 @@ fn default_content_dir() -> PathBuf {
 /// `stock_reserve=N` makes the first N stock reservations fail before
 /// their write (a purchase saga's step failing: compensation follows);
 /// `abort_mid_apply=KIND` aborts the process, as `kill -9` would, the first
-/// time a command of that kind (`Command::kind`) is half applied in memory.
-fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<StockFaultInjector>)> {
-    let (mut user, mut stock) = (None, None);
+/// time a command of that kind (`Command::kind`) is half applied in memory;
+/// `abort_after_prize=N` aborts a weekly leaderboard reset after the Nth
+/// prize was credited, before it is marked paid.
+type TestFaults = (Option<FaultInjector>, Option<StockFaultInjector>, Option<u32>);
+
+fn test_faults(text: &str) -> anyhow::Result<TestFaults> {
+    let (mut user, mut stock, mut prize) = (None, None, None);
     for pair in text.split(',') {
         let (name, value) = pair.trim().split_once('=').with_context(|| format!("TEST_FAULTS: {pair:?}"))?;
         match name.trim() {
@@ -280,10 +290,15 @@ fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<Stoc
                 };
                 user = Some(FaultInjector(Arc::new(hook)));
             }
-            other => anyhow::bail!("TEST_FAULTS: unknown fault {other:?}; stock_reserve=N or abort_mid_apply=KIND"),
+            "abort_after_prize" => {
+                prize = Some(value.trim().parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?);
+            }
+            other => anyhow::bail!(
+                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND or abort_after_prize=N"
+            ),
         }
     }
-    Ok((user, stock))
+    Ok((user, stock, prize))
 }
 
 /// `reason=cap,…` with whitelisted reasons and positive caps.

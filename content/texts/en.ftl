@@ -661,3 +661,21 @@ why-code-already-used = you already used that code
 why-code-expired = that code has expired
 why-too-many-code-tries = you tried { $max } unknown codes today; come back tomorrow
 why-unknown-lore-piece = there is no such clue
+
+## Leaderboards.
+leaderboard-title = 🏆 <b>{ $name }</b>
+leaderboard-weekly = This week: closes Monday at 00:00 UTC ({ $days ->
+        [one] { $days } day left
+       *[other] { $days } days left
+    }).
+leaderboard-all-time = All time.
+leaderboard-row = { $rank }. { $name } — { $score }
+leaderboard-someone = (player)
+leaderboard-empty = Nobody has scored yet.
+leaderboard-you = You: rank { $rank } of { $players }, with { $score }.
+leaderboard-you-none = You have no points on this board yet.
+leaderboard-prizes = Prizes at the close: { $prizes } besitos.
+leaderboard-ties = Ties go to whoever reached the score first.
+leaderboard-none = There are no leaderboards yet.
+leaderboard-prize-won = 🏆 Rank { $rank } on “{ $name }”! You get { $besitos } besitos.
+button-leaderboards = 🏆 Leaderboards

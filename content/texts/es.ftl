@@ -661,3 +661,21 @@ why-code-already-used = ya usó ese código
 why-code-expired = ese código ha caducado
 why-too-many-code-tries = ya probó { $max } códigos desconocidos hoy; vuelva mañana
 why-unknown-lore-piece = esa pista no existe
+
+## Rankings (leaderboards)
+leaderboard-title = 🏆 <b>{ $name }</b>
+leaderboard-weekly = Esta semana: cierra el lunes a las 00:00 UTC ({ $days ->
+        [one] queda { $days } día
+       *[other] quedan { $days } días
+    }).
+leaderboard-all-time = Desde siempre.
+leaderboard-row = { $rank }. { $name } — { $score }
+leaderboard-someone = (jugador)
+leaderboard-empty = Nadie ha puntuado todavía.
+leaderboard-you = Usted: puesto { $rank } de { $players }, con { $score }.
+leaderboard-you-none = Usted aún no tiene puntos en este ranking.
+leaderboard-prizes = Premios al cierre: { $prizes } besitos.
+leaderboard-ties = En caso de empate gana quien llegó antes a la puntuación.
+leaderboard-none = No hay rankings todavía.
+leaderboard-prize-won = 🏆 ¡Puesto { $rank } en «{ $name }»! Recibe { $besitos } besitos.
+button-leaderboards = 🏆 Ranking

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::community::PrizeAwarded;
+
 use crate::ids::{ItemId, Language, PostRef, UserId};
 use crate::journeys::RunEnd;
 use crate::ledger::LedgerEntry;
@@ -217,6 +219,9 @@ pub enum Event {
     /// The timer set for this due time is done with; one moved to another
     /// due time since stays.
     TimerCleared(Timer),
+    // Leaderboards.
+    /// A leaderboard prize was paid (with its ledger entry beside it).
+    PrizeAwarded(PrizeAwarded),
 }
 
 /// Something a reward makes available to one player.

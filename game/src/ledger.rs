@@ -79,6 +79,9 @@ reasons! {
     ExperienceReward => "experience_reward",
     /// Besitos a revealed lore secret or a secret code gives.
     LoreReward => "lore_reward",
+    // Leaderboards.
+    /// A leaderboard prize, paid when a weekly board's period ends.
+    LeaderboardPrize => "leaderboard_prize",
 }
 
 impl Reason {

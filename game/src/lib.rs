@@ -50,6 +50,8 @@ pub mod story;
 mod time;
 pub mod timer;
 pub mod vip;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -74,3 +76,4 @@ pub use state::{
 pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
 pub use vip::VipCommand;
+pub use leaderboard::LeaderboardCommand;

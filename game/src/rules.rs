@@ -11,6 +11,7 @@ use crate::error::RuleError;
 use crate::event::Event;
 use crate::experience::{self, ExperienceCommand};
 use crate::ids::Language;
+use crate::leaderboard::{self, LeaderboardCommand};
 use crate::ledger::Reason;
 use crate::lore::{self, LoreCommand};
 use crate::profile::Profile;
@@ -41,6 +42,8 @@ pub enum Command {
     /// One of the user's durable timers is due (delivered by the runtime's
     /// timer service, never by a player).
     Timer(Timer),
+    // Leaderboards.
+    Leaderboard(LeaderboardCommand),
 }
 
 /// The player's own profile.
@@ -74,6 +77,7 @@ impl Command {
             Command::Experience(command) => command.kind(),
             Command::Lore(command) => command.kind(),
             Command::Timer(_) => "timer",
+            Command::Leaderboard(command) => command.kind(),
         }
     }
 }
@@ -136,6 +140,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         Command::Experience(command) => experience::decide(state, command, ctx),
         Command::Lore(command) => lore::decide(state, command, ctx, journal),
         Command::Timer(timer) => Ok(fired(state, *timer, ctx)),
+        Command::Leaderboard(command) => leaderboard::decide(state, command, ctx, journal),
     }
 }
 

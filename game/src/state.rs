@@ -393,6 +393,9 @@ impl UserState {
             // Kept by the store (the `timers` table), not in the actor's
             // memory: a firing carries what its handler needs.
             Event::TimerSet(_) | Event::TimerCleared(_) => {}
+            Event::PrizeAwarded(prize) => {
+                self.progress.community.get_or_insert_with(Box::default).record_prize(prize.clone());
+            }
         }
     }
 

@@ -80,10 +80,13 @@ pub mod kinds {
     pub const LORE_FOUND: &str = "lore_found";
     pub const SECRET_REVEALED: &str = "secret_revealed";
     pub const CODE_REDEEMED: &str = "code_redeemed";
+    // Leaderboards.
+    /// Subject: `<board>/<period start>`; amount: besitos.
+    pub const LEADERBOARD_PRIZE: &str = "leaderboard_prize";
 
     /// Kinds that happen to a player without them doing anything: not
     /// activity.
-    pub const PASSIVE: [&str; 4] = [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON];
+    pub const PASSIVE: [&str; 5] = [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, LEADERBOARD_PRIZE];
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state
@@ -177,6 +180,11 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
             Event::LorePieceFound { piece } => Some(row(kinds::LORE_FOUND, piece.clone(), 0)),
             Event::SecretRevealed { recipe } => Some(row(kinds::SECRET_REVEALED, recipe.clone(), 0)),
             Event::CodeRedeemed { code } => Some(row(kinds::CODE_REDEEMED, code.clone(), 0)),
+            Event::PrizeAwarded(prize) => Some(row(
+                kinds::LEADERBOARD_PRIZE,
+                format!("{}/{}", prize.board, prize.period),
+                credited(events, Reason::LeaderboardPrize),
+            )),
             _ => None,
         };
         rows.extend(new);

@@ -23,6 +23,9 @@ mod sqlite;
 mod store;
 mod timers;
 mod write;
+// Leaderboards.
+pub mod leaderboards;
+mod ranking;
 
 pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
@@ -31,6 +34,7 @@ pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
+pub use leaderboards::{Leaderboards, Prize, ScoreDelta, Standing};
 pub use write::{
     ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction,
     PurchaseRow, PurchaseStatus, TimerOp, UserWrite,

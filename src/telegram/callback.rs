@@ -102,6 +102,11 @@ pub enum Action {
     ReadSecret {
         recipe: u32,
     },
+    // Leaderboards.
+    /// Show the board whose id has this [`tag`] (any other value: the first).
+    Board {
+        board: u32,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -138,6 +143,7 @@ impl Action {
             Action::Backpack { selected } => return format!("k:{}", base36(selected)),
             Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
             Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
+            Action::Board { board } => return format!("lb:{board:08x}"),
             Action::Auctions => "a",
             Action::VipBuy(PlanKind::Monthly) => "vb:m",
             Action::VipBuy(PlanKind::Annual) => "vb:a",
@@ -202,6 +208,9 @@ impl Action {
         }
         if let Some(recipe) = text.strip_prefix("ks:") {
             return Some(Action::ReadSecret { recipe: hex_u32(recipe)? });
+        }
+        if let Some(board) = text.strip_prefix("lb:") {
+            return Some(Action::Board { board: hex_u32(board)? });
         }
         if let Some(auction) = text.strip_prefix("a:") {
             return Some(Action::Auction(id36(auction)?));
@@ -456,6 +465,7 @@ mod tests {
             Action::Backpack { selected: 0 },
             Action::Combine { selected: u64::MAX, catalogue: u32::MAX },
             Action::ReadSecret { recipe: u32::MAX },
+            Action::Board { board: u32::MAX },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

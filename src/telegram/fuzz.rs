@@ -129,6 +129,7 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             | crate::telegram::flows::LoreRequest::ReadSecret { user_id, .. },
         ) => (Some(*user_id), false),
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
+        Translation::Board(crate::telegram::flows::BoardRequest::Show { user_id, .. }) => (Some(*user_id), false),
     }
 }
 

@@ -84,6 +84,9 @@ pub struct Intake {
     /// While an operator command is handled: what its flow says of how it
     /// ended, for its audit row.
     audit: Option<Arc<AuditNote>>,
+    // Leaderboards.
+    /// Tests only: aborts a weekly reset partway (`TEST_FAULTS`).
+    pub(super) prize_fault: Option<Arc<crate::telegram::flows::leaderboard::PrizeFault>>,
 }
 
 /// What an operator command's flow reports for its audit row: why it did
@@ -152,6 +155,7 @@ impl Intake {
             stats: Arc::default(),
             rate_limiter,
             audit: None,
+            prize_fault: None,
         }
     }
 
@@ -162,6 +166,15 @@ impl Intake {
     }
 
     /// Wakes `broadcaster` when an operator creates a broadcast job.
+    /// Aborts the process after `abort_after` leaderboard prizes were
+    /// credited (`TEST_FAULTS=abort_after_prize=N`).
+    pub fn with_prize_fault(mut self, abort_after: Option<u32>) -> Intake {
+        self.prize_fault = abort_after.map(|abort_after| {
+            Arc::new(crate::telegram::flows::leaderboard::PrizeFault { abort_after, credited: Default::default() })
+        });
+        self
+    }
+
     pub fn with_broadcaster(mut self, broadcaster: crate::telegram::broadcast::Broadcaster) -> Intake {
         self.broadcaster = Some(broadcaster);
         self
@@ -237,6 +250,7 @@ impl Intake {
                 tracing::debug!(reason, "update ignored");
                 Ok(Handled::Ignored)
             }
+            Translation::Board(request) => self.handle_board(request).await,
         }
     }
 

@@ -94,6 +94,7 @@ impl Action {
             | Translation::Shop(ShopRequest::Item { .. })
             | Translation::Profile(_)
             | Translation::Lore(_)
+            | Translation::Board(_)
             | Translation::Auction(AuctionRequest::Show { .. } | AuctionRequest::Bid { .. })
             | Translation::Refuse { .. }
             | Translation::RefuseButton { .. } => Some(Action::Message),

@@ -19,6 +19,7 @@ use crate::telegram::flows::{
     ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore,
     operator, profile, reaction, roles, shop, story, vip,
 };
+use crate::telegram::flows::{BoardRequest, leaderboard};
 use crate::telegram::screens::Screen;
 
 /// What an update asks for: the common paths (a game command answered by
@@ -67,6 +68,8 @@ pub enum Translation {
     },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
+    // Leaderboards.
+    Board(BoardRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -290,6 +293,7 @@ impl Translator {
             .or_else(|| roles::text(&origin, name, text))
             .or_else(|| channel::text(&origin, name, text))
             .or_else(|| analytics::text(&origin, name, text))
+            .or_else(|| leaderboard::text(&origin, name))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -318,6 +322,7 @@ impl Translator {
             .or_else(|| auction::press(&origin, action))
             .or_else(|| experience::press(&origin, action))
             .or_else(|| lore::press(&origin, action))
+            .or_else(|| leaderboard::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

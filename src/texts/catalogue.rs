@@ -348,4 +348,18 @@ catalogue! {
     WHY_CODE_EXPIRED = "why-code-expired";
     WHY_TOO_MANY_CODE_TRIES = "why-too-many-code-tries" [max];
     WHY_UNKNOWN_LORE_PIECE = "why-unknown-lore-piece";
+    // Leaderboards.
+    LEADERBOARD_TITLE = "leaderboard-title" [name];
+    LEADERBOARD_WEEKLY = "leaderboard-weekly" [days];
+    LEADERBOARD_ALL_TIME = "leaderboard-all-time";
+    LEADERBOARD_ROW = "leaderboard-row" [rank, name, score];
+    LEADERBOARD_SOMEONE = "leaderboard-someone";
+    LEADERBOARD_EMPTY = "leaderboard-empty";
+    LEADERBOARD_YOU = "leaderboard-you" [rank, players, score];
+    LEADERBOARD_YOU_NONE = "leaderboard-you-none";
+    LEADERBOARD_PRIZES = "leaderboard-prizes" [prizes];
+    LEADERBOARD_TIES = "leaderboard-ties";
+    LEADERBOARD_NONE = "leaderboard-none";
+    LEADERBOARD_PRIZE_WON = "leaderboard-prize-won" [rank, name, besitos];
+    BUTTON_LEADERBOARDS = "button-leaderboards";
 }

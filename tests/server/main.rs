@@ -34,3 +34,5 @@ mod story_e2e;
 mod timers_e2e;
 mod vip_e2e;
 mod webhook;
+// Leaderboards.
+mod leaderboards_e2e;

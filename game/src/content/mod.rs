@@ -16,6 +16,8 @@
 //!   vip.toml             VIP plans (Stars), grace, reminders, channel waits
 //!   lore.toml            lore pieces, recipes that combine them, secret codes
 //!                        (optional)
+//!   leaderboards.toml    leaderboards: what each counts, weekly or all-time,
+//!                        prizes (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -54,6 +56,7 @@ pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
 pub use validate::validate;
 
 use crate::ids::ItemId;
+use crate::leaderboard::Board;
 use crate::state::UserState;
 use read::SourceMap;
 use requirement::Sources;
@@ -75,6 +78,8 @@ pub struct Content {
     roles: BTreeMap<RoleId, Role>,
     vip: VipSettings,
     lore: Lore,
+    // Leaderboards, in file order.
+    boards: Vec<Board>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -111,6 +116,7 @@ impl Content {
             roles: draft.roles,
             vip: draft.vip,
             lore: draft.lore,
+            boards: draft.boards,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -251,6 +257,15 @@ impl Content {
     /// Lore pieces, recipes and secret codes (`lore.toml`).
     pub fn lore(&self) -> &Lore {
         &self.lore
+    }
+
+    /// The leaderboards of `leaderboards.toml`, in file order.
+    pub fn boards(&self) -> impl Iterator<Item = &Board> {
+        self.boards.iter()
+    }
+
+    pub fn board(&self, id: &str) -> Option<&Board> {
+        self.boards.iter().find(|board| board.id == id)
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

@@ -32,6 +32,8 @@
 //!   `/export` (a report as a CSV document).
 //! - `channel`: broadcasts to every player and the opt-out, fragment
 //!   teasers in the channels.
+//! - `leaderboard`: `/ranking` and the boards' buttons; the weekly reset
+//!   that pays each board's winners once.
 
 pub mod analytics;
 pub mod auction;
@@ -47,11 +49,14 @@ pub mod shop;
 pub mod story;
 pub mod timer;
 pub mod vip;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
+pub use leaderboard::BoardRequest;
 pub use lore::LoreRequest;
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;

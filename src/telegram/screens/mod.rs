@@ -21,6 +21,8 @@ pub mod operators;
 mod shop;
 mod story;
 pub mod vip;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -345,6 +347,9 @@ fn menu(
         ],
         vec![button(Action::Experiences, &label(m::BUTTON_EXPERIENCES)), button(Action::Vip, &label(m::BUTTON_VIP))],
         vec![button(Action::Help, &label(m::BUTTON_HELP)), button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
+
+        // Leaderboards.
+        vec![button(Action::Board { board: 0 }, &label(m::BUTTON_LEADERBOARDS))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }
 }
