@@ -1689,8 +1689,8 @@ impl Cx<'_> {
                     self.report(ProblemKind::InvalidValue, &path, &value.span(), message);
                 }
             }
-            let (Some(metric), Some(period)) = (metric, period) else { continue };
-            if self.insert(&mut ids, id.clone(), &span, &tbl.path, ()) {
+            let fresh = self.insert(&mut ids, id.clone(), &span, &tbl.path, ());
+            if let (true, Some(metric), Some(period)) = (fresh, metric, period) {
                 self.draft.boards.push(Board { id, name, metric, period, prizes });
             }
         }
