@@ -22,8 +22,8 @@ use crate::content::{self, Reloader};
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
 use crate::operators::{Operators, Roster};
 use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
-use crate::telegram::flows::leaderboard::BOARD_TIMERS;
 use crate::telegram::callback::CallbackCodec;
+use crate::telegram::flows::leaderboard::BOARD_TIMERS;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
@@ -68,11 +68,7 @@ impl App {
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         // Before any write: the boards are rebuilt from the durable scores,
         // then the flusher feeds them every committed batch.
-        flusher
-            .leaderboards()
-            .load(&store, config.actors.clock.now())
-            .await
-            .context("loading the leaderboards")?;
+        flusher.leaderboards().load(&store, config.actors.clock.now()).await.context("loading the leaderboards")?;
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 

@@ -25,8 +25,8 @@
 mod admin;
 pub mod auction;
 pub mod backpack;
-pub mod community;
 mod besitos;
+pub mod community;
 pub mod content;
 mod ctx;
 mod economy;
@@ -63,6 +63,7 @@ pub use error::{Malformed, RuleError, Usage};
 pub use event::{Event, Reacted, Unlock};
 pub use experience::ExperienceCommand;
 pub use ids::{ItemId, Language, PostRef, UpdateId, UserId};
+pub use leaderboard::LeaderboardCommand;
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use lore::LoreCommand;
 pub use profile::Profile;
@@ -76,4 +77,3 @@ pub use state::{
 pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
 pub use vip::VipCommand;
-pub use leaderboard::LeaderboardCommand;

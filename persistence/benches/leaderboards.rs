@@ -40,7 +40,8 @@ fn main() {
     let boards = Leaderboards::default();
     let before = resident_bytes();
     let started = Instant::now();
-    let fill: Vec<ScoreDelta> = (0..PLAYERS).map(|user| delta(user, rng.i64(1..100_000), WEEK + user % 3_600)).collect();
+    let fill: Vec<ScoreDelta> =
+        (0..PLAYERS).map(|user| delta(user, rng.i64(1..100_000), WEEK + user % 3_600)).collect();
     boards.apply(&fill);
     drop(fill);
     let filled = started.elapsed();

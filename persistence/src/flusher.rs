@@ -129,8 +129,14 @@ impl Flusher {
         let (sender, receiver) = mpsc::unbounded_channel();
         let stats = Arc::new(FlushStats::default());
         let boards = Leaderboards::default();
-        let task =
-            FlushTask { store, config, receiver, stats: stats.clone(), batch: Batch::default(), boards: boards.clone() };
+        let task = FlushTask {
+            store,
+            config,
+            receiver,
+            stats: stats.clone(),
+            batch: Batch::default(),
+            boards: boards.clone(),
+        };
         let handle = tokio::spawn(task.run());
         (Flusher { sender, stats, boards }, handle)
     }

@@ -31,10 +31,10 @@ pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
+pub use leaderboards::{Leaderboards, Prize, ScoreDelta, Standing};
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};
 pub use timers::{StoredTimer, USER_TIMERS};
-pub use leaderboards::{Leaderboards, Prize, ScoreDelta, Standing};
 pub use write::{
     ChargeRow, ChargeStatus, ClosedHold, HeldBid, HoldEnd, OpenTransfer, PaidFragmentReaction, PaidReaction,
     PurchaseRow, PurchaseStatus, TimerOp, UserWrite,

@@ -140,16 +140,18 @@ fn ranks_update_with_play_and_the_weekly_reset_pays_the_top_3_once_across_a_kill
             assert_eq!(balance(&store, player.user).await, ledger_sum(&store, player.user).await, "wallet = ledger");
         }
         assert_eq!(balance(&store, bea.user).await, before[1], "nothing for the fourth");
-        control.wait_for(dani.user, "the prize notice", |m| {
-            m.iter().any(|m| text(m).contains("¡Puesto 2 en «Historia de la semana»! Recibe 100 besitos."))
-        })
-        .await;
+        control
+            .wait_for(dani.user, "the prize notice", |m| {
+                m.iter().any(|m| text(m).contains("¡Puesto 2 en «Historia de la semana»! Recibe 100 besitos."))
+            })
+            .await;
         // The timer moved on to the next week's end.
         let Store::Postgres(pool) = &store else { unreachable!() };
-        let due: i64 = sqlx::query_scalar("SELECT due_at FROM timers WHERE owner_kind = 'board' AND name = 'story_week'")
-            .fetch_one(pool)
-            .await
-            .unwrap();
+        let due: i64 =
+            sqlx::query_scalar("SELECT due_at FROM timers WHERE owner_kind = 'board' AND name = 'story_week'")
+                .fetch_one(pool)
+                .await
+                .unwrap();
         assert_eq!(due, week_end + 7 * 86_400);
     });
 }

@@ -1667,7 +1667,8 @@ impl Cx<'_> {
         for (id, span, tbl) in self.entities(root, "board") {
             self.keys(&tbl, &["id", "name", "counts", "period", "prizes"], ProblemKind::UnknownKey);
             let name = self.text(&tbl, "name");
-            let metric = self.required(&tbl, "counts").and_then(|value| self.choice(value, &tbl.child("counts"), &metrics));
+            let metric =
+                self.required(&tbl, "counts").and_then(|value| self.choice(value, &tbl.child("counts"), &metrics));
             let period =
                 self.required(&tbl, "period").and_then(|value| self.choice(value, &tbl.child("period"), &periods));
             let mut prizes = Vec::new();

@@ -177,7 +177,11 @@ impl Intake {
             eprintln!("TEST_FAULTS: aborting after {} prizes credited", fault.abort_after);
             std::process::abort();
         }
-        self.coordinator.store().mark_prize_paid(prize).await.map_err(|err| TimerFailure::Transient(err.to_string()))?;
+        self.coordinator
+            .store()
+            .mark_prize_paid(prize)
+            .await
+            .map_err(|err| TimerFailure::Transient(err.to_string()))?;
         if let Some(language) = dispatched.reply {
             let rendered = screens::prize_won(language, board, prize.place, prize.besitos);
             self.outbound.submit(OutboundRequest::Send {

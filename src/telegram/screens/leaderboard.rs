@@ -85,10 +85,6 @@ fn board_buttons(language: Language, ui: Ui<'_>, user: UserId, shown: &str) -> I
 
 /// Told to a winner once their prize is paid.
 pub fn prize_won(language: Language, board: &Board, rank: u32, besitos: i64) -> Rendered {
-    let args = [
-        ("rank", rank.into()),
-        ("name", escape(board.name.get(language)).into()),
-        ("besitos", besitos.into()),
-    ];
+    let args = [("rank", rank.into()), ("name", escape(board.name.get(language)).into()), ("besitos", besitos.into())];
     Rendered { text: tw(language, m::LEADERBOARD_PRIZE_WON, &args), keyboard: None }
 }

@@ -347,7 +347,6 @@ fn menu(
         ],
         vec![button(Action::Experiences, &label(m::BUTTON_EXPERIENCES)), button(Action::Vip, &label(m::BUTTON_VIP))],
         vec![button(Action::Help, &label(m::BUTTON_HELP)), button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
-
         // Leaderboards.
         vec![button(Action::Board { board: 0 }, &label(m::BUTTON_LEADERBOARDS))],
     ];

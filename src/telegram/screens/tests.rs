@@ -746,8 +746,13 @@ fn leaderboard_screens() {
         (
             "leaderboard_all_time_empty",
             Box::new(|l| {
-                let view =
-                    leaderboard::BoardView { board: board("auctions_all"), top: vec![], mine: None, players: 0, days_left: 0 };
+                let view = leaderboard::BoardView {
+                    board: board("auctions_all"),
+                    top: vec![],
+                    mine: None,
+                    players: 0,
+                    days_left: 0,
+                };
                 shown(&leaderboard::leaderboard(l, ui, UserId(7), &view))
             }),
         ),
