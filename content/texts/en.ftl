@@ -110,6 +110,7 @@ help =
     /experiences — your experiences
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
     /backpack — your clues and secrets; /code KEY — redeem a secret code
+    /ranking — the weekly and all-time leaderboards, and your rank
     /language — change language
     /help — this help
 pick-language = 🌐 Choose your language:

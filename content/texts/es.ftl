@@ -110,6 +110,7 @@ help =
     /experiencias — sus experiencias
     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
     /mochila — sus pistas y secretos; /codigo CLAVE — canjear un código secreto
+    /ranking — los rankings de la semana y de siempre, y su puesto
     /idioma — cambiar de idioma
     /ayuda — esta ayuda
 pick-language = 🌐 Elija su idioma:

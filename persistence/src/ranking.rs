@@ -1,12 +1,12 @@
 //! [`RankedSet`]: the players of one board in rank order, with a player's
 //! rank found without walking everyone above them.
 //!
-//! A sorted list cut into blocks of at most [`BLOCK`] entries (the layout of
+//! A sorted list cut into blocks of under 2 × [`BLOCK`] entries (the layout of
 //! Python's `sortedcontainers`): finding a player's entry is a binary search
 //! over the blocks' last entries and one inside a block; their rank is the
 //! sizes of the blocks before plus the position inside. Inserting or
 //! removing moves at most a block's worth of 24-byte entries. At 10^6
-//! players that is ~1,000 blocks — a rank adds up ~1,000 lengths, which is
+//! players that is ~1,000 blocks — a rank adds up to ~1,000 lengths, which is
 //! cheaper in practice than a balanced tree's pointer chasing, and the
 //! entries sit in contiguous memory (see BENCHMARKS.md, Leaderboards).
 
