@@ -95,6 +95,7 @@ ledger-reason = { $reason ->
         [vip_renewal_bonus] VIP renewal bonus
         [experience_reward] experience
         [lore_reward] lore secret
+        [leaderboard_prize] leaderboard prize
        *[other] { $reason }
     }
 help =

@@ -95,6 +95,7 @@ ledger-reason = { $reason ->
         [vip_renewal_bonus] bono de renovación VIP
         [experience_reward] experiencia
         [lore_reward] secreto de la mochila
+        [leaderboard_prize] premio del ranking
        *[other] { $reason }
     }
 help =
