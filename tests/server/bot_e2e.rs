@@ -60,7 +60,8 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🧭 Experiencias",
                 "💎 VIP",
                 "❓ Ayuda",
-                "🌐 Idioma"
+                "🌐 Idioma",
+                "🏆 Ranking"
             ]
         );
 
@@ -85,7 +86,8 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🧭 Experiences",
                 "💎 VIP",
                 "❓ Help",
-                "🌐 Language"
+                "🌐 Language",
+                "🏆 Leaderboards"
             ]
         );
 
