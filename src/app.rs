@@ -28,6 +28,7 @@ use crate::panel::session::{self, SessionKeys};
 use crate::telegram::broadcast::{Broadcaster, BroadcasterTask};
 use crate::telegram::callback::CallbackCodec;
 use crate::telegram::flows::analytics::PanelLinks;
+use crate::telegram::flows::leaderboard::BOARD_TIMERS;
 use crate::telegram::ratelimit::RateLimiter;
 use crate::telegram::screens::{self, Rendered, Ui};
 use crate::telegram::translate::Translator;
@@ -70,6 +71,9 @@ impl App {
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
         ensure_partitions(&store, &config.actors.clock).await?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
+        // Before any write: the boards are rebuilt from the durable scores,
+        // then the flusher feeds them every committed batch.
+        flusher.leaderboards().load(&store, config.actors.clock.now()).await.context("loading the leaderboards")?;
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
 
@@ -152,8 +156,10 @@ impl App {
             .context("loading the alerts' state")?;
         let intake = intake
             .with_alerts(alerts.clone())
-            .with_panel_links(PanelLinks { public_url: config.public_url(), minutes: config.panel_link_minutes });
+            .with_panel_links(PanelLinks { public_url: config.public_url(), minutes: config.panel_link_minutes })
+            .with_prize_fault(config.abort_after_prize);
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
+        intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;
 
         let webhook = match &config.intake {
             IntakeMode::Webhook { .. } => Some(WebhookState {
@@ -179,6 +185,7 @@ impl App {
                         recipients,
                     ),
                 ),
+                (BOARD_TIMERS.to_owned(), intake.board_reset_target()),
             ]),
         );
         let clock_control =

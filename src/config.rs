@@ -149,6 +149,11 @@ pub struct Config {
     /// `PANEL_SECRET`: the key that signs dashboard session cookies. Default:
     /// a random key per process, so sessions end when the server restarts.
     pub panel_secret: Option<String>,
+    // Leaderboards.
+    /// `TEST_FAULTS=abort_after_prize=N` (tests only): a weekly reset
+    /// aborts the process after the Nth prize's credit is durable, before
+    /// it is marked paid.
+    pub abort_after_prize: Option<u32>,
 }
 
 /// Operator-facing auction settings.
@@ -215,7 +220,7 @@ impl Config {
         if faults.is_some() && !test_clock {
             anyhow::bail!("TEST_FAULTS is for the emulator and tests: it needs TEST_CLOCK=on");
         }
-        let (fault_injector, stock_fault_injector) =
+        let (fault_injector, stock_fault_injector, abort_after_prize) =
             faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
@@ -302,6 +307,7 @@ impl Config {
             ready_max_commit_stall: parse(&get, "READY_MAX_COMMIT_STALL_SECS")?
                 .map(Duration::from_secs)
                 .unwrap_or(Duration::from_secs(10)),
+            abort_after_prize,
         })
     }
 }
@@ -319,9 +325,11 @@ fn default_content_dir() -> PathBuf {
 /// `slow=KIND:MS:N` makes the first N commands of that kind take MS
 /// milliseconds longer inside their actor (before deciding, so the
 /// handling histogram measures it), then no longer — a slow operation
-/// that starts and stops, for the alerts.
-fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<StockFaultInjector>)> {
-    let (mut user, mut stock): (Vec<Arc<FaultHook>>, _) = (Vec::new(), None);
+/// that starts and stops, for the alerts;
+/// `abort_after_prize=N` aborts a weekly leaderboard reset after the Nth
+/// prize was credited, before it is marked paid.
+fn test_faults(text: &str) -> anyhow::Result<TestFaults> {
+    let (mut user, mut stock, mut prize): (Vec<Arc<FaultHook>>, _, _) = (Vec::new(), None, None);
     for pair in text.split(',') {
         let (name, value) = pair.trim().split_once('=').with_context(|| format!("TEST_FAULTS: {pair:?}"))?;
         match name.trim() {
@@ -363,8 +371,12 @@ fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<Stoc
                 };
                 user.push(Arc::new(hook));
             }
+            "abort_after_prize" => {
+                prize = Some(value.trim().parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?);
+            }
             other => anyhow::bail!(
-                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND or slow=KIND:MS:N"
+                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND, slow=KIND:MS:N or \
+                 abort_after_prize=N"
             ),
         }
     }
@@ -375,8 +387,12 @@ fn test_faults(text: &str) -> anyhow::Result<(Option<FaultInjector>, Option<Stoc
             }
         }))
     });
-    Ok((user, stock))
+    Ok((user, stock, prize))
 }
+
+/// What `TEST_FAULTS` injects: into user actors, into stock keepers, and
+/// the leaderboard prize after which a reset aborts.
+type TestFaults = (Option<FaultInjector>, Option<StockFaultInjector>, Option<u32>);
 
 /// The `ALERT_*` and `INSIGHT_*` settings (see [`Config::alerts`]).
 fn alert_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<(AlertSettings, InsightSettings)> {

@@ -161,6 +161,11 @@ impl Router {
         &self.inner.env.config.clock
     }
 
+    /// The leaderboards, fed by the flusher with every committed batch.
+    pub fn leaderboards(&self) -> &dianabot_persistence::Leaderboards {
+        self.inner.env.flusher.leaderboards()
+    }
+
     /// The content actors decide with now.
     pub fn content(&self) -> Arc<Content> {
         self.inner.env.content()

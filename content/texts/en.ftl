@@ -97,6 +97,7 @@ ledger-reason = { $reason ->
         [lore_reward] lore secret
         [trivia_reward] trivia
         [referral_reward] referral
+        [leaderboard_prize] leaderboard prize
        *[other] { $reason }
     }
 help =
@@ -113,6 +114,7 @@ help =
     /auctions — live auctions; /bid 7 50 — bid 50 besitos in auction 7
     /backpack — your clues and secrets; /code KEY — redeem a secret code
     /trivia — trivia sets; /events — timed events; /invite — your invite link
+    /ranking — the weekly and all-time leaderboards, and your rank
     /language — change language
     /help — this help
 pick-language = 🌐 Choose your language:
@@ -809,3 +811,20 @@ referral-paid = 💌 A friend you invited reached the milestone: +{ $reward } be
 referral-capped = 💌 A friend you invited reached the milestone, but you already had { $cap } paid invitations this month.
 why-referral-not-new = an invitation counts only for a new player
 why-self-referral = you cannot invite yourself
+## Leaderboards.
+leaderboard-title = 🏆 <b>{ $name }</b>
+leaderboard-weekly = This week: closes Monday at 00:00 UTC ({ $days ->
+        [one] { $days } day left
+       *[other] { $days } days left
+    }).
+leaderboard-all-time = All time.
+leaderboard-row = { $rank }. { $name } — { $score }
+leaderboard-someone = (player)
+leaderboard-empty = Nobody has scored yet.
+leaderboard-you = You: rank { $rank } of { $players }, with { $score }.
+leaderboard-you-none = You have no points on this board yet.
+leaderboard-prizes = Prizes at the close: { $prizes } besitos.
+leaderboard-ties = Ties go to whoever reached the score first.
+leaderboard-none = There are no leaderboards yet.
+leaderboard-prize-won = 🏆 Rank { $rank } on “{ $name }”! You get { $besitos } besitos.
+button-leaderboards = 🏆 Leaderboards

@@ -97,6 +97,7 @@ ledger-reason = { $reason ->
         [lore_reward] secreto de la mochila
         [trivia_reward] trivia
         [referral_reward] invitación
+        [leaderboard_prize] premio del ranking
        *[other] { $reason }
     }
 help =
@@ -113,6 +114,7 @@ help =
     /subastas — subastas en curso; /pujar 7 50 — pujar 50 besitos en la subasta 7
     /mochila — sus pistas y secretos; /codigo CLAVE — canjear un código secreto
     /trivia — trivia; /eventos — eventos; /invitar — su enlace de invitación
+    /ranking — los rankings de la semana y de siempre, y su puesto
     /idioma — cambiar de idioma
     /ayuda — esta ayuda
 pick-language = 🌐 Elija su idioma:
@@ -809,3 +811,20 @@ referral-paid = 💌 Un amigo que invitó alcanzó la meta: +{ $reward } besitos
 referral-capped = 💌 Un amigo que invitó alcanzó la meta, pero ya tenía { $cap } invitaciones pagadas este mes.
 why-referral-not-new = una invitación solo cuenta para un jugador nuevo
 why-self-referral = no puede invitarse a sí mismo
+## Rankings (leaderboards)
+leaderboard-title = 🏆 <b>{ $name }</b>
+leaderboard-weekly = Esta semana: cierra el lunes a las 00:00 UTC ({ $days ->
+        [one] queda { $days } día
+       *[other] quedan { $days } días
+    }).
+leaderboard-all-time = Desde siempre.
+leaderboard-row = { $rank }. { $name } — { $score }
+leaderboard-someone = (jugador)
+leaderboard-empty = Nadie ha puntuado todavía.
+leaderboard-you = Usted: puesto { $rank } de { $players }, con { $score }.
+leaderboard-you-none = Usted aún no tiene puntos en este ranking.
+leaderboard-prizes = Premios al cierre: { $prizes } besitos.
+leaderboard-ties = En caso de empate gana quien llegó antes a la puntuación.
+leaderboard-none = No hay rankings todavía.
+leaderboard-prize-won = 🏆 ¡Puesto { $rank } en «{ $name }»! Recibe { $besitos } besitos.
+button-leaderboards = 🏆 Ranking

@@ -33,6 +33,10 @@ pub struct Community {
     pub invitees_settled: BTreeSet<UserId>,
     /// As an inviter: (month, referrals paid that month), for the cap.
     pub referrals_this_month: (i64, u32),
+    // Leaderboards: the prizes paid, newest last, so a prize delivered
+    // again after a crash pays nothing. Bounded: a reset re-delivers only
+    // the period it is finishing.
+    pub prizes: Vec<PrizeAwarded>,
 }
 
 /// A trivia set in progress: the question asked and until when it may be
@@ -48,4 +52,29 @@ pub struct TriviaRun {
     pub deadline: i64,
     pub score: u32,
     pub correct: u8,
+}
+
+/// A leaderboard prize paid: which board, the period's start, the rank.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrizeAwarded {
+    pub board: String,
+    pub period: i64,
+    pub rank: u32,
+}
+
+impl Community {
+    /// Prizes remembered; older ones are forgotten.
+    pub const PRIZES_KEPT: usize = 32;
+
+    /// Whether this player was paid `board`'s prize for `period`.
+    pub fn was_paid(&self, board: &str, period: i64) -> bool {
+        self.prizes.iter().any(|prize| prize.board == board && prize.period == period)
+    }
+
+    pub(crate) fn record_prize(&mut self, prize: PrizeAwarded) {
+        if self.prizes.len() == Community::PRIZES_KEPT {
+            self.prizes.remove(0);
+        }
+        self.prizes.push(prize);
+    }
 }

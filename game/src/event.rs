@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::community::PrizeAwarded;
+
 use crate::ids::{ItemId, Language, PostRef, UserId};
 use crate::journeys::RunEnd;
 use crate::ledger::LedgerEntry;
@@ -266,6 +268,9 @@ pub enum Event {
         month: i64,
         paid_this_month: u32,
     },
+    // Leaderboards.
+    /// A leaderboard prize was paid (with its ledger entry beside it).
+    PrizeAwarded(PrizeAwarded),
 }
 
 /// Something a reward makes available to one player.

@@ -84,6 +84,9 @@ reasons! {
     TriviaReward => "trivia_reward",
     /// A referral reaching its milestone, paid to both players.
     ReferralReward => "referral_reward",
+    // Leaderboards.
+    /// A leaderboard prize, paid when a weekly board's period ends.
+    LeaderboardPrize => "leaderboard_prize",
 }
 
 impl Reason {

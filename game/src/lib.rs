@@ -53,6 +53,8 @@ pub mod vip;
 // Community games.
 pub mod referral;
 pub mod trivia;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -64,6 +66,7 @@ pub use error::{Malformed, RuleError, Usage};
 pub use event::{Event, Reacted, Unlock};
 pub use experience::ExperienceCommand;
 pub use ids::{ItemId, Language, PostRef, UpdateId, UserId};
+pub use leaderboard::LeaderboardCommand;
 pub use ledger::{Account, LedgerEntry, Reason};
 pub use lore::LoreCommand;
 pub use profile::Profile;

@@ -11,6 +11,7 @@ use crate::error::RuleError;
 use crate::event::Event;
 use crate::experience::{self, ExperienceCommand};
 use crate::ids::Language;
+use crate::leaderboard::{self, LeaderboardCommand};
 use crate::ledger::Reason;
 use crate::lore::{self, LoreCommand};
 use crate::profile::Profile;
@@ -46,6 +47,8 @@ pub enum Command {
     // Community games.
     Trivia(TriviaCommand),
     Referral(ReferralCommand),
+    // Leaderboards.
+    Leaderboard(LeaderboardCommand),
 }
 
 /// The player's own profile.
@@ -81,6 +84,7 @@ impl Command {
             Command::Timer(_) => "timer",
             Command::Trivia(command) => command.kind(),
             Command::Referral(command) => command.kind(),
+            Command::Leaderboard(command) => command.kind(),
         }
     }
 }
@@ -162,6 +166,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
             Ok(events)
         }
         Command::Referral(ReferralCommand::Settle { invitee }) => referral::decide(state, *invitee, ctx, journal),
+        Command::Leaderboard(command) => leaderboard::decide(state, command, ctx, journal),
     }
 }
 

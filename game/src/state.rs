@@ -428,6 +428,7 @@ impl UserState {
                 community.invitees_settled.insert(*invitee);
                 community.referrals_this_month = (*month, *paid_this_month);
             }
+            Event::PrizeAwarded(prize) => self.community().record_prize(prize.clone()),
         }
     }
 

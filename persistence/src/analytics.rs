@@ -90,10 +90,14 @@ pub mod kinds {
     /// amount the besitos paid: 0 past the monthly cap).
     pub const REFERRAL_CLAIMED: &str = "referral_claimed";
     pub const REFERRAL_REWARDED: &str = "referral_rewarded";
+    // Leaderboards.
+    /// Subject: `<board>/<period start>`; amount: besitos.
+    pub const LEADERBOARD_PRIZE: &str = "leaderboard_prize";
 
     /// Kinds that happen to a player without them doing anything: not
     /// activity.
-    pub const PASSIVE: [&str; 5] = [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, REFERRAL_REWARDED];
+    pub const PASSIVE: [&str; 6] =
+        [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, REFERRAL_REWARDED, LEADERBOARD_PRIZE];
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state
@@ -198,6 +202,11 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
             Event::ReferralSettled { invitee, .. } => {
                 Some(row(kinds::REFERRAL_REWARDED, invitee.0.to_string(), credited(events, Reason::ReferralReward)))
             }
+            Event::PrizeAwarded(prize) => Some(row(
+                kinds::LEADERBOARD_PRIZE,
+                format!("{}/{}", prize.board, prize.period),
+                credited(events, Reason::LeaderboardPrize),
+            )),
             _ => None,
         };
         rows.extend(new);

@@ -30,6 +30,7 @@ use dianabot_plumbing::{Backoff, retry_forever, unix_now_millis};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::leaderboards::{self, Leaderboards};
 use crate::{Store, StoreError, UserWrite};
 
 #[derive(Debug, Clone)]
@@ -119,6 +120,7 @@ enum Message {
 pub struct Flusher {
     sender: mpsc::UnboundedSender<Message>,
     stats: Arc<FlushStats>,
+    boards: Leaderboards,
 }
 
 impl Flusher {
@@ -126,9 +128,17 @@ impl Flusher {
     pub fn spawn(store: Store, config: FlushConfig) -> (Flusher, JoinHandle<()>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let stats = Arc::new(FlushStats::default());
-        let task = FlushTask { store, config, receiver, stats: stats.clone(), batch: Batch::default() };
+        let boards = Leaderboards::default();
+        let task = FlushTask {
+            store,
+            config,
+            receiver,
+            stats: stats.clone(),
+            batch: Batch::default(),
+            boards: boards.clone(),
+        };
         let handle = tokio::spawn(task.run());
-        (Flusher { sender, stats }, handle)
+        (Flusher { sender, stats, boards }, handle)
     }
 
     /// Hands a write to the flusher; `ack` completes once it is durable.
@@ -158,6 +168,12 @@ impl Flusher {
 
     pub fn stats(&self) -> &FlushStats {
         &self.stats
+    }
+
+    /// The in-memory leaderboards this flusher feeds with every committed
+    /// batch's score changes (empty until [`Leaderboards::load`]).
+    pub fn leaderboards(&self) -> &Leaderboards {
+        &self.boards
     }
 
     fn send(&self, message: Message) {
@@ -211,6 +227,7 @@ struct FlushTask {
     receiver: mpsc::UnboundedReceiver<Message>,
     stats: Arc<FlushStats>,
     batch: Batch,
+    boards: Leaderboards,
 }
 
 impl FlushTask {
@@ -338,6 +355,8 @@ impl FlushTask {
             let key = (entry.reason.as_str(), entry.amount > 0);
             stats.ledger_totals.entry(key).or_default().fetch_add(entry.amount.abs(), Ordering::Relaxed);
         }
+        // Durable now: the boards may show it.
+        self.boards.apply(&leaderboards::deltas(writes));
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.users_written.fetch_add(writes.len() as u64, Ordering::Relaxed);
         stats.ledger_rows_written.fetch_add(ledger_rows as u64, Ordering::Relaxed);

@@ -24,11 +24,15 @@ mod sqlite;
 mod store;
 mod timers;
 mod write;
+// Leaderboards.
+pub mod leaderboards;
+mod ranking;
 
 pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};
 pub use error::StoreError;
 pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
+pub use leaderboards::{Leaderboards, Prize, ScoreDelta, Standing};
 pub use panel::PanelLogin;
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
 pub use store::{Reservation, ReservationStatus, Store};

@@ -6,7 +6,7 @@ use sqlx::{FromRow, PgPool, Row};
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
-use crate::{OpenTransfer, StoreError, UserWrite};
+use crate::{OpenTransfer, StoreError, UserWrite, leaderboards};
 
 pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     // One round trip: the row and the inventory aggregated into two arrays.
@@ -280,6 +280,23 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
         .bind(events.iter().map(|(_, e)| e.subject.as_str()).collect::<Vec<_>>())
         .bind(events.iter().map(|(_, e)| e.amount).collect::<Vec<_>>())
         .bind(events.iter().map(|(_, e)| e.at).collect::<Vec<_>>())
+        .execute(&mut *tx)
+        .await?;
+    }
+
+    let scores = leaderboards::deltas(writes);
+    if !scores.is_empty() {
+        sqlx::query(
+            "INSERT INTO leaderboard_scores (metric, period, user_id, score, reached_at)
+             SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
+             ON CONFLICT (metric, period, user_id) DO UPDATE
+                 SET score = leaderboard_scores.score + EXCLUDED.score, reached_at = EXCLUDED.reached_at",
+        )
+        .bind(scores.iter().map(|s| s.metric.key()).collect::<Vec<_>>())
+        .bind(scores.iter().map(|s| s.period).collect::<Vec<_>>())
+        .bind(scores.iter().map(|s| s.user).collect::<Vec<_>>())
+        .bind(scores.iter().map(|s| s.delta).collect::<Vec<_>>())
+        .bind(scores.iter().map(|s| s.at).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
     }

@@ -6,7 +6,7 @@ use sqlx::SqlitePool;
 
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
-use crate::{OpenTransfer, StoreError, UserWrite};
+use crate::{OpenTransfer, StoreError, UserWrite, leaderboards};
 
 pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     let mut conn = pool.acquire().await?;
@@ -230,6 +230,20 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         .bind(write.snapshot.version as i64)
         .bind(SNAPSHOT_FORMAT)
         .bind(&write.snapshot.bytes)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for score in leaderboards::deltas(writes) {
+        sqlx::query(
+            "INSERT INTO leaderboard_scores (metric, period, user_id, score, reached_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (metric, period, user_id) DO UPDATE
+                 SET score = leaderboard_scores.score + excluded.score, reached_at = excluded.reached_at",
+        )
+        .bind(score.metric.key())
+        .bind(score.period)
+        .bind(score.user)
+        .bind(score.delta)
+        .bind(score.at)
         .execute(&mut *tx)
         .await?;
     }

@@ -420,6 +420,8 @@ impl UserWrite {
                 | Event::CodeMissed { .. } => {}
                 Event::TimerSet(timer) => write.timer(timer.name.key(), TimerOp::Set { due: timer.due }),
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
+                // The prize's besitos are its ledger entry; its record is in the snapshot.
+                Event::PrizeAwarded(_) => {}
             }
         }
         write

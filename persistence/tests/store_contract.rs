@@ -365,6 +365,64 @@ fn panel_links_are_single_use(backend: Backend) {
     });
 }
 
+// Leaderboards.
+/// Scores on both backends: summed from the analytics rows of each batch
+/// (per metric, for the week and all time), ties ordered by who reached
+/// the score first; a week's prizes written once, the same rows read back
+/// however often a reset settles them; the boards rebuilt from the rows.
+fn leaderboard_scores_and_prizes(backend: Backend) {
+    use dianabot_game::leaderboard::Metric;
+    use dianabot_persistence::{AnalyticsEvent, Leaderboards};
+    const WEEK: i64 = 1_795_996_800;
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let write = |user: i64, rows: &[(&'static str, i64, i64)]| {
+            let (_, writes) = play(UserId(user), &[]);
+            let mut write = coalesced(writes);
+            write.analytics = rows
+                .iter()
+                .map(|&(kind, amount, at)| AnalyticsEvent { kind, subject: String::new(), amount, at })
+                .collect();
+            write
+        };
+        let ana = write(7, &[("decision", 0, WEEK + 10), ("decision", 0, WEEK + 20), ("reaction_post", 5, WEEK + 20)]);
+        let bea = write(8, &[("decision", 0, WEEK + 30), ("decision", 0, WEEK + 15), ("registered", 0, WEEK)]);
+        store.write_batch(&[ana, bea]).await.unwrap();
+        let mut story = store.leaderboard_scores(Metric::Story, WEEK).await.unwrap();
+        story.sort_unstable();
+        let ranked: Vec<(i64, i64, i64)> = story.iter().map(|e| (e.user, e.score, e.reached_at)).collect();
+        assert_eq!(ranked, [(7, 2, WEEK + 20), (8, 2, WEEK + 30)], "a tie goes to who reached it first");
+        assert_eq!(store.leaderboard_scores(Metric::Story, 0).await.unwrap().len(), 2, "all time too");
+        let besitos = store.leaderboard_scores(Metric::BesitosEarned, WEEK).await.unwrap();
+        assert_eq!(besitos.iter().map(|e| (e.user, e.score)).collect::<Vec<_>>(), [(7, 5)]);
+        // Another batch adds to the stored score.
+        let mut later = write(8, &[("decision", 0, WEEK + 40)]);
+        later.ledger.clear(); // registered already: only the new rows
+        store.write_batch(&[later]).await.unwrap();
+
+        let prizes = store.settle_prizes("story_week", Metric::Story, WEEK, &[150, 100, 50]).await.unwrap();
+        let winners: Vec<(u32, i64, i64, bool)> = prizes.iter().map(|p| (p.place, p.user, p.besitos, p.paid)).collect();
+        assert_eq!(winners, [(1, 8, 150, false), (2, 7, 100, false)], "only who scored");
+        // Scores that change later do not move prizes already settled.
+        store.write_batch(&[write(9, &[("decision", 0, WEEK + 50); 5])]).await.unwrap();
+        store.mark_prize_paid(&prizes[0]).await.unwrap();
+        let again = store.settle_prizes("story_week", Metric::Story, WEEK, &[150, 100, 50]).await.unwrap();
+        let winners: Vec<(u32, i64, bool)> = again.iter().map(|p| (p.place, p.user, p.paid)).collect();
+        assert_eq!(winners, [(1, 8, true), (2, 7, false)]);
+
+        let boards = Leaderboards::default();
+        boards.load(&store, WEEK + 100).await.unwrap();
+        let standing = |user| boards.standing(Metric::Story, WEEK, user).map(|s| (s.rank, s.score));
+        assert_eq!(
+            (standing(9), standing(8), standing(7), standing(1)),
+            (Some((1, 5)), Some((2, 3)), Some((3, 2)), None)
+        );
+        assert_eq!(boards.players(Metric::Story, 0), 3);
+        db.drop_db().await;
+    });
+}
+
 #[test]
 fn postgres_panel_links_are_single_use() {
     panel_links_are_single_use(Backend::Postgres);
@@ -373,4 +431,14 @@ fn postgres_panel_links_are_single_use() {
 #[test]
 fn sqlite_panel_links_are_single_use() {
     panel_links_are_single_use(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_keeps_leaderboard_scores_and_prizes() {
+    leaderboard_scores_and_prizes(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_keeps_leaderboard_scores_and_prizes() {
+    leaderboard_scores_and_prizes(Backend::Sqlite);
 }

@@ -121,6 +121,11 @@ pub enum Action {
     Events,
     /// The player's invite link.
     Invite,
+    // Leaderboards.
+    /// Show the board whose id has this [`tag`] (any other value: the first).
+    Board {
+        board: u32,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -157,6 +162,7 @@ impl Action {
             Action::Backpack { selected } => return format!("k:{}", base36(selected)),
             Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
             Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
+            Action::Board { board } => return format!("lb:{board:08x}"),
             Action::Auctions => "a",
             Action::TriviaStart { set } => return format!("ts:{set:08x}"),
             Action::TriviaAnswer { run, question, option } => {
@@ -242,6 +248,9 @@ impl Action {
             };
             let run = u32::from_str_radix(run, 36).ok()?;
             return Some(Action::TriviaAnswer { run, question: question.parse().ok()?, option: option.parse().ok()? });
+        }
+        if let Some(board) = text.strip_prefix("lb:") {
+            return Some(Action::Board { board: hex_u32(board)? });
         }
         if let Some(auction) = text.strip_prefix("a:") {
             return Some(Action::Auction(id36(auction)?));
@@ -526,6 +535,7 @@ mod tests {
             Action::TriviaAnswer { run: 0, question: 0, option: 0 },
             Action::Events,
             Action::Invite,
+            Action::Board { board: u32::MAX },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -136,6 +136,7 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
             (Some(register.user_id), false)
         }
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
+        Translation::Board(crate::telegram::flows::BoardRequest::Show { user_id, .. }) => (Some(*user_id), false),
     }
 }
 

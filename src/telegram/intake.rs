@@ -92,6 +92,9 @@ pub struct Intake {
     // Dashboard.
     /// Where `/panel` links point and how long they last.
     pub(super) panel_links: crate::telegram::flows::analytics::PanelLinks,
+    // Leaderboards.
+    /// Tests only: aborts a weekly reset partway (`TEST_FAULTS`).
+    pub(super) prize_fault: Option<Arc<crate::telegram::flows::leaderboard::PrizeFault>>,
 }
 
 /// What an operator command's flow reports for its audit row: why it did
@@ -163,6 +166,7 @@ impl Intake {
             rate_limiter,
             audit: None,
             panel_links: crate::telegram::flows::analytics::PanelLinks::default(),
+            prize_fault: None,
         }
     }
 
@@ -173,6 +177,15 @@ impl Intake {
     }
 
     /// Wakes `broadcaster` when an operator creates a broadcast job.
+    /// Aborts the process after `abort_after` leaderboard prizes were
+    /// credited (`TEST_FAULTS=abort_after_prize=N`).
+    pub fn with_prize_fault(mut self, abort_after: Option<u32>) -> Intake {
+        self.prize_fault = abort_after.map(|abort_after| {
+            Arc::new(crate::telegram::flows::leaderboard::PrizeFault { abort_after, credited: Default::default() })
+        });
+        self
+    }
+
     pub fn with_broadcaster(mut self, broadcaster: crate::telegram::broadcast::Broadcaster) -> Intake {
         self.broadcaster = Some(broadcaster);
         self
@@ -267,6 +280,7 @@ impl Intake {
                 tracing::debug!(reason, "update ignored");
                 Ok(Handled::Ignored)
             }
+            Translation::Board(request) => self.handle_board(request).await,
         }
     }
 

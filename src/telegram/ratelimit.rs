@@ -96,6 +96,7 @@ impl Action {
             | Translation::Lore(_)
             | Translation::Trivia(_)
             | Translation::Referral(_)
+            | Translation::Board(_)
             | Translation::Auction(AuctionRequest::Show { .. } | AuctionRequest::Bid { .. })
             | Translation::Refuse { .. }
             | Translation::RefuseButton { .. } => Some(Action::Message),

@@ -19,6 +19,7 @@ use crate::telegram::flows::{
     ReactionRequest, RoleRequest, ShopRequest, VipRequest, analytics, auction, channel, experience, gift, lore,
     operator, profile, reaction, roles, shop, story, vip,
 };
+use crate::telegram::flows::{BoardRequest, leaderboard};
 use crate::telegram::flows::{ReferralRequest, TriviaRequest, referral, trivia};
 use crate::telegram::screens::Screen;
 
@@ -71,6 +72,8 @@ pub enum Translation {
     },
     /// Nothing for the game; acknowledged as is.
     Ignore(&'static str),
+    // Leaderboards.
+    Board(BoardRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -296,6 +299,7 @@ impl Translator {
             .or_else(|| analytics::text(&origin, name, text))
             .or_else(|| trivia::text(&origin, name))
             .or_else(|| referral::text(&origin, name))
+            .or_else(|| leaderboard::text(&origin, name))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -326,6 +330,7 @@ impl Translator {
             .or_else(|| lore::press(&origin, action))
             .or_else(|| trivia::press(&origin, action))
             .or_else(|| referral::press(&origin, action))
+            .or_else(|| leaderboard::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

@@ -433,4 +433,18 @@ catalogue! {
     REFERRAL_CAPPED = "referral-capped" [cap];
     WHY_REFERRAL_NOT_NEW = "why-referral-not-new";
     WHY_SELF_REFERRAL = "why-self-referral";
+    // Leaderboards.
+    LEADERBOARD_TITLE = "leaderboard-title" [name];
+    LEADERBOARD_WEEKLY = "leaderboard-weekly" [days];
+    LEADERBOARD_ALL_TIME = "leaderboard-all-time";
+    LEADERBOARD_ROW = "leaderboard-row" [rank, name, score];
+    LEADERBOARD_SOMEONE = "leaderboard-someone";
+    LEADERBOARD_EMPTY = "leaderboard-empty";
+    LEADERBOARD_YOU = "leaderboard-you" [rank, players, score];
+    LEADERBOARD_YOU_NONE = "leaderboard-you-none";
+    LEADERBOARD_PRIZES = "leaderboard-prizes" [prizes];
+    LEADERBOARD_TIES = "leaderboard-ties";
+    LEADERBOARD_NONE = "leaderboard-none";
+    LEADERBOARD_PRIZE_WON = "leaderboard-prize-won" [rank, name, besitos];
+    BUTTON_LEADERBOARDS = "button-leaderboards";
 }

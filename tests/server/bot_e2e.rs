@@ -61,6 +61,7 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "💎 VIP",
                 "🧠 Trivia",
                 "🎉 Eventos",
+                "🏆 Ranking",
                 "❓ Ayuda",
                 "🌐 Idioma"
             ]
@@ -89,7 +90,8 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "🧠 Trivia",
                 "🎉 Events",
                 "❓ Help",
-                "🌐 Language"
+                "🌐 Language",
+                "🏆 Leaderboards"
             ]
         );
 

@@ -38,3 +38,5 @@ mod vip_e2e;
 mod webhook;
 // Alerts and daily insights.
 mod alerts_e2e;
+// Leaderboards.
+mod leaderboards_e2e;

@@ -140,12 +140,13 @@ async fn click_through(browser: &Browser, playground: &str) -> anyhow::Result<()
                 "💎 VIP",
                 "🧠 Trivia",
                 "🎉 Eventos",
+                "🏆 Ranking",
                 "❓ Ayuda",
                 "🌐 Idioma"
             ],
         "the menu's buttons: {menu:?}"
     );
-    ensure!(menu.rows() == [2, 2, 2, 2, 2, 2], "the menu's layout: {menu:?}");
+    ensure!(menu.rows() == [2, 2, 2, 2, 3, 2], "the menu's layout: {menu:?}");
 
     // The story opens at the door of the house, with its first decisions.
     click_button(browser, uid, "📖 Historia").await?;

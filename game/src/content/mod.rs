@@ -20,6 +20,8 @@
 //!   events.toml          timed events: reaction multiplier, trivia marathon,
 //!                        leaderboard sprint, each with start and end (optional)
 //!   referrals.toml       the referral milestone, rewards and cap (optional)
+//!   leaderboards.toml    leaderboards: what each counts, weekly or all-time,
+//!                        prizes (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -59,6 +61,7 @@ pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
 pub use validate::validate;
 
 use crate::ids::ItemId;
+use crate::leaderboard::Board;
 use crate::state::UserState;
 use read::SourceMap;
 use requirement::Sources;
@@ -84,6 +87,8 @@ pub struct Content {
     trivia: community::Trivia,
     events: Vec<community::TimedEvent>,
     referrals: Option<community::Referrals>,
+    // Leaderboards, in file order.
+    boards: Vec<Board>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -123,6 +128,7 @@ impl Content {
             trivia: draft.trivia,
             events: draft.events,
             referrals: draft.referrals,
+            boards: draft.boards,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -285,6 +291,15 @@ impl Content {
     /// The referral programme (`referrals.toml`); `None`: referrals pay nothing.
     pub fn referrals(&self) -> Option<&community::Referrals> {
         self.referrals.as_ref()
+    }
+
+    /// The leaderboards of `leaderboards.toml`, in file order.
+    pub fn boards(&self) -> impl Iterator<Item = &Board> {
+        self.boards.iter()
+    }
+
+    pub fn board(&self, id: &str) -> Option<&Board> {
+        self.boards.iter().find(|board| board.id == id)
     }
 
     /// Evaluates what `decision` of `fragment` requires (including what it

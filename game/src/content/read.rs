@@ -29,6 +29,7 @@ use super::model::{
 };
 use super::problem::{ContentProblem, Entity, ProblemKind};
 use crate::ids::ItemId;
+use crate::leaderboard::{Board, Metric, Period};
 
 // The community games' files (trivia, events, referrals).
 mod community;
@@ -171,6 +172,8 @@ pub(super) struct Draft {
     pub trivia: super::community::Trivia,
     pub events: Vec<super::community::TimedEvent>,
     pub referrals: Option<super::community::Referrals>,
+    // Leaderboards, in file order.
+    pub boards: Vec<Board>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -196,6 +199,8 @@ enum FileKind {
     Trivia,
     Events,
     Referrals,
+    // Leaderboards.
+    Leaderboards,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -225,6 +230,7 @@ fn classify(path: &str) -> Option<FileKind> {
         "trivia.toml" => FileKind::Trivia,
         "events.toml" => FileKind::Events,
         "referrals.toml" => FileKind::Referrals,
+        "leaderboards.toml" => FileKind::Leaderboards,
         _ => return None,
     })
 }
@@ -250,7 +256,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
                  achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml, \
-                 lore.toml, trivia.toml, events.toml or referrals.toml"
+                 lore.toml, trivia.toml, events.toml, referrals.toml or leaderboards.toml"
                     .to_owned(),
             );
             continue;
@@ -286,6 +292,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Trivia => cx.trivia(&root),
             FileKind::Events => cx.events(&root),
             FileKind::Referrals => cx.referrals(&root),
+            FileKind::Leaderboards => cx.leaderboards(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {
@@ -1665,6 +1672,48 @@ impl Cx<'_> {
             self.draft.roles = roles;
         }
     }
+    /// `leaderboards.toml`: `[[board]]` entries — id, name in both
+    /// languages, the metric it `counts`, its `period` and the besitos
+    /// `prizes` for ranks 1, 2, … (weekly boards only: an all-time board
+    /// never ends).
+    fn leaderboards(&mut self, root: &Tbl<'_, '_>) {
+        self.keys(root, &["board"], ProblemKind::UnknownKey);
+        let metrics: Vec<(&str, Metric)> = Metric::ALL.iter().map(|metric| (metric.key(), *metric)).collect();
+        let periods = [(Period::Weekly.key(), Period::Weekly), (Period::AllTime.key(), Period::AllTime)];
+        let mut ids: BTreeMap<String, ()> = BTreeMap::new();
+        for (id, span, tbl) in self.entities(root, "board") {
+            self.keys(&tbl, &["id", "name", "counts", "period", "prizes"], ProblemKind::UnknownKey);
+            let name = self.text(&tbl, "name");
+            let metric =
+                self.required(&tbl, "counts").and_then(|value| self.choice(value, &tbl.child("counts"), &metrics));
+            let period =
+                self.required(&tbl, "period").and_then(|value| self.choice(value, &tbl.child("period"), &periods));
+            let mut prizes = Vec::new();
+            if let Some(value) = tbl.get("prizes") {
+                let path = tbl.child("prizes");
+                if let Some(array) = self.array_at(value, &path, ProblemKind::WrongType) {
+                    if array.len() > Board::MAX_PRIZES {
+                        let message = format!("at most {} prizes", Board::MAX_PRIZES);
+                        self.report(ProblemKind::InvalidValue, &path, &value.span(), message);
+                    }
+                    for (index, element) in array.iter().enumerate() {
+                        let element_path = format!("{path}[{index}]");
+                        let besitos = self.bounded_at(element, &element_path, ProblemKind::InvalidValue, 1, 1_000_000);
+                        prizes.extend(besitos);
+                    }
+                }
+                if period == Some(Period::AllTime) {
+                    let message = "an all-time board never ends, so it pays no prizes".to_owned();
+                    self.report(ProblemKind::InvalidValue, &path, &value.span(), message);
+                }
+            }
+            let fresh = self.insert(&mut ids, id.clone(), &span, &tbl.path, ());
+            if let (true, Some(metric), Some(period)) = (fresh, metric, period) {
+                self.draft.boards.push(Board { id, name, metric, period, prizes });
+            }
+        }
+    }
+
     /// `lore.toml`: `[[piece]]`, `[[recipe]]` and `[[code]]`.
     fn lore(&mut self, root: &Tbl<'_, '_>) {
         self.keys(root, &["piece", "recipe", "code"], ProblemKind::UnknownKey);

@@ -38,6 +38,8 @@
 //! - `referral`: the invite link (`/invitar`), joining through one
 //!   (`/start r_<code>`), the inviter's settlement when the invited
 //!   player's milestone timer fires.
+//! - `leaderboard`: `/ranking` and the boards' buttons; the weekly reset
+//!   that pays each board's winners once.
 
 pub mod analytics;
 pub mod auction;
@@ -56,11 +58,14 @@ pub mod vip;
 // Community games.
 pub mod referral;
 pub mod trivia;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
 pub use channel::ChannelRequest;
 pub use gift::{GiftRequest, Recipient};
+pub use leaderboard::BoardRequest;
 pub use lore::LoreRequest;
 pub use operator::OperatorRequest;
 pub use profile::ProfileRequest;

@@ -71,7 +71,14 @@ impl Intake {
         match request {
             OperatorRequest::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {
-                    Ok(content) => screens::reload_report(language, Ok(content.fragments().count())),
+                    Ok(content) => {
+                        // A weekly board the new content adds gets its reset timer.
+                        self.arm_board_resets().await.map_err(|err| {
+                            tracing::error!(error = %err, "arming the leaderboards' resets after a reload failed");
+                            Failure::NotDurable(dianabot_actors::DispatchError::NotDurable)
+                        })?;
+                        screens::reload_report(language, Ok(content.fragments().count()))
+                    }
                     Err(error) => {
                         self.audit_failed("the content has problems; the previous content stays");
                         screens::reload_report(language, Err(format!("{error:#}")))

@@ -26,6 +26,8 @@ pub mod alerts;
 // Community games.
 pub mod referral;
 mod trivia;
+// Leaderboards.
+pub mod leaderboard;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -369,7 +371,11 @@ fn menu(language: Language, state: &UserState, ui: Ui<'_>, greeting: Option<&str
             button(Action::Auctions, &label(m::BUTTON_AUCTIONS)),
         ],
         vec![button(Action::Experiences, &label(m::BUTTON_EXPERIENCES)), button(Action::Vip, &label(m::BUTTON_VIP))],
-        vec![button(Action::Trivia, &label(m::BUTTON_TRIVIA)), button(Action::Events, &label(m::BUTTON_EVENTS))],
+        vec![
+            button(Action::Trivia, &label(m::BUTTON_TRIVIA)),
+            button(Action::Events, &label(m::BUTTON_EVENTS)),
+            button(Action::Board { board: 0 }, &label(m::BUTTON_LEADERBOARDS)),
+        ],
         vec![button(Action::Help, &label(m::BUTTON_HELP)), button(Action::LanguagePicker, &label(m::BUTTON_LANGUAGE))],
     ];
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) }

@@ -856,3 +856,51 @@ fn community_screens() {
         insta::assert_snapshot!(name, both(render));
     }
 }
+
+// Leaderboards.
+#[test]
+fn leaderboard_screens() {
+    use dianabot_persistence::Standing;
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
+    let board = |id: &str| content.board(id).expect("a demo board");
+    let standing = |user, rank, score| Standing { user, rank, score };
+    let top = vec![
+        (standing(1, 1, 320), Some("Dani <b>".to_owned())),
+        (standing(2, 2, 150), Some("Ana".to_owned())),
+        (standing(3, 3, 150), None),
+    ];
+    let weekly = |mine| leaderboard::BoardView {
+        board: board("besitos_week"),
+        top: top.clone(),
+        mine,
+        players: 1_204,
+        days_left: 1,
+    };
+    let cases: Vec<(&str, Render)> = vec![
+        (
+            "leaderboard_outside_the_top",
+            Box::new(|l| shown(&leaderboard::leaderboard(l, ui, UserId(7), &weekly(Some(standing(7, 415, 12)))))),
+        ),
+        ("leaderboard_not_ranked", Box::new(|l| shown(&leaderboard::leaderboard(l, ui, UserId(7), &weekly(None))))),
+        (
+            "leaderboard_all_time_empty",
+            Box::new(|l| {
+                let view = leaderboard::BoardView {
+                    board: board("auctions_all"),
+                    top: vec![],
+                    mine: None,
+                    players: 0,
+                    days_left: 0,
+                };
+                shown(&leaderboard::leaderboard(l, ui, UserId(7), &view))
+            }),
+        ),
+        ("leaderboard_prize_won", Box::new(|l| shown(&leaderboard::prize_won(l, board("story_week"), 2, 100)))),
+        ("leaderboard_none", Box::new(|l| shown(&leaderboard::no_leaderboards(l)))),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+}
