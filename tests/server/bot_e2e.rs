@@ -89,9 +89,9 @@ fn onboarding_menu_navigation_and_language_switch() {
                 "💎 VIP",
                 "🧠 Trivia",
                 "🎉 Events",
+                "🏆 Leaderboards",
                 "❓ Help",
-                "🌐 Language",
-                "🏆 Leaderboards"
+                "🌐 Language"
             ]
         );
 
