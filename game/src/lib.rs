@@ -25,8 +25,8 @@
 mod admin;
 pub mod auction;
 pub mod backpack;
-pub mod community;
 mod besitos;
+pub mod community;
 pub mod content;
 mod ctx;
 mod economy;

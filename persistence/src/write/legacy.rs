@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use dianabot_game::content::PlanKind;
 use dianabot_game::backpack::Backpack;
+use dianabot_game::content::PlanKind;
 use dianabot_game::journeys::Journeys;
 use dianabot_game::membership::{Phase, Vip};
 use dianabot_game::{
