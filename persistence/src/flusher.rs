@@ -40,11 +40,20 @@ pub struct FlushConfig {
     pub max_batch_users: usize,
     /// Upper bound of the retry backoff while the store fails.
     pub max_backoff: Duration,
+    /// Whether writes carry their analytics rows ([`crate::analytics::rows`]).
+    /// Off (for measuring what collection costs, or for operators who want
+    /// no analytics): no rows are produced, reports see nothing new.
+    pub collect_analytics: bool,
 }
 
 impl Default for FlushConfig {
     fn default() -> FlushConfig {
-        FlushConfig { linger: Duration::from_millis(2), max_batch_users: 4096, max_backoff: Duration::from_secs(2) }
+        FlushConfig {
+            linger: Duration::from_millis(2),
+            max_batch_users: 4096,
+            max_backoff: Duration::from_secs(2),
+            collect_analytics: true,
+        }
     }
 }
 
@@ -119,6 +128,7 @@ enum Message {
 pub struct Flusher {
     sender: mpsc::UnboundedSender<Message>,
     stats: Arc<FlushStats>,
+    collect_analytics: bool,
 }
 
 impl Flusher {
@@ -126,9 +136,15 @@ impl Flusher {
     pub fn spawn(store: Store, config: FlushConfig) -> (Flusher, JoinHandle<()>) {
         let (sender, receiver) = mpsc::unbounded_channel();
         let stats = Arc::new(FlushStats::default());
+        let collect_analytics = config.collect_analytics;
         let task = FlushTask { store, config, receiver, stats: stats.clone(), batch: Batch::default() };
         let handle = tokio::spawn(task.run());
-        (Flusher { sender, stats }, handle)
+        (Flusher { sender, stats, collect_analytics }, handle)
+    }
+
+    /// Whether writes are to carry analytics rows ([`FlushConfig::collect_analytics`]).
+    pub fn collects_analytics(&self) -> bool {
+        self.collect_analytics
     }
 
     /// Hands a write to the flusher; `ack` completes once it is durable.
