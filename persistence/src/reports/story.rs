@@ -55,7 +55,6 @@ async fn players_per(
 /// from it, the rest (dropped there). Endings have no decision to take:
 /// their drop-off is empty and they sort last.
 pub(super) async fn drop_off(store: &Store, scope: &Scope) -> Result<Report, ReportError> {
-    let reached = players_per(store, kinds::FRAGMENT_ENTERED, "subject", "TRUE", scope.period).await?;
     // A decision's subject is `<from>/<to>` ([`edge`]): the part before the
     // first `/`.
     let position = match store {
@@ -63,7 +62,11 @@ pub(super) async fn drop_off(store: &Store, scope: &Scope) -> Result<Report, Rep
         Store::Sqlite(_) => "instr",
     };
     let from = format!("substr(subject, 1, {position}(subject, '/') - 1)");
-    let continued = players_per(store, kinds::DECISION, &from, "subject LIKE '%/%'", scope.period).await?;
+    // Two scans of their own: on two connections at once.
+    let (reached, continued) = tokio::try_join!(
+        players_per(store, kinds::FRAGMENT_ENTERED, "subject", "TRUE", scope.period),
+        players_per(store, kinds::DECISION, &from, "subject LIKE '%/%'", scope.period),
+    )?;
     let mut rows: Vec<(Option<i64>, Vec<Value>)> = reached
         .iter()
         .map(|(fragment, &reached)| {
