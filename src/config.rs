@@ -63,7 +63,9 @@ pub struct Config {
     pub emulator_bind: SocketAddr,
     /// `SHARDS`, `MAX_IN_FLIGHT_PER_SHARD`, `IDLE_TIMEOUT_SECS`.
     pub actors: ActorConfig,
-    /// `FLUSH_LINGER_MS`, `FLUSH_MAX_BATCH`.
+    /// `FLUSH_LINGER_MS`, `FLUSH_MAX_BATCH`; `ANALYTICS_COLLECT` = `on`
+    /// (default) | `off`: whether writes carry analytics rows (off: for
+    /// measuring what collection costs, or for no analytics at all).
     pub flush: FlushConfig,
     /// `READY_MAX_COMMIT_STALL_SECS`: `/readyz` answers 503 once writes
     /// have waited this long for a commit (a failing or blocked store).
@@ -237,6 +239,11 @@ impl Config {
         let flush = FlushConfig {
             linger: parse(&get, "FLUSH_LINGER_MS")?.map(Duration::from_millis).unwrap_or(flush_defaults.linger),
             max_batch_users: parse(&get, "FLUSH_MAX_BATCH")?.unwrap_or(flush_defaults.max_batch_users),
+            collect_analytics: match get("ANALYTICS_COLLECT").as_deref() {
+                Some("on") | None => true,
+                Some("off") => false,
+                Some(other) => anyhow::bail!("ANALYTICS_COLLECT must be on or off, got {other:?}"),
+            },
             ..flush_defaults
         };
         let outbound_defaults = OutboundLimits::default();
@@ -544,6 +551,15 @@ mod tests {
         let slow = config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "slow=register:2500:3")]).unwrap();
         assert!(slow.actors.fault_injector.is_some());
         assert!(config(&[("TEST_CLOCK", "on"), ("TEST_FAULTS", "slow=register:2500")]).is_err());
+    }
+
+    #[test]
+    fn analytics_collection_is_on_unless_turned_off() {
+        let config = |value: &str| Config::from_lookup(|name| (name == "ANALYTICS_COLLECT").then(|| value.to_owned()));
+        assert!(config("").unwrap().flush.collect_analytics);
+        assert!(config("on").unwrap().flush.collect_analytics);
+        assert!(!config("off").unwrap().flush.collect_analytics);
+        assert!(config("no").is_err());
     }
 
     #[test]

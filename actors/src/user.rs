@@ -126,7 +126,9 @@ impl UserActor {
                     state.applied.record(update);
                 }
                 state.version += 1;
-                self.shard.env.flusher.submit(UserWrite::from_events(state, &events, ctx.now), Some(ack));
+                let flusher = &self.shard.env.flusher;
+                let write = UserWrite::collecting(state, &events, ctx.now, flusher.collects_analytics());
+                flusher.submit(write, Some(ack));
                 respond(Ok((state, Outcome::Applied(&events))));
             }
         }

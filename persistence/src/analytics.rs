@@ -48,6 +48,8 @@ pub mod kinds {
     pub const AUCTION_WON: &str = "auction_won";
     /// Subject: the item; amount: besitos.
     pub const PURCHASE_COMPLETED: &str = "purchase_completed";
+    /// A besitos purchase compensated by its saga (`AbortPurchase`: the
+    /// besitos always come back), apart from the Stars refunds below.
     /// Subject: the item; amount: besitos returned.
     pub const PURCHASE_FAILED: &str = "purchase_failed";
     /// Subject: the item; amount: Stars.

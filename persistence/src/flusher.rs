@@ -41,11 +41,21 @@ pub struct FlushConfig {
     pub max_batch_users: usize,
     /// Upper bound of the retry backoff while the store fails.
     pub max_backoff: Duration,
+    /// Whether writes carry their analytics rows ([`crate::analytics::rows`]).
+    /// Off (for measuring what collection costs, or for operators who want
+    /// no analytics): no rows are produced, reports see nothing new and the
+    /// leaderboards, scored from these rows, stand still.
+    pub collect_analytics: bool,
 }
 
 impl Default for FlushConfig {
     fn default() -> FlushConfig {
-        FlushConfig { linger: Duration::from_millis(2), max_batch_users: 4096, max_backoff: Duration::from_secs(2) }
+        FlushConfig {
+            linger: Duration::from_millis(2),
+            max_batch_users: 4096,
+            max_backoff: Duration::from_secs(2),
+            collect_analytics: true,
+        }
     }
 }
 
@@ -121,6 +131,7 @@ pub struct Flusher {
     sender: mpsc::UnboundedSender<Message>,
     stats: Arc<FlushStats>,
     boards: Leaderboards,
+    collect_analytics: bool,
 }
 
 impl Flusher {
@@ -129,6 +140,7 @@ impl Flusher {
         let (sender, receiver) = mpsc::unbounded_channel();
         let stats = Arc::new(FlushStats::default());
         let boards = Leaderboards::default();
+        let collect_analytics = config.collect_analytics;
         let task = FlushTask {
             store,
             config,
@@ -138,7 +150,12 @@ impl Flusher {
             boards: boards.clone(),
         };
         let handle = tokio::spawn(task.run());
-        (Flusher { sender, stats, boards }, handle)
+        (Flusher { sender, stats, boards, collect_analytics }, handle)
+    }
+
+    /// Whether writes are to carry analytics rows ([`FlushConfig::collect_analytics`]).
+    pub fn collects_analytics(&self) -> bool {
+        self.collect_analytics
     }
 
     /// Hands a write to the flusher; `ack` completes once it is durable.

@@ -254,13 +254,19 @@ impl UserWrite {
     /// The write for `state` just after `events` were applied to it at `now`
     /// (unix seconds, stamped on analytics rows).
     pub fn from_events(state: &UserState, events: &[Event], now: i64) -> UserWrite {
+        UserWrite::collecting(state, events, now, true)
+    }
+
+    /// [`UserWrite::from_events`], with its analytics rows only if
+    /// `analytics` ([`crate::FlushConfig::collect_analytics`]).
+    pub fn collecting(state: &UserState, events: &[Event], now: i64, analytics: bool) -> UserWrite {
         let mut write = UserWrite {
             user_id: state.id,
             profile: None,
             balance: None,
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
-            analytics: analytics::rows(state, events, now),
+            analytics: if analytics { analytics::rows(state, events, now) } else { Vec::new() },
             reactions: Vec::new(),
             fragment_reactions: Vec::new(),
             transfers_opened: Vec::new(),

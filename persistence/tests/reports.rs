@@ -311,6 +311,18 @@ fn a_decision_writes_its_rows_with_its_effect(backend: Backend) {
         let mut rows = rows_of(&store, 7).await;
         rows.sort();
         assert_eq!(rows, expected);
+        // With collection off (`ANALYTICS_COLLECT=off`) the same decisions
+        // write their effects and no row.
+        let mut state = UserState::new(UserId(8));
+        for command in &commands[..3] {
+            let events = decide(&state, command, ctx).expect("accepted");
+            events.iter().for_each(|event| state.apply(event));
+            state.version += 1;
+            store.write_batch(&[UserWrite::collecting(&state, &events, now, false)]).await.expect("write");
+        }
+        assert!(rows_of(&store, 8).await.is_empty());
+        let loaded = store.load_user(UserId(8)).await.expect("load").expect("registered");
+        assert_eq!(loaded.progress.story.path, state.progress.story.path);
         store.close().await;
         db.drop_db().await;
     });
@@ -425,4 +437,65 @@ fn insights_give_the_known_answers_on_postgres() {
 #[test]
 fn insights_give_the_known_answers_on_sqlite() {
     insights_give_the_known_answers(Backend::Sqlite);
+}
+
+/// The purchase saga's compensation (`AbortPurchase`) gives the besitos
+/// back: its row is `purchase_failed` with the besitos returned, apart from
+/// the Stars refunds (`stars_refunded`), beside the ledger's refund.
+fn a_compensated_purchase_writes_its_besitos_refund(backend: Backend) {
+    use dianabot_game::{AdminCommand, Besitos, Command, Ctx, Language, ProfileCommand, Rules, ShopCommand};
+    use dianabot_game::{UserId, UserState, decide};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let rules = Rules::default();
+        let content = dianabot_test_support::load_demo().expect("demo content");
+        let now = 1_700_000_000;
+        let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
+        let price = 25;
+        let commands = [
+            Command::Profile(ProfileCommand::Register {
+                first_name: "Ana".into(),
+                username: None,
+                language: Language::Es,
+            }),
+            Command::Admin(AdminCommand::AdminGrant(Besitos::new(100).expect("amount"))),
+            Command::Shop(ShopCommand::StartPurchase { purchase: 1, item: "rosa_negra".into() }),
+            Command::Shop(ShopCommand::AbortPurchase { purchase: 1 }),
+        ];
+        let mut state = UserState::new(UserId(9));
+        let mut balances = Vec::new();
+        for command in &commands {
+            let events = decide(&state, command, ctx).expect("accepted");
+            events.iter().for_each(|event| state.apply(event));
+            state.version += 1;
+            store.write_batch(&[UserWrite::from_events(&state, &events, now)]).await.expect("write");
+            balances.push(state.wallet.balance);
+        }
+        assert_eq!((balances[2], balances[3]), (balances[1] - price, balances[1]), "paid, then given back");
+        let rows = rows_of(&store, 9).await;
+        assert_eq!(
+            rows,
+            [
+                ("purchase_failed".to_owned(), "rosa_negra".to_owned(), price),
+                ("registered".to_owned(), "es".to_owned(), 0)
+            ]
+        );
+        let scope = Scope { period: Period::last_days(now, 1), fragments: BTreeMap::new() };
+        let faucets = reports::run(&store, "faucets", &scope).await.expect("faucets");
+        let refund = faucets.rows.iter().find(|row| row[1] == Value::Text("purchase_refund".into()));
+        assert_eq!(refund.map(|row| row[2].clone()), Some(Value::Int(price)), "{:?}", faucets.rows);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn a_compensated_purchase_writes_its_besitos_refund_on_postgres() {
+    a_compensated_purchase_writes_its_besitos_refund(Backend::Postgres);
+}
+
+#[test]
+fn a_compensated_purchase_writes_its_besitos_refund_on_sqlite() {
+    a_compensated_purchase_writes_its_besitos_refund(Backend::Sqlite);
 }

@@ -15,34 +15,41 @@ use crate::store::on_both;
 pub const ENGAGED_DECISIONS: i64 = 3;
 
 pub(super) async fn report(store: &Store, period: Period) -> Result<Report, ReportError> {
-    let count = |kinds: &[&str]| {
-        let names: Vec<String> = kinds.iter().map(|kind| format!("'{kind}'")).collect();
-        format!("CAST(COALESCE(SUM(CASE WHEN e.kind IN ({}) THEN 1 ELSE 0 END), 0) AS BIGINT)", names.join(", "))
-    };
+    let names = |kinds: &[&str]| kinds.iter().map(|kind| format!("'{kind}'")).collect::<Vec<_>>().join(", ");
+    let count = |kinds: &[&str]| format!("SUM(CASE WHEN kind IN ({}) THEN 1 ELSE 0 END)", names(kinds));
+    let players =
+        |condition: &str| format!("CAST(COALESCE(SUM(CASE WHEN {condition} THEN 1 ELSE 0 END), 0) AS BIGINT)");
+    let (decision, reactions) = (&[kinds::DECISION], &[kinds::REACTION_POST, kinds::REACTION_FRAGMENT]);
+    let (purchases, vip) =
+        (&[kinds::PURCHASE_COMPLETED, kinds::STARS_PAID, kinds::VIP_ACTIVATED], &[kinds::VIP_ACTIVATED]);
+    // One pass over the events of the kinds the stages read, per player;
+    // the players registered in the period are kept.
     let sql = format!(
-        "SELECT {}, {}, {}, {}
-         FROM analytics_events r
-         LEFT JOIN analytics_events e ON e.user_id = r.user_id AND e.at < $2
-         WHERE r.kind = '{}' AND r.at >= $1 AND r.at < $2
-         GROUP BY r.user_id",
-        count(&[kinds::DECISION]),
-        count(&[kinds::REACTION_POST, kinds::REACTION_FRAGMENT]),
-        count(&[kinds::PURCHASE_COMPLETED, kinds::STARS_PAID, kinds::VIP_ACTIVATED]),
-        count(&[kinds::VIP_ACTIVATED]),
-        kinds::REGISTERED,
+        "SELECT COUNT(*), {}, {}, {} FROM (
+             SELECT {} AS decisions, {} AS reactions, {} AS purchases, {} AS vip,
+                    MAX(CASE WHEN kind = '{registered}' AND at >= $1 THEN 1 ELSE 0 END) AS registered
+             FROM analytics_events WHERE at < $2 AND kind IN ('{registered}', {}, {}, {})
+             GROUP BY user_id
+         ) AS players WHERE registered = 1",
+        players(&format!("decisions >= {ENGAGED_DECISIONS} OR (decisions > 0 AND reactions > 0)")),
+        players("purchases > 0"),
+        players("vip > 0"),
+        count(decision),
+        count(reactions),
+        count(purchases),
+        count(vip),
+        names(decision),
+        names(reactions),
+        names(purchases),
+        registered = kinds::REGISTERED,
     );
-    let players: Vec<(i64, i64, i64, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(period.since)
-        .bind(period.until)
-        .fetch_all(pool)
-        .await?);
-    let mut stages = [0i64; 4];
-    for (decisions, reactions, purchases, vip) in players {
-        let engaged = decisions >= ENGAGED_DECISIONS || (decisions > 0 && reactions > 0);
-        for (stage, reached) in stages.iter_mut().zip([true, engaged, purchases > 0, vip > 0]) {
-            *stage += i64::from(reached);
-        }
-    }
+    let (registered, engaged, purchaser, vip): (i64, i64, i64, i64) =
+        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(period.since)
+            .bind(period.until)
+            .fetch_one(pool)
+            .await?);
+    let stages = [registered, engaged, purchaser, vip];
     let mut report = Report::new(
         "funnel",
         &[

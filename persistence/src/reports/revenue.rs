@@ -14,30 +14,29 @@ pub(super) async fn report(store: &Store, period: Period) -> Result<Report, Repo
     let paid: Vec<String> = PAID.iter().map(|kind| format!("'{kind}'")).collect();
     let paid = paid.join(", ");
     let refunded = kinds::STARS_REFUNDED;
-    let sums = format!(
-        "CAST(COALESCE(SUM(CASE WHEN kind IN ({paid}) THEN amount ELSE 0 END), 0) AS BIGINT),
-         CAST(COALESCE(SUM(CASE WHEN kind = '{refunded}' THEN amount ELSE 0 END), 0) AS BIGINT)"
+    let sum =
+        |condition: &str| format!("CAST(COALESCE(SUM(CASE WHEN {condition} THEN amount ELSE 0 END), 0) AS BIGINT)");
+    // The Stars rows are few (read by kind); the active and the registered
+    // players are counted by grouping rather than `COUNT(DISTINCT)` over
+    // every event, which Postgres would sort in one process.
+    let sql = format!(
+        "SELECT {}, {}, {}, {},
+                (SELECT COUNT(*) FROM (SELECT user_id FROM analytics_events
+                     WHERE at >= $1 AND at < $2 AND {} GROUP BY user_id) AS active),
+                COUNT(DISTINCT CASE WHEN at >= $1 AND kind IN ({paid}) THEN user_id END),
+                (SELECT COUNT(*) FROM (SELECT user_id FROM analytics_events
+                     WHERE kind = '{}' AND at < $2 GROUP BY user_id) AS registered)
+         FROM analytics_events WHERE kind IN ({paid}, '{refunded}') AND at < $2",
+        sum(&format!("at >= $1 AND kind IN ({paid})")),
+        sum(&format!("at >= $1 AND kind = '{refunded}'")),
+        sum(&format!("kind IN ({paid})")),
+        sum(&format!("kind = '{refunded}'")),
+        not_passive("kind"),
+        kinds::REGISTERED,
     );
-    let in_period = format!(
-        "SELECT {sums},
-                COUNT(DISTINCT CASE WHEN {} THEN user_id END),
-                COUNT(DISTINCT CASE WHEN kind IN ({paid}) THEN user_id END)
-         FROM analytics_events WHERE at >= $1 AND at < $2",
-        not_passive("kind")
-    );
-    let lifetime = format!(
-        "SELECT {sums}, COUNT(DISTINCT CASE WHEN kind = '{}' THEN user_id END)
-         FROM analytics_events WHERE at < $1",
-        kinds::REGISTERED
-    );
-    let (stars, refunds, active, paying): (i64, i64, i64, i64) =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(in_period))
+    let (stars, refunds, ever_paid, ever_refunded, active, paying, registered): (i64, i64, i64, i64, i64, i64, i64) =
+        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
             .bind(period.since)
-            .bind(period.until)
-            .fetch_one(pool)
-            .await?);
-    let (ever_paid, ever_refunded, registered): (i64, i64, i64) =
-        on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(lifetime))
             .bind(period.until)
             .fetch_one(pool)
             .await?);

@@ -25,29 +25,53 @@ fn edge(subject: &str) -> Option<(&str, &str)> {
     subject.split_once('/')
 }
 
+/// Players per fragment among the rows of `kind` in the period, the
+/// fragment being `fragment` (an expression of `subject`) of the rows
+/// `only` keeps: counted in SQL rather than moving every (player,
+/// fragment) pair.
+async fn players_per(
+    store: &Store,
+    kind: &str,
+    fragment: &str,
+    only: &str,
+    period: Period,
+) -> Result<BTreeMap<String, i64>, ReportError> {
+    let sql = format!(
+        "SELECT fragment, COUNT(*) FROM (
+             SELECT {fragment} AS fragment, user_id FROM analytics_events
+             WHERE kind = $1 AND at >= $2 AND at < $3 AND {only} GROUP BY fragment, user_id
+         ) AS pairs GROUP BY fragment"
+    );
+    let counts: Vec<(String, i64)> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(kind)
+        .bind(period.since)
+        .bind(period.until)
+        .fetch_all(pool)
+        .await?);
+    Ok(counts.into_iter().collect())
+}
+
 /// Per fragment: players who reached it, players who took a decision
 /// from it, the rest (dropped there). Endings have no decision to take:
 /// their drop-off is empty and they sort last.
 pub(super) async fn drop_off(store: &Store, scope: &Scope) -> Result<Report, ReportError> {
-    let mut reached: BTreeMap<String, i64> = BTreeMap::new();
-    for (_, fragment) in pairs(store, kinds::FRAGMENT_ENTERED, scope.period).await? {
-        *reached.entry(fragment).or_default() += 1;
-    }
-    let mut left: BTreeSet<(i64, String)> = BTreeSet::new();
-    for (user, subject) in pairs(store, kinds::DECISION, scope.period).await? {
-        if let Some((from, _)) = edge(&subject) {
-            left.insert((user, from.to_owned()));
-        }
-    }
-    let mut continued: BTreeMap<&str, i64> = BTreeMap::new();
-    for (_, from) in &left {
-        *continued.entry(from.as_str()).or_default() += 1;
-    }
+    // A decision's subject is `<from>/<to>` ([`edge`]): the part before the
+    // first `/`.
+    let position = match store {
+        Store::Postgres(_) => "strpos",
+        Store::Sqlite(_) => "instr",
+    };
+    let from = format!("substr(subject, 1, {position}(subject, '/') - 1)");
+    // Two scans of their own: on two connections at once.
+    let (reached, continued) = tokio::try_join!(
+        players_per(store, kinds::FRAGMENT_ENTERED, "subject", "TRUE", scope.period),
+        players_per(store, kinds::DECISION, &from, "subject LIKE '%/%'", scope.period),
+    )?;
     let mut rows: Vec<(Option<i64>, Vec<Value>)> = reached
         .iter()
         .map(|(fragment, &reached)| {
             let info = scope.fragments.get(fragment);
-            let went_on = continued.get(fragment.as_str()).copied().unwrap_or(0).min(reached);
+            let went_on = continued.get(fragment).copied().unwrap_or(0).min(reached);
             let ending = info.is_some_and(|info| info.ending);
             let dropped = (!ending).then_some(reached - went_on);
             let row = vec![
