@@ -770,10 +770,11 @@ trivia-finished = 🏁 <b>{ $name }</b> done: { $correct } of { $questions } rig
     Reward: { $reward } besitos · best streak { $best } · balance { $balance }
 event-effect = { $kind ->
         [reactions] reactions pay ×{ $multiplier }
-       *[trivia] +{ $extra } { $extra ->
+        [trivia] +{ $extra } { $extra ->
             [one] set
            *[other] sets
         } a day, points ×{ $multiplier }
+       *[leaderboard] leaderboard sprint ×{ $multiplier }
     }
 event-banner = 🎉 <b>{ $name }</b>: { $effect } until { $until }
 events-title = 🎉 <b>Events</b>

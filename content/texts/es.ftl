@@ -770,10 +770,11 @@ trivia-finished = 🏁 <b>{ $name }</b> terminada: { $correct } de { $questions 
     Recompensa: { $reward } besitos · mejor racha { $best } · saldo { $balance }
 event-effect = { $kind ->
         [reactions] las reacciones pagan ×{ $multiplier }
-       *[trivia] +{ $extra } { $extra ->
+        [trivia] +{ $extra } { $extra ->
             [one] ronda
            *[other] rondas
         } al día, puntos ×{ $multiplier }
+       *[leaderboard] sprint de clasificación ×{ $multiplier }
     }
 event-banner = 🎉 <b>{ $name }</b>: { $effect } hasta { $until }
 events-title = 🎉 <b>Eventos</b>

@@ -83,10 +83,13 @@ pub enum EventEffect {
     ReactionMultiplier { multiplier: u32 },
     /// More trivia sets a day, and the points of right answers multiplied.
     TriviaMarathon { extra_sets: u32, points_multiplier: u32 },
+    /// A leaderboard's scores count `multiplier` times (read by the
+    /// leaderboards).
+    LeaderboardSprint { board: String, multiplier: u32 },
 }
 
 impl EventEffect {
-    pub const NAMES: [&'static str; 2] = ["reaction_multiplier", "trivia_marathon"];
+    pub const NAMES: [&'static str; 3] = ["reaction_multiplier", "trivia_marathon", "leaderboard_sprint"];
 }
 
 /// An event an operator scheduled: on by itself from `from`, off at `until`.
@@ -141,6 +144,7 @@ impl Boosts {
                     boosts.trivia_points_multiplier =
                         boosts.trivia_points_multiplier.saturating_mul(*points_multiplier);
                 }
+                EventEffect::LeaderboardSprint { .. } => {}
             }
         }
         boosts

@@ -18,7 +18,7 @@
 //!                        (optional)
 //!   trivia.toml          trivia sets, their questions, the daily quota (optional)
 //!   events.toml          timed events: reaction multiplier, trivia marathon,
-//!                        each with start and end (optional)
+//!                        leaderboard sprint, each with start and end (optional)
 //!   referrals.toml       the referral milestone, rewards and cap (optional)
 //!   leaderboards.toml    leaderboards: what each counts, weekly or all-time,
 //!                        prizes (optional)

@@ -23,6 +23,7 @@ fn effect(language: Language, event: &TimedEvent) -> String {
     let (kind, multiplier, extra) = match &event.effect {
         EventEffect::ReactionMultiplier { multiplier } => ("reactions", *multiplier, 0),
         EventEffect::TriviaMarathon { extra_sets, points_multiplier } => ("trivia", *points_multiplier, *extra_sets),
+        EventEffect::LeaderboardSprint { multiplier, .. } => ("leaderboard", *multiplier, 0),
     };
     tw(language, m::EVENT_EFFECT, &[("kind", kind.into()), ("multiplier", multiplier.into()), ("extra", extra.into())])
 }

@@ -152,6 +152,7 @@ impl Cx<'_> {
         let own: &[&str] = match kind {
             Some("reaction_multiplier") => &["multiplier"],
             Some("trivia_marathon") => &["extra_sets", "points_multiplier"],
+            Some("leaderboard_sprint") => &["board", "multiplier"],
             _ => &[],
         };
         let mut allowed = vec!["id", "name", "from", "until", "effect"];
@@ -169,7 +170,7 @@ impl Cx<'_> {
             "reaction_multiplier" => {
                 Some(EventEffect::ReactionMultiplier { multiplier: number(self, "multiplier", 2, None)? })
             }
-            _ => {
+            "trivia_marathon" => {
                 let extra_sets = number(self, "extra_sets", 0, Some(0));
                 let points_multiplier = number(self, "points_multiplier", 1, Some(1));
                 let (extra_sets, points_multiplier) = (extra_sets?, points_multiplier?);
@@ -178,6 +179,14 @@ impl Cx<'_> {
                     self.report(INVALID, &tbl.child("extra_sets"), &tbl.span, message);
                 }
                 Some(EventEffect::TriviaMarathon { extra_sets, points_multiplier })
+            }
+            _ => {
+                let board_path = tbl.child("board");
+                let board = self
+                    .required(tbl, "board")
+                    .and_then(|value| self.id_at(value, &board_path, ProblemKind::WrongType));
+                let multiplier = number(self, "multiplier", 2, None);
+                Some(EventEffect::LeaderboardSprint { board: board?, multiplier: multiplier? })
             }
         }
     }
