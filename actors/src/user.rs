@@ -127,7 +127,8 @@ impl UserActor {
                 }
                 state.version += 1;
                 let flusher = &self.shard.env.flusher;
-                let write = UserWrite::collecting(state, &events, ctx.now, flusher.collects_analytics());
+                let mut write = UserWrite::collecting(state, &events, ctx.now, flusher.collects_analytics());
+                write.boost_scores(|metric| content.score_multiplier(metric, ctx.now));
                 flusher.submit(write, Some(ack));
                 respond(Ok((state, Outcome::Applied(&events))));
             }

@@ -80,3 +80,32 @@ prizes = [0]
     assert!(found.contains(&(ProblemKind::InvalidValue, "board.week.prizes[0]", Some(20))), "{found:?}");
     assert!(found.iter().any(|(kind, _, line)| *kind == ProblemKind::DuplicateId && line.is_some()), "{found:?}");
 }
+
+/// The demo with `events` as its `events.toml`.
+fn with_events(events: &str) -> Result<Content, Vec<dianabot_game::content::ContentProblem>> {
+    let mut files = support::read_dir(&support::demo_dir());
+    files.retain(|(path, _)| path != "events.toml");
+    files.push(("events.toml".to_owned(), events.to_owned()));
+    Content::parse(&files)
+}
+
+#[test]
+fn a_sprint_multiplies_its_boards_metric_only_inside_its_window() {
+    let sprint = |board: &str| {
+        format!(
+            "[[event]]\nid = \"sprint\"\nname = {{ es = \"Sprint\", en = \"Sprint\" }}\nfrom = 2027-04-01T00:00:00Z\n\
+             until = 2027-04-08T00:00:00Z\neffect = \"leaderboard_sprint\"\nboard = \"{board}\"\nmultiplier = 3\n"
+        )
+    };
+    let content = with_events(&sprint("story_week")).expect("valid");
+    let (before, inside, after) = (1_806_537_599, 1_806_537_600 + 3_600, 1_807_142_400);
+    assert_eq!(content.score_multiplier(Metric::Story, inside), 3);
+    assert_eq!(content.score_multiplier(Metric::Story, before), 1);
+    assert_eq!(content.score_multiplier(Metric::Story, after), 1);
+    assert_eq!(content.score_multiplier(Metric::Reactions, inside), 1, "another metric counts as ever");
+
+    let problems = with_events(&sprint("no_such_board")).expect_err("an unknown board");
+    let found: Vec<(ProblemKind, &str, Option<usize>)> =
+        problems.iter().map(|problem| (problem.kind, problem.key_path.as_str(), problem.line)).collect();
+    assert_eq!(found, [(ProblemKind::InvalidValue, "event.sprint.board", Some(7))], "{problems:?}");
+}

@@ -43,8 +43,8 @@ pub struct FlushConfig {
     pub max_backoff: Duration,
     /// Whether writes carry their analytics rows ([`crate::analytics::rows`]).
     /// Off (for measuring what collection costs, or for operators who want
-    /// no analytics): no rows are produced, reports see nothing new and the
-    /// leaderboards, scored from these rows, stand still.
+    /// no analytics): no rows are kept, reports see nothing new; the
+    /// leaderboards' points are kept all the same (`UserWrite::scores`).
     pub collect_analytics: bool,
 }
 

@@ -39,6 +39,26 @@ fn counted(row: &AnalyticsEvent) -> Option<Metric> {
     }
 }
 
+/// Points one decision earns on one metric, at `at`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Score {
+    pub metric: Metric,
+    pub points: i64,
+    pub at: i64,
+}
+
+/// The points analytics rows earn: besitos earned, one per reaction,
+/// decision and auction won, trivia points.
+pub fn scores(rows: &[AnalyticsEvent]) -> Vec<Score> {
+    let mut scores = Vec::new();
+    for row in rows {
+        let trivia = (row.kind == kinds::TRIVIA_ANSWER && row.amount > 0).then_some((Metric::Trivia, row.amount));
+        let changes = scored(row).into_iter().chain(counted(row).map(|metric| (metric, 1))).chain(trivia);
+        scores.extend(changes.map(|(metric, points)| Score { metric, points, at: row.at }));
+    }
+    scores
+}
+
 /// A change to one player's score on one metric and period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ScoreDelta {
@@ -51,20 +71,16 @@ pub struct ScoreDelta {
     pub at: i64,
 }
 
-/// The score changes of `writes`' analytics rows, one per metric, period
-/// and user (a batch holds one write per user).
+/// The score changes of `writes`' points, one per metric, period and user
+/// (a batch holds one write per user).
 pub fn deltas(writes: &[UserWrite]) -> Vec<ScoreDelta> {
     let mut summed: BTreeMap<(Metric, i64, i64), (i64, i64)> = BTreeMap::new();
     for write in writes {
-        for row in &write.analytics {
-            let trivia = (row.kind == kinds::TRIVIA_ANSWER && row.amount > 0).then_some((Metric::Trivia, row.amount));
-            let changes = scored(row).into_iter().chain(counted(row).map(|metric| (metric, 1))).chain(trivia);
-            for (metric, delta) in changes {
-                for period in [Period::Weekly.start(row.at), Period::AllTime.start(row.at)] {
-                    let sum = summed.entry((metric, period, write.user_id.0)).or_insert((0, row.at));
-                    sum.0 = sum.0.saturating_add(delta);
-                    sum.1 = sum.1.max(row.at);
-                }
+        for score in &write.scores {
+            for period in [Period::Weekly.start(score.at), Period::AllTime.start(score.at)] {
+                let sum = summed.entry((score.metric, period, write.user_id.0)).or_insert((0, score.at));
+                sum.0 = sum.0.saturating_add(score.points);
+                sum.1 = sum.1.max(score.at);
             }
         }
     }

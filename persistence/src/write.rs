@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
 use crate::analytics::{self, AnalyticsEvent};
+use crate::leaderboards::{self, Score};
+use dianabot_game::leaderboard::Metric;
 
 mod legacy;
 
@@ -30,6 +32,9 @@ pub struct UserWrite {
     pub ledger: Vec<LedgerEntry>,
     /// Events analytics keeps as rows ([`analytics::rows`]).
     pub analytics: Vec<AnalyticsEvent>,
+    /// Leaderboard points these events earn ([`leaderboards::scores`]),
+    /// whether or not analytics rows are kept.
+    pub scores: Vec<Score>,
     /// Paid reactions on posts (rows of `reactions`).
     pub reactions: Vec<PaidReaction>,
     /// Paid reactions on story pages (rows of `fragment_reactions`).
@@ -260,13 +265,15 @@ impl UserWrite {
     /// [`UserWrite::from_events`], with its analytics rows only if
     /// `analytics` ([`crate::FlushConfig::collect_analytics`]).
     pub fn collecting(state: &UserState, events: &[Event], now: i64, analytics: bool) -> UserWrite {
+        let rows = analytics::rows(state, events, now);
         let mut write = UserWrite {
             user_id: state.id,
             profile: None,
             balance: None,
             inventory: BTreeMap::new(),
             ledger: Vec::new(),
-            analytics: if analytics { analytics::rows(state, events, now) } else { Vec::new() },
+            scores: leaderboards::scores(&rows),
+            analytics: if analytics { rows } else { Vec::new() },
             reactions: Vec::new(),
             fragment_reactions: Vec::new(),
             transfers_opened: Vec::new(),
@@ -433,6 +440,14 @@ impl UserWrite {
         write
     }
 
+    /// Multiplies the leaderboard points by what `multiplier` says for
+    /// their metric (a leaderboard sprint running).
+    pub fn boost_scores(&mut self, multiplier: impl Fn(Metric) -> i64) {
+        for score in &mut self.scores {
+            score.points = score.points.saturating_mul(multiplier(score.metric));
+        }
+    }
+
     /// The write of a state whose only change is bookkeeping (an update
     /// recorded as seen, say): just the snapshot.
     pub fn snapshot_only(state: &UserState) -> UserWrite {
@@ -459,6 +474,7 @@ impl UserWrite {
         self.inventory.extend(later.inventory);
         self.ledger.extend(later.ledger);
         self.analytics.extend(later.analytics);
+        self.scores.extend(later.scores);
         self.reactions.extend(later.reactions);
         self.fragment_reactions.extend(later.fragment_reactions);
         self.transfers_opened.extend(later.transfers_opened);

@@ -372,7 +372,7 @@ fn panel_links_are_single_use(backend: Backend) {
 /// however often a reset settles them; the boards rebuilt from the rows.
 fn leaderboard_scores_and_prizes(backend: Backend) {
     use dianabot_game::leaderboard::Metric;
-    use dianabot_persistence::{AnalyticsEvent, Leaderboards};
+    use dianabot_persistence::{AnalyticsEvent, Leaderboards, leaderboards};
     const WEEK: i64 = 1_795_996_800;
     run(async move {
         let db = TestDb::new(backend).await;
@@ -384,11 +384,18 @@ fn leaderboard_scores_and_prizes(backend: Backend) {
                 .iter()
                 .map(|&(kind, amount, at)| AnalyticsEvent { kind, subject: String::new(), amount, at })
                 .collect();
+            write.scores = leaderboards::scores(&write.analytics);
             write
         };
         let ana = write(7, &[("decision", 0, WEEK + 10), ("decision", 0, WEEK + 20), ("reaction_post", 5, WEEK + 20)]);
         let bea = write(8, &[("decision", 0, WEEK + 30), ("decision", 0, WEEK + 15), ("registered", 0, WEEK)]);
+        // A sprint on auctions won: the points of that metric count three times.
+        let mut sprinting = write(10, &[("auction_won", 0, WEEK + 5)]);
+        sprinting.boost_scores(|metric| if metric == Metric::AuctionsWon { 3 } else { 1 });
         store.write_batch(&[ana, bea]).await.unwrap();
+        store.write_batch(&[sprinting]).await.unwrap();
+        let auctions = store.leaderboard_scores(Metric::AuctionsWon, WEEK).await.unwrap();
+        assert_eq!(auctions.iter().map(|e| (e.user, e.score)).collect::<Vec<_>>(), [(10, 3)], "sprint ×3");
         let mut story = store.leaderboard_scores(Metric::Story, WEEK).await.unwrap();
         story.sort_unstable();
         let ranked: Vec<(i64, i64, i64)> = story.iter().map(|e| (e.user, e.score, e.reached_at)).collect();

@@ -83,8 +83,8 @@ pub enum EventEffect {
     ReactionMultiplier { multiplier: u32 },
     /// More trivia sets a day, and the points of right answers multiplied.
     TriviaMarathon { extra_sets: u32, points_multiplier: u32 },
-    /// A leaderboard's scores count `multiplier` times (read by the
-    /// leaderboards).
+    /// Points on the board's metric count `multiplier` times
+    /// ([`Content::score_multiplier`](super::Content::score_multiplier)).
     LeaderboardSprint { board: String, multiplier: u32 },
 }
 

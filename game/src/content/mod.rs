@@ -61,7 +61,7 @@ pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
 pub use validate::validate;
 
 use crate::ids::ItemId;
-use crate::leaderboard::Board;
+use crate::leaderboard::{Board, Metric};
 use crate::state::UserState;
 use read::SourceMap;
 use requirement::Sources;
@@ -286,6 +286,19 @@ impl Content {
     /// What the events running at `now` change.
     pub fn boosts(&self, now: i64) -> community::Boosts {
         community::Boosts::at(&self.events, now)
+    }
+
+    /// What a point on `metric` counts at `now`: the product of the
+    /// multipliers of the leaderboard sprints running on boards of that
+    /// metric (1 with none).
+    pub fn score_multiplier(&self, metric: Metric, now: i64) -> i64 {
+        let sprinting = |board: &str| self.board(board).is_some_and(|board| board.metric == metric);
+        self.events.iter().filter(|event| event.is_active(now)).fold(1, |product, event| match &event.effect {
+            community::EventEffect::LeaderboardSprint { board, multiplier } if sprinting(board) => {
+                product.saturating_mul(i64::from(*multiplier))
+            }
+            _ => product,
+        })
     }
 
     /// The referral programme (`referrals.toml`); `None`: referrals pay nothing.

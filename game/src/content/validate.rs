@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::Content;
+use super::community::EventEffect;
 use super::ids::{AchievementId, ComponentId, ExperienceId, FlagName, FragmentId, LoreId};
 use super::model::{COUNTERS, ComponentKind, Experience, Reward};
 use super::problem::{ContentProblem, Entity, ProblemKind};
@@ -25,7 +26,21 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     obtainable(content, &mut problems);
     lore(content, &mut problems);
     text_variables(content, &mut problems);
+    sprints(content, &mut problems);
     problems
+}
+
+/// A leaderboard sprint names a board of `leaderboards.toml`.
+fn sprints(content: &Content, problems: &mut Vec<ContentProblem>) {
+    for event in &content.events {
+        if let EventEffect::LeaderboardSprint { board, .. } = &event.effect
+            && content.board(board).is_none()
+        {
+            let message = format!("unknown leaderboard `{board}`; a sprint names a board of leaderboards.toml");
+            let path = format!("event.{}.board", event.id);
+            problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+        }
+    }
 }
 
 fn references(content: &Content, problems: &mut Vec<ContentProblem>) {
