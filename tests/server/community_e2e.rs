@@ -173,7 +173,7 @@ fn a_referral_pays_both_players_once_at_the_milestone() {
 }
 
 #[test]
-fn a_timed_event_doubles_reaction_rewards_only_inside_its_window() {
+fn timed_events_double_reaction_rewards_and_sprint_a_board_only_inside_their_window() {
     run(async {
         let db = TestDb::postgres().await;
         let dir = demo_copy();
@@ -184,15 +184,18 @@ fn a_timed_event_doubles_reaction_rewards_only_inside_its_window() {
         let ana = registered(&control, "Ana").await;
         let operator = control.create_user_with_id(900, "Op", "en").await;
 
-        // The operator schedules a double night an hour from now.
+        // The operator schedules a double night an hour from now, and a
+        // sprint on the reactions board (each reaction counts three) with it.
         let now = dianabot_plumbing::unix_now();
         let from = chrono::DateTime::from_timestamp(now + 3_600, 0).expect("time");
         let until = chrono::DateTime::from_timestamp(now + 7_200, 0).expect("time");
         let events = format!(
             "[[event]]\nid = \"doble\"\nname.es = \"Noche doble\"\nname.en = \"Double night\"\n\
-             from = {}\nuntil = {}\neffect = \"reaction_multiplier\"\nmultiplier = 2\n",
-            from.format("%Y-%m-%dT%H:%M:%SZ"),
-            until.format("%Y-%m-%dT%H:%M:%SZ"),
+             from = {from}\nuntil = {until}\neffect = \"reaction_multiplier\"\nmultiplier = 2\n\n\
+             [[event]]\nid = \"sprint\"\nname.es = \"Sprint\"\nname.en = \"Sprint\"\n\
+             from = {from}\nuntil = {until}\neffect = \"leaderboard_sprint\"\nboard = \"reactions_week\"\nmultiplier = 3\n",
+            from = from.format("%Y-%m-%dT%H:%M:%SZ"),
+            until = until.format("%Y-%m-%dT%H:%M:%SZ"),
         );
         std::fs::write(dir.join("events.toml"), events).expect("write events.toml");
         assert!(text(&ask(&control, operator, "/reload").await).starts_with("✅"), "reloaded");
@@ -217,6 +220,14 @@ fn a_timed_event_doubles_reaction_rewards_only_inside_its_window() {
         server.advance_clock(3_600).await;
         assert_eq!(react(3).await, 3, "after the event");
         assert!(!text(&ask(&control, ana, "/profile").await).contains("🎉"), "no banner after it");
+        // The reactions board: 1 before, 3 inside the sprint, 1 after.
+        let sql = "SELECT score FROM leaderboard_scores WHERE metric = 'reactions' AND period = 0 AND user_id = $1";
+        let score: (i64,) = match &store {
+            Store::Postgres(pool) => sqlx::query_as(sql).bind(ana).fetch_one(pool).await,
+            Store::Sqlite(pool) => sqlx::query_as(sql).bind(ana).fetch_one(pool).await,
+        }
+        .expect("a reactions score");
+        assert_eq!(score.0, 5, "the sprint counted the reaction inside it three times");
         drop(server);
         db.drop_db().await;
         std::fs::remove_dir_all(dir).ok();
