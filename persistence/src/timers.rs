@@ -71,51 +71,38 @@ impl Store {
     pub async fn set_timer(&self, timer: &StoredTimer) -> Result<(), StoreError> {
         let sql = "INSERT INTO timers (owner_kind, owner_id, name, due_at) VALUES ($1, $2, $3, $4)
                    ON CONFLICT (owner_kind, owner_id, name) DO UPDATE SET due_at = excluded.due_at";
-        on_both!(self, |pool| sqlx::query(sql)
-            .bind(&timer.owner_kind)
-            .bind(timer.owner_id)
-            .bind(&timer.name)
-            .bind(timer.due)
-            .execute(pool)
-            .await
-            .map(drop)?);
-        Ok(())
+        self.timer_statement(sql, timer).await.map(drop)
+    }
+
+    /// Inserts `timer` unless its owner already has a timer of that name
+    /// (whatever its due time): a job that arms itself at every start.
+    pub async fn ensure_timer(&self, timer: &StoredTimer) -> Result<(), StoreError> {
+        let sql = "INSERT INTO timers (owner_kind, owner_id, name, due_at) VALUES ($1, $2, $3, $4)
+                   ON CONFLICT (owner_kind, owner_id, name) DO NOTHING";
+        self.timer_statement(sql, timer).await.map(drop)
     }
 
     /// Removes `timer` if it is still due at `timer.due` (one moved since
     /// stays); `true` if it was there.
     pub async fn clear_timer(&self, timer: &StoredTimer) -> Result<bool, StoreError> {
         let sql = "DELETE FROM timers WHERE owner_kind = $1 AND owner_id = $2 AND name = $3 AND due_at = $4";
-        let removed = on_both!(self, |pool| sqlx::query(sql)
+        Ok(self.timer_statement(sql, timer).await? == 1)
+    }
+
+    /// Runs `sql` with `timer`'s owner kind, owner, name and due time as
+    /// `$1`..`$4`; the rows it touched.
+    async fn timer_statement(&self, sql: &'static str, timer: &StoredTimer) -> Result<u64, StoreError> {
+        Ok(on_both!(self, |pool| sqlx::query(sql)
             .bind(&timer.owner_kind)
             .bind(timer.owner_id)
             .bind(&timer.name)
             .bind(timer.due)
             .execute(pool)
             .await?
-            .rows_affected());
-        Ok(removed == 1)
+            .rows_affected()))
     }
 }
 
 fn stored_timer((owner_kind, owner_id, name, due): (String, i64, String, i64)) -> StoredTimer {
     StoredTimer { owner_kind, owner_id, name, due }
-}
-
-impl Store {
-    /// Inserts `timer` unless its owner already has a timer of that name
-    /// (whatever its due time): a job that arms itself at every start.
-    pub async fn ensure_timer(&self, timer: &StoredTimer) -> Result<(), StoreError> {
-        let sql = "INSERT INTO timers (owner_kind, owner_id, name, due_at) VALUES ($1, $2, $3, $4)
-                   ON CONFLICT (owner_kind, owner_id, name) DO NOTHING";
-        on_both!(self, |pool| sqlx::query(sql)
-            .bind(&timer.owner_kind)
-            .bind(timer.owner_id)
-            .bind(&timer.name)
-            .bind(timer.due)
-            .execute(pool)
-            .await
-            .map(drop)?);
-        Ok(())
-    }
 }
