@@ -57,7 +57,7 @@ impl fmt::Display for ItemId {
 }
 
 /// The languages the bot speaks.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Language {
     #[default]
     Es,

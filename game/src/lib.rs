@@ -23,6 +23,7 @@
 //! whole, and evaluates composite requirements against a [`UserState`].
 
 mod admin;
+pub mod archetype;
 pub mod auction;
 pub mod backpack;
 mod besitos;
@@ -33,6 +34,7 @@ mod economy;
 mod error;
 mod event;
 pub mod experience;
+pub mod flags;
 mod ids;
 pub mod journeys;
 mod ledger;

@@ -60,6 +60,8 @@ pub use problem::{ContentProblem, Entity, ProblemKind};
 pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
 pub use validate::validate;
 
+use crate::archetype::{ArchetypeWeights, Style};
+use crate::flags::{Flags, Subject};
 use crate::ids::ItemId;
 use crate::leaderboard::{Board, Metric};
 use crate::state::UserState;
@@ -89,6 +91,9 @@ pub struct Content {
     referrals: Option<community::Referrals>,
     // Leaderboards, in file order.
     boards: Vec<Board>,
+    // Personalisation.
+    archetypes: ArchetypeWeights,
+    flags: Flags,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -129,6 +134,8 @@ impl Content {
             events: draft.events,
             referrals: draft.referrals,
             boards: draft.boards,
+            archetypes: draft.archetypes,
+            flags: draft.flags,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -281,6 +288,38 @@ impl Content {
     /// Timed events, by start (`events.toml`).
     pub fn events(&self) -> &[community::TimedEvent] {
         &self.events
+    }
+
+    /// How each signal weighs towards each archetype (`archetypes.toml`).
+    pub fn archetypes(&self) -> &ArchetypeWeights {
+        &self.archetypes
+    }
+
+    /// The player's style under these weights; `None` for a player who has
+    /// done too little to tell.
+    pub fn style(&self, state: &UserState) -> Option<Style> {
+        crate::archetype::style(state, &self.archetypes)
+    }
+
+    /// The feature flags (`flags.toml`).
+    pub fn flags(&self) -> &Flags {
+        &self.flags
+    }
+
+    /// The player as flags see them at `now`.
+    pub fn subject(&self, state: &UserState, now: i64) -> Subject {
+        Subject {
+            user: state.id,
+            archetype: self.style(state).map(|style| style.archetype),
+            vip: self.is_vip(state, now),
+            language: state.profile.as_ref().map(|profile| profile.language).unwrap_or_default(),
+        }
+    }
+
+    /// The variant of flag `name` the player gets at `now`, `None` where it
+    /// is off.
+    pub fn flag(&self, name: &str, state: &UserState, now: i64) -> Option<&str> {
+        self.flags.evaluate(name, &self.subject(state, now))
     }
 
     /// What the events running at `now` change.

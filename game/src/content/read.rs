@@ -174,6 +174,9 @@ pub(super) struct Draft {
     pub referrals: Option<super::community::Referrals>,
     // Leaderboards, in file order.
     pub boards: Vec<Board>,
+    // Personalisation: archetype weights and feature flags.
+    pub archetypes: crate::archetype::ArchetypeWeights,
+    pub flags: crate::flags::Flags,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
