@@ -672,3 +672,62 @@ fn an_experiment_report_matches_the_generated_truth_on_postgres() {
 fn an_experiment_report_matches_the_generated_truth_on_sqlite() {
     an_experiment_report_matches_the_generated_truth(Backend::Sqlite);
 }
+
+/// The SQL's test of a subject and [`OfferSubject::parse`] agree: every
+/// subject the parser refuses is on the malformed line, every other one
+/// counted under its own offer and archetype.
+fn the_sql_and_the_parser_agree_on_malformed_subjects(backend: Backend) {
+    use dianabot_persistence::reports::offers::{MALFORMED, OfferSubject};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let subjects = [
+            "a|b|c|d",
+            "a|b|c",
+            "a|b|c|d|",
+            "a|b|c|d|e",
+            "|b|c|d",
+            "a||c|d",
+            "a|b|c|",
+            "|||",
+            "||||",
+            "",
+            "abcd",
+            "ñ|é|x|y",
+            "a b|c d|-|-",
+            "%|_|%|_",
+            "_|%|_|%|x",
+            "A|B|-|-",
+            "a|b|c|d|e|f",
+        ];
+        let mut h = History::default();
+        for (user, subject) in subjects.iter().enumerate() {
+            h.event(user as i64 + 1, "offer_shown", subject, 0, B);
+        }
+        h.insert(&store).await;
+        let scope = Scope { period: Period { since: B * DAY, until: (B + 1) * DAY }, fragments: BTreeMap::new() };
+        let offers = reports::run(&store, "offers", &scope).await.expect("offers");
+        let parsed: Vec<OfferSubject> = subjects.iter().filter_map(|subject| OfferSubject::parse(subject)).collect();
+        let refused = subjects.len() - parsed.len();
+        assert_eq!(refused, 12);
+        assert_eq!(line(&offers, MALFORMED, "")[9], refused.to_string());
+        assert_eq!(offers.rows.len(), parsed.len() + 1, "{:?}", offers.cells());
+        for subject in parsed {
+            assert_eq!(line(&offers, subject.offer, subject.archetype)[2], "1", "{subject}");
+        }
+        let experiments = reports::run(&store, "experiments", &scope).await.expect("experiments");
+        assert_eq!(line(&experiments, MALFORMED, "")[10], refused.to_string());
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn the_sql_and_the_parser_agree_on_malformed_subjects_on_postgres() {
+    the_sql_and_the_parser_agree_on_malformed_subjects(Backend::Postgres);
+}
+
+#[test]
+fn the_sql_and_the_parser_agree_on_malformed_subjects_on_sqlite() {
+    the_sql_and_the_parser_agree_on_malformed_subjects(Backend::Sqlite);
+}

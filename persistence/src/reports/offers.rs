@@ -25,6 +25,7 @@ pub const MALFORMED: &str = "(malformed)";
 /// Where an experiment or a variant does not apply, in a subject.
 pub const NONE: &str = "-";
 
+/// Between the subject's parts (the SQL of [`counts`] writes it as `|`).
 const SEPARATOR: char = '|';
 
 /// The subject of an `offer_*` row: `{offer}|{archetype}|{experiment}|{variant}`,
@@ -87,48 +88,46 @@ pub(super) struct Counts {
     pub events: i64,
 }
 
-/// [`OfferSubject::parse`]'s rule in SQL: exactly three separators, no
-/// part empty (none at either end, no two together).
-fn valid() -> String {
-    format!(
-        "(length(subject) - length(replace(subject, '{SEPARATOR}', '')) = 3 AND subject NOT LIKE '{SEPARATOR}%'
-          AND subject NOT LIKE '%{SEPARATOR}' AND subject NOT LIKE '%{SEPARATOR}{SEPARATOR}%')"
-    )
+/// [`OfferSubject::parse`]'s rule in SQL: three separators with something
+/// between each (the pattern's three take the subject's own) and no
+/// fourth.
+const VALID: &str = "(subject LIKE '_%|_%|_%|_%' AND subject NOT LIKE '%|%|%|%|%')";
+
+/// The two parts `key` counts by of a valid subject, as `a|b`: Postgres
+/// splits the subject; SQLite, which cannot, cuts it at its second
+/// separator.
+fn key_of(store: &Store, key: Key) -> String {
+    match (store, key) {
+        (Store::Postgres(_), Key::Offer) => "split_part(subject, '|', 1) || '|' || split_part(subject, '|', 2)".into(),
+        (Store::Postgres(_), Key::Experiment) => {
+            "split_part(subject, '|', 3) || '|' || split_part(subject, '|', 4)".into()
+        }
+        (Store::Sqlite(_), key) => {
+            let second = "(instr(subject, '|') + instr(substr(subject, instr(subject, '|') + 1), '|'))";
+            match key {
+                Key::Offer => format!("substr(subject, 1, {second} - 1)"),
+                Key::Experiment => format!("substr(subject, {second} + 1)"),
+            }
+        }
+    }
 }
 
 /// The players of every key of `key` over the period: one pass over the
-/// `offer_*` rows (read by kind), grouped per player and key, then per key.
-/// A handful of rows come back.
+/// `offer_*` rows (read by kind), grouped per player and key (the key of a
+/// malformed subject being null), then per key. A handful of rows come
+/// back.
 pub(super) async fn counts(store: &Store, key: Key, period: Period) -> Result<Vec<Counts>, ReportError> {
-    let position = match store {
-        Store::Postgres(_) => "strpos",
-        Store::Sqlite(_) => "instr",
-    };
-    // Where the first and the second separator are.
-    let first = format!("{position}(subject, '{SEPARATOR}')");
-    let second = format!("({first} + {position}(substr(subject, {first} + 1), '{SEPARATOR}'))");
-    let third = format!("({second} + {position}(substr(subject, {second} + 1), '{SEPARATOR}'))");
-    let (a, b) = match key {
-        Key::Offer => (
-            format!("substr(subject, 1, {first} - 1)"),
-            format!("substr(subject, {first} + 1, {second} - {first} - 1)"),
-        ),
-        Key::Experiment => {
-            (format!("substr(subject, {second} + 1, {third} - {second} - 1)"), format!("substr(subject, {third} + 1)"))
-        }
-    };
-    let valid = valid();
     let had = |kind: &str| format!("MAX(CASE WHEN kind = '{kind}' THEN 1 ELSE 0 END)");
     let total = |column: &str| format!("CAST(COALESCE(SUM({column}), 0) AS BIGINT)");
     let sql = format!(
-        "SELECT a, b, {}, {}, {}, {}, {}, {}, {} FROM (
-             SELECT user_id, CASE WHEN {valid} THEN {a} END AS a, CASE WHEN {valid} THEN {b} END AS b,
+        "SELECT key, {}, {}, {}, {}, {}, {}, {} FROM (
+             SELECT user_id, CASE WHEN {VALID} THEN {} END AS key,
                     {} AS shown, {} AS opened, {} AS bought, {} AS expired,
                     SUM(CASE WHEN kind = '{bought}' THEN amount ELSE 0 END) AS revenue, COUNT(*) AS events
              FROM analytics_events
              WHERE kind IN ('{shown}', '{opened}', '{bought}', '{expired}') AND at >= $1 AND at < $2
-             GROUP BY user_id, a, b
-         ) AS players GROUP BY a, b",
+             GROUP BY user_id, key
+         ) AS players GROUP BY key",
         total("shown"),
         total("opened"),
         total("bought"),
@@ -136,6 +135,7 @@ pub(super) async fn counts(store: &Store, key: Key, period: Period) -> Result<Ve
         total("shown * bought"),
         total("revenue"),
         total("events"),
+        key_of(store, key),
         had(kinds::OFFER_SHOWN),
         had(kinds::OFFER_OPENED),
         had(kinds::OFFER_BOUGHT),
@@ -145,7 +145,7 @@ pub(super) async fn counts(store: &Store, key: Key, period: Period) -> Result<Ve
         bought = kinds::OFFER_BOUGHT,
         expired = kinds::OFFER_EXPIRED,
     );
-    type Row = (Option<String>, Option<String>, i64, i64, i64, i64, i64, i64, i64);
+    type Row = (Option<String>, i64, i64, i64, i64, i64, i64, i64);
     let rows: Vec<Row> = on_both!(store, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(period.since)
         .bind(period.until)
@@ -153,8 +153,8 @@ pub(super) async fn counts(store: &Store, key: Key, period: Period) -> Result<Ve
         .await?);
     let mut counts: Vec<Counts> = rows
         .into_iter()
-        .map(|(a, b, shown, opened, bought, expired, converted, revenue, events)| Counts {
-            key: a.zip(b),
+        .map(|(key, shown, opened, bought, expired, converted, revenue, events)| Counts {
+            key: key.as_deref().and_then(|key| key.split_once(SEPARATOR)).map(|(a, b)| (a.to_owned(), b.to_owned())),
             shown,
             opened,
             bought,
