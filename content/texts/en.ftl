@@ -210,8 +210,8 @@ why-usage = usage: { $command ->
         [role] /role grant <user> <role> [days] · /role revoke <user> <role>
         [audit] /audit [1-50]
         [code] /code <secret code>
-        [stats] /stats [report [since YYYY-MM-DD [until YYYY-MM-DD]]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
-        [export] /export report [since YYYY-MM-DD [until YYYY-MM-DD]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [stats] /stats [report [since YYYY-MM-DD [until YYYY-MM-DD]]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
+        [export] /export report [since YYYY-MM-DD [until YYYY-MM-DD]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [insights] /insights [YYYY-MM-DD]
        *[other] /{ $command }
     }

@@ -210,8 +210,8 @@ why-usage = se escribe así: { $command ->
         [role] /rol dar <usuario> <rol> [días] · /rol quitar <usuario> <rol>
         [audit] /auditoria [1-50]
         [code] /codigo <código secreto>
-        [stats] /stats [informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
-        [export] /export informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations
+        [stats] /stats [informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
+        [export] /export informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [insights] /perspectivas [AAAA-MM-DD]
        *[other] /{ $command }
     }

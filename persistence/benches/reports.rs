@@ -1,6 +1,7 @@
 //! Every report over a large history on Postgres: `--users` players (10^5
 //! by default) and `--events` analytics events (10^6), spread over 90 days,
-//! with their ledger; each report run `--runs` times (5), median printed.
+//! with their ledger and the rows of two offer experiments; each report
+//! run `--runs` times (5), median printed.
 //!
 //! `cargo bench -p dianabot-persistence --bench reports -- [--users N] [--events N] [--runs N]`
 //! Needs Postgres at `BENCH_DATABASE_URL` (default: the test server); the
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use dianabot_persistence::Store;
 use dianabot_persistence::reports::{self, CATALOGUE, DAY, OPERATIONS, Period, Scope};
-use dianabot_test_support::history::synthetic;
+use dianabot_test_support::history::{Arm, offer_history, synthetic};
 use sqlx::Connection;
 
 const DAYS: i64 = 90;
@@ -97,7 +98,15 @@ async fn write_history(store: &Store, users: usize, events: usize) {
         store.ensure_analytics_partitions((FIRST_DAY + month * 30) * DAY).await.expect("partitions");
     }
     let started = Instant::now();
-    let history = synthetic(users as i64, events, FIRST_DAY, DAYS, 17);
+    let mut history = synthetic(users as i64, events, FIRST_DAY, DAYS, 17);
+    // reports (issue 18): two experiments on offers, each showing one offer
+    // to 30 % of the players (half of them in its three arms).
+    for (at, experiment) in ["vip_price", "comeback_copy"].into_iter().enumerate() {
+        let arm = |variant, conversion| Arm { variant, players: users as i64 / 20, conversion };
+        let arms = [arm("a", 0.08), arm("b", 0.12), arm("c", 0.10)];
+        let (offers, _) = offer_history(experiment, &arms, 1, FIRST_DAY + 1, DAYS - 2, 17 + at as u64);
+        history.events.extend(offers.events);
+    }
     history.insert(store).await;
     let Store::Postgres(pool) = store else { unreachable!() };
     sqlx::query("ANALYZE").execute(pool).await.expect("analyze");

@@ -95,11 +95,31 @@ pub mod kinds {
     // Leaderboards.
     /// Subject: `<board>/<period start>`; amount: besitos.
     pub const LEADERBOARD_PRIZE: &str = "leaderboard_prize";
+    // reports (issue 18): the offers' conversion. Subject:
+    // `{offer}|{archetype}|{experiment}|{variant}`
+    // ([`crate::reports::offers::OfferSubject`]); amount: for a purchase the
+    // price paid, in the offer's own currency, else 0.
+    /// An offer put in front of the player (by whatever triggered it).
+    pub const OFFER_SHOWN: &str = "offer_shown";
+    pub const OFFER_OPENED: &str = "offer_opened";
+    pub const OFFER_BOUGHT: &str = "offer_bought";
+    /// The offer's time ran out unbought.
+    pub const OFFER_EXPIRED: &str = "offer_expired";
 
     /// Kinds that happen to a player without them doing anything: not
-    /// activity.
-    pub const PASSIVE: [&str; 6] =
-        [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, REFERRAL_REWARDED, LEADERBOARD_PRIZE];
+    /// activity. An offer shown is no act of theirs either (what triggered
+    /// it, a door refused or a decision, has its own row), nor one expiring.
+    pub const PASSIVE: [&str; 8] = [
+        GIFT_RECEIVED,
+        VIP_LAPSED,
+        EXPERIENCE_EXPIRE,
+        AUCTION_WON,
+        REFERRAL_REWARDED,
+        LEADERBOARD_PRIZE,
+        // reports (issue 18)
+        OFFER_SHOWN,
+        OFFER_EXPIRED,
+    ];
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state

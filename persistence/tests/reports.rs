@@ -499,3 +499,235 @@ fn a_compensated_purchase_writes_its_besitos_refund_on_postgres() {
 fn a_compensated_purchase_writes_its_besitos_refund_on_sqlite() {
     a_compensated_purchase_writes_its_besitos_refund(Backend::Sqlite);
 }
+
+// reports (issue 18): offers and experiments.
+
+/// The line of `report` whose first two cells are `a` and `b`, as text.
+fn line(report: &Report, a: &str, b: &str) -> Vec<String> {
+    let cells = report.cells();
+    let found = cells.into_iter().find(|row| row[0] == a && row[1] == b);
+    found.unwrap_or_else(|| panic!("{a}/{b} in {:?}", report.cells()))
+}
+
+/// The value of `column` in the line of `a` and `b`, as a number.
+fn number(report: &Report, a: &str, b: &str, column: &str) -> Option<f64> {
+    let at = report.columns.iter().position(|c| c.name == column).expect("column");
+    let first = |v: &Value| v.display(report.columns[0].kind);
+    let row = report.rows.iter().find(|row| first(&row[0]) == a && row[1] == Value::Text(b.to_owned()));
+    row.unwrap_or_else(|| panic!("{a}/{b} in {:?}", report.cells()))[at].as_f64()
+}
+
+/// A handful of players whose every count is worked out by hand.
+fn offers_give_the_known_answers(backend: Backend) {
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let mut h = History::default();
+        let door =
+            |archetype: &str, experiment: &str, variant: &str| format!("vip_door|{archetype}|{experiment}|{variant}");
+        let collector = door("collector", "vip_price", "a");
+        // 1: shown twice, opened, bought: one player shown, one bought.
+        h.event(1, "offer_shown", &collector, 0, B).event(1, "offer_shown", &collector, 0, B + 1);
+        h.event(1, "offer_opened", &collector, 0, B + 1).event(1, "offer_bought", &collector, 300, B + 1);
+        // 2: opened but not bought, then it expired.
+        h.event(2, "offer_shown", &collector, 0, B).event(2, "offer_opened", &collector, 0, B);
+        h.event(2, "offer_expired", &collector, 0, B + 2);
+        // 3: shown under variant b, then (the flag moved) under a, bought
+        // there: one player of the offer, exposed in both variants.
+        h.event(3, "offer_shown", &door("collector", "vip_price", "b"), 0, B + 1);
+        h.event(3, "offer_shown", &collector, 0, B + 3).event(3, "offer_bought", &collector, 300, B + 3);
+        // 4: shown as a social player outside the experiment, bought.
+        h.event(4, "offer_shown", &door("social", "-", "-"), 0, B + 1);
+        h.event(4, "offer_bought", &door("social", "-", "-"), 250, B + 1);
+        // 5: outside the period: the day before, and at its very end (excluded).
+        h.event(5, "offer_shown", &collector, 0, B - 1);
+        h.events.push((5, "offer_bought".into(), collector.clone(), 300, (B + 10) * DAY));
+        // 6: shown before the period, bought in it: a purchase, no exposure.
+        h.event(6, "offer_shown", &door("collector", "vip_price", "b"), 0, B - 1);
+        h.event(6, "offer_bought", &door("collector", "vip_price", "b"), 300, B + 2);
+        // Malformed: too few parts, too many, an empty one: skipped, counted.
+        h.event(7, "offer_shown", "vip_door|collector", 0, B);
+        h.event(7, "offer_bought", "vip_door|collector|vip_price|a|x", 300, B);
+        h.event(7, "offer_opened", "vip_door||vip_price|a", 0, B);
+        // Another kind with the same subject is no offer row.
+        h.event(8, "fragment_entered", &collector, 0, B);
+        h.insert(&store).await;
+        let scope = Scope { period: Period { since: B * DAY, until: (B + 10) * DAY }, fragments: BTreeMap::new() };
+
+        let offers = reports::run(&store, "offers", &scope).await.expect("offers");
+        let names: Vec<&str> = offers.columns.iter().map(|c| c.name).collect();
+        assert_eq!(
+            names,
+            [
+                "offer",
+                "archetype",
+                "shown",
+                "opened",
+                "bought",
+                "expired",
+                "open_rate",
+                "conversion",
+                "revenue",
+                "events"
+            ]
+        );
+        // Shown: 1, 2, 3; opened: 1, 2; bought: 1, 3, 6 (6 was shown before
+        // the period); expired: 2. 300 × 3 paid; 11 rows.
+        assert_eq!(
+            offers.cells(),
+            [
+                vec!["vip_door", "collector", "3", "2", "3", "1", "66.67", "100.00", "900", "11"],
+                vec!["vip_door", "social", "1", "0", "1", "0", "0.00", "100.00", "250", "2"],
+                vec!["(malformed)", "", "", "", "", "", "", "", "", "3"],
+            ]
+        );
+
+        let experiments = reports::run(&store, "experiments", &scope).await.expect("experiments");
+        // a: 1, 2, 3 exposed, 1 and 3 bought. b: 3 exposed (6 was shown
+        // before the period), none bought under b. Outside it (4): not here.
+        assert_eq!(experiments.rows.len(), 3, "{:?}", experiments.cells());
+        assert_eq!(line(&experiments, "vip_price", "a")[2..5], ["3", "2", "66.67"]);
+        assert_eq!(line(&experiments, "vip_price", "b")[2..5], ["1", "0", "0.00"]);
+        assert_eq!(line(&experiments, "(malformed)", "")[10], "3");
+        // The intervals, to the hundredth of a percent (computed apart).
+        assert_eq!(line(&experiments, "vip_price", "a")[5..8], ["20.77", "93.85", ""], "the control has no difference");
+        let b = line(&experiments, "vip_price", "b");
+        assert_eq!(b[5..10], ["0.00", "79.35", "-66.67", "-93.85", "25.00"]);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn offers_give_the_known_answers_on_postgres() {
+    offers_give_the_known_answers(Backend::Postgres);
+}
+
+#[test]
+fn offers_give_the_known_answers_on_sqlite() {
+    offers_give_the_known_answers(Backend::Sqlite);
+}
+
+/// Three arms of 500 to 700 players, converting at 8, 15 and 8 %, beside
+/// as many players outside the experiment and the rows no report may
+/// count: the counts are the generated ones exactly, and each arm's
+/// observed rate and, for this seed, its true rate lie in its interval.
+fn an_experiment_report_matches_the_generated_truth(backend: Backend) {
+    use dianabot_test_support::history::{Arm, offer_history};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let arms = [
+            Arm { variant: "control", players: 700, conversion: 0.08 },
+            Arm { variant: "discount", players: 600, conversion: 0.15 },
+            Arm { variant: "trial", players: 500, conversion: 0.08 },
+        ];
+        let days = 28;
+        let (history, truth) = offer_history("vip_offer_test", &arms, 1_000, B, days, 18);
+        history.insert(&store).await;
+        let scope = Scope { period: Period { since: B * DAY, until: (B + days) * DAY }, fragments: BTreeMap::new() };
+
+        let offers = reports::run(&store, "offers", &scope).await.expect("offers");
+        assert_eq!(offers.rows.len(), truth.offers.len() + 1, "every offer and archetype, then the malformed line");
+        for ((offer, archetype), stages) in &truth.offers {
+            let found = &line(&offers, offer, archetype)[2..];
+            let expected = [stages.shown, stages.opened, stages.bought, stages.expired];
+            let counts: Vec<i64> = found[..4].iter().map(|cell| cell.parse().expect("count")).collect();
+            assert_eq!(counts, expected, "{offer}/{archetype}");
+            assert_eq!(found[6..], [stages.revenue.to_string(), stages.events.to_string()], "{offer}/{archetype}");
+        }
+        assert_eq!(line(&offers, "(malformed)", "")[9], truth.malformed.to_string());
+
+        let experiments = reports::run(&store, "experiments", &scope).await.expect("experiments");
+        assert_eq!(experiments.rows.len(), arms.len() + 1, "{:?}", experiments.cells());
+        for arm in arms {
+            let (exposed, converted) = truth.variants[&("vip_offer_test".to_owned(), arm.variant.to_owned())];
+            let at = |column| number(&experiments, "vip_offer_test", arm.variant, column);
+            assert_eq!((at("exposed"), at("converted")), (Some(exposed as f64), Some(converted as f64)));
+            let (rate, low, high) = (at("conversion").unwrap(), at("ci_low").unwrap(), at("ci_high").unwrap());
+            assert!(low <= rate && rate <= high, "{} {low} {rate} {high}", arm.variant);
+            assert!(low <= arm.conversion * 100.0 && arm.conversion * 100.0 <= high, "{} {low} {high}", arm.variant);
+        }
+        // The discount's lift over the control: its interval excludes 0
+        // (7 points of difference over 600 and 700 players); the trial's,
+        // no lift at all, includes it.
+        let at = |variant, column| number(&experiments, "vip_offer_test", variant, column).unwrap();
+        assert!(at("discount", "vs_control_low") > 0.0, "{:?}", experiments.cells());
+        assert!(at("trial", "vs_control_low") < 0.0 && at("trial", "vs_control_high") > 0.0);
+        let exposed: i64 = arms.iter().map(|arm| arm.players).sum();
+        let counted: f64 =
+            arms.iter().map(|arm| number(&experiments, "vip_offer_test", arm.variant, "exposed").unwrap()).sum();
+        assert_eq!(counted, exposed as f64, "every arm's players, once: none from before or after the period");
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn an_experiment_report_matches_the_generated_truth_on_postgres() {
+    an_experiment_report_matches_the_generated_truth(Backend::Postgres);
+}
+
+#[test]
+fn an_experiment_report_matches_the_generated_truth_on_sqlite() {
+    an_experiment_report_matches_the_generated_truth(Backend::Sqlite);
+}
+
+/// The SQL's test of a subject and [`OfferSubject::parse`] agree: every
+/// subject the parser refuses is on the malformed line, every other one
+/// counted under its own offer and archetype.
+fn the_sql_and_the_parser_agree_on_malformed_subjects(backend: Backend) {
+    use dianabot_persistence::reports::offers::{MALFORMED, OfferSubject};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let subjects = [
+            "a|b|c|d",
+            "a|b|c",
+            "a|b|c|d|",
+            "a|b|c|d|e",
+            "|b|c|d",
+            "a||c|d",
+            "a|b|c|",
+            "|||",
+            "||||",
+            "",
+            "abcd",
+            "ñ|é|x|y",
+            "a b|c d|-|-",
+            "%|_|%|_",
+            "_|%|_|%|x",
+            "A|B|-|-",
+            "a|b|c|d|e|f",
+        ];
+        let mut h = History::default();
+        for (user, subject) in subjects.iter().enumerate() {
+            h.event(user as i64 + 1, "offer_shown", subject, 0, B);
+        }
+        h.insert(&store).await;
+        let scope = Scope { period: Period { since: B * DAY, until: (B + 1) * DAY }, fragments: BTreeMap::new() };
+        let offers = reports::run(&store, "offers", &scope).await.expect("offers");
+        let parsed: Vec<OfferSubject> = subjects.iter().filter_map(|subject| OfferSubject::parse(subject)).collect();
+        let refused = subjects.len() - parsed.len();
+        assert_eq!(refused, 12);
+        assert_eq!(line(&offers, MALFORMED, "")[9], refused.to_string());
+        assert_eq!(offers.rows.len(), parsed.len() + 1, "{:?}", offers.cells());
+        for subject in parsed {
+            assert_eq!(line(&offers, subject.offer, subject.archetype)[2], "1", "{subject}");
+        }
+        let experiments = reports::run(&store, "experiments", &scope).await.expect("experiments");
+        assert_eq!(line(&experiments, MALFORMED, "")[10], refused.to_string());
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn the_sql_and_the_parser_agree_on_malformed_subjects_on_postgres() {
+    the_sql_and_the_parser_agree_on_malformed_subjects(Backend::Postgres);
+}
+
+#[test]
+fn the_sql_and_the_parser_agree_on_malformed_subjects_on_sqlite() {
+    the_sql_and_the_parser_agree_on_malformed_subjects(Backend::Sqlite);
+}

@@ -223,3 +223,168 @@ pub fn synthetic(users: i64, events: usize, first_day: i64, days: i64, seed: u64
     }
     history
 }
+
+// reports (issue 18): offer histories whose conversion is known.
+
+/// One arm of a generated experiment: `players` players shown an offer
+/// under `variant`, each buying it with probability `conversion`.
+#[derive(Debug, Clone, Copy)]
+pub struct Arm {
+    pub variant: &'static str,
+    pub players: i64,
+    pub conversion: f64,
+}
+
+/// What a generated offer history holds in its period, counted as it was
+/// generated (not read back from the rows).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OfferTruth {
+    /// (offer, archetype) -> its players per stage.
+    pub offers: std::collections::BTreeMap<(String, String), OfferStages>,
+    /// (experiment, variant) -> (exposed, converted): players shown an
+    /// offer under it in the period, and those of them who bought one.
+    pub variants: std::collections::BTreeMap<(String, String), (i64, i64)>,
+    /// Rows in the period with a malformed subject.
+    pub malformed: i64,
+}
+
+/// Players with a row of each kind in the period (each stage on its own),
+/// the purchases' amounts and the rows.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct OfferStages {
+    pub shown: i64,
+    pub opened: i64,
+    pub bought: i64,
+    pub expired: i64,
+    pub revenue: i64,
+    pub events: i64,
+}
+
+/// The offers a generated history shows, with their prices.
+pub const OFFERS: [(&str, i64); 3] = [("vip_door", 300), ("rose_bundle", 45), ("comeback", 20)];
+pub const ARCHETYPES: [&str; 6] = ["narrative_lover", "collector", "competitive", "social", "completionist", "none"];
+
+/// One generated row, before it is text.
+struct OfferRow {
+    user: i64,
+    kind: &'static str,
+    /// offer, archetype, experiment, variant; `None`: a malformed subject.
+    subject: Option<[&'static str; 4]>,
+    amount: i64,
+    day: i64,
+}
+
+/// An offer history over days `first_day .. first_day + days` (the period)
+/// and its truth. Players from `first_user` on: for each arm of
+/// `experiment` its players, each shown an offer (one in five twice) of a
+/// random archetype on a random day of the period, buying it with the
+/// arm's probability (having opened it), or else opening it one time in
+/// three and letting it expire most of the time; as many players again
+/// shown offers outside any experiment (`-`). Around them what the reports
+/// must not count: offers shown the day before the period and bought on
+/// its first day (a purchase, no exposure), rows the day after it, and a
+/// few rows with malformed subjects in it.
+pub fn offer_history(
+    experiment: &'static str,
+    arms: &[Arm],
+    first_user: i64,
+    first_day: i64,
+    days: i64,
+    seed: u64,
+) -> (History, OfferTruth) {
+    use std::collections::{BTreeMap, BTreeSet};
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rows: Vec<OfferRow> = Vec::new();
+    let mut user = first_user;
+    let mut player = |rng: &mut fastrand::Rng,
+                      rows: &mut Vec<OfferRow>,
+                      experiment: &'static str,
+                      variant: &'static str,
+                      conversion: f64,
+                      day: i64| {
+        let (offer, price) = OFFERS[rng.usize(0..OFFERS.len())];
+        let subject = Some([offer, ARCHETYPES[rng.usize(0..ARCHETYPES.len())], experiment, variant]);
+        let row = |kind, amount, day| OfferRow { user, kind, subject, amount, day };
+        rows.push(row("offer_shown", 0, day));
+        if rng.u8(0..5) == 0 {
+            rows.push(row("offer_shown", 0, day));
+        }
+        if rng.f64() < conversion {
+            rows.push(row("offer_opened", 0, day));
+            rows.push(row("offer_bought", price, day));
+        } else {
+            if rng.u8(0..3) == 0 {
+                rows.push(row("offer_opened", 0, day));
+            }
+            if rng.u8(0..4) != 0 {
+                rows.push(row("offer_expired", 0, day));
+            }
+        }
+        user += 1;
+    };
+    for arm in arms {
+        for _ in 0..arm.players {
+            let day = first_day + rng.i64(0..days);
+            player(&mut rng, &mut rows, experiment, arm.variant, arm.conversion, day);
+        }
+    }
+    let outside: i64 = arms.iter().map(|arm| arm.players).sum();
+    for _ in 0..outside {
+        let day = first_day + rng.i64(0..days);
+        player(&mut rng, &mut rows, "-", "-", 0.1, day);
+    }
+    // Shown before the period, bought in it.
+    for _ in 0..3 {
+        player(&mut rng, &mut rows, experiment, arms[0].variant, 1.0, first_day - 1);
+        rows.last_mut().expect("the purchase, last").day = first_day;
+    }
+    // After the period: nothing of it counts.
+    for _ in 0..5 {
+        player(&mut rng, &mut rows, experiment, arms[0].variant, 0.5, first_day + days);
+    }
+    for day in [first_day, first_day + days - 1] {
+        for kind in ["offer_shown", "offer_bought"] {
+            rows.push(OfferRow { user: first_user, kind, subject: None, amount: 5, day });
+        }
+    }
+
+    let mut history = History::default();
+    let mut stages: BTreeMap<(String, String), [BTreeSet<i64>; 4]> = BTreeMap::new();
+    let mut variants: BTreeMap<(String, String), [BTreeSet<i64>; 2]> = BTreeMap::new();
+    let mut truth = OfferTruth::default();
+    let malformed = ["vip_door|collector|-", "vip_door|collector|x|a|b", "vip_door||x|a", "|collector|-|-"];
+    for (at, row) in rows.iter().enumerate() {
+        let text = row.subject.map_or_else(|| malformed[at % malformed.len()].to_owned(), |parts| parts.join("|"));
+        history.event(row.user, row.kind, &text, row.amount, row.day);
+        if !(first_day..first_day + days).contains(&row.day) {
+            continue;
+        }
+        let Some([offer, archetype, experiment, variant]) = row.subject else {
+            truth.malformed += 1;
+            continue;
+        };
+        let stage = ["offer_shown", "offer_opened", "offer_bought", "offer_expired"]
+            .iter()
+            .position(|kind| *kind == row.kind)
+            .expect("an offer kind");
+        let offer = (offer.to_owned(), archetype.to_owned());
+        stages.entry(offer.clone()).or_default()[stage].insert(row.user);
+        let counts = truth.offers.entry(offer).or_default();
+        counts.events += 1;
+        counts.revenue += row.amount;
+        if experiment != "-" && (stage == 0 || stage == 2) {
+            variants.entry((experiment.to_owned(), variant.to_owned())).or_default()[stage / 2].insert(row.user);
+        }
+    }
+    for (offer, [shown, opened, bought, expired]) in stages {
+        let counts = truth.offers.entry(offer).or_default();
+        counts.shown = shown.len() as i64;
+        counts.opened = opened.len() as i64;
+        counts.bought = bought.len() as i64;
+        counts.expired = expired.len() as i64;
+    }
+    for (variant, [exposed, bought]) in variants {
+        truth.variants.insert(variant, (exposed.len() as i64, exposed.intersection(&bought).count() as i64));
+    }
+    (history, truth)
+}

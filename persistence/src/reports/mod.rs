@@ -17,6 +17,9 @@ mod posts;
 mod retention;
 mod revenue;
 mod story;
+// reports (issue 18)
+pub mod experiments;
+pub mod offers;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -199,7 +202,7 @@ pub struct Entry {
 }
 
 /// Every report of the database, by name.
-pub const CATALOGUE: [Entry; 13] = [
+pub const CATALOGUE: [Entry; 15] = [
     Entry { name: "activity", title: "Daily, weekly and monthly active players" },
     Entry { name: "retention", title: "Retention D1/D7/D30 by registration week" },
     Entry { name: "funnel", title: "Funnel: registered → engaged → purchaser → VIP" },
@@ -213,6 +216,9 @@ pub const CATALOGUE: [Entry; 13] = [
     Entry { name: "holders", title: "Top besitos holders" },
     Entry { name: "posts", title: "Engagement per channel post" },
     Entry { name: OPERATIONS, title: "p50/p95/p99 of the server's operations" },
+    // reports (issue 18)
+    Entry { name: "offers", title: "Offers: shown → opened → bought per offer and archetype" },
+    Entry { name: "experiments", title: "Experiments: conversion per variant, 95 % intervals" },
 ];
 
 /// The report computed from the server's own histograms rather than the
@@ -250,6 +256,9 @@ pub async fn run(store: &Store, name: &str, scope: &Scope) -> Result<Report, Rep
         "faucets" => economy::faucets(store, period).await,
         "holders" => economy::holders(store).await,
         "posts" => posts::report(store, period).await,
+        // reports (issue 18)
+        "offers" => offers::report(store, period).await,
+        "experiments" => experiments::report(store, period).await,
         _ => Err(ReportError::Unknown(name.to_owned())),
     }
 }
