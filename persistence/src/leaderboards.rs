@@ -264,15 +264,24 @@ impl Store {
         Ok(())
     }
 
-    /// The first names of `users` (those registered).
+    /// The first names of `users` (those registered), in one query: a
+    /// board's top ten is one round trip, not ten.
     pub async fn first_names(&self, users: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
-        let mut names = HashMap::new();
-        let sql = "SELECT first_name FROM users WHERE user_id = $1";
-        for &user in users {
-            let name: Option<String> =
-                on_both!(self, |pool| sqlx::query_scalar(sql).bind(user).fetch_optional(pool).await?);
-            names.extend(name.map(|name| (user, name)));
+        if users.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(names)
+        let rows: Vec<(i64, String)> = match self {
+            Store::Postgres(pool) => {
+                let sql = "SELECT user_id, first_name FROM users WHERE user_id = ANY($1)";
+                sqlx::query_as(sql).bind(users).fetch_all(pool).await?
+            }
+            Store::Sqlite(pool) => {
+                // No arrays in SQLite: the ids go as one JSON array.
+                let ids = format!("[{}]", users.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+                let sql = "SELECT user_id, first_name FROM users WHERE user_id IN (SELECT value FROM json_each($1))";
+                sqlx::query_as(sql).bind(ids).fetch_all(pool).await?
+            }
+        };
+        Ok(rows.into_iter().collect())
     }
 }

@@ -426,6 +426,13 @@ fn leaderboard_scores_and_prizes(backend: Backend) {
             (Some((1, 5)), Some((2, 3)), Some((3, 2)), None)
         );
         assert_eq!(boards.players(Metric::Story, 0), 3);
+
+        // hardening: a board's names, read in one query; unknown ids absent.
+        let names = store.first_names(&[7, 8, 10, 404]).await.unwrap();
+        let mut named: Vec<(i64, &str)> = names.iter().map(|(&user, name)| (user, name.as_str())).collect();
+        named.sort_unstable();
+        assert_eq!(named, [(7, "Ana"), (8, "Ana"), (10, "Ana")]);
+        assert!(store.first_names(&[]).await.unwrap().is_empty());
         db.drop_db().await;
     });
 }
