@@ -95,6 +95,12 @@ pub mod kinds {
     // Leaderboards.
     /// Subject: `<board>/<period start>`; amount: besitos.
     pub const LEADERBOARD_PRIZE: &str = "leaderboard_prize";
+    // hardening
+    /// A second Telegram Stars charge for a purchase already granted:
+    /// nothing more is granted and the Stars are given back (`star_charges`
+    /// says whether Telegram took the refund). Neither revenue nor a refund
+    /// of it. Subject: the item; amount: the Stars of the second charge.
+    pub const STARS_PAID_TWICE: &str = "stars_paid_twice";
 
     /// Kinds that happen to a player without them doing anything: not
     /// activity.
@@ -209,6 +215,12 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
                 format!("{}/{}", prize.board, prize.period),
                 credited(events, Reason::LeaderboardPrize),
             )),
+            // hardening
+            Event::StarsPaidTwice { purchase, stars, .. } => {
+                let paid = state.progress.stars_charges.values().find(|paid| paid.purchase == *purchase);
+                let item = paid.map_or_else(String::new, |paid| paid.item.clone());
+                Some(row(kinds::STARS_PAID_TWICE, item, i64::from(*stars)))
+            }
             _ => None,
         };
         rows.extend(new);
