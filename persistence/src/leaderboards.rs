@@ -1,10 +1,11 @@
 //! Leaderboards: scores derived from analytics rows, durable in
 //! `leaderboard_scores` and ranked in memory.
 //!
-//! [`deltas`] is the one mapping from analytics rows to scores. The
-//! flusher upserts a batch's deltas in the batch's own transaction (no
-//! score without the effect that earned it) and, once it committed, adds
-//! them to the in-memory [`Leaderboards`], which [`Leaderboards::load`]
+//! [`deltas`] is the one mapping from analytics rows to scores.
+//! `Store::write_batch` upserts a batch's deltas in the batch's own
+//! transaction (no score without the effect that earned it) and hands them
+//! back; once it committed, the flusher adds those very deltas to the
+//! in-memory [`Leaderboards`], which [`Leaderboards::load`]
 //! rebuilds from the table at startup. Weekly scores are kept per week
 //! (the period's start), so a week's end resets nothing in place: the new
 //! week simply starts empty, and the old one's rows stay for its prizes.
