@@ -157,7 +157,8 @@ impl App {
         let intake = intake
             .with_alerts(alerts.clone())
             .with_panel_links(PanelLinks { public_url: config.public_url(), minutes: config.panel_link_minutes })
-            .with_prize_fault(config.abort_after_prize);
+            .with_prize_fault(config.abort_after_prize)
+            .with_settle_fault(config.abort_after_settle);
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
         intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;
 

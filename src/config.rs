@@ -156,6 +156,11 @@ pub struct Config {
     /// aborts the process after the Nth prize's credit is durable, before
     /// it is marked paid.
     pub abort_after_prize: Option<u32>,
+    // hardening
+    /// `TEST_FAULTS=abort_after_settle=N` (tests only): the Nth referral
+    /// settlement aborts the process once the inviter's credit is durable,
+    /// before the invited player's `ReferralReward` timer is cleared.
+    pub abort_after_settle: Option<u32>,
 }
 
 /// Operator-facing auction settings.
@@ -222,7 +227,7 @@ impl Config {
         if faults.is_some() && !test_clock {
             anyhow::bail!("TEST_FAULTS is for the emulator and tests: it needs TEST_CLOCK=on");
         }
-        let (fault_injector, stock_fault_injector, abort_after_prize) =
+        let (fault_injector, stock_fault_injector, abort_after_prize, abort_after_settle) =
             faults.as_deref().map(test_faults).transpose()?.unwrap_or_default();
         let defaults = ActorConfig::default();
         let actors = ActorConfig {
@@ -315,6 +320,7 @@ impl Config {
                 .map(Duration::from_secs)
                 .unwrap_or(Duration::from_secs(10)),
             abort_after_prize,
+            abort_after_settle,
         })
     }
 }
@@ -334,9 +340,11 @@ fn default_content_dir() -> PathBuf {
 /// handling histogram measures it), then no longer — a slow operation
 /// that starts and stops, for the alerts;
 /// `abort_after_prize=N` aborts a weekly leaderboard reset after the Nth
-/// prize was credited, before it is marked paid.
+/// prize was credited, before it is marked paid;
+/// `abort_after_settle=N` aborts after the Nth referral settlement is
+/// durable, before the invited player's timer is cleared.
 fn test_faults(text: &str) -> anyhow::Result<TestFaults> {
-    let (mut user, mut stock, mut prize): (Vec<Arc<FaultHook>>, _, _) = (Vec::new(), None, None);
+    let (mut user, mut stock, mut prize, mut settle): (Vec<Arc<FaultHook>>, _, _, _) = (Vec::new(), None, None, None);
     for pair in text.split(',') {
         let (name, value) = pair.trim().split_once('=').with_context(|| format!("TEST_FAULTS: {pair:?}"))?;
         match name.trim() {
@@ -381,9 +389,12 @@ fn test_faults(text: &str) -> anyhow::Result<TestFaults> {
             "abort_after_prize" => {
                 prize = Some(value.trim().parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?);
             }
+            "abort_after_settle" => {
+                settle = Some(value.trim().parse().with_context(|| format!("TEST_FAULTS: {value:?}"))?);
+            }
             other => anyhow::bail!(
-                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND, slow=KIND:MS:N or \
-                 abort_after_prize=N"
+                "TEST_FAULTS: unknown fault {other:?}; stock_reserve=N, abort_mid_apply=KIND, slow=KIND:MS:N, \
+                 abort_after_prize=N or abort_after_settle=N"
             ),
         }
     }
@@ -394,12 +405,13 @@ fn test_faults(text: &str) -> anyhow::Result<TestFaults> {
             }
         }))
     });
-    Ok((user, stock, prize))
+    Ok((user, stock, prize, settle))
 }
 
-/// What `TEST_FAULTS` injects: into user actors, into stock keepers, and
-/// the leaderboard prize after which a reset aborts.
-type TestFaults = (Option<FaultInjector>, Option<StockFaultInjector>, Option<u32>);
+/// What `TEST_FAULTS` injects: into user actors, into stock keepers, the
+/// leaderboard prize after which a reset aborts, and the referral
+/// settlement after which the process aborts.
+type TestFaults = (Option<FaultInjector>, Option<StockFaultInjector>, Option<u32>, Option<u32>);
 
 /// The `ALERT_*` and `INSIGHT_*` settings (see [`Config::alerts`]).
 fn alert_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<(AlertSettings, InsightSettings)> {

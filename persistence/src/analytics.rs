@@ -105,6 +105,12 @@ pub mod kinds {
     pub const OFFER_BOUGHT: &str = "offer_bought";
     /// The offer's time ran out unbought.
     pub const OFFER_EXPIRED: &str = "offer_expired";
+    // hardening
+    /// A second Telegram Stars charge for a purchase already granted:
+    /// nothing more is granted and the Stars are given back (`star_charges`
+    /// says whether Telegram took the refund). Neither revenue nor a refund
+    /// of it. Subject: the item; amount: the Stars of the second charge.
+    pub const STARS_PAID_TWICE: &str = "stars_paid_twice";
 
     /// Kinds that happen to a player without them doing anything: not
     /// activity. An offer shown is no act of theirs either (what triggered
@@ -229,6 +235,12 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
                 format!("{}/{}", prize.board, prize.period),
                 credited(events, Reason::LeaderboardPrize),
             )),
+            // hardening
+            Event::StarsPaidTwice { purchase, stars, .. } => {
+                let paid = state.progress.stars_charges.values().find(|paid| paid.purchase == *purchase);
+                let item = paid.map_or_else(String::new, |paid| paid.item.clone());
+                Some(row(kinds::STARS_PAID_TWICE, item, i64::from(*stars)))
+            }
             _ => None,
         };
         rows.extend(new);

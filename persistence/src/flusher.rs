@@ -30,7 +30,7 @@ use dianabot_plumbing::{Backoff, retry_forever, unix_now_millis};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
-use crate::leaderboards::{self, Leaderboards};
+use crate::leaderboards::{Leaderboards, ScoreDelta};
 use crate::{Store, StoreError, UserWrite};
 
 #[derive(Debug, Clone)]
@@ -341,7 +341,7 @@ impl FlushTask {
             || async {
                 let started = Instant::now();
                 match store.write_batch(writes).await {
-                    Ok(()) => Ok(Ok(started)),
+                    Ok(scores) => Ok(Ok((started, scores))),
                     // Not worth a retry: the caller isolates the bad write.
                     Err(err) if err.is_permanent() => Ok(Err(err)),
                     Err(err) => Err(err),
@@ -354,8 +354,8 @@ impl FlushTask {
         )
         .await;
         match stored {
-            Ok(started) => {
-                self.record(writes, started, oldest);
+            Ok((started, scores)) => {
+                self.record(writes, &scores, started, oldest);
                 Ok(())
             }
             Err(err) => {
@@ -365,7 +365,9 @@ impl FlushTask {
         }
     }
 
-    fn record(&self, writes: &[UserWrite], started: Instant, oldest: Instant) {
+    /// Counts a committed batch; `scores` are the score changes its
+    /// transaction stored, summed there once.
+    fn record(&self, writes: &[UserWrite], scores: &[ScoreDelta], started: Instant, oldest: Instant) {
         let stats = &self.stats;
         let ledger_rows: usize = writes.iter().map(|w| w.ledger.len()).sum();
         for entry in writes.iter().flat_map(|w| &w.ledger) {
@@ -373,7 +375,7 @@ impl FlushTask {
             stats.ledger_totals.entry(key).or_default().fetch_add(entry.amount.abs(), Ordering::Relaxed);
         }
         // Durable now: the boards may show it.
-        self.boards.apply(&leaderboards::deltas(writes));
+        self.boards.apply(scores);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats.users_written.fetch_add(writes.len() as u64, Ordering::Relaxed);
         stats.ledger_rows_written.fetch_add(ledger_rows as u64, Ordering::Relaxed);

@@ -1,10 +1,11 @@
 //! Leaderboards: scores derived from analytics rows, durable in
 //! `leaderboard_scores` and ranked in memory.
 //!
-//! [`deltas`] is the one mapping from analytics rows to scores. The
-//! flusher upserts a batch's deltas in the batch's own transaction (no
-//! score without the effect that earned it) and, once it committed, adds
-//! them to the in-memory [`Leaderboards`], which [`Leaderboards::load`]
+//! [`deltas`] is the one mapping from analytics rows to scores.
+//! `Store::write_batch` upserts a batch's deltas in the batch's own
+//! transaction (no score without the effect that earned it) and hands them
+//! back; once it committed, the flusher adds those very deltas to the
+//! in-memory [`Leaderboards`], which [`Leaderboards::load`]
 //! rebuilds from the table at startup. Weekly scores are kept per week
 //! (the period's start), so a week's end resets nothing in place: the new
 //! week simply starts empty, and the old one's rows stay for its prizes.
@@ -264,15 +265,24 @@ impl Store {
         Ok(())
     }
 
-    /// The first names of `users` (those registered).
+    /// The first names of `users` (those registered), in one query: a
+    /// board's top ten is one round trip, not ten.
     pub async fn first_names(&self, users: &[i64]) -> Result<HashMap<i64, String>, StoreError> {
-        let mut names = HashMap::new();
-        let sql = "SELECT first_name FROM users WHERE user_id = $1";
-        for &user in users {
-            let name: Option<String> =
-                on_both!(self, |pool| sqlx::query_scalar(sql).bind(user).fetch_optional(pool).await?);
-            names.extend(name.map(|name| (user, name)));
+        if users.is_empty() {
+            return Ok(HashMap::new());
         }
-        Ok(names)
+        let rows: Vec<(i64, String)> = match self {
+            Store::Postgres(pool) => {
+                let sql = "SELECT user_id, first_name FROM users WHERE user_id = ANY($1)";
+                sqlx::query_as(sql).bind(users).fetch_all(pool).await?
+            }
+            Store::Sqlite(pool) => {
+                // No arrays in SQLite: the ids go as one JSON array.
+                let ids = format!("[{}]", users.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+                let sql = "SELECT user_id, first_name FROM users WHERE user_id IN (SELECT value FROM json_each($1))";
+                sqlx::query_as(sql).bind(ids).fetch_all(pool).await?
+            }
+        };
+        Ok(rows.into_iter().collect())
     }
 }

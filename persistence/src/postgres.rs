@@ -4,9 +4,10 @@
 use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
+use crate::leaderboards::{self, ScoreDelta};
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
-use crate::{OpenTransfer, StoreError, UserWrite, leaderboards};
+use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     // One round trip: the row and the inventory aggregated into two arrays.
@@ -30,7 +31,7 @@ pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<User
     stored.into_state(user_id, items.into_iter().zip(quantities).collect()).map(Some)
 }
 
-pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(), StoreError> {
+pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
     let mut tx = pool.begin().await?;
 
     let profiles: Vec<_> = writes.iter().filter_map(|w| w.profile.as_ref().map(|p| (w.user_id.0, p))).collect();
@@ -317,7 +318,7 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
     }
 
     tx.commit().await?;
-    Ok(())
+    Ok(scores)
 }
 
 pub(crate) async fn pending_transfers(pool: &PgPool) -> Result<Vec<OpenTransfer>, StoreError> {

@@ -4,9 +4,10 @@
 use dianabot_game::UserState;
 use sqlx::SqlitePool;
 
+use crate::leaderboards::{self, ScoreDelta};
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
-use crate::{OpenTransfer, StoreError, UserWrite, leaderboards};
+use crate::{OpenTransfer, StoreError, UserWrite};
 
 pub(crate) async fn load_user(pool: &SqlitePool, user_id: i64) -> Result<Option<UserState>, StoreError> {
     let mut conn = pool.acquire().await?;
@@ -41,7 +42,7 @@ const UPSERT_CHARGE: &str = "INSERT INTO star_charges
     VALUES ($1, $2, $3, $4, $5, $6, $6)
     ON CONFLICT (charge_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at";
 
-pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {
+pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
     let mut tx = pool.begin().await?;
     for write in writes {
         let user_id = write.user_id.0;
@@ -233,7 +234,8 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         .execute(&mut *tx)
         .await?;
     }
-    for score in leaderboards::deltas(writes) {
+    let scores = leaderboards::deltas(writes);
+    for score in &scores {
         sqlx::query(
             "INSERT INTO leaderboard_scores (metric, period, user_id, score, reached_at) VALUES (?, ?, ?, ?, ?)
              ON CONFLICT (metric, period, user_id) DO UPDATE
@@ -248,7 +250,7 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(scores)
 }
 
 pub(crate) async fn pending_transfers(pool: &SqlitePool) -> Result<Vec<OpenTransfer>, StoreError> {

@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+use crate::leaderboards::ScoreDelta;
 use crate::write::{StoredAuction, held_bid};
 use crate::{HeldBid, OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
 
@@ -132,7 +133,9 @@ impl Store {
 
     /// Writes a batch of users' changes in one transaction: all or nothing.
     /// At most one write per user (the flusher coalesces before calling).
-    pub async fn write_batch(&self, writes: &[UserWrite]) -> Result<(), StoreError> {
+    /// Returns the leaderboard score changes it committed, summed once, for
+    /// the in-memory boards.
+    pub async fn write_batch(&self, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
         match self {
             Store::Postgres(pool) => postgres::write_batch(pool, writes).await,
             Store::Sqlite(pool) => sqlite::write_batch(pool, writes).await,

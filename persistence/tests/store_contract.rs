@@ -393,7 +393,11 @@ fn leaderboard_scores_and_prizes(backend: Backend) {
         let mut sprinting = write(10, &[("auction_won", 0, WEEK + 5)]);
         sprinting.boost_scores(|metric| if metric == Metric::AuctionsWon { 3 } else { 1 });
         store.write_batch(&[ana, bea]).await.unwrap();
-        store.write_batch(&[sprinting]).await.unwrap();
+        // hardening: the batch hands back the score changes it committed.
+        let committed = store.write_batch(&[sprinting]).await.unwrap();
+        let changes: Vec<(Metric, i64, i64, i64)> =
+            committed.iter().map(|d| (d.metric, d.period, d.user, d.delta)).collect();
+        assert_eq!(changes, [(Metric::AuctionsWon, 0, 10, 3), (Metric::AuctionsWon, WEEK, 10, 3)]);
         let auctions = store.leaderboard_scores(Metric::AuctionsWon, WEEK).await.unwrap();
         assert_eq!(auctions.iter().map(|e| (e.user, e.score)).collect::<Vec<_>>(), [(10, 3)], "sprint ×3");
         let mut story = store.leaderboard_scores(Metric::Story, WEEK).await.unwrap();
@@ -426,6 +430,13 @@ fn leaderboard_scores_and_prizes(backend: Backend) {
             (Some((1, 5)), Some((2, 3)), Some((3, 2)), None)
         );
         assert_eq!(boards.players(Metric::Story, 0), 3);
+
+        // hardening: a board's names, read in one query; unknown ids absent.
+        let names = store.first_names(&[7, 8, 10, 404]).await.unwrap();
+        let mut named: Vec<(i64, &str)> = names.iter().map(|(&user, name)| (user, name.as_str())).collect();
+        named.sort_unstable();
+        assert_eq!(named, [(7, "Ana"), (8, "Ana"), (10, "Ana")]);
+        assert!(store.first_names(&[]).await.unwrap().is_empty());
         db.drop_db().await;
     });
 }

@@ -95,6 +95,9 @@ pub struct Intake {
     // Leaderboards.
     /// Tests only: aborts a weekly reset partway (`TEST_FAULTS`).
     pub(super) prize_fault: Option<Arc<crate::telegram::flows::leaderboard::PrizeFault>>,
+    // hardening
+    /// Tests only: aborts after a referral settlement (`TEST_FAULTS`).
+    pub(super) settle_fault: Option<Arc<crate::telegram::flows::referral::SettleFault>>,
 }
 
 /// What an operator command's flow reports for its audit row: why it did
@@ -167,6 +170,7 @@ impl Intake {
             audit: None,
             panel_links: crate::telegram::flows::analytics::PanelLinks::default(),
             prize_fault: None,
+            settle_fault: None,
         }
     }
 
@@ -182,6 +186,16 @@ impl Intake {
     pub fn with_prize_fault(mut self, abort_after: Option<u32>) -> Intake {
         self.prize_fault = abort_after.map(|abort_after| {
             Arc::new(crate::telegram::flows::leaderboard::PrizeFault { abort_after, credited: Default::default() })
+        });
+        self
+    }
+
+    /// Aborts the process after `abort_after` referral settlements were
+    /// durable, before the invited player's timer is cleared
+    /// (`TEST_FAULTS=abort_after_settle=N`).
+    pub fn with_settle_fault(mut self, abort_after: Option<u32>) -> Intake {
+        self.settle_fault = abort_after.map(|abort_after| {
+            Arc::new(crate::telegram::flows::referral::SettleFault { abort_after, settled: Default::default() })
         });
         self
     }

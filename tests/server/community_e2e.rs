@@ -258,3 +258,92 @@ async fn reaction_paid(store: &Store, user: i64, count: usize) -> i64 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+// hardening
+/// `user`'s referral rewards in the ledger: their sum and how many entries.
+async fn referral_rewards(store: &Store, user: i64) -> (i64, i64) {
+    let Store::Postgres(pool) = store else { unreachable!("runs on Postgres") };
+    let sql = "SELECT COALESCE(SUM(amount), 0)::BIGINT, COUNT(*) FROM ledger
+               WHERE user_id = $1 AND reason = 'referral_reward'";
+    sqlx::query_as(sql).bind(user).fetch_one(pool).await.expect("referral rewards")
+}
+
+/// Whether `user`'s `ReferralReward` timer (the inviter's outbox) is stored.
+async fn referral_timer_stored(store: &Store, user: i64) -> bool {
+    let Store::Postgres(pool) = store else { unreachable!("runs on Postgres") };
+    let sql = "SELECT COUNT(*) FROM timers WHERE owner_id = $1 AND name = 'referral.reward'";
+    sqlx::query_scalar::<_, i64>(sql).bind(user).fetch_one(pool).await.expect("timers") > 0
+}
+
+/// The process dies between the referral's two halves — first with the
+/// inviter's settlement half applied in memory, then with it durable but
+/// the invited player's timer not yet cleared — and is restarted each
+/// time (polling a separate emulator, which outlives it as Telegram
+/// does): the invited player is paid once at the milestone, the inviter
+/// once by the timer, whatever the restarts.
+#[test]
+fn a_crash_between_the_milestone_and_the_inviters_settlement_pays_each_player_once() {
+    use crate::common::server::EmulatorProcess;
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let emulator = EmulatorProcess::start().await;
+        let api_url = emulator.url();
+        let control = Control::new(&api_url);
+        let env = |faults: Option<&'static str>| {
+            let mut env = vec![
+                ("TELEGRAM_BOT_TOKEN", "123456:TEST"),
+                ("TELEGRAM_API_URL", api_url.as_str()),
+                ("TEST_CLOCK", "on"),
+                ("TIMER_POLL_MS", "50"),
+            ];
+            env.extend(faults.map(|faults| ("TEST_FAULTS", faults)));
+            env
+        };
+
+        // First life: the milestone is durable (Bea's reward, the timer),
+        // then the process dies settling Ana's half, before it is durable.
+        let mut server = ServerProcess::start(&db.url, &env(Some("abort_mid_apply=referral_settle"))).await;
+        let ana = registered(&control, "Ana").await;
+        let invite = ask(&control, ana, "/invite").await;
+        let link = text(&invite).lines().find_map(|line| line.strip_prefix("Your link: ")).expect("a link").to_owned();
+        let payload = link.split_once("?start=").expect("a start payload").1.to_owned();
+        let bea = control.create_user("Bea", "en").await;
+        let welcome = ask(&control, bea, &format!("/start {payload}")).await;
+        assert!(text(&welcome).contains("A friend invited you"), "{}", text(&welcome));
+        let page = ask(&control, bea, "/historia").await;
+        let page = press(&control, bea, &page, &buttons(&page)[0].1).await;
+        let message_id = page["message_id"].as_i64().expect("message id");
+        control.press(bea, message_id, &buttons(&page)[0].1, false).await;
+        assert!(server.wait_exit(Duration::from_secs(30)), "should have died settling; log:\n{}", server.log_text());
+        assert_eq!(referral_rewards(&store, bea).await, (20, 1), "the milestone is durable");
+        assert_eq!(referral_rewards(&store, ana).await, (0, 0), "nothing of the settlement is durable");
+        assert!(referral_timer_stored(&store, bea).await, "the settlement waits in Bea's timer");
+
+        // Second life: the timer fires again; Ana's half is durable, then
+        // the process dies before Bea's timer is cleared (maybe before it
+        // is even ready: the timers start first).
+        let mut server = ServerProcess::spawn(&db.url, &env(Some("abort_after_settle=1")));
+        assert!(
+            server.wait_exit(Duration::from_secs(30)),
+            "should have died after settling; log:\n{}",
+            server.log_text()
+        );
+        assert_eq!(referral_rewards(&store, ana).await, (50, 1), "the settlement is durable");
+        assert!(referral_timer_stored(&store, bea).await, "the timer was not cleared");
+
+        // Third life: the timer fires once more and finds Ana settled: it
+        // clears, paying nothing more.
+        let _server = ServerProcess::start(&db.url, &env(None)).await;
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while referral_timer_stored(&store, bea).await || control.pending_updates().await > 0 {
+            assert!(Instant::now() < deadline, "the referral timer never cleared, or updates were left undelivered");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(referral_rewards(&store, ana).await, (50, 1), "the inviter paid once");
+        assert_eq!(referral_rewards(&store, bea).await, (20, 1), "the invited player paid once");
+        assert_eq!(analytics(&store, ana, "referral_rewarded").await, [(bea.to_string(), 50)]);
+        assert_eq!(besitos(&control, ana).await, 60);
+        db.drop_db().await;
+    });
+}

@@ -233,6 +233,17 @@ fn a_second_payment_for_one_invoice_is_refunded_not_granted() {
         let mut charges = charges;
         charges.sort_by_key(|(_, status)| status != "granted");
         assert_eq!(charges, expected);
+        // hardening: analytics saw the payment and the second charge given
+        // back, once each; the second is neither revenue nor its refund.
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT kind, subject, amount FROM analytics_events WHERE user_id = $1 AND kind LIKE 'stars%' ORDER BY kind",
+        )
+        .bind(ana.user)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let expected = [("stars_paid", "pase_vip_prueba", 50), ("stars_paid_twice", "pase_vip_prueba", 50)];
+        assert_eq!(rows, expected.map(|(kind, item, stars)| (kind.to_owned(), item.to_owned(), stars)));
         pool.close().await;
         drop(server);
         db.drop_db().await;

@@ -137,3 +137,67 @@ fn a_gift_by_username_while_the_database_is_away_is_not_acknowledged_and_lands_w
         db.drop_db().await;
     });
 }
+
+// hardening
+/// An operator's `/perspectivas` and a player's `/ranking` read the
+/// database (the stored insights, the top ten's names): with it gone the
+/// update is left unacknowledged — Telegram delivers it again — never
+/// answered with an empty page, and both land once it is back.
+#[test]
+fn insights_and_the_ranking_while_the_database_is_away_are_not_acknowledged() {
+    use sqlx::Connection;
+    run(async {
+        let db = TestDb::postgres().await;
+        let env = [("ADMIN_IDS", "501")];
+        let server = ServerProcess::webhook_with(&db.url, &env).await;
+        let client = reqwest::Client::new();
+        let post = |server: &ServerProcess, update: &serde_json::Value| {
+            client
+                .post(server.webhook_url())
+                .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+                .json(update)
+                .send()
+        };
+        for update in [start_update(1, 501), start_update(2, 502), text_update(3, 502, "/daily")] {
+            assert_eq!(post(&server, &update).await.unwrap().status(), 200, "{update}");
+        }
+        // The boards are rebuilt from the durable scores at startup: after a
+        // restart the week's besitos board holds the daily gift's player.
+        drop(server);
+        let server = ServerProcess::webhook_with(&db.url, &env).await;
+        // Both actors resident again, so only the lookups need the database.
+        for update in [text_update(4, 501, "/perfil"), text_update(5, 502, "/perfil")] {
+            assert_eq!(post(&server, &update).await.unwrap().status(), 200, "{update}");
+        }
+
+        let name = db.url.rsplit_once('/').expect("database url has a path").1.to_owned();
+        let mut admin = sqlx::PgConnection::connect(&dianabot_test_support::postgres_admin_url()).await.unwrap();
+        for statement in [
+            format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"),
+            format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await.unwrap();
+        }
+        let insights = text_update(6, 501, "/perspectivas");
+        let ranking = text_update(7, 502, "/ranking");
+        for update in [&insights, &ranking] {
+            let status = post(&server, update).await.unwrap().status();
+            assert_ne!(status, 200, "acknowledged with the database gone: {update}");
+        }
+
+        sqlx::query(sqlx::AssertSqlSafe(format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        // Telegram delivers them again; now they are answered.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        for update in [&insights, &ranking] {
+            while post(&server, update).await.unwrap().status() != 200 {
+                assert!(std::time::Instant::now() < deadline, "never answered once the database returned: {update}");
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+        drop(server);
+        db.drop_db().await;
+    });
+}

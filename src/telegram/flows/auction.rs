@@ -6,7 +6,6 @@ use dianabot_actors::{AuctionError, BidOutcome, DispatchError};
 use dianabot_game::auction::AuctionSpec;
 use dianabot_game::roles::OperatorAction;
 use dianabot_game::{Besitos, ItemId, Language, Malformed, RuleError, UpdateId, Usage, UserId, UserState};
-use dianabot_plumbing::unix_now;
 
 use crate::config::AuctionLimits;
 use crate::telegram::callback::{Action, CallbackError};
@@ -154,7 +153,8 @@ impl Intake {
                 let report = match created.map_err(auction_unavailable)? {
                     Ok(auction) => {
                         self.audit_target(format!("auction:{}", auction.id));
-                        screens::auction::created(language, &auction, self.ui_parts().ui(), unix_now())
+                        let parts = self.ui_parts();
+                        screens::auction::created(language, &auction, parts.ui(), parts.now)
                     }
                     Err(refusal) => {
                         self.audit_failed(&refusal);
@@ -189,7 +189,7 @@ impl Intake {
             Some(id) => {
                 let found = self.auctions.auction(id).await.map_err(auction_unavailable)?;
                 let render = move |state: &UserState| match found {
-                    Some(auction) => screens::auction::page(state, &auction, parts.ui(), unix_now(), None),
+                    Some(auction) => screens::auction::page(state, &auction, parts.ui(), parts.now, None),
                     None => screens::refusal(state.language(), &RuleError::UnknownAuction),
                 };
                 self.router.view(user_id, render).await
@@ -224,7 +224,7 @@ impl Intake {
         let render = move |state: &UserState| {
             let note = screens::auction::bid_note(state.language(), &outcome, amount.get());
             let page = match &current {
-                Some(auction) => screens::auction::page(state, auction, parts.ui(), unix_now(), Some(&note)),
+                Some(auction) => screens::auction::page(state, auction, parts.ui(), parts.now, Some(&note)),
                 None => screens::plain(note.clone()),
             };
             (page, note)

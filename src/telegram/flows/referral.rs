@@ -2,6 +2,8 @@
 //! (joining through one), and the inviter's settlement when an invited
 //! player's `ReferralReward` timer fires.
 
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use dianabot_actors::{DispatchError, Envelope, Outcome};
 use dianabot_game::{Command, ProfileCommand, ReferralCommand, UserId, UserState};
 
@@ -31,6 +33,15 @@ pub fn press(origin: &Origin<'_>, action: Action) -> Option<Translation> {
 
 fn invite(origin: &Origin<'_>) -> Translation {
     Translation::Referral(ReferralRequest::Invite { user_id: origin.user_id, reply: origin.reply.clone() })
+}
+
+/// What aborts the process between a referral's two halves (tests only):
+/// after this many settlements were durable on the inviter's actor, before
+/// the invited player's timer is cleared.
+#[derive(Debug)]
+pub struct SettleFault {
+    pub abort_after: u32,
+    pub settled: AtomicU32,
 }
 
 impl Intake {
@@ -85,6 +96,12 @@ impl Intake {
         let command = Command::Referral(ReferralCommand::Settle { invitee });
         let dispatched = self.router.dispatch(Envelope { user_id: inviter, update_id: None, command }, render).await?;
         dispatched.durable.wait().await?;
+        if let Some(fault) = &self.settle_fault
+            && fault.settled.fetch_add(1, Ordering::SeqCst) + 1 == fault.abort_after
+        {
+            eprintln!("TEST_FAULTS: aborting after {} referral settlements", fault.abort_after);
+            std::process::abort();
+        }
         if let Some(Rendered { text, keyboard }) = dispatched.reply {
             let priority = Priority::Notification;
             self.outbound.submit(OutboundRequest::Send { chat_id: inviter.0, text, keyboard, priority });

@@ -8,7 +8,6 @@ use dianabot_game::roles::OperatorAction;
 use dianabot_game::shop::price_at;
 use dianabot_game::{Command, Event, Language, Malformed, RuleError, ShopCommand, UpdateId, Usage, UserId, UserState};
 use dianabot_persistence::PurchaseStatus;
-use dianabot_plumbing::unix_now;
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{PreCheckoutQuery, SuccessfulPayment, TelegramTransactionId, UserId as TelegramUserId};
 
@@ -223,6 +222,8 @@ impl Intake {
         let Some(item) = shop_item(&parts.content, item) else {
             return Ok(self.refuse_press(reply, RuleError::UnknownShopItem(String::new())));
         };
+        // The invoice's price is the one in force by the game clock.
+        let now = parts.now;
         let purchase = self.coordinator.next_id().await?;
         let command = Command::Shop(ShopCommand::RequestInvoice { item: item.id.as_str().to_owned() });
         let envelope = Envelope { user_id, update_id: Some(update_id), command };
@@ -239,7 +240,7 @@ impl Intake {
         dispatched.durable.wait().await?;
         match dispatched.reply {
             Ok(language) => {
-                let stars = price_at(&item, unix_now()).stars.unwrap_or_default();
+                let stars = price_at(&item, now).stars.unwrap_or_default();
                 let invoice = InvoicePayload { purchase, buyer: user_id, item: item.id.as_str().to_owned(), stars };
                 let (title, description) = screens::invoice_texts(language, &item);
                 let payload = self.translator.codec.sign_invoice(&invoice);

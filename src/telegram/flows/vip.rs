@@ -18,7 +18,6 @@ use dianabot_game::vip::{Recurring, may_buy};
 use dianabot_game::{
     Command, Event, Language, Malformed, ProfileCommand, RuleError, UpdateId, UserId, UserState, VipCommand,
 };
-use dianabot_plumbing::unix_now;
 use teloxide_core::payloads::{CreateChatInviteLinkSetters, CreateInvoiceLinkSetters, UnbanChatMemberSetters};
 use teloxide_core::prelude::Requester;
 use teloxide_core::types::{
@@ -120,7 +119,7 @@ pub fn paid(origin: &Origin<'_>, codec: &CallbackCodec, payment: &SuccessfulPaym
                 first: payment.is_first_recurring,
                 expires: payment
                     .subscription_expiration_date
-                    .map_or_else(|| unix_now() + SUBSCRIPTION_PERIOD_SECS, |date| date.timestamp()),
+                    .map_or_else(|| origin.now + SUBSCRIPTION_PERIOD_SECS, |date| date.timestamp()),
             });
             Ok(Command::Vip(VipCommand::Paid {
                 plan,

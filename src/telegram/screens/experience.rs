@@ -8,7 +8,6 @@ use dianabot_game::content::{Component, ComponentKind, Content, Experience};
 use dianabot_game::experience::{self, Standing};
 use dianabot_game::journeys::{Journey, RunEnd};
 use dianabot_game::{Ctx, Event, Language, RuleError, Rules, UserState};
-use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::story::describe;
@@ -20,9 +19,9 @@ use crate::texts::catalogue::{self as m};
 const BAR_CELLS: u32 = 10;
 
 /// A read-only context for the game's experience rules (what may start
-/// now); the rules' tunables play no part in them.
-fn ctx<'a>(content: &'a Content, rules: &'a Rules) -> Ctx<'a> {
-    Ctx { now: unix_now(), rules, content, update_id: None }
+/// at the game clock's `now`); the rules' tunables play no part in them.
+fn ctx<'a>(content: &'a Content, rules: &'a Rules, now: i64) -> Ctx<'a> {
+    Ctx { now, rules, content, update_id: None }
 }
 
 /// `▰▰▰▱▱▱▱▱▱▱ 30 %`
@@ -35,7 +34,7 @@ pub(super) fn bar(percent: u32) -> String {
 pub(super) fn list(state: &UserState, ui: Ui<'_>) -> Rendered {
     let language = state.language();
     let rules = Rules::default();
-    let ctx = ctx(ui.content, &rules);
+    let ctx = ctx(ui.content, &rules, ui.now);
     let visible: Vec<&Experience> =
         ui.content.experiences().filter(|experience| experience::is_visible(experience, state)).collect();
     let (mut running, mut open, mut finished) = (String::new(), String::new(), String::new());
@@ -101,7 +100,7 @@ pub(super) fn page(
 ) -> Rendered {
     let language = state.language();
     let rules = Rules::default();
-    let ctx = ctx(ui.content, &rules);
+    let ctx = ctx(ui.content, &rules, ui.now);
     let Ok(experience) = experience::by_tag(experience_tag, state, ctx) else {
         return refusal(language, &RuleError::UnknownExperience);
     };
@@ -118,7 +117,7 @@ pub(super) fn page(
         Standing::Running(journey) => {
             text.push_str(&format!("\n{}", bar(experience::percent(experience, journey))));
             if let Some(deadline) = journey.deadline {
-                let hours = ((deadline - unix_now()).max(0) + 3599) / 3600;
+                let hours = ((deadline - ui.now).max(0) + 3599) / 3600;
                 text.push_str(&format!("\n{}", tw(language, m::EXPERIENCE_TIME_LEFT, &[("hours", hours.into())])));
             }
             journey
@@ -266,7 +265,7 @@ pub(super) fn part_of(state: &UserState, ui: Ui<'_>, matches: impl Fn(&Component
     let language = state.language();
     let rules = Rules::default();
     let mut lines = String::new();
-    for experience in experience::featuring(state, ctx(ui.content, &rules), matches) {
+    for experience in experience::featuring(state, ctx(ui.content, &rules, ui.now), matches) {
         let args = [("name", escape(experience.name.get(language)).into())];
         lines.push_str(&format!("\n🧭 {}", tw(language, m::EXPERIENCE_PART_OF, &args)));
         if let Standing::Running(journey) = experience::standing(state, experience) {

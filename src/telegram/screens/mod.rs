@@ -234,7 +234,7 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         Screen::Menu => menu(language, state, ui, None),
         Screen::Story => story::after(state, events, ui),
         Screen::History => story::history(state, ui),
-        Screen::Vip => vip::status(state, ui, dianabot_plumbing::unix_now()),
+        Screen::Vip => vip::status(state, ui, ui.now),
         Screen::DailyGift => {
             let paid: i64 = events
                 .iter()

@@ -5,7 +5,6 @@ use dianabot_actors::PurchaseOutcome;
 use dianabot_game::content::{ComponentKind, Content, Rarity, Reward, ShopItem, evaluate, template};
 use dianabot_game::shop::{self, price_at};
 use dianabot_game::{Language, RuleError, UserState};
-use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::story::describe;
@@ -51,7 +50,7 @@ pub(super) fn shelf(state: &UserState, ui: Ui<'_>, category: u32, page: u8) -> R
         filters.push(button(action, &marked(shelf.name.get(language), selected)));
     }
     let mut rows = vec![filters];
-    let now = unix_now();
+    let now = ui.now;
     for item in items.iter().skip(page * PAGE_SIZE).take(PAGE_SIZE) {
         let owned = if state.progress.bought.contains_key(item.id.as_str()) { " ✅" } else { "" };
         let label = format!("{} {} · {}{owned}", rarity_icon(item.rarity), item.name.get(language), price(item, now));
@@ -75,7 +74,7 @@ pub(super) fn shelf(state: &UserState, ui: Ui<'_>, category: u32, page: u8) -> R
 /// whether the player owns it or what they lack, and the buy buttons.
 pub fn item_details(state: &UserState, ui: Ui<'_>, item: &ShopItem, left: Option<u32>) -> Rendered {
     let language = state.language();
-    let now = unix_now();
+    let now = ui.now;
     let button = |action: Action, label: &str| ui.button(state, action, label);
     let mut text = format!(
         "{} <b>{}</b> · {}\n<i>{}</i>\n\n{}",

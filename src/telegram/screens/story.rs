@@ -4,7 +4,6 @@
 use dianabot_game::content::{ComponentKind, Content, Fragment, Hint, Lack, Missing, evaluate, template};
 use dianabot_game::story::{self, fragment_tag};
 use dianabot_game::{Event, Language, RuleError, UserState};
-use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::{Rendered, Ui, escape, refusal, t, tw};
@@ -63,7 +62,7 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
         None => {}
     }
     let tag = fragment_tag(fragment.id.as_str());
-    let is_vip = content.is_vip(state, unix_now());
+    let is_vip = content.is_vip(state, ui.now);
     let mut rows: Vec<Vec<_>> = fragment
         .decisions
         .iter()
@@ -72,7 +71,7 @@ pub(super) fn page(state: &UserState, ui: Ui<'_>, refused: Option<&RuleError>) -
             let to_vip = content.fragment(decision.to.as_str()).is_some_and(|to| content.is_vip_fragment(to));
             let marker = if to_vip && !is_vip {
                 "💎 "
-            } else if !evaluate(&decision.requirement(), state, content, unix_now()).allowed {
+            } else if !evaluate(&decision.requirement(), state, content, ui.now).allowed {
                 "🔒 "
             } else {
                 ""

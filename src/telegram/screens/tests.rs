@@ -13,7 +13,6 @@ use dianabot_game::{
     Account, Currency, Event, ItemId, Language, LedgerEntry, Malformed, PostRef, Profile, Reason, RuleError, Usage,
     UserId, UserState,
 };
-use dianabot_plumbing::unix_now;
 use teloxide_core::types::InlineKeyboardButton;
 
 use super::*;
@@ -83,7 +82,7 @@ fn rich_player(language: Language) -> UserState {
     state.inventory.insert(ItemId("carta_sellada".to_owned()), 2);
     state.progress.story.fragment = Some("l1_umbral".to_owned());
     state.progress.story.path = vec!["l1_umbral".to_owned()];
-    state.progress.vip = Some(Box::new(trial_until(unix_now() + 2 * 86_400 + 3_600)));
+    state.progress.vip = Some(Box::new(trial_until(NOW + 2 * 86_400 + 3_600)));
     state.progress.bought.insert("rosa_negra".to_owned(), 1);
     state
 }
@@ -903,4 +902,20 @@ fn leaderboard_screens() {
     for (name, render) in cases {
         insta::assert_snapshot!(name, both(render));
     }
+}
+
+// hardening
+/// A screen weighs time by the game clock it is handed (`Ui::now`), as the
+/// decision it shows did, never by the wall clock.
+#[test]
+fn screens_count_time_by_the_game_clock_they_are_handed() {
+    let content = content();
+    let codec = codec();
+    let vip = member(Language::En, trial_until(NOW + 7 * 86_400));
+    let at = |now: i64, screen: Screen, state: &UserState| {
+        shown(&render(screen, state, &[], Ui { codec: &codec, content: &content, now }))
+    };
+    assert!(at(NOW, Screen::Vip, &vip).contains("(7 days left)"), "{}", at(NOW, Screen::Vip, &vip));
+    let later = at(NOW + 30 * 3_600, Screen::Vip, &vip);
+    assert!(later.contains("(6 days left)"), "{later}");
 }

@@ -59,6 +59,14 @@ impl ServerProcess {
     /// Starts `dianabot serve` on `database_url` with `extra` environment
     /// and waits until it is ready.
     pub async fn start(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
+        let server = ServerProcess::spawn(database_url, extra);
+        server.wait_ready().await;
+        server
+    }
+
+    /// Starts `dianabot serve` without waiting for it to be ready: for a
+    /// process a fault may abort while it is still starting.
+    pub fn spawn(database_url: &str, extra: &[(&str, &str)]) -> ServerProcess {
         // Both ports held at once, so they differ.
         let listeners = [(); 2].map(|()| TcpListener::bind("127.0.0.1:0").expect("bind a free port"));
         let [addr, metrics_addr] = listeners.each_ref().map(|listener| listener.local_addr().expect("local addr"));
@@ -85,9 +93,7 @@ impl ServerProcess {
             command.env(name, value);
         }
         let child = command.spawn().expect("spawn dianabot");
-        let server = ServerProcess { child, addr, metrics_addr, log };
-        server.wait_ready().await;
-        server
+        ServerProcess { child, addr, metrics_addr, log }
     }
 
     async fn wait_ready(&self) {
