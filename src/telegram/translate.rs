@@ -21,6 +21,8 @@ use crate::telegram::flows::{
 };
 use crate::telegram::flows::{BoardRequest, leaderboard};
 use crate::telegram::flows::{ReferralRequest, TriviaRequest, referral, trivia};
+// flags
+use crate::telegram::flows::{FlagRequest, flags};
 use crate::telegram::screens::Screen;
 
 /// What an update asks for: the common paths (a game command answered by
@@ -74,6 +76,8 @@ pub enum Translation {
     Ignore(&'static str),
     // Leaderboards.
     Board(BoardRequest),
+    // flags
+    Flag(FlagRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -300,6 +304,7 @@ impl Translator {
             .or_else(|| trivia::text(&origin, name))
             .or_else(|| referral::text(&origin, name))
             .or_else(|| leaderboard::text(&origin, name))
+            .or_else(|| flags::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
