@@ -876,3 +876,4 @@ player-score = { $archetype }: { $score }
 player-flags = <b>Flags</b>
 player-flag = { $name }: { $variant }
 player-flag-off = { $name }: no
+panel-player = Jugador { $user }

@@ -790,4 +790,50 @@ mod tests {
             other => panic!("expected a refusal, got {other:?}"),
         }
     }
+
+    // flags
+    #[test]
+    fn flag_commands_parse_a_percentage_or_reset_and_name_their_target() {
+        use crate::telegram::flows::FlagRequest;
+        let (audit, translated) = operated(translate(&admin_text("/flag Style 12.5"), &codec()));
+        assert_eq!(
+            (audit.action, audit.outcome, audit.target.as_deref()),
+            (OperatorAction::SetFlag, AuditOutcome::Done, Some("flag:style"))
+        );
+        assert!(
+            matches!(translated, Translation::Flag(FlagRequest::Set { ref flag, rollout: Some(1_250), .. }) if flag == "style"),
+            "{translated:?}"
+        );
+        let (_, translated) = operated(translate(&admin_text("/flag style reset"), &codec()));
+        assert!(matches!(translated, Translation::Flag(FlagRequest::Set { rollout: None, .. })), "{translated:?}");
+        let (audit, translated) = operated(translate(&admin_text("/flags"), &codec()));
+        assert_eq!(audit.action, OperatorAction::ListFlags);
+        assert!(matches!(translated, Translation::Flag(FlagRequest::List { .. })));
+        let (audit, translated) = operated(translate(&admin_text("/jugador 42"), &codec()));
+        assert_eq!((audit.action, audit.target.as_deref()), (OperatorAction::PlayerLookup, Some("42")));
+        assert!(matches!(translated, Translation::Flag(FlagRequest::Player { user: UserId(42), .. })));
+        for bad in [
+            "/flag",
+            "/flag style",
+            "/flag style 101",
+            "/flag style -1",
+            "/flag style 1.234",
+            "/flag style 5 6",
+            "/jugador",
+            "/jugador x",
+        ] {
+            let (audit, translated) = operated(translate(&admin_text(bad), &codec()));
+            assert!(matches!(translated, Translation::Refuse { .. }), "{bad}");
+            assert_eq!(audit.outcome, AuditOutcome::Failed, "{bad}");
+        }
+        // Players are not told the operators' commands exist; /estilo is theirs.
+        assert!(matches!(
+            translate(&update_with_text(5, "/flag style 30"), &codec()),
+            Translation::View { screen: Screen::NotUnderstood, .. }
+        ));
+        assert!(matches!(
+            translate(&update_with_text(5, "/estilo"), &codec()),
+            Translation::View { screen: Screen::Style, .. }
+        ));
+    }
 }

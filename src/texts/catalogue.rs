@@ -479,4 +479,5 @@ catalogue! {
     PLAYER_FLAGS = "player-flags";
     PLAYER_FLAG = "player-flag" [name, variant];
     PLAYER_FLAG_OFF = "player-flag-off" [name];
+    PANEL_PLAYER = "panel-player" [user];
 }
