@@ -96,3 +96,61 @@ impl LiveFlags {
         self.overrides.write().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
+    use dianabot_actors::ActorConfig;
+    use dianabot_game::{RuleError, UserId};
+    use dianabot_plumbing::Clock;
+    use dianabot_test_support::{TestDb, run, start_runtime};
+
+    use super::*;
+    use crate::content::Reloader;
+    use crate::operators::Roster;
+
+    fn rollout(reloader: &Reloader, flag: &str) -> Option<u32> {
+        reloader.router.content().flags().get(flag).map(|flag| flag.rollout)
+    }
+
+    /// A change is live once stored; a reload keeps it over the files and
+    /// names an override whose flag is gone; a change the store cannot hold
+    /// changes nothing, in memory or live.
+    #[test]
+    fn a_change_is_durable_before_it_is_live_and_reloads_keep_it() {
+        run(async {
+            let db = TestDb::sqlite();
+            let store = db.store().await;
+            let gone = FlagOverride { flag: "retired".into(), rollout: 100, set_by: UserId(900), set_at: 0 };
+            store.put_flag_override(&gone).await.expect("stored");
+            let runtime = start_runtime(store.clone(), ActorConfig::default()).await;
+            let flags = Arc::new(LiveFlags::load(store.clone()).await.expect("loaded"));
+            let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
+            let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")).to_owned();
+            let reloader = Reloader { dir, router: runtime.router.clone(), operators: roster, flags: flags.clone() };
+
+            let change = reloader.set_flag(UserId(900), "style", Some(3_000)).await.expect("stored").expect("a flag");
+            assert_eq!((change.before, change.after, change.content, change.reset), (10_000, 3_000, 10_000, false));
+            assert_eq!(rollout(&reloader, "style"), Some(3_000), "live at once");
+            assert_eq!(store.flag_overrides().await.expect("read").len(), 2, "and stored");
+            let refused = reloader.set_flag(UserId(900), "nope", Some(10)).await.expect("no store needed");
+            assert_eq!(refused, Err(RuleError::UnknownFlag("nope".into())));
+
+            let reloaded = reloader.reload().await.expect("the demo content");
+            assert_eq!(reloaded.ignored_overrides, ["retired"]);
+            assert_eq!(rollout(&reloader, "style"), Some(3_000), "the override outlives a reload");
+
+            // A reset of a flag the content dropped clears its stored change.
+            let cleared = reloader.set_flag(UserId(900), "retired", None).await.expect("stored").expect("cleared");
+            assert!(cleared.reset);
+            assert_eq!(flags.get("retired"), None);
+
+            store.close().await;
+            assert!(reloader.set_flag(UserId(900), "style", Some(5_000)).await.is_err(), "the store is gone");
+            assert_eq!(rollout(&reloader, "style"), Some(3_000), "nothing changed live");
+            assert_eq!(flags.get("style").map(|row| row.rollout), Some(3_000), "nor in memory");
+        });
+    }
+}
