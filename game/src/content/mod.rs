@@ -22,6 +22,9 @@
 //!   referrals.toml       the referral milestone, rewards and cap (optional)
 //!   leaderboards.toml    leaderboards: what each counts, weekly or all-time,
 //!                        prizes (optional)
+//!   archetypes.toml      how each signal weighs towards each archetype
+//!                        (optional; the seed's weights without it)
+//!   flags.toml           feature flags: rollout, audience, variants (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
