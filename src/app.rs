@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use crate::alerts::{self, AlertTask, Alerts, Recipients};
 use crate::config::{Config, Intake as IntakeMode};
 use crate::content::{self, Reloader};
+use crate::flags::LiveFlags;
 use crate::http::{self, ClockControl, Http, HttpState, metrics};
 use crate::insights;
 use crate::operators::{Operators, Roster};
@@ -64,11 +65,14 @@ impl App {
     pub async fn build(config: Config) -> anyhow::Result<App> {
         // Invalid content or texts stop the server here, with every problem listed.
         let (content, texts) = content::load(&config.content_dir)?;
-        let content = Arc::new(content);
-        crate::texts::install(Arc::new(texts), content.clone());
         let store = Store::open(&config.database_url)
             .await
             .with_context(|| format!("opening the store at {}", redact(&config.database_url)))?;
+        // Operators' flag changes, as stored, over the files' flags: live
+        // before the first update is decided.
+        let flags = Arc::new(LiveFlags::load(store.clone()).await.context("loading the flag overrides")?);
+        let content = Arc::new(flags.apply(&content).0);
+        crate::texts::install(Arc::new(texts), content.clone());
         ensure_partitions(&store, &config.actors.clock).await?;
         let (flusher, flusher_task) = Flusher::spawn(store.clone(), config.flush.clone());
         // Before any write: the boards are rebuilt from the durable scores,
@@ -107,8 +111,12 @@ impl App {
             channels: channels(&config),
             username: username.clone(),
         };
-        let reloader =
-            Reloader { dir: config.content_dir.clone(), router: router.clone(), operators: operators.roster().clone() };
+        let reloader = Reloader {
+            dir: config.content_dir.clone(),
+            router: router.clone(),
+            operators: operators.roster().clone(),
+            flags,
+        };
         let coordinator = Coordinator::new(router.clone(), store.clone());
         // Gifts a crash left half-done are finished before anything else.
         let recovered = coordinator.recover().await.context("recovering gifts in flight")?;

@@ -127,28 +127,100 @@ pub struct Reloader {
     pub router: dianabot_actors::Router,
     /// Its roles count from the reload on.
     pub operators: std::sync::Arc<crate::operators::Roster>,
+    /// Operators' flag overrides, applied over every content read.
+    pub flags: std::sync::Arc<crate::flags::LiveFlags>,
+}
+
+/// A reload that took: the content now live, and the stored flag
+/// overrides it ignored (their flag is gone from `flags.toml`).
+#[derive(Debug, Clone)]
+pub struct Reloaded {
+    pub content: std::sync::Arc<Content>,
+    pub ignored_overrides: Vec<String>,
 }
 
 impl Reloader {
     /// Reads and validates the folder again; only valid content and texts
-    /// replace the live ones. Returns the new content, or every problem found.
-    pub async fn reload(&self) -> anyhow::Result<std::sync::Arc<Content>> {
+    /// replace the live ones, with the operators' flag overrides applied.
+    /// Returns the new content, or every problem found.
+    pub async fn reload(&self) -> anyhow::Result<Reloaded> {
         let dir = self.dir.clone();
+        let _one_at_a_time = self.flags.changing.lock().await;
         let loaded = tokio::task::spawn_blocking(move || load(&dir)).await.context("content reload task")?;
         match loaded {
             Ok((content, texts)) => {
+                let (content, ignored_overrides) = self.flags.apply(&content);
                 let content = std::sync::Arc::new(content);
-                self.router.replace_content(content.clone());
-                self.operators.set_content(content.clone());
+                self.install(content.clone());
                 texts::install(std::sync::Arc::new(texts), content.clone());
                 tracing::info!(dir = %self.dir.display(), fragments = content.fragments().count(), "content reloaded");
-                Ok(content)
+                Ok(Reloaded { content, ignored_overrides })
             }
             Err(error) => {
                 tracing::error!(dir = %self.dir.display(), %error, "content reload refused; the previous content stays");
                 Err(error)
             }
         }
+    }
+
+    /// Sets flag `name`'s rollout (hundredths of a percent) live, or puts
+    /// the content's back (`None`): refused for a flag the live content
+    /// does not define (but a reset clears a stored override of a flag the
+    /// content dropped). Durable before it is live: the override is
+    /// committed, then the content with it installed; a store failure
+    /// changes nothing.
+    pub async fn set_flag(
+        &self,
+        operator: dianabot_game::UserId,
+        name: &str,
+        rollout: Option<u32>,
+    ) -> Result<Result<crate::flags::FlagChange, dianabot_game::RuleError>, dianabot_persistence::StoreError> {
+        let _one_at_a_time = self.flags.changing.lock().await;
+        let live = self.router.content();
+        let changed = match live.with_flag_rollout(name, rollout) {
+            Ok(changed) => changed,
+            Err(dianabot_game::RuleError::UnknownFlag(_)) if rollout.is_none() && self.flags.get(name).is_some() => {
+                let stored = self.flags.get(name).map_or(0, |row| row.rollout);
+                self.flags.remove(name).await?;
+                let change = crate::flags::FlagChange {
+                    flag: name.to_owned(),
+                    before: stored,
+                    after: 0,
+                    content: 0,
+                    reset: true,
+                };
+                return Ok(Ok(change));
+            }
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let in_force = |content: &Content| content.flags().get(name).map_or(0, |flag| flag.rollout);
+        let change = crate::flags::FlagChange {
+            flag: name.to_owned(),
+            before: in_force(&live),
+            after: in_force(&changed),
+            content: live.flag_as_read(name).map_or(0, |flag| flag.rollout),
+            reset: rollout.is_none(),
+        };
+        match rollout {
+            Some(rollout) => {
+                let set_at = self.router.clock().now();
+                let row =
+                    dianabot_game::flags::FlagOverride { flag: name.to_owned(), rollout, set_by: operator, set_at };
+                self.flags.put(row).await?;
+            }
+            None => {
+                self.flags.remove(name).await?;
+            }
+        }
+        self.install(std::sync::Arc::new(changed));
+        tracing::info!(%operator, flag = name, before = change.before, after = change.after, "flag rollout changed");
+        Ok(Ok(change))
+    }
+
+    /// Makes `content` the one actors decide with and roles are read from.
+    fn install(&self, content: std::sync::Arc<Content>) {
+        self.router.replace_content(content.clone());
+        self.operators.set_content(content);
     }
 }
 

@@ -20,3 +20,5 @@ pub use config::{AuctionLimits, Config, Intake};
 // Alerts and daily insights.
 pub mod alerts;
 pub mod insights;
+// flags: operators' live changes of feature flags.
+pub mod flags;

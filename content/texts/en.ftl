@@ -213,6 +213,8 @@ why-usage = usage: { $command ->
         [stats] /stats [report [since YYYY-MM-DD [until YYYY-MM-DD]]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [export] /export report [since YYYY-MM-DD [until YYYY-MM-DD]], report being one of activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [insights] /insights [YYYY-MM-DD]
+        [flag] /flag <name> <percent|reset> · /flags
+        [player] /player <user id>
        *[other] /{ $command }
     }
 why-auction-too-short = an auction must last at least { $seconds } s
@@ -440,6 +442,7 @@ why-not-permitted = your role does not allow you to { $permission ->
         [analytics] see reports
         [roles] manage roles
         [audit] read the audit log
+        [flags] change feature flags
        *[other] do this ({ $permission })
     }; nothing was changed
 why-unknown-role = there is no role { $role } (see roles.toml)
@@ -828,3 +831,49 @@ leaderboard-ties = Ties go to whoever reached the score first.
 leaderboard-none = There are no leaderboards yet.
 leaderboard-prize-won = 🏆 Rank { $rank } on “{ $name }”! You get { $besitos } besitos.
 button-leaderboards = 🏆 Leaderboards
+
+## flags: the player's style, feature flags, a player's record
+archetype-name = { $archetype ->
+        [narrative_lover] Narrative lover
+        [collector] Collector
+        [competitive] Competitor
+        [social] Social
+       *[completionist] Completionist
+    }
+profile-style = 🎭 Your style: <b>{ $style }</b> (/style)
+profile-style-unknown = 🎭 Your style: still to be discovered. Keep playing.
+style-title = 🎭 <b>Your style</b>
+style-is = Lucien has been watching closely: you play as a <b>{ $style }</b>.
+style-none = Lucien cannot yet tell your style. Read, decide, collect… and it will show.
+style-score = { $archetype }: { $bar }
+button-style = 🎭 Your style
+flags-title = 🚩 <b>Flags</b> ({ $count })
+flags-none = There are no flags (flags.toml).
+flag-rollout = <b>{ $name }</b> — { $rollout } %
+flag-override = { $content } % in flags.toml; changed by { $by } on { $at } UTC
+flag-audience = audience: { $audience }
+audience-all = everyone
+audience-vip = { $vip ->
+        [yes] VIP only
+       *[no] free players only
+    }
+audience-languages = languages { $languages }
+audience-users = { $count ->
+        [one] { $count } listed player
+       *[other] { $count } listed players
+    }
+flag-variants = variants: { $variants }
+flag-orphan = <b>{ $name }</b> — stored change to { $rollout } %, ignored: flags.toml no longer defines it
+flag-set = ✅ Flag <b>{ $name }</b>: { $rollout } % (was { $before } %; { $content } % in flags.toml). Live now, no restart.
+flag-reset = ✅ Flag <b>{ $name }</b>: back to the { $rollout } % of flags.toml (was { $before } %).
+why-unknown-flag = there is no flag { $flag } (see /flags)
+reload-ignored-overrides = Flag changes ignored (flags.toml no longer defines them): { $flags }
+player-title = 👤 <b>Player { $user }</b> — { $name }
+player-unknown = There is no player { $user }.
+player-style = Style: <b>{ $style }</b>, { $confidence } % confidence
+player-style-none = Style: not yet defined (points { $total }, minimum { $min })
+player-score = { $archetype }: { $score }
+player-flags = <b>Flags</b>
+player-flag = { $name }: { $variant }
+player-flag-off = { $name }: no
+panel-player = Player { $user }

@@ -213,6 +213,8 @@ why-usage = se escribe así: { $command ->
         [stats] /stats [informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [export] /export informe [desde AAAA-MM-DD [hasta AAAA-MM-DD]], con informe uno de activity|retention|funnel|revenue|story|decisions|levels|experiences|economy|faucets|holders|posts|operations|offers|experiments
         [insights] /perspectivas [AAAA-MM-DD]
+        [flag] /flag <nombre> <porcentaje|reset> · /flags
+        [player] /jugador <id de usuario>
        *[other] /{ $command }
     }
 why-auction-too-short = la subasta debe durar al menos { $seconds } s
@@ -440,6 +442,7 @@ why-not-permitted = su rol no le permite { $permission ->
         [analytics] ver informes
         [roles] gestionar roles
         [audit] leer la auditoría
+        [flags] cambiar las flags
        *[other] esto ({ $permission })
     }; no se ha cambiado nada
 why-unknown-role = no existe el rol { $role } (vea roles.toml)
@@ -828,3 +831,49 @@ leaderboard-ties = En caso de empate gana quien llegó antes a la puntuación.
 leaderboard-none = No hay rankings todavía.
 leaderboard-prize-won = 🏆 ¡Puesto { $rank } en «{ $name }»! Recibe { $besitos } besitos.
 button-leaderboards = 🏆 Ranking
+
+## flags: el estilo del jugador, las flags, la ficha de un jugador
+archetype-name = { $archetype ->
+        [narrative_lover] Amante de las historias
+        [collector] Coleccionista
+        [competitive] Competitivo
+        [social] Social
+       *[completionist] Completista
+    }
+profile-style = 🎭 Su estilo: <b>{ $style }</b> (/estilo)
+profile-style-unknown = 🎭 Su estilo: aún por descubrir. Siga jugando.
+style-title = 🎭 <b>Su estilo</b>
+style-is = Lucien le observa con atención: usted juega como <b>{ $style }</b>.
+style-none = Lucien aún no distingue su estilo. Lea, decida, coleccione… y se revelará.
+style-score = { $archetype }: { $bar }
+button-style = 🎭 Su estilo
+flags-title = 🚩 <b>Flags</b> ({ $count })
+flags-none = No hay flags (flags.toml).
+flag-rollout = <b>{ $name }</b> — { $rollout } %
+flag-override = en flags.toml { $content } %; cambiado por { $by } el { $at } UTC
+flag-audience = público: { $audience }
+audience-all = todos
+audience-vip = { $vip ->
+        [yes] solo VIP
+       *[no] solo gratuitos
+    }
+audience-languages = idiomas { $languages }
+audience-users = { $count ->
+        [one] { $count } jugador concreto
+       *[other] { $count } jugadores concretos
+    }
+flag-variants = variantes: { $variants }
+flag-orphan = <b>{ $name }</b> — cambio guardado a { $rollout } %, ignorado: flags.toml ya no la define
+flag-set = ✅ Flag <b>{ $name }</b>: { $rollout } % (antes { $before } %; en flags.toml { $content } %). En vigor ya, sin reiniciar.
+flag-reset = ✅ Flag <b>{ $name }</b>: vuelve al { $rollout } % de flags.toml (antes { $before } %).
+why-unknown-flag = no existe la flag { $flag } (vea /flags)
+reload-ignored-overrides = Cambios de flags ignorados (flags.toml ya no las define): { $flags }
+player-title = 👤 <b>Jugador { $user }</b> — { $name }
+player-unknown = No hay ningún jugador { $user }.
+player-style = Estilo: <b>{ $style }</b>, { $confidence } % de confianza
+player-style-none = Estilo: sin definir (puntos { $total }, mínimo { $min })
+player-score = { $archetype }: { $score }
+player-flags = <b>Flags</b>
+player-flag = { $name }: { $variant }
+player-flag-off = { $name }: no
+panel-player = Jugador { $user }

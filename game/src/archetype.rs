@@ -184,7 +184,12 @@ impl Default for ArchetypeWeights {
             (Archetype::Social, vec![(Reactions, 1), (GiftsSent, 4), (Referrals, 5)]),
             (Archetype::Completionist, vec![(Missions, 3), (Achievements, 4), (Secrets, 2), (Experiences, 4)]),
         ];
-        ArchetypeWeights { weights: weights.into_iter().collect(), min_score: 10 }
+        // In signal order, as the reader lists them.
+        let weights = weights.into_iter().map(|(archetype, mut signals)| {
+            signals.sort();
+            (archetype, signals)
+        });
+        ArchetypeWeights { weights: weights.collect(), min_score: 10 }
     }
 }
 

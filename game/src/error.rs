@@ -126,6 +126,9 @@ pub enum RuleError {
     ReferralNotNew,
     #[error("a player cannot invite themselves")]
     SelfReferral,
+    // flags
+    #[error("no flag {0} in flags.toml")]
+    UnknownFlag(String),
 }
 
 /// What was wrong with a request that could not be read as asked. Each is
@@ -175,6 +178,9 @@ pub enum Usage {
     Export,
     // Alerts and daily insights.
     Insights,
+    // flags
+    Flag,
+    Player,
 }
 
 impl Usage {
@@ -196,6 +202,9 @@ impl Usage {
             Usage::Stats => "stats",
             Usage::Export => "export",
             Usage::Insights => "insights",
+            // flags
+            Usage::Flag => "flag",
+            Usage::Player => "player",
         }
     }
 }

@@ -110,6 +110,48 @@ impl Flags {
     }
 }
 
+/// An operator's live change of a flag's rollout (`/flag <name> <percent>`),
+/// stored (`flag_overrides`) and applied over the content's rollout at
+/// startup, on every reload and at once when set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlagOverride {
+    pub flag: String,
+    /// In hundredths of a percent, like [`Flag::rollout`].
+    pub rollout: u32,
+    pub set_by: UserId,
+    /// Unix seconds (the game clock).
+    pub set_at: i64,
+}
+
+/// A percentage as operators write it — `30`, `12.5`, `0.25`, `7,5`,
+/// `30%` — in hundredths of a percent; `None` past two decimals, over 100
+/// or not a number.
+pub fn parse_percent(text: &str) -> Option<u32> {
+    let text = text.trim().trim_end_matches('%').trim_end().replace(',', ".");
+    let (whole, fraction) = match text.split_once('.') {
+        Some((_, "")) => return None,
+        Some(parts) => parts,
+        None => (text.as_str(), ""),
+    };
+    let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    if whole.is_empty() || whole.len() > 3 || fraction.len() > 2 || !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let whole: u32 = whole.parse().ok()?;
+    let fraction: u32 = format!("{fraction:0<2}").parse().ok()?;
+    Some(whole * 100 + fraction).filter(|&hundredths| hundredths <= BUCKETS)
+}
+
+/// A rollout as a percentage with no needless decimals: `30`, `12.5`, `0.25`.
+pub fn format_percent(rollout: u32) -> String {
+    let (whole, fraction) = (rollout / 100, rollout % 100);
+    match fraction {
+        0 => whole.to_string(),
+        f if f % 10 == 0 => format!("{whole}.{}", f / 10),
+        f => format!("{whole}.{f:02}"),
+    }
+}
+
 /// The player's bucket of a flag in `0..BUCKETS`: FNV-1a over the flag's
 /// name, a salt and the id, finished with SplitMix64 so neighbouring ids
 /// spread. Stable across releases and platforms, unlike std's hashers.
@@ -138,6 +180,23 @@ mod tests {
         let buckets = [1, 2, 42, 1_000_000]
             .map(|id| (bucket("offers", "rollout", UserId(id)), bucket("offers", "variant", UserId(id))));
         assert_eq!(buckets, [(2652, 9373), (8551, 1234), (8542, 2082), (6524, 7116)]);
+    }
+
+    #[test]
+    fn percentages_read_to_hundredths_and_back() {
+        for (text, hundredths) in
+            [("30", 3_000), ("12.5", 1_250), ("0.25", 25), ("7,5", 750), ("100", 10_000), ("0", 0), ("30 %", 3_000)]
+        {
+            assert_eq!(parse_percent(text), Some(hundredths), "{text}");
+            assert_eq!(parse_percent(&format_percent(hundredths)), Some(hundredths));
+        }
+        for bad in ["", "-5", "100.01", "101", "1.234", "abc", ".5", "5.", "1e2", "1000"] {
+            assert_eq!(parse_percent(bad), None, "{bad}");
+        }
+        assert_eq!(
+            (format_percent(1_250), format_percent(25), format_percent(3_000)),
+            ("12.5".into(), "0.25".into(), "30".into())
+        );
     }
 
     #[test]

@@ -116,10 +116,17 @@ pub enum OperatorAction {
     // Dashboard.
     /// `/panel`: a one-time login link to the web dashboard.
     Panel,
+    // flags
+    /// `/flag <name> <percent|reset>`: a flag's rollout changed live.
+    SetFlag,
+    /// `/flags`: every flag, its rollouts, audience and variants.
+    ListFlags,
+    /// `/jugador <id>`: a player's style and the flags they get.
+    PlayerLookup,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 22] = [
+    pub const ALL: [OperatorAction; 25] = [
         OperatorAction::ReloadContent,
         OperatorAction::Grant,
         OperatorAction::Deduct,
@@ -142,6 +149,10 @@ impl OperatorAction {
         OperatorAction::Alerts,
         OperatorAction::Insights,
         OperatorAction::Panel,
+        // flags
+        OperatorAction::SetFlag,
+        OperatorAction::ListFlags,
+        OperatorAction::PlayerLookup,
     ];
 
     /// The permission the command needs.
@@ -157,7 +168,8 @@ impl OperatorAction {
             | OperatorAction::Export
             | OperatorAction::Alerts
             | OperatorAction::Insights
-            | OperatorAction::Panel => Permission::Analytics,
+            | OperatorAction::Panel
+            | OperatorAction::PlayerLookup => Permission::Analytics,
             OperatorAction::GrantRole | OperatorAction::RevokeRole | OperatorAction::ListRoles => Permission::Roles,
             OperatorAction::ReadAudit => Permission::Audit,
             OperatorAction::Broadcast
@@ -165,6 +177,8 @@ impl OperatorAction {
             | OperatorAction::Teaser
             | OperatorAction::SchedulePost
             | OperatorAction::ListScheduledPosts => Permission::Channel,
+            // flags
+            OperatorAction::SetFlag | OperatorAction::ListFlags => Permission::Flags,
         }
     }
 
@@ -193,6 +207,10 @@ impl OperatorAction {
             OperatorAction::Alerts => "alerts",
             OperatorAction::Insights => "insights",
             OperatorAction::Panel => "panel",
+            // flags
+            OperatorAction::SetFlag => "set_flag",
+            OperatorAction::ListFlags => "list_flags",
+            OperatorAction::PlayerLookup => "player_lookup",
         }
     }
 

@@ -27,6 +27,8 @@ mod write;
 // Leaderboards.
 pub mod leaderboards;
 mod ranking;
+// flags: operators' live rollouts.
+mod flags;
 
 pub use analytics::AnalyticsEvent;
 pub use broadcast::{Broadcast, BroadcastStatus, Recipient};

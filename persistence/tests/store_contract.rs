@@ -460,3 +460,40 @@ fn postgres_keeps_leaderboard_scores_and_prizes() {
 fn sqlite_keeps_leaderboard_scores_and_prizes() {
     leaderboard_scores_and_prizes(Backend::Sqlite);
 }
+
+// flags
+/// Flag overrides on both backends: set, replaced, listed by name, deleted
+/// once; a rollout out of 0..=10000 is refused by the table itself.
+fn flag_overrides_round_trip(backend: Backend) {
+    use dianabot_game::flags::FlagOverride;
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        assert!(store.flag_overrides().await.unwrap().is_empty());
+        let style = FlagOverride { flag: "style".into(), rollout: 3_000, set_by: UserId(1), set_at: 1_700_000_000 };
+        let offers = FlagOverride { flag: "offers".into(), rollout: 25, ..style.clone() };
+        store.put_flag_override(&style).await.unwrap();
+        store.put_flag_override(&offers).await.unwrap();
+        assert_eq!(store.flag_overrides().await.unwrap(), [offers.clone(), style.clone()]);
+        let raised = FlagOverride { rollout: 10_000, set_by: UserId(2), set_at: 1_700_000_500, ..style.clone() };
+        store.put_flag_override(&raised).await.unwrap();
+        assert_eq!(store.flag_overrides().await.unwrap(), [offers.clone(), raised]);
+        assert!(store.delete_flag_override("style").await.unwrap());
+        assert!(!store.delete_flag_override("style").await.unwrap(), "gone already");
+        assert_eq!(store.flag_overrides().await.unwrap(), std::slice::from_ref(&offers));
+        let too_much = FlagOverride { rollout: 10_001, ..offers.clone() };
+        assert!(store.put_flag_override(&too_much).await.is_err());
+        assert_eq!(store.flag_overrides().await.unwrap(), [offers]);
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn postgres_stores_flag_overrides() {
+    flag_overrides_round_trip(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_stores_flag_overrides() {
+    flag_overrides_round_trip(Backend::Sqlite);
+}

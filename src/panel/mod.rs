@@ -58,7 +58,9 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/panel/login", web::get().to(login_page))
         .route("/panel/login", web::post().to(login))
         .route("/panel/logout", web::post().to(logout))
-        .route("/panel/telegram-login", web::get().to(telegram_login));
+        .route("/panel/telegram-login", web::get().to(telegram_login))
+        // flags
+        .route("/panel/player/{id}", web::get().to(player_page));
 }
 
 type Query = web::Query<HashMap<String, String>>;
@@ -277,6 +279,49 @@ async fn insights_page(panel: web::Data<Panel>, request: HttpRequest, query: Que
     html(StatusCode::OK, page::dashboard(&frame, &texts::text(language, m::PANEL_INSIGHTS), &sections))
 }
 
+// flags
+/// `GET /panel/player/{id}`: a player's style, scores and flags — what
+/// `/jugador` shows —, rendered in the player's actor from the state it
+/// holds (no store read).
+async fn player_page(
+    panel: web::Data<Panel>,
+    request: HttpRequest,
+    id: web::Path<String>,
+    query: Query,
+) -> HttpResponse {
+    let session = match panel.session(&request, &query) {
+        Ok(session) => session,
+        Err(refused) => return *refused,
+    };
+    let (language, period) = match view(&panel, &session, &query) {
+        Ok(view) => view,
+        Err(refused) => return *refused,
+    };
+    let Some(user) = id.parse::<i64>().ok().filter(|id| *id > 0).map(dianabot_game::UserId) else {
+        return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
+    };
+    let (content, now) = (panel.router.content(), panel.router.clock().now());
+    let render =
+        move |state: &dianabot_game::UserState| crate::telegram::screens::flags::player(language, state, &content, now);
+    let record = match panel.router.view(user, render).await {
+        Ok(record) => record,
+        Err(err) => return unavailable(language, &anyhow::anyhow!("viewing player {user}: {err}")),
+    };
+    let csrf = panel.keys.csrf(&session);
+    let path = format!("/panel/player/{}", user.0);
+    let frame = page::Frame {
+        language,
+        path: &path,
+        period,
+        lang_query: lang_query(&query),
+        refresh: query.get("refresh").is_some_and(|value| value == "1"),
+        csrf: &csrf,
+        operator: session.operator.0,
+    };
+    let title = texts::text_with(language, m::PANEL_PLAYER, &[("user", user.0.to_string().into())]);
+    html(StatusCode::OK, page::dashboard(&frame, &title, &page::telegram_section(&record.text)))
+}
+
 /// `GET /panel/csv/{name}`: the report over the period as a CSV
 /// attachment, the same bytes `/export` sends.
 async fn csv(panel: web::Data<Panel>, request: HttpRequest, name: web::Path<String>, query: Query) -> HttpResponse {
@@ -434,6 +479,25 @@ mod tests {
                 let body = http::read_body(response).await;
                 assert!(String::from_utf8_lossy(&body).contains("database does not answer"), "{uri}");
             }
+        });
+    }
+
+    // flags
+    #[test]
+    fn a_players_page_shows_their_style_and_flags_from_their_actor() {
+        run(async {
+            let db = TestDb::sqlite();
+            let (panel, cookie) = panel(&db).await;
+            let app = http::init_service(App::new().app_data(web::Data::new(panel)).configure(routes)).await;
+            let get = |uri: &str| http::TestRequest::get().uri(uri).insert_header((header::COOKIE, cookie.clone()));
+            let response = http::call_service(&app, get("/panel/player/42").to_request()).await;
+            assert_eq!(response.status(), 200);
+            let body = String::from_utf8_lossy(&http::read_body(response).await).into_owned();
+            assert!(body.contains("There is no player 42."), "{body}");
+            let response = http::call_service(&app, get("/panel/player/x").to_request()).await;
+            assert_eq!(response.status(), 404);
+            let anonymous = http::TestRequest::get().uri("/panel/player/42");
+            assert_eq!(http::call_service(&app, anonymous.to_request()).await.status(), 401);
         });
     }
 

@@ -137,6 +137,8 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         }
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
         Translation::Board(crate::telegram::flows::BoardRequest::Show { user_id, .. }) => (Some(*user_id), false),
+        // flags: operators' only.
+        Translation::Flag(_) => (None, true),
     }
 }
 

@@ -295,6 +295,8 @@ impl Intake {
                 Ok(Handled::Ignored)
             }
             Translation::Board(request) => self.handle_board(request).await,
+            // flags
+            Translation::Flag(request) => self.handle_flag(request).await,
         }
     }
 

@@ -120,6 +120,8 @@ impl Action {
             )
             | Translation::Channel(_)
             | Translation::Ignore(_) => None,
+            // flags: operators' only (players' `/estilo` is a view).
+            Translation::Flag(_) => None,
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::telegram::flows::{
 };
 use crate::telegram::flows::{BoardRequest, leaderboard};
 use crate::telegram::flows::{ReferralRequest, TriviaRequest, referral, trivia};
+// flags
+use crate::telegram::flows::{FlagRequest, flags};
 use crate::telegram::screens::Screen;
 
 /// What an update asks for: the common paths (a game command answered by
@@ -74,6 +76,8 @@ pub enum Translation {
     Ignore(&'static str),
     // Leaderboards.
     Board(BoardRequest),
+    // flags
+    Flag(FlagRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -300,6 +304,7 @@ impl Translator {
             .or_else(|| trivia::text(&origin, name))
             .or_else(|| referral::text(&origin, name))
             .or_else(|| leaderboard::text(&origin, name))
+            .or_else(|| flags::text(&origin, name, text))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -784,5 +789,51 @@ mod tests {
             }
             other => panic!("expected a refusal, got {other:?}"),
         }
+    }
+
+    // flags
+    #[test]
+    fn flag_commands_parse_a_percentage_or_reset_and_name_their_target() {
+        use crate::telegram::flows::FlagRequest;
+        let (audit, translated) = operated(translate(&admin_text("/flag Style 12.5"), &codec()));
+        assert_eq!(
+            (audit.action, audit.outcome, audit.target.as_deref()),
+            (OperatorAction::SetFlag, AuditOutcome::Done, Some("flag:style"))
+        );
+        assert!(
+            matches!(translated, Translation::Flag(FlagRequest::Set { ref flag, rollout: Some(1_250), .. }) if flag == "style"),
+            "{translated:?}"
+        );
+        let (_, translated) = operated(translate(&admin_text("/flag style reset"), &codec()));
+        assert!(matches!(translated, Translation::Flag(FlagRequest::Set { rollout: None, .. })), "{translated:?}");
+        let (audit, translated) = operated(translate(&admin_text("/flags"), &codec()));
+        assert_eq!(audit.action, OperatorAction::ListFlags);
+        assert!(matches!(translated, Translation::Flag(FlagRequest::List { .. })));
+        let (audit, translated) = operated(translate(&admin_text("/jugador 42"), &codec()));
+        assert_eq!((audit.action, audit.target.as_deref()), (OperatorAction::PlayerLookup, Some("42")));
+        assert!(matches!(translated, Translation::Flag(FlagRequest::Player { user: UserId(42), .. })));
+        for bad in [
+            "/flag",
+            "/flag style",
+            "/flag style 101",
+            "/flag style -1",
+            "/flag style 1.234",
+            "/flag style 5 6",
+            "/jugador",
+            "/jugador x",
+        ] {
+            let (audit, translated) = operated(translate(&admin_text(bad), &codec()));
+            assert!(matches!(translated, Translation::Refuse { .. }), "{bad}");
+            assert_eq!(audit.outcome, AuditOutcome::Failed, "{bad}");
+        }
+        // Players are not told the operators' commands exist; /estilo is theirs.
+        assert!(matches!(
+            translate(&update_with_text(5, "/flag style 30"), &codec()),
+            Translation::View { screen: Screen::NotUnderstood, .. }
+        ));
+        assert!(matches!(
+            translate(&update_with_text(5, "/estilo"), &codec()),
+            Translation::View { screen: Screen::Style, .. }
+        ));
     }
 }

@@ -447,4 +447,37 @@ catalogue! {
     LEADERBOARD_NONE = "leaderboard-none";
     LEADERBOARD_PRIZE_WON = "leaderboard-prize-won" [rank, name, besitos];
     BUTTON_LEADERBOARDS = "button-leaderboards";
+    // flags: the player's style, feature flags, the operator's player lookup.
+    ARCHETYPE_NAME = "archetype-name" [archetype];
+    PROFILE_STYLE = "profile-style" [style];
+    PROFILE_STYLE_UNKNOWN = "profile-style-unknown";
+    STYLE_TITLE = "style-title";
+    STYLE_IS = "style-is" [style];
+    STYLE_NONE = "style-none";
+    STYLE_SCORE = "style-score" [archetype, bar];
+    BUTTON_STYLE = "button-style";
+    FLAGS_TITLE = "flags-title" [count];
+    FLAGS_NONE = "flags-none";
+    FLAG_ROLLOUT = "flag-rollout" [name, rollout];
+    FLAG_OVERRIDE = "flag-override" [content, by, at];
+    FLAG_AUDIENCE = "flag-audience" [audience];
+    AUDIENCE_ALL = "audience-all";
+    AUDIENCE_VIP = "audience-vip" [vip];
+    AUDIENCE_LANGUAGES = "audience-languages" [languages];
+    AUDIENCE_USERS = "audience-users" [count];
+    FLAG_VARIANTS = "flag-variants" [variants];
+    FLAG_ORPHAN = "flag-orphan" [name, rollout];
+    FLAG_SET = "flag-set" [name, rollout, before, content];
+    FLAG_RESET = "flag-reset" [name, rollout, before];
+    WHY_UNKNOWN_FLAG = "why-unknown-flag" [flag];
+    RELOAD_IGNORED_OVERRIDES = "reload-ignored-overrides" [flags];
+    PLAYER_TITLE = "player-title" [user, name];
+    PLAYER_UNKNOWN = "player-unknown" [user];
+    PLAYER_STYLE = "player-style" [style, confidence];
+    PLAYER_STYLE_NONE = "player-style-none" [total, min];
+    PLAYER_SCORE = "player-score" [archetype, score];
+    PLAYER_FLAGS = "player-flags";
+    PLAYER_FLAG = "player-flag" [name, variant];
+    PLAYER_FLAG_OFF = "player-flag-off" [name];
+    PANEL_PLAYER = "panel-player" [user];
 }

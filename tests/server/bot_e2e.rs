@@ -96,7 +96,11 @@ fn onboarding_menu_navigation_and_language_switch() {
         );
 
         let messages = press("👤 Profile", messages).await;
-        assert_eq!(text(&messages[0]), "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0");
+        assert_eq!(
+            text(&messages[0]),
+            "👤 Profile\nName: Ana\nLanguage: English\nBesitos: 10\nReactions: 0\nItems: 0\n\
+             🎭 Your style: still to be discovered. Keep playing."
+        );
 
         // A command sends a new message; the language choice stuck.
         control.send_text(ana, "/help").await;

@@ -42,3 +42,5 @@ mod alerts_e2e;
 mod leaderboards_e2e;
 // hardening
 mod game_clock_e2e;
+// flags
+mod flags_e2e;

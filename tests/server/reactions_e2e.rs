@@ -140,7 +140,10 @@ fn reacting_to_channel_posts_pays_besitos_once_and_operators_see_engagement() {
         let db = TestDb::postgres().await;
         let (server, control, ana, operator) = ana_and_an_operator(&db).await;
         let profile = |besitos: i64, reactions: i64| {
-            format!("👤 Profile\nName: Ana\nLanguage: English\nBesitos: {besitos}\nReactions: {reactions}\nItems: 0")
+            format!(
+                "👤 Profile\nName: Ana\nLanguage: English\nBesitos: {besitos}\nReactions: {reactions}\nItems: 0\n\
+                 🎭 Your style: still to be discovered. Keep playing."
+            )
         };
         assert_eq!(ask(&control, ana, "/profile").await, profile(10, 0));
 

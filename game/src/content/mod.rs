@@ -22,6 +22,9 @@
 //!   referrals.toml       the referral milestone, rewards and cap (optional)
 //!   leaderboards.toml    leaderboards: what each counts, weekly or all-time,
 //!                        prizes (optional)
+//!   archetypes.toml      how each signal weighs towards each archetype
+//!                        (optional; the seed's weights without it)
+//!   flags.toml           feature flags: rollout, audience, variants (optional)
 //! ```
 //!
 //! This module is pure: it takes file paths and texts, never reads a disk.
@@ -61,7 +64,8 @@ pub use requirement::{Evaluation, Hint, Lack, Missing, evaluate};
 pub use validate::validate;
 
 use crate::archetype::{ArchetypeWeights, Style};
-use crate::flags::{Flags, Subject};
+use crate::error::RuleError;
+use crate::flags::{Flag, Flags, Subject};
 use crate::ids::ItemId;
 use crate::leaderboard::{Board, Metric};
 use crate::state::UserState;
@@ -93,7 +97,11 @@ pub struct Content {
     boards: Vec<Board>,
     // Personalisation.
     archetypes: ArchetypeWeights,
+    /// The flags in force: `flags_read` with any operator's overrides.
     flags: Flags,
+    // flags: the flags as `flags.toml` defines them, and their descriptions.
+    flags_read: Flags,
+    flag_descriptions: BTreeMap<String, Text>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -135,7 +143,9 @@ impl Content {
             referrals: draft.referrals,
             boards: draft.boards,
             archetypes: draft.archetypes,
+            flags_read: draft.flags.clone(),
             flags: draft.flags,
+            flag_descriptions: draft.flag_descriptions,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -304,6 +314,50 @@ impl Content {
     /// The feature flags (`flags.toml`).
     pub fn flags(&self) -> &Flags {
         &self.flags
+    }
+
+    /// Flag `name` as `flags.toml` defines it, whatever an operator set.
+    pub fn flag_as_read(&self, name: &str) -> Option<&Flag> {
+        self.flags_read.get(name)
+    }
+
+    /// What flag `name` is for, in both languages, if `flags.toml` says.
+    pub fn flag_description(&self, name: &str) -> Option<&Text> {
+        self.flag_descriptions.get(name)
+    }
+
+    /// This content with flag `name`'s rollout set to `rollout` (in
+    /// hundredths of a percent), or back to the one `flags.toml` gives
+    /// (`None`). Refused for a flag the content does not define, or a
+    /// rollout over 100 %. The rest is a copy: a flag changes live by
+    /// replacing the whole content, like a reload.
+    pub fn with_flag_rollout(&self, name: &str, rollout: Option<u32>) -> Result<Content, RuleError> {
+        let read = self.flags_read.get(name).ok_or_else(|| RuleError::UnknownFlag(name.to_owned()))?;
+        let rollout = rollout.unwrap_or(read.rollout);
+        if rollout > crate::flags::BUCKETS {
+            return Err(RuleError::Malformed(crate::error::Malformed::Usage(crate::error::Usage::Flag)));
+        }
+        let mut content = self.clone();
+        if let Some(flag) = content.flags.0.get_mut(name) {
+            flag.rollout = rollout;
+        }
+        Ok(content)
+    }
+
+    /// This content with every override's rollout in place of the one
+    /// `flags.toml` gives, and the names of the overrides it ignored: a
+    /// flag this content does not define (an override stays stored, and
+    /// counts again if the flag comes back).
+    pub fn with_overrides<'a>(&self, overrides: impl IntoIterator<Item = (&'a str, u32)>) -> (Content, Vec<String>) {
+        let mut content = self.clone();
+        let mut ignored = Vec::new();
+        for (name, rollout) in overrides {
+            match content.flags.0.get_mut(name) {
+                Some(flag) if rollout <= crate::flags::BUCKETS => flag.rollout = rollout,
+                _ => ignored.push(name.to_owned()),
+            }
+        }
+        (content, ignored)
     }
 
     /// The player as flags see them at `now`.

@@ -520,10 +520,13 @@ pub enum Permission {
     Roles,
     /// `/auditoria`: read the operators' audit log.
     Audit,
+    // flags
+    /// `/flag`, `/flags`: feature flags' rollouts, changed live.
+    Flags,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ContentReload,
         Permission::Grants,
         Permission::VipGrants,
@@ -533,6 +536,8 @@ impl Permission {
         Permission::Analytics,
         Permission::Roles,
         Permission::Audit,
+        // flags
+        Permission::Flags,
     ];
 
     /// Its name in `roles.toml` and in the texts.
@@ -547,6 +552,8 @@ impl Permission {
             Permission::Analytics => "analytics",
             Permission::Roles => "roles",
             Permission::Audit => "audit",
+            // flags
+            Permission::Flags => "flags",
         }
     }
 

@@ -33,6 +33,8 @@ use crate::leaderboard::{Board, Metric, Period};
 
 // The community games' files (trivia, events, referrals).
 mod community;
+// flags: personalisation (archetype weights, feature flags).
+mod personal;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -177,6 +179,8 @@ pub(super) struct Draft {
     // Personalisation: archetype weights and feature flags.
     pub archetypes: crate::archetype::ArchetypeWeights,
     pub flags: crate::flags::Flags,
+    /// What each flag is for (`description`), for `/flags`.
+    pub flag_descriptions: BTreeMap<String, Text>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -204,6 +208,9 @@ enum FileKind {
     Referrals,
     // Leaderboards.
     Leaderboards,
+    // flags: personalisation.
+    Archetypes,
+    Flags,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -234,6 +241,9 @@ fn classify(path: &str) -> Option<FileKind> {
         "events.toml" => FileKind::Events,
         "referrals.toml" => FileKind::Referrals,
         "leaderboards.toml" => FileKind::Leaderboards,
+        // flags
+        "archetypes.toml" => FileKind::Archetypes,
+        "flags.toml" => FileKind::Flags,
         _ => return None,
     })
 }
@@ -259,7 +269,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
                  achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml, \
-                 lore.toml, trivia.toml, events.toml, referrals.toml or leaderboards.toml"
+                 lore.toml, trivia.toml, events.toml, referrals.toml, leaderboards.toml, archetypes.toml or flags.toml"
                     .to_owned(),
             );
             continue;
@@ -296,6 +306,9 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Events => cx.events(&root),
             FileKind::Referrals => cx.referrals(&root),
             FileKind::Leaderboards => cx.leaderboards(&root),
+            // flags
+            FileKind::Archetypes => cx.archetypes(&root),
+            FileKind::Flags => cx.flags(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {

@@ -40,6 +40,9 @@
 //!   player's milestone timer fires.
 //! - `leaderboard`: `/ranking` and the boards' buttons; the weekly reset
 //!   that pays each board's winners once.
+//! - `flags`: an operator's `/flags`, `/flag <name> <percent|reset>` (a
+//!   rollout changed live) and `/jugador <id>` (a player's style and
+//!   flags); a player's `/estilo`, behind the `style` flag.
 
 pub mod analytics;
 pub mod auction;
@@ -75,3 +78,6 @@ pub use roles::RoleRequest;
 pub use shop::ShopRequest;
 pub use trivia::TriviaRequest;
 pub use vip::VipRequest;
+// flags
+pub mod flags;
+pub use flags::FlagRequest;

@@ -71,13 +71,16 @@ impl Intake {
         match request {
             OperatorRequest::ReloadContent { chat_id, language } => {
                 let report = match self.reloader.reload().await {
-                    Ok(content) => {
+                    Ok(reloaded) => {
                         // A weekly board the new content adds gets its reset timer.
                         self.arm_board_resets().await.map_err(|err| {
                             tracing::error!(error = %err, "arming the leaderboards' resets after a reload failed");
                             Failure::NotDurable(dianabot_actors::DispatchError::NotDurable)
                         })?;
-                        screens::reload_report(language, Ok(content.fragments().count()))
+                        let mut report = screens::reload_report(language, Ok(reloaded.content.fragments().count()));
+                        // flags: stored overrides whose flag is gone are named.
+                        report.text.push_str(&screens::flags::ignored_overrides(language, &reloaded.ignored_overrides));
+                        report
                     }
                     Err(error) => {
                         self.audit_failed("the content has problems; the previous content stays");

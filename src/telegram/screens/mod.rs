@@ -28,6 +28,8 @@ pub mod referral;
 mod trivia;
 // Leaderboards.
 pub mod leaderboard;
+// flags: styles, feature flags, a player's record.
+pub mod flags;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -137,6 +139,10 @@ pub enum Screen {
     TriviaPlay,
     /// The timed events running and to come.
     Events,
+    // flags
+    /// The player's style with the five scores as bars (`/estilo`), behind
+    /// the `style` flag.
+    Style,
 }
 
 /// The answer to a command's outcome, if it deserves one.
@@ -263,6 +269,10 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
             ];
             let mut text = trivia::banner(language, ui, |_| true);
             text.push_str(&tw(language, m::PROFILE, &args));
+            // flags: "your style", for players the `style` flag is on for.
+            if let Some(line) = flags::style_line(state, ui) {
+                text.push_str(&format!("\n{line}"));
+            }
             let rows = vec![
                 vec![
                     button(Action::Missions, &t(language, m::BUTTON_MISSIONS)),
@@ -351,6 +361,8 @@ pub fn render(screen: Screen, state: &UserState, events: &[Event], ui: Ui<'_>) -
         Screen::Trivia => trivia::sets(state, ui),
         Screen::TriviaPlay => trivia::play(state, events, ui),
         Screen::Events => trivia::events(state, ui),
+        // flags
+        Screen::Style => flags::style(state, ui),
     }
 }
 
@@ -512,6 +524,8 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::TriviaAlreadyAnswered => why(m::WHY_TRIVIA_ALREADY_ANSWERED),
         RuleError::ReferralNotNew => why(m::WHY_REFERRAL_NOT_NEW),
         RuleError::SelfReferral => why(m::WHY_SELF_REFERRAL),
+        // flags
+        RuleError::UnknownFlag(flag) => with(m::WHY_UNKNOWN_FLAG, &[("flag", escape(flag).into())]),
     }
 }
 

@@ -919,3 +919,53 @@ fn screens_count_time_by_the_game_clock_they_are_handed() {
     let later = at(NOW + 30 * 3_600, Screen::Vip, &vip);
     assert!(later.contains("(6 days left)"), "{later}");
 }
+
+// flags
+/// A reader: six decisions and four fragments read make a narrative lover.
+fn styled_player(language: Language) -> UserState {
+    let mut state = player(language);
+    state.progress.counters.insert("decisions".to_owned(), 6);
+    state.progress.counters.insert("fragments_read".to_owned(), 4);
+    state
+}
+
+#[test]
+fn style_and_flag_screens() {
+    use crate::flags::FlagChange;
+    use dianabot_game::flags::FlagOverride;
+    let content = content();
+    let changed = content.with_flag_rollout("style", Some(3_050)).expect("style is a demo flag");
+    let overrides = [
+        FlagOverride { flag: "style".into(), rollout: 3_050, set_by: UserId(900), set_at: NOW },
+        FlagOverride { flag: "retired".into(), rollout: 25, set_by: UserId(900), set_at: NOW },
+    ];
+    let set = FlagChange { flag: "style".into(), before: 10_000, after: 3_050, content: 10_000, reset: false };
+    let reset = FlagChange { reset: true, after: 10_000, before: 3_050, ..set.clone() };
+    let hidden = content.with_flag_rollout("style", Some(0)).expect("style is a demo flag");
+    let codec = codec();
+    let cases: Vec<(&str, Render)> = vec![
+        ("profile_with_style", Box::new(|l| screen(&styled_player(l), Screen::Profile, &[]))),
+        ("style", Box::new(|l| screen(&styled_player(l), Screen::Style, &[]))),
+        ("style_not_yet", Box::new(|l| screen(&player(l), Screen::Style, &[]))),
+        (
+            "style_flag_off",
+            Box::new(|l| {
+                let ui = Ui { codec: &codec, content: &hidden, now: NOW };
+                let profile = shown(&render(Screen::Profile, &styled_player(l), &[], ui));
+                format!("{profile}\n~~\n{}", shown(&render(Screen::Style, &styled_player(l), &[], ui)))
+            }),
+        ),
+        ("flags_list", Box::new(|l| shown(&flags::flags_list(l, &changed, &overrides)))),
+        (
+            "flag_set",
+            Box::new(|l| {
+                format!("{}\n{}", shown(&flags::flag_changed(l, &set)), shown(&flags::flag_changed(l, &reset)))
+            }),
+        ),
+        ("player_record", Box::new(|l| shown(&flags::player(l, &styled_player(Language::Es), &content, NOW)))),
+        ("player_unknown", Box::new(|l| shown(&flags::player(l, &UserState::new(UserId(8)), &content, NOW)))),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+}
