@@ -126,6 +126,13 @@ pub enum RuleError {
     ReferralNotNew,
     #[error("a player cannot invite themselves")]
     SelfReferral,
+    // offers
+    #[error("no such offer for this player")]
+    UnknownOffer,
+    #[error("this offer has expired")]
+    OfferExpired,
+    #[error("this offer was already taken")]
+    OfferTaken,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

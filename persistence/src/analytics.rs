@@ -8,6 +8,7 @@
 
 use dianabot_game::journeys::RunEnd;
 use dianabot_game::membership::VipFact;
+use dianabot_game::offers::ActiveOffer;
 use dianabot_game::{Event, LedgerEntry, Reacted, Reason, UserState};
 
 /// A domain event kept for analytics: what happened, to what, how much, when.
@@ -96,10 +97,37 @@ pub mod kinds {
     /// Subject: `<board>/<period start>`; amount: besitos.
     pub const LEADERBOARD_PRIZE: &str = "leaderboard_prize";
 
+    // offers: contextual offers. Subject of each:
+    // `{offer}|{archetype}|{experiment}|{variant}` — the archetype the
+    // player had when shown (`none` without a style), the experiment's
+    // flag and variant, or `-`.
+    pub const OFFER_SHOWN: &str = "offer_shown";
+    pub const OFFER_OPENED: &str = "offer_opened";
+    /// Amount: the price paid, in the offer's currency (0 for a trial).
+    pub const OFFER_BOUGHT: &str = "offer_bought";
+    pub const OFFER_EXPIRED: &str = "offer_expired";
+
     /// Kinds that happen to a player without them doing anything: not
     /// activity.
-    pub const PASSIVE: [&str; 6] =
-        [GIFT_RECEIVED, VIP_LAPSED, EXPERIENCE_EXPIRE, AUCTION_WON, REFERRAL_REWARDED, LEADERBOARD_PRIZE];
+    pub const PASSIVE: [&str; 7] = [
+        GIFT_RECEIVED,
+        VIP_LAPSED,
+        EXPERIENCE_EXPIRE,
+        AUCTION_WON,
+        REFERRAL_REWARDED,
+        LEADERBOARD_PRIZE,
+        // offers
+        OFFER_EXPIRED,
+    ];
+}
+
+// offers
+/// The analytics subject of an offer as shown:
+/// `{offer}|{archetype}|{experiment}|{variant}`.
+pub fn offer_subject(shown: &ActiveOffer) -> String {
+    let archetype = shown.archetype.map_or("none", |archetype| archetype.key());
+    let (experiment, variant) = shown.experiment.as_ref().map_or(("-", "-"), |(flag, v)| (flag.as_str(), v.as_str()));
+    format!("{}|{archetype}|{experiment}|{variant}", shown.offer)
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state
@@ -209,6 +237,16 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
                 format!("{}/{}", prize.board, prize.period),
                 credited(events, Reason::LeaderboardPrize),
             )),
+            // offers
+            Event::OfferShown(shown) => Some(row(kinds::OFFER_SHOWN, offer_subject(shown), 0)),
+            Event::OfferOpened { offer } => {
+                let shown = state.progress.offers.as_deref().and_then(|offers| offers.active(offer));
+                shown.map(|shown| row(kinds::OFFER_OPENED, offer_subject(shown), 0))
+            }
+            Event::OfferBought { shown, amount, .. } => {
+                Some(row(kinds::OFFER_BOUGHT, offer_subject(shown), i64::try_from(*amount).unwrap_or(i64::MAX)))
+            }
+            Event::OfferExpired(shown) => Some(row(kinds::OFFER_EXPIRED, offer_subject(shown), 0)),
             _ => None,
         };
         rows.extend(new);

@@ -37,7 +37,9 @@
 
 pub mod community;
 mod ids;
+// offers
 mod model;
+pub mod offers;
 mod problem;
 mod read;
 mod requirement;
@@ -94,6 +96,8 @@ pub struct Content {
     // Personalisation.
     archetypes: ArchetypeWeights,
     flags: Flags,
+    // offers: `offers.toml`, in file order.
+    offers: Vec<offers::Offer>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -136,6 +140,7 @@ impl Content {
             boards: draft.boards,
             archetypes: draft.archetypes,
             flags: draft.flags,
+            offers: draft.offers,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -359,6 +364,24 @@ impl Content {
     pub fn evaluate_decision(&self, fragment: &str, decision: &str, state: &UserState, now: i64) -> Option<Evaluation> {
         let decision = self.decision(fragment, decision)?;
         Some(evaluate(&decision.requirement(), state, self, now))
+    }
+}
+
+// offers
+impl Content {
+    /// The offers of `offers.toml`, in file order.
+    pub fn offers(&self) -> &[offers::Offer] {
+        &self.offers
+    }
+
+    pub fn offer(&self, id: &str) -> Option<&offers::Offer> {
+        self.offers.iter().find(|offer| offer.id == id)
+    }
+
+    /// A copy of this content with `flags` instead of its own (tests, and
+    /// a live flag change); the flags are checked against nothing else.
+    pub fn with_flags(&self, flags: Flags) -> Content {
+        Content { flags, ..self.clone() }
     }
 }
 

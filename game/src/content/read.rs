@@ -33,6 +33,8 @@ use crate::leaderboard::{Board, Metric, Period};
 
 // The community games' files (trivia, events, referrals).
 mod community;
+// offers: contextual offers (`offers.toml`).
+mod offers;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -177,6 +179,8 @@ pub(super) struct Draft {
     // Personalisation: archetype weights and feature flags.
     pub archetypes: crate::archetype::ArchetypeWeights,
     pub flags: crate::flags::Flags,
+    // offers: in file order.
+    pub offers: Vec<super::offers::Offer>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -204,6 +208,8 @@ enum FileKind {
     Referrals,
     // Leaderboards.
     Leaderboards,
+    // offers
+    Offers,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -234,6 +240,8 @@ fn classify(path: &str) -> Option<FileKind> {
         "events.toml" => FileKind::Events,
         "referrals.toml" => FileKind::Referrals,
         "leaderboards.toml" => FileKind::Leaderboards,
+        // offers
+        "offers.toml" => FileKind::Offers,
         _ => return None,
     })
 }
@@ -259,7 +267,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
                  achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml, \
-                 lore.toml, trivia.toml, events.toml, referrals.toml or leaderboards.toml"
+                 lore.toml, trivia.toml, events.toml, referrals.toml, leaderboards.toml or offers.toml"
                     .to_owned(),
             );
             continue;
@@ -296,6 +304,8 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             FileKind::Events => cx.events(&root),
             FileKind::Referrals => cx.referrals(&root),
             FileKind::Leaderboards => cx.leaderboards(&root),
+            // offers
+            FileKind::Offers => cx.offers(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {

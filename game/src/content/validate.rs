@@ -27,7 +27,44 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     lore(content, &mut problems);
     text_variables(content, &mut problems);
     sprints(content, &mut problems);
+    // offers
+    offers(content, &mut problems);
     problems
+}
+
+// offers: cross-file checks of `offers.toml`.
+/// An offer's VIP plan is on sale in `vip.toml`; its experiment names a
+/// flag of `flags.toml` (once the content has flags at all) and prices
+/// only variants that flag has.
+fn offers(content: &Content, problems: &mut Vec<ContentProblem>) {
+    use super::offers::Deal;
+    for offer in &content.offers {
+        if let Deal::VipPlan { plan, .. } = &offer.deal
+            && content.vip.plan(*plan).is_none()
+        {
+            let message = format!("the `{}` plan is not on sale in vip.toml", plan.key());
+            let path = format!("offer.{}.vip_plan", offer.id);
+            problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+        }
+        let Some(experiment) = &offer.experiment else { continue };
+        let path = format!("offer.{}.experiment", offer.id);
+        match content.flags.get(&experiment.flag) {
+            None if !content.flags.0.is_empty() => {
+                let message = format!("unknown flag `{}`; an experiment names a flag of flags.toml", experiment.flag);
+                problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+            }
+            None => {}
+            Some(flag) => {
+                for variant in experiment.prices.keys() {
+                    if !flag.variants.iter().any(|known| &known.name == variant) {
+                        let message = format!("flag `{}` has no variant `{variant}`", experiment.flag);
+                        let path = format!("offer.{}.prices.{variant}", offer.id);
+                        problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// A leaderboard sprint names a board of `leaderboards.toml`.
