@@ -828,3 +828,25 @@ leaderboard-ties = Ties go to whoever reached the score first.
 leaderboard-none = There are no leaderboards yet.
 leaderboard-prize-won = 🏆 Rank { $rank } on “{ $name }”! You get { $besitos } besitos.
 button-leaderboards = 🏆 Leaderboards
+
+## offers: contextual offers.
+offer-card = 🎁 <b>{ $name }</b>
+    { $text }
+
+    Price: { $price } · { $left } left
+offer-free = free of charge
+offer-price-besitos = { $amount } besitos
+offer-price-stars = { $amount } ⭐
+button-offer-buy = 🛍 Buy
+button-offer-accept = 🗝 Accept
+offers-title = 🎁 <b>Offers for you</b>
+offers-line = { $name } · { $left }
+offers-none = 🎁 You have no open offers right now.
+offer-trial-taken = 🗝 Done: { $days } { $days ->
+        [one] day
+       *[other] days
+    } of access to Diana's salon.
+offer-stars-later = ⭐ This offer is paid in Stars from the shop.
+why-unknown-offer = that offer does not exist for you
+why-offer-expired = that offer has expired
+why-offer-taken = that offer was already taken

@@ -828,3 +828,25 @@ leaderboard-ties = En caso de empate gana quien llegó antes a la puntuación.
 leaderboard-none = No hay rankings todavía.
 leaderboard-prize-won = 🏆 ¡Puesto { $rank } en «{ $name }»! Recibe { $besitos } besitos.
 button-leaderboards = 🏆 Ranking
+
+## offers: contextual offers.
+offer-card = 🎁 <b>{ $name }</b>
+    { $text }
+
+    Precio: { $price } · Quedan { $left }
+offer-free = sin coste
+offer-price-besitos = { $amount } besitos
+offer-price-stars = { $amount } ⭐
+button-offer-buy = 🛍 Comprar
+button-offer-accept = 🗝 Aceptar
+offers-title = 🎁 <b>Ofertas para usted</b>
+offers-line = { $name } · { $left }
+offers-none = 🎁 No tiene ofertas abiertas ahora.
+offer-trial-taken = 🗝 Hecho: { $days } { $days ->
+        [one] día
+       *[other] días
+    } de acceso al salón de Diana.
+offer-stars-later = ⭐ Esta oferta se paga con estrellas desde la tienda.
+why-unknown-offer = esa oferta no existe para usted
+why-offer-expired = esa oferta ha caducado
+why-offer-taken = esa oferta ya se ha aprovechado

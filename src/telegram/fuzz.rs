@@ -137,6 +137,12 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         }
         Translation::Refuse { .. } | Translation::RefuseButton { .. } | Translation::Ignore(_) => (None, false),
         Translation::Board(crate::telegram::flows::BoardRequest::Show { user_id, .. }) => (Some(*user_id), false),
+        // offers
+        Translation::Offer(
+            crate::telegram::flows::OfferRequest::List { user_id, .. }
+            | crate::telegram::flows::OfferRequest::Open { user_id, .. }
+            | crate::telegram::flows::OfferRequest::Buy { user_id, .. },
+        ) => (Some(*user_id), false),
     }
 }
 

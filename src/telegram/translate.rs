@@ -74,6 +74,8 @@ pub enum Translation {
     Ignore(&'static str),
     // Leaderboards.
     Board(BoardRequest),
+    // offers
+    Offer(crate::telegram::flows::OfferRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -300,6 +302,7 @@ impl Translator {
             .or_else(|| trivia::text(&origin, name))
             .or_else(|| referral::text(&origin, name))
             .or_else(|| leaderboard::text(&origin, name))
+            .or_else(|| crate::telegram::flows::offer::text(&origin, name))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -331,6 +334,7 @@ impl Translator {
             .or_else(|| trivia::press(&origin, action))
             .or_else(|| referral::press(&origin, action))
             .or_else(|| leaderboard::press(&origin, action))
+            .or_else(|| crate::telegram::flows::offer::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

@@ -60,6 +60,8 @@ pub mod referral;
 pub mod trivia;
 // Leaderboards.
 pub mod leaderboard;
+// offers
+pub mod offer;
 
 pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
@@ -75,3 +77,5 @@ pub use roles::RoleRequest;
 pub use shop::ShopRequest;
 pub use trivia::TriviaRequest;
 pub use vip::VipRequest;
+// offers
+pub use offer::OfferRequest;

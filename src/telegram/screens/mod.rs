@@ -28,6 +28,8 @@ pub mod referral;
 mod trivia;
 // Leaderboards.
 pub mod leaderboard;
+// offers
+pub mod offer;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -512,6 +514,10 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::TriviaAlreadyAnswered => why(m::WHY_TRIVIA_ALREADY_ANSWERED),
         RuleError::ReferralNotNew => why(m::WHY_REFERRAL_NOT_NEW),
         RuleError::SelfReferral => why(m::WHY_SELF_REFERRAL),
+        // offers
+        RuleError::UnknownOffer => why(m::WHY_UNKNOWN_OFFER),
+        RuleError::OfferExpired => why(m::WHY_OFFER_EXPIRED),
+        RuleError::OfferTaken => why(m::WHY_OFFER_TAKEN),
     }
 }
 
