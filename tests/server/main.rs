@@ -40,3 +40,5 @@ mod webhook;
 mod alerts_e2e;
 // Leaderboards.
 mod leaderboards_e2e;
+// offers
+mod offers_e2e;

@@ -8,7 +8,7 @@ use dianabot_game::{Currency, Event, Language, RuleError, UserState};
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::auction::duration;
-use super::{Rendered, Ui, escape, plain, reason, t, tw};
+use super::{Rendered, Ui, escape, plain, t, tw};
 use crate::telegram::callback::{Action, tag};
 use crate::texts::catalogue::{self as m};
 
@@ -105,5 +105,5 @@ pub fn stars_later(language: Language) -> Rendered {
 
 /// Why an offer's button cannot be honoured (expired, unknown, taken).
 pub fn refused(language: Language, refusal: &RuleError) -> Rendered {
-    plain(reason(language, refusal))
+    super::refusal(language, refusal)
 }
