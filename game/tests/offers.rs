@@ -124,9 +124,10 @@ fn a_collector_and_a_reader_see_different_offers_at_the_vip_door_and_a_new_playe
 #[test]
 fn nothing_is_shown_where_the_offers_flag_is_off() {
     let mut state = collector(1, NOW);
+    let off = content().with_flags(Flags::default());
     let events = support::run_with(
         &mut state,
-        support::content(),
+        &off,
         &Command::Story(StoryCommand::OpenFragment { fragment: "l4_antesala".into(), page: None }),
         NOW,
     )

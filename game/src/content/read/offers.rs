@@ -45,7 +45,7 @@ impl Cx<'_> {
             let text = self.text(&tbl, "text");
             let trigger = self.trigger(&tbl);
             let audience = match tbl.get("audience") {
-                Some(value) => self.audience(value, &tbl.child("audience")),
+                Some(value) => self.offer_audience(value, &tbl.child("audience")),
                 None => Some(OfferAudience::default()),
             };
             let deal = self.deal(&tbl);
@@ -113,7 +113,7 @@ impl Cx<'_> {
     }
 
     /// `{ archetypes = [..], vip = bool, languages = [..], levels = [low, high] }`.
-    fn audience(&mut self, value: &Value<'_>, path: &str) -> Option<OfferAudience> {
+    fn offer_audience(&mut self, value: &Value<'_>, path: &str) -> Option<OfferAudience> {
         let tbl = self.table_at(value, path, ProblemKind::WrongType)?;
         self.keys(&tbl, &["archetypes", "vip", "languages", "levels"], ProblemKind::UnknownKey);
         let mut audience = OfferAudience::default();
