@@ -240,10 +240,10 @@ fn closed_purchases(had: &Offers, events: &[Event], now: i64) -> Vec<Event> {
 /// state on the hot path).
 fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>) -> Vec<Event> {
     let content = ctx.content;
-    if content.flag(OFFERS, &state, ctx.now).is_none() {
+    if content.flag(OFFERS, state, ctx.now).is_none() {
         return Vec::new();
     }
-    let subject = content.subject(&state, ctx.now);
+    let subject = content.subject(state, ctx.now);
     let level = content.level_for_xp(state.progress.experience_points);
     let mut out: Vec<Event> = Vec::new();
     for moment in moments {

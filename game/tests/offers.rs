@@ -236,3 +236,36 @@ fn a_trial_offer_grants_its_days_once_and_an_unknown_offer_is_refused() {
     let unknown = Command::Offer(OfferCommand::Open { offer: "puerta_coleccionista".into() });
     assert_eq!(run(&mut state, unknown, NOW + 12), Err(RuleError::UnknownOffer), "never shown to this player");
 }
+
+#[test]
+fn offers_toml_problems_are_reported_with_file_and_line() {
+    let mut files = support::read_dir(&support::demo_dir());
+    files.retain(|(path, _)| path != "offers.toml");
+    let broken = r#"
+[[offer]]
+id = "roto"
+name.es = "Roto"
+name.en = "Broken"
+text.es = "Roto"
+text.en = "Broken"
+trigger = "vip_window"
+item = "no_such_item"
+price = { besitos = 5, stars = 2 }
+expires_minutes = 0
+cap = { shows = 99, days = 1 }
+audience = { archetypes = ["gambler"] }
+"#;
+    files.push(("offers.toml".to_owned(), broken.to_owned()));
+    let problems = Content::parse(&files).expect_err("broken offers");
+    let lines: Vec<(String, Option<usize>)> =
+        problems.iter().filter(|p| p.file == "offers.toml").map(|p| (p.key_path.clone(), p.line)).collect();
+    for (path, line) in [
+        ("offer.roto.trigger", 8),
+        ("offer.roto.price", 10),
+        ("offer.roto.expires_minutes", 11),
+        ("offer.roto.cap.shows", 12),
+        ("offer.roto.audience.archetypes[0]", 13),
+    ] {
+        assert!(lines.contains(&(path.to_owned(), Some(line))), "{path}:{line} in {lines:?}");
+    }
+}
