@@ -2,7 +2,8 @@
 //! game clock (`TEST_CLOCK=on`), with the shipped content (`offers.toml`,
 //! and `flags.toml` turning the `offers` flag on): a collector — made one
 //! by buying in the shop — who hits the VIP door gets the collector's
-//! offer with a buy button, a new player the default one; buying charges
+//! offer with a buy button, a reader — made one by taking decisions — the
+//! narrative lover's trial, a new player the default one; buying charges
 //! the offer's price through the purchase saga; the door again within the
 //! cap shows nothing; a new player's offer expires by itself (its timer
 //! fires as the clock moves) and its button then refuses, charging nothing.
@@ -69,6 +70,28 @@ fn a_free_player_at_the_vip_door_gets_the_offer_of_their_style_buys_it_once_and_
         let messages = say(&control, bob, "/start f_l4_antesala", 2).await;
         let bobs = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
         assert!(text(&bobs).contains("Invitación de una semana"), "{}", text(&bobs));
+
+        // A reader — made one by taking story decisions — at the same door:
+        // the narrative lover's offer, a trial, taken once.
+        let bea = control.create_user("Bea", "es").await;
+        say(&control, bea, "/start f_l1_umbral", 2).await;
+        for fragment in ["l1_lucien", "l1_vestibulo", "l1_retrato"] {
+            say(&control, bea, &format!("/start f_{fragment}"), 1).await;
+        }
+        let messages = say(&control, bea, "/start f_l4_antesala", 2).await;
+        let beas = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&beas).contains("Tres noches en el salón"), "{}", text(&beas));
+        let message_id = beas["message_id"].as_i64().expect("message id");
+        control.press(bea, message_id, &button(&beas, "🗝 Aceptar"), false).await;
+        let messages = control
+            .wait_for(bea, "the trial", |m| {
+                m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && !text(m).starts_with("🎁"))
+            })
+            .await;
+        let answered = messages.iter().find(|m| m["message_id"].as_i64() == Some(message_id)).expect("the card");
+        assert!(text(answered).contains("3 días"), "{}", text(answered));
+        let state = store.load_user(UserId(bea)).await.unwrap().unwrap();
+        assert!(state.progress.vip.as_deref().is_some_and(|vip| vip.trial_used), "the trial granted");
 
         // Bought at the offer's price through the saga.
         let before = store.load_user(UserId(ana)).await.unwrap().unwrap().wallet.balance;
