@@ -33,9 +33,10 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
 }
 
 // offers: cross-file checks of `offers.toml`.
-/// An offer's VIP plan is on sale in `vip.toml`; its experiment names a
-/// flag of `flags.toml` (once the content has flags at all) and prices
-/// only variants that flag has.
+/// An offer's VIP plan is on sale in `vip.toml`; an experiment prices only
+/// variants its flag has. An experiment whose flag `flags.toml` does not
+/// define is allowed: that flag is off for everyone (as any flag the
+/// content lacks), so every player pays the base price.
 fn offers(content: &Content, problems: &mut Vec<ContentProblem>) {
     use super::offers::Deal;
     for offer in &content.offers {
@@ -47,21 +48,12 @@ fn offers(content: &Content, problems: &mut Vec<ContentProblem>) {
             problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
         }
         let Some(experiment) = &offer.experiment else { continue };
-        let path = format!("offer.{}.experiment", offer.id);
-        match content.flags.get(&experiment.flag) {
-            None if !content.flags.0.is_empty() => {
-                let message = format!("unknown flag `{}`; an experiment names a flag of flags.toml", experiment.flag);
+        let Some(flag) = content.flags.get(&experiment.flag) else { continue };
+        for variant in experiment.prices.keys() {
+            if !flag.variants.iter().any(|known| &known.name == variant) {
+                let message = format!("flag `{}` has no variant `{variant}`", experiment.flag);
+                let path = format!("offer.{}.prices.{variant}", offer.id);
                 problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
-            }
-            None => {}
-            Some(flag) => {
-                for variant in experiment.prices.keys() {
-                    if !flag.variants.iter().any(|known| &known.name == variant) {
-                        let message = format!("flag `{}` has no variant `{variant}`", experiment.flag);
-                        let path = format!("offer.{}.prices.{variant}", offer.id);
-                        problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
-                    }
-                }
             }
         }
     }
