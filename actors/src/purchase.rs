@@ -16,7 +16,7 @@
 //! the item once per charge and sells the unit.
 
 use dianabot_game::shop;
-use dianabot_game::{Command, Ctx, Currency, Event, RuleError, ShopCommand, UpdateId, UserId};
+use dianabot_game::{Command, Ctx, Currency, Event, OfferCommand, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 use tracing::Instrument;
 
@@ -67,7 +67,26 @@ impl Coordinator {
         update_id: Option<UpdateId>,
     ) -> Result<PurchaseOutcome, DispatchError> {
         let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase);
-        self.purchase_saga(buyer, item, purchase, update_id).instrument(span).await
+        let start = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
+        self.purchase_saga(buyer, item, purchase, update_id, start).instrument(span).await
+    }
+
+    // offers
+    /// Buys the item of offer `offer` for `buyer` in besitos, at the
+    /// offer's price, as purchase `purchase`: the same saga, whose first
+    /// step checks the offer runs (an expired or unknown offer is refused,
+    /// nothing charged) and binds the purchase to it.
+    pub async fn purchase_offer(
+        &self,
+        buyer: UserId,
+        offer: &str,
+        item: &str,
+        purchase: i64,
+        update_id: Option<UpdateId>,
+    ) -> Result<PurchaseOutcome, DispatchError> {
+        let span = tracing::info_span!("purchase", user_id = %buyer, item, purchase, offer);
+        let start = Command::Offer(OfferCommand::StartPurchase { purchase, offer: offer.to_owned() });
+        self.purchase_saga(buyer, item, purchase, update_id, start).instrument(span).await
     }
 
     async fn purchase_saga(
@@ -76,8 +95,8 @@ impl Coordinator {
         item: &str,
         purchase: i64,
         update_id: Option<UpdateId>,
+        start: Command,
     ) -> Result<PurchaseOutcome, DispatchError> {
-        let start = Command::Shop(ShopCommand::StartPurchase { purchase, item: item.to_owned() });
         // The buyer's state binds the update to its purchase: the one this
         // delivery opened, or (a re-delivery) an open purchase of the same
         // item the first delivery left in flight. A purchase that is over

@@ -877,3 +877,24 @@ player-flags = <b>Flags</b>
 player-flag = { $name }: { $variant }
 player-flag-off = { $name }: no
 panel-player = Player { $user }
+## offers: contextual offers.
+offer-card = 🎁 <b>{ $name }</b>
+    { $text }
+
+    Price: { $price } · { $left } left
+offer-free = free of charge
+offer-price-besitos = { $amount } besitos
+offer-price-stars = { $amount } ⭐
+button-offer-buy = 🛍 Buy
+button-offer-accept = 🗝 Accept
+offers-title = 🎁 <b>Offers for you</b>
+offers-line = { $name } · { $left }
+offers-none = 🎁 You have no open offers right now.
+offer-trial-taken = 🗝 Done: { $days } { $days ->
+        [one] day
+       *[other] days
+    } of access to Diana's salon.
+offer-stars-later = ⭐ This offer is paid in Stars from the shop.
+why-unknown-offer = that offer does not exist for you
+why-offer-expired = that offer has expired
+why-offer-taken = that offer was already taken

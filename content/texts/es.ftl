@@ -877,3 +877,24 @@ player-flags = <b>Flags</b>
 player-flag = { $name }: { $variant }
 player-flag-off = { $name }: no
 panel-player = Jugador { $user }
+## offers: contextual offers.
+offer-card = 🎁 <b>{ $name }</b>
+    { $text }
+
+    Precio: { $price } · Quedan { $left }
+offer-free = sin coste
+offer-price-besitos = { $amount } besitos
+offer-price-stars = { $amount } ⭐
+button-offer-buy = 🛍 Comprar
+button-offer-accept = 🗝 Aceptar
+offers-title = 🎁 <b>Ofertas para usted</b>
+offers-line = { $name } · { $left }
+offers-none = 🎁 No tiene ofertas abiertas ahora.
+offer-trial-taken = 🗝 Hecho: { $days } { $days ->
+        [one] día
+       *[other] días
+    } de acceso al salón de Diana.
+offer-stars-later = ⭐ Esta oferta se paga con estrellas desde la tienda.
+why-unknown-offer = esa oferta no existe para usted
+why-offer-expired = esa oferta ha caducado
+why-offer-taken = esa oferta ya se ha aprovechado

@@ -129,6 +129,13 @@ pub enum RuleError {
     // flags
     #[error("no flag {0} in flags.toml")]
     UnknownFlag(String),
+    // offers
+    #[error("no such offer for this player")]
+    UnknownOffer,
+    #[error("this offer has expired")]
+    OfferExpired,
+    #[error("this offer was already taken")]
+    OfferTaken,
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::community::PrizeAwarded;
+use crate::content::Currency;
+use crate::offers::ActiveOffer;
 
 use crate::ids::{ItemId, Language, PostRef, UserId};
 use crate::journeys::RunEnd;
@@ -271,6 +273,30 @@ pub enum Event {
     // Leaderboards.
     /// A leaderboard prize was paid (with its ledger entry beside it).
     PrizeAwarded(PrizeAwarded),
+    // offers: contextual offers (`offer.rs`).
+    /// An offer was shown, running until its `expires_at`.
+    OfferShown(Box<ActiveOffer>),
+    /// The player opened the offer's card (first time only).
+    OfferOpened {
+        offer: String,
+    },
+    /// A purchase in besitos of the offer was paid and is in flight.
+    OfferPurchaseStarted {
+        offer: String,
+        purchase: i64,
+    },
+    /// The offer's purchase was refunded: the offer runs again.
+    OfferPurchaseReleased {
+        offer: String,
+    },
+    /// The offer was bought for `amount` in `currency` (0 for a trial).
+    OfferBought {
+        shown: Box<ActiveOffer>,
+        currency: Currency,
+        amount: u64,
+    },
+    /// The offer ran out unbought.
+    OfferExpired(Box<ActiveOffer>),
 }
 
 /// Something a reward makes available to one player.

@@ -57,6 +57,9 @@ pub mod referral;
 pub mod trivia;
 // Leaderboards.
 pub mod leaderboard;
+// offers: contextual offers (state in `offers`, rules in `offer`).
+pub mod offer;
+pub mod offers;
 
 pub use admin::AdminCommand;
 pub use auction::AuctionCommand;
@@ -84,3 +87,5 @@ pub use story::StoryCommand;
 pub use timer::{Timer, TimerName};
 pub use trivia::TriviaCommand;
 pub use vip::VipCommand;
+// offers
+pub use offer::OfferCommand;

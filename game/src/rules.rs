@@ -25,6 +25,8 @@ use crate::time::day_of;
 use crate::timer::{Timer, TimerName};
 use crate::trivia::{self, TriviaCommand};
 use crate::vip::{self, VipCommand};
+// offers
+use crate::offer::{self, OfferCommand};
 
 /// What a user (or an operator acting on a user) asks of the game, by
 /// feature: each feature's rules take their own enum, so routing is checked
@@ -49,6 +51,8 @@ pub enum Command {
     Referral(ReferralCommand),
     // Leaderboards.
     Leaderboard(LeaderboardCommand),
+    // offers: opening and buying a contextual offer.
+    Offer(OfferCommand),
 }
 
 /// The player's own profile.
@@ -85,6 +89,7 @@ impl Command {
             Command::Trivia(command) => command.kind(),
             Command::Referral(command) => command.kind(),
             Command::Leaderboard(command) => command.kind(),
+            Command::Offer(command) => command.kind(),
         }
     }
 }
@@ -105,6 +110,9 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         // An invited player's milestone may be reached by any of it.
         let referred = referral::follow(state, &events, ctx);
         events.extend(referred);
+        // offers: what all of it shows, buys or expires.
+        let offered = offer::follow(state, &events, ctx);
+        events.extend(offered);
         within_daily_caps(state, &events, ctx)?;
     }
     Ok(events)
@@ -167,6 +175,7 @@ fn decide_command(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<
         }
         Command::Referral(ReferralCommand::Settle { invitee }) => referral::decide(state, *invitee, ctx, journal),
         Command::Leaderboard(command) => leaderboard::decide(state, command, ctx, journal),
+        Command::Offer(command) => offer::decide(state, command, ctx, journal),
     }
 }
 
@@ -181,6 +190,7 @@ fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event> {
         | TimerName::FreeChannelApproval => vip::fired(state, timer, ctx),
         TimerName::ExperienceDeadline { .. } => experience::fired(state, timer, ctx),
         TimerName::ReferralReward => referral::fired(timer),
+        TimerName::OfferExpiry => offer::fired(state, timer, ctx),
     }
 }
 

@@ -64,6 +64,14 @@ pub fn check(state: &UserState, item: &ShopItem, currency: Currency, ctx: Ctx<'_
         Currency::Stars => price.stars.map(u64::from),
     };
     let amount = amount.ok_or(RuleError::NotSoldFor(currency))?;
+    eligible(state, item, ctx)?;
+    Ok(amount)
+}
+
+/// What [`check`] asks of the buyer whatever the price: not a unique item
+/// they hold, requirements met. An offer sells at its own price and checks
+/// this (and that the item is on sale) itself.
+pub fn eligible(state: &UserState, item: &ShopItem, ctx: Ctx<'_>) -> Result<(), RuleError> {
     if item.unique && owns(item, state) {
         return Err(RuleError::AlreadyOwned);
     }
@@ -71,11 +79,11 @@ pub fn check(state: &UserState, item: &ShopItem, currency: Currency, ctx: Ctx<'_
     if !evaluation.allowed {
         return Err(RuleError::RequirementsNotMet { missing: evaluation.missing });
     }
-    Ok(amount)
+    Ok(())
 }
 
 /// A new attempt, if the hourly limit allows it.
-fn attempt(state: &UserState, ctx: Ctx<'_>) -> Result<Event, RuleError> {
+pub(crate) fn attempt(state: &UserState, ctx: Ctx<'_>) -> Result<Event, RuleError> {
     let max = ctx.rules.max_purchase_attempts_per_hour;
     if recent_attempts(state, ctx.now) >= max {
         return Err(RuleError::TooManyPurchaseAttempts { max });

@@ -11,6 +11,7 @@ use crate::ids::{ItemId, Language, UpdateId, UserId};
 use crate::journeys::{Journey, Journeys};
 use crate::ledger::{LedgerEntry, Reason};
 use crate::membership::Vip;
+use crate::offers::Offers;
 use crate::profile::Profile;
 use crate::time::day_of;
 
@@ -99,6 +100,9 @@ pub struct Progress {
     /// Trivia, referrals and leaderboard prizes; `None` for a player who
     /// never took part.
     pub community: Option<Box<Community>>,
+    /// offers: offers running and recent shows; `None` for a player never
+    /// offered anything. Last: bincode is positional (format 6 added it).
+    pub offers: Option<Box<Offers>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,6 +433,13 @@ impl UserState {
                 community.referrals_this_month = (*month, *paid_this_month);
             }
             Event::PrizeAwarded(prize) => self.community().record_prize(prize.clone()),
+            // offers
+            Event::OfferShown(_)
+            | Event::OfferOpened { .. }
+            | Event::OfferPurchaseStarted { .. }
+            | Event::OfferPurchaseReleased { .. }
+            | Event::OfferBought { .. }
+            | Event::OfferExpired(_) => self.progress.offers.get_or_insert_with(Box::default).apply(event),
         }
     }
 

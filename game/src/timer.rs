@@ -40,6 +40,10 @@ pub enum TimerName {
     /// be paid (an outbox, like `VipChannelSync`: the firing has the
     /// inviter's actor settle it, idempotent by invitee, then clears it).
     ReferralReward,
+    // offers
+    /// The earliest running offer expires (one timer for all of a
+    /// player's offers, moved to the next expiry as each one goes).
+    OfferExpiry,
 }
 
 impl TimerName {
@@ -53,6 +57,7 @@ impl TimerName {
             TimerName::FreeChannelApproval => "free.approval".to_owned(),
             TimerName::ExperienceDeadline { experience } => format!("experience.deadline.{experience:08x}"),
             TimerName::ReferralReward => "referral.reward".to_owned(),
+            TimerName::OfferExpiry => "offer.expiry".to_owned(),
         }
     }
 
@@ -65,6 +70,7 @@ impl TimerName {
             "vip.channel_sync" => Some(TimerName::VipChannelSync),
             "free.approval" => Some(TimerName::FreeChannelApproval),
             "referral.reward" => Some(TimerName::ReferralReward),
+            "offer.expiry" => Some(TimerName::OfferExpiry),
             other if other.starts_with("experience.deadline.") => {
                 let tag = other.strip_prefix("experience.deadline.")?;
                 let experience = u32::from_str_radix(tag, 16).ok().filter(|_| tag.len() == 8)?;
@@ -101,6 +107,7 @@ mod tests {
             TimerName::ExperienceDeadline { experience: 0xdead_beef },
             TimerName::ExperienceDeadline { experience: 7 },
             TimerName::ReferralReward,
+            TimerName::OfferExpiry,
         ];
         for name in names {
             assert_eq!(TimerName::parse(&name.key()), Some(name));

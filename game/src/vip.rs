@@ -335,7 +335,9 @@ pub(crate) fn fired(state: &UserState, timer: Timer, ctx: Ctx<'_>) -> Vec<Event>
             VipFact::FreeApprovalDue
         }
         // Not a VIP timer: `timers` never holds one, so it returned above.
-        TimerName::ExperienceDeadline { .. } | TimerName::ReferralReward => return vec![Event::TimerCleared(timer)],
+        TimerName::ExperienceDeadline { .. } | TimerName::ReferralReward | TimerName::OfferExpiry => {
+            return vec![Event::TimerCleared(timer)];
+        }
     };
     changed(before, vip, fact, ctx.now)
 }

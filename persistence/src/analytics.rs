@@ -8,6 +8,7 @@
 
 use dianabot_game::journeys::RunEnd;
 use dianabot_game::membership::VipFact;
+use dianabot_game::offers::ActiveOffer;
 use dianabot_game::{Event, LedgerEntry, Reacted, Reason, UserState};
 
 /// A domain event kept for analytics: what happened, to what, how much, when.
@@ -98,7 +99,9 @@ pub mod kinds {
     // reports (issue 18): the offers' conversion. Subject:
     // `{offer}|{archetype}|{experiment}|{variant}`
     // ([`crate::reports::offers::OfferSubject`]); amount: for a purchase the
-    // price paid, in the offer's own currency, else 0.
+    // price paid, in the offer's own currency (0 for a trial), else 0. The
+    // archetype is the one the player had when shown (`none` without a
+    // style).
     /// An offer put in front of the player (by whatever triggered it).
     pub const OFFER_SHOWN: &str = "offer_shown";
     pub const OFFER_OPENED: &str = "offer_opened";
@@ -126,6 +129,16 @@ pub mod kinds {
         OFFER_SHOWN,
         OFFER_EXPIRED,
     ];
+}
+
+// offers
+/// The analytics subject of an offer as shown:
+/// `{offer}|{archetype}|{experiment}|{variant}`.
+pub fn offer_subject(shown: &ActiveOffer) -> String {
+    let archetype = shown.archetype.map_or("none", |archetype| archetype.key());
+    let none = crate::reports::offers::NONE;
+    let (experiment, variant) = shown.experiment.as_ref().map_or((none, none), |(flag, v)| (flag.as_str(), v.as_str()));
+    crate::reports::offers::OfferSubject { offer: &shown.offer, archetype, experiment, variant }.to_string()
 }
 
 /// The analytics rows of `events`, just applied to `state` (the state
@@ -241,6 +254,16 @@ pub fn rows(state: &UserState, events: &[Event], now: i64) -> Vec<AnalyticsEvent
                 let item = paid.map_or_else(String::new, |paid| paid.item.clone());
                 Some(row(kinds::STARS_PAID_TWICE, item, i64::from(*stars)))
             }
+            // offers
+            Event::OfferShown(shown) => Some(row(kinds::OFFER_SHOWN, offer_subject(shown), 0)),
+            Event::OfferOpened { offer } => {
+                let shown = state.progress.offers.as_deref().and_then(|offers| offers.active(offer));
+                shown.map(|shown| row(kinds::OFFER_OPENED, offer_subject(shown), 0))
+            }
+            Event::OfferBought { shown, amount, .. } => {
+                Some(row(kinds::OFFER_BOUGHT, offer_subject(shown), i64::try_from(*amount).unwrap_or(i64::MAX)))
+            }
+            Event::OfferExpired(shown) => Some(row(kinds::OFFER_EXPIRED, offer_subject(shown), 0)),
             _ => None,
         };
         rows.extend(new);

@@ -238,13 +238,14 @@ pub struct Snapshot {
 
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
-/// for every format still stored ([`legacy`] decodes 2 and 3). Format 4
+/// for every format still stored ([`legacy`] decodes 2 and 3). Format 6 added the boxed offers;
+/// format 5 the community games; format 4
 /// boxed the experiences' state and added the backpack; format 3 replaced
 /// `vip_until` by the boxed VIP membership; format 2
 /// added story pages and reactions on fragments; format 1 was never
 /// deployed, so it has no decoder and is refused as an unknown format
 /// rather than misread.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 5;
+pub(crate) const SNAPSHOT_FORMAT: i16 = 6;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
@@ -435,6 +436,13 @@ impl UserWrite {
                 Event::TimerCleared(timer) => write.timer(timer.name.key(), TimerOp::Clear { dues: vec![timer.due] }),
                 // The prize's besitos are its ledger entry; its record is in the snapshot.
                 Event::PrizeAwarded(_) => {}
+                // offers: in the snapshot (`Progress::offers`) and analytics.
+                Event::OfferShown(_)
+                | Event::OfferOpened { .. }
+                | Event::OfferPurchaseStarted { .. }
+                | Event::OfferPurchaseReleased { .. }
+                | Event::OfferBought { .. }
+                | Event::OfferExpired(_) => {}
             }
         }
         write
@@ -549,6 +557,7 @@ impl StoredUser {
                     .map_err(|err| corrupt(err.to_string()))?
                     .0
             }
+            5 => legacy::decode::<legacy::ProgressV5>(&self.state).map_err(corrupt)?,
             4 => legacy::decode::<legacy::ProgressV4>(&self.state).map_err(corrupt)?,
             3 => legacy::decode::<legacy::ProgressV3>(&self.state).map_err(corrupt)?,
             2 => legacy::decode::<legacy::ProgressV2>(&self.state).map_err(corrupt)?,

@@ -126,6 +126,17 @@ pub enum Action {
     Board {
         board: u32,
     },
+    // offers
+    /// The running offers (`/ofertas`).
+    Offers,
+    /// Open the card of the offer whose id has this [`tag`].
+    OfferOpen {
+        offer: u32,
+    },
+    /// Buy (or take, for a trial) the offer whose id has this [`tag`].
+    OfferBuy {
+        offer: u32,
+    },
 }
 
 /// The short, stable tag of a content id that buttons carry (FNV-1a, as
@@ -163,6 +174,9 @@ impl Action {
             Action::Combine { selected, catalogue } => return format!("kc:{}:{catalogue:08x}", base36(selected)),
             Action::ReadSecret { recipe } => return format!("ks:{recipe:08x}"),
             Action::Board { board } => return format!("lb:{board:08x}"),
+            Action::OfferOpen { offer } => return format!("of:{offer:08x}"),
+            Action::OfferBuy { offer } => return format!("ob:{offer:08x}"),
+            Action::Offers => "os",
             Action::Auctions => "a",
             Action::TriviaStart { set } => return format!("ts:{set:08x}"),
             Action::TriviaAnswer { run, question, option } => {
@@ -220,6 +234,8 @@ impl Action {
             ("xs:", |experience| Action::StartExperience { experience }),
             ("xa:", |experience| Action::AbandonExperience { experience, confirmed: false }),
             ("xq:", |experience| Action::AbandonExperience { experience, confirmed: true }),
+            ("of:", |offer| Action::OfferOpen { offer }),
+            ("ob:", |offer| Action::OfferBuy { offer }),
         ] {
             if let Some(item) = text.strip_prefix(prefix) {
                 return Some(action(hex_u32(item)?));
@@ -289,6 +305,7 @@ impl Action {
             "tc" => Action::TriviaContinue,
             "ev" => Action::Events,
             "iv" => Action::Invite,
+            "os" => Action::Offers,
             _ => return None,
         })
     }
@@ -536,6 +553,9 @@ mod tests {
             Action::Events,
             Action::Invite,
             Action::Board { board: u32::MAX },
+            Action::Offers,
+            Action::OfferOpen { offer: u32::MAX },
+            Action::OfferBuy { offer: 0 },
         ] {
             let data = codec().encode(user, action);
             assert!(data.len() <= 64, "{data}");

@@ -139,6 +139,12 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         Translation::Board(crate::telegram::flows::BoardRequest::Show { user_id, .. }) => (Some(*user_id), false),
         // flags: operators' only.
         Translation::Flag(_) => (None, true),
+        // offers
+        Translation::Offer(
+            crate::telegram::flows::OfferRequest::List { user_id, .. }
+            | crate::telegram::flows::OfferRequest::Open { user_id, .. }
+            | crate::telegram::flows::OfferRequest::Buy { user_id, .. },
+        ) => (Some(*user_id), false),
     }
 }
 

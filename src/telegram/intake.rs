@@ -277,6 +277,8 @@ impl Intake {
             Translation::Lore(request) => self.handle_lore(request).await,
             Translation::Trivia(request) => self.handle_trivia(request).await,
             Translation::Referral(request) => self.handle_referral(request).await,
+            // offers
+            Translation::Offer(request) => self.handle_offer(request).await,
             Translation::Refuse { chat_id, language, refusal } => {
                 self.answer(ReplyTo::NewMessage { chat_id }, Some(screens::refusal(language, &refusal)));
                 Ok(Handled::Ignored)
@@ -382,11 +384,16 @@ impl Intake {
             let vip_sync = matches!(outcome, Outcome::Applied(events)
                 if events.iter().any(|event| matches!(event, Event::VipChanged { .. })))
                 && state.progress.vip.as_ref().is_some_and(|vip| vip.sync.is_some());
-            ((screens::reply(screen, state, outcome, parts.ui()), page), refused, vip_sync)
+            // offers: the cards of the offers this decision showed.
+            let cards = match outcome {
+                Outcome::Applied(events) => screens::offer::shown(state, parts.ui(), events),
+                _ => Vec::new(),
+            };
+            ((screens::reply(screen, state, outcome, parts.ui()), page), refused, (vip_sync, cards))
         };
         let dispatched = self.router.dispatch(envelope, render).await?;
         dispatched.durable.wait().await?;
-        let (reply_parts, refused, vip_sync) = dispatched.reply;
+        let (reply_parts, refused, (vip_sync, cards)) = dispatched.reply;
         if let Some(refusal) = refused {
             self.audit_failed(refusal);
         }
@@ -399,6 +406,7 @@ impl Intake {
             }
             (reply, (rendered, _)) => self.answer(reply, rendered),
         }
+        self.send_offer_cards(user_id.0, cards);
         if vip_sync {
             self.vip_sync(user_id).await;
         }

@@ -86,6 +86,9 @@ impl Action {
             Translation::Reaction(ReactionRequest::React { .. }) => Some(Action::Reaction),
             Translation::Shop(ShopRequest::Purchase { .. } | ShopRequest::RequestInvoice { .. })
             | Translation::Vip(VipRequest::Buy { .. }) => Some(Action::Purchase),
+            // offers
+            Translation::Offer(crate::telegram::flows::OfferRequest::Buy { .. }) => Some(Action::Purchase),
+            Translation::Offer(_) => Some(Action::Message),
             Translation::Vip(
                 VipRequest::Show { .. } | VipRequest::SetRenewal { .. } | VipRequest::RequestLink { .. },
             ) => Some(Action::Message),

@@ -78,6 +78,8 @@ pub enum Translation {
     Board(BoardRequest),
     // flags
     Flag(FlagRequest),
+    // offers
+    Offer(crate::telegram::flows::OfferRequest),
 }
 
 /// An operator command and its audit row: `audit.outcome` is `Refused`
@@ -305,6 +307,7 @@ impl Translator {
             .or_else(|| referral::text(&origin, name))
             .or_else(|| leaderboard::text(&origin, name))
             .or_else(|| flags::text(&origin, name, text))
+            .or_else(|| crate::telegram::flows::offer::text(&origin, name))
             .unwrap_or_else(|| origin.view(Screen::NotUnderstood))
     }
 
@@ -336,6 +339,7 @@ impl Translator {
             .or_else(|| trivia::press(&origin, action))
             .or_else(|| referral::press(&origin, action))
             .or_else(|| leaderboard::press(&origin, action))
+            .or_else(|| crate::telegram::flows::offer::press(&origin, action))
             .unwrap_or_else(|| profile::press(&origin, action))
     }
 }

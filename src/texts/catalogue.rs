@@ -480,4 +480,19 @@ catalogue! {
     PLAYER_FLAG = "player-flag" [name, variant];
     PLAYER_FLAG_OFF = "player-flag-off" [name];
     PANEL_PLAYER = "panel-player" [user];
+    // offers
+    OFFER_CARD = "offer-card" [name, text, price, left];
+    OFFER_FREE = "offer-free";
+    OFFER_PRICE_BESITOS = "offer-price-besitos" [amount];
+    OFFER_PRICE_STARS = "offer-price-stars" [amount];
+    BUTTON_OFFER_BUY = "button-offer-buy";
+    BUTTON_OFFER_ACCEPT = "button-offer-accept";
+    OFFERS_TITLE = "offers-title";
+    OFFERS_LINE = "offers-line" [name, left];
+    OFFERS_NONE = "offers-none";
+    OFFER_TRIAL_TAKEN = "offer-trial-taken" [days];
+    OFFER_STARS_LATER = "offer-stars-later";
+    WHY_UNKNOWN_OFFER = "why-unknown-offer";
+    WHY_OFFER_EXPIRED = "why-offer-expired";
+    WHY_OFFER_TAKEN = "why-offer-taken";
 }

@@ -44,3 +44,5 @@ mod leaderboards_e2e;
 mod game_clock_e2e;
 // flags
 mod flags_e2e;
+// offers
+mod offers_e2e;

@@ -40,7 +40,9 @@
 
 pub mod community;
 mod ids;
+// offers
 mod model;
+pub mod offers;
 mod problem;
 mod read;
 mod requirement;
@@ -102,6 +104,8 @@ pub struct Content {
     // flags: the flags as `flags.toml` defines them, and their descriptions.
     flags_read: Flags,
     flag_descriptions: BTreeMap<String, Text>,
+    // offers: `offers.toml`, in file order.
+    offers: Vec<offers::Offer>,
     /// Where each value was read; kept for problems found after reading.
     source: SourceMap,
     /// Where each flag, item, achievement… can be obtained, for hints.
@@ -146,6 +150,7 @@ impl Content {
             flags_read: draft.flags.clone(),
             flags: draft.flags,
             flag_descriptions: draft.flag_descriptions,
+            offers: draft.offers,
             source: draft.source,
             sources: Sources::default(),
         };
@@ -413,6 +418,24 @@ impl Content {
     pub fn evaluate_decision(&self, fragment: &str, decision: &str, state: &UserState, now: i64) -> Option<Evaluation> {
         let decision = self.decision(fragment, decision)?;
         Some(evaluate(&decision.requirement(), state, self, now))
+    }
+}
+
+// offers
+impl Content {
+    /// The offers of `offers.toml`, in file order.
+    pub fn offers(&self) -> &[offers::Offer] {
+        &self.offers
+    }
+
+    pub fn offer(&self, id: &str) -> Option<&offers::Offer> {
+        self.offers.iter().find(|offer| offer.id == id)
+    }
+
+    /// A copy of this content with `flags` instead of its own (tests, and
+    /// a live flag change); the flags are checked against nothing else.
+    pub fn with_flags(&self, flags: Flags) -> Content {
+        Content { flags, ..self.clone() }
     }
 }
 

@@ -35,6 +35,8 @@ use crate::leaderboard::{Board, Metric, Period};
 mod community;
 // flags: personalisation (archetype weights, feature flags).
 mod personal;
+// offers: contextual offers (`offers.toml`).
+mod offers;
 
 type Value<'i> = Spanned<DeValue<'i>>;
 
@@ -181,6 +183,8 @@ pub(super) struct Draft {
     pub flags: crate::flags::Flags,
     /// What each flag is for (`description`), for `/flags`.
     pub flag_descriptions: BTreeMap<String, Text>,
+    // offers: in file order.
+    pub offers: Vec<super::offers::Offer>,
     pub source: SourceMap,
     pub problems: Vec<ContentProblem>,
     /// A problem that leaves the model incomplete (bad syntax, a missing or
@@ -211,6 +215,8 @@ enum FileKind {
     // flags: personalisation.
     Archetypes,
     Flags,
+    // offers
+    Offers,
 }
 
 /// What a file holds, from its path: `story/<anything>.toml`,
@@ -244,6 +250,8 @@ fn classify(path: &str) -> Option<FileKind> {
         // flags
         "archetypes.toml" => FileKind::Archetypes,
         "flags.toml" => FileKind::Flags,
+        // offers
+        "offers.toml" => FileKind::Offers,
         _ => return None,
     })
 }
@@ -269,7 +277,7 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
                 None,
                 "unknown content file; expected story/<name>.toml, experiences/<name>.toml, levels.toml, items.toml, \
                  achievements.toml, missions.toml, shop.toml, reactions.toml, experiences.toml, roles.toml, vip.toml, \
-                 lore.toml, trivia.toml, events.toml, referrals.toml, leaderboards.toml, archetypes.toml or flags.toml"
+                 lore.toml, trivia.toml, events.toml, referrals.toml, leaderboards.toml, archetypes.toml, flags.toml or offers.toml"
                     .to_owned(),
             );
             continue;
@@ -309,6 +317,8 @@ pub(super) fn read<P: AsRef<str>, T: AsRef<str>>(files: &[(P, T)]) -> Draft {
             // flags
             FileKind::Archetypes => cx.archetypes(&root),
             FileKind::Flags => cx.flags(&root),
+            // offers
+            FileKind::Offers => cx.offers(&root),
         }
     }
     if !seen.contains(&FileKind::Levels) {

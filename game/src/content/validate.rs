@@ -27,7 +27,36 @@ pub fn validate(content: &Content) -> Vec<ContentProblem> {
     lore(content, &mut problems);
     text_variables(content, &mut problems);
     sprints(content, &mut problems);
+    // offers
+    offers(content, &mut problems);
     problems
+}
+
+// offers: cross-file checks of `offers.toml`.
+/// An offer's VIP plan is on sale in `vip.toml`; an experiment prices only
+/// variants its flag has. An experiment whose flag `flags.toml` does not
+/// define is allowed: that flag is off for everyone (as any flag the
+/// content lacks), so every player pays the base price.
+fn offers(content: &Content, problems: &mut Vec<ContentProblem>) {
+    use super::offers::Deal;
+    for offer in &content.offers {
+        if let Deal::VipPlan { plan, .. } = &offer.deal
+            && content.vip.plan(*plan).is_none()
+        {
+            let message = format!("the `{}` plan is not on sale in vip.toml", plan.key());
+            let path = format!("offer.{}.vip_plan", offer.id);
+            problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+        }
+        let Some(experiment) = &offer.experiment else { continue };
+        let Some(flag) = content.flags.get(&experiment.flag) else { continue };
+        for variant in experiment.prices.keys() {
+            if !flag.variants.iter().any(|known| &known.name == variant) {
+                let message = format!("flag `{}` has no variant `{variant}`", experiment.flag);
+                let path = format!("offer.{}.prices.{variant}", offer.id);
+                problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
+            }
+        }
+    }
 }
 
 /// A leaderboard sprint names a board of `leaderboards.toml`.

@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use dianabot_game::backpack::Backpack;
+use dianabot_game::community::Community;
 use dianabot_game::content::PlanKind;
 use dianabot_game::journeys::Journeys;
 use dianabot_game::membership::{Phase, Vip};
@@ -201,7 +202,13 @@ impl From<ProgressV3> for ProgressV4 {
 
 impl From<ProgressV4> for Progress {
     fn from(old: ProgressV4) -> Progress {
-        Progress {
+        ProgressV5::from(old).into()
+    }
+}
+
+impl From<ProgressV4> for ProgressV5 {
+    fn from(old: ProgressV4) -> ProgressV5 {
+        ProgressV5 {
             story: old.story,
             missions: old.missions,
             achievements: old.achievements,
@@ -226,6 +233,68 @@ impl From<ProgressV4> for Progress {
             holds: old.holds,
             auctions_won: old.auctions_won,
             community: None,
+        }
+    }
+}
+
+/// `Progress` as format 5 stored it: no offers.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProgressV5 {
+    story: StoryProgress,
+    missions: BTreeMap<String, MissionProgress>,
+    achievements: BTreeSet<String>,
+    experiences: Option<Box<Journeys>>,
+    backpack: Option<Box<Backpack>>,
+    vip: Option<Box<Vip>>,
+    counters: BTreeMap<String, u64>,
+    rewarded_reactions: BTreeSet<(Reacted, String)>,
+    experience_points: u64,
+    unlocked_experiences: BTreeSet<String>,
+    daily_gift: DailyGiftStreak,
+    transfers_out: BTreeMap<i64, PendingTransfer>,
+    transfers_in: BTreeSet<i64>,
+    gifts_sent_today: (i64, u32),
+    reactions_paid_today: (i64, u32),
+    earned_today: (i64, BTreeMap<Reason, i64>),
+    unlocked_shop_items: BTreeSet<String>,
+    purchases_open: BTreeMap<i64, OpenPurchase>,
+    purchase_attempts: Vec<i64>,
+    bought: BTreeMap<String, u32>,
+    stars_charges: BTreeMap<String, StarsCharge>,
+    holds: BTreeMap<(i64, i64), i64>,
+    auctions_won: BTreeSet<i64>,
+    community: Option<Box<Community>>,
+}
+
+impl From<ProgressV5> for Progress {
+    fn from(old: ProgressV5) -> Progress {
+        Progress {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            experiences: old.experiences,
+            backpack: old.backpack,
+            vip: old.vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift,
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+            community: old.community,
+            offers: None,
         }
     }
 }
@@ -333,5 +402,19 @@ mod tests {
         assert_eq!(state.progress.story, progress.story);
         assert_eq!(state.progress.experiences, progress.experiences);
         assert_eq!(state.progress.community, None);
+    }
+
+    // offers
+    #[test]
+    fn a_format_5_snapshot_loads_with_its_community_and_no_offers() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l4_antesala".into());
+        progress.community = Some(Box::default());
+        let mut old = ProgressV5::from(ProgressV4::from(ProgressV3::from(v2(progress.clone(), None))));
+        old.community = progress.community.clone();
+        let state = stored(5, encode(old)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(state.progress.story, progress.story);
+        assert_eq!(state.progress.community, progress.community);
+        assert_eq!(state.progress.offers, None);
     }
 }

@@ -63,6 +63,8 @@ pub mod referral;
 pub mod trivia;
 // Leaderboards.
 pub mod leaderboard;
+// offers
+pub mod offer;
 
 pub use analytics::AnalyticsRequest;
 pub use auction::AuctionRequest;
@@ -81,3 +83,5 @@ pub use vip::VipRequest;
 // flags
 pub mod flags;
 pub use flags::FlagRequest;
+// offers
+pub use offer::OfferRequest;

@@ -62,6 +62,10 @@ impl Intake {
                     }
                 }
                 TimerName::ReferralReward => {}
+                // offers: an offer running out says nothing (its button
+                // answers that it expired); one short notice per expiry
+                // would be noise for an offer the player let go.
+                TimerName::OfferExpiry => {}
             }
             Ok(())
         }

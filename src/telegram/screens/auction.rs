@@ -158,7 +158,7 @@ fn item_name<'a>(auction: &'a Auction, language: Language, ui: Ui<'a>) -> &'a st
 }
 
 /// `1 h 5 min`, `3 min 20 s`, `45 s`.
-fn duration(language: Language, seconds: i64) -> String {
+pub(super) fn duration(language: Language, seconds: i64) -> String {
     let (hours, minutes, seconds) = (seconds / 3600, seconds % 3600 / 60, seconds % 60);
     match (hours, minutes) {
         (0, 0) => tw(language, m::DURATION_SECONDS, &[("seconds", seconds.into())]),

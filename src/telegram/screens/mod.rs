@@ -30,6 +30,8 @@ mod trivia;
 pub mod leaderboard;
 // flags: styles, feature flags, a player's record.
 pub mod flags;
+// offers
+pub mod offer;
 
 pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
@@ -526,6 +528,10 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::SelfReferral => why(m::WHY_SELF_REFERRAL),
         // flags
         RuleError::UnknownFlag(flag) => with(m::WHY_UNKNOWN_FLAG, &[("flag", escape(flag).into())]),
+        // offers
+        RuleError::UnknownOffer => why(m::WHY_UNKNOWN_OFFER),
+        RuleError::OfferExpired => why(m::WHY_OFFER_EXPIRED),
+        RuleError::OfferTaken => why(m::WHY_OFFER_TAKEN),
     }
 }
 

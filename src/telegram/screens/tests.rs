@@ -969,3 +969,54 @@ fn style_and_flag_screens() {
         insta::assert_snapshot!(name, both(render));
     }
 }
+
+// offers
+#[test]
+fn offer_screens() {
+    use dianabot_game::offers::{ActiveOffer, Offers};
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
+    let active = |offer: &str, experiment: Option<(&str, &str)>| ActiveOffer {
+        offer: offer.to_owned(),
+        archetype: None,
+        experiment: experiment.map(|(flag, variant)| (flag.to_owned(), variant.to_owned())),
+        shown_at: NOW - 600,
+        expires_at: NOW + 3_000,
+        opened: false,
+        purchase: None,
+    };
+    let offered = |l, shown: Vec<ActiveOffer>| {
+        let mut state = player(l);
+        state.progress.offers = Some(Box::new(Offers { active: shown, ..Offers::default() }));
+        state
+    };
+    let card = |l, running: ActiveOffer| shown(&offer::card(&player(l), ui, &running).expect("a card"));
+    let cases: Vec<(&str, Render)> = vec![
+        ("offer_card_item", Box::new(|l| card(l, active("puerta_coleccionista", None)))),
+        (
+            "offer_card_item_discount_variant",
+            Box::new(|l| card(l, active("puerta_coleccionista", Some(("offer_price_test", "discount"))))),
+        ),
+        ("offer_card_trial", Box::new(|l| card(l, active("puerta_lectora", None)))),
+        (
+            "offers_list",
+            Box::new(|l| {
+                let state = offered(l, vec![active("puerta_coleccionista", None), active("puerta_invitacion", None)]);
+                shown(&offer::list(&state, ui))
+            }),
+        ),
+        ("offers_none", Box::new(|l| shown(&offer::list(&player(l), ui)))),
+        (
+            "offer_trial_taken",
+            Box::new(|l| shown(&offer::taken(&player(l), content.offer("puerta_lectora").expect("demo offer")))),
+        ),
+        ("offer_stars_later", Box::new(|l| shown(&offer::stars_later(l)))),
+        ("why_offer_expired", Box::new(|l| refusal_text(l, &RuleError::OfferExpired))),
+        ("why_unknown_offer", Box::new(|l| refusal_text(l, &RuleError::UnknownOffer))),
+        ("why_offer_taken", Box::new(|l| refusal_text(l, &RuleError::OfferTaken))),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+}

@@ -1,0 +1,271 @@
+//! Contextual offers over the demo content (`offers.toml`) with the
+//! `offers` flag on and the `offer_price_test` experiment: who sees which
+//! offer at the VIP door, the frequency cap, expiry on the durable timer,
+//! the experiment's price from the player's bucket, buying through the
+//! purchase saga's steps at the offer's price, and re-delivery.
+
+mod support;
+
+use std::sync::OnceLock;
+
+use dianabot_game::archetype::Archetype;
+use dianabot_game::content::Content;
+use dianabot_game::flags::{Audience, Flag, Flags, OFFERS, Subject, Variant};
+use dianabot_game::{
+    Command, Currency, Event, ItemId, Language, OfferCommand, ProfileCommand, Reason, RuleError, ShopCommand,
+    StoryCommand, Timer, TimerName, UserId, UserState,
+};
+
+/// 2026-11-30T12:00:00Z.
+const NOW: i64 = 1_796_040_000;
+const DAY: i64 = 24 * 60 * 60;
+
+fn flag(name: &str, variants: &[&str], audience: Audience) -> Flag {
+    Flag {
+        name: name.to_owned(),
+        rollout: 10_000,
+        audience,
+        variants: variants.iter().map(|&name| Variant { name: name.to_owned(), weight: 50 }).collect(),
+    }
+}
+
+/// The demo content with `offers` on for everyone and `offer_price_test`
+/// splitting free players 50/50 into `control` and `discount`.
+fn content() -> &'static Content {
+    static CONTENT: OnceLock<Content> = OnceLock::new();
+    CONTENT.get_or_init(|| {
+        let free = Audience { vip: Some(false), ..Audience::default() };
+        let flags = [flag(OFFERS, &[], Audience::default()), flag("offer_price_test", &["control", "discount"], free)];
+        support::content().with_flags(Flags(flags.into_iter().map(|flag| (flag.name.clone(), flag)).collect()))
+    })
+}
+
+fn run(state: &mut UserState, command: Command, now: i64) -> Result<Vec<Event>, RuleError> {
+    support::run_with(state, content(), &command, now)
+}
+
+fn player(id: i64, now: i64) -> UserState {
+    let mut state = UserState::new(UserId(id));
+    let register =
+        Command::Profile(ProfileCommand::Register { first_name: "Ana".into(), username: None, language: Language::Es });
+    run(&mut state, register, now).expect("register");
+    state
+}
+
+/// A player whose items make them a collector.
+fn collector(id: i64, now: i64) -> UserState {
+    let mut state = player(id, now);
+    for item in ["rosa_negra", "mapa_estelar", "reloj_bolsillo", "libro_poemas"] {
+        state.inventory.insert(ItemId(item.to_owned()), 1);
+    }
+    assert_eq!(content().style(&state).map(|style| style.archetype), Some(Archetype::Collector));
+    state
+}
+
+/// A player whose decisions make them a narrative lover.
+fn reader(id: i64, now: i64) -> UserState {
+    let mut state = player(id, now);
+    state.progress.counters.insert("decisions".to_owned(), 6);
+    assert_eq!(content().style(&state).map(|style| style.archetype), Some(Archetype::NarrativeLover));
+    state
+}
+
+fn vip_door(state: &mut UserState, now: i64) -> Vec<Event> {
+    let open = StoryCommand::OpenFragment { fragment: "l4_antesala".into(), page: None };
+    run(state, Command::Story(open), now).expect("the VIP door")
+}
+
+fn shown(events: &[Event]) -> Vec<&str> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::OfferShown(shown) => Some(shown.offer.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn timers(events: &[Event]) -> Vec<&Event> {
+    events.iter().filter(|event| matches!(event, Event::TimerSet(_) | Event::TimerCleared(_))).collect()
+}
+
+fn debited(events: &[Event]) -> i64 {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::Ledger(entry) if entry.reason == Reason::Purchase => Some(-entry.amount),
+            _ => None,
+        })
+        .sum()
+}
+
+/// A collector in the experiment's `variant`.
+fn collector_in(variant: &str) -> UserState {
+    let experiment = content().flags().get("offer_price_test").expect("the experiment");
+    (1..200)
+        .map(|id| collector(id, NOW))
+        .find(|state| {
+            let subject: Subject = content().subject(state, NOW);
+            experiment.evaluate(&subject) == Some(variant)
+        })
+        .expect("a player in each variant among 200")
+}
+
+#[test]
+fn a_collector_and_a_reader_see_different_offers_at_the_vip_door_and_a_new_player_the_default() {
+    let mut collector = collector(1, NOW);
+    let mut reader = reader(2, NOW);
+    let mut newcomer = player(3, NOW);
+    assert_eq!(shown(&vip_door(&mut collector, NOW)), ["puerta_coleccionista"]);
+    assert_eq!(shown(&vip_door(&mut reader, NOW)), ["puerta_lectora"]);
+    assert_eq!(shown(&vip_door(&mut newcomer, NOW)), ["puerta_invitacion"]);
+}
+
+#[test]
+fn nothing_is_shown_where_the_offers_flag_is_off() {
+    let mut state = collector(1, NOW);
+    let off = content().with_flags(Flags::default());
+    let events = support::run_with(
+        &mut state,
+        &off,
+        &Command::Story(StoryCommand::OpenFragment { fragment: "l4_antesala".into(), page: None }),
+        NOW,
+    )
+    .expect("the VIP door");
+    assert!(shown(&events).is_empty(), "no flags, no offers: {events:?}");
+    assert_eq!(state.progress.offers, None, "and no box");
+}
+
+#[test]
+fn the_offer_expires_on_its_timer_and_cannot_be_bought_after() {
+    let mut state = collector(1, NOW);
+    let events = vip_door(&mut state, NOW);
+    let due = NOW + 60 * 60;
+    assert_eq!(timers(&events), [&Event::TimerSet(Timer { name: TimerName::OfferExpiry, due })]);
+    assert_eq!(
+        run(&mut state, Command::Offer(OfferCommand::Open { offer: "puerta_coleccionista".into() }), NOW + 5)
+            .expect("opened")
+            .len(),
+        1
+    );
+
+    let timer = Timer { name: TimerName::OfferExpiry, due };
+    let fired = run(&mut state, Command::Timer(timer), due).expect("fired");
+    assert!(matches!(&fired[..], [Event::TimerCleared(cleared), Event::OfferExpired(gone)]
+        if *cleared == timer && gone.offer == "puerta_coleccionista" && gone.opened));
+    assert_eq!(state.progress.offers.as_deref().map(|offers| offers.active.len()), Some(0));
+
+    let balance = state.wallet.balance;
+    let buy = OfferCommand::StartPurchase { purchase: 1 << 33, offer: "puerta_coleccionista".into() };
+    assert_eq!(run(&mut state, Command::Offer(buy), due + 1), Err(RuleError::OfferExpired));
+    assert_eq!(state.wallet.balance, balance, "nothing charged");
+    let again = run(&mut state, Command::Timer(timer), due + 2).expect("a re-delivered firing");
+    assert_eq!(again, [Event::TimerCleared(timer)], "expires once");
+}
+
+#[test]
+fn the_cap_holds_within_its_days_and_lets_the_offer_back_after() {
+    let mut state = collector(1, NOW);
+    assert_eq!(shown(&vip_door(&mut state, NOW)).len(), 1);
+    assert!(shown(&vip_door(&mut state, NOW + 60)).is_empty(), "running already");
+    let due = NOW + 60 * 60;
+    run(&mut state, Command::Timer(Timer { name: TimerName::OfferExpiry, due }), due).expect("expired");
+    assert!(shown(&vip_door(&mut state, due + 60)).is_empty(), "capped: once a week");
+    assert!(shown(&vip_door(&mut state, NOW + 7 * DAY - 1)).is_empty(), "still within the week");
+    assert_eq!(shown(&vip_door(&mut state, NOW + 7 * DAY)), ["puerta_coleccionista"], "a week on");
+}
+
+#[test]
+fn the_experiment_variant_from_the_bucket_sets_the_price_and_buying_goes_through_the_saga_steps() {
+    for (variant, price) in [("control", 15), ("discount", 10)] {
+        let mut state = collector_in(variant);
+        state.wallet.balance = 100;
+        let events = vip_door(&mut state, NOW);
+        let Some(Event::OfferShown(offer)) = events.iter().find(|e| matches!(e, Event::OfferShown(_))) else {
+            panic!("no offer: {events:?}")
+        };
+        assert_eq!(offer.experiment, Some(("offer_price_test".to_owned(), variant.to_owned())));
+
+        let purchase = 1 << 33;
+        let buy = Command::Offer(OfferCommand::StartPurchase { purchase, offer: "puerta_coleccionista".into() });
+        let started = run(&mut state, buy.clone(), NOW + 10).expect("paid");
+        assert_eq!(debited(&started), price, "{variant} pays {price}");
+        assert!(
+            timers(&started).contains(&&Event::TimerCleared(Timer { name: TimerName::OfferExpiry, due: NOW + 3600 })),
+            "an offer being bought does not expire"
+        );
+        assert_eq!(run(&mut state, buy, NOW + 11), Ok(Vec::new()), "a re-delivered step 1");
+        let again = OfferCommand::StartPurchase { purchase: purchase + 1, offer: "puerta_coleccionista".into() };
+        assert_eq!(run(&mut state, Command::Offer(again), NOW + 12), Err(RuleError::OfferTaken));
+
+        let done = run(&mut state, Command::Shop(ShopCommand::FulfilPurchase { purchase }), NOW + 13).expect("done");
+        assert!(
+            done.iter().any(|event| matches!(event, Event::OfferBought { shown, currency: Currency::Besitos, amount }
+            if shown.offer == "puerta_coleccionista" && *amount == price as u64))
+        );
+        assert_eq!(state.wallet.balance, 100 - price);
+        assert_eq!(state.item_count(&ItemId("rosa_negra".into())), 2, "the item delivered");
+        let rebuy = OfferCommand::StartPurchase { purchase: purchase + 2, offer: "puerta_coleccionista".into() };
+        assert_eq!(run(&mut state, Command::Offer(rebuy), NOW + 14), Err(RuleError::OfferExpired), "bought once");
+    }
+}
+
+#[test]
+fn a_refunded_offer_purchase_puts_the_offer_back_and_its_timer_with_it() {
+    let mut state = collector(1, NOW);
+    state.wallet.balance = 100;
+    vip_door(&mut state, NOW);
+    let purchase = 1 << 33;
+    let buy = OfferCommand::StartPurchase { purchase, offer: "puerta_coleccionista".into() };
+    run(&mut state, Command::Offer(buy), NOW + 10).expect("paid");
+    let aborted = run(&mut state, Command::Shop(ShopCommand::AbortPurchase { purchase }), NOW + 20).expect("refund");
+    assert!(aborted.contains(&Event::OfferPurchaseReleased { offer: "puerta_coleccionista".into() }));
+    assert!(aborted.contains(&Event::TimerSet(Timer { name: TimerName::OfferExpiry, due: NOW + 3600 })));
+    assert_eq!(state.wallet.balance, 100);
+}
+
+#[test]
+fn a_trial_offer_grants_its_days_once_and_an_unknown_offer_is_refused() {
+    let mut state = reader(2, NOW);
+    vip_door(&mut state, NOW);
+    let accept = Command::Offer(OfferCommand::Accept { offer: "puerta_lectora".into() });
+    let events = run(&mut state, accept.clone(), NOW + 10).expect("taken");
+    assert!(events.iter().any(|event| matches!(event, Event::OfferBought { amount: 0, .. })));
+    assert!(content().is_vip(&state, NOW + 2 * DAY));
+    assert_eq!(run(&mut state, accept, NOW + 11), Err(RuleError::OfferExpired), "once");
+    let unknown = Command::Offer(OfferCommand::Open { offer: "puerta_coleccionista".into() });
+    assert_eq!(run(&mut state, unknown, NOW + 12), Err(RuleError::UnknownOffer), "never shown to this player");
+}
+
+#[test]
+fn offers_toml_problems_are_reported_with_file_and_line() {
+    let mut files = support::read_dir(&support::demo_dir());
+    files.retain(|(path, _)| path != "offers.toml");
+    let broken = r#"
+[[offer]]
+id = "roto"
+name.es = "Roto"
+name.en = "Broken"
+text.es = "Roto"
+text.en = "Broken"
+trigger = "vip_window"
+item = "no_such_item"
+price = { besitos = 5, stars = 2 }
+expires_minutes = 0
+cap = { shows = 99, days = 1 }
+audience = { archetypes = ["gambler"] }
+"#;
+    files.push(("offers.toml".to_owned(), broken.to_owned()));
+    let problems = Content::parse(&files).expect_err("broken offers");
+    let lines: Vec<(String, Option<usize>)> =
+        problems.iter().filter(|p| p.file == "offers.toml").map(|p| (p.key_path.clone(), p.line)).collect();
+    for (path, line) in [
+        ("offer.roto.trigger", 8),
+        ("offer.roto.price", 10),
+        ("offer.roto.expires_minutes", 11),
+        ("offer.roto.cap.shows", 12),
+        ("offer.roto.audience.archetypes[0]", 13),
+    ] {
+        assert!(lines.contains(&(path.to_owned(), Some(line))), "{path}:{line} in {lines:?}");
+    }
+}

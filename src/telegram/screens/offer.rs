@@ -1,0 +1,109 @@
+//! Contextual offers: the card shown after the reply that triggered it
+//! (its text, price, time left on the game clock and a buy button), the
+//! list of running offers (`/ofertas`), and what buying one says.
+
+use dianabot_game::content::offers::{Deal, Offer, OfferPrice};
+use dianabot_game::offers::ActiveOffer;
+use dianabot_game::{Currency, Event, Language, RuleError, UserState};
+use teloxide_core::types::InlineKeyboardMarkup;
+
+use super::auction::duration;
+use super::{Rendered, Ui, escape, plain, t, tw};
+use crate::telegram::callback::{Action, tag};
+use crate::texts::catalogue::{self as m};
+
+fn price_text(language: Language, price: Option<OfferPrice>) -> String {
+    match price {
+        None => t(language, m::OFFER_FREE),
+        Some(OfferPrice { currency: Currency::Besitos, amount }) => {
+            tw(language, m::OFFER_PRICE_BESITOS, &[("amount", amount.into())])
+        }
+        Some(OfferPrice { currency: Currency::Stars, amount }) => {
+            tw(language, m::OFFER_PRICE_STARS, &[("amount", amount.into())])
+        }
+    }
+}
+
+/// The card of `shown`, if the content still has its offer.
+pub fn card(state: &UserState, ui: Ui<'_>, shown: &ActiveOffer) -> Option<Rendered> {
+    let offer = ui.content.offer(&shown.offer)?;
+    let language = state.language();
+    let price = offer.price(shown.variant());
+    let left = (shown.expires_at - ui.now).max(0);
+    let args = [
+        ("name", escape(offer.name.get(language)).into()),
+        ("text", escape(offer.text.get(language)).into()),
+        ("price", price_text(language, price).into()),
+        ("left", duration(language, left).into()),
+    ];
+    let text = tw(language, m::OFFER_CARD, &args);
+    let label = match offer.deal {
+        Deal::Trial { .. } => t(language, m::BUTTON_OFFER_ACCEPT),
+        _ => t(language, m::BUTTON_OFFER_BUY),
+    };
+    let rows = vec![vec![ui.button(state, Action::OfferBuy { offer: tag(&offer.id) }, &label)]];
+    Some(Rendered { text, keyboard: Some(InlineKeyboardMarkup::new(rows)) })
+}
+
+/// The cards of the offers a decision showed.
+pub fn shown(state: &UserState, ui: Ui<'_>, events: &[Event]) -> Vec<Rendered> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::OfferShown(shown) => card(state, ui, shown),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `/ofertas`: the running offers, one button each.
+pub fn list(state: &UserState, ui: Ui<'_>) -> Rendered {
+    let language = state.language();
+    let running: Vec<(&ActiveOffer, &Offer)> = state
+        .progress
+        .offers
+        .as_deref()
+        .map(|offers| offers.active.iter().filter(|shown| shown.expires_at > ui.now))
+        .into_iter()
+        .flatten()
+        .filter_map(|shown| Some((shown, ui.content.offer(&shown.offer)?)))
+        .collect();
+    if running.is_empty() {
+        return plain(t(language, m::OFFERS_NONE));
+    }
+    let rows = running
+        .iter()
+        .map(|(shown, offer)| {
+            let label = tw(
+                language,
+                m::OFFERS_LINE,
+                &[
+                    ("name", offer.name.get(language).to_owned().into()),
+                    ("left", duration(language, (shown.expires_at - ui.now).max(0)).into()),
+                ],
+            );
+            vec![ui.button(state, Action::OfferOpen { offer: tag(&offer.id) }, &label)]
+        })
+        .collect::<Vec<_>>();
+    Rendered { text: t(language, m::OFFERS_TITLE), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+}
+
+/// A trial taken, or why an offer could not be opened or bought.
+pub fn taken(state: &UserState, offer: &Offer) -> Rendered {
+    let language = state.language();
+    let days = match offer.deal {
+        Deal::Trial { days } => days,
+        _ => 0,
+    };
+    plain(tw(language, m::OFFER_TRIAL_TAKEN, &[("days", days.into())]))
+}
+
+/// A Stars offer's button: not sold by invoice yet.
+pub fn stars_later(language: Language) -> Rendered {
+    plain(t(language, m::OFFER_STARS_LATER))
+}
+
+/// Why an offer's button cannot be honoured (expired, unknown, taken).
+pub fn refused(language: Language, refusal: &RuleError) -> Rendered {
+    super::refusal(language, refusal)
+}

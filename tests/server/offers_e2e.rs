@@ -1,0 +1,144 @@
+//! Contextual offers through the binary and its built-in emulator, on the
+//! game clock (`TEST_CLOCK=on`), with the shipped content (`offers.toml`,
+//! and `flags.toml` turning the `offers` flag on): a collector — made one
+//! by buying in the shop — who hits the VIP door gets the collector's
+//! offer with a buy button, a reader — made one by taking decisions — the
+//! narrative lover's trial, a new player the default one; buying charges
+//! the offer's price through the purchase saga; the door again within the
+//! cap shows nothing; a new player's offer expires by itself (its timer
+//! fires as the clock moves) and its button then refuses, charging nothing.
+
+use std::time::{Duration, Instant};
+
+use dianabot_game::UserId;
+use serde_json::Value;
+
+use crate::common::control::{Control, button, buttons, text};
+use crate::common::server::ServerProcess;
+use crate::common::{TestDb, run};
+
+const OPERATOR: i64 = 900;
+
+/// Sends `command` and waits for `replies` more messages; returns them all.
+async fn say(control: &Control, user: i64, command: &str, replies: usize) -> Vec<Value> {
+    let before = control.bot_messages(user).await.len();
+    control.send_text(user, command).await;
+    control.wait_for(user, command, |m| m.len() >= before + replies).await
+}
+
+/// The offer card among `messages` (the one with a buy button).
+fn card(messages: &[Value]) -> Option<&Value> {
+    messages.iter().rev().find(|m| text(m).starts_with("🎁") && !buttons(m).is_empty())
+}
+
+/// The price a card shows, in besitos.
+fn price(card: &Value) -> i64 {
+    let shown = text(card);
+    let after = shown.split("Precio: ").nth(1).expect("a price");
+    after.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or_else(|| panic!("{shown}"))
+}
+
+#[test]
+fn a_free_player_at_the_vip_door_gets_the_offer_of_their_style_buys_it_once_and_an_unbought_one_expires() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let env = [("ADMIN_IDS", "900"), ("TEST_CLOCK", "on"), ("TIMER_POLL_MS", "50")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&emulator);
+        control.create_user_with_id(OPERATOR, "Op", "es").await;
+        let ana = control.create_user("Ana", "es").await;
+        say(&control, ana, "/start", 1).await;
+        say(&control, OPERATOR, &format!("/grant {ana} 200"), 1).await;
+        // Four roses bought: a collector.
+        for _ in 0..4 {
+            let messages = say(&control, ana, "/comprar rosa_negra", 1).await;
+            let last = messages.last().expect("a receipt");
+            assert!(text(last).contains("Rosa negra"), "{}", text(last));
+        }
+
+        // The VIP door: its page, then the collector's offer.
+        let messages = say(&control, ana, "/start f_l4_antesala", 2).await;
+        let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&offer).contains("Rosa negra para la colección"), "{}", text(&offer));
+        let price = price(&offer);
+        assert!([10, 15].contains(&price), "the control or discount price: {price}");
+
+        // A new player at the same door: the default offer.
+        let bob = control.create_user("Bob", "es").await;
+        say(&control, bob, "/start", 1).await;
+        let messages = say(&control, bob, "/start f_l4_antesala", 2).await;
+        let bobs = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&bobs).contains("Invitación de una semana"), "{}", text(&bobs));
+
+        // A reader — made one by taking story decisions — at the same door:
+        // the narrative lover's offer, a trial, taken once.
+        let bea = control.create_user("Bea", "es").await;
+        say(&control, bea, "/start f_l1_umbral", 2).await;
+        for fragment in ["l1_lucien", "l1_vestibulo", "l1_retrato"] {
+            say(&control, bea, &format!("/start f_{fragment}"), 1).await;
+        }
+        let messages = say(&control, bea, "/start f_l4_antesala", 2).await;
+        let beas = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&beas).contains("Tres noches en el salón"), "{}", text(&beas));
+        let message_id = beas["message_id"].as_i64().expect("message id");
+        control.press(bea, message_id, &button(&beas, "🗝 Aceptar"), false).await;
+        let messages = control
+            .wait_for(bea, "the trial", |m| {
+                m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && !text(m).starts_with("🎁"))
+            })
+            .await;
+        let answered = messages.iter().find(|m| m["message_id"].as_i64() == Some(message_id)).expect("the card");
+        assert!(text(answered).contains("3 días"), "{}", text(answered));
+        let state = store.load_user(UserId(bea)).await.unwrap().unwrap();
+        assert!(state.progress.vip.as_deref().is_some_and(|vip| vip.trial_used), "the trial granted");
+
+        // Bought at the offer's price through the saga.
+        let before = store.load_user(UserId(ana)).await.unwrap().unwrap().wallet.balance;
+        let message_id = offer["message_id"].as_i64().expect("message id");
+        let pressed = control.press(ana, message_id, &button(&offer, "🛍 Comprar"), false).await;
+        assert!(pressed["answer"].is_object(), "press not answered: {pressed}");
+        control
+            .wait_for(ana, "the purchase", |m| {
+                m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && !text(m).starts_with("🎁"))
+            })
+            .await;
+        let state = store.load_user(UserId(ana)).await.unwrap().unwrap();
+        assert_eq!(state.wallet.balance, before - price, "charged the offer's price");
+        assert!(state.progress.offers.as_deref().is_some_and(|offers| offers.active.is_empty()), "bought once");
+
+        // The door again within the cap: the page, and no offer before the
+        // profile asked for after it.
+        let seen = control.bot_messages(ana).await.len();
+        say(&control, ana, "/start f_l4_antesala", 1).await;
+        let messages = say(&control, ana, "/perfil", 1).await;
+        assert!(card(&messages[seen..]).is_none(), "capped: {:#?}", &messages[seen..]);
+
+        // Bob's offer runs out by itself.
+        let bobs_balance = store.load_user(UserId(bob)).await.unwrap().unwrap().wallet.balance;
+        server.advance_clock(60 * 60 + 1).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let state = store.load_user(UserId(bob)).await.unwrap().unwrap();
+            if state.progress.offers.as_deref().is_some_and(|offers| offers.active.is_empty()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the offer did not expire: {:?}", state.progress.offers);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let message_id = bobs["message_id"].as_i64().expect("message id");
+        control.press(bob, message_id, &button(&bobs, "🛍 Comprar"), false).await;
+        let messages = control
+            .wait_for(bob, "the refusal", |m| {
+                m.iter().any(|m| m["message_id"].as_i64() == Some(message_id) && !text(m).starts_with("🎁"))
+            })
+            .await;
+        let answered = messages.iter().find(|m| m["message_id"].as_i64() == Some(message_id)).expect("the card");
+        assert!(text(answered).contains("caducado"), "{}", text(answered));
+        let state = store.load_user(UserId(bob)).await.unwrap().unwrap();
+        assert_eq!(state.wallet.balance, bobs_balance, "nothing charged");
+        drop(server);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
