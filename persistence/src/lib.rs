@@ -24,6 +24,9 @@ mod sqlite;
 mod store;
 mod timers;
 mod write;
+// cluster
+mod fence;
+pub use fence::ShardEpoch;
 // Leaderboards.
 pub mod leaderboards;
 mod ranking;

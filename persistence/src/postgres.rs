@@ -30,8 +30,23 @@ pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<User
     stored.into_state(user_id, items.into_iter().zip(quantities).collect()).map(Some)
 }
 
-pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(), StoreError> {
+/// Writes `writes` in one transaction. With `fence` (clustering: each
+/// shard the writes touch and this node's token for it), first checks in
+/// the same transaction that every shard still carries that token; if some
+/// do not, writes nothing and returns them (the caller drops their writes
+/// and commits the rest).
+pub(crate) async fn write_batch(
+    pool: &PgPool,
+    writes: &[UserWrite],
+    fence: &[(u32, i64)],
+) -> Result<Vec<(u32, i64)>, StoreError> {
     let mut tx = pool.begin().await?;
+    if !fence.is_empty() {
+        let fenced = crate::fence::postgres_fenced(&mut tx, fence).await?;
+        if !fenced.is_empty() {
+            return Ok(fenced);
+        }
+    }
 
     let profiles: Vec<_> = writes.iter().filter_map(|w| w.profile.as_ref().map(|p| (w.user_id.0, p))).collect();
     if !profiles.is_empty() {
@@ -317,7 +332,7 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<(
     }
 
     tx.commit().await?;
-    Ok(())
+    Ok(Vec::new())
 }
 
 pub(crate) async fn pending_transfers(pool: &PgPool) -> Result<Vec<OpenTransfer>, StoreError> {

@@ -41,8 +41,23 @@ const UPSERT_CHARGE: &str = "INSERT INTO star_charges
     VALUES ($1, $2, $3, $4, $5, $6, $6)
     ON CONFLICT (charge_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at";
 
-pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<(), StoreError> {
+/// Writes `writes` in one transaction. With `fence` (clustering: each
+/// shard the writes touch and this node's token for it), first checks in
+/// the same transaction that every shard still carries that token; if some
+/// do not, writes nothing and returns them (the caller drops their writes
+/// and commits the rest).
+pub(crate) async fn write_batch(
+    pool: &SqlitePool,
+    writes: &[UserWrite],
+    fence: &[(u32, i64)],
+) -> Result<Vec<(u32, i64)>, StoreError> {
     let mut tx = pool.begin().await?;
+    if !fence.is_empty() {
+        let fenced = crate::fence::sqlite_fenced(&mut tx, fence).await?;
+        if !fenced.is_empty() {
+            return Ok(fenced);
+        }
+    }
     for write in writes {
         let user_id = write.user_id.0;
         if let Some(profile) = &write.profile {
@@ -248,7 +263,7 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         .await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(Vec::new())
 }
 
 pub(crate) async fn pending_transfers(pool: &SqlitePool) -> Result<Vec<OpenTransfer>, StoreError> {

@@ -134,8 +134,26 @@ impl Store {
     /// At most one write per user (the flusher coalesces before calling).
     pub async fn write_batch(&self, writes: &[UserWrite]) -> Result<(), StoreError> {
         match self {
-            Store::Postgres(pool) => postgres::write_batch(pool, writes).await,
-            Store::Sqlite(pool) => sqlite::write_batch(pool, writes).await,
+            Store::Postgres(pool) => postgres::write_batch(pool, writes, &[]).await.map(drop),
+            Store::Sqlite(pool) => sqlite::write_batch(pool, writes, &[]).await.map(drop),
+        }
+    }
+
+    // cluster
+    /// [`Store::write_batch`] fenced (clustering on): `fence` holds, for each
+    /// shard the writes touch, the token this node serves it under. In the
+    /// same transaction, every shard's `shard_epochs` row must carry that
+    /// token; if one does not (a newer owner recorded its own), nothing is
+    /// written and the claims so fenced are returned: the caller drops
+    /// their writes and stores the rest. Empty: all committed.
+    pub async fn write_batch_fenced(
+        &self,
+        writes: &[UserWrite],
+        fence: &[(u32, i64)],
+    ) -> Result<Vec<(u32, i64)>, StoreError> {
+        match self {
+            Store::Postgres(pool) => postgres::write_batch(pool, writes, fence).await,
+            Store::Sqlite(pool) => sqlite::write_batch(pool, writes, fence).await,
         }
     }
 
