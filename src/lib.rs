@@ -20,3 +20,5 @@ pub use config::{AuctionLimits, Config, Intake};
 // Alerts and daily insights.
 pub mod alerts;
 pub mod insights;
+// cluster
+pub mod cluster;

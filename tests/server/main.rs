@@ -40,3 +40,5 @@ mod webhook;
 mod alerts_e2e;
 // Leaderboards.
 mod leaderboards_e2e;
+// cluster
+mod cluster;
