@@ -168,7 +168,7 @@ impl Flusher {
             config,
             receiver,
             stats: stats.clone(),
-            batch: Batch::default(),
+            batch: Batch { fencing: ownership.is_some(), ..Batch::default() },
             boards: boards.clone(),
         };
         let handle = tokio::spawn(task.run());
@@ -235,8 +235,10 @@ struct Batch {
     /// that write's token (`None` for a barrier).
     acks: Vec<(Option<(UserId, i64)>, Ack)>,
     oldest: Option<Instant>,
-    /// Clustering: each pending write's token (see [`Message::Submit`]).
+    /// Clustering: each pending write's token (see [`Message::Submit`]);
+    /// empty, and never looked up, when clustering is off (`fencing`).
     tokens: HashMap<UserId, i64>,
+    fencing: bool,
 }
 
 impl Batch {
@@ -244,7 +246,7 @@ impl Batch {
         self.oldest.get_or_insert_with(Instant::now);
         let user = write.as_ref().map(|write| (write.user_id, token));
         if let Some(write) = write {
-            let previous = self.tokens.insert(write.user_id, token);
+            let previous = if self.fencing { self.tokens.insert(write.user_id, token) } else { None };
             match self.writes.get_mut(&write.user_id) {
                 // Clustering: the pending write was made under an older
                 // token (the shard was lost and taken again since); this
@@ -350,7 +352,7 @@ impl FlushTask {
             let result = match user {
                 Some((user, _)) if rejected.contains(&user) => Err(FlushError::Rejected),
                 // Fenced, or made under a token a later write replaced.
-                Some((user, token)) if fenced.contains(&user) || tokens.get(&user) != Some(&token) => {
+                Some((user, token)) if fenced.contains(&user) || tokens.get(&user).copied().unwrap_or(0) != token => {
                     Err(FlushError::Fenced)
                 }
                 _ => Ok(()),

@@ -132,6 +132,24 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
         assert_eq!(post(a.webhook_url(), start_update(4, theirs)).await, 503);
         assert_eq!(ledger_updates(&store, theirs).await, vec![]);
 
+        // `dianabot cluster status` reads Redis and shard_epochs: two nodes,
+        // half the shards each, every one served under its recorded epoch.
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_dianabot"))
+            .args(["cluster", "status"])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db.url)
+            .env("REDIS_URL", REDIS)
+            .env("CLUSTER_PREFIX", &prefix)
+            .env("CLUSTER_SHARDS", SHARDS.to_string())
+            .output()
+            .expect("run dianabot cluster status");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(text.contains("live nodes: 2"), "{text}");
+        assert_eq!(text.matches("   4 shards").count(), 2, "{text}");
+        assert!(text.contains("shards not served under their recorded epoch: 0"), "{text}");
+
         for mut server in [a, b] {
             signal(&server, "TERM");
             assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
