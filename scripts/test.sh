@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: makes sure Postgres (and the
+# The whole test suite, on a fresh machine: makes sure Postgres, Redis (and the
 # browser the playground test drives) are there, then runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,27 @@ if ! pg_up; then
   if ! pg_up; then
     echo "error: PostgreSQL is not reachable at 127.0.0.1:5432 (needed: trust auth, user postgres, database test)." >&2
     echo "       Install and start it (Debian: apt-get install postgresql), or set TEST_DATABASE_URL." >&2
+    exit 1
+  fi
+fi
+
+# cluster: the clustering tests (cluster/tests/redis.rs, tests/server/cluster.rs)
+# need Redis at 127.0.0.1:6379; each uses keys under a prefix of its own.
+redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
+if ! redis_up; then
+  if ! command -v redis-server >/dev/null && [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+    echo "installing Redis for the clustering tests…"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  fi
+  if command -v redis-server >/dev/null; then
+    echo "starting Redis…"
+    redis-server --bind 127.0.0.1 --port 6379 --save '' --appendonly no --daemonize yes >/dev/null || true
+  fi
+  for _ in $(seq 1 30); do redis_up && break; sleep 1; done
+  if ! redis_up; then
+    echo "error: Redis is not reachable at 127.0.0.1:6379 (needed by the clustering tests)." >&2
+    echo "       Install and start it (Debian: apt-get install redis-server; redis-server --daemonize yes)." >&2
     exit 1
   fi
 fi

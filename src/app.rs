@@ -6,12 +6,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cluster::NodeHost;
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
+use dianabot_cluster::Cluster;
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{Flusher, OPS_TIMERS, SCHEDULED_POSTS, Store, USER_TIMERS};
 use dianabot_plumbing::Clock;
+use dianabot_plumbing::shards::Ownership;
 use teloxide_core::Bot;
 use teloxide_core::prelude::Requester;
 use tokio::sync::watch;
@@ -56,13 +59,21 @@ pub struct App {
     broadcaster: BroadcasterTask,
     /// Checks the alert rules.
     alerts: AlertTask,
+    // cluster
+    cluster: Option<Cluster>,
 }
 
 impl App {
     /// Opens the store, starts the actors, the flusher, the HTTP server and
     /// the intake — and the emulator when no real Telegram is configured.
     /// Must run inside [`run_actix`].
-    pub async fn build(config: Config) -> anyhow::Result<App> {
+    pub async fn build(mut config: Config) -> anyhow::Result<App> {
+        // cluster: the shards this node serves, shared by the router, the
+        // flusher (fencing) and the timers; `None` with no REDIS_URL.
+        let ownership = config.cluster.as_ref().map(|cluster| Arc::new(Ownership::new(&cluster.node, cluster.shards)));
+        config.actors.ownership = ownership.clone();
+        config.flush.ownership = ownership.clone();
+        config.timers.ownership = ownership.clone();
         // Invalid content or texts stop the server here, with every problem listed.
         let (content, texts) = content::load(&config.content_dir)?;
         let store = Store::open(&config.database_url)
@@ -80,6 +91,26 @@ impl App {
         flusher.leaderboards().load(&store, config.actors.clock.now()).await.context("loading the leaderboards")?;
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
+        // cluster: join, and take this node's share of the shards before
+        // recovering sagas (phase 1: those of users served elsewhere are
+        // retried and left pending — phase 2 places sagas across nodes).
+        let cluster = match (&config.cluster, &ownership) {
+            (Some(settings), Some(ownership)) => {
+                let host = NodeHost {
+                    store: store.clone(),
+                    router: router.clone(),
+                    flusher: flusher.clone(),
+                    node: settings.node.clone(),
+                };
+                let cluster = Cluster::start(settings.clone(), ownership.clone(), host)
+                    .await
+                    .with_context(|| format!("joining the cluster: cannot reach Redis at {}", settings.redis_url))?;
+                cluster.rounds(1).await;
+                tracing::info!(node = settings.node, shards = ownership.owned(), "joined the cluster");
+                Some(cluster)
+            }
+            _ => None,
+        };
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         // Commands addressed to another bot (`/cmd@OtherBot`) are not ours;
@@ -132,7 +163,7 @@ impl App {
         }
         let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
         // Resumes every broadcast a stop or a crash left unfinished.
-        let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone());
+        let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone(), ownership.clone());
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -207,6 +238,7 @@ impl App {
             rate_limiter,
             timers: timers.stats(),
             alerts: alerts.stats(),
+            cluster: cluster.as_ref().map(|cluster| cluster.stats().clone()),
         };
         let panel = Panel {
             store: store.clone(),
@@ -230,6 +262,7 @@ impl App {
                 store: store.clone(),
                 flusher: flusher.clone(),
                 max_commit_stall: config.ready_max_commit_stall,
+                cluster: cluster.as_ref().map(Cluster::readiness),
             },
             webhook,
             panel,
@@ -279,6 +312,7 @@ impl App {
             emulator,
             broadcaster: broadcaster_task,
             alerts: alert_task,
+            cluster,
         })
     }
 
@@ -342,6 +376,10 @@ impl App {
         self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
+        // cluster: everything accepted is durable; hand the shards over.
+        if let Some(cluster) = self.cluster {
+            cluster.leave().await;
+        }
         // The batch of a broadcast in flight is sent and counted first.
         self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.

@@ -18,6 +18,8 @@ use dianabot_actors::{
 use dianabot_game::Reason;
 use dianabot_persistence::FlushConfig;
 use dianabot_plumbing::Clock;
+// cluster
+use dianabot_cluster::ClusterConfig;
 
 use crate::alerts::AlertSettings;
 use crate::alerts::rules::Policy;
@@ -161,6 +163,18 @@ pub struct Config {
     /// settlement aborts the process once the inviter's credit is durable,
     /// before the invited player's `ReferralReward` timer is cleared.
     pub abort_after_settle: Option<u32>,
+    // cluster
+    /// Clustering (phase 1), on when `REDIS_URL` is set (`redis://host:port`);
+    /// unset, the node serves everyone and Redis is never touched.
+    /// `CLUSTER_SHARDS` (default 256): virtual shards the users are split
+    /// into — every node of a cluster must use the same number;
+    /// `CLUSTER_LEASE_MS` (default 6000): how long a shard's lease lasts
+    /// without renewal (renewed every third), so a dead node's shards are
+    /// taken over within about a lease; `CLUSTER_NODE_ID` (default
+    /// `hostname-pid`): this node's name in Redis and in `shard_epochs`;
+    /// `CLUSTER_PREFIX` (default `dianabot`): the prefix of every Redis key,
+    /// for several clusters (or tests) on one Redis.
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// Operator-facing auction settings.
@@ -321,8 +335,30 @@ impl Config {
                 .unwrap_or(Duration::from_secs(10)),
             abort_after_prize,
             abort_after_settle,
+            cluster: cluster_config(&get)?,
         })
     }
+}
+
+// cluster
+/// The `REDIS_URL` and `CLUSTER_*` settings (see [`Config::cluster`]).
+fn cluster_config(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Option<ClusterConfig>> {
+    let Some(redis_url) = get("REDIS_URL") else { return Ok(None) };
+    let shards = parse(get, "CLUSTER_SHARDS")?.unwrap_or(ClusterConfig::DEFAULT_SHARDS);
+    if shards == 0 {
+        anyhow::bail!("CLUSTER_SHARDS must be at least 1");
+    }
+    let lease = parse(get, "CLUSTER_LEASE_MS")?.map(Duration::from_millis).unwrap_or(ClusterConfig::DEFAULT_LEASE);
+    if lease < Duration::from_millis(300) {
+        anyhow::bail!("CLUSTER_LEASE_MS must be at least 300");
+    }
+    let node = get("CLUSTER_NODE_ID").unwrap_or_else(|| {
+        let host = std::fs::read_to_string("/etc/hostname").map(|name| name.trim().to_owned()).unwrap_or_default();
+        let host = if host.is_empty() { "node".to_owned() } else { host };
+        format!("{host}-{}", std::process::id())
+    });
+    let prefix = get("CLUSTER_PREFIX").unwrap_or_else(|| ClusterConfig::DEFAULT_PREFIX.to_owned());
+    Ok(Some(ClusterConfig { redis_url, shards, lease, node, prefix }))
 }
 
 fn default_content_dir() -> PathBuf {

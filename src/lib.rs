@@ -22,3 +22,5 @@ pub mod alerts;
 pub mod insights;
 // flags: operators' live changes of feature flags.
 pub mod flags;
+// cluster
+pub mod cluster;

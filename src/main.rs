@@ -38,6 +38,24 @@ enum Command {
         #[command(subcommand)]
         command: ContentCommand,
     },
+    // cluster
+    /// Clustering (REDIS_URL) tools.
+    Cluster {
+        #[command(subcommand)]
+        command: ClusterCommand,
+    },
+}
+
+// cluster
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Prints the live nodes and the shard map, from Redis (REDIS_URL,
+    /// CLUSTER_*) and the store's recorded epochs (DATABASE_URL).
+    Status {
+        /// One line per shard, not only the unsettled ones.
+        #[arg(long)]
+        shards: bool,
+    },
 }
 
 #[derive(clap::Args)]
@@ -105,7 +123,7 @@ fn main() -> anyhow::Result<ExitCode> {
         });
     }
     match cli.command {
-        Some(Command::Bench(_) | Command::Report(_)) => telemetry::init_with_default("warn"),
+        Some(Command::Bench(_) | Command::Report(_) | Command::Cluster { .. }) => telemetry::init_with_default("warn"),
         _ => telemetry::init(),
     }
     dianabot::run_actix(async move {
@@ -118,9 +136,18 @@ fn main() -> anyhow::Result<ExitCode> {
             Command::Report(args) => report(args).await,
             Command::Bench(args) => dianabot_bench::run(*args, dianabot::bench::reply_templates()).await,
             Command::Content { .. } => unreachable!("handled before the runtime starts"),
+            Command::Cluster { command: ClusterCommand::Status { shards } } => cluster_status(shards).await,
         }
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+// cluster
+async fn cluster_status(every_shard: bool) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let cluster = config.cluster.as_ref().ok_or_else(|| anyhow::anyhow!("REDIS_URL is not set: clustering is off"))?;
+    print!("{}", dianabot::cluster::status(cluster, &config.database_url, every_shard).await?);
+    Ok(())
 }
 
 async fn report(args: ReportArgs) -> anyhow::Result<()> {

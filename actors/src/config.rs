@@ -3,6 +3,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dianabot_plumbing::Clock;
+use dianabot_plumbing::shards::Ownership;
 
 use crate::message::Envelope;
 
@@ -81,6 +82,12 @@ pub struct ActorConfig {
     /// The game clock decisions read (adjustable in tests and with the
     /// emulator; the wall clock otherwise).
     pub clock: Clock,
+    // cluster
+    /// Clustering on (`REDIS_URL`): the virtual shards this node serves.
+    /// The router refuses updates of users of any other shard
+    /// ([`crate::DispatchError::NotOwned`]) and the timer service leaves
+    /// their timers to their owner. `None`: one node serves everyone.
+    pub ownership: Option<Arc<Ownership>>,
 }
 
 impl Default for ActorConfig {
@@ -95,6 +102,7 @@ impl Default for ActorConfig {
             fault_injector: None,
             stock_fault_injector: None,
             clock: Clock::system(),
+            ownership: None,
         }
     }
 }

@@ -48,6 +48,16 @@ pub enum DispatchError {
     /// hold); the rest of its batch committed. Trying again cannot help.
     #[error("the store rejected the update's write; it is dead-lettered")]
     Rejected,
+    // cluster
+    /// The user's virtual shard is not served by this node (clustering).
+    /// Not acknowledged: Telegram delivers it again, and phase 2 of
+    /// clustering forwards it to the owner instead.
+    #[error("the user's shard is served by another node")]
+    NotOwned,
+    /// The update's write was fenced: another node took its shard before it
+    /// committed. Nothing of it is durable; not acknowledged.
+    #[error("the update's shard was taken over by another node before its write committed")]
+    Fenced,
 }
 
 impl From<FlushError> for DispatchError {
@@ -55,6 +65,7 @@ impl From<FlushError> for DispatchError {
         match error {
             FlushError::Stopped => DispatchError::NotDurable,
             FlushError::Rejected => DispatchError::Rejected,
+            FlushError::Fenced => DispatchError::Fenced,
         }
     }
 }

@@ -124,6 +124,15 @@ impl Router {
         if self.inner.closing.load(Ordering::Acquire) {
             return Err(DispatchError::ShuttingDown);
         }
+        // cluster (phase 1): a user of a shard another node serves is
+        // refused — the update stays unacknowledged (webhook 503) and
+        // Telegram delivers it again. Phase 2 forwards it to the owner
+        // through the shard's Redis Stream here instead.
+        if let Some(ownership) = &self.inner.env.config.ownership
+            && !ownership.owns_user(user_id.0)
+        {
+            return Err(DispatchError::NotOwned);
+        }
         let shard = &self.inner.shards[shard_of(user_id, self.inner.shards.len())];
         let (reply_sender, reply) = oneshot::channel();
         let (ack, done) = oneshot::channel();
@@ -199,6 +208,21 @@ impl Router {
     /// `max_in_flight_per_shard`.
     pub fn in_flight(&self, shard: usize) -> usize {
         self.inner.max_in_flight - self.inner.shards[shard].in_flight.available_permits()
+    }
+
+    // cluster
+    /// Passivates every resident actor of a user of the virtual shards
+    /// `lost` (clustering: this node no longer serves them), without
+    /// writing: their writes are already with the flusher, which commits or
+    /// fences them. Returns once every shard supervisor has marked them;
+    /// an update already on its way waits for the passivation and then
+    /// reloads from the store.
+    pub async fn evict(&self, lost: Arc<std::collections::HashSet<u32>>) {
+        let Some(ownership) = self.inner.env.config.ownership.clone() else { return };
+        for shard in &self.inner.shards {
+            let evict = crate::shard::Evict { lost: lost.clone(), ownership: ownership.clone() };
+            let _ = shard.supervisor.send(evict).await;
+        }
     }
 
     /// Stops taking updates, waits until every accepted one is durable,

@@ -135,6 +135,30 @@ impl Handler<Deliver> for ShardSupervisor {
     }
 }
 
+// cluster
+/// Passivate the actors of users of the virtual shards `lost`.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub(crate) struct Evict {
+    pub lost: Arc<std::collections::HashSet<u32>>,
+    pub ownership: Arc<dianabot_plumbing::shards::Ownership>,
+}
+
+impl Handler<Evict> for ShardSupervisor {
+    type Result = ();
+
+    fn handle(&mut self, evict: Evict, _: &mut Context<Self>) {
+        for (user, slot) in self.users.iter_mut() {
+            if let Slot::Active { actor, .. } = slot
+                && evict.lost.contains(&evict.ownership.shard_of(user.0))
+            {
+                actor.do_send(Passivate);
+                *slot = Slot::Passivating { waiting: Vec::new() };
+            }
+        }
+    }
+}
+
 impl Handler<Passivated> for ShardSupervisor {
     type Result = ();
 

@@ -99,6 +99,9 @@ pub struct TimerConfig {
     pub late_after: Duration,
     /// Between attempts at a timer whose target failed transiently.
     pub retry: Backoff,
+    // cluster
+    /// Clustering on: fire only the timers of shards this node serves.
+    pub ownership: Option<Arc<dianabot_plumbing::shards::Ownership>>,
 }
 
 impl Default for TimerConfig {
@@ -109,6 +112,7 @@ impl Default for TimerConfig {
             page: 256,
             late_after: Duration::from_secs(5),
             retry: Backoff::new(Duration::from_secs(1), Duration::from_secs(60)),
+            ownership: None,
         }
     }
 }
@@ -238,6 +242,20 @@ impl Poller {
                     unroutable += 1;
                     continue;
                 };
+                // cluster: a user's timer is fired by the node serving the
+                // user's shard; every other owner's (the daily ops job,
+                // board resets, scheduled posts) by the node serving
+                // `SINGLETON_SHARD`. A timer of a shard served elsewhere
+                // stays in the table for its owner.
+                if let Some(ownership) = &self.config.ownership {
+                    let shard = match timer.owner_kind.as_str() {
+                        dianabot_persistence::USER_TIMERS => ownership.shard_of(timer.owner_id),
+                        _ => dianabot_plumbing::shards::SINGLETON_SHARD,
+                    };
+                    if !ownership.owns(shard) {
+                        continue;
+                    }
+                }
                 let Some(backoff) = self.claim(timer) else { continue };
                 // Bounded: wait for a slot rather than run ahead.
                 let Ok(slot) = self.slots.clone().acquire_owned().await else { return Ok(()) };
@@ -371,7 +389,9 @@ impl From<DispatchError> for TimerFailure {
             DispatchError::ShuttingDown
             | DispatchError::ActorCrashed
             | DispatchError::Quarantined
-            | DispatchError::NotDurable => TimerFailure::Transient(err.to_string()),
+            | DispatchError::NotDurable
+            | DispatchError::NotOwned
+            | DispatchError::Fenced => TimerFailure::Transient(err.to_string()),
         }
     }
 }

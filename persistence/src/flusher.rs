@@ -19,17 +19,18 @@
 //! acknowledgement.
 
 use std::collections::{HashMap, HashSet};
-use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
 use dashmap::DashMap;
 use dianabot_game::UserId;
+use dianabot_plumbing::shards::Ownership;
 use dianabot_plumbing::{Backoff, retry_forever, unix_now_millis};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::Written;
 use crate::leaderboards::{Leaderboards, ScoreDelta};
 use crate::{Store, StoreError, UserWrite};
 
@@ -46,6 +47,12 @@ pub struct FlushConfig {
     /// no analytics): no rows are kept, reports see nothing new; the
     /// leaderboards' points are kept all the same (`UserWrite::scores`).
     pub collect_analytics: bool,
+    // cluster
+    /// Clustering on: the shards this node serves and their fencing tokens.
+    /// Each write is stamped at submission with its shard's token and
+    /// committed only if the store still records that token
+    /// ([`Store::write_batch_fenced`]); `None` (one node) costs nothing.
+    pub ownership: Option<Arc<Ownership>>,
 }
 
 impl Default for FlushConfig {
@@ -55,6 +62,7 @@ impl Default for FlushConfig {
             max_batch_users: 4096,
             max_backoff: Duration::from_secs(2),
             collect_analytics: true,
+            ownership: None,
         }
     }
 }
@@ -66,6 +74,11 @@ pub enum FlushError {
     Stopped,
     #[error("the store rejected the write for good; it is dead-lettered")]
     Rejected,
+    // cluster
+    /// The write's shard is owned by another node now (its fencing token
+    /// is newer): nothing was committed and this node stops serving it.
+    #[error("the write's shard is fenced: another node owns it now")]
+    Fenced,
 }
 
 /// Completes when the submission's batch is committed.
@@ -88,6 +101,8 @@ dianabot_plumbing::metrics! {
         counter failed_commits => "dianabot_flush_failed_commits_total",
         /// Users' writes the store rejected for good (dead-lettered; the rest of their batch committed).
         counter rejected_writes => "dianabot_flush_rejected_writes_total",
+        /// Users' writes not committed because their shard's token was no longer this node's (clustering).
+        counter fenced_writes => "dianabot_flush_fenced_writes_total",
         /// Users in the last committed batch.
         gauge last_batch_users => "dianabot_flush_last_batch_users",
         /// Duration of the last batch commit.
@@ -121,7 +136,13 @@ impl FlushStats {
 // allocation to each one to save space on the rare `Shutdown`.
 #[allow(clippy::large_enum_variant)]
 enum Message {
-    Submit { write: Option<UserWrite>, ack: Option<Ack> },
+    /// `token`: the write's shard's fencing token when it was submitted
+    /// (clustering; 0 otherwise).
+    Submit {
+        write: Option<UserWrite>,
+        ack: Option<Ack>,
+        token: i64,
+    },
     Shutdown(oneshot::Sender<()>),
 }
 
@@ -132,6 +153,7 @@ pub struct Flusher {
     stats: Arc<FlushStats>,
     boards: Leaderboards,
     collect_analytics: bool,
+    ownership: Option<Arc<Ownership>>,
 }
 
 impl Flusher {
@@ -141,16 +163,17 @@ impl Flusher {
         let stats = Arc::new(FlushStats::default());
         let boards = Leaderboards::default();
         let collect_analytics = config.collect_analytics;
+        let ownership = config.ownership.clone();
         let task = FlushTask {
             store,
             config,
             receiver,
             stats: stats.clone(),
-            batch: Batch::default(),
+            batch: Batch { fencing: ownership.is_some(), ..Batch::default() },
             boards: boards.clone(),
         };
         let handle = tokio::spawn(task.run());
-        (Flusher { sender, stats, boards, collect_analytics }, handle)
+        (Flusher { sender, stats, boards, collect_analytics, ownership }, handle)
     }
 
     /// Whether writes are to carry analytics rows ([`FlushConfig::collect_analytics`]).
@@ -161,12 +184,15 @@ impl Flusher {
     /// Hands a write to the flusher; `ack` completes once it is durable.
     /// Writes of one user must be submitted in the order they happened.
     pub fn submit(&self, write: UserWrite, ack: Option<Ack>) {
-        self.send(Message::Submit { write: Some(write), ack });
+        // Stamped now, in the actor's turn: a write made before its shard
+        // was lost carries the old token (or 0) and is fenced at commit.
+        let token = self.ownership.as_ref().map_or(0, |ownership| ownership.token(ownership.shard_of(write.user_id.0)));
+        self.send(Message::Submit { write: Some(write), ack, token });
     }
 
     /// Completes `ack` once everything submitted before it is durable.
     pub fn barrier(&self, ack: Ack) {
-        self.send(Message::Submit { write: None, ack: Some(ack) });
+        self.send(Message::Submit { write: None, ack: Some(ack), token: 0 });
     }
 
     /// Waits until everything submitted so far is durable.
@@ -206,18 +232,28 @@ struct Batch {
     writes: HashMap<UserId, UserWrite>,
     /// Users in first-submission order, so rows go out deterministically.
     order: Vec<UserId>,
-    /// Each acknowledgement with the user whose write it waits for (`None`
-    /// for a barrier).
-    acks: Vec<(Option<UserId>, Ack)>,
+    /// Each acknowledgement with the user whose write it waits for and
+    /// that write's token (`None` for a barrier).
+    acks: Vec<(Option<(UserId, i64)>, Ack)>,
     oldest: Option<Instant>,
+    /// Clustering: each pending write's token (see [`Message::Submit`]);
+    /// empty, and never looked up, when clustering is off (`fencing`).
+    tokens: HashMap<UserId, i64>,
+    fencing: bool,
 }
 
 impl Batch {
-    fn add(&mut self, write: Option<UserWrite>, ack: Option<Ack>) {
+    fn add(&mut self, write: Option<UserWrite>, ack: Option<Ack>, token: i64) {
         self.oldest.get_or_insert_with(Instant::now);
-        let user = write.as_ref().map(|write| write.user_id);
+        let user = write.as_ref().map(|write| (write.user_id, token));
         if let Some(write) = write {
+            let previous = if self.fencing { self.tokens.insert(write.user_id, token) } else { None };
             match self.writes.get_mut(&write.user_id) {
+                // Clustering: the pending write was made under an older
+                // token (the shard was lost and taken again since); this
+                // one was made from a state loaded afresh, so it replaces
+                // it, and the older write's acknowledgements fail (fenced).
+                Some(pending) if previous.is_some_and(|previous| previous != token) => *pending = write,
                 Some(pending) => pending.merge(write),
                 None => {
                     self.order.push(write.user_id);
@@ -235,6 +271,22 @@ impl Batch {
     fn take_writes(&mut self) -> Vec<UserWrite> {
         let mut writes = std::mem::take(&mut self.writes);
         self.order.drain(..).filter_map(|user| writes.remove(&user)).collect()
+    }
+}
+
+/// What a commit did not store.
+#[derive(Default)]
+struct Stored {
+    rejected: HashSet<UserId>,
+    fenced: HashSet<UserId>,
+}
+
+impl Stored {
+    fn fence(&mut self, stats: &FlushStats, users: impl Iterator<Item = UserId>) {
+        for user in users {
+            stats.fenced_writes.fetch_add(1, Ordering::Relaxed);
+            self.fenced.insert(user);
+        }
     }
 }
 
@@ -274,8 +326,8 @@ impl FlushTask {
 
     fn absorb(&mut self, message: Message) -> Option<oneshot::Sender<()>> {
         match message {
-            Message::Submit { write, ack } => {
-                self.batch.add(write, ack);
+            Message::Submit { write, ack, token } => {
+                self.batch.add(write, ack, token);
                 self.stats.dirty_users.store(self.batch.writes.len() as u64, Ordering::Relaxed);
                 None
             }
@@ -292,13 +344,18 @@ impl FlushTask {
         let oldest = self.batch.oldest.take().unwrap_or_else(Instant::now);
         let writes = self.batch.take_writes();
         let acks = std::mem::take(&mut self.batch.acks);
+        let tokens = std::mem::take(&mut self.batch.tokens);
         self.stats.commit_pending_since_ms.store(unix_now_millis(), Ordering::Relaxed);
-        let rejected = self.store_isolating(&writes, oldest).await;
+        let Stored { rejected, fenced } = self.store_isolating(writes, &tokens, oldest).await;
         self.stats.commit_pending_since_ms.store(0, Ordering::Relaxed);
         self.stats.acks_completed.fetch_add(acks.len() as u64, Ordering::Relaxed);
         for (user, ack) in acks {
             let result = match user {
-                Some(user) if rejected.contains(&user) => Err(FlushError::Rejected),
+                Some((user, _)) if rejected.contains(&user) => Err(FlushError::Rejected),
+                // Fenced, or made under a token a later write replaced.
+                Some((user, token)) if fenced.contains(&user) || tokens.get(&user).copied().unwrap_or(0) != token => {
+                    Err(FlushError::Fenced)
+                }
                 _ => Ok(()),
             };
             let _ = ack.send(result);
@@ -306,42 +363,85 @@ impl FlushTask {
     }
 
     /// Stores `writes`, bisecting a part the store rejects for good until
-    /// the rejected write stands alone. Returns the users whose write was
-    /// rejected (and not stored).
-    async fn store_isolating(&self, writes: &[UserWrite], oldest: Instant) -> HashSet<UserId> {
-        let mut rejected = HashSet::new();
-        // Parts still to store, as ranges of `writes`; the whole to begin with.
-        let mut parts: Vec<Range<usize>> = Vec::new();
-        parts.push(0..writes.len());
-        while let Some(part) = parts.pop() {
-            let part_writes = &writes[part.clone()];
-            let Err(err) = self.store_retrying(part_writes, oldest).await else { continue };
-            match part_writes {
-                [write] => {
-                    self.stats.rejected_writes.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(user_id = %write.user_id, error = %err, "the store rejected a user's write; dead-lettered");
-                    rejected.insert(write.user_id);
+    /// the rejected write stands alone, and (clustering) dropping the
+    /// writes of shards the store fenced. Returns the users whose write was
+    /// rejected or fenced (and not stored).
+    async fn store_isolating(&self, writes: Vec<UserWrite>, tokens: &HashMap<UserId, i64>, oldest: Instant) -> Stored {
+        let mut stored = Stored::default();
+        let ownership = self.config.ownership.as_deref();
+        // Parts still to store; the whole to begin with.
+        let mut parts: Vec<Vec<UserWrite>> = vec![writes];
+        while let Some(mut part) = parts.pop() {
+            // Clustering: the shards the part touches, with its tokens.
+            let fence = match ownership {
+                Some(ownership) => {
+                    let token = |write: &UserWrite| tokens.get(&write.user_id).copied().unwrap_or(0);
+                    // Made while this node did not serve the shard: never stored.
+                    let (unowned, owned): (Vec<_>, Vec<_>) = part.into_iter().partition(|write| token(write) == 0);
+                    stored.fence(&self.stats, unowned.iter().map(|write| write.user_id));
+                    part = owned;
+                    let mut fence: Vec<(u32, i64)> =
+                        part.iter().map(|write| (ownership.shard_of(write.user_id.0), token(write))).collect();
+                    fence.sort_unstable();
+                    fence.dedup();
+                    fence
                 }
-                _ => {
-                    let middle = part.start + part.len() / 2;
-                    parts.push(middle..part.end);
-                    parts.push(part.start..middle);
+                None => Vec::new(),
+            };
+            if part.is_empty() {
+                continue;
+            }
+            match self.store_retrying(&part, &fence, oldest).await {
+                Ok(fenced) if fenced.is_empty() => {}
+                Ok(fenced) => {
+                    // Nothing of the part was written: drop the fenced
+                    // shards' writes, stop serving them, store the rest.
+                    let ownership = ownership.expect("only a fenced batch is refused");
+                    for (shard, token) in &fenced {
+                        tracing::warn!(shard, token, "writes fenced: another node owns the shard now");
+                        ownership.fenced(*shard, *token);
+                    }
+                    let is_fenced = |write: &UserWrite| {
+                        let token = tokens.get(&write.user_id).copied().unwrap_or(0);
+                        fenced.contains(&(ownership.shard_of(write.user_id.0), token))
+                    };
+                    let (dropped, rest): (Vec<_>, Vec<_>) = part.into_iter().partition(is_fenced);
+                    stored.fence(&self.stats, dropped.iter().map(|write| write.user_id));
+                    parts.push(rest);
+                }
+                Err(err) if part.len() == 1 => {
+                    let user_id = part[0].user_id;
+                    self.stats.rejected_writes.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(%user_id, error = %err, "the store rejected a user's write; dead-lettered");
+                    stored.rejected.insert(user_id);
+                }
+                Err(_) => {
+                    let second = part.split_off(part.len() / 2);
+                    parts.push(second);
+                    parts.push(part);
                 }
             }
         }
-        rejected
+        stored
     }
 
     /// Commits `writes` in one transaction, retrying while the failure may
-    /// pass; returns a failure that will not.
-    async fn store_retrying(&self, writes: &[UserWrite], oldest: Instant) -> Result<(), StoreError> {
+    /// pass; returns a failure that will not, or (with a `fence`) the
+    /// claims the store fenced, in which case nothing was written.
+    async fn store_retrying(
+        &self,
+        writes: &[UserWrite],
+        fence: &[(u32, i64)],
+        oldest: Instant,
+    ) -> Result<Vec<(u32, i64)>, StoreError> {
         let (store, stats, users) = (&self.store, &self.stats, writes.len());
         let stored = retry_forever(
             Backoff::STORE.capped(self.config.max_backoff),
             || async {
                 let started = Instant::now();
-                match store.write_batch(writes).await {
-                    Ok(scores) => Ok(Ok((started, scores))),
+                match store.write_batch_fenced(writes, fence).await {
+                    Ok(Written::Fenced(fenced)) => Ok(Ok(Err(fenced))),
+                    Ok(Written::Committed(scores)) => Ok(Ok(Ok((started, scores)))),
                     // Not worth a retry: the caller isolates the bad write.
                     Err(err) if err.is_permanent() => Ok(Err(err)),
                     Err(err) => Err(err),
@@ -354,9 +454,10 @@ impl FlushTask {
         )
         .await;
         match stored {
-            Ok((started, scores)) => {
+            Ok(Err(fenced)) => Ok(fenced),
+            Ok(Ok((started, scores))) => {
                 self.record(writes, &scores, started, oldest);
-                Ok(())
+                Ok(Vec::new())
             }
             Err(err) => {
                 tracing::warn!(error = %err, users, "batch rejected; isolating the bad write");

@@ -24,6 +24,9 @@ mod sqlite;
 mod store;
 mod timers;
 mod write;
+// cluster
+mod fence;
+pub use fence::ShardEpoch;
 // Leaderboards.
 pub mod leaderboards;
 mod ranking;
@@ -37,7 +40,7 @@ pub use flusher::{Ack, FlushConfig, FlushError, FlushStats, Flusher};
 pub use leaderboards::{Leaderboards, Prize, ScoreDelta, Standing};
 pub use panel::PanelLogin;
 pub use scheduled::{PUBLISH, SCHEDULED_POSTS, ScheduledPost, ScheduledStatus};
-pub use store::{Reservation, ReservationStatus, Store};
+pub use store::{Reservation, ReservationStatus, Store, Written};
 pub use timers::{StoredTimer, USER_TIMERS};
 // Alerts and daily insights.
 pub mod alerts;

@@ -4,7 +4,8 @@
 use dianabot_game::UserState;
 use sqlx::{FromRow, PgPool, Row};
 
-use crate::leaderboards::{self, ScoreDelta};
+use crate::Written;
+use crate::leaderboards;
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
 use crate::{OpenTransfer, StoreError, UserWrite};
@@ -31,8 +32,24 @@ pub(crate) async fn load_user(pool: &PgPool, user_id: i64) -> Result<Option<User
     stored.into_state(user_id, items.into_iter().zip(quantities).collect()).map(Some)
 }
 
-pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
+/// Writes `writes` in one transaction. With `fence` (clustering: each
+/// shard the writes touch and this node's token for it), first checks in
+/// the same transaction that every shard still carries that token; if some
+/// do not, writes nothing and returns them (the caller drops their writes
+/// and commits the rest). Committed, it returns the leaderboard score
+/// changes it stored.
+pub(crate) async fn write_batch(
+    pool: &PgPool,
+    writes: &[UserWrite],
+    fence: &[(u32, i64)],
+) -> Result<Written, StoreError> {
     let mut tx = pool.begin().await?;
+    if !fence.is_empty() {
+        let fenced = crate::fence::postgres_fenced(&mut tx, fence).await?;
+        if !fenced.is_empty() {
+            return Ok(Written::Fenced(fenced));
+        }
+    }
 
     let profiles: Vec<_> = writes.iter().filter_map(|w| w.profile.as_ref().map(|p| (w.user_id.0, p))).collect();
     if !profiles.is_empty() {
@@ -318,7 +335,7 @@ pub(crate) async fn write_batch(pool: &PgPool, writes: &[UserWrite]) -> Result<V
     }
 
     tx.commit().await?;
-    Ok(scores)
+    Ok(Written::Committed(scores))
 }
 
 pub(crate) async fn pending_transfers(pool: &PgPool) -> Result<Vec<OpenTransfer>, StoreError> {

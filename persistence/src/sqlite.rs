@@ -4,7 +4,8 @@
 use dianabot_game::UserState;
 use sqlx::SqlitePool;
 
-use crate::leaderboards::{self, ScoreDelta};
+use crate::Written;
+use crate::leaderboards;
 use crate::write::{SNAPSHOT_FORMAT, StoredUser};
 use crate::write::{TimerChanges, currency_name, open_transfer, timer_changes};
 use crate::{OpenTransfer, StoreError, UserWrite};
@@ -42,8 +43,24 @@ const UPSERT_CHARGE: &str = "INSERT INTO star_charges
     VALUES ($1, $2, $3, $4, $5, $6, $6)
     ON CONFLICT (charge_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at";
 
-pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
+/// Writes `writes` in one transaction. With `fence` (clustering: each
+/// shard the writes touch and this node's token for it), first checks in
+/// the same transaction that every shard still carries that token; if some
+/// do not, writes nothing and returns them (the caller drops their writes
+/// and commits the rest). Committed, it returns the leaderboard score
+/// changes it stored.
+pub(crate) async fn write_batch(
+    pool: &SqlitePool,
+    writes: &[UserWrite],
+    fence: &[(u32, i64)],
+) -> Result<Written, StoreError> {
     let mut tx = pool.begin().await?;
+    if !fence.is_empty() {
+        let fenced = crate::fence::sqlite_fenced(&mut tx, fence).await?;
+        if !fenced.is_empty() {
+            return Ok(Written::Fenced(fenced));
+        }
+    }
     for write in writes {
         let user_id = write.user_id.0;
         if let Some(profile) = &write.profile {
@@ -250,7 +267,7 @@ pub(crate) async fn write_batch(pool: &SqlitePool, writes: &[UserWrite]) -> Resu
         .await?;
     }
     tx.commit().await?;
-    Ok(scores)
+    Ok(Written::Committed(scores))
 }
 
 pub(crate) async fn pending_transfers(pool: &SqlitePool) -> Result<Vec<OpenTransfer>, StoreError> {

@@ -75,6 +75,15 @@ macro_rules! select_auctions {
     };
 }
 
+/// What a batch's transaction did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    /// Committed; the leaderboard score changes it stored, summed once.
+    Committed(Vec<crate::ScoreDelta>),
+    /// Nothing written: these (shard, token) claims no longer hold.
+    Fenced(Vec<(u32, i64)>),
+}
+
 /// The database. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -136,9 +145,23 @@ impl Store {
     /// Returns the leaderboard score changes it committed, summed once, for
     /// the in-memory boards.
     pub async fn write_batch(&self, writes: &[UserWrite]) -> Result<Vec<ScoreDelta>, StoreError> {
+        match self.write_batch_fenced(writes, &[]).await? {
+            Written::Committed(scores) => Ok(scores),
+            Written::Fenced(_) => unreachable!("a batch without a fence has no claim to fence"),
+        }
+    }
+
+    // cluster
+    /// [`Store::write_batch`] fenced (clustering on): `fence` holds, for each
+    /// shard the writes touch, the token this node serves it under. In the
+    /// same transaction, every shard's `shard_epochs` row must carry that
+    /// token; if one does not (a newer owner recorded its own), nothing is
+    /// written and the claims so fenced are returned: the caller drops
+    /// their writes and stores the rest. An empty fence fences nothing.
+    pub async fn write_batch_fenced(&self, writes: &[UserWrite], fence: &[(u32, i64)]) -> Result<Written, StoreError> {
         match self {
-            Store::Postgres(pool) => postgres::write_batch(pool, writes).await,
-            Store::Sqlite(pool) => sqlite::write_batch(pool, writes).await,
+            Store::Postgres(pool) => postgres::write_batch(pool, writes, fence).await,
+            Store::Sqlite(pool) => sqlite::write_batch(pool, writes, fence).await,
         }
     }
 

@@ -488,6 +488,95 @@ fn flag_overrides_round_trip(backend: Backend) {
     });
 }
 
+// cluster
+/// Fencing (migration 0024): a batch commits only if every shard it claims
+/// still carries the claimed token; a fenced batch writes nothing.
+fn fenced_batches(backend: Backend) {
+    use dianabot_persistence::{ShardEpoch, Written};
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        assert!(store.record_epoch(3, 5, "a", 1).await.unwrap());
+        assert!(!store.record_epoch(3, 5, "b", 2).await.unwrap(), "an equal token loses the race");
+        assert!(!store.record_epoch(3, 4, "b", 2).await.unwrap(), "an older one too");
+        let (_, one) = play(UserId(1), &[]);
+        assert_eq!(store.write_batch_fenced(&[coalesced(one)], &[(3, 5)]).await.unwrap(), Written::Committed(vec![]));
+        assert!(store.load_user(UserId(1)).await.unwrap().is_some());
+
+        // Node b takes shard 3 over: a's next batch is refused whole.
+        assert!(store.record_epoch(3, 6, "b", 3).await.unwrap());
+        let (_, two) = play(UserId(2), &[]);
+        let two = coalesced(two);
+        let fenced = store.write_batch_fenced(std::slice::from_ref(&two), &[(3, 5)]).await.unwrap();
+        assert_eq!(fenced, Written::Fenced(vec![(3, 5)]));
+        assert_eq!(store.load_user(UserId(2)).await.unwrap(), None, "a fenced batch writes nothing");
+        let never = store.write_batch_fenced(&[two], &[(9, 1)]).await.unwrap();
+        assert_eq!(never, Written::Fenced(vec![(9, 1)]), "a shard with no recorded epoch is fenced");
+
+        let epochs = store.shard_epochs().await.unwrap();
+        assert_eq!(epochs, vec![ShardEpoch { shard: 3, epoch: 6, node: "b".into(), since: 3 }]);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+/// The flusher with clustering: in one batch, the writes of a shard a
+/// newer owner recorded are not stored and their acknowledgements fail
+/// with `Fenced` (the node stops serving the shard); the other shard's
+/// commit. A write made while its shard was not served is never stored.
+fn flusher_fences_per_shard(backend: Backend) {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use dianabot_persistence::{FlushConfig, FlushError, Flusher};
+    use dianabot_plumbing::shards::Ownership;
+    run(async {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let ownership = Arc::new(Ownership::new("a", 8));
+        let kept = UserId(1);
+        let taken = (2..).map(UserId).find(|user| ownership.shard_of(user.0) != ownership.shard_of(kept.0)).unwrap();
+        let (kept_shard, taken_shard) = (ownership.shard_of(kept.0), ownership.shard_of(taken.0));
+        for shard in [kept_shard, taken_shard] {
+            assert!(store.record_epoch(shard, 1, "a", 1).await.unwrap());
+            ownership.serve(shard, 1);
+        }
+        let config = FlushConfig {
+            linger: Duration::from_millis(200),
+            ownership: Some(ownership.clone()),
+            ..FlushConfig::default()
+        };
+        let (flusher, task) = Flusher::spawn(store.clone(), config);
+        // Node b records its token for `taken_shard` while a's writes wait.
+        assert!(store.record_epoch(taken_shard, 2, "b", 2).await.unwrap());
+        let mut acks = Vec::new();
+        for user in [kept, taken] {
+            let (ack, done) = tokio::sync::oneshot::channel();
+            flusher.submit(coalesced(play(user, &[]).1), Some(ack));
+            acks.push(done);
+        }
+        let [kept_ack, taken_ack] = <[_; 2]>::try_from(acks).ok().unwrap();
+        assert_eq!(kept_ack.await.unwrap(), Ok(()));
+        assert_eq!(taken_ack.await.unwrap(), Err(FlushError::Fenced));
+        assert!(store.load_user(kept).await.unwrap().is_some());
+        assert_eq!(store.load_user(taken).await.unwrap(), None);
+        assert!(!ownership.owns(taken_shard), "the node stops serving the fenced shard");
+        assert!(ownership.owns(kept_shard));
+
+        // Not served here now: a write made meanwhile is never stored.
+        ownership.stop(kept_shard);
+        let (ack, done) = tokio::sync::oneshot::channel();
+        let later = (play(kept, &[]).1).pop().unwrap();
+        flusher.submit(later, Some(ack));
+        assert_eq!(done.await.unwrap(), Err(FlushError::Fenced));
+        assert_eq!(flusher.stats().fenced_writes.load(std::sync::atomic::Ordering::Relaxed), 2);
+        flusher.shutdown().await;
+        task.await.unwrap();
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
 #[test]
 fn postgres_stores_flag_overrides() {
     flag_overrides_round_trip(Backend::Postgres);
@@ -496,4 +585,16 @@ fn postgres_stores_flag_overrides() {
 #[test]
 fn sqlite_stores_flag_overrides() {
     flag_overrides_round_trip(Backend::Sqlite);
+}
+
+#[test]
+fn postgres_fences_batches_by_shard_epoch() {
+    fenced_batches(Backend::Postgres);
+    flusher_fences_per_shard(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_fences_batches_by_shard_epoch() {
+    fenced_batches(Backend::Sqlite);
+    flusher_fences_per_shard(Backend::Sqlite);
 }

@@ -8,6 +8,8 @@
 mod clock;
 pub mod metrics;
 mod retry;
+// cluster
+pub mod shards;
 
 pub use clock::{Clock, FixedClock, unix_now, unix_now_millis};
 pub use retry::{Backoff, retry_forever, retry_while};

@@ -25,6 +25,9 @@ pub struct Sources {
     pub rate_limiter: std::sync::Arc<RateLimiter>,
     pub timers: std::sync::Arc<TimerStats>,
     pub alerts: std::sync::Arc<crate::alerts::AlertStats>,
+    // cluster
+    /// Clustering on: shards owned, leases acquired, renewed, lost.
+    pub cluster: Option<std::sync::Arc<dianabot_cluster::ClusterStats>>,
 }
 
 pub fn render(sources: &Sources) -> String {
@@ -97,6 +100,9 @@ pub fn render(sources: &Sources) -> String {
     sources.intake.encode(&mut out);
     sources.timers.encode(&mut out);
     sources.alerts.encode(&mut out);
+    if let Some(cluster) = &sources.cluster {
+        cluster.encode(&mut out);
+    }
     let limiter = &sources.rate_limiter;
     for action in Action::ALL {
         out.sample(

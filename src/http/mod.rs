@@ -21,6 +21,9 @@ pub struct HttpState {
     pub flusher: Flusher,
     /// Unready once writes have waited this long for a commit.
     pub max_commit_stall: Duration,
+    // cluster
+    /// Clustering on: unready while Redis does not answer or no shard is served.
+    pub cluster: Option<dianabot_cluster::Readiness>,
 }
 
 /// A running HTTP server.
@@ -128,6 +131,8 @@ async fn prometheus(sources: web::Data<metrics::Sources>) -> HttpResponse {
 async fn readyz(state: web::Data<HttpState>) -> HttpResponse {
     if state.flusher.stats().commit_stalled_for() > state.max_commit_stall {
         HttpResponse::ServiceUnavailable().body("writes are not committing")
+    } else if let Some(why) = state.cluster.as_ref().and_then(dianabot_cluster::Readiness::unready) {
+        HttpResponse::ServiceUnavailable().body(why)
     } else if state.store.ping().await {
         HttpResponse::Ok().body("ready")
     } else {

@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dianabot_persistence::{Broadcast, Store, StoreError};
+use dianabot_plumbing::shards::{Ownership, SINGLETON_SHARD};
 use dianabot_plumbing::{Backoff, retry_forever};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
@@ -54,10 +55,16 @@ pub struct BroadcasterTask {
 
 impl Broadcaster {
     /// Starts the task; it resumes every unfinished job at once.
-    pub fn start(store: Store, outbound: Outbound) -> (Broadcaster, BroadcasterTask) {
+    /// With clustering (`ownership`), jobs are walked only by the node
+    /// serving [`SINGLETON_SHARD`]; another node waits until it does.
+    pub fn start(
+        store: Store,
+        outbound: Outbound,
+        ownership: Option<Arc<Ownership>>,
+    ) -> (Broadcaster, BroadcasterTask) {
         let wake = Arc::new(Notify::new());
         let (stop, stopped) = watch::channel(false);
-        let worker = Worker { store, outbound, wake: wake.clone(), stopped };
+        let worker = Worker { store, outbound, wake: wake.clone(), stopped, ownership };
         let task = tokio::spawn(worker.run().instrument(tracing::info_span!("broadcaster")));
         (Broadcaster { wake }, BroadcasterTask { stop, task })
     }
@@ -82,6 +89,8 @@ struct Worker {
     outbound: Outbound,
     wake: Arc<Notify>,
     stopped: watch::Receiver<bool>,
+    // cluster
+    ownership: Option<Arc<Ownership>>,
 }
 
 /// What a batch came to.
@@ -96,6 +105,15 @@ impl Worker {
     async fn run(mut self) {
         let mut resuming = true;
         loop {
+            // cluster: broadcasts are server-wide work, done by the node
+            // serving the singleton shard. (On a hand-over both may walk one
+            // batch: a player may get a message twice or miss one.)
+            if !self.singleton() {
+                tokio::select! {
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = self.stopped.changed() => return,
+                }
+            }
             let jobs = self
                 .retried("reading unfinished broadcasts", |store| async move { store.unfinished_broadcasts().await });
             let Some(jobs) = jobs.await else { return };
@@ -118,6 +136,10 @@ impl Worker {
         }
     }
 
+    fn singleton(&self) -> bool {
+        self.ownership.as_ref().is_none_or(|ownership| ownership.owns(SINGLETON_SHARD))
+    }
+
     /// Sends job `job` to the players after its cursor; `false` if stopped first.
     async fn walk(&mut self, job: Broadcast) -> bool {
         let id = job.id;
@@ -138,6 +160,10 @@ impl Worker {
             loop {
                 if *self.stopped.borrow() {
                     return false;
+                }
+                if !self.singleton() {
+                    // Another node resumes the job from its cursor.
+                    return true;
                 }
                 let after = cursor;
                 let Some(batch) =

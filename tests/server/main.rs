@@ -46,3 +46,5 @@ mod game_clock_e2e;
 mod flags_e2e;
 // offers
 mod offers_e2e;
+// cluster
+mod cluster;

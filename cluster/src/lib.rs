@@ -1,0 +1,27 @@
+//! Scale-out, phase 1: virtual shards leased to nodes in Redis, fenced in
+//! the store (`dianabot-cluster`).
+//!
+//! With `REDIS_URL` set, a node joins a cluster: the users are split into a
+//! fixed number of virtual shards (`CLUSTER_SHARDS`; a user's shard is
+//! [`dianabot_plumbing::shards::virtual_shard`]); each shard is leased to
+//! one node with a TTL, and every acquisition gets a fencing token (a
+//! per-shard counter incremented in the same Lua script, never below the
+//! epoch the store recorded). A node serves a shard only after recording
+//! its token in the store's `shard_epochs`, and the flusher commits a
+//! batch only if every shard it touches still carries this node's token,
+//! in the same transaction. So a node paused past its lease commits
+//! nothing once another node took the shard over.
+//!
+//! Fair share: each node takes at most `ceil(shards / live nodes)`; a node
+//! above it hands back its surplus after the shards' writes are flushed,
+//! and a draining node hands back everything.
+//!
+//! **Architecture Invariant:** no commit without the current token for
+//! every shard it touches. Knows nothing of the game, the store or the
+//! actors: it reaches them through [`Host`].
+
+mod leases;
+mod manager;
+
+pub use leases::{Leases, RedisError};
+pub use manager::{Cluster, ClusterConfig, ClusterStats, Host, HostError, Readiness};
