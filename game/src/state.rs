@@ -103,6 +103,9 @@ pub struct Progress {
     /// offers: offers running and recent shows; `None` for a player never
     /// offered anything. Last: bincode is positional (format 6 added it).
     pub offers: Option<Box<Offers>>,
+    /// offers2: UTC day (days since the epoch) of the player's latest
+    /// command, 0 before the first (`ActiveOn`). Last (format 7 added it).
+    pub last_active_day: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -440,6 +443,8 @@ impl UserState {
             | Event::OfferPurchaseReleased { .. }
             | Event::OfferBought { .. }
             | Event::OfferExpired(_) => self.progress.offers.get_or_insert_with(Box::default).apply(event),
+            // offers2
+            Event::ActiveOn { day } => self.progress.last_active_day = *day,
         }
     }
 
