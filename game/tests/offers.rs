@@ -387,3 +387,41 @@ fn inactive_return_shows_the_offer_on_the_first_command_after_its_days_away() {
 fn the_last_active_day_costs_the_state_no_bytes() {
     eprintln!("size_of::<Progress>() = {}", std::mem::size_of::<dianabot_game::Progress>());
 }
+
+#[test]
+fn an_offer_in_stars_and_a_vip_plan_offer_are_refused_as_not_sold_yet() {
+    let mut files = support::read_dir(&support::demo_dir());
+    let offers = files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml");
+    offers.1.push_str(
+        r#"
+[[offer]]
+id = "rosa_estrellas"
+name.es = "Rosa"
+name.en = "Rose"
+text.es = "Rosa"
+text.en = "Rose"
+trigger = "vip_door"
+item = "rosa_negra"
+price = { stars = 5 }
+expires_minutes = 60
+
+[[offer]]
+id = "plan_mes"
+name.es = "Mes"
+name.en = "Month"
+text.es = "Mes"
+text.en = "Month"
+trigger = "vip_door"
+vip_plan = "monthly"
+price = { stars = 50 }
+expires_minutes = 60
+"#,
+    );
+    let problems = Content::parse(&files).expect_err("not sold yet");
+    let refused: Vec<&str> = problems
+        .iter()
+        .filter(|p| p.file == "offers.toml" && p.to_string().contains("not sold yet"))
+        .map(|p| p.key_path.as_str())
+        .collect();
+    assert_eq!(refused, ["offer.rosa_estrellas.price", "offer.plan_mes.vip_plan"], "{problems:?}");
+}
