@@ -150,8 +150,8 @@ fn triggers<'a>(before: &UserState, events: &'a [Event]) -> Vec<Moment<'a>> {
                 Moment::Balance(before.wallet.balance.saturating_add(moved))
             }
             // offers2: back after `day - last` days (never for a first day).
-            Event::ActiveOn { day } if before.progress.last_active_day > 0 => {
-                Moment::Returned(day.saturating_sub(before.progress.last_active_day))
+            Event::ActiveOn { day } if before.progress.daily_gift.last_active_day > 0 => {
+                Moment::Returned(day.saturating_sub(before.progress.daily_gift.last_active_day))
             }
             _ => continue,
         };

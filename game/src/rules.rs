@@ -151,7 +151,7 @@ fn active_on(state: &UserState, command: &Command, now: i64) -> Option<Event> {
             | Command::Leaderboard(LeaderboardCommand::AwardPrize { .. })
     );
     let day = u32::try_from(day_of(now)).ok()?;
-    (!by_system && state.progress.last_active_day != day).then_some(Event::ActiveOn { day })
+    (!by_system && state.progress.daily_gift.last_active_day != day).then_some(Event::ActiveOn { day })
 }
 
 /// Refuses a decision that would pay a player more besitos under one

@@ -358,7 +358,7 @@ fn balance_short_fires_on_spending_too_and_not_without_a_balance_move_and_holds_
 #[test]
 fn inactive_return_shows_the_offer_on_the_first_command_after_its_days_away() {
     let mut state = player(1, NOW);
-    assert_eq!(state.progress.last_active_day, (NOW / DAY) as u32, "registering records the day");
+    assert_eq!(state.progress.daily_gift.last_active_day, (NOW / DAY) as u32, "registering records the day");
     let open = |state: &mut UserState, now: i64| {
         let command = Command::Story(StoryCommand::OpenFragment { fragment: "l1_umbral".into(), page: None });
         run_more(state, command, now)
@@ -385,7 +385,11 @@ fn inactive_return_shows_the_offer_on_the_first_command_after_its_days_away() {
 
 #[test]
 fn the_last_active_day_costs_the_state_no_bytes() {
+    // It fills the padding after the streak's u32: an `Option<i64>` and a
+    // u32 took 24 bytes already.
+    let size = std::mem::size_of::<dianabot_game::DailyGiftStreak>();
     eprintln!("size_of::<Progress>() = {}", std::mem::size_of::<dianabot_game::Progress>());
+    assert_eq!(size, 24);
 }
 
 #[test]

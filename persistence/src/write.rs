@@ -239,7 +239,7 @@ pub struct Snapshot {
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
 /// for every format still stored ([`legacy`] decodes 2 to 6). Format 7
-/// added the last active day (`Progress::last_active_day`); format 6 the
+/// added the last active day (`DailyGiftStreak::last_active_day`); format 6 the
 /// boxed offers; format 5 the community games; format 4
 /// boxed the experiences' state and added the backpack; format 3 replaced
 /// `vip_until` by the boxed VIP membership; format 2
