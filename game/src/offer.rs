@@ -4,9 +4,11 @@
 //!
 //! [`follow`] runs after every decision (after referrals): the decision's
 //! events name the moments ([`Trigger`]) — the VIP door refused, a story
-//! milestone reached, a bid outbid, a VIP reminder —, and for each the
-//! first offer of that trigger whose audience admits the player (their
-//! style from `archetype.rs`, VIP or not, language, level) is shown,
+//! milestone reached, a bid outbid, a VIP reminder, the balance moved to
+//! just short of an offer's item, the first command after days away —,
+//! and for each the first offer of that trigger whose audience admits the
+//! player (their style from `archetype.rs`, VIP or not, language, level)
+//! is shown,
 //! unless the `offers` flag is off for them, the offer is running already
 //! or its cap is reached. An experiment's flag gives the variant and so
 //! the price. The showing sets the `OfferExpiry` timer at the earliest
