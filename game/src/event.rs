@@ -297,6 +297,12 @@ pub enum Event {
     },
     /// The offer ran out unbought.
     OfferExpired(Box<ActiveOffer>),
+    // offers2
+    /// The player's first command of UTC day `day` (days since the epoch):
+    /// when they were last active, for the `inactive_return` offers.
+    ActiveOn {
+        day: u32,
+    },
 }
 
 /// Something a reward makes available to one player.

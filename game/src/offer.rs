@@ -4,9 +4,11 @@
 //!
 //! [`follow`] runs after every decision (after referrals): the decision's
 //! events name the moments ([`Trigger`]) — the VIP door refused, a story
-//! milestone reached, a bid outbid, a VIP reminder —, and for each the
-//! first offer of that trigger whose audience admits the player (their
-//! style from `archetype.rs`, VIP or not, language, level) is shown,
+//! milestone reached, a bid outbid, a VIP reminder, the balance moved to
+//! just short of an offer's item, the first command after days away —,
+//! and for each the first offer of that trigger whose audience admits the
+//! player (their style from `archetype.rs`, VIP or not, language, level)
+//! is shown,
 //! unless the `offers` flag is off for them, the offer is running already
 //! or its cap is reached. An experiment's flag gives the variant and so
 //! the price. The showing sets the `OfferExpiry` timer at the earliest
@@ -130,7 +132,7 @@ pub(crate) fn decide(
 }
 
 /// The moments of play a decision's events are.
-fn triggers(events: &[Event]) -> Vec<Moment<'_>> {
+fn triggers<'a>(before: &UserState, events: &'a [Event]) -> Vec<Moment<'a>> {
     let mut moments = Vec::new();
     for event in events {
         let moment = match event {
@@ -138,6 +140,21 @@ fn triggers(events: &[Event]) -> Vec<Moment<'_>> {
             Event::FragmentEntered { fragment, .. } => Moment::Fragment(fragment),
             Event::HoldReleased { .. } => Moment::AuctionLost,
             Event::VipChanged { fact: VipFact::Reminded { .. }, .. } => Moment::VipLapsing,
+            // offers2: the balance moved; where it ends is the decision's.
+            Event::Ledger(_) => {
+                let moved: i64 = events
+                    .iter()
+                    .filter_map(|event| match event {
+                        Event::Ledger(entry) => Some(entry.amount),
+                        _ => None,
+                    })
+                    .sum();
+                Moment::Balance(before.wallet.balance.saturating_add(moved))
+            }
+            // offers2: back after `day - last` days (never for a first day).
+            Event::ActiveOn { day } if before.progress.daily_gift.last_active_day > 0 => {
+                Moment::Returned(day.saturating_sub(before.progress.daily_gift.last_active_day))
+            }
             _ => continue,
         };
         if !moments.contains(&moment) {
@@ -153,6 +170,11 @@ enum Moment<'a> {
     Fragment(&'a str),
     AuctionLost,
     VipLapsing,
+    // offers2
+    /// The balance after a decision that moved it.
+    Balance(i64),
+    /// The first command after this many days.
+    Returned(u32),
 }
 
 impl Moment<'_> {
@@ -162,8 +184,30 @@ impl Moment<'_> {
             | (Moment::AuctionLost, Trigger::AuctionLost)
             | (Moment::VipLapsing, Trigger::VipLapsing) => true,
             (Moment::Fragment(entered), Trigger::StoryMilestone { fragment }) => fragment.as_str() == entered,
+            (Moment::Balance(_), Trigger::BalanceShort { .. }) => true,
+            (Moment::Returned(away), Trigger::InactiveReturn { days }) => away >= *days,
             _ => false,
         }
+    }
+
+    /// offers2: whether the moment shows `offer` in particular: a balance
+    /// moment only an item offer whose item the player cannot afford at
+    /// its shop price (in besitos, discount included) and is short of by
+    /// at most the trigger's percent.
+    fn shows(self, offer: &Offer, ctx: Ctx<'_>) -> bool {
+        if !self.matches(&offer.trigger) {
+            return false;
+        }
+        let (Moment::Balance(balance), Trigger::BalanceShort { percent }) = (self, &offer.trigger) else {
+            return true;
+        };
+        let Deal::Item { item, .. } = &offer.deal else { return false };
+        let Some(item) = ctx.content.shop_item(item.as_str()) else { return false };
+        let Some(price) = shop::price_at(item, ctx.now).besitos.and_then(|price| i64::try_from(price).ok()) else {
+            return false;
+        };
+        let short = price.saturating_sub(balance);
+        short > 0 && short.saturating_mul(100) <= price.saturating_mul(i64::from(*percent))
     }
 }
 
@@ -183,7 +227,7 @@ pub(crate) fn follow(before: &UserState, events: &[Event], ctx: Ctx<'_>) -> Vec<
                     | Event::TimerCleared(Timer { name: TimerName::OfferExpiry, .. })
             )
         });
-    let mut moments = if ctx.content.offers().is_empty() { Vec::new() } else { triggers(events) };
+    let mut moments = if ctx.content.offers().is_empty() { Vec::new() } else { triggers(before, events) };
     moments.retain(|moment| ctx.content.offers().iter().any(|offer| moment.matches(&offer.trigger)));
     if moments.is_empty() && !touches_offers {
         return Vec::new();
@@ -248,8 +292,7 @@ fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>
     let mut out: Vec<Event> = Vec::new();
     for moment in moments {
         let admits = |offer: &&Offer| {
-            moment.matches(&offer.trigger)
-                && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
+            moment.shows(offer, ctx) && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
         };
         let Some(offer) = content.offers().iter().find(admits) else { continue };
         let running = after.active(&offer.id).is_some()

@@ -98,6 +98,10 @@ impl Command {
 /// Never mutates: apply the events with [`UserState::apply`].
 pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<Event>, RuleError> {
     let mut events = decide_command(state, command, ctx)?;
+    // offers2: the player's first command of a day records the day.
+    if let Some(active) = active_on(state, command, ctx.now) {
+        events.insert(0, active);
+    }
     if !events.is_empty() {
         // Achievements and missions follow from what the command did; their
         // rewards are part of the same all-or-nothing decision.
@@ -116,6 +120,38 @@ pub fn decide(state: &UserState, command: &Command, ctx: Ctx<'_>) -> Result<Vec<
         within_daily_caps(state, &events, ctx)?;
     }
     Ok(events)
+}
+
+// offers2
+/// `ActiveOn` today, if `command` is the player's own (not a timer, a saga's
+/// later step or an operator's) and the first of theirs today.
+fn active_on(state: &UserState, command: &Command, now: i64) -> Option<Event> {
+    let by_system = matches!(
+        command,
+        Command::Timer(_)
+            | Command::Admin(_)
+            | Command::Referral(ReferralCommand::Settle { .. })
+            | Command::Shop(
+                ShopCommand::FulfilPurchase { .. }
+                    | ShopCommand::AbortPurchase { .. }
+                    | ShopCommand::RefundStars { .. }
+            )
+            | Command::Auction(AuctionCommand::ReleaseHold { .. } | AuctionCommand::ConsumeHold { .. })
+            | Command::Economy(
+                EconomyCommand::ReceiveGift { .. }
+                    | EconomyCommand::SettleTransfer { .. }
+                    | EconomyCommand::RefundTransfer { .. }
+            )
+            | Command::Vip(
+                VipCommand::Paid { .. }
+                    | VipCommand::MembershipSeen(_)
+                    | VipCommand::ChannelSynced(_)
+                    | VipCommand::FreeApproved
+            )
+            | Command::Leaderboard(LeaderboardCommand::AwardPrize { .. })
+    );
+    let day = u32::try_from(day_of(now)).ok()?;
+    (!by_system && state.progress.daily_gift.last_active_day != day).then_some(Event::ActiveOn { day })
 }
 
 /// Refuses a decision that would pay a player more besitos under one

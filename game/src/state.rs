@@ -132,6 +132,11 @@ pub struct DailyGiftStreak {
     /// UTC day (days since the epoch) of the last claim.
     pub last_day: Option<i64>,
     pub streak: u32,
+    /// offers2: UTC day (days since the epoch) of the player's latest
+    /// command, 0 before the first (`ActiveOn`). Here because it fills the
+    /// padding after `streak`: it costs the state no bytes (format 7 added
+    /// it).
+    pub last_active_day: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -292,7 +297,8 @@ impl UserState {
                 self.progress.missions.insert(mission.clone(), progress);
             }
             Event::DailyGiftClaimed { day, streak } => {
-                self.progress.daily_gift = DailyGiftStreak { last_day: Some(*day), streak: *streak };
+                self.progress.daily_gift.last_day = Some(*day);
+                self.progress.daily_gift.streak = *streak;
             }
             Event::TransferOpened { transfer, to, amount, day } => {
                 self.progress.transfers_out.insert(*transfer, PendingTransfer { to: *to, amount: *amount });
@@ -440,6 +446,8 @@ impl UserState {
             | Event::OfferPurchaseReleased { .. }
             | Event::OfferBought { .. }
             | Event::OfferExpired(_) => self.progress.offers.get_or_insert_with(Box::default).apply(event),
+            // offers2
+            Event::ActiveOn { day } => self.progress.daily_gift.last_active_day = *day,
         }
     }
 

@@ -12,8 +12,8 @@ use dianabot_game::archetype::Archetype;
 use dianabot_game::content::Content;
 use dianabot_game::flags::{Audience, Flag, Flags, OFFERS, Subject, Variant};
 use dianabot_game::{
-    Command, Currency, Event, ItemId, Language, OfferCommand, ProfileCommand, Reason, RuleError, ShopCommand,
-    StoryCommand, Timer, TimerName, UserId, UserState,
+    AdminCommand, Besitos, Command, Currency, Event, ItemId, Language, OfferCommand, ProfileCommand, Reason, RuleError,
+    ShopCommand, StoryCommand, Timer, TimerName, UserId, UserState,
 };
 
 /// 2026-11-30T12:00:00Z.
@@ -268,4 +268,164 @@ audience = { archetypes = ["gambler"] }
     ] {
         assert!(lines.contains(&(path.to_owned(), Some(line))), "{path}:{line} in {lines:?}");
     }
+}
+
+// offers2: the balance_short and inactive_return triggers, over the demo
+// content with two offers of theirs added.
+
+const MORE_OFFERS: &str = r#"
+[[offer]]
+id = "casi_rosa"
+name.es = "Casi tuya"
+name.en = "Almost yours"
+text.es = "Lucien guarda la rosa un momento más."
+text.en = "Lucien keeps the rose a moment longer."
+trigger = "balance_short"
+short_percent = 40
+item = "rosa_negra"
+price = { besitos = 15 }
+expires_minutes = 60
+cap = { shows = 1, days = 7 }
+
+[[offer]]
+id = "de_vuelta"
+name.es = "De vuelta"
+name.en = "Welcome back"
+text.es = "Diana sonríe: «Has tardado»."
+text.en = "Diana smiles: “You took your time.”"
+trigger = "inactive_return"
+inactive_days = 7
+item = "rosa_negra"
+price = { besitos = 20 }
+expires_minutes = 60
+cap = { shows = 1, days = 7 }
+"#;
+
+/// [`content`] with [`MORE_OFFERS`] at the end of `offers.toml`.
+fn more_content() -> &'static Content {
+    static CONTENT: OnceLock<Content> = OnceLock::new();
+    CONTENT.get_or_init(|| {
+        let mut files = support::read_dir(&support::demo_dir());
+        let offers = files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml");
+        offers.1.push_str(MORE_OFFERS);
+        let parsed = Content::parse(&files).unwrap_or_else(|problems| panic!("{problems:?}"));
+        parsed.with_flags(content().flags().clone())
+    })
+}
+
+fn run_more(state: &mut UserState, command: Command, now: i64) -> Result<Vec<Event>, RuleError> {
+    support::run_with(state, more_content(), &command, now)
+}
+
+fn grant(state: &mut UserState, besitos: i64, now: i64) -> Vec<Event> {
+    let command = Command::Admin(AdminCommand::AdminGrant(Besitos::new(besitos).expect("besitos")));
+    run_more(state, command, now).expect("granted")
+}
+
+#[test]
+fn balance_short_shows_the_offer_when_the_balance_moves_to_within_its_percent_of_the_item() {
+    // rosa_negra costs 25 in the shop; 40% short is 10 besitos.
+    for (balance, granted, expected) in [
+        (10, 5, true),   // 15: short 10, exactly 40%
+        (10, 14, true),  // 24: short 1
+        (10, 4, false),  // 14: short 11, 44%
+        (20, 5, false),  // 25: affordable
+        (30, 10, false), // 40: affordable
+    ] {
+        let mut state = player(1, NOW);
+        state.wallet.balance = balance;
+        let events = grant(&mut state, granted, NOW + 10);
+        let offered = shown(&events) == ["casi_rosa"];
+        assert_eq!(offered, expected, "balance {} -> {}: {events:?}", balance, balance + granted);
+    }
+}
+
+#[test]
+fn balance_short_fires_on_spending_too_and_not_without_a_balance_move_and_holds_its_cap() {
+    let mut state = player(1, NOW);
+    state.wallet.balance = 40;
+    let spend = Command::Admin(AdminCommand::AdminDeduct(Besitos::new(20).expect("besitos")));
+    assert_eq!(shown(&run_more(&mut state, spend.clone(), NOW + 10).expect("spent")), ["casi_rosa"], "40 -> 20");
+    let open = Command::Offer(OfferCommand::Open { offer: "casi_rosa".into() });
+    let opened = run_more(&mut state, open, NOW + 11).expect("opened");
+    assert!(shown(&opened).is_empty(), "no balance move, no showing");
+    let due = NOW + 10 + 3600;
+    run_more(&mut state, Command::Timer(Timer { name: TimerName::OfferExpiry, due }), due).expect("expired");
+    state.wallet.balance = 40;
+    assert!(shown(&run_more(&mut state, spend, due + 1).expect("spent")).is_empty(), "capped: once a week");
+}
+
+#[test]
+fn inactive_return_shows_the_offer_on_the_first_command_after_its_days_away() {
+    let mut state = player(1, NOW);
+    assert_eq!(state.progress.daily_gift.last_active_day, (NOW / DAY) as u32, "registering records the day");
+    let open = |state: &mut UserState, now: i64| {
+        let command = Command::Story(StoryCommand::OpenFragment { fragment: "l1_umbral".into(), page: None });
+        run_more(state, command, now)
+    };
+    // Six days away: not enough.
+    let back = open(&mut state, NOW + 6 * DAY).expect("opened");
+    assert!(shown(&back).is_empty(), "{back:?}");
+    assert!(back.contains(&Event::ActiveOn { day: (NOW / DAY) as u32 + 6 }));
+    let again = open(&mut state, NOW + 6 * DAY + 60).expect("opened");
+    assert!(!again.iter().any(|event| matches!(event, Event::ActiveOn { .. })), "once a day");
+
+    // Seven days after that: shown, once.
+    let later = NOW + 13 * DAY;
+    let timer = Command::Timer(Timer { name: TimerName::OfferExpiry, due: later });
+    let fired = run_more(&mut state, timer, later).expect("a timer is not the player");
+    assert!(!fired.iter().any(|event| matches!(event, Event::ActiveOn { .. } | Event::OfferShown(_))));
+    let grant = Command::Admin(AdminCommand::AdminGrant(Besitos::new(1).expect("besitos")));
+    let granted = run_more(&mut state, grant, later).expect("granted");
+    assert!(!granted.iter().any(|event| matches!(event, Event::ActiveOn { .. })), "an operator is not the player");
+    let back = open(&mut state, later + 1).expect("opened");
+    assert_eq!(shown(&back), ["de_vuelta"], "{back:?}");
+    assert!(shown(&open(&mut state, later + DAY).expect("opened")).is_empty(), "a day later is no return");
+}
+
+#[test]
+fn the_last_active_day_costs_the_state_no_bytes() {
+    // It fills the padding after the streak's u32: an `Option<i64>` and a
+    // u32 took 24 bytes already.
+    let size = std::mem::size_of::<dianabot_game::DailyGiftStreak>();
+    eprintln!("size_of::<Progress>() = {}", std::mem::size_of::<dianabot_game::Progress>());
+    assert_eq!(size, 24);
+}
+
+#[test]
+fn an_offer_in_stars_and_a_vip_plan_offer_are_refused_as_not_sold_yet() {
+    let mut files = support::read_dir(&support::demo_dir());
+    let offers = files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml");
+    offers.1.push_str(
+        r#"
+[[offer]]
+id = "rosa_estrellas"
+name.es = "Rosa"
+name.en = "Rose"
+text.es = "Rosa"
+text.en = "Rose"
+trigger = "vip_door"
+item = "rosa_negra"
+price = { stars = 5 }
+expires_minutes = 60
+
+[[offer]]
+id = "plan_mes"
+name.es = "Mes"
+name.en = "Month"
+text.es = "Mes"
+text.en = "Month"
+trigger = "vip_door"
+vip_plan = "monthly"
+price = { stars = 50 }
+expires_minutes = 60
+"#,
+    );
+    let problems = Content::parse(&files).expect_err("not sold yet");
+    let refused: Vec<&str> = problems
+        .iter()
+        .filter(|p| p.file == "offers.toml" && p.to_string().contains("not sold yet"))
+        .map(|p| p.key_path.as_str())
+        .collect();
+    assert_eq!(refused, ["offer.rosa_estrellas.price", "offer.plan_mes.vip_plan"], "{problems:?}");
 }

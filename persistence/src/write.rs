@@ -238,14 +238,15 @@ pub struct Snapshot {
 
 /// Current encoding of `user_snapshots.state`: bincode (standard config) of
 /// [`SnapshotBody`]. Bump when the body changes shape, and keep a decoder
-/// for every format still stored ([`legacy`] decodes 2 and 3). Format 6 added the boxed offers;
-/// format 5 the community games; format 4
+/// for every format still stored ([`legacy`] decodes 2 to 6). Format 7
+/// added the last active day (`DailyGiftStreak::last_active_day`); format 6 the
+/// boxed offers; format 5 the community games; format 4
 /// boxed the experiences' state and added the backpack; format 3 replaced
 /// `vip_until` by the boxed VIP membership; format 2
 /// added story pages and reactions on fragments; format 1 was never
 /// deployed, so it has no decoder and is refused as an unknown format
 /// rather than misread.
-pub(crate) const SNAPSHOT_FORMAT: i16 = 6;
+pub(crate) const SNAPSHOT_FORMAT: i16 = 7;
 
 /// What the snapshot column holds. Balance, profile and inventory live in
 /// their own tables and are not repeated here.
@@ -443,6 +444,8 @@ impl UserWrite {
                 | Event::OfferPurchaseReleased { .. }
                 | Event::OfferBought { .. }
                 | Event::OfferExpired(_) => {}
+                // offers2: in the snapshot (`Progress::last_active_day`).
+                Event::ActiveOn { .. } => {}
             }
         }
         write
@@ -557,6 +560,7 @@ impl StoredUser {
                     .map_err(|err| corrupt(err.to_string()))?
                     .0
             }
+            6 => legacy::decode::<legacy::ProgressV6>(&self.state).map_err(corrupt)?,
             5 => legacy::decode::<legacy::ProgressV5>(&self.state).map_err(corrupt)?,
             4 => legacy::decode::<legacy::ProgressV4>(&self.state).map_err(corrupt)?,
             3 => legacy::decode::<legacy::ProgressV3>(&self.state).map_err(corrupt)?,

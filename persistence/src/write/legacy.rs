@@ -7,6 +7,7 @@ use dianabot_game::community::Community;
 use dianabot_game::content::PlanKind;
 use dianabot_game::journeys::Journeys;
 use dianabot_game::membership::{Phase, Vip};
+use dianabot_game::offers::Offers;
 use dianabot_game::{
     AppliedUpdates, DailyGiftStreak, MissionProgress, OpenPurchase, PendingTransfer, Progress, Reacted, Reason,
     StarsCharge, StoryProgress,
@@ -40,7 +41,7 @@ pub(crate) struct ProgressV2 {
     rewarded_reactions: BTreeSet<(Reacted, String)>,
     experience_points: u64,
     unlocked_experiences: BTreeSet<String>,
-    daily_gift: DailyGiftStreak,
+    daily_gift: DailyGiftStreakV6,
     transfers_out: BTreeMap<i64, PendingTransfer>,
     transfers_in: BTreeSet<i64>,
     gifts_sent_today: (i64, u32),
@@ -112,7 +113,7 @@ pub(crate) struct ProgressV3 {
     rewarded_reactions: BTreeSet<(Reacted, String)>,
     experience_points: u64,
     unlocked_experiences: BTreeSet<String>,
-    daily_gift: DailyGiftStreak,
+    daily_gift: DailyGiftStreakV6,
     transfers_out: BTreeMap<i64, PendingTransfer>,
     transfers_in: BTreeSet<i64>,
     gifts_sent_today: (i64, u32),
@@ -141,7 +142,7 @@ pub(crate) struct ProgressV4 {
     rewarded_reactions: BTreeSet<(Reacted, String)>,
     experience_points: u64,
     unlocked_experiences: BTreeSet<String>,
-    daily_gift: DailyGiftStreak,
+    daily_gift: DailyGiftStreakV6,
     transfers_out: BTreeMap<i64, PendingTransfer>,
     transfers_in: BTreeSet<i64>,
     gifts_sent_today: (i64, u32),
@@ -251,7 +252,7 @@ pub(crate) struct ProgressV5 {
     rewarded_reactions: BTreeSet<(Reacted, String)>,
     experience_points: u64,
     unlocked_experiences: BTreeSet<String>,
-    daily_gift: DailyGiftStreak,
+    daily_gift: DailyGiftStreakV6,
     transfers_out: BTreeMap<i64, PendingTransfer>,
     transfers_in: BTreeSet<i64>,
     gifts_sent_today: (i64, u32),
@@ -280,6 +281,39 @@ impl From<ProgressV5> for Progress {
             rewarded_reactions: old.rewarded_reactions,
             experience_points: old.experience_points,
             unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift.into(),
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+            community: old.community,
+            offers: None,
+        }
+    }
+}
+
+// offers2
+impl From<ProgressV5> for ProgressV6 {
+    fn from(old: ProgressV5) -> ProgressV6 {
+        ProgressV6 {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            experiences: old.experiences,
+            backpack: old.backpack,
+            vip: old.vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
             daily_gift: old.daily_gift,
             transfers_out: old.transfers_out,
             transfers_in: old.transfers_in,
@@ -295,6 +329,85 @@ impl From<ProgressV5> for Progress {
             auctions_won: old.auctions_won,
             community: old.community,
             offers: None,
+        }
+    }
+}
+
+/// `DailyGiftStreak` as formats 2 to 6 stored it: no last active day (a
+/// player read from one has 0, "never", until their next command).
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct DailyGiftStreakV6 {
+    last_day: Option<i64>,
+    streak: u32,
+}
+
+impl From<DailyGiftStreakV6> for DailyGiftStreak {
+    fn from(old: DailyGiftStreakV6) -> DailyGiftStreak {
+        DailyGiftStreak { last_day: old.last_day, streak: old.streak, last_active_day: 0 }
+    }
+}
+
+/// `Progress` as format 6 stored it: its `DailyGiftStreak` had no last
+/// active day.
+#[derive(Deserialize)]
+#[cfg_attr(test, derive(serde::Serialize))]
+pub(crate) struct ProgressV6 {
+    story: StoryProgress,
+    missions: BTreeMap<String, MissionProgress>,
+    achievements: BTreeSet<String>,
+    experiences: Option<Box<Journeys>>,
+    backpack: Option<Box<Backpack>>,
+    vip: Option<Box<Vip>>,
+    counters: BTreeMap<String, u64>,
+    rewarded_reactions: BTreeSet<(Reacted, String)>,
+    experience_points: u64,
+    unlocked_experiences: BTreeSet<String>,
+    daily_gift: DailyGiftStreakV6,
+    transfers_out: BTreeMap<i64, PendingTransfer>,
+    transfers_in: BTreeSet<i64>,
+    gifts_sent_today: (i64, u32),
+    reactions_paid_today: (i64, u32),
+    earned_today: (i64, BTreeMap<Reason, i64>),
+    unlocked_shop_items: BTreeSet<String>,
+    purchases_open: BTreeMap<i64, OpenPurchase>,
+    purchase_attempts: Vec<i64>,
+    bought: BTreeMap<String, u32>,
+    stars_charges: BTreeMap<String, StarsCharge>,
+    holds: BTreeMap<(i64, i64), i64>,
+    auctions_won: BTreeSet<i64>,
+    community: Option<Box<Community>>,
+    offers: Option<Box<Offers>>,
+}
+
+impl From<ProgressV6> for Progress {
+    fn from(old: ProgressV6) -> Progress {
+        Progress {
+            story: old.story,
+            missions: old.missions,
+            achievements: old.achievements,
+            experiences: old.experiences,
+            backpack: old.backpack,
+            vip: old.vip,
+            counters: old.counters,
+            rewarded_reactions: old.rewarded_reactions,
+            experience_points: old.experience_points,
+            unlocked_experiences: old.unlocked_experiences,
+            daily_gift: old.daily_gift.into(),
+            transfers_out: old.transfers_out,
+            transfers_in: old.transfers_in,
+            gifts_sent_today: old.gifts_sent_today,
+            reactions_paid_today: old.reactions_paid_today,
+            earned_today: old.earned_today,
+            unlocked_shop_items: old.unlocked_shop_items,
+            purchases_open: old.purchases_open,
+            purchase_attempts: old.purchase_attempts,
+            bought: old.bought,
+            stars_charges: old.stars_charges,
+            holds: old.holds,
+            auctions_won: old.auctions_won,
+            community: old.community,
+            offers: old.offers,
         }
     }
 }
@@ -327,7 +440,10 @@ mod tests {
             rewarded_reactions: progress.rewarded_reactions,
             experience_points: progress.experience_points,
             unlocked_experiences: progress.unlocked_experiences,
-            daily_gift: progress.daily_gift,
+            daily_gift: DailyGiftStreakV6 {
+                last_day: progress.daily_gift.last_day,
+                streak: progress.daily_gift.streak,
+            },
             transfers_out: progress.transfers_out,
             transfers_in: progress.transfers_in,
             gifts_sent_today: progress.gifts_sent_today,
@@ -416,5 +532,23 @@ mod tests {
         assert_eq!(state.progress.story, progress.story);
         assert_eq!(state.progress.community, progress.community);
         assert_eq!(state.progress.offers, None);
+    }
+
+    // offers2
+    #[test]
+    fn a_format_6_snapshot_loads_with_its_offers_and_no_last_active_day() {
+        let mut progress = Progress::default();
+        progress.story.fragment = Some("l4_antesala".into());
+        progress.offers = Some(Box::default());
+        progress.daily_gift = DailyGiftStreak { last_day: Some(19_999), streak: 3, last_active_day: 20_000 };
+        let mut old =
+            ProgressV6::from(ProgressV5::from(ProgressV4::from(ProgressV3::from(v2(progress.clone(), None)))));
+        old.offers = progress.offers.clone();
+        let state = stored(6, encode(old)).into_state(5, Vec::new()).unwrap();
+        assert_eq!(state.progress.story, progress.story);
+        assert_eq!(state.progress.offers, progress.offers);
+        assert_eq!(state.progress.daily_gift.last_day, Some(19_999));
+        assert_eq!(state.progress.daily_gift.streak, 3);
+        assert_eq!(state.progress.daily_gift.last_active_day, 0, "format 6 had no last active day");
     }
 }
