@@ -894,7 +894,6 @@ offer-trial-taken = 🗝 Done: { $days } { $days ->
         [one] day
        *[other] days
     } of access to Diana's salon.
-offer-stars-later = ⭐ This offer is paid in Stars from the shop.
 why-unknown-offer = that offer does not exist for you
 why-offer-expired = that offer has expired
 why-offer-taken = that offer was already taken

@@ -894,7 +894,6 @@ offer-trial-taken = 🗝 Hecho: { $days } { $days ->
         [one] día
        *[other] días
     } de acceso al salón de Diana.
-offer-stars-later = ⭐ Esta oferta se paga con estrellas desde la tienda.
 why-unknown-offer = esa oferta no existe para usted
 why-offer-expired = esa oferta ha caducado
 why-offer-taken = esa oferta ya se ha aprovechado

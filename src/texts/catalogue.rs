@@ -491,7 +491,6 @@ catalogue! {
     OFFERS_LINE = "offers-line" [name, left];
     OFFERS_NONE = "offers-none";
     OFFER_TRIAL_TAKEN = "offer-trial-taken" [days];
-    OFFER_STARS_LATER = "offer-stars-later";
     WHY_UNKNOWN_OFFER = "why-unknown-offer";
     WHY_OFFER_EXPIRED = "why-offer-expired";
     WHY_OFFER_TAKEN = "why-offer-taken";

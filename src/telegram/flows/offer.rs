@@ -139,13 +139,9 @@ impl Intake {
                 }
                 Ok(Handled::Durable)
             }
-            // Stars offers (an item or a VIP plan) are not sold through
-            // an invoice yet: the player is pointed to the shop.
-            _ => {
-                let language = self.router.view(user_id, |state: &UserState| state.language()).await?;
-                self.answer(reply, Some(screens::offer::stars_later(language)));
-                Ok(Handled::Durable)
-            }
+            // Stars offers (an item or a VIP plan) are refused by the
+            // content reader (not sold by invoice yet), so none is shown.
+            _ => Ok(self.refuse_press(reply, RuleError::NotSoldFor(Currency::Stars))),
         }
     }
 

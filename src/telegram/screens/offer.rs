@@ -98,11 +98,6 @@ pub fn taken(state: &UserState, offer: &Offer) -> Rendered {
     plain(tw(language, m::OFFER_TRIAL_TAKEN, &[("days", days.into())]))
 }
 
-/// A Stars offer's button: not sold by invoice yet.
-pub fn stars_later(language: Language) -> Rendered {
-    plain(t(language, m::OFFER_STARS_LATER))
-}
-
 /// Why an offer's button cannot be honoured (expired, unknown, taken).
 pub fn refused(language: Language, refusal: &RuleError) -> Rendered {
     super::refusal(language, refusal)

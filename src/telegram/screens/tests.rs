@@ -1011,7 +1011,6 @@ fn offer_screens() {
             "offer_trial_taken",
             Box::new(|l| shown(&offer::taken(&player(l), content.offer("puerta_lectora").expect("demo offer")))),
         ),
-        ("offer_stars_later", Box::new(|l| shown(&offer::stars_later(l)))),
         ("why_offer_expired", Box::new(|l| refusal_text(l, &RuleError::OfferExpired))),
         ("why_unknown_offer", Box::new(|l| refusal_text(l, &RuleError::UnknownOffer))),
         ("why_offer_taken", Box::new(|l| refusal_text(l, &RuleError::OfferTaken))),
