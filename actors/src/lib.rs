@@ -40,7 +40,7 @@ pub use config::{
 };
 pub use message::{DispatchError, Envelope, Outcome};
 pub use post::{PostError, Posts};
-pub use purchase::{PreCheckout, PurchaseOutcome};
+pub use purchase::{OfferCheckout, PreCheckout, PurchaseOutcome};
 pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome};
 pub use stats::{ActorStats, Histogram};

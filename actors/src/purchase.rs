@@ -13,10 +13,13 @@
 //!
 //! In Telegram Stars, Telegram takes the payment: pre-checkout runs the
 //! same checks and reserves the unit for [`STARS_HOLD`]; the payment grants
-//! the item once per charge and sells the unit.
+//! the item once per charge and sells the unit. An offer in Stars is
+//! checked the offer's way at pre-checkout ([`Coordinator::offer_pre_checkout`])
+//! and paid through the same [`Coordinator::stars_paid`].
 
-use dianabot_game::shop;
+use dianabot_game::content::offers::Deal;
 use dianabot_game::{Command, Ctx, Currency, Event, OfferCommand, RuleError, ShopCommand, UpdateId, UserId};
+use dianabot_game::{offer, shop};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
 use tracing::Instrument;
 
@@ -52,6 +55,17 @@ pub struct PreCheckout {
     pub buyer: UserId,
     pub purchase: i64,
     pub item: String,
+    pub stars: u32,
+}
+
+// offers-stars
+/// A `pre_checkout_query` for an offer's invoice: who pays how many Stars
+/// for which offer, on which invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferCheckout {
+    pub buyer: UserId,
+    pub purchase: i64,
+    pub offer: String,
     pub stars: u32,
 }
 
@@ -185,6 +199,14 @@ impl Coordinator {
         }
     }
 
+    /// The shop item an offer of the current content sells, if it sells one.
+    fn offer_item(&self, offer: &str) -> Option<String> {
+        match &self.router.content().offer(offer)?.deal {
+            Deal::Item { item, .. } => Some(item.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
     /// Units of a limited item in the current content.
     fn stock_of(&self, item: &str) -> Option<u32> {
         self.router.content().shop_item(item).and_then(|item| item.stock)
@@ -199,53 +221,79 @@ impl Coordinator {
     /// Answers a Stars pre-checkout: the item is still on sale to this
     /// player at this price, and (if limited) a unit is held for them.
     pub async fn pre_checkout(&self, checkout: PreCheckout) -> Result<Result<(), RuleError>, DispatchError> {
-        let content = self.router.content();
-        let rules = self.router.rules();
-        let Some(item) = content.shop_item(&checkout.item).cloned() else {
+        let Some(item) = self.router.content().shop_item(&checkout.item).cloned() else {
             return Ok(Err(RuleError::UnknownShopItem(checkout.item)));
         };
-        let stock = item.stock;
-        let now = self.router.clock().now();
-        let price = self
-            .router
-            .view(checkout.buyer, move |state| {
-                let ctx = Ctx { now, rules: &rules, content: &content, update_id: None };
-                if !state.is_registered() {
-                    return Err(RuleError::UnknownUser);
-                }
-                shop::check(state, &item, Currency::Stars, ctx)
-            })
-            .await?;
+        let price = self.check_buyer(checkout.buyer, move |state, ctx| shop::check(state, &item, Currency::Stars, ctx));
+        let price = price.await?;
         match price {
             Err(refusal) => return Ok(Err(refusal)),
             Ok(price) if price != u64::from(checkout.stars) => return Ok(Err(RuleError::PriceChanged { price })),
             Ok(_) => {}
         }
-        if let Some(stock) = stock {
-            let expires_at = Some(self.router.clock().now() + STARS_HOLD);
-            let reservation = Reservation { purchase: checkout.purchase, user: checkout.buyer, expires_at };
-            if let Err(err) = self.stock.reserve(&checkout.item, stock, reservation).await {
-                return Ok(Err(err.refusal()));
-            }
-        }
-        Ok(Ok(()))
+        Ok(self.hold_unit(&checkout.item, checkout.purchase, checkout.buyer).await)
     }
 
-    /// A `successful_payment`: grants the item once per charge and sells
-    /// the unit held at pre-checkout. The events are empty when the charge
-    /// was applied before (a re-delivery).
+    /// `check` of the buyer's state in their actor, with the current rules,
+    /// content and game clock; a buyer never registered is refused.
+    async fn check_buyer<T: Send + 'static>(
+        &self,
+        buyer: UserId,
+        check: impl FnOnce(&dianabot_game::UserState, Ctx<'_>) -> Result<T, RuleError> + Send + 'static,
+    ) -> Result<Result<T, RuleError>, DispatchError> {
+        let (content, rules, now) = (self.router.content(), self.router.rules(), self.router.clock().now());
+        let checked = move |state: &dianabot_game::UserState| {
+            if !state.is_registered() {
+                return Err(RuleError::UnknownUser);
+            }
+            check(state, Ctx { now, rules: &rules, content: &content, update_id: None })
+        };
+        self.router.view(buyer, checked).await
+    }
+
+    /// For a limited item, a unit held for a Stars checkout for [`STARS_HOLD`].
+    async fn hold_unit(&self, item: &str, purchase: i64, buyer: UserId) -> Result<(), RuleError> {
+        let Some(stock) = self.stock_of(item) else { return Ok(()) };
+        let expires_at = Some(self.router.clock().now() + STARS_HOLD);
+        let reservation = Reservation { purchase, user: buyer, expires_at };
+        self.stock.reserve(item, stock, reservation).await.map_err(|err| err.refusal())
+    }
+
+    // offers-stars
+    /// Answers the pre-checkout of an offer's invoice, in the buyer's
+    /// actor on the game clock: the offer still runs for them, unbought,
+    /// at exactly the invoice's Stars ([`offer::pre_checkout`]); an
+    /// item offer's limited item has a unit held, as the shop's.
+    pub async fn offer_pre_checkout(&self, checkout: OfferCheckout) -> Result<Result<(), RuleError>, DispatchError> {
+        let item = self.offer_item(&checkout.offer);
+        let (wanted, stars) = (checkout.offer.clone(), checkout.stars);
+        let verdict = self.check_buyer(checkout.buyer, move |state, ctx| offer::pre_checkout(state, &wanted, stars, ctx));
+        let verdict = verdict.await?;
+        if let Err(refusal) = verdict {
+            return Ok(Err(refusal));
+        }
+        match item {
+            Some(item) => Ok(self.hold_unit(&item, checkout.purchase, checkout.buyer).await),
+            None => Ok(Ok(())),
+        }
+    }
+
+    /// A `successful_payment` (of a shop item or an offer): grants it once
+    /// per charge and sells the unit held at pre-checkout. The events are
+    /// empty when the charge was applied before (a re-delivery).
     pub async fn stars_paid(
         &self,
         buyer: UserId,
         payment: Command,
         update_id: Option<UpdateId>,
     ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
-        let Command::Shop(ShopCommand::PayWithStars { purchase, item, .. }) = &payment else {
-            return Ok(Err(RuleError::Malformed(dianabot_game::Malformed::InvalidInvoice)));
+        let (purchase, item) = match &payment {
+            Command::Shop(ShopCommand::PayWithStars { purchase, item, .. }) => (*purchase, Some(item.clone())),
+            Command::Offer(OfferCommand::PayWithStars { purchase, offer, .. }) => (*purchase, self.offer_item(offer)),
+            _ => return Ok(Err(RuleError::Malformed(dianabot_game::Malformed::InvalidInvoice))),
         };
-        let (purchase, item) = (*purchase, item.clone());
         let applied = self.step(buyer, update_id, payment).await?;
-        if applied.is_ok() {
+        if let (Ok(_), Some(item)) = (&applied, item) {
             self.settle_unit(&item, purchase, buyer, PurchaseStatus::Completed).await;
         }
         Ok(applied)

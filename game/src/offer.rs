@@ -21,12 +21,18 @@
 //! price; the shop's `FulfilPurchase`/`AbortPurchase` close it, and
 //! `follow` turns the close into `OfferBought` or puts the offer back); a
 //! trial is taken with [`OfferCommand::Accept`] (`vip::grant_days`, once
-//! per player).
+//! per player), and so is a VIP plan in besitos (`vip::grant_plan`, one
+//! decision: no stock to hold). An offer in Stars is paid by its own
+//! invoice: [`stars_checkout`] when the invoice is asked for
+//! ([`OfferCommand::RequestInvoice`]) and again at pre-checkout, then
+//! [`OfferCommand::PayWithStars`] grants it once per Telegram charge — an
+//! item the shop's way (`StarsPaid`, so the shop's refund takes it back),
+//! a plan's period as a one-off (`vip::grant_plan`, never a subscription).
 
 use serde::{Deserialize, Serialize};
 
 use crate::content::offers::{Deal, Offer, Trigger};
-use crate::content::{Content, Currency};
+use crate::content::{Content, Currency, ShopItem, ShopItemId};
 use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
 use crate::event::Event;
@@ -49,8 +55,16 @@ pub enum OfferCommand {
     /// check, then the offer's price is paid and purchase `purchase`
     /// stays open, bound to the offer. Idempotent by `purchase`.
     StartPurchase { purchase: i64, offer: String },
-    /// The player takes a trial offer: its VIP days, once.
+    /// The player takes a trial offer (its VIP days, once) or buys a VIP
+    /// plan offer priced in besitos.
     Accept { offer: String },
+    /// The player asks for the invoice of an offer in Stars: checked
+    /// ([`stars_checkout`]) and counted as an attempt before the bot sends it.
+    RequestInvoice { offer: String },
+    /// Telegram took `stars` for offer `offer` (invoice `purchase`, charge
+    /// `charge`): what it sells is granted and the offer bought, once per
+    /// charge.
+    PayWithStars { charge: String, purchase: i64, offer: String, stars: u32 },
 }
 
 impl OfferCommand {
@@ -59,6 +73,8 @@ impl OfferCommand {
             OfferCommand::Open { .. } => "offer_open",
             OfferCommand::StartPurchase { .. } => "offer_start_purchase",
             OfferCommand::Accept { .. } => "offer_accept",
+            OfferCommand::RequestInvoice { .. } => "offer_request_invoice",
+            OfferCommand::PayWithStars { .. } => "offer_pay_with_stars",
         }
     }
 }
@@ -74,6 +90,47 @@ pub fn live<'a>(state: &'a UserState, id: &str, ctx: Ctx<'a>) -> Result<(&'a Act
         None if offers.is_some_and(|offers| offers.shows.contains_key(id)) => Err(RuleError::OfferExpired),
         None => Err(RuleError::UnknownOffer),
     }
+}
+
+/// The shop item an offer sells, if it is on sale and may go to the
+/// player (the offer sets the price, so only the rest of `shop::check`).
+fn item_for<'a>(state: &UserState, item: &ShopItemId, ctx: Ctx<'a>) -> Result<&'a ShopItem, RuleError> {
+    let shop_item = ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
+    if !shop_item.available.contains(ctx.now) {
+        return Err(RuleError::NotOnSale);
+    }
+    shop::eligible(state, shop_item, ctx)?;
+    Ok(shop_item)
+}
+
+/// Whether the player may pay for offer `id` in Stars now, and how many:
+/// it runs for them and is not being bought in besitos, it is sold in
+/// Stars (at their experiment variant's price), and what it sells may
+/// still go to them. Asked when the invoice is asked for and again at
+/// pre-checkout, on the game clock.
+pub fn stars_checkout(state: &UserState, id: &str, ctx: Ctx<'_>) -> Result<u32, RuleError> {
+    let (shown, offer) = live(state, id, ctx)?;
+    if shown.purchase.is_some() {
+        return Err(RuleError::OfferTaken);
+    }
+    let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Stars);
+    let stars = price.and_then(|price| u32::try_from(price.amount).ok()).ok_or(RuleError::NotSoldFor(Currency::Stars))?;
+    match &offer.deal {
+        Deal::Item { item, .. } => _ = item_for(state, item, ctx)?,
+        Deal::VipPlan { plan, .. } => vip::may_buy(state, *plan)?,
+        _ => return Err(RuleError::NotSoldFor(Currency::Stars)),
+    }
+    Ok(stars)
+}
+
+/// A Stars pre-checkout of offer `id` for `stars`: [`stars_checkout`],
+/// and the invoice's price still the player's.
+pub fn pre_checkout(state: &UserState, id: &str, stars: u32, ctx: Ctx<'_>) -> Result<(), RuleError> {
+    let price = stars_checkout(state, id, ctx)?;
+    if price != stars {
+        return Err(RuleError::PriceChanged { price: price.into() });
+    }
+    Ok(())
 }
 
 pub(crate) fn decide(
@@ -99,12 +156,7 @@ pub(crate) fn decide(
             let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Besitos);
             let price = price.ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
             let attempted = shop::attempt(state, ctx)?;
-            let shop_item =
-                ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
-            if !shop_item.available.contains(ctx.now) {
-                return Err(RuleError::NotOnSale);
-            }
-            shop::eligible(state, shop_item, ctx)?;
+            item_for(state, item, ctx)?;
             let besitos = i64::try_from(price.amount).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
             if state.wallet.balance < besitos {
                 return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed: besitos });
@@ -118,14 +170,70 @@ pub(crate) fn decide(
         }
         OfferCommand::Accept { offer: id } => {
             let (shown, offer) = live(state, id, ctx)?;
-            let Deal::Trial { days } = offer.deal else { return Err(RuleError::OfferTaken) };
-            let mut events = vip::grant_days(state, ctx, days, GrantKind::Trial);
+            let (mut events, amount) = match offer.deal {
+                Deal::Trial { days } => (vip::grant_days(state, ctx, days, GrantKind::Trial), 0),
+                Deal::VipPlan { plan, .. } => {
+                    let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Besitos);
+                    let price = price.ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
+                    let attempted = shop::attempt(state, ctx)?;
+                    vip::may_buy(state, plan)?;
+                    let besitos =
+                        i64::try_from(price.amount).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
+                    if state.wallet.balance < besitos {
+                        return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed: besitos });
+                    }
+                    let mut events = vec![attempted, journal.debit(besitos, Reason::Purchase)];
+                    events.extend(vip::grant_plan(state, ctx, plan, None, 0));
+                    (events, price.amount)
+                }
+                _ => return Err(RuleError::OfferTaken),
+            };
             if events.is_empty() {
                 // The player's one trial went already.
                 return Err(RuleError::OfferTaken);
             }
             let shown = Box::new(shown.clone());
-            events.push(Event::OfferBought { shown, currency: Currency::Besitos, amount: 0 });
+            events.push(Event::OfferBought { shown, currency: Currency::Besitos, amount });
+            Ok(events)
+        }
+        OfferCommand::RequestInvoice { offer } => {
+            let attempted = shop::attempt(state, ctx)?;
+            stars_checkout(state, offer, ctx)?;
+            Ok(vec![attempted])
+        }
+        OfferCommand::PayWithStars { charge, purchase, offer: id, stars } => {
+            let progress = &state.progress;
+            let vip_charge = progress.vip.as_deref().is_some_and(|vip| vip.charges.contains(charge));
+            if progress.stars_charges.contains_key(charge) || vip_charge {
+                return Ok(Vec::new());
+            }
+            let offer = ctx.content.offer(id).ok_or(RuleError::UnknownOffer)?;
+            // Telegram took the Stars at the price pre-checkout agreed: what
+            // the offer sells is owed even if it ran out since.
+            let mut events = match &offer.deal {
+                Deal::Item { item, .. } => {
+                    // One grant per invoice: another charge for it is paid back.
+                    if progress.stars_charges.values().any(|paid| paid.purchase == *purchase) {
+                        let (charge, purchase, stars) = (charge.clone(), *purchase, *stars);
+                        return Ok(vec![Event::StarsPaidTwice { charge, purchase, stars }]);
+                    }
+                    let shop_item =
+                        ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
+                    let mut events = shop::delivery(state, shop_item, ctx, &mut journal)?;
+                    let (charge, purchase, item, stars) = (charge.clone(), *purchase, item.to_string(), *stars);
+                    events.push(Event::StarsPaid { charge, purchase, item, stars });
+                    events
+                }
+                Deal::VipPlan { plan, .. } => vip::grant_plan(state, ctx, *plan, Some(charge), *stars),
+                _ => return Err(RuleError::NotSoldFor(Currency::Stars)),
+            };
+            // Bought if it still runs (it may have expired in the seconds
+            // between pre-checkout and payment).
+            let running = progress.offers.as_deref().and_then(|offers| offers.active(id));
+            if let Some(shown) = running.filter(|shown| shown.purchase.is_none()) {
+                let shown = Box::new(shown.clone());
+                events.push(Event::OfferBought { shown, currency: Currency::Stars, amount: u64::from(*stars) });
+            }
             Ok(events)
         }
     }

@@ -216,7 +216,7 @@ pub(crate) fn decide(
 }
 
 /// What the buyer receives: the item's rewards and a purchase counted.
-fn delivery(
+pub(crate) fn delivery(
     state: &UserState,
     item: &ShopItem,
     ctx: Ctx<'_>,

@@ -284,6 +284,32 @@ pub(crate) fn grant_days(state: &UserState, ctx: Ctx<'_>, days: u32, kind: Grant
     changed(before, vip, VipFact::Granted { days }, ctx.now)
 }
 
+/// A plan bought once rather than by subscription (an offer's): its
+/// period on top of the running one, as that plan — the monthly plan's 30
+/// days with no subscription to renew them, the annual plan's days, the
+/// lifetime plan for life. Once per Stars `charge` (`None`: paid in
+/// besitos, in this same decision); a lifetime member gains nothing.
+pub(crate) fn grant_plan(state: &UserState, ctx: Ctx<'_>, plan: PlanKind, charge: Option<&str>, stars: u32) -> Vec<Event> {
+    let before = state.progress.vip.as_deref();
+    let mut vip = before.cloned().unwrap_or_default();
+    let renewal = !vip.charges.is_empty();
+    if let Some(charge) = charge
+        && !vip.charges.insert(charge.to_owned())
+    {
+        return Vec::new();
+    }
+    let lifetime = vip.plan == Some(PlanKind::Lifetime) && vip.wants_member();
+    match plan {
+        PlanKind::Monthly if !lifetime => {
+            let until = running_end(&vip, ctx.now) + SUBSCRIPTION_PERIOD_SECS;
+            start_period(&mut vip, PlanKind::Monthly, until, ctx);
+        }
+        PlanKind::Monthly => {}
+        _ => paid(&mut vip, plan, charge.unwrap_or_default(), None, ctx),
+    }
+    changed(before, vip, VipFact::Paid { plan, renewal, stars }, ctx.now)
+}
+
 /// Takes back `days` not yet lived (a refunded VIP pass): the period ends
 /// that much sooner, but not before now.
 pub(crate) fn shorten(state: &UserState, ctx: Ctx<'_>, days: u32) -> Vec<Event> {

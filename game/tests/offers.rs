@@ -392,40 +392,190 @@ fn the_last_active_day_costs_the_state_no_bytes() {
     assert_eq!(size, 24);
 }
 
+// offers-stars: offers paid in Telegram Stars (the demo's
+// `mapa_en_estrellas` at `l2_poesia`, `despedida_anual` at `l1_despedida`)
+// and a VIP plan in besitos (added below).
+
+/// The ctx the pre-checkout asks with.
+fn pre_checkout(state: &UserState, offer: &str, stars: u32, now: i64) -> Result<(), RuleError> {
+    let rules = dianabot_game::Rules::default();
+    let ctx = dianabot_game::Ctx { now, rules: &rules, content: content(), update_id: None };
+    dianabot_game::offer::pre_checkout(state, offer, stars, ctx)
+}
+
+/// The story from its start to the library's poems (`l2_poesia`).
+const TO_POEMS: [&str; 6] = ["l1_umbral", "l1_vestibulo", "l1_pasillo", "l2_puerta", "l2_biblioteca", "l2_poesia"];
+/// The story from its start to the first night's farewell (`l1_despedida`).
+const TO_FAREWELL: [&str; 4] = ["l1_umbral", "l1_vestibulo", "l1_pasillo", "l1_despedida"];
+
+/// Walks `path` a step at a time (each a decision from the last) in
+/// `content`; returns what each step decided.
+fn walk_in(content: &Content, state: &mut UserState, path: &[&str], now: i64) -> Vec<Vec<Event>> {
+    let step = |fragment: &&str| {
+        let open = Command::Story(StoryCommand::OpenFragment { fragment: (*fragment).into(), page: None });
+        (fragment.to_string(), open)
+    };
+    path.iter()
+        .map(step)
+        .map(|(fragment, open)| {
+            support::run_with(state, content, &open, now).unwrap_or_else(|refusal| panic!("{fragment}: {refusal}"))
+        })
+        .collect()
+}
+
+/// The offers shown along `path`, step by step.
+fn walk(state: &mut UserState, path: &[&str], now: i64) -> Vec<Vec<String>> {
+    let steps = walk_in(content(), state, path, now);
+    steps.iter().map(|events| shown(events).into_iter().map(str::to_owned).collect()).collect()
+}
+
+/// A new player who reached the poems, and the offer shown there.
+fn at_the_poems(now: i64) -> UserState {
+    let mut state = player(1, now);
+    let offered = walk(&mut state, &TO_POEMS, now);
+    assert_eq!(offered.last().map(Vec::as_slice), Some(&["mapa_en_estrellas".to_owned()][..]), "{offered:?}");
+    state
+}
+
+fn pay(charge: &str, purchase: i64, offer: &str, stars: u32) -> Command {
+    Command::Offer(OfferCommand::PayWithStars { charge: charge.into(), purchase, offer: offer.into(), stars })
+}
+
+fn bought(events: &[Event]) -> Vec<(&str, Currency, u64)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            Event::OfferBought { shown, currency, amount } => Some((shown.offer.as_str(), *currency, *amount)),
+            _ => None,
+        })
+        .collect()
+}
+
 #[test]
-fn an_offer_in_stars_and_a_vip_plan_offer_are_refused_as_not_sold_yet() {
+fn a_stars_offer_passes_pre_checkout_at_its_price_only_and_not_once_expired() {
+    let mut state = at_the_poems(NOW);
+    let invoice = Command::Offer(OfferCommand::RequestInvoice { offer: "mapa_en_estrellas".into() });
+    let asked = run(&mut state, invoice, NOW + 5).expect("an invoice");
+    assert!(matches!(&asked[..], [Event::PurchaseAttempted { .. }]), "counted as an attempt: {asked:?}");
+    assert_eq!(pre_checkout(&state, "mapa_en_estrellas", 10, NOW + 10), Ok(()));
+    assert_eq!(
+        pre_checkout(&state, "mapa_en_estrellas", 15, NOW + 10),
+        Err(RuleError::PriceChanged { price: 10 }),
+        "an invoice at another price"
+    );
+    assert_eq!(pre_checkout(&state, "puerta_invitacion", 10, NOW + 10), Err(RuleError::UnknownOffer), "not shown");
+    // Past its hour, even before its timer fires; and after.
+    let due = NOW + 60 * 60;
+    assert_eq!(pre_checkout(&state, "mapa_en_estrellas", 10, due), Err(RuleError::OfferExpired));
+    run(&mut state, Command::Timer(Timer { name: TimerName::OfferExpiry, due }), due).expect("expired");
+    assert_eq!(pre_checkout(&state, "mapa_en_estrellas", 10, due + 1), Err(RuleError::OfferExpired));
+    let invoice = Command::Offer(OfferCommand::RequestInvoice { offer: "mapa_en_estrellas".into() });
+    assert_eq!(run(&mut state, invoice, due + 2), Err(RuleError::OfferExpired), "no invoice either");
+}
+
+#[test]
+fn a_stars_item_offer_is_granted_once_per_charge_refused_at_pre_checkout_once_bought_and_refundable() {
+    let mut state = at_the_poems(NOW);
+    let purchase = 1 << 33;
+    let paid = run(&mut state, pay("ch-1", purchase, "mapa_en_estrellas", 10), NOW + 10).expect("paid");
+    assert_eq!(bought(&paid), [("mapa_en_estrellas", Currency::Stars, 10)]);
+    assert!(paid.contains(&Event::StarsPaid {
+        charge: "ch-1".into(),
+        purchase,
+        item: "mapa_de_estrellas".into(),
+        stars: 10
+    }));
+    assert_eq!(state.item_count(&ItemId("mapa_estelar".into())), 1, "the item granted");
+    let balance = state.wallet.balance;
+    assert!(state.progress.offers.as_deref().is_some_and(|offers| offers.active.is_empty()), "the offer closed");
+
+    // The same charge delivered again changes nothing.
+    assert_eq!(run(&mut state, pay("ch-1", purchase, "mapa_en_estrellas", 10), NOW + 11), Ok(Vec::new()));
+    // Another charge for the same invoice is owed back, not granted.
+    let twice = run(&mut state, pay("ch-2", purchase, "mapa_en_estrellas", 10), NOW + 12).expect("paid twice");
+    assert_eq!(twice, [Event::StarsPaidTwice { charge: "ch-2".into(), purchase, stars: 10 }]);
+    assert_eq!(state.item_count(&ItemId("mapa_estelar".into())), 1);
+    assert_eq!(state.wallet.balance, balance);
+    // Bought: a new checkout of it is refused.
+    assert!(pre_checkout(&state, "mapa_en_estrellas", 10, NOW + 13).is_err());
+
+    // The shop's refund takes back what the offer gave.
+    let refunded = run(&mut state, Command::Shop(ShopCommand::RefundStars { charge: "ch-1".into() }), NOW + 20);
+    assert!(refunded.expect("refunded").contains(&Event::StarsRefunded { charge: "ch-1".into() }));
+    assert_eq!(state.item_count(&ItemId("mapa_estelar".into())), 0, "the map taken back");
+}
+
+#[test]
+fn a_stars_payment_that_lands_after_the_offer_expired_still_grants_but_buys_nothing() {
+    let mut state = at_the_poems(NOW);
+    let due = NOW + 60 * 60;
+    run(&mut state, Command::Timer(Timer { name: TimerName::OfferExpiry, due }), due).expect("expired");
+    // Telegram took the Stars at the price pre-checkout agreed a moment ago.
+    let paid = run(&mut state, pay("ch-1", 7, "mapa_en_estrellas", 10), due + 1).expect("paid");
+    assert!(bought(&paid).is_empty(), "the offer is not bought twice over: it expired");
+    assert_eq!(state.item_count(&ItemId("mapa_estelar".into())), 1, "but the Stars bought the item");
+}
+
+#[test]
+fn a_vip_plan_offer_in_stars_grants_the_plans_days_once_and_no_subscription() {
+    let mut state = player(1, NOW);
+    let offered = walk(&mut state, &TO_FAREWELL, NOW);
+    assert_eq!(offered[3], ["despedida_anual"], "at the farewell: {offered:?}");
+    assert_eq!(pre_checkout(&state, "despedida_anual", 1800, NOW + 5), Ok(()));
+    assert_eq!(pre_checkout(&state, "despedida_anual", 2400, NOW + 5), Err(RuleError::PriceChanged { price: 1800 }));
+
+    let paid = run(&mut state, pay("ch-9", 9, "despedida_anual", 1800), NOW + 10).expect("paid");
+    assert_eq!(bought(&paid), [("despedida_anual", Currency::Stars, 1800)]);
+    let vip = state.progress.vip.as_deref().expect("a membership");
+    assert_eq!(vip.plan, Some(dianabot_game::content::PlanKind::Annual));
+    assert_eq!(vip.until, NOW + 10 + 365 * DAY, "the annual plan's days");
+    assert_eq!(vip.subscription, None, "bought once: nothing renews");
+    assert!(content().is_vip(&state, NOW + 300 * DAY));
+    let until = vip.until;
+
+    assert_eq!(run(&mut state, pay("ch-9", 9, "despedida_anual", 1800), NOW + 11), Ok(Vec::new()), "same charge");
+    assert_eq!(state.progress.vip.as_deref().map(|vip| vip.until), Some(until), "the days granted once");
+    assert_eq!(pre_checkout(&state, "despedida_anual", 1800, NOW + 12), Err(RuleError::OfferExpired), "bought");
+}
+
+const PLAN_IN_BESITOS: &str = r#"
+[[offer]]
+id = "mes_en_besitos"
+name.es = "Un mes por besitos"
+name.en = "A month for besitos"
+text.es = "Lucien acepta besitos esta vez."
+text.en = "Lucien takes besitos this time."
+trigger = "story_milestone"
+fragment = "l2_puerta"
+vip_plan = "monthly"
+price = { besitos = 300 }
+expires_minutes = 60
+"#;
+
+#[test]
+fn a_vip_plan_offer_in_besitos_is_bought_in_one_decision_for_a_month_without_a_subscription() {
     let mut files = support::read_dir(&support::demo_dir());
     let offers = files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml");
-    offers.1.push_str(
-        r#"
-[[offer]]
-id = "rosa_estrellas"
-name.es = "Rosa"
-name.en = "Rose"
-text.es = "Rosa"
-text.en = "Rose"
-trigger = "vip_door"
-item = "rosa_negra"
-price = { stars = 5 }
-expires_minutes = 60
+    offers.1.push_str(PLAN_IN_BESITOS);
+    let parsed = Content::parse(&files).unwrap_or_else(|problems| panic!("{problems:?}"));
+    let with_plan = parsed.with_flags(content().flags().clone());
+    let run = |state: &mut UserState, command: Command, now: i64| support::run_with(state, &with_plan, &command, now);
 
-[[offer]]
-id = "plan_mes"
-name.es = "Mes"
-name.en = "Month"
-text.es = "Mes"
-text.en = "Month"
-trigger = "vip_door"
-vip_plan = "monthly"
-price = { stars = 50 }
-expires_minutes = 60
-"#,
+    let mut state = player(1, NOW);
+    let steps = walk_in(&with_plan, &mut state, &TO_POEMS[..4], NOW);
+    assert_eq!(steps.last().map(|events| shown(events)), Some(vec!["mes_en_besitos"]));
+    let accept = Command::Offer(OfferCommand::Accept { offer: "mes_en_besitos".into() });
+    state.wallet.balance = 299;
+    assert_eq!(
+        run(&mut state, accept.clone(), NOW + 1),
+        Err(RuleError::InsufficientFunds { balance: 299, needed: 300 })
     );
-    let problems = Content::parse(&files).expect_err("not sold yet");
-    let refused: Vec<&str> = problems
-        .iter()
-        .filter(|p| p.file == "offers.toml" && p.to_string().contains("not sold yet"))
-        .map(|p| p.key_path.as_str())
-        .collect();
-    assert_eq!(refused, ["offer.rosa_estrellas.price", "offer.plan_mes.vip_plan"], "{problems:?}");
+    state.wallet.balance = 350;
+    let taken = run(&mut state, accept.clone(), NOW + 2).expect("bought");
+    assert_eq!(debited(&taken), 300);
+    assert_eq!(bought(&taken), [("mes_en_besitos", Currency::Besitos, 300)]);
+    let vip = state.progress.vip.as_deref().expect("a membership");
+    assert_eq!((vip.until, vip.subscription.as_ref()), (NOW + 2 + 30 * DAY, None), "30 days, renewing nothing");
+    assert_eq!(run(&mut state, accept, NOW + 3), Err(RuleError::OfferExpired), "once");
+    assert_eq!(state.wallet.balance, 50);
 }

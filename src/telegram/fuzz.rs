@@ -143,8 +143,13 @@ fn acts_for(translation: &Translation) -> (Option<UserId>, bool) {
         Translation::Offer(
             crate::telegram::flows::OfferRequest::List { user_id, .. }
             | crate::telegram::flows::OfferRequest::Open { user_id, .. }
-            | crate::telegram::flows::OfferRequest::Buy { user_id, .. },
+            | crate::telegram::flows::OfferRequest::Buy { user_id, .. }
+            | crate::telegram::flows::OfferRequest::Paid { user_id, .. },
         ) => (Some(*user_id), false),
+        // offers-stars
+        Translation::Offer(crate::telegram::flows::OfferRequest::PreCheckout { checkout, .. }) => {
+            (checkout.as_ref().ok().map(|checkout| checkout.buyer), false)
+        }
     }
 }
 

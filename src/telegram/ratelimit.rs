@@ -88,6 +88,11 @@ impl Action {
             | Translation::Vip(VipRequest::Buy { .. }) => Some(Action::Purchase),
             // offers
             Translation::Offer(crate::telegram::flows::OfferRequest::Buy { .. }) => Some(Action::Purchase),
+            // offers-stars: Telegram holds or has taken the Stars (below).
+            Translation::Offer(
+                crate::telegram::flows::OfferRequest::PreCheckout { .. }
+                | crate::telegram::flows::OfferRequest::Paid { .. },
+            ) => None,
             Translation::Offer(_) => Some(Action::Message),
             Translation::Vip(
                 VipRequest::Show { .. } | VipRequest::SetRenewal { .. } | VipRequest::RequestLink { .. },

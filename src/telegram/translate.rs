@@ -23,6 +23,8 @@ use crate::telegram::flows::{BoardRequest, leaderboard};
 use crate::telegram::flows::{ReferralRequest, TriviaRequest, referral, trivia};
 // flags
 use crate::telegram::flows::{FlagRequest, flags};
+// offers-stars
+use crate::telegram::flows::offer;
 use crate::telegram::screens::Screen;
 
 /// What an update asks for: the common paths (a game command answered by
@@ -235,6 +237,7 @@ impl Translator {
             }
             UpdateKind::ChannelPost(_) => Translation::Ignore("post in a chat that is not one of the bot's channels"),
             UpdateKind::PreCheckoutQuery(query) => vip::pre_checkout_query(&self.codec, query)
+                .or_else(|| offer::pre_checkout_query(&self.codec, query))
                 .unwrap_or_else(|| shop::pre_checkout_query(&self.codec, query)),
             UpdateKind::ChatMember(member) => vip::chat_member(update_id, member, self.vip_channel),
             UpdateKind::ChatJoinRequest(request) => {
@@ -274,6 +277,7 @@ impl Translator {
         };
         if let Some(payment) = message.successful_payment() {
             return vip::paid(&origin, &self.codec, payment)
+                .or_else(|| offer::paid(&origin, &self.codec, payment))
                 .unwrap_or_else(|| shop::paid(&origin, &self.codec, payment));
         }
         let Some(text) = message.text() else { return Translation::Ignore("message without text") };
@@ -753,6 +757,40 @@ mod tests {
         assert!(matches!(checkout(pre_checkout_update(&signed, 42, "EUR", 12)), Err(RuleError::Malformed(_))));
         assert_eq!(checkout(pre_checkout_update(&signed, 42, "XTR", 11)), Err(RuleError::PriceChanged { price: 12 }));
         assert_eq!(checkout(pre_checkout_update("garbage", 42, "XTR", 12)), Err(shop::invalid_invoice()));
+    }
+
+    // offers-stars
+    #[test]
+    fn an_offers_pre_checkout_names_its_offer_and_an_edited_payload_is_declined() {
+        use crate::telegram::flows::OfferRequest;
+        let invoice = InvoicePayload { purchase: 78, buyer: UserId(42), item: "offer.mapa_en_estrellas".into(), stars: 10 };
+        let signed = codec().sign_invoice(&invoice);
+        let update = pre_checkout_update(&signed, 42, "XTR", 10);
+        let Translation::Offer(OfferRequest::PreCheckout { checkout, .. }) = translate(&update, &codec()) else {
+            panic!("not an offer's pre-checkout")
+        };
+        let expected = dianabot_actors::OfferCheckout {
+            buyer: UserId(42),
+            purchase: 78,
+            offer: "mapa_en_estrellas".into(),
+            stars: 10,
+        };
+        assert_eq!(checkout, Ok(expected));
+        let Translation::Offer(OfferRequest::PreCheckout { checkout, .. }) =
+            translate(&pre_checkout_update(&signed, 42, "XTR", 5), &codec())
+        else {
+            panic!("not an offer's pre-checkout")
+        };
+        assert_eq!(checkout, Err(RuleError::PriceChanged { price: 10 }), "paid at another price");
+        // Another offer or price written into the signed payload: not ours.
+        for edited in [signed.replacen("mapa_en_estrellas", "jardin_anual", 1), signed.replacen("|10|", "|1|", 1)] {
+            let Translation::Shop(ShopRequest::PreCheckout { checkout, .. }) =
+                translate(&pre_checkout_update(&edited, 42, "XTR", 1), &codec())
+            else {
+                panic!("an edited payload reached the offers")
+            };
+            assert_eq!(checkout, Err(shop::invalid_invoice()));
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use dianabot_game::UserId;
+use dianabot_game::{ItemId, UserId};
 use serde_json::Value;
 
 use crate::common::control::{Control, button, buttons, text};
@@ -137,6 +137,131 @@ fn a_free_player_at_the_vip_door_gets_the_offer_of_their_style_buys_it_once_and_
         assert!(text(answered).contains("caducado"), "{}", text(answered));
         let state = store.load_user(UserId(bob)).await.unwrap().unwrap();
         assert_eq!(state.wallet.balance, bobs_balance, "nothing charged");
+        drop(server);
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+// offers-stars: offers in Telegram Stars through the emulator's payments.
+
+/// Presses the card's buy button and returns the invoice the bot sends.
+async fn invoice_for(control: &Control, user: i64, card: &Value) -> Value {
+    let message_id = card["message_id"].as_i64().expect("message id");
+    let pressed = control.press(user, message_id, &button(card, "🛍 Comprar"), false).await;
+    assert!(pressed["answer"].is_object(), "press not answered: {pressed}");
+    let messages =
+        control.wait_for(user, "an invoice", |m| m.iter().any(|m| m["invoice_payload"].is_string())).await;
+    messages.into_iter().rev().find(|m| m["invoice_payload"].is_string()).expect("an invoice")
+}
+
+/// `(currency, total_amount)` of an invoice message.
+fn invoiced(invoice: &Value) -> (Option<&str>, Option<i64>) {
+    (invoice["invoice"]["currency"].as_str(), invoice["invoice"]["total_amount"].as_i64())
+}
+
+/// `(kind, amount)` of the player's analytics rows of `kind` for `offer`,
+/// once at least `at_least` are there.
+async fn rows(pool: &sqlx::PgPool, user: i64, kind: &str, subject: &str, at_least: usize) -> Vec<(String, i64)> {
+    let sql = "SELECT kind, amount FROM analytics_events WHERE user_id = $1 AND kind = $2 AND subject LIKE $3";
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found: Vec<(String, i64)> = sqlx::query_as(sql)
+            .bind(user)
+            .bind(kind)
+            .bind(format!("{subject}%"))
+            .fetch_all(pool)
+            .await
+            .expect("analytics");
+        if found.len() >= at_least || Instant::now() >= deadline {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn an_offer_in_stars_is_invoiced_at_its_price_granted_once_per_charge_and_refused_at_pre_checkout_once_expired() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let store = db.store().await;
+        let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+        let env = [("TEST_CLOCK", "on"), ("TIMER_POLL_MS", "50")];
+        let (server, emulator) = ServerProcess::embedded(&db.url, &env).await;
+        let control = Control::new(&emulator);
+        let map = ItemId("mapa_estelar".to_owned());
+
+        // Ana reaches the library's poems: the star map offered in Stars.
+        let ana = control.create_user("Ana", "es").await;
+        say(&control, ana, "/start", 1).await;
+        let messages = say(&control, ana, "/start f_l2_poesia", 2).await;
+        let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&offer).contains("Un mapa para mirar arriba"), "{}", text(&offer));
+        assert!(text(&offer).contains("10 ⭐"), "{}", text(&offer));
+        let invoice = invoice_for(&control, ana, &offer).await;
+        assert_eq!(invoiced(&invoice), (Some("XTR"), Some(10)), "the offer's price, not the shop's 12: {invoice}");
+
+        let paid = control.pay(ana, invoice["message_id"].as_i64().expect("message id")).await;
+        assert_eq!(paid["status"], "paid", "{paid}");
+        let delivered = |m: &[Value]| m.iter().filter(|m| text(m).starts_with("⭐ Pago recibido")).count();
+        let messages = control.wait_for(ana, "the delivery", |m| delivered(m) == 1).await;
+        let receipt = messages.iter().find(|m| text(m).starts_with("⭐ Pago recibido")).expect("the receipt");
+        assert!(text(receipt).contains("Mapa de estrellas"), "{}", text(receipt));
+        let state = store.load_user(UserId(ana)).await.unwrap().unwrap();
+        assert_eq!(state.item_count(&map), 1, "the map granted");
+        assert!(state.progress.offers.as_deref().is_some_and(|offers| offers.active.is_empty()), "the offer closed");
+        assert_eq!(rows(&pool, ana, "offer_bought", "mapa_en_estrellas", 1).await, [("offer_bought".to_owned(), 10)]);
+
+        // Telegram delivers the same payment again: nothing more.
+        control.redeliver(paid["payment_update_id"].as_i64().expect("payment update")).await;
+        while control.pending_updates().await > 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        say(&control, ana, "/perfil", 1).await;
+        let state = store.load_user(UserId(ana)).await.unwrap().unwrap();
+        assert_eq!(state.item_count(&map), 1, "granted once");
+        assert_eq!(delivered(&control.bot_messages(ana).await), 1);
+        assert_eq!(rows(&pool, ana, "offer_bought", "mapa_en_estrellas", 2).await.len(), 1, "bought once");
+        assert_eq!(rows(&pool, ana, "stars_paid", "mapa_de_estrellas", 2).await, [("stars_paid".to_owned(), 10)]);
+
+        // Bob's offer runs out between its invoice and his payment: the
+        // pre-checkout refuses it, in his language; nothing is charged.
+        let bob = control.create_user("Bob", "es").await;
+        say(&control, bob, "/start", 1).await;
+        let messages = say(&control, bob, "/start f_l2_poesia", 2).await;
+        let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        let invoice = invoice_for(&control, bob, &offer).await;
+        server.advance_clock(60 * 60 + 1).await;
+        let declined = control.pay(bob, invoice["message_id"].as_i64().expect("message id")).await;
+        assert_eq!(declined["status"], "rejected", "{declined}");
+        assert!(declined["reason"].as_str().is_some_and(|reason| reason.contains("caducado")), "{declined}");
+        let charges = control.payments().await;
+        assert!(charges.iter().all(|charge| charge["user_id"].as_i64() != Some(bob)), "nothing charged: {charges:?}");
+        let state = store.load_user(UserId(bob)).await.unwrap().unwrap();
+        assert_eq!(state.item_count(&map), 0, "nothing granted");
+        assert!(rows(&pool, bob, "offer_bought", "mapa_en_estrellas", 1).await.is_empty());
+
+        // Cara reaches the garden's ending: a year of VIP in Stars, its
+        // days granted once, and no subscription to renew.
+        let cara = control.create_user("Cara", "es").await;
+        say(&control, cara, "/start", 1).await;
+        let messages = say(&control, cara, "/start f_l3_final_jardin", 2).await;
+        let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
+        assert!(text(&offer).contains("Un año en el salón"), "{}", text(&offer));
+        let invoice = invoice_for(&control, cara, &offer).await;
+        assert_eq!(invoiced(&invoice), (Some("XTR"), Some(1800)), "{invoice}");
+        let paid = control.pay(cara, invoice["message_id"].as_i64().expect("message id")).await;
+        assert_eq!(paid["status"], "paid", "{paid}");
+        control.wait_for(cara, "the welcome", |m| m.iter().any(|m| text(m).starts_with("💎"))).await;
+        let state = store.load_user(UserId(cara)).await.unwrap().unwrap();
+        let vip = state.progress.vip.as_deref().expect("a membership");
+        assert_eq!(vip.plan, Some(dianabot_game::content::PlanKind::Annual));
+        assert_eq!(vip.subscription, None, "bought once, never renewed");
+        let offers = state.progress.offers.as_deref().expect("offers");
+        let shown_at = offers.shows.get("jardin_anual").and_then(|times| times.last().copied()).expect("shown");
+        assert!(vip.until >= shown_at + 365 * 24 * 60 * 60, "a year from the payment: {vip:?}");
+        assert_eq!(rows(&pool, cara, "offer_bought", "jardin_anual", 1).await, [("offer_bought".to_owned(), 1800)]);
+        pool.close().await;
         drop(server);
         store.close().await;
         db.drop_db().await;

@@ -83,8 +83,9 @@ pub enum Deal {
     /// A shop item at `price` (a discount on its listed one, or a bundle
     /// the item's rewards make).
     Item { item: ShopItemId, price: OfferPrice },
-    /// A VIP plan at `stars`.
-    VipPlan { plan: PlanKind, stars: u32 },
+    /// A VIP plan's period at `price` (Stars, or besitos where the
+    /// content says so), bought once: never a subscription.
+    VipPlan { plan: PlanKind, price: OfferPrice },
     /// VIP days for free, once per player (a trial).
     Trial { days: u32 },
 }
@@ -94,7 +95,7 @@ impl Deal {
     pub fn price(&self) -> Option<OfferPrice> {
         match self {
             Deal::Item { price, .. } => Some(*price),
-            Deal::VipPlan { stars, .. } => Some(OfferPrice { currency: Currency::Stars, amount: u64::from(*stars) }),
+            Deal::VipPlan { price, .. } => Some(*price),
             Deal::Trial { .. } => None,
         }
     }

@@ -2,7 +2,7 @@
 //! the item's stock keeper) and in Telegram Stars (invoice, pre-checkout,
 //! payment), and an operator's refund of a Stars payment.
 
-use dianabot_actors::{Envelope, Outcome, PreCheckout, PurchaseOutcome};
+use dianabot_actors::{DispatchError, Envelope, Outcome, PreCheckout, PurchaseOutcome};
 use dianabot_game::content::{Content, ShopItem};
 use dianabot_game::roles::OperatorAction;
 use dianabot_game::shop::price_at;
@@ -107,7 +107,7 @@ pub fn pre_checkout_query(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Tr
 
 /// What a pre-checkout asks for, if it matches the signed invoice it pays:
 /// same buyer, Stars, the invoice's amount.
-fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCheckout, RuleError> {
+pub(crate) fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCheckout, RuleError> {
     let invoice = codec.verify_invoice(&query.invoice_payload).map_err(|_| invalid_invoice())?;
     if Some(invoice.buyer) != user_id(&query.from) {
         return Err(invalid_invoice());
@@ -123,10 +123,7 @@ fn pre_checkout(codec: &CallbackCodec, query: &PreCheckoutQuery) -> Result<PreCh
 
 /// The grant a `successful_payment` is owed, if it pays an invoice of ours.
 fn grant_owed(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment) -> Result<Grant, RuleError> {
-    let invoice = codec.verify_invoice(&payment.invoice_payload).map_err(|_| invalid_invoice())?;
-    if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
-        return Err(invalid_invoice());
-    }
+    let invoice = paid_invoice(codec, payer, payment)?;
     let command = Command::Shop(ShopCommand::PayWithStars {
         charge: payment.telegram_payment_charge_id.0.clone(),
         purchase: invoice.purchase,
@@ -134,6 +131,29 @@ fn grant_owed(codec: &CallbackCodec, payer: UserId, payment: &SuccessfulPayment)
         stars: invoice.stars,
     });
     Ok(Grant { item: invoice.item, command })
+}
+
+/// The signed invoice a `successful_payment` pays, if it is ours and paid
+/// as invoiced: by its buyer, in Stars, its amount.
+pub(crate) fn paid_invoice(
+    codec: &CallbackCodec,
+    payer: UserId,
+    payment: &SuccessfulPayment,
+) -> Result<InvoicePayload, RuleError> {
+    let invoice = codec.verify_invoice(&payment.invoice_payload).map_err(|_| invalid_invoice())?;
+    if invoice.buyer != payer || payment.currency != "XTR" || payment.total_amount != invoice.stars {
+        return Err(invalid_invoice());
+    }
+    Ok(invoice)
+}
+
+/// A second charge for one invoice among a payment's events: its charge id
+/// and Stars, owed back.
+pub(crate) fn paid_twice(events: &[Event]) -> Option<(String, u32)> {
+    events.iter().find_map(|event| match event {
+        Event::StarsPaidTwice { charge, stars, .. } => Some((charge.clone(), *stars)),
+        _ => None,
+    })
 }
 
 /// What a verified Stars payment is owed: `item`, by `command`.
@@ -259,22 +279,31 @@ impl Intake {
         language: Language,
     ) -> Result<Handled, Failure> {
         let verdict = match checkout {
-            Ok(checkout) => match self.coordinator.pre_checkout(checkout).await {
-                Ok(verdict) => verdict,
-                Err(err) => {
-                    tracing::warn!(error = %err, "pre-checkout could not be checked");
-                    Err(RuleError::Malformed(Malformed::ShopBusy))
-                }
-            },
-            Err(refusal) => Err(refusal),
+            Ok(checkout) => self.coordinator.pre_checkout(checkout).await,
+            Err(refusal) => Ok(Err(refusal)),
         };
+        Ok(self.answer_pre_checkout(query_id, verdict, language))
+    }
+
+    /// Answers a pre-checkout with the game's verdict; one the actors could
+    /// not give declines it (Telegram waits 10 s at most).
+    pub(in crate::telegram) fn answer_pre_checkout(
+        &self,
+        query_id: String,
+        verdict: Result<Result<(), RuleError>, DispatchError>,
+        language: Language,
+    ) -> Handled {
+        let verdict = verdict.unwrap_or_else(|err| {
+            tracing::warn!(error = %err, "pre-checkout could not be checked");
+            Err(RuleError::Malformed(Malformed::ShopBusy))
+        });
         if let Err(refusal) = &verdict {
             tracing::info!(%refusal, "pre-checkout declined");
             self.count_refused_payment();
         }
         let error = verdict.err().map(|refusal| screens::reason(language, &refusal));
         self.outbound.submit(OutboundRequest::AnswerPreCheckout { query_id, error });
-        Ok(Handled::Durable)
+        Handled::Durable
     }
 
     async fn stars_paid(
@@ -296,13 +325,7 @@ impl Intake {
         let parts = self.ui_parts();
         let item = parts.content.shop_item(&payment.item).cloned();
         let applied = self.coordinator.stars_paid(user_id, payment.command, Some(update_id)).await?;
-        let paid_twice = applied.as_ref().ok().and_then(|events| {
-            events.iter().find_map(|event| match event {
-                Event::StarsPaidTwice { charge, stars, .. } => Some((charge.clone(), *stars)),
-                _ => None,
-            })
-        });
-        if let Some((charge, stars)) = paid_twice {
+        if let Some((charge, stars)) = applied.as_ref().ok().and_then(|events| paid_twice(events)) {
             let name = item.map_or_else(String::new, |item| item.name.get(language).to_owned());
             self.refund_extra_charge(user_id, &charge, language, &name, stars, chat_id).await;
             return Ok(Handled::Durable);
@@ -331,7 +354,7 @@ impl Intake {
     /// Gives back a second charge for a purchase already granted (recorded
     /// `refund_due` by the payment's write) and tells the buyer. A refund
     /// Telegram refuses stays `refund_due` in `star_charges` for operators.
-    async fn refund_extra_charge(
+    pub(in crate::telegram) async fn refund_extra_charge(
         &self,
         buyer: UserId,
         charge: &str,

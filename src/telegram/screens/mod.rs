@@ -37,7 +37,9 @@ pub use channel::{
     TeaserFailure, broadcast_created, broadcast_done, broadcast_message, broadcasts_report, channel_usage,
     post_scheduled, scheduled_report, teaser, teaser_report,
 };
-pub use shop::{RefundFailure, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid};
+pub use shop::{
+    RefundFailure, invoice_fields, invoice_texts, item_details, paid_twice, purchase_report, refund_report, stars_paid,
+};
 
 use dianabot_actors::{GiftOutcome, Outcome};
 use dianabot_game::content::{Content, ReactionTarget};

@@ -98,6 +98,11 @@ pub fn taken(state: &UserState, offer: &Offer) -> Rendered {
     plain(tw(language, m::OFFER_TRIAL_TAKEN, &[("days", days.into())]))
 }
 
+/// The title and description of an offer's Stars invoice.
+pub fn invoice_texts(language: Language, offer: &Offer) -> (String, String) {
+    super::invoice_fields(offer.name.get(language), offer.text.get(language))
+}
+
 /// Why an offer's button cannot be honoured (expired, unknown, taken).
 pub fn refused(language: Language, refusal: &RuleError) -> Rendered {
     super::refusal(language, refusal)

@@ -154,9 +154,13 @@ pub fn paid_twice(language: Language, item: &str, stars: u32) -> Rendered {
 
 /// Title and description of an item's Stars invoice.
 pub fn invoice_texts(language: Language, item: &ShopItem) -> (String, String) {
-    let title: String = item.name.get(language).chars().take(32).collect();
-    let description: String = item.description.get(language).chars().take(255).collect();
-    (title, description)
+    invoice_fields(item.name.get(language), item.description.get(language))
+}
+
+/// A Stars invoice's title and description, cut to Telegram's 32 and 255
+/// characters.
+pub fn invoice_fields(title: &str, description: &str) -> (String, String) {
+    (title.chars().take(32).collect(), description.chars().take(255).collect())
 }
 
 /// Why an operator's /refund did not go through.

@@ -172,9 +172,8 @@ impl Cx<'_> {
         good.then_some(audience)
     }
 
-    /// Exactly one of `item` (with `price`), `vip_plan` (with `price` in
-    /// Stars) or `trial_days`. offers2: an item in Stars and a plan are
-    /// refused ("not sold yet") until an offer can send their invoice.
+    /// Exactly one of `item` (with `price`), `vip_plan` (with `price`) or
+    /// `trial_days`. An offer in Stars is paid by its own invoice.
     fn deal(&mut self, tbl: &Tbl<'_, '_>) -> Option<Deal> {
         let given: Vec<&str> =
             ["item", "vip_plan", "trial_days"].into_iter().filter(|key| tbl.get(key).is_some()).collect();
@@ -192,30 +191,15 @@ impl Cx<'_> {
                 let price = self.required(tbl, "price")?;
                 let price_path = tbl.child("price");
                 let price = self.offer_price(price, &price_path)?;
-                // offers2: an offer in Stars has no way to be paid yet.
-                if price.currency == Currency::Stars {
-                    let message = "an item offer in Stars is not sold yet: price it in besitos".to_owned();
-                    self.report_path(INVALID, &price_path, &tbl.span, message);
-                    return None;
-                }
                 Some(Deal::Item { item: ShopItemId(item), price })
             }
             "vip_plan" => {
                 let value = tbl.get("vip_plan")?;
                 let plans = PlanKind::SOLD.map(|plan| (plan.key(), plan));
-                self.choice(value, &tbl.child("vip_plan"), &plans)?;
+                let plan = self.choice(value, &tbl.child("vip_plan"), &plans)?;
                 let price = self.required(tbl, "price")?;
-                let price_path = tbl.child("price");
-                let price = self.offer_price(price, &price_path)?;
-                if price.currency != Currency::Stars {
-                    let message = "a VIP plan is sold in Stars: `price = { stars = … }`".to_owned();
-                    self.report_path(INVALID, &price_path, &tbl.span, message);
-                    return None;
-                }
-                // offers2: a plan offer has no way to be paid yet.
-                let message = "a `vip_plan` offer is not sold yet: offer an item in besitos or `trial_days`".to_owned();
-                self.report_path(INVALID, &tbl.child("vip_plan"), &tbl.span, message);
-                None
+                let price = self.offer_price(price, &tbl.child("price"))?;
+                Some(Deal::VipPlan { plan, price })
             }
             _ => {
                 if tbl.get("price").is_some() {
