@@ -267,7 +267,8 @@ impl Coordinator {
     pub async fn offer_pre_checkout(&self, checkout: OfferCheckout) -> Result<Result<(), RuleError>, DispatchError> {
         let item = self.offer_item(&checkout.offer);
         let (wanted, stars) = (checkout.offer.clone(), checkout.stars);
-        let verdict = self.check_buyer(checkout.buyer, move |state, ctx| offer::pre_checkout(state, &wanted, stars, ctx));
+        let verdict =
+            self.check_buyer(checkout.buyer, move |state, ctx| offer::pre_checkout(state, &wanted, stars, ctx));
         let verdict = verdict.await?;
         if let Err(refusal) = verdict {
             return Ok(Err(refusal));

@@ -114,7 +114,8 @@ pub fn stars_checkout(state: &UserState, id: &str, ctx: Ctx<'_>) -> Result<u32, 
         return Err(RuleError::OfferTaken);
     }
     let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Stars);
-    let stars = price.and_then(|price| u32::try_from(price.amount).ok()).ok_or(RuleError::NotSoldFor(Currency::Stars))?;
+    let stars =
+        price.and_then(|price| u32::try_from(price.amount).ok()).ok_or(RuleError::NotSoldFor(Currency::Stars))?;
     match &offer.deal {
         Deal::Item { item, .. } => _ = item_for(state, item, ctx)?,
         Deal::VipPlan { plan, .. } => vip::may_buy(state, *plan)?,
@@ -217,8 +218,10 @@ pub(crate) fn decide(
                         let (charge, purchase, stars) = (charge.clone(), *purchase, *stars);
                         return Ok(vec![Event::StarsPaidTwice { charge, purchase, stars }]);
                     }
-                    let shop_item =
-                        ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
+                    let shop_item = ctx
+                        .content
+                        .shop_item(item.as_str())
+                        .ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
                     let mut events = shop::delivery(state, shop_item, ctx, &mut journal)?;
                     let (charge, purchase, item, stars) = (charge.clone(), *purchase, item.to_string(), *stars);
                     events.push(Event::StarsPaid { charge, purchase, item, stars });

@@ -289,7 +289,13 @@ pub(crate) fn grant_days(state: &UserState, ctx: Ctx<'_>, days: u32, kind: Grant
 /// days with no subscription to renew them, the annual plan's days, the
 /// lifetime plan for life. Once per Stars `charge` (`None`: paid in
 /// besitos, in this same decision); a lifetime member gains nothing.
-pub(crate) fn grant_plan(state: &UserState, ctx: Ctx<'_>, plan: PlanKind, charge: Option<&str>, stars: u32) -> Vec<Event> {
+pub(crate) fn grant_plan(
+    state: &UserState,
+    ctx: Ctx<'_>,
+    plan: PlanKind,
+    charge: Option<&str>,
+    stars: u32,
+) -> Vec<Event> {
     let before = state.progress.vip.as_deref();
     let mut vip = before.cloned().unwrap_or_default();
     let renewal = !vip.charges.is_empty();

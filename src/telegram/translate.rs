@@ -763,7 +763,8 @@ mod tests {
     #[test]
     fn an_offers_pre_checkout_names_its_offer_and_an_edited_payload_is_declined() {
         use crate::telegram::flows::OfferRequest;
-        let invoice = InvoicePayload { purchase: 78, buyer: UserId(42), item: "offer.mapa_en_estrellas".into(), stars: 10 };
+        let invoice =
+            InvoicePayload { purchase: 78, buyer: UserId(42), item: "offer.mapa_en_estrellas".into(), stars: 10 };
         let signed = codec().sign_invoice(&invoice);
         let update = pre_checkout_update(&signed, 42, "XTR", 10);
         let Translation::Offer(OfferRequest::PreCheckout { checkout, .. }) = translate(&update, &codec()) else {

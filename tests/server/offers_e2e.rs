@@ -150,10 +150,26 @@ async fn invoice_for(control: &Control, user: i64, card: &Value) -> Value {
     let message_id = card["message_id"].as_i64().expect("message id");
     let pressed = control.press(user, message_id, &button(card, "🛍 Comprar"), false).await;
     assert!(pressed["answer"].is_object(), "press not answered: {pressed}");
-    let messages =
-        control.wait_for(user, "an invoice", |m| m.iter().any(|m| m["invoice_payload"].is_string())).await;
+    let messages = control.wait_for(user, "an invoice", |m| m.iter().any(|m| m["invoice_payload"].is_string())).await;
     messages.into_iter().rev().find(|m| m["invoice_payload"].is_string()).expect("an invoice")
 }
+
+/// A new player walks the story by deep links, a step (a decision) at a
+/// time, from its start to the last of `path`; returns the messages up to
+/// the card the last step shows.
+async fn walk(control: &Control, user: i64, path: &[&str]) -> Vec<Value> {
+    // The first step registers the player (a welcome and the page); the
+    // last shows a page and an offer's card.
+    let replies = |step: usize| if step == 0 || step + 1 == path.len() { 2 } else { 1 };
+    let mut messages = Vec::new();
+    for (step, fragment) in path.iter().enumerate() {
+        messages = say(control, user, &format!("/start f_{fragment}"), replies(step)).await;
+    }
+    messages
+}
+
+const TO_POEMS: [&str; 6] = ["l1_umbral", "l1_vestibulo", "l1_pasillo", "l2_puerta", "l2_biblioteca", "l2_poesia"];
+const TO_FAREWELL: [&str; 4] = ["l1_umbral", "l1_vestibulo", "l1_pasillo", "l1_despedida"];
 
 /// `(currency, total_amount)` of an invoice message.
 fn invoiced(invoice: &Value) -> (Option<&str>, Option<i64>) {
@@ -193,8 +209,7 @@ fn an_offer_in_stars_is_invoiced_at_its_price_granted_once_per_charge_and_refuse
 
         // Ana reaches the library's poems: the star map offered in Stars.
         let ana = control.create_user("Ana", "es").await;
-        say(&control, ana, "/start", 1).await;
-        let messages = say(&control, ana, "/start f_l2_poesia", 2).await;
+        let messages = walk(&control, ana, &TO_POEMS).await;
         let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
         assert!(text(&offer).contains("Un mapa para mirar arriba"), "{}", text(&offer));
         assert!(text(&offer).contains("10 ⭐"), "{}", text(&offer));
@@ -227,8 +242,7 @@ fn an_offer_in_stars_is_invoiced_at_its_price_granted_once_per_charge_and_refuse
         // Bob's offer runs out between its invoice and his payment: the
         // pre-checkout refuses it, in his language; nothing is charged.
         let bob = control.create_user("Bob", "es").await;
-        say(&control, bob, "/start", 1).await;
-        let messages = say(&control, bob, "/start f_l2_poesia", 2).await;
+        let messages = walk(&control, bob, &TO_POEMS).await;
         let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
         let invoice = invoice_for(&control, bob, &offer).await;
         server.advance_clock(60 * 60 + 1).await;
@@ -241,11 +255,10 @@ fn an_offer_in_stars_is_invoiced_at_its_price_granted_once_per_charge_and_refuse
         assert_eq!(state.item_count(&map), 0, "nothing granted");
         assert!(rows(&pool, bob, "offer_bought", "mapa_en_estrellas", 1).await.is_empty());
 
-        // Cara reaches the garden's ending: a year of VIP in Stars, its
-        // days granted once, and no subscription to renew.
+        // Cara leaves at the end of the first night: a year of VIP in
+        // Stars, its days granted once, and no subscription to renew.
         let cara = control.create_user("Cara", "es").await;
-        say(&control, cara, "/start", 1).await;
-        let messages = say(&control, cara, "/start f_l3_final_jardin", 2).await;
+        let messages = walk(&control, cara, &TO_FAREWELL).await;
         let offer = card(&messages).unwrap_or_else(|| panic!("no offer card: {messages:#?}")).clone();
         assert!(text(&offer).contains("Un año en el salón"), "{}", text(&offer));
         let invoice = invoice_for(&control, cara, &offer).await;
@@ -258,9 +271,9 @@ fn an_offer_in_stars_is_invoiced_at_its_price_granted_once_per_charge_and_refuse
         assert_eq!(vip.plan, Some(dianabot_game::content::PlanKind::Annual));
         assert_eq!(vip.subscription, None, "bought once, never renewed");
         let offers = state.progress.offers.as_deref().expect("offers");
-        let shown_at = offers.shows.get("jardin_anual").and_then(|times| times.last().copied()).expect("shown");
+        let shown_at = offers.shows.get("despedida_anual").and_then(|times| times.last().copied()).expect("shown");
         assert!(vip.until >= shown_at + 365 * 24 * 60 * 60, "a year from the payment: {vip:?}");
-        assert_eq!(rows(&pool, cara, "offer_bought", "jardin_anual", 1).await, [("offer_bought".to_owned(), 1800)]);
+        assert_eq!(rows(&pool, cara, "offer_bought", "despedida_anual", 1).await, [("offer_bought".to_owned(), 1800)]);
         pool.close().await;
         drop(server);
         store.close().await;

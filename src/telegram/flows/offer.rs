@@ -181,8 +181,8 @@ impl Intake {
             Outcome::Applied(_) => {
                 let shown = state.progress.offers.as_deref().and_then(|offers| offers.active(&offer.id));
                 let price = shown.and_then(|shown| offer.price(shown.variant()));
-                let stars = price.and_then(|price| u32::try_from(price.amount).ok()).ok_or(None)?;
-                Ok((screens::offer::invoice_texts(state.language(), &offer), stars))
+                let stars = price.and_then(|price| u32::try_from(price.amount).ok());
+                stars.map(|stars| (screens::offer::invoice_texts(state.language(), &offer), stars)).ok_or(None)
             }
             Outcome::Refused(refusal) => Err(Some(screens::offer::refused(state.language(), refusal))),
             Outcome::Duplicate | Outcome::Viewed => Err(None),
@@ -191,7 +191,8 @@ impl Intake {
         dispatched.durable.wait().await?;
         match dispatched.reply {
             Ok(((title, description), stars)) => {
-                let payload = self.translator.codec.sign_invoice(&InvoicePayload { purchase, buyer: user_id, item, stars });
+                let payload =
+                    self.translator.codec.sign_invoice(&InvoicePayload { purchase, buyer: user_id, item, stars });
                 self.answer(reply, None);
                 self.outbound.submit(OutboundRequest::SendInvoice { chat_id, title, description, payload, stars });
             }
