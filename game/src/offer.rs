@@ -16,7 +16,10 @@
 //! the timer on: it is always a function of the state
 //! ([`Offers::next_expiry`]).
 //!
-//! Buying: an item in besitos goes through the purchase saga
+//! Buying: an item in besitos, or a bundle of items (offers-bundle: one
+//! purchase whose `item` names them all, see `shop::bundle_key`; never
+//! sold to a player holding one of its unique items), goes through the
+//! purchase saga
 //! ([`OfferCommand::StartPurchase`] is its first step, at the offer's
 //! price; the shop's `FulfilPurchase`/`AbortPurchase` close it, and
 //! `follow` turns the close into `OfferBought` or puts the offer back); a
@@ -95,16 +98,22 @@ pub(crate) fn decide(
             if shown.purchase.is_some() {
                 return Err(RuleError::OfferTaken);
             }
-            let Deal::Item { item, .. } = &offer.deal else { return Err(RuleError::NotSoldFor(Currency::Besitos)) };
+            let item = offer.deal.purchase_item().ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
             let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Besitos);
             let price = price.ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
             let attempted = shop::attempt(state, ctx)?;
-            let shop_item =
-                ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
-            if !shop_item.available.contains(ctx.now) {
-                return Err(RuleError::NotOnSale);
+            for piece in shop::purchased_items(&item) {
+                let shop_item =
+                    ctx.content.shop_item(piece).ok_or_else(|| RuleError::UnknownShopItem(piece.to_owned()))?;
+                if !shop_item.available.contains(ctx.now) {
+                    return Err(RuleError::NotOnSale);
+                }
+                // offers-bundle: a bundle is all its items for one price.
+                if matches!(offer.deal, Deal::Bundle { .. }) && shop_item.unique && shop::owns(shop_item, state) {
+                    return Err(RuleError::BundleItemOwned { item: piece.to_owned() });
+                }
+                shop::eligible(state, shop_item, ctx)?;
             }
-            shop::eligible(state, shop_item, ctx)?;
             let besitos = i64::try_from(price.amount).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
             if state.wallet.balance < besitos {
                 return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed: besitos });
@@ -112,7 +121,7 @@ pub(crate) fn decide(
             Ok(vec![
                 attempted,
                 journal.debit(besitos, Reason::Purchase),
-                Event::PurchaseOpened { purchase: *purchase, item: item.to_string(), besitos },
+                Event::PurchaseOpened { purchase: *purchase, item, besitos },
                 Event::OfferPurchaseStarted { offer: id.clone(), purchase: *purchase },
             ])
         }
@@ -292,7 +301,9 @@ fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>
     let mut out: Vec<Event> = Vec::new();
     for moment in moments {
         let admits = |offer: &&Offer| {
-            moment.shows(offer, ctx) && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
+            moment.shows(offer, ctx)
+                && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
+                && sellable(offer, state, ctx)
         };
         let Some(offer) = content.offers().iter().find(admits) else { continue };
         let running = after.active(&offer.id).is_some()
@@ -315,6 +326,16 @@ fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>
         })));
     }
     out
+}
+
+// offers-bundle
+/// Whether the player could buy `offer`: a bundle holding a unique item
+/// they have already is not shown (the next offer of the trigger is), as
+/// its purchase would be refused.
+fn sellable(offer: &Offer, state: &UserState, ctx: Ctx<'_>) -> bool {
+    let Deal::Bundle { items, .. } = &offer.deal else { return true };
+    let mut items = items.iter().filter_map(|id| ctx.content.shop_item(id.as_str()));
+    !items.any(|item| item.unique && shop::owns(item, state))
 }
 
 /// The offer's experiment flag and the variant it gives the player, if

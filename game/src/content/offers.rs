@@ -87,6 +87,11 @@ pub enum Deal {
     VipPlan { plan: PlanKind, stars: u32 },
     /// VIP days for free, once per player (a trial).
     Trial { days: u32 },
+    // offers-bundle
+    /// Several shop items (two or more, none twice, none of limited stock)
+    /// bought in one purchase at `price` (besitos): all of them delivered
+    /// in the saga's fulfil step, or the whole price refunded.
+    Bundle { items: Vec<ShopItemId>, price: OfferPrice },
 }
 
 impl Deal {
@@ -96,6 +101,20 @@ impl Deal {
             Deal::Item { price, .. } => Some(*price),
             Deal::VipPlan { stars, .. } => Some(OfferPrice { currency: Currency::Stars, amount: u64::from(*stars) }),
             Deal::Trial { .. } => None,
+            // offers-bundle
+            Deal::Bundle { price, .. } => Some(*price),
+        }
+    }
+
+    // offers-bundle
+    /// What the purchase saga buys for this deal (its purchase's `item`):
+    /// the item, or the bundle's items as one; `None` for a deal not sold
+    /// through the saga.
+    pub fn purchase_item(&self) -> Option<String> {
+        match self {
+            Deal::Item { item, .. } => Some(item.to_string()),
+            Deal::Bundle { items, .. } => Some(crate::shop::bundle_key(items)),
+            Deal::VipPlan { .. } | Deal::Trial { .. } => None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Contextual offers: `/ofertas` (`/offers`), an offer card's button —
-//! opening it is recorded, buying an item offer in besitos runs the
-//! purchase saga at the offer's price, a trial is taken — and the card
+//! opening it is recorded, buying an item offer or a bundle in besitos
+//! runs the purchase saga at the offer's price, a trial is taken — and the card
 //! itself, sent after the reply whose decision showed the offer
 //! ([`Intake::send_offer_cards`]). An expired offer's button answers that
 //! it expired and charges nothing (the game refuses it).
@@ -8,7 +8,7 @@
 use dianabot_actors::{Envelope, Outcome};
 use dianabot_game::content::Content;
 use dianabot_game::content::offers::{Deal, Offer};
-use dianabot_game::{Command, Currency, OfferCommand, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{Command, Currency, OfferCommand, RuleError, UpdateId, UserId, UserState, shop};
 
 use crate::telegram::callback::{Action, tag};
 use crate::telegram::intake::{Failure, Handled, Intake};
@@ -134,6 +134,18 @@ impl Intake {
                     .purchase_offer(user_id, &offer.id, item.as_str(), purchase, Some(update_id))
                     .await?;
                 let render = move |state: &UserState| screens::purchase_report(state, parts.ui(), &shop_item, &outcome);
+                if let Ok(rendered) = self.router.view(user_id, render).await {
+                    self.answer(reply, Some(rendered));
+                }
+                Ok(Handled::Durable)
+            }
+            // offers-bundle: every item in one purchase at the bundle's price.
+            Deal::Bundle { items, .. } => {
+                let item = shop::bundle_key(items);
+                let purchase = self.coordinator.next_id().await?;
+                let outcome =
+                    self.coordinator.purchase_offer(user_id, &offer.id, &item, purchase, Some(update_id)).await?;
+                let render = move |state: &UserState| screens::offer::bundle_bought(state, parts.ui(), &offer, &outcome);
                 if let Ok(rendered) = self.router.view(user_id, render).await {
                     self.answer(reply, Some(rendered));
                 }
