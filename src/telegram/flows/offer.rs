@@ -145,7 +145,8 @@ impl Intake {
                 let purchase = self.coordinator.next_id().await?;
                 let outcome =
                     self.coordinator.purchase_offer(user_id, &offer.id, &item, purchase, Some(update_id)).await?;
-                let render = move |state: &UserState| screens::offer::bundle_bought(state, parts.ui(), &offer, &outcome);
+                let render =
+                    move |state: &UserState| screens::offer::bundle_bought(state, parts.ui(), &offer, &outcome);
                 if let Ok(rendered) = self.router.view(user_id, render).await {
                     self.answer(reply, Some(rendered));
                 }
