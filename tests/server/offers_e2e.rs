@@ -208,7 +208,7 @@ async fn answered(control: &Control, user: i64, message_id: i64) -> Value {
 /// Rows of the player's ledger with `reason`: their amounts.
 async fn ledger(store: &dianabot_persistence::Store, user: i64, reason: &str) -> Vec<i64> {
     let dianabot_persistence::Store::Postgres(pool) = store else { unreachable!("the e2e tests run on Postgres") };
-    let sql = "SELECT amount FROM ledger WHERE user_id = $1 AND reason = $2 ORDER BY id";
+    let sql = "SELECT amount FROM ledger WHERE user_id = $1 AND reason = $2 ORDER BY seq";
     sqlx::query_scalar(sql).bind(user).bind(reason).fetch_all(pool).await.expect("ledger")
 }
 
