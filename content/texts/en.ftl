@@ -897,3 +897,7 @@ offer-trial-taken = 🗝 Done: { $days } { $days ->
 why-unknown-offer = that offer does not exist for you
 why-offer-expired = that offer has expired
 why-offer-taken = that offer was already taken
+## offers-bundle
+offer-bundle-contents = The bundle holds:{ $items }
+offer-bundle-item = • { $name }
+why-bundle-item-owned = you already have “{ $item }”, which is in this bundle; the bundle is sold whole, so it is not charged to you

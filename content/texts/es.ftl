@@ -897,3 +897,7 @@ offer-trial-taken = 🗝 Hecho: { $days } { $days ->
 why-unknown-offer = esa oferta no existe para usted
 why-offer-expired = esa oferta ha caducado
 why-offer-taken = esa oferta ya se ha aprovechado
+## offers-bundle
+offer-bundle-contents = El lote incluye:{ $items }
+offer-bundle-item = • { $name }
+why-bundle-item-owned = ya tiene «{ $item }», que va en este lote; el lote se vende entero, así que no se lo cobramos

@@ -136,6 +136,11 @@ pub enum RuleError {
     OfferExpired,
     #[error("this offer was already taken")]
     OfferTaken,
+    // offers-bundle
+    /// A bundle holds a unique shop item the player has already: the
+    /// bundle is not sold to them (its price is for every item).
+    #[error("the bundle holds {item}, which the player already owns")]
+    BundleItemOwned { item: String },
 }
 
 /// What was wrong with a request that could not be read as asked. Each is

@@ -409,8 +409,10 @@ fn event_fact(kind: &ComponentKind, events: &[Event]) -> bool {
         (ComponentKind::Decision(fragment, decision), Event::DecisionTaken { fragment: f, decision: d }) => {
             fragment.as_str() == f && decision.as_str() == d
         }
-        (ComponentKind::Purchase(item), Event::PurchaseClosed { item: bought, completed: true, .. })
-        | (ComponentKind::Purchase(item), Event::StarsPaid { item: bought, .. }) => item.as_str() == bought,
+        (ComponentKind::Purchase(item), Event::PurchaseClosed { item: bought, completed: true, .. }) => {
+            crate::shop::purchased_items(bought).any(|piece| piece == item.as_str())
+        }
+        (ComponentKind::Purchase(item), Event::StarsPaid { item: bought, .. }) => item.as_str() == bought,
         _ => false,
     })
 }

@@ -16,7 +16,10 @@
 //! the timer on: it is always a function of the state
 //! ([`Offers::next_expiry`]).
 //!
-//! Buying: an item in besitos goes through the purchase saga
+//! Buying: an item in besitos, or a bundle of items (offers-bundle: one
+//! purchase whose `item` names them all, see `shop::bundle_key`; never
+//! sold to a player holding one of its unique items), goes through the
+//! purchase saga
 //! ([`OfferCommand::StartPurchase`] is its first step, at the offer's
 //! price; the shop's `FulfilPurchase`/`AbortPurchase` close it, and
 //! `follow` turns the close into `OfferBought` or puts the offer back); a
@@ -32,7 +35,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::content::offers::{Deal, Offer, Trigger};
-use crate::content::{Content, Currency, ShopItem, ShopItemId};
+use crate::content::{Content, Currency, ShopItem};
 use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
 use crate::event::Event;
@@ -94,10 +97,14 @@ pub fn live<'a>(state: &'a UserState, id: &str, ctx: Ctx<'a>) -> Result<(&'a Act
 
 /// The shop item an offer sells, if it is on sale and may go to the
 /// player (the offer sets the price, so only the rest of `shop::check`).
-fn item_for<'a>(state: &UserState, item: &ShopItemId, ctx: Ctx<'a>) -> Result<&'a ShopItem, RuleError> {
-    let shop_item = ctx.content.shop_item(item.as_str()).ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
+fn item_for<'a>(state: &UserState, item: &str, in_bundle: bool, ctx: Ctx<'a>) -> Result<&'a ShopItem, RuleError> {
+    let shop_item = ctx.content.shop_item(item).ok_or_else(|| RuleError::UnknownShopItem(item.to_owned()))?;
     if !shop_item.available.contains(ctx.now) {
         return Err(RuleError::NotOnSale);
+    }
+    // A bundle is all its items for one price: not sold to a holder of one.
+    if in_bundle && shop_item.unique && shop::owns(shop_item, state) {
+        return Err(RuleError::BundleItemOwned { item: item.to_owned() });
     }
     shop::eligible(state, shop_item, ctx)?;
     Ok(shop_item)
@@ -117,7 +124,7 @@ pub fn stars_checkout(state: &UserState, id: &str, ctx: Ctx<'_>) -> Result<u32, 
     let stars =
         price.and_then(|price| u32::try_from(price.amount).ok()).ok_or(RuleError::NotSoldFor(Currency::Stars))?;
     match &offer.deal {
-        Deal::Item { item, .. } => _ = item_for(state, item, ctx)?,
+        Deal::Item { item, .. } => _ = item_for(state, item.as_str(), false, ctx)?,
         Deal::VipPlan { plan, .. } => vip::may_buy(state, *plan)?,
         _ => return Err(RuleError::NotSoldFor(Currency::Stars)),
     }
@@ -153,11 +160,13 @@ pub(crate) fn decide(
             if shown.purchase.is_some() {
                 return Err(RuleError::OfferTaken);
             }
-            let Deal::Item { item, .. } = &offer.deal else { return Err(RuleError::NotSoldFor(Currency::Besitos)) };
+            let item = offer.deal.purchase_item().ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
             let price = offer.price(shown.variant()).filter(|price| price.currency == Currency::Besitos);
             let price = price.ok_or(RuleError::NotSoldFor(Currency::Besitos))?;
             let attempted = shop::attempt(state, ctx)?;
-            item_for(state, item, ctx)?;
+            for piece in shop::purchased_items(&item) {
+                item_for(state, piece, matches!(offer.deal, Deal::Bundle { .. }), ctx)?;
+            }
             let besitos = i64::try_from(price.amount).map_err(|_| RuleError::AmountTooLarge(i64::MAX, i64::MAX))?;
             if state.wallet.balance < besitos {
                 return Err(RuleError::InsufficientFunds { balance: state.wallet.balance, needed: besitos });
@@ -165,7 +174,7 @@ pub(crate) fn decide(
             Ok(vec![
                 attempted,
                 journal.debit(besitos, Reason::Purchase),
-                Event::PurchaseOpened { purchase: *purchase, item: item.to_string(), besitos },
+                Event::PurchaseOpened { purchase: *purchase, item, besitos },
                 Event::OfferPurchaseStarted { offer: id.clone(), purchase: *purchase },
             ])
         }
@@ -222,7 +231,7 @@ pub(crate) fn decide(
                         .content
                         .shop_item(item.as_str())
                         .ok_or_else(|| RuleError::UnknownShopItem(item.to_string()))?;
-                    let mut events = shop::delivery(state, shop_item, ctx, &mut journal)?;
+                    let mut events = shop::delivery(state, &shop_item.rewards, ctx, &mut journal)?;
                     let (charge, purchase, item, stars) = (charge.clone(), *purchase, item.to_string(), *stars);
                     events.push(Event::StarsPaid { charge, purchase, item, stars });
                     events
@@ -403,7 +412,9 @@ fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>
     let mut out: Vec<Event> = Vec::new();
     for moment in moments {
         let admits = |offer: &&Offer| {
-            moment.shows(offer, ctx) && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
+            moment.shows(offer, ctx)
+                && offer.audience.admits(subject.archetype, subject.vip, subject.language, level)
+                && sellable(offer, state, ctx)
         };
         let Some(offer) = content.offers().iter().find(admits) else { continue };
         let running = after.active(&offer.id).is_some()
@@ -426,6 +437,16 @@ fn shown(state: &UserState, after: &Offers, moments: &[Moment<'_>], ctx: Ctx<'_>
         })));
     }
     out
+}
+
+// offers-bundle
+/// Whether the player could buy `offer`: a bundle holding a unique item
+/// they have already is not shown (the next offer of the trigger is), as
+/// its purchase would be refused.
+fn sellable(offer: &Offer, state: &UserState, ctx: Ctx<'_>) -> bool {
+    let Deal::Bundle { items, .. } = &offer.deal else { return true };
+    let mut items = items.iter().filter_map(|id| ctx.content.shop_item(id.as_str()));
+    !items.any(|item| item.unique && shop::owns(item, state))
 }
 
 /// The offer's experiment flag and the variant it gives the player, if

@@ -14,9 +14,11 @@
 //! item once per `telegram_payment_charge_id`. `RefundStars` reverses what
 //! can be reversed of a refunded payment.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
-use crate::content::{Currency, Price, ShopItem, evaluate};
+use crate::content::{Currency, Price, Reward, ShopItem, ShopItemId, evaluate};
 use crate::ctx::{Ctx, Journal};
 use crate::error::RuleError;
 use crate::event::Event;
@@ -41,10 +43,29 @@ pub fn is_visible(item: &ShopItem, state: &UserState) -> bool {
     !item.hidden || state.progress.unlocked_shop_items.contains(item.id.as_str())
 }
 
-/// Whether the player already holds a unique item (bought, or being bought).
+/// Whether the player already holds a unique item (bought, or being
+/// bought, alone or in a bundle).
 pub fn owns(item: &ShopItem, state: &UserState) -> bool {
     let id = item.id.as_str();
-    state.progress.bought.contains_key(id) || state.progress.purchases_open.values().any(|open| open.item == id)
+    state.progress.bought.contains_key(id)
+        || state.progress.purchases_open.values().any(|open| purchased_items(&open.item).any(|piece| piece == id))
+}
+
+// offers-bundle
+/// Joins a bundle's shop item ids in its purchase's `item`; ids never
+/// contain it. The purchase row, the buyer's open purchase and its events
+/// then say what was paid for, whatever the content says later.
+const BUNDLE_SEPARATOR: char = '+';
+
+/// The purchase `item` of a bundle of `items`.
+pub fn bundle_key(items: &[ShopItemId]) -> String {
+    let ids: Vec<&str> = items.iter().map(ShopItemId::as_str).collect();
+    ids.join(&BUNDLE_SEPARATOR.to_string())
+}
+
+/// The shop items a purchase's `item` delivers: the item, or a bundle's.
+pub fn purchased_items(item: &str) -> impl Iterator<Item = &str> {
+    item.split(BUNDLE_SEPARATOR)
 }
 
 /// Whether the player may buy `item` in `currency` now — seen, on sale,
@@ -158,8 +179,16 @@ pub(crate) fn decide(
         }
         ShopCommand::FulfilPurchase { purchase } => {
             let Some(open) = progress.purchases_open.get(purchase) else { return Ok(Vec::new()) };
-            let item = shop_item(&open.item)?;
-            let mut events = delivery(state, item, ctx, &mut journal)?;
+            let items = purchased_items(&open.item).map(shop_item).collect::<Result<Vec<_>, _>>()?;
+            let rewards = match items[..] {
+                [item] => Cow::Borrowed(&item.rewards),
+                // offers-bundle: every item or none. A bundle never sells a
+                // limited unit (the content refuses one); a reload that made
+                // one limited meanwhile gets the price refunded.
+                _ if items.iter().any(|item| item.stock.is_some()) => return Err(RuleError::NotOnSale),
+                _ => Cow::Owned(items.iter().fold(Reward::default(), |sum, item| sum.plus(&item.rewards))),
+            };
+            let mut events = delivery(state, &rewards, ctx, &mut journal)?;
             let (item, besitos) = (open.item.clone(), open.besitos);
             events.push(Event::PurchaseClosed { purchase: *purchase, item, besitos, completed: true });
             Ok(events)
@@ -191,7 +220,7 @@ pub(crate) fn decide(
             }
             // Telegram has taken the Stars: the item is owed whatever
             // changed since pre-checkout, so nothing but the grant is checked.
-            let mut events = delivery(state, shop_item(item)?, ctx, &mut journal)?;
+            let mut events = delivery(state, &shop_item(item)?.rewards, ctx, &mut journal)?;
             events.push(Event::StarsPaid {
                 charge: charge.clone(),
                 purchase: *purchase,
@@ -215,15 +244,16 @@ pub(crate) fn decide(
     }
 }
 
-/// What the buyer receives: the item's rewards and a purchase counted.
+/// What the buyer receives: the item's rewards (a bundle's, summed) and a
+/// purchase counted.
 pub(crate) fn delivery(
     state: &UserState,
-    item: &ShopItem,
+    rewards: &Reward,
     ctx: Ctx<'_>,
     journal: &mut Journal<'_>,
 ) -> Result<Vec<Event>, RuleError> {
     let holdings = Holdings { balance: state.wallet.balance, spent_items: &Default::default() };
-    let mut events = grant(&item.rewards, state, holdings, Reason::ShopReward, ctx, journal)?;
+    let mut events = grant(rewards, state, holdings, Reason::ShopReward, ctx, journal)?;
     events.push(Event::CounterIncremented { counter: "purchases".to_owned(), by: 1 });
     Ok(events)
 }

@@ -327,7 +327,10 @@ impl UserState {
             Event::PurchaseClosed { purchase, item, completed, .. } => {
                 self.progress.purchases_open.remove(purchase);
                 if *completed {
-                    *self.progress.bought.entry(item.clone()).or_insert(0) += 1;
+                    // offers-bundle: each item of a bundle counts as bought.
+                    for piece in crate::shop::purchased_items(item) {
+                        *self.progress.bought.entry(piece.to_owned()).or_insert(0) += 1;
+                    }
                 }
             }
             Event::StarsPaid { charge, purchase, item, stars } => {

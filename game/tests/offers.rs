@@ -579,3 +579,294 @@ fn a_vip_plan_offer_in_besitos_is_bought_in_one_decision_for_a_month_without_a_s
     assert_eq!(run(&mut state, accept, NOW + 3), Err(RuleError::OfferExpired), "once");
     assert_eq!(state.wallet.balance, 50);
 }
+
+// offers-bundle: bundles, over the demo's `jardin_recuerdo` (a rose and a
+// one-week invitation for 160 besitos, at the end of the free path) and a
+// bundle with a unique item added to the demo.
+
+/// The demo's free path from the start to `l3_final_jardin`, one step at a
+/// time (a deep link one decision away takes that decision).
+const TO_THE_GARDEN_END: [&str; 14] = [
+    "l1_umbral",
+    "l1_vestibulo",
+    "l1_cajon",
+    "l1_vestibulo",
+    "l1_pasillo",
+    "l2_puerta",
+    "l2_biblioteca",
+    "l2_carta",
+    "l2_biblioteca",
+    "l3_sendero",
+    "l3_invernadero",
+    "l3_confidencia",
+    "l3_final_jardin",
+    // Back to the start, so the end can be entered again.
+    "l1_umbral",
+];
+
+/// Walks `fragments` with `content`; the events of the last step.
+fn last_step(state: &mut UserState, content: &Content, fragments: &[&str], now: i64) -> Vec<Event> {
+    walk_in(content, state, fragments, now).pop().unwrap_or_default()
+}
+
+fn purchase_opened(events: &[Event]) -> Option<(&str, i64)> {
+    events.iter().find_map(|event| match event {
+        Event::PurchaseOpened { item, besitos, .. } => Some((item.as_str(), *besitos)),
+        _ => None,
+    })
+}
+
+#[test]
+fn the_garden_bundle_is_bought_in_one_purchase_at_its_price_and_delivers_every_item() {
+    let mut state = player(1, NOW);
+    let end = last_step(&mut state, content(), &TO_THE_GARDEN_END[..13], NOW);
+    assert_eq!(shown(&end), ["jardin_recuerdo"], "{end:?}");
+    state.wallet.balance = 200;
+    let rose = ItemId("rosa_negra".into());
+    let roses = state.item_count(&rose);
+
+    let purchase = 1 << 33;
+    let buy = Command::Offer(OfferCommand::StartPurchase { purchase, offer: "jardin_recuerdo".into() });
+    let started = run(&mut state, buy.clone(), NOW + 10).expect("paid");
+    assert_eq!(debited(&started), 160, "one debit, the bundle's price");
+    assert_eq!(purchase_opened(&started), Some(("rosa_negra+pase_vip_prueba", 160)), "one purchase of both");
+    assert_eq!(run(&mut state, buy, NOW + 11), Ok(Vec::new()), "a re-delivered step 1");
+    let again = OfferCommand::StartPurchase { purchase: purchase + 1, offer: "jardin_recuerdo".into() };
+    assert_eq!(run(&mut state, Command::Offer(again), NOW + 12), Err(RuleError::OfferTaken));
+
+    let done = run(&mut state, Command::Shop(ShopCommand::FulfilPurchase { purchase }), NOW + 13).expect("done");
+    assert!(done.iter().any(|event| matches!(event, Event::OfferBought { shown, amount: 160, .. }
+        if shown.offer == "jardin_recuerdo")));
+    assert_eq!(state.wallet.balance, 40);
+    assert_eq!(state.item_count(&rose), roses + 1, "the rose delivered");
+    assert_eq!(support::vip_until(&state), Some(NOW + 13 + 7 * DAY), "the week's pass");
+    assert_eq!(state.progress.counters.get("purchases"), Some(&1), "one purchase");
+    for item in ["rosa_negra", "pase_vip_prueba"] {
+        assert_eq!(state.progress.bought.get(item), Some(&1), "{item} counts as bought");
+    }
+    assert!(state.progress.purchases_open.is_empty());
+    let twice = run(&mut state, Command::Shop(ShopCommand::FulfilPurchase { purchase }), NOW + 14);
+    assert_eq!(twice, Ok(Vec::new()), "delivered once");
+}
+
+#[test]
+fn a_refunded_bundle_gives_the_whole_price_back_grants_nothing_and_puts_the_offer_back() {
+    let mut state = player(1, NOW);
+    last_step(&mut state, content(), &TO_THE_GARDEN_END[..13], NOW);
+    state.wallet.balance = 200;
+    let roses = state.item_count(&ItemId("rosa_negra".into()));
+    let purchase = 1 << 33;
+    let buy = OfferCommand::StartPurchase { purchase, offer: "jardin_recuerdo".into() };
+    run(&mut state, Command::Offer(buy), NOW + 10).expect("paid");
+    let aborted = run(&mut state, Command::Shop(ShopCommand::AbortPurchase { purchase }), NOW + 20).expect("refund");
+    assert!(aborted.contains(&Event::OfferPurchaseReleased { offer: "jardin_recuerdo".into() }));
+    assert_eq!(state.wallet.balance, 200, "the whole price back");
+    assert_eq!(state.item_count(&ItemId("rosa_negra".into())), roses, "no rose");
+    assert!(!content().is_vip(&state, NOW + 30), "no pass");
+    assert!(state.progress.bought.is_empty(), "nothing bought");
+    let done = run(&mut state, Command::Shop(ShopCommand::FulfilPurchase { purchase }), NOW + 21);
+    assert_eq!(done, Ok(Vec::new()), "a refunded purchase is never delivered");
+}
+
+#[test]
+fn a_bundle_is_refused_when_short_of_its_price_or_an_item_is_not_on_sale_and_charges_nothing() {
+    let mut state = player(1, NOW);
+    last_step(&mut state, content(), &TO_THE_GARDEN_END[..13], NOW);
+    state.wallet.balance = 159;
+    let buy = OfferCommand::StartPurchase { purchase: 1 << 33, offer: "jardin_recuerdo".into() };
+    assert_eq!(
+        run(&mut state, Command::Offer(buy), NOW + 10),
+        Err(RuleError::InsufficientFunds { balance: 159, needed: 160 })
+    );
+    assert!(state.progress.purchases_open.is_empty() && state.wallet.balance == 159);
+}
+
+const UNIQUE_BUNDLE: &str = r#"
+[[shop_item]]
+id = "medallon"
+category = "reliquias"
+unique = true
+name.es = "Medallón"
+name.en = "Medallion"
+description.es = "Un medallón de plata."
+description.en = "A silver medallion."
+price = { besitos = 50 }
+rewards = { items = { llave_plata = 1 } }
+"#;
+
+const UNIQUE_BUNDLE_OFFERS: &str = r#"
+[[offer]]
+id = "lote_medallon"
+name.es = "Lote del medallón"
+name.en = "Medallion bundle"
+text.es = "Un medallón y una rosa."
+text.en = "A medallion and a rose."
+trigger = "inactive_return"
+inactive_days = 7
+items = ["medallon", "rosa_negra"]
+price = { besitos = 60 }
+expires_minutes = 60
+
+[[offer]]
+id = "solo_rosa"
+name.es = "Una rosa"
+name.en = "A rose"
+text.es = "Una rosa."
+text.en = "A rose."
+trigger = "inactive_return"
+inactive_days = 7
+item = "rosa_negra"
+price = { besitos = 20 }
+expires_minutes = 60
+"#;
+
+/// The demo with the unique `medallon` on sale and, for a return after a
+/// week, a bundle of it and a rose, then a rose alone.
+fn unique_bundle_content() -> &'static Content {
+    static CONTENT: OnceLock<Content> = OnceLock::new();
+    CONTENT.get_or_init(|| {
+        let mut files = support::read_dir(&support::demo_dir());
+        for (file, more) in [("shop.toml", UNIQUE_BUNDLE), ("offers.toml", UNIQUE_BUNDLE_OFFERS)] {
+            files.iter_mut().find(|(path, _)| path == file).expect(file).1.push_str(more);
+        }
+        let parsed = Content::parse(&files).unwrap_or_else(|problems| panic!("{problems:?}"));
+        parsed.with_flags(content().flags().clone())
+    })
+}
+
+fn buy_medallion(state: &mut UserState, purchase: i64, now: i64) -> Result<Vec<Event>, RuleError> {
+    let content = unique_bundle_content();
+    let start = ShopCommand::StartPurchase { purchase, item: "medallon".into() };
+    support::run_with(state, content, &Command::Shop(start), now)?;
+    support::run_with(state, content, &Command::Shop(ShopCommand::FulfilPurchase { purchase }), now)
+}
+
+#[test]
+fn a_bundle_with_a_unique_item_the_player_holds_is_not_shown_and_not_sold() {
+    let content = unique_bundle_content();
+    let back = |state: &mut UserState, now: i64| last_step(state, content, &["l1_umbral"], now);
+    // Holding the medallion: the next offer of the trigger instead.
+    let mut holder = player(1, NOW);
+    holder.wallet.balance = 200;
+    buy_medallion(&mut holder, 1 << 33, NOW).expect("bought in the shop");
+    assert_eq!(shown(&back(&mut holder, NOW + 8 * DAY)), ["solo_rosa"]);
+
+    // Shown the bundle, then buys the medallion in the shop: the bundle
+    // is refused, naming it, and nothing is charged.
+    let mut state = player(2, NOW);
+    state.wallet.balance = 200;
+    assert_eq!(shown(&back(&mut state, NOW + 8 * DAY)), ["lote_medallon"]);
+    buy_medallion(&mut state, 1 << 33, NOW + 8 * DAY + 10).expect("bought in the shop");
+    let balance = state.wallet.balance;
+    let buy = OfferCommand::StartPurchase { purchase: (1 << 33) + 1, offer: "lote_medallon".into() };
+    let refused = support::run_with(&mut state, content, &Command::Offer(buy), NOW + 8 * DAY + 20);
+    assert_eq!(refused, Err(RuleError::BundleItemOwned { item: "medallon".into() }));
+    assert_eq!(state.wallet.balance, balance, "nothing charged");
+
+    // Bought in the bundle, the unique item is owned: the shop refuses it.
+    let mut buyer = player(3, NOW);
+    buyer.wallet.balance = 200;
+    assert_eq!(shown(&back(&mut buyer, NOW + 8 * DAY)), ["lote_medallon"]);
+    let purchase = 1 << 33;
+    let buy = OfferCommand::StartPurchase { purchase, offer: "lote_medallon".into() };
+    support::run_with(&mut buyer, content, &Command::Offer(buy), NOW + 8 * DAY + 10).expect("paid");
+    let in_flight = buy_medallion(&mut buyer, purchase + 1, NOW + 8 * DAY + 11);
+    assert_eq!(in_flight, Err(RuleError::AlreadyOwned), "held while the bundle is being bought");
+    let fulfil = Command::Shop(ShopCommand::FulfilPurchase { purchase });
+    support::run_with(&mut buyer, content, &fulfil, NOW + 8 * DAY + 12).expect("delivered");
+    assert_eq!(buyer.item_count(&ItemId("llave_plata".into())), 1);
+    assert_eq!(buy_medallion(&mut buyer, purchase + 2, NOW + 8 * DAY + 13), Err(RuleError::AlreadyOwned));
+    assert_eq!(buyer.wallet.balance, 140, "the bundle's price only");
+}
+
+#[test]
+fn bundle_problems_are_reported_with_file_and_line() {
+    let mut files = support::read_dir(&support::demo_dir());
+    let offers = files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml");
+    let at = offers.1.lines().count();
+    offers.1.push_str(
+        r#"
+[[offer]]
+id = "lote_doble"
+name.es = "Doble"
+name.en = "Double"
+text.es = "Doble"
+text.en = "Double"
+trigger = "vip_door"
+items = ["rosa_negra", "rosa_negra"]
+price = { besitos = 30 }
+expires_minutes = 60
+
+[[offer]]
+id = "lote_solo"
+name.es = "Solo"
+name.en = "Alone"
+text.es = "Solo"
+text.en = "Alone"
+trigger = "vip_door"
+items = ["rosa_negra"]
+price = { besitos = 30 }
+expires_minutes = 60
+
+[[offer]]
+id = "lote_estrellas"
+name.es = "Estrellas"
+name.en = "Stars"
+text.es = "Estrellas"
+text.en = "Stars"
+trigger = "vip_door"
+items = ["rosa_negra", "pase_vip_prueba"]
+price = { stars = 30 }
+expires_minutes = 60
+
+[[offer]]
+id = "lote_y_objeto"
+name.es = "Ambos"
+name.en = "Both"
+text.es = "Ambos"
+text.en = "Both"
+trigger = "vip_door"
+item = "rosa_negra"
+items = ["rosa_negra", "pase_vip_prueba"]
+price = { besitos = 30 }
+expires_minutes = 60
+"#,
+    );
+    let problems = Content::parse(&files).expect_err("broken bundles");
+    let lines: Vec<(String, Option<usize>)> =
+        problems.iter().filter(|p| p.file == "offers.toml").map(|p| (p.key_path.clone(), p.line)).collect();
+    for (path, line) in [
+        ("offer.lote_doble.items[1]", 9),
+        ("offer.lote_solo.items", 20),
+        ("offer.lote_estrellas.price", 32),
+        ("offer.lote_y_objeto.item", 35),
+    ] {
+        assert!(lines.contains(&(path.to_owned(), Some(at + line))), "{path}:{} in {lines:?}", at + line);
+    }
+    // The limited item is reported once the shop is known, at its line.
+    files.iter_mut().find(|(path, _)| path == "offers.toml").expect("offers.toml").1 = format!(
+        "{}{}",
+        std::fs::read_to_string(support::demo_dir().join("offers.toml")).expect("offers.toml"),
+        r#"
+[[offer]]
+id = "lote_limitado"
+name.es = "Limitado"
+name.en = "Limited"
+text.es = "Limitado"
+text.en = "Limited"
+trigger = "vip_door"
+items = ["rosa_negra",
+  "mapa_de_estrellas"]
+price = { besitos = 30 }
+expires_minutes = 60
+"#
+    );
+    let problems = Content::parse(&files).expect_err("a limited item in a bundle");
+    let at = std::fs::read_to_string(support::demo_dir().join("offers.toml")).expect("offers.toml").lines().count();
+    let limited: Vec<(String, Option<usize>)> = problems
+        .iter()
+        .filter(|p| p.file == "offers.toml" && p.message.contains("limited stock"))
+        .map(|p| (p.key_path.clone(), p.line))
+        .collect();
+    assert_eq!(limited, [("offer.lote_limitado.items[1]".to_owned(), Some(at + 10))], "{problems:?}");
+}

@@ -494,4 +494,8 @@ catalogue! {
     WHY_UNKNOWN_OFFER = "why-unknown-offer";
     WHY_OFFER_EXPIRED = "why-offer-expired";
     WHY_OFFER_TAKEN = "why-offer-taken";
+    // offers-bundle
+    OFFER_BUNDLE_CONTENTS = "offer-bundle-contents" [items];
+    OFFER_BUNDLE_ITEM = "offer-bundle-item" [name];
+    WHY_BUNDLE_ITEM_OWNED = "why-bundle-item-owned" [item];
 }

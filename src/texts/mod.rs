@@ -343,6 +343,16 @@ pub fn item_name(language: Language, id: &str) -> String {
     })
 }
 
+// offers-bundle
+/// The name of shop item `id` in `language`, from the live content (the
+/// id itself if it names no shop item).
+pub fn shop_item_name(language: Language, id: &str) -> String {
+    with_live(|live| {
+        let item = live.content.as_ref().and_then(|content| content.shop_item(id));
+        item.map_or_else(|| id.to_owned(), |item| item.name.get(language).to_owned())
+    })
+}
+
 /// `message` in `language`, from the live texts.
 pub fn text(language: Language, message: Message) -> String {
     text_with(language, message, &[])

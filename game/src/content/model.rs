@@ -190,6 +190,32 @@ impl Reward {
     pub fn is_empty(&self) -> bool {
         *self == Reward::default()
     }
+
+    // offers-bundle
+    /// `self` and `other` given at once (a bundle's items): amounts added,
+    /// items summed, each achievement, unlock and lore piece once.
+    pub fn plus(mut self, other: &Reward) -> Reward {
+        fn union<T: Clone + PartialEq>(into: &mut Vec<T>, from: &[T]) {
+            for value in from {
+                if !into.contains(value) {
+                    into.push(value.clone());
+                }
+            }
+        }
+        self.besitos = self.besitos.saturating_add(other.besitos);
+        self.experience_points = self.experience_points.saturating_add(other.experience_points);
+        for (item, quantity) in &other.items {
+            let sum = self.items.entry(item.clone()).or_insert(0);
+            *sum = sum.saturating_add(*quantity);
+        }
+        union(&mut self.achievements, &other.achievements);
+        union(&mut self.unlock_fragments, &other.unlock_fragments);
+        union(&mut self.unlock_experiences, &other.unlock_experiences);
+        union(&mut self.unlock_shop_items, &other.unlock_shop_items);
+        self.vip_trial_days = self.vip_trial_days.saturating_add(other.vip_trial_days);
+        union(&mut self.lore, &other.lore);
+        self
+    }
 }
 
 /// A lore piece (a "pista"): found in fragments, decisions and rewards,

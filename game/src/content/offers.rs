@@ -88,6 +88,11 @@ pub enum Deal {
     VipPlan { plan: PlanKind, price: OfferPrice },
     /// VIP days for free, once per player (a trial).
     Trial { days: u32 },
+    // offers-bundle
+    /// Several shop items (two or more, none twice, none of limited stock)
+    /// bought in one purchase at `price` (besitos): all of them delivered
+    /// in the saga's fulfil step, or the whole price refunded.
+    Bundle { items: Vec<ShopItemId>, price: OfferPrice },
 }
 
 impl Deal {
@@ -97,6 +102,20 @@ impl Deal {
             Deal::Item { price, .. } => Some(*price),
             Deal::VipPlan { price, .. } => Some(*price),
             Deal::Trial { .. } => None,
+            // offers-bundle
+            Deal::Bundle { price, .. } => Some(*price),
+        }
+    }
+
+    // offers-bundle
+    /// What the purchase saga buys for this deal (its purchase's `item`):
+    /// the item, or the bundle's items as one; `None` for a deal not sold
+    /// through the saga.
+    pub fn purchase_item(&self) -> Option<String> {
+        match self {
+            Deal::Item { item, .. } => Some(item.to_string()),
+            Deal::Bundle { items, .. } => Some(crate::shop::bundle_key(items)),
+            Deal::VipPlan { .. } | Deal::Trial { .. } => None,
         }
     }
 }

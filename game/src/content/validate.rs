@@ -47,6 +47,21 @@ fn offers(content: &Content, problems: &mut Vec<ContentProblem>) {
             let path = format!("offer.{}.vip_plan", offer.id);
             problems.push(content.source.problem(ProblemKind::InvalidValue, &path, message));
         }
+        // offers-bundle: a bundle is one purchase, and the stock keepers
+        // hold one unit per purchase: no limited item in a bundle.
+        if let Deal::Bundle { items, .. } = &offer.deal {
+            for (index, item) in items.iter().enumerate() {
+                if content.shop.get(item).is_some_and(|item| item.stock.is_some()) {
+                    let message = format!("`{item}` has a limited stock; a bundle sells only unlimited items");
+                    let path = format!("offer.{}.items[{index}]", offer.id);
+                    let site = content.source.refs.iter().find(|(_, _, site)| site.path == path);
+                    problems.push(match site {
+                        Some((_, _, site)) => content.source.problem_at(ProblemKind::InvalidValue, site, message),
+                        None => content.source.problem(ProblemKind::InvalidValue, &path, message),
+                    });
+                }
+            }
+        }
         let Some(experiment) = &offer.experiment else { continue };
         let Some(flag) = content.flags.get(&experiment.flag) else { continue };
         for variant in experiment.prices.keys() {

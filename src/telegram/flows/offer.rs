@@ -1,8 +1,8 @@
 //! Contextual offers: `/ofertas` (`/offers`), an offer card's button —
-//! opening it is recorded, buying an item offer in besitos runs the
-//! purchase saga at the offer's price, a trial or a VIP plan in besitos is
-//! taken in one decision, an offer in Stars sends its invoice — and the
-//! card itself, sent after the reply whose decision showed the offer
+//! opening it is recorded, buying an item offer or a bundle in besitos
+//! runs the purchase saga at the offer's price, a trial or a VIP plan in
+//! besitos is taken in one decision, an offer in Stars sends its invoice —
+//! and the card itself, sent after the reply whose decision showed the offer
 //! ([`Intake::send_offer_cards`]). An expired offer's button answers that
 //! it expired and charges nothing (the game refuses it).
 //!
@@ -15,7 +15,7 @@
 use dianabot_actors::{Envelope, OfferCheckout, Outcome};
 use dianabot_game::content::Content;
 use dianabot_game::content::offers::{Deal, Offer};
-use dianabot_game::{Command, Currency, Event, Language, OfferCommand, RuleError, UpdateId, UserId, UserState};
+use dianabot_game::{Command, Currency, Event, Language, OfferCommand, RuleError, UpdateId, UserId, UserState, shop};
 use teloxide_core::types::{PreCheckoutQuery, SuccessfulPayment};
 
 use super::shop::{paid_invoice, paid_twice, pre_checkout};
@@ -316,6 +316,19 @@ impl Intake {
                     .purchase_offer(user_id, &offer.id, item.as_str(), purchase, Some(update_id))
                     .await?;
                 let render = move |state: &UserState| screens::purchase_report(state, parts.ui(), &shop_item, &outcome);
+                if let Ok(rendered) = self.router.view(user_id, render).await {
+                    self.answer(reply, Some(rendered));
+                }
+                Ok(Handled::Durable)
+            }
+            // offers-bundle: every item in one purchase at the bundle's price.
+            Deal::Bundle { items, .. } => {
+                let item = shop::bundle_key(items);
+                let purchase = self.coordinator.next_id().await?;
+                let outcome =
+                    self.coordinator.purchase_offer(user_id, &offer.id, &item, purchase, Some(update_id)).await?;
+                let render =
+                    move |state: &UserState| screens::offer::bundle_bought(state, parts.ui(), &offer, &outcome);
                 if let Ok(rendered) = self.router.view(user_id, render).await {
                     self.answer(reply, Some(rendered));
                 }

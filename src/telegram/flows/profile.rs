@@ -114,13 +114,18 @@ impl Intake {
                 let parts = self.ui_parts();
                 let render = move |state: &dianabot_game::UserState, outcome: Outcome<'_>| match outcome {
                     Outcome::Applied(events) if events.iter().any(|e| matches!(e, Event::Registered { .. })) => {
-                        screens::reply(Some(Screen::Welcome), state, outcome, parts.ui())
+                        (screens::reply(Some(Screen::Welcome), state, outcome, parts.ui()), Vec::new())
                     }
-                    _ => None,
+                    // offers-bundle: a known player's first command after
+                    // days away may show an offer (`inactive_return`): its card.
+                    Outcome::Applied(events) => (None, screens::offer::shown(state, parts.ui(), events)),
+                    _ => (None, Vec::new()),
                 };
                 let dispatched = self.router.dispatch(register, render).await?;
                 dispatched.durable.wait().await?;
-                self.answer(reply.clone(), dispatched.reply);
+                let (welcome, cards) = dispatched.reply;
+                self.answer(reply.clone(), welcome);
+                self.send_offer_cards(user_id.0, cards);
                 // Not bound to the update: the register above is, and
                 // opening a fragment twice (a re-delivery) shows it again.
                 let command = Command::Story(StoryCommand::OpenFragment { fragment, page: None });

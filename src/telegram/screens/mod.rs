@@ -534,6 +534,10 @@ pub(crate) fn reason(language: Language, refusal: &RuleError) -> String {
         RuleError::UnknownOffer => why(m::WHY_UNKNOWN_OFFER),
         RuleError::OfferExpired => why(m::WHY_OFFER_EXPIRED),
         RuleError::OfferTaken => why(m::WHY_OFFER_TAKEN),
+        // offers-bundle
+        RuleError::BundleItemOwned { item } => {
+            with(m::WHY_BUNDLE_ITEM_OWNED, &[("item", texts::shop_item_name(language, item).into())])
+        }
     }
 }
 

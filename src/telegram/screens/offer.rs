@@ -2,12 +2,15 @@
 //! (its text, price, time left on the game clock and a buy button), the
 //! list of running offers (`/ofertas`), and what buying one says.
 
+use dianabot_actors::PurchaseOutcome;
+use dianabot_game::content::Reward;
 use dianabot_game::content::offers::{Deal, Offer, OfferPrice};
 use dianabot_game::offers::ActiveOffer;
 use dianabot_game::{Currency, Event, Language, RuleError, UserState};
 use teloxide_core::types::InlineKeyboardMarkup;
 
 use super::auction::duration;
+use super::shop::reward_lines;
 use super::{Rendered, Ui, escape, plain, t, tw};
 use crate::telegram::callback::{Action, tag};
 use crate::texts::catalogue::{self as m};
@@ -30,9 +33,19 @@ pub fn card(state: &UserState, ui: Ui<'_>, shown: &ActiveOffer) -> Option<Render
     let language = state.language();
     let price = offer.price(shown.variant());
     let left = (shown.expires_at - ui.now).max(0);
+    let mut text = escape(offer.text.get(language));
+    // offers-bundle: what the bundle holds, above its price.
+    if let Deal::Bundle { items, .. } = &offer.deal {
+        let lines: String = items
+            .iter()
+            .map(|id| ui.content.shop_item(id.as_str()).map_or(id.as_str(), |item| item.name.get(language)))
+            .map(|name| format!("\n{}", tw(language, m::OFFER_BUNDLE_ITEM, &[("name", escape(name).into())])))
+            .collect();
+        text.push_str(&format!("\n\n{}", tw(language, m::OFFER_BUNDLE_CONTENTS, &[("items", lines.into())])));
+    }
     let args = [
         ("name", escape(offer.name.get(language)).into()),
-        ("text", escape(offer.text.get(language)).into()),
+        ("text", text.into()),
         ("price", price_text(language, price).into()),
         ("left", duration(language, left).into()),
     ];
@@ -86,6 +99,32 @@ pub fn list(state: &UserState, ui: Ui<'_>) -> Rendered {
         })
         .collect::<Vec<_>>();
     Rendered { text: t(language, m::OFFERS_TITLE), keyboard: Some(InlineKeyboardMarkup::new(rows)) }
+}
+
+// offers-bundle
+/// What the buyer of a bundle is told: every item's rewards and the
+/// balance, or why not (and that the besitos came back).
+pub fn bundle_bought(state: &UserState, ui: Ui<'_>, offer: &Offer, outcome: &PurchaseOutcome) -> Rendered {
+    let language = state.language();
+    let Deal::Bundle { items, .. } = &offer.deal else { return refused(language, &RuleError::UnknownOffer) };
+    match outcome {
+        PurchaseOutcome::Completed => {
+            let mut text = tw(language, m::BOUGHT, &[("name", escape(offer.name.get(language)).into())]);
+            let shop_items = items.iter().filter_map(|id| ui.content.shop_item(id.as_str()));
+            let rewards = shop_items.fold(Reward::default(), |sum, item| sum.plus(&item.rewards));
+            text.push_str(&reward_lines(language, ui.content, &rewards));
+            let balance = tw(language, m::BALANCE_LINE, &[("balance", state.wallet.balance.into())]);
+            plain(format!("{text}\n\n{balance}"))
+        }
+        PurchaseOutcome::Refused(refusal) => refused(language, refusal),
+        PurchaseOutcome::Compensated(refusal) => {
+            let mut rendered = refused(language, refusal);
+            rendered.text.push_str(&format!("\n{}", t(language, m::MONEY_BACK)));
+            rendered
+        }
+        PurchaseOutcome::InFlight => plain(t(language, m::PURCHASE_IN_FLIGHT)),
+        PurchaseOutcome::Duplicate => plain(t(language, m::ALREADY_HANDLED)),
+    }
 }
 
 /// A trial taken, or why an offer could not be opened or bought.

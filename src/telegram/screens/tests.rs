@@ -1019,3 +1019,38 @@ fn offer_screens() {
         insta::assert_snapshot!(name, both(render));
     }
 }
+
+// offers-bundle
+#[test]
+fn offer_bundle_screens() {
+    use dianabot_game::offers::ActiveOffer;
+    let content = content();
+    let codec = codec();
+    let ui = Ui { codec: &codec, content: &content, now: NOW };
+    let running = ActiveOffer {
+        offer: "jardin_recuerdo".to_owned(),
+        archetype: None,
+        experiment: None,
+        shown_at: NOW - 600,
+        expires_at: NOW + 6_600,
+        opened: false,
+        purchase: None,
+    };
+    let bundle = content.offer("jardin_recuerdo").expect("the demo's bundle");
+    let bought = |l, outcome: PurchaseOutcome| shown(&offer::bundle_bought(&player(l), ui, bundle, &outcome));
+    let cases: Vec<(&str, Render)> = vec![
+        ("offer_card_bundle", Box::new(|l| shown(&offer::card(&player(l), ui, &running).expect("a card")))),
+        ("offer_bundle_bought", Box::new(|l| bought(l, PurchaseOutcome::Completed))),
+        (
+            "offer_bundle_compensated",
+            Box::new(|l| bought(l, PurchaseOutcome::Compensated(RuleError::Malformed(Malformed::NotDelivered)))),
+        ),
+        (
+            "why_bundle_item_owned",
+            Box::new(|l| refusal_text(l, &RuleError::BundleItemOwned { item: "rosa_negra".to_owned() })),
+        ),
+    ];
+    for (name, render) in cases {
+        insta::assert_snapshot!(name, both(render));
+    }
+}

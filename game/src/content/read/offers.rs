@@ -1,5 +1,5 @@
-//! Reading `offers.toml`: `[[offer]]` entries. The shop items and
-//! fragments an offer names are recorded as references (checked once every
+//! Reading `offers.toml`: `[[offer]]` entries. The shop items (a bundle's
+//! too) and fragments an offer names are recorded as references (checked once every
 //! file is read); the VIP plan and the experiment's flag are checked by
 //! `validate`. Everything else is checked here, with the line of the key.
 
@@ -39,6 +39,8 @@ impl Cx<'_> {
                 "cap",
                 "experiment",
                 "prices",
+                // offers-bundle
+                "items",
             ];
             self.keys(&tbl, &allowed, ProblemKind::UnknownKey);
             let name = self.text(&tbl, "name");
@@ -176,9 +178,10 @@ impl Cx<'_> {
     /// `trial_days`. An offer in Stars is paid by its own invoice.
     fn deal(&mut self, tbl: &Tbl<'_, '_>) -> Option<Deal> {
         let given: Vec<&str> =
-            ["item", "vip_plan", "trial_days"].into_iter().filter(|key| tbl.get(key).is_some()).collect();
+            ["item", "vip_plan", "trial_days", "items"].into_iter().filter(|key| tbl.get(key).is_some()).collect();
         if given.len() != 1 {
-            let message = "an offer sells one thing: `item` (with `price`), `vip_plan` (with `price`) or `trial_days`";
+            let message = "an offer sells one thing: `item` (with `price`), `vip_plan` (with `price`), `trial_days` \
+                           or a bundle of `items` (with `price`)";
             self.report(ProblemKind::MissingKey, &tbl.child("item"), &tbl.span, message.to_owned());
             return None;
         }
@@ -201,6 +204,8 @@ impl Cx<'_> {
                 let price = self.offer_price(price, &tbl.child("price"))?;
                 Some(Deal::VipPlan { plan, price })
             }
+            // offers-bundle
+            "items" => self.bundle(tbl),
             _ => {
                 if tbl.get("price").is_some() {
                     let message = "a trial is free: remove `price`".to_owned();
@@ -212,6 +217,46 @@ impl Cx<'_> {
             }
         }
     }
+
+    // offers-bundle
+    /// `items = ["<shop item>", …]` with `price = { besitos = n }`: two to
+    /// [`Self::BUNDLE_MAX`] shop items, none twice, bought as one purchase.
+    /// Whether an item is of limited stock (refused: a bundle reserves no
+    /// unit) is checked by `validate`, once the shop is read.
+    fn bundle(&mut self, tbl: &Tbl<'_, '_>) -> Option<Deal> {
+        let path = tbl.child("items");
+        let value = tbl.get("items")?;
+        let listed = self.id_list(value, &path, ProblemKind::WrongType);
+        let mut items: Vec<ShopItemId> = Vec::new();
+        let mut good = true;
+        for (index, (item, span)) in listed.into_iter().enumerate() {
+            let at = format!("{path}[{index}]");
+            if items.iter().any(|known| known.as_str() == item) {
+                self.report(INVALID, &at, &span, format!("`{item}` is in the bundle twice"));
+                good = false;
+                continue;
+            }
+            self.reference(Entity::ShopItem, &item, &at, &span);
+            items.push(ShopItemId(item));
+        }
+        if !(2..=Self::BUNDLE_MAX).contains(&items.len()) {
+            let message = format!("a bundle sells 2 to {} different shop items", Self::BUNDLE_MAX);
+            self.report(INVALID, &path, &value.span(), message);
+            good = false;
+        }
+        let price_path = tbl.child("price");
+        let price = self.required(tbl, "price")?;
+        let price = self.offer_price(price, &price_path)?;
+        if price.currency != Currency::Besitos {
+            let message = "a bundle is sold in besitos: `price = { besitos = … }`".to_owned();
+            self.report_path(INVALID, &price_path, &tbl.span, message);
+            return None;
+        }
+        good.then_some(Deal::Bundle { items, price })
+    }
+
+    /// The most shop items a bundle holds.
+    const BUNDLE_MAX: usize = 8;
 
     /// `{ besitos = n }` or `{ stars = n }`: exactly one currency.
     fn offer_price(&mut self, value: &Value<'_>, path: &str) -> Option<OfferPrice> {
