@@ -494,4 +494,23 @@ catalogue! {
     WHY_UNKNOWN_OFFER = "why-unknown-offer";
     WHY_OFFER_EXPIRED = "why-offer-expired";
     WHY_OFFER_TAKEN = "why-offer-taken";
+    // panel-flags: the dashboard's Flags page.
+    PANEL_FLAGS = "panel-flags";
+    PANEL_FLAGS_INTRO = "panel-flags-intro";
+    PANEL_FLAG_NAME = "panel-flag-name";
+    PANEL_FLAG_CONTENT = "panel-flag-content";
+    PANEL_FLAG_LIVE = "panel-flag-live";
+    PANEL_FLAG_CHANGED = "panel-flag-changed";
+    PANEL_FLAG_AUDIENCE = "panel-flag-audience";
+    PANEL_FLAG_VARIANTS = "panel-flag-variants";
+    PANEL_FLAG_CHANGE = "panel-flag-change";
+    PANEL_FLAG_CHANGED_BY = "panel-flag-changed-by" [by, at];
+    PANEL_FLAG_ORPHAN = "panel-flag-orphan" [rollout];
+    PANEL_FLAG_PERCENT = "panel-flag-percent";
+    PANEL_FLAG_SET = "panel-flag-set";
+    PANEL_FLAG_RESET = "panel-flag-reset";
+    PANEL_FLAG_REFUSED = "panel-flag-refused" [reason];
+    PANEL_FLAG_BAD_PERCENT = "panel-flag-bad-percent" [value];
+    PANEL_FLAG_NOT_STORED = "panel-flag-not-stored";
+    PANEL_FLAG_NOT_AUDITED = "panel-flag-not-audited";
 }
