@@ -274,7 +274,11 @@ fn change_form(language: Language, form: &Form<'_>, name: &str, rollout: Option<
         );
     }
     if changed {
-        let _ = write!(out, "<button type=\"submit\" name=\"reset\" value=\"1\">{}</button>", t(language, m::PANEL_FLAG_RESET));
+        let _ = write!(
+            out,
+            "<button type=\"submit\" name=\"reset\" value=\"1\">{}</button>",
+            t(language, m::PANEL_FLAG_RESET)
+        );
     }
     out.push_str("</form></td>");
     out

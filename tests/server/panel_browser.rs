@@ -260,7 +260,9 @@ async fn set_style_to_30(browser: &Browser, link: &str) -> anyhow::Result<()> {
     .await?;
     let live = browser.text(&browser.find("tr[data-flag='style'] td.live").await?).await?;
     ensure!(live == "100 %", "flags.toml's rollout is live: {live}");
-    browser.execute("document.querySelector(\"tr[data-flag='style'] input[name='percent']\").value = ''", vec![]).await?;
+    browser
+        .execute("document.querySelector(\"tr[data-flag='style'] input[name='percent']\").value = ''", vec![])
+        .await?;
     browser.send_keys(&percent, "30").await?;
     browser.click(&browser.find("tr[data-flag='style'] button[name='set']").await?).await?;
     let done = wait_until("the change's notice", STEP, async || Ok(browser.find_all("p.done").await?.pop())).await?;
