@@ -207,7 +207,8 @@ fn an_owner_sets_a_flag_on_the_flags_page_and_exactly_the_expected_players_see_i
     let dir = artefacts_dir("panel-flags");
     run(async {
         let db = TestDb::postgres().await;
-        let (server, emulator) = ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900")]).await;
+        let (server, emulator) =
+            ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900"), ("PANEL_LINK_MINUTES", "5")]).await;
         let control = Control::new(&emulator);
         control.create_user_with_id(OWNER, "Owner", "en").await;
         say(&control, OWNER, "/start").await;
