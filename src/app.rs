@@ -255,6 +255,7 @@ impl App {
                 (Some(token), None, Some(username)) => Some((token.clone(), username.clone())),
                 _ => None,
             },
+            reloader: reloader.clone(),
         };
         let http = http::start(
             config.http_bind,

@@ -901,3 +901,23 @@ why-offer-taken = that offer was already taken
 offer-bundle-contents = The bundle holds:{ $items }
 offer-bundle-item = • { $name }
 why-bundle-item-owned = you already have “{ $item }”, which is in this bundle; the bundle is sold whole, so it is not charged to you
+
+## panel-flags: the dashboard's Flags page
+panel-flags = Feature flags
+panel-flags-intro = A flag is on for the share of its audience under “Live now”. A change is stored, written to the audit log and live at once, with no restart; “Back to flags.toml” undoes it.
+panel-flag-name = Flag
+panel-flag-content = In flags.toml
+panel-flag-live = Live now
+panel-flag-changed = Changed by
+panel-flag-audience = Audience
+panel-flag-variants = Variants (weight)
+panel-flag-change = Change
+panel-flag-changed-by = operator { $by }, { $at } UTC
+panel-flag-orphan = { $rollout } % stored, ignored: flags.toml no longer defines it
+panel-flag-percent = Rollout in percent, 0 to 100
+panel-flag-set = Set
+panel-flag-reset = Back to flags.toml
+panel-flag-refused = Refused: { $reason }.
+panel-flag-bad-percent = “{ $value }” is not a rollout: write a percentage from 0 to 100 with at most two decimals (30, 12.5). Nothing was changed.
+panel-flag-not-stored = The change could not be stored (the database does not answer): nothing was changed. Try again in a moment.
+panel-flag-not-audited = The change is live, but the audit log could not record it (the database does not answer). Send it again in a moment: repeating it is safe, and it is then recorded.

@@ -6,14 +6,18 @@
 //! (`flows/analytics.rs`); opening it and pressing its button spends it
 //! and sets the session cookie ([`session`]). Telegram's Login Widget
 //! ([`widget`]) opens the same session where a real bot is configured.
-//! Every request checks the live roster for the analytics permission.
+//! Every request checks the live roster for the analytics permission
+//! ([`Viewer`], which every page extracts first). The Flags page
+//! ([`flags`]) also changes flags, for operators with that permission.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use actix_web::dev::Payload;
+use actix_web::error::InternalError;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
 use dianabot_actors::Router;
 use dianabot_game::Language;
 use dianabot_game::content::Permission;
@@ -28,6 +32,7 @@ use crate::alerts::{AlertSettings, Alerts};
 use crate::telegram::screens::alerts;
 
 mod chart;
+mod flags;
 mod page;
 pub mod session;
 pub mod widget;
@@ -46,6 +51,8 @@ pub struct Panel {
     pub widget: Option<(String, String)>,
     /// The alert rules and what fires now, for the insights page.
     pub alerts: Option<Alerts>,
+    /// Changes flags the way `/flag` does, for the Flags page.
+    pub reloader: crate::content::Reloader,
 }
 
 /// Registers the dashboard's routes.
@@ -60,7 +67,10 @@ pub fn routes(config: &mut web::ServiceConfig) {
         .route("/panel/logout", web::post().to(logout))
         .route("/panel/telegram-login", web::get().to(telegram_login))
         // flags
-        .route("/panel/player/{id}", web::get().to(player_page));
+        .route("/panel/player/{id}", web::get().to(player_page))
+        // panel-flags
+        .route(FLAGS, web::get().to(flags::page))
+        .route(FLAGS, web::post().to(flags::change));
 }
 
 type Query = web::Query<HashMap<String, String>>;
@@ -148,14 +158,67 @@ impl Panel {
     }
 }
 
-/// The page's language and period from its query, or the page that says
-/// the period is malformed.
-fn view(panel: &Panel, session: &Session, query: &HashMap<String, String>) -> Result<(Language, Period), Refused> {
-    let language = lang_query(query).unwrap_or(session.language);
-    let field = |name: &str| query.get(name).map(String::as_str).filter(|value| !value.is_empty());
-    crate::reports::period(field("since"), field("until"), panel.roster.now())
-        .map(|period| (language, period))
-        .map_err(|_| Box::new(page_with(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, "")))
+/// The operator looking at a page: their session — checked against the
+/// live roster —, and the page's language, period and refresh from its
+/// query. Every page extracts it before anything else, so none can skip
+/// the check; a visitor who may not look gets the page that says why.
+pub(crate) struct Viewer {
+    session: Session,
+    language: Language,
+    period: Period,
+    /// `?lang=` as given, kept in the page's links.
+    lang_query: Option<Language>,
+    refresh: bool,
+    /// The session's CSRF token, for the page's forms.
+    csrf: String,
+}
+
+impl Viewer {
+    fn of(request: &HttpRequest) -> Result<Viewer, Refused> {
+        let Some(panel) = request.app_data::<web::Data<Panel>>() else {
+            tracing::error!("the dashboard's routes are served without its state");
+            return Err(Box::new(HttpResponse::InternalServerError().finish()));
+        };
+        // Any query decodes into strings (invalid UTF-8 lossily), so this never falls back.
+        let query = Query::from_query(request.query_string()).map(Query::into_inner).unwrap_or_default();
+        let session = panel.session(request, &query)?;
+        let language = lang_query(&query).unwrap_or(session.language);
+        let field = |name: &str| query.get(name).map(String::as_str).filter(|value| !value.is_empty());
+        let period = crate::reports::period(field("since"), field("until"), panel.roster.now())
+            .map_err(|_| Box::new(page_with(StatusCode::BAD_REQUEST, language, m::PANEL_BAD_PERIOD, "")))?;
+        Ok(Viewer {
+            csrf: panel.keys.csrf(&session),
+            lang_query: lang_query(&query),
+            refresh: query.get("refresh").is_some_and(|value| value == "1"),
+            session,
+            language,
+            period,
+        })
+    }
+
+    /// How the page at `path` is framed for this viewer.
+    fn frame<'a>(&'a self, path: &'a str) -> page::Frame<'a> {
+        page::Frame {
+            language: self.language,
+            path,
+            period: self.period,
+            lang_query: self.lang_query,
+            refresh: self.refresh,
+            csrf: &self.csrf,
+            operator: self.session.operator.0,
+        }
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Viewer, actix_web::Error>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            Viewer::of(request).map_err(|refused| InternalError::from_response("refused at the door", *refused).into()),
+        )
+    }
 }
 
 async fn run_report(
@@ -175,38 +238,23 @@ fn unavailable(language: Language, err: &anyhow::Error) -> HttpResponse {
 
 /// The insights page's path.
 pub(crate) const INSIGHTS: &str = "/panel/insights";
+/// The Flags page's path.
+pub(crate) const FLAGS: &str = "/panel/flags";
 
 /// The reports the overview shows, in order.
 const OVERVIEW: [&str; 3] = ["activity", "funnel", "revenue"];
 
-async fn overview(panel: web::Data<Panel>, request: HttpRequest, query: Query) -> HttpResponse {
-    render(&panel, &request, &query, None).await
+async fn overview(panel: web::Data<Panel>, viewer: Viewer) -> HttpResponse {
+    render(&panel, &viewer, None).await
 }
 
-async fn report_page(
-    panel: web::Data<Panel>,
-    request: HttpRequest,
-    name: web::Path<String>,
-    query: Query,
-) -> HttpResponse {
-    render(&panel, &request, &query, Some(&name)).await
+async fn report_page(panel: web::Data<Panel>, viewer: Viewer, name: web::Path<String>) -> HttpResponse {
+    render(&panel, &viewer, Some(&name)).await
 }
 
 /// The overview (`name` none) or one report's page.
-async fn render(
-    panel: &Panel,
-    request: &HttpRequest,
-    query: &HashMap<String, String>,
-    name: Option<&str>,
-) -> HttpResponse {
-    let session = match panel.session(request, query) {
-        Ok(session) => session,
-        Err(refused) => return *refused,
-    };
-    let (language, period) = match view(panel, &session, query) {
-        Ok(view) => view,
-        Err(refused) => return *refused,
-    };
+async fn render(panel: &Panel, viewer: &Viewer, name: Option<&str>) -> HttpResponse {
+    let (language, period) = (viewer.language, viewer.period);
     let (path, title, names): (String, String, Vec<&str>) = match name {
         None => ("/panel".to_owned(), texts::text(language, m::PANEL_OVERVIEW), OVERVIEW.to_vec()),
         Some(name) if crate::reports::is_known(name) => {
@@ -215,16 +263,7 @@ async fn render(
         }
         Some(_) => return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, ""),
     };
-    let csrf = panel.keys.csrf(&session);
-    let frame = page::Frame {
-        language,
-        path: &path,
-        period,
-        lang_query: lang_query(query),
-        refresh: query.get("refresh").is_some_and(|value| value == "1"),
-        csrf: &csrf,
-        operator: session.operator.0,
-    };
+    let frame = viewer.frame(&path);
     // The overview heads each report with a link to its page.
     let heading = name.is_none();
     let mut sections = String::new();
@@ -240,15 +279,8 @@ async fn render(
 /// `GET /panel/insights[?day=YYYY-MM-DD]`: a day's stored insights (the
 /// latest computed by default) and the alerts firing now — the screens
 /// `/insights` and `/alerts` show in Telegram, whose HTML subset is HTML.
-async fn insights_page(panel: web::Data<Panel>, request: HttpRequest, query: Query) -> HttpResponse {
-    let session = match panel.session(&request, &query) {
-        Ok(session) => session,
-        Err(refused) => return *refused,
-    };
-    let (language, period) = match view(&panel, &session, &query) {
-        Ok(view) => view,
-        Err(refused) => return *refused,
-    };
+async fn insights_page(panel: web::Data<Panel>, viewer: Viewer, query: Query) -> HttpResponse {
+    let language = viewer.language;
     let day = match query.get("day").filter(|day| !day.is_empty()) {
         None => None,
         Some(day) => match crate::reports::parse_day(day) {
@@ -265,16 +297,7 @@ async fn insights_page(panel: web::Data<Panel>, request: HttpRequest, query: Que
         Some(live) => alerts::list(language, live.settings(), &live.firing()),
         None => alerts::list(language, &AlertSettings::default(), &[]),
     };
-    let csrf = panel.keys.csrf(&session);
-    let frame = page::Frame {
-        language,
-        path: INSIGHTS,
-        period,
-        lang_query: lang_query(&query),
-        refresh: query.get("refresh").is_some_and(|value| value == "1"),
-        csrf: &csrf,
-        operator: session.operator.0,
-    };
+    let frame = viewer.frame(INSIGHTS);
     let sections = page::telegram_section(&insights.text) + &page::telegram_section(&rules.text);
     html(StatusCode::OK, page::dashboard(&frame, &texts::text(language, m::PANEL_INSIGHTS), &sections))
 }
@@ -283,20 +306,8 @@ async fn insights_page(panel: web::Data<Panel>, request: HttpRequest, query: Que
 /// `GET /panel/player/{id}`: a player's style, scores and flags — what
 /// `/jugador` shows —, rendered in the player's actor from the state it
 /// holds (no store read).
-async fn player_page(
-    panel: web::Data<Panel>,
-    request: HttpRequest,
-    id: web::Path<String>,
-    query: Query,
-) -> HttpResponse {
-    let session = match panel.session(&request, &query) {
-        Ok(session) => session,
-        Err(refused) => return *refused,
-    };
-    let (language, period) = match view(&panel, &session, &query) {
-        Ok(view) => view,
-        Err(refused) => return *refused,
-    };
+async fn player_page(panel: web::Data<Panel>, viewer: Viewer, id: web::Path<String>) -> HttpResponse {
+    let language = viewer.language;
     let Some(user) = id.parse::<i64>().ok().filter(|id| *id > 0).map(dianabot_game::UserId) else {
         return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
     };
@@ -307,32 +318,16 @@ async fn player_page(
         Ok(record) => record,
         Err(err) => return unavailable(language, &anyhow::anyhow!("viewing player {user}: {err}")),
     };
-    let csrf = panel.keys.csrf(&session);
     let path = format!("/panel/player/{}", user.0);
-    let frame = page::Frame {
-        language,
-        path: &path,
-        period,
-        lang_query: lang_query(&query),
-        refresh: query.get("refresh").is_some_and(|value| value == "1"),
-        csrf: &csrf,
-        operator: session.operator.0,
-    };
+    let frame = viewer.frame(&path);
     let title = texts::text_with(language, m::PANEL_PLAYER, &[("user", user.0.to_string().into())]);
     html(StatusCode::OK, page::dashboard(&frame, &title, &page::telegram_section(&record.text)))
 }
 
 /// `GET /panel/csv/{name}`: the report over the period as a CSV
 /// attachment, the same bytes `/export` sends.
-async fn csv(panel: web::Data<Panel>, request: HttpRequest, name: web::Path<String>, query: Query) -> HttpResponse {
-    let session = match panel.session(&request, &query) {
-        Ok(session) => session,
-        Err(refused) => return *refused,
-    };
-    let (language, period) = match view(&panel, &session, &query) {
-        Ok(view) => view,
-        Err(refused) => return *refused,
-    };
+async fn csv(panel: web::Data<Panel>, viewer: Viewer, name: web::Path<String>) -> HttpResponse {
+    let (language, period) = (viewer.language, viewer.period);
     if !crate::reports::is_known(&name) {
         return page_with(StatusCode::NOT_FOUND, language, m::PANEL_NOT_FOUND, "");
     }
@@ -400,21 +395,12 @@ fn same_origin(request: &HttpRequest) -> bool {
 }
 
 /// `POST /panel/logout` with the session's CSRF token: ends the session.
-async fn logout(
-    panel: web::Data<Panel>,
-    request: HttpRequest,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
-    let session = match panel.session(&request, &HashMap::new()) {
-        Ok(session) => session,
-        Err(refused) => return *refused,
-    };
-    let presented = form.get("csrf").map(String::as_str).unwrap_or_default();
-    if !panel.keys.csrf_ok(&session, presented) {
-        return page_with(StatusCode::FORBIDDEN, session.language, m::PANEL_FORM_EXPIRED, "");
+async fn logout(panel: web::Data<Panel>, viewer: Viewer, form: web::Form<HashMap<String, String>>) -> HttpResponse {
+    if !panel.keys.csrf_ok(&viewer.session, form.get("csrf").map(String::as_str).unwrap_or_default()) {
+        return page_with(StatusCode::FORBIDDEN, viewer.language, m::PANEL_FORM_EXPIRED, "");
     }
-    panel.keys.end(&session, panel.roster.now());
-    let mut response = page_with(StatusCode::OK, session.language, m::PANEL_LOGGED_OUT, "");
+    panel.keys.end(&viewer.session, panel.roster.now());
+    let mut response = page_with(StatusCode::OK, viewer.language, m::PANEL_LOGGED_OUT, "");
     let clear = format!("{COOKIE}=; Path=/panel; HttpOnly; SameSite=Strict; Max-Age=0");
     if let Ok(value) = header::HeaderValue::from_str(&clear) {
         response.headers_mut().insert(header::SET_COOKIE, value);
@@ -450,15 +436,26 @@ mod tests {
     use dianabot_test_support::{TestDb, run, start_runtime};
 
     /// The dashboard over a fresh SQLite store, and a session of owner 900.
-    async fn panel(db: &TestDb) -> (Panel, String) {
+    pub(super) async fn panel(db: &TestDb) -> (Panel, String) {
         let store = db.store().await;
         let runtime = start_runtime(store.clone(), ActorConfig::default()).await;
         let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
         let keys = SessionKeys::new(b"test panel secret".to_vec());
-        let panel = Panel { store, router: runtime.router, roster, keys, secure: false, widget: None, alerts: None };
-        let session = panel.keys.open(UserId(900), Language::En, panel.roster.now()).expect("randomness");
-        let cookie = format!("{COOKIE}={}", panel.keys.cookie_value(&session));
+        let flags = Arc::new(crate::flags::LiveFlags::load(store.clone()).await.expect("no overrides yet"));
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")).to_owned();
+        let reloader =
+            crate::content::Reloader { dir, router: runtime.router.clone(), operators: roster.clone(), flags };
+        let panel =
+            Panel { store, router: runtime.router, roster, keys, secure: false, widget: None, alerts: None, reloader };
+        let (cookie, _) = visitor(&panel, UserId(900));
         (panel, cookie)
+    }
+
+    /// The `Cookie` header of a new session of `operator`, and the CSRF
+    /// token of its forms.
+    pub(super) fn visitor(panel: &Panel, operator: UserId) -> (String, String) {
+        let session = panel.keys.open(operator, Language::En, panel.roster.now()).expect("randomness");
+        (format!("{COOKIE}={}", panel.keys.cookie_value(&session)), panel.keys.csrf(&session))
     }
 
     #[test]

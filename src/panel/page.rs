@@ -31,11 +31,11 @@ pub fn esc(text: &str) -> String {
     out
 }
 
-fn t(language: Language, message: Message) -> String {
+pub(super) fn t(language: Language, message: Message) -> String {
     esc(&texts::text(language, message))
 }
 
-fn tw(language: Language, message: Message, args: &[(&str, Arg<'_>)]) -> String {
+pub(super) fn tw(language: Language, message: Message, args: &[(&str, Arg<'_>)]) -> String {
     esc(&texts::text_with(language, message, args))
 }
 
@@ -82,6 +82,7 @@ pub fn dashboard(frame: &Frame<'_>, title: &str, sections: &str) -> String {
     };
     link(&mut nav, "/panel", &texts::text(language, m::PANEL_OVERVIEW));
     link(&mut nav, super::INSIGHTS, &texts::text(language, m::PANEL_INSIGHTS));
+    link(&mut nav, super::FLAGS, &texts::text(language, m::PANEL_FLAGS));
     for name in crate::reports::names() {
         link(&mut nav, &format!("/panel/report/{name}"), name);
     }
@@ -210,7 +211,9 @@ header a[aria-current]{font-weight:bold;text-decoration:underline}nav{margin-top
 .logout{float:right}main{padding:1em;max-width:1100px}table{border-collapse:collapse;margin:1em 0;background:#fff}\
 th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right}th:first-child,td:first-child{text-align:left}\
 .chart svg{max-width:100%;height:auto;background:#fff}.button{display:inline-block;padding:.3em .8em;\
-background:#2b2140;color:#fff;border-radius:4px;text-decoration:none}.period label{margin-right:.6em}";
+background:#2b2140;color:#fff;border-radius:4px;text-decoration:none}.period label{margin-right:.6em}\
+.flags td{text-align:left;vertical-align:top}.flags td.rollout{text-align:right;white-space:nowrap}\
+.flags form{white-space:nowrap}.done{background:#e6f4ea;padding:.5em 1em}.error{background:#fce8e6;padding:.5em 1em}";
 
 #[cfg(test)]
 mod tests {

@@ -498,4 +498,23 @@ catalogue! {
     OFFER_BUNDLE_CONTENTS = "offer-bundle-contents" [items];
     OFFER_BUNDLE_ITEM = "offer-bundle-item" [name];
     WHY_BUNDLE_ITEM_OWNED = "why-bundle-item-owned" [item];
+    // panel-flags: the dashboard's Flags page.
+    PANEL_FLAGS = "panel-flags";
+    PANEL_FLAGS_INTRO = "panel-flags-intro";
+    PANEL_FLAG_NAME = "panel-flag-name";
+    PANEL_FLAG_CONTENT = "panel-flag-content";
+    PANEL_FLAG_LIVE = "panel-flag-live";
+    PANEL_FLAG_CHANGED = "panel-flag-changed";
+    PANEL_FLAG_AUDIENCE = "panel-flag-audience";
+    PANEL_FLAG_VARIANTS = "panel-flag-variants";
+    PANEL_FLAG_CHANGE = "panel-flag-change";
+    PANEL_FLAG_CHANGED_BY = "panel-flag-changed-by" [by, at];
+    PANEL_FLAG_ORPHAN = "panel-flag-orphan" [rollout];
+    PANEL_FLAG_PERCENT = "panel-flag-percent";
+    PANEL_FLAG_SET = "panel-flag-set";
+    PANEL_FLAG_RESET = "panel-flag-reset";
+    PANEL_FLAG_REFUSED = "panel-flag-refused" [reason];
+    PANEL_FLAG_BAD_PERCENT = "panel-flag-bad-percent" [value];
+    PANEL_FLAG_NOT_STORED = "panel-flag-not-stored";
+    PANEL_FLAG_NOT_AUDITED = "panel-flag-not-audited";
 }

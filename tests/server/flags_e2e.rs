@@ -22,12 +22,12 @@ const PLAYERS: usize = 120;
 const STYLE_LINE: &str = "🎭 Su estilo:";
 
 /// The players a rollout of `rollout` hundredths of a percent admits.
-fn admitted(players: &[i64], rollout: u32) -> BTreeSet<i64> {
+pub(crate) fn admitted(players: &[i64], rollout: u32) -> BTreeSet<i64> {
     players.iter().copied().filter(|&id| bucket("style", "rollout", UserId(id)) < rollout).collect()
 }
 
 /// Every player asks for their profile; those whose profile shows the style line.
-async fn seeing_style(control: &Control, players: &[i64]) -> BTreeSet<i64> {
+pub(crate) async fn seeing_style(control: &Control, players: &[i64]) -> BTreeSet<i64> {
     let mut before = Vec::with_capacity(players.len());
     for &player in players {
         before.push(control.bot_messages(player).await.len());

@@ -6,6 +6,10 @@
 //! session. Refused: no session, a used link, an expired link, a
 //! player's `/panel`, a logout without its CSRF token, an operator whose
 //! role lacks the permission or was revoked.
+//!
+//! And (#18) the Flags page: an owner sets `style` to 30 % with its form,
+//! the list shows it live, exactly the players whose bucket is under 3000
+//! see the style line with no restart, and `/flags` says so too.
 
 use std::time::Duration;
 
@@ -13,6 +17,7 @@ use crate::common::control::Control;
 use crate::common::server::ServerProcess;
 use crate::common::webdriver::{self, Browser, wait_until};
 use crate::common::{TestDb, run};
+use crate::flags_e2e::{admitted, seeing_style};
 use crate::operator_roles_e2e::say;
 use anyhow::{Context, ensure};
 
@@ -20,16 +25,23 @@ const OWNER: i64 = 900;
 const ANALYST: i64 = 901;
 const STEP: Duration = Duration::from_secs(20);
 
-#[test]
-fn an_operator_opens_the_dashboard_from_a_one_time_link_and_downloads_a_csv() {
+/// A fresh folder for a browser test's artefacts (profile, screenshot),
+/// once Chromium and its driver are there.
+fn artefacts_dir(name: &str) -> std::path::PathBuf {
     let missing = webdriver::missing_binaries();
     assert!(
         missing.is_empty(),
         "the browser test needs {} (apt-get install chromium chromium-driver)",
         missing.join(" and ")
     );
-    let dir = std::env::temp_dir().join(format!("dianabot-panel-{}-{}", std::process::id(), fastrand::u32(..)));
+    let dir = std::env::temp_dir().join(format!("dianabot-{name}-{}-{}", std::process::id(), fastrand::u32(..)));
     std::fs::create_dir_all(&dir).expect("create the test's temp dir");
+    dir
+}
+
+#[test]
+fn an_operator_opens_the_dashboard_from_a_one_time_link_and_downloads_a_csv() {
+    let dir = artefacts_dir("panel");
     run(async {
         let db = TestDb::postgres().await;
         let extra = [("ADMIN_IDS", "900"), ("TEST_CLOCK", "on"), ("PANEL_LINK_MINUTES", "5")];
@@ -188,3 +200,78 @@ const CHART_MARKERS: &str = "return document.querySelectorAll('figure.chart svg 
 const DOWNLOAD_CSV: &str = "const link = document.querySelector('a.csv');\
     return fetch(link.href).then(r => r.text().then(body => \
     ({ status: r.status, disposition: r.headers.get('content-disposition'), body })));";
+
+// panel-flags
+#[test]
+fn an_owner_sets_a_flag_on_the_flags_page_and_exactly_the_expected_players_see_it_live() {
+    let dir = artefacts_dir("panel-flags");
+    run(async {
+        let db = TestDb::postgres().await;
+        let (server, emulator) =
+            ServerProcess::embedded(&db.url, &[("ADMIN_IDS", "900"), ("PANEL_LINK_MINUTES", "5")]).await;
+        let control = Control::new(&emulator);
+        control.create_user_with_id(OWNER, "Owner", "en").await;
+        say(&control, OWNER, "/start").await;
+        let mut players = Vec::new();
+        for n in 0..40 {
+            let player = control.create_user(&format!("P{n}"), "es").await;
+            control.send_text(player, "/start").await;
+            players.push(player);
+        }
+        for &player in &players {
+            control.wait_for(player, "the welcome", |m| !m.is_empty()).await;
+        }
+        // flags.toml's 100 %: everyone.
+        assert_eq!(seeing_style(&control, &players).await, admitted(&players, 10_000));
+
+        let browser = Browser::start(&dir).await.expect("start Chromium");
+        let outcome = set_style_to_30(&browser, &panel_link(&control).await).await;
+        let screenshot = dir.join(if outcome.is_ok() { "flags.png" } else { "flags-failure.png" });
+        if let Err(err) = browser.screenshot(&screenshot).await {
+            println!("no screenshot: {err:#}");
+        }
+        browser.quit().await.expect("close the browser");
+        outcome.unwrap_or_else(|err| panic!("{err:#} (artefacts in {})", dir.display()));
+
+        // Live, with no restart: exactly the players whose bucket is under 3000.
+        let expected = admitted(&players, 3_000);
+        assert!(!expected.is_empty() && expected.len() < players.len(), "some, not all: {}", expected.len());
+        assert_eq!(seeing_style(&control, &players).await, expected);
+        let listing = say(&control, OWNER, "/flags").await;
+        assert!(listing.contains("style — 30 %\n100 % in flags.toml; changed by 900 on "), "{listing}");
+        let audit = say(&control, OWNER, "/auditoria 5").await;
+        assert!(audit.contains("set_flag") && audit.contains("panel: style 30"), "{audit}");
+
+        drop(server);
+        db.drop_db().await;
+    });
+    let _ = std::fs::remove_dir_all(dir.join("chromium-profile"));
+}
+
+/// Logs in with `link`, opens Flags from the navigation, sets `style` to 30
+/// with its form and sees the list say so.
+async fn set_style_to_30(browser: &Browser, link: &str) -> anyhow::Result<()> {
+    browser.goto(link).await?;
+    browser.click(&browser.find("#enter").await?).await?;
+    wait_until("the overview", STEP, async || Ok(browser.find_all("nav a[href^='/panel/flags']").await?.pop())).await?;
+    browser.click(&browser.find("nav a[href^='/panel/flags']").await?).await?;
+    let percent = wait_until("the Flags page", STEP, async || {
+        Ok(browser.find_all("tr[data-flag='style'] input[name='percent']").await?.pop())
+    })
+    .await?;
+    let live = browser.text(&browser.find("tr[data-flag='style'] td.live").await?).await?;
+    ensure!(live == "100 %", "flags.toml's rollout is live: {live}");
+    browser
+        .execute("document.querySelector(\"tr[data-flag='style'] input[name='percent']\").value = ''", vec![])
+        .await?;
+    browser.send_keys(&percent, "30").await?;
+    browser.click(&browser.find("tr[data-flag='style'] button[name='set']").await?).await?;
+    let done = wait_until("the change's notice", STEP, async || Ok(browser.find_all("p.done").await?.pop())).await?;
+    let said = browser.text(&done).await?;
+    ensure!(said.contains("Flag style: 30 % (was 100 %; 100 % in flags.toml). Live now"), "{said}");
+    let live = browser.text(&browser.find("tr[data-flag='style'] td.live").await?).await?;
+    ensure!(live == "30 %", "the list shows it live: {live}");
+    let by = browser.text(&browser.find("tr[data-flag='style'] td:nth-child(4)").await?).await?;
+    ensure!(by.starts_with("operator 900, "), "and who changed it: {by}");
+    Ok(())
+}

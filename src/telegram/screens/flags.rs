@@ -63,8 +63,8 @@ pub(super) fn style(state: &UserState, ui: Ui<'_>) -> Rendered {
     Rendered { text, keyboard: Some(InlineKeyboardMarkup::new([[back]])) }
 }
 
-/// Who a flag may be on for, in words.
-fn audience(language: Language, audience: &Audience) -> String {
+/// Who a flag may be on for, in words (plain text).
+pub(crate) fn audience(language: Language, audience: &Audience) -> String {
     let mut parts: Vec<String> = Vec::new();
     if !audience.archetypes.is_empty() {
         let names: Vec<String> =

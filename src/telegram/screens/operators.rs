@@ -99,7 +99,7 @@ pub fn audit_report(language: Language, entries: &[AuditEntry]) -> Rendered {
 }
 
 /// Unix seconds as `YYYY-MM-DD HH:MM` UTC (H. Hinnant's `civil_from_days`).
-pub(super) fn utc(seconds: i64) -> String {
+pub(crate) fn utc(seconds: i64) -> String {
     let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
