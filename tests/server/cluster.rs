@@ -222,7 +222,7 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
         let on_b = user_in(&bs, true, &[]);
         let dies_with_b = user_in(&bs, true, &[on_b]);
         for user in [on_a, on_b, dies_with_b] {
-            control.create_user_with_id(user, &format!("u{user}"), "es").await;
+            control.create_user_started(user, true).await;
         }
 
         // b's player, posted to a: acknowledged only once b committed it,
