@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::NodeHost;
+use crate::cluster::{BusSteps, Forwarding, NodeHost};
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
-use dianabot_cluster::Cluster;
+use dianabot_cluster::{Bus, BusConfig, Cluster};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{Flusher, OPS_TIMERS, SCHEDULED_POSTS, Store, USER_TIMERS};
@@ -61,6 +61,8 @@ pub struct App {
     alerts: AlertTask,
     // cluster
     cluster: Option<Cluster>,
+    // cluster-bus
+    bus: Option<Bus>,
 }
 
 impl App {
@@ -92,8 +94,9 @@ impl App {
         let router =
             Router::start(config.actors.clone(), store.clone(), flusher.clone(), Arc::new(rules(&config)), content);
         // cluster: join, and take this node's share of the shards before
-        // recovering sagas (phase 1: those of users served elsewhere are
-        // retried and left pending — phase 2 places sagas across nodes).
+        // recovering the sagas of their givers and buyers; shards acquired
+        // later have theirs recovered then (`recovery`).
+        let recovery = Arc::new(std::sync::OnceLock::new());
         let cluster = match (&config.cluster, &ownership) {
             (Some(settings), Some(ownership)) => {
                 let host = NodeHost {
@@ -101,6 +104,8 @@ impl App {
                     router: router.clone(),
                     flusher: flusher.clone(),
                     node: settings.node.clone(),
+                    recovery: recovery.clone(),
+                    ownership: ownership.clone(),
                 };
                 let cluster = Cluster::start(settings.clone(), ownership.clone(), host)
                     .await
@@ -109,6 +114,16 @@ impl App {
                 tracing::info!(node = settings.node, shards = ownership.owned(), "joined the cluster");
                 Some(cluster)
             }
+            _ => None,
+        };
+        // cluster-bus: calls to other nodes work from here on; serving
+        // starts once the intake and the sagas exist.
+        let bus = match (&config.cluster, &cluster) {
+            (Some(settings), Some(cluster)) => Some(
+                Bus::connect(BusConfig::new(settings), cluster.stats().clone())
+                    .await
+                    .with_context(|| format!("connecting the bus: cannot reach Redis at {}", settings.redis_url))?,
+            ),
             _ => None,
         };
 
@@ -148,7 +163,15 @@ impl App {
             operators: operators.roster().clone(),
             flags,
         };
-        let coordinator = Coordinator::new(router.clone(), store.clone());
+        let mut coordinator = Coordinator::new(router.clone(), store.clone());
+        if let (Some(bus), Some(ownership)) = (&bus, &ownership) {
+            let steps =
+                BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
+            coordinator = coordinator.with_remote(Arc::new(steps));
+        }
+        // Set before recovering: a shard acquired from now on is recovered
+        // when acquired, one acquired before by `recover` below.
+        let _ = recovery.set(coordinator.clone());
         // Gifts a crash left half-done are finished before anything else.
         let recovered = coordinator.recover().await.context("recovering gifts in flight")?;
         if recovered > 0 {
@@ -164,6 +187,7 @@ impl App {
         let rate_limiter = Arc::new(RateLimiter::new(config.rate_limits.clone()));
         // Resumes every broadcast a stop or a crash left unfinished.
         let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone(), ownership.clone());
+        let calls_coordinator = coordinator.clone();
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -198,6 +222,20 @@ impl App {
             .with_panel_links(PanelLinks { public_url: config.public_url(), minutes: config.panel_link_minutes })
             .with_prize_fault(config.abort_after_prize)
             .with_settle_fault(config.abort_after_settle);
+        // cluster-bus: updates of other nodes' shards go there; this node
+        // serves the calls for its own.
+        let intake = match (&bus, &ownership, &cluster) {
+            (Some(bus), Some(ownership), Some(cluster)) => {
+                let stats = cluster.stats().clone();
+                let forwarding =
+                    Forwarding::new(bus.clone(), ownership.clone(), stats.clone(), config.cluster_call_timeout);
+                let intake = intake.with_forwarding(forwarding);
+                crate::cluster::serve_calls(bus, intake.clone(), calls_coordinator, stats);
+                bus.serve(ownership.clone()).await.context("serving the bus")?;
+                intake
+            }
+            _ => intake,
+        };
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
         intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;
 
@@ -314,6 +352,7 @@ impl App {
             broadcaster: broadcaster_task,
             alerts: alert_task,
             cluster,
+            bus,
         })
     }
 
@@ -373,6 +412,11 @@ impl App {
         }
         // In-flight webhook requests finish (durably) before this returns.
         self.http.handle.stop(true).await;
+        // cluster-bus: calls being served here finish; what waits in this
+        // node's streams is claimed by the shards' next owners.
+        if let Some(bus) = &self.bus {
+            bus.stop().await;
+        }
         // Timers being handled finish (durably) or stay due for the next start.
         self.timers.stop().await;
         self.router.shutdown().await;

@@ -1,26 +1,38 @@
-//! Clustering's wiring (phase 1, `REDIS_URL`): the lease manager's [`Host`]
-//! over the store and the actors, and `dianabot cluster status`.
+//! Clustering's wiring (`REDIS_URL`): the lease manager's [`Host`] over
+//! the store and the actors, what this binary serves on the bus, and
+//! `dianabot cluster status`.
 //!
-//! What phase 1 does: shards are leased, fenced and served only by their
-//! owner; an update for a user of another node's shard is refused
-//! (`DispatchError::NotOwned`: unacknowledged, webhook 503, Telegram
-//! delivers it again — maybe to the right node). Server-wide work (timers
-//! of no user, broadcasts) is done by the node serving
-//! [`SINGLETON_SHARD`](dianabot_plumbing::shards::SINGLETON_SHARD). Not yet:
-//! forwarding to the owner through per-shard Redis Streams, claiming a dead
-//! owner's stream entries, sagas and auction/stock/post actors placed by
-//! shard across nodes (phase 2).
+//! Shards are leased, fenced and served only by their owner. An update
+//! reaches any node; one for a user of another node's shard (or, with no
+//! user, of [`SINGLETON_SHARD`]'s owner) is forwarded as is through the
+//! bus ([`UPDATE`] calls): the owner runs the same `Intake::handle` and
+//! answers once it is durable there, and only then does the receiving
+//! node acknowledge it to Telegram. A saga step for a user of another
+//! node goes the same way ([`STEP`] calls). Server-wide work (timers of no
+//! user, broadcasts, polling) is done by the node serving
+//! [`SINGLETON_SHARD`]. Auction, stock and post actors placed by shard:
+//! not yet.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
 use std::future::Future;
-use std::sync::Arc;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::Router;
-use dianabot_cluster::{ClusterConfig, Host, HostError, Leases};
+use dianabot_actors::{Coordinator, DispatchError, RemoteSteps, Router, StepResult};
+use dianabot_cluster::{Bus, BusError, Call, ClusterConfig, ClusterStats, HandlerResult, Host, HostError, Leases};
+use dianabot_game::{Command, UpdateId, UserId};
 use dianabot_persistence::{Flusher, Store};
+use dianabot_plumbing::shards::{Ownership, SINGLETON_SHARD};
 use dianabot_plumbing::unix_now;
+use teloxide_core::types::Update;
+
+use crate::telegram::translate::routed_user;
+use crate::telegram::webhook::parse_update;
+use crate::telegram::{Handled, Intake, IntakeError};
 
 /// The store and actors of this node, as the lease manager needs them.
 pub(crate) struct NodeHost {
@@ -28,6 +40,11 @@ pub(crate) struct NodeHost {
     pub router: Router,
     pub flusher: Flusher,
     pub node: String,
+    // cluster-bus
+    /// Set once the sagas can run: shards acquired from then on have the
+    /// gifts and purchases their former owner left half-done finished.
+    pub recovery: Arc<OnceLock<Coordinator>>,
+    pub ownership: Arc<Ownership>,
 }
 
 impl Host for NodeHost {
@@ -51,6 +68,163 @@ impl Host for NodeHost {
             // Committed or fenced: either way the next owner loads what is durable.
             let _ = flusher.flushed().await;
         }
+    }
+
+    fn started_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send {
+        if let Some(coordinator) = self.recovery.get().cloned() {
+            let ownership = self.ownership.clone();
+            // Not awaited: sagas retry with backoff, the lease manager must not wait.
+            tokio::spawn(async move {
+                let shards: HashSet<u32> = shards.into_iter().collect();
+                let mine = |user: UserId| shards.contains(&ownership.shard_of(user.0));
+                match coordinator.recover_where(mine).await {
+                    Ok(0) => {}
+                    Ok(finished) => tracing::info!(finished, "finished sagas of acquired shards"),
+                    Err(err) => tracing::error!(error = %err, "cannot read the sagas of acquired shards"),
+                }
+            });
+        }
+        async {}
+    }
+}
+
+// cluster-bus
+/// Bus kind: a Telegram update as received (JSON); answered with the
+/// owner's [`Handled`] (JSON) once durable there.
+pub const UPDATE: &str = "update";
+/// Bus kind: a saga step ([`StepCall`], JSON); answered with its
+/// [`StepResult`] (JSON).
+pub const STEP: &str = "step";
+
+/// A saga step on the wire.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StepCall {
+    user_id: UserId,
+    update_id: Option<UpdateId>,
+    command: Command,
+}
+
+/// Decides where an update is handled and carries it there. Cheap to clone.
+#[derive(Clone)]
+pub struct Forwarding {
+    bus: Bus,
+    ownership: Arc<Ownership>,
+    stats: Arc<ClusterStats>,
+    /// How long the receiving node waits for the owner's answer.
+    timeout: Duration,
+}
+
+impl Forwarding {
+    pub fn new(bus: Bus, ownership: Arc<Ownership>, stats: Arc<ClusterStats>, timeout: Duration) -> Forwarding {
+        Forwarding { bus, ownership, stats, timeout }
+    }
+
+    /// The shard of `update` when another node serves it; `None` when this one does.
+    pub fn owner_elsewhere(&self, update: &Update) -> Option<u32> {
+        let shard = routed_user(update).map_or(SINGLETON_SHARD, |user| self.ownership.shard_of(user.0));
+        (!self.ownership.owns(shard)).then_some(shard)
+    }
+
+    /// Whether this node serves the server-wide shard (so polls).
+    pub fn polls(&self) -> bool {
+        self.ownership.owns(SINGLETON_SHARD)
+    }
+
+    /// Has the owner of `shard` handle `update`; its answer once durable there.
+    pub async fn forward(&self, shard: u32, update: &Update, raw: Option<&[u8]>) -> Result<Handled, IntakeError> {
+        let encoded;
+        let payload = match raw {
+            Some(raw) => raw,
+            None => {
+                encoded = serde_json::to_vec(update).map_err(IntakeError::Unforwardable)?;
+                &encoded
+            }
+        };
+        self.stats.forwarded_out.fetch_add(1, Ordering::Relaxed);
+        let answer = self.bus.call(shard, UPDATE, payload, self.timeout).await;
+        let answer = answer.and_then(|answer| {
+            serde_json::from_slice::<Handled>(&answer).map_err(|err| BusError::Failed {
+                shard,
+                kind: UPDATE.to_owned(),
+                reason: format!("unreadable answer: {err}"),
+            })
+        });
+        if let Err(err) = &answer {
+            let counter = match err {
+                BusError::Timeout { .. } => &self.stats.forward_timeouts,
+                _ => &self.stats.forward_failures,
+            };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(answer?)
+    }
+}
+
+/// Serves the bus's calls with this node's intake and sagas.
+pub fn serve_calls(bus: &Bus, intake: Intake, coordinator: Coordinator, stats: Arc<ClusterStats>) {
+    bus.handle(UPDATE, move |call| {
+        let (intake, stats) = (intake.clone(), stats.clone());
+        async move { handle_update(&intake, &stats, call).await }
+    });
+    bus.handle(STEP, move |call| {
+        let coordinator = coordinator.clone();
+        async move {
+            let step: StepCall =
+                serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable step: {err}"))?;
+            let result = coordinator.step_here(step.user_id, step.update_id, step.command).await;
+            serde_json::to_vec(&result).map_err(|err| err.to_string())
+        }
+    });
+}
+
+/// A forwarded update, handled here as if received here. A dead letter
+/// stays one (answered, so the receiving node acknowledges it).
+async fn handle_update(intake: &Intake, stats: &ClusterStats, call: Call) -> HandlerResult {
+    stats.forwarded_in.fetch_add(1, Ordering::Relaxed);
+    let handled = match parse_update(&call.payload) {
+        Ok(update) => intake.handle(update).await,
+        Err(err) => {
+            // The receiving node parsed it: only a different build gets here.
+            tracing::warn!(error = %err, "unparseable forwarded update dead-lettered");
+            intake.stats().dead_lettered.fetch_add(1, Ordering::Relaxed);
+            Ok(Handled::DeadLettered)
+        }
+    };
+    match handled {
+        Ok(handled) => serde_json::to_vec(&handled).map_err(|err| err.to_string()),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Saga steps for users of other nodes' shards, through the bus.
+pub struct BusSteps {
+    pub bus: Bus,
+    pub ownership: Arc<Ownership>,
+    pub timeout: Duration,
+}
+
+impl RemoteSteps for BusSteps {
+    fn step(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+    ) -> Pin<Box<dyn Future<Output = StepResult> + Send + '_>> {
+        Box::pin(async move {
+            let shard = self.ownership.shard_of(user_id.0);
+            let payload = serde_json::to_vec(&StepCall { user_id, update_id, command }).map_err(|err| {
+                tracing::error!(error = %err, "cannot encode a saga step");
+                DispatchError::NotDurable
+            })?;
+            let answer = self.bus.call(shard, STEP, &payload, self.timeout).await.map_err(|err| {
+                tracing::warn!(user_id = %user_id, error = %err, "saga step on another node not answered");
+                DispatchError::Unreachable
+            })?;
+            serde_json::from_slice::<StepResult>(&answer).map_err(|err| {
+                tracing::error!(error = %err, "unreadable answer to a saga step");
+                DispatchError::Unreachable
+            })?
+        })
     }
 }
 

@@ -175,6 +175,12 @@ pub struct Config {
     /// `CLUSTER_PREFIX` (default `dianabot`): the prefix of every Redis key,
     /// for several clusters (or tests) on one Redis.
     pub cluster: Option<ClusterConfig>,
+    // cluster-bus
+    /// `CLUSTER_CALL_TIMEOUT_MS` (default 10000): how long a node waits for
+    /// the owner of a shard to answer a forwarded update or a saga step;
+    /// past it the update is left unacknowledged (webhook 503) and the step
+    /// retried. Keep it below Telegram's webhook timeout.
+    pub cluster_call_timeout: Duration,
 }
 
 /// Operator-facing auction settings.
@@ -336,6 +342,9 @@ impl Config {
             abort_after_prize,
             abort_after_settle,
             cluster: cluster_config(&get)?,
+            cluster_call_timeout: parse(&get, "CLUSTER_CALL_TIMEOUT_MS")?
+                .map(Duration::from_millis)
+                .unwrap_or(Duration::from_secs(10)),
         })
     }
 }

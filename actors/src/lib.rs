@@ -42,7 +42,7 @@ pub use message::{DispatchError, Envelope, Outcome};
 pub use post::{PostError, Posts};
 pub use purchase::{OfferCheckout, PreCheckout, PurchaseOutcome};
 pub use router::{Dispatched, Durable, Router};
-pub use saga::{Coordinator, GiftOutcome};
+pub use saga::{Coordinator, GiftOutcome, RemoteSteps, StepResult};
 pub use stats::{ActorStats, Histogram};
 pub use stock::StockError;
 pub use timers::{

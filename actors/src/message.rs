@@ -34,7 +34,8 @@ pub(crate) enum Work {
     View,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+/// Serializable: a step run by another node answers with it (clustering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum DispatchError {
     #[error("the server is shutting down")]
     ShuttingDown,
@@ -49,15 +50,21 @@ pub enum DispatchError {
     #[error("the store rejected the update's write; it is dead-lettered")]
     Rejected,
     // cluster
-    /// The user's virtual shard is not served by this node (clustering).
-    /// Not acknowledged: Telegram delivers it again, and phase 2 of
-    /// clustering forwards it to the owner instead.
+    /// The user's virtual shard is not served by this node (clustering):
+    /// updates and saga steps go to the owner through the bus before they
+    /// get here, so this is a shard that moved meanwhile. Not acknowledged.
     #[error("the user's shard is served by another node")]
     NotOwned,
     /// The update's write was fenced: another node took its shard before it
     /// committed. Nothing of it is durable; not acknowledged.
     #[error("the update's shard was taken over by another node before its write committed")]
     Fenced,
+    // cluster-bus
+    /// The node serving the user's shard did not answer in time, or could
+    /// not be reached (clustering). Whether it did the work is unknown: not
+    /// acknowledged, and a saga step is retried (steps are idempotent).
+    #[error("the node serving the user's shard did not answer")]
+    Unreachable,
 }
 
 impl From<FlushError> for DispatchError {

@@ -124,13 +124,11 @@ impl Router {
         if self.inner.closing.load(Ordering::Acquire) {
             return Err(DispatchError::ShuttingDown);
         }
-        // cluster (phase 1): a user of a shard another node serves is
-        // refused — the update stays unacknowledged (webhook 503) and
-        // Telegram delivers it again. Phase 2 forwards it to the owner
-        // through the shard's Redis Stream here instead.
-        if let Some(ownership) = &self.inner.env.config.ownership
-            && !ownership.owns_user(user_id.0)
-        {
+        // cluster: updates and saga steps for a user of another node's
+        // shard are carried there through the bus before they get here;
+        // one that gets here anyway found the shard moving: refused, not
+        // acknowledged.
+        if !self.serves(user_id) {
             return Err(DispatchError::NotOwned);
         }
         let shard = &self.inner.shards[shard_of(user_id, self.inner.shards.len())];
@@ -208,6 +206,12 @@ impl Router {
     /// `max_in_flight_per_shard`.
     pub fn in_flight(&self, shard: usize) -> usize {
         self.inner.max_in_flight - self.inner.shards[shard].in_flight.available_permits()
+    }
+
+    // cluster-bus
+    /// Whether this node serves `user` (always, without clustering).
+    pub fn serves(&self, user: UserId) -> bool {
+        self.inner.env.config.ownership.as_ref().is_none_or(|ownership| ownership.owns_user(user.0))
     }
 
     // cluster

@@ -8,6 +8,8 @@
 //! giver's first step writes the saga log row in the same transaction as its
 //! debit, so a crash at any point leaves either nothing or a row to finish.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use dianabot_game::{Besitos, Command, EconomyCommand, Event, RuleError, UpdateId, UserId, UserState};
@@ -42,6 +44,23 @@ pub enum GiftOutcome {
     Duplicate,
 }
 
+// cluster-bus
+/// A step's answer: the game's (events applied, or the refusal), or why
+/// there is none.
+pub type StepResult = Result<Result<Vec<Event>, RuleError>, DispatchError>;
+
+/// Carries a saga step to the node serving its user (clustering): that
+/// node runs [`Coordinator::step_here`] and answers. The binary implements
+/// it over the cluster's bus.
+pub trait RemoteSteps: Send + Sync + 'static {
+    fn step(
+        &self,
+        user_id: UserId,
+        update_id: Option<UpdateId>,
+        command: Command,
+    ) -> Pin<Box<dyn Future<Output = StepResult> + Send + '_>>;
+}
+
 /// Runs sagas over the router, the shop's stock keepers and the channel
 /// posts' actors. Cheap to clone.
 #[derive(Clone)]
@@ -51,6 +70,9 @@ pub struct Coordinator {
     pub(crate) stock: StockKeepers,
     pub(crate) posts: Posts,
     ids: Arc<IdAllocator>,
+    // cluster-bus
+    /// Steps for users another node serves; `None` without clustering.
+    remote: Option<Arc<dyn RemoteSteps>>,
 }
 
 impl Coordinator {
@@ -58,7 +80,14 @@ impl Coordinator {
         let stock = StockKeepers::new(store.clone(), router.stock_faults(), router.clock().clone());
         let posts = Posts::new(store.clone());
         let ids = Arc::new(IdAllocator::new(store.clone()));
-        Coordinator { router, store, stock, posts, ids }
+        Coordinator { router, store, stock, posts, ids, remote: None }
+    }
+
+    // cluster-bus
+    /// Steps for users this node does not serve go through `remote`.
+    pub fn with_remote(mut self, remote: Arc<dyn RemoteSteps>) -> Coordinator {
+        self.remote = Some(remote);
+        self
     }
 
     /// An id of the server's own for a purchase, transfer, auction or bid,
@@ -172,15 +201,20 @@ impl Coordinator {
         .await
     }
 
-    /// One step: a command to one user, waited on until durable. The inner
-    /// result is the game's answer: the events it applied (none for a
-    /// repeated step), or the refusal.
-    pub(crate) async fn step(
-        &self,
-        user_id: UserId,
-        update_id: Option<UpdateId>,
-        command: Command,
-    ) -> Result<Result<Vec<Event>, RuleError>, DispatchError> {
+    /// One step: a command to one user, waited on until durable — here,
+    /// or by the node serving the user. The inner result is the game's
+    /// answer: the events it applied (none for a repeated step), or the
+    /// refusal.
+    pub(crate) async fn step(&self, user_id: UserId, update_id: Option<UpdateId>, command: Command) -> StepResult {
+        match &self.remote {
+            Some(remote) if !self.router.serves(user_id) => remote.step(user_id, update_id, command).await,
+            _ => self.step_here(user_id, update_id, command).await,
+        }
+    }
+
+    /// [`Coordinator::step`] on this node's actors only (a user of another
+    /// node's shard is refused): what a step carried here by the bus runs.
+    pub async fn step_here(&self, user_id: UserId, update_id: Option<UpdateId>, command: Command) -> StepResult {
         let answer = |_: &UserState, outcome: Outcome<'_>| match outcome {
             Outcome::Refused(refusal) => Err(refusal.clone()),
             Outcome::Applied(events) => Ok(events.to_vec()),
@@ -208,22 +242,35 @@ impl Coordinator {
         Ok(dispatched.reply)
     }
 
-    /// Finishes every gift and purchase a crash left in flight; returns
+    /// Finishes every gift and purchase a crash left in flight whose giver
+    /// or buyer this node serves (everyone's, without clustering); returns
     /// how many.
     pub async fn recover(&self) -> Result<usize, StoreError> {
+        let finished = self.recover_where(|user| self.router.serves(user)).await?;
+        let units = self.settle_stale_reservations().await?;
+        Ok(finished + units)
+    }
+
+    // cluster-bus
+    /// Finishes the gifts and purchases in flight of the givers and buyers
+    /// `mine` selects (a node that acquired shards: those of their users,
+    /// which their former owner may have left half-done); returns how many.
+    pub async fn recover_where(&self, mine: impl Fn(UserId) -> bool) -> Result<usize, StoreError> {
         let pending = self.store.pending_transfers().await?;
-        for transfer in &pending {
+        let mut finished = 0;
+        for transfer in pending.iter().filter(|transfer| mine(transfer.from)) {
             let Ok(amount) = Besitos::new(transfer.amount) else { continue };
             let outcome = self.finish(transfer.from, transfer.to, amount, transfer.transfer).await;
             tracing::info!(transfer = transfer.transfer, ?outcome, "recovered gift");
+            finished += 1;
         }
         let purchases = self.store.pending_purchases().await?;
-        for (purchase, user, item) in &purchases {
+        for (purchase, user, item) in purchases.iter().filter(|(_, user, _)| mine(*user)) {
             let outcome = self.finish_purchase(*user, *purchase, item).await;
             tracing::info!(purchase, ?outcome, "recovered purchase");
+            finished += 1;
         }
-        let units = self.settle_stale_reservations().await?;
-        Ok(pending.len() + purchases.len() + units)
+        Ok(finished)
     }
 
     /// The router steps go through, for the content actors decide with.

@@ -391,7 +391,8 @@ impl From<DispatchError> for TimerFailure {
             | DispatchError::Quarantined
             | DispatchError::NotDurable
             | DispatchError::NotOwned
-            | DispatchError::Fenced => TimerFailure::Transient(err.to_string()),
+            | DispatchError::Fenced
+            | DispatchError::Unreachable => TimerFailure::Transient(err.to_string()),
         }
     }
 }

@@ -220,6 +220,7 @@ impl Leases {
         let mut keys: Vec<String> =
             (0..shards).flat_map(|shard| [self.lease_key(shard), self.token_key(shard)]).collect();
         keys.push(self.nodes_key());
+        keys.extend(crate::bus::stream_keys(&self.prefix, shards));
         redis::cmd("DEL").arg(keys).query_async(&mut self.conn.clone()).await
     }
 

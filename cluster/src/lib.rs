@@ -1,5 +1,6 @@
-//! Scale-out, phase 1: virtual shards leased to nodes in Redis, fenced in
-//! the store (`dianabot-cluster`).
+//! Scale-out: virtual shards leased to nodes in Redis, fenced in the
+//! store, and a bus that carries calls to a shard's owner
+//! (`dianabot-cluster`).
 //!
 //! With `REDIS_URL` set, a node joins a cluster: the users are split into a
 //! fixed number of virtual shards (`CLUSTER_SHARDS`; a user's shard is
@@ -16,12 +17,18 @@
 //! above it hands back its surplus after the shards' writes are flushed,
 //! and a draining node hands back everything.
 //!
+//! [`Bus`]: calls to whichever node owns a shard, through one Redis Stream
+//! per shard; answered only once the owner's handler is done, and claimed
+//! by the next owner when one dies with a call pending (see `bus.rs`).
+//!
 //! **Architecture Invariant:** no commit without the current token for
 //! every shard it touches. Knows nothing of the game, the store or the
 //! actors: it reaches them through [`Host`].
 
+mod bus;
 mod leases;
 mod manager;
 
+pub use bus::{Bus, BusConfig, BusError, Call, HandlerResult};
 pub use leases::{Leases, RedisError};
 pub use manager::{Cluster, ClusterConfig, ClusterStats, Host, HostError, Readiness};

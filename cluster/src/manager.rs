@@ -30,6 +30,14 @@ pub trait Host: Send + Sync + 'static {
     /// already): passivate their actors without writing, and return once
     /// every write submitted for them is committed or fenced.
     fn stop_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send;
+    // cluster-bus
+    /// This node now serves `shards` (set in the `Ownership` already): the
+    /// place to finish what their former owner left half-done. Must not
+    /// wait for that work (the manager's next renewal waits for it).
+    fn started_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send {
+        let _ = shards;
+        async {}
+    }
 }
 
 /// Settings (`REDIS_URL`, `CLUSTER_SHARDS`, `CLUSTER_LEASE_MS`,
@@ -73,6 +81,27 @@ dianabot_plumbing::metrics! {
         counter races_lost => "dianabot_cluster_lease_races_lost_total",
         /// Failed exchanges with Redis.
         counter redis_errors => "dianabot_cluster_redis_errors_total",
+        // cluster-bus
+        /// Calls to a shard's owner through the bus, by outcome.
+        counter bus_calls_answered => "dianabot_cluster_bus_calls_total" { outcome = "answered" },
+        /// Calls to a shard's owner through the bus, by outcome.
+        counter bus_calls_timed_out => "dianabot_cluster_bus_calls_total" { outcome = "timeout" },
+        /// Calls to a shard's owner through the bus, by outcome.
+        counter bus_calls_failed => "dianabot_cluster_bus_calls_total" { outcome = "failed" },
+        /// Calls from the bus handled here (as the shard's owner).
+        counter bus_served => "dianabot_cluster_bus_served_total",
+        /// Calls a former owner left pending, claimed here on acquiring their shard.
+        counter bus_claimed => "dianabot_cluster_bus_claimed_total",
+        /// Calls waiting in the streams of the shards served here (unread or being handled).
+        gauge bus_lag => "dianabot_cluster_bus_lag_entries",
+        /// Telegram updates forwarded to their shard's owner, by direction.
+        counter forwarded_out => "dianabot_cluster_forwarded_updates_total" { direction = "out" },
+        /// Telegram updates forwarded to their shard's owner, by direction.
+        counter forwarded_in => "dianabot_cluster_forwarded_updates_total" { direction = "in" },
+        /// Forwarded updates left unacknowledged: the owner did not answer in time.
+        counter forward_timeouts => "dianabot_cluster_forward_failures_total" { reason = "timeout" },
+        /// Forwarded updates left unacknowledged: the owner failed, or Redis did.
+        counter forward_failures => "dianabot_cluster_forward_failures_total" { reason = "failed" },
     }
 }
 
@@ -320,6 +349,7 @@ impl<H: Host> Manager<H> {
             Err(err) => return self.redis_failed(err).await,
         };
         let mut refused = Vec::new();
+        let mut served = Vec::new();
         for (shard, token) in free.into_iter().zip(tokens) {
             if token <= 0 {
                 continue;
@@ -328,6 +358,7 @@ impl<H: Host> Manager<H> {
                 Ok(true) => {
                     self.ownership.serve(shard, token);
                     self.held.insert(shard, (token, started + self.lease));
+                    served.push(shard);
                     self.stats.acquisitions.fetch_add(1, Ordering::Relaxed);
                 }
                 Ok(false) => {
@@ -343,6 +374,9 @@ impl<H: Host> Manager<H> {
         }
         if let Err(err) = self.leases.release(&refused).await {
             tracing::warn!(error = %err, "could not hand leases back; they expire");
+        }
+        if !served.is_empty() {
+            self.host.started_serving(served).await;
         }
         tracing::debug!(node = self.leases.node(), owned = self.held.len(), "shards taken");
     }

@@ -192,3 +192,147 @@ async fn a_shard_recorded_above_redis_gets_a_higher_token_and_a_fenced_shard_is_
     a.leave().await;
     leases(&prefix, "cleanup", Duration::from_secs(1)).await.clear(SHARDS).await.unwrap();
 }
+
+// cluster-bus: calls through the per-shard streams.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use dianabot_cluster::{Bus, BusConfig, BusError, ClusterStats};
+
+/// A bus for `node` whose serving loop (if `serves`) follows an
+/// ownership of the given shards, set by hand.
+async fn bus(prefix: &str, node: &str, serves: &[u32], setup: impl FnOnce(&Bus)) -> (Bus, Arc<ClusterStats>) {
+    let config = BusConfig {
+        block: Duration::from_millis(100),
+        ..BusConfig::new(&ClusterConfig {
+            redis_url: REDIS.to_owned(),
+            shards: SHARDS,
+            lease: Duration::from_secs(1),
+            node: node.to_owned(),
+            prefix: prefix.to_owned(),
+        })
+    };
+    let stats = Arc::new(ClusterStats::default());
+    let bus = Bus::connect(config, stats.clone()).await.expect("these tests need Redis at 127.0.0.1:6379");
+    setup(&bus);
+    let ownership = Arc::new(Ownership::new(node, SHARDS));
+    for shard in serves {
+        ownership.serve(*shard, 1);
+    }
+    bus.serve(ownership).await.expect("serve");
+    (bus, stats)
+}
+
+async fn stream_len(prefix: &str, shard: u32) -> usize {
+    let client = redis::Client::open(REDIS).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("XLEN").arg(format!("{prefix}:bus:{shard}")).query_async(&mut conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_call_is_answered_by_the_owner_of_its_shard() {
+    let prefix = prefix("bus-call");
+    let (owner, owner_stats) = bus(&prefix, "a", &[2], |bus| {
+        bus.handle("echo", |call| async move {
+            let mut answer = format!("{} on {} for {}: ", call.kind, call.shard, call.origin).into_bytes();
+            answer.extend(call.payload);
+            Ok(answer)
+        });
+        bus.handle("refuse", |_| async move { Err("no such user".to_owned()) });
+    })
+    .await;
+    let (origin, origin_stats) = bus(&prefix, "b", &[], |_| {}).await;
+
+    let answer = origin.call(2, "echo", b"\x00hi", Duration::from_secs(10)).await.expect("answered");
+    assert_eq!(answer, b"echo on 2 for b: \x00hi");
+    match origin.call(2, "refuse", b"", Duration::from_secs(10)).await {
+        Err(BusError::Failed { shard: 2, reason, .. }) => assert_eq!(reason, "no such user"),
+        other => panic!("expected the handler's failure, got {other:?}"),
+    }
+    match origin.call(2, "unknown", b"", Duration::from_secs(10)).await {
+        Err(BusError::Failed { reason, .. }) => assert!(reason.contains("no handler"), "{reason}"),
+        other => panic!("expected a failure for a kind nobody handles, got {other:?}"),
+    }
+    // Calls to itself go the same way.
+    assert_eq!(owner.call(2, "echo", b"", Duration::from_secs(10)).await.unwrap(), b"echo on 2 for a: ");
+
+    assert_eq!(owner_stats.bus_served.load(Ordering::Relaxed), 4);
+    assert_eq!(origin_stats.bus_calls_answered.load(Ordering::Relaxed), 1);
+    assert_eq!(origin_stats.bus_calls_failed.load(Ordering::Relaxed), 2);
+    assert_eq!(stream_len(&prefix, 2).await, 0, "handled entries are deleted");
+    owner.stop().await;
+    origin.stop().await;
+    leases(&prefix, "cleanup", Duration::from_secs(1)).await.clear(SHARDS).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_call_left_pending_by_a_dead_owner_is_claimed_by_the_next_and_answered_once() {
+    let prefix = prefix("bus-claim");
+    // a takes the call and dies before answering it.
+    let (started, mut started_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (dead, _) = bus(&prefix, "a", &[5], move |bus| {
+        bus.handle("pay", move |call| {
+            let _ = started.send(call.id.clone());
+            std::future::pending()
+        });
+    })
+    .await;
+    let (origin, origin_stats) = bus(&prefix, "o", &[], |_| {}).await;
+    let call = tokio::spawn({
+        let origin = origin.clone();
+        async move { origin.call(5, "pay", b"7", Duration::from_secs(20)).await }
+    });
+    let first = started_rx.recv().await.expect("a got the call");
+    dead.abandon();
+
+    // b acquires shard 5: it claims the entry and answers the waiting origin.
+    let runs = Arc::new(AtomicUsize::new(0));
+    let (next, next_stats) = bus(&prefix, "b", &[5], {
+        let runs = runs.clone();
+        move |bus| {
+            bus.handle("pay", move |call| {
+                let runs = runs.clone();
+                async move {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    Ok([b"paid ".as_slice(), &call.payload, b" ", call.id.as_bytes()].concat())
+                }
+            });
+        }
+    })
+    .await;
+    let answer = call.await.unwrap().expect("answered by the next owner");
+    assert_eq!(answer, [b"paid 7 ".as_slice(), first.as_bytes()].concat(), "the same call");
+    assert_eq!(next_stats.bus_claimed.load(Ordering::Relaxed), 1);
+
+    // Exactly once: nothing waits any more, and b ran it once.
+    until_empty("the stream is empty", || stream_len(&prefix, 5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(runs.load(Ordering::Relaxed), 1);
+    assert_eq!(origin_stats.bus_calls_answered.load(Ordering::Relaxed), 1);
+    next.stop().await;
+    origin.stop().await;
+    leases(&prefix, "cleanup", Duration::from_secs(1)).await.clear(SHARDS).await.unwrap();
+}
+
+/// Polls `length` until it is 0, 20 s at most.
+async fn until_empty<F: std::future::Future<Output = usize>>(what: &str, length: impl Fn() -> F) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while length().await != 0 {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_call_to_a_shard_nobody_serves_times_out_with_a_clear_error() {
+    let prefix = prefix("bus-timeout");
+    let (origin, stats) = bus(&prefix, "o", &[], |_| {}).await;
+    let err = origin.call(9, "pay", b"", Duration::from_millis(300)).await.expect_err("nobody serves shard 9");
+    assert!(matches!(err, BusError::Timeout { shard: 9, .. }), "{err:?}");
+    assert_eq!(err.to_string(), "no answer from the owner of shard 9 to a \"pay\" call within 300ms");
+    assert_eq!(stats.bus_calls_timed_out.load(Ordering::Relaxed), 1);
+    // The entry waits for whoever serves the shard next.
+    assert_eq!(stream_len(&prefix, 9).await, 1);
+    origin.stop().await;
+    leases(&prefix, "cleanup", Duration::from_secs(1)).await.clear(SHARDS).await.unwrap();
+}

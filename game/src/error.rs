@@ -3,7 +3,8 @@ use crate::content::{Currency, Missing, Permission};
 use crate::ids::ItemId;
 
 /// Why a command was refused. A refused command changes nothing.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Serializable: a saga step run by another node answers with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum RuleError {
     #[error("user is not registered; send /start first")]
     UnknownUser,
@@ -145,7 +146,7 @@ pub enum RuleError {
 
 /// What was wrong with a request that could not be read as asked. Each is
 /// data, not a sentence: the bot words it in the player's language.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum Malformed {
     #[error("usage of /{0}")]
     Usage(Usage),
@@ -172,7 +173,7 @@ pub enum Malformed {
 }
 
 /// A command typed without the words it needs, by which command.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Usage {
     Buy,
     Gift,

@@ -22,7 +22,8 @@ use crate::telegram::screens::{self, Rendered, Screen, Ui};
 use crate::telegram::translate::{Operated, ReplyTo, Translation, Translator};
 use dianabot_game::roles::AuditOutcome;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Serializable: the owner of a forwarded update answers with it (clustering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Handled {
     /// Applied (or refused, or a re-delivery) and durable.
     Durable,
@@ -43,6 +44,16 @@ pub enum IntakeError {
     /// Not acknowledged: Telegram must deliver it again.
     #[error("update not durable: {0}")]
     NotDurable(#[from] DispatchError),
+    // cluster-bus
+    /// Forwarded to the node serving its shard, which did not say it is
+    /// durable (no answer in time, a failure there, Redis unreachable).
+    /// Not acknowledged: Telegram must deliver it again.
+    #[error("update forwarded, not known durable: {0}")]
+    Forwarded(#[from] dianabot_cluster::BusError),
+    /// A polled update that does not encode again (never seen): not
+    /// acknowledged, the poller fetches it again.
+    #[error("update cannot be encoded to be forwarded: {0}")]
+    Unforwardable(serde_json::Error),
 }
 
 dianabot_plumbing::metrics! {
@@ -98,6 +109,9 @@ pub struct Intake {
     // hardening
     /// Tests only: aborts after a referral settlement (`TEST_FAULTS`).
     pub(super) settle_fault: Option<Arc<crate::telegram::flows::referral::SettleFault>>,
+    // cluster-bus
+    /// Carries updates of other nodes' shards to them; `None` without clustering.
+    forwarding: Option<crate::cluster::Forwarding>,
 }
 
 /// What an operator command's flow reports for its audit row: why it did
@@ -171,6 +185,34 @@ impl Intake {
             panel_links: crate::telegram::flows::analytics::PanelLinks::default(),
             prize_fault: None,
             settle_fault: None,
+            forwarding: None,
+        }
+    }
+
+    // cluster-bus
+    /// Updates of shards other nodes serve go there through `forwarding`.
+    pub fn with_forwarding(mut self, forwarding: crate::cluster::Forwarding) -> Intake {
+        self.forwarding = Some(forwarding);
+        self
+    }
+
+    /// Whether this node fetches updates in polling mode: the node serving
+    /// the server-wide shard does, for every node (always, without clustering).
+    pub fn polls(&self) -> bool {
+        self.forwarding.as_ref().is_none_or(crate::cluster::Forwarding::polls)
+    }
+
+    /// Returns once `update` may be acknowledged to Telegram: handled here,
+    /// or — its user's shard served by another node — by that node, which
+    /// answers once it is durable there. `raw` is the update as received
+    /// (the webhook's body), forwarded as is; polled updates are encoded again.
+    pub async fn receive(&self, update: Update, raw: Option<&[u8]>) -> Result<Handled, IntakeError> {
+        match &self.forwarding {
+            Some(forwarding) => match forwarding.owner_elsewhere(&update) {
+                Some(shard) => forwarding.forward(shard, &update, raw).await,
+                None => self.handle(update).await,
+            },
+            None => self.handle(update).await,
         }
     }
 
@@ -230,7 +272,8 @@ impl Intake {
         &self.router
     }
 
-    /// Returns once the update may be acknowledged to Telegram.
+    /// Handles `update` on this node; returns once it may be acknowledged
+    /// to Telegram. (The entry points call [`Intake::receive`].)
     pub async fn handle(&self, update: Update) -> Result<Handled, IntakeError> {
         let span =
             tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));

@@ -37,6 +37,16 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
     let mut offset: Option<i32> = None;
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(10));
     while !*stop.borrow() {
+        // cluster: one node polls (the server-wide shard's) and forwards.
+        // One that stops serving it confirms nothing more; the next starts
+        // from what Telegram still holds unconfirmed.
+        if !intake.polls() {
+            offset = None;
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(500)) => continue,
+                _ = stop.changed() => break,
+            }
+        }
         let mut request = bot.get_updates().timeout(25).limit(100).allowed_updates(ALLOWED_UPDATES);
         if let Some(offset) = offset {
             request = request.offset(offset);
@@ -62,8 +72,8 @@ pub async fn run(bot: Bot, intake: Intake, mut stop: watch::Receiver<bool>) {
         // handled concurrently.
         let (posts, rest): (Vec<_>, Vec<_>) =
             updates.into_iter().partition(|update| matches!(update.kind, UpdateKind::ChannelPost(_)));
-        let mut results = join_all(posts.into_iter().map(|update| intake.handle(update))).await;
-        results.extend(join_all(rest.into_iter().map(|update| intake.handle(update))).await);
+        let mut results = join_all(posts.into_iter().map(|update| intake.receive(update, None))).await;
+        results.extend(join_all(rest.into_iter().map(|update| intake.receive(update, None))).await);
         if let Some(err) = results.into_iter().find_map(Result::err) {
             // Leave the offset where it was: the whole batch comes again and
             // idempotency drops what was already applied.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use dianabot_actors::Envelope;
 use dianabot_game::roles::{Access, AuditEntry, AuditOutcome, OperatorAction};
 use dianabot_game::{Command, Language, RuleError, UpdateId, UserId};
-use teloxide_core::types::{CallbackQuery, Message, Update, UpdateKind, User};
+use teloxide_core::types::{CallbackQuery, MaybeAnonymousUser, Message, Update, UpdateKind, User};
 
 use crate::config::AuctionLimits;
 use crate::operators::Roster;
@@ -355,6 +355,27 @@ pub(crate) const OUT_OF_RANGE: &str = "sender id outside Telegram's range";
 pub fn user_id(user: &User) -> Option<UserId> {
     const MAX: u64 = (1 << 52) - 1;
     (1..=MAX).contains(&user.id.0).then_some(UserId(user.id.0 as i64))
+}
+
+// cluster-bus
+/// The user whose actor an update goes to — what decides which node
+/// handles it (clustering): the sender, or for a channel member change the
+/// member. `None` for updates of no user (channel posts, anonymous
+/// reactions, reaction counts), which the server-wide shard's owner handles.
+pub fn routed_user(update: &Update) -> Option<UserId> {
+    let user = match &update.kind {
+        UpdateKind::Message(message) => message.from.as_ref()?,
+        UpdateKind::CallbackQuery(query) => &query.from,
+        UpdateKind::MessageReaction(reaction) => match &reaction.actor {
+            MaybeAnonymousUser::User(user) => user,
+            MaybeAnonymousUser::Chat(_) => return None,
+        },
+        UpdateKind::PreCheckoutQuery(query) => &query.from,
+        UpdateKind::ChatMember(member) => &member.new_chat_member.user,
+        UpdateKind::ChatJoinRequest(request) => &request.from,
+        _ => return None,
+    };
+    user_id(user)
 }
 
 /// `/Start`, `/start payload` and `/start@BotName` all name `start`; the

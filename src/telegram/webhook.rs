@@ -40,7 +40,7 @@ pub async fn receive(request: HttpRequest, body: web::Bytes, state: web::Data<We
             return HttpResponse::Ok().finish();
         }
     };
-    match state.intake.handle(update).await {
+    match state.intake.receive(update, Some(&body)).await {
         Ok(_) => HttpResponse::Ok().finish(),
         Err(err) => {
             tracing::warn!(error = %err, "update not acknowledged");

@@ -1,7 +1,10 @@
-//! Clustering, phase 1, through the real binary with real Redis and
-//! Postgres: fencing (issue 20, done-means 2). A node holding a write in
-//! flight is stopped (SIGSTOP) until its leases pass; another node takes
-//! the shards and commits; the first, resumed, commits nothing and rejoins.
+//! Clustering through the real binary with real Redis and Postgres.
+//! Fencing (issue 20, done-means 2): a node holding a write in flight is
+//! stopped (SIGSTOP) until its leases pass; another node takes the shards
+//! and commits; the first, resumed, commits nothing and rejoins.
+//! Routing (phase 2): updates and gift steps for another node's players are
+//! forwarded through the bus, and a forwarded update its owner died with
+//! is finished by the next owner, once.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -10,8 +13,9 @@ use dianabot_cluster::Leases;
 use dianabot_persistence::Store;
 use dianabot_plumbing::shards::virtual_shard;
 
-use crate::common::server::{ServerProcess, WEBHOOK_SECRET, start_update};
-use crate::common::{TestDb, run};
+use crate::common::control::Control;
+use crate::common::server::{EmulatorProcess, ServerProcess, WEBHOOK_SECRET, start_update, text_update};
+use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 
 const REDIS: &str = "redis://127.0.0.1:6379";
 const SHARDS: u32 = 8;
@@ -128,9 +132,9 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
         let theirs = (10_000..).find(|user| !mine.contains(&virtual_shard(*user, SHARDS))).unwrap();
         assert_eq!(post(a.webhook_url(), start_update(3, ours)).await, 200);
         assert_eq!(ledger_updates(&store, ours).await, vec![Some(3)]);
-        // Phase 1: a user of another node's shard is refused, not forwarded.
-        assert_eq!(post(a.webhook_url(), start_update(4, theirs)).await, 503);
-        assert_eq!(ledger_updates(&store, theirs).await, vec![]);
+        // A user of another node's shard: forwarded to b, durable there.
+        assert_eq!(post(a.webhook_url(), start_update(4, theirs)).await, 200);
+        assert_eq!(ledger_updates(&store, theirs).await, vec![Some(4)]);
 
         // `dianabot cluster status` reads Redis and shard_epochs: two nodes,
         // half the shards each, every one served under its recorded epoch.
@@ -154,6 +158,123 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
             signal(&server, "TERM");
             assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
         }
+        store.close().await;
+        let leases = Leases::connect(REDIS, &prefix, "cleanup", Duration::from_secs(1)).await.expect("Redis");
+        leases.clear(SHARDS).await.expect("clear the test's keys");
+        db.drop_db().await;
+    });
+}
+
+fn test_prefix(test: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("dianabot-test:{test}:{}:{nanos}", std::process::id())
+}
+
+async fn balance(store: &Store, user: i64) -> i64 {
+    let rows = balances_and_ledger_sums(store).await;
+    rows.iter().find(|(id, _, _)| *id == user).map_or(0, |(_, balance, _)| *balance)
+}
+
+/// A user id from 20 000 on whose shard is (or is not) in `shards`, not in `taken`.
+fn user_in(shards: &BTreeSet<u32>, inside: bool, taken: &[i64]) -> i64 {
+    (20_000..)
+        .find(|user| shards.contains(&virtual_shard(*user, SHARDS)) == inside && !taken.contains(user))
+        .expect("a user")
+}
+
+#[test]
+fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_death() {
+    need_redis();
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = EmulatorProcess::start().await;
+        let control = Control::new(&emulator.url());
+        let prefix = test_prefix("forward");
+        let env = |node: &str, linger: &str| {
+            vec![
+                ("REDIS_URL", REDIS.to_owned()),
+                ("CLUSTER_PREFIX", prefix.clone()),
+                ("CLUSTER_SHARDS", SHARDS.to_string()),
+                ("CLUSTER_LEASE_MS", "1500".to_owned()),
+                ("CLUSTER_NODE_ID", node.to_owned()),
+                ("CLUSTER_CALL_TIMEOUT_MS", "8000".to_owned()),
+                ("FLUSH_LINGER_MS", linger.to_owned()),
+                // Replies go to the emulator, where the test reads them.
+                ("TELEGRAM_API_URL", emulator.url()),
+            ]
+        };
+        let start = |env: Vec<(&'static str, String)>| {
+            let url = db.url.clone();
+            async move {
+                let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
+                ServerProcess::webhook_with(&url, &env).await
+            }
+        };
+        let a = start(env("a", "2")).await;
+        metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS)).await;
+        // b commits its batches 2 s late: time to die with a call pending.
+        let mut b = start(env("b", "2000")).await;
+        metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS / 2)).await;
+        metric_until(&b, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS / 2)).await;
+        let store = db.store().await;
+        let bs = shards_of(&store, "b").await;
+        let on_a = user_in(&bs, false, &[]);
+        let on_b = user_in(&bs, true, &[]);
+        let dies_with_b = user_in(&bs, true, &[on_b]);
+        for user in [on_a, on_b, dies_with_b] {
+            control.create_user_started(user, true).await;
+        }
+
+        // b's player, posted to a: acknowledged only once b committed it,
+        // and b's answer reaches the player.
+        assert_eq!(post(a.webhook_url(), start_update(10, on_b)).await, 200);
+        assert_eq!(ledger_updates(&store, on_b).await, vec![Some(10)], "durable before the 200");
+        control.wait_for(on_b, "b's welcome", |messages| !messages.is_empty()).await;
+        assert_eq!(a.metric("dianabot_cluster_forwarded_updates_total{direction=\"out\"}").await, 1.0);
+        assert_eq!(b.metric("dianabot_cluster_forwarded_updates_total{direction=\"in\"}").await, 1.0);
+        // Telegram delivers it again: a duplicate, still once in the ledger.
+        assert_eq!(post(a.webhook_url(), start_update(10, on_b)).await, 200);
+        assert_eq!(ledger_updates(&store, on_b).await, vec![Some(10)]);
+
+        // A gift from a's player to b's: the receiving step runs on b, once.
+        assert_eq!(post(a.webhook_url(), start_update(11, on_a)).await, 200);
+        let (giver, receiver) = (balance(&store, on_a).await, balance(&store, on_b).await);
+        assert_eq!(post(a.webhook_url(), text_update(12, on_a, &format!("/regalar {on_b} 10"))).await, 200);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !store.pending_transfers().await.expect("pending transfers").is_empty() {
+            assert!(Instant::now() < deadline, "the gift never settled; logs:\n{}\n{}", a.log_text(), b.log_text());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(balance(&store, on_a).await, giver - 10);
+        assert_eq!(balance(&store, on_b).await, receiver + 10, "delivered once");
+        assert!(b.metric("dianabot_cluster_bus_served_total").await >= 2.0, "b served the update and the step");
+        assert_conserved(&store).await;
+
+        // kill -9 b while it handles a forwarded update (its batch waits):
+        // a takes b's shards, claims the entry and finishes it, once.
+        let forwarded = tokio::spawn(post(a.webhook_url(), start_update(13, dies_with_b)));
+        metric_until(&b, "dianabot_flush_dirty_users", |dirty| dirty == 1.0).await;
+        b.kill_hard();
+        metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS)).await;
+        metric_until(&a, "dianabot_cluster_bus_claimed_total", |claimed| claimed >= 1.0).await;
+        let status = forwarded.await.expect("a's request");
+        // a answered once its own run was durable, or (had the owner's answer
+        // been too late) left it unacknowledged and Telegram delivers it again.
+        if status != 200 {
+            assert_eq!(status, 503);
+            assert_eq!(post(a.webhook_url(), start_update(13, dies_with_b)).await, 200);
+        }
+        assert_eq!(ledger_updates(&store, dies_with_b).await, vec![Some(13)], "once");
+        assert_eq!(post(a.webhook_url(), start_update(13, dies_with_b)).await, 200, "a re-delivery");
+        assert_eq!(ledger_updates(&store, dies_with_b).await, vec![Some(13)], "still once");
+        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
+            assert_eq!(balance, ledger_sum, "user {user}");
+        }
+        assert_conserved(&store).await;
+
+        signal(&a, "TERM");
+        let mut a = a;
+        assert!(a.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", a.log_text());
         store.close().await;
         let leases = Leases::connect(REDIS, &prefix, "cleanup", Duration::from_secs(1)).await.expect("Redis");
         leases.clear(SHARDS).await.expect("clear the test's keys");
