@@ -506,8 +506,11 @@ impl Driver {
             StepError::Inject(err.to_string())
         })?;
         let acked_at = self.deliver(&injected).await.inspect_err(|_| lock(slot).waiter = None)?;
-        let user = injected.update.as_object().and_then(|update| update.values().find_map(sender));
-        lock(&self.recorder).acked(scenario, self.config.log_acks.then_some((injected.update_id, user.unwrap_or(0))));
+        let logged = self.config.log_acks.then(|| {
+            let user = injected.update.as_object().and_then(|update| update.values().find_map(sender));
+            (injected.update_id, user.unwrap_or(0))
+        });
+        lock(&self.recorder).acked(scenario, logged);
         let Some(reply) = reply else { return Ok((acked_at, None)) };
         match tokio::time::timeout(self.config.reply_timeout, reply).await {
             Ok(Ok(Ok(reply))) => Ok((acked_at, Some(reply))),

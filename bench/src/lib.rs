@@ -126,8 +126,7 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub use histogram::Histogram;
-pub use replies::fits;
-pub use replies::{Notice, ReplyTemplates, Template, bid_minimum};
+pub use replies::{Notice, ReplyTemplates, Template, bid_minimum, fits};
 pub use target::{IntakeMode, server_env, start_emulator};
 
 use driver::Driver;
