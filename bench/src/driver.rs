@@ -165,6 +165,13 @@ pub struct DriverConfig {
     pub seed: u64,
     /// The server's texts, to tell notices, replies and verdicts apart.
     pub replies: ReplyTemplates,
+    /// Webhook: re-deliver an update the server did not acknowledge (an
+    /// answer of 5xx or 429, no answer) for up to this long, as Telegram
+    /// does; `None` counts the first failure as the step's error.
+    pub redeliver: Option<Duration>,
+    /// Keep every acknowledged update ([`Recorder::acked_updates`]), for
+    /// callers that check each one's effect.
+    pub log_acks: bool,
 }
 
 pub struct Driver {
@@ -180,6 +187,8 @@ pub struct Driver {
     channel: Value,
     posts: Vec<i32>,
     acks: Mutex<AckBook>,
+    /// Set by [`Driver::stop`]: the closed loop sends no further step.
+    stopped: AtomicBool,
     pub recorder: Mutex<Recorder>,
 }
 
@@ -206,8 +215,18 @@ impl Driver {
             channel: Value::Null,
             posts: Vec::new(),
             acks: Mutex::default(),
+            stopped: AtomicBool::new(false),
             recorder: Mutex::new(recorder),
         }
+    }
+
+    /// Ends the closed loop early: steps in flight finish, no new one starts.
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    fn stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
     }
 
     /// Where reactions go: the channel's Bot API `Chat`.
@@ -487,7 +506,11 @@ impl Driver {
             StepError::Inject(err.to_string())
         })?;
         let acked_at = self.deliver(&injected).await.inspect_err(|_| lock(slot).waiter = None)?;
-        lock(&self.recorder).acked(scenario);
+        let logged = self.config.log_acks.then(|| {
+            let user = injected.update.as_object().and_then(|update| update.values().find_map(sender));
+            (injected.update_id, user.unwrap_or(0))
+        });
+        lock(&self.recorder).acked(scenario, logged);
         let Some(reply) = reply else { return Ok((acked_at, None)) };
         match tokio::time::timeout(self.config.reply_timeout, reply).await {
             Ok(Ok(Ok(reply))) => Ok((acked_at, Some(reply))),
@@ -626,27 +649,25 @@ impl Driver {
         match self.config.intake {
             IntakeMode::Webhook => {
                 let body = serde_json::to_vec(&*injected.update).map_err(|_| StepError::Transport("encode"))?;
-                let response = self
-                    .client
-                    .post(&self.config.webhook_url)
-                    .header("content-type", "application/json")
-                    .header(SECRET_HEADER, &self.config.secret)
-                    .body(body)
-                    .send()
-                    .await
-                    .map_err(|err| {
-                        StepError::Transport(if err.is_timeout() {
-                            "timeout"
-                        } else if err.is_connect() {
-                            "connect"
-                        } else {
-                            "other"
-                        })
-                    })?;
-                let status = response.status();
-                // Read the (empty) body so the connection goes back to the pool.
-                let _ = response.bytes().await;
-                if status.is_success() { Ok(Instant::now()) } else { Err(StepError::Http(status.as_u16())) }
+                let give_up = self.config.redeliver.map(|window| Instant::now() + window);
+                let mut backoff = Duration::from_millis(50);
+                loop {
+                    let error = match self.post_webhook(body.clone()).await {
+                        Ok(at) => return Ok(at),
+                        Err(error) => error,
+                    };
+                    // Telegram tries again after a server error or no answer;
+                    // any other refusal would be refused again.
+                    let transient = matches!(error, StepError::Transport(_) | StepError::Http(429 | 500..=599));
+                    match give_up {
+                        Some(deadline) if transient && Instant::now() + backoff < deadline => {
+                            lock(&self.recorder).redeliveries += 1;
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(Duration::from_secs(1));
+                        }
+                        _ => return Err(error),
+                    }
+                }
             }
             IntakeMode::Polling => match self.expect_ack(injected.update_id) {
                 Ok(at) => Ok(at),
@@ -658,10 +679,36 @@ impl Driver {
         }
     }
 
-    /// Set-up of one user: /start, then through onboarding to the menu.
-    pub async fn onboard(&self, index: usize) {
+    /// One POST of an update to the webhook; `Ok` when answered 2xx.
+    async fn post_webhook(&self, body: Vec<u8>) -> Result<Instant, StepError> {
+        let response = self
+            .client
+            .post(&self.config.webhook_url)
+            .header("content-type", "application/json")
+            .header(SECRET_HEADER, &self.config.secret)
+            .body(body)
+            .send()
+            .await
+            .map_err(|err| {
+                StepError::Transport(if err.is_timeout() {
+                    "timeout"
+                } else if err.is_connect() {
+                    "connect"
+                } else {
+                    "other"
+                })
+            })?;
+        let status = response.status();
+        // Read the (empty) body so the connection goes back to the pool.
+        let _ = response.bytes().await;
+        if status.is_success() { Ok(Instant::now()) } else { Err(StepError::Http(status.as_u16())) }
+    }
+
+    /// Set-up of one user: /start, then (`to_menu`) through onboarding to
+    /// the menu; without, the first story steps walk the onboarding.
+    pub async fn onboard(&self, index: usize, to_menu: bool) {
         self.step(index, Scenario::Start, Phase::Setup, Instant::now()).await;
-        for _ in 0..4 {
+        for _ in 0..if to_menu { 4 } else { 0 } {
             if scenario::on_menu(&lock(&self.users[index]).buttons) {
                 return;
             }
@@ -689,7 +736,7 @@ impl Driver {
                 let mut index = worker;
                 loop {
                     let now = Instant::now();
-                    if now >= end {
+                    if now >= end || driver.stopped() {
                         return;
                     }
                     let phase = if now < warmup_end { Phase::Warmup } else { Phase::Measure };
@@ -780,6 +827,12 @@ impl Driver {
         }
         while tasks.join_next().await.is_some() {}
     }
+}
+
+/// The Telegram user an update's payload comes from (`from`, or `user`
+/// for a reaction).
+fn sender(payload: &Value) -> Option<u64> {
+    payload.get("from").or_else(|| payload.get("user"))?.get("id")?.as_u64()
 }
 
 /// The id in an auction's opening report (`… #<id> …`).

@@ -107,6 +107,7 @@
 mod chart;
 mod driver;
 mod histogram;
+mod load;
 mod record;
 mod replies;
 mod report;
@@ -125,13 +126,14 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 pub use histogram::Histogram;
-pub use replies::{Notice, ReplyTemplates, Template, bid_minimum};
-pub use target::IntakeMode;
+pub use replies::{Notice, ReplyTemplates, Template, bid_minimum, fits};
+pub use target::{IntakeMode, server_env, start_emulator};
 
-use driver::{Driver, DriverConfig};
-use record::Recorder;
+use driver::Driver;
+pub use load::{Load, LoadConfig};
+pub use record::{AckedUpdate, Recorder};
 use report::{Baseline, ConfigReport, Sample};
-use scenario::{Mix, Scenario};
+use scenario::Scenario;
 
 /// The header Telegram sends a webhook's secret token in.
 pub const SECRET_HEADER: &str = "X-Telegram-Bot-Api-Secret-Token";
@@ -254,7 +256,6 @@ fn positive(value: f64, name: &str) -> Result<Duration, BenchError> {
 /// `replies`; the report goes to stdout and the files named.
 pub async fn run(args: BenchArgs, replies: ReplyTemplates) -> anyhow::Result<()> {
     let weights = scenario::parse_mix(&args.mix).map_err(BenchError::Options)?;
-    let mix = Mix::new(&weights);
     let duration = positive(args.duration, "duration")?;
     let warmup = positive(args.warmup, "warmup")?;
     let reply_timeout = positive(args.reply_timeout, "reply-timeout")?.max(Duration::from_millis(100));
@@ -287,7 +288,6 @@ pub async fn run(args: BenchArgs, replies: ReplyTemplates) -> anyhow::Result<()>
         None => SocketAddr::from(([127, 0, 0, 1], 0)),
     };
     let emulator = Arc::new(target::start_emulator(bind).await?);
-    let calls = emulator.subscribe_bot_calls();
     let mut probe = emulator.subscribe_bot_calls();
     let env = target::server_env(&emulator, args.intake, &args.webhook_secret);
     let server = match &args.server {
@@ -302,9 +302,7 @@ pub async fn run(args: BenchArgs, replies: ReplyTemplates) -> anyhow::Result<()>
         &args,
         &server,
         emulator.clone(),
-        calls,
         &mut probe,
-        mix,
         &weights,
         Settings { duration, warmup, reply_timeout, concurrency, user_id_base, replies },
     )
@@ -358,9 +356,7 @@ async fn bench(
     args: &BenchArgs,
     server: &target::Target,
     emulator: Arc<EmulatorHandle>,
-    calls: tokio::sync::broadcast::Receiver<dianabot_emulator::BotCall>,
     probe: &mut tokio::sync::broadcast::Receiver<dianabot_emulator::BotCall>,
-    mix: Mix,
     weights: &[(Scenario, u32)],
     settings: Settings,
 ) -> anyhow::Result<report::Report> {
@@ -387,43 +383,28 @@ async fn bench(
             anyhow::bail!("the server did not long-poll the harness's emulator within 30 s");
         }
     }
-    let control = format!("{}/control", emulator.base_url());
-    let bids = weights.iter().any(|(scenario, _)| *scenario == Scenario::AuctionBid);
-    create_users(&client, &control, settings.user_id_base, args.users, bids).await?;
-    let channel = free_channel(&client, &control).await?;
-
-    let config = DriverConfig {
+    // Auctions stay open past the run's end (baseline, warm-up, measured window, the last replies).
+    let run = args.baseline.unwrap_or(0.0) + settings.warmup.as_secs_f64() + settings.duration.as_secs_f64();
+    let config = LoadConfig {
         intake: args.intake,
         webhook_url: server.webhook_url(),
         secret: args.webhook_secret.clone(),
-        user_id_base: settings.user_id_base,
         users: args.users,
-        reply_timeout: settings.reply_timeout,
+        user_id_base: settings.user_id_base,
+        mix: args.mix.clone(),
         seed: args.seed,
-        replies: settings.replies,
+        posts: args.posts,
+        auctions: args.auctions,
+        auction_seconds: Load::auction_seconds(run, settings.reply_timeout),
+        concurrency: settings.concurrency,
+        reply_timeout: settings.reply_timeout,
+        to_menu: true,
+        redeliver: None,
+        log_acks: false,
     };
-    let mut driver = Driver::new(emulator, client.clone(), config, Recorder::default());
-    driver.set_channel(channel);
-    // The server pays reactions only on posts it saw published.
-    driver.publish_posts(args.posts.max(1)).await?;
-    let driver = Arc::new(driver);
-    let stop_observing = Arc::new(AtomicBool::new(false));
-    let observer = tokio::spawn(driver.clone().observe_calls(calls, stop_observing.clone()));
-
-    futures_util::stream::iter(0..args.users)
-        .for_each_concurrent(settings.concurrency, |index| {
-            let driver = driver.clone();
-            async move { driver.onboard(index).await }
-        })
-        .await;
-    if bids {
-        driver.fund_users(settings.concurrency).await;
-        // Open past the run's end (baseline, warm-up, measured window, the
-        // last replies) by a margin; cancelled at the end.
-        let run = args.baseline.unwrap_or(0.0) + settings.warmup.as_secs_f64() + settings.duration.as_secs_f64();
-        let seconds = (run + settings.reply_timeout.as_secs_f64()).ceil() as u64 + 120;
-        driver.open_auctions(args.auctions, seconds).await.map_err(BenchError::Setup)?;
-    }
+    let load = Load::setup(emulator, client.clone(), config, settings.replies).await?;
+    let driver = load.driver.clone();
+    let bids = weights.iter().any(|(scenario, _)| *scenario == Scenario::AuctionBid);
     let setup_seconds = setup_start.elapsed().as_secs_f64();
 
     let baseline = match args.baseline {
@@ -459,15 +440,14 @@ async fn bench(
         quiet: args.quiet,
     }));
     match args.rate {
-        Some(rate) => driver.open_loop(rate, args.max_in_flight, &mix, args.seed, measure_start, end).await,
-        None => driver.closed_loop(settings.concurrency, &mix, args.seed, measure_start, end).await,
+        Some(rate) => load.open_loop(rate, args.max_in_flight, measure_start, end).await,
+        None => load.closed_loop(settings.concurrency, measure_start, end).await,
     }
-    driver.cancel_auctions().await;
+    load.cancel_auctions().await;
     stop_scraping.store(true, Ordering::Relaxed);
     let _ = scraper.await;
     let after = target::scrape(&client, &server.metrics_url).await?;
-    stop_observing.store(true, Ordering::Relaxed);
-    let _ = observer.await;
+    load.stop_observing().await;
 
     let config = ConfigReport {
         intake: args.intake,

@@ -44,6 +44,16 @@ pub struct Counts {
     pub failed: u64,
 }
 
+/// An update the server acknowledged: its effect must be durable, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AckedUpdate {
+    pub update_id: u32,
+    /// The Telegram user it comes from (0: none, a channel post).
+    pub user: u64,
+    /// The scenario's name (`start`, `reaction`, `story`, …).
+    pub scenario: &'static str,
+}
+
 #[derive(Debug, Default)]
 pub struct Recorder {
     load_start: Option<Instant>,
@@ -59,6 +69,10 @@ pub struct Recorder {
     pub telegram_errors: BTreeMap<String, u64>,
     /// Every acknowledged update of the run (set-up included), by scenario.
     pub acked: BTreeMap<Scenario, u64>,
+    /// Each of them, when the driver keeps them (`DriverConfig::log_acks`).
+    pub acked_updates: Vec<AckedUpdate>,
+    /// Deliveries of an update after the server left it unacknowledged.
+    pub redeliveries: u64,
     /// Channel posts published and acknowledged in set-up.
     pub published: u64,
     /// Notices users got unasked (another's gift, being outbid…), over the
@@ -137,8 +151,12 @@ impl Recorder {
         }
     }
 
-    pub fn acked(&mut self, scenario: Scenario) {
+    /// `update` is `(update id, the user it comes from)`, when kept.
+    pub fn acked(&mut self, scenario: Scenario, update: Option<(u32, u64)>) {
         *self.acked.entry(scenario).or_default() += 1;
+        if let Some((update_id, user)) = update {
+            self.acked_updates.push(AckedUpdate { update_id, user, scenario: scenario.name() });
+        }
     }
 
     pub fn notice(&mut self, notice: Notice) {

@@ -9,31 +9,15 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use dianabot_cluster::Leases;
 use dianabot_persistence::Store;
 use dianabot_plumbing::shards::virtual_shard;
 
+use crate::common::cluster::{REDIS, clear_prefix, cluster_status, metric_until, need_redis, signal, unique_prefix};
 use crate::common::control::Control;
 use crate::common::server::{EmulatorProcess, ServerProcess, WEBHOOK_SECRET, start_update, text_update};
 use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 
-const REDIS: &str = "redis://127.0.0.1:6379";
 const SHARDS: u32 = 8;
-
-fn need_redis() {
-    let addr = "127.0.0.1:6379".parse().expect("address");
-    if let Err(err) = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-        panic!("this test needs Redis at 127.0.0.1:6379 (scripts/test.sh starts it): {err}");
-    }
-}
-
-fn signal(server: &ServerProcess, signal: &str) {
-    let status = std::process::Command::new("kill")
-        .args([format!("-{signal}"), server.child.id().to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -{signal}");
-}
 
 async fn post(url: String, body: serde_json::Value) -> u16 {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(60)).build().expect("client");
@@ -45,19 +29,6 @@ async fn post(url: String, body: serde_json::Value) -> u16 {
         .await
         .expect("webhook answers");
     response.status().as_u16()
-}
-
-/// Polls `server`'s metric `name` until `done` holds (20 s at most).
-async fn metric_until(server: &ServerProcess, name: &str, done: impl Fn(f64) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let value = server.metric(name).await;
-        if done(value) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{name} = {value}; log:\n{}", server.log_text());
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn ledger_updates(store: &Store, user: i64) -> Vec<Option<i64>> {
@@ -79,8 +50,7 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
     need_redis();
     run(async {
         let db = TestDb::postgres().await;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-        let prefix = format!("dianabot-test:fencing:{}:{nanos}", std::process::id());
+        let prefix = unique_prefix("fencing");
         let env = |node: &'static str, linger: &'static str| {
             let prefix = prefix.clone();
             move || {
@@ -138,18 +108,7 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
 
         // `dianabot cluster status` reads Redis and shard_epochs: two nodes,
         // half the shards each, every one served under its recorded epoch.
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_dianabot"))
-            .args(["cluster", "status"])
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.url)
-            .env("REDIS_URL", REDIS)
-            .env("CLUSTER_PREFIX", &prefix)
-            .env("CLUSTER_SHARDS", SHARDS.to_string())
-            .output()
-            .expect("run dianabot cluster status");
-        let text = String::from_utf8_lossy(&output.stdout);
-        assert!(output.status.success(), "{text}{}", String::from_utf8_lossy(&output.stderr));
+        let text = cluster_status(&db.url, &prefix, SHARDS);
         assert!(text.contains("live nodes: 2"), "{text}");
         assert_eq!(text.matches("   4 shards").count(), 2, "{text}");
         assert!(text.contains("shards not served under their recorded epoch: 0"), "{text}");
@@ -159,15 +118,9 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
             assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
         }
         store.close().await;
-        let leases = Leases::connect(REDIS, &prefix, "cleanup", Duration::from_secs(1)).await.expect("Redis");
-        leases.clear(SHARDS).await.expect("clear the test's keys");
+        clear_prefix(&prefix).await;
         db.drop_db().await;
     });
-}
-
-fn test_prefix(test: &str) -> String {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
-    format!("dianabot-test:{test}:{}:{nanos}", std::process::id())
 }
 
 async fn balance(store: &Store, user: i64) -> i64 {
@@ -189,7 +142,7 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
         let db = TestDb::postgres().await;
         let emulator = EmulatorProcess::start().await;
         let control = Control::new(&emulator.url());
-        let prefix = test_prefix("forward");
+        let prefix = unique_prefix("forward");
         let env = |node: &str, linger: &str| {
             vec![
                 ("REDIS_URL", REDIS.to_owned()),
@@ -276,8 +229,7 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
         let mut a = a;
         assert!(a.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", a.log_text());
         store.close().await;
-        let leases = Leases::connect(REDIS, &prefix, "cleanup", Duration::from_secs(1)).await.expect("Redis");
-        leases.clear(SHARDS).await.expect("clear the test's keys");
+        clear_prefix(&prefix).await;
         db.drop_db().await;
     });
 }

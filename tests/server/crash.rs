@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::common::books::{assert_purchases_kept, ledger_rows_per_update};
 use crate::common::server::{ServerProcess, WEBHOOK_SECRET, publish_posts, reaction_update, start_update, text_update};
 use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
 use dianabot_game::auction::AuctionStatus;
@@ -69,13 +70,6 @@ async fn deliver(url: String, updates: BTreeMap<i64, Vec<(i64, serde_json::Value
     for task in tasks {
         let _ = task.await;
     }
-}
-
-async fn ledger_rows_per_update(store: &Store) -> BTreeMap<i64, i64> {
-    let sql = "SELECT update_id, COUNT(*) FROM ledger
-               WHERE update_id IS NOT NULL AND reason IN ('welcome_bonus', 'reaction') GROUP BY update_id";
-    let Store::Postgres(pool) = store else { unreachable!("crash test runs on Postgres") };
-    sqlx::query_as::<_, (i64, i64)>(sql).fetch_all(pool).await.unwrap().into_iter().collect()
 }
 
 #[test]
@@ -299,24 +293,7 @@ fn kill_9_in_the_middle_of_gifts_reactions_daily_gifts_bids_and_purchases_conser
         assert!(gifts > 0, "no gift was delivered");
         // Every purchase finished; a unit is sold exactly for each completed
         // purchase of the map, and each buyer holds what they paid for.
-        assert!(store.pending_purchases().await.unwrap().is_empty(), "purchases left in flight");
-        assert!(store.stale_reservations().await.unwrap().is_empty(), "units left reserved");
-        let count = |sql: &'static str| async move {
-            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(pool).await.unwrap();
-            n
-        };
-        let sold = count("SELECT COUNT(*) FROM stock_reservations WHERE status = 'sold'").await;
-        let maps_bought =
-            count("SELECT COUNT(*) FROM purchases WHERE item_id = 'mapa_de_estrellas' AND status = 'completed'").await;
-        let maps_held =
-            count("SELECT COALESCE(SUM(quantity), 0)::bigint FROM inventory WHERE item_id = 'mapa_estelar'").await;
-        assert_eq!((sold, maps_held), (maps_bought, maps_bought), "units sold, maps held, maps paid for");
-        assert!(sold <= 5, "{sold} units of a stock of 5 sold");
-        let roses_bought =
-            count("SELECT COUNT(*) FROM purchases WHERE item_id = 'rosa_negra' AND status = 'completed'").await;
-        let roses_paid = count("SELECT COUNT(*) FROM ledger WHERE reason = 'purchase' AND amount = -25").await
-            - count("SELECT COUNT(*) FROM ledger WHERE reason = 'purchase_refund' AND amount = 25").await;
-        assert_eq!(roses_bought, roses_paid, "roses delivered against roses paid for");
+        let (maps_bought, roses_bought) = assert_purchases_kept(&store).await;
         assert!(maps_bought + roses_bought > 0, "no purchase went through");
         // Only the auction's top bid is still held in escrow.
         let auction = store.load_auction(auction).await.unwrap().expect("the auction");

@@ -48,3 +48,5 @@ mod flags_e2e;
 mod offers_e2e;
 // cluster
 mod cluster;
+// cluster-nodes
+mod cluster_nodes;

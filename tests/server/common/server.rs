@@ -71,8 +71,20 @@ impl ServerProcess {
         let listeners = [(); 2].map(|()| TcpListener::bind("127.0.0.1:0").expect("bind a free port"));
         let [addr, metrics_addr] = listeners.each_ref().map(|listener| listener.local_addr().expect("local addr"));
         drop(listeners);
+        ServerProcess::spawn_at(database_url, extra, addr, metrics_addr)
+    }
+
+    /// [`ServerProcess::spawn`] on given addresses: a server started again
+    /// where it was (a restarted node behind the same URL).
+    pub fn spawn_at(
+        database_url: &str,
+        extra: &[(&str, &str)],
+        addr: SocketAddr,
+        metrics_addr: SocketAddr,
+    ) -> ServerProcess {
         let log = std::env::temp_dir().join(format!("dianabot-server-{}-{}.log", std::process::id(), addr.port()));
-        let log_file = std::fs::File::create(&log).expect("create server log");
+        // Appended: a server started again on its port keeps its first run's log.
+        let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open server log");
         let mut command = Command::new(env!("CARGO_BIN_EXE_dianabot"));
         command
             .env_clear()
@@ -96,7 +108,7 @@ impl ServerProcess {
         ServerProcess { child, addr, metrics_addr, log }
     }
 
-    async fn wait_ready(&self) {
+    pub async fn wait_ready(&self) {
         let client = reqwest::Client::new();
         let url = format!("http://{}/readyz", self.addr);
         let deadline = Instant::now() + Duration::from_secs(60);
