@@ -36,11 +36,12 @@ pub fn card(state: &UserState, ui: Ui<'_>, shown: &ActiveOffer) -> Option<Render
     let mut text = escape(offer.text.get(language));
     // offers-bundle: what the bundle holds, above its price.
     if let Deal::Bundle { items, .. } = &offer.deal {
-        let lines: String = items
-            .iter()
-            .map(|id| ui.content.shop_item(id.as_str()).map_or(id.as_str(), |item| item.name.get(language)))
-            .map(|name| format!("\n{}", tw(language, m::OFFER_BUNDLE_ITEM, &[("name", escape(name).into())])))
-            .collect();
+        let mut lines = String::new();
+        for id in items {
+            let name = ui.content.shop_item(id.as_str()).map_or(id.as_str(), |item| item.name.get(language));
+            lines.push('\n');
+            lines.push_str(&tw(language, m::OFFER_BUNDLE_ITEM, &[("name", escape(name).into())]));
+        }
         text.push_str(&format!("\n\n{}", tw(language, m::OFFER_BUNDLE_CONTENTS, &[("items", lines.into())])));
     }
     let args = [
