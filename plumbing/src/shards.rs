@@ -21,6 +21,16 @@ pub fn virtual_shard(user: i64, shards: u32) -> u32 {
     (x % u64::from(shards.max(1))) as u32
 }
 
+/// The key by which an actor that is not a player (a stock keeper, an
+/// auction, a post) is placed on a shard: FNV-1a of its name, fixed for
+/// the same reason as [`virtual_shard`]. Its shard is `virtual_shard(key, n)`.
+pub fn placement_key(name: &[u8]) -> i64 {
+    let hash = name.iter().fold(0xCBF2_9CE4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01B3)
+    });
+    hash as i64
+}
+
 /// The shard whose owner runs the server-wide work (the daily ops job, the
 /// weekly board reset, broadcasts, scheduled posts and every timer not owned
 /// by a user): one node at a time, fenced like any shard.
@@ -69,6 +79,11 @@ impl Ownership {
         self.token(shard) != 0
     }
 
+    /// The shard of a non-player actor named `name` ([`placement_key`]).
+    pub fn shard_of_name(&self, name: &str) -> u32 {
+        self.shard_of(placement_key(name.as_bytes()))
+    }
+
     pub fn owns_user(&self, user: i64) -> bool {
         self.owns(self.shard_of(user))
     }
@@ -109,6 +124,13 @@ impl Ownership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_placement_key_is_fixed_across_builds() {
+        // FNV-1a 64 of "a" and of nothing, as published.
+        assert_eq!(placement_key(b"a") as u64, 0xAF63_DC4C_8601_EC8C);
+        assert_eq!(placement_key(b"") as u64, 0xCBF2_9CE4_8422_2325);
+    }
 
     #[test]
     fn the_shard_of_a_user_never_changes_and_spreads() {
