@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::{BusSteps, Forwarding, NodeHost};
+use crate::cluster::{BusPlaced, BusSteps, Forwarding, NodeHost};
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
 use dianabot_cluster::{Bus, BusConfig, Cluster};
@@ -97,6 +97,7 @@ impl App {
         // recovering the sagas of their givers and buyers; shards acquired
         // later have theirs recovered then (`recovery`).
         let recovery = Arc::new(std::sync::OnceLock::new());
+        let placed_auctions = Arc::new(std::sync::OnceLock::new());
         let cluster = match (&config.cluster, &ownership) {
             (Some(settings), Some(ownership)) => {
                 let host = NodeHost {
@@ -106,6 +107,7 @@ impl App {
                     node: settings.node.clone(),
                     recovery: recovery.clone(),
                     ownership: ownership.clone(),
+                    auctions: placed_auctions.clone(),
                 };
                 let cluster = Cluster::start(settings.clone(), ownership.clone(), host)
                     .await
@@ -169,6 +171,17 @@ impl App {
                 BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
             coordinator = coordinator.with_remote(Arc::new(steps));
         }
+        // cluster-placed: stock keepers and auction actors live on the node
+        // serving their shard; requests to others' go through the bus.
+        let placed = match (&bus, &ownership, &cluster) {
+            (Some(bus), Some(ownership), Some(cluster)) => {
+                let stats = cluster.stats().clone();
+                let remote = Arc::new(BusPlaced { bus: bus.clone(), stats, timeout: config.cluster_call_timeout });
+                coordinator = coordinator.with_placed_stock(ownership.clone(), remote.clone());
+                Some((ownership.clone(), remote as Arc<dyn dianabot_actors::RemoteAuctions>))
+            }
+            _ => None,
+        };
         // Set before recovering: a shard acquired from now on is recovered
         // when acquired, one acquired before by `recover` below.
         let _ = recovery.set(coordinator.clone());
@@ -177,7 +190,10 @@ impl App {
         if recovered > 0 {
             tracing::info!(recovered, "finished gifts left in flight");
         }
-        let auctions = AuctionHouse::start(coordinator.clone(), notifier(router.clone(), outbound.clone(), codec));
+        let notify = notifier(router.clone(), outbound.clone(), codec);
+        let auctions = AuctionHouse::start_placed(coordinator.clone(), notify, placed);
+        // Set before recovering, as `recovery`.
+        let _ = placed_auctions.set(auctions.clone());
         // Bids a crash left half-done are settled, and open auctions get
         // their actors (and close if their time passed while we were down).
         let settled = auctions.recover().await.context("recovering auctions")?;
@@ -188,6 +204,7 @@ impl App {
         // Resumes every broadcast a stop or a crash left unfinished.
         let (broadcaster, broadcaster_task) = Broadcaster::start(store.clone(), outbound.clone(), ownership.clone());
         let calls_coordinator = coordinator.clone();
+        let calls_auctions = auctions.clone();
         let intake = Intake::new(
             router.clone(),
             outbound.clone(),
@@ -230,6 +247,7 @@ impl App {
                 let forwarding =
                     Forwarding::new(bus.clone(), ownership.clone(), stats.clone(), config.cluster_call_timeout);
                 let intake = intake.with_forwarding(forwarding);
+                crate::cluster::serve_placed_calls(bus, calls_coordinator.clone(), calls_auctions, stats.clone());
                 crate::cluster::serve_calls(bus, intake.clone(), calls_coordinator, stats);
                 bus.serve(ownership.clone()).await.context("serving the bus")?;
                 intake

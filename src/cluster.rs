@@ -10,8 +10,9 @@
 //! node acknowledge it to Telegram. A saga step for a user of another
 //! node goes the same way ([`STEP`] calls). Server-wide work (timers of no
 //! user, broadcasts, polling) is done by the node serving
-//! [`SINGLETON_SHARD`]. Auction, stock and post actors placed by shard:
-//! not yet.
+//! [`SINGLETON_SHARD`]. Stock keepers and auction actors live on the node
+//! serving their shard (the item's name's, the auction id's): requests to
+//! them from other nodes are [`STOCK`] and [`AUCTION`] calls.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
@@ -22,7 +23,10 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use anyhow::Context;
-use dianabot_actors::{Coordinator, DispatchError, RemoteSteps, Router, StepResult};
+use dianabot_actors::{
+    AuctionAnswer, AuctionCall, AuctionError, AuctionHouse, Coordinator, DispatchError, RemoteAuctions, RemoteSteps,
+    RemoteStock, Router, StepResult, StockAnswer, StockCall, StockError,
+};
 use dianabot_cluster::{Bus, BusError, Call, ClusterConfig, ClusterStats, HandlerResult, Host, HostError, Leases};
 use dianabot_game::{Command, UpdateId, UserId};
 use dianabot_persistence::{Flusher, Store};
@@ -45,6 +49,10 @@ pub(crate) struct NodeHost {
     /// gifts and purchases their former owner left half-done finished.
     pub recovery: Arc<OnceLock<Coordinator>>,
     pub ownership: Arc<Ownership>,
+    // cluster-placed
+    /// Set once the auction house runs: auctions placed on shards acquired
+    /// from then on are recovered then, those on shards given up dropped.
+    pub auctions: Arc<OnceLock<AuctionHouse>>,
 }
 
 impl Host for NodeHost {
@@ -63,7 +71,9 @@ impl Host for NodeHost {
 
     fn stop_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send {
         let (router, flusher) = (self.router.clone(), self.flusher.clone());
+        let placed = self.forget_placed(shards.iter().copied().collect());
         async move {
+            placed.await;
             router.evict(Arc::new(shards.into_iter().collect::<HashSet<u32>>())).await;
             // Committed or fenced: either way the next owner loads what is durable.
             let _ = flusher.flushed().await;
@@ -71,6 +81,7 @@ impl Host for NodeHost {
     }
 
     fn started_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send {
+        self.recover_placed(shards.iter().copied().collect());
         if let Some(coordinator) = self.recovery.get().cloned() {
             let ownership = self.ownership.clone();
             // Not awaited: sagas retry with backoff, the lease manager must not wait.
@@ -85,6 +96,49 @@ impl Host for NodeHost {
             });
         }
         async {}
+    }
+}
+
+// cluster-placed
+impl NodeHost {
+    /// Drops the stock keepers and auction actors placed on `shards`
+    /// (given up): their state goes stale, the next owner loads its own.
+    fn forget_placed(&self, shards: HashSet<u32>) -> impl Future<Output = ()> + Send + use<> {
+        let (coordinator, auctions) = (self.recovery.get().cloned(), self.auctions.get().cloned());
+        async move {
+            if let Some(coordinator) = coordinator {
+                coordinator.stock().forget(&shards);
+            }
+            if let Some(auctions) = auctions {
+                auctions.forget(&shards).await;
+            }
+        }
+    }
+
+    /// For the auctions and limited items placed on acquired `shards`: what
+    /// their former owner left half-done is finished (holds released or
+    /// consumed, overdue auctions closed, stale units settled) and the open
+    /// auctions get their actors here. Not awaited: steps retry with
+    /// backoff, the lease manager must not wait.
+    fn recover_placed(&self, shards: HashSet<u32>) {
+        let (Some(coordinator), Some(auctions)) = (self.recovery.get().cloned(), self.auctions.get().cloned()) else {
+            return;
+        };
+        let ownership = self.ownership.clone();
+        tokio::spawn(async move {
+            let shards = &shards;
+            let units = coordinator.settle_stale_reservations(|item| shards.contains(&ownership.shard_of_name(item)));
+            match units.await {
+                Ok(0) => {}
+                Ok(settled) => tracing::info!(settled, "settled stale units of acquired shards"),
+                Err(err) => tracing::error!(error = %err, "cannot read the stale units of acquired shards"),
+            }
+            match auctions.recover_where(|auction| shards.contains(&ownership.shard_of(auction))).await {
+                Ok(0) => {}
+                Ok(settled) => tracing::info!(settled, "settled bids of auctions of acquired shards"),
+                Err(err) => tracing::error!(error = %err, "cannot recover the auctions of acquired shards"),
+            }
+        });
     }
 }
 
@@ -224,6 +278,96 @@ impl RemoteSteps for BusSteps {
                 tracing::error!(error = %err, "unreadable answer to a saga step");
                 DispatchError::Unreachable
             })?
+        })
+    }
+}
+
+// cluster-placed
+/// Bus kind: a request to a stock keeper ([`StockCall`], JSON); answered
+/// with its [`StockAnswer`] (JSON) once durable.
+pub const STOCK: &str = "stock";
+/// Bus kind: a request to an auction's actor ([`AuctionCall`], JSON);
+/// answered with its [`AuctionAnswer`] (JSON) once durable.
+pub const AUCTION: &str = "auction";
+
+/// Serves the bus's calls to the stock keepers and auction actors placed here.
+pub fn serve_placed_calls(bus: &Bus, coordinator: Coordinator, auctions: AuctionHouse, stats: Arc<ClusterStats>) {
+    let stock_stats = stats.clone();
+    bus.handle(STOCK, move |call| {
+        let (coordinator, stats) = (coordinator.clone(), stock_stats.clone());
+        async move {
+            stats.placed_in.fetch_add(1, Ordering::Relaxed);
+            let call: StockCall =
+                serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable stock call: {err}"))?;
+            let answer = coordinator.stock().answer(call).await.map_err(|err| err.to_string())?;
+            serde_json::to_vec(&answer).map_err(|err| err.to_string())
+        }
+    });
+    bus.handle(AUCTION, move |call| {
+        let (auctions, stats) = (auctions.clone(), stats.clone());
+        async move {
+            stats.placed_in.fetch_add(1, Ordering::Relaxed);
+            let call: AuctionCall =
+                serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable auction call: {err}"))?;
+            let answer = auctions.answer(call).await.map_err(|err| err.to_string())?;
+            serde_json::to_vec(&answer).map_err(|err| err.to_string())
+        }
+    });
+}
+
+/// Requests to stock keepers and auction actors of other nodes' shards,
+/// through the bus. No answer (a timeout, the owner or Redis failing, an
+/// unreadable answer) is never an answer: the request is retried or its
+/// update left unacknowledged.
+pub struct BusPlaced {
+    pub bus: Bus,
+    pub stats: Arc<ClusterStats>,
+    pub timeout: Duration,
+}
+
+impl BusPlaced {
+    async fn call<T: serde::de::DeserializeOwned>(
+        &self,
+        shard: u32,
+        kind: &str,
+        call: &impl serde::Serialize,
+    ) -> Option<T> {
+        self.stats.placed_out.fetch_add(1, Ordering::Relaxed);
+        let answer = match serde_json::to_vec(call) {
+            Ok(payload) => self.bus.call(shard, kind, &payload, self.timeout).await.map_err(|err| err.to_string()),
+            Err(err) => Err(format!("cannot encode the call: {err}")),
+        };
+        let answer = answer
+            .and_then(|answer| serde_json::from_slice::<T>(&answer).map_err(|err| format!("unreadable answer: {err}")));
+        match answer {
+            Ok(answer) => Some(answer),
+            Err(err) => {
+                self.stats.placed_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(shard, kind, error = %err, "call to a placed actor on another node not answered");
+                None
+            }
+        }
+    }
+}
+
+impl RemoteStock for BusPlaced {
+    fn call(
+        &self,
+        shard: u32,
+        call: StockCall,
+    ) -> Pin<Box<dyn Future<Output = Result<StockAnswer, StockError>> + Send + '_>> {
+        Box::pin(async move { BusPlaced::call(self, shard, STOCK, &call).await.ok_or(StockError::Unavailable) })
+    }
+}
+
+impl RemoteAuctions for BusPlaced {
+    fn call(
+        &self,
+        shard: u32,
+        call: AuctionCall,
+    ) -> Pin<Box<dyn Future<Output = Result<AuctionAnswer, AuctionError>> + Send + '_>> {
+        Box::pin(async move {
+            BusPlaced::call(self, shard, AUCTION, &call).await.ok_or(AuctionError::Dispatch(DispatchError::Unreachable))
         })
     }
 }

@@ -23,6 +23,7 @@ mod config;
 mod env;
 mod ids;
 mod message;
+mod placement;
 mod post;
 mod purchase;
 mod reaction;
@@ -34,7 +35,9 @@ mod stock;
 mod timers;
 mod user;
 
-pub use auction::{AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier};
+pub use auction::{
+    AuctionAnswer, AuctionCall, AuctionError, AuctionHouse, AuctionNotice, BidOutcome, Notifier, RemoteAuctions,
+};
 pub use config::{
     ActorConfig, FaultHook, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
 };
@@ -44,7 +47,7 @@ pub use purchase::{OfferCheckout, PreCheckout, PurchaseOutcome};
 pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome, RemoteSteps, StepResult};
 pub use stats::{ActorStats, Histogram};
-pub use stock::StockError;
+pub use stock::{RemoteStock, StockAnswer, StockCall, StockError, StockKeepers, StockRefusal};
 pub use timers::{
     Fired, TimerConfig, TimerFailure, TimerPoker, TimerService, TimerStats, TimerTarget, fire_user_timer,
     silent_user_timers, user_timer,

@@ -317,13 +317,16 @@ impl Coordinator {
         Ok(refunded)
     }
 
-    /// Units a crash left reserved for purchases that are over: sold or
-    /// released as their purchase row says.
-    pub(crate) async fn settle_stale_reservations(&self) -> Result<usize, StoreError> {
+    /// Units a crash left reserved for purchases that are over, of the
+    /// items `mine` selects (clustering: those whose keeper is here): sold
+    /// or released as their purchase row says.
+    pub async fn settle_stale_reservations(&self, mine: impl Fn(&str) -> bool) -> Result<usize, StoreError> {
         let stale = self.store.stale_reservations().await?;
-        for (item, purchase, buyer, status) in &stale {
+        let mut settled = 0;
+        for (item, purchase, buyer, status) in stale.iter().filter(|(item, ..)| mine(item)) {
             self.settle_unit(item, *purchase, *buyer, *status).await;
+            settled += 1;
         }
-        Ok(stale.len())
+        Ok(settled)
     }
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use dianabot_game::{Besitos, Command, EconomyCommand, Event, RuleError, UpdateId, UserId, UserState};
 use dianabot_persistence::{Store, StoreError};
+use dianabot_plumbing::shards::Ownership;
 use dianabot_plumbing::{Backoff, retry_while};
 use tracing::Instrument;
 
@@ -21,7 +22,7 @@ use crate::ids::IdAllocator;
 use crate::message::{DispatchError, Envelope, Outcome, Transient};
 use crate::post::Posts;
 use crate::router::Router;
-use crate::stock::StockKeepers;
+use crate::stock::{RemoteStock, StockKeepers};
 
 /// How often a step is retried before the saga is left to recovery (gifts,
 /// bids) or compensated (purchases).
@@ -88,6 +89,19 @@ impl Coordinator {
     pub fn with_remote(mut self, remote: Arc<dyn RemoteSteps>) -> Coordinator {
         self.remote = Some(remote);
         self
+    }
+
+    // cluster-placed
+    /// Stock keepers placed by the shard of their item: those of shards
+    /// this node does not serve are reached through `remote`.
+    pub fn with_placed_stock(mut self, ownership: Arc<Ownership>, remote: Arc<dyn RemoteStock>) -> Coordinator {
+        self.stock = self.stock.placed(ownership, remote);
+        self
+    }
+
+    /// The shop's stock keepers (what stock calls from other nodes run on).
+    pub fn stock(&self) -> &StockKeepers {
+        &self.stock
     }
 
     /// An id of the server's own for a purchase, transfer, auction or bid,
@@ -247,7 +261,7 @@ impl Coordinator {
     /// how many.
     pub async fn recover(&self) -> Result<usize, StoreError> {
         let finished = self.recover_where(|user| self.router.serves(user)).await?;
-        let units = self.settle_stale_reservations().await?;
+        let units = self.settle_stale_reservations(|item| self.stock.is_here(item)).await?;
         Ok(finished + units)
     }
 

@@ -102,6 +102,13 @@ dianabot_plumbing::metrics! {
         counter forward_timeouts => "dianabot_cluster_forward_failures_total" { reason = "timeout" },
         /// Forwarded updates left unacknowledged: the owner failed, or Redis did.
         counter forward_failures => "dianabot_cluster_forward_failures_total" { reason = "failed" },
+        // cluster-placed
+        /// Calls to stock keepers and auction actors placed on another node's shard, by direction.
+        counter placed_out => "dianabot_cluster_placed_calls_total" { direction = "out" },
+        /// Calls to stock keepers and auction actors placed on another node's shard, by direction.
+        counter placed_in => "dianabot_cluster_placed_calls_total" { direction = "in" },
+        /// Calls to placed actors left unanswered (timeout, owner or Redis failed): retried.
+        counter placed_failures => "dianabot_cluster_placed_call_failures_total",
     }
 }
 

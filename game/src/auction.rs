@@ -58,7 +58,7 @@ pub struct TopBid {
 }
 
 /// What an operator asks for when opening an auction.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuctionSpec {
     pub item: ItemId,
     pub quantity: u32,
@@ -91,7 +91,7 @@ pub struct Auction {
 }
 
 /// What accepting a bid changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Accepted {
     /// The bid it displaced, whose hold must now be released.
     pub outbid: Option<TopBid>,

@@ -15,6 +15,11 @@ pub enum StoreError {
     CorruptAuction { auction: i64, reason: String },
     #[error("unsupported database url {0:?}: expected postgres://… or sqlite:…")]
     UnsupportedUrl(String),
+    // cluster-placed
+    /// A write-through fenced by `(shard, token)`: a newer owner of the
+    /// shard recorded its token, so nothing was written.
+    #[error("shard {shard} is no longer served under token {token}: nothing written")]
+    Fenced { shard: u32, token: i64 },
 }
 
 impl StoreError {

@@ -49,6 +49,54 @@ impl Store {
     }
 }
 
+// cluster-placed
+/// Runs one write-through query on `$conn`, fenced by `$fence` (an
+/// `Option<(shard, token)>`: the shard the writing actor is placed on and
+/// the token it was started under). Without a claim (clustering off) the
+/// query runs on the pool as it always did; with one, in a transaction
+/// that first checks the claim like a fenced batch does, and that writes
+/// nothing and returns [`StoreError::Fenced`] from the enclosing function
+/// when the shard carries another token.
+macro_rules! fenced_write {
+    ($store:expr, $fence:expr, |$conn:ident| $write:expr) => {
+        match ($store, $fence) {
+            (Store::Postgres(pool), None) => {
+                let $conn = pool;
+                $write
+            }
+            (Store::Sqlite(pool), None) => {
+                let $conn = pool;
+                $write
+            }
+            (Store::Postgres(pool), Some((shard, token))) => {
+                let mut tx = pool.begin().await?;
+                if !crate::fence::postgres_fenced(&mut tx, &[(shard, token)]).await?.is_empty() {
+                    return Err(StoreError::Fenced { shard, token });
+                }
+                let written = {
+                    let $conn = &mut *tx;
+                    $write
+                };
+                tx.commit().await?;
+                written
+            }
+            (Store::Sqlite(pool), Some((shard, token))) => {
+                let mut tx = pool.begin().await?;
+                if !crate::fence::sqlite_fenced(&mut tx, &[(shard, token)]).await?.is_empty() {
+                    return Err(StoreError::Fenced { shard, token });
+                }
+                let written = {
+                    let $conn = &mut *tx;
+                    $write
+                };
+                tx.commit().await?;
+                written
+            }
+        }
+    };
+}
+pub(crate) use fenced_write;
+
 /// The claims of `fence` whose recorded epoch is not the claimed token.
 /// `FOR SHARE` holds the rows until the batch commits, so a new owner's
 /// `record_epoch` waits for this batch, or this batch sees its epoch.

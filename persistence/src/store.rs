@@ -13,6 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+use crate::fence::fenced_write;
 use crate::leaderboards::ScoreDelta;
 use crate::write::{StoredAuction, held_bid};
 use crate::{HeldBid, OpenTransfer, PurchaseStatus, StoreError, UserWrite, postgres, sqlite};
@@ -201,23 +202,27 @@ impl Store {
     /// Stores a new auction; `false` if one with its id exists already (a
     /// re-delivered creation), which is left as it is.
     pub async fn insert_auction(&self, auction: &Auction) -> Result<bool, StoreError> {
-        self.insert_auction_for(auction, None).await
+        self.insert_auction_for(auction, None, None).await
     }
 
     /// Stores a new auction created by the update of fingerprint
     /// `created_by_update`; `false` if that update or the id created one
-    /// already (a re-delivered creation), which is left as it is.
+    /// already (a re-delivered creation), which is left as it is. With
+    /// `fence` (clustering: the auction's shard and this node's token for
+    /// it) nothing is written unless the shard still carries the token
+    /// ([`StoreError::Fenced`]).
     pub async fn insert_auction_for(
         &self,
         auction: &Auction,
         created_by_update: Option<u64>,
+        fence: Option<(u32, i64)>,
     ) -> Result<bool, StoreError> {
         let sql = "INSERT INTO auctions (auction_id, item_id, quantity, starting_bid, min_increment, extension_secs,
                        ends_at, status, top_bidder, top_bid, top_amount, created_by, created_at, created_by_update)
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
                    ON CONFLICT DO NOTHING";
         let top = auction.top;
-        let done = on_both!(self, |pool| sqlx::query(sql)
+        let done = fenced_write!(self, fence, |conn| sqlx::query(sql)
             .bind(auction.id)
             .bind(&auction.item.0)
             .bind(i32::try_from(auction.quantity).unwrap_or(i32::MAX))
@@ -232,7 +237,7 @@ impl Store {
             .bind(auction.created_by.0)
             .bind(auction.created_at)
             .bind(created_by_update.map(|update| update as i64))
-            .execute(pool)
+            .execute(conn)
             .await?
             .rows_affected());
         Ok(done == 1)
@@ -253,19 +258,20 @@ impl Store {
         row.map(StoredAuction::into_auction).transpose()
     }
 
-    /// Writes what an auction's actor changed: status, end, top bid.
-    pub async fn save_auction(&self, auction: &Auction) -> Result<(), StoreError> {
+    /// Writes what an auction's actor changed: status, end, top bid;
+    /// fenced as [`Store::insert_auction_for`].
+    pub async fn save_auction(&self, auction: &Auction, fence: Option<(u32, i64)>) -> Result<(), StoreError> {
         let sql = "UPDATE auctions SET status = $2, ends_at = $3, top_bidder = $4, top_bid = $5, top_amount = $6
                    WHERE auction_id = $1";
         let top = auction.top;
-        on_both!(self, |pool| sqlx::query(sql)
+        fenced_write!(self, fence, |conn| sqlx::query(sql)
             .bind(auction.id)
             .bind(auction.status.as_str())
             .bind(auction.ends_at)
             .bind(top.map(|top| top.bidder.0))
             .bind(top.map(|top| top.bid))
             .bind(top.map(|top| top.amount))
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|_| ())?);
         Ok(())
@@ -374,22 +380,24 @@ impl Store {
             .collect()
     }
 
-    /// Records what became of a unit of `item` for `purchase`.
+    /// Records what became of a unit of `item` for `purchase`; fenced as
+    /// [`Store::insert_auction_for`] (`fence`: the item's shard and token).
     pub async fn put_reservation(
         &self,
         item: &str,
         reservation: &Reservation,
         status: ReservationStatus,
         now: i64,
+        fence: Option<(u32, i64)>,
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO stock_reservations (purchase_id, item_id, user_id, status, expires_at, updated_at)
                    VALUES ($1, $2, $3, $4, $5, $6)
                    ON CONFLICT (purchase_id) DO UPDATE SET status = excluded.status,
                        expires_at = excluded.expires_at, updated_at = excluded.updated_at";
         let Reservation { purchase, user, expires_at } = *reservation;
-        on_both!(self, |pool| {
+        fenced_write!(self, fence, |conn| {
             let query = sqlx::query(sql).bind(purchase).bind(item).bind(user.0).bind(status.as_str());
-            query.bind(expires_at).bind(now).execute(pool).await?;
+            query.bind(expires_at).bind(now).execute(conn).await?;
         });
         Ok(())
     }

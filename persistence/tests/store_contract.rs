@@ -171,7 +171,7 @@ fn auctions_and_holds_round_trip(backend: Backend) {
         assert!(!store.insert_auction(&auction).await.unwrap(), "a second insert is a no-op");
         auction.top = Some(TopBid { bidder: UserId(7), bid: 3, amount: 9 });
         auction.ends_at += 30;
-        store.save_auction(&auction).await.unwrap();
+        store.save_auction(&auction, None).await.unwrap();
         assert_eq!(store.load_auction(42).await.unwrap(), Some(auction.clone()));
         assert_eq!(store.auctions(AuctionStatus::Open).await.unwrap(), [auction.clone()]);
         assert!(store.load_auction(43).await.unwrap().is_none());
@@ -597,4 +597,72 @@ fn postgres_fences_batches_by_shard_epoch() {
 fn sqlite_fences_batches_by_shard_epoch() {
     fenced_batches(Backend::Sqlite);
     flusher_fences_per_shard(Backend::Sqlite);
+}
+
+// cluster-placed
+/// The write-throughs of placed actors (stock reservations, auctions)
+/// fenced by their shard's token: written while the shard carries it,
+/// refused with `Fenced` and nothing written once a newer owner recorded
+/// its own (or none was ever recorded); unfenced, written as always.
+fn fenced_write_throughs(backend: Backend) {
+    use dianabot_game::auction::{Auction, AuctionSpec, AuctionStatus};
+    use dianabot_persistence::{Reservation, ReservationStatus, StoreError};
+    run(async move {
+        let db = TestDb::new(backend).await;
+        let store = db.store().await;
+        let content = dianabot_test_support::load_demo().expect("demo content");
+        assert!(store.record_epoch(2, 5, "a", 1).await.unwrap());
+        let fenced = |written: Result<_, StoreError>| matches!(written, Err(StoreError::Fenced { shard: 2, token: 5 }));
+
+        let unit = |purchase| Reservation { purchase, user: UserId(7), expires_at: None };
+        store.put_reservation("mapa", &unit(1), ReservationStatus::Reserved, 10, Some((2, 5))).await.unwrap();
+        store.put_reservation("mapa", &unit(2), ReservationStatus::Sold, 10, None).await.unwrap();
+        let spec = AuctionSpec {
+            item: ItemId("rosa_negra".into()),
+            quantity: 1,
+            starting_bid: Besitos::new(5).unwrap(),
+            min_increment: Besitos::new(1).unwrap(),
+            duration_secs: 60,
+            extension_secs: 0,
+            created_by: UserId(1),
+        };
+        let mut auction = Auction::open(42, spec.clone(), &content, 1_700_000_000).unwrap();
+        assert!(store.insert_auction_for(&auction, Some(99), Some((2, 5))).await.unwrap());
+        auction.ends_at += 1;
+        store.save_auction(&auction, Some((2, 5))).await.unwrap();
+        assert_eq!(store.load_auction(42).await.unwrap(), Some(auction.clone()));
+
+        // Node b takes shard 2 over: a's writes under token 5 change nothing.
+        assert!(store.record_epoch(2, 6, "b", 2).await.unwrap());
+        let sold = store.put_reservation("mapa", &unit(1), ReservationStatus::Sold, 11, Some((2, 5))).await;
+        assert!(fenced(sold));
+        assert!(fenced(store.put_reservation("mapa", &unit(3), ReservationStatus::Reserved, 11, Some((2, 5))).await));
+        let mut stock = store.load_stock("mapa").await.unwrap();
+        stock.sort_by_key(|(unit, _)| unit.purchase);
+        assert_eq!(stock, [(unit(1), ReservationStatus::Reserved), (unit(2), ReservationStatus::Sold)]);
+        let mut closed = auction.clone();
+        closed.status = AuctionStatus::Closed;
+        assert!(fenced(store.save_auction(&closed, Some((2, 5))).await));
+        assert_eq!(store.load_auction(42).await.unwrap(), Some(auction.clone()), "a fenced save writes nothing");
+        let other = Auction::open(43, spec, &content, 1_700_000_000).unwrap();
+        assert!(fenced(store.insert_auction_for(&other, None, Some((2, 5))).await));
+        assert_eq!(store.load_auction(43).await.unwrap(), None, "a fenced insert writes nothing");
+        let never = store.put_reservation("mapa", &unit(4), ReservationStatus::Reserved, 11, Some((3, 1))).await;
+        assert!(matches!(never, Err(StoreError::Fenced { shard: 3, token: 1 })), "no epoch recorded: fenced");
+        // The new owner's token writes.
+        store.save_auction(&closed, Some((2, 6))).await.unwrap();
+        assert_eq!(store.load_auction(42).await.unwrap(), Some(closed));
+        store.close().await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn postgres_fences_write_throughs() {
+    fenced_write_throughs(Backend::Postgres);
+}
+
+#[test]
+fn sqlite_fences_write_throughs() {
+    fenced_write_throughs(Backend::Sqlite);
 }

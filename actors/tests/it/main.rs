@@ -7,6 +7,7 @@ mod actors;
 mod auction;
 mod bank;
 mod economy;
+mod placement;
 mod poisoned_write;
 mod reactions;
 mod shop;

@@ -1,0 +1,101 @@
+//! Stock keepers placed by shard (clustering), two nodes in one process
+//! over one store: node `a` does not serve the star map's shard, so its
+//! requests go to node `b`'s keeper through a remote (in place of the
+//! bus). A race from both nodes sells exactly the stock; a keeper whose
+//! shard a newer owner recorded writes nothing and gives the shard up.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use dianabot_actors::{ActorConfig, Coordinator, PurchaseOutcome, RemoteStock, StockAnswer, StockCall, StockError};
+use dianabot_game::{AdminCommand, Command, RuleError, UserId};
+use dianabot_persistence::ReservationStatus;
+use dianabot_plumbing::shards::Ownership;
+use dianabot_test_support::{
+    TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime,
+};
+
+const STAR_MAP: &str = "mapa_de_estrellas";
+const STAR_MAP_ITEM: &str = "mapa_estelar";
+const SHARDS: u32 = 8;
+
+/// Carries stock calls to the other node's keepers, as the bus would.
+#[derive(Default)]
+struct InProcess {
+    owner: OnceLock<Coordinator>,
+    calls: AtomicUsize,
+}
+
+impl RemoteStock for InProcess {
+    fn call(
+        &self,
+        _shard: u32,
+        call: StockCall,
+    ) -> Pin<Box<dyn Future<Output = Result<StockAnswer, StockError>> + Send + '_>> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        Box::pin(async move { self.owner.get().ok_or(StockError::Unavailable)?.stock().answer(call).await })
+    }
+}
+
+#[test]
+fn a_limited_item_sold_from_two_nodes_is_kept_by_its_shards_owner_only() {
+    const BUYERS: i64 = 20;
+    run(async {
+        let db = TestDb::postgres().await;
+        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
+        let (a, b) = (Arc::new(Ownership::new("a", SHARDS)), Arc::new(Ownership::new("b", SHARDS)));
+        let shard = b.shard_of_name(STAR_MAP);
+        for other in (0..SHARDS).filter(|other| *other != shard) {
+            a.serve(other, 1);
+        }
+        assert!(runtime.store.record_epoch(shard, 1, "b", 1).await.unwrap());
+        b.serve(shard, 1);
+        let (to_b, to_a) = (Arc::new(InProcess::default()), Arc::new(InProcess::default()));
+        let on_a = Coordinator::new(runtime.router.clone(), runtime.store.clone()).with_placed_stock(a, to_b.clone());
+        let on_b =
+            Coordinator::new(runtime.router.clone(), runtime.store.clone()).with_placed_stock(b.clone(), to_a.clone());
+        let _ = to_b.owner.set(on_b.clone());
+        let _ = to_a.owner.set(on_a.clone());
+        for user in 1..=BUYERS {
+            register(&runtime.router, user).await;
+            apply(&runtime.router, user, Command::Admin(AdminCommand::AdminGrant(besitos(100)))).await.unwrap();
+        }
+
+        let races: Vec<_> = (1..=BUYERS)
+            .map(|user| {
+                let node = if user % 2 == 0 { on_a.clone() } else { on_b.clone() };
+                tokio::spawn(async move { node.purchase(UserId(user), STAR_MAP, 100 + user, None).await })
+            })
+            .collect();
+        let mut completed = 0;
+        for race in races {
+            match race.await.unwrap().unwrap() {
+                PurchaseOutcome::Completed => completed += 1,
+                PurchaseOutcome::Compensated(RuleError::SoldOut) => {}
+                other => panic!("unexpected outcome {other:?}"),
+            }
+        }
+        assert_eq!(completed, 5, "exactly the stock was sold");
+        assert!(to_b.calls.load(Ordering::Relaxed) >= (BUYERS / 2) as usize, "a's requests went to b");
+        assert_eq!(to_a.calls.load(Ordering::Relaxed), 0, "b keeps the item itself");
+        assert_eq!(on_a.stock_left(STAR_MAP).await, Some(0));
+
+        // Node c records a newer token for the shard: b's keeper writes
+        // nothing more, answers no (not "sold out") and b gives the shard up.
+        assert!(runtime.store.record_epoch(shard, 2, "c", 2).await.unwrap());
+        let stock = runtime.store.load_stock(STAR_MAP).await.unwrap();
+        let (sold, _) = stock.iter().find(|(_, status)| *status == ReservationStatus::Sold).unwrap();
+        let released = on_b.stock().release(STAR_MAP, sold.purchase).await;
+        assert!(matches!(released, Err(StockError::Store(_))), "{released:?}");
+        assert!(!b.owns(shard), "b stopped serving the fenced shard");
+        runtime.flusher.flushed().await.unwrap();
+        assert_eq!(sold_and_held(&runtime.store, STAR_MAP, STAR_MAP_ITEM).await, (5, 5), "the release wrote nothing");
+        let charged = futures_util::future::join_all((1..=BUYERS).map(|user| balance(&runtime.router, user))).await;
+        assert_eq!(charged.iter().filter(|paid| **paid < 110).count(), 5, "five buyers paid");
+        assert_conserved(&runtime.store).await;
+        runtime.router.shutdown().await;
+        db.drop_db().await;
+    });
+}
