@@ -612,7 +612,9 @@ fn fenced_write_throughs(backend: Backend) {
         let store = db.store().await;
         let content = dianabot_test_support::load_demo().expect("demo content");
         assert!(store.record_epoch(2, 5, "a", 1).await.unwrap());
-        let fenced = |written: Result<_, StoreError>| matches!(written, Err(StoreError::Fenced { shard: 2, token: 5 }));
+        fn fenced<T>(written: Result<T, StoreError>) -> bool {
+            matches!(written, Err(StoreError::Fenced { shard: 2, token: 5 }))
+        }
 
         let unit = |purchase| Reservation { purchase, user: UserId(7), expires_at: None };
         store.put_reservation("mapa", &unit(1), ReservationStatus::Reserved, 10, Some((2, 5))).await.unwrap();
