@@ -5,17 +5,19 @@
 //! Routing (phase 2): updates and gift steps for another node's players are
 //! forwarded through the bus, and a forwarded update its owner died with
 //! is finished by the next owner, once.
+//! Placement: a limited item's stock and an auction are decided on the
+//! node serving their shard, whichever node the players are on.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use dianabot_persistence::Store;
-use dianabot_plumbing::shards::virtual_shard;
+use dianabot_plumbing::shards::{placement_key, virtual_shard};
 
 use crate::common::cluster::{REDIS, clear_prefix, cluster_status, metric_until, need_redis, signal, unique_prefix};
-use crate::common::control::Control;
+use crate::common::control::{Control, text};
 use crate::common::server::{EmulatorProcess, ServerProcess, WEBHOOK_SECRET, start_update, text_update};
-use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
+use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run, sold_and_held};
 
 const SHARDS: u32 = 8;
 
@@ -228,6 +230,220 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
         signal(&a, "TERM");
         let mut a = a;
         assert!(a.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", a.log_text());
+        store.close().await;
+        clear_prefix(&prefix).await;
+        db.drop_db().await;
+    });
+}
+
+// cluster-placed
+/// Two nodes of one cluster under `prefix`, sharing the shards half and
+/// half, replying to `emulator`, with `extra` settings besides.
+async fn two_nodes(
+    db: &TestDb,
+    emulator: &EmulatorProcess,
+    prefix: &str,
+    extra: &[(&'static str, &str)],
+) -> (ServerProcess, ServerProcess) {
+    let env = |node: &str| {
+        let mut env = vec![
+            ("REDIS_URL", REDIS.to_owned()),
+            ("CLUSTER_PREFIX", prefix.to_owned()),
+            ("CLUSTER_SHARDS", SHARDS.to_string()),
+            ("CLUSTER_LEASE_MS", "1500".to_owned()),
+            ("CLUSTER_NODE_ID", node.to_owned()),
+            ("CLUSTER_CALL_TIMEOUT_MS", "8000".to_owned()),
+            ("FLUSH_LINGER_MS", "2".to_owned()),
+            ("TELEGRAM_API_URL", emulator.url()),
+        ];
+        env.extend(extra.iter().map(|(name, value)| (*name, (*value).to_owned())));
+        env
+    };
+    let start = async |env: Vec<(&'static str, String)>| {
+        let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
+        ServerProcess::webhook_with(&db.url, &env).await
+    };
+    let a = start(env("a")).await;
+    metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS)).await;
+    let b = start(env("b")).await;
+    metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS / 2)).await;
+    metric_until(&b, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS / 2)).await;
+    (a, b)
+}
+
+/// Polls until `done` holds of the store (60 s at most), showing `logs` if not.
+async fn store_until<T: std::fmt::Debug>(
+    what: &str,
+    logs: impl Fn() -> String,
+    mut read: impl AsyncFnMut() -> T,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let value = read().await;
+        if done(&value) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: {value:?}; logs:\n{}", logs());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn scalar(store: &Store, sql: &'static str) -> i64 {
+    let Store::Postgres(pool) = store else { unreachable!("runs on Postgres") };
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect("a count")
+}
+
+const OPERATOR: i64 = 900;
+
+/// An operator on every shard, from 900 on (shard of index `i` = operator
+/// `i`): an operator's `/grant` reaches only players of its own node.
+fn operators() -> Vec<i64> {
+    (0..SHARDS).map(|shard| (900..).find(|id| virtual_shard(*id, SHARDS) == shard).expect("an id")).collect()
+}
+
+#[test]
+fn a_limited_item_bought_at_once_on_both_nodes_is_never_oversold() {
+    // Demo content: 5 units, 30 besitos less 20 % = 24.
+    const STAR_MAP: &str = "mapa_de_estrellas";
+    need_redis();
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = EmulatorProcess::start().await;
+        let control = Control::new(&emulator.url());
+        let prefix = unique_prefix("stock");
+        let operators = operators();
+        let admins = operators.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &[("ADMIN_IDS", &admins)]).await;
+        let logs = || format!("--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text());
+        let store = db.store().await;
+        let bs = shards_of(&store, "b").await;
+        // The node serving the item's shard keeps its stock; the other asks it.
+        let keeper_on_b = bs.contains(&virtual_shard(placement_key(STAR_MAP.as_bytes()), SHARDS));
+        let (keeper, asker) = if keeper_on_b { (&b, &a) } else { (&a, &b) };
+        let mut buyers = Vec::new();
+        for inside in [true, false].repeat(6) {
+            buyers.push(user_in(&bs, inside, &buyers));
+        }
+        let mut update = 100;
+        for user in operators.iter().chain(&buyers) {
+            control.create_user_started(*user, true).await;
+            update += 1;
+            assert_eq!(post(a.webhook_url(), start_update(update, *user)).await, 200, "logs:\n{}", logs());
+        }
+        for user in &buyers {
+            update += 1;
+            let operator = operators[virtual_shard(*user, SHARDS) as usize];
+            let granted = post(b.webhook_url(), text_update(update, operator, &format!("/grant {user} 100"))).await;
+            assert_eq!(granted, 200, "logs:\n{}", logs());
+        }
+        for user in &buyers {
+            store_until("granted", logs, async || balance(&store, *user).await, |balance| *balance == 110).await;
+        }
+
+        // Every buyer at once, half through each node.
+        let purchases: Vec<_> = buyers
+            .iter()
+            .enumerate()
+            .map(|(i, user)| {
+                let url = if i % 4 < 2 { a.webhook_url() } else { b.webhook_url() };
+                tokio::spawn(post(url, text_update(1_000 + i as i64, *user, &format!("/comprar {STAR_MAP}"))))
+            })
+            .collect();
+        for purchase in purchases {
+            assert_eq!(purchase.await.expect("the request"), 200, "logs:\n{}", logs());
+        }
+
+        let completed = "SELECT COUNT(*) FROM purchases WHERE status = 'completed'";
+        assert_eq!(scalar(&store, completed).await, 5, "exactly the stock sold; logs:\n{}", logs());
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM purchases WHERE status = 'failed'").await, 7);
+        for user in &buyers {
+            let said = control
+                .wait_for(*user, "the purchase's answer", |m| {
+                    m.iter().any(|m| text(m).contains("Ahora tiene") || text(m).contains("no es posible (agotado)"))
+                })
+                .await;
+            let paid = balance(&store, *user).await;
+            match said.iter().any(|m| text(m).contains("Ahora tiene")) {
+                true => assert_eq!(paid, 110 - 24, "user {user} bought"),
+                false => assert_eq!(paid, 110, "user {user} refused and refunded"),
+            }
+        }
+        assert_eq!(sold_and_held(&store, STAR_MAP, "mapa_estelar").await, (5, 5));
+        assert!(asker.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await >= 1.0);
+        assert!(keeper.metric("dianabot_cluster_placed_calls_total{direction=\"in\"}").await >= 1.0);
+        assert_eq!(keeper.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await, 0.0);
+        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
+            assert_eq!(balance, ledger_sum, "user {user}");
+        }
+        assert_conserved(&store).await;
+
+        for server in [a, b] {
+            signal(&server, "TERM");
+            let mut server = server;
+            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
+        }
+        store.close().await;
+        clear_prefix(&prefix).await;
+        db.drop_db().await;
+    });
+}
+
+#[test]
+fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once() {
+    need_redis();
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = EmulatorProcess::start().await;
+        let control = Control::new(&emulator.url());
+        let prefix = unique_prefix("auction");
+        let env = [("ADMIN_IDS", "900"), ("AUCTION_MIN_SECS", "1"), ("AUCTION_EXTENSION_SECS", "1")];
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &env).await;
+        let logs = || format!("--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text());
+        let store = db.store().await;
+        let bs = shards_of(&store, "b").await;
+        let ana = user_in(&bs, false, &[]);
+        let bob = user_in(&bs, true, &[]);
+        for (update, user) in (1..).zip([OPERATOR, ana, bob]) {
+            control.create_user_started(user, true).await;
+            assert_eq!(post(a.webhook_url(), start_update(update, user)).await, 200);
+        }
+        assert_eq!(post(b.webhook_url(), text_update(10, OPERATOR, "/subasta rosa_negra 5 12s 1")).await, 200);
+        let auction = scalar(&store, "SELECT COALESCE(MAX(auction_id), 0) FROM auctions").await;
+        assert!(auction > 0, "the auction opened; logs:\n{}", logs());
+        // Each player bids through the node that does not serve them; one of
+        // them is on the node that does not serve the auction either.
+        let bids = [(11, ana, b.webhook_url(), 5), (12, bob, a.webhook_url(), 6), (13, ana, b.webhook_url(), 8)];
+        for (update, user, url, amount) in bids {
+            assert_eq!(post(url, text_update(update, user, &format!("/pujar {auction} {amount}"))).await, 200);
+        }
+        let top = "SELECT COALESCE(top_amount, 0) FROM auctions";
+        assert_eq!(scalar(&store, top).await, 8, "ana's second bid on top; logs:\n{}", logs());
+
+        // The auction's node closes it: ana pays once, bob has his back.
+        let closed = "SELECT COUNT(*) FROM auctions WHERE status = 'closed'";
+        store_until("closed", logs, async || scalar(&store, closed).await, |closed| *closed == 1).await;
+        let held = "SELECT COUNT(*) FROM auction_holds WHERE status = 'held'";
+        store_until("settled", logs, async || scalar(&store, held).await, |held| *held == 0).await;
+        let consumed = "SELECT COUNT(*) FROM auction_holds WHERE status = 'consumed'";
+        assert_eq!(scalar(&store, consumed).await, 1, "one winner charged once");
+        let roses = "SELECT COALESCE(SUM(quantity), 0)::bigint FROM inventory WHERE item_id = 'rosa_negra'";
+        store_until("the rose granted", logs, async || scalar(&store, roses).await, |roses| *roses == 1).await;
+        assert_eq!(balance(&store, ana).await, 10 - 8, "the winner paid her top bid");
+        assert_eq!(balance(&store, bob).await, 10, "the loser was refunded");
+        let forwarded = a.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await
+            + b.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await;
+        assert!(forwarded >= 1.0, "a bid reached the auction's node through the bus");
+        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
+            assert_eq!(balance, ledger_sum, "user {user}");
+        }
+        assert_conserved(&store).await;
+
+        for server in [a, b] {
+            signal(&server, "TERM");
+            let mut server = server;
+            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
+        }
         store.close().await;
         clear_prefix(&prefix).await;
         db.drop_db().await;
