@@ -152,11 +152,14 @@ struct House {
     arbiter: Arbiter,
     /// Held while activating, so an auction never gets two actors. With
     /// clustering, each with the fence it writes under.
-    actors: Mutex<HashMap<i64, (Addr<AuctionActor>, Option<Fence>)>>,
+    actors: Mutex<HashMap<i64, Running>>,
     // cluster-placed
     /// `None` without clustering: every auction's actor is here.
     placed: Option<Placed<dyn RemoteAuctions>>,
 }
+
+/// An auction's actor and (clustering) the fence it writes under.
+type Running = (Addr<AuctionActor>, Option<Fence>);
 
 impl AuctionHouse {
     /// Must be called from within an actix `System` on a tokio runtime.
