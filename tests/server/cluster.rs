@@ -390,7 +390,7 @@ fn a_limited_item_bought_at_once_on_both_nodes_is_never_oversold() {
 }
 
 #[test]
-fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once() {
+fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once_even_if_its_node_dies() {
     need_redis();
     run(async {
         let db = TestDb::postgres().await;
@@ -419,10 +419,20 @@ fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once() {
         }
         let top = "SELECT COALESCE(top_amount, 0) FROM auctions";
         assert_eq!(scalar(&store, top).await, 8, "ana's second bid on top; logs:\n{}", logs());
+        let forwarded = a.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await
+            + b.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await;
+        assert!(forwarded >= 1.0, "a bid reached the auction's node through the bus");
 
-        // The auction's node closes it: ana pays once, bob has his back.
+        // kill -9 the auction's node before it closes: the other node takes
+        // its shards, recovers the auction and closes it when due.
+        let auction_on_b = bs.contains(&virtual_shard(auction, SHARDS));
+        let (mut dead, survivor) = if auction_on_b { (b, a) } else { (a, b) };
+        dead.kill_hard();
+        metric_until(&survivor, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS)).await;
+        let logs = || survivor.log_text();
         let closed = "SELECT COUNT(*) FROM auctions WHERE status = 'closed'";
         store_until("closed", logs, async || scalar(&store, closed).await, |closed| *closed == 1).await;
+        // Ana pays once, Bob has his back.
         let held = "SELECT COUNT(*) FROM auction_holds WHERE status = 'held'";
         store_until("settled", logs, async || scalar(&store, held).await, |held| *held == 0).await;
         let consumed = "SELECT COUNT(*) FROM auction_holds WHERE status = 'consumed'";
@@ -431,19 +441,14 @@ fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once() {
         store_until("the rose granted", logs, async || scalar(&store, roses).await, |roses| *roses == 1).await;
         assert_eq!(balance(&store, ana).await, 10 - 8, "the winner paid her top bid");
         assert_eq!(balance(&store, bob).await, 10, "the loser was refunded");
-        let forwarded = a.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await
-            + b.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await;
-        assert!(forwarded >= 1.0, "a bid reached the auction's node through the bus");
         for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
             assert_eq!(balance, ledger_sum, "user {user}");
         }
         assert_conserved(&store).await;
 
-        for server in [a, b] {
-            signal(&server, "TERM");
-            let mut server = server;
-            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
-        }
+        signal(&survivor, "TERM");
+        let mut survivor = survivor;
+        assert!(survivor.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", survivor.log_text());
         store.close().await;
         clear_prefix(&prefix).await;
         db.drop_db().await;
