@@ -496,7 +496,11 @@ impl AuctionHouse {
         }
         for auction in deps.store.auctions(AuctionStatus::Open).await?.into_iter().filter(|open| mine(open.id)) {
             // Open in the store, so it activates; a due one closes at once.
-            let _actor = self.activate(auction.id).await?;
+            // A shard given up meanwhile: its next owner recovers it.
+            match self.activate(auction.id).await {
+                Ok(_) | Err(AuctionError::Dispatch(DispatchError::NotOwned)) => {}
+                Err(err) => return Err(err),
+            }
         }
         Ok(settled)
     }
