@@ -163,11 +163,11 @@ impl App {
             operators: operators.roster().clone(),
             flags,
         };
-        let mut coordinator = Coordinator::new(router.clone(), store.clone());
+        let coordinator = Coordinator::new(router.clone(), store.clone());
         if let (Some(bus), Some(ownership)) = (&bus, &ownership) {
             let steps =
                 BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
-            coordinator = coordinator.with_remote(Arc::new(steps));
+            router.reach_through(Arc::new(steps));
         }
         // Set before recovering: a shard acquired from now on is recovered
         // when acquired, one acquired before by `recover` below.
