@@ -169,7 +169,7 @@ impl App {
         if let (Some(bus), Some(ownership)) = (&bus, &ownership) {
             let steps =
                 BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
-            coordinator = coordinator.with_remote(Arc::new(steps));
+            router.reach_through(Arc::new(steps));
         }
         // cluster-placed: stock keepers and auction actors live on the node
         // serving their shard; requests to others' go through the bus.

@@ -28,9 +28,9 @@ use dianabot_actors::{
     RemoteStock, Router, StepResult, StockAnswer, StockCall, StockError,
 };
 use dianabot_cluster::{Bus, BusError, Call, ClusterConfig, ClusterStats, HandlerResult, Host, HostError, Leases};
-use dianabot_game::{Command, UpdateId, UserId};
+use dianabot_game::{Command, UpdateId, UserId, UserState};
 use dianabot_persistence::{Flusher, Store};
-use dianabot_plumbing::shards::{Ownership, SINGLETON_SHARD};
+use dianabot_plumbing::shards::{InFlight, Ownership, SINGLETON_SHARD};
 use dianabot_plumbing::unix_now;
 use teloxide_core::types::Update;
 
@@ -150,6 +150,10 @@ pub const UPDATE: &str = "update";
 /// [`StepResult`] (JSON).
 pub const STEP: &str = "step";
 
+/// Bus kind: a user's state (the user id, JSON); answered with the state
+/// (bincode, as snapshots are), for a reply rendered on another node.
+pub const STATE: &str = "state";
+
 /// A saga step on the wire.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StepCall {
@@ -173,10 +177,18 @@ impl Forwarding {
         Forwarding { bus, ownership, stats, timeout }
     }
 
-    /// The shard of `update` when another node serves it; `None` when this one does.
+    /// The shard of `update` when another node serves it (or this one drains
+    /// it); `None` when this one takes it.
     pub fn owner_elsewhere(&self, update: &Update) -> Option<u32> {
         let shard = routed_user(update).map_or(SINGLETON_SHARD, |user| self.ownership.shard_of(user.0));
-        (!self.ownership.owns(shard)).then_some(shard)
+        (!self.ownership.accepts(shard)).then_some(shard)
+    }
+
+    /// Counts `update` as in flight on its shard while the guard lives, so
+    /// a hand-over of the shard waits for it.
+    pub fn enter(&self, update: &Update) -> InFlight<'_> {
+        let shard = routed_user(update).map_or(SINGLETON_SHARD, |user| self.ownership.shard_of(user.0));
+        self.ownership.enter(shard)
     }
 
     /// Whether this node serves the server-wide shard (so polls).
@@ -214,8 +226,42 @@ impl Forwarding {
     }
 }
 
-/// Serves the bus's calls with this node's intake and sagas.
+/// A [`STATE`] answer: `0` and the state (bincode), or `1` and why not (JSON).
+fn encode_state(state: Result<UserState, DispatchError>) -> Vec<u8> {
+    let encoded = state.and_then(|state| {
+        bincode::serde::encode_to_vec(&state, bincode::config::standard()).map_err(|_| DispatchError::NotDurable)
+    });
+    match encoded {
+        Ok(state) => [&[0][..], &state].concat(),
+        Err(err) => [&[1][..], &serde_json::to_vec(&err).unwrap_or_default()].concat(),
+    }
+}
+
+fn decode_state(answer: &[u8]) -> Result<UserState, DispatchError> {
+    let unreadable = |why: String| {
+        tracing::error!(why, "unreadable user state from another node");
+        DispatchError::Unreachable
+    };
+    match answer.split_first() {
+        Some((0, state)) => bincode::serde::decode_from_slice(state, bincode::config::standard())
+            .map(|(state, _)| state)
+            .map_err(|err| unreadable(err.to_string())),
+        Some((1, err)) => Err(serde_json::from_slice(err).map_err(|err| unreadable(err.to_string()))?),
+        _ => Err(unreadable("empty or unknown answer".to_owned())),
+    }
+}
+
+/// Serves the bus's calls with this node's intake, sagas and actors.
 pub fn serve_calls(bus: &Bus, intake: Intake, coordinator: Coordinator, stats: Arc<ClusterStats>) {
+    let router = coordinator.router().clone();
+    bus.handle(STATE, move |call| {
+        let router = router.clone();
+        async move {
+            let user: UserId =
+                serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable user: {err}"))?;
+            Ok(encode_state(router.state_here(user).await))
+        }
+    });
     bus.handle(UPDATE, move |call| {
         let (intake, stats) = (intake.clone(), stats.clone());
         async move { handle_update(&intake, &stats, call).await }
@@ -278,6 +324,18 @@ impl RemoteSteps for BusSteps {
                 tracing::error!(error = %err, "unreadable answer to a saga step");
                 DispatchError::Unreachable
             })?
+        })
+    }
+
+    fn state(&self, user_id: UserId) -> Pin<Box<dyn Future<Output = Result<UserState, DispatchError>> + Send + '_>> {
+        Box::pin(async move {
+            let shard = self.ownership.shard_of(user_id.0);
+            let payload = serde_json::to_vec(&user_id).map_err(|_| DispatchError::NotDurable)?;
+            let answer = self.bus.call(shard, STATE, &payload, self.timeout).await.map_err(|err| {
+                tracing::warn!(user_id = %user_id, error = %err, "a user's state on another node not answered");
+                DispatchError::Unreachable
+            })?;
+            decode_state(&answer)
         })
     }
 }

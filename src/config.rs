@@ -168,9 +168,9 @@ pub struct Config {
     /// unset, the node serves everyone and Redis is never touched.
     /// `CLUSTER_SHARDS` (default 256): virtual shards the users are split
     /// into — every node of a cluster must use the same number;
-    /// `CLUSTER_LEASE_MS` (default 6000): how long a shard's lease lasts
+    /// `CLUSTER_LEASE_MS` (default 3000): how long a shard's lease lasts
     /// without renewal (renewed every third), so a dead node's shards are
-    /// taken over within about a lease; `CLUSTER_NODE_ID` (default
+    /// taken over within 1⅓ leases (4 s: issue 20 asks 5); `CLUSTER_NODE_ID` (default
     /// `hostname-pid`): this node's name in Redis and in `shard_epochs`;
     /// `CLUSTER_PREFIX` (default `dianabot`): the prefix of every Redis key,
     /// for several clusters (or tests) on one Redis.

@@ -2,7 +2,7 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use actix::{Actor, Addr, Arbiter};
 use dianabot_game::content::Content;
@@ -14,6 +14,7 @@ use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore, oneshot};
 use crate::config::{ActorConfig, StockFaultHook};
 use crate::env::Env;
 use crate::message::{Deliver, DispatchError, Envelope, Outcome, Work};
+use crate::saga::RemoteSteps;
 use crate::shard::ShardSupervisor;
 use crate::stats::ActorStats;
 
@@ -28,7 +29,8 @@ pub struct Dispatched<T> {
 /// until then, so unacknowledged work is what backpressure counts.
 pub struct Durable {
     done: oneshot::Receiver<Result<(), FlushError>>,
-    _permit: OwnedSemaphorePermit,
+    /// `None` for a step another node ran: durable there before it answered.
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Durable {
@@ -65,6 +67,8 @@ struct Inner {
     flusher: Flusher,
     max_in_flight: usize,
     env: Arc<Env>,
+    /// Users another node serves (clustering), set once the bus is up.
+    remote: OnceLock<Arc<dyn RemoteSteps>>,
 }
 
 impl Router {
@@ -98,7 +102,15 @@ impl Router {
                 Shard { supervisor, in_flight, sending: Mutex::new(()), arbiter }
             })
             .collect();
-        let inner = Inner { shards, closing: AtomicBool::new(false), stats, flusher, max_in_flight, env };
+        let inner = Inner {
+            shards,
+            closing: AtomicBool::new(false),
+            stats,
+            flusher,
+            max_in_flight,
+            env,
+            remote: OnceLock::new(),
+        };
         Router { inner: Arc::new(inner) }
     }
 
@@ -113,10 +125,38 @@ impl Router {
         T: Send + 'static,
         F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
     {
-        self.dispatch_work(envelope.user_id, Work::Apply(envelope), render).await
+        self.dispatch_work(envelope.user_id, Work::Apply(envelope), render, Reach::Anywhere).await
     }
 
-    async fn dispatch_work<T, F>(&self, user_id: UserId, work: Work, render: F) -> Result<Dispatched<T>, DispatchError>
+    /// [`Router::dispatch`] to this node's actors only: a user of another
+    /// node's shard is refused with [`DispatchError::NotOwned`]. What a
+    /// call carried here by the bus runs, so it is never carried on.
+    pub async fn dispatch_here<T, F>(&self, envelope: Envelope, render: F) -> Result<Dispatched<T>, DispatchError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
+    {
+        self.dispatch_work(envelope.user_id, Work::Apply(envelope), render, Reach::Here).await
+    }
+
+    // cluster
+    /// Reaches users of other nodes' shards through `remote` from now on.
+    pub fn reach_through(&self, remote: Arc<dyn RemoteSteps>) {
+        let _ = self.inner.remote.set(remote);
+    }
+
+    /// The way to other nodes' users, with clustering.
+    pub(crate) fn remote(&self) -> Option<&Arc<dyn RemoteSteps>> {
+        self.inner.remote.get()
+    }
+
+    async fn dispatch_work<T, F>(
+        &self,
+        user_id: UserId,
+        work: Work,
+        render: F,
+        reach: Reach,
+    ) -> Result<Dispatched<T>, DispatchError>
     where
         T: Send + 'static,
         F: FnOnce(&UserState, Outcome<'_>) -> T + Send + 'static,
@@ -124,12 +164,17 @@ impl Router {
         if self.inner.closing.load(Ordering::Acquire) {
             return Err(DispatchError::ShuttingDown);
         }
-        // cluster: updates and saga steps for a user of another node's
-        // shard are carried there through the bus before they get here;
-        // one that gets here anyway found the shard moving: refused, not
+        // cluster: a user of another node's shard — an operator's grant,
+        // a prize, an inviter's reward, a saga step — is reached through
+        // the bus (its node answers once durable), and the reply rendered
+        // here from the state it answers with. Under `Reach::Here` (a call
+        // the bus brought) the shard moved meanwhile: refused, not
         // acknowledged.
         if !self.serves(user_id) {
-            return Err(DispatchError::NotOwned);
+            return match (reach, self.remote()) {
+                (Reach::Anywhere, Some(remote)) => remote_dispatch(remote.as_ref(), user_id, work, render).await,
+                _ => Err(DispatchError::NotOwned),
+            };
         }
         let shard = &self.inner.shards[shard_of(user_id, self.inner.shards.len())];
         let (reply_sender, reply) = oneshot::channel();
@@ -144,7 +189,14 @@ impl Router {
             permit
         };
         let reply = reply.await.map_err(|_| DispatchError::ActorCrashed)??;
-        Ok(Dispatched { reply, durable: Durable { done, _permit: permit } })
+        Ok(Dispatched { reply, durable: Durable { done, _permit: Some(permit) } })
+    }
+
+    /// A copy of `user_id`'s state, from this node's actor only (what a
+    /// bus call for another node's render runs).
+    pub async fn state_here(&self, user_id: UserId) -> Result<UserState, DispatchError> {
+        let copy = |state: &UserState, _: Outcome<'_>| state.clone();
+        Ok(self.dispatch_work(user_id, Work::View, copy, Reach::Here).await?.reply)
     }
 
     /// Renders from a user's current state without changing it (screens
@@ -154,7 +206,8 @@ impl Router {
         T: Send + 'static,
         F: FnOnce(&UserState) -> T + Send + 'static,
     {
-        let dispatched = self.dispatch_work(user_id, Work::View, move |state, _| render(state)).await?;
+        let dispatched =
+            self.dispatch_work(user_id, Work::View, move |state, _| render(state), Reach::Anywhere).await?;
         Ok(dispatched.reply)
     }
 
@@ -254,4 +307,38 @@ fn shard_of(user: UserId, shards: usize) -> usize {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     user.hash(&mut hasher);
     (hasher.finish() % shards as u64) as usize
+}
+
+/// Whether a dispatch may be carried to the node serving its user.
+#[derive(Clone, Copy)]
+enum Reach {
+    Anywhere,
+    Here,
+}
+
+/// A dispatch run by the node serving `user_id`: the command (if any) is
+/// durable there when it answers; the reply is rendered here from the
+/// user's state as that node holds it afterwards.
+async fn remote_dispatch<T, F>(
+    remote: &dyn RemoteSteps,
+    user_id: UserId,
+    work: Work,
+    render: F,
+) -> Result<Dispatched<T>, DispatchError>
+where
+    F: FnOnce(&UserState, Outcome<'_>) -> T,
+{
+    let answer = match work {
+        Work::Apply(envelope) => Some(remote.step(user_id, envelope.update_id, envelope.command).await?),
+        Work::View => None,
+    };
+    let state = remote.state(user_id).await?;
+    let reply = match &answer {
+        Some(Ok(events)) => render(&state, Outcome::Applied(events)),
+        Some(Err(refusal)) => render(&state, Outcome::Refused(refusal)),
+        None => render(&state, Outcome::Viewed),
+    };
+    let (durable, done) = oneshot::channel();
+    let _ = durable.send(Ok(()));
+    Ok(Dispatched { reply, durable: Durable { done, _permit: None } })
 }

@@ -50,9 +50,10 @@ pub enum GiftOutcome {
 /// there is none.
 pub type StepResult = Result<Result<Vec<Event>, RuleError>, DispatchError>;
 
-/// Carries a saga step to the node serving its user (clustering): that
-/// node runs [`Coordinator::step_here`] and answers. The binary implements
-/// it over the cluster's bus.
+/// Reaches a user of another node's shard (clustering): that node runs a
+/// step with [`Coordinator::step_here`], or reads the user's state, and
+/// answers. The binary implements it over the cluster's bus; the router
+/// uses it for every dispatch and view of such a user.
 pub trait RemoteSteps: Send + Sync + 'static {
     fn step(
         &self,
@@ -60,6 +61,9 @@ pub trait RemoteSteps: Send + Sync + 'static {
         update_id: Option<UpdateId>,
         command: Command,
     ) -> Pin<Box<dyn Future<Output = StepResult> + Send + '_>>;
+
+    /// The user's state as its node holds it now.
+    fn state(&self, user_id: UserId) -> Pin<Box<dyn Future<Output = Result<UserState, DispatchError>> + Send + '_>>;
 }
 
 /// Runs sagas over the router, the shop's stock keepers and the channel
@@ -71,9 +75,6 @@ pub struct Coordinator {
     pub(crate) stock: StockKeepers,
     pub(crate) posts: Posts,
     ids: Arc<IdAllocator>,
-    // cluster-bus
-    /// Steps for users another node serves; `None` without clustering.
-    remote: Option<Arc<dyn RemoteSteps>>,
 }
 
 impl Coordinator {
@@ -81,14 +82,7 @@ impl Coordinator {
         let stock = StockKeepers::new(store.clone(), router.stock_faults(), router.clock().clone());
         let posts = Posts::new(store.clone());
         let ids = Arc::new(IdAllocator::new(store.clone()));
-        Coordinator { router, store, stock, posts, ids, remote: None }
-    }
-
-    // cluster-bus
-    /// Steps for users this node does not serve go through `remote`.
-    pub fn with_remote(mut self, remote: Arc<dyn RemoteSteps>) -> Coordinator {
-        self.remote = Some(remote);
-        self
+        Coordinator { router, store, stock, posts, ids }
     }
 
     // cluster-placed
@@ -220,7 +214,7 @@ impl Coordinator {
     /// answer: the events it applied (none for a repeated step), or the
     /// refusal.
     pub(crate) async fn step(&self, user_id: UserId, update_id: Option<UpdateId>, command: Command) -> StepResult {
-        match &self.remote {
+        match self.router.remote() {
             Some(remote) if !self.router.serves(user_id) => remote.step(user_id, update_id, command).await,
             _ => self.step_here(user_id, update_id, command).await,
         }
@@ -234,7 +228,9 @@ impl Coordinator {
             Outcome::Applied(events) => Ok(events.to_vec()),
             Outcome::Duplicate | Outcome::Viewed => Ok(Vec::new()),
         };
-        self.step_with(user_id, update_id, command, answer).await
+        let dispatched = self.router.dispatch_here(Envelope { user_id, update_id, command }, answer).await?;
+        dispatched.durable.wait().await?;
+        Ok(dispatched.reply)
     }
 
     /// One step whose answer `render` reads from the user's state as the

@@ -64,8 +64,8 @@ pub struct Load {
 
 impl Load {
     /// Creates the users in `emulator`, publishes the posts, registers
-    /// every user through the server and, when the mix bids, funds them
-    /// and opens the auctions. The server must already be polling the
+    /// every user through the server and, when the mix bids or buys, funds
+    /// them (and opens the auctions for bids). The server must already be polling the
     /// emulator in polling mode.
     pub async fn setup(
         emulator: Arc<EmulatorHandle>,
@@ -77,7 +77,10 @@ impl Load {
         let calls = emulator.subscribe_bot_calls();
         let control = format!("{}/control", emulator.base_url());
         let bids = weights.iter().any(|(scenario, _)| *scenario == Scenario::AuctionBid);
-        crate::create_users(&client, &control, config.user_id_base, config.users, bids).await?;
+        // Buyers are funded like bidders, so purchases are decided on stock,
+        // not refused for besitos the first reactions have not paid yet.
+        let funded = bids || weights.iter().any(|(scenario, _)| *scenario == Scenario::Purchase);
+        crate::create_users(&client, &control, config.user_id_base, config.users, funded).await?;
         let channel = crate::free_channel(&client, &control).await?;
 
         let driver_config = DriverConfig {
@@ -107,8 +110,10 @@ impl Load {
                 async move { driver.onboard(index, to_menu).await }
             })
             .await;
-        if bids {
+        if funded {
             driver.fund_users(config.concurrency).await;
+        }
+        if bids {
             driver.open_auctions(config.auctions, config.auction_seconds).await.map_err(BenchError::Setup)?;
         }
         Ok(Load {

@@ -425,7 +425,7 @@ impl Server {
     /// pending), then reads and dispatches one batch of new entries.
     async fn step(&mut self, lag_at: &mut tokio::time::Instant) -> Result<(), RedisError> {
         let owned: HashMap<u32, i64> = (0..self.ownership.shards())
-            .filter_map(|shard| Some((shard, self.ownership.token(shard))).filter(|(_, token)| *token != 0))
+            .filter_map(|shard| Some((shard, self.ownership.accepting_token(shard))).filter(|(_, token)| *token != 0))
             .collect();
         self.known.retain(|shard, token| owned.get(shard) == Some(token));
         for (&shard, &token) in &owned {

@@ -7,7 +7,7 @@
 //! [`virtual_shard`]: a fixed hash (not `std`'s hasher, whose output may
 //! change between Rust releases) so every node of every build agrees.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, Ordering};
 
 use tokio::sync::Notify;
 
@@ -41,20 +41,50 @@ pub const SINGLETON_SHARD: u32 = 0;
 /// Written by the cluster's lease manager (a token is set only after it is
 /// recorded in the store), cleared by it on loss or hand-over and by the
 /// flusher when the store fenced a write ([`Ownership::fenced`]).
+///
+/// A shard handed over gracefully is first *drained*: it takes no new
+/// update ([`Ownership::accepts`] is false, so they are forwarded and wait
+/// in its stream for the next owner) while the updates already being
+/// handled here ([`Ownership::enter`]) finish with its actors still
+/// served — a purchase's receipt is rendered by the actor that bought.
 #[derive(Debug)]
 pub struct Ownership {
     node: String,
     tokens: Box<[AtomicI64]>,
+    draining: Box<[AtomicBool]>,
+    /// Updates being handled here, per shard.
+    in_flight: Box<[AtomicU32]>,
     /// Woken when the flusher clears a shard, so the manager gives it up at once.
     changed: Notify,
+    /// Woken when a shard's last update in flight ends.
+    idle: Notify,
+}
+
+/// An update being handled on its shard; ends with the guard.
+#[derive(Debug)]
+pub struct InFlight<'a> {
+    ownership: &'a Ownership,
+    shard: usize,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if self.ownership.in_flight[self.shard].fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.ownership.idle.notify_waiters();
+        }
+    }
 }
 
 impl Ownership {
     pub fn new(node: impl Into<String>, shards: u32) -> Ownership {
+        let shards = shards.max(1);
         Ownership {
             node: node.into(),
-            tokens: (0..shards.max(1)).map(|_| AtomicI64::new(0)).collect(),
+            tokens: (0..shards).map(|_| AtomicI64::new(0)).collect(),
+            draining: (0..shards).map(|_| AtomicBool::new(false)).collect(),
+            in_flight: (0..shards).map(|_| AtomicU32::new(0)).collect(),
             changed: Notify::new(),
+            idle: Notify::new(),
         }
     }
 
@@ -93,10 +123,52 @@ impl Ownership {
         self.tokens.iter().filter(|token| token.load(Ordering::Acquire) != 0).count()
     }
 
+    /// Whether new updates of `shard` are handled here: served and not draining.
+    pub fn accepts(&self, shard: u32) -> bool {
+        self.accepting_token(shard) != 0
+    }
+
+    /// [`Ownership::token`], 0 while the shard drains.
+    pub fn accepting_token(&self, shard: u32) -> i64 {
+        let draining = self.draining.get(shard as usize).is_some_and(|draining| draining.load(Ordering::Acquire));
+        if draining { 0 } else { self.token(shard) }
+    }
+
     /// Serve `shard` under `token` (recorded in the store already).
     pub fn serve(&self, shard: u32, token: i64) {
         if let Some(slot) = self.tokens.get(shard as usize) {
+            self.draining[shard as usize].store(false, Ordering::Release);
             slot.store(token, Ordering::Release);
+        }
+    }
+
+    /// `shard` takes no new update; the ones in flight go on ([`Ownership::drained`]).
+    pub fn drain(&self, shard: u32) {
+        if let Some(draining) = self.draining.get(shard as usize) {
+            draining.store(true, Ordering::Release);
+        }
+    }
+
+    /// Counts an update of `shard` being handled until the guard drops.
+    pub fn enter(&self, shard: u32) -> InFlight<'_> {
+        let shard = (shard as usize).min(self.in_flight.len() - 1);
+        self.in_flight[shard].fetch_add(1, Ordering::AcqRel);
+        InFlight { ownership: self, shard }
+    }
+
+    /// Completes once no update of `shards` is in flight.
+    pub async fn drained(&self, shards: &[u32]) {
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            let busy = shards.iter().any(|shard| {
+                self.in_flight.get(*shard as usize).is_some_and(|count| count.load(Ordering::Acquire) != 0)
+            });
+            if !busy {
+                return;
+            }
+            idle.await;
         }
     }
 
@@ -141,6 +213,34 @@ mod tests {
             counts[virtual_shard(user, 16) as usize] += 1;
         }
         assert!(counts.iter().all(|&count| (800..1200).contains(&count)), "{counts:?}");
+    }
+
+    #[test]
+    fn a_draining_shard_takes_nothing_new_and_is_drained_when_its_last_update_ends() {
+        let ownership = Ownership::new("a", 4);
+        ownership.serve(1, 7);
+        ownership.serve(2, 8);
+        let first = ownership.enter(1);
+        let second = ownership.enter(1);
+        let elsewhere = ownership.enter(2);
+        ownership.drain(1);
+        assert!(!ownership.accepts(1) && ownership.owns(1), "drains, still served");
+        assert!(ownership.accepts(2));
+        let drained = ownership.drained(&[1]);
+        tokio::pin!(drained);
+        assert!(futures_poll(drained.as_mut()).is_pending());
+        drop(first);
+        assert!(futures_poll(drained.as_mut()).is_pending(), "one update still in flight");
+        drop(second);
+        assert!(futures_poll(drained.as_mut()).is_ready());
+        drop(elsewhere);
+        ownership.serve(1, 9);
+        assert!(ownership.accepts(1), "served again under a new token");
+    }
+
+    fn futures_poll<F: std::future::Future>(future: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+        let waker = std::task::Waker::noop();
+        future.poll(&mut std::task::Context::from_waker(waker))
     }
 
     #[test]

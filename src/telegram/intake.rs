@@ -277,6 +277,7 @@ impl Intake {
     pub async fn handle(&self, update: Update) -> Result<Handled, IntakeError> {
         let span =
             tracing::info_span!("intake", update_id = update.id.0, user_id = update.from().map(|user| user.id.0));
+        let _in_flight = self.forwarding.as_ref().map(|forwarding| forwarding.enter(&update));
         let translation = self.translator.translate(&update);
         let handled = match self.rate_limiter.check(&update, &translation) {
             Some(limited) => {
