@@ -21,10 +21,11 @@ use dianabot_game::content::offers::Deal;
 use dianabot_game::{Command, Ctx, Currency, Event, OfferCommand, RuleError, ShopCommand, UpdateId, UserId};
 use dianabot_game::{offer, shop};
 use dianabot_persistence::{PurchaseStatus, Reservation, StoreError};
+use dianabot_plumbing::{Backoff, retry_while};
 use tracing::Instrument;
 
 use crate::message::{DispatchError, Outcome};
-use crate::saga::Coordinator;
+use crate::saga::{ATTEMPTS, Coordinator};
 use crate::stock::StockError;
 
 /// How long a unit stays reserved for a Stars checkout the player may
@@ -133,7 +134,7 @@ impl Coordinator {
     pub(crate) async fn finish_purchase(&self, buyer: UserId, purchase: i64, item: &str) -> PurchaseOutcome {
         if let Some(stock) = self.stock_of(item) {
             let reservation = Reservation { purchase, user: buyer, expires_at: None };
-            if let Err(err) = self.stock.reserve(item, stock, reservation).await {
+            if let Err(err) = self.reserve_unit(item, stock, reservation).await {
                 tracing::info!(error = %err, purchase, "no unit reserved; refunding");
                 return self.compensate(buyer, purchase, item, err.refusal()).await;
             }
@@ -150,6 +151,16 @@ impl Coordinator {
                 self.compensate(buyer, purchase, item, why).await
             }
         }
+    }
+
+    // cluster-placed
+    /// Step 2. A keeper on another node that did not answer may have
+    /// reserved the unit (or its shard is moving): asked again (idempotent
+    /// by purchase) rather than refunded. Its refusals and its own store
+    /// failures compensate at once, as on one node.
+    async fn reserve_unit(&self, item: &str, stock: u32, reservation: Reservation) -> Result<(), StockError> {
+        let unavailable = |err: &StockError| matches!(err, StockError::Unavailable);
+        retry_while(Backoff::STORE, ATTEMPTS, || self.stock.reserve(item, stock, reservation), unavailable).await
     }
 
     /// Refunds the buyer unless the purchase was delivered after all (a

@@ -26,7 +26,7 @@ use crate::stock::{RemoteStock, StockKeepers};
 
 /// How often a step is retried before the saga is left to recovery (gifts,
 /// bids) or compensated (purchases).
-const ATTEMPTS: u32 = 5;
+pub(crate) const ATTEMPTS: u32 = 5;
 
 /// What became of a gift.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,11 +26,14 @@ const STAR_MAP: &str = "mapa_de_estrellas";
 const STAR_MAP_ITEM: &str = "mapa_estelar";
 const SHARDS: u32 = 8;
 
-/// Carries stock calls to the other node's keepers, as the bus would.
+/// Carries stock calls to the other node's keepers, as the bus would;
+/// loses the next `lost_answers` answers (the call ran, its answer never
+/// came back).
 #[derive(Default)]
 struct InProcess {
     owner: OnceLock<Coordinator>,
     calls: AtomicUsize,
+    lost_answers: AtomicUsize,
 }
 
 impl RemoteStock for InProcess {
@@ -40,7 +43,14 @@ impl RemoteStock for InProcess {
         call: StockCall,
     ) -> Pin<Box<dyn Future<Output = Result<StockAnswer, StockError>> + Send + '_>> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        Box::pin(async move { self.owner.get().ok_or(StockError::Unavailable)?.stock().answer(call).await })
+        Box::pin(async move {
+            let answer = self.owner.get().ok_or(StockError::Unavailable)?.stock().answer(call).await;
+            let lost = self.lost_answers.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
+            if lost.is_ok() {
+                return Err(StockError::Unavailable);
+            }
+            answer
+        })
     }
 }
 
@@ -68,13 +78,19 @@ fn a_limited_item_sold_from_two_nodes_is_kept_by_its_shards_owner_only() {
             apply(&runtime.router, user, Command::Admin(AdminCommand::AdminGrant(besitos(100)))).await.unwrap();
         }
 
-        let races: Vec<_> = (1..=BUYERS)
+        // The answer to a's first reservation is lost: asked again, not refunded.
+        to_b.lost_answers.store(1, Ordering::Relaxed);
+        let first = on_a.purchase(UserId(BUYERS), STAR_MAP, 100 + BUYERS, None).await.unwrap();
+        assert_eq!(first, PurchaseOutcome::Completed);
+        assert_eq!(to_b.lost_answers.load(Ordering::Relaxed), 0, "an answer was lost");
+
+        let races: Vec<_> = (1..BUYERS)
             .map(|user| {
                 let node = if user % 2 == 0 { on_a.clone() } else { on_b.clone() };
                 tokio::spawn(async move { node.purchase(UserId(user), STAR_MAP, 100 + user, None).await })
             })
             .collect();
-        let mut completed = 0;
+        let mut completed = 1;
         for race in races {
             match race.await.unwrap().unwrap() {
                 PurchaseOutcome::Completed => completed += 1,
