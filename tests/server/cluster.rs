@@ -298,12 +298,25 @@ fn a_channel_posts_actor_serves_the_players_of_every_node() {
         let emulator = EmulatorProcess::start().await;
         let control = Control::new(&emulator.url());
         let prefix = unique_prefix("posts");
-        let (a, b) = two_nodes(&db, &emulator, &prefix, &[]).await;
+        // Owners on every shard, so one on each node reads the report.
+        let mut owners: Vec<i64> = Vec::new();
+        for owner in OPERATOR.. {
+            if !owners.iter().any(|other| virtual_shard(*other, SHARDS) == virtual_shard(owner, SHARDS)) {
+                owners.push(owner);
+            }
+            if owners.len() == SHARDS as usize {
+                break;
+            }
+        }
+        let admin_ids = owners.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &[("ADMIN_IDS", admin_ids.as_str())]).await;
         let store = db.store().await;
         let bs = shards_of(&store, "b").await;
-        let on_a = user_in(&bs, false, &[OPERATOR]);
-        let on_b = user_in(&bs, true, &[OPERATOR]);
-        for user in [on_a, on_b, OPERATOR] {
+        let on_a = user_in(&bs, false, &owners);
+        let on_b = user_in(&bs, true, &owners);
+        let owner_on = |node_b: bool| owners.iter().copied().find(|owner| bs.contains(&virtual_shard(*owner, SHARDS)) == node_b);
+        let (owner_a, owner_b) = (owner_on(false).expect("an owner on a"), owner_on(true).expect("an owner on b"));
+        for user in [on_a, on_b, owner_a, owner_b] {
             control.create_user_started(user, true).await;
         }
         assert_eq!(post(a.webhook_url(), start_update(1, on_a)).await, 200);
@@ -326,14 +339,16 @@ fn a_channel_posts_actor_serves_the_players_of_every_node() {
         assert_eq!(balance(&store, on_a).await, a_before + 3, "a's player paid once");
         assert_eq!(balance(&store, on_b).await, b_before + 6, "b's player paid once per post");
 
-        // One actor per post counted every node's players.
-        let report = ask_via(&control, &b, 20, OPERATOR, "/posts").await;
-        assert!(report.starts_with("📊"), "{report}");
-        let second = report.split_once("#2 ").expect("post 2 listed").1;
-        assert!(second.contains("2 reacciones · 2 personas · 6 besitos"), "{report}");
-        let first = report.split_once("#1 ").expect("post 1 listed").1;
-        assert!(first.contains("1 reacción · 1 persona · 3 besitos"), "{report}");
-        assert!(b.metric("dianabot_cluster_bus_served_total").await + a.metric("dianabot_cluster_bus_served_total").await >= 1.0);
+        // One actor per post counted every node's players: the report
+        // says so on both nodes.
+        for (update_id, owner) in [(20, owner_a), (21, owner_b)] {
+            let report = ask_via(&control, &a, update_id, owner, "/posts").await;
+            assert!(report.starts_with("📊"), "{report}");
+            let (second, first) = report.split_once("#1 ").expect("post 1 listed");
+            assert!(second.contains("#2 "), "newest first: {report}");
+            assert!(second.contains("2 reacciones · 2 personas · 6 besitos"), "{report}");
+            assert!(first.contains("1 reacción · 1 persona · 3 besitos"), "{report}");
+        }
 
         for mut server in [a, b] {
             signal(&server, "TERM");
