@@ -233,7 +233,8 @@ pub const POST: &str = "post";
 
 /// A post's request, run on this node's posts.
 async fn handle_post(posts: &Posts, call: Call) -> HandlerResult {
-    let request: PostCall = serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable post call: {err}"))?;
+    let request: PostCall =
+        serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable post call: {err}"))?;
     let answer = posts.serve(request).await.map_err(|err| err.to_string())?;
     serde_json::to_vec(&answer).map_err(|err| err.to_string())
 }
@@ -245,7 +246,11 @@ pub struct BusPosts {
 }
 
 impl RemotePosts for BusPosts {
-    fn call(&self, shard: u32, call: PostCall) -> Pin<Box<dyn Future<Output = Result<PostAnswer, PostError>> + Send + '_>> {
+    fn call(
+        &self,
+        shard: u32,
+        call: PostCall,
+    ) -> Pin<Box<dyn Future<Output = Result<PostAnswer, PostError>> + Send + '_>> {
         Box::pin(async move {
             let payload = serde_json::to_vec(&call).map_err(|err| PostError::Unreachable(err.to_string()))?;
             let answer = self.bus.call(shard, POST, &payload, self.timeout).await.map_err(|err| {

@@ -147,8 +147,13 @@ mod tests {
             let flags = Arc::new(LiveFlags::load(store.clone()).await.expect("loaded"));
             let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
             let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")).to_owned();
-            let reloader =
-                Reloader { dir, router: runtime.router.clone(), operators: roster, flags: flags.clone(), notices: None };
+            let reloader = Reloader {
+                dir,
+                router: runtime.router.clone(),
+                operators: roster,
+                flags: flags.clone(),
+                notices: None,
+            };
 
             let change = reloader.set_flag(UserId(900), "style", Some(3_000)).await.expect("stored").expect("a flag");
             assert_eq!((change.before, change.after, change.content, change.reset), (10_000, 3_000, 10_000, false));

@@ -87,7 +87,11 @@ pub enum PostAnswer {
 /// runs [`Posts::serve`]. The binary implements it over the bus; no answer
 /// is [`PostError::Unreachable`].
 pub trait RemotePosts: Send + Sync + 'static {
-    fn call(&self, shard: u32, call: PostCall) -> Pin<Box<dyn Future<Output = Result<PostAnswer, PostError>> + Send + '_>>;
+    fn call(
+        &self,
+        shard: u32,
+        call: PostCall,
+    ) -> Pin<Box<dyn Future<Output = Result<PostAnswer, PostError>> + Send + '_>>;
 }
 
 /// Where posts' actors run in a cluster.
@@ -377,32 +381,40 @@ impl PostActor {
         while let Some(request) = requests.recv().await {
             // An actor that cannot load answers every request with the
             // error, and tries again with the next one.
-            if let Err(err) = self.load().await {
-                tracing::error!(post = ?self.post.post, error = %err, "loading a post's reactions failed");
-                match request {
-                    Request::Admit { reply } => drop(reply.send(Err(err))),
-                    Request::Engagement { reply } => drop(reply.send(Err(err))),
-                    // Its rows are durable: the next load counts them.
-                    Request::Count { .. } => {}
+            let loaded_now = match self.load().await {
+                Ok(loaded_now) => loaded_now,
+                Err(err) => {
+                    tracing::error!(post = ?self.post.post, error = %err, "loading a post's reactions failed");
+                    match request {
+                        Request::Admit { reply } => drop(reply.send(Err(err))),
+                        Request::Engagement { reply } => drop(reply.send(Err(err))),
+                        // Its rows are durable: the next load counts them.
+                        Request::Count { .. } => {}
+                    }
+                    continue;
                 }
-                continue;
-            }
+            };
             match request {
                 Request::Admit { reply } => drop(reply.send(Ok(self.post.target))),
+                // A payment is committed before its count is sent, so rows
+                // loaded for this very count hold it already (the actor
+                // started after the admission: restarted, or its shard moved).
+                Request::Count { .. } if loaded_now => {}
                 Request::Count { user, events } => self.post.count_events(user, &events),
                 Request::Engagement { reply } => drop(reply.send(Ok(self.post.engagement()))),
             }
         }
     }
 
-    async fn load(&mut self) -> Result<(), PostError> {
+    /// Counts the post's durable reactions once; whether it did just now.
+    async fn load(&mut self) -> Result<bool, PostError> {
         if self.loaded {
-            return Ok(());
+            return Ok(false);
         }
         for (user, besitos) in self.store.post_reactions(self.post.post).await? {
             self.post.count(user, [besitos]);
         }
         self.loaded = true;
-        Ok(())
+        Ok(true)
     }
 }

@@ -20,14 +20,12 @@
 //! node's folder changes only when it is deployed, which restarts it.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dianabot_plumbing::Backoff;
 use futures_util::StreamExt;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::bus::Link;
 use crate::leases::RedisError;
@@ -82,8 +80,6 @@ struct Inner {
     channel: String,
     node: String,
     stats: Arc<ClusterStats>,
-    stop: watch::Sender<bool>,
-    listener: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl ChangeNotices {
@@ -92,16 +88,8 @@ impl ChangeNotices {
     pub async fn connect(config: &ClusterConfig, stats: Arc<ClusterStats>) -> Result<ChangeNotices, RedisError> {
         let client = redis::Client::open(config.redis_url.as_str())?;
         let commands = Link::open(&client, Duration::from_secs(2)).await?;
-        let (stop, _) = watch::channel(false);
-        let inner = Inner {
-            client,
-            commands,
-            channel: format!("{}:changes", config.prefix),
-            node: config.node.clone(),
-            stats,
-            stop,
-            listener: Mutex::default(),
-        };
+        let inner =
+            Inner { client, commands, channel: format!("{}:changes", config.prefix), node: config.node.clone(), stats };
         Ok(ChangeNotices { inner: Arc::new(inner) })
     }
 
@@ -127,31 +115,19 @@ impl ChangeNotices {
     /// Starts hearing the other nodes' changes: `reread` runs with what to
     /// read again — the change of each notice, everything on each
     /// (re)subscription, flags and roles every [`REREAD_EVERY`]. Runs one
-    /// at a time; its failures are its own to log (and to count with
-    /// [`ChangeNotices::reread_failed`]).
+    /// at a time, for as long as the process; its failures are its own to
+    /// log (and to count with [`ChangeNotices::reread_failed`]).
     pub fn listen<F, Fut>(&self, reread: F)
     where
         F: Fn(Vec<Change>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        let task = tokio::spawn(listen(self.inner.clone(), reread));
-        if let Some(old) = self.inner.listener.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).replace(task) {
-            old.abort();
-        }
+        tokio::spawn(listen(self.inner.clone(), reread));
     }
 
     /// Counts a re-read that failed.
     pub fn reread_failed(&self) {
         self.inner.stats.change_rereads_failed.fetch_add(1, Ordering::Relaxed);
-    }
-
-    /// Stops hearing notices.
-    pub async fn stop(&self) {
-        let _ = self.inner.stop.send(true);
-        let listener = self.inner.listener.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
-        if let Some(listener) = listener {
-            let _ = listener.await;
-        }
     }
 }
 
@@ -162,9 +138,8 @@ where
     F: Fn(Vec<Change>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    let mut stop = inner.stop.subscribe();
     let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
-    while !*stop.borrow() {
+    loop {
         let subscribed = async {
             let mut pubsub = inner.client.get_async_pubsub().await?;
             pubsub.subscribe(&inner.channel).await?;
@@ -179,10 +154,8 @@ where
             Ok(pubsub) => pubsub,
             Err(error) => {
                 tracing::warn!(%error, "cannot subscribe to change notices; retrying");
-                tokio::select! {
-                    () = backoff.wait() => continue,
-                    _ = stop.changed() => return,
-                }
+                backoff.wait().await;
+                continue;
             }
         };
         backoff.reset();
@@ -208,7 +181,6 @@ where
                     reread(vec![change]).await;
                 }
                 _ = timer.tick() => reread(vec![Change::Flags, Change::Roles]).await,
-                _ = stop.changed() => return,
             }
         }
         tracing::warn!("the change notices' subscription was lost; subscribing again");

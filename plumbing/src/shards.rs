@@ -25,9 +25,9 @@ pub fn virtual_shard(user: i64, shards: u32) -> u32 {
 /// auction, a post) is placed on a shard: FNV-1a of its name, fixed for
 /// the same reason as [`virtual_shard`]. Its shard is `virtual_shard(key, n)`.
 pub fn placement_key(name: &[u8]) -> i64 {
-    let hash = name.iter().fold(0xCBF2_9CE4_8422_2325_u64, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01B3)
-    });
+    let hash = name
+        .iter()
+        .fold(0xCBF2_9CE4_8422_2325_u64, |hash, byte| (hash ^ u64::from(*byte)).wrapping_mul(0x0000_0100_0000_01B3));
     hash as i64
 }
 

@@ -21,8 +21,8 @@ use crate::common::control::text;
 use crate::common::server::{
     EmulatorProcess, ServerProcess, WEBHOOK_SECRET, channel_post_update, reaction_update, start_update, text_update,
 };
-use crate::content_reload::demo_copy;
 use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run};
+use crate::content_reload::demo_copy;
 
 const SHARDS: u32 = 8;
 
@@ -314,7 +314,8 @@ fn a_channel_posts_actor_serves_the_players_of_every_node() {
         let bs = shards_of(&store, "b").await;
         let on_a = user_in(&bs, false, &owners);
         let on_b = user_in(&bs, true, &owners);
-        let owner_on = |node_b: bool| owners.iter().copied().find(|owner| bs.contains(&virtual_shard(*owner, SHARDS)) == node_b);
+        let owner_on =
+            |node_b: bool| owners.iter().copied().find(|owner| bs.contains(&virtual_shard(*owner, SHARDS)) == node_b);
         let (owner_a, owner_b) = (owner_on(false).expect("an owner on a"), owner_on(true).expect("an owner on b"));
         for user in [on_a, on_b, owner_a, owner_b] {
             control.create_user_started(user, true).await;
@@ -445,7 +446,11 @@ fn an_operators_flag_role_and_reload_on_one_node_are_live_on_the_other() {
             if report.starts_with("📊") {
                 break;
             }
-            assert!(Instant::now() < deadline, "the grant never reached the other node: {report}\n{}", there.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "the grant never reached the other node: {report}\n{}",
+                there.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         assert!(there.metric("dianabot_cluster_change_notices_total{direction=\"in\"}").await >= 3.0);
