@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::{BusSteps, Forwarding, NodeHost};
+use crate::cluster::{BusPosts, BusSteps, Forwarding, NodeHost};
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
-use dianabot_cluster::{Bus, BusConfig, Cluster};
+use dianabot_cluster::{Bus, BusConfig, ChangeNotices, Cluster};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{Flusher, OPS_TIMERS, SCHEDULED_POSTS, Store, USER_TIMERS};
@@ -126,6 +126,15 @@ impl App {
             ),
             _ => None,
         };
+        // cluster-changes: operators' changes are announced to the other nodes.
+        let notices = match (&config.cluster, &cluster) {
+            (Some(settings), Some(cluster)) => Some(
+                ChangeNotices::connect(settings, cluster.stats().clone())
+                    .await
+                    .with_context(|| format!("connecting the change notices to Redis at {}", settings.redis_url))?,
+            ),
+            _ => None,
+        };
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         // Commands addressed to another bot (`/cmd@OtherBot`) are not ours;
@@ -162,12 +171,16 @@ impl App {
             router: router.clone(),
             operators: operators.roster().clone(),
             flags,
+            notices: notices.clone(),
         };
-        let coordinator = Coordinator::new(router.clone(), store.clone());
+        let mut coordinator = Coordinator::new(router.clone(), store.clone());
         if let (Some(bus), Some(ownership)) = (&bus, &ownership) {
             let steps =
                 BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
             router.reach_through(Arc::new(steps));
+            // cluster-posts
+            let posts = BusPosts { bus: bus.clone(), timeout: config.cluster_call_timeout };
+            coordinator = coordinator.with_remote_posts(ownership.clone(), Arc::new(posts));
         }
         // Set before recovering: a shard acquired from now on is recovered
         // when acquired, one acquired before by `recover` below.
@@ -235,6 +248,16 @@ impl App {
                 intake
             }
             _ => intake,
+        };
+        // cluster-changes: grants made here are announced too; the other
+        // nodes' changes are read again here.
+        let intake = match &notices {
+            Some(notices) => {
+                let intake = intake.with_change_notices(notices.clone());
+                crate::cluster::follow_changes(notices, reloader.clone(), intake.operators().clone());
+                intake
+            }
+            None => intake,
         };
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
         intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;

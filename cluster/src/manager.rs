@@ -103,6 +103,13 @@ dianabot_plumbing::metrics! {
         counter forward_timeouts => "dianabot_cluster_forward_failures_total" { reason = "timeout" },
         /// Forwarded updates left unacknowledged: the owner failed, or Redis did.
         counter forward_failures => "dianabot_cluster_forward_failures_total" { reason = "failed" },
+        // cluster-changes
+        /// Operators' change notices (flags, roles, content), by direction.
+        counter changes_sent => "dianabot_cluster_change_notices_total" { direction = "out" },
+        /// Operators' change notices (flags, roles, content), by direction.
+        counter changes_received => "dianabot_cluster_change_notices_total" { direction = "in" },
+        /// Re-reads of operators' changes that failed (the next notice or re-read tries again).
+        counter change_rereads_failed => "dianabot_cluster_change_rereads_failed_total",
     }
 }
 
