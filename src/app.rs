@@ -435,6 +435,13 @@ impl App {
         }
         // In-flight webhook requests finish (durably) before this returns.
         self.http.handle.stop(true).await;
+        // cluster: the shards are handed over first — drained (what is in
+        // flight finishes, the bus still answering), flushed, released — so
+        // the other nodes serve them within a third of a lease while this
+        // one winds down, instead of after it.
+        if let Some(cluster) = self.cluster {
+            cluster.leave().await;
+        }
         // cluster-bus: calls being served here finish; what waits in this
         // node's streams is claimed by the shards' next owners.
         if let Some(bus) = &self.bus {
@@ -444,10 +451,6 @@ impl App {
         self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
-        // cluster: everything accepted is durable; hand the shards over.
-        if let Some(cluster) = self.cluster {
-            cluster.leave().await;
-        }
         // The batch of a broadcast in flight is sent and counted first.
         self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.
