@@ -6,10 +6,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cluster::{BusPlaced, BusSteps, Forwarding, NodeHost};
+use crate::cluster::{BusPlaced, BusPosts, BusSteps, Forwarding, NodeHost};
 use anyhow::Context;
 use dianabot_actors::{AuctionHouse, AuctionNotice, Coordinator, Notifier, Router, TimerService};
-use dianabot_cluster::{Bus, BusConfig, Cluster};
+use dianabot_cluster::{Bus, BusConfig, ChangeNotices, Cluster};
 use dianabot_emulator::{EmulatorConfig, EmulatorHandle};
 use dianabot_game::{Rules, UserId, UserState};
 use dianabot_persistence::{Flusher, OPS_TIMERS, SCHEDULED_POSTS, Store, USER_TIMERS};
@@ -128,6 +128,15 @@ impl App {
             ),
             _ => None,
         };
+        // cluster-changes: operators' changes are announced to the other nodes.
+        let notices = match (&config.cluster, &cluster) {
+            (Some(settings), Some(cluster)) => Some(
+                ChangeNotices::connect(settings, cluster.stats().clone())
+                    .await
+                    .with_context(|| format!("connecting the change notices to Redis at {}", settings.redis_url))?,
+            ),
+            _ => None,
+        };
 
         let (emulator, bot, token) = connect_telegram(&config).await?;
         // Commands addressed to another bot (`/cmd@OtherBot`) are not ours;
@@ -164,12 +173,16 @@ impl App {
             router: router.clone(),
             operators: operators.roster().clone(),
             flags,
+            notices: notices.clone(),
         };
         let mut coordinator = Coordinator::new(router.clone(), store.clone());
         if let (Some(bus), Some(ownership)) = (&bus, &ownership) {
             let steps =
                 BusSteps { bus: bus.clone(), ownership: ownership.clone(), timeout: config.cluster_call_timeout };
             router.reach_through(Arc::new(steps));
+            // cluster-posts
+            let posts = BusPosts { bus: bus.clone(), timeout: config.cluster_call_timeout };
+            coordinator = coordinator.with_remote_posts(ownership.clone(), Arc::new(posts));
         }
         // cluster-placed: stock keepers and auction actors live on the node
         // serving their shard; requests to others' go through the bus.
@@ -253,6 +266,16 @@ impl App {
                 intake
             }
             _ => intake,
+        };
+        // cluster-changes: grants made here are announced too; the other
+        // nodes' changes are read again here.
+        let intake = match &notices {
+            Some(notices) => {
+                let intake = intake.with_change_notices(notices.clone());
+                crate::cluster::follow_changes(notices, reloader.clone(), intake.operators().clone());
+                intake
+            }
+            None => intake,
         };
         insights::arm(&store, &config.actors.clock).await.context("arming the daily job")?;
         intake.arm_board_resets().await.context("arming the leaderboards' weekly resets")?;
@@ -430,6 +453,13 @@ impl App {
         }
         // In-flight webhook requests finish (durably) before this returns.
         self.http.handle.stop(true).await;
+        // cluster: the shards are handed over first — drained (what is in
+        // flight finishes, the bus still answering), flushed, released — so
+        // the other nodes serve them within a third of a lease while this
+        // one winds down, instead of after it.
+        if let Some(cluster) = self.cluster {
+            cluster.leave().await;
+        }
         // cluster-bus: calls being served here finish; what waits in this
         // node's streams is claimed by the shards' next owners.
         if let Some(bus) = &self.bus {
@@ -439,10 +469,6 @@ impl App {
         self.timers.stop().await;
         self.router.shutdown().await;
         let _ = self.flusher_task.await;
-        // cluster: everything accepted is durable; hand the shards over.
-        if let Some(cluster) = self.cluster {
-            cluster.leave().await;
-        }
         // The batch of a broadcast in flight is sent and counted first.
         self.broadcaster.stop().await;
         // Replies to what was acknowledged go out before we leave.

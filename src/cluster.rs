@@ -10,9 +10,11 @@
 //! node acknowledge it to Telegram. A saga step for a user of another
 //! node goes the same way ([`STEP`] calls). Server-wide work (timers of no
 //! user, broadcasts, polling) is done by the node serving
-//! [`SINGLETON_SHARD`]. Stock keepers and auction actors live on the node
-//! serving their shard (the item's name's, the auction id's): requests to
-//! them from other nodes are [`STOCK`] and [`AUCTION`] calls.
+//! [`SINGLETON_SHARD`]. A channel post's actor runs on the owner of its
+//! shard, reached the same way ([`POST`] calls); so do stock keepers and
+//! auction actors (the item's name's shard, the auction id's: [`STOCK`] and
+//! [`AUCTION`] calls). An operator's change (flags, roles, content) is
+//! announced to the other nodes, which read it again ([`follow_changes`]).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write;
@@ -24,16 +26,21 @@ use std::time::Duration;
 
 use anyhow::Context;
 use dianabot_actors::{
-    AuctionAnswer, AuctionCall, AuctionError, AuctionHouse, Coordinator, DispatchError, RemoteAuctions, RemoteSteps,
-    RemoteStock, Router, StepResult, StockAnswer, StockCall, StockError,
+    AuctionAnswer, AuctionCall, AuctionError, AuctionHouse, Coordinator, DispatchError, PostAnswer, PostCall,
+    PostError, Posts, RemoteAuctions, RemotePosts, RemoteSteps, RemoteStock, Router, StepResult, StockAnswer,
+    StockCall, StockError,
 };
-use dianabot_cluster::{Bus, BusError, Call, ClusterConfig, ClusterStats, HandlerResult, Host, HostError, Leases};
+use dianabot_cluster::{
+    Bus, BusError, Call, Change, ChangeNotices, ClusterConfig, ClusterStats, HandlerResult, Host, HostError, Leases,
+};
 use dianabot_game::{Command, UpdateId, UserId, UserState};
 use dianabot_persistence::{Flusher, Store};
 use dianabot_plumbing::shards::{InFlight, Ownership, SINGLETON_SHARD};
 use dianabot_plumbing::unix_now;
 use teloxide_core::types::Update;
 
+use crate::content::Reloader;
+use crate::operators::Operators;
 use crate::telegram::translate::routed_user;
 use crate::telegram::webhook::parse_update;
 use crate::telegram::{Handled, Intake, IntakeError};
@@ -66,15 +73,31 @@ impl Host for NodeHost {
 
     fn record_epoch(&self, shard: u32, token: i64) -> impl Future<Output = Result<bool, HostError>> + Send {
         let (store, node) = (self.store.clone(), self.node.clone());
-        async move { Ok(store.record_epoch(shard, token, &node, unix_now()).await?) }
+        let posts = self.recovery.get().map(|coordinator| coordinator.posts().clone());
+        async move {
+            let recorded = store.record_epoch(shard, token, &node, unix_now()).await?;
+            // cluster-posts: served from right after this, so before any call
+            // for it is answered, the posts its former owner published are
+            // read again.
+            if recorded && let Some(posts) = posts {
+                posts.reread_known();
+            }
+            Ok(recorded)
+        }
     }
 
     fn stop_serving(&self, shards: Vec<u32>) -> impl Future<Output = ()> + Send {
         let (router, flusher) = (self.router.clone(), self.flusher.clone());
+        let posts = self.recovery.get().map(|coordinator| coordinator.posts().clone());
         let placed = self.forget_placed(shards.iter().copied().collect());
         async move {
+            let shards = Arc::new(shards.into_iter().collect::<HashSet<u32>>());
+            // cluster-posts: their posts' actors now run on the next owner.
+            if let Some(posts) = posts {
+                posts.forget_shards(&shards);
+            }
             placed.await;
-            router.evict(Arc::new(shards.into_iter().collect::<HashSet<u32>>())).await;
+            router.evict(shards).await;
             // Committed or fenced: either way the next owner loads what is durable.
             let _ = flusher.flushed().await;
         }
@@ -266,6 +289,11 @@ pub fn serve_calls(bus: &Bus, intake: Intake, coordinator: Coordinator, stats: A
         let (intake, stats) = (intake.clone(), stats.clone());
         async move { handle_update(&intake, &stats, call).await }
     });
+    let posts = coordinator.posts().clone();
+    bus.handle(POST, move |call| {
+        let posts = posts.clone();
+        async move { handle_post(&posts, call).await }
+    });
     bus.handle(STEP, move |call| {
         let coordinator = coordinator.clone();
         async move {
@@ -294,6 +322,65 @@ async fn handle_update(intake: &Intake, stats: &ClusterStats, call: Call) -> Han
         Ok(handled) => serde_json::to_vec(&handled).map_err(|err| err.to_string()),
         Err(err) => Err(err.to_string()),
     }
+}
+
+// cluster-posts
+/// Bus kind: a request for a post's actor ([`PostCall`], JSON); answered
+/// with its [`PostAnswer`] (JSON).
+pub const POST: &str = "post";
+
+/// A post's request, run on this node's posts.
+async fn handle_post(posts: &Posts, call: Call) -> HandlerResult {
+    let request: PostCall =
+        serde_json::from_slice(&call.payload).map_err(|err| format!("unreadable post call: {err}"))?;
+    let answer = posts.serve(request).await.map_err(|err| err.to_string())?;
+    serde_json::to_vec(&answer).map_err(|err| err.to_string())
+}
+
+/// Requests for the actors of posts placed on other nodes' shards, through the bus.
+pub struct BusPosts {
+    pub bus: Bus,
+    pub timeout: Duration,
+}
+
+impl RemotePosts for BusPosts {
+    fn call(
+        &self,
+        shard: u32,
+        call: PostCall,
+    ) -> Pin<Box<dyn Future<Output = Result<PostAnswer, PostError>> + Send + '_>> {
+        Box::pin(async move {
+            let payload = serde_json::to_vec(&call).map_err(|err| PostError::Unreachable(err.to_string()))?;
+            let answer = self.bus.call(shard, POST, &payload, self.timeout).await.map_err(|err| {
+                tracing::warn!(shard, error = %err, "a post's node did not answer");
+                PostError::Unreachable(err.to_string())
+            })?;
+            serde_json::from_slice(&answer).map_err(|err| PostError::Unreachable(format!("unreadable answer: {err}")))
+        })
+    }
+}
+
+// cluster-changes
+/// Follows the other nodes' operator changes: each is read again from
+/// where it is durable and installed the way a local change is.
+pub fn follow_changes(notices: &ChangeNotices, reloader: Reloader, operators: Operators) {
+    let counted = notices.clone();
+    notices.listen(move |changes| {
+        let (reloader, operators, notices) = (reloader.clone(), operators.clone(), counted.clone());
+        async move {
+            for change in changes {
+                let reread = match change {
+                    Change::Flags => reloader.reread_flags().await.map_err(anyhow::Error::from),
+                    Change::Roles => operators.reread().await.map_err(anyhow::Error::from),
+                    Change::Content => reloader.reload_files().await.map(drop),
+                };
+                if let Err(err) = reread {
+                    notices.reread_failed();
+                    tracing::error!(?change, error = %err, "cannot apply another node's change; read again later");
+                }
+            }
+        }
+    });
 }
 
 /// Saga steps for users of other nodes' shards, through the bus.

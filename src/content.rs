@@ -129,6 +129,10 @@ pub struct Reloader {
     pub operators: std::sync::Arc<crate::operators::Roster>,
     /// Operators' flag overrides, applied over every content read.
     pub flags: std::sync::Arc<crate::flags::LiveFlags>,
+    // cluster-changes
+    /// Where this node announces its reloads and flag changes to the
+    /// others; `None` without clustering.
+    pub notices: Option<dianabot_cluster::ChangeNotices>,
 }
 
 /// A reload that took: the content now live, and the stored flag
@@ -143,7 +147,16 @@ impl Reloader {
     /// Reads and validates the folder again; only valid content and texts
     /// replace the live ones, with the operators' flag overrides applied.
     /// Returns the new content, or every problem found.
+    /// In a cluster, the other nodes are told to reload theirs.
     pub async fn reload(&self) -> anyhow::Result<Reloaded> {
+        let reloaded = self.reload_files().await?;
+        self.announce(dianabot_cluster::Change::Content).await;
+        Ok(reloaded)
+    }
+
+    /// [`Reloader::reload`] without telling anybody: what a node told of
+    /// another's reload does.
+    pub async fn reload_files(&self) -> anyhow::Result<Reloaded> {
         let dir = self.dir.clone();
         let _one_at_a_time = self.flags.changing.lock().await;
         let loaded = tokio::task::spawn_blocking(move || load(&dir)).await.context("content reload task")?;
@@ -182,6 +195,7 @@ impl Reloader {
             Err(dianabot_game::RuleError::UnknownFlag(_)) if rollout.is_none() && self.flags.get(name).is_some() => {
                 let stored = self.flags.get(name).map_or(0, |row| row.rollout);
                 self.flags.remove(name).await?;
+                self.announce(dianabot_cluster::Change::Flags).await;
                 let change = crate::flags::FlagChange {
                     flag: name.to_owned(),
                     before: stored,
@@ -212,9 +226,51 @@ impl Reloader {
                 self.flags.remove(name).await?;
             }
         }
-        self.install(std::sync::Arc::new(changed));
+        self.install_flags();
+        self.announce(dianabot_cluster::Change::Flags).await;
         tracing::info!(%operator, flag = name, before = change.before, after = change.after, "flag rollout changed");
         Ok(Ok(change))
+    }
+
+    // cluster-changes
+    /// Another node changed the flag overrides: the stored ones are held
+    /// and installed like a local change ([`Reloader::set_flag`]).
+    pub async fn reread_flags(&self) -> Result<(), dianabot_persistence::StoreError> {
+        let _one_at_a_time = self.flags.changing.lock().await;
+        if self.flags.reread().await? {
+            self.install_flags();
+            tracing::info!("flag overrides changed on another node installed");
+        }
+        Ok(())
+    }
+
+    /// Installs the live content with exactly the held overrides over the
+    /// files' flags: how both a local change and another node's go live.
+    /// Call with `flags.changing` held.
+    fn install_flags(&self) {
+        let live = self.router.content();
+        let held = self.flags.overrides();
+        let mut content = (*live).clone();
+        // A flag whose override went: back to the files' rollout.
+        for (name, flag) in &live.flags().0 {
+            let overridden = held.iter().any(|row| &row.flag == name);
+            let as_read = live.flag_as_read(name).map(|read| read.rollout);
+            if !overridden
+                && as_read.is_some_and(|rollout| rollout != flag.rollout)
+                && let Ok(reset) = content.with_flag_rollout(name, None)
+            {
+                content = reset;
+            }
+        }
+        let (content, _ignored) = content.with_overrides(held.iter().map(|row| (row.flag.as_str(), row.rollout)));
+        self.install(std::sync::Arc::new(content));
+    }
+
+    /// Tells the other nodes of a cluster that `change` is durable here.
+    async fn announce(&self, change: dianabot_cluster::Change) {
+        if let Some(notices) = &self.notices {
+            notices.publish(change).await;
+        }
     }
 
     /// Makes `content` the one actors decide with and roles are read from.

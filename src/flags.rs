@@ -15,6 +15,10 @@
 //! memory changes, then the new content is installed, all under one lock
 //! that reloads take too, so two changes (or a change and a reload) never
 //! undo each other.
+//!
+//! In a cluster, the node that made a change announces it and the others
+//! read the overrides again ([`crate::content::Reloader::reread_flags`]),
+//! installing them the same way.
 
 use std::collections::BTreeMap;
 use std::sync::RwLock;
@@ -88,6 +92,20 @@ impl LiveFlags {
         Ok(had)
     }
 
+    // cluster-changes
+    /// Holds the overrides the store holds now (another node changed them);
+    /// whether that changed anything. Call with `changing` held.
+    pub(crate) async fn reread(&self) -> Result<bool, StoreError> {
+        let stored: BTreeMap<String, FlagOverride> =
+            self.store.flag_overrides().await?.into_iter().map(|row| (row.flag.clone(), row)).collect();
+        let mut held = self.write();
+        if *held == stored {
+            return Ok(false);
+        }
+        *held = stored;
+        Ok(true)
+    }
+
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, FlagOverride>> {
         self.overrides.read().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
@@ -129,7 +147,13 @@ mod tests {
             let flags = Arc::new(LiveFlags::load(store.clone()).await.expect("loaded"));
             let roster = Arc::new(Roster::new([UserId(900)], runtime.router.content(), Clock::system()));
             let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")).to_owned();
-            let reloader = Reloader { dir, router: runtime.router.clone(), operators: roster, flags: flags.clone() };
+            let reloader = Reloader {
+                dir,
+                router: runtime.router.clone(),
+                operators: roster,
+                flags: flags.clone(),
+                notices: None,
+            };
 
             let change = reloader.set_flag(UserId(900), "style", Some(3_000)).await.expect("stored").expect("a flag");
             assert_eq!((change.before, change.after, change.content, change.reset), (10_000, 3_000, 10_000, false));

@@ -6,7 +6,9 @@
 //! [`Roster`], in memory, loaded once at startup: translating an update
 //! asks it who the sender is without any I/O. [`Operators`] changes them,
 //! writing through (the row is committed before memory changes and before
-//! the operator is answered), and appends to the audit log.
+//! the operator is answered), and appends to the audit log. In a cluster
+//! a change is announced once durable, and the other nodes read the grants
+//! again ([`Operators::reread`]).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock};
@@ -97,6 +99,19 @@ impl Roster {
         held.push(grant);
     }
 
+    // cluster-changes
+    /// Holds exactly `grants` (the store's, read again after another node
+    /// changed them).
+    fn replace_all(&self, grants: Vec<RoleGrant>) {
+        let mut held: BTreeMap<UserId, Vec<RoleGrant>> = BTreeMap::new();
+        for grant in grants {
+            let roles = held.entry(grant.user).or_default();
+            roles.retain(|other| other.role != grant.role);
+            roles.push(grant);
+        }
+        *self.grants.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = held;
+    }
+
     fn remove(&self, user: UserId, role: &str) {
         let mut grants = self.grants.write().unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(held) = grants.get_mut(&user) {
@@ -114,6 +129,10 @@ impl Roster {
 pub struct Operators {
     roster: Arc<Roster>,
     store: Store,
+    // cluster-changes
+    /// Where grants and revocations are announced to the other nodes;
+    /// `None` without clustering.
+    notices: Option<dianabot_cluster::ChangeNotices>,
 }
 
 impl Operators {
@@ -127,7 +146,28 @@ impl Operators {
 
     /// A handle on a roster already loaded.
     pub fn new(store: Store, roster: Arc<Roster>) -> Operators {
-        Operators { roster, store }
+        Operators { roster, store, notices: None }
+    }
+
+    // cluster-changes
+    /// Grants and revocations are announced on `notices` once durable.
+    pub fn with_notices(mut self, notices: dianabot_cluster::ChangeNotices) -> Operators {
+        self.notices = Some(notices);
+        self
+    }
+
+    /// Another node granted or revoked a role: the roster holds the
+    /// store's grants from now on.
+    pub async fn reread(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.roster.changing.lock().await;
+        self.roster.replace_all(self.store.role_grants().await?);
+        Ok(())
+    }
+
+    async fn announce(&self) {
+        if let Some(notices) = &self.notices {
+            notices.publish(dianabot_cluster::Change::Roles).await;
+        }
     }
 
     pub fn roster(&self) -> &Arc<Roster> {
@@ -160,6 +200,7 @@ impl Operators {
         };
         self.store.put_role_grant(&grant).await?;
         self.roster.put(grant.clone());
+        self.announce().await;
         Ok(Ok(grant))
     }
 
@@ -182,6 +223,7 @@ impl Operators {
         let _one_at_a_time = self.roster.changing.lock().await;
         let held = self.store.delete_role_grant(user, role).await?;
         self.roster.remove(user, role);
+        self.announce().await;
         Ok(Ok(held))
     }
 

@@ -42,7 +42,7 @@ pub use config::{
     ActorConfig, FaultHook, FaultInjector, FaultPoint, StockFaultHook, StockFaultInjector, StockFaultPoint, StockStep,
 };
 pub use message::{DispatchError, Envelope, Outcome};
-pub use post::{PostError, Posts};
+pub use post::{PostAnswer, PostCall, PostError, Posts, RemotePosts, post_shard_name};
 pub use purchase::{OfferCheckout, PreCheckout, PurchaseOutcome};
 pub use router::{Dispatched, Durable, Router};
 pub use saga::{Coordinator, GiftOutcome, RemoteSteps, StepResult};

@@ -98,6 +98,18 @@ impl Coordinator {
         &self.stock
     }
 
+    // cluster-posts
+    /// Posts' actors run on the node serving their shard; requests for the
+    /// others go through `remote`. Call before cloning.
+    pub fn with_remote_posts(
+        mut self,
+        ownership: Arc<dianabot_plumbing::shards::Ownership>,
+        remote: Arc<dyn crate::post::RemotePosts>,
+    ) -> Coordinator {
+        self.posts = Posts::placed(self.store.clone(), ownership, remote);
+        self
+    }
+
     /// An id of the server's own for a purchase, transfer, auction or bid,
     /// never handed out before (Telegram's update ids start again).
     pub async fn next_id(&self) -> Result<i64, DispatchError> {

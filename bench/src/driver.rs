@@ -305,7 +305,9 @@ impl Driver {
     }
 
     fn observe(&self, call: BotCall) {
-        if let Some(error) = &call.error {
+        // An edit to what the message already shows changes nothing the
+        // player sees (a press delivered again re-renders its page).
+        if let Some(error) = call.error.as_ref().filter(|error| !error.contains("message is not modified")) {
             lock(&self.recorder).telegram_error(&format!("{}: {error}", call.method), 1);
         }
         match call.method.as_str() {

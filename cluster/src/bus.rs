@@ -153,14 +153,14 @@ impl BusConfig {
 
 /// One connection and how to make it again: a multiplexed connection
 /// does not come back by itself once Redis restarted.
-struct Link {
+pub(crate) struct Link {
     client: redis::Client,
     config: redis::AsyncConnectionConfig,
     conn: Mutex<MultiplexedConnection>,
 }
 
 impl Link {
-    async fn open(client: &redis::Client, response: Duration) -> Result<Link, RedisError> {
+    pub(crate) async fn open(client: &redis::Client, response: Duration) -> Result<Link, RedisError> {
         let config = redis::AsyncConnectionConfig::new()
             .set_connection_timeout(Duration::from_secs(2))
             .set_response_timeout(response);
@@ -168,11 +168,11 @@ impl Link {
         Ok(Link { client: client.clone(), config, conn: Mutex::new(conn) })
     }
 
-    fn get(&self) -> MultiplexedConnection {
+    pub(crate) fn get(&self) -> MultiplexedConnection {
         self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
     }
 
-    async fn reconnect(&self) {
+    pub(crate) async fn reconnect(&self) {
         match self.client.get_multiplexed_async_connection_with_config(&self.config).await {
             Ok(conn) => *self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = conn,
             Err(err) => tracing::warn!(error = %err, "the bus cannot reconnect to Redis"),

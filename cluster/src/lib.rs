@@ -21,14 +21,20 @@
 //! per shard; answered only once the owner's handler is done, and claimed
 //! by the next owner when one dies with a call pending (see `bus.rs`).
 //!
+//! [`ChangeNotices`]: an operator's change made durable on one node (flag
+//! overrides, role grants, a content reload) is announced on Redis, and
+//! every other node reads it again (see `changes.rs`).
+//!
 //! **Architecture Invariant:** no commit without the current token for
 //! every shard it touches. Knows nothing of the game, the store or the
 //! actors: it reaches them through [`Host`].
 
 mod bus;
+mod changes;
 mod leases;
 mod manager;
 
 pub use bus::{Bus, BusConfig, BusError, Call, HandlerResult};
+pub use changes::{Change, ChangeNotices};
 pub use leases::{Leases, RedisError};
 pub use manager::{Cluster, ClusterConfig, ClusterStats, Host, HostError, Readiness};

@@ -110,6 +110,13 @@ dianabot_plumbing::metrics! {
         counter placed_in => "dianabot_cluster_placed_calls_total" { direction = "in" },
         /// Calls to placed actors left unanswered (timeout, owner or Redis failed): retried.
         counter placed_failures => "dianabot_cluster_placed_call_failures_total",
+        // cluster-changes
+        /// Operators' change notices (flags, roles, content), by direction.
+        counter changes_sent => "dianabot_cluster_change_notices_total" { direction = "out" },
+        /// Operators' change notices (flags, roles, content), by direction.
+        counter changes_received => "dianabot_cluster_change_notices_total" { direction = "in" },
+        /// Re-reads of operators' changes that failed (the next notice or re-read tries again).
+        counter change_rereads_failed => "dianabot_cluster_change_rereads_failed_total",
     }
 }
 

@@ -4,13 +4,15 @@
 
 use std::collections::HashSet;
 
+use serde::{Deserialize, Serialize};
+
 use crate::content::ReactionTarget;
 use crate::event::{Event, Reacted};
 use crate::ids::{PostRef, UserId};
 
 /// What players did with a post: reactions paid (each user, post and emoji
 /// once), how many players reacted, besitos paid for them.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Engagement {
     pub reactions: u64,
     pub unique_reactors: u64,

@@ -443,8 +443,13 @@ mod tests {
         let keys = SessionKeys::new(b"test panel secret".to_vec());
         let flags = Arc::new(crate::flags::LiveFlags::load(store.clone()).await.expect("no overrides yet"));
         let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/content")).to_owned();
-        let reloader =
-            crate::content::Reloader { dir, router: runtime.router.clone(), operators: roster.clone(), flags };
+        let reloader = crate::content::Reloader {
+            dir,
+            router: runtime.router.clone(),
+            operators: roster.clone(),
+            flags,
+            notices: None,
+        };
         let panel =
             Panel { store, router: runtime.router, roster, keys, secure: false, widget: None, alerts: None, reloader };
         let (cookie, _) = visitor(&panel, UserId(900));

@@ -196,6 +196,18 @@ impl Intake {
         self
     }
 
+    // cluster-changes
+    /// Grants and revocations made here are announced on `notices`.
+    pub fn with_change_notices(mut self, notices: dianabot_cluster::ChangeNotices) -> Intake {
+        self.operators = self.operators.with_notices(notices);
+        self
+    }
+
+    /// The operators' roles as this intake changes them.
+    pub fn operators(&self) -> &Operators {
+        &self.operators
+    }
+
     /// Whether this node fetches updates in polling mode: the node serving
     /// the server-wide shard does, for every node (always, without clustering).
     pub fn polls(&self) -> bool {

@@ -5,8 +5,11 @@
 //! Routing (phase 2): updates and gift steps for another node's players are
 //! forwarded through the bus, and a forwarded update its owner died with
 //! is finished by the next owner, once.
-//! Placement: a limited item's stock and an auction are decided on the
-//! node serving their shard, whichever node the players are on.
+//! Placement (phase 3): a channel post's actor runs on one node for every
+//! player; an operator's flag, role or content change on one node is live
+//! on the others without a restart.
+//! A limited item's stock and an auction are decided on the node serving
+//! their shard, whichever node the players are on.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -15,9 +18,13 @@ use dianabot_persistence::Store;
 use dianabot_plumbing::shards::{placement_key, virtual_shard};
 
 use crate::common::cluster::{REDIS, clear_prefix, cluster_status, metric_until, need_redis, signal, unique_prefix};
-use crate::common::control::{Control, text};
-use crate::common::server::{EmulatorProcess, ServerProcess, WEBHOOK_SECRET, start_update, text_update};
+use crate::common::control::Control;
+use crate::common::control::text;
+use crate::common::server::{
+    EmulatorProcess, ServerProcess, WEBHOOK_SECRET, channel_post_update, reaction_update, start_update, text_update,
+};
 use crate::common::{TestDb, assert_conserved, balances_and_ledger_sums, run, sold_and_held};
+use crate::content_reload::demo_copy;
 
 const SHARDS: u32 = 8;
 
@@ -236,9 +243,10 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
     });
 }
 
-// cluster-placed
-/// Two nodes of one cluster under `prefix`, sharing the shards half and
-/// half, replying to `emulator`, with `extra` settings besides.
+const OPERATOR: i64 = 900;
+
+/// Two nodes, a then b, splitting the shards; replies go to `emulator`,
+/// and 900 owns the bot (`extra` besides).
 async fn two_nodes(
     db: &TestDb,
     emulator: &EmulatorProcess,
@@ -246,7 +254,7 @@ async fn two_nodes(
     extra: &[(&'static str, &str)],
 ) -> (ServerProcess, ServerProcess) {
     let env = |node: &str| {
-        let mut env = vec![
+        let mut env: Vec<(&'static str, String)> = vec![
             ("REDIS_URL", REDIS.to_owned()),
             ("CLUSTER_PREFIX", prefix.to_owned()),
             ("CLUSTER_SHARDS", SHARDS.to_string()),
@@ -254,14 +262,18 @@ async fn two_nodes(
             ("CLUSTER_NODE_ID", node.to_owned()),
             ("CLUSTER_CALL_TIMEOUT_MS", "8000".to_owned()),
             ("FLUSH_LINGER_MS", "2".to_owned()),
+            ("ADMIN_IDS", OPERATOR.to_string()),
             ("TELEGRAM_API_URL", emulator.url()),
         ];
         env.extend(extra.iter().map(|(name, value)| (*name, (*value).to_owned())));
         env
     };
-    let start = async |env: Vec<(&'static str, String)>| {
-        let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
-        ServerProcess::webhook_with(&db.url, &env).await
+    let start = |env: Vec<(&'static str, String)>| {
+        let url = db.url.clone();
+        async move {
+            let env: Vec<(&str, &str)> = env.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            ServerProcess::webhook_with(&url, &env).await
+        }
     };
     let a = start(env("a")).await;
     metric_until(&a, "dianabot_cluster_shards_owned", |owned| owned == f64::from(SHARDS)).await;
@@ -271,6 +283,193 @@ async fn two_nodes(
     (a, b)
 }
 
+/// `user` writes `command` through `node`'s webhook (update `update_id`);
+/// the text of the bot's answer.
+async fn ask_via(control: &Control, node: &ServerProcess, update_id: i64, user: i64, command: &str) -> String {
+    let before = control.bot_messages(user).await.len();
+    assert_eq!(post(node.webhook_url(), text_update(update_id, user, command)).await, 200, "{command}");
+    let messages = control.wait_for(user, command, |messages| messages.len() > before).await;
+    text(&messages[before]).to_owned()
+}
+
+#[test]
+fn a_channel_posts_actor_serves_the_players_of_every_node() {
+    need_redis();
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = EmulatorProcess::start().await;
+        let control = Control::new(&emulator.url());
+        let prefix = unique_prefix("posts");
+        // Owners on every shard, so one on each node reads the report.
+        let mut owners: Vec<i64> = Vec::new();
+        for owner in OPERATOR.. {
+            if !owners.iter().any(|other| virtual_shard(*other, SHARDS) == virtual_shard(owner, SHARDS)) {
+                owners.push(owner);
+            }
+            if owners.len() == SHARDS as usize {
+                break;
+            }
+        }
+        let admin_ids = owners.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &[("ADMIN_IDS", admin_ids.as_str())]).await;
+        let store = db.store().await;
+        let bs = shards_of(&store, "b").await;
+        let on_a = user_in(&bs, false, &owners);
+        let on_b = user_in(&bs, true, &owners);
+        let owner_on =
+            |node_b: bool| owners.iter().copied().find(|owner| bs.contains(&virtual_shard(*owner, SHARDS)) == node_b);
+        let (owner_a, owner_b) = (owner_on(false).expect("an owner on a"), owner_on(true).expect("an owner on b"));
+        for user in [on_a, on_b, owner_a, owner_b] {
+            control.create_user_started(user, true).await;
+        }
+        assert_eq!(post(a.webhook_url(), start_update(1, on_a)).await, 200);
+        assert_eq!(post(a.webhook_url(), start_update(2, on_b)).await, 200);
+
+        // Post 1 published through a, reacted to by b's player: whichever
+        // node b's player is served by has heard of the posts by then.
+        assert_eq!(post(a.webhook_url(), channel_post_update(10, 1)).await, 200);
+        let (a_before, b_before) = (balance(&store, on_a).await, balance(&store, on_b).await);
+        assert_eq!(post(a.webhook_url(), reaction_update(11, on_b, 1)).await, 200);
+        assert_eq!(balance(&store, on_b).await, b_before + 3, "❤ on a free post pays 3");
+
+        // Post 2, published later through a, is known to every node's players.
+        assert_eq!(post(a.webhook_url(), channel_post_update(12, 2)).await, 200);
+        assert_eq!(post(a.webhook_url(), reaction_update(13, on_a, 2)).await, 200);
+        assert_eq!(post(b.webhook_url(), reaction_update(14, on_b, 2)).await, 200);
+        // Telegram delivers both again, to the other nodes: paid once.
+        assert_eq!(post(b.webhook_url(), reaction_update(13, on_a, 2)).await, 200);
+        assert_eq!(post(a.webhook_url(), reaction_update(14, on_b, 2)).await, 200);
+        assert_eq!(balance(&store, on_a).await, a_before + 3, "a's player paid once");
+        assert_eq!(balance(&store, on_b).await, b_before + 6, "b's player paid once per post");
+
+        // One actor per post counted every node's players: the report
+        // says so on both nodes.
+        for (update_id, owner) in [(20, owner_a), (21, owner_b)] {
+            let report = ask_via(&control, &a, update_id, owner, "/posts").await;
+            assert!(report.starts_with("📊"), "{report}");
+            let (second, first) = report.split_once("#1 ").expect("post 1 listed");
+            assert!(second.contains("#2 "), "newest first: {report}");
+            assert!(second.contains("2 reacciones · 2 personas · 6 besitos"), "{report}");
+            assert!(first.contains("1 reacción · 1 persona · 3 besitos"), "{report}");
+        }
+
+        for mut server in [a, b] {
+            signal(&server, "TERM");
+            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
+        }
+        store.close().await;
+        clear_prefix(&prefix).await;
+        db.drop_db().await;
+    });
+}
+
+/// Asks `user`'s profile through `node` until `done` holds (20 s at most).
+async fn profile_until(
+    control: &Control,
+    node: &ServerProcess,
+    update_id: &mut i64,
+    user: i64,
+    what: &str,
+    done: impl Fn(&str) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        *update_id += 1;
+        let profile = ask_via(control, node, *update_id, user, "/perfil").await;
+        if done(&profile) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never {what}; the profile:\n{profile}\nlog:\n{}", node.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn an_operators_flag_role_and_reload_on_one_node_are_live_on_the_other() {
+    need_redis();
+    run(async {
+        let db = TestDb::postgres().await;
+        let emulator = EmulatorProcess::start().await;
+        let control = Control::new(&emulator.url());
+        let prefix = unique_prefix("changes");
+        let dir = demo_copy();
+        let content_dir = dir.display().to_string();
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &[("CONTENT_DIR", content_dir.as_str())]).await;
+        let store = db.store().await;
+        let bs = shards_of(&store, "b").await;
+        // The operator's commands run on one node, the players' on the other.
+        let operator_on_b = bs.contains(&virtual_shard(OPERATOR, SHARDS));
+        let (here, there) = if operator_on_b { (&b, &a) } else { (&a, &b) };
+        let player = user_in(&bs, !operator_on_b, &[OPERATOR]);
+        let analyst = user_in(&bs, !operator_on_b, &[OPERATOR, player]);
+        for user in [player, analyst, OPERATOR] {
+            control.create_user_started(user, true).await;
+        }
+        let mut update_id = 100;
+        for user in [player, analyst] {
+            update_id += 1;
+            assert_eq!(post(there.webhook_url(), start_update(update_id, user)).await, 200);
+        }
+        let style = "🎭 Su estilo: aún por descubrir";
+        profile_until(&control, there, &mut update_id, player, "the style line", |profile| profile.contains(style))
+            .await;
+
+        // A content reload on the operator's node reloads the other's.
+        let texts = dir.join("texts/es.ftl");
+        let edited = std::fs::read_to_string(&texts).expect("es.ftl").replace("aún por descubrir", "por revelar");
+        std::fs::write(&texts, edited).expect("edit es.ftl");
+        update_id += 1;
+        let reloaded = ask_via(&control, here, update_id, OPERATOR, "/reload").await;
+        assert!(!reloaded.is_empty());
+        profile_until(&control, there, &mut update_id, player, "reloaded there", |profile| {
+            profile.contains("🎭 Su estilo: por revelar")
+        })
+        .await;
+
+        // A flag rollout set on the operator's node: the other node's
+        // player no longer gets the style line.
+        update_id += 1;
+        ask_via(&control, here, update_id, OPERATOR, "/flag style 0").await;
+        profile_until(&control, there, &mut update_id, player, "the style flag off there", |profile| {
+            !profile.contains("🎭")
+        })
+        .await;
+
+        // A role granted on the operator's node works on the other.
+        update_id += 1;
+        let refused = ask_via(&control, there, update_id, analyst, "/posts").await;
+        assert!(!refused.starts_with("📊"), "not an operator yet: {refused}");
+        update_id += 1;
+        ask_via(&control, here, update_id, OPERATOR, &format!("/rol dar {analyst} analyst")).await;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            update_id += 1;
+            let report = ask_via(&control, there, update_id, analyst, "/posts").await;
+            if report.starts_with("📊") {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the grant never reached the other node: {report}\n{}",
+                there.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(there.metric("dianabot_cluster_change_notices_total{direction=\"in\"}").await >= 3.0);
+        assert!(here.metric("dianabot_cluster_change_notices_total{direction=\"out\"}").await >= 3.0);
+
+        for mut server in [a, b] {
+            signal(&server, "TERM");
+            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
+        }
+        store.close().await;
+        clear_prefix(&prefix).await;
+        db.drop_db().await;
+        let _ = std::fs::remove_dir_all(dir);
+    });
+}
+
+// cluster-placed
 /// Polls until `done` holds of the store (60 s at most), showing `logs` if not.
 async fn store_until<T: std::fmt::Debug>(
     what: &str,
@@ -294,8 +493,6 @@ async fn scalar(store: &Store, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.expect("a count")
 }
 
-const OPERATOR: i64 = 900;
-
 #[test]
 fn a_limited_item_bought_at_once_on_both_nodes_is_never_oversold() {
     // Demo content: 5 units, 30 besitos less 20 % = 24.
@@ -306,7 +503,7 @@ fn a_limited_item_bought_at_once_on_both_nodes_is_never_oversold() {
         let emulator = EmulatorProcess::start().await;
         let control = Control::new(&emulator.url());
         let prefix = unique_prefix("stock");
-        let (a, b) = two_nodes(&db, &emulator, &prefix, &[("ADMIN_IDS", "900")]).await;
+        let (a, b) = two_nodes(&db, &emulator, &prefix, &[]).await;
         let logs = || format!("--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text());
         let store = db.store().await;
         let bs = shards_of(&store, "b").await;
@@ -388,7 +585,7 @@ fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once_even_if_its
         let emulator = EmulatorProcess::start().await;
         let control = Control::new(&emulator.url());
         let prefix = unique_prefix("auction");
-        let env = [("ADMIN_IDS", "900"), ("AUCTION_MIN_SECS", "1"), ("AUCTION_EXTENSION_SECS", "1")];
+        let env = [("AUCTION_MIN_SECS", "1"), ("AUCTION_EXTENSION_SECS", "1")];
         let (a, b) = two_nodes(&db, &emulator, &prefix, &env).await;
         let logs = || format!("--- a ---\n{}\n--- b ---\n{}", a.log_text(), b.log_text());
         let store = db.store().await;
