@@ -157,7 +157,9 @@ fn a_short_webhook_bench_on_postgres_is_complete_and_matches_metrics() {
 fn a_short_polling_bench_on_postgres_is_complete_and_matches_metrics() {
     run(async {
         let db = TestDb::postgres().await;
-        let output = bench(&["--database-url", &db.url, "--intake", "polling", "--rate", "300"]);
+        // An open loop a debug build keeps up with on a loaded CI machine:
+        // at 300/s it once fell behind its schedule (steps not sent).
+        let output = bench(&["--database-url", &db.url, "--intake", "polling", "--rate", "100"]);
         check_report(&output, "polling", &["reaction", "story"]);
         db.drop_db().await;
     });
