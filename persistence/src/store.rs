@@ -8,7 +8,7 @@ use dianabot_game::content::ReactionTarget;
 use dianabot_game::content::RoleId;
 use dianabot_game::post::{Engagement, Post};
 use dianabot_game::roles::{AuditEntry, AuditOutcome, OperatorAction, RoleGrant};
-use dianabot_game::{PostRef, UserId, UserState};
+use dianabot_game::{PostRef, UpdateId, UserId, UserState};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
@@ -335,6 +335,33 @@ impl Store {
         row.map(|(status,)| {
             PurchaseStatus::parse(&status)
                 .ok_or_else(|| StoreError::Corrupt(format!("purchase {purchase} has status {status}")))
+        })
+        .transpose()
+    }
+
+    /// The status of `user`'s latest purchase of `item` in besitos, if
+    /// `update` paid for one (its debit is in the ledger); `None` if it did not.
+    pub async fn purchase_paid_by(
+        &self,
+        user: UserId,
+        item: &str,
+        update: UpdateId,
+    ) -> Result<Option<PurchaseStatus>, StoreError> {
+        // Ids come in blocks per node, so the latest is by time first.
+        let sql = "SELECT p.status FROM purchases p
+                   WHERE p.user_id = $1 AND p.item_id = $2 AND p.currency = 'besitos'
+                     AND EXISTS (SELECT 1 FROM ledger l WHERE l.user_id = $1 AND l.update_id = $3
+                                 AND l.reason = 'purchase' AND l.amount < 0)
+                   ORDER BY p.created_at DESC, p.purchase_id DESC LIMIT 1";
+        let row: Option<(String,)> = on_both!(self, |pool| sqlx::query_as(sql)
+            .bind(user.0)
+            .bind(item)
+            .bind(i64::from(update.id))
+            .fetch_optional(pool)
+            .await?);
+        row.map(|(status,)| {
+            PurchaseStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt(format!("a purchase of {item} has status {status}")))
         })
         .transpose()
     }

@@ -8,7 +8,7 @@ use dianabot_actors::{
     ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, PreCheckout, PurchaseOutcome,
     StockFaultInjector, StockFaultPoint, StockStep,
 };
-use dianabot_game::{AdminCommand, Command, Event, ItemId, RuleError, ShopCommand, UserId, UserState};
+use dianabot_game::{AdminCommand, Command, Event, ItemId, RuleError, ShopCommand, UpdateId, UserId, UserState};
 use dianabot_persistence::Store;
 use dianabot_test_support::{
     TestDb, apply, assert_conserved, balance, besitos, register, run, sold_and_held, start_runtime,
@@ -217,6 +217,41 @@ fn recovery_finishes_a_purchase_a_crash_left_paid_but_undelivered() {
         assert_eq!(again, PurchaseOutcome::Refused(RuleError::AlreadyOwned));
         runtime.flusher.flushed().await.unwrap();
         assert!(runtime.store.pending_purchases().await.unwrap().is_empty());
+        assert_conserved(&runtime.store).await;
+        runtime.router.shutdown().await;
+        db.drop_db().await;
+    });
+}
+
+/// A node died after a purchase's debit, before acknowledging the update;
+/// the shard's next owner finished the purchase; then Telegram delivered
+/// the update again. The buyer is told what the purchase came to (the
+/// first delivery's receipt), not that it was "already handled"; a
+/// refused request delivered again is decided again.
+#[test]
+fn a_purchase_delivered_again_after_recovery_answers_what_it_came_to() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
+        register(&runtime.router, 1).await;
+        let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
+        let (paid, refused) = (UpdateId::new(501, 7), UpdateId::new(502, 9));
+        // 10 besitos from the welcome bonus: refused for funds.
+        for purchase in [1, 2] {
+            let refusal = coordinator.purchase(UserId(1), "rosa_negra", purchase, Some(refused)).await.unwrap();
+            assert!(matches!(refusal, PurchaseOutcome::Refused(RuleError::InsufficientFunds { .. })), "{refusal:?}");
+        }
+        apply(&runtime.router, 1, Command::Admin(AdminCommand::AdminGrant(besitos(90)))).await.unwrap();
+        let start = Command::Shop(ShopCommand::StartPurchase { purchase: 3, item: "rosa_negra".to_owned() });
+        let envelope = Envelope { user_id: UserId(1), update_id: Some(paid), command: start };
+        runtime.router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
+        assert_eq!(coordinator.recover().await.unwrap(), 1);
+
+        let again = coordinator.purchase(UserId(1), "rosa_negra", 4, Some(paid)).await.unwrap();
+        assert_eq!(again, PurchaseOutcome::Completed);
+        assert_eq!(items(&coordinator, 1, "rosa_negra").await, 1, "delivered once");
+        assert_eq!(balance(&runtime.router, 1).await, 100 - 25);
+        runtime.flusher.flushed().await.unwrap();
         assert_conserved(&runtime.store).await;
         runtime.router.shutdown().await;
         db.drop_db().await;
