@@ -356,7 +356,7 @@ impl Store {
         let row: Option<(String,)> = on_both!(self, |pool| sqlx::query_as(sql)
             .bind(user.0)
             .bind(item)
-            .bind(i64::from(update.id))
+            .bind(update.id)
             .fetch_optional(pool)
             .await?);
         row.map(|(status,)| {
