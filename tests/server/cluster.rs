@@ -122,13 +122,7 @@ fn a_node_paused_past_its_leases_commits_nothing_and_rejoins_cleanly() {
         assert_eq!(text.matches("   4 shards").count(), 2, "{text}");
         assert!(text.contains("shards not served under their recorded epoch: 0"), "{text}");
 
-        for mut server in [a, b] {
-            signal(&server, "TERM");
-            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
-        }
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([a, b], store, &prefix, db).await;
     });
 }
 
@@ -229,18 +223,30 @@ fn updates_and_gifts_for_another_nodes_players_are_forwarded_and_survive_its_dea
         assert_eq!(ledger_updates(&store, dies_with_b).await, vec![Some(13)], "once");
         assert_eq!(post(a.webhook_url(), start_update(13, dies_with_b)).await, 200, "a re-delivery");
         assert_eq!(ledger_updates(&store, dies_with_b).await, vec![Some(13)], "still once");
-        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
-            assert_eq!(balance, ledger_sum, "user {user}");
-        }
-        assert_conserved(&store).await;
+        assert_books(&store).await;
 
-        signal(&a, "TERM");
-        let mut a = a;
-        assert!(a.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", a.log_text());
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([a], store, &prefix, db).await;
     });
+}
+
+/// Every balance is its ledger's sum, and the besitos are conserved.
+async fn assert_books(store: &Store) {
+    for (user, balance, ledger_sum) in balances_and_ledger_sums(store).await {
+        assert_eq!(balance, ledger_sum, "user {user}");
+    }
+    assert_conserved(store).await;
+}
+
+/// Each node stopped with SIGTERM and gone gracefully; then the test's
+/// database and Redis keys.
+async fn stop_gracefully<const N: usize>(nodes: [ServerProcess; N], store: Store, prefix: &str, db: TestDb) {
+    for mut node in nodes {
+        signal(&node, "TERM");
+        assert!(node.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", node.log_text());
+    }
+    store.close().await;
+    clear_prefix(prefix).await;
+    db.drop_db().await;
 }
 
 const OPERATOR: i64 = 900;
@@ -353,13 +359,7 @@ fn a_channel_posts_actor_serves_the_players_of_every_node() {
             assert!(first.contains("1 reacción · 1 persona · 3 besitos"), "{report}");
         }
 
-        for mut server in [a, b] {
-            signal(&server, "TERM");
-            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
-        }
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([a, b], store, &prefix, db).await;
     });
 }
 
@@ -458,13 +458,7 @@ fn an_operators_flag_role_and_reload_on_one_node_are_live_on_the_other() {
         assert!(there.metric("dianabot_cluster_change_notices_total{direction=\"in\"}").await >= 3.0);
         assert!(here.metric("dianabot_cluster_change_notices_total{direction=\"out\"}").await >= 3.0);
 
-        for mut server in [a, b] {
-            signal(&server, "TERM");
-            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
-        }
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([a, b], store, &prefix, db).await;
         let _ = std::fs::remove_dir_all(dir);
     });
 }
@@ -561,19 +555,9 @@ fn a_limited_item_bought_at_once_on_both_nodes_is_never_oversold() {
         assert!(asker.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await >= 1.0);
         assert!(keeper.metric("dianabot_cluster_placed_calls_total{direction=\"in\"}").await >= 1.0);
         assert_eq!(keeper.metric("dianabot_cluster_placed_calls_total{direction=\"out\"}").await, 0.0);
-        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
-            assert_eq!(balance, ledger_sum, "user {user}");
-        }
-        assert_conserved(&store).await;
+        assert_books(&store).await;
 
-        for server in [a, b] {
-            signal(&server, "TERM");
-            let mut server = server;
-            assert!(server.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", server.log_text());
-        }
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([a, b], store, &prefix, db).await;
     });
 }
 
@@ -629,16 +613,8 @@ fn an_auction_with_bidders_on_both_nodes_has_one_winner_charged_once_even_if_its
         store_until("the rose granted", logs, async || scalar(&store, roses).await, |roses| *roses == 1).await;
         assert_eq!(balance(&store, ana).await, 10 - 8, "the winner paid her top bid");
         assert_eq!(balance(&store, bob).await, 10, "the loser was refunded");
-        for (user, balance, ledger_sum) in balances_and_ledger_sums(&store).await {
-            assert_eq!(balance, ledger_sum, "user {user}");
-        }
-        assert_conserved(&store).await;
+        assert_books(&store).await;
 
-        signal(&survivor, "TERM");
-        let mut survivor = survivor;
-        assert!(survivor.wait_exit(Duration::from_secs(30)), "graceful exit; log:\n{}", survivor.log_text());
-        store.close().await;
-        clear_prefix(&prefix).await;
-        db.drop_db().await;
+        stop_gracefully([survivor], store, &prefix, db).await;
     });
 }
