@@ -10,6 +10,7 @@
 
 use dianabot_game::{Language, UserId};
 
+use crate::fence::fenced_write;
 use crate::{Store, StoreError};
 
 /// Where a job stands.
@@ -190,21 +191,24 @@ impl Store {
 
     /// Moves job `id` past a batch before it is sent: the cursor to
     /// `cursor`, `skipped` more players skipped, `in_flight` sends starting.
+    /// With clustering, `fence` is the server-wide shard's claim: a node
+    /// paused past its lease moves nothing, so sends nothing twice.
     pub async fn advance_broadcast(
         &self,
         id: i64,
         cursor: i64,
         skipped: i64,
         in_flight: i64,
+        fence: Option<(u32, i64)>,
     ) -> Result<(), StoreError> {
         let sql = "UPDATE broadcasts SET cursor = $2, skipped = skipped + $3, in_flight = $4
                    WHERE broadcast_id = $1 AND status = 'running'";
-        on_both!(self, |pool| sqlx::query(sql)
+        fenced_write!(self, fence, |conn| sqlx::query(sql)
             .bind(id)
             .bind(cursor)
             .bind(skipped)
             .bind(in_flight)
-            .execute(pool)
+            .execute(conn)
             .await
             .map(|_| ())?);
         Ok(())

@@ -239,12 +239,12 @@ fn broadcast_job_and_cursor(backend: Backend) {
         let first = store.broadcast_recipients(0, 2).await.unwrap();
         let ids: Vec<_> = first.iter().map(|r| (r.user.0, r.opted_out)).collect();
         assert_eq!(ids, [(10, true), (20, false)]);
-        store.advance_broadcast(job.id, 20, 1, 1).await.unwrap();
+        store.advance_broadcast(job.id, 20, 1, 1, None).await.unwrap();
         store.count_broadcast_batch(job.id, 1, 0, 0).await.unwrap();
         let next = store.broadcast_recipients(20, 2).await.unwrap();
         assert_eq!(next.iter().map(|r| r.user.0).collect::<Vec<_>>(), [30, 40]);
         // Moved past, then a crash before the outcomes were counted.
-        store.advance_broadcast(job.id, 40, 0, 2).await.unwrap();
+        store.advance_broadcast(job.id, 40, 0, 2, None).await.unwrap();
         let cut = store.unfinished_broadcasts().await.unwrap();
         assert_eq!((cut[0].cursor, cut[0].in_flight, cut[0].skipped, cut[0].sent), (40, 2, 1, 1));
         store.settle_broadcast_in_flight(job.id).await.unwrap();
@@ -651,6 +651,14 @@ fn fenced_write_throughs(backend: Backend) {
         assert_eq!(store.load_auction(43).await.unwrap(), None, "a fenced insert writes nothing");
         let never = store.put_reservation("mapa", &unit(4), ReservationStatus::Reserved, 11, Some((3, 1))).await;
         assert!(matches!(never, Err(StoreError::Fenced { shard: 3, token: 1 })), "no epoch recorded: fenced");
+        // A broadcast's cursor moved under the server-wide shard's old token.
+        assert!(store.record_epoch(0, 3, "a", 1).await.unwrap());
+        let job = store.create_broadcast(77, "hola", UserId(1), 5, None).await.unwrap().id;
+        store.advance_broadcast(job, 10, 0, 1, Some((0, 3))).await.unwrap();
+        assert!(store.record_epoch(0, 4, "b", 2).await.unwrap());
+        let stale = store.advance_broadcast(job, 20, 0, 1, Some((0, 3))).await;
+        assert!(matches!(stale, Err(StoreError::Fenced { shard: 0, token: 3 })), "{stale:?}");
+        assert_eq!(store.broadcast(job).await.unwrap().map(|job| job.cursor), Some(10), "a fenced move writes nothing");
         // The new owner's token writes.
         store.save_auction(&closed, Some((2, 6))).await.unwrap();
         assert_eq!(store.load_auction(42).await.unwrap(), Some(closed));

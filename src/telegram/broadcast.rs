@@ -140,6 +140,12 @@ impl Worker {
         self.ownership.as_ref().is_none_or(|ownership| ownership.owns(SINGLETON_SHARD))
     }
 
+    /// The claim a cursor's move carries: this node's token for the
+    /// server-wide shard (none without clustering).
+    fn fence(&self) -> Option<(u32, i64)> {
+        self.ownership.as_ref().map(|ownership| (SINGLETON_SHARD, ownership.token(SINGLETON_SHARD)))
+    }
+
     /// Sends job `job` to the players after its cursor; `false` if stopped first.
     async fn walk(&mut self, job: Broadcast) -> bool {
         let id = job.id;
@@ -178,14 +184,25 @@ impl Worker {
                 let (skipped, recipients): (Vec<_>, Vec<_>) = batch.into_iter().partition(|r| r.opted_out);
                 let (skipped, in_flight) = (skipped.len() as i64, recipients.len() as i64);
                 // Durable before anything is sent: see the module docs.
-                if self
+                let fence = self.fence();
+                let advanced = self
                     .retried("advancing the cursor", |store| async move {
-                        store.advance_broadcast(id, last, skipped, in_flight).await
+                        match store.advance_broadcast(id, last, skipped, in_flight, fence).await {
+                            Err(StoreError::Fenced { .. }) => Ok(false),
+                            advanced => advanced.map(|()| true),
+                        }
                     })
-                    .await
-                    .is_none()
-                {
-                    return false;
+                    .await;
+                match advanced {
+                    None => return false,
+                    Some(true) => {}
+                    // A newer owner of the server-wide shard walks the job.
+                    Some(false) => {
+                        if let (Some(ownership), Some((shard, token))) = (&self.ownership, fence) {
+                            ownership.fenced(shard, token);
+                        }
+                        return true;
+                    }
                 }
                 cursor = last;
                 let receipts: Vec<_> = recipients
