@@ -38,11 +38,18 @@ fn label(page: &Value, prefix: &str) -> String {
     found.unwrap_or_else(|| panic!("no button starting {prefix:?} in {page:#}")).0
 }
 
-/// The player's balance, as `/profile` shows it.
+/// The player's balance, as `/profile` shows it. The game clock's jumps
+/// fire timers whose notices (VIP lapsed, an experience expired) may
+/// arrive first, so the profile is the new message with a balance line.
 async fn balance(control: &Control, user: i64) -> i64 {
-    let profile = ask(control, user, "/profile").await;
-    let line = text(&profile).lines().find(|line| line.starts_with("Besitos:")).expect("a balance line");
-    line.trim_start_matches("Besitos:").trim().parse().expect("a number")
+    let balance_in = |message: &Value| {
+        let line = text(message).lines().find(|line| line.starts_with("Besitos:"))?;
+        line.trim_start_matches("Besitos:").trim().parse::<i64>().ok()
+    };
+    let before = control.bot_messages(user).await.len();
+    control.send_text(user, "/profile").await;
+    let messages = control.wait_for(user, "/profile", |m| m[before..].iter().any(|m| balance_in(m).is_some())).await;
+    messages[before..].iter().find_map(balance_in).expect("a balance line")
 }
 
 /// The page of the experience `name`, opened from `/experiences`.
