@@ -161,10 +161,30 @@ impl Coordinator {
         };
         let transfer = match self.step_with(from, update_id, send, in_flight).await? {
             Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
-            Ok(None) => return Ok(GiftOutcome::Duplicate),
+            Ok(None) => return Ok(self.repeated_gift(from, to, update_id).await),
             Ok(Some(transfer)) => transfer,
         };
         Ok(self.finish(from, to, amount, transfer).await)
+    }
+
+    /// The answer to a gift update delivered again once its transfer is
+    /// over — its node died unacknowledged and the next owner's recovery
+    /// finished it: what the gift came to, as the first delivery would have
+    /// answered.
+    async fn repeated_gift(&self, from: UserId, to: UserId, update: Option<UpdateId>) -> GiftOutcome {
+        let Some(update) = update else { return GiftOutcome::Duplicate };
+        match self.store.gift_sent_by(from, to, update).await {
+            Ok(Some((true, _))) => GiftOutcome::Delivered,
+            Ok(Some((false, true))) => {
+                GiftOutcome::Refunded(RuleError::Malformed(dianabot_game::Malformed::NotDelivered))
+            }
+            Ok(Some((false, false))) => GiftOutcome::InFlight,
+            Ok(None) => GiftOutcome::Duplicate,
+            Err(err) => {
+                tracing::warn!(error = %err, "reading the giver's gift failed");
+                GiftOutcome::Duplicate
+            }
+        }
     }
 
     /// Steps 2 and 3, or the compensation. A step that crashed or is not

@@ -339,6 +339,30 @@ impl Store {
         .transpose()
     }
 
+    /// What became of the gift `update` sent from `giver` to `receiver`,
+    /// from the ledger: `None` if it sent none; else whether the receiver
+    /// got it and whether the giver got it back (neither: in flight).
+    pub async fn gift_sent_by(
+        &self,
+        giver: UserId,
+        receiver: UserId,
+        update: UpdateId,
+    ) -> Result<Option<(bool, bool)>, StoreError> {
+        let sql = "SELECT
+                     EXISTS (SELECT 1 FROM ledger r WHERE r.user_id = $2 AND r.reason = 'gift_received'
+                             AND r.counter_account = s.counter_account),
+                     EXISTS (SELECT 1 FROM ledger b WHERE b.user_id = $1 AND b.reason = 'gift_refund'
+                             AND b.counter_account = s.counter_account)
+                   FROM ledger s WHERE s.user_id = $1 AND s.update_id = $3 AND s.reason = 'gift_sent'
+                   ORDER BY s.seq DESC LIMIT 1";
+        Ok(on_both!(self, |pool| sqlx::query_as(sql)
+            .bind(giver.0)
+            .bind(receiver.0)
+            .bind(update.id)
+            .fetch_optional(pool)
+            .await?))
+    }
+
     /// The status of `user`'s latest purchase of `item` in besitos, if
     /// `update` paid for one (its debit is in the ledger); `None` if it did not.
     pub async fn purchase_paid_by(

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
-use dianabot_game::{AdminCommand, Command, EconomyCommand, RuleError, UserId};
+use dianabot_game::{AdminCommand, Command, EconomyCommand, RuleError, UpdateId, UserId};
 use dianabot_test_support::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
 use tracing::span;
 use tracing_subscriber::layer::{self, Layer, SubscriberExt};
@@ -46,6 +46,36 @@ fn a_gift_moves_besitos_between_two_actors() {
         runtime.flusher.flushed().await.unwrap();
         assert_conserved(&runtime.store).await;
         assert!(runtime.store.pending_transfers().await.unwrap().is_empty());
+        runtime.router.shutdown().await;
+        db.drop_db().await;
+    });
+}
+
+/// A node died after the giver's debit, before acknowledging the update;
+/// the shard's next owner finished the gift; then Telegram delivered the
+/// update again. The giver is told it was delivered, not "already handled".
+#[test]
+fn a_gift_delivered_again_after_recovery_answers_what_it_came_to() {
+    run(async {
+        let db = TestDb::postgres().await;
+        let runtime = start_runtime(db.store().await, ActorConfig::default()).await;
+        let router = &runtime.router;
+        for user in [1, 2] {
+            register(router, user).await;
+        }
+        let update = UpdateId::new(601, 3);
+        // Step 1 alone, as if the giver's node died right after it.
+        let send = Command::Economy(EconomyCommand::SendGift { to: UserId(2), amount: besitos(4), transfer: 9 });
+        let envelope = Envelope { user_id: UserId(1), update_id: Some(update), command: send };
+        router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
+        let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
+        assert_eq!(coordinator.recover().await.unwrap(), 1);
+
+        let again = coordinator.gift(UserId(1), UserId(2), besitos(4), 10, Some(update)).await.unwrap();
+        assert_eq!(again, GiftOutcome::Delivered);
+        assert_eq!((balance(router, 1).await, balance(router, 2).await), (6, 14), "moved once");
+        runtime.flusher.flushed().await.unwrap();
+        assert_conserved(&runtime.store).await;
         runtime.router.shutdown().await;
         db.drop_db().await;
     });
