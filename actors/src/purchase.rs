@@ -124,7 +124,7 @@ impl Coordinator {
         };
         let purchase = match self.step_with(buyer, update_id, start, in_flight).await? {
             Err(refusal) => return Ok(PurchaseOutcome::Refused(refusal)),
-            Ok(None) => return Ok(self.repeated_purchase(buyer, item, update_id).await),
+            Ok(None) => return self.repeated_purchase(buyer, item, update_id).await,
             Ok(Some(purchase)) => purchase,
         };
         Ok(self.finish_purchase(buyer, purchase, item).await)
@@ -134,9 +134,17 @@ impl Coordinator {
     /// is over — a node died before acknowledging it and the shard's next
     /// owner finished it first: what that purchase came to, as the first
     /// delivery would have answered.
-    async fn repeated_purchase(&self, buyer: UserId, item: &str, update: Option<UpdateId>) -> PurchaseOutcome {
-        let Some(update) = update else { return PurchaseOutcome::Duplicate };
-        match self.store.purchase_paid_by(buyer, item, update).await {
+    ///
+    /// A store that cannot say is a transient failure: the update stays
+    /// unacknowledged and comes again.
+    async fn repeated_purchase(
+        &self,
+        buyer: UserId,
+        item: &str,
+        update: Option<UpdateId>,
+    ) -> Result<PurchaseOutcome, DispatchError> {
+        let Some(update) = update else { return Ok(PurchaseOutcome::Duplicate) };
+        let outcome = match self.store.purchase_paid_by(buyer, item, update).await {
             Ok(Some(PurchaseStatus::Completed)) => PurchaseOutcome::Completed,
             Ok(Some(PurchaseStatus::Pending)) => PurchaseOutcome::InFlight,
             Ok(Some(PurchaseStatus::Failed | PurchaseStatus::Refunded)) => {
@@ -145,10 +153,11 @@ impl Coordinator {
             // The first delivery paid nothing: it was refused.
             Ok(None) => PurchaseOutcome::Duplicate,
             Err(err) => {
-                tracing::warn!(error = %err, "reading the buyer's last purchase failed");
-                PurchaseOutcome::Duplicate
+                tracing::warn!(error = %err, "reading what a repeated purchase came to failed");
+                return Err(DispatchError::NotDurable);
             }
-        }
+        };
+        Ok(outcome)
     }
 
     /// Steps 2 to 4 of a paid purchase, or the compensation.

@@ -161,7 +161,7 @@ impl Coordinator {
         };
         let transfer = match self.step_with(from, update_id, send, in_flight).await? {
             Err(refusal) => return Ok(GiftOutcome::Refused(refusal)),
-            Ok(None) => return Ok(self.repeated_gift(from, to, update_id).await),
+            Ok(None) => return self.repeated_gift(from, to, update_id).await,
             Ok(Some(transfer)) => transfer,
         };
         Ok(self.finish(from, to, amount, transfer).await)
@@ -171,9 +171,17 @@ impl Coordinator {
     /// over — its node died unacknowledged and the next owner's recovery
     /// finished it: what the gift came to, as the first delivery would have
     /// answered.
-    async fn repeated_gift(&self, from: UserId, to: UserId, update: Option<UpdateId>) -> GiftOutcome {
-        let Some(update) = update else { return GiftOutcome::Duplicate };
-        match self.store.gift_sent_by(from, to, update).await {
+    ///
+    /// A store that cannot say is a transient failure: the update stays
+    /// unacknowledged and comes again.
+    async fn repeated_gift(
+        &self,
+        from: UserId,
+        to: UserId,
+        update: Option<UpdateId>,
+    ) -> Result<GiftOutcome, DispatchError> {
+        let Some(update) = update else { return Ok(GiftOutcome::Duplicate) };
+        let outcome = match self.store.gift_sent_by(from, to, update).await {
             Ok(Some((true, _))) => GiftOutcome::Delivered,
             Ok(Some((false, true))) => {
                 GiftOutcome::Refunded(RuleError::Malformed(dianabot_game::Malformed::NotDelivered))
@@ -181,10 +189,11 @@ impl Coordinator {
             Ok(Some((false, false))) => GiftOutcome::InFlight,
             Ok(None) => GiftOutcome::Duplicate,
             Err(err) => {
-                tracing::warn!(error = %err, "reading the giver's gift failed");
-                GiftOutcome::Duplicate
+                tracing::warn!(error = %err, "reading what a repeated gift came to failed");
+                return Err(DispatchError::NotDurable);
             }
-        }
+        };
+        Ok(outcome)
     }
 
     /// Steps 2 and 3, or the compensation. A step that crashed or is not

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-use dianabot_actors::{ActorConfig, Coordinator, Envelope, FaultInjector, FaultPoint, GiftOutcome};
+use dianabot_actors::{ActorConfig, Coordinator, DispatchError, Envelope, FaultInjector, FaultPoint, GiftOutcome};
 use dianabot_game::{AdminCommand, Command, EconomyCommand, RuleError, UpdateId, UserId};
 use dianabot_test_support::{TestDb, apply, assert_conserved, balance, besitos, register, run, start_runtime};
 use tracing::span;
@@ -71,7 +71,14 @@ fn a_gift_delivered_again_after_recovery_answers_what_it_came_to() {
         let coordinator = Coordinator::new(runtime.router.clone(), runtime.store.clone());
         assert_eq!(coordinator.recover().await.unwrap(), 1);
 
-        let again = coordinator.gift(UserId(1), UserId(2), besitos(4), 10, Some(update)).await.unwrap();
+        // The ledger gone from under the lookup: no answer is made up, the
+        // update stays unacknowledged.
+        let dianabot_persistence::Store::Postgres(pool) = &runtime.store else { unreachable!() };
+        sqlx::query("ALTER TABLE ledger RENAME TO ledger_away").execute(pool).await.unwrap();
+        let lost = coordinator.gift(UserId(1), UserId(2), besitos(4), 10, Some(update)).await;
+        assert_eq!(lost, Err(DispatchError::NotDurable));
+        sqlx::query("ALTER TABLE ledger_away RENAME TO ledger").execute(pool).await.unwrap();
+        let again = coordinator.gift(UserId(1), UserId(2), besitos(4), 11, Some(update)).await.unwrap();
         assert_eq!(again, GiftOutcome::Delivered);
         assert_eq!((balance(router, 1).await, balance(router, 2).await), (6, 14), "moved once");
         runtime.flusher.flushed().await.unwrap();

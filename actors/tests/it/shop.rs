@@ -247,7 +247,14 @@ fn a_purchase_delivered_again_after_recovery_answers_what_it_came_to() {
         runtime.router.dispatch(envelope, |_, _| ()).await.unwrap().durable.wait().await.unwrap();
         assert_eq!(coordinator.recover().await.unwrap(), 1);
 
-        let again = coordinator.purchase(UserId(1), "rosa_negra", 4, Some(paid)).await.unwrap();
+        // The purchases gone from under the lookup: no answer is made up,
+        // the update stays unacknowledged.
+        let Store::Postgres(pool) = &runtime.store else { unreachable!() };
+        sqlx::query("ALTER TABLE purchases RENAME TO purchases_away").execute(pool).await.unwrap();
+        let lost = coordinator.purchase(UserId(1), "rosa_negra", 4, Some(paid)).await;
+        assert_eq!(lost, Err(DispatchError::NotDurable));
+        sqlx::query("ALTER TABLE purchases_away RENAME TO purchases").execute(pool).await.unwrap();
+        let again = coordinator.purchase(UserId(1), "rosa_negra", 5, Some(paid)).await.unwrap();
         assert_eq!(again, PurchaseOutcome::Completed);
         assert_eq!(items(&coordinator, 1, "rosa_negra").await, 1, "delivered once");
         assert_eq!(balance(&runtime.router, 1).await, 100 - 25);
